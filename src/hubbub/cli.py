@@ -1,0 +1,153 @@
+"""The ``hubbub`` command: argparse subcommands that build Settings and start things."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hubbub import __version__
+from hubbub.passwords import hash_password
+from hubbub.settings import ConfigError, Listen, Oper, Settings, load_config, validate
+from hubbub.wire.casemap import Casemapping
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubbub", description="hubbub: a multi-user chat server that speaks IRC."
+    )
+    parser.add_argument("--version", action="version", version=f"hubbub {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the chat server",
+        description="Run the chat server. With no options it listens for IRC on "
+        "127.0.0.1:6667 and keeps its data in ~/.local/share/hubbub. Options override "
+        "the config file, which overrides the defaults.",
+    )
+    serve.add_argument("--config", type=Path, help="TOML config file (see README)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="IRC port (default 6667)")
+    serve.add_argument("--data-dir", type=Path, help="data folder, created if missing")
+    serve.add_argument("--server-name", help="server name, like irc.example.org")
+    serve.add_argument("--network", help="network name shown to clients (default hubbub)")
+    serve.add_argument("--motd", type=Path, help="file with the message of the day")
+    serve.add_argument("--password", help="server password clients must send with PASS")
+    serve.add_argument(
+        "--oper",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="an IRC operator login (repeatable)",
+    )
+    serve.add_argument(
+        "--casemapping",
+        choices=[c.value for c in Casemapping],
+        help="how names compare (default rfc8265: Unicode names)",
+    )
+    serve.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log detail on stderr (default INFO)",
+    )
+
+    commands.add_parser(
+        "mkpasswd",
+        help="hash a password for an [[oper]] block",
+        description="Read a password and print its hash for the config file.",
+    )
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Defaults, then the config file, then the flags.
+
+    Raises:
+        ConfigError: an invalid config file or flag.
+    """
+    settings = load_config(args.config) if args.config else Settings()
+    changes: dict[str, object] = {}
+    if args.host is not None or args.port is not None:
+        first = settings.listen[0]
+        changes["listen"] = (
+            Listen(args.host or first.host, args.port if args.port is not None else first.port),
+        )
+    simple = {
+        "data_dir": args.data_dir,
+        "server_name": args.server_name,
+        "network_name": args.network,
+        "motd_file": args.motd,
+        "password": args.password,
+        "log_level": args.log_level,
+        "casemapping": Casemapping(args.casemapping) if args.casemapping else None,
+    }
+    changes.update({key: value for key, value in simple.items() if value is not None})
+    opers = list(settings.opers)
+    for item in args.oper:
+        name, sep, password = item.partition(":")
+        if not sep or not name or not password:
+            raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
+        opers.append(Oper(name, password))
+    changes["opers"] = tuple(opers)
+    return validate(settings.replace(**changes))
+
+
+def serve(args: argparse.Namespace) -> int:
+    from hubbub.server import Server
+
+    try:
+        settings = settings_from(args)
+    except ConfigError as error:
+        print(f"hubbub: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+    async def main() -> None:
+        server = Server(settings, reload=lambda: settings_from(args))
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, server.stop)
+        loop.add_signal_handler(signal.SIGTERM, server.stop)
+        loop.add_signal_handler(signal.SIGHUP, server.rehash)
+        await server.run()
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    except OSError as error:
+        print(f"hubbub: cannot listen: {error.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def mkpasswd() -> int:
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    if not password:
+        print("hubbub: empty password", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "mkpasswd":
+        return mkpasswd()
+    build_parser().print_help()
+    return 0

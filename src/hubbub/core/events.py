@@ -1,0 +1,145 @@
+"""Facts the hub announces: one frozen dataclass per kind, ``Event`` is their union.
+
+Doors receive them through :meth:`Listener.deliver` and render them in their dialect.
+Each event carries values, never live objects, so that rendering can be cached per
+event and an event means the same thing wherever it is delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hubbub.core.modes import ModeChange
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something, as they were when they did it."""
+
+    nick: str
+    username: str
+    host: str
+    realname: str = ""
+    account: str | None = None
+
+    @property
+    def mask(self) -> str:
+        return f"{self.nick}!{self.username}@{self.host}"
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePosted:
+    """A PRIVMSG or NOTICE: ``target`` is a channel name (with its status prefix, if
+    any, in ``status``) or the recipient's nick."""
+
+    actor: Actor
+    target: str
+    text: str
+    notice: bool = False
+    status: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    time: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    actor: Actor
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parted:
+    actor: Actor
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kicked:
+    actor: Actor
+    channel: str
+    nick: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Killed:
+    """Sent to the victim of KILL only, before it is disconnected."""
+
+    actor: Actor
+    nick: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NickChanged:
+    actor: Actor
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    actor: Actor
+    channel: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelModeChanged:
+    actor: Actor
+    channel: str
+    changes: tuple[ModeChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserModeChanged:
+    actor: Actor
+    nick: str
+    changes: tuple[ModeChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    actor: Actor
+    nick: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wallops:
+    actor: Actor
+    text: str
+
+
+Event = (
+    MessagePosted
+    | Joined
+    | Parted
+    | Kicked
+    | Quit
+    | Killed
+    | NickChanged
+    | TopicChanged
+    | ChannelModeChanged
+    | UserModeChanged
+    | Invited
+    | Wallops
+)
+
+
+class Listener(Protocol):
+    """What the hub needs of a user's session: somewhere to deliver events."""
+
+    def deliver(self, event: Event) -> None: ...
+
+    def disconnect(self, reason: str) -> None:
+        """Close the session (KILL); the hub has already announced the quit."""
+        ...

@@ -1,0 +1,151 @@
+"""The chat's state: users, channels and their memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hubbub.core.events import Actor
+from hubbub.core.modes import PREFIXES, mask_pattern
+
+if TYPE_CHECKING:
+    from hubbub.core.events import Listener
+    from hubbub.wire.casemap import Key
+
+
+class User:
+    """A registered user, local or not, with the session that receives its events."""
+
+    __slots__ = (
+        "_actor",
+        "away",
+        "channels",
+        "host",
+        "key",
+        "last_active",
+        "listener",
+        "modes",
+        "nick",
+        "oper_name",
+        "realname",
+        "signon",
+        "skeleton",
+        "username",
+    )
+
+    def __init__(
+        self,
+        nick: str,
+        key: Key,
+        skeleton: Key,
+        username: str,
+        host: str,
+        realname: str,
+        listener: Listener,
+        signon: float,
+    ) -> None:
+        self.nick = nick
+        self.key = key
+        self.skeleton = skeleton
+        self.username = username
+        self.host = host
+        self.realname = realname
+        self.listener = listener
+        self.signon = signon
+        self.last_active = signon
+        self.modes: set[str] = set()
+        self.away: str | None = None
+        self.oper_name: str | None = None
+        self.channels: dict[Key, Channel] = {}
+        self._actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """This user as events name it; rebuilt only after a change of nick."""
+        if self._actor is None or self._actor.nick != self.nick:
+            self._actor = Actor(self.nick, self.username, self.host, self.realname)
+        return self._actor
+
+    @property
+    def mask(self) -> str:
+        return f"{self.nick}!{self.username}@{self.host}"
+
+    @property
+    def is_oper(self) -> bool:
+        return "o" in self.modes
+
+    def __repr__(self) -> str:
+        return f"<User {self.mask}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    text: str
+    setter: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """An entry of a ban, ban-exception or invite-exception list."""
+
+    mask: str
+    setter: str
+    time: float
+    folded: str
+
+
+class Channel:
+    """A channel: its members with their status modes, its modes, lists and topic."""
+
+    __slots__ = (
+        "created",
+        "flags",
+        "invited",
+        "key",
+        "limit",
+        "lists",
+        "members",
+        "name",
+        "password",
+        "topic",
+    )
+
+    def __init__(self, name: str, key: Key, created: float) -> None:
+        self.name = name
+        self.key = key
+        self.created = created
+        # The value is the member's status modes, highest first ("ov", "v", "").
+        self.members: dict[User, str] = {}
+        self.flags: set[str] = set()
+        self.password: str | None = None
+        self.limit: int | None = None
+        self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
+        self.topic: Topic | None = None
+        self.invited: set[Key] = set()
+
+    def prefix_of(self, user: User, multi: bool = False) -> str:
+        """The status prefix shown before ``user``'s nick: the highest, or all of them."""
+        status = self.members.get(user, "")
+        if not status:
+            return ""
+        if multi:
+            return "".join(PREFIXES[m] for m in status)
+        return PREFIXES[status[0]]
+
+    def is_op(self, user: User) -> bool:
+        return "o" in self.members.get(user, "")
+
+    def can_speak_moderated(self, user: User) -> bool:
+        return bool(self.members.get(user))
+
+    def matches(self, list_mode: str, folded_masks: tuple[str, ...]) -> bool:
+        """Whether any of the user's folded masks matches an entry of a list."""
+        for entry in self.lists[list_mode]:
+            pattern = mask_pattern(entry.folded)
+            if any(pattern.fullmatch(mask) for mask in folded_masks):
+                return True
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.name} ({len(self.members)})>"

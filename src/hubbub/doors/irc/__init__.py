@@ -1,0 +1,1 @@
+"""The IRC door: RFC 1459/2812 and the modern IRC client protocol."""

@@ -1,0 +1,222 @@
+"""Channel membership and channel facts: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.core.modes import mask_pattern
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.core.model import Channel, User
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+# 512 bytes less CR LF and room for ":server 353 nick = #channel :" (modern IRC client
+# protocol: RPL_NAMREPLY may be sent several times for one channel).
+_NAMES_BUDGET = 510
+
+
+def _split_list(text: str) -> list[str]:
+    return [item for item in text.split(",") if item]
+
+
+@command("JOIN", min_params=1)
+def join(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    if message.params[0] == "0":
+        session.ctx.hub.part_all(user)
+        return
+    names = _split_list(message.params[0])
+    keys = message.params[1].split(",") if len(message.params) > 1 else []
+    for index, name in enumerate(names):
+        key = keys[index] if index < len(keys) and keys[index] else None
+        try:
+            channel = session.ctx.hub.join(user, name, key)
+        except ChatError as error:
+            session.refuse(error)
+            continue
+        if channel is not None:
+            send_topic(session, channel, on_join=True)
+            send_names(session, channel)
+
+
+@command("PART", min_params=1)
+def part(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    reason = message.params[1] if len(message.params) > 1 else ""
+    for name in _split_list(message.params[0]):
+        try:
+            session.ctx.hub.part(user, name, reason)
+        except ChatError as error:
+            session.refuse(error)
+
+
+@command("TOPIC", min_params=1)
+def topic(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    name = message.params[0]
+    if len(message.params) > 1:
+        hub.set_topic(user, name, message.params[1])
+        return
+    channel = hub.find_channel(name)
+    if channel is None or ("s" in channel.flags and user not in channel.members):
+        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    send_topic(session, channel, on_join=False)
+
+
+def send_topic(session: IrcSession, channel: Channel, on_join: bool) -> None:
+    """RPL_TOPIC and RPL_TOPICWHOTIME, or RPL_NOTOPIC (never on JOIN)."""
+    if channel.topic is None:
+        if not on_join:
+            session.numeric(n.RPL_NOTOPIC, channel.name, "No topic is set")
+        return
+    topic = channel.topic
+    session.numeric(n.RPL_TOPIC, channel.name, topic.text)
+    session.numeric(n.RPL_TOPICWHOTIME, channel.name, topic.setter, str(int(topic.time)))
+
+
+def channel_symbol(channel: Channel) -> str:
+    """RPL_NAMREPLY's channel type: ``@`` secret, ``*`` private, ``=`` public."""
+    if "s" in channel.flags:
+        return "@"
+    return "*" if "p" in channel.flags else "="
+
+
+def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
+    """RPL_NAMREPLY lines for a channel (visible members only), then RPL_ENDOFNAMES."""
+    user = session.user
+    assert user is not None
+    multi = "multi-prefix" in session.caps
+    full_mask = "userhost-in-names" in session.caps
+    shown = user in channel.members
+    names = []
+    for member in channel.members:
+        if not shown and "i" in member.modes:
+            continue
+        name = member.mask if full_mask else member.nick
+        names.append(channel.prefix_of(member, multi) + name)
+    symbol = channel_symbol(channel)
+    budget = _NAMES_BUDGET - len(f":{session.ctx.server_name} 353 {user.nick} = {channel.name} :")
+    line: list[str] = []
+    size = 0
+    for name in names:
+        if line and size + len(name) + 1 > budget:
+            session.numeric(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+            line, size = [], 0
+        line.append(name)
+        size += len(name) + 1
+    if line:
+        session.numeric(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+    if end:
+        session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+
+
+def visible(channel: Channel, user: User) -> bool:
+    """Whether ``user`` may see that a channel exists (secret channels hide)."""
+    return "s" not in channel.flags or user in channel.members
+
+
+@command("NAMES")
+def names(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    if not message.params or not message.params[0]:
+        session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    for name in _split_list(message.params[0]):
+        channel = session.ctx.hub.find_channel(name)
+        if channel is not None and visible(channel, user):
+            send_names(session, channel, end=False)
+    session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
+
+
+@command("LIST")
+def list_(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
+    filters = _split_list(message.params[0]) if message.params else []
+    exact = [f for f in filters if f.startswith("#") and "*" not in f and "?" not in f]
+    if exact:
+        candidates = [c for c in map(hub.find_channel, exact) if c is not None]
+    else:
+        candidates = list(hub.channels.values())
+    checks = [_list_filter(session, f) for f in filters if f not in exact]
+    for channel in candidates:
+        if not visible(channel, user) or not all(check(channel) for check in checks):
+            continue
+        topic = channel.topic.text if channel.topic else ""
+        session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)
+    session.numeric(n.RPL_LISTEND, "End of /LIST")
+
+
+def _list_filter(session: IrcSession, text: str) -> Callable[[Channel], bool]:
+    """One ELIST condition: ``>N``/``<N`` users (U), ``C>m``/``C<m`` minutes since
+    creation (C), ``T>m``/``T<m`` since the topic was set (T), masks (M) and ``!mask`` (N)."""
+    now = session.ctx.hub.clock()
+    casemap = session.ctx.hub.casemap
+
+    def number(digits: str) -> int:
+        return int(digits) if digits.isdigit() else -1
+
+    if text[:1] in "<>" and text[1:].isdigit():
+        limit = int(text[1:])
+        if text[0] == ">":
+            return lambda c: len(c.members) > limit
+        return lambda c: len(c.members) < limit
+    if text[:2] in ("C>", "C<", "T>", "T<"):
+        minutes = number(text[2:])
+
+        def age(channel: Channel) -> float | None:
+            if text[0] == "C":
+                return (now - channel.created) / 60
+            return (now - channel.topic.time) / 60 if channel.topic else None
+
+        if text[1] == ">":
+            return lambda c: (a := age(c)) is not None and a > minutes
+        return lambda c: (a := age(c)) is not None and a < minutes
+    negate = text.startswith("!")
+    pattern = mask_pattern(casemap.fold(text.removeprefix("!")))
+    return lambda c: bool(pattern.fullmatch(c.key)) != negate
+
+
+@command("KICK", min_params=2)
+def kick(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    reason = message.params[2] if len(message.params) > 2 and message.params[2] else user.nick
+    for name in _split_list(message.params[0]):
+        for nick in _split_list(message.params[1])[: session.ctx.settings.limits.targets]:
+            try:
+                session.ctx.hub.kick(user, name, nick, reason)
+            except ChatError as error:
+                session.refuse(error)
+
+
+@command("INVITE")
+def invite(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    if not message.params:
+        for channel in session.ctx.hub.channels.values():
+            if user.key in channel.invited:
+                session.numeric(n.RPL_INVITELIST, channel.name)
+        session.numeric(n.RPL_ENDOFINVITELIST, "End of /INVITE list")
+        return
+    if len(message.params) < 2:
+        session.numeric(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
+    target, invited_to = session.ctx.hub.invite(user, message.params[0], message.params[1])
+    name = invited_to.name if invited_to is not None else message.params[1]
+    session.numeric(n.RPL_INVITING, target.nick, name)
+    if target.away:
+        session.numeric(n.RPL_AWAY, target.nick, target.away)

@@ -1,0 +1,93 @@
+"""Talking: PRIVMSG, NOTICE, AWAY and WALLOPS."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError
+from hubbub.core.model import User
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+_STATUS_PREFIXES = {"@": "o", "+": "v"}
+# What a relayed line adds around the text: ":" nick!user@host " PRIVMSG " target " :" CRLF.
+_RELAY_OVERHEAD = len(": PRIVMSG  :\r\n")
+_MAX_LINE = 512
+
+
+def fit_text(text: str, source: str, target: str) -> str:
+    """Shorten ``text`` so the relayed line fits in 512 bytes, never splitting a character.
+
+    Modern IRC client protocol: "the length of each message ... SHOULD NOT exceed 512
+    bytes"; the sender's line was within it, but the prefix the server adds was not.
+    """
+    room = _MAX_LINE - _RELAY_OVERHEAD - len(source.encode()) - len(target.encode())
+    data = text.encode()
+    if len(data) <= room:
+        return text
+    return data[: max(room, 0)].decode("utf-8", "ignore")
+
+
+def _say(session: IrcSession, message: Message, notice: bool) -> None:
+    user = session.user
+    assert user is not None
+    if not message.params or not message.params[0]:
+        if not notice:
+            session.numeric(n.ERR_NORECIPIENT, f"No recipient given ({message.command})")
+        return
+    if len(message.params) < 2 or not message.params[1]:
+        if not notice:
+            session.numeric(n.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    targets = [t for t in message.params[0].split(",") if t]
+    limit = session.ctx.settings.limits.targets
+    if len(targets) > limit and not notice:
+        session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], f"Too many targets, at most {limit}")
+    hub = session.ctx.hub
+    for target in targets[:limit]:
+        status = ""
+        if target[0] in _STATUS_PREFIXES and target[1:2] == "#":
+            status, target = _STATUS_PREFIXES[target[0]], target[1:]
+        text = fit_text(message.params[1], user.mask, target if not status else "@" + target)
+        try:
+            recipient = hub.say(user, target, text, notice, status)
+        except ChatError as error:
+            # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
+            if not notice:
+                session.refuse(error)
+            continue
+        if not notice and isinstance(recipient, User) and recipient.away is not None:
+            session.numeric(n.RPL_AWAY, recipient.nick, recipient.away)
+
+
+@command("PRIVMSG")
+def privmsg(session: IrcSession, message: Message) -> None:
+    _say(session, message, notice=False)
+
+
+@command("NOTICE")
+def notice(session: IrcSession, message: Message) -> None:
+    _say(session, message, notice=True)
+
+
+@command("AWAY")
+def away(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    text = message.params[0] if message.params else ""
+    session.ctx.hub.set_away(user, text or None)
+    if text:
+        session.numeric(n.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        session.numeric(n.RPL_UNAWAY, "You are no longer marked as being away")
+
+
+@command("WALLOPS", min_params=1)
+def wallops(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    session.ctx.hub.wallops(user, message.params[0])

@@ -1,0 +1,137 @@
+"""MODE: channel modes, their lists, and user modes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.core.modes import CHANNEL_MODES, USER_MODES, ModeChange, ModeKind, takes_param
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.core.model import Channel, User
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+# List mode → (entry numeric, end numeric, end text).
+_LISTS = {
+    "b": (n.RPL_BANLIST, n.RPL_ENDOFBANLIST, "End of channel ban list"),
+    "e": (n.RPL_EXCEPTLIST, n.RPL_ENDOFEXCEPTLIST, "End of channel exception list"),
+    "I": (n.RPL_INVEXLIST, n.RPL_ENDOFINVEXLIST, "End of channel invite list"),
+}
+
+
+@command("MODE", min_params=1)
+def mode(session: IrcSession, message: Message) -> None:
+    target = message.params[0]
+    if target.startswith("#"):
+        channel_mode(session, message)
+    else:
+        user_mode(session, message)
+
+
+def channel_mode(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    channel = session.ctx.hub.find_channel(message.params[0])
+    if channel is None:
+        raise ChatError(Reason.NO_SUCH_CHANNEL, message.params[0])
+    if len(message.params) == 1:
+        send_channel_modes(session, channel, user)
+        return
+    changes, queries = parse_channel_modes(session, message.params[1], message.params[2:])
+    for list_mode in queries:
+        send_list(session, channel, list_mode)
+    if not changes:
+        return
+    _, errors = session.ctx.hub.change_channel_modes(user, channel, changes)
+    for error in errors:
+        session.refuse(error)
+
+
+def parse_channel_modes(
+    session: IrcSession, modestring: str, args: tuple[str, ...]
+) -> tuple[list[ModeChange], list[str]]:
+    """Read a mode string and its arguments into changes and list queries.
+
+    Unknown letters get ERR_UNKNOWNMODE; changes missing their parameter are dropped, as
+    most servers do; changes past the MODES limit are ignored.
+    """
+    changes: list[ModeChange] = []
+    queries: list[str] = []
+    remaining = list(args)
+    adding = True
+    with_param = 0
+    limit = session.ctx.settings.limits.modes
+    for letter in modestring:
+        if letter in "+-":
+            adding = letter == "+"
+            continue
+        kind = CHANNEL_MODES.get(letter)
+        if kind is None:
+            session.numeric(n.ERR_UNKNOWNMODE, letter, "is an unknown mode character")
+            continue
+        if not takes_param(letter, adding):
+            changes.append(ModeChange(adding, letter))
+            continue
+        if not remaining:
+            if kind is ModeKind.LIST and letter not in queries:
+                queries.append(letter)
+            continue
+        param = remaining.pop(0)
+        with_param += 1
+        if with_param > limit:
+            break
+        changes.append(ModeChange(adding, letter, param))
+    return changes, queries
+
+
+def send_channel_modes(session: IrcSession, channel: Channel, user: User) -> None:
+    """RPL_CHANNELMODEIS and RPL_CREATIONTIME; the key only to members."""
+    flags = sorted(channel.flags)
+    params: list[str] = []
+    if channel.password is not None:
+        flags.append("k")
+        params.append(channel.password if user in channel.members else "*")
+    if channel.limit is not None:
+        flags.append("l")
+        params.append(str(channel.limit))
+    session.numeric(n.RPL_CHANNELMODEIS, channel.name, "+" + "".join(flags), *params)
+    session.numeric(n.RPL_CREATIONTIME, channel.name, str(int(channel.created)))
+
+
+def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:
+    entry_numeric, end_numeric, end_text = _LISTS[list_mode]
+    for entry in channel.lists[list_mode]:
+        session.numeric(
+            entry_numeric, channel.name, entry.mask, entry.setter, str(int(entry.time))
+        )
+    session.numeric(end_numeric, channel.name, end_text)
+
+
+def user_mode(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    target = hub.find_user(message.params[0])
+    if target is None:
+        raise ChatError(Reason.NO_SUCH_NICK, message.params[0])
+    if target is not user:
+        raise ChatError(Reason.USERS_DONT_MATCH)
+    if len(message.params) == 1:
+        session.numeric(n.RPL_UMODEIS, "+" + "".join(sorted(user.modes)))
+        return
+    changes: list[ModeChange] = []
+    unknown = False
+    adding = True
+    for letter in message.params[1]:
+        if letter in "+-":
+            adding = letter == "+"
+        elif letter in USER_MODES:
+            changes.append(ModeChange(adding, letter))
+        else:
+            unknown = True
+    if unknown:
+        session.numeric(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    hub.change_user_modes(user, changes)

@@ -1,0 +1,188 @@
+"""Questions about users: WHO (with WHOX), WHOIS, WHOWAS, ISON, USERHOST."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from hubbub.core.modes import mask_pattern
+from hubbub.doors.irc.commands.channels import visible
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.core.model import Channel, User
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+# WHOX fields in the order their values are sent (IRCv3 WHOX specification).
+_WHOX_ORDER = "tcuihsnfdlaor"
+_MAX_USERHOST = 5
+
+
+def _who_flags(session: IrcSession, user: User, channel: Channel | None) -> str:
+    """``H`` here or ``G`` gone, ``*`` for an operator, then the channel status prefix."""
+    flags = "G" if user.away is not None else "H"
+    if user.is_oper:
+        flags += "*"
+    if channel is not None:
+        flags += channel.prefix_of(user, multi="multi-prefix" in session.caps)
+    return flags
+
+
+def _shares_channel(a: User, b: User) -> bool:
+    return a is b or not a.channels.keys().isdisjoint(b.channels.keys())
+
+
+@command("WHO")
+def who(session: IrcSession, message: Message) -> None:
+    me = session.user
+    assert me is not None
+    hub = session.ctx.hub
+    mask = message.params[0] if message.params and message.params[0] else "*"
+    options = message.params[1] if len(message.params) > 1 else ""
+    fields, _, token = options.partition("%")[2].partition(",")
+    whox = "%" in options
+    opers_only = "o" in options.partition("%")[0]
+    found: list[tuple[User, Channel | None]] = []
+    if mask.startswith("#"):
+        channel = hub.find_channel(mask)
+        if channel is not None and visible(channel, me):
+            inside = me in channel.members
+            found = [(u, channel) for u in channel.members if inside or "i" not in u.modes]
+    else:
+        exact = hub.find_user(mask) if "*" not in mask and "?" not in mask else None
+        if exact is not None:
+            found = [(exact, None)]
+        else:
+            pattern = mask_pattern(hub.casemap.fold("*" if mask == "0" else mask))
+            for user in hub.users.values():
+                if "i" in user.modes and not _shares_channel(me, user):
+                    continue
+                texts = (user.nick, user.username, user.host, user.realname)
+                if any(pattern.fullmatch(hub.casemap.fold(t)) for t in texts):
+                    found.append((user, None))
+    for user, channel in found:
+        if opers_only and not user.is_oper:
+            continue
+        if whox:
+            _whox_reply(session, user, channel, fields, token)
+        else:
+            session.numeric(
+                n.RPL_WHOREPLY,
+                channel.name if channel else "*",
+                user.username,
+                user.host,
+                session.ctx.server_name,
+                user.nick,
+                _who_flags(session, user, channel),
+                f"0 {user.realname}",
+            )
+    session.numeric(n.RPL_ENDOFWHO, mask, "End of /WHO list")
+
+
+def _whox_reply(
+    session: IrcSession, user: User, channel: Channel | None, fields: str, token: str
+) -> None:
+    values = {
+        "t": token or "0",
+        "c": channel.name if channel else "*",
+        "u": user.username,
+        "i": user.host,
+        "h": user.host,
+        "s": session.ctx.server_name,
+        "n": user.nick,
+        "f": _who_flags(session, user, channel),
+        "d": "0",
+        "l": str(int(session.ctx.hub.clock() - user.last_active)),
+        "a": "0",
+        "o": "n/a",
+        "r": user.realname,
+    }
+    params = [values[f] for f in _WHOX_ORDER if f in fields]
+    if params:
+        session.numeric(n.RPL_WHOSPCRPL, *params)
+
+
+@command("WHOIS", min_params=1)
+def whois(session: IrcSession, message: Message) -> None:
+    me = session.user
+    assert me is not None
+    hub = session.ctx.hub
+    nick = message.params[-1] if len(message.params) > 1 else message.params[0]
+    nick = nick.split(",")[0]
+    user = hub.find_user(nick)
+    if user is None:
+        session.numeric(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        session.numeric(n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    session.numeric(n.RPL_WHOISUSER, user.nick, user.username, user.host, "*", user.realname)
+    multi = "multi-prefix" in session.caps
+    channels = [
+        c.prefix_of(user, multi) + c.name for c in user.channels.values() if visible(c, me)
+    ]
+    if channels:
+        session.numeric(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
+    session.numeric(
+        n.RPL_WHOISSERVER, user.nick, session.ctx.server_name, session.ctx.settings.description
+    )
+    if user.away is not None:
+        session.numeric(n.RPL_AWAY, user.nick, user.away)
+    if user.is_oper:
+        session.numeric(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+    if me is user or me.is_oper:
+        session.numeric(n.RPL_WHOISHOST, user.nick, f"is connecting from *@{user.host}")
+    idle = int(hub.clock() - user.last_active)
+    session.numeric(
+        n.RPL_WHOISIDLE,
+        user.nick,
+        str(max(idle, 0)),
+        str(int(user.signon)),
+        "seconds idle, signon time",
+    )
+    session.numeric(n.RPL_ENDOFWHOIS, user.nick, "End of /WHOIS list")
+
+
+@command("WHOWAS")
+def whowas(session: IrcSession, message: Message) -> None:
+    if not message.params or not message.params[0]:
+        session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    nick = message.params[0]
+    count = message.params[1] if len(message.params) > 1 else ""
+    entries = session.ctx.hub.whowas(nick)
+    if count.isdigit() and int(count) > 0:
+        entries = entries[: int(count)]
+    if not entries:
+        session.numeric(n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    for entry in entries:
+        session.numeric(
+            n.RPL_WHOWASUSER, entry.nick, entry.username, entry.host, "*", entry.realname
+        )
+        when = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(entry.time))
+        session.numeric(n.RPL_WHOISSERVER, entry.nick, session.ctx.server_name, when)
+    session.numeric(n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+@command("ISON", min_params=1)
+def ison(session: IrcSession, message: Message) -> None:
+    hub = session.ctx.hub
+    online = []
+    for nick in " ".join(message.params).split()[:64]:
+        user = hub.find_user(nick)
+        if user is not None:
+            online.append(user.nick)
+    session.numeric(n.RPL_ISON, " ".join(online))
+
+
+@command("USERHOST", min_params=1)
+def userhost(session: IrcSession, message: Message) -> None:
+    hub = session.ctx.hub
+    replies = []
+    for nick in " ".join(message.params).split()[:_MAX_USERHOST]:
+        user = hub.find_user(nick)
+        if user is not None:
+            oper = "*" if user.is_oper else ""
+            here = "-" if user.away is not None else "+"
+            replies.append(f"{user.nick}{oper}={here}{user.username}@{user.host}")
+    session.numeric(n.RPL_USERHOST, " ".join(replies))

@@ -1,0 +1,113 @@
+"""Connection registration and keep-alive: PASS, NICK, USER, CAP, PING, PONG, QUIT."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError
+from hubbub.doors.irc.caps import SUPPORTED
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+_USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
+_USERLEN = 18
+
+
+@command("PASS", min_params=1, registered=False)
+def pass_(session: IrcSession, message: Message) -> None:
+    if session.user is not None:
+        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    session.password = message.params[0]
+
+
+@command("NICK", registered=False)
+def nick(session: IrcSession, message: Message) -> None:
+    if not message.params or not message.params[0]:
+        session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    wanted = message.params[0]
+    hub = session.ctx.hub
+    if session.user is not None:
+        hub.change_nick(session.user, wanted)
+        return
+    try:
+        session.nick = hub.check_nick(wanted)
+    except ChatError as error:
+        session.refuse(error)
+        return
+    session.try_register()
+
+
+@command("USER", min_params=4, registered=False)
+def user(session: IrcSession, message: Message) -> None:
+    if session.user is not None:
+        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    username, realname = message.params[0], message.params[3]
+    if not realname:
+        session.numeric(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
+    # No ident lookup is made, so the username is marked unverified with "~".
+    cleaned = _USERNAME_JUNK.sub("", username)[: _USERLEN - 1] or "user"
+    session.username = "~" + cleaned
+    session.realname = realname[: session.ctx.settings.limits.realnamelen]
+    session.try_register()
+
+
+@command("CAP", min_params=1, registered=False)
+def cap(session: IrcSession, message: Message) -> None:
+    sub = message.params[0].upper()
+    if sub == "LS":
+        version = message.params[1] if len(message.params) > 1 else ""
+        session.cap_version = max(session.cap_version, int(version) if version.isdigit() else 0)
+        if session.cap_version >= 302:
+            # IRCv3 cap-notify: "enabled implicitly for clients that negotiate version 302"
+            session.caps.add("cap-notify")
+        if session.user is None:
+            session.negotiating = True
+        session.message("CAP", session.client, "LS", " ".join(SUPPORTED))
+    elif sub == "LIST":
+        session.message("CAP", session.client, "LIST", " ".join(sorted(session.caps)))
+    elif sub == "REQ":
+        if session.user is None:
+            session.negotiating = True
+        wanted = message.params[1] if len(message.params) > 1 else ""
+        changes = [(not c.startswith("-"), c.removeprefix("-")) for c in wanted.split()]
+        if not changes or any(name not in SUPPORTED for _, name in changes):
+            session.message("CAP", session.client, "NAK", wanted)
+            return
+        for enable, name in changes:
+            (session.caps.add if enable else session.caps.discard)(name)
+        session.message("CAP", session.client, "ACK", wanted)
+    elif sub == "END":
+        if session.user is None and session.negotiating:
+            session.negotiating = False
+            session.try_register()
+    else:
+        session.numeric(n.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
+
+
+@command("PING", registered=False)
+def ping(session: IrcSession, message: Message) -> None:
+    if not message.params:
+        session.numeric(n.ERR_NOORIGIN, "No origin specified")
+        return
+    server = session.ctx.server_name
+    session.message("PONG", server, message.params[0])
+
+
+@command("PONG", registered=False)
+def pong(session: IrcSession, message: Message) -> None:
+    """Any line proves the client is alive; the driver already noted it."""
+
+
+@command("QUIT", registered=False)
+def quit_(session: IrcSession, message: Message) -> None:
+    reason = message.params[0] if message.params else ""
+    session.quit(f"Quit: {reason}" if reason else "Quit")

@@ -1,0 +1,125 @@
+"""Server facts and operator commands: MOTD, LUSERS, VERSION, TIME, ADMIN, INFO, LINKS,
+HELP, OPER, KILL, REHASH."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.help import HELP_TOPICS, INDEX
+from hubbub.doors.irc.table import command
+from hubbub.doors.irc.welcome import send_isupport, send_lusers, send_motd
+from hubbub.passwords import verify_password
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+
+@command("MOTD")
+def motd(session: IrcSession, message: Message) -> None:
+    send_motd(session)
+
+
+@command("LUSERS")
+def lusers(session: IrcSession, message: Message) -> None:
+    send_lusers(session)
+
+
+@command("VERSION")
+def version(session: IrcSession, message: Message) -> None:
+    ctx = session.ctx
+    session.numeric(n.RPL_VERSION, ctx.version, ctx.server_name, "https://hubbub.chat")
+    send_isupport(session)
+
+
+@command("TIME")
+def time_(session: IrcSession, message: Message) -> None:
+    now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.ctx.hub.clock()))
+    session.numeric(n.RPL_TIME, session.ctx.server_name, now)
+
+
+@command("ADMIN")
+def admin(session: IrcSession, message: Message) -> None:
+    settings = session.ctx.settings
+    session.numeric(n.RPL_ADMINME, settings.server_name, "Administrative info")
+    session.numeric(n.RPL_ADMINLOC1, settings.admin_location)
+    session.numeric(n.RPL_ADMINLOC2, settings.network_name)
+    session.numeric(n.RPL_ADMINEMAIL, settings.admin_email or "-")
+
+
+@command("INFO")
+def info(session: IrcSession, message: Message) -> None:
+    ctx = session.ctx
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
+    for line in (
+        f"{ctx.version}: a multi-user chat server in Python",
+        "IRC, a plain-text door and the web, in the same rooms.",
+        f"Running since {started}.",
+    ):
+        session.numeric(n.RPL_INFO, line)
+    session.numeric(n.RPL_ENDOFINFO, "End of /INFO list")
+
+
+@command("LINKS")
+def links(session: IrcSession, message: Message) -> None:
+    ctx = session.ctx
+    session.numeric(n.RPL_LINKS, ctx.server_name, ctx.server_name, f"0 {ctx.settings.description}")
+    session.numeric(n.RPL_ENDOFLINKS, "*", "End of /LINKS list")
+
+
+@command("HELP", "HELPOP")
+def help_(session: IrcSession, message: Message) -> None:
+    subject = message.params[0] if message.params else ""
+    lines = HELP_TOPICS.get(subject.upper()) if subject else INDEX
+    if lines is None:
+        session.numeric(n.ERR_HELPNOTFOUND, subject, "No help available on this topic")
+        return
+    subject = subject.upper() or "*"
+    session.numeric(n.RPL_HELPSTART, subject, lines[0])
+    for line in lines[1:]:
+        session.numeric(n.RPL_HELPTXT, subject, line)
+    session.numeric(n.RPL_ENDOFHELP, subject, "End of /HELP")
+
+
+@command("OPER", min_params=2)
+def oper(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    name, password = message.params[0], message.params[1]
+    block = next((o for o in session.ctx.settings.opers if o.name == name), None)
+    if block is None or not verify_password(password, block.password):
+        session.log.warning("failed OPER attempt as %r by %s", name, user.mask)
+        session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+        return
+    session.numeric(n.RPL_YOUREOPER, "You are now an IRC operator")
+    session.ctx.hub.make_oper(user, name)
+    session.log.info("%s is now an operator (%s)", user.mask, name)
+
+
+@command("KILL", min_params=2)
+def kill(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    nick, reason = message.params[0], message.params[1] or "No reason"
+    if not user.is_oper:
+        raise ChatError(Reason.NO_PRIVILEGES)
+    if session.ctx.hub.casemap.fold(nick) == session.ctx.hub.casemap.fold(session.ctx.server_name):
+        raise ChatError(Reason.CANT_KILL_SERVER)
+    victim = session.ctx.hub.kill(user, nick, reason)
+    session.log.info("%s killed %s (%s)", user.mask, victim.nick, reason)
+
+
+@command("REHASH")
+def rehash(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    if not user.is_oper:
+        raise ChatError(Reason.NO_PRIVILEGES)
+    config = session.ctx.settings.config_file
+    session.numeric(n.RPL_REHASHING, str(config or "-"), "Rehashing")
+    error = session.ctx.rehash()
+    if error is not None:
+        session.message("NOTICE", user.nick, f"*** Rehash failed: {error}")

@@ -1,0 +1,76 @@
+"""What every IRC session of one server shares: the hub, the settings, server facts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hubbub import __version__
+from hubbub.core.hub import Hub
+from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
+from hubbub.doors.irc.render import RenderCache
+from hubbub.settings import Settings
+
+
+@dataclass(slots=True)
+class IrcContext:
+    """Server-wide state of the IRC door.
+
+    Attributes:
+        hub: the chat.
+        settings: the current settings; REHASH replaces them.
+        motd: the message of the day, one line per entry.
+        rehash: reloads the config file; returns an error message or None.
+        unregistered: connections that have not finished registration.
+    """
+
+    hub: Hub
+    settings: Settings
+    motd: list[str] = field(default_factory=list)
+    rehash: Callable[[], str | None] = lambda: "no config file to reload"
+    created: float = field(default_factory=time.time)
+    unregistered: int = 0
+    cache: RenderCache = field(default_factory=RenderCache)
+    version: str = f"hubbub-{__version__}"
+
+    @property
+    def server_name(self) -> str:
+        return self.settings.server_name
+
+    def isupport(self) -> list[str]:
+        """The RPL_ISUPPORT tokens, in order."""
+        s = self.settings
+        limits = s.limits
+        targets = limits.targets
+        return [
+            f"AWAYLEN={limits.awaylen}",
+            f"CASEMAPPING={s.casemapping.value}",
+            f"CHANLIMIT=#:{limits.channels_per_user}",
+            f"CHANMODES={chanmodes_isupport()}",
+            f"CHANNELLEN={limits.channellen}",
+            "CHANTYPES=#",
+            "ELIST=CMNTU",
+            "EXCEPTS=e",
+            "INVEX=I",
+            f"KICKLEN={limits.kicklen}",
+            f"LINELEN={limits.line_length}",
+            f"MAXLIST=beI:{limits.list_length}",
+            f"MAXTARGETS={targets}",
+            f"MODES={limits.modes}",
+            f"NETWORK={s.network_name}",
+            f"NICKLEN={limits.nicklen}",
+            f"PREFIX={prefix_isupport()}",
+            "SAFELIST",
+            "STATUSMSG=@+",
+            f"TARGMAX=JOIN:,KICK:{targets},LIST:,NAMES:,NOTICE:{targets},PART:,"
+            f"PRIVMSG:{targets},WHOIS:1",
+            f"TOPICLEN={limits.topiclen}",
+            "USERLEN=18",
+            "UTF8ONLY",
+            "WHOX",
+        ]
+
+    @staticmethod
+    def user_modes() -> str:
+        return "".join(sorted(USER_MODES))

@@ -1,0 +1,274 @@
+"""Settings: one frozen value built from defaults, a TOML file and command-line flags.
+
+The defaults are the embedded mode: IRC on 127.0.0.1:6667, data in the user's data
+folder, a server name made from the host name. A config file is validated whole; an
+error names the key and the line it is on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hubbub.passwords import is_hash
+from hubbub.wire.casemap import Casemapping
+
+
+class ConfigError(Exception):
+    """An invalid config file or flag; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class Oper:
+    """An operator block: a name and a password (an scrypt hash, or plain from a flag)."""
+
+    name: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Every bound on client input and server state, with its default."""
+
+    line_length: int = 512  # bytes of a line without tags, CRLF included (RFC 1459)
+    tags_length: int = 8191  # bytes of the tag section (IRCv3 message-tags)
+    sendq: int = 1_048_576  # bytes queued for a client before it is cut off
+    registration_timeout: float = 60.0
+    ping_interval: float = 120.0  # idle seconds before the server sends PING
+    ping_timeout: float = 60.0  # seconds after that PING before the client is cut off
+    nicklen: int = 30
+    channellen: int = 64
+    topiclen: int = 390
+    kicklen: int = 390
+    awaylen: int = 390
+    realnamelen: int = 150
+    channels_per_user: int = 50
+    targets: int = 4  # targets of one PRIVMSG/NOTICE
+    modes: int = 20  # parameterised mode changes in one MODE
+    list_length: int = 100  # entries of each ban/exception/invite list
+    whowas: int = 1000  # remembered departed nicks
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "hubbub"
+
+
+def default_server_name() -> str:
+    host = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()).strip(".-") or "localhost"
+    return host if "." in host else f"{host}.hubbub"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    listen: tuple[Listen, ...] = (Listen("127.0.0.1", 6667),)
+    data_dir: Path = field(default_factory=default_data_dir)
+    server_name: str = field(default_factory=default_server_name)
+    network_name: str = "hubbub"
+    description: str = "hubbub chat server"
+    motd_file: Path | None = None
+    password: str | None = None
+    opers: tuple[Oper, ...] = ()
+    casemapping: Casemapping = Casemapping.PRECIS
+    admin_location: str = "hubbub"
+    admin_email: str = ""
+    log_level: str = "INFO"
+    config_file: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_SERVER_KEYS: dict[str, tuple[str, type]] = {
+    "name": ("server_name", str),
+    "network": ("network_name", str),
+    "description": ("description", str),
+    "motd": ("motd_file", Path),
+    "password": ("password", str),
+    "data_dir": ("data_dir", Path),
+    "casemapping": ("casemapping", Casemapping),
+    "admin_location": ("admin_location", str),
+    "admin_email": ("admin_email", str),
+    "log_level": ("log_level", str),
+}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def load_config(path: Path, base: Settings | None = None) -> Settings:
+    """Read a TOML config file over ``base`` (the defaults when None).
+
+    Raises:
+        ConfigError: the file cannot be read, is not TOML, or has an invalid key.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    reader = _Reader(path, text)
+    settings = base or Settings()
+    changes: dict[str, Any] = {"config_file": path}
+    for section, value in data.items():
+        if section == "server":
+            changes.update(reader.server(reader.table(value, section)))
+        elif section == "listen":
+            changes["listen"] = reader.listens(value)
+        elif section == "oper":
+            changes["opers"] = reader.opers(value)
+        elif section == "limits":
+            changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
+        else:
+            raise reader.error(section, None, "unknown section")
+    settings = settings.replace(**changes)
+    if settings.motd_file is not None and not settings.motd_file.is_absolute():
+        settings = settings.replace(motd_file=path.parent / settings.motd_file)
+    return validate(settings, reader)
+
+
+def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
+    """Check values that every source must respect.
+
+    Raises:
+        ConfigError: naming the setting (and its line, for a config file).
+    """
+
+    def fail(table: str, key: str, message: str) -> ConfigError:
+        if reader is not None:
+            return reader.error(table, key, message)
+        return ConfigError(f"{key}: {message}")
+
+    if not _SERVER_NAME.match(settings.server_name) or len(settings.server_name) > 63:
+        raise fail("server", "name", "must be a host name with a dot, like irc.example.org")
+    if not settings.network_name or not re.fullmatch(r"[A-Za-z0-9._-]+", settings.network_name):
+        raise fail("server", "network", "must be letters, digits, '.', '_' or '-'")
+    if settings.log_level.upper() not in _LOG_LEVELS:
+        raise fail("server", "log_level", "must be one of " + ", ".join(_LOG_LEVELS))
+    if not settings.listen:
+        raise fail("listen", "port", "at least one listener is needed")
+    for listen in settings.listen:
+        if not 0 <= listen.port <= 65535:
+            raise fail("listen", "port", f"{listen.port} is not a port number")
+    limits = settings.limits
+    for item in dataclasses.fields(limits):
+        if getattr(limits, item.name) <= 0:
+            raise fail("limits", item.name, "must be positive")
+    if limits.line_length < 512:
+        raise fail("limits", "line_length", "must be at least 512 (RFC 1459)")
+    if not 9 <= limits.nicklen <= 200:
+        raise fail("limits", "nicklen", "must be between 9 and 200")
+    return settings
+
+
+class _Reader:
+    """Checks the config file's values and finds the line of a key for error messages."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def error(self, table: str, key: str | None, message: str) -> ConfigError:
+        name = f"{table}.{key}" if key else table
+        line = self._line_of(table, key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{where}: {name}: {message}")
+
+    def _line_of(self, table: str, key: str | None) -> int | None:
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?")
+        in_table = key is None or table == ""
+        for number, line in enumerate(self.lines, 1):
+            if header.match(line):
+                if key is None:
+                    return number
+                in_table = True
+            elif in_table and key and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
+                return number
+        return None
+
+    def table(self, value: object, name: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(name, None, "must be a table")
+        return value
+
+    def typed(self, table: str, key: str, value: object, kind: type) -> Any:
+        if kind is Path:
+            kind = str
+        if kind is Casemapping:
+            try:
+                return Casemapping(str(value))
+            except ValueError:
+                choices = ", ".join(c.value for c in Casemapping)
+                raise self.error(table, key, f"must be one of {choices}") from None
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise self.error(table, key, f"must be a {kind.__name__}, not {value!r}")
+        return value
+
+    def server(self, data: dict[str, Any]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in _SERVER_KEYS:
+                raise self.error("server", key, "unknown key")
+            attribute, kind = _SERVER_KEYS[key]
+            checked = self.typed("server", key, value, kind)
+            changes[attribute] = Path(checked) if kind is Path else checked
+        return changes
+
+    def listens(self, value: object) -> tuple[Listen, ...]:
+        if not isinstance(value, list):
+            raise self.error("listen", None, "must be an array of tables: [[listen]]")
+        out = []
+        for item in value:
+            table = self.table(item, "listen")
+            for key in table:
+                if key not in ("host", "port"):
+                    raise self.error("listen", key, "unknown key")
+            host = self.typed("listen", "host", table.get("host", "127.0.0.1"), str)
+            port = self.typed("listen", "port", table.get("port", 6667), int)
+            if not 0 <= port <= 65535:
+                raise self.error("listen", "port", f"{port} is not a port number")
+            out.append(Listen(host, port))
+        return tuple(out)
+
+    def opers(self, value: object) -> tuple[Oper, ...]:
+        if not isinstance(value, list):
+            raise self.error("oper", None, "must be an array of tables: [[oper]]")
+        out = []
+        for item in value:
+            table = self.table(item, "oper")
+            for key in table:
+                if key not in ("name", "password"):
+                    raise self.error("oper", key, "unknown key")
+            name = self.typed("oper", "name", table.get("name"), str)
+            password = self.typed("oper", "password", table.get("password"), str)
+            if not is_hash(password):
+                raise self.error("oper", "password", "must be a hash from `hubbub mkpasswd`")
+            out.append(Oper(name, password))
+        return tuple(out)
+
+    def limits(self, data: dict[str, Any], base: Limits) -> Limits:
+        kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
+        changes = {}
+        for key, value in data.items():
+            if key not in kinds:
+                raise self.error("limits", key, "unknown key")
+            kind = float if kinds[key] in (float, "float") else int
+            changes[key] = self.typed("limits", key, value, kind)
+        return dataclasses.replace(base, **changes)

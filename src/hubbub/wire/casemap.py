@@ -1,0 +1,147 @@
+"""Casemapping and validation of nicknames and channel names.
+
+Three casemappings are offered, advertised as ISUPPORT ``CASEMAPPING``:
+
+- ``rfc8265`` (default): Unicode names, folded with the PRECIS UsernameCaseMapped profile
+  of RFC 8265 (width mapping, NFC, lower case), so Анна is a valid nick. Against
+  homoglyph impersonation, a nick may not mix Latin, Cyrillic and Greek letters, and
+  :meth:`Casemap.skeleton` maps look-alike letters to one form so that ``Аnna`` written
+  with a Cyrillic А cannot be taken beside ``anna``.
+- ``ascii``: ASCII names; only A-Z fold to a-z.
+- ``rfc1459``: ASCII names; A-Z and ``[]\\~`` fold to a-z and ``{}|^``.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from typing import Any, NewType
+
+from hubbub.wire.errors import InvalidName
+
+Key = NewType("Key", str)
+"""A folded name: the only kind of string used to index users and channels."""
+
+
+class Casemapping(enum.StrEnum):
+    ASCII = "ascii"
+    RFC1459 = "rfc1459"
+    PRECIS = "rfc8265"
+
+
+_RFC1459_TABLE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^")
+_ASCII_NICK_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz[]\\`_^{|}")
+_ASCII_NICK_REST = _ASCII_NICK_FIRST | frozenset("0123456789-")
+# Characters with a meaning in IRC syntax: targets, masks, prefixes and separators.
+_NICK_FORBIDDEN = frozenset(" ,*?!@.:#&$%+~\x07")
+_CHANNEL_FORBIDDEN = frozenset(" ,\x07")
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
+# Lower-case Cyrillic and Greek letters drawn like Latin ones (from the Unicode
+# confusables data, UTS #39), applied after folding.
+_SKELETON = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ѕ": "s", "і": "i", "ј": "j", "к": "k", "м": "m",
+        "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "һ": "h",
+        "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "α": "a", "β": "b", "ε": "e", "η": "n",
+        "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+        "χ": "x", "ζ": "z", "0": "o", "1": "l",
+    }
+)  # fmt: skip
+
+
+def _precis_profile() -> Any:
+    import precis_i18n  # only rfc8265 needs it
+
+    return precis_i18n.get_profile("UsernameCaseMapped")
+
+
+class Casemap:
+    """Folds and validates names under one casemapping.
+
+    Args:
+        mapping: which casemapping.
+        nicklen: the longest nick, in characters.
+        channellen: the longest channel name, in characters, prefix included.
+    """
+
+    __slots__ = ("_profile", "channellen", "mapping", "nicklen")
+
+    def __init__(self, mapping: Casemapping, nicklen: int = 30, channellen: int = 64) -> None:
+        self.mapping = mapping
+        self.nicklen = nicklen
+        self.channellen = channellen
+        self._profile = _precis_profile() if mapping is Casemapping.PRECIS else None
+
+    def fold(self, name: str) -> Key:
+        """The key of ``name``: equal for names that differ only in case.
+
+        Never raises: a name that cannot be valid gets a key no valid name has.
+        """
+        if self.mapping is Casemapping.RFC1459:
+            return Key(name.translate(_RFC1459_TABLE))
+        if name.isascii() or self._profile is None:
+            return Key(name.lower() if name.isascii() else name)
+        try:
+            return Key(self._profile.enforce(name))
+        except UnicodeError:
+            return Key(unicodedata.normalize("NFKC", name).casefold())
+
+    def skeleton(self, name: str) -> Key:
+        """A key under which look-alike names collide (rfc8265 only)."""
+        key = self.fold(name)
+        if self.mapping is not Casemapping.PRECIS:
+            return key
+        return Key(key.translate(_SKELETON))
+
+    def check_nick(self, nick: str) -> str:
+        """Validate a nickname and return it in normal form (NFC).
+
+        Raises:
+            InvalidName: the reason the nickname is refused.
+        """
+        if not nick:
+            raise InvalidName("empty nickname")
+        if len(nick) > self.nicklen:
+            raise InvalidName(f"nickname longer than {self.nicklen} characters")
+        if self.mapping is not Casemapping.PRECIS or nick.isascii():
+            if nick[0] not in _ASCII_NICK_FIRST or not all(c in _ASCII_NICK_REST for c in nick):
+                raise InvalidName("nickname has characters that are not allowed")
+            return nick
+        nick = unicodedata.normalize("NFC", nick)
+        if nick[0].isdigit() or nick[0] == "-":
+            raise InvalidName("nickname starts with a digit or a dash")
+        if any(c in _NICK_FORBIDDEN for c in nick):
+            raise InvalidName("nickname has characters that are not allowed")
+        assert self._profile is not None
+        try:
+            self._profile.enforce(nick)
+        except UnicodeError:
+            raise InvalidName("nickname has characters that are not allowed") from None
+        scripts = {_script(c) for c in nick if c.isalpha()} & _CONFUSABLE_SCRIPTS
+        if len(scripts) > 1:
+            raise InvalidName("nickname mixes " + " and ".join(sorted(s.title() for s in scripts)))
+        return nick
+
+    def check_channel(self, channel: str) -> str:
+        """Validate a channel name and return it in normal form (NFC).
+
+        Raises:
+            InvalidName: the reason the channel name is refused.
+        """
+        if len(channel) < 2 or channel[0] != "#":
+            raise InvalidName("channel names start with #")
+        if len(channel) > self.channellen:
+            raise InvalidName(f"channel name longer than {self.channellen} characters")
+        if any(c in _CHANNEL_FORBIDDEN or unicodedata.category(c) == "Cc" for c in channel):
+            raise InvalidName("channel name has characters that are not allowed")
+        if not channel.isascii():
+            if self.mapping is not Casemapping.PRECIS:
+                raise InvalidName("channel names are ASCII on this server")
+            channel = unicodedata.normalize("NFC", channel)
+        return channel
+
+
+def _script(char: str) -> str:
+    """The script of a letter, read from the first word of its Unicode name."""
+    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]

@@ -1,0 +1,60 @@
+"""Line framing: bytes from a stream in, bounded lines out."""
+
+from __future__ import annotations
+
+import re
+
+from hubbub.wire.errors import LineTooLong
+
+# Modern IRC client protocol: "messages are terminated by CR LF"; servers here also
+# accept a bare CR or LF, as most clients and servers do, so that a stray CR can never
+# stay inside a line and start a new one on a peer's screen.
+_TERMINATOR = re.compile(rb"\r\n|\r|\n")
+
+
+class LineBuffer:
+    """Splits a byte stream into lines without ever holding more than ``max_length`` bytes.
+
+    An over-long line is not returned: its bytes are dropped up to the next terminator
+    and a :class:`LineTooLong` value takes its place in the output, so the reader can
+    answer it in order with the lines around it.
+
+    Args:
+        max_length: the longest line accepted, terminator excluded.
+    """
+
+    __slots__ = ("_discarding", "_pending", "max_length")
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+        self._pending = b""
+        self._discarding = False
+
+    def feed(self, data: bytes) -> list[bytes | LineTooLong]:
+        """Add received bytes; return the complete lines (empty lines are skipped)."""
+        buffer = self._pending + data if self._pending else data
+        out: list[bytes | LineTooLong] = []
+        start = 0
+        for match in _TERMINATOR.finditer(buffer):
+            line = buffer[start : match.start()]
+            start = match.end()
+            if self._discarding:
+                self._discarding = False
+                out.append(LineTooLong(f"line over {self.max_length} bytes"))
+            elif len(line) > self.max_length:
+                out.append(LineTooLong(f"line over {self.max_length} bytes"))
+            elif line:
+                out.append(line)
+        rest = buffer[start:]
+        if len(rest) > self.max_length:
+            # Keep nothing of a line that is already too long: memory stays bounded
+            # however long the sender keeps going without a newline.
+            self._discarding = True
+            rest = b""
+        self._pending = rest
+        return out
+
+    @property
+    def pending(self) -> int:
+        """How many bytes of an unfinished line are held."""
+        return len(self._pending)

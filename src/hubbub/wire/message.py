@@ -1,0 +1,158 @@
+"""IRC messages: parse a line into a :class:`Message`, encode a message into a line.
+
+Grammar (modern IRC client protocol, "Message format")::
+
+    message ::= ['@' tags SPACE] [':' source SPACE] command [params] CRLF
+    params  ::= *(SPACE middle) [SPACE ':' trailing]
+
+Tags follow the IRCv3 message-tags specification, including its value escaping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hubbub.wire.errors import InvalidUtf8, MalformedMessage
+
+# IRCv3 message-tags: "\:" is ";", "\s" is SPACE, "\\" is "\", "\r" CR and "\n" LF.
+_UNESCAPE = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_ESCAPE = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
+_EMPTY_TAGS: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC message.
+
+    Attributes:
+        command: the verb, upper-cased for words (``PRIVMSG``) or three digits.
+        params: the parameters; the last one may contain spaces.
+        source: the prefix without its colon (``nick!user@host`` or a server name).
+        tags: IRCv3 tags, unescaped; a tag without value maps to ``""``.
+    """
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY_TAGS)
+
+
+def unescape_tag_value(value: str) -> str:
+    """Undo IRCv3 tag escaping; an unknown escape drops the backslash."""
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append(_UNESCAPE.get(following, following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def escape_tag_value(value: str) -> str:
+    """Apply IRCv3 tag escaping."""
+    return value.translate(_ESCAPE)
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """Parse the tag section of a line (without ``@``)."""
+    tags: dict[str, str] = {}
+    for item in text.split(";"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        if not key:
+            raise MalformedMessage("tag without a key")
+        # IRCv3 message-tags: "If there are multiple tags with the same key, clients
+        # MUST use the last one" - a dict does exactly that.
+        tags[key] = unescape_tag_value(value)
+    return tags
+
+
+def parse(line: bytes) -> Message:
+    """Parse one line (without its terminator) into a :class:`Message`.
+
+    Raises:
+        InvalidUtf8: the line is not UTF-8.
+        MalformedMessage: the line has no command, contains NUL, or its tags are broken.
+    """
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidUtf8(_command_of(line)) from None
+    if "\0" in text:
+        raise MalformedMessage("NUL byte in line")
+    tags: Mapping[str, str] = _EMPTY_TAGS
+    source = None
+    rest = text.lstrip(" ")
+    if rest.startswith("@"):
+        tag_text, _, rest = rest[1:].partition(" ")
+        tags = parse_tags(tag_text)
+        rest = rest.lstrip(" ")
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+    trailing: str | None = None
+    head, sep, tail = rest.partition(" :")
+    if sep:
+        trailing = tail
+    elif head.startswith(":"):
+        head, trailing = "", head[1:]
+    words = head.split()
+    if not words:
+        raise MalformedMessage("no command")
+    command = words[0]
+    params = words[1:]
+    if trailing is not None:
+        params.append(trailing)
+    if command.isascii() and command.isalpha():
+        command = command.upper()
+    return Message(command, tuple(params), source or None, tags)
+
+
+def _command_of(line: bytes) -> str:
+    """Best-effort command word of an undecodable line, for the error reply."""
+    words = line.split()
+    while words and words[0][:1] in (b"@", b":"):
+        words.pop(0)
+    if words and words[0].isalnum() and words[0].isascii():
+        return words[0].decode("ascii").upper()
+    return ""
+
+
+def encode_tags(tags: Mapping[str, str]) -> str:
+    """Encode a tag section without the leading ``@``."""
+    return ";".join(
+        f"{key}={escape_tag_value(value)}" if value else key for key, value in tags.items()
+    )
+
+
+def encode(message: Message) -> bytes:
+    """Encode a message as one line, CRLF included.
+
+    The last parameter is sent as a trailing parameter when it must be (empty, with a
+    space, or starting with a colon).
+    """
+    parts: list[str] = []
+    if message.tags:
+        parts.append("@" + encode_tags(message.tags))
+    if message.source:
+        parts.append(":" + message.source)
+    parts.append(message.command)
+    params = message.params
+    if params:
+        parts.extend(params[:-1])
+        last = params[-1]
+        if not last or " " in last or last.startswith(":"):
+            last = ":" + last
+        parts.append(last)
+    return (" ".join(parts) + "\r\n").encode("utf-8")
+
+
+def is_middle(param: str) -> bool:
+    """Whether ``param`` can be sent in any position (no space, no leading colon)."""
+    return bool(param) and " " not in param and not param.startswith(":")
