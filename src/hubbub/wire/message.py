@@ -102,7 +102,8 @@ def parse(line: bytes) -> Message:
         trailing = tail
     elif head.startswith(":"):
         head, trailing = "", head[1:]
-    words = head.split()
+    # Split on spaces only: str.split() would also split on tabs and other separators.
+    words = [word for word in head.split(" ") if word]
     if not words:
         raise MalformedMessage("no command")
     command = words[0]

@@ -1,0 +1,178 @@
+"""Test harnesses shared by the test packages: sans-I/O IRC clients and socket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from hubbub.core.hub import Hub
+from hubbub.doors.irc.context import IrcContext
+from hubbub.doors.irc.session import IrcSession
+from hubbub.server import Server
+from hubbub.settings import Oper, Settings
+from hubbub.wire.casemap import Casemap
+from hubbub.wire.message import Message, parse
+
+SERVER_NAME = "irc.test"
+
+
+class Clock:
+    """A settable clock for the hub."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class FakeClient:
+    """An IrcSession with its output captured: bytes in, parsed lines out."""
+
+    session: IrcSession
+    sent: list[bytes] = field(default_factory=list)
+    closed: bool = False
+
+    def send(self, line: str | bytes) -> None:
+        """Feed one line (without CRLF) to the session."""
+        self.session.receive_line(line.encode() if isinstance(line, str) else line)
+
+    def take(self) -> list[Message]:
+        """Everything the session sent since the last call, parsed."""
+        out = [parse(raw.rstrip(b"\r\n")) for raw in b"".join(self.sent).split(b"\r\n") if raw]
+        self.sent.clear()
+        return out
+
+    def take_raw(self) -> bytes:
+        data = b"".join(self.sent)
+        self.sent.clear()
+        return data
+
+    def numerics(self) -> list[str]:
+        return [m.command for m in self.take()]
+
+
+class Harness:
+    """A hub and IRC context with no sockets; makes :class:`FakeClient` sessions."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings(
+            server_name=SERVER_NAME, opers=(Oper("oper", "operpass"),)
+        )
+        self.clock = Clock()
+        limits = self.settings.limits
+        self.hub = Hub(
+            Casemap(self.settings.casemapping, limits.nicklen, limits.channellen),
+            clock=self.clock,
+        )
+        self.ctx = IrcContext(self.hub, self.settings, ["Hello"])
+
+    def client(self, host: str = "127.0.0.1") -> FakeClient:
+        """A connected, unregistered client."""
+        sent: list[bytes] = []
+        holder: dict[str, FakeClient] = {}
+
+        def close() -> None:
+            holder["c"].closed = True
+
+        session = IrcSession(self.ctx, sent.append, close, host)
+        client = FakeClient(session, sent)
+        holder["c"] = client
+        return client
+
+    def register(self, nick: str, *joins: str) -> FakeClient:
+        """A registered client that joined ``joins``; its output so far is discarded."""
+        client = self.client()
+        client.send(f"NICK {nick}")
+        client.send(f"USER {nick.lower()[:8] or 'u'} 0 * :Real {nick}")
+        for channel in joins:
+            client.send(f"JOIN {channel}")
+        assert client.session.registered, client.take()
+        client.take()
+        return client
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    settings: Settings | None = None,
+) -> AsyncIterator[Server]:
+    """A real server on 127.0.0.1 with an ephemeral port, stopped on exit."""
+    server = Server(settings or Settings(server_name=SERVER_NAME))
+    task = asyncio.create_task(server.run())
+    async with asyncio.timeout(10):
+        await server.ready.wait()
+    try:
+        yield server
+    finally:
+        server.stop()
+        async with asyncio.timeout(10):
+            await task
+
+
+class LineClient:
+    """A raw IRC client over a real socket, for integration tests."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self._token = 0
+
+    @classmethod
+    async def open(cls, port: int) -> LineClient:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+        return cls(reader, writer)
+
+    async def send(self, *lines: str | bytes) -> None:
+        for line in lines:
+            self.writer.write((line.encode() if isinstance(line, str) else line) + b"\r\n")
+        await self.writer.drain()
+
+    async def read(self, seconds: float = 5.0) -> Message | None:
+        """The next line, or None at end of stream."""
+        async with asyncio.timeout(seconds):
+            raw = await self.reader.readline()
+        if not raw:
+            return None
+        return parse(raw.rstrip(b"\r\n"))
+
+    async def read_until(
+        self, match: Callable[[Message], bool] | str, seconds: float = 5.0
+    ) -> list[Message]:
+        """Lines up to and including the first that matches (a predicate or a command)."""
+        check = (lambda m: m.command == match) if isinstance(match, str) else match
+        seen: list[Message] = []
+        async with asyncio.timeout(seconds):
+            while True:
+                message = await self.read(seconds)
+                if message is None:
+                    raise EOFError(f"closed; saw {seen}")
+                seen.append(message)
+                if check(message):
+                    return seen
+
+    async def sync(self) -> list[Message]:
+        """Everything the server sent before it answered a PING sent now."""
+        self._token += 1
+        token = f"sync{self._token}"
+        await self.send(f"PING {token}")
+        lines = await self.read_until(lambda m: m.command == "PONG" and token in m.params)
+        return lines[:-1]
+
+    async def register(self, nick: str) -> list[Message]:
+        await self.send(f"NICK {nick}", f"USER {nick[:8]} 0 * :Real {nick}")
+        return await self.read_until("376")
+
+    async def closed(self, seconds: float = 5.0) -> bool:
+        """Read until end of stream; True once the server has closed the connection."""
+        async with asyncio.timeout(seconds):
+            while await self.reader.read(65536):
+                pass
+        return True
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()

@@ -1,0 +1,69 @@
+"""Name folding and validation under each casemapping."""
+
+from __future__ import annotations
+
+import pytest
+from parser_tests import data as vectors
+
+from hubbub.core.modes import mask_pattern
+from hubbub.wire.casemap import Casemap, Casemapping
+from hubbub.wire.errors import InvalidName
+
+PRECIS = Casemap(Casemapping.PRECIS)
+ASCII = Casemap(Casemapping.ASCII)
+RFC1459 = Casemap(Casemapping.RFC1459)
+
+
+def test_a_cyrillic_nick_is_valid_and_folds_to_lower_case() -> None:
+    assert PRECIS.check_nick("Анна") == "Анна"
+    assert PRECIS.fold("Анна") == PRECIS.fold("АННА") == "анна"
+
+
+def test_a_nick_mixing_latin_and_cyrillic_is_refused() -> None:
+    with pytest.raises(InvalidName, match="mixes Cyrillic and Latin"):
+        PRECIS.check_nick("Аnna")  # Cyrillic А, Latin nna
+
+
+def test_look_alike_nicks_share_a_skeleton() -> None:
+    assert PRECIS.skeleton("сосо") == PRECIS.skeleton("coco")  # all Cyrillic vs all Latin
+
+
+def test_ascii_folds_only_letters_and_rfc1459_folds_brackets_too() -> None:
+    assert ASCII.fold("Nick[]") == "nick[]"
+    assert RFC1459.fold("Nick[]\\~") == "nick{}|^"
+
+
+@pytest.mark.parametrize(
+    "nick", ["", "1abc", "-abc", "a b", "a,b", "a*b", "a!b", "a@b", "#chan", ":x", "x" * 31]
+)
+@pytest.mark.parametrize("casemap", [PRECIS, ASCII, RFC1459], ids=["precis", "ascii", "rfc1459"])
+def test_invalid_nicks_are_refused(casemap: Casemap, nick: str) -> None:
+    with pytest.raises(InvalidName):
+        casemap.check_nick(nick)
+
+
+def test_ascii_casemapping_refuses_non_ascii_nicks_and_channels() -> None:
+    with pytest.raises(InvalidName):
+        ASCII.check_nick("Анна")
+    with pytest.raises(InvalidName):
+        ASCII.check_channel("#канал")
+
+
+@pytest.mark.parametrize("name", ["#", "chan", "#a b", "#a,b", "#a\x07b", "#" + "x" * 64])
+def test_invalid_channel_names_are_refused(name: str) -> None:
+    with pytest.raises(InvalidName):
+        PRECIS.check_channel(name)
+
+
+def test_unicode_channel_names_are_allowed_and_normalised() -> None:
+    assert PRECIS.check_channel("#Кафе") == "#Кафе"
+    assert PRECIS.fold("#КАФЕ") == PRECIS.fold("#кафе")
+
+
+@pytest.mark.parametrize("case", vectors.mask_match["tests"], ids=lambda c: str(c["mask"])[:30])
+def test_masks_match_the_public_mask_match_vectors(case: dict[str, object]) -> None:
+    pattern = mask_pattern(ASCII.fold(str(case["mask"])))
+    for text in case.get("matches", []):  # type: ignore[attr-defined]
+        assert pattern.fullmatch(ASCII.fold(text)), text
+    for text in case.get("fails", []):  # type: ignore[attr-defined]
+        assert not pattern.fullmatch(ASCII.fold(text)), text

@@ -1,0 +1,58 @@
+"""Line framing: whole, byte by byte, with trailing data and over-long lines."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hubbub.wire.errors import LineTooLong
+from hubbub.wire.lines import LineBuffer
+
+
+def test_splits_on_crlf_lf_and_cr_and_skips_empty_lines() -> None:
+    buffer = LineBuffer(100)
+    assert buffer.feed(b"A\r\nB\nC\rD\r\n\r\n\n") == [b"A", b"B", b"C", b"D"]
+
+
+def test_keeps_an_unfinished_line_until_its_terminator() -> None:
+    buffer = LineBuffer(100)
+    assert buffer.feed(b"PRIV") == []
+    assert buffer.pending == 4
+    assert buffer.feed(b"MSG #a :hi\r") == [b"PRIVMSG #a :hi"]
+    assert buffer.feed(b"\nNEXT\r\n") == [b"NEXT"]
+
+
+def test_a_line_over_the_limit_becomes_one_line_too_long_in_order() -> None:
+    buffer = LineBuffer(10)
+    out = buffer.feed(b"short\r\n" + b"x" * 11 + b"\r\nafter\r\n")
+    assert out[0] == b"short"
+    assert isinstance(out[1], LineTooLong)
+    assert out[2] == b"after"
+
+
+def test_memory_stays_bounded_while_a_line_never_ends() -> None:
+    buffer = LineBuffer(512)
+    for _ in range(2000):
+        assert buffer.feed(b"y" * 1000) == []
+        assert buffer.pending <= 512
+    out = buffer.feed(b"\r\nPING x\r\n")
+    assert isinstance(out[0], LineTooLong)
+    assert out[1:] == [b"PING x"]
+
+
+@given(st.lists(st.binary(max_size=40), max_size=20), st.integers(1, 30))
+def test_whole_and_byte_by_byte_and_chunked_feeding_agree(pieces: list[bytes], chunk: int) -> None:
+    data = b"".join(pieces)
+
+    def run(chunks: list[bytes]) -> list[bytes | str]:
+        buffer = LineBuffer(25)
+        out: list[bytes | str] = []
+        for part in chunks:
+            out.extend(x if isinstance(x, bytes) else "TOO LONG" for x in buffer.feed(part))
+        return out
+
+    whole = run([data])
+    assert run([data[i : i + 1] for i in range(len(data))]) == whole
+    assert run([data[i : i + chunk] for i in range(0, len(data), chunk)]) == whole
+    for item in whole:
+        assert item == "TOO LONG" or (b"\r" not in item and b"\n" not in item)
