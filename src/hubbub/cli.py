@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="data folder, created if missing")
     serve.add_argument("--server-name", help="server name, like irc.example.org")
     serve.add_argument("--network", help="network name shown to clients (default hubbub)")
+    serve.add_argument("--description", help="server description shown by LINKS and WHOIS")
     serve.add_argument("--motd", type=Path, help="file with the message of the day")
     serve.add_argument("--password", help="server password clients must send with PASS")
     serve.add_argument(
@@ -83,6 +84,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "data_dir": args.data_dir,
         "server_name": args.server_name,
         "network_name": args.network,
+        "description": args.description,
         "motd_file": args.motd,
         "password": args.password,
         "log_level": args.log_level,
