@@ -43,7 +43,7 @@ class Limits:
     """Every bound on client input and server state, with its default."""
 
     line_length: int = 512  # bytes of a line without tags, CRLF included (RFC 1459)
-    tags_length: int = 8191  # bytes of the tag section (IRCv3 message-tags)
+    tags_length: int = 4094  # bytes of a client's tags, without "@" and " " (message-tags)
     sendq: int = 1_048_576  # bytes queued for a client before it is cut off
     registration_timeout: float = 60.0
     ping_interval: float = 120.0  # idle seconds before the server sends PING

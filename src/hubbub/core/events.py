@@ -7,6 +7,7 @@ event and an event means the same thing wherever it is delivered.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -23,24 +24,38 @@ class Actor:
     host: str
     realname: str = ""
     account: str | None = None
+    bot: bool = False
 
     @property
     def mask(self) -> str:
         return f"{self.nick}!{self.username}@{self.host}"
 
 
+class MessageKind(enum.Enum):
+    """What a message is: talk, a notice (never answered automatically), or tags only."""
+
+    PRIVMSG = "PRIVMSG"
+    NOTICE = "NOTICE"
+    TAGMSG = "TAGMSG"
+
+
 @dataclass(frozen=True, slots=True)
 class MessagePosted:
-    """A PRIVMSG or NOTICE: ``target`` is a channel name (with its status prefix, if
-    any, in ``status``) or the recipient's nick."""
+    """A message: ``target`` is a channel name (``status`` then names the lowest status
+    mode that receives it, if any) or the recipient's nick.
+
+    ``tags`` are the sender's client-only tags; ``msgid`` identifies the message
+    everywhere it is delivered, and ``time`` is when the server accepted it.
+    """
 
     actor: Actor
     target: str
     text: str
-    notice: bool = False
+    kind: MessageKind = MessageKind.PRIVMSG
     status: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
     time: float = 0.0
+    msgid: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +129,34 @@ class Invited:
 
 
 @dataclass(frozen=True, slots=True)
+class AwayChanged:
+    """A user went away (with a message) or came back (``message`` is None)."""
+
+    actor: Actor
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RealnameChanged:
+    actor: Actor
+    realname: str
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredOnline:
+    """A nick someone monitors came online (MONITOR)."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredOffline:
+    """A nick someone monitors went offline (MONITOR)."""
+
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
 class Wallops:
     actor: Actor
     text: str
@@ -131,6 +174,10 @@ Event = (
     | ChannelModeChanged
     | UserModeChanged
     | Invited
+    | AwayChanged
+    | RealnameChanged
+    | MonitoredOnline
+    | MonitoredOffline
     | Wallops
 )
 

@@ -7,6 +7,8 @@ it, in one synchronous pass.
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -15,22 +17,28 @@ from dataclasses import dataclass
 from hubbub.core.channel_modes import apply_channel_modes
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
+    AwayChanged,
     Event,
     Invited,
     Joined,
     Kicked,
     Killed,
     Listener,
+    MessageKind,
     MessagePosted,
+    MonitoredOffline,
+    MonitoredOnline,
     NickChanged,
     Parted,
     Quit,
+    RealnameChanged,
     TopicChanged,
     UserModeChanged,
     Wallops,
 )
 from hubbub.core.model import Channel, Topic, User
 from hubbub.core.modes import DEFAULT_CHANNEL_MODES, ModeChange, statuses_from
+from hubbub.core.monitor import Monitors
 from hubbub.wire.casemap import Casemap, Key
 from hubbub.wire.errors import InvalidName
 
@@ -47,6 +55,7 @@ class HubLimits:
     away_length: int = 390
     list_length: int = 100
     whowas_length: int = 1000
+    monitor_length: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,11 @@ class Hub:
         self.channels: dict[Key, Channel] = {}
         self._skeletons: dict[Key, User] = {}
         self.peak_users = 0
+        self.monitors = Monitors(casemap, self.limits.monitor_length)
+        # Message ids: unique within this process by the counter, across restarts by the
+        # random prefix.
+        self._msgid_prefix = secrets.token_hex(4)
+        self._msgid_counter = itertools.count(1)
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=self.limits.whowas_length)
 
     # -- looking things up -------------------------------------------------------------
@@ -146,6 +160,7 @@ class Hub:
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         self.peak_users = max(self.peak_users, len(self.users))
+        self._deliver(self.monitors.watching(user.key), MonitoredOnline(user.actor))
         return user
 
     def change_nick(self, user: User, nick: str) -> None:
@@ -167,12 +182,16 @@ class Hub:
         user.skeleton = self.casemap.skeleton(nick)
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
+        user.changed()
         for channel in user.channels.values():
             if old_key in channel.invited:
                 channel.invited.discard(old_key)
                 channel.invited.add(user.key)
         user.listener.deliver(event)
         self._deliver(self.neighbours(user), event)
+        if old_key != user.key:
+            self._deliver(self.monitors.watching(old_key), MonitoredOffline(event.actor.nick))
+            self._deliver(self.monitors.watching(user.key), MonitoredOnline(user.actor))
 
     def quit(self, user: User, reason: str) -> None:
         """Remove a user; everyone sharing a channel with them sees the quit."""
@@ -185,6 +204,8 @@ class Hub:
         self._remember(user)
         del self.users[user.key]
         del self._skeletons[user.skeleton]
+        self.monitors.clear(user)
+        self._deliver(self.monitors.watching(user.key), MonitoredOffline(user.nick))
 
     def kill(self, killer: User, nick: str, reason: str) -> User:
         """Disconnect another user by operator's order.
@@ -204,7 +225,27 @@ class Hub:
         return victim
 
     def set_away(self, user: User, text: str | None) -> None:
-        user.away = text[: self.limits.away_length] if text else None
+        """Mark ``user`` away (or back); neighbours and watchers are told (away-notify)."""
+        away = text[: self.limits.away_length] if text else None
+        if away == user.away:
+            return
+        user.away = away
+        self._announce(user, AwayChanged(user.actor, away))
+
+    def set_realname(self, user: User, realname: str) -> None:
+        """Change ``user``'s real name (SETNAME); neighbours and watchers are told."""
+        user.realname = realname
+        user.changed()
+        event = RealnameChanged(user.actor, realname)
+        user.listener.deliver(event)
+        self._announce(user, event)
+
+    def _announce(self, user: User, event: Event) -> None:
+        """Deliver to everyone sharing a channel with ``user`` or monitoring it, once."""
+        audience = self.neighbours(user)
+        audience.update(self.monitors.watching(user.key))
+        audience.discard(user)
+        self._deliver(audience, event)
 
     def make_oper(self, user: User, oper_name: str) -> None:
         user.oper_name = oper_name
@@ -223,6 +264,8 @@ class Hub:
                 continue
             if change.mode == "r":
                 continue
+            if change.mode == "B":
+                user.changed()
             if change.adding and change.mode not in user.modes:
                 user.modes.add(change.mode)
             elif not change.adding and change.mode in user.modes:
@@ -281,6 +324,10 @@ class Hub:
         channel.members[user] = status
         user.channels[channel_key] = channel
         self._deliver(channel.members, Joined(user.actor, channel.name))
+        if user.away is not None:
+            # away-notify: "servers SHOULD send an AWAY ... after a user joins a channel"
+            event = AwayChanged(user.actor, user.away)
+            self._deliver((m for m in channel.members if m is not user), event)
         return channel
 
     def _check_entry(self, user: User, channel: Channel, key: str | None) -> None:
@@ -398,26 +445,29 @@ class Hub:
         user: User,
         target: str,
         text: str,
-        notice: bool = False,
+        kind: MessageKind = MessageKind.PRIVMSG,
         status: str = "",
         tags: Mapping[str, str] = _NO_TAGS,
-    ) -> User | Channel:
-        """Send a PRIVMSG or NOTICE to a channel (its members, or those with at least
-        the status mode ``status``) or to a user.
+    ) -> tuple[User | Channel, MessagePosted]:
+        """Send a message to a channel (its members, or those with at least the status
+        mode ``status``) or to a user.
 
         Returns:
-            the channel or user that was messaged.
+            the channel or user that was messaged, and the event (for echoes).
 
         Raises:
             ChatError: NO_SUCH_NICK, NO_SUCH_CHANNEL or CANNOT_SEND.
         """
-        user.last_active = now = self.clock()
+        now = self.clock()
+        if kind is not MessageKind.TAGMSG:
+            user.last_active = now
+        msgid = f"{self._msgid_prefix}{next(self._msgid_counter):x}"
         if target.startswith("#"):
             channel = self.find_channel(target)
             if channel is None:
                 raise ChatError(Reason.NO_SUCH_CHANNEL, target)
             self._check_speech(user, channel)
-            event = MessagePosted(user.actor, channel.name, text, notice, status, tags, now)
+            event = MessagePosted(user.actor, channel.name, text, kind, status, tags, now, msgid)
             if status:
                 # STATUSMSG: "@#chan" reaches operators, "+#chan" voiced users and up.
                 ranks = statuses_from(status)
@@ -428,14 +478,13 @@ class Hub:
                 for member in channel.members:
                     if member is not user:
                         member.listener.deliver(event)
-            return channel
+            return channel, event
         recipient = self.find_user(target)
         if recipient is None:
             raise ChatError(Reason.NO_SUCH_NICK, target)
-        recipient.listener.deliver(
-            MessagePosted(user.actor, recipient.nick, text, notice, "", tags, now)
-        )
-        return recipient
+        event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid)
+        recipient.listener.deliver(event)
+        return recipient, event
 
     def _check_speech(self, user: User, channel: Channel) -> None:
         status = channel.members.get(user)

@@ -25,6 +25,7 @@ class User:
         "last_active",
         "listener",
         "modes",
+        "monitoring",
         "nick",
         "oper_name",
         "realname",
@@ -57,14 +58,22 @@ class User:
         self.away: str | None = None
         self.oper_name: str | None = None
         self.channels: dict[Key, Channel] = {}
+        # MONITOR targets: folded key → the nick as the user wrote it.
+        self.monitoring: dict[Key, str] = {}
         self._actor: Actor | None = None
 
     @property
     def actor(self) -> Actor:
-        """This user as events name it; rebuilt only after a change of nick."""
-        if self._actor is None or self._actor.nick != self.nick:
-            self._actor = Actor(self.nick, self.username, self.host, self.realname)
+        """This user as events name it; rebuilt after :meth:`changed`."""
+        if self._actor is None:
+            self._actor = Actor(
+                self.nick, self.username, self.host, self.realname, None, "B" in self.modes
+            )
         return self._actor
+
+    def changed(self) -> None:
+        """Note a change of nick, realname or bot mode (the next events name the new one)."""
+        self._actor = None
 
     @property
     def mask(self) -> str:

@@ -36,7 +36,7 @@ CHANNEL_MODES: dict[str, ModeKind] = {
 
 # Status modes from the highest rank down, with the prefix shown in NAMES and WHO.
 PREFIXES: dict[str, str] = {"o": "@", "v": "+"}
-USER_MODES = frozenset("iowr")
+USER_MODES = frozenset("Biorw")
 
 
 def statuses_from(status: str) -> frozenset[str]:

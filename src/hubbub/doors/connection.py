@@ -102,7 +102,7 @@ class LineConnection(asyncio.Protocol):
         self._limits = limits
         self._batcher = batcher
         self._registry = registry
-        self._buffer = LineBuffer(limits.tags_length + limits.line_length)
+        self._buffer = LineBuffer(limits.tags_length + 2 + limits.line_length)
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
         self._queued: list[bytes] = []

@@ -1,6 +1,56 @@
-"""IRCv3 capabilities this server offers in ``CAP LS``."""
+"""IRCv3 capabilities: what ``CAP LS`` offers, and how each enabled set renders lines.
+
+Sessions with the same *variant* (the capabilities that change how a relayed line
+looks) share one encoding of each event; see :class:`~hubbub.doors.irc.render.RenderCache`.
+"""
 
 from __future__ import annotations
 
-# cap-notify is implied by CAP LS 302 (IRCv3 capability negotiation).
-SUPPORTED: tuple[str, ...] = ("cap-notify", "multi-prefix", "userhost-in-names")
+import enum
+
+
+class Variant(enum.IntFlag):
+    """Capabilities that change the bytes of a relayed line."""
+
+    PLAIN = 0
+    SERVER_TIME = enum.auto()
+    MESSAGE_TAGS = enum.auto()
+    ACCOUNT_TAG = enum.auto()
+    EXTENDED_JOIN = enum.auto()
+
+
+_VARIANT_OF = {
+    "server-time": Variant.SERVER_TIME,
+    "message-tags": Variant.MESSAGE_TAGS,
+    "account-tag": Variant.ACCOUNT_TAG,
+    "extended-join": Variant.EXTENDED_JOIN,
+}
+
+# In the order CAP LS lists them.
+SUPPORTED: tuple[str, ...] = (
+    "account-notify",
+    "account-tag",
+    "away-notify",
+    "batch",
+    "cap-notify",
+    "chghost",
+    "draft/no-implicit-names",
+    "echo-message",
+    "extended-join",
+    "extended-monitor",
+    "invite-notify",
+    "labeled-response",
+    "message-tags",
+    "multi-prefix",
+    "server-time",
+    "setname",
+    "standard-replies",
+    "userhost-in-names",
+)
+
+
+def variant_of(caps: set[str]) -> Variant:
+    variant = Variant.PLAIN
+    for cap in caps:
+        variant |= _VARIANT_OF.get(cap, Variant.PLAIN)
+    return variant

@@ -45,6 +45,7 @@ class IrcContext:
         targets = limits.targets
         return [
             f"AWAYLEN={limits.awaylen}",
+            "BOT=B",
             f"CASEMAPPING={s.casemapping.value}",
             f"CHANLIMIT=#:{limits.channels_per_user}",
             f"CHANMODES={chanmodes_isupport()}",
@@ -58,6 +59,7 @@ class IrcContext:
             f"MAXLIST=beI:{limits.list_length}",
             f"MAXTARGETS={targets}",
             f"MODES={limits.modes}",
+            f"MONITOR={self.hub.limits.monitor_length}",
             f"NETWORK={s.network_name}",
             f"NICKLEN={limits.nicklen}",
             f"PREFIX={prefix_isupport()}",

@@ -1,23 +1,33 @@
-"""Events rendered as IRC lines, built once per event and shared by every recipient."""
+"""Events rendered as IRC lines, built once per event and capability variant."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from hubbub.core.events import (
+    AwayChanged,
     ChannelModeChanged,
     Event,
     Invited,
     Joined,
     Kicked,
     Killed,
+    MessageKind,
     MessagePosted,
+    MonitoredOffline,
+    MonitoredOnline,
     NickChanged,
     Parted,
     Quit,
+    RealnameChanged,
     TopicChanged,
     UserModeChanged,
     Wallops,
 )
 from hubbub.core.modes import PREFIXES, ModeChange
+from hubbub.doors.irc.caps import Variant
+from hubbub.wire.message import escape_tag_value
 
 
 def format_modes(changes: tuple[ModeChange, ...] | list[ModeChange]) -> list[str]:
@@ -36,58 +46,107 @@ def format_modes(changes: tuple[ModeChange, ...] | list[ModeChange]) -> list[str
     return ["".join(letters), *params]
 
 
-def render(event: Event) -> bytes:
-    """One event as one line, CRLF included."""
-    match event:
-        case MessagePosted(actor, target, text, notice, status):
-            verb = "NOTICE" if notice else "PRIVMSG"
-            prefix = PREFIXES[status] if status else ""
-            line = f":{actor.mask} {verb} {prefix}{target} :{text}"
-        case Joined(actor, channel):
-            line = f":{actor.mask} JOIN {channel}"
-        case Parted(actor, channel, reason):
-            line = f":{actor.mask} PART {channel}" + (f" :{reason}" if reason else "")
-        case Kicked(actor, channel, nick, reason):
-            line = f":{actor.mask} KICK {channel} {nick} :{reason}"
-        case Quit(actor, reason):
-            line = f":{actor.mask} QUIT :{reason}"
-        case Killed(actor, nick, reason):
-            line = f":{actor.mask} KILL {nick} :{reason}"
-        case NickChanged(actor, nick):
-            line = f":{actor.mask} NICK {nick}"
-        case TopicChanged(actor, channel, topic):
-            line = f":{actor.mask} TOPIC {channel} :{topic}"
-        case ChannelModeChanged(actor, channel, changes):
-            modes = format_modes(changes)
-            line = f":{actor.mask} MODE {channel} " + " ".join([*modes[:-1], _last(modes[-1])])
-        case UserModeChanged(actor, nick, changes):
-            line = f":{actor.nick} MODE {nick} :" + format_modes(changes)[0]
-        case Invited(actor, nick, channel):
-            line = f":{actor.mask} INVITE {nick} {channel}"
-        case Wallops(actor, text):
-            line = f":{actor.mask} WALLOPS :{text}"
-    return (line + "\r\n").encode()
+def format_time(moment: float) -> str:
+    """IRCv3 server-time: ``2011-10-19T16:40:51.620Z`` (UTC, milliseconds)."""
+    seconds = int(moment)
+    millis = int((moment - seconds) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def _last(param: str) -> str:
     return param if param and " " not in param and not param.startswith(":") else ":" + param
 
 
+def render_body(event: Event, variant: Variant) -> str:
+    """The line of an event, without tags and without CRLF."""
+    match event:
+        case MessagePosted(actor, target, text, kind, status):
+            prefix = PREFIXES[status] if status else ""
+            if kind is MessageKind.TAGMSG:
+                return f":{actor.mask} TAGMSG {prefix}{target}"
+            return f":{actor.mask} {kind.value} {prefix}{target} :{text}"
+        case Joined(actor, channel):
+            if variant & Variant.EXTENDED_JOIN:
+                return f":{actor.mask} JOIN {channel} {actor.account or '*'} :{actor.realname}"
+            return f":{actor.mask} JOIN {channel}"
+        case Parted(actor, channel, reason):
+            return f":{actor.mask} PART {channel}" + (f" :{reason}" if reason else "")
+        case Kicked(actor, channel, nick, reason):
+            return f":{actor.mask} KICK {channel} {nick} :{reason}"
+        case Quit(actor, reason):
+            return f":{actor.mask} QUIT :{reason}"
+        case Killed(actor, nick, reason):
+            return f":{actor.mask} KILL {nick} :{reason}"
+        case NickChanged(actor, nick):
+            return f":{actor.mask} NICK {nick}"
+        case TopicChanged(actor, channel, topic):
+            return f":{actor.mask} TOPIC {channel} :{topic}"
+        case ChannelModeChanged(actor, channel, changes):
+            modes = format_modes(changes)
+            return f":{actor.mask} MODE {channel} " + " ".join([*modes[:-1], _last(modes[-1])])
+        case UserModeChanged(actor, nick, changes):
+            return f":{actor.nick} MODE {nick} :" + format_modes(changes)[0]
+        case Invited(actor, nick, channel):
+            return f":{actor.mask} INVITE {nick} {channel}"
+        case AwayChanged(actor, message):
+            return f":{actor.mask} AWAY" + (f" :{message}" if message is not None else "")
+        case RealnameChanged(actor, realname):
+            return f":{actor.mask} SETNAME :{realname}"
+        case Wallops(actor, text):
+            return f":{actor.mask} WALLOPS :{text}"
+        case MonitoredOnline() | MonitoredOffline():
+            raise ValueError("MONITOR events are numerics, rendered by the session")
+
+
+def render_tags(event: Event, variant: Variant, when: str) -> str:
+    """The tag section for a variant (without ``@``), or ""."""
+    tags: list[str] = []
+    if variant & Variant.SERVER_TIME:
+        tags.append(f"time={when}")
+    actor = getattr(event, "actor", None)
+    if variant & Variant.ACCOUNT_TAG and actor is not None and actor.account:
+        tags.append(f"account={escape_tag_value(actor.account)}")
+    if variant & Variant.MESSAGE_TAGS and isinstance(event, MessagePosted):
+        tags.append(f"msgid={event.msgid}")
+        if event.actor.bot:
+            tags.append("bot")
+        for key, value in event.tags.items():
+            tags.append(f"{key}={escape_tag_value(value)}" if value else key)
+    return ";".join(tags)
+
+
+def render(event: Event, variant: Variant, when: str) -> bytes:
+    """One event as one line for a capability variant, CRLF included."""
+    tags = render_tags(event, variant, when)
+    body = render_body(event, variant)
+    return (f"@{tags} {body}\r\n" if tags else f"{body}\r\n").encode()
+
+
 class RenderCache:
-    """Remembers the line of the last event rendered.
+    """Remembers the lines of the last event rendered, one per variant.
 
     A fan-out delivers one event to many sessions in one synchronous pass, so a
-    one-entry cache renders each event once.
+    one-event cache renders each event once per variant present among the recipients.
+
+    Args:
+        clock: the wall clock, for the server-time of events that carry no time.
     """
 
-    __slots__ = ("_event", "_line")
+    __slots__ = ("_clock", "_event", "_lines", "_when")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._event: Event | None = None
-        self._line = b""
+        self._lines: dict[Variant, bytes] = {}
+        self._when = ""
 
-    def line(self, event: Event) -> bytes:
+    def line(self, event: Event, variant: Variant) -> bytes:
         if event is not self._event:
-            self._line = render(event)
             self._event = event
-        return self._line
+            self._lines = {}
+            moment = event.time if isinstance(event, MessagePosted) else self._clock()
+            self._when = format_time(moment)
+        line = self._lines.get(variant)
+        if line is None:
+            line = self._lines[variant] = render(event, variant, self._when)
+        return line

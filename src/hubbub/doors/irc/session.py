@@ -32,13 +32,23 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event
+from hubbub.core.events import (
+    AwayChanged,
+    Event,
+    Invited,
+    MessageKind,
+    MessagePosted,
+    MonitoredOffline,
+    MonitoredOnline,
+    RealnameChanged,
+)
+from hubbub.doors.irc.caps import Variant, variant_of
 from hubbub.doors.irc.commands import load as _load_commands
 from hubbub.doors.irc.replies import refusal
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import InvalidUtf8, LineTooLong, ProtocolError
-from hubbub.wire.message import Message, encode, parse
+from hubbub.wire.message import Message, encode, encode_tags, parse
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
@@ -46,6 +56,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _load_commands()
+
+
+def add_tags(line: bytes, tags: bytes) -> bytes:
+    """Put tags in front of an encoded line (without CRLF), merging with its own."""
+    if line.startswith(b"@"):
+        return b"@" + tags + b";" + line[1:]
+    return b"@" + tags + b" " + line
 
 
 class IrcSession:
@@ -60,7 +77,9 @@ class IrcSession:
     """
 
     __slots__ = (
+        "_batches",
         "_close",
+        "_write",
         "cap_version",
         "caps",
         "closed",
@@ -75,6 +94,7 @@ class IrcSession:
         "send",
         "user",
         "username",
+        "variant",
     )
 
     def __init__(
@@ -86,6 +106,8 @@ class IrcSession:
         log: logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> None:
         self.ctx = ctx
+        self._write = send
+        # Replies go through ``send``; during a labeled command it collects them.
         self.send = send
         self._close = close
         # A host must not start with ":" or it would read as a trailing parameter.
@@ -97,6 +119,8 @@ class IrcSession:
         self.realname = ""
         self.password: str | None = None
         self.caps: set[str] = set()
+        self.variant = Variant.PLAIN
+        self._batches = 0
         self.cap_version = 0
         self.negotiating = False
         self.closed = False
@@ -160,13 +184,33 @@ class IrcSession:
         body = line
         if line.startswith(b"@"):
             end = line.find(b" ")
-            if end == -1 or end + 1 > limits.tags_length:
-                return end != -1
+            if end == -1:
+                return False
+            # IRCv3 message-tags: a client's tag data is at most 4094 bytes, not counting
+            # the leading "@" and the space after it.
+            if end - 1 > limits.tags_length:
+                return True
             body = line[end + 1 :]
         # line_length counts CR LF, which the line buffer already removed.
         return len(body) > limits.line_length - 2
 
     def dispatch(self, message: Message) -> None:
+        """Run a command, with its replies labeled if the client asked (labeled-response)."""
+        label = message.tags.get("label") if "labeled-response" in self.caps else None
+        if label is None:
+            self._dispatch(message)
+            return
+        # IRCv3 labeled-response: every reply to this command carries the label: one line
+        # directly, several in a labeled-response batch, none as an ACK.
+        replies: list[bytes] = []
+        self.send = replies.append
+        try:
+            self._dispatch(message)
+        finally:
+            self.send = self._write
+        self._send_labeled(label, replies)
+
+    def _dispatch(self, message: Message) -> None:
         """Check a command's preconditions, then run its handler."""
         command = COMMANDS.get(message.command)
         if command is None:
@@ -181,14 +225,44 @@ class IrcSession:
         if len(message.params) < command.min_params:
             self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
             return
-        if self.user is not None:
-            self.user.last_active = (
-                self.ctx.hub.clock() if message.command != "PING" else (self.user.last_active)
-            )
+        self._run(command.handler, message)
+
+    def _run(self, handler: Callable[[IrcSession, Message], None], message: Message) -> None:
         try:
-            command.handler(self, message)
+            handler(self, message)
         except ChatError as error:
             self.refuse(error)
+
+    def _send_labeled(self, label: str, replies: list[bytes]) -> None:
+        tag = encode_tags({"label": label}).encode()
+        lines = b"".join(replies).split(b"\r\n")[:-1]
+        server = self.ctx.server_name
+        if not lines:
+            self.send(b"@" + tag + f" :{server} ACK\r\n".encode())
+        elif len(lines) == 1:
+            self.send(add_tags(lines[0], tag) + b"\r\n")
+        elif "batch" not in self.caps:
+            self.send(b"".join(line + b"\r\n" for line in lines))
+        else:
+            reference = self.new_batch()
+            start = add_tags(f":{server} BATCH +{reference} labeled-response".encode(), tag)
+            batch_tag = b"batch=" + reference.encode()
+            self.send(
+                start
+                + b"\r\n"
+                + b"".join(add_tags(line, batch_tag) + b"\r\n" for line in lines)
+                + f":{server} BATCH -{reference}\r\n".encode()
+            )
+
+    def new_batch(self) -> str:
+        """A batch reference unique within this connection."""
+        self._batches += 1
+        return f"b{self._batches}"
+
+    def set_caps(self, enable: set[str], disable: set[str]) -> None:
+        self.caps |= enable
+        self.caps -= disable
+        self.variant = variant_of(self.caps)
 
     # -- registration ------------------------------------------------------------------
 
@@ -225,7 +299,53 @@ class IrcSession:
     def deliver(self, event: Event) -> None:
         if self.closed:
             return
-        self.send(self.ctx.cache.line(event))
+        if type(event) is MessagePosted:
+            if event.kind is MessageKind.TAGMSG and not self.variant & Variant.MESSAGE_TAGS:
+                return
+            # A message is never a reply, even one to oneself: it goes out as delivered,
+            # and only its echo (echo-message) answers a labeled command.
+            self._write(self.ctx.cache.line(event, self.variant))
+            return
+        if not self._wants(event):
+            return
+        self.send(self.ctx.cache.line(event, self.variant))
+
+    def _wants(self, event: Event) -> bool:
+        """Whether the capabilities ask for an event beyond plain IRC (or it is MONITOR)."""
+        match event:
+            case AwayChanged() | RealnameChanged():
+                cap = "away-notify" if isinstance(event, AwayChanged) else "setname"
+                if cap not in self.caps:
+                    return False
+                if self.user is not None and self.user.nick == event.actor.nick:
+                    return True
+                # Heard through MONITOR rather than a shared channel: extended-monitor.
+                return "extended-monitor" in self.caps or self._shares_channel_with(
+                    event.actor.nick
+                )
+            case Invited(nick=nick):
+                me = self.user
+                return me is not None and (me.nick == nick or "invite-notify" in self.caps)
+            case MonitoredOnline(actor):
+                self.numeric(n.RPL_MONONLINE, actor.mask)
+                return False
+            case MonitoredOffline(nick):
+                self.numeric(n.RPL_MONOFFLINE, nick)
+                return False
+        return True
+
+    def _shares_channel_with(self, nick: str) -> bool:
+        other = self.ctx.hub.find_user(nick)
+        me = self.user
+        return (
+            me is not None
+            and other is not None
+            and (me is other or not me.channels.keys().isdisjoint(other.channels.keys()))
+        )
+
+    def relay(self, event: Event) -> None:
+        """Send an event to this client as its recipients see it (echo-message)."""
+        self.send(self.ctx.cache.line(event, self.variant))
 
     def disconnect(self, reason: str) -> None:
         """Closing by the hub's order (KILL): the quit is already announced."""

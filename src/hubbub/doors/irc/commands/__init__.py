@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("registration", "channels", "messaging", "modes", "queries", "server")
+_MODULES = ("registration", "channels", "messaging", "modes", "queries", "server", "monitor")
 
 
 def load() -> None:

@@ -42,7 +42,8 @@ def join(session: IrcSession, message: Message) -> None:
             continue
         if channel is not None:
             send_topic(session, channel, on_join=True)
-            send_names(session, channel)
+            if "draft/no-implicit-names" not in session.caps:
+                send_names(session, channel)
 
 
 @command("PART", min_params=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
+from hubbub.core.events import MessageKind
 from hubbub.core.model import User
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
@@ -32,46 +33,82 @@ def fit_text(text: str, source: str, target: str) -> str:
     return data[: max(room, 0)].decode("utf-8", "ignore")
 
 
-def _say(session: IrcSession, message: Message, notice: bool) -> None:
+def _say(session: IrcSession, message: Message, kind: MessageKind) -> None:
     user = session.user
     assert user is not None
+    # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
+    quiet = kind is MessageKind.NOTICE
     if not message.params or not message.params[0]:
-        if not notice:
+        if not quiet:
             session.numeric(n.ERR_NORECIPIENT, f"No recipient given ({message.command})")
         return
-    if len(message.params) < 2 or not message.params[1]:
-        if not notice:
-            session.numeric(n.ERR_NOTEXTTOSEND, "No text to send")
+    text = ""
+    if kind is not MessageKind.TAGMSG:
+        if len(message.params) < 2 or not message.params[1]:
+            if not quiet:
+                session.numeric(n.ERR_NOTEXTTOSEND, "No text to send")
+            return
+        text = message.params[1]
+    # IRCv3 message-tags: only client-only tags ("+" prefix) are relayed, and only for
+    # clients that negotiated message-tags.
+    tags = (
+        {k: v for k, v in message.tags.items() if k.startswith("+")}
+        if message.tags and "message-tags" in session.caps
+        else {}
+    )
+    if kind is MessageKind.TAGMSG and not tags:
         return
     targets = [t for t in message.params[0].split(",") if t]
     limit = session.ctx.settings.limits.targets
-    if len(targets) > limit and not notice:
+    if len(targets) > limit and not quiet:
         session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], f"Too many targets, at most {limit}")
     hub = session.ctx.hub
+    echo = "echo-message" in session.caps
     for target in targets[:limit]:
         status = ""
         if target[0] in _STATUS_PREFIXES and target[1:2] == "#":
             status, target = _STATUS_PREFIXES[target[0]], target[1:]
-        text = fit_text(message.params[1], user.mask, target if not status else "@" + target)
+        fitted = fit_text(text, user.mask, target if not status else "@" + target)
         try:
-            recipient = hub.say(user, target, text, notice, status)
+            recipient, event = hub.say(user, target, fitted, kind, status, tags)
         except ChatError as error:
-            # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
-            if not notice:
+            if not quiet:
                 session.refuse(error)
             continue
-        if not notice and isinstance(recipient, User) and recipient.away is not None:
+        if echo:
+            session.relay(event)
+        if (
+            kind is MessageKind.PRIVMSG
+            and isinstance(recipient, User)
+            and recipient.away is not None
+        ):
             session.numeric(n.RPL_AWAY, recipient.nick, recipient.away)
 
 
 @command("PRIVMSG")
 def privmsg(session: IrcSession, message: Message) -> None:
-    _say(session, message, notice=False)
+    _say(session, message, MessageKind.PRIVMSG)
 
 
 @command("NOTICE")
 def notice(session: IrcSession, message: Message) -> None:
-    _say(session, message, notice=True)
+    _say(session, message, MessageKind.NOTICE)
+
+
+@command("TAGMSG")
+def tagmsg(session: IrcSession, message: Message) -> None:
+    _say(session, message, MessageKind.TAGMSG)
+
+
+@command("SETNAME", min_params=1)
+def setname(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    realname = message.params[0]
+    if not realname or len(realname) > session.ctx.settings.limits.realnamelen:
+        session.message("FAIL", "SETNAME", "INVALID_REALNAME", "Realname is not valid")
+        return
+    session.ctx.hub.set_realname(user, realname)
 
 
 @command("AWAY")

@@ -25,6 +25,8 @@ def _who_flags(session: IrcSession, user: User, channel: Channel | None) -> str:
     flags = "G" if user.away is not None else "H"
     if user.is_oper:
         flags += "*"
+    if "B" in user.modes:
+        flags += "B"
     if channel is not None:
         flags += channel.prefix_of(user, multi="multi-prefix" in session.caps)
     return flags
@@ -130,6 +132,8 @@ def whois(session: IrcSession, message: Message) -> None:
         session.numeric(n.RPL_AWAY, user.nick, user.away)
     if user.is_oper:
         session.numeric(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+    if "B" in user.modes:
+        session.numeric(n.RPL_WHOISBOT, user.nick, "is a bot")
     if me is user or me.is_oper:
         session.numeric(n.RPL_WHOISHOST, user.nick, f"is connecting from *@{user.host}")
     idle = int(hub.clock() - user.last_active)

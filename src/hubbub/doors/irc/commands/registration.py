@@ -68,22 +68,22 @@ def cap(session: IrcSession, message: Message) -> None:
         session.cap_version = max(session.cap_version, int(version) if version.isdigit() else 0)
         if session.cap_version >= 302:
             # IRCv3 cap-notify: "enabled implicitly for clients that negotiate version 302"
-            session.caps.add("cap-notify")
+            session.set_caps({"cap-notify"}, set())
         if session.user is None:
             session.negotiating = True
-        session.message("CAP", session.client, "LS", " ".join(SUPPORTED))
+        _send_cap_list(session, "LS", list(SUPPORTED))
     elif sub == "LIST":
-        session.message("CAP", session.client, "LIST", " ".join(sorted(session.caps)))
+        _send_cap_list(session, "LIST", sorted(session.caps))
     elif sub == "REQ":
         if session.user is None:
             session.negotiating = True
         wanted = message.params[1] if len(message.params) > 1 else ""
         changes = [(not c.startswith("-"), c.removeprefix("-")) for c in wanted.split()]
+        # IRCv3: "the server MUST ... ACK or NAK the whole set", never a part of it.
         if not changes or any(name not in SUPPORTED for _, name in changes):
             session.message("CAP", session.client, "NAK", wanted)
             return
-        for enable, name in changes:
-            (session.caps.add if enable else session.caps.discard)(name)
+        session.set_caps({c for on, c in changes if on}, {c for on, c in changes if not on})
         session.message("CAP", session.client, "ACK", wanted)
     elif sub == "END":
         if session.user is None and session.negotiating:
@@ -91,6 +91,25 @@ def cap(session: IrcSession, message: Message) -> None:
             session.try_register()
     else:
         session.numeric(n.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
+
+
+# Room for the capabilities on one CAP line: 512 bytes less the prefix and CR LF.
+_CAP_LINE_ROOM = 400
+
+
+def _send_cap_list(session: IrcSession, sub: str, caps: list[str]) -> None:
+    """One CAP reply, or several marked with ``*`` for CAP LS 302 clients."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for cap in caps:
+        if chunks[-1] and size + len(cap) + 1 > _CAP_LINE_ROOM and session.cap_version >= 302:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(cap)
+        size += len(cap) + 1
+    for index, chunk in enumerate(chunks):
+        more = ["*"] if index < len(chunks) - 1 else []
+        session.message("CAP", session.client, sub, *more, " ".join(chunk))
 
 
 @command("PING", registered=False)

@@ -1,0 +1,65 @@
+"""MONITOR lists: who watches which nicks, bounded per user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError, Reason
+
+if TYPE_CHECKING:
+    from hubbub.core.model import User
+    from hubbub.wire.casemap import Casemap, Key
+
+
+class Monitors:
+    """The watchers of each nick; each user's own list is ``User.monitoring``.
+
+    Args:
+        casemap: how nicks are folded.
+        limit: the most nicks one user may monitor.
+    """
+
+    def __init__(self, casemap: Casemap, limit: int) -> None:
+        self._casemap = casemap
+        self.limit = limit
+        self._watchers: dict[Key, set[User]] = {}
+
+    def watching(self, key: Key) -> set[User]:
+        """The users monitoring a folded nick (do not modify)."""
+        return self._watchers.get(key, set())
+
+    def add(self, user: User, nicks: Iterable[str]) -> None:
+        """Watch nicks.
+
+        Raises:
+            ChatError: LIST_FULL when the list would pass its limit; nicks before the
+                one that did not fit were added, ``detail`` holds the rest.
+        """
+        nicks = list(nicks)
+        for index, nick in enumerate(nicks):
+            key = self._casemap.fold(nick)
+            if key in user.monitoring:
+                continue
+            if len(user.monitoring) >= self.limit:
+                raise ChatError(Reason.LIST_FULL, str(self.limit), ",".join(nicks[index:]))
+            user.monitoring[key] = nick
+            self._watchers.setdefault(key, set()).add(user)
+
+    def remove(self, user: User, nicks: Iterable[str]) -> None:
+        for nick in nicks:
+            key = self._casemap.fold(nick)
+            if user.monitoring.pop(key, None) is not None:
+                self._unwatch(user, key)
+
+    def clear(self, user: User) -> None:
+        for key in user.monitoring:
+            self._unwatch(user, key)
+        user.monitoring.clear()
+
+    def _unwatch(self, user: User, key: Key) -> None:
+        watchers = self._watchers.get(key)
+        if watchers is not None:
+            watchers.discard(user)
+            if not watchers:
+                del self._watchers[key]

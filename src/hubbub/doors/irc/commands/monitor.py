@@ -1,0 +1,56 @@
+"""MONITOR (IRCv3): being told when nicks come online or go offline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.core.model import User
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+# Nicks per 730-732 line, so that a line stays well under 512 bytes.
+_PER_LINE = 8
+
+
+def _in_lines(session: IrcSession, numeric: str, items: list[str]) -> None:
+    for start in range(0, len(items), _PER_LINE):
+        session.numeric(numeric, ",".join(items[start : start + _PER_LINE]))
+
+
+def _report(session: IrcSession, online: list[User], offline: list[str]) -> None:
+    _in_lines(session, n.RPL_MONONLINE, [u.mask for u in online])
+    _in_lines(session, n.RPL_MONOFFLINE, offline)
+
+
+@command("MONITOR", min_params=1)
+def monitor(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    sub = message.params[0]
+    targets = [t for t in message.params[1].split(",") if t] if len(message.params) > 1 else []
+    if sub == "+":
+        try:
+            hub.monitors.add(user, targets)
+        except ChatError as error:
+            session.numeric(n.ERR_MONLISTFULL, error.subject, error.detail, "Monitor list is full")
+            targets = targets[: len(targets) - len(error.detail.split(","))]
+        online = [u for u in map(hub.find_user, targets) if u is not None]
+        offline = [t for t in targets if hub.find_user(t) is None]
+        _report(session, online, offline)
+    elif sub == "-":
+        hub.monitors.remove(user, targets)
+    elif sub.upper() == "C":
+        hub.monitors.clear(user)
+    elif sub.upper() == "L":
+        _in_lines(session, n.RPL_MONLIST, list(user.monitoring.values()))
+        session.numeric(n.RPL_ENDOFMONLIST, "End of MONITOR list")
+    elif sub.upper() == "S":
+        online = [u for u in map(hub.users.get, user.monitoring) if u is not None]
+        offline = [nick for key, nick in user.monitoring.items() if key not in hub.users]
+        _report(session, online, offline)
