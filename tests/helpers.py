@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from hubbub.core.hub import Hub
+from hubbub.doors.connection import Peer
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
-from hubbub.server import Server
+from hubbub.server import Server, hub_limits
 from hubbub.settings import Oper, Settings
 from hubbub.wire.casemap import Casemap
 from hubbub.wire.message import Message, parse
@@ -66,6 +67,7 @@ class Harness:
         limits = self.settings.limits
         self.hub = Hub(
             Casemap(self.settings.casemapping, limits.nicklen, limits.channellen),
+            hub_limits(self.settings),
             clock=self.clock,
         )
         self.ctx = IrcContext(self.hub, self.settings, ["Hello"])
@@ -78,7 +80,7 @@ class Harness:
         def close() -> None:
             holder["c"].closed = True
 
-        session = IrcSession(self.ctx, sent.append, close, host)
+        session = IrcSession(self.ctx, sent.append, close, Peer(host))
         client = FakeClient(session, sent)
         holder["c"] = client
         return client

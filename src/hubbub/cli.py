@@ -47,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME:PASSWORD",
         help="an IRC operator login (repeatable)",
     )
+    serve.add_argument("--tls-cert", type=Path, help="TLS certificate chain (PEM)")
+    serve.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
+    serve.add_argument(
+        "--tls-port", type=int, help="TLS port (default 6697 when a certificate is set)"
+    )
+    serve.add_argument(
+        "--trusted",
+        action="append",
+        default=[],
+        metavar="NETWORK",
+        help="address or network free of flood control and per-IP limits (repeatable)",
+    )
     serve.add_argument(
         "--casemapping",
         choices=[c.value for c in Casemapping],
@@ -75,11 +87,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """
     settings = load_config(args.config) if args.config else Settings()
     changes: dict[str, object] = {}
-    if args.host is not None or args.port is not None:
-        first = settings.listen[0]
-        changes["listen"] = (
-            Listen(args.host or first.host, args.port if args.port is not None else first.port),
-        )
+    if args.host is not None or args.port is not None or args.tls_port is not None:
+        plain = [listen for listen in settings.listen if not listen.tls] or [
+            Listen("127.0.0.1", 6667)
+        ]
+        host = args.host or plain[0].host
+        listen = [Listen(host, args.port if args.port is not None else plain[0].port)]
+        if args.tls_port is not None:
+            listen.append(Listen(host, args.tls_port, tls=True))
+        else:
+            listen += [Listen(host, item.port, True) for item in settings.listen if item.tls]
+        changes["listen"] = tuple(listen)
     simple = {
         "data_dir": args.data_dir,
         "server_name": args.server_name,
@@ -89,6 +107,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "password": args.password,
         "log_level": args.log_level,
         "casemapping": Casemapping(args.casemapping) if args.casemapping else None,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)
@@ -98,6 +118,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
+    if args.trusted:
+        changes["trusted"] = (*settings.trusted, *args.trusted)
     return validate(settings.replace(**changes))
 
 
@@ -116,7 +138,11 @@ def serve(args: argparse.Namespace) -> int:
     )
 
     async def main() -> None:
-        server = Server(settings, reload=lambda: settings_from(args))
+        try:
+            server = Server(settings, reload=lambda: settings_from(args))
+        except ConfigError as error:
+            print(f"hubbub: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, server.stop)
         loop.add_signal_handler(signal.SIGTERM, server.stop)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 
 from hubbub.core.hub import Hub, HubLimits
-from hubbub.doors.connection import LineConnection, OutputBatcher
+from hubbub.doors.connection import Gate, LineConnection, OutputBatcher, Peer
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.settings import ConfigError, Settings
@@ -31,7 +32,31 @@ def hub_limits(settings: Settings) -> HubLimits:
         away_length=limits.awaylen,
         list_length=limits.list_length,
         whowas_length=limits.whowas,
+        monitor_length=limits.monitor,
     )
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """A server TLS context with the configured certificate, or None without one.
+
+    Raises:
+        ConfigError: the certificate or key cannot be loaded.
+    """
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    load_certificate(context, settings)
+    return context
+
+
+def load_certificate(context: ssl.SSLContext, settings: Settings) -> None:
+    """(Re)load the certificate into a context: new handshakes use it, open ones go on."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        raise ConfigError("tls_cert and tls_key go together")
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"cannot load TLS certificate {settings.tls_cert}: {error}") from None
 
 
 def read_motd(settings: Settings) -> list[str]:
@@ -63,7 +88,11 @@ class Server:
         self.hub = Hub(casemap, hub_limits(settings))
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
         self.connections: set[LineConnection] = set()
+        limits = settings.limits
+        self.gate = Gate(settings.trusted, limits.connections_per_ip)
+        self.tls = tls_context(settings)
         self.addresses: list[tuple[str, int]] = []
+        self.tls_addresses: list[tuple[str, int]] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
 
@@ -89,6 +118,17 @@ class Server:
             casemapping=self.settings.casemapping,
             server_name=self.settings.server_name,
         )
+        if self.tls is not None and settings.tls_cert is not None:
+            try:
+                load_certificate(self.tls, settings)
+            except ConfigError as error:
+                logger.error("rehash failed: %s", error)
+                return str(error)
+        else:
+            settings = settings.replace(
+                tls_cert=self.settings.tls_cert, tls_key=self.settings.tls_key
+            )
+        self.gate.configure(settings.trusted, settings.limits.connections_per_ip)
         self.settings = settings
         self.irc.settings = settings
         self.irc.motd = read_motd(settings)
@@ -100,10 +140,10 @@ class Server:
         self,
         send: Callable[[bytes], None],
         close: Callable[[], None],
-        host: str,
+        peer: Peer,
         log: logging.LoggerAdapter[logging.Logger],
     ) -> IrcSession:
-        return IrcSession(self.irc, send, close, host, log)
+        return IrcSession(self.irc, send, close, peer, log)
 
     async def run(self) -> None:
         """Serve until :meth:`stop`; then stop accepting, say ERROR to everyone, and close."""
@@ -113,19 +153,31 @@ class Server:
 
         def protocol() -> LineConnection:
             return LineConnection(
-                self._make_session, self.settings.limits, batcher, self.connections
+                self._make_session, self.settings.limits, batcher, self.connections, self.gate
             )
 
         listeners = []
-        for listen in self.settings.listen:
+        for listen in self.settings.all_listeners():
             server = await loop.create_server(
-                protocol, listen.host, listen.port, reuse_address=True, backlog=1024
+                protocol,
+                listen.host,
+                listen.port,
+                reuse_address=True,
+                backlog=1024,
+                ssl=self.tls if listen.tls else None,
             )
             listeners.append(server)
             for sock in server.sockets:
                 address = sock.getsockname()
                 self.addresses.append((address[0], address[1]))
-                logger.info("IRC listening on %s port %d", address[0], address[1])
+                if listen.tls:
+                    self.tls_addresses.append((address[0], address[1]))
+                logger.info(
+                    "IRC%s listening on %s port %d",
+                    " (TLS)" if listen.tls else "",
+                    address[0],
+                    address[1],
+                )
         self.ready.set()
         try:
             await self._stop.wait()

@@ -8,6 +8,7 @@ error names the key and the line it is on.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import socket
@@ -28,6 +29,7 @@ class ConfigError(Exception):
 class Listen:
     host: str
     port: int
+    tls: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ class Limits:
     modes: int = 20  # parameterised mode changes in one MODE
     list_length: int = 100  # entries of each ban/exception/invite list
     whowas: int = 1000  # remembered departed nicks
+    monitor: int = 100  # nicks one user may MONITOR
+    connections_per_ip: int = 50  # 0: no limit
+    flood_burst: int = 40  # lines a client may send at once before it is slowed down
+    flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control
 
 
 def default_data_dir() -> Path:
@@ -86,10 +92,21 @@ class Settings:
     admin_email: str = ""
     log_level: str = "INFO"
     config_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    sts_duration: int = 86400  # seconds clients keep to TLS once they saw it (IRCv3 STS)
+    trusted: tuple[str, ...] = ()  # networks free of flood control and per-IP limits
     limits: Limits = field(default_factory=Limits)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    def all_listeners(self) -> tuple[Listen, ...]:
+        """The listeners, with a TLS one on port 6697 if a certificate is set and none
+        of them is TLS."""
+        if self.tls_cert is None or any(listen.tls for listen in self.listen):
+            return self.listen
+        return (*self.listen, Listen(self.listen[0].host, 6697, tls=True))
 
 
 _SERVER_KEYS: dict[str, tuple[str, type]] = {
@@ -103,6 +120,10 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "admin_location": ("admin_location", str),
     "admin_email": ("admin_email", str),
     "log_level": ("log_level", str),
+    "tls_cert": ("tls_cert", Path),
+    "tls_key": ("tls_key", Path),
+    "sts_duration": ("sts_duration", int),
+    "trusted": ("trusted", list),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -137,8 +158,10 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
         else:
             raise reader.error(section, None, "unknown section")
     settings = settings.replace(**changes)
-    if settings.motd_file is not None and not settings.motd_file.is_absolute():
-        settings = settings.replace(motd_file=path.parent / settings.motd_file)
+    for name in ("motd_file", "tls_cert", "tls_key"):
+        value = getattr(settings, name)
+        if value is not None and not value.is_absolute():
+            settings = settings.replace(**{name: path.parent / value})
     return validate(settings, reader)
 
 
@@ -165,9 +188,20 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
     for listen in settings.listen:
         if not 0 <= listen.port <= 65535:
             raise fail("listen", "port", f"{listen.port} is not a port number")
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise fail("server", "tls_cert", "tls_cert and tls_key go together")
+    if any(listen.tls for listen in settings.listen) and settings.tls_cert is None:
+        raise fail("listen", "tls", "a TLS listener needs tls_cert and tls_key")
+    for network in settings.trusted:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise fail("server", "trusted", f"{network!r} is not an address or network") from None
     limits = settings.limits
+    may_be_zero = {"connections_per_ip", "flood_rate"}
     for item in dataclasses.fields(limits):
-        if getattr(limits, item.name) <= 0:
+        value = getattr(limits, item.name)
+        if value < 0 or (value == 0 and item.name not in may_be_zero):
             raise fail("limits", item.name, "must be positive")
     if limits.line_length < 512:
         raise fail("limits", "line_length", "must be at least 512 (RFC 1459)")
@@ -228,6 +262,8 @@ class _Reader:
                 raise self.error("server", key, "unknown key")
             attribute, kind = _SERVER_KEYS[key]
             checked = self.typed("server", key, value, kind)
+            if kind is list:
+                checked = tuple(self.typed("server", key, item, str) for item in checked)
             changes[attribute] = Path(checked) if kind is Path else checked
         return changes
 
@@ -238,13 +274,14 @@ class _Reader:
         for item in value:
             table = self.table(item, "listen")
             for key in table:
-                if key not in ("host", "port"):
+                if key not in ("host", "port", "tls"):
                     raise self.error("listen", key, "unknown key")
             host = self.typed("listen", "host", table.get("host", "127.0.0.1"), str)
-            port = self.typed("listen", "port", table.get("port", 6667), int)
+            tls = self.typed("listen", "tls", table.get("tls", False), bool)
+            port = self.typed("listen", "port", table.get("port", 6697 if tls else 6667), int)
             if not 0 <= port <= 65535:
                 raise self.error("listen", "port", f"{port} is not a port number")
-            out.append(Listen(host, port))
+            out.append(Listen(host, port, tls))
         return tuple(out)
 
     def opers(self, value: object) -> tuple[Oper, ...]:

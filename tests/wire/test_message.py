@@ -66,7 +66,7 @@ def test_parse_empty_trailing_param_is_an_empty_string() -> None:
 
 
 @pytest.mark.parametrize("line", [b"", b"   ", b":source", b"@a=b", b"@a=b :src", b":"])
-def test_lines_without_a_command_are_malformed(line: bytes) -> None:
+def test_lines_without_a_command_are_empty(line: bytes) -> None:
     with pytest.raises(MalformedMessage):
         parse(line)
 

@@ -139,7 +139,13 @@ class Hub:
     # -- users -------------------------------------------------------------------------
 
     def register(
-        self, nick: str, username: str, host: str, realname: str, listener: Listener
+        self,
+        nick: str,
+        username: str,
+        host: str,
+        realname: str,
+        listener: Listener,
+        secure: bool = False,
     ) -> User:
         """Add a user that finished registration.
 
@@ -157,6 +163,7 @@ class Hub:
             listener,
             self.clock(),
         )
+        user.secure = secure
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         self.peak_users = max(self.peak_users, len(self.users))

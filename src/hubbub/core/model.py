@@ -29,6 +29,7 @@ class User:
         "nick",
         "oper_name",
         "realname",
+        "secure",
         "signon",
         "skeleton",
         "username",
@@ -56,6 +57,7 @@ class User:
         self.last_active = signon
         self.modes: set[str] = set()
         self.away: str | None = None
+        self.secure = False
         self.oper_name: str | None = None
         self.channels: dict[Key, Channel] = {}
         # MONITOR targets: folded key → the nick as the user wrote it.

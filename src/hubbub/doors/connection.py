@@ -13,9 +13,13 @@ one system call by :class:`OutputBatcher` at the end of the pass.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ipaddress
 import itertools
 import logging
+from collections import Counter, deque
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hubbub.settings import Limits
@@ -44,11 +48,69 @@ class Session(Protocol):
 
     def internal_error(self) -> None: ...
 
+    @property
+    def exempt(self) -> bool:
+        """Whether flood control spares this client (IRC operators)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Who is on the other end of a connection.
+
+    Attributes:
+        host: the address, as text.
+        secure: whether the connection is TLS.
+        certfp: the SHA-256 fingerprint of the client's certificate, if it sent one.
+        trusted: whether it comes from a trusted network (no flood control, no limits).
+    """
+
+    host: str
+    secure: bool = False
+    certfp: str | None = None
+    trusted: bool = False
+
 
 SessionFactory = Callable[
-    [Callable[[bytes], None], Callable[[], None], str, logging.LoggerAdapter[logging.Logger]],
+    [Callable[[bytes], None], Callable[[], None], Peer, logging.LoggerAdapter[logging.Logger]],
     Session,
 ]
+
+
+class Gate:
+    """Admission by address: connections per IP, and networks trusted to skip limits.
+
+    Args:
+        trusted: addresses or networks (``127.0.0.0/8``) free of flood control and limits.
+        per_ip: the most connections from one address; 0 for no limit.
+    """
+
+    def __init__(self, trusted: tuple[str, ...] = (), per_ip: int = 0) -> None:
+        self.configure(trusted, per_ip)
+        self._counts: Counter[str] = Counter()
+
+    def configure(self, trusted: tuple[str, ...], per_ip: int) -> None:
+        self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
+        self.per_ip = per_ip
+
+    def is_trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self._trusted)
+
+    def admit(self, host: str, trusted: bool) -> bool:
+        """Count a new connection from ``host``; False if it is one too many."""
+        if self.per_ip and not trusted and self._counts[host] >= self.per_ip:
+            return False
+        self._counts[host] += 1
+        return True
+
+    def release(self, host: str) -> None:
+        self._counts[host] -= 1
+        if self._counts[host] <= 0:
+            del self._counts[host]
 
 
 class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
@@ -89,6 +151,7 @@ class LineConnection(asyncio.Protocol):
         limits: the bounds to apply (read when the connection opens).
         batcher: the server's shared output batcher.
         registry: live connections, for shutdown; the connection adds and removes itself.
+        gate: admission by address, shared by the server's connections.
     """
 
     def __init__(
@@ -97,11 +160,22 @@ class LineConnection(asyncio.Protocol):
         limits: Limits,
         batcher: OutputBatcher,
         registry: set[LineConnection],
+        gate: Gate,
     ) -> None:
         self._make_session = make_session
         self._limits = limits
         self._batcher = batcher
         self._registry = registry
+        self._gate = gate
+        self._host: str | None = None
+        # Flood control: a token bucket of lines; what exceeds it waits in the inbox
+        # while reading from the socket is paused.
+        self._flood_limited = False
+        self._tokens = float(limits.flood_burst)
+        self._refilled = 0.0
+        self._inbox: deque[bytes | LineTooLong] = deque()
+        self._paused = False
+        self._drain_handle: asyncio.TimerHandle | None = None
         self._buffer = LineBuffer(limits.tags_length + 2 + limits.line_length)
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
@@ -123,13 +197,29 @@ class LineConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername")
-        host = peer[0] if isinstance(peer, tuple) else "unknown"
-        self.log.info("connected from %s", host)
+        peername = transport.get_extra_info("peername")
+        host = peername[0] if isinstance(peername, tuple) else "unknown"
+        trusted = self._gate.is_trusted(host)
+        if not self._gate.admit(host, trusted):
+            self.log.info("refused %s: too many connections from it", host)
+            self._dead = True
+            transport.write(b"ERROR :Too many connections from your address\r\n")  # type: ignore[attr-defined]
+            transport.close()
+            return
+        self._host = host
+        ssl_object = transport.get_extra_info("ssl_object")
+        certfp = None
+        if ssl_object is not None:
+            certificate = ssl_object.getpeercert(binary_form=True)
+            if certificate:
+                certfp = hashlib.sha256(certificate).hexdigest()
+        peer = Peer(host, ssl_object is not None, certfp, trusted)
+        self._flood_limited = not trusted and self._limits.flood_rate > 0
+        self.log.info("connected from %s%s", host, " (TLS)" if peer.secure else "")
         self._registry.add(self)
         loop = asyncio.get_running_loop()
-        self._opened_at = self._last_read = loop.time()
-        self._session = self._make_session(self.send, self.close_transport, host, self.log)
+        self._opened_at = self._last_read = self._refilled = loop.time()
+        self._session = self._make_session(self.send, self.close_transport, peer, self.log)
         self._schedule(min(self._limits.registration_timeout, self._limits.ping_interval))
 
     def data_received(self, data: bytes) -> None:
@@ -137,17 +227,58 @@ class LineConnection(asyncio.Protocol):
         if session is None or self._dead:
             return
         self._last_read = asyncio.get_running_loop().time()
-        for line in self._buffer.feed(data):
+        lines = self._buffer.feed(data)
+        if self._flood_limited or self._inbox:
+            self._inbox.extend(lines)
+            self._drain()
+            return
+        for line in lines:
             if session.closed or self._dead:
                 break
-            try:
-                session.receive_line(line)
-            except Exception:
-                # The one catch-all of a connection: a bug in a handler costs its
-                # sender one reply, never the server or anybody else.
-                self.log.exception("connection handler failed")
-                if not session.closed:
-                    session.internal_error()
+            self._receive(session, line)
+
+    def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
+        try:
+            session.receive_line(line)
+        except Exception:
+            # The one catch-all of a connection: a bug in a handler costs its
+            # sender one reply, never the server or anybody else.
+            self.log.exception("connection handler failed")
+            if not session.closed:
+                session.internal_error()
+
+    def _drain(self) -> None:
+        """Handle queued lines as fast as flood control allows; pause reading meanwhile."""
+        self._drain_handle = None
+        session = self._session
+        transport = self._transport
+        if session is None or transport is None:
+            return
+        loop = asyncio.get_running_loop()
+        limits = self._limits
+        while self._inbox:
+            if session.closed or self._dead:
+                self._inbox.clear()
+                return
+            if self._flood_limited and not session.exempt:
+                now = loop.time()
+                self._tokens = min(
+                    float(limits.flood_burst),
+                    self._tokens + (now - self._refilled) * limits.flood_rate,
+                )
+                self._refilled = now
+                if self._tokens < 1:
+                    if not self._paused:
+                        self._paused = True
+                        transport.pause_reading()
+                    wait = (1 - self._tokens) / limits.flood_rate
+                    self._drain_handle = loop.call_later(wait, self._drain)
+                    return
+                self._tokens -= 1
+            self._receive(session, self._inbox.popleft())
+        if self._paused and not self._dead:
+            self._paused = False
+            transport.resume_reading()
 
     def eof_received(self) -> bool | None:
         return None
@@ -156,6 +287,12 @@ class LineConnection(asyncio.Protocol):
         self._dead = True
         if self._timer is not None:
             self._timer.cancel()
+        if self._drain_handle is not None:
+            self._drain_handle.cancel()
+        self._inbox.clear()
+        if self._host is not None:
+            self._gate.release(self._host)
+            self._host = None
         self._registry.discard(self)
         reason = self._close_reason or (
             "Connection closed" if exc is None else f"Connection error: {exc}"

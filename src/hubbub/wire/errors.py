@@ -5,7 +5,8 @@
     ProtocolError            bytes that are not a valid IRC message
     ├── LineTooLong          a line over the configured limit (ERR_INPUTTOOLONG)
     ├── InvalidUtf8          a line that is not UTF-8 (UTF8ONLY)
-    ├── MalformedMessage     no command, a NUL byte, a broken tag section
+    ├── MalformedMessage     a NUL, CR or LF inside, a broken tag section
+    │   └── EmptyMessage     no command (only spaces, tags or a source)
     └── InvalidName          a nickname or channel name that breaks the naming rules
 """
 
@@ -34,6 +35,10 @@ class InvalidUtf8(ProtocolError):
 
 class MalformedMessage(ProtocolError):
     """A line that decodes but does not have the shape of an IRC message."""
+
+
+class EmptyMessage(MalformedMessage):
+    """A line with no command: the modern IRC client protocol ignores those silently."""
 
 
 class InvalidName(ProtocolError):

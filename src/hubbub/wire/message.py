@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hubbub.wire.errors import InvalidUtf8, MalformedMessage
+from hubbub.wire.errors import EmptyMessage, InvalidUtf8, MalformedMessage
 
 # IRCv3 message-tags: "\:" is ";", "\s" is SPACE, "\\" is "\", "\r" CR and "\n" LF.
 _UNESCAPE = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
@@ -84,8 +84,9 @@ def parse(line: bytes) -> Message:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidUtf8(_command_of(line)) from None
-    if "\0" in text:
-        raise MalformedMessage("NUL byte in line")
+    if "\0" in text or "\r" in text or "\n" in text:
+        # A line break inside a parameter would become a line of its own on the way out.
+        raise MalformedMessage("NUL, CR or LF inside a line")
     tags: Mapping[str, str] = _EMPTY_TAGS
     source = None
     rest = text.lstrip(" ")
@@ -105,7 +106,7 @@ def parse(line: bytes) -> Message:
     # Split on spaces only: str.split() would also split on tabs and other separators.
     words = [word for word in head.split(" ") if word]
     if not words:
-        raise MalformedMessage("no command")
+        raise EmptyMessage("no command")
     command = words[0]
     params = words[1:]
     if trailing is not None:
@@ -146,12 +147,21 @@ def encode(message: Message) -> bytes:
     parts.append(message.command)
     params = message.params
     if params:
-        parts.extend(params[:-1])
+        parts.extend(map(_middle, params[:-1]))
         last = params[-1]
         if not last or " " in last or last.startswith(":"):
             last = ":" + last
         parts.append(last)
     return (" ".join(parts) + "\r\n").encode("utf-8")
+
+
+def _middle(param: str) -> str:
+    """A parameter before the last, made sendable: the protocol cannot carry an empty
+    one, a space, or a leading colon there, so those are replaced rather than let
+    shift the parameters after them (a refused name echoed back, for instance)."""
+    if is_middle(param):
+        return param
+    return param.replace(" ", "_").lstrip(":") or "*"
 
 
 def is_middle(param: str) -> bool:

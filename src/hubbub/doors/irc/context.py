@@ -73,6 +73,18 @@ class IrcContext:
             "WHOX",
         ]
 
+    def sts_value(self, secure: bool) -> str | None:
+        """The IRCv3 STS policy to advertise, or None without a TLS listener.
+
+        On a plain connection it names the TLS port; on a TLS one, how long to persist.
+        """
+        tls_ports = [listen.port for listen in self.settings.all_listeners() if listen.tls]
+        if not tls_ports:
+            return None
+        if secure:
+            return f"duration={self.settings.sts_duration}"
+        return f"port={tls_ports[0]}"
+
     @staticmethod
     def user_modes() -> str:
         return "".join(sorted(USER_MODES))

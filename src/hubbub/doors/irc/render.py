@@ -46,6 +46,24 @@ def format_modes(changes: tuple[ModeChange, ...] | list[ModeChange]) -> list[str
     return ["".join(letters), *params]
 
 
+# Bytes a MODE line may use: 512 less CR LF and room for tags-free prefixes.
+_MODE_LINE_ROOM = 500
+
+
+def _mode_lines(changes: tuple[ModeChange, ...], overhead: int) -> list[list[str]]:
+    """Mode changes split over as many lines as keep each within 512 bytes."""
+    groups: list[list[ModeChange]] = [[]]
+    size = overhead
+    for change in changes:
+        cost = 2 + len((change.param or "").encode()) + 1
+        if groups[-1] and size + cost > _MODE_LINE_ROOM:
+            groups.append([])
+            size = overhead
+        groups[-1].append(change)
+        size += cost
+    return [format_modes(group) for group in groups]
+
+
 def format_time(moment: float) -> str:
     """IRCv3 server-time: ``2011-10-19T16:40:51.620Z`` (UTC, milliseconds)."""
     seconds = int(moment)
@@ -82,8 +100,10 @@ def render_body(event: Event, variant: Variant) -> str:
         case TopicChanged(actor, channel, topic):
             return f":{actor.mask} TOPIC {channel} :{topic}"
         case ChannelModeChanged(actor, channel, changes):
-            modes = format_modes(changes)
-            return f":{actor.mask} MODE {channel} " + " ".join([*modes[:-1], _last(modes[-1])])
+            return "\r\n".join(
+                f":{actor.mask} MODE {channel} " + " ".join([*modes[:-1], _last(modes[-1])])
+                for modes in _mode_lines(changes, len(actor.mask) + len(channel) + 8)
+            )
         case UserModeChanged(actor, nick, changes):
             return f":{actor.nick} MODE {nick} :" + format_modes(changes)[0]
         case Invited(actor, nick, channel):
@@ -119,7 +139,10 @@ def render(event: Event, variant: Variant, when: str) -> bytes:
     """One event as one line for a capability variant, CRLF included."""
     tags = render_tags(event, variant, when)
     body = render_body(event, variant)
-    return (f"@{tags} {body}\r\n" if tags else f"{body}\r\n").encode()
+    if tags:
+        # A body of several lines (a long MODE) carries the tags on each.
+        body = "\r\n".join(f"@{tags} {line}" for line in body.split("\r\n"))
+    return f"{body}\r\n".encode()
 
 
 class RenderCache:

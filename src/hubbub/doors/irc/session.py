@@ -47,11 +47,12 @@ from hubbub.doors.irc.commands import load as _load_commands
 from hubbub.doors.irc.replies import refusal
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.wire import numerics as n
-from hubbub.wire.errors import InvalidUtf8, LineTooLong, ProtocolError
+from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, encode_tags, parse
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
+    from hubbub.doors.connection import Peer
     from hubbub.doors.irc.context import IrcContext
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class IrcSession:
         ctx: what all sessions of the server share.
         send: writes bytes to the client.
         close: closes the connection once what was sent is flushed.
-        host: the client's address, as shown in its hostmask.
+        peer: the client's address, as shown in its hostmask, and its TLS details.
         log: a logger that names the connection.
     """
 
@@ -90,6 +91,7 @@ class IrcSession:
         "negotiating",
         "nick",
         "password",
+        "peer",
         "realname",
         "send",
         "user",
@@ -102,7 +104,7 @@ class IrcSession:
         ctx: IrcContext,
         send: Callable[[bytes], None],
         close: Callable[[], None],
-        host: str,
+        peer: Peer,
         log: logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> None:
         self.ctx = ctx
@@ -111,7 +113,8 @@ class IrcSession:
         self.send = send
         self._close = close
         # A host must not start with ":" or it would read as a trailing parameter.
-        self.host = "0" + host if host.startswith(":") else host
+        self.host = "0" + peer.host if peer.host.startswith(":") else peer.host
+        self.peer = peer
         self.log = log or logging.LoggerAdapter(logger, {})
         self.user: User | None = None
         self.nick: str | None = None
@@ -133,6 +136,10 @@ class IrcSession:
     @property
     def registered(self) -> bool:
         return self.user is not None
+
+    @property
+    def exempt(self) -> bool:
+        return self.user is not None and self.user.is_oper
 
     @property
     def client(self) -> str:
@@ -174,8 +181,11 @@ class IrcSession:
                 "Message rejected, your message contained invalid UTF-8",
             )
             return
+        except EmptyMessage:
+            # Modern IRC client protocol: empty messages are silently ignored.
+            return
         except ProtocolError as error:
-            self.log.debug("unparsable line: %s", error)
+            self.numeric(n.ERR_UNKNOWNERROR, "*", f"Malformed message: {error}")
             return
         self.dispatch(message)
 
@@ -185,7 +195,7 @@ class IrcSession:
         if line.startswith(b"@"):
             end = line.find(b" ")
             if end == -1:
-                return False
+                return len(line) - 1 > limits.tags_length
             # IRCv3 message-tags: a client's tag data is at most 4094 bytes, not counting
             # the leading "@" and the space after it.
             if end - 1 > limits.tags_length:
@@ -217,7 +227,7 @@ class IrcSession:
             if self.user is None:
                 self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
             else:
-                self.numeric(n.ERR_UNKNOWNCOMMAND, message.command, "Unknown command")
+                self.numeric(n.ERR_UNKNOWNCOMMAND, message.command[:32], "Unknown command")
             return
         if command.registered and self.user is None:
             self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
@@ -282,7 +292,7 @@ class IrcSession:
                 return
         try:
             self.user = self.ctx.hub.register(
-                self.nick, self.username, self.host, self.realname, self
+                self.nick, self.username, self.host, self.realname, self, self.peer.secure
             )
         except ChatError as error:
             self.refuse(error)

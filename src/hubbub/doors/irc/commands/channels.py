@@ -105,15 +105,17 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         name = member.mask if full_mask else member.nick
         names.append(channel.prefix_of(member, multi) + name)
     symbol = channel_symbol(channel)
-    budget = _NAMES_BUDGET - len(f":{session.ctx.server_name} 353 {user.nick} = {channel.name} :")
+    head = f":{session.ctx.server_name} 353 {user.nick} = {channel.name} :"
+    budget = _NAMES_BUDGET - len(head.encode())
     line: list[str] = []
     size = 0
     for name in names:
-        if line and size + len(name) + 1 > budget:
+        length = len(name.encode()) + 1
+        if line and size + length > budget:
             session.numeric(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
             line, size = [], 0
         line.append(name)
-        size += len(name) + 1
+        size += length
     if line:
         session.numeric(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
     if end:
@@ -195,12 +197,19 @@ def kick(session: IrcSession, message: Message) -> None:
     user = session.user
     assert user is not None
     reason = message.params[2] if len(message.params) > 2 and message.params[2] else user.nick
-    for name in _split_list(message.params[0]):
-        for nick in _split_list(message.params[1])[: session.ctx.settings.limits.targets]:
-            try:
-                session.ctx.hub.kick(user, name, nick, reason)
-            except ChatError as error:
-                session.refuse(error)
+    channels = _split_list(message.params[0])
+    nicks = _split_list(message.params[1])[: session.ctx.settings.limits.targets]
+    # RFC 2812: one channel and several users, or channels and users paired in order.
+    pairs = (
+        [(channels[0], nick) for nick in nicks]
+        if len(channels) == 1
+        else zip(channels, nicks, strict=False)
+    )
+    for name, nick in pairs:
+        try:
+            session.ctx.hub.kick(user, name, nick, reason)
+        except ChatError as error:
+            session.refuse(error)
 
 
 @command("INVITE")

@@ -63,6 +63,7 @@ def parse_channel_modes(
     remaining = list(args)
     adding = True
     with_param = 0
+    unknown: set[str] = set()
     limit = session.ctx.settings.limits.modes
     for letter in modestring:
         if letter in "+-":
@@ -70,7 +71,9 @@ def parse_channel_modes(
             continue
         kind = CHANNEL_MODES.get(letter)
         if kind is None:
-            session.numeric(n.ERR_UNKNOWNMODE, letter, "is an unknown mode character")
+            if letter not in unknown:
+                unknown.add(letter)
+                session.numeric(n.ERR_UNKNOWNMODE, letter, "is an unknown mode character")
             continue
         if not takes_param(letter, adding):
             changes.append(ModeChange(adding, letter))

@@ -134,6 +134,8 @@ def whois(session: IrcSession, message: Message) -> None:
         session.numeric(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
     if "B" in user.modes:
         session.numeric(n.RPL_WHOISBOT, user.nick, "is a bot")
+    if user.secure:
+        session.numeric(n.RPL_WHOISSECURE, user.nick, "is using a secure connection")
     if me is user or me.is_oper:
         session.numeric(n.RPL_WHOISHOST, user.nick, f"is connecting from *@{user.host}")
     idle = int(hub.clock() - user.last_active)

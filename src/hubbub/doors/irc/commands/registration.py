@@ -71,7 +71,11 @@ def cap(session: IrcSession, message: Message) -> None:
             session.set_caps({"cap-notify"}, set())
         if session.user is None:
             session.negotiating = True
-        _send_cap_list(session, "LS", list(SUPPORTED))
+        offered = list(SUPPORTED)
+        sts = session.ctx.sts_value(session.peer.secure)
+        if sts is not None and session.cap_version >= 302:
+            offered.append(f"sts={sts}")
+        _send_cap_list(session, "LS", offered)
     elif sub == "LIST":
         _send_cap_list(session, "LIST", sorted(session.caps))
     elif sub == "REQ":
