@@ -217,21 +217,27 @@ class _Reader:
         self.path = path
         self.lines = text.splitlines()
 
-    def error(self, table: str, key: str | None, message: str) -> ConfigError:
+    def error(self, table: str, key: str | None, message: str, block: int = 0) -> ConfigError:
+        """An error naming ``table.key`` and its line (in the ``block``-th ``[[table]]``)."""
         name = f"{table}.{key}" if key else table
-        line = self._line_of(table, key)
+        line = self._line_of(table, key, block)
         where = f"{self.path}:{line}" if line else str(self.path)
         return ConfigError(f"{where}: {name}: {message}")
 
-    def _line_of(self, table: str, key: str | None) -> int | None:
-        header = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?")
-        in_table = key is None or table == ""
+    def _line_of(self, table: str, key: str | None, block: int) -> int | None:
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?\s*(#.*)?$")
+        any_header = re.compile(r"^\s*\[")
+        seen = -1
+        inside = False
         for number, line in enumerate(self.lines, 1):
             if header.match(line):
-                if key is None:
+                seen += 1
+                inside = seen == block
+                if inside and key is None:
                     return number
-                in_table = True
-            elif in_table and key and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
+            elif any_header.match(line):
+                inside = False
+            elif inside and key and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
                 return number
         return None
 
@@ -240,7 +246,7 @@ class _Reader:
             raise self.error(name, None, "must be a table")
         return value
 
-    def typed(self, table: str, key: str, value: object, kind: type) -> Any:
+    def typed(self, table: str, key: str, value: object, kind: type, block: int = 0) -> Any:
         if kind is Path:
             kind = str
         if kind is Casemapping:
@@ -248,11 +254,11 @@ class _Reader:
                 return Casemapping(str(value))
             except ValueError:
                 choices = ", ".join(c.value for c in Casemapping)
-                raise self.error(table, key, f"must be one of {choices}") from None
+                raise self.error(table, key, f"must be one of {choices}", block) from None
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise self.error(table, key, f"must be a {kind.__name__}, not {value!r}")
+            raise self.error(table, key, f"must be a {kind.__name__}, not {value!r}", block)
         return value
 
     def server(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -271,16 +277,17 @@ class _Reader:
         if not isinstance(value, list):
             raise self.error("listen", None, "must be an array of tables: [[listen]]")
         out = []
-        for item in value:
+        for block, item in enumerate(value):
             table = self.table(item, "listen")
             for key in table:
                 if key not in ("host", "port", "tls"):
-                    raise self.error("listen", key, "unknown key")
-            host = self.typed("listen", "host", table.get("host", "127.0.0.1"), str)
-            tls = self.typed("listen", "tls", table.get("tls", False), bool)
-            port = self.typed("listen", "port", table.get("port", 6697 if tls else 6667), int)
+                    raise self.error("listen", key, "unknown key", block)
+            host = self.typed("listen", "host", table.get("host", "127.0.0.1"), str, block)
+            tls = self.typed("listen", "tls", table.get("tls", False), bool, block)
+            default_port = 6697 if tls else 6667
+            port = self.typed("listen", "port", table.get("port", default_port), int, block)
             if not 0 <= port <= 65535:
-                raise self.error("listen", "port", f"{port} is not a port number")
+                raise self.error("listen", "port", f"{port} is not a port number", block)
             out.append(Listen(host, port, tls))
         return tuple(out)
 
@@ -288,15 +295,17 @@ class _Reader:
         if not isinstance(value, list):
             raise self.error("oper", None, "must be an array of tables: [[oper]]")
         out = []
-        for item in value:
+        for block, item in enumerate(value):
             table = self.table(item, "oper")
             for key in table:
                 if key not in ("name", "password"):
-                    raise self.error("oper", key, "unknown key")
-            name = self.typed("oper", "name", table.get("name"), str)
-            password = self.typed("oper", "password", table.get("password"), str)
+                    raise self.error("oper", key, "unknown key", block)
+            name = self.typed("oper", "name", table.get("name"), str, block)
+            password = self.typed("oper", "password", table.get("password"), str, block)
             if not is_hash(password):
-                raise self.error("oper", "password", "must be a hash from `hubbub mkpasswd`")
+                raise self.error(
+                    "oper", "password", "must be a hash from `hubbub mkpasswd`", block
+                )
             out.append(Oper(name, password))
         return tuple(out)
 

@@ -364,17 +364,13 @@ class IrcSession:
 
     # -- closing -----------------------------------------------------------------------
 
-    def quit(self, reason: str) -> None:
-        """Leave the server: announce the quit, then close with ERROR."""
+    def close(self, reason: str) -> None:
+        """Leave the chat with ``reason`` (if registered), send ERROR, and close."""
+        if self.closed:
+            return
         if self.user is not None:
             user, self.user = self.user, None
             self.ctx.hub.quit(user, reason)
-        self.close(reason)
-
-    def close(self, reason: str) -> None:
-        """Send ERROR and close the connection."""
-        if self.closed:
-            return
         self.message(
             "ERROR", f"Closing link: ({self.username or '*'}@{self.host}) [{reason}]", source=""
         )

@@ -133,4 +133,4 @@ def pong(session: IrcSession, message: Message) -> None:
 @command("QUIT", registered=False)
 def quit_(session: IrcSession, message: Message) -> None:
     reason = message.params[0] if message.params else ""
-    session.quit(f"Quit: {reason}" if reason else "Quit")
+    session.close(f"Quit: {reason}" if reason else "Quit")

@@ -1,0 +1,468 @@
+"""The ``hubbub`` command: help, flags over config over defaults, and a real server process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hubbub.cli import build_parser, main, settings_from
+from hubbub.passwords import hash_password
+from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings
+from hubbub.wire import numerics as n
+from hubbub.wire.casemap import Casemapping
+from tests.helpers import LineClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVE_FLAGS = (
+    "--host",
+    "--port",
+    "--data-dir",
+    "--config",
+    "--server-name",
+    "--log-level",
+    "--password",
+    "--oper",
+)
+
+
+def run_hubbub(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m hubbub`` with ``args`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+# -- help ------------------------------------------------------------------------------
+
+
+def test_top_level_help_lists_the_subcommands() -> None:
+    result = run_hubbub("--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: hubbub" in result.stdout
+    assert "serve" in result.stdout
+    assert "mkpasswd" in result.stdout
+
+
+def test_serve_help_lists_every_required_flag() -> None:
+    result = run_hubbub("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: hubbub serve" in result.stdout
+    missing = [flag for flag in SERVE_FLAGS if flag not in result.stdout]
+    assert missing == []
+
+
+def test_parser_knows_every_required_serve_flag() -> None:
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "1",
+            "--data-dir",
+            "d",
+            "--config",
+            "c.toml",
+            "--server-name",
+            "irc.x.org",
+            "--log-level",
+            "debug",
+            "--password",
+            "pw",
+            "--oper",
+            "a:b",
+        ]
+    )
+    assert args.command == "serve"
+    assert args.port == 1
+    assert args.data_dir == Path("d")
+    assert args.config == Path("c.toml")
+    assert args.log_level == "DEBUG"
+    assert args.oper == ["a:b"]
+
+
+def test_unknown_flag_is_a_usage_error() -> None:
+    result = run_hubbub("serve", "--no-such-flag")
+    assert result.returncode == 2
+    assert "--no-such-flag" in result.stderr
+
+
+# -- settings_from: flags over config over defaults --------------------------------------
+
+
+OPER_HASH = hash_password("from-file")
+
+
+def write_config(tmp_path: Path) -> Path:
+    path = tmp_path / "hubbub.toml"
+    path.write_text(
+        f"""\
+[server]
+name = "irc.file.org"
+network = "FileNet"
+log_level = "WARNING"
+password = "file-password"
+
+[[listen]]
+host = "::1"
+port = 6697
+
+[[oper]]
+name = "fileoper"
+password = "{OPER_HASH}"
+
+[limits]
+sendq = 4096
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def parse_serve(*flags: str) -> Settings:
+    return settings_from(build_parser().parse_args(["serve", *flags]))
+
+
+def test_settings_from_without_flags_or_config_are_the_defaults() -> None:
+    settings = parse_serve("--server-name", "irc.example.org")
+    defaults = Settings(server_name="irc.example.org")
+    assert settings.listen == defaults.listen == (Listen("127.0.0.1", 6667),)
+    assert settings.network_name == defaults.network_name
+    assert settings.log_level == defaults.log_level
+    assert settings.password is None
+    assert settings.opers == ()
+    assert settings.limits == Limits()
+    assert settings.casemapping is Casemapping.PRECIS
+
+
+def test_settings_from_config_file_override_the_defaults(tmp_path: Path) -> None:
+    settings = parse_serve("--config", str(write_config(tmp_path)))
+    assert settings.server_name == "irc.file.org"
+    assert settings.network_name == "FileNet"
+    assert settings.log_level == "WARNING"
+    assert settings.password == "file-password"
+    assert settings.listen == (Listen("::1", 6697),)
+    assert settings.opers == (Oper("fileoper", OPER_HASH),)
+    assert settings.limits.sendq == 4096
+    assert settings.limits.nicklen == Limits().nicklen
+
+
+def test_settings_from_flags_override_the_config_file(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    settings = parse_serve(
+        "--config",
+        str(write_config(tmp_path)),
+        "--server-name",
+        "irc.flag.org",
+        "--network",
+        "FlagNet",
+        "--log-level",
+        "debug",
+        "--password",
+        "flag-password",
+        "--data-dir",
+        str(data_dir),
+        "--casemapping",
+        "ascii",
+    )
+    assert settings.server_name == "irc.flag.org"
+    assert settings.network_name == "FlagNet"
+    assert settings.log_level == "DEBUG"
+    assert settings.password == "flag-password"
+    assert settings.data_dir == data_dir
+    assert settings.casemapping is Casemapping.ASCII
+    # Not given as flags: still from the file.
+    assert settings.listen == (Listen("::1", 6697),)
+    assert settings.limits.sendq == 4096
+
+
+def test_port_flag_overrides_the_config_port_and_keeps_its_host(tmp_path: Path) -> None:
+    settings = parse_serve("--config", str(write_config(tmp_path)), "--port", "7000")
+    assert settings.listen == (Listen("::1", 7000),)
+
+
+def test_host_flag_overrides_the_config_host_and_keeps_its_port(tmp_path: Path) -> None:
+    settings = parse_serve("--config", str(write_config(tmp_path)), "--host", "127.0.0.1")
+    assert settings.listen == (Listen("127.0.0.1", 6697),)
+
+
+def test_port_zero_flag_is_kept(tmp_path: Path) -> None:
+    settings = parse_serve("--config", str(write_config(tmp_path)), "--port", "0")
+    assert settings.listen == (Listen("::1", 0),)
+
+
+def test_oper_flags_are_added_to_the_config_opers(tmp_path: Path) -> None:
+    settings = parse_serve(
+        "--config", str(write_config(tmp_path)), "--oper", "alice:pw1", "--oper", "bob:p:w"
+    )
+    assert settings.opers == (
+        Oper("fileoper", OPER_HASH),
+        Oper("alice", "pw1"),
+        Oper("bob", "p:w"),
+    )
+
+
+@pytest.mark.parametrize("value", ["nocolon", ":pw", "name:"])
+def test_malformed_oper_flag_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="--oper"):
+        parse_serve("--server-name", "irc.example.org", "--oper", value)
+
+
+def test_invalid_server_name_flag_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="name"):
+        parse_serve("--server-name", "not a host")
+
+
+def test_out_of_range_port_flag_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="port"):
+        parse_serve("--server-name", "irc.example.org", "--port", "65536")
+
+
+def test_trusted_flags_are_collected() -> None:
+    settings = parse_serve(
+        "--server-name", "irc.example.org", "--trusted", "10.0.0.0/8", "--trusted", "::1"
+    )
+    assert settings.trusted == ("10.0.0.0/8", "::1")
+
+
+def test_trusted_flag_that_is_not_a_network_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="trusted"):
+        parse_serve("--server-name", "irc.example.org", "--trusted", "intranet")
+
+
+# -- serve with a bad config -----------------------------------------------------------
+
+
+def test_serve_with_invalid_config_exits_2_naming_the_key_and_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[server]\nname = "irc.example.org"\nnmae = "x"\n', encoding="utf-8")
+    result = run_hubbub("serve", "--config", str(config), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("hubbub: ")
+    assert f"{config}:3" in result.stderr
+    assert "server.nmae" in result.stderr
+    assert "unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_unparsable_config_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[server\n", encoding="utf-8")
+    result = run_hubbub("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert "not valid TOML" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_missing_config_exits_2(tmp_path: Path) -> None:
+    result = run_hubbub("serve", "--config", str(tmp_path / "absent.toml"))
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_main_returns_2_for_an_invalid_config_in_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[[oper]]\nname = "a"\npassword = "plain"\n', encoding="utf-8")
+    assert main(["serve", "--config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert "oper.password" in captured.err
+    assert f"{config}:3" in captured.err
+
+
+# -- a real server process -------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A port that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+class ServeProcess:
+    """``python -m hubbub serve`` in a subprocess, with its stderr collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.log: list[str] = []
+        self._changed = asyncio.Event()
+
+    async def collect(self) -> None:
+        assert self.process.stderr is not None
+        while line := await self.process.stderr.readline():
+            self.log.append(line.decode(errors="replace").rstrip("\n"))
+            self._changed.set()
+        self._changed.set()
+
+    async def wait_for_log(self, text: str, seconds: float = 30.0) -> str:
+        """The first stderr line containing ``text``, waiting for it if needed."""
+        async with asyncio.timeout(seconds):
+            while True:
+                for line in self.log:
+                    if text in line:
+                        return line
+                if self.process.returncode is not None:
+                    raise AssertionError(f"exited {self.process.returncode}: {self.log}")
+                self._changed.clear()
+                await self._changed.wait()
+
+    def signal(self, number: signal.Signals) -> None:
+        self.process.send_signal(number)
+
+    async def exit_code(self, seconds: float = 30.0) -> int:
+        async with asyncio.timeout(seconds):
+            return await self.process.wait()
+
+
+@contextlib.asynccontextmanager
+async def serve_process(*flags: str) -> AsyncIterator[ServeProcess]:
+    """Start ``hubbub serve`` with ``flags``; kill it on exit if it is still running."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        "serve",
+        *flags,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    served = ServeProcess(process)
+    collector = asyncio.create_task(served.collect())
+    try:
+        yield served
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        async with asyncio.timeout(10):
+            await collector
+
+
+def base_flags(tmp_path: Path, port: int) -> list[str]:
+    return [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--server-name",
+        "irc.proc.test",
+        "--log-level",
+        "info",
+    ]
+
+
+async def test_serve_process_serves_irc_and_exits_0_on_sigterm_after_error_to_clients(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    async with serve_process(*base_flags(tmp_path, port)) as served:
+        listening = await served.wait_for_log("listening")
+        assert str(port) in listening
+        client = await LineClient.open(port)
+        try:
+            welcome = await client.register("procuser")
+            assert welcome[0].command == n.RPL_WELCOME
+            assert welcome[0].source == "irc.proc.test"
+            await client.sync()
+
+            served.signal(signal.SIGTERM)
+            lines = await client.read_until("ERROR", seconds=10)
+            assert "shutting down" in lines[-1].params[0].lower()
+            assert await client.closed(seconds=10)
+        finally:
+            await client.close()
+        assert await served.exit_code() == 0
+    assert (tmp_path / "data").is_dir()
+
+
+async def test_serve_process_exits_0_on_sigint(tmp_path: Path) -> None:
+    port = free_port()
+    async with serve_process(*base_flags(tmp_path, port)) as served:
+        await served.wait_for_log("listening")
+        served.signal(signal.SIGINT)
+        assert await served.exit_code() == 0
+    assert not any("Traceback" in line for line in served.log)
+
+
+async def test_sighup_reloads_the_config_file(tmp_path: Path) -> None:
+    port = free_port()
+    (tmp_path / "old.txt").write_text("the old motd\n", encoding="utf-8")
+    (tmp_path / "new.txt").write_text("the new motd\n", encoding="utf-8")
+    config = tmp_path / "hubbub.toml"
+    config.write_text('[server]\nmotd = "old.txt"\n', encoding="utf-8")
+
+    async with serve_process("--config", str(config), *base_flags(tmp_path, port)) as served:
+        await served.wait_for_log("listening")
+        client = await LineClient.open(port)
+        try:
+            lines = await client.register("rehasher")
+            assert any("the old motd" in m.params[-1] for m in lines)
+
+            config.write_text('[server]\nmotd = "new.txt"\n', encoding="utf-8")
+            served.signal(signal.SIGHUP)
+            await served.wait_for_log("configuration reloaded")
+
+            await client.send("MOTD")
+            motd = await client.read_until(n.RPL_ENDOFMOTD)
+            assert any("the new motd" in m.params[-1] for m in motd)
+            assert not any("the old motd" in m.params[-1] for m in motd)
+        finally:
+            await client.close()
+        served.signal(signal.SIGTERM)
+        assert await served.exit_code() == 0
+
+
+async def test_sighup_with_a_broken_config_keeps_serving_the_old_one(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "hubbub.toml"
+    config.write_text('[server]\nnetwork = "GoodNet"\n', encoding="utf-8")
+
+    async with serve_process("--config", str(config), *base_flags(tmp_path, port)) as served:
+        await served.wait_for_log("listening")
+        config.write_text("[server]\nnetwork = \n", encoding="utf-8")
+        served.signal(signal.SIGHUP)
+        failed = await served.wait_for_log("rehash failed")
+        assert "not valid TOML" in failed
+
+        client = await LineClient.open(port)
+        try:
+            lines = await client.register("survivor")
+            isupport = " ".join(" ".join(m.params) for m in lines if m.command == n.RPL_ISUPPORT)
+            assert "NETWORK=GoodNet" in isupport
+        finally:
+            await client.close()
+        served.signal(signal.SIGTERM)
+        assert await served.exit_code() == 0
+
+
+async def test_serve_process_on_a_busy_port_exits_1_with_a_message(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        async with serve_process(*base_flags(tmp_path, port)) as served:
+            assert await served.exit_code() == 1
+    assert any("cannot listen" in line for line in served.log), served.log

@@ -1,0 +1,417 @@
+"""Settings: config files read with tomllib, validated whole, errors that say where."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hubbub.passwords import hash_password, is_hash, verify_password
+from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, load_config, validate
+from hubbub.wire.casemap import Casemapping
+
+OPER_HASH = hash_password("s3cret")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "hubbub.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_error(tmp_path: Path, text: str) -> str:
+    """The message of the ConfigError that loading ``text`` raises."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
+def assert_names(message: str, key: str, line: int) -> None:
+    """The message names the key and points at ``file:line``."""
+    assert key in message, message
+    assert re.search(rf"hubbub\.toml:{line}\b", message), message
+
+
+# -- a valid file ----------------------------------------------------------------------
+
+
+VALID = f"""\
+# hubbub test configuration
+[server]
+name = "irc.example.org"
+network = "ExampleNet"
+description = "An example server"
+casemapping = "rfc1459"
+log_level = "DEBUG"
+motd = "motd.txt"
+admin_email = "admin@example.org"
+
+[[listen]]
+host = "127.0.0.1"
+port = 6667
+
+[[listen]]
+host = "::1"
+port = 6697
+
+[[listen]]
+port = 7000
+
+[[oper]]
+name = "admin"
+password = "{OPER_HASH}"
+
+[[oper]]
+name = "helper"
+password = "{hash_password("other")}"
+
+[limits]
+sendq = 65536
+registration_timeout = 5
+ping_interval = 30.5
+nicklen = 20
+targets = 2
+"""
+
+
+def test_valid_config_file_sets_server_fields(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    settings = load_config(path)
+    assert settings.server_name == "irc.example.org"
+    assert settings.network_name == "ExampleNet"
+    assert settings.description == "An example server"
+    assert settings.casemapping is Casemapping.RFC1459
+    assert settings.log_level == "DEBUG"
+    assert settings.admin_email == "admin@example.org"
+    assert settings.config_file == path
+
+
+def test_valid_config_file_reads_every_listen_block_including_ipv6(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, VALID))
+    assert settings.listen == (
+        Listen("127.0.0.1", 6667),
+        Listen("::1", 6697),
+        Listen("127.0.0.1", 7000),
+    )
+
+
+def test_valid_config_file_keeps_oper_hashes_that_verify(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, VALID))
+    assert [oper.name for oper in settings.opers] == ["admin", "helper"]
+    assert settings.opers[0] == Oper("admin", OPER_HASH)
+    assert verify_password("s3cret", settings.opers[0].password)
+    assert not verify_password("wrong", settings.opers[0].password)
+    assert verify_password("other", settings.opers[1].password)
+
+
+def test_valid_config_file_overrides_only_the_limits_it_names(tmp_path: Path) -> None:
+    limits = load_config(write(tmp_path, VALID)).limits
+    assert limits.sendq == 65536
+    assert limits.registration_timeout == 5.0
+    assert isinstance(limits.registration_timeout, float)
+    assert limits.ping_interval == 30.5
+    assert limits.nicklen == 20
+    assert limits.targets == 2
+    defaults = Limits()
+    assert limits.line_length == defaults.line_length
+    assert limits.ping_timeout == defaults.ping_timeout
+
+
+def test_relative_motd_path_is_resolved_beside_the_config_file(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, VALID))
+    assert settings.motd_file == tmp_path / "motd.txt"
+
+
+def test_config_file_leaves_unset_fields_at_their_defaults(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, '[server]\nname = "irc.example.org"\n'))
+    defaults = Settings(server_name="irc.example.org")
+    assert settings.listen == defaults.listen == (Listen("127.0.0.1", 6667),)
+    assert settings.casemapping is Casemapping.PRECIS
+    assert settings.opers == ()
+    assert settings.limits == Limits()
+    assert settings.network_name == "hubbub"
+
+
+def test_empty_config_file_gives_the_defaults(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, ""), Settings(server_name="irc.example.org"))
+    assert settings.server_name == "irc.example.org"
+    assert settings.limits == Limits()
+
+
+def test_config_file_is_applied_over_the_given_base(tmp_path: Path) -> None:
+    base = Settings(server_name="irc.base.org", network_name="BaseNet")
+    settings = load_config(write(tmp_path, '[server]\nnetwork = "FileNet"\n'), base)
+    assert settings.server_name == "irc.base.org"
+    assert settings.network_name == "FileNet"
+
+
+# -- invalid files: the error names the key and its line --------------------------------
+
+
+def test_unknown_server_key_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path, '[server]\nname = "irc.example.org"\nnmae = "typo.example.org"\n'
+    )
+    assert_names(message, "server.nmae", 3)
+    assert "unknown key" in message
+
+
+def test_unknown_limits_key_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "\n[limits]\nsendq = 1000\nsend_q = 1000\n")
+    assert_names(message, "limits.send_q", 4)
+    assert "unknown key" in message
+
+
+def test_unknown_listen_key_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[[listen]]\nhost = "127.0.0.1"\naddress = "::1"\n')
+    assert_names(message, "listen.address", 3)
+
+
+def test_wrong_type_for_a_limit_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[limits]\nnicklen = 20\nsendq = "big"\n')
+    assert_names(message, "limits.sendq", 3)
+    assert "'big'" in message
+
+
+def test_boolean_is_not_accepted_as_a_number(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[limits]\nsendq = true\n")
+    assert_names(message, "limits.sendq", 2)
+
+
+def test_fraction_is_not_accepted_for_a_whole_number_limit(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[limits]\n\nnicklen = 20.5\n")
+    assert_names(message, "limits.nicklen", 3)
+
+
+def test_wrong_type_for_a_server_key_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[server]\nnetwork = 42\n")
+    assert_names(message, "server.network", 2)
+
+
+def test_wrong_type_for_a_listen_port_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[[listen]]\nhost = "::1"\nport = "6667"\n')
+    assert_names(message, "listen.port", 3)
+
+
+def test_bad_casemapping_is_named_with_its_line_and_the_choices(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path, '[server]\nname = "irc.example.org"\ncasemapping = "unicode"\n'
+    )
+    assert_names(message, "server.casemapping", 3)
+    for choice in ("ascii", "rfc1459", "rfc8265"):
+        assert choice in message
+
+
+def test_unknown_section_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path, '[server]\nname = "irc.example.org"\n\n[database]\nurl = "x"\n'
+    )
+    assert_names(message, "database", 4)
+    assert "unknown section" in message
+
+
+def test_plain_oper_password_is_refused_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[[oper]]\nname = "admin"\npassword = "hunter2"\n')
+    assert_names(message, "oper.password", 3)
+    assert "mkpasswd" in message
+    assert "hunter2" not in message
+
+
+def test_oper_without_a_password_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[[oper]]\nname = "admin"\n')
+    assert "oper.password" in message
+
+
+def test_invalid_toml_is_reported_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\nname = "irc.example.org"\nnetwork = \n')
+    assert "hubbub.toml" in message
+    assert "not valid TOML" in message
+    assert "line 3" in message
+
+
+def test_unterminated_table_header_is_invalid_toml_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[server]\n\n[limits\nsendq = 1\n")
+    assert "not valid TOML" in message
+    assert "line 3" in message
+
+
+def test_listen_written_as_a_single_table_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[listen]\nport = 6667\n")
+    assert_names(message, "listen", 1)
+    assert "[[listen]]" in message
+
+
+def test_port_out_of_range_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[[listen]]\nport = 70000\n")
+    assert_names(message, "listen.port", 2)
+    assert "70000" in message
+
+
+def test_error_in_second_listen_block_points_at_that_block(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path,
+        '[[listen]]\nhost = "127.0.0.1"\nport = 6667\n\n[[listen]]\nhost = "::1"\nport = 99999\n',
+    )
+    assert_names(message, "listen.port", 7)
+
+
+def test_error_in_second_oper_block_points_at_that_block(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path,
+        f'[[oper]]\nname = "a"\npassword = "{OPER_HASH}"\n\n'
+        '[[oper]]\nname = "b"\npassword = "plain"\n',
+    )
+    assert_names(message, "oper.password", 7)
+
+
+def test_key_is_found_in_its_own_table_not_an_earlier_one(tmp_path: Path) -> None:
+    # "name" appears first in [[oper]]; the bad server name is on line 6.
+    message = config_error(
+        tmp_path,
+        f'[[oper]]\nname = "admin"\npassword = "{OPER_HASH}"\n\n[server]\nname = "nodots"\n',
+    )
+    assert_names(message, "server.name", 6)
+
+
+def test_server_name_without_a_dot_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\nnetwork = "Net"\nname = "localhost"\n')
+    assert_names(message, "server.name", 3)
+
+
+def test_non_positive_limit_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[limits]\nsendq = 1024\nping_timeout = 0\n")
+    assert_names(message, "limits.ping_timeout", 3)
+    assert "positive" in message
+
+
+def test_line_length_below_rfc_minimum_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[limits]\nline_length = 100\n")
+    assert_names(message, "limits.line_length", 2)
+
+
+def test_unknown_log_level_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\nlog_level = "LOUD"\n')
+    assert_names(message, "server.log_level", 2)
+
+
+def test_section_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, 'server = "irc.example.org"\n')
+    assert "server" in message
+    assert "must be a table" in message
+
+
+def test_tls_listener_without_a_certificate_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[[listen]]\nport = 6697\ntls = true\n")
+    assert_names(message, "listen.tls", 3)
+
+
+def test_tls_cert_without_tls_key_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\ntls_cert = "cert.pem"\n')
+    assert_names(message, "server.tls_cert", 2)
+
+
+def test_tls_files_are_resolved_beside_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[server]\ntls_cert = "cert.pem"\ntls_key = "/abs/key.pem"\n')
+    settings = load_config(path, Settings(server_name="irc.example.org"))
+    assert settings.tls_cert == tmp_path / "cert.pem"
+    assert settings.tls_key == Path("/abs/key.pem")
+
+
+def test_trusted_networks_are_read_as_a_tuple(tmp_path: Path) -> None:
+    path = write(tmp_path, '[server]\ntrusted = ["127.0.0.0/8", "::1"]\n')
+    settings = load_config(path, Settings(server_name="irc.example.org"))
+    assert settings.trusted == ("127.0.0.0/8", "::1")
+
+
+def test_trusted_entry_that_is_not_a_network_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\n\ntrusted = ["10.0.0.0/8", "intranet"]\n')
+    assert_names(message, "server.trusted", 3)
+    assert "intranet" in message
+
+
+def test_trusted_entry_that_is_not_a_string_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[server]\ntrusted = [1]\n")
+    assert_names(message, "server.trusted", 2)
+
+
+def test_zero_turns_off_flood_control_and_the_per_ip_limit(tmp_path: Path) -> None:
+    path = write(tmp_path, "[limits]\nflood_rate = 0\nconnections_per_ip = 0\n")
+    limits = load_config(path, Settings(server_name="irc.example.org")).limits
+    assert limits.flood_rate == 0
+    assert limits.connections_per_ip == 0
+
+
+def test_zero_flood_burst_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[limits]\nflood_burst = 0\n")
+    assert_names(message, "limits.flood_burst", 2)
+
+
+def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "absent.toml")
+
+
+# -- validate() for values from flags ---------------------------------------------------
+
+
+def test_validate_accepts_the_defaults_with_a_dotted_name() -> None:
+    settings = Settings(server_name="irc.example.org")
+    assert validate(settings) is settings
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"server_name": "nodot"}, "name"),
+        ({"network_name": "has space"}, "network"),
+        ({"log_level": "chatty"}, "log_level"),
+        ({"listen": ()}, "port"),
+        ({"listen": (Listen("127.0.0.1", 65536),)}, "port"),
+        ({"limits": Limits(sendq=0)}, "sendq"),
+        ({"limits": Limits(nicklen=5)}, "nicklen"),
+    ],
+)
+def test_validate_names_the_setting_of_a_bad_flag_value(
+    changes: dict[str, object], key: str
+) -> None:
+    settings = Settings(server_name="irc.example.org").replace(**changes)
+    with pytest.raises(ConfigError, match=rf"^{key}: "):
+        validate(settings)
+
+
+# -- passwords -------------------------------------------------------------------------
+
+
+def test_hash_password_makes_a_salted_scrypt_hash() -> None:
+    first, second = hash_password("pw"), hash_password("pw")
+    assert is_hash(first)
+    assert first.startswith("scrypt$")
+    assert first != second
+    assert "pw" not in first.split("$", 1)[1]
+
+
+def test_verify_password_accepts_the_right_password_for_a_hash() -> None:
+    stored = hash_password("correct horse")
+    assert verify_password("correct horse", stored)
+    assert not verify_password("correct horse ", stored)
+    assert not verify_password("", stored)
+
+
+def test_verify_password_compares_plain_stored_passwords() -> None:
+    assert not is_hash("hunter2")
+    assert verify_password("hunter2", "hunter2")
+    assert not verify_password("hunter3", "hunter2")
+    assert not verify_password("Hunter2", "hunter2")
+
+
+def test_verify_password_handles_non_ascii_passwords() -> None:
+    stored = hash_password("пароль✓")
+    assert verify_password("пароль✓", stored)
+    assert not verify_password("пароль", stored)
+    assert verify_password("пароль✓", "пароль✓")
+
+
+def test_verify_password_refuses_a_corrupt_hash() -> None:
+    assert not verify_password("pw", "scrypt$not base64!$also not")
