@@ -190,6 +190,8 @@ class LineConnection(asyncio.Protocol):
         self._close_reason: str | None = None
         self.id = next(_ids)
         self.log = ConnectionLog(logger, {"conn": self.id})
+        # Checked once: traffic logging must cost nothing when DEBUG is off.
+        self.debug = logger.isEnabledFor(logging.DEBUG)
         self.closed = asyncio.get_running_loop().create_future()
 
     # -- asyncio.Protocol --------------------------------------------------------------
@@ -238,6 +240,8 @@ class LineConnection(asyncio.Protocol):
             self._receive(session, line)
 
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
+        if self.debug:
+            self.log.debug("< %r", line)
         try:
             session.receive_line(line)
         except Exception:
@@ -310,6 +314,8 @@ class LineConnection(asyncio.Protocol):
         transport = self._transport
         if self._dead or transport is None:
             return
+        if self.debug:
+            self.log.debug("> %r", data)
         if not self._in_pass:
             self._in_pass = True
             self._batcher.add(self)
