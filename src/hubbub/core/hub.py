@@ -473,7 +473,7 @@ class Hub:
             channel = self.find_channel(target)
             if channel is None:
                 raise ChatError(Reason.NO_SUCH_CHANNEL, target)
-            self._check_speech(user, channel)
+            self._check_speech(user, channel, text)
             event = MessagePosted(user.actor, channel.name, text, kind, status, tags, now, msgid)
             if status:
                 # STATUSMSG: "@#chan" reaches operators, "+#chan" voiced users and up.
@@ -493,7 +493,10 @@ class Hub:
         recipient.listener.deliver(event)
         return recipient, event
 
-    def _check_speech(self, user: User, channel: Channel) -> None:
+    def _check_speech(self, user: User, channel: Channel, text: str) -> None:
+        # +C: CTCP requests other than ACTION are not relayed.
+        if "C" in channel.flags and text.startswith("\x01") and not text.startswith("\x01ACTION"):
+            raise ChatError(Reason.CANNOT_SEND, channel.name, "CTCPs are not allowed (+C)")
         status = channel.members.get(user)
         if status is None:
             if "n" in channel.flags:
@@ -504,7 +507,9 @@ class Hub:
         if "m" in channel.flags:
             raise ChatError(Reason.CANNOT_SEND, channel.name, "channel is moderated (+m)")
         masks = self.masks_of(user)
-        if channel.matches("b", masks) and not channel.matches("e", masks):
+        if channel.matches("b", masks, speaking=True) and not channel.matches(
+            "e", masks, speaking=True
+        ):
             raise ChatError(Reason.CANNOT_SEND, channel.name, "you are banned (+b)")
 
     # -- internals ---------------------------------------------------------------------

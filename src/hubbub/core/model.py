@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.core.events import Actor
-from hubbub.core.modes import PREFIXES, mask_pattern
+from hubbub.core.modes import MUTE_PREFIX, PREFIXES, mask_pattern
 
 if TYPE_CHECKING:
     from hubbub.core.events import Listener
@@ -150,10 +150,20 @@ class Channel:
     def can_speak_moderated(self, user: User) -> bool:
         return bool(self.members.get(user))
 
-    def matches(self, list_mode: str, folded_masks: tuple[str, ...]) -> bool:
-        """Whether any of the user's folded masks matches an entry of a list."""
+    def matches(
+        self, list_mode: str, folded_masks: tuple[str, ...], speaking: bool = False
+    ) -> bool:
+        """Whether any of the user's folded masks matches an entry of a list.
+
+        Entries of the mute extban (``m:mask``) count only when ``speaking``.
+        """
         for entry in self.lists[list_mode]:
-            pattern = mask_pattern(entry.folded)
+            folded = entry.folded
+            if folded.startswith(MUTE_PREFIX):
+                if not speaking:
+                    continue
+                folded = folded[len(MUTE_PREFIX) :]
+            pattern = mask_pattern(folded)
             if any(pattern.fullmatch(mask) for mask in folded_masks):
                 return True
         return False

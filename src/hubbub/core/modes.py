@@ -30,6 +30,7 @@ CHANNEL_MODES: dict[str, ModeKind] = {
     "p": ModeKind.FLAG,
     "s": ModeKind.FLAG,
     "t": ModeKind.FLAG,
+    "C": ModeKind.FLAG,
     "o": ModeKind.PREFIX,
     "v": ModeKind.PREFIX,
 }
@@ -81,8 +82,14 @@ class ModeChange:
     param: str | None = None
 
 
+# The mute extban: ``+b m:mask`` keeps matching users from speaking, not from joining.
+MUTE_PREFIX = "m:"
+
+
 def normalize_mask(mask: str) -> str:
     """Complete a ban mask to ``nick!user@host`` form: ``bob`` → ``bob!*@*``."""
+    if mask.startswith(MUTE_PREFIX):
+        return MUTE_PREFIX + normalize_mask(mask[len(MUTE_PREFIX) :])
     if "!" not in mask and "@" not in mask:
         return f"{mask}!*@*"
     if "!" not in mask:

@@ -53,6 +53,7 @@ class IrcContext:
             "CHANTYPES=#",
             "ELIST=CMNTU",
             "EXCEPTS=e",
+            "EXTBAN=,m",
             "INVEX=I",
             f"KICKLEN={limits.kicklen}",
             f"LINELEN={limits.line_length}",
