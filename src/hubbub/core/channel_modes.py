@@ -10,13 +10,13 @@ from hubbub.core.model import Channel, ListEntry, User
 from hubbub.core.modes import CHANNEL_MODES, PREFIXES, ModeChange, ModeKind, normalize_mask
 
 if TYPE_CHECKING:
-    from hubbub.core.hub import Hub
+    from hubbub.core.hub_base import HubBase
 
 _MAX_KEY_LENGTH = 32
 
 
 def apply_channel_modes(
-    hub: Hub, user: User, channel: Channel, changes: list[ModeChange]
+    hub: HubBase, user: User, channel: Channel, changes: list[ModeChange]
 ) -> tuple[list[ModeChange], list[ChatError]]:
     """Apply each change in order; see :meth:`Hub.change_channel_modes`."""
     applied: list[ModeChange] = []
@@ -36,7 +36,7 @@ def apply_channel_modes(
     return applied, errors
 
 
-def _apply_one(hub: Hub, user: User, channel: Channel, change: ModeChange) -> ModeChange | None:
+def _apply_one(hub: HubBase, user: User, channel: Channel, change: ModeChange) -> ModeChange | None:
     kind = CHANNEL_MODES[change.mode]
     mode, adding, param = change.mode, change.adding, change.param
     if kind is ModeKind.FLAG:
@@ -75,7 +75,7 @@ def _apply_one(hub: Hub, user: User, channel: Channel, change: ModeChange) -> Mo
     return ModeChange(True, "l", str(limit))
 
 
-def _apply_status(hub: Hub, channel: Channel, change: ModeChange) -> ModeChange | None:
+def _apply_status(hub: HubBase, channel: Channel, change: ModeChange) -> ModeChange | None:
     nick = change.param or ""
     target = hub.find_user(nick)
     if target is None:
@@ -90,7 +90,7 @@ def _apply_status(hub: Hub, channel: Channel, change: ModeChange) -> ModeChange 
     return ModeChange(change.adding, change.mode, target.nick)
 
 
-def _apply_list(hub: Hub, user: User, channel: Channel, change: ModeChange) -> ModeChange | None:
+def _apply_list(hub: HubBase, user: User, channel: Channel, change: ModeChange) -> ModeChange | None:
     mask = normalize_mask(change.param or "")
     if " " in mask or len(mask) > 300:
         raise ChatError(Reason.INVALID_MODE_PARAM, channel.name, change.mode)

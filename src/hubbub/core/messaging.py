@@ -1,0 +1,82 @@
+"""Messages: PRIVMSG, NOTICE and TAGMSG to channels and users, and who may speak."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.core.events import MessageKind, MessagePosted
+from hubbub.core.hub_base import HubBase
+from hubbub.core.model import Channel, User
+from hubbub.core.modes import statuses_from
+
+_NO_TAGS: Mapping[str, str] = {}
+
+
+class Messaging(HubBase):
+    """The hub's message operations."""
+
+    def say(
+        self,
+        user: User,
+        target: str,
+        text: str,
+        kind: MessageKind = MessageKind.PRIVMSG,
+        status: str = "",
+        tags: Mapping[str, str] = _NO_TAGS,
+    ) -> tuple[User | Channel, MessagePosted]:
+        """Send a message to a channel (its members, or those with at least the status
+        mode ``status``) or to a user.
+
+        Returns:
+            the channel or user that was messaged, and the event (for echoes).
+
+        Raises:
+            ChatError: NO_SUCH_NICK, NO_SUCH_CHANNEL or CANNOT_SEND.
+        """
+        now = self.clock()
+        if kind is not MessageKind.TAGMSG:
+            user.last_active = now
+        msgid = f"{self._msgid_prefix}{next(self._msgid_counter):x}"
+        if target.startswith("#"):
+            channel = self.find_channel(target)
+            if channel is None:
+                raise ChatError(Reason.NO_SUCH_CHANNEL, target)
+            self._check_speech(user, channel, text)
+            event = MessagePosted(user.actor, channel.name, text, kind, status, tags, now, msgid)
+            if status:
+                # STATUSMSG: "@#chan" reaches operators, "+#chan" voiced users and up.
+                ranks = statuses_from(status)
+                for member, modes in channel.members.items():
+                    if member is not user and not ranks.isdisjoint(modes):
+                        member.listener.deliver(event)
+            else:
+                for member in channel.members:
+                    if member is not user:
+                        member.listener.deliver(event)
+            return channel, event
+        recipient = self.find_user(target)
+        if recipient is None:
+            raise ChatError(Reason.NO_SUCH_NICK, target)
+        event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid)
+        recipient.listener.deliver(event)
+        return recipient, event
+
+    def _check_speech(self, user: User, channel: Channel, text: str) -> None:
+        # +C: CTCP requests other than ACTION are not relayed.
+        if "C" in channel.flags and text.startswith("\x01") and not text.startswith("\x01ACTION"):
+            raise ChatError(Reason.CANNOT_SEND, channel.name, "CTCPs are not allowed (+C)")
+        status = channel.members.get(user)
+        if status is None:
+            if "n" in channel.flags:
+                raise ChatError(Reason.CANNOT_SEND, channel.name, "no external messages (+n)")
+            status = ""
+        if status:
+            return
+        if "m" in channel.flags:
+            raise ChatError(Reason.CANNOT_SEND, channel.name, "channel is moderated (+m)")
+        masks = self.masks_of(user)
+        if channel.matches("b", masks, speaking=True) and not channel.matches(
+            "e", masks, speaking=True
+        ):
+            raise ChatError(Reason.CANNOT_SEND, channel.name, "you are banned (+b)")
