@@ -36,7 +36,9 @@ def apply_channel_modes(
     return applied, errors
 
 
-def _apply_one(hub: HubBase, user: User, channel: Channel, change: ModeChange) -> ModeChange | None:
+def _apply_one(
+    hub: HubBase, user: User, channel: Channel, change: ModeChange
+) -> ModeChange | None:
     kind = CHANNEL_MODES[change.mode]
     mode, adding, param = change.mode, change.adding, change.param
     if kind is ModeKind.FLAG:
@@ -90,7 +92,9 @@ def _apply_status(hub: HubBase, channel: Channel, change: ModeChange) -> ModeCha
     return ModeChange(change.adding, change.mode, target.nick)
 
 
-def _apply_list(hub: HubBase, user: User, channel: Channel, change: ModeChange) -> ModeChange | None:
+def _apply_list(
+    hub: HubBase, user: User, channel: Channel, change: ModeChange
+) -> ModeChange | None:
     mask = normalize_mask(change.param or "")
     if " " in mask or len(mask) > 300:
         raise ChatError(Reason.INVALID_MODE_PARAM, channel.name, change.mode)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from hubbub.core.channel_modes import apply_channel_modes
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import AwayChanged, Invited, Joined, Kicked, Parted, TopicChanged
+from hubbub.core.events import (
+    AwayChanged,
+    ChannelRenamed,
+    Invited,
+    Joined,
+    Kicked,
+    Parted,
+    TopicChanged,
+)
 from hubbub.core.hub_base import HubBase
 from hubbub.core.model import Channel, Topic, User
 from hubbub.core.modes import DEFAULT_CHANNEL_MODES, ModeChange
@@ -142,3 +150,30 @@ class ChannelOperations(HubBase):
         if not channel.is_op(user):
             raise ChatError(Reason.CHANOP_NEEDED, channel.name)
         return apply_channel_modes(self, user, channel, changes)
+
+    def rename(self, user: User, old: str, new: str, reason: str = "") -> Channel:
+        """Give a channel a new name, keeping its members, modes and topic.
+
+        Raises:
+            ChatError: NO_SUCH_CHANNEL, NOT_ON_CHANNEL, CHANOP_NEEDED, BAD_CHANNEL_NAME,
+                NAME_IN_USE.
+        """
+        channel = self.member_channel(user, old)
+        if not channel.is_op(user):
+            raise ChatError(Reason.CHANOP_NEEDED, channel.name)
+        try:
+            new = self.casemap.check_channel(new)
+        except InvalidName as error:
+            raise ChatError(Reason.BAD_CHANNEL_NAME, new, str(error)) from None
+        key = self.casemap.fold(new)
+        if key != channel.key and key in self.channels:
+            raise ChatError(Reason.NAME_IN_USE, channel.name, new)
+        event = ChannelRenamed(user.actor, channel.name, new, reason)
+        del self.channels[channel.key]
+        for member in channel.members:
+            del member.channels[channel.key]
+            member.channels[key] = channel
+        channel.name, channel.key = new, key
+        self.channels[key] = channel
+        self._deliver(channel.members, event)
+        return channel

@@ -30,6 +30,9 @@ class Reason(enum.Enum):
     NO_PRIVILEGES = enum.auto()
     USERS_DONT_MATCH = enum.auto()
     CANT_KILL_SERVER = enum.auto()
+    UNKNOWN_MESSAGE = enum.auto()
+    FORBIDDEN = enum.auto()
+    NAME_IN_USE = enum.auto()
 
 
 class ChatError(Exception):

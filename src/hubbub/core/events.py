@@ -157,6 +157,24 @@ class MonitoredOffline:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRedacted:
+    """A message was withdrawn by its sender or a channel operator."""
+
+    actor: Actor
+    target: str
+    msgid: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRenamed:
+    actor: Actor
+    old: str
+    new: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Wallops:
     actor: Actor
     text: str
@@ -178,6 +196,8 @@ Event = (
     | RealnameChanged
     | MonitoredOnline
     | MonitoredOffline
+    | MessageRedacted
+    | ChannelRenamed
     | Wallops
 )
 

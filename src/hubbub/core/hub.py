@@ -193,3 +193,13 @@ class Hub(ChannelOperations, Messaging):
             raise ChatError(Reason.NO_PRIVILEGES)
         event = Wallops(user.actor, text)
         self._deliver((u for u in self.users.values() if "w" in u.modes), event)
+
+    def mark_read(self, user: User, target: str, moment: float) -> float:
+        """Move ``user``'s read marker of a target forward (never back); return it."""
+        key = self.casemap.fold(target)
+        marker = max(user.read_markers.get(key, moment), moment)
+        user.read_markers[key] = marker
+        return marker
+
+    def read_marker(self, user: User, target: str) -> float | None:
+        return user.read_markers.get(self.casemap.fold(target))

@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import Event
@@ -15,6 +16,9 @@ from hubbub.core.model import Channel, User
 from hubbub.core.monitor import Monitors
 from hubbub.wire.casemap import Casemap, Key
 from hubbub.wire.errors import InvalidName
+
+if TYPE_CHECKING:
+    from hubbub.core.messaging import Sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,8 @@ class HubBase:
         self._msgid_prefix = secrets.token_hex(4)
         self._msgid_counter = itertools.count(1)
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=self.limits.whowas_length)
+        # Recent messages by msgid, oldest first, for REDACT.
+        self.recent_messages: dict[str, Sent] = {}
 
     # -- looking things up -------------------------------------------------------------
 

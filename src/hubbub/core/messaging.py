@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import MessageKind, MessagePosted
+from hubbub.core.events import MessageKind, MessagePosted, MessageRedacted
 from hubbub.core.hub_base import HubBase
 from hubbub.core.model import Channel, User
 from hubbub.core.modes import statuses_from
+from hubbub.wire.casemap import Key
 
 _NO_TAGS: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What is remembered of a recent message, to allow its redaction."""
+
+    sender: Key
+    target: Key
+    target_name: str
+    recipient: Key | None  # the other party of a private message
 
 
 class Messaging(HubBase):
@@ -54,13 +66,49 @@ class Messaging(HubBase):
                 for member in channel.members:
                     if member is not user:
                         member.listener.deliver(event)
+            self._keep(msgid, Sent(user.key, channel.key, channel.name, None))
             return channel, event
         recipient = self.find_user(target)
         if recipient is None:
             raise ChatError(Reason.NO_SUCH_NICK, target)
         event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid)
         recipient.listener.deliver(event)
+        self._keep(msgid, Sent(user.key, recipient.key, recipient.nick, recipient.key))
         return recipient, event
+
+    def _keep(self, msgid: str, sent: Sent) -> None:
+        recent = self.recent_messages
+        recent[msgid] = sent
+        if len(recent) > self.limits.recent_messages:
+            del recent[next(iter(recent))]
+
+    def redact(self, user: User, target: str, msgid: str, reason: str = "") -> None:
+        """Withdraw a recent message: its sender or a channel operator may.
+
+        Raises:
+            ChatError: NO_SUCH_CHANNEL, NOT_ON_CHANNEL or NO_SUCH_NICK for the target,
+                UNKNOWN_MESSAGE, or FORBIDDEN.
+        """
+        sent = self.recent_messages.get(msgid)
+        if target.startswith("#"):
+            channel = self.member_channel(user, target)
+            if sent is None or sent.target != channel.key:
+                raise ChatError(Reason.UNKNOWN_MESSAGE, channel.name, msgid)
+            if sent.sender != user.key and not channel.is_op(user):
+                raise ChatError(Reason.FORBIDDEN, channel.name, msgid)
+            audience: list[User] = list(channel.members)
+        else:
+            other = self.find_user(target)
+            if other is None:
+                raise ChatError(Reason.NO_SUCH_NICK, target)
+            parties = {user.key, other.key}
+            if sent is None or {sent.sender, sent.target} != parties:
+                raise ChatError(Reason.UNKNOWN_MESSAGE, other.nick, msgid)
+            if sent.sender != user.key:
+                raise ChatError(Reason.FORBIDDEN, other.nick, msgid)
+            audience = [user, other]
+        del self.recent_messages[msgid]
+        self._deliver(audience, MessageRedacted(user.actor, sent.target_name, msgid, reason))
 
     def _check_speech(self, user: User, channel: Channel, text: str) -> None:
         # +C: CTCP requests other than ACTION are not relayed.

@@ -28,6 +28,7 @@ class User:
         "monitoring",
         "nick",
         "oper_name",
+        "read_markers",
         "realname",
         "secure",
         "signon",
@@ -62,6 +63,8 @@ class User:
         self.channels: dict[Key, Channel] = {}
         # MONITOR targets: folded key → the nick as the user wrote it.
         self.monitoring: dict[Key, str] = {}
+        # draft/read-marker: folded target → when the user last read it (epoch seconds).
+        self.read_markers: dict[Key, float] = {}
         self._actor: Actor | None = None
 
     @property

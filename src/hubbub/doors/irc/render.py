@@ -8,6 +8,7 @@ from collections.abc import Callable
 from hubbub.core.events import (
     AwayChanged,
     ChannelModeChanged,
+    ChannelRenamed,
     Event,
     Invited,
     Joined,
@@ -15,6 +16,7 @@ from hubbub.core.events import (
     Killed,
     MessageKind,
     MessagePosted,
+    MessageRedacted,
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
@@ -66,8 +68,7 @@ def _mode_lines(changes: tuple[ModeChange, ...], overhead: int) -> list[list[str
 
 def format_time(moment: float) -> str:
     """IRCv3 server-time: ``2011-10-19T16:40:51.620Z`` (UTC, milliseconds)."""
-    seconds = int(moment)
-    millis = int((moment - seconds) * 1000)
+    seconds, millis = divmod(round(moment * 1000), 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
@@ -114,6 +115,10 @@ def render_body(event: Event, variant: Variant) -> str:
             return f":{actor.mask} SETNAME :{realname}"
         case Wallops(actor, text):
             return f":{actor.mask} WALLOPS :{text}"
+        case MessageRedacted(actor, target, msgid, reason):
+            return f":{actor.mask} REDACT {target} {msgid}" + (f" :{reason}" if reason else "")
+        case ChannelRenamed(actor, old, new, reason):
+            return f":{actor.mask} RENAME {old} {new} :{reason}"
         case MonitoredOnline() | MonitoredOffline():
             raise ValueError("MONITOR events are numerics, rendered by the session")
 

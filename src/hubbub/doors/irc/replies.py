@@ -28,6 +28,9 @@ _REFUSALS: dict[Reason, tuple[str, str]] = {
     Reason.NO_PRIVILEGES: (n.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator"),
     Reason.USERS_DONT_MATCH: (n.ERR_USERSDONTMATCH, "Can't change mode for other users"),
     Reason.CANT_KILL_SERVER: (n.ERR_CANTKILLSERVER, "You can't kill a server!"),
+    Reason.UNKNOWN_MESSAGE: (n.ERR_UNKNOWNERROR, "No such message"),
+    Reason.FORBIDDEN: (n.ERR_UNKNOWNERROR, "Not allowed"),
+    Reason.NAME_IN_USE: (n.ERR_UNKNOWNERROR, "That name is taken"),
 }
 
 _TWO_NAMES = frozenset({Reason.USER_NOT_IN_CHANNEL, Reason.USER_ON_CHANNEL})

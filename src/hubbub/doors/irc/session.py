@@ -34,10 +34,12 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
     AwayChanged,
+    ChannelRenamed,
     Event,
     Invited,
     MessageKind,
     MessagePosted,
+    MessageRedacted,
     MonitoredOffline,
     MonitoredOnline,
     RealnameChanged,
@@ -336,6 +338,13 @@ class IrcSession:
             case Invited(nick=nick):
                 me = self.user
                 return me is not None and (me.nick == nick or "invite-notify" in self.caps)
+            case MessageRedacted():
+                return "draft/message-redaction" in self.caps
+            case ChannelRenamed():
+                if "draft/channel-rename" in self.caps:
+                    return True
+                self._rejoin_renamed(event)
+                return False
             case MonitoredOnline(actor):
                 self.numeric(n.RPL_MONONLINE, actor.mask)
                 return False
@@ -343,6 +352,20 @@ class IrcSession:
                 self.numeric(n.RPL_MONOFFLINE, nick)
                 return False
         return True
+
+    def _rejoin_renamed(self, event: ChannelRenamed) -> None:
+        """draft/channel-rename, for clients without it: leave the old name, join the new."""
+        from hubbub.doors.irc.commands.channels import send_names, send_topic
+
+        me = self.user
+        channel = self.ctx.hub.find_channel(event.new)
+        if me is None or channel is None:
+            return
+        reason = f"Channel renamed: {event.reason}" if event.reason else "Channel renamed"
+        self.send(encode(Message("PART", (event.old, reason), me.mask)))
+        self.send(encode(Message("JOIN", (event.new,), me.mask)))
+        send_topic(self, channel, on_join=True)
+        send_names(self, channel)
 
     def _shares_channel_with(self, nick: str) -> bool:
         other = self.ctx.hub.find_user(nick)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("registration", "channels", "messaging", "modes", "queries", "server", "monitor")
+_MODULES = (
+    "registration",
+    "channels",
+    "messaging",
+    "modes",
+    "queries",
+    "server",
+    "monitor",
+    "drafts",
+)
 
 
 def load() -> None:

@@ -41,6 +41,10 @@ def join(session: IrcSession, message: Message) -> None:
             session.refuse(error)
             continue
         if channel is not None:
+            if "draft/read-marker" in session.caps:
+                from hubbub.doors.irc.commands.drafts import send_marker
+
+                send_marker(session, channel.name)
             send_topic(session, channel, on_join=True)
             if "draft/no-implicit-names" not in session.caps:
                 send_names(session, channel)

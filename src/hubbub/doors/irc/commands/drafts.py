@@ -1,0 +1,93 @@
+"""Draft IRCv3 extensions: REDACT (message-redaction), RENAME (channel-rename) and
+MARKREAD (read-marker)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.render import format_time
+from hubbub.doors.irc.table import command
+
+if TYPE_CHECKING:
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.wire.message import Message
+
+_TIMESTAMP = re.compile(r"^timestamp=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,3}))?Z$")
+
+
+@command("REDACT", min_params=2)
+def redact(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    target, msgid = message.params[0], message.params[1]
+    reason = message.params[2] if len(message.params) > 2 else ""
+    try:
+        session.ctx.hub.redact(user, target, msgid, reason)
+    except ChatError as error:
+        # draft/message-redaction: FAIL REDACT <code> <target> [<msgid>] :<description>
+        if error.reason in (Reason.UNKNOWN_MESSAGE, Reason.FORBIDDEN):
+            code = (
+                "UNKNOWN_MSGID" if error.reason is Reason.UNKNOWN_MESSAGE else "REDACT_FORBIDDEN"
+            )
+            text = (
+                "This message does not exist"
+                if code == "UNKNOWN_MSGID"
+                else ("You may not redact this message")
+            )
+            session.message("FAIL", "REDACT", code, error.subject, msgid, text)
+        else:
+            session.message("FAIL", "REDACT", "INVALID_TARGET", target, "You cannot redact there")
+
+
+@command("RENAME", min_params=2)
+def rename(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    old, new = message.params[0], message.params[1]
+    reason = message.params[2] if len(message.params) > 2 else ""
+    try:
+        session.ctx.hub.rename(user, old, new, reason)
+    except ChatError as error:
+        if error.reason is Reason.NAME_IN_USE:
+            session.message(
+                "FAIL", "RENAME", "CHANNEL_NAME_IN_USE", old, new, "That name is taken"
+            )
+        elif error.reason is Reason.BAD_CHANNEL_NAME:
+            session.message("FAIL", "RENAME", "CANNOT_RENAME", old, new, str(error.detail))
+        else:
+            raise
+
+
+@command("MARKREAD")
+def markread(session: IrcSession, message: Message) -> None:
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    if not message.params or not message.params[0]:
+        session.message("FAIL", "MARKREAD", "NEED_MORE_PARAMS", "MARKREAD needs a target")
+        return
+    target = message.params[0]
+    if len(message.params) == 1:
+        send_marker(session, target)
+        return
+    match = _TIMESTAMP.match(message.params[1])
+    if match is None:
+        session.message("FAIL", "MARKREAD", "INVALID_PARAMS", target, "Invalid timestamp")
+        return
+    seconds = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
+    millis = int((match.group(2) or "0").ljust(3, "0"))
+    hub.mark_read(user, target, seconds + millis / 1000)
+    send_marker(session, target)
+
+
+def send_marker(session: IrcSession, target: str) -> None:
+    """``MARKREAD <target> timestamp=…`` (or ``*`` when nothing was read yet)."""
+    user = session.user
+    assert user is not None
+    marker = session.ctx.hub.read_marker(user, target)
+    value = "*" if marker is None else "timestamp=" + format_time(marker)
+    session.message("MARKREAD", target, value)
