@@ -40,12 +40,21 @@ class MessageKind(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class MessagePart:
+    """One line of a multi-line message; ``concat`` joins it to the line before."""
+
+    text: str
+    concat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MessagePosted:
     """A message: ``target`` is a channel name (``status`` then names the lowest status
     mode that receives it, if any) or the recipient's nick.
 
     ``tags`` are the sender's client-only tags; ``msgid`` identifies the message
-    everywhere it is delivered, and ``time`` is when the server accepted it.
+    everywhere it is delivered, and ``time`` is when the server accepted it. A
+    multi-line message (IRCv3 multiline) has its lines in ``parts``.
     """
 
     actor: Actor
@@ -56,6 +65,7 @@ class MessagePosted:
     tags: Mapping[str, str] = field(default_factory=dict)
     time: float = 0.0
     msgid: str = ""
+    parts: tuple[MessagePart, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import MessageKind, MessagePosted, MessageRedacted
+from hubbub.core.events import MessageKind, MessagePart, MessagePosted, MessageRedacted
 from hubbub.core.hub_base import HubBase
 from hubbub.core.model import Channel, User
 from hubbub.core.modes import statuses_from
@@ -36,6 +36,7 @@ class Messaging(HubBase):
         kind: MessageKind = MessageKind.PRIVMSG,
         status: str = "",
         tags: Mapping[str, str] = _NO_TAGS,
+        parts: tuple[MessagePart, ...] = (),
     ) -> tuple[User | Channel, MessagePosted]:
         """Send a message to a channel (its members, or those with at least the status
         mode ``status``) or to a user.
@@ -55,7 +56,9 @@ class Messaging(HubBase):
             if channel is None:
                 raise ChatError(Reason.NO_SUCH_CHANNEL, target)
             self._check_speech(user, channel, text)
-            event = MessagePosted(user.actor, channel.name, text, kind, status, tags, now, msgid)
+            event = MessagePosted(
+                user.actor, channel.name, text, kind, status, tags, now, msgid, parts
+            )
             if status:
                 # STATUSMSG: "@#chan" reaches operators, "+#chan" voiced users and up.
                 ranks = statuses_from(status)
@@ -71,7 +74,7 @@ class Messaging(HubBase):
         recipient = self.find_user(target)
         if recipient is None:
             raise ChatError(Reason.NO_SUCH_NICK, target)
-        event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid)
+        event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid, parts)
         recipient.listener.deliver(event)
         self._keep(msgid, Sent(user.key, recipient.key, recipient.nick, recipient.key))
         return recipient, event

@@ -17,6 +17,7 @@ class Variant(enum.IntFlag):
     MESSAGE_TAGS = enum.auto()
     ACCOUNT_TAG = enum.auto()
     EXTENDED_JOIN = enum.auto()
+    MULTILINE = enum.auto()
 
 
 _VARIANT_OF = {
@@ -24,7 +25,14 @@ _VARIANT_OF = {
     "message-tags": Variant.MESSAGE_TAGS,
     "account-tag": Variant.ACCOUNT_TAG,
     "extended-join": Variant.EXTENDED_JOIN,
+    "draft/multiline": Variant.MULTILINE,
 }
+
+MULTILINE_MAX_BYTES = 4096
+MULTILINE_MAX_LINES = 32
+
+# Values sent with CAP LS 302.
+VALUES = {"draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}"}
 
 # In the order CAP LS lists them.
 SUPPORTED: tuple[str, ...] = (
@@ -36,6 +44,7 @@ SUPPORTED: tuple[str, ...] = (
     "chghost",
     "draft/channel-rename",
     "draft/message-redaction",
+    "draft/multiline",
     "draft/no-implicit-names",
     "draft/read-marker",
     "echo-message",

@@ -135,13 +135,46 @@ def render_tags(event: Event, variant: Variant, when: str) -> str:
         tags.append(f"msgid={event.msgid}")
         if event.actor.bot:
             tags.append("bot")
-        for key, value in event.tags.items():
-            tags.append(f"{key}={escape_tag_value(value)}" if value else key)
+        if event.tags:
+            tags.append(render_client_tags(event))
     return ";".join(tags)
+
+
+def render_multiline(event: MessagePosted, variant: Variant, when: str) -> bytes:
+    """A multi-line message: one batch for draft/multiline clients, separate lines for
+    the others (the first with the msgid, blank lines left out)."""
+    head = f":{event.actor.mask} {event.kind.value} {event.target}"
+    out: list[str] = []
+    if variant & Variant.MULTILINE:
+        reference = "ml" + event.msgid
+        tags = render_tags(event, variant, when)
+        start = f":{event.actor.mask} BATCH +{reference} draft/multiline {event.target}"
+        out.append(f"@{tags} {start}" if tags else start)
+        for part in event.parts:
+            concat = ";draft/multiline-concat" if part.concat else ""
+            out.append(f"@batch={reference}{concat} {head} :{part.text}")
+        out.append(f":{event.actor.mask} BATCH -{reference}")
+    else:
+        first = render_tags(event, variant, when)
+        rest = render_tags(event, variant & ~Variant.MESSAGE_TAGS, when)
+        client_tags = render_client_tags(event) if variant & Variant.MESSAGE_TAGS else ""
+        rest = ";".join(t for t in (rest, client_tags) if t)
+        for part in (p for p in event.parts if p.text):
+            tags, first = first or rest, rest
+            out.append(f"@{tags} {head} :{part.text}" if tags else f"{head} :{part.text}")
+    return "".join(line + "\r\n" for line in out).encode()
+
+
+def render_client_tags(event: MessagePosted) -> str:
+    return ";".join(
+        f"{key}={escape_tag_value(value)}" if value else key for key, value in event.tags.items()
+    )
 
 
 def render(event: Event, variant: Variant, when: str) -> bytes:
     """One event as one line for a capability variant, CRLF included."""
+    if isinstance(event, MessagePosted) and event.parts:
+        return render_multiline(event, variant, when)
     tags = render_tags(event, variant, when)
     body = render_body(event, variant)
     if tags:

@@ -46,6 +46,7 @@ from hubbub.core.events import (
 )
 from hubbub.doors.irc.caps import Variant, variant_of
 from hubbub.doors.irc.commands import load as _load_commands
+from hubbub.doors.irc.commands.multiline import OpenBatch, collect
 from hubbub.doors.irc.replies import refusal
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.wire import numerics as n
@@ -90,6 +91,7 @@ class IrcSession:
         "ctx",
         "host",
         "log",
+        "multiline",
         "negotiating",
         "nick",
         "password",
@@ -128,6 +130,7 @@ class IrcSession:
         self._batches = 0
         self.cap_version = 0
         self.negotiating = False
+        self.multiline: OpenBatch | None = None
         self.closed = False
         # Counted among LUSERS' unregistered connections until registered or closed.
         self.counted = True
@@ -208,8 +211,12 @@ class IrcSession:
 
     def dispatch(self, message: Message) -> None:
         """Run a command, with its replies labeled if the client asked (labeled-response)."""
+        if self.multiline is not None and "batch" in message.tags:
+            collect(self, message)
+            return
         label = message.tags.get("label") if "labeled-response" in self.caps else None
-        if label is None:
+        # A multiline batch carries its label to the BATCH line of its echo instead.
+        if label is None or message.command == "BATCH":
             self._dispatch(message)
             return
         # IRCv3 labeled-response: every reply to this command carries the label: one line

@@ -13,6 +13,7 @@ _MODULES = (
     "server",
     "monitor",
     "drafts",
+    "multiline",
 )
 
 

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.caps import SUPPORTED
+from hubbub.doors.irc.caps import SUPPORTED, VALUES
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -71,7 +71,10 @@ def cap(session: IrcSession, message: Message) -> None:
             session.set_caps({"cap-notify"}, set())
         if session.user is None:
             session.negotiating = True
-        offered = list(SUPPORTED)
+        if session.cap_version >= 302:
+            offered = [f"{cap}={VALUES[cap]}" if cap in VALUES else cap for cap in SUPPORTED]
+        else:
+            offered = list(SUPPORTED)
         sts = session.ctx.sts_value(session.peer.secure)
         if sts is not None and session.cap_version >= 302:
             offered.append(f"sts={sts}")
