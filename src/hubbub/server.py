@@ -186,6 +186,7 @@ class Server:
 
     async def _shutdown(self, listeners: list[asyncio.Server]) -> None:
         logger.info("shutting down: %d connections", len(self.connections))
+        self.irc.shutting_down = True
         for server in listeners:
             server.close()
         waiting = [c.closed for c in self.connections]

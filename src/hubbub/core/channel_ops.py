@@ -117,9 +117,11 @@ class ChannelOperations(HubBase):
             if target in channel.members:
                 raise ChatError(Reason.USER_ON_CHANNEL, target.nick, channel.name)
             channel.invited.add(target.key)
-        target.listener.deliver(
-            Invited(user.actor, target.nick, channel.name if channel else name)
-        )
+        event = Invited(user.actor, target.nick, channel.name if channel else name)
+        target.listener.deliver(event)
+        if channel is not None:
+            # invite-notify: the other members may hear of it; doors pick who wants to.
+            self._deliver((m for m in channel.members if m is not user), event)
         return target, channel
 
     def set_topic(self, user: User, name: str, text: str) -> None:

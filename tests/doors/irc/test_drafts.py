@@ -160,3 +160,15 @@ def test_markread_refuses_bad_timestamps_and_missing_target(harness: Harness) ->
         ("MARKREAD", "INVALID_PARAMS"),
         ("MARKREAD", "INVALID_PARAMS"),
     ]
+
+
+def test_invite_notify_tells_other_members_with_the_cap_only(harness: Harness) -> None:
+    alice = harness.register("alice", "#t")
+    carol = with_caps(harness, "carol", "invite-notify", "#t")
+    dave = harness.register("dave", "#t")
+    bob = harness.register("bob")
+    alice.take(), carol.take(), dave.take()
+    alice.send("INVITE bob #t")
+    assert carol.take() == [relay("alice", "INVITE", "bob", "#t")]
+    assert dave.take() == []
+    assert bob.take() == [relay("alice", "INVITE", "bob", "#t")]

@@ -31,6 +31,8 @@ class IrcContext:
     rehash: Callable[[], str | None] = lambda: "no config file to reload"
     created: float = field(default_factory=time.time)
     unregistered: int = 0
+    # While the server shuts down, closing sessions do not announce quits to each other.
+    shutting_down: bool = False
     cache: RenderCache = field(default_factory=RenderCache)
     version: str = f"hubbub-{__version__}"
 

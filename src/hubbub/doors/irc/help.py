@@ -14,10 +14,15 @@ _ENTRIES: dict[str, str] = {
     "JOIN": "JOIN <#channel>[,#channel] [key[,key]]|Joins channels; JOIN 0 leaves them all.",
     "KICK": "KICK <#channel> <nick>[,nick] [:reason]|Removes users from a channel (operators).",
     "KILL": "KILL <nick> :<reason>|Disconnects a user (IRC operators).",
+    "BATCH": "BATCH +ref draft/multiline <target> ... BATCH -ref|Sends a multi-line message.",
     "LINKS": "LINKS|Lists the servers of this network.",
     "LIST": "LIST [#chan,mask,!mask,>N,<N,C>min,C<min,T>min,T<min]|Lists channels, "
     "filtered by name, users, age or topic age.",
     "LUSERS": "LUSERS|Shows how many users and channels there are.",
+    "MARKREAD": "MARKREAD <target> [timestamp=YYYY-MM-DDThh:mm:ss.sssZ]|Reads or moves your "
+    "read marker (draft/read-marker).",
+    "MONITOR": "MONITOR + nick[,nick] | - nick[,nick] | C | L | S|Tells you when nicks come "
+    "online or leave.",
     "MODE": "MODE <#channel|nick> [modes [params]]|Shows or changes modes. Channel modes: "
     "b e I k l i m n p s t o v. User modes: i o w.",
     "MOTD": "MOTD|Shows the message of the day.",
@@ -31,7 +36,12 @@ _ENTRIES: dict[str, str] = {
     "PRIVMSG": "PRIVMSG <target>[,target] :<text>|Sends a message to channels or users; "
     "@#channel reaches its operators only.",
     "QUIT": "QUIT [:reason]|Leaves the server.",
+    "REDACT": "REDACT <target> <msgid> [:reason]|Withdraws a message you sent (or, as a "
+    "channel operator, anyone's) (draft/message-redaction).",
+    "RENAME": "RENAME <#old> <#new> [:reason]|Renames a channel (channel operators).",
     "REHASH": "REHASH|Reloads the config file (IRC operators).",
+    "SETNAME": "SETNAME :<real name>|Changes your real name.",
+    "TAGMSG": "TAGMSG <target>|Sends only message tags, such as typing notifications.",
     "TIME": "TIME|Shows the server's time.",
     "TOPIC": "TOPIC <#channel> [:topic]|Shows or sets a channel's topic.",
     "USER": "USER <username> 0 * :<real name>|Registers your username and real name.",

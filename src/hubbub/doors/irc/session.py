@@ -398,7 +398,7 @@ class IrcSession:
         """Leave the chat with ``reason`` (if registered), send ERROR, and close."""
         if self.closed:
             return
-        if self.user is not None:
+        if self.user is not None and not self.ctx.shutting_down:
             user, self.user = self.user, None
             self.ctx.hub.quit(user, reason)
         self.message(
