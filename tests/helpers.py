@@ -12,7 +12,7 @@ from hubbub.doors.connection import Peer
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.server import Server, hub_limits
-from hubbub.settings import Oper, Settings
+from hubbub.settings import Listen, Oper, Settings
 from hubbub.wire.casemap import Casemap
 from hubbub.wire.message import Message, parse
 
@@ -102,7 +102,14 @@ async def running_server(
     settings: Settings | None = None,
 ) -> AsyncIterator[Server]:
     """A real server on 127.0.0.1 with an ephemeral port, stopped on exit."""
-    server = Server(settings or Settings(server_name=SERVER_NAME))
+    server = Server(
+        settings
+        or Settings(
+            server_name=SERVER_NAME,
+            listen=(Listen("127.0.0.1", 0),),
+            plain=Listen("127.0.0.1", 0),
+        )
+    )
     task = asyncio.create_task(server.run())
     async with asyncio.timeout(10):
         await server.ready.wait()

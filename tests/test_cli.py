@@ -371,6 +371,7 @@ def base_flags(tmp_path: Path, port: int) -> list[str]:
         "irc.proc.test",
         "--log-level",
         "info",
+        "--no-plain",
     ]
 
 

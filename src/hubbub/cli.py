@@ -59,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NETWORK",
         help="address or network free of flood control and per-IP limits (repeatable)",
     )
+    serve.add_argument("--plain-port", type=int, help="port of the plain-text door (default 8080)")
+    serve.add_argument("--plain-host", help="address of the plain-text door (default 127.0.0.1)")
+    serve.add_argument("--no-plain", action="store_true", help="no plain-text door")
+    serve.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
+    serve.add_argument(
+        "--language",
+        help="language of the plain-text door: en or ru (default: from LANGUAGE, LC_ALL, "
+        "LC_MESSAGES or LANG)",
+    )
     serve.add_argument(
         "--casemapping",
         choices=[c.value for c in Casemapping],
@@ -118,6 +127,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
+    if args.no_plain:
+        changes["plain"] = None
+    elif args.plain_host is not None or args.plain_port is not None:
+        base = settings.plain or Listen("127.0.0.1", 8080)
+        changes["plain"] = Listen(
+            args.plain_host or base.host,
+            args.plain_port if args.plain_port is not None else base.port,
+        )
+    if args.plain_room is not None:
+        changes["plain_room"] = args.plain_room
+    if args.language is not None:
+        changes["language"] = args.language
     if args.trusted:
         changes["trusted"] = (*settings.trusted, *args.trusted)
     return validate(settings.replace(**changes))

@@ -11,6 +11,8 @@ from hubbub.core.hub import Hub, HubLimits
 from hubbub.doors.connection import Gate, LineConnection, OutputBatcher, Peer
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
+from hubbub.doors.plain.context import PlainContext
+from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
 from hubbub.wire.casemap import Casemap
 
@@ -87,12 +89,14 @@ class Server:
         )
         self.hub = Hub(casemap, hub_limits(settings))
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
+        self.plain = PlainContext(self.hub, settings.plain_room, settings.language)
         self.connections: set[LineConnection] = set()
         limits = settings.limits
         self.gate = Gate(settings.trusted, limits.connections_per_ip)
         self.tls = tls_context(settings)
         self.addresses: list[tuple[str, int]] = []
         self.tls_addresses: list[tuple[str, int]] = []
+        self.plain_addresses: list[tuple[str, int]] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
 
@@ -132,6 +136,7 @@ class Server:
         self.settings = settings
         self.irc.settings = settings
         self.irc.motd = read_motd(settings)
+        self.plain = PlainContext(self.hub, settings.plain_room, settings.language)
         self.hub.limits = hub_limits(settings)
         logger.info("configuration reloaded from %s", settings.config_file)
         return None
@@ -144,6 +149,15 @@ class Server:
         log: logging.LoggerAdapter[logging.Logger],
     ) -> IrcSession:
         return IrcSession(self.irc, send, close, peer, log)
+
+    def _make_plain_session(
+        self,
+        send: Callable[[bytes], None],
+        close: Callable[[], None],
+        peer: Peer,
+        log: logging.LoggerAdapter[logging.Logger],
+    ) -> PlainSession:
+        return PlainSession(self.plain, send, close, peer, log)
 
     async def run(self) -> None:
         """Serve until :meth:`stop`; then stop accepting, say ERROR to everyone, and close."""
@@ -178,6 +192,28 @@ class Server:
                     address[0],
                     address[1],
                 )
+        if self.settings.plain is not None:
+            plain = self.settings.plain
+
+            def plain_protocol() -> LineConnection:
+                limits = self.settings.limits
+                return LineConnection(
+                    self._make_plain_session,
+                    limits,
+                    batcher,
+                    self.connections,
+                    self.gate,
+                    partial_after=limits.plain_pause,
+                )
+
+            server = await loop.create_server(
+                plain_protocol, plain.host, plain.port, reuse_address=True, backlog=1024
+            )
+            listeners.append(server)
+            for sock in server.sockets:
+                address = sock.getsockname()
+                self.plain_addresses.append((address[0], address[1]))
+                logger.info("plain door listening on %s port %d", address[0], address[1])
         self.ready.set()
         try:
             await self._stop.wait()

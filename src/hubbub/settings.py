@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubbub.i18n import available as available_languages
 from hubbub.passwords import is_hash
 from hubbub.wire.casemap import Casemapping
 
@@ -65,6 +66,7 @@ class Limits:
     connections_per_ip: int = 50  # 0: no limit
     flood_burst: int = 40  # lines a client may send at once before it is slowed down
     flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control
+    plain_pause: float = 0.25  # plain door: seconds of silence that end a line sent without \n
 
 
 def default_data_dir() -> Path:
@@ -96,6 +98,9 @@ class Settings:
     tls_key: Path | None = None
     sts_duration: int = 86400  # seconds clients keep to TLS once they saw it (IRCv3 STS)
     trusted: tuple[str, ...] = ()  # networks free of flood control and per-IP limits
+    plain: Listen | None = Listen("127.0.0.1", 8080)  # the plain-text door; None: off
+    plain_room: str = "#lobby"  # where plain users start
+    language: str | None = None  # plain door language; None: from the environment
     limits: Limits = field(default_factory=Limits)
 
     def replace(self, **changes: Any) -> Settings:
@@ -153,6 +158,8 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
             changes["listen"] = reader.listens(value)
         elif section == "oper":
             changes["opers"] = reader.opers(value)
+        elif section == "plain":
+            changes.update(reader.plain(reader.table(value, section), settings))
         elif section == "limits":
             changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
         else:
@@ -188,6 +195,11 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
     for listen in settings.listen:
         if not 0 <= listen.port <= 65535:
             raise fail("listen", "port", f"{listen.port} is not a port number")
+    if settings.language is not None and settings.language not in available_languages():
+        choices = ", ".join(available_languages())
+        raise fail("plain", "language", f"must be one of {choices}")
+    if not settings.plain_room.startswith("#") or " " in settings.plain_room:
+        raise fail("plain", "room", "must be a channel name like #lobby")
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise fail("server", "tls_cert", "tls_cert and tls_key go together")
     if any(listen.tls for listen in settings.listen) and settings.tls_cert is None:
@@ -308,6 +320,31 @@ class _Reader:
                 )
             out.append(Oper(name, password))
         return tuple(out)
+
+    def plain(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
+        for key in data:
+            if key not in ("enabled", "host", "port", "room", "language"):
+                raise self.error("plain", key, "unknown key")
+        enabled = self.typed("plain", "enabled", data.get("enabled", True), bool)
+        default = base.plain or Listen("127.0.0.1", 8080)
+        host = self.typed("plain", "host", data.get("host", default.host), str)
+        port = self.typed("plain", "port", data.get("port", default.port), int)
+        if not 0 <= port <= 65535:
+            raise self.error("plain", "port", f"{port} is not a port number")
+        room = self.typed("plain", "room", data.get("room", base.plain_room), str)
+        if not room.startswith("#") or " " in room or "," in room:
+            raise self.error("plain", "room", "must be a channel name like #lobby")
+        changes: dict[str, Any] = {
+            "plain": Listen(host, port) if enabled else None,
+            "plain_room": room,
+        }
+        if "language" in data:
+            language = self.typed("plain", "language", data["language"], str)
+            if language not in available_languages():
+                choices = ", ".join(available_languages())
+                raise self.error("plain", "language", f"must be one of {choices}")
+            changes["language"] = language
+        return changes
 
     def limits(self, data: dict[str, Any], base: Limits) -> Limits:
         kinds = {f.name: f.type for f in dataclasses.fields(Limits)}

@@ -34,6 +34,7 @@ class Session(Protocol):
     """What the driver needs of a door's session."""
 
     closed: bool
+    keepalive: bool  # whether the dialect can answer PING (idle clients are probed)
 
     @property
     def registered(self) -> bool: ...
@@ -152,6 +153,8 @@ class LineConnection(asyncio.Protocol):
         batcher: the server's shared output batcher.
         registry: live connections, for shutdown; the connection adds and removes itself.
         gate: admission by address, shared by the server's connections.
+        partial_after: for dialects whose clients may send no newline: after this many
+            seconds without more data, what was received is taken as a line.
     """
 
     def __init__(
@@ -161,12 +164,15 @@ class LineConnection(asyncio.Protocol):
         batcher: OutputBatcher,
         registry: set[LineConnection],
         gate: Gate,
+        partial_after: float | None = None,
     ) -> None:
         self._make_session = make_session
         self._limits = limits
         self._batcher = batcher
         self._registry = registry
         self._gate = gate
+        self._partial_after = partial_after
+        self._partial_timer: asyncio.TimerHandle | None = None
         self._host: str | None = None
         # Flood control: a token bucket of lines; what exceeds it waits in the inbox
         # while reading from the socket is paused.
@@ -228,8 +234,18 @@ class LineConnection(asyncio.Protocol):
         session = self._session
         if session is None or self._dead:
             return
-        self._last_read = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        self._last_read = loop.time()
         lines = self._buffer.feed(data)
+        if self._partial_after is not None:
+            if self._partial_timer is not None:
+                self._partial_timer.cancel()
+                self._partial_timer = None
+            if self._buffer.pending:
+                self._partial_timer = loop.call_later(self._partial_after, self._take_partial)
+        self._handle(session, lines)
+
+    def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:
         if self._flood_limited or self._inbox:
             self._inbox.extend(lines)
             self._drain()
@@ -238,6 +254,14 @@ class LineConnection(asyncio.Protocol):
             if session.closed or self._dead:
                 break
             self._receive(session, line)
+
+    def _take_partial(self) -> None:
+        """The sender paused without a newline: what it sent is a line."""
+        self._partial_timer = None
+        session = self._session
+        line = self._buffer.take_partial()
+        if session is not None and line and not self._dead:
+            self._handle(session, [line])
 
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
         if self.debug:
@@ -293,6 +317,8 @@ class LineConnection(asyncio.Protocol):
             self._timer.cancel()
         if self._drain_handle is not None:
             self._drain_handle.cancel()
+        if self._partial_timer is not None:
+            self._partial_timer.cancel()
         self._inbox.clear()
         if self._host is not None:
             self._gate.release(self._host)
@@ -375,6 +401,8 @@ class LineConnection(asyncio.Protocol):
                 session.close("Registration timeout")
                 return
             self._schedule(left)
+            return
+        if not session.keepalive:
             return
         if self._pinged_at is not None and self._last_read > self._pinged_at:
             self._pinged_at = None

@@ -58,3 +58,24 @@ class LineBuffer:
     def pending(self) -> int:
         """How many bytes of an unfinished line are held."""
         return len(self._pending)
+
+    def take_partial(self) -> bytes:
+        """Take the unfinished line as it is, for dialects whose clients send no newline.
+
+        A UTF-8 character cut at the end stays held for the rest of its bytes.
+        """
+        data = self._pending
+        cut = len(data)
+        # Step back over continuation bytes to the lead byte of the last character.
+        start = cut - 1
+        while start >= 0 and start > cut - 4 and data[start] & 0xC0 == 0x80:
+            start -= 1
+        if start >= 0:
+            lead = data[start]
+            width = (
+                1 if lead < 0x80 else 2 if lead >> 5 == 0b110 else 3 if lead >> 4 == 0b1110 else 4
+            )
+            if lead >= 0xC0 and cut - start < width:
+                cut = start
+        self._pending = data[cut:]
+        return data[:cut]

@@ -80,6 +80,8 @@ class IrcSession:
         log: a logger that names the connection.
     """
 
+    keepalive = True
+
     __slots__ = (
         "_batches",
         "_close",

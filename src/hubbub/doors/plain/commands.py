@@ -1,0 +1,171 @@
+"""Slash commands of the plain door: /join /part /rooms /who /msg /me /nick /topic /quit
+/help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError
+from hubbub.doors.plain.render import _forget_room, refusal_text
+from hubbub.doors.plain.text import clean
+
+if TYPE_CHECKING:
+    from hubbub.doors.plain.session import PlainSession
+
+Handler = Callable[["PlainSession", str], None]
+COMMANDS: dict[str, Handler] = {}
+# Room listings are cut here: a plain terminal is no place for thousands of lines.
+_MAX_LISTED = 50
+
+
+def command(*names: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+def run(session: PlainSession, text: str) -> None:
+    """Run one ``/command arguments`` line."""
+    name, _, arguments = text[1:].partition(" ")
+    handler = COMMANDS.get(name.lower())
+    if handler is None:
+        message = session.ctx._("Unknown command /{command}. Type /help for the list.")
+        session.tell(message.format(command=name))
+        return
+    try:
+        handler(session, arguments.strip())
+    except ChatError as error:
+        session.tell(refusal_text(session.ctx, error))
+
+
+def _room_name(argument: str) -> str:
+    return argument if argument.startswith("#") else "#" + argument
+
+
+@command("join", "j")
+def join(session: PlainSession, arguments: str) -> None:
+    if not arguments:
+        session.tell(session.ctx._("Usage: /join #room"))
+        return
+    session.join(_room_name(arguments.split()[0]))
+
+
+@command("part", "leave")
+def part(session: PlainSession, arguments: str) -> None:
+    user = session.user
+    assert user is not None
+    given, _, reason = arguments.partition(" ")
+    room = _room_name(given) if given else session.room
+    if room is None:
+        session.tell(session.ctx._("You are not in a room. Use /join #room."))
+        return
+    session.ctx.hub.part(user, room, reason)
+    _forget_room(session, room)
+    session.tell(session.ctx._("You left {room}.").format(room=room))
+    if session.room is not None:
+        session.tell(session.ctx._("You are now in {room}.").format(room=session.room))
+
+
+@command("rooms", "list")
+def rooms(session: PlainSession, arguments: str) -> None:
+    user = session.user
+    assert user is not None
+    visible = [
+        c
+        for c in session.ctx.hub.channels.values()
+        if ("s" not in c.flags and "p" not in c.flags) or user in c.members
+    ]
+    visible.sort(key=lambda c: -len(c.members))
+    session.tell(session.ctx._("Rooms:"))
+    for channel in visible[:_MAX_LISTED]:
+        topic = f" - {clean(channel.topic.text)}" if channel.topic else ""
+        session.tell(f"  {channel.name} ({len(channel.members)}){topic}")
+
+
+@command("who", "names")
+def who(session: PlainSession, arguments: str) -> None:
+    user = session.user
+    assert user is not None
+    room = _room_name(arguments) if arguments else session.room
+    channel = session.ctx.hub.find_channel(room) if room else None
+    if channel is None or ("s" in channel.flags and user not in channel.members):
+        session.tell(session.ctx._("There is no room {subject}.").format(subject=room or ""))
+        return
+    names = sorted((channel.prefix_of(m) + m.nick for m in channel.members), key=str.casefold)
+    session.tell(
+        session.ctx._("In {room}: {names}").format(room=channel.name, names=", ".join(names))
+    )
+
+
+@command("msg", "query")
+def msg(session: PlainSession, arguments: str) -> None:
+    target, _, text = arguments.partition(" ")
+    if not target or not text.strip():
+        session.tell(session.ctx._("Usage: /msg name text"))
+        return
+    session.say(text.strip(), target)
+
+
+@command("me")
+def me(session: PlainSession, arguments: str) -> None:
+    if arguments:
+        session.say(f"\x01ACTION {arguments}\x01")
+
+
+@command("nick", "name")
+def nick(session: PlainSession, arguments: str) -> None:
+    user = session.user
+    assert user is not None
+    if not arguments:
+        session.tell(session.ctx._("Usage: /nick new-name"))
+        return
+    session.ctx.hub.change_nick(user, arguments.split()[0])
+
+
+@command("topic")
+def topic(session: PlainSession, arguments: str) -> None:
+    user = session.user
+    assert user is not None
+    room = session.room
+    if room is None:
+        session.tell(session.ctx._("You are not in a room. Use /join #room."))
+        return
+    if arguments:
+        session.ctx.hub.set_topic(user, room, arguments)
+        return
+    channel = session.ctx.hub.find_channel(room)
+    if channel is None or channel.topic is None:
+        session.tell(session.ctx._("{room} has no topic.").format(room=room))
+    else:
+        session.tell(
+            session.ctx._("Topic of {room}: {topic}").format(
+                room=room, topic=clean(channel.topic.text)
+            )
+        )
+
+
+@command("quit", "exit")
+def quit_(session: PlainSession, arguments: str) -> None:
+    session.close(arguments or "Goodbye!")
+
+
+@command("help", "?")
+def help_(session: PlainSession, arguments: str) -> None:
+    _ = session.ctx._
+    session.tell(
+        _("Commands:"),
+        _("  /join #room        join a room (it becomes your current room)"),
+        _("  /part [#room]      leave a room"),
+        _("  /rooms             list the rooms"),
+        _("  /who [#room]       who is in a room"),
+        _("  /msg name text     a private message"),
+        _("  /me text           an action"),
+        _("  /nick name         change your name"),
+        _("  /topic [text]      show or set the topic"),
+        _("  /quit [reason]     leave the chat"),
+        _("Anything else you type is said in your current room."),
+    )

@@ -1,0 +1,31 @@
+"""What every plain-door session of one server shares."""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass, field
+
+from hubbub.core.hub import Hub
+from hubbub.i18n import translations
+
+
+@dataclass(slots=True)
+class PlainContext:
+    """Server-wide state of the plain door.
+
+    Attributes:
+        hub: the chat.
+        room: the room every plain user starts in.
+        language: the catalog's language, or None for the environment's.
+    """
+
+    hub: Hub
+    room: str = "#lobby"
+    language: str | None = None
+    catalog: gettext.NullTranslations = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.catalog = translations(self.language)
+
+    def _(self, message: str) -> str:
+        return self.catalog.gettext(message)

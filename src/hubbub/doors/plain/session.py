@@ -1,0 +1,205 @@
+"""One plain-text client: the seed's dialect, in the same rooms as IRC.
+
+Theory of operation
+-------------------
+The server asks for a name; the first line (or the text sent before a short pause, for
+clients that send no newline) is the name. A taken or invalid name gets the reason and
+the prompt again. Once named, the user is registered with the hub like any IRC user and
+joins the default room. From then on a line is said to the current room, or, starting
+with ``/``, is a command (see :mod:`hubbub.doors.plain.commands`); events from the hub
+come back as short readable lines (see :mod:`hubbub.doors.plain.render`). Every line
+sent ends with a newline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hubbub.core.errors import ChatError
+from hubbub.core.events import Event
+from hubbub.doors.plain.render import describe, refusal_text
+from hubbub.doors.plain.text import clean, split_text
+from hubbub.wire.errors import LineTooLong
+
+if TYPE_CHECKING:
+    from hubbub.core.model import User
+    from hubbub.doors.connection import Peer
+    from hubbub.doors.plain.context import PlainContext
+
+logger = logging.getLogger(__name__)
+
+# What one plain message may be before it is cut into several: the relayed IRC line
+# ":nick!user@host PRIVMSG #room :text" must stay within 512 bytes.
+TEXT_LIMIT = 400
+_USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class PlainSession:
+    """The plain dialect for one connection (see the module docstring).
+
+    Args:
+        ctx: what all plain sessions of the server share.
+        send: writes bytes to the client.
+        close: closes the connection once what was sent is flushed.
+        peer: the client's address.
+        log: a logger that names the connection.
+    """
+
+    keepalive = False  # plain clients cannot answer PING
+
+    __slots__ = ("_close", "closed", "ctx", "host", "log", "room", "send", "user")
+
+    def __init__(
+        self,
+        ctx: PlainContext,
+        send: Callable[[bytes], None],
+        close: Callable[[], None],
+        peer: Peer,
+        log: logging.LoggerAdapter[logging.Logger] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.send = send
+        self._close = close
+        self.host = "0" + peer.host if peer.host.startswith(":") else peer.host
+        self.log = log or logging.LoggerAdapter(logger, {})
+        self.user: User | None = None
+        self.room: str | None = None
+        self.closed = False
+        self.prompt()
+
+    # -- the driver's side -------------------------------------------------------------
+
+    @property
+    def registered(self) -> bool:
+        return self.user is not None
+
+    @property
+    def exempt(self) -> bool:
+        return False
+
+    def ping(self) -> None:
+        """Plain clients have no PING."""
+
+    def internal_error(self) -> None:
+        self.tell(self.ctx._("Something went wrong on the server; please try again."))
+
+    def receive_line(self, line: bytes | LineTooLong) -> None:
+        if self.closed:
+            return
+        if isinstance(line, LineTooLong):
+            self.tell(self.ctx._("Your line was too long and was not sent."))
+            return
+        text = clean(line.decode("utf-8", "replace")).strip()
+        if self.user is None:
+            self.receive_name(text)
+            return
+        if not text:
+            return
+        if text.startswith("/") and not text.startswith("//"):
+            from hubbub.doors.plain.commands import run
+
+            run(self, text)
+            return
+        self.say(text.removeprefix("/"))
+
+    def connection_lost(self, reason: str) -> None:
+        self.closed = True
+        if self.user is not None:
+            user, self.user = self.user, None
+            self.ctx.hub.quit(user, reason)
+
+    def close(self, reason: str) -> None:
+        """Leave the chat, say why in the user's language, and close."""
+        if self.closed:
+            return
+        if self.user is not None:
+            user, self.user = self.user, None
+            self.ctx.hub.quit(user, reason)
+        self.tell(self.ctx._(reason))
+        self.closed = True
+        self._close()
+
+    # -- output ------------------------------------------------------------------------
+
+    def tell(self, *lines: str) -> None:
+        """Send lines of text, each ending with a newline."""
+        self.send("".join(line + "\n" for line in lines).encode())
+
+    def prompt(self) -> None:
+        self.tell(self.ctx._("Enter your name: "))
+
+    # -- input -------------------------------------------------------------------------
+
+    def receive_name(self, name: str) -> None:
+        _ = self.ctx._
+        hub = self.ctx.hub
+        if not name:
+            self.tell(_("The name cannot be empty."))
+            self.prompt()
+            return
+        username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
+        try:
+            self.user = hub.register(name, username, self.host, name, self)
+        except ChatError as error:
+            self.tell(refusal_text(self.ctx, error))
+            self.prompt()
+            return
+        self.log.info("registered as %s (plain)", self.user.mask)
+        self.join(self.ctx.room, announce_self=False)
+        self.tell(
+            _("Welcome, {name}! You are in {room}. Type /help for commands.").format(
+                name=self.user.nick, room=self.ctx.room
+            )
+        )
+
+    def join(self, room: str, announce_self: bool = True) -> None:
+        user = self.user
+        assert user is not None
+        try:
+            channel = self.ctx.hub.join(user, room)
+        except ChatError as error:
+            self.tell(refusal_text(self.ctx, error))
+            return
+        if channel is None:
+            channel = self.ctx.hub.find_channel(room)
+            assert channel is not None
+        self.room = channel.name
+        if announce_self:
+            self.tell(self.ctx._("You are now in {room}.").format(room=channel.name))
+            if channel.topic is not None:
+                self.tell(
+                    self.ctx._("Topic of {room}: {topic}").format(
+                        room=channel.name, topic=clean(channel.topic.text)
+                    )
+                )
+
+    def say(self, text: str, target: str | None = None) -> None:
+        """Send text to a room or user, cut into pieces that fit an IRC line."""
+        user = self.user
+        assert user is not None
+        target = target or self.room
+        if target is None:
+            self.tell(self.ctx._("You are not in a room. Use /join #room."))
+            return
+        for piece in split_text(text, TEXT_LIMIT):
+            try:
+                self.ctx.hub.say(user, target, piece)
+            except ChatError as error:
+                self.tell(refusal_text(self.ctx, error))
+                return
+
+    # -- events ------------------------------------------------------------------------
+
+    def deliver(self, event: Event) -> None:
+        if self.closed:
+            return
+        lines = describe(self, event)
+        if lines:
+            self.tell(*lines)
+
+    def disconnect(self, reason: str) -> None:
+        self.user = None
+        self.close(reason)

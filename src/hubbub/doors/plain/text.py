@@ -1,0 +1,44 @@
+"""Making text safe for a plain terminal, and fitting it to IRC's line length."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ANSI/VT escape sequences (CSI, OSC, and two-character escapes), then mIRC formatting.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    r"|\x1b[@-Z\\-_]"  # two-character escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_IRC_COLOURS = re.compile(
+    r"\x03(?:\d{1,2}(?:,\d{1,2})?)?"  # mIRC colours
+    r"|\x04[0-9a-fA-F]{0,6}(?:,[0-9a-fA-F]{6})?"  # hex colours
+)
+
+
+def clean(text: str) -> str:
+    """Text with escape sequences, IRC formatting and other control characters removed,
+    so nothing a sender writes can move another user's cursor or recolour their screen."""
+    text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text))
+    return "".join(
+        " " if c == "\t" else c
+        for c in text
+        if c == "\t" or unicodedata.category(c) not in ("Cc", "Cs")
+    )
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most ``limit`` UTF-8 bytes, at spaces where possible."""
+    pieces: list[str] = []
+    while len(text.encode()) > limit:
+        cut = len(text.encode()[:limit].decode("utf-8", "ignore"))
+        space = text.rfind(" ", 0, cut)
+        if space > cut // 2:
+            cut = space
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces
