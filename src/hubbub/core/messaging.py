@@ -126,6 +126,8 @@ class Messaging(HubBase):
             return
         if "m" in channel.flags:
             raise ChatError(Reason.CANNOT_SEND, channel.name, "channel is moderated (+m)")
+        if not channel.lists["b"]:
+            return
         masks = self.masks_of(user)
         if channel.matches("b", masks, speaking=True) and not channel.matches(
             "e", masks, speaking=True

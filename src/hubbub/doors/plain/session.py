@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# What one plain message may be before it is cut into several: the relayed IRC line
-# ":nick!user@host PRIVMSG #room :text" must stay within 512 bytes.
-TEXT_LIMIT = 400
+# A plain message is cut into several so that each relayed IRC line
+# ":nick!user@host PRIVMSG target :text\r\n" stays within 512 bytes; 14 is the
+# punctuation and the command.
+_IRC_LINE = 512 - len(": PRIVMSG  :\r\n")
 _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -91,6 +92,8 @@ class PlainSession:
             return
         if isinstance(line, LineTooLong):
             self.tell(self.ctx._("Your line was too long and was not sent."))
+            if self.user is None:
+                self.prompt()
             return
         text = clean(line.decode("utf-8", "replace")).strip()
         if self.user is None:
@@ -184,7 +187,8 @@ class PlainSession:
         if target is None:
             self.tell(self.ctx._("You are not in a room. Use /join #room."))
             return
-        for piece in split_text(text, TEXT_LIMIT):
+        room = _IRC_LINE - len(user.mask.encode()) - len(target.encode())
+        for piece in split_text(text, max(room, 64)):
             try:
                 self.ctx.hub.say(user, target, piece)
             except ChatError as error:
