@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Callable
 
 from hubbub.core.hub import Hub, HubLimits
-from hubbub.doors.connection import Gate, LineConnection, OutputBatcher, Peer
+from hubbub.doors.connection import Connections, Gate, LineConnection, OutputBatcher, Peer
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.plain.context import PlainContext
@@ -52,10 +52,17 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def load_certificate(context: ssl.SSLContext, settings: Settings) -> None:
-    """(Re)load the certificate into a context: new handshakes use it, open ones go on."""
+    """(Re)load the certificate into a context: new handshakes use it, open ones go on.
+
+    The pair is tried on a scratch context first: a failed load can leave a context
+    holding the new certificate with the old key.
+    """
     if settings.tls_cert is None or settings.tls_key is None:
         raise ConfigError("tls_cert and tls_key go together")
     try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls_cert, settings.tls_key
+        )
         context.load_cert_chain(settings.tls_cert, settings.tls_key)
     except (OSError, ssl.SSLError) as error:
         raise ConfigError(f"cannot load TLS certificate {settings.tls_cert}: {error}") from None
@@ -90,7 +97,7 @@ class Server:
         self.hub = Hub(casemap, hub_limits(settings))
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
         self.plain = PlainContext(self.hub, settings.plain_room, settings.language)
-        self.connections: set[LineConnection] = set()
+        self.connections = Connections()
         limits = settings.limits
         self.gate = Gate(settings.trusted, limits.connections_per_ip)
         self.tls = tls_context(settings)
@@ -146,18 +153,16 @@ class Server:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: Peer,
-        log: logging.LoggerAdapter[logging.Logger],
     ) -> IrcSession:
-        return IrcSession(self.irc, send, close, peer, log)
+        return IrcSession(self.irc, send, close, peer)
 
     def _make_plain_session(
         self,
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: Peer,
-        log: logging.LoggerAdapter[logging.Logger],
     ) -> PlainSession:
-        return PlainSession(self.plain, send, close, peer, log)
+        return PlainSession(self.plain, send, close, peer)
 
     async def run(self) -> None:
         """Serve until :meth:`stop`; then stop accepting, say ERROR to everyone, and close."""
@@ -225,12 +230,13 @@ class Server:
         self.irc.shutting_down = True
         for server in listeners:
             server.close()
-        waiting = [c.closed for c in self.connections]
-        for connection in list(self.connections):
+        for connection in self.connections:
             connection.shutdown("Server shutting down")
-        if waiting:
-            await asyncio.wait(waiting, timeout=_SHUTDOWN_GRACE)
-            for connection in list(self.connections):
+        try:
+            async with asyncio.timeout(_SHUTDOWN_GRACE):
+                await self.connections.wait_empty()
+        except TimeoutError:
+            for connection in self.connections:
                 connection.abort()
         for server in listeners:
             await server.wait_closed()

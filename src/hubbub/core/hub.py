@@ -115,6 +115,8 @@ class Hub(ChannelOperations, Messaging):
         self._remember(user)
         del self.users[user.key]
         del self._skeletons[user.skeleton]
+        self.mode_counts.subtract(user.modes)
+        self.read_markers.pop(user, None)
         self.monitors.clear(user)
         self._deliver(self.monitors.watching(user.key), MonitoredOffline(user.nick))
 
@@ -171,9 +173,11 @@ class Hub(ChannelOperations, Messaging):
             if change.mode == "B":
                 user.changed()
             if change.adding and change.mode not in user.modes:
-                user.modes.add(change.mode)
+                user.modes = user.modes | {change.mode}
+                self.mode_counts[change.mode] += 1
             elif not change.adding and change.mode in user.modes:
-                user.modes.discard(change.mode)
+                user.modes = user.modes - {change.mode}
+                self.mode_counts[change.mode] -= 1
                 if change.mode == "o":
                     user.oper_name = None
             else:
@@ -197,9 +201,10 @@ class Hub(ChannelOperations, Messaging):
     def mark_read(self, user: User, target: str, moment: float) -> float:
         """Move ``user``'s read marker of a target forward (never back); return it."""
         key = self.casemap.fold(target)
-        marker = max(user.read_markers.get(key, moment), moment)
-        user.read_markers[key] = marker
+        markers = self.read_markers.setdefault(user, {})
+        marker = max(markers.get(key, moment), moment)
+        markers[key] = marker
         return marker
 
     def read_marker(self, user: User, target: str) -> float | None:
-        return user.read_markers.get(self.casemap.fold(target))
+        return self.read_markers.get(user, {}).get(self.casemap.fold(target))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -68,12 +68,16 @@ class HubBase:
         self.channels: dict[Key, Channel] = {}
         self._skeletons: dict[Key, User] = {}
         self.peak_users = 0
+        # How many users have each user mode (LUSERS counts invisible users and opers).
+        self.mode_counts: Counter[str] = Counter()
         self.monitors = Monitors(casemap, self.limits.monitor_length)
         # Message ids: unique within this process by the counter, across restarts by the
         # random prefix.
         self._msgid_prefix = secrets.token_hex(4)
         self._msgid_counter = itertools.count(1)
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=self.limits.whowas_length)
+        # draft/read-marker: user → folded target → when it was last read (epoch seconds).
+        self.read_markers: dict[User, dict[Key, float]] = {}
         # Recent messages by msgid, oldest first, for REDACT.
         self.recent_messages: dict[str, Sent] = {}
 

@@ -25,10 +25,8 @@ class User:
         "last_active",
         "listener",
         "modes",
-        "monitoring",
         "nick",
         "oper_name",
-        "read_markers",
         "realname",
         "secure",
         "signon",
@@ -56,15 +54,12 @@ class User:
         self.listener = listener
         self.signon = signon
         self.last_active = signon
-        self.modes: set[str] = set()
+        # Immutable and shared while empty: most users never set a mode.
+        self.modes: frozenset[str] = frozenset()
         self.away: str | None = None
         self.secure = False
         self.oper_name: str | None = None
         self.channels: dict[Key, Channel] = {}
-        # MONITOR targets: folded key → the nick as the user wrote it.
-        self.monitoring: dict[Key, str] = {}
-        # draft/read-marker: folded target → when the user last read it (epoch seconds).
-        self.read_markers: dict[Key, float] = {}
         self._actor: Actor | None = None
 
     @property

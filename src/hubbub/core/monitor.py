@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 class Monitors:
-    """The watchers of each nick; each user's own list is ``User.monitoring``.
+    """The watchers of each nick, and each watcher's list (kept here, not on the user,
+    so that the many users who monitor nobody carry nothing for it).
 
     Args:
         casemap: how nicks are folded.
@@ -24,6 +25,12 @@ class Monitors:
         self._casemap = casemap
         self.limit = limit
         self._watchers: dict[Key, set[User]] = {}
+        # Each watcher's list: folded key → the nick as the user wrote it.
+        self._lists: dict[User, dict[Key, str]] = {}
+
+    def of(self, user: User) -> dict[Key, str]:
+        """The nicks ``user`` monitors (do not modify)."""
+        return self._lists.get(user, {})
 
     def watching(self, key: Key) -> set[User]:
         """The users monitoring a folded nick (do not modify)."""
@@ -39,23 +46,23 @@ class Monitors:
         nicks = list(nicks)
         for index, nick in enumerate(nicks):
             key = self._casemap.fold(nick)
-            if key in user.monitoring:
+            watched = self._lists.setdefault(user, {})
+            if key in watched:
                 continue
-            if len(user.monitoring) >= self.limit:
+            if len(watched) >= self.limit:
                 raise ChatError(Reason.LIST_FULL, str(self.limit), ",".join(nicks[index:]))
-            user.monitoring[key] = nick
+            watched[key] = nick
             self._watchers.setdefault(key, set()).add(user)
 
     def remove(self, user: User, nicks: Iterable[str]) -> None:
         for nick in nicks:
             key = self._casemap.fold(nick)
-            if user.monitoring.pop(key, None) is not None:
+            if self._lists.get(user, {}).pop(key, None) is not None:
                 self._unwatch(user, key)
 
     def clear(self, user: User) -> None:
-        for key in user.monitoring:
+        for key in self._lists.pop(user, {}):
             self._unwatch(user, key)
-        user.monitoring.clear()
 
     def _unwatch(self, user: User, key: Key) -> None:
         watchers = self._watchers.get(key)

@@ -18,7 +18,7 @@ import ipaddress
 import itertools
 import logging
 from collections import Counter, deque
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,18 +64,22 @@ class Peer:
         secure: whether the connection is TLS.
         certfp: the SHA-256 fingerprint of the client's certificate, if it sent one.
         trusted: whether it comes from a trusted network (no flood control, no limits).
+        conn_id: the connection's number in the logs.
     """
+
+    @property
+    def log(self) -> ConnectionLog:
+        """A logger naming the connection (made when needed: idle connections hold none)."""
+        return ConnectionLog(logger, {"conn": self.conn_id})
 
     host: str
     secure: bool = False
     certfp: str | None = None
     trusted: bool = False
+    conn_id: int = 0  # names the connection in logs
 
 
-SessionFactory = Callable[
-    [Callable[[bytes], None], Callable[[], None], Peer, logging.LoggerAdapter[logging.Logger]],
-    Session,
-]
+SessionFactory = Callable[[Callable[[bytes], None], Callable[[], None], Peer], Session]
 
 
 class Gate:
@@ -144,6 +148,35 @@ class OutputBatcher:
             connection.flush()
 
 
+class Connections:
+    """The live connections of a server, and a way to wait until none is left."""
+
+    __slots__ = ("_empty", "_live")
+
+    def __init__(self) -> None:
+        self._live: set[LineConnection] = set()
+        self._empty: asyncio.Event | None = None
+
+    def add(self, connection: LineConnection) -> None:
+        self._live.add(connection)
+
+    def discard(self, connection: LineConnection) -> None:
+        self._live.discard(connection)
+        if not self._live and self._empty is not None:
+            self._empty.set()
+
+    def __iter__(self) -> Iterator[LineConnection]:
+        return iter(list(self._live))
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    async def wait_empty(self) -> None:
+        if self._live:
+            self._empty = asyncio.Event()
+            await self._empty.wait()
+
+
 class LineConnection(asyncio.Protocol):
     """One client connection carrying lines.
 
@@ -157,12 +190,43 @@ class LineConnection(asyncio.Protocol):
             seconds without more data, what was received is taken as a line.
     """
 
+    __slots__ = (
+        "_batcher",
+        "_buffer",
+        "_close_reason",
+        "_dead",
+        "_drain_handle",
+        "_flood_limited",
+        "_gate",
+        "_host",
+        "_in_pass",
+        "_inbox",
+        "_last_read",
+        "_limits",
+        "_make_session",
+        "_opened_at",
+        "_partial_after",
+        "_partial_timer",
+        "_paused",
+        "_pinged_at",
+        "_queued",
+        "_queued_size",
+        "_refilled",
+        "_registry",
+        "_session",
+        "_timer",
+        "_tokens",
+        "_transport",
+        "debug",
+        "id",
+    )
+
     def __init__(
         self,
         make_session: SessionFactory,
         limits: Limits,
         batcher: OutputBatcher,
-        registry: set[LineConnection],
+        registry: Connections,
         gate: Gate,
         partial_after: float | None = None,
     ) -> None:
@@ -179,13 +243,14 @@ class LineConnection(asyncio.Protocol):
         self._flood_limited = False
         self._tokens = float(limits.flood_burst)
         self._refilled = 0.0
-        self._inbox: deque[bytes | LineTooLong] = deque()
+        # Created only when a client outruns flood control.
+        self._inbox: deque[bytes | LineTooLong] | None = None
         self._paused = False
         self._drain_handle: asyncio.TimerHandle | None = None
         self._buffer = LineBuffer(limits.tags_length + 2 + limits.line_length)
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
-        self._queued: list[bytes] = []
+        self._queued: list[bytes] = []  # output of this loop pass after its first line
         self._queued_size = 0
         self._in_pass = False
         self._dead = False
@@ -195,10 +260,13 @@ class LineConnection(asyncio.Protocol):
         self._pinged_at: float | None = None
         self._close_reason: str | None = None
         self.id = next(_ids)
-        self.log = ConnectionLog(logger, {"conn": self.id})
         # Checked once: traffic logging must cost nothing when DEBUG is off.
         self.debug = logger.isEnabledFor(logging.DEBUG)
-        self.closed = asyncio.get_running_loop().create_future()
+
+    @property
+    def log(self) -> ConnectionLog:
+        """A logger naming this connection (made when needed: idle connections hold none)."""
+        return ConnectionLog(logger, {"conn": self.id})
 
     # -- asyncio.Protocol --------------------------------------------------------------
 
@@ -221,13 +289,13 @@ class LineConnection(asyncio.Protocol):
             certificate = ssl_object.getpeercert(binary_form=True)
             if certificate:
                 certfp = hashlib.sha256(certificate).hexdigest()
-        peer = Peer(host, ssl_object is not None, certfp, trusted)
+        peer = Peer(host, ssl_object is not None, certfp, trusted, self.id)
         self._flood_limited = not trusted and self._limits.flood_rate > 0
         self.log.info("connected from %s%s", host, " (TLS)" if peer.secure else "")
         self._registry.add(self)
         loop = asyncio.get_running_loop()
         self._opened_at = self._last_read = self._refilled = loop.time()
-        self._session = self._make_session(self.send, self.close_transport, peer, self.log)
+        self._session = self._make_session(self.send, self.close_transport, peer)
         self._schedule(min(self._limits.registration_timeout, self._limits.ping_interval))
 
     def data_received(self, data: bytes) -> None:
@@ -247,6 +315,8 @@ class LineConnection(asyncio.Protocol):
 
     def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:
         if self._flood_limited or self._inbox:
+            if self._inbox is None:
+                self._inbox = deque()
             self._inbox.extend(lines)
             self._drain()
             return
@@ -284,9 +354,10 @@ class LineConnection(asyncio.Protocol):
             return
         loop = asyncio.get_running_loop()
         limits = self._limits
-        while self._inbox:
+        inbox = self._inbox
+        while inbox:
             if session.closed or self._dead:
-                self._inbox.clear()
+                inbox.clear()
                 return
             if self._flood_limited and not session.exempt:
                 now = loop.time()
@@ -303,7 +374,9 @@ class LineConnection(asyncio.Protocol):
                     self._drain_handle = loop.call_later(wait, self._drain)
                     return
                 self._tokens -= 1
-            self._receive(session, self._inbox.popleft())
+            self._receive(session, inbox.popleft())
+        # Keep no empty deque on an idle connection.
+        self._inbox = None
         if self._paused and not self._dead:
             self._paused = False
             transport.resume_reading()
@@ -319,7 +392,7 @@ class LineConnection(asyncio.Protocol):
             self._drain_handle.cancel()
         if self._partial_timer is not None:
             self._partial_timer.cancel()
-        self._inbox.clear()
+        self._inbox = None
         if self._host is not None:
             self._gate.release(self._host)
             self._host = None
@@ -330,8 +403,6 @@ class LineConnection(asyncio.Protocol):
         if self._session is not None:
             self._session.connection_lost(reason)
         self.log.info("disconnected (%s)", reason)
-        if not self.closed.done():
-            self.closed.set_result(None)
 
     # -- output ------------------------------------------------------------------------
 

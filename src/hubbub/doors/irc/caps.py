@@ -61,7 +61,7 @@ SUPPORTED: tuple[str, ...] = (
 )
 
 
-def variant_of(caps: set[str]) -> Variant:
+def variant_of(caps: frozenset[str]) -> Variant:
     variant = Variant.PLAIN
     for cap in caps:
         variant |= _VARIANT_OF.get(cap, Variant.PLAIN)

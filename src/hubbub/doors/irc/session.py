@@ -77,7 +77,6 @@ class IrcSession:
         send: writes bytes to the client.
         close: closes the connection once what was sent is flushed.
         peer: the client's address, as shown in its hostmask, and its TLS details.
-        log: a logger that names the connection.
     """
 
     keepalive = True
@@ -92,7 +91,6 @@ class IrcSession:
         "counted",
         "ctx",
         "host",
-        "log",
         "multiline",
         "negotiating",
         "nick",
@@ -111,7 +109,6 @@ class IrcSession:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: Peer,
-        log: logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> None:
         self.ctx = ctx
         self._write = send
@@ -121,13 +118,13 @@ class IrcSession:
         # A host must not start with ":" or it would read as a trailing parameter.
         self.host = "0" + peer.host if peer.host.startswith(":") else peer.host
         self.peer = peer
-        self.log = log or logging.LoggerAdapter(logger, {})
         self.user: User | None = None
         self.nick: str | None = None
         self.username: str | None = None
         self.realname = ""
         self.password: str | None = None
-        self.caps: set[str] = set()
+        # Immutable and shared while empty: many clients never negotiate.
+        self.caps: frozenset[str] = frozenset()
         self.variant = Variant.PLAIN
         self._batches = 0
         self.cap_version = 0
@@ -139,6 +136,10 @@ class IrcSession:
         ctx.unregistered += 1
 
     # -- output ------------------------------------------------------------------------
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        return self.peer.log
 
     @property
     def registered(self) -> bool:
@@ -281,8 +282,7 @@ class IrcSession:
         return f"b{self._batches}"
 
     def set_caps(self, enable: set[str], disable: set[str]) -> None:
-        self.caps |= enable
-        self.caps -= disable
+        self.caps = (self.caps | enable) - disable
         self.variant = variant_of(self.caps)
 
     # -- registration ------------------------------------------------------------------

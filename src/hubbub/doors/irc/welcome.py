@@ -52,8 +52,8 @@ def send_isupport(session: IrcSession) -> None:
 def send_lusers(session: IrcSession) -> None:
     hub = session.ctx.hub
     total = len(hub.users)
-    invisible = sum(1 for u in hub.users.values() if "i" in u.modes)
-    opers = sum(1 for u in hub.users.values() if u.is_oper)
+    invisible = hub.mode_counts["i"]
+    opers = hub.mode_counts["o"]
     peak = hub.peak_users
     session.numeric(
         n.RPL_LUSERCLIENT,

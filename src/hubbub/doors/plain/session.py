@@ -46,12 +46,11 @@ class PlainSession:
         send: writes bytes to the client.
         close: closes the connection once what was sent is flushed.
         peer: the client's address.
-        log: a logger that names the connection.
     """
 
     keepalive = False  # plain clients cannot answer PING
 
-    __slots__ = ("_close", "closed", "ctx", "host", "log", "room", "send", "user")
+    __slots__ = ("_close", "closed", "ctx", "host", "peer", "room", "send", "user")
 
     def __init__(
         self,
@@ -59,19 +58,22 @@ class PlainSession:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: Peer,
-        log: logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> None:
         self.ctx = ctx
         self.send = send
         self._close = close
         self.host = "0" + peer.host if peer.host.startswith(":") else peer.host
-        self.log = log or logging.LoggerAdapter(logger, {})
+        self.peer = peer
         self.user: User | None = None
         self.room: str | None = None
         self.closed = False
         self.prompt()
 
     # -- the driver's side -------------------------------------------------------------
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        return self.peer.log
 
     @property
     def registered(self) -> bool:

@@ -48,9 +48,9 @@ def monitor(session: IrcSession, message: Message) -> None:
     elif sub.upper() == "C":
         hub.monitors.clear(user)
     elif sub.upper() == "L":
-        _in_lines(session, n.RPL_MONLIST, list(user.monitoring.values()))
+        _in_lines(session, n.RPL_MONLIST, list(hub.monitors.of(user).values()))
         session.numeric(n.RPL_ENDOFMONLIST, "End of MONITOR list")
     elif sub.upper() == "S":
-        online = [u for u in map(hub.users.get, user.monitoring) if u is not None]
-        offline = [nick for key, nick in user.monitoring.items() if key not in hub.users]
+        online = [u for u in map(hub.users.get, hub.monitors.of(user)) if u is not None]
+        offline = [nick for key, nick in hub.monitors.of(user).items() if key not in hub.users]
         _report(session, online, offline)
