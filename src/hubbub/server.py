@@ -191,6 +191,8 @@ class Server:
                 self.addresses.append((address[0], address[1]))
                 if listen.tls:
                     self.tls_addresses.append((address[0], address[1]))
+                    if self.irc.tls_port is None:
+                        self.irc.tls_port = address[1]
                 logger.info(
                     "IRC%s listening on %s port %d",
                     " (TLS)" if listen.tls else "",

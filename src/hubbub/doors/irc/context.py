@@ -31,6 +31,8 @@ class IrcContext:
     rehash: Callable[[], str | None] = lambda: "no config file to reload"
     created: float = field(default_factory=time.time)
     unregistered: int = 0
+    # The port a TLS listener is bound to, for STS; None without one.
+    tls_port: int | None = None
     # While the server shuts down, closing sessions do not announce quits to each other.
     shutting_down: bool = False
     cache: RenderCache = field(default_factory=RenderCache)
@@ -81,12 +83,11 @@ class IrcContext:
 
         On a plain connection it names the TLS port; on a TLS one, how long to persist.
         """
-        tls_ports = [listen.port for listen in self.settings.all_listeners() if listen.tls]
-        if not tls_ports:
+        if self.tls_port is None:
             return None
         if secure:
             return f"duration={self.settings.sts_duration}"
-        return f"port={tls_ports[0]}"
+        return f"port={self.tls_port}"
 
     @staticmethod
     def user_modes() -> str:

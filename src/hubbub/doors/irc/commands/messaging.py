@@ -56,8 +56,6 @@ def _say(session: IrcSession, message: Message, kind: MessageKind) -> None:
         if message.tags and "message-tags" in session.caps
         else {}
     )
-    if kind is MessageKind.TAGMSG and not tags:
-        return
     targets = [t for t in message.params[0].split(",") if t]
     limit = session.ctx.settings.limits.targets
     if len(targets) > limit and not quiet:
