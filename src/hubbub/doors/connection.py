@@ -18,7 +18,7 @@ import ipaddress
 import itertools
 import logging
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,7 +39,10 @@ class Session(Protocol):
     @property
     def registered(self) -> bool: ...
 
-    def receive_line(self, line: bytes | LineTooLong) -> None: ...
+    def receive_line(self, line: bytes | LineTooLong) -> Awaitable[None] | None:
+        """Handle a line; a command that must wait (for storage) returns an awaitable,
+        and the driver reads nothing more from this client until it is done."""
+        ...
 
     def connection_lost(self, reason: str) -> None: ...
 
@@ -217,6 +220,7 @@ class LineConnection(asyncio.Protocol):
         "_timer",
         "_tokens",
         "_transport",
+        "_waiting",
         "debug",
         "id",
     )
@@ -247,6 +251,8 @@ class LineConnection(asyncio.Protocol):
         self._inbox: deque[bytes | LineTooLong] | None = None
         self._paused = False
         self._drain_handle: asyncio.TimerHandle | None = None
+        # A command waiting for storage: its client's next lines wait in the inbox.
+        self._waiting: asyncio.Task[None] | None = None
         self._buffer = LineBuffer(limits.tags_length + 2 + limits.line_length)
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
@@ -314,16 +320,19 @@ class LineConnection(asyncio.Protocol):
         self._handle(session, lines)
 
     def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:
-        if self._flood_limited or self._inbox:
+        if self._flood_limited or self._inbox or self._waiting is not None:
             if self._inbox is None:
                 self._inbox = deque()
             self._inbox.extend(lines)
             self._drain()
             return
-        for line in lines:
+        for index, line in enumerate(lines):
             if session.closed or self._dead:
                 break
             self._receive(session, line)
+            if self._waiting is not None:
+                self._inbox = deque(lines[index + 1 :])
+                return
 
     def _take_partial(self) -> None:
         """The sender paused without a newline: what it sent is a line."""
@@ -337,20 +346,48 @@ class LineConnection(asyncio.Protocol):
         if self.debug:
             self.log.debug("< %r", line)
         try:
-            session.receive_line(line)
+            pending = session.receive_line(line)
         except Exception:
             # The one catch-all of a connection: a bug in a handler costs its
             # sender one reply, never the server or anybody else.
             self.log.exception("connection handler failed")
             if not session.closed:
                 session.internal_error()
+            return
+        if pending is not None:
+            self._wait_for(session, pending)
+
+    def _wait_for(self, session: Session, pending: Awaitable[None]) -> None:
+        """Stop reading this client until a waiting command is done, so its commands
+        keep their order; everyone else goes on."""
+        assert self._transport is not None
+        if not self._paused:
+            self._paused = True
+            self._transport.pause_reading()
+
+        async def finish() -> None:
+            try:
+                await pending
+            except Exception:
+                # The same catch-all as for synchronous commands.
+                self.log.exception("connection handler failed")
+                if not session.closed:
+                    session.internal_error()
+
+        self._waiting = asyncio.get_running_loop().create_task(finish())
+        self._waiting.add_done_callback(self._resume)
+
+    def _resume(self, task: asyncio.Task[None]) -> None:
+        self._waiting = None
+        if not self._dead:
+            self._drain()
 
     def _drain(self) -> None:
         """Handle queued lines as fast as flood control allows; pause reading meanwhile."""
         self._drain_handle = None
         session = self._session
         transport = self._transport
-        if session is None or transport is None:
+        if session is None or transport is None or self._waiting is not None:
             return
         loop = asyncio.get_running_loop()
         limits = self._limits
@@ -375,6 +412,8 @@ class LineConnection(asyncio.Protocol):
                     return
                 self._tokens -= 1
             self._receive(session, inbox.popleft())
+            if self._waiting is not None:
+                return
         # Keep no empty deque on an idle connection.
         self._inbox = None
         if self._paused and not self._dead:
@@ -392,6 +431,8 @@ class LineConnection(asyncio.Protocol):
             self._drain_handle.cancel()
         if self._partial_timer is not None:
             self._partial_timer.cancel()
+        if self._waiting is not None:
+            self._waiting.cancel()
         self._inbox = None
         if self._host is not None:
             self._gate.release(self._host)

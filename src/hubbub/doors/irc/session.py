@@ -28,7 +28,7 @@ Any refusal by the hub (:class:`ChatError`) becomes a numeric to this client alo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
@@ -48,7 +48,7 @@ from hubbub.doors.irc.caps import Variant, variant_of
 from hubbub.doors.irc.commands import load as _load_commands
 from hubbub.doors.irc.commands.multiline import OpenBatch, collect
 from hubbub.doors.irc.replies import refusal
-from hubbub.doors.irc.table import COMMANDS
+from hubbub.doors.irc.table import COMMANDS, Handler
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, encode_tags, parse
@@ -84,6 +84,7 @@ class IrcSession:
     __slots__ = (
         "_batches",
         "_close",
+        "_waiting",
         "_write",
         "cap_version",
         "caps",
@@ -112,6 +113,7 @@ class IrcSession:
     ) -> None:
         self.ctx = ctx
         self._write = send
+        self._waiting = False
         # Replies go through ``send``; during a labeled command it collects them.
         self.send = send
         self._close = close
@@ -171,13 +173,18 @@ class IrcSession:
 
     # -- input -------------------------------------------------------------------------
 
-    def receive_line(self, line: bytes | LineTooLong) -> None:
-        """Handle one line from the client (or the notice that one was too long)."""
+    def receive_line(self, line: bytes | LineTooLong) -> Awaitable[None] | None:
+        """Handle one line from the client (or the notice that one was too long).
+
+        Returns:
+            an awaitable when the command must wait for storage; the driver reads no
+            more from this client until it is done.
+        """
         if self.closed:
-            return
+            return None
         if isinstance(line, LineTooLong) or self._too_long(line):
             self.numeric(n.ERR_INPUTTOOLONG, "Input line was too long")
-            return
+            return None
         try:
             message = parse(line)
         except InvalidUtf8 as error:
@@ -188,14 +195,14 @@ class IrcSession:
                 "INVALID_UTF8",
                 "Message rejected, your message contained invalid UTF-8",
             )
-            return
+            return None
         except EmptyMessage:
             # Modern IRC client protocol: empty messages are silently ignored.
-            return
+            return None
         except ProtocolError as error:
             self.numeric(n.ERR_UNKNOWNERROR, "*", f"Malformed message: {error}")
-            return
-        self.dispatch(message)
+            return None
+        return self.dispatch(message)
 
     def _too_long(self, line: bytes) -> bool:
         limits = self.ctx.settings.limits
@@ -212,27 +219,41 @@ class IrcSession:
         # line_length counts CR LF, which the line buffer already removed.
         return len(body) > limits.line_length - 2
 
-    def dispatch(self, message: Message) -> None:
+    def dispatch(self, message: Message) -> Awaitable[None] | None:
         """Run a command, with its replies labeled if the client asked (labeled-response)."""
         if self.multiline is not None and "batch" in message.tags:
             collect(self, message)
-            return
+            return None
         label = message.tags.get("label") if "labeled-response" in self.caps else None
         # A multiline batch carries its label to the BATCH line of its echo instead.
         if label is None or message.command == "BATCH":
-            self._dispatch(message)
-            return
+            return self._dispatch(message)
         # IRCv3 labeled-response: every reply to this command carries the label: one line
         # directly, several in a labeled-response batch, none as an ACK.
         replies: list[bytes] = []
         self.send = replies.append
         try:
-            self._dispatch(message)
+            pending = self._dispatch(message)
         finally:
+            if pending is None:
+                self.send = self._write
+        if pending is None:
+            self._send_labeled(label, replies)
+            return None
+        return self._finish_labeled(label, replies, pending)
+
+    async def _finish_labeled(
+        self, label: str, replies: list[bytes], pending: Awaitable[None]
+    ) -> None:
+        self._waiting = True
+        try:
+            await pending
+        finally:
+            self._waiting = False
             self.send = self._write
         self._send_labeled(label, replies)
 
-    def _dispatch(self, message: Message) -> None:
+    def _dispatch(self, message: Message) -> Awaitable[None] | None:
         """Check a command's preconditions, then run its handler."""
         command = COMMANDS.get(message.command)
         if command is None:
@@ -240,18 +261,29 @@ class IrcSession:
                 self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
             else:
                 self.numeric(n.ERR_UNKNOWNCOMMAND, message.command[:32], "Unknown command")
-            return
+            return None
         if command.registered and self.user is None:
             self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
-            return
+            return None
         if len(message.params) < command.min_params:
             self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
-            return
-        self._run(command.handler, message)
+            return None
+        return self._run(command.handler, message)
 
-    def _run(self, handler: Callable[[IrcSession, Message], None], message: Message) -> None:
+    def _run(self, handler: Handler, message: Message) -> Awaitable[None] | None:
         try:
-            handler(self, message)
+            result = handler(self, message)
+        except ChatError as error:
+            self.refuse(error)
+            return None
+        if result is None:
+            return None
+        return self._refusing(result)
+
+    async def _refusing(self, pending: Awaitable[None]) -> None:
+        """An async handler, with its refusals answered like those of the others."""
+        try:
+            await pending
         except ChatError as error:
             self.refuse(error)
 
@@ -329,7 +361,9 @@ class IrcSession:
             return
         if not self._wants(event):
             return
-        self.send(self.ctx.cache.line(event, self.variant))
+        # While a labeled command waits for storage, what others do is not its reply.
+        out = self._write if self._waiting else self.send
+        out(self.ctx.cache.line(event, self.variant))
 
     def _wants(self, event: Event) -> bool:
         """Whether the capabilities ask for an event beyond plain IRC (or it is MONITOR)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
-Handler = Callable[["IrcSession", "Message"], None]
+# A handler returns None, or an awaitable when it must wait for storage (those are
+# written as ``async def``; the driver pauses the client until they are done).
+Handler = Callable[["IrcSession", "Message"], Awaitable[None] | None]
 
 
 @dataclass(frozen=True, slots=True)
