@@ -190,7 +190,8 @@ class LineConnection(asyncio.Protocol):
         registry: live connections, for shutdown; the connection adds and removes itself.
         gate: admission by address, shared by the server's connections.
         partial_after: for dialects whose clients may send no newline: after this many
-            seconds without more data, what was received is taken as a line.
+            seconds without more data, what was received is taken as a line (and empty
+            lines count).
     """
 
     __slots__ = (
@@ -253,7 +254,9 @@ class LineConnection(asyncio.Protocol):
         self._drain_handle: asyncio.TimerHandle | None = None
         # A command waiting for storage: its client's next lines wait in the inbox.
         self._waiting: asyncio.Task[None] | None = None
-        self._buffer = LineBuffer(limits.tags_length + 2 + limits.line_length)
+        self._buffer = LineBuffer(
+            limits.tags_length + 2 + limits.line_length, keep_empty=partial_after is not None
+        )
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
         self._queued: list[bytes] = []  # output of this loop pass after its first line
@@ -315,7 +318,7 @@ class LineConnection(asyncio.Protocol):
             if self._partial_timer is not None:
                 self._partial_timer.cancel()
                 self._partial_timer = None
-            if self._buffer.pending:
+            if self._buffer.pending or self._buffer.discarding:
                 self._partial_timer = loop.call_later(self._partial_after, self._take_partial)
         self._handle(session, lines)
 
@@ -339,7 +342,7 @@ class LineConnection(asyncio.Protocol):
         self._partial_timer = None
         session = self._session
         line = self._buffer.take_partial()
-        if session is not None and line and not self._dead:
+        if session is not None and line != b"" and not self._dead:
             self._handle(session, [line])
 
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:

@@ -21,17 +21,25 @@ class LineBuffer:
 
     Args:
         max_length: the longest line accepted, terminator excluded.
+        keep_empty: return empty lines too (a plain-text user pressing Enter means
+            something; an IRC client's blank line does not).
     """
 
-    __slots__ = ("_discarding", "_pending", "max_length")
+    __slots__ = ("_after_cr", "_discarding", "_pending", "keep_empty", "max_length")
 
-    def __init__(self, max_length: int) -> None:
+    def __init__(self, max_length: int, keep_empty: bool = False) -> None:
         self.max_length = max_length
+        self.keep_empty = keep_empty
         self._pending = b""
         self._discarding = False
+        # A CR ended the last chunk: an LF starting the next one belongs to it.
+        self._after_cr = False
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
         """Add received bytes; return the complete lines (empty lines are skipped)."""
+        if self._after_cr and data.startswith(b"\n"):
+            data = data[1:]
+        self._after_cr = data.endswith(b"\r")
         buffer = self._pending + data if self._pending else data
         out: list[bytes | LineTooLong] = []
         start = 0
@@ -43,7 +51,7 @@ class LineBuffer:
                 out.append(LineTooLong(f"line over {self.max_length} bytes"))
             elif len(line) > self.max_length:
                 out.append(LineTooLong(f"line over {self.max_length} bytes"))
-            elif line:
+            elif line or self.keep_empty:
                 out.append(line)
         rest = buffer[start:]
         if len(rest) > self.max_length:
@@ -59,11 +67,21 @@ class LineBuffer:
         """How many bytes of an unfinished line are held."""
         return len(self._pending)
 
-    def take_partial(self) -> bytes:
+    @property
+    def discarding(self) -> bool:
+        """Whether an over-long unfinished line is being dropped."""
+        return self._discarding
+
+    def take_partial(self) -> bytes | LineTooLong:
         """Take the unfinished line as it is, for dialects whose clients send no newline.
 
-        A UTF-8 character cut at the end stays held for the rest of its bytes.
+        A UTF-8 character cut at the end stays held for the rest of its bytes; an
+        over-long line that was being dropped ends here, as a :class:`LineTooLong`.
         """
+        if self._discarding:
+            self._discarding = False
+            self._pending = b""
+            return LineTooLong(f"line over {self.max_length} bytes")
         data = self._pending
         cut = len(data)
         # Step back over continuation bytes to the lead byte of the last character.

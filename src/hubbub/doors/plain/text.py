@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 # ANSI/VT escape sequences (CSI, OSC, and two-character escapes), then mIRC formatting.
 _ESCAPES = re.compile(
@@ -18,15 +17,17 @@ _IRC_COLOURS = re.compile(
 )
 
 
+# C0 and C1 controls and DEL (Unicode category Cc), and lone surrogates.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def clean(text: str) -> str:
     """Text with escape sequences, IRC formatting and other control characters removed,
     so nothing a sender writes can move another user's cursor or recolour their screen."""
-    text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text))
-    return "".join(
-        " " if c == "\t" else c
-        for c in text
-        if c == "\t" or unicodedata.category(c) not in ("Cc", "Cs")
-    )
+    if _CONTROLS.search(text) is None:
+        return text
+    text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text)).replace("\t", " ")
+    return _CONTROLS.sub("", text)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -1,0 +1,67 @@
+"""Making text safe for a terminal, and cutting it into pieces that fit an IRC line."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hubbub.doors.plain.text import clean, split_text
+from tests.doors.plain.support import TERMINAL_CONTROL
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain text", "plain text"),
+        ("\x1b[31mred\x1b[0m", "red"),
+        ("\x1b[2J\x1b[1;1Hhome", "home"),
+        ("\x1b]0;title\x07after", "after"),
+        ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x9b31mc1", "c1"),
+        ("\x0304,01colour\x03", "colour"),
+        ("\x04ff0000hex\x04", "hex"),
+        ("\x02b\x1du\x1fi\x16r\x0f", "buir"),
+        ("bell\x07 nul\x00 del\x7f", "bell nul del"),
+        ("tab\there", "tab here"),
+        ("Привет 👋 漢字", "Привет 👋 漢字"),
+        ("\ud800surrogate", "surrogate"),
+    ],
+)
+def test_clean_removes_escapes_colours_and_controls(text: str, expected: str) -> None:
+    assert clean(text) == expected
+
+
+@given(st.text())
+def test_clean_never_leaves_a_terminal_control_byte(text: str) -> None:
+    cleaned = clean(text)
+    assert "\n" not in cleaned
+    assert TERMINAL_CONTROL.search(cleaned.encode()) is None
+
+
+@given(st.text(), st.integers(min_value=8, max_value=600))
+def test_split_text_pieces_fit_the_limit_and_keep_every_non_space_character(
+    text: str, limit: int
+) -> None:
+    pieces = split_text(text, limit)
+    assert all(0 < len(piece.encode()) <= limit for piece in pieces)
+    assert "".join("".join(pieces).split()) == "".join(text.split())
+
+
+@pytest.mark.parametrize("final", ["c", "7", "8", "=", ">", "M", "(B", "#8"])
+def test_clean_leaves_no_escape_character_whatever_follows_it(final: str) -> None:
+    assert "\x1b" not in clean(f"a\x1b{final}b")
+
+
+def test_split_text_prefers_spaces() -> None:
+    assert split_text("aaaa bbbb cccc", 10) == ["aaaa bbbb", "cccc"]
+
+
+def test_split_text_never_cuts_a_character() -> None:
+    pieces = split_text("я" * 11, 5)
+    assert pieces == ["яя", "яя", "яя", "яя", "яя", "я"]
+
+
+def test_split_text_of_short_and_empty_text() -> None:
+    assert split_text("hi", 400) == ["hi"]
+    assert split_text("", 400) == []
