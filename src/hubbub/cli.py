@@ -14,6 +14,7 @@ from pathlib import Path
 from hubbub import __version__
 from hubbub.passwords import hash_password
 from hubbub.settings import ConfigError, Listen, Oper, Settings, load_config, validate
+from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
 
@@ -178,6 +179,9 @@ def serve(args: argparse.Namespace) -> int:
         asyncio.run(main())
     except OSError as error:
         print(f"hubbub: cannot listen: {error.strerror}", file=sys.stderr)
+        return 1
+    except StorageError as error:
+        print(f"hubbub: cannot open the data folder's database: {error}", file=sys.stderr)
         return 1
     return 0
 

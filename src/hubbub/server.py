@@ -14,6 +14,9 @@ from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
+from hubbub.storage.errors import StorageError
+from hubbub.storage.history import HistoryWriter
+from hubbub.storage.sqlite import SqliteStore
 from hubbub.wire.casemap import Casemap
 
 logger = logging.getLogger(__name__)
@@ -23,6 +26,7 @@ DEFAULT_MOTD = [
     "Join a channel with /join #name; /help lists every command.",
 ]
 _SHUTDOWN_GRACE = 5.0
+_PRUNE_INTERVAL = 3600.0
 
 
 def hub_limits(settings: Settings) -> HubLimits:
@@ -96,7 +100,9 @@ class Server:
         )
         self.hub = Hub(casemap, hub_limits(settings))
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
-        self.plain = PlainContext(self.hub, settings.plain_room, settings.language)
+        self.plain = PlainContext(
+            self.hub, settings.plain_room, settings.language, backlog=settings.limits.plain_backlog
+        )
         self.connections = Connections()
         limits = settings.limits
         self.gate = Gate(settings.trusted, limits.connections_per_ip)
@@ -143,7 +149,13 @@ class Server:
         self.settings = settings
         self.irc.settings = settings
         self.irc.motd = read_motd(settings)
-        self.plain = PlainContext(self.hub, settings.plain_room, settings.language)
+        self.plain = PlainContext(
+            self.hub,
+            settings.plain_room,
+            settings.language,
+            history=self.plain.history,
+            backlog=settings.limits.plain_backlog,
+        )
         self.hub.limits = hub_limits(settings)
         logger.info("configuration reloaded from %s", settings.config_file)
         return None
@@ -165,9 +177,60 @@ class Server:
         return PlainSession(self.plain, send, close, peer)
 
     async def run(self) -> None:
-        """Serve until :meth:`stop`; then stop accepting, say ERROR to everyone, and close."""
-        loop = asyncio.get_running_loop()
+        """Serve until :meth:`stop`; then stop accepting, say ERROR to everyone, store
+        the last messages, and close.
+
+        Raises:
+            StorageError: the history database cannot be opened.
+            OSError: a listener cannot be bound.
+        """
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = None
+        if self.settings.history:
+            store = await SqliteStore.open(self.settings.data_dir / "hubbub.sqlite3")
+        writer = None
+        if store is not None:
+            writer = HistoryWriter(store)
+            self.hub.history = writer
+            self.irc.history = self.plain.history = store
+        try:
+            # Bound before the task group, so that a busy port is a plain OSError.
+            listeners = await self._listen()
+            async with asyncio.TaskGroup() as tasks:
+                if writer is not None and store is not None:
+                    tasks.create_task(writer.run(), name="history writer")
+                    pruning = tasks.create_task(self._prune(store), name="history pruning")
+                self.ready.set()
+                try:
+                    await self._stop.wait()
+                finally:
+                    await self._shutdown(listeners)
+                    if writer is not None:
+                        # Every message accepted before the stop is stored before exit.
+                        self.hub.history = None
+                        writer.close()
+                        pruning.cancel()
+        finally:
+            if store is not None:
+                await store.close()
+        logger.info("stopped")
+
+    async def _prune(self, store: SqliteStore) -> None:
+        """Forget history past its retention, at start and then hourly."""
+        while True:
+            limits = self.settings.limits
+            cutoff = self.hub.clock() - limits.history_days * 86400
+            try:
+                removed = await store.prune(cutoff, limits.history_per_conversation)
+            except StorageError as error:
+                logger.error("history pruning failed: %s", error)
+            else:
+                if removed:
+                    logger.info("history: forgot %d old messages", removed)
+            await asyncio.sleep(_PRUNE_INTERVAL)
+
+    async def _listen(self) -> list[asyncio.Server]:
+        loop = asyncio.get_running_loop()
         batcher = OutputBatcher(loop)
 
         def protocol() -> LineConnection:
@@ -221,11 +284,7 @@ class Server:
                 address = sock.getsockname()
                 self.plain_addresses.append((address[0], address[1]))
                 logger.info("plain door listening on %s port %d", address[0], address[1])
-        self.ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await self._shutdown(listeners)
+        return listeners
 
     async def _shutdown(self, listeners: list[asyncio.Server]) -> None:
         logger.info("shutting down: %d connections", len(self.connections))
@@ -242,4 +301,3 @@ class Server:
                 connection.abort()
         for server in listeners:
             await server.wait_closed()
-        logger.info("stopped")

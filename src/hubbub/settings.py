@@ -67,6 +67,10 @@ class Limits:
     flood_burst: int = 40  # lines a client may send at once before it is slowed down
     flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control
     plain_pause: float = 0.25  # plain door: seconds of silence that end a line sent without \n
+    plain_backlog: int = 10  # plain door: lines of a room's history shown on joining
+    history_days: float = 365.0  # message history older than this is forgotten
+    history_per_conversation: int = 100_000  # and all but this many per channel or chat
+    chathistory: int = 100  # most messages one CHATHISTORY request returns
 
 
 def default_data_dir() -> Path:
@@ -101,6 +105,7 @@ class Settings:
     plain: Listen | None = Listen("127.0.0.1", 8080)  # the plain-text door; None: off
     plain_room: str = "#lobby"  # where plain users start
     language: str | None = None  # plain door language; None: from the environment
+    history: bool = True  # keep message history in the data folder
     limits: Limits = field(default_factory=Limits)
 
     def replace(self, **changes: Any) -> Settings:
@@ -129,6 +134,7 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "tls_key": ("tls_key", Path),
     "sts_duration": ("sts_duration", int),
     "trusted": ("trusted", list),
+    "history": ("history", bool),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -210,7 +216,7 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
         except ValueError:
             raise fail("server", "trusted", f"{network!r} is not an address or network") from None
     limits = settings.limits
-    may_be_zero = {"connections_per_ip", "flood_rate"}
+    may_be_zero = {"connections_per_ip", "flood_rate", "plain_backlog"}
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
         if value < 0 or (value == 0 and item.name not in may_be_zero):

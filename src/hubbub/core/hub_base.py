@@ -19,6 +19,7 @@ from hubbub.wire.errors import InvalidName
 
 if TYPE_CHECKING:
     from hubbub.core.messaging import Sent
+    from hubbub.core.ports import HistorySink
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class HubBase:
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=self.limits.whowas_length)
         # draft/read-marker: user → folded target → when it was last read (epoch seconds).
         self.read_markers: dict[User, dict[Key, float]] = {}
+        # Where messages are kept (message history), if anywhere.
+        self.history: HistorySink | None = None
         # Recent messages by msgid, oldest first, for REDACT.
         self.recent_messages: dict[str, Sent] = {}
 

@@ -25,6 +25,11 @@ class Sent:
     recipient: Key | None  # the other party of a private message
 
 
+def private_conversation(one: Key, other: Key) -> str:
+    """The history key of the private conversation between two users (either order)."""
+    return " ".join(sorted((one, other)))
+
+
 class Messaging(HubBase):
     """The hub's message operations."""
 
@@ -70,6 +75,8 @@ class Messaging(HubBase):
                     if member is not user:
                         member.listener.deliver(event)
             self._keep(msgid, Sent(user.key, channel.key, channel.name, None))
+            if self.history is not None and not status and kind is not MessageKind.TAGMSG:
+                self.history.record(event, channel.key)
             return channel, event
         recipient = self.find_user(target)
         if recipient is None:
@@ -77,6 +84,8 @@ class Messaging(HubBase):
         event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid, parts)
         recipient.listener.deliver(event)
         self._keep(msgid, Sent(user.key, recipient.key, recipient.nick, recipient.key))
+        if self.history is not None and kind is not MessageKind.TAGMSG:
+            self.history.record(event, private_conversation(user.key, recipient.key))
         return recipient, event
 
     def _keep(self, msgid: str, sent: Sent) -> None:

@@ -43,6 +43,7 @@ SUPPORTED: tuple[str, ...] = (
     "cap-notify",
     "chghost",
     "draft/channel-rename",
+    "draft/chathistory",
     "draft/message-redaction",
     "draft/multiline",
     "draft/no-implicit-names",
@@ -66,3 +67,12 @@ def variant_of(caps: frozenset[str]) -> Variant:
     for cap in caps:
         variant |= _VARIANT_OF.get(cap, Variant.PLAIN)
     return variant
+
+
+def offered(cap_version: int, history: bool) -> list[str]:
+    """What CAP LS lists: values only for CAP LS 302 clients, and draft/chathistory only
+    where history is kept."""
+    caps = [cap for cap in SUPPORTED if cap != "draft/chathistory" or history]
+    if cap_version >= 302:
+        return [f"{cap}={VALUES[cap]}" if cap in VALUES else cap for cap in caps]
+    return caps

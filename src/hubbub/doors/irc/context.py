@@ -11,6 +11,7 @@ from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
 from hubbub.doors.irc.render import RenderCache
 from hubbub.settings import Settings
+from hubbub.storage.ports import HistoryStore
 
 
 @dataclass(slots=True)
@@ -31,6 +32,8 @@ class IrcContext:
     rehash: Callable[[], str | None] = lambda: "no config file to reload"
     created: float = field(default_factory=time.time)
     unregistered: int = 0
+    # Message history, when kept (CHATHISTORY).
+    history: HistoryStore | None = None
     # The port a TLS listener is bound to, for STS; None without one.
     tls_port: int | None = None
     # While the server shuts down, closing sessions do not announce quits to each other.
@@ -55,6 +58,7 @@ class IrcContext:
             f"CHANMODES={chanmodes_isupport()}",
             f"CHANNELLEN={limits.channellen}",
             "CHANTYPES=#",
+            *([f"CHATHISTORY={limits.chathistory}"] if self.history is not None else []),
             "ELIST=CMNTU",
             "EXCEPTS=e",
             "EXTBAN=,m",
@@ -65,6 +69,7 @@ class IrcContext:
             f"MAXTARGETS={targets}",
             f"MODES={limits.modes}",
             f"MONITOR={self.hub.limits.monitor_length}",
+            *(["MSGREFTYPES=timestamp,msgid"] if self.history is not None else []),
             f"NETWORK={s.network_name}",
             f"NICKLEN={limits.nicklen}",
             f"PREFIX={prefix_isupport()}",

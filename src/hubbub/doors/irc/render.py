@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 import time
 from collections.abc import Callable
 
@@ -64,6 +66,22 @@ def _mode_lines(changes: tuple[ModeChange, ...], overhead: int) -> list[list[str
         groups[-1].append(change)
         size += cost
     return [format_modes(group) for group in groups]
+
+
+_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$")
+
+
+def parse_time(text: str) -> float | None:
+    """The moment a server-time timestamp names, or None if it is not one."""
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        return None
+    try:
+        seconds = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+    fraction = match.group(2) or "0"
+    return seconds + int(fraction) / (10.0 ** len(fraction))
 
 
 def format_time(moment: float) -> str:

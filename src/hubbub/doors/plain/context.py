@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from hubbub.core.hub import Hub
 from hubbub.i18n import translations
+from hubbub.storage.ports import HistoryStore
 
 
 @dataclass(slots=True)
@@ -23,6 +24,8 @@ class PlainContext:
     room: str = "#lobby"
     language: str | None = None
     catalog: gettext.NullTranslations = field(init=False)
+    history: HistoryStore | None = None
+    backlog: int = 10
 
     def __post_init__(self) -> None:
         self.catalog = translations(self.language)

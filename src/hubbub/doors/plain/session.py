@@ -14,14 +14,16 @@ sent ends with a newline.
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Event
 from hubbub.doors.plain.render import describe, refusal_text
 from hubbub.doors.plain.text import clean, split_text
+from hubbub.storage.errors import StorageError
 from hubbub.wire.errors import LineTooLong
 
 if TYPE_CHECKING:
@@ -89,26 +91,28 @@ class PlainSession:
     def internal_error(self) -> None:
         self.tell(self.ctx._("Something went wrong on the server; please try again."))
 
-    def receive_line(self, line: bytes | LineTooLong) -> None:
+    def receive_line(self, line: bytes | LineTooLong) -> Awaitable[None] | None:
+        """Handle one line; the name, once accepted, returns the wait for the room's
+        recent history (the driver holds the client's next lines until it is shown)."""
         if self.closed:
-            return
+            return None
         if isinstance(line, LineTooLong):
             self.tell(self.ctx._("Your line was too long and was not sent."))
             if self.user is None:
                 self.prompt()
-            return
+            return None
         text = clean(line.decode("utf-8", "replace")).strip()
         if self.user is None:
-            self.receive_name(text)
-            return
+            return self.receive_name(text)
         if not text:
-            return
+            return None
         if text.startswith("/") and not text.startswith("//"):
             from hubbub.doors.plain.commands import run
 
             run(self, text)
-            return
+            return None
         self.say(text.removeprefix("/"))
+        return None
 
     def connection_lost(self, reason: str) -> None:
         self.closed = True
@@ -138,20 +142,20 @@ class PlainSession:
 
     # -- input -------------------------------------------------------------------------
 
-    def receive_name(self, name: str) -> None:
+    def receive_name(self, name: str) -> Awaitable[None] | None:
         _ = self.ctx._
         hub = self.ctx.hub
         if not name:
             self.tell(_("The name cannot be empty."))
             self.prompt()
-            return
+            return None
         username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
         try:
             self.user = hub.register(name, username, self.host, name, self)
         except ChatError as error:
             self.tell(refusal_text(self.ctx, error))
             self.prompt()
-            return
+            return None
         self.log.info("registered as %s (plain)", self.user.mask)
         self.join(self.ctx.room, announce_self=False)
         self.tell(
@@ -159,6 +163,31 @@ class PlainSession:
                 name=self.user.nick, room=self.ctx.room
             )
         )
+        if self.ctx.history is None or not self.ctx.backlog or self.room is None:
+            return None
+        return self.show_backlog(self.room)
+
+    async def show_backlog(self, room: str) -> None:
+        """The last lines said in a room, so a newcomer knows what is going on."""
+        channel = self.ctx.hub.find_channel(room)
+        history = self.ctx.history
+        if channel is None or history is None:
+            return
+        try:
+            recent = await history.before(channel.key, math.inf, self.ctx.backlog)
+        except StorageError:
+            return
+        if not recent or self.closed:
+            return
+        lines = [self.ctx._("Recently in {room}:").format(room=channel.name)]
+        for stored in recent:
+            nick = stored.sender.split("!", 1)[0]
+            for text in stored.lines or (stored.text,):
+                if text.startswith("\x01ACTION "):
+                    lines.append(f"  * {nick} {clean(text[8:].rstrip(chr(1)))}")
+                elif not text.startswith("\x01"):
+                    lines.append(f"  {nick}: {clean(text)}")
+        self.tell(*lines)
 
     def join(self, room: str, announce_self: bool = True) -> None:
         user = self.user

@@ -14,6 +14,7 @@ _MODULES = (
     "monitor",
     "drafts",
     "multiline",
+    "history",
 )
 
 

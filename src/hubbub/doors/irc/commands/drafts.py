@@ -3,20 +3,15 @@ MARKREAD (read-marker)."""
 
 from __future__ import annotations
 
-import calendar
-import re
-import time
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
-from hubbub.doors.irc.render import format_time
+from hubbub.doors.irc.render import format_time, parse_time
 from hubbub.doors.irc.table import command
 
 if TYPE_CHECKING:
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
-
-_TIMESTAMP = re.compile(r"^timestamp=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,3}))?Z$")
 
 
 @command("REDACT", min_params=2)
@@ -74,13 +69,12 @@ def markread(session: IrcSession, message: Message) -> None:
     if len(message.params) == 1:
         send_marker(session, target)
         return
-    match = _TIMESTAMP.match(message.params[1])
-    if match is None:
+    kind, _, value = message.params[1].partition("=")
+    moment = parse_time(value) if kind == "timestamp" else None
+    if moment is None:
         session.message("FAIL", "MARKREAD", "INVALID_PARAMS", target, "Invalid timestamp")
         return
-    seconds = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
-    millis = int((match.group(2) or "0").ljust(3, "0"))
-    hub.mark_read(user, target, seconds + millis / 1000)
+    hub.mark_read(user, target, moment)
     send_marker(session, target)
 
 

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.caps import SUPPORTED, VALUES
+from hubbub.doors.irc.caps import SUPPORTED, offered
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -71,14 +71,11 @@ def cap(session: IrcSession, message: Message) -> None:
             session.set_caps({"cap-notify"}, set())
         if session.user is None:
             session.negotiating = True
-        if session.cap_version >= 302:
-            offered = [f"{cap}={VALUES[cap]}" if cap in VALUES else cap for cap in SUPPORTED]
-        else:
-            offered = list(SUPPORTED)
+        caps = offered(session.cap_version, session.ctx.history is not None)
         sts = session.ctx.sts_value(session.peer.secure)
         if sts is not None and session.cap_version >= 302:
-            offered.append(f"sts={sts}")
-        _send_cap_list(session, "LS", offered)
+            caps.append(f"sts={sts}")
+        _send_cap_list(session, "LS", caps)
     elif sub == "LIST":
         _send_cap_list(session, "LIST", sorted(session.caps))
     elif sub == "REQ":

@@ -1,0 +1,1 @@
+"""Storage: message history (and, later, accounts and registered channels) behind ports."""

@@ -1,0 +1,17 @@
+"""The storage ring's exception family.
+
+::
+
+    StorageError             the store cannot be used (locked, corrupt, unwritable)
+    └── SchemaTooNew         the database was written by a newer hubbub
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """The store cannot be opened or used; the message says why and where."""
+
+
+class SchemaTooNew(StorageError):
+    """The database's schema is newer than this version of hubbub understands."""

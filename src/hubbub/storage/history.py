@@ -1,0 +1,97 @@
+"""The write-behind history writer: messages leave the hot path as a list append, and one
+task commits them in batches.
+
+While a batch is being committed, new messages gather for the next one, so an idle
+server commits each message at once and a busy one writes many per transaction. A
+graceful stop drains everything; a hard kill loses at most what arrived during the last
+commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hubbub.core.events import MessagePosted
+from hubbub.storage.errors import StorageError
+from hubbub.storage.ports import HistoryStore, StoredMessage
+
+logger = logging.getLogger(__name__)
+
+_BATCH = 1000
+_RETRY_DELAY = 1.0
+
+
+class HistoryWriter:
+    """Hands messages to a store, in batches, from one task.
+
+    Args:
+        store: where messages go.
+        max_pending: messages held while the store is slow or failing; past this
+            bound new messages are counted as dropped and logged, never queued without end.
+    """
+
+    def __init__(self, store: HistoryStore, max_pending: int = 100_000) -> None:
+        self._store = store
+        self._max_pending = max_pending
+        self._pending: list[StoredMessage] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self.dropped = 0
+        self.written = 0
+
+    def record(self, event: MessagePosted, conversation: str) -> None:
+        """Take a message for storage (called by the hub, synchronously)."""
+        if len(self._pending) >= self._max_pending:
+            self.dropped += 1
+            if self.dropped in (1, 10, 100) or self.dropped % 10_000 == 0:
+                logger.error("history store is not keeping up: %d messages dropped", self.dropped)
+            return
+        self._pending.append(
+            StoredMessage(
+                event.msgid,
+                event.time,
+                conversation,
+                event.target,
+                event.actor.mask,
+                event.kind.value,
+                event.text,
+                tuple(event.tags.items()),
+                tuple(part.text for part in event.parts),
+            )
+        )
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def run(self) -> None:
+        """Commit what arrives until :meth:`close`, then what is left."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush()
+            if self._closing and not self._pending:
+                return
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[:_BATCH]
+            try:
+                await self._store.append(batch)
+            except StorageError as error:
+                logger.error("cannot store history (will retry): %s", error)
+                if self._closing:
+                    logger.error("giving up on %d messages at shutdown", len(self._pending))
+                    self._pending.clear()
+                    return
+                await asyncio.sleep(_RETRY_DELAY)
+                continue
+            del self._pending[: len(batch)]
+            self.written += len(batch)
+
+    def close(self) -> None:
+        """Ask :meth:`run` to finish once everything taken so far is stored."""
+        self._closing = True
+        self._wake.set()

@@ -1,0 +1,79 @@
+"""What the server needs of a store, as ports (``typing.Protocol``) and the values they
+exchange. :mod:`hubbub.storage.sqlite` implements them; the wiring picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One message as history keeps it.
+
+    Attributes:
+        conversation: the folded channel name, or for a private message the two folded
+            nicks joined by a space (sorted), so that both sides read the same history.
+        target: the target as the sender wrote it (channel name or recipient nick).
+        sender: the sender's ``nick!user@host``.
+        kind: ``PRIVMSG`` or ``NOTICE``.
+        tags: the sender's client-only tags.
+        lines: the lines of a multi-line message, else empty.
+    """
+
+    msgid: str
+    time: float
+    conversation: str
+    target: str
+    sender: str
+    kind: str
+    text: str
+    tags: tuple[tuple[str, str], ...] = ()
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A conversation with activity, for CHATHISTORY TARGETS, named by its latest
+    message's target and sender."""
+
+    conversation: str
+    target: str
+    sender: str
+    time: float
+
+
+class HistoryStore(Protocol):
+    """Where messages are kept. Every method may raise StorageError."""
+
+    async def append(self, messages: Sequence[StoredMessage]) -> None:
+        """Store messages, in one transaction."""
+        ...
+
+    async def before(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
+        """The latest ``limit`` messages strictly before ``time``, oldest first."""
+        ...
+
+    async def after(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
+        """The first ``limit`` messages strictly after ``time``, oldest first."""
+        ...
+
+    async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
+        """A message of a conversation by its id."""
+        ...
+
+    async def conversations(
+        self, keys: Sequence[str], participant: str, start: float, end: float, limit: int
+    ) -> list[Conversation]:
+        """Conversations with messages between two times, each with its latest message's
+        time, oldest first: of the given ``keys``, and the private conversations of
+        ``participant``."""
+        ...
+
+    async def prune(self, older_than: float, keep_per_conversation: int) -> int:
+        """Forget messages older than a time, and all but the newest of each
+        conversation; return how many were removed."""
+        ...
+
+    async def close(self) -> None: ...

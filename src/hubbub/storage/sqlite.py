@@ -1,0 +1,229 @@
+"""The SQLite store: one file in the data folder, WAL, numbered schema migrations.
+
+All database work runs on one dedicated thread, so the event loop never waits on disk
+and SQLite sees a single writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from hubbub.storage.errors import SchemaTooNew, StorageError
+from hubbub.storage.ports import Conversation, StoredMessage
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines"
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The schema scripts shipped with hubbub, as (version, SQL), in order."""
+    scripts = []
+    for entry in resources.files("hubbub.storage").joinpath("schema").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            scripts.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+def _row(row: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        row["msgid"],
+        row["time"],
+        row["conversation"],
+        row["target"],
+        row["sender"],
+        row["kind"],
+        row["text"],
+        tuple((k, v) for k, v in json.loads(row["tags"])),
+        tuple(json.loads(row["lines"])),
+    )
+
+
+class SqliteStore:
+    """History in an SQLite file.
+
+    Use :meth:`open` to create one; it applies pending migrations.
+    """
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, executor: ThreadPoolExecutor):
+        self.path = path
+        self._db = connection
+        self._executor = executor
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        """Open (creating if needed) the database and bring its schema up to date.
+
+        Raises:
+            SchemaTooNew: the file was written by a newer hubbub.
+            StorageError: the file cannot be opened, is locked or is not a database.
+        """
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubbub-sqlite")
+        loop = asyncio.get_running_loop()
+        try:
+            connection = await loop.run_in_executor(executor, cls._connect, path)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(path, connection, executor)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=5000")
+            SqliteStore._migrate(connection, path)
+        except sqlite3.Error as error:
+            raise StorageError(f"{path}: {error}") from None
+        except OSError as error:
+            raise StorageError(f"{path}: {error.strerror}") from None
+        return connection
+
+    @staticmethod
+    def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+        (current,) = connection.execute("PRAGMA user_version").fetchone()
+        scripts = migrations()
+        latest = scripts[-1][0] if scripts else 0
+        if current > latest:
+            raise SchemaTooNew(
+                f"{path}: schema version {current} is newer than this hubbub knows "
+                f"({latest}); use a newer hubbub or a backup"
+            )
+        for version, script in scripts:
+            if version <= current:
+                continue
+            logger.info("applying schema migration %04d to %s", version, path)
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {version:d}")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, work)
+        except sqlite3.Error as error:
+            raise StorageError(f"{self.path}: {error}") from None
+
+    async def append(self, messages: Sequence[StoredMessage]) -> None:
+        rows = [
+            (
+                m.msgid,
+                m.time,
+                m.conversation,
+                m.target,
+                m.sender,
+                m.kind,
+                m.text,
+                json.dumps(m.tags),
+                json.dumps(m.lines),
+            )
+            for m in messages
+        ]
+
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    f"INSERT OR IGNORE INTO messages ({_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+        await self._run(work)
+
+    async def before(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
+        def work() -> list[StoredMessage]:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? AND time < ? "
+                "ORDER BY time DESC, id DESC LIMIT ?",
+                (conversation, time, limit),
+            ).fetchall()
+            return [_row(r) for r in reversed(rows)]
+
+        return await self._run(work)
+
+    async def after(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
+        def work() -> list[StoredMessage]:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? AND time > ? "
+                "ORDER BY time, id LIMIT ?",
+                (conversation, time, limit),
+            ).fetchall()
+            return [_row(r) for r in rows]
+
+        return await self._run(work)
+
+    async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
+        def work() -> StoredMessage | None:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? AND msgid = ?",
+                (conversation, msgid),
+            ).fetchone()
+            return None if row is None else _row(row)
+
+        return await self._run(work)
+
+    async def conversations(
+        self, keys: Sequence[str], participant: str, start: float, end: float, limit: int
+    ) -> list[Conversation]:
+        keys = list(keys)
+
+        def work() -> list[Conversation]:
+            marks = ",".join("?" * len(keys)) or "NULL"
+            # A private conversation's key is two folded nicks joined by a space.
+            rows = self._db.execute(
+                "SELECT conversation, target, sender, MAX(time) AS last FROM messages "
+                f"WHERE (conversation IN ({marks}) "
+                "OR substr(conversation, 1, length(?) + 1) = ? || ' ' "
+                "OR substr(conversation, -length(?) - 1) = ' ' || ?) "
+                "AND time > ? AND time < ? GROUP BY conversation ORDER BY last LIMIT ?",
+                (*keys, participant, participant, participant, participant, start, end, limit),
+            ).fetchall()
+            # SQLite takes target and sender from the row that holds MAX(time).
+            return [
+                Conversation(r["conversation"], r["target"], r["sender"], r["last"]) for r in rows
+            ]
+
+        return await self._run(work)
+
+    async def prune(self, older_than: float, keep_per_conversation: int) -> int:
+        def work() -> int:
+            with self._db:
+                self._db.execute("BEGIN")
+                removed = self._db.execute(
+                    "DELETE FROM messages WHERE time < ?", (older_than,)
+                ).rowcount
+                removed += self._db.execute(
+                    "DELETE FROM messages WHERE id IN (SELECT id FROM (SELECT id, "
+                    "ROW_NUMBER() OVER (PARTITION BY conversation ORDER BY time DESC) AS n "
+                    "FROM messages) WHERE n > ?)",
+                    (keep_per_conversation,),
+                ).rowcount
+            return removed
+
+        return await self._run(work)
+
+    async def close(self) -> None:
+        await self._run(self._db.close)
+        self._executor.shutdown(wait=True)
