@@ -120,6 +120,8 @@ class Messaging(HubBase):
                 raise ChatError(Reason.FORBIDDEN, other.nick, msgid)
             audience = [user, other]
         del self.recent_messages[msgid]
+        if self.history is not None:
+            self.history.forget(msgid)
         self._deliver(audience, MessageRedacted(user.actor, sent.target_name, msgid, reason))
 
     def _check_speech(self, user: User, channel: Channel, text: str) -> None:

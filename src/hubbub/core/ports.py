@@ -13,3 +13,7 @@ class HistorySink(Protocol):
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message; must not block (see :mod:`hubbub.storage.history`)."""
         ...
+
+    def forget(self, msgid: str) -> None:
+        """Remove a redacted message; must not block."""
+        ...

@@ -35,6 +35,7 @@ class HistoryWriter:
         self._store = store
         self._max_pending = max_pending
         self._pending: list[StoredMessage] = []
+        self._forgotten: list[str] = []
         self._wake = asyncio.Event()
         self._closing = False
         self.dropped = 0
@@ -62,6 +63,14 @@ class HistoryWriter:
         )
         self._wake.set()
 
+    def forget(self, msgid: str) -> None:
+        """Remove a redacted message, stored or still waiting (called synchronously)."""
+        kept = [m for m in self._pending if m.msgid != msgid]
+        if len(kept) == len(self._pending):
+            self._forgotten.append(msgid)
+            self._wake.set()
+        self._pending = kept
+
     @property
     def pending(self) -> int:
         return len(self._pending)
@@ -72,10 +81,16 @@ class HistoryWriter:
             await self._wake.wait()
             self._wake.clear()
             await self._flush()
-            if self._closing and not self._pending:
+            if self._closing and not self._pending and not self._forgotten:
                 return
 
     async def _flush(self) -> None:
+        while self._forgotten:
+            forgotten, self._forgotten = self._forgotten, []
+            try:
+                await self._store.delete(forgotten)
+            except StorageError as error:
+                logger.error("cannot forget redacted messages: %s", error)
         while self._pending:
             batch = self._pending[:_BATCH]
             try:

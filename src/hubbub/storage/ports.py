@@ -59,6 +59,10 @@ class HistoryStore(Protocol):
         """The first ``limit`` messages strictly after ``time``, oldest first."""
         ...
 
+    async def delete(self, msgids: Sequence[str]) -> None:
+        """Forget messages (redacted ones)."""
+        ...
+
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
         """A message of a conversation by its id."""
         ...

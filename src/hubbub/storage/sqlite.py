@@ -174,6 +174,16 @@ class SqliteStore:
 
         return await self._run(work)
 
+    async def delete(self, msgids: Sequence[str]) -> None:
+        rows = [(msgid,) for msgid in msgids]
+
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("DELETE FROM messages WHERE msgid = ?", rows)
+
+        await self._run(work)
+
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
         def work() -> StoredMessage | None:
             row = self._db.execute(
