@@ -7,8 +7,10 @@ import logging
 import ssl
 from collections.abc import Callable
 
+from hubbub.accounts import Accounts
 from hubbub.core.hub import Hub, HubLimits
 from hubbub.doors.connection import Connections, Gate, LineConnection, OutputBatcher, Peer
+from hubbub.doors.irc.commands.accounts import NICKSERV
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.plain.context import PlainContext
@@ -193,6 +195,8 @@ class Server:
             writer = HistoryWriter(store)
             self.hub.history = writer
             self.irc.history = self.plain.history = store
+            self.irc.accounts = Accounts(store, self.hub.casemap)
+            self.hub.reserved.add(self.hub.casemap.skeleton(NICKSERV))
         try:
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen()

@@ -147,6 +147,14 @@ class AwayChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """A user logged in to an account (or out: ``account`` is None)."""
+
+    actor: Actor
+    account: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RealnameChanged:
     actor: Actor
     realname: str
@@ -203,6 +211,7 @@ Event = (
     | UserModeChanged
     | Invited
     | AwayChanged
+    | AccountChanged
     | RealnameChanged
     | MonitoredOnline
     | MonitoredOffline

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from hubbub.core.channel_ops import ChannelOperations
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
+    AccountChanged,
     AwayChanged,
     Killed,
     Listener,
@@ -50,6 +51,7 @@ class Hub(ChannelOperations, Messaging):
         realname: str,
         listener: Listener,
         secure: bool = False,
+        account: str | None = None,
     ) -> User:
         """Add a user that finished registration.
 
@@ -68,6 +70,7 @@ class Hub(ChannelOperations, Messaging):
             self.clock(),
         )
         user.secure = secure
+        user.account = account
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         self.peak_users = max(self.peak_users, len(self.users))
@@ -144,6 +147,15 @@ class Hub(ChannelOperations, Messaging):
             return
         user.away = away
         self._announce(user, AwayChanged(user.actor, away))
+
+    def log_in(self, user: User, account: str | None) -> None:
+        """Mark ``user`` as logged in to ``account`` (or out, with None); neighbours and
+        watchers are told (account-notify)."""
+        if user.account == account:
+            return
+        user.account = account
+        user.changed()
+        self._announce(user, AccountChanged(user.actor, account))
 
     def set_realname(self, user: User, realname: str) -> None:
         """Change ``user``'s real name (SETNAME); neighbours and watchers are told."""

@@ -69,6 +69,8 @@ class HubBase:
         self.channels: dict[Key, Channel] = {}
         self._skeletons: dict[Key, User] = {}
         self.peak_users = 0
+        # Nicks no user may take: the built-in services answer to them.
+        self.reserved: set[Key] = set()
         # How many users have each user mode (LUSERS counts invisible users and opers).
         self.mode_counts: Counter[str] = Counter()
         self.monitors = Monitors(casemap, self.limits.monitor_length)
@@ -105,8 +107,9 @@ class HubBase:
             nick = self.casemap.check_nick(nick)
         except InvalidName as error:
             raise ChatError(Reason.ERRONEOUS_NICK, nick, str(error)) from None
-        holder = self._skeletons.get(self.casemap.skeleton(nick))
-        if holder is not None and holder is not user:
+        skeleton = self.casemap.skeleton(nick)
+        holder = self._skeletons.get(skeleton)
+        if (holder is not None and holder is not user) or skeleton in self.reserved:
             raise ChatError(Reason.NICK_IN_USE, nick)
         return nick
 

@@ -18,6 +18,7 @@ class User:
 
     __slots__ = (
         "_actor",
+        "account",
         "away",
         "channels",
         "host",
@@ -57,6 +58,7 @@ class User:
         # Immutable and shared while empty: most users never set a mode.
         self.modes: frozenset[str] = frozenset()
         self.away: str | None = None
+        self.account: str | None = None
         self.secure = False
         self.oper_name: str | None = None
         self.channels: dict[Key, Channel] = {}
@@ -67,7 +69,7 @@ class User:
         """This user as events name it; rebuilt after :meth:`changed`."""
         if self._actor is None:
             self._actor = Actor(
-                self.nick, self.username, self.host, self.realname, None, "B" in self.modes
+                self.nick, self.username, self.host, self.realname, self.account, "B" in self.modes
             )
         return self._actor
 

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 _BATCH = 1000
 _RETRY_DELAY = 1.0
+# At shutdown a failing store gets this many more tries before what is left is given up.
+_RETRIES_AT_CLOSE = 3
 
 
 class HistoryWriter:
@@ -85,6 +87,7 @@ class HistoryWriter:
                 return
 
     async def _flush(self) -> None:
+        failures_at_close = 0
         while self._forgotten:
             forgotten, self._forgotten = self._forgotten, []
             try:
@@ -98,9 +101,11 @@ class HistoryWriter:
             except StorageError as error:
                 logger.error("cannot store history (will retry): %s", error)
                 if self._closing:
-                    logger.error("giving up on %d messages at shutdown", len(self._pending))
-                    self._pending.clear()
-                    return
+                    failures_at_close += 1
+                    if failures_at_close > _RETRIES_AT_CLOSE:
+                        logger.error("giving up on %d messages at shutdown", len(self._pending))
+                        self._pending.clear()
+                        return
                 await asyncio.sleep(_RETRY_DELAY)
                 continue
             del self._pending[: len(batch)]

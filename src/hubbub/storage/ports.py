@@ -44,6 +44,31 @@ class Conversation:
     time: float
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered account: ``key`` is the folded name, ``password`` an argon2id hash."""
+
+    key: str
+    name: str
+    password: str
+    email: str
+    created: float
+
+
+class AccountStore(Protocol):
+    """Where accounts are kept. Every method may raise StorageError."""
+
+    async def create_account(self, account: Account) -> bool:
+        """Add an account; False if one with that key exists."""
+        ...
+
+    async def get_account(self, key: str) -> Account | None: ...
+
+    async def set_password(self, key: str, password: str) -> None: ...
+
+    async def delete_account(self, key: str) -> None: ...
+
+
 class HistoryStore(Protocol):
     """Where messages are kept. Every method may raise StorageError."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from hubbub.storage.errors import SchemaTooNew, StorageError
-from hubbub.storage.ports import Conversation, StoredMessage
+from hubbub.storage.ports import Account, Conversation, StoredMessage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -233,6 +233,48 @@ class SqliteStore:
             return removed
 
         return await self._run(work)
+
+    # -- accounts ----------------------------------------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        def work() -> bool:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO accounts (key, name, password, email, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (account.key, account.name, account.password, account.email, account.created),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(work)
+
+    async def get_account(self, key: str) -> Account | None:
+        def work() -> Account | None:
+            row = self._db.execute(
+                "SELECT key, name, password, email, created FROM accounts WHERE key = ?", (key,)
+            ).fetchone()
+            if row is None:
+                return None
+            return Account(row["key"], row["name"], row["password"], row["email"], row["created"])
+
+        return await self._run(work)
+
+    async def set_password(self, key: str, password: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("UPDATE accounts SET password = ? WHERE key = ?", (password, key))
+
+        await self._run(work)
+
+    async def delete_account(self, key: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM accounts WHERE key = ?", (key,))
+
+        await self._run(work)
 
     async def close(self) -> None:
         await self._run(self._db.close)

@@ -32,7 +32,13 @@ MULTILINE_MAX_BYTES = 4096
 MULTILINE_MAX_LINES = 32
 
 # Values sent with CAP LS 302.
-VALUES = {"draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}"}
+VALUES = {
+    "draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}",
+    "sasl": "PLAIN",
+}
+# Offered only where the server keeps history, and accounts.
+_NEEDS_HISTORY = frozenset({"draft/chathistory"})
+_NEEDS_ACCOUNTS = frozenset({"sasl", "draft/account-registration"})
 
 # In the order CAP LS lists them.
 SUPPORTED: tuple[str, ...] = (
@@ -42,6 +48,7 @@ SUPPORTED: tuple[str, ...] = (
     "batch",
     "cap-notify",
     "chghost",
+    "draft/account-registration",
     "draft/channel-rename",
     "draft/chathistory",
     "draft/message-redaction",
@@ -55,6 +62,7 @@ SUPPORTED: tuple[str, ...] = (
     "labeled-response",
     "message-tags",
     "multi-prefix",
+    "sasl",
     "server-time",
     "setname",
     "standard-replies",
@@ -69,10 +77,14 @@ def variant_of(caps: frozenset[str]) -> Variant:
     return variant
 
 
-def offered(cap_version: int, history: bool) -> list[str]:
-    """What CAP LS lists: values only for CAP LS 302 clients, and draft/chathistory only
-    where history is kept."""
-    caps = [cap for cap in SUPPORTED if cap != "draft/chathistory" or history]
+def offered(cap_version: int, history: bool, accounts: bool = False) -> list[str]:
+    """What CAP LS lists: values only for CAP LS 302 clients, draft/chathistory only
+    where history is kept, SASL and registration only where accounts are."""
+    caps = [
+        cap
+        for cap in SUPPORTED
+        if (history or cap not in _NEEDS_HISTORY) and (accounts or cap not in _NEEDS_ACCOUNTS)
+    ]
     if cap_version >= 302:
         return [f"{cap}={VALUES[cap]}" if cap in VALUES else cap for cap in caps]
     return caps

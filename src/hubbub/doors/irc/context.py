@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hubbub import __version__
+from hubbub.accounts import Accounts
 from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
 from hubbub.doors.irc.render import RenderCache
@@ -34,6 +35,8 @@ class IrcContext:
     unregistered: int = 0
     # Message history, when kept (CHATHISTORY).
     history: HistoryStore | None = None
+    # Accounts, when kept (SASL, REGISTER, NickServ).
+    accounts: Accounts | None = None
     # The port a TLS listener is bound to, for STS; None without one.
     tls_port: int | None = None
     # While the server shuts down, closing sessions do not announce quits to each other.

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from hubbub.core.events import (
+    AccountChanged,
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
@@ -129,6 +130,8 @@ def render_body(event: Event, variant: Variant) -> str:
             return f":{actor.mask} INVITE {nick} {channel}"
         case AwayChanged(actor, message):
             return f":{actor.mask} AWAY" + (f" :{message}" if message is not None else "")
+        case AccountChanged(actor, account):
+            return f":{actor.mask} ACCOUNT {account or '*'}"
         case RealnameChanged(actor, realname):
             return f":{actor.mask} SETNAME :{realname}"
         case Wallops(actor, text):

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
+    AccountChanged,
     AwayChanged,
     ChannelRenamed,
     Event,
@@ -86,6 +87,7 @@ class IrcSession:
         "_close",
         "_waiting",
         "_write",
+        "account",
         "cap_version",
         "caps",
         "closed",
@@ -98,6 +100,7 @@ class IrcSession:
         "password",
         "peer",
         "realname",
+        "sasl",
         "send",
         "user",
         "username",
@@ -132,6 +135,10 @@ class IrcSession:
         self.cap_version = 0
         self.negotiating = False
         self.multiline: OpenBatch | None = None
+        # SASL: the payload received so far, while an exchange is under way.
+        self.sasl: bytes | None = None
+        # The account logged in to before registration (SASL), applied at registration.
+        self.account: str | None = None
         self.closed = False
         # Counted among LUSERS' unregistered connections until registered or closed.
         self.counted = True
@@ -335,7 +342,13 @@ class IrcSession:
                 return
         try:
             self.user = self.ctx.hub.register(
-                self.nick, self.username, self.host, self.realname, self, self.peer.secure
+                self.nick,
+                self.username,
+                self.host,
+                self.realname,
+                self,
+                self.peer.secure,
+                self.account,
             )
         except ChatError as error:
             self.refuse(error)
@@ -368,8 +381,14 @@ class IrcSession:
     def _wants(self, event: Event) -> bool:
         """Whether the capabilities ask for an event beyond plain IRC (or it is MONITOR)."""
         match event:
-            case AwayChanged() | RealnameChanged():
-                cap = "away-notify" if isinstance(event, AwayChanged) else "setname"
+            case AwayChanged() | RealnameChanged() | AccountChanged():
+                cap = (
+                    "away-notify"
+                    if isinstance(event, AwayChanged)
+                    else "setname"
+                    if isinstance(event, RealnameChanged)
+                    else "account-notify"
+                )
                 if cap not in self.caps:
                     return False
                 if self.user is not None and self.user.nick == event.actor.nick:

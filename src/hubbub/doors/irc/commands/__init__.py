@@ -15,6 +15,7 @@ _MODULES = (
     "drafts",
     "multiline",
     "history",
+    "accounts",
 )
 
 

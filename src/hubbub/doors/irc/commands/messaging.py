@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.core.events import MessageKind
 from hubbub.core.model import User
+from hubbub.doors.irc.commands.accounts import nickserv
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from hubbub.wire.message import Message
 
 _STATUS_PREFIXES = {"@": "o", "+": "v"}
+_NICKSERV_KEY = "nickserv"
 # What a relayed line adds around the text: ":" nick!user@host " PRIVMSG " target " :" CRLF.
 _RELAY_OVERHEAD = len(": PRIVMSG  :\r\n")
 _MAX_LINE = 512
@@ -33,21 +36,27 @@ def fit_text(text: str, source: str, target: str) -> str:
     return data[: max(room, 0)].decode("utf-8", "ignore")
 
 
-def _say(session: IrcSession, message: Message, kind: MessageKind) -> None:
+def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[None] | None:
     user = session.user
     assert user is not None
+    if (
+        kind is MessageKind.PRIVMSG
+        and len(message.params) > 1
+        and session.ctx.hub.casemap.fold(message.params[0]) == _NICKSERV_KEY
+    ):
+        return nickserv(session, message.params[1])
     # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
     quiet = kind is MessageKind.NOTICE
     if not message.params or not message.params[0]:
         if not quiet:
             session.numeric(n.ERR_NORECIPIENT, f"No recipient given ({message.command})")
-        return
+        return None
     text = ""
     if kind is not MessageKind.TAGMSG:
         if len(message.params) < 2 or not message.params[1]:
             if not quiet:
                 session.numeric(n.ERR_NOTEXTTOSEND, "No text to send")
-            return
+            return None
         text = message.params[1]
     # IRCv3 message-tags: only client-only tags ("+" prefix) are relayed, and only for
     # clients that negotiated message-tags.
@@ -81,11 +90,12 @@ def _say(session: IrcSession, message: Message, kind: MessageKind) -> None:
             and recipient.away is not None
         ):
             session.numeric(n.RPL_AWAY, recipient.nick, recipient.away)
+    return None
 
 
 @command("PRIVMSG")
-def privmsg(session: IrcSession, message: Message) -> None:
-    _say(session, message, MessageKind.PRIVMSG)
+def privmsg(session: IrcSession, message: Message) -> Awaitable[None] | None:
+    return _say(session, message, MessageKind.PRIVMSG)
 
 
 @command("NOTICE")

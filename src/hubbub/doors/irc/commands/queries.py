@@ -97,7 +97,7 @@ def _whox_reply(
         "f": _who_flags(session, user, channel),
         "d": "0",
         "l": str(int(session.ctx.hub.clock() - user.last_active)),
-        "a": "0",
+        "a": user.account or "0",
         "o": "n/a",
         "r": user.realname,
     }
@@ -130,6 +130,8 @@ def whois(session: IrcSession, message: Message) -> None:
     )
     if user.away is not None:
         session.numeric(n.RPL_AWAY, user.nick, user.away)
+    if user.account is not None:
+        session.numeric(n.RPL_WHOISACCOUNT, user.nick, user.account, "is logged in as")
     if user.is_oper:
         session.numeric(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
     if "B" in user.modes:

@@ -71,7 +71,11 @@ def cap(session: IrcSession, message: Message) -> None:
             session.set_caps({"cap-notify"}, set())
         if session.user is None:
             session.negotiating = True
-        caps = offered(session.cap_version, session.ctx.history is not None)
+        caps = offered(
+            session.cap_version,
+            history=session.ctx.history is not None,
+            accounts=session.ctx.accounts is not None,
+        )
         sts = session.ctx.sts_value(session.peer.secure)
         if sts is not None and session.cap_version >= 302:
             caps.append(f"sts={sts}")
@@ -97,16 +101,15 @@ def cap(session: IrcSession, message: Message) -> None:
         session.numeric(n.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
 
-# Room for the capabilities on one CAP line: 512 bytes less the prefix and CR LF.
-_CAP_LINE_ROOM = 400
-
-
 def _send_cap_list(session: IrcSession, sub: str, caps: list[str]) -> None:
-    """One CAP reply, or several marked with ``*`` for CAP LS 302 clients."""
+    """One CAP reply, or several marked with ``*`` for CAP LS 302 clients when the list
+    does not fit in 512 bytes (some clients mishandle those, so only then)."""
+    head = f":{session.ctx.server_name} CAP {session.client} {sub} * :"
+    room = 510 - len(head.encode())
     chunks: list[list[str]] = [[]]
     size = 0
     for cap in caps:
-        if chunks[-1] and size + len(cap) + 1 > _CAP_LINE_ROOM and session.cap_version >= 302:
+        if chunks[-1] and size + len(cap) + 1 > room and session.cap_version >= 302:
             chunks.append([])
             size = 0
         chunks[-1].append(cap)

@@ -1,0 +1,147 @@
+"""Accounts: registering, logging in, changing and dropping them.
+
+Passwords are hashed with argon2id on a worker thread (hashing is deliberately slow).
+Failed logins are counted per account and per address; past the limit, further tries are
+refused for a while without even checking the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+import argon2
+
+from hubbub.storage.errors import StorageError
+from hubbub.storage.ports import Account, AccountStore
+from hubbub.wire.casemap import Casemap
+from hubbub.wire.errors import InvalidName
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 300
+_FAILURES_ALLOWED = 5
+_FAILURE_WINDOW = 60.0
+# OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+_HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+class AccountError(Exception):
+    """A refused account operation; ``code`` is the IRCv3 FAIL code that says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Accounts:
+    """Account operations over a store.
+
+    Args:
+        store: where accounts are kept.
+        casemap: account names are folded and validated like nicks.
+        clock: a monotonic clock, for throttling.
+    """
+
+    def __init__(
+        self, store: AccountStore, casemap: Casemap, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._store = store
+        self._casemap = casemap
+        self._clock = clock
+        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+
+    async def find(self, name: str) -> Account | None:
+        try:
+            return await self._store.get_account(self._casemap.fold(name))
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+
+    async def register(self, name: str, password: str, email: str = "") -> Account:
+        """Create an account.
+
+        Raises:
+            AccountError: BAD_ACCOUNT_NAME, WEAK_PASSWORD, ACCOUNT_EXISTS or
+                TEMPORARILY_UNAVAILABLE.
+        """
+        try:
+            name = self._casemap.check_nick(name)
+        except InvalidName as error:
+            raise AccountError("BAD_ACCOUNT_NAME", f"Invalid account name: {error}") from None
+        check_password(password)
+        hashed = await asyncio.to_thread(_HASHER.hash, password)
+        account = Account(self._casemap.fold(name), name, hashed, email[:200], time.time())
+        try:
+            created = await self._store.create_account(account)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+        if not created:
+            raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
+        return account
+
+    async def authenticate(self, name: str, password: str, address: str) -> Account:
+        """The account, if the password is right.
+
+        Raises:
+            AccountError: INVALID_CREDENTIALS, RATE_LIMITED or TEMPORARILY_UNAVAILABLE.
+        """
+        key = self._casemap.fold(name)
+        if self._throttled(key) or self._throttled(address):
+            raise AccountError("RATE_LIMITED", "Too many failed logins; try again later")
+        account = await self.find(name)
+        valid = account is not None and 0 < len(password) <= MAX_PASSWORD
+        if valid and account is not None:
+            valid = await asyncio.to_thread(_verify, account.password, password)
+        if not valid or account is None:
+            self._fail(key)
+            self._fail(address)
+            raise AccountError("INVALID_CREDENTIALS", "Invalid account name or password")
+        return account
+
+    async def change_password(self, account: Account, password: str) -> None:
+        check_password(password)
+        hashed = await asyncio.to_thread(_HASHER.hash, password)
+        try:
+            await self._store.set_password(account.key, hashed)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+
+    async def drop(self, account: Account) -> None:
+        try:
+            await self._store.delete_account(account.key)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+
+    def _throttled(self, who: str) -> bool:
+        failures = self._failures.get(who)
+        if not failures:
+            return False
+        now = self._clock()
+        while failures and failures[0] < now - _FAILURE_WINDOW:
+            failures.popleft()
+        if not failures:
+            del self._failures[who]
+            return False
+        return len(failures) >= _FAILURES_ALLOWED
+
+    def _fail(self, who: str) -> None:
+        failures = self._failures[who]
+        failures.append(self._clock())
+        while len(failures) > _FAILURES_ALLOWED:
+            failures.popleft()
+
+
+def check_password(password: str) -> None:
+    """Raises AccountError WEAK_PASSWORD for a password too short or too long."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccountError(
+            "WEAK_PASSWORD", f"Passwords have {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+        )
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(hashed, password))
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False

@@ -1,0 +1,242 @@
+"""Accounts on IRC: SASL (AUTHENTICATE), REGISTER (draft/account-registration), and the
+NickServ service for clients that know neither."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+from hubbub.accounts import AccountError
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.accounts import Accounts
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.storage.ports import Account
+    from hubbub.wire.message import Message
+
+MECHANISMS = ("PLAIN",)
+# SASL: "clients MUST split the payload into 400-byte chunks"; a whole payload is bounded.
+_CHUNK = 400
+_MAX_PAYLOAD = 4096
+NICKSERV = "NickServ"
+_NICKSERV_MASK = "NickServ!NickServ@services.hubbub"
+
+
+def _accounts(session: IrcSession) -> Accounts | None:
+    return session.ctx.accounts
+
+
+def logged_in(session: IrcSession, account: Account) -> None:
+    """Log the client in, before or after registration, and say so (900)."""
+    user = session.user
+    if user is not None:
+        session.ctx.hub.log_in(user, account.name)
+        mask = user.mask
+    else:
+        session.account = account.name
+        mask = f"{session.nick or '*'}!{session.username or '*'}@{session.host}"
+    session.numeric(n.RPL_LOGGEDIN, mask, account.name, f"You are now logged in as {account.name}")
+
+
+def current_account(session: IrcSession) -> str | None:
+    return session.user.account if session.user is not None else session.account
+
+
+# -- SASL ----------------------------------------------------------------------------------
+
+
+@command("AUTHENTICATE", min_params=1, registered=False)
+def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | None:
+    argument = message.params[0]
+    if _accounts(session) is None:
+        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: no accounts here")
+        return None
+    if session.sasl is None:
+        if current_account(session) is not None:
+            session.numeric(n.ERR_SASLALREADY, "You have already authenticated using SASL")
+            return None
+        if argument.upper() not in MECHANISMS:
+            session.numeric(n.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
+            session.numeric(n.ERR_SASLFAIL, "SASL authentication failed")
+            return None
+        session.sasl = b""
+        session.message("AUTHENTICATE", "+", source="")
+        return None
+    if argument == "*":
+        session.sasl = None
+        session.numeric(n.ERR_SASLABORTED, "SASL authentication aborted")
+        return None
+    if len(argument) > _CHUNK:
+        session.sasl = None
+        session.numeric(n.ERR_SASLTOOLONG, "SASL message too long")
+        return None
+    if argument != "+":
+        session.sasl += argument.encode()
+        if len(session.sasl) > _MAX_PAYLOAD:
+            session.sasl = None
+            session.numeric(n.ERR_SASLTOOLONG, "SASL message too long")
+            return None
+        if len(argument) == _CHUNK:
+            return None  # more chunks follow
+    payload, session.sasl = session.sasl, None
+    return _sasl_plain(session, payload)
+
+
+async def _sasl_plain(session: IrcSession, payload: bytes) -> None:
+    accounts = _accounts(session)
+    assert accounts is not None
+    try:
+        decoded = base64.b64decode(payload, validate=True).decode("utf-8")
+        authzid, authcid, password = decoded.split("\0")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN message")
+        return
+    if authzid and authzid != authcid:
+        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: cannot act for another")
+        return
+    try:
+        account = await accounts.authenticate(authcid, password, session.host)
+    except AccountError as error:
+        session.numeric(n.ERR_SASLFAIL, f"SASL authentication failed: {error}")
+        return
+    if session.closed:
+        return
+    logged_in(session, account)
+    session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
+
+
+# -- draft/account-registration -------------------------------------------------------------
+
+
+@command("REGISTER", min_params=3, registered=False)
+def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
+    name, email, password = message.params[0], message.params[1], message.params[2]
+    if _accounts(session) is None:
+        session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
+        return None
+    if session.user is None:
+        session.message(
+            "FAIL",
+            "REGISTER",
+            "COMPLETE_CONNECTION_REQUIRED",
+            name,
+            "Register once connected",
+        )
+        return None
+    if current_account(session) is not None:
+        session.message("FAIL", "REGISTER", "ALREADY_AUTHENTICATED", name, "You are logged in")
+        return None
+    if name == "*":
+        name = session.user.nick
+    return _register(session, name, "" if email == "*" else email, password)
+
+
+async def _register(session: IrcSession, name: str, email: str, password: str) -> None:
+    accounts = _accounts(session)
+    assert accounts is not None
+    try:
+        account = await accounts.register(name, password, email)
+    except AccountError as error:
+        session.message("FAIL", "REGISTER", error.code, name, str(error))
+        return
+    if session.closed:
+        return
+    session.message("REGISTER", "SUCCESS", account.name, "Account created")
+    logged_in(session, account)
+
+
+# -- NickServ ----------------------------------------------------------------------------------
+
+
+def _tell(session: IrcSession, text: str) -> None:
+    session.message("NOTICE", session.client, text, source=_NICKSERV_MASK)
+
+
+_NICKSERV_HELP = (
+    "NickServ keeps accounts. Commands:",
+    "REGISTER <password> [email]  - register your current nick as an account",
+    "IDENTIFY [account] <password> - log in",
+    "INFO [account]               - show an account",
+    "PASSWORD <new password>      - change your password (logged in)",
+    "DROP <password>              - delete your account",
+    "GHOST <nick>                 - disconnect a session using your account's nick",
+)
+
+
+async def nickserv(session: IrcSession, text: str) -> None:
+    """One request to NickServ (a PRIVMSG to it, or the NS command)."""
+    accounts = _accounts(session)
+    user = session.user
+    assert user is not None
+    words = text.split()
+    verb = words[0].upper() if words else "HELP"
+    args = words[1:]
+    if accounts is None:
+        _tell(session, "Accounts are not available on this server.")
+        return
+    try:
+        if verb == "REGISTER" and args:
+            if current_account(session) is not None:
+                _tell(session, "You are already logged in.")
+                return
+            account = await accounts.register(user.nick, args[0], args[1] if len(args) > 1 else "")
+            _tell(session, f"Account {account.name} registered; you are logged in.")
+            logged_in(session, account)
+        elif verb == "IDENTIFY" and args:
+            name, password = (args[0], args[1]) if len(args) > 1 else (user.nick, args[0])
+            account = await accounts.authenticate(name, password, session.host)
+            _tell(session, f"You are now identified as {account.name}.")
+            logged_in(session, account)
+        elif verb == "INFO":
+            found = await accounts.find(args[0] if args else (user.account or user.nick))
+            if found is None:
+                _tell(session, "No such account.")
+            else:
+                _tell(session, f"Account {found.name}, registered at {found.created:.0f}.")
+        elif verb == "PASSWORD" and args:
+            mine = await accounts.find(user.account) if user.account else None
+            if mine is None:
+                _tell(session, "Log in first.")
+                return
+            await accounts.change_password(mine, args[-1])
+            _tell(session, "Password changed.")
+        elif verb == "DROP" and args:
+            if user.account is None:
+                _tell(session, "Log in first.")
+                return
+            account = await accounts.authenticate(user.account, args[0], session.host)
+            await accounts.drop(account)
+            session.ctx.hub.log_in(user, None)
+            _tell(session, f"Account {account.name} dropped.")
+        elif verb == "GHOST" and args:
+            _ghost(session, args[0])
+        else:
+            for line in _NICKSERV_HELP:
+                _tell(session, line)
+    except AccountError as error:
+        _tell(session, str(error))
+
+
+def _ghost(session: IrcSession, nick: str) -> None:
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    target = hub.find_user(nick)
+    if target is None or target is user:
+        _tell(session, f"{nick} is not online.")
+        return
+    if user.account is None or hub.casemap.fold(user.account) != target.key:
+        _tell(session, f"{nick} does not belong to your account.")
+        return
+    hub.quit(target, f"GHOST command used by {user.nick}")
+    target.listener.disconnect(f"GHOST command used by {user.nick}")
+    _tell(session, f"{nick} has been disconnected.")
+
+
+@command("NS", "NICKSERV", min_params=1)
+def ns(session: IrcSession, message: Message) -> Awaitable[None] | None:
+    return nickserv(session, " ".join(message.params))
