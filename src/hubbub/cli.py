@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--plain-port", type=int, help="port of the plain-text door (default 8080)")
     serve.add_argument("--plain-host", help="address of the plain-text door (default 127.0.0.1)")
     serve.add_argument("--no-plain", action="store_true", help="no plain-text door")
+    serve.add_argument(
+        "--no-history",
+        action="store_true",
+        help="keep no database: no message history and no accounts",
+    )
     serve.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
     serve.add_argument(
         "--language",
@@ -128,6 +133,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
+    if args.no_history:
+        changes["history"] = False
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:
