@@ -8,8 +8,9 @@ import getpass
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from hubbub import __version__
 from hubbub.passwords import hash_password
@@ -178,12 +179,15 @@ def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGHUP, server.rehash)
         await server.run()
 
+    run: Callable[[Coroutine[Any, Any, None]], None]
     try:
         import uvloop
 
-        uvloop.run(main())
+        run = uvloop.run
     except ImportError:
-        asyncio.run(main())
+        run = asyncio.run
+    try:
+        run(main())
     except OSError as error:
         print(f"hubbub: cannot listen: {error.strerror}", file=sys.stderr)
         return 1

@@ -11,15 +11,17 @@ from hubbub.accounts import Accounts
 from hubbub.core.hub import Hub, HubLimits
 from hubbub.doors.connection import Connections, Gate, LineConnection, OutputBatcher, Peer
 from hubbub.doors.irc.commands.accounts import NICKSERV
+from hubbub.doors.irc.commands.chanserv import CHANSERV
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
+from hubbub.storage.channels import ChannelKeeper, from_json
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter
 from hubbub.storage.sqlite import SqliteStore
-from hubbub.wire.casemap import Casemap
+from hubbub.wire.casemap import Casemap, Key
 
 logger = logging.getLogger(__name__)
 
@@ -196,13 +198,19 @@ class Server:
             self.hub.history = writer
             self.irc.history = self.plain.history = store
             self.irc.accounts = Accounts(store, self.hub.casemap)
-            self.hub.reserved.add(self.hub.casemap.skeleton(NICKSERV))
+            for service in (NICKSERV, CHANSERV):
+                self.hub.reserved.add(self.hub.casemap.skeleton(service))
+            keeper = ChannelKeeper(store)
+            for key, data in await store.load_channels():
+                self.hub.registered[Key(key)] = from_json(key, data)
+            self.hub.channel_sink = keeper
         try:
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen()
             async with asyncio.TaskGroup() as tasks:
                 if writer is not None and store is not None:
                     tasks.create_task(writer.run(), name="history writer")
+                    tasks.create_task(keeper.run(), name="channel keeper")
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
                 self.ready.set()
                 try:
@@ -212,7 +220,9 @@ class Server:
                     if writer is not None:
                         # Every message accepted before the stop is stored before exit.
                         self.hub.history = None
+                        self.hub.channel_sink = None
                         writer.close()
+                        keeper.close()
                         pruning.cancel()
         finally:
             if store is not None:

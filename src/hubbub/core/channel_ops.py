@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hubbub.core.channel_modes import apply_channel_modes
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
+    Actor,
     AwayChanged,
+    ChannelModeChanged,
     ChannelRenamed,
     Invited,
     Joined,
@@ -15,8 +19,12 @@ from hubbub.core.events import (
 )
 from hubbub.core.hub_base import HubBase
 from hubbub.core.model import Channel, Topic, User
-from hubbub.core.modes import DEFAULT_CHANNEL_MODES, ModeChange
+from hubbub.core.modes import DEFAULT_CHANNEL_MODES, PREFIXES, ModeChange
+from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.errors import InvalidName
+
+# The service that grants registered status, as events name it.
+SERVICE = Actor("ChanServ", "ChanServ", "services.hubbub")
 
 
 class ChannelOperations(HubBase):
@@ -42,11 +50,16 @@ class ChannelOperations(HubBase):
             return None
         if len(user.channels) >= self.limits.channels_per_user:
             raise ChatError(Reason.TOO_MANY_CHANNELS, name)
+        record = self.registered.get(channel_key)
         if channel is None:
-            channel = Channel(name, channel_key, self.clock())
-            channel.flags.update(DEFAULT_CHANNEL_MODES)
+            channel = Channel(record.name if record else name, channel_key, self.clock())
+            if record is not None:
+                record.restore(channel)
+            else:
+                channel.flags.update(DEFAULT_CHANNEL_MODES)
             self.channels[channel_key] = channel
-            status = "o"
+            # A registered channel's status comes from its access list, not from being first.
+            status = "o" if record is None else ""
         else:
             self._check_entry(user, channel, key)
             status = ""
@@ -54,6 +67,8 @@ class ChannelOperations(HubBase):
         channel.members[user] = status
         user.channels[channel_key] = channel
         self._deliver(channel.members, Joined(user.actor, channel.name))
+        if record is not None:
+            self._grant_access(user, channel, record)
         if user.away is not None:
             # away-notify: "servers SHOULD send an AWAY ... after a user joins a channel"
             event = AwayChanged(user.actor, user.away)
@@ -136,6 +151,7 @@ class ChannelOperations(HubBase):
         text = text[: self.limits.topic_length]
         channel.topic = Topic(text, user.mask, self.clock()) if text else None
         self._deliver(channel.members, TopicChanged(user.actor, channel.name, text))
+        self.channel_changed(channel)
 
     def change_channel_modes(
         self, user: User, channel: Channel, changes: list[ModeChange]
@@ -151,7 +167,10 @@ class ChannelOperations(HubBase):
         """
         if not channel.is_op(user):
             raise ChatError(Reason.CHANOP_NEEDED, channel.name)
-        return apply_channel_modes(self, user, channel, changes)
+        applied, errors = apply_channel_modes(self, user, channel, changes)
+        if any(change.mode not in PREFIXES for change in applied):
+            self.channel_changed(channel)
+        return applied, errors
 
     def rename(self, user: User, old: str, new: str, reason: str = "") -> Channel:
         """Give a channel a new name, keeping its members, modes and topic.
@@ -179,3 +198,72 @@ class ChannelOperations(HubBase):
         self.channels[key] = channel
         self._deliver(channel.members, event)
         return channel
+
+    # -- registered channels (ChanServ) ------------------------------------------------
+
+    def _account_key(self, user: User) -> str | None:
+        return self.casemap.fold(user.account) if user.account else None
+
+    def _grant_access(self, user: User, channel: Channel, record: RegisteredChannel) -> None:
+        """Give a joining user the status its account has on a registered channel."""
+        status = record.status_for(self._account_key(user))
+        if status and status not in channel.members.get(user, ""):
+            channel.members[user] = status + channel.members[user]
+            change = ModeChange(True, status, user.nick)
+            self._deliver(channel.members, ChannelModeChanged(SERVICE, channel.name, (change,)))
+
+    def register_channel(self, user: User, name: str) -> RegisteredChannel:
+        """Register a channel to ``user``'s account (its operator, logged in).
+
+        Raises:
+            ChatError: NO_SUCH_CHANNEL, NOT_ON_CHANNEL, CHANOP_NEEDED, NO_PRIVILEGES (not
+                logged in), NAME_IN_USE (already registered).
+        """
+        channel = self.member_channel(user, name)
+        if not channel.is_op(user):
+            raise ChatError(Reason.CHANOP_NEEDED, channel.name)
+        founder = self._account_key(user)
+        if founder is None:
+            raise ChatError(Reason.NO_PRIVILEGES, channel.name, "log in to an account first")
+        if channel.key in self.registered:
+            raise ChatError(Reason.NAME_IN_USE, channel.name)
+        record = RegisteredChannel(channel.key, channel.name, founder, self.clock())
+        self._keep_registration(record.with_state_of(channel))
+        return self.registered[channel.key]
+
+    def drop_channel(self, user: User, name: str) -> None:
+        """Forget a channel's registration (its founder only)."""
+        record = self._founded_by(user, name)
+        del self.registered[record.key]
+        if self.channel_sink is not None:
+            self.channel_sink.delete(record.key)
+
+    def set_access(self, user: User, name: str, account: str, status: str | None) -> None:
+        """Give an account a status on a registered channel, or take it away (founder)."""
+        record = self._founded_by(user, name)
+        access = dict(record.access)
+        key = self.casemap.fold(account)
+        if status is None:
+            access.pop(key, None)
+        else:
+            access[key] = status
+        self._keep_registration(replace(record, access=access))
+
+    def _founded_by(self, user: User, name: str) -> RegisteredChannel:
+        record = self.registered.get(self.casemap.fold(name))
+        if record is None:
+            raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+        if self._account_key(user) != record.founder:
+            raise ChatError(Reason.NO_PRIVILEGES, record.name, "only its founder may")
+        return record
+
+    def _keep_registration(self, record: RegisteredChannel) -> None:
+        self.registered[record.key] = record
+        if self.channel_sink is not None:
+            self.channel_sink.save(record)
+
+    def channel_changed(self, channel: Channel) -> None:
+        """A channel's topic, modes or lists changed: a registered one keeps them."""
+        record = self.registered.get(channel.key)
+        if record is not None:
+            self._keep_registration(record.with_state_of(channel))

@@ -19,7 +19,8 @@ from hubbub.wire.errors import InvalidName
 
 if TYPE_CHECKING:
     from hubbub.core.messaging import Sent
-    from hubbub.core.ports import HistorySink
+    from hubbub.core.ports import ChannelSink, HistorySink
+    from hubbub.core.registered import RegisteredChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,9 @@ class HubBase:
         self.read_markers: dict[User, dict[Key, float]] = {}
         # Where messages are kept (message history), if anywhere.
         self.history: HistorySink | None = None
+        # Registered channels (ChanServ), loaded at start, and where changes are kept.
+        self.registered: dict[Key, RegisteredChannel] = {}
+        self.channel_sink: ChannelSink | None = None
         # Recent messages by msgid, oldest first, for REDACT.
         self.recent_messages: dict[str, Sent] = {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from hubbub.core.events import MessagePosted
+from hubbub.core.registered import RegisteredChannel
 
 
 class HistorySink(Protocol):
@@ -16,4 +17,16 @@ class HistorySink(Protocol):
 
     def forget(self, msgid: str) -> None:
         """Remove a redacted message; must not block."""
+        ...
+
+
+class ChannelSink(Protocol):
+    """Where the hub hands registered channels' state for keeping."""
+
+    def save(self, record: RegisteredChannel) -> None:
+        """Keep a channel's registration (replacing the previous one); must not block."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Forget a channel's registration; must not block."""
         ...

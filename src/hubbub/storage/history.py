@@ -38,6 +38,7 @@ class HistoryWriter:
         self._max_pending = max_pending
         self._pending: list[StoredMessage] = []
         self._forgotten: list[str] = []
+        self._in_flight = 0  # taken from the list for the commit under way
         self._wake = asyncio.Event()
         self._closing = False
         self.dropped = 0
@@ -45,7 +46,7 @@ class HistoryWriter:
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message for storage (called by the hub, synchronously)."""
-        if len(self._pending) >= self._max_pending:
+        if self.pending >= self._max_pending:
             self.dropped += 1
             if self.dropped in (1, 10, 100) or self.dropped % 10_000 == 0:
                 logger.error("history store is not keeping up: %d messages dropped", self.dropped)
@@ -75,7 +76,8 @@ class HistoryWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Messages not stored yet, the commit under way included."""
+        return len(self._pending) + self._in_flight
 
     async def run(self) -> None:
         """Commit what arrives until :meth:`close`, then what is left."""
@@ -95,11 +97,16 @@ class HistoryWriter:
             except StorageError as error:
                 logger.error("cannot forget redacted messages: %s", error)
         while self._pending:
-            batch = self._pending[:_BATCH]
+            # The batch leaves the list before the await: forget() may rebuild it meanwhile.
+            batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+            self._in_flight = len(batch)
             try:
                 await self._store.append(batch)
             except StorageError as error:
+                self._in_flight = 0
                 logger.error("cannot store history (will retry): %s", error)
+                redacted = set(self._forgotten)
+                self._pending = [m for m in batch if m.msgid not in redacted] + self._pending
                 if self._closing:
                     failures_at_close += 1
                     if failures_at_close > _RETRIES_AT_CLOSE:
@@ -108,7 +115,7 @@ class HistoryWriter:
                         return
                 await asyncio.sleep(_RETRY_DELAY)
                 continue
-            del self._pending[: len(batch)]
+            self._in_flight = 0
             self.written += len(batch)
 
     def close(self) -> None:

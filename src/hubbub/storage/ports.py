@@ -4,7 +4,7 @@ exchange. :mod:`hubbub.storage.sqlite` implements them; the wiring picks one."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -31,6 +31,9 @@ class StoredMessage:
     text: str
     tags: tuple[tuple[str, str], ...] = ()
     lines: tuple[str, ...] = ()
+    # The order of storing, which breaks ties between equal times; not part of a
+    # message's identity (a message read back equals the one written).
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,16 @@ class AccountStore(Protocol):
     async def delete_account(self, key: str) -> None: ...
 
 
+class ChannelStore(Protocol):
+    """Where registered channels are kept, as JSON documents by folded name."""
+
+    async def save_channel(self, key: str, data: str) -> None: ...
+
+    async def delete_channel(self, key: str) -> None: ...
+
+    async def load_channels(self) -> list[tuple[str, str]]: ...
+
+
 class HistoryStore(Protocol):
     """Where messages are kept. Every method may raise StorageError."""
 
@@ -76,12 +89,21 @@ class HistoryStore(Protocol):
         """Store messages, in one transaction."""
         ...
 
-    async def before(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
-        """The latest ``limit`` messages strictly before ``time``, oldest first."""
+    async def before(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        """The latest ``limit`` messages before a point, oldest first.
+
+        Times compare to the millisecond (as server-time shows them). The point is
+        ``time`` itself, or with ``seq`` the message stored with that sequence number
+        (messages of the same millisecond are ordered by ``seq``).
+        """
         ...
 
-    async def after(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
-        """The first ``limit`` messages strictly after ``time``, oldest first."""
+    async def after(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        """The first ``limit`` messages after a point (see :meth:`before`), oldest first."""
         ...
 
     async def delete(self, msgids: Sequence[str]) -> None:
@@ -95,8 +117,8 @@ class HistoryStore(Protocol):
     async def conversations(
         self, keys: Sequence[str], participant: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
-        """Conversations with messages between two times, each with its latest message's
-        time, oldest first: of the given ``keys``, and the private conversations of
+        """Conversations whose latest message lies between two times, with that time,
+        oldest first: of the given ``keys``, and the private conversations of
         ``participant``."""
         ...
 

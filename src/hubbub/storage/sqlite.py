@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,20 @@ from hubbub.storage.ports import Account, Conversation, StoredMessage
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines"
+_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, id"
+# Times compare to the millisecond, as clients see them in server-time tags.
+_MS = "CAST(ROUND(time * 1000) AS INTEGER)"
+_FIRST_SEQ = -1
+_LAST_SEQ = 2**62
+
+
+def _milliseconds(time: float) -> int:
+    """A time as whole milliseconds; infinities become bounds past any message."""
+    if time == math.inf:
+        return _LAST_SEQ
+    if time == -math.inf:
+        return -_LAST_SEQ
+    return round(time * 1000)
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -46,6 +60,7 @@ def _row(row: sqlite3.Row) -> StoredMessage:
         row["text"],
         tuple((k, v) for k, v in json.loads(row["tags"])),
         tuple(json.loads(row["lines"])),
+        row["id"],
     )
 
 
@@ -145,30 +160,42 @@ class SqliteStore:
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.executemany(
-                    f"INSERT OR IGNORE INTO messages ({_COLUMNS}) "
+                    f"INSERT OR IGNORE INTO messages ({_COLUMNS.removesuffix(', id')}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
 
         await self._run(work)
 
-    async def before(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
+    async def before(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        ms = _milliseconds(time)
+        tie = _FIRST_SEQ if seq is None else seq
+
         def work() -> list[StoredMessage]:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? AND time < ? "
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? "
+                f"AND ({_MS} < ? OR ({_MS} = ? AND id < ?)) "
                 "ORDER BY time DESC, id DESC LIMIT ?",
-                (conversation, time, limit),
+                (conversation, ms, ms, tie, limit),
             ).fetchall()
             return [_row(r) for r in reversed(rows)]
 
         return await self._run(work)
 
-    async def after(self, conversation: str, time: float, limit: int) -> list[StoredMessage]:
+    async def after(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        ms = _milliseconds(time)
+        tie = _LAST_SEQ if seq is None else seq
+
         def work() -> list[StoredMessage]:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? AND time > ? "
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? "
+                f"AND ({_MS} > ? OR ({_MS} = ? AND id > ?)) "
                 "ORDER BY time, id LIMIT ?",
-                (conversation, time, limit),
+                (conversation, ms, ms, tie, limit),
             ).fetchall()
             return [_row(r) for r in rows]
 
@@ -207,7 +234,7 @@ class SqliteStore:
                 f"WHERE (conversation IN ({marks}) "
                 "OR substr(conversation, 1, length(?) + 1) = ? || ' ' "
                 "OR substr(conversation, -length(?) - 1) = ' ' || ?) "
-                "AND time > ? AND time < ? GROUP BY conversation ORDER BY last LIMIT ?",
+                "GROUP BY conversation HAVING last > ? AND last < ? ORDER BY last LIMIT ?",
                 (*keys, participant, participant, participant, participant, start, end, limit),
             ).fetchall()
             # SQLite takes target and sender from the row that holds MAX(time).
@@ -231,6 +258,35 @@ class SqliteStore:
                     (keep_per_conversation,),
                 ).rowcount
             return removed
+
+        return await self._run(work)
+
+    # -- registered channels -------------------------------------------------------------
+
+    async def save_channel(self, key: str, data: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "INSERT INTO channels (key, data) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+                    (key, data),
+                )
+
+        await self._run(work)
+
+    async def delete_channel(self, key: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM channels WHERE key = ?", (key,))
+
+        await self._run(work)
+
+    async def load_channels(self) -> list[tuple[str, str]]:
+        def work() -> list[tuple[str, str]]:
+            rows = self._db.execute("SELECT key, data FROM channels").fetchall()
+            return [(row["key"], row["data"]) for row in rows]
 
         return await self._run(work)
 

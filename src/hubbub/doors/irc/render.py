@@ -69,7 +69,9 @@ def _mode_lines(changes: tuple[ModeChange, ...], overhead: int) -> list[list[str
     return [format_modes(group) for group in groups]
 
 
-_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$")
+_TIMESTAMP = re.compile(
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?Z$"
+)
 
 
 def parse_time(text: str) -> float | None:

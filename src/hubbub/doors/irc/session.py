@@ -63,6 +63,25 @@ logger = logging.getLogger(__name__)
 _load_commands()
 
 
+def _one_batch(lines: list[bytes]) -> bool:
+    """Whether lines are exactly one batch: BATCH +ref first, BATCH -ref last."""
+    first, last = lines[0].split(b" "), lines[-1].split(b" ")
+    opening = first[1:] if first[0].startswith(b"@") else first
+    return (
+        len(opening) >= 3
+        and opening[1] == b"BATCH"
+        and opening[2].startswith(b"+")
+        and last[-2:] == [b"BATCH", b"-" + opening[2][1:]]
+    )
+
+
+def _in_batch(line: bytes, batch_tag: bytes) -> bytes:
+    """A line inside a labeled-response batch; a line of a nested batch keeps its own."""
+    if line.startswith(b"@batch=") or b";batch=" in line.split(b" ", 1)[0]:
+        return line
+    return add_tags(line, batch_tag)
+
+
 def add_tags(line: bytes, tags: bytes) -> bytes:
     """Put tags in front of an encoded line (without CRLF), merging with its own."""
     if line.startswith(b"@"):
@@ -300,8 +319,10 @@ class IrcSession:
         server = self.ctx.server_name
         if not lines:
             self.send(b"@" + tag + f" :{server} ACK\r\n".encode())
-        elif len(lines) == 1:
-            self.send(add_tags(lines[0], tag) + b"\r\n")
+        elif len(lines) == 1 or _one_batch(lines):
+            # A reply that is one batch already (CHATHISTORY) carries the label itself.
+            rest = b"".join(line + b"\r\n" for line in lines[1:])
+            self.send(add_tags(lines[0], tag) + b"\r\n" + rest)
         elif "batch" not in self.caps:
             self.send(b"".join(line + b"\r\n" for line in lines))
         else:
@@ -311,7 +332,7 @@ class IrcSession:
             self.send(
                 start
                 + b"\r\n"
-                + b"".join(add_tags(line, batch_tag) + b"\r\n" for line in lines)
+                + b"".join(_in_batch(line, batch_tag) + b"\r\n" for line in lines)
                 + f":{server} BATCH -{reference}\r\n".encode()
             )
 

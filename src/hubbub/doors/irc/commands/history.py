@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.core.messaging import private_conversation
@@ -17,11 +17,22 @@ if TYPE_CHECKING:
     from hubbub.storage.ports import HistoryStore, StoredMessage
     from hubbub.wire.message import Message
 
-_SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS")
+# Parameters after the subcommand, by subcommand.
+_ARITY = {"LATEST": 3, "BEFORE": 3, "AFTER": 3, "AROUND": 3, "BETWEEN": 4, "TARGETS": 3}
+# Later than any message (the year 2286), for LATEST *.
+_END_OF_TIME = 10_000_000_000.0
 
 
 class _Invalid(Exception):
     """A request CHATHISTORY answers with FAIL; args are the code and its parameters."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """A place in a conversation: a time, and with a msgid reference its sequence."""
+
+    time: float
+    seq: int | None = None
 
 
 def _fail(session: IrcSession, code: str, *params: str) -> None:
@@ -35,21 +46,23 @@ async def chathistory(session: IrcSession, message: Message) -> None:
     if store is None:
         _fail(session, "MESSAGE_ERROR", sub, "History is not kept on this server")
         return
-    if sub not in _SUBCOMMANDS:
+    if sub not in _ARITY:
         _fail(session, "INVALID_PARAMS", sub, "Unknown subcommand")
         return
-    needed = {"BETWEEN": 5, "TARGETS": 4}.get(sub, 4)
-    if len(message.params) < needed:
+    params = message.params[1:]
+    if len(params) < _ARITY[sub]:
         _fail(session, "NEED_MORE_PARAMS", sub, "Missing parameters")
         return
-    params = message.params[1:]
+    if len(params) > _ARITY[sub]:
+        _fail(session, "INVALID_PARAMS", sub, "Too many parameters")
+        return
     try:
-        limit = _limit(session, params[-1])
+        limit = _limit(session, sub, params[-1])
         if sub == "TARGETS":
-            await _targets(session, store, params, limit)
+            await _targets(session, store, sub, params, limit)
             return
         target = params[0]
-        conversation = _conversation(session, target)
+        conversation = _conversation(session, sub, target)
         messages = await _select(sub, store, conversation, params[1:-1], limit)
     except _Invalid as invalid:
         _fail(session, *invalid.args)
@@ -60,80 +73,102 @@ async def chathistory(session: IrcSession, message: Message) -> None:
     _send_batch(session, target, messages)
 
 
-def _limit(session: IrcSession, text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise _Invalid("INVALID_PARAMS", text, "Invalid limit")
+def _limit(session: IrcSession, sub: str, text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise _Invalid("INVALID_PARAMS", sub, "Invalid limit")
     return min(int(text), session.ctx.settings.limits.chathistory)
 
 
-def _conversation(session: IrcSession, target: str) -> str:
+def _conversation(session: IrcSession, sub: str, target: str) -> str:
     user = session.user
     assert user is not None
     hub = session.ctx.hub
     if target.startswith("#"):
         channel = hub.find_channel(target)
         if channel is None or user not in channel.members:
-            raise _Invalid("INVALID_TARGET", "CHATHISTORY", target, "You are not in that channel")
+            raise _Invalid("INVALID_TARGET", sub, target, "You are not in that channel")
         return channel.key
     return private_conversation(user.key, hub.casemap.fold(target))
 
 
-async def _reference(store: HistoryStore, conversation: str, text: str) -> float:
-    """The time a message reference stands for (``timestamp=`` or ``msgid=``)."""
+async def _point(store: HistoryStore, conversation: str, sub: str, text: str) -> _Point | None:
+    """The place a reference names (``timestamp=`` or ``msgid=``); None for a msgid
+    this conversation does not have (expired, redacted, or someone else's)."""
     kind, _, value = text.partition("=")
     if kind == "timestamp":
         moment = parse_time(value)
         if moment is not None:
-            return moment
+            return _Point(moment)
     elif kind == "msgid" and value:
         found = await store.find(conversation, value)
-        if found is None:
-            raise _Invalid("INVALID_MSGREFTYPE", "CHATHISTORY", text, "No such message")
-        return found.time
-    raise _Invalid("INVALID_PARAMS", "CHATHISTORY", text, "Invalid message reference")
+        return None if found is None else _Point(found.time, found.seq)
+    raise _Invalid("INVALID_PARAMS", sub, "Invalid message reference")
 
 
 async def _select(
     sub: str, store: HistoryStore, conversation: str, refs: tuple[str, ...], limit: int
 ) -> list[StoredMessage]:
     if sub == "LATEST":
-        found = await store.before(conversation, math.inf, limit)
+        found = await store.before(conversation, _END_OF_TIME, limit)
         if refs[0] == "*":
             return found
-        since = await _reference(store, conversation, refs[0])
-        return [m for m in found if m.time > since]
-    moment = await _reference(store, conversation, refs[0])
+        since = await _point(store, conversation, sub, refs[0])
+        if since is None:
+            return found
+        return [m for m in found if _after(m, since)]
+    point = await _point(store, conversation, sub, refs[0])
+    if point is None:
+        return []
     if sub == "BEFORE":
-        return await store.before(conversation, moment, limit)
+        return await store.before(conversation, point.time, limit, point.seq)
     if sub == "AFTER":
-        return await store.after(conversation, moment, limit)
+        return await store.after(conversation, point.time, limit, point.seq)
     if sub == "AROUND":
-        earlier = await store.before(conversation, moment, max(limit // 2, 1))
-        later = await store.after(conversation, moment - 1e-6, limit - len(earlier))
-        return (earlier + later)[:limit]
+        # A msgid reference is itself in the middle of what is returned.
+        own = 1 if point.seq is not None else 0
+        earlier = await store.before(conversation, point.time, (limit - own) // 2, point.seq)
+        # From the reference on: a msgid's own message, or what lies at that very time.
+        seq = -1 if point.seq is None else point.seq - 1
+        later = await store.after(conversation, point.time, limit - len(earlier), seq)
+        return earlier + later
     # BETWEEN, in either order; the reply is always oldest first.
-    other = await _reference(store, conversation, refs[1])
-    if moment <= other:
-        return [m for m in await store.after(conversation, moment, limit) if m.time < other]
-    return [m for m in await store.before(conversation, moment, limit) if m.time > other]
+    other = await _point(store, conversation, sub, refs[1])
+    if other is None:
+        return []
+    if (point.time, point.seq or 0) <= (other.time, other.seq or 0):
+        found = await store.after(conversation, point.time, limit, point.seq)
+        return [m for m in found if _before(m, other)]
+    found = await store.before(conversation, point.time, limit, point.seq)
+    return [m for m in found if _after(m, other)]
+
+
+def _key(message: StoredMessage) -> tuple[int, int]:
+    return round(message.time * 1000), message.seq
+
+
+def _after(message: StoredMessage, point: _Point) -> bool:
+    bound = (round(point.time * 1000), 2**62 if point.seq is None else point.seq)
+    return _key(message) > bound
+
+
+def _before(message: StoredMessage, point: _Point) -> bool:
+    bound = (round(point.time * 1000), -1 if point.seq is None else point.seq)
+    return _key(message) < bound
 
 
 async def _targets(
-    session: IrcSession, store: HistoryStore, params: tuple[str, ...], limit: int
+    session: IrcSession, store: HistoryStore, sub: str, params: tuple[str, ...], limit: int
 ) -> None:
     user = session.user
     assert user is not None
     start = parse_time(params[0].removeprefix("timestamp="))
     end = parse_time(params[1].removeprefix("timestamp="))
     if start is None or end is None:
-        raise _Invalid("INVALID_PARAMS", "TARGETS", "Invalid timestamps")
+        raise _Invalid("INVALID_PARAMS", sub, "Invalid timestamps")
     low, high = min(start, end), max(start, end)
-    keys = list(user.channels)
-    found = await store.conversations(keys, user.key, low, high, limit)
-    reference = session.new_batch()
-    server = session.ctx.server_name
-    out = [f":{server} BATCH +{reference} draft/chathistory-targets"]
+    found = await store.conversations(list(user.channels), user.key, low, high, limit)
     hub = session.ctx.hub
+    lines = []
     for conversation in found:
         channel = hub.channels.get(Key(conversation.conversation))
         if channel is not None:
@@ -143,25 +178,41 @@ async def _targets(
         else:
             name = conversation.target
         when = format_time(conversation.time)
-        out.append(f"@batch={reference} :{server} CHATHISTORY TARGETS {name} timestamp={when}")
-    out.append(f":{server} BATCH -{reference}")
-    session.send("".join(line + "\r\n" for line in out).encode())
+        lines.append(f":{session.ctx.server_name} CHATHISTORY TARGETS {name} {when}")
+    _send_in_batch(session, "draft/chathistory-targets", "", lines)
 
 
 def _send_batch(session: IrcSession, target: str, messages: list[StoredMessage]) -> None:
-    """The messages in a ``chathistory`` batch, with their times and ids."""
-    reference = session.new_batch()
-    server = session.ctx.server_name
-    out = [f":{server} BATCH +{reference} chathistory {target}"]
+    """The messages in a ``chathistory`` batch, with the tags the client asked for."""
+    lines = []
     for stored in messages:
         texts = stored.lines or (stored.text,)
         for index, text in enumerate(texts):
-            tags = {"batch": reference, "time": format_time(stored.time)}
-            if index == 0:
-                tags["msgid"] = stored.msgid
+            tags: dict[str, str] = {}
+            if "server-time" in session.caps:
+                tags["time"] = format_time(stored.time)
             if "message-tags" in session.caps:
+                if index == 0:
+                    tags["msgid"] = stored.msgid
                 tags.update(stored.tags)
-            head = f"@{encode_tags(tags)} :{stored.sender} {stored.kind} {stored.target}"
-            out.append(f"{head} :{text}")
-    out.append(f":{server} BATCH -{reference}")
+            head = f":{stored.sender} {stored.kind} {stored.target} :{text}"
+            lines.append(f"@{encode_tags(tags)} {head}" if tags else head)
+    _send_in_batch(session, "chathistory", target, lines)
+
+
+def _send_in_batch(session: IrcSession, kind: str, target: str, lines: list[str]) -> None:
+    """Lines inside one batch, or bare for a client without the batch capability."""
+    if "batch" not in session.caps:
+        session.send("".join(line + "\r\n" for line in lines).encode())
+        return
+    reference = session.new_batch()
+    server = session.ctx.server_name
+    start = f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else "")
+    inner = []
+    for line in lines:
+        if line.startswith("@"):
+            inner.append(f"@batch={reference};{line[1:]}")
+        else:
+            inner.append(f"@batch={reference} {line}")
+    out = [start, *inner, f":{server} BATCH -{reference}"]
     session.send("".join(line + "\r\n" for line in out).encode())

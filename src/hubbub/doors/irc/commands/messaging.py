@@ -9,6 +9,7 @@ from hubbub.core.errors import ChatError
 from hubbub.core.events import MessageKind
 from hubbub.core.model import User
 from hubbub.doors.irc.commands.accounts import nickserv
+from hubbub.doors.irc.commands.chanserv import chanserv
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 _STATUS_PREFIXES = {"@": "o", "+": "v"}
 _NICKSERV_KEY = "nickserv"
+_CHANSERV_KEY = "chanserv"
 # What a relayed line adds around the text: ":" nick!user@host " PRIVMSG " target " :" CRLF.
 _RELAY_OVERHEAD = len(": PRIVMSG  :\r\n")
 _MAX_LINE = 512
@@ -39,12 +41,13 @@ def fit_text(text: str, source: str, target: str) -> str:
 def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[None] | None:
     user = session.user
     assert user is not None
-    if (
-        kind is MessageKind.PRIVMSG
-        and len(message.params) > 1
-        and session.ctx.hub.casemap.fold(message.params[0]) == _NICKSERV_KEY
-    ):
-        return nickserv(session, message.params[1])
+    if kind is MessageKind.PRIVMSG and len(message.params) > 1:
+        service = session.ctx.hub.casemap.fold(message.params[0])
+        if service == _NICKSERV_KEY:
+            return nickserv(session, message.params[1])
+        if service == _CHANSERV_KEY:
+            chanserv(session, message.params[1])
+            return None
     # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
     quiet = kind is MessageKind.NOTICE
     if not message.params or not message.params[0]:
