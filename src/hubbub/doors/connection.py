@@ -131,22 +131,22 @@ class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
 class OutputBatcher:
     """Writes the output queued by many connections once, at the end of a loop pass."""
 
-    __slots__ = ("_dirty", "_loop", "_scheduled")
+    __slots__ = ("_loop", "dirty", "scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._dirty: list[LineConnection] = []
-        self._scheduled = False
+        # Public to the connections, which add themselves in their hot path.
+        self.dirty: list[LineConnection] = []
+        self.scheduled = False
 
-    def add(self, connection: LineConnection) -> None:
-        self._dirty.append(connection)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
+    def schedule(self) -> None:
+        """Flush at the end of this loop pass (connections add themselves to ``dirty``)."""
+        self.scheduled = True
+        self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
-        self._scheduled = False
-        dirty, self._dirty = self._dirty, []
+        self.scheduled = False
+        dirty, self.dirty = self.dirty, []
         for connection in dirty:
             connection.flush()
 
@@ -292,6 +292,8 @@ class LineConnection(asyncio.Protocol):
             transport.close()
             return
         self._host = host
+        # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
+        transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
         ssl_object = transport.get_extra_info("ssl_object")
         certfp = None
         if ssl_object is not None:
@@ -452,20 +454,31 @@ class LineConnection(asyncio.Protocol):
 
     def send(self, data: bytes) -> None:
         """Queue bytes for the client; a client over its SendQ is cut off."""
-        transport = self._transport
-        if self._dead or transport is None:
+        if self._dead:
             return
         if self.debug:
             self.log.debug("> %r", data)
-        if not self._in_pass:
-            self._in_pass = True
-            self._batcher.add(self)
-            transport.write(data)
-        else:
+        if self._in_pass:
             self._queued.append(data)
             self._queued_size += len(data)
-        if transport.get_write_buffer_size() + self._queued_size > self._limits.sendq:
+            if self._queued_size > self._limits.sendq:
+                self._cut_off("SendQ exceeded")
+            return
+        self._in_pass = True
+        batcher = self._batcher
+        batcher.dirty.append(self)
+        if not batcher.scheduled:
+            batcher.schedule()
+        # Past the SendQ, the transport calls pause_writing (its high-water mark).
+        self._transport.write(data)  # type: ignore[union-attr]
+
+    def pause_writing(self) -> None:
+        """The transport's buffer passed the SendQ: the client does not keep up."""
+        if not self._dead:
             self._cut_off("SendQ exceeded")
+
+    def resume_writing(self) -> None:
+        """Nothing to do: a client is cut off when its buffer fills, never paused."""
 
     def flush(self) -> None:
         """Write what was queued during this loop pass (called by the batcher)."""
@@ -495,7 +508,8 @@ class LineConnection(asyncio.Protocol):
         self._queued_size = 0
         self.log.warning("cut off: %s", reason)
         assert self._transport is not None
-        self._transport.abort()
+        # Not inside the transport's own write (pause_writing comes from there).
+        asyncio.get_running_loop().call_soon(self._transport.abort)
 
     # -- timers ------------------------------------------------------------------------
 

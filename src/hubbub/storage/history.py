@@ -64,7 +64,8 @@ class HistoryWriter:
                 tuple(part.text for part in event.parts),
             )
         )
-        self._wake.set()
+        if len(self._pending) == 1:
+            self._wake.set()
 
     def forget(self, msgid: str) -> None:
         """Remove a redacted message, stored or still waiting (called synchronously)."""

@@ -42,6 +42,10 @@ class IrcContext:
     # While the server shuts down, closing sessions do not announce quits to each other.
     shutting_down: bool = False
     cache: RenderCache = field(default_factory=RenderCache)
+    # Replies that only change with the settings, built once: ISUPPORT tokens, and the
+    # encoded CAP LS reply by (settings, LS version, client name, TLS).
+    _isupport: tuple[object, list[str]] = (None, [])
+    cap_ls: dict[tuple[object, ...], bytes] = field(default_factory=dict)
     version: str = f"hubbub-{__version__}"
 
     @property
@@ -49,7 +53,13 @@ class IrcContext:
         return self.settings.server_name
 
     def isupport(self) -> list[str]:
-        """The RPL_ISUPPORT tokens, in order."""
+        """The RPL_ISUPPORT tokens, in order (built once per settings)."""
+        key = (id(self.settings), self.history is not None)
+        if self._isupport[0] != key:
+            self._isupport = (key, self._build_isupport())
+        return self._isupport[1]
+
+    def _build_isupport(self) -> list[str]:
         s = self.settings
         limits = s.limits
         targets = limits.targets

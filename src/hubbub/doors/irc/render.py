@@ -216,21 +216,31 @@ class RenderCache:
         clock: the wall clock, for the server-time of events that carry no time.
     """
 
-    __slots__ = ("_clock", "_event", "_lines", "_when")
+    __slots__ = ("_clock", "_second", "_second_text", "event", "lines")
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._event: Event | None = None
-        self._lines: dict[Variant, bytes] = {}
-        self._when = ""
+        # Public so that a session's delivery can try the cache without a call.
+        self.event: Event | None = None
+        self.lines: dict[Variant, bytes] = {}
+        self._second = -1
+        self._second_text = ""
 
     def line(self, event: Event, variant: Variant) -> bytes:
-        if event is not self._event:
-            self._event = event
-            self._lines = {}
-            moment = event.time if isinstance(event, MessagePosted) else self._clock()
-            self._when = format_time(moment)
-        line = self._lines.get(variant)
+        if event is not self.event:
+            self.event = event
+            self.lines = {}
+        line = self.lines.get(variant)
         if line is None:
-            line = self._lines[variant] = render(event, variant, self._when)
+            when = self._time_of(event) if variant & Variant.SERVER_TIME else ""
+            line = self.lines[variant] = render(event, variant, when)
         return line
+
+    def _time_of(self, event: Event) -> str:
+        """server-time of an event; the date part is formatted once per second."""
+        moment = event.time if isinstance(event, MessagePosted) else self._clock()
+        seconds, millis = divmod(round(moment * 1000), 1000)
+        if seconds != self._second:
+            self._second = seconds
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        return f"{self._second_text}.{millis:03d}Z"

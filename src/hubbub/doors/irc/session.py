@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _load_commands()
+_TAGMSG = MessageKind.TAGMSG
 
 
 def _one_batch(lines: list[bytes]) -> bool:
@@ -387,11 +388,15 @@ class IrcSession:
         if self.closed:
             return
         if type(event) is MessagePosted:
-            if event.kind is MessageKind.TAGMSG and not self.variant & Variant.MESSAGE_TAGS:
+            if event.kind is _TAGMSG and not self.variant & Variant.MESSAGE_TAGS:
                 return
             # A message is never a reply, even one to oneself: it goes out as delivered,
-            # and only its echo (echo-message) answers a labeled command.
-            self._write(self.ctx.cache.line(event, self.variant))
+            # and only its echo (echo-message) answers a labeled command. This is the
+            # fan-out's hot path: the shared rendering is taken without a call when it
+            # is there.
+            cache = self.ctx.cache
+            line = cache.lines.get(self.variant) if cache.event is event else None
+            self._write(line or cache.line(event, self.variant))
             return
         if not self._wants(event):
             return

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.caps import SUPPORTED, offered
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
+from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
     from hubbub.doors.irc.session import IrcSession
-    from hubbub.wire.message import Message
 
 _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 _USERLEN = 18
@@ -71,15 +72,24 @@ def cap(session: IrcSession, message: Message) -> None:
             session.set_caps({"cap-notify"}, set())
         if session.user is None:
             session.negotiating = True
-        caps = offered(
-            session.cap_version,
-            history=session.ctx.history is not None,
-            accounts=session.ctx.accounts is not None,
-        )
-        sts = session.ctx.sts_value(session.peer.secure)
-        if sts is not None and session.cap_version >= 302:
-            caps.append(f"sts={sts}")
-        _send_cap_list(session, "LS", caps)
+        ctx = session.ctx
+        key = (id(ctx.settings), session.cap_version >= 302, session.client, session.peer.secure)
+        reply = ctx.cap_ls.get(key)
+        if reply is None:
+            caps = offered(
+                session.cap_version,
+                history=ctx.history is not None,
+                accounts=ctx.accounts is not None,
+            )
+            sts = ctx.sts_value(session.peer.secure)
+            if sts is not None and session.cap_version >= 302:
+                caps.append(f"sts={sts}")
+            collected: list[bytes] = []
+            _send_cap_list(session, "LS", caps, collected.append)
+            if len(ctx.cap_ls) > 64:
+                ctx.cap_ls.clear()  # nicks vary: keep the cache small
+            reply = ctx.cap_ls[key] = b"".join(collected)
+        session.send(reply)
     elif sub == "LIST":
         _send_cap_list(session, "LIST", sorted(session.caps))
     elif sub == "REQ":
@@ -101,7 +111,12 @@ def cap(session: IrcSession, message: Message) -> None:
         session.numeric(n.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
 
-def _send_cap_list(session: IrcSession, sub: str, caps: list[str]) -> None:
+def _send_cap_list(
+    session: IrcSession,
+    sub: str,
+    caps: list[str],
+    out: Callable[[bytes], None] | None = None,
+) -> None:
     """One CAP reply, or several marked with ``*`` for CAP LS 302 clients when the list
     does not fit in 512 bytes (some clients mishandle those, so only then)."""
     head = f":{session.ctx.server_name} CAP {session.client} {sub} * :"
@@ -116,7 +131,10 @@ def _send_cap_list(session: IrcSession, sub: str, caps: list[str]) -> None:
         size += len(cap) + 1
     for index, chunk in enumerate(chunks):
         more = ["*"] if index < len(chunks) - 1 else []
-        session.message("CAP", session.client, sub, *more, " ".join(chunk))
+        line = Message(
+            "CAP", (session.client, sub, *more, " ".join(chunk)), session.ctx.server_name
+        )
+        (out or session.send)(encode(line))
 
 
 @command("PING", registered=False)

@@ -1,0 +1,114 @@
+"""A smoke run of the benchmark generator: every scenario, tiny, against hubbub.
+
+The real comparison is ``python benchmarks/run.py`` (see ``benchmarks/README.md``); this
+only proves that the generator, the scenarios and the result rows work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from benchmarks import loadgen
+from benchmarks.loadgen import Result, Scenario, Target
+
+
+def hubbub(data_dir: Path, plain: bool = False) -> Target:
+    doors = "--plain-port {plain_port}" if plain else "--no-plain"
+    command = (
+        f"{sys.executable} -m hubbub serve --host 127.0.0.1 --port {{port}} "
+        f"--data-dir {data_dir} --server-name bench.hubbub {doors} "
+        "--trusted 127.0.0.0/8 --log-level warning"
+    )
+    return Target("hubbub", command)
+
+
+def assert_traffic_row(result: Result, clients: int) -> int:
+    """Check the figures every traffic row must have; return the messages sent."""
+    assert result.clients == clients
+    assert result.sent is not None
+    assert result.sent > 0
+    assert result.deliveries is not None
+    assert result.deliveries > 0
+    assert result.deliveries == result.expected
+    assert result.loss == 0
+    assert result.disconnects == 0
+    assert result.deliveries_per_s is not None
+    assert result.deliveries_per_s > 0
+    assert result.p50_ms is not None
+    assert result.p99_ms is not None
+    assert 0 <= result.p50_ms <= result.p99_ms
+    assert result.server_cpu_s is not None
+    assert result.server_cpu_s >= 0
+    assert result.writes is not None
+    assert result.writes > 0
+    assert result.peak_rss_kib is not None
+    assert result.peak_rss_kib > 0
+    assert result.gen_cpu_s is not None
+    # The benchmark sets TCP_MAXSEG 1448; read back it is that less TCP options.
+    assert result.mss is not None
+    assert 1000 < result.mss <= loadgen.MSS
+    return result.sent
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario("fanout", 6, senders=2, rate=20, duration=0.5),
+        Scenario("closed", 5, senders=2, duration=0.5, window=8),
+        Scenario("rooms", 6, rate=10, room_size=3, duration=0.5),
+    ],
+    ids=["fanout", "closed", "rooms"],
+)
+def test_traffic_scenario_delivers_every_message_to_every_other_member(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    result = loadgen.run(hubbub(tmp_path), scenario)
+
+    assert result.server == "hubbub"
+    assert result.scenario == scenario.kind
+    sent = assert_traffic_row(result, scenario.clients)
+    members = scenario.room_size if scenario.kind == "rooms" else scenario.clients
+    assert result.expected == sent * (members - 1)
+
+
+def test_plain_door_fanout_delivers_to_every_other_plain_user(tmp_path: Path) -> None:
+    scenario = Scenario("plain", 4, senders=2, rate=20, duration=0.5)
+
+    result = loadgen.run(hubbub(tmp_path, plain=True), scenario)
+
+    sent = assert_traffic_row(result, 4)
+    assert result.expected == sent * 3
+
+
+def test_idle_scenario_registers_everyone_and_measures_memory(tmp_path: Path) -> None:
+    result = loadgen.run(hubbub(tmp_path), Scenario("idle", 20))
+
+    assert result.scenario == "idle"
+    assert result.register_s is not None
+    assert result.register_s > 0
+    assert result.rss_per_conn_kib is not None
+    assert result.peak_rss_kib is not None
+    assert result.peak_rss_kib > 0
+    assert result.deliveries is None
+
+
+def test_result_row_survives_json_and_renders_as_markdown(tmp_path: Path) -> None:
+    result = Result("hubbub", "fanout", 10, deliveries=90, loss=0.0, p99_ms=1.5)
+
+    again = loadgen.result_from_json(json.dumps(dataclasses.asdict(result)))
+    row = loadgen.markdown_row(again)
+
+    assert again == result
+    assert row.startswith("| hubbub | fanout | 10 |")
+    assert row.count("|") == loadgen.markdown_header().splitlines()[0].count("|")
+
+
+def test_a_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
+    target = Target("broken", f"{sys.executable} -c 'raise SystemExit(3)' {{port}}")
+
+    with pytest.raises(loadgen.BenchError, match="exited with 3"):
+        loadgen.run(target, Scenario("idle", 1))
