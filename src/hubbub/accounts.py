@@ -45,9 +45,14 @@ class Accounts:
     """
 
     def __init__(
-        self, store: AccountStore, casemap: Casemap, clock: Callable[[], float] = time.monotonic
+        self,
+        store: AccountStore,
+        casemap: Casemap,
+        clock: Callable[[], float] = time.monotonic,
+        password_min: int = MIN_PASSWORD,
     ) -> None:
         self._store = store
+        self.password_min = password_min
         self._casemap = casemap
         self._clock = clock
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
@@ -69,7 +74,7 @@ class Accounts:
             name = self._casemap.check_nick(name)
         except InvalidName as error:
             raise AccountError("BAD_ACCOUNT_NAME", f"Invalid account name: {error}") from None
-        check_password(password)
+        check_password(password, self.password_min)
         hashed = await asyncio.to_thread(_HASHER.hash, password)
         account = Account(self._casemap.fold(name), name, hashed, email[:200], time.time())
         try:
@@ -100,7 +105,7 @@ class Accounts:
         return account
 
     async def change_password(self, account: Account, password: str) -> None:
-        check_password(password)
+        check_password(password, self.password_min)
         hashed = await asyncio.to_thread(_HASHER.hash, password)
         try:
             await self._store.set_password(account.key, hashed)
@@ -132,11 +137,11 @@ class Accounts:
             failures.popleft()
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, shortest: int = MIN_PASSWORD) -> None:
     """Raises AccountError WEAK_PASSWORD for a password too short or too long."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+    if not shortest <= len(password) <= MAX_PASSWORD:
         raise AccountError(
-            "WEAK_PASSWORD", f"Passwords have {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+            "WEAK_PASSWORD", f"Passwords have {shortest} to {MAX_PASSWORD} characters"
         )
 
 

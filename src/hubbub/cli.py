@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import signal
@@ -14,7 +15,7 @@ from typing import Any
 
 from hubbub import __version__
 from hubbub.passwords import hash_password
-from hubbub.settings import ConfigError, Listen, Oper, Settings, load_config, validate
+from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, load_config, validate
 from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
@@ -81,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how names compare (default rfc8265: Unicode names)",
     )
     serve.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one of the [limits] of the config file, e.g. sendq=2097152 (repeatable)",
+    )
+    serve.add_argument(
         "--log-level",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -134,6 +142,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
+    if args.limit:
+        changes["limits"] = _limits_from(settings.limits, args.limit)
     if args.no_history:
         changes["history"] = False
     if args.no_plain:
@@ -151,6 +161,27 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.trusted:
         changes["trusted"] = (*settings.trusted, *args.trusted)
     return validate(settings.replace(**changes))
+
+
+def _limits_from(base: Limits, items: list[str]) -> Limits:
+    """``--limit NAME=VALUE`` flags over the limits.
+
+    Raises:
+        ConfigError: an unknown name or a value that is not a number.
+    """
+    kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
+    changes: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in kinds:
+            raise ConfigError(
+                f"--limit {item!r}: expected NAME=VALUE with NAME one of " + ", ".join(kinds)
+            )
+        try:
+            changes[name] = float(value) if kinds[name] in (float, "float") else int(value)
+        except ValueError:
+            raise ConfigError(f"--limit {item!r}: {value!r} is not a number") from None
+    return dataclasses.replace(base, **changes)
 
 
 def serve(args: argparse.Namespace) -> int:

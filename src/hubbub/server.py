@@ -197,7 +197,9 @@ class Server:
             writer = HistoryWriter(store)
             self.hub.history = writer
             self.irc.history = self.plain.history = store
-            self.irc.accounts = Accounts(store, self.hub.casemap)
+            self.irc.accounts = Accounts(
+                store, self.hub.casemap, password_min=self.settings.limits.password_min
+            )
             for service in (NICKSERV, CHANSERV):
                 self.hub.reserved.add(self.hub.casemap.skeleton(service))
             keeper = ChannelKeeper(store)

@@ -71,6 +71,7 @@ class Limits:
     history_days: float = 365.0  # message history older than this is forgotten
     history_per_conversation: int = 100_000  # and all but this many per channel or chat
     chathistory: int = 100  # most messages one CHATHISTORY request returns
+    password_min: int = 8  # shortest account password
 
 
 def default_data_dir() -> Path:

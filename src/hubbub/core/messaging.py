@@ -25,13 +25,19 @@ class Sent:
     recipient: Key | None  # the other party of a private message
 
 
-def private_conversation(one: Key, other: Key) -> str:
-    """The history key of the private conversation between two users (either order)."""
-    return " ".join(sorted((one, other)))
-
-
 class Messaging(HubBase):
     """The hub's message operations."""
+
+    def history_owner(self, user: User) -> str:
+        """Who a user's private history belongs to: their account, or else this session
+        alone (a nick is no proof of being the same person later)."""
+        if user.account:
+            return "a:" + self.casemap.fold(user.account)
+        return f"s:{user.key}@{round(user.signon * 1000)}"
+
+    def private_conversation(self, user: User, other: Key) -> str:
+        """The history key of ``user``'s private conversation with the nick ``other``."""
+        return f"{self.history_owner(user)} {other}"
 
     def say(
         self,
@@ -85,7 +91,8 @@ class Messaging(HubBase):
         recipient.listener.deliver(event)
         self._keep(msgid, Sent(user.key, recipient.key, recipient.nick, recipient.key))
         if self.history is not None and kind is not MessageKind.TAGMSG:
-            self.history.record(event, private_conversation(user.key, recipient.key))
+            self.history.record(event, self.private_conversation(user, recipient.key))
+            self.history.record(event, self.private_conversation(recipient, user.key))
         return recipient, event
 
     def _keep(self, msgid: str, sent: Sent) -> None:

@@ -13,8 +13,10 @@ class StoredMessage:
     """One message as history keeps it.
 
     Attributes:
-        conversation: the folded channel name, or for a private message the two folded
-            nicks joined by a space (sorted), so that both sides read the same history.
+        conversation: the folded channel name; a private message is kept twice, once for
+            each side, as ``"<owner> <other party's folded nick>"`` where the owner is
+            an account (``a:name``) or, for a user not logged in, that one session, so
+            that whoever takes a nick later cannot read its conversations.
         target: the target as the sender wrote it (channel name or recipient nick).
         sender: the sender's ``nick!user@host``.
         kind: ``PRIVMSG`` or ``NOTICE``.
@@ -115,11 +117,11 @@ class HistoryStore(Protocol):
         ...
 
     async def conversations(
-        self, keys: Sequence[str], participant: str, start: float, end: float, limit: int
+        self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
         """Conversations whose latest message lies between two times, with that time,
-        oldest first: of the given ``keys``, and the private conversations of
-        ``participant``."""
+        oldest first: of the given ``keys``, and the private conversations kept for
+        ``owner`` (keys ``"<owner> <other party>"``)."""
         ...
 
     async def prune(self, older_than: float, keep_per_conversation: int) -> int:

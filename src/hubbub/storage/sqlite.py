@@ -222,20 +222,19 @@ class SqliteStore:
         return await self._run(work)
 
     async def conversations(
-        self, keys: Sequence[str], participant: str, start: float, end: float, limit: int
+        self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
         keys = list(keys)
 
         def work() -> list[Conversation]:
             marks = ",".join("?" * len(keys)) or "NULL"
-            # A private conversation's key is two folded nicks joined by a space.
+            # A private conversation's key is its owner, a space, and the other party.
             rows = self._db.execute(
                 "SELECT conversation, target, sender, MAX(time) AS last FROM messages "
                 f"WHERE (conversation IN ({marks}) "
-                "OR substr(conversation, 1, length(?) + 1) = ? || ' ' "
-                "OR substr(conversation, -length(?) - 1) = ' ' || ?) "
+                "OR substr(conversation, 1, length(?) + 1) = ? || ' ') "
                 "GROUP BY conversation HAVING last > ? AND last < ? ORDER BY last LIMIT ?",
-                (*keys, participant, participant, participant, participant, start, end, limit),
+                (*keys, owner, owner, start, end, limit),
             ).fetchall()
             # SQLite takes target and sender from the row that holds MAX(time).
             return [

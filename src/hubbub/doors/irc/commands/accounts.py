@@ -77,8 +77,10 @@ def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | Non
     if argument != "+":
         session.sasl += argument.encode()
         if len(session.sasl) > _MAX_PAYLOAD:
+            # ERR_SASLTOOLONG is for one over-long AUTHENTICATE line; a payload that
+            # grows past any sensible size simply fails.
             session.sasl = None
-            session.numeric(n.ERR_SASLTOOLONG, "SASL message too long")
+            session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: payload too long")
             return None
         if len(argument) == _CHUNK:
             return None  # more chunks follow

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hubbub.core.messaging import private_conversation
 from hubbub.doors.irc.render import format_time, parse_time
 from hubbub.doors.irc.table import command
 from hubbub.storage.errors import StorageError
@@ -88,7 +87,7 @@ def _conversation(session: IrcSession, sub: str, target: str) -> str:
         if channel is None or user not in channel.members:
             raise _Invalid("INVALID_TARGET", sub, target, "You are not in that channel")
         return channel.key
-    return private_conversation(user.key, hub.casemap.fold(target))
+    return hub.private_conversation(user, hub.casemap.fold(target))
 
 
 async def _point(store: HistoryStore, conversation: str, sub: str, text: str) -> _Point | None:
@@ -166,17 +165,21 @@ async def _targets(
     if start is None or end is None:
         raise _Invalid("INVALID_PARAMS", sub, "Invalid timestamps")
     low, high = min(start, end), max(start, end)
-    found = await store.conversations(list(user.channels), user.key, low, high, limit)
+    owner = session.ctx.hub.history_owner(user)
+    found = await store.conversations(list(user.channels), owner, low, high, limit)
     hub = session.ctx.hub
     lines = []
     for conversation in found:
         channel = hub.channels.get(Key(conversation.conversation))
         if channel is not None:
             name = channel.name
-        elif hub.casemap.fold(conversation.target) == user.key:
-            name = conversation.sender.split("!", 1)[0]  # they wrote to this user
         else:
-            name = conversation.target
+            other = conversation.conversation.partition(" ")[2]
+            sender = conversation.sender.split("!", 1)[0]
+            # The other party, as the latest line named them (target, or sender).
+            name = (
+                conversation.target if hub.casemap.fold(conversation.target) == other else sender
+            )
         when = format_time(conversation.time)
         lines.append(f":{session.ctx.server_name} CHATHISTORY TARGETS {name} {when}")
     _send_in_batch(session, "draft/chathistory-targets", "", lines)
