@@ -233,8 +233,9 @@ class SqliteStore:
                 "SELECT conversation, target, sender, MAX(time) AS last FROM messages "
                 f"WHERE (conversation IN ({marks}) "
                 "OR substr(conversation, 1, length(?) + 1) = ? || ' ') "
-                "GROUP BY conversation HAVING last > ? AND last < ? ORDER BY last LIMIT ?",
-                (*keys, owner, owner, start, end, limit),
+                f"GROUP BY conversation HAVING {_MS.replace('time', 'last')} > ? "
+                f"AND {_MS.replace('time', 'last')} < ? ORDER BY last LIMIT ?",
+                (*keys, owner, owner, _milliseconds(start), _milliseconds(end), limit),
             ).fetchall()
             # SQLite takes target and sender from the row that holds MAX(time).
             return [

@@ -35,7 +35,7 @@ MULTILINE_MAX_LINES = 32
 VALUES = {
     "draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}",
     "sasl": "PLAIN",
-    "draft/account-registration": "custom-account-name",
+    "draft/account-registration": "before-connect,custom-account-name",
 }
 # Offered only where the server keeps history, and accounts.
 _NEEDS_HISTORY = frozenset({"draft/chathistory"})

@@ -120,6 +120,7 @@ class IrcSession:
         "password",
         "peer",
         "realname",
+        "requested_nick",
         "sasl",
         "send",
         "user",
@@ -145,6 +146,8 @@ class IrcSession:
         self.peer = peer
         self.user: User | None = None
         self.nick: str | None = None
+        # The last nick asked for, accepted or not (REGISTER * before connecting).
+        self.requested_nick: str | None = None
         self.username: str | None = None
         self.realname = ""
         self.password: str | None = None

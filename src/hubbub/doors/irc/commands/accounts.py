@@ -120,20 +120,23 @@ def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
     if _accounts(session) is None:
         session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
         return None
-    if session.user is None:
-        session.message(
-            "FAIL",
-            "REGISTER",
-            "COMPLETE_CONNECTION_REQUIRED",
-            name,
-            "Register once connected",
-        )
-        return None
     if current_account(session) is not None:
         session.message("FAIL", "REGISTER", "ALREADY_AUTHENTICATED", name, "You are logged in")
         return None
     if name == "*":
-        name = session.user.nick
+        # Before registration (draft/account-registration before-connect) the nick
+        # given so far names the account.
+        nick = session.user.nick if session.user is not None else session.nick
+        nick = nick or session.requested_nick
+        if nick is None:
+            session.message("FAIL", "REGISTER", "NEED_NICK", "*", "Send NICK first")
+            return None
+        name = nick
+    holder = session.ctx.hub.find_user(name)
+    if holder is not None and holder is not session.user:
+        # No land grabs: a nick in use is not registered out from under its holder.
+        session.message("FAIL", "REGISTER", "ACCOUNT_EXISTS", name, "That name is in use")
+        return None
     return _register(session, name, "" if email == "*" else email, password)
 
 

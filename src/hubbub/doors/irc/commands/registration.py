@@ -33,6 +33,7 @@ def nick(session: IrcSession, message: Message) -> None:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
     wanted = message.params[0]
+    session.requested_nick = wanted[:64]
     hub = session.ctx.hub
     if session.user is not None:
         hub.change_nick(session.user, wanted)
