@@ -9,11 +9,13 @@ from collections.abc import Callable
 
 from hubbub.accounts import Accounts
 from hubbub.core.hub import Hub, HubLimits
-from hubbub.doors.connection import Connections, Gate, LineConnection, OutputBatcher, Peer
+from hubbub.doors.connection import Connections, LineConnection, Peer
+from hubbub.doors.gate import Gate
 from hubbub.doors.irc.commands.accounts import NICKSERV
 from hubbub.doors.irc.commands.chanserv import CHANSERV
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
+from hubbub.doors.output import OutputBatcher
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import itertools
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hubbub.doors.gate import Gate
+from hubbub.doors.output import OutputBatcher
 from hubbub.settings import Limits
 from hubbub.wire.errors import LineTooLong
 from hubbub.wire.lines import LineBuffer
@@ -85,70 +86,11 @@ class Peer:
 SessionFactory = Callable[[Callable[[bytes], None], Callable[[], None], Peer], Session]
 
 
-class Gate:
-    """Admission by address: connections per IP, and networks trusted to skip limits.
-
-    Args:
-        trusted: addresses or networks (``127.0.0.0/8``) free of flood control and limits.
-        per_ip: the most connections from one address; 0 for no limit.
-    """
-
-    def __init__(self, trusted: tuple[str, ...] = (), per_ip: int = 0) -> None:
-        self.configure(trusted, per_ip)
-        self._counts: Counter[str] = Counter()
-
-    def configure(self, trusted: tuple[str, ...], per_ip: int) -> None:
-        self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
-        self.per_ip = per_ip
-
-    def is_trusted(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(address in network for network in self._trusted)
-
-    def admit(self, host: str, trusted: bool) -> bool:
-        """Count a new connection from ``host``; False if it is one too many."""
-        if self.per_ip and not trusted and self._counts[host] >= self.per_ip:
-            return False
-        self._counts[host] += 1
-        return True
-
-    def release(self, host: str) -> None:
-        self._counts[host] -= 1
-        if self._counts[host] <= 0:
-            del self._counts[host]
-
-
 class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
     """Prefixes every record with the connection id."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
         return f"[{self.extra['conn'] if self.extra else '?'}] {msg}", kwargs
-
-
-class OutputBatcher:
-    """Writes the output queued by many connections once, at the end of a loop pass."""
-
-    __slots__ = ("_loop", "dirty", "scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        # Public to the connections, which add themselves in their hot path.
-        self.dirty: list[LineConnection] = []
-        self.scheduled = False
-
-    def schedule(self) -> None:
-        """Flush at the end of this loop pass (connections add themselves to ``dirty``)."""
-        self.scheduled = True
-        self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self.scheduled = False
-        dirty, self.dirty = self.dirty, []
-        for connection in dirty:
-            connection.flush()
 
 
 class Connections:

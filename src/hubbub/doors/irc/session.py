@@ -48,11 +48,12 @@ from hubbub.core.events import (
 from hubbub.doors.irc.caps import Variant, variant_of
 from hubbub.doors.irc.commands import load as _load_commands
 from hubbub.doors.irc.commands.multiline import OpenBatch, collect
+from hubbub.doors.irc.labels import send_labeled
 from hubbub.doors.irc.replies import refusal
 from hubbub.doors.irc.table import COMMANDS, Handler
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
-from hubbub.wire.message import Message, encode, encode_tags, parse
+from hubbub.wire.message import Message, encode, parse
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
@@ -62,32 +63,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _load_commands()
 _TAGMSG = MessageKind.TAGMSG
-
-
-def _one_batch(lines: list[bytes]) -> bool:
-    """Whether lines are exactly one batch: BATCH +ref first, BATCH -ref last."""
-    first, last = lines[0].split(b" "), lines[-1].split(b" ")
-    opening = first[1:] if first[0].startswith(b"@") else first
-    return (
-        len(opening) >= 3
-        and opening[1] == b"BATCH"
-        and opening[2].startswith(b"+")
-        and last[-2:] == [b"BATCH", b"-" + opening[2][1:]]
-    )
-
-
-def _in_batch(line: bytes, batch_tag: bytes) -> bytes:
-    """A line inside a labeled-response batch; a line of a nested batch keeps its own."""
-    if line.startswith(b"@batch=") or b";batch=" in line.split(b" ", 1)[0]:
-        return line
-    return add_tags(line, batch_tag)
-
-
-def add_tags(line: bytes, tags: bytes) -> bytes:
-    """Put tags in front of an encoded line (without CRLF), merging with its own."""
-    if line.startswith(b"@"):
-        return b"@" + tags + b";" + line[1:]
-    return b"@" + tags + b" " + line
 
 
 class IrcSession:
@@ -318,27 +293,7 @@ class IrcSession:
             self.refuse(error)
 
     def _send_labeled(self, label: str, replies: list[bytes]) -> None:
-        tag = encode_tags({"label": label}).encode()
-        lines = b"".join(replies).split(b"\r\n")[:-1]
-        server = self.ctx.server_name
-        if not lines:
-            self.send(b"@" + tag + f" :{server} ACK\r\n".encode())
-        elif len(lines) == 1 or _one_batch(lines):
-            # A reply that is one batch already (CHATHISTORY) carries the label itself.
-            rest = b"".join(line + b"\r\n" for line in lines[1:])
-            self.send(add_tags(lines[0], tag) + b"\r\n" + rest)
-        elif "batch" not in self.caps:
-            self.send(b"".join(line + b"\r\n" for line in lines))
-        else:
-            reference = self.new_batch()
-            start = add_tags(f":{server} BATCH +{reference} labeled-response".encode(), tag)
-            batch_tag = b"batch=" + reference.encode()
-            self.send(
-                start
-                + b"\r\n"
-                + b"".join(_in_batch(line, batch_tag) + b"\r\n" for line in lines)
-                + f":{server} BATCH -{reference}\r\n".encode()
-            )
+        send_labeled(self, label, replies)
 
     def new_batch(self) -> str:
         """A batch reference unique within this connection."""

@@ -122,7 +122,7 @@ def _finish(session: IrcSession, open_batch: OpenBatch) -> None:
     if "echo-message" in session.caps:
         echo = session.ctx.cache.line(event, session.variant)
         if open_batch.label is not None:
-            from hubbub.doors.irc.session import add_tags
+            from hubbub.doors.irc.labels import add_tags
 
             label = encode_tags({"label": open_batch.label}).encode()
             echo = add_tags(echo, label)
