@@ -150,8 +150,8 @@ class SqliteStore:
                 m.sender,
                 m.kind,
                 m.text,
-                json.dumps(m.tags),
-                json.dumps(m.lines),
+                json.dumps(m.tags) if m.tags else "[]",
+                json.dumps(m.lines) if m.lines else "[]",
             )
             for m in messages
         ]
