@@ -11,6 +11,14 @@ from hubbub.storage.ports import HistoryStore
 
 
 @dataclass(slots=True)
+class RenderedMessage:
+    """The last message rendered for plain users, by their current room."""
+
+    event: object = None
+    lines: dict[str | None, bytes] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class PlainContext:
     """Server-wide state of the plain door.
 
@@ -26,6 +34,7 @@ class PlainContext:
     catalog: gettext.NullTranslations = field(init=False)
     history: HistoryStore | None = None
     backlog: int = 10
+    rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())
 
     def __post_init__(self) -> None:
         self.catalog = translations(self.language)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event
+from hubbub.core.events import Event, MessagePosted
 from hubbub.doors.plain.render import describe, refusal_text
 from hubbub.doors.plain.text import clean, split_text
 from hubbub.storage.errors import StorageError
@@ -230,6 +230,19 @@ class PlainSession:
 
     def deliver(self, event: Event) -> None:
         if self.closed:
+            return
+        if type(event) is MessagePosted:
+            # A message reads the same for everyone whose current room is the same: it
+            # is rendered once per room among the recipients, not once per recipient.
+            cache = self.ctx.rendered
+            if cache.event is not event:
+                cache.event, cache.lines = event, {}
+            data = cache.lines.get(self.room)
+            if data is None:
+                lines = describe(self, event)
+                data = cache.lines[self.room] = "".join(line + "\n" for line in lines).encode()
+            if data:
+                self.send(data)
             return
         lines = describe(self, event)
         if lines:
