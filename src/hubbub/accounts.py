@@ -56,6 +56,19 @@ class Accounts:
         self._casemap = casemap
         self._clock = clock
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+        # Folded names of all accounts: a registered nick is owned (see is_registered).
+        self.names: set[str] = set()
+
+    async def load(self) -> None:
+        """Learn the existing accounts' names (at start).
+
+        Raises:
+            StorageError: the store cannot be read.
+        """
+        self.names = set(await self._store.account_keys())
+
+    def is_registered(self, nick: str) -> bool:
+        return self._casemap.fold(nick) in self.names
 
     async def find(self, name: str) -> Account | None:
         try:
@@ -83,6 +96,7 @@ class Accounts:
             raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
         if not created:
             raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
+        self.names.add(account.key)
         return account
 
     async def authenticate(self, name: str, password: str, address: str) -> Account:
@@ -117,6 +131,7 @@ class Accounts:
             await self._store.delete_account(account.key)
         except StorageError as error:
             raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+        self.names.discard(account.key)
 
     def _throttled(self, who: str) -> bool:
         failures = self._failures.get(who)

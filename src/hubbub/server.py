@@ -202,6 +202,8 @@ class Server:
             self.irc.accounts = Accounts(
                 store, self.hub.casemap, password_min=self.settings.limits.password_min
             )
+            await self.irc.accounts.load()
+            self.irc.call_later = asyncio.get_running_loop().call_later
             for service in (NICKSERV, CHANSERV):
                 self.hub.reserved.add(self.hub.casemap.skeleton(service))
             keeper = ChannelKeeper(store)

@@ -72,6 +72,7 @@ class Limits:
     history_per_conversation: int = 100_000  # and all but this many per channel or chat
     chathistory: int = 100  # most messages one CHATHISTORY request returns
     password_min: int = 8  # shortest account password
+    nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
 
 
 def default_data_dir() -> Path:

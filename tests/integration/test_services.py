@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -157,3 +158,35 @@ async def test_only_the_founder_manages_access_and_services_nicks_are_reserved(
         ]
         await alice.close()
         await bob.close()
+
+
+async def test_a_registered_nick_is_taken_back_unless_its_owner_logs_in(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, nick_grace=0.5)
+    async with running_server(settings) as server:
+        owner = await connect(port_of(server), "owner")
+        await owner.send(f"NS REGISTER {PASSWORD}")
+        await owner.read_until(n.RPL_LOGGEDIN)
+        await owner.send("QUIT")
+        await owner.closed()
+        await owner.close()
+        squatter = await LineClient.open(port_of(server))
+        await squatter.send("NICK owner", "USER s 0 * :Squatter")
+        warned = await squatter.read_until(lambda m: m.command == "NOTICE")
+        assert "registered nick" in warned[-1].params[-1]
+        renamed = await squatter.read_until(lambda m: m.command == "NICK")
+        assert renamed[-1].params[0].startswith("Guest")
+        assert renamed[-1].source is not None
+        assert renamed[-1].source.startswith("owner!")
+        # Its owner, logging in within the grace period, keeps it.
+        real = await LineClient.open(port_of(server))
+        await real.send("NICK owner", "USER o 0 * :Owner")
+        await real.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await real.send(f"NS IDENTIFY {PASSWORD}")
+        await real.read_until(n.RPL_LOGGEDIN)
+        # The grace period itself is what is tested: let it pass (bounded, 1 s).
+        await asyncio.sleep(1.0)
+        await squatter.send("WHOIS owner")
+        whois = await squatter.read_until(n.RPL_ENDOFWHOIS)
+        assert [m.params[1] for m in whois if m.command == n.RPL_WHOISUSER] == ["owner"]
+        await squatter.close()
+        await real.close()

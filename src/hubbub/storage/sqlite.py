@@ -316,6 +316,12 @@ class SqliteStore:
 
         return await self._run(work)
 
+    async def account_keys(self) -> list[str]:
+        def work() -> list[str]:
+            return [row["key"] for row in self._db.execute("SELECT key FROM accounts")]
+
+        return await self._run(work)
+
     async def set_password(self, key: str, password: str) -> None:
         def work() -> None:
             with self._db:

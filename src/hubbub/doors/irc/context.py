@@ -37,6 +37,8 @@ class IrcContext:
     history: HistoryStore | None = None
     # Accounts, when kept (SASL, REGISTER, NickServ).
     accounts: Accounts | None = None
+    # The event loop's call_later, for the one timer a session needs (nick ownership).
+    call_later: Callable[[float, Callable[[], None]], object] | None = None
     # The port a TLS listener is bound to, for STS; None without one.
     tls_port: int | None = None
     # While the server shuts down, closing sessions do not announce quits to each other.

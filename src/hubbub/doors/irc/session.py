@@ -47,6 +47,7 @@ from hubbub.core.events import (
 )
 from hubbub.doors.irc.caps import Variant, variant_of
 from hubbub.doors.irc.commands import load as _load_commands
+from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.multiline import OpenBatch, collect
 from hubbub.doors.irc.labels import send_labeled
 from hubbub.doors.irc.replies import refusal
@@ -339,6 +340,7 @@ class IrcSession:
         from hubbub.doors.irc.welcome import send_welcome
 
         send_welcome(self)
+        guard_nick(self)
 
     # -- events from the hub -----------------------------------------------------------
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.accounts import AccountError
+from hubbub.core.errors import ChatError
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -245,3 +247,47 @@ def _ghost(session: IrcSession, nick: str) -> None:
 @command("NS", "NICKSERV", min_params=1)
 def ns(session: IrcSession, message: Message) -> Awaitable[None] | None:
     return nickserv(session, " ".join(message.params))
+
+
+# -- nick ownership ---------------------------------------------------------------------------
+
+
+def guard_nick(session: IrcSession) -> None:
+    """A registered nick held without logging in to its account: warn, and take it back
+    after the grace period unless its owner logs in (or the user changes nick)."""
+    user, accounts, later = session.user, _accounts(session), session.ctx.call_later
+    if user is None or accounts is None or later is None:
+        return
+    if not accounts.is_registered(user.nick) or _owns(session, user.nick):
+        return
+    grace = session.ctx.settings.limits.nick_grace
+    _tell(
+        session,
+        f"{user.nick} is a registered nick. Log in (SASL, or /msg NickServ IDENTIFY "
+        f"<password>) within {grace:.0f} seconds, or you will be renamed.",
+    )
+    nick = user.nick
+    later(grace, lambda: _take_back(session, nick))
+
+
+def _owns(session: IrcSession, nick: str) -> bool:
+    account = current_account(session)
+    fold = session.ctx.hub.casemap.fold
+    return account is not None and fold(account) == fold(nick)
+
+
+def _take_back(session: IrcSession, nick: str) -> None:
+    user = session.user
+    if session.closed or user is None or user.nick != nick or _owns(session, nick):
+        return
+    hub = session.ctx.hub
+    for attempt in range(10):
+        guest = f"Guest{secrets.randbelow(100_000):05d}"
+        try:
+            hub.change_nick(user, guest)
+        except ChatError:
+            if attempt == 9:
+                session.close("Could not free a registered nick")
+            continue
+        _tell(session, f"You were renamed to {guest}: {nick} belongs to an account.")
+        return

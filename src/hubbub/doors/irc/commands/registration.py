@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.caps import SUPPORTED, offered
+from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
@@ -37,6 +38,7 @@ def nick(session: IrcSession, message: Message) -> None:
     hub = session.ctx.hub
     if session.user is not None:
         hub.change_nick(session.user, wanted)
+        guard_nick(session)
         return
     try:
         session.nick = hub.check_nick(wanted)
