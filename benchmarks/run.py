@@ -130,7 +130,8 @@ def make_targets(folder: Path, servers: Sequence[str]) -> dict[str, Target]:
     python = sys.executable
     common = (
         f"{python} -m hubbub serve --host 127.0.0.1 --port {{port}} "
-        f"--data-dir {folder / 'hubbub-data'} --server-name bench.hubbub "
+        # A fresh data folder per run ({port} differs): history must not pile up across runs.
+        f"--data-dir {folder / 'hubbub-data'}-{{port}} --server-name bench.hubbub "
         "--trusted 127.0.0.0/8 --log-level warning"
     )
     targets: dict[str, Target] = {}

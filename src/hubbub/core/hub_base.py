@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -88,7 +88,7 @@ class HubBase:
         self.registered: dict[Key, RegisteredChannel] = {}
         self.channel_sink: ChannelSink | None = None
         # Recent messages by msgid, oldest first, for REDACT.
-        self.recent_messages: dict[str, Sent] = {}
+        self.recent_messages: OrderedDict[str, Sent] = OrderedDict()
 
     # -- looking things up -------------------------------------------------------------
 

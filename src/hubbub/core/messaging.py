@@ -99,7 +99,8 @@ class Messaging(HubBase):
         recent = self.recent_messages
         recent[msgid] = sent
         if len(recent) > self.limits.recent_messages:
-            del recent[next(iter(recent))]
+            # popitem, not next(iter(...)): a plain dict's iterator walks deleted slots.
+            recent.popitem(last=False)
 
     def redact(self, user: User, target: str, msgid: str, reason: str = "") -> None:
         """Withdraw a recent message: its sender or a channel operator may.

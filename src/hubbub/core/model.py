@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from hubbub.wire.casemap import Key
 
 
+# One shared empty set (each frozenset() call makes a new object).
+NO_MODES: frozenset[str] = frozenset()
+
+
 class User:
     """A registered user, local or not, with the session that receives its events."""
 
@@ -56,7 +60,7 @@ class User:
         self.signon = signon
         self.last_active = signon
         # Immutable and shared while empty: most users never set a mode.
-        self.modes: frozenset[str] = frozenset()
+        self.modes: frozenset[str] = NO_MODES
         self.away: str | None = None
         self.account: str | None = None
         self.secure = False

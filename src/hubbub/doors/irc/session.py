@@ -64,6 +64,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _load_commands()
 _TAGMSG = MessageKind.TAGMSG
+# One shared empty set (each frozenset() call makes a new object).
+NO_CAPS: frozenset[str] = frozenset()
 
 
 class IrcSession:
@@ -128,7 +130,7 @@ class IrcSession:
         self.realname = ""
         self.password: str | None = None
         # Immutable and shared while empty: many clients never negotiate.
-        self.caps: frozenset[str] = frozenset()
+        self.caps: frozenset[str] = NO_CAPS
         self.variant = Variant.PLAIN
         self._batches = 0
         self.cap_version = 0
