@@ -197,20 +197,10 @@ class Server:
         writer = None
         if store is not None:
             writer = HistoryWriter(store)
-            self.hub.history = writer
-            self.irc.history = self.plain.history = store
-            self.irc.accounts = Accounts(
-                store, self.hub.casemap, password_min=self.settings.limits.password_min
-            )
-            await self.irc.accounts.load()
-            self.irc.call_later = asyncio.get_running_loop().call_later
-            for service in (NICKSERV, CHANSERV):
-                self.hub.reserved.add(self.hub.casemap.skeleton(service))
             keeper = ChannelKeeper(store)
-            for key, data in await store.load_channels():
-                self.hub.registered[Key(key)] = from_json(key, data)
-            self.hub.channel_sink = keeper
         try:
+            if store is not None and writer is not None:
+                await self._attach_store(store, writer, keeper)
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen()
             async with asyncio.TaskGroup() as tasks:
@@ -234,6 +224,26 @@ class Server:
             if store is not None:
                 await store.close()
         logger.info("stopped")
+
+    async def _attach_store(
+        self, store: SqliteStore, writer: HistoryWriter, keeper: ChannelKeeper
+    ) -> None:
+        """History, accounts and registered channels from the store, and the services."""
+        self.hub.history = writer
+        self.irc.history = self.plain.history = store
+        self.irc.accounts = Accounts(
+            store, self.hub.casemap, password_min=self.settings.limits.password_min
+        )
+        await self.irc.accounts.load()
+        self.irc.call_later = asyncio.get_running_loop().call_later
+        for service in (NICKSERV, CHANSERV):
+            self.hub.reserved.add(self.hub.casemap.skeleton(service))
+        for key, data in await store.load_channels():
+            try:
+                self.hub.registered[Key(key)] = from_json(key, data)
+            except (ValueError, KeyError, TypeError, IndexError) as error:
+                logger.error("registered channel %s is unreadable, skipped: %r", key, error)
+        self.hub.channel_sink = keeper
 
     async def _prune(self, store: SqliteStore) -> None:
         """Forget history past its retention, at start and then hourly."""
