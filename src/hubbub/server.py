@@ -196,7 +196,7 @@ class Server:
             store = await SqliteStore.open(self.settings.data_dir / "hubbub.sqlite3")
         writer = None
         if store is not None:
-            writer = HistoryWriter(store)
+            writer = HistoryWriter(store, flush_interval=self.settings.limits.history_flush)
             keeper = ChannelKeeper(store)
         try:
             if store is not None and writer is not None:

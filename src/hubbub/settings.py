@@ -71,6 +71,7 @@ class Limits:
     history_days: float = 365.0  # message history older than this is forgotten
     history_per_conversation: int = 100_000  # and all but this many per channel or chat
     chathistory: int = 100  # most messages one CHATHISTORY request returns
+    history_flush: float = 0.05  # seconds messages gather before one commit (kill loses ≤)
     password_min: int = 8  # shortest account password
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
 
@@ -218,7 +219,7 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
         except ValueError:
             raise fail("server", "trusted", f"{network!r} is not an address or network") from None
     limits = settings.limits
-    may_be_zero = {"connections_per_ip", "flood_rate", "plain_backlog"}
+    may_be_zero = {"connections_per_ip", "flood_rate", "plain_backlog", "history_flush"}
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
         if value < 0 or (value == 0 and item.name not in may_be_zero):

@@ -31,10 +31,15 @@ class HistoryWriter:
         store: where messages go.
         max_pending: messages held while the store is slow or failing; past this
             bound new messages are counted as dropped and logged, never queued without end.
+        flush_interval: how long the first message of a batch waits for others to join
+            it; a hard kill loses at most about this much (plus one commit).
     """
 
-    def __init__(self, store: HistoryStore, max_pending: int = 100_000) -> None:
+    def __init__(
+        self, store: HistoryStore, max_pending: int = 100_000, flush_interval: float = 0.0
+    ) -> None:
         self._store = store
+        self._flush_interval = flush_interval
         self._max_pending = max_pending
         self._pending: list[StoredMessage] = []
         self._forgotten: list[str] = []
@@ -84,6 +89,9 @@ class HistoryWriter:
         """Commit what arrives until :meth:`close`, then what is left."""
         while True:
             await self._wake.wait()
+            if self._flush_interval and not self._closing:
+                # Gather: one transaction for everything said meanwhile.
+                await asyncio.sleep(self._flush_interval)
             self._wake.clear()
             await self._flush()
             if self._closing and not self._pending and not self._forgotten:
