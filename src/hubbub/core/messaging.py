@@ -75,11 +75,11 @@ class Messaging(HubBase):
                 ranks = statuses_from(status)
                 for member, modes in channel.members.items():
                     if member is not user and not ranks.isdisjoint(modes):
-                        member.listener.deliver(event)
+                        member.deliver(event)
             else:
                 for member in channel.members:
                     if member is not user:
-                        member.listener.deliver(event)
+                        member.deliver(event)
             self._keep(msgid, Sent(user.key, channel.key, channel.name, None))
             if self.history is not None and not status and kind is not MessageKind.TAGMSG:
                 self.history.record(event, channel.key)

@@ -25,6 +25,7 @@ class User:
         "account",
         "away",
         "channels",
+        "deliver",
         "host",
         "key",
         "last_active",
@@ -57,6 +58,8 @@ class User:
         self.host = host
         self.realname = realname
         self.listener = listener
+        # Bound once: the fan-out calls it for every recipient of every message.
+        self.deliver = listener.deliver
         self.signon = signon
         self.last_active = signon
         # Immutable and shared while empty: most users never set a mode.
