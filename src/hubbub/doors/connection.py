@@ -76,6 +76,12 @@ class Peer:
         """A logger naming the connection (made when needed: idle connections hold none)."""
         return ConnectionLog(logger, {"conn": self.conn_id})
 
+    @property
+    def shown_host(self) -> str:
+        """The host as hostmasks show it: an IPv6 address like ``::1`` must not start with
+        ":" or it would read as a trailing parameter, so it becomes ``0::1``."""
+        return "0" + self.host if self.host.startswith(":") else self.host
+
     host: str
     secure: bool = False
     certfp: str | None = None

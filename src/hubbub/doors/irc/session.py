@@ -119,8 +119,7 @@ class IrcSession:
         # Replies go through ``send``; during a labeled command it collects them.
         self.send = send
         self._close = close
-        # A host must not start with ":" or it would read as a trailing parameter.
-        self.host = "0" + peer.host if peer.host.startswith(":") else peer.host
+        self.host = peer.shown_host
         self.peer = peer
         self.user: User | None = None
         self.nick: str | None = None

@@ -89,19 +89,24 @@ def _message(
         where = ""
     else:
         where = f"[{target}] "
-    lines = parts or [text]
     out = []
-    for line in lines:
-        if line.startswith(_ACTION):
-            body = f"* {nick} {clean(line[len(_ACTION) :].rstrip(chr(1)))}"
-        elif line.startswith("\x01"):
-            continue  # other CTCP requests mean nothing to a plain terminal
-        elif kind is MessageKind.NOTICE:
-            body = f"-{nick}- {clean(line)}"
-        else:
-            body = f"{nick}: {clean(line)}"
-        out.append(where + body)
+    for line in parts or [text]:
+        body = speech(nick, line, kind)
+        if body is not None:
+            out.append(where + body)
     return out
+
+
+def speech(nick: str, line: str, kind: MessageKind) -> str | None:
+    """One line of a message as a plain terminal shows it: ``nick: text``, ``* nick
+    acts``, ``-nick- notice``; None for CTCP requests, which mean nothing there."""
+    if line.startswith(_ACTION):
+        return f"* {nick} {clean(line[len(_ACTION) :].rstrip(chr(1)))}"
+    if line.startswith("\x01"):
+        return None
+    if kind is MessageKind.NOTICE:
+        return f"-{nick}- {clean(line)}"
+    return f"{nick}: {clean(line)}"
 
 
 def _forget_room(session: PlainSession, room: str) -> None:

@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event, MessagePosted
-from hubbub.doors.plain.render import describe, refusal_text
+from hubbub.core.events import Event, MessageKind, MessagePosted
+from hubbub.doors.plain.render import describe, refusal_text, speech
 from hubbub.doors.plain.text import clean, split_text
 from hubbub.storage.errors import StorageError
 from hubbub.wire.errors import LineTooLong
@@ -64,7 +64,7 @@ class PlainSession:
         self.ctx = ctx
         self.send = send
         self._close = close
-        self.host = "0" + peer.host if peer.host.startswith(":") else peer.host
+        self.host = peer.shown_host
         self.peer = peer
         self.user: User | None = None
         self.room: str | None = None
@@ -182,11 +182,11 @@ class PlainSession:
         lines = [self.ctx._("Recently in {room}:").format(room=channel.name)]
         for stored in recent:
             nick = stored.sender.split("!", 1)[0]
+            kind = MessageKind(stored.kind)
             for text in stored.lines or (stored.text,):
-                if text.startswith("\x01ACTION "):
-                    lines.append(f"  * {nick} {clean(text[8:].rstrip(chr(1)))}")
-                elif not text.startswith("\x01"):
-                    lines.append(f"  {nick}: {clean(text)}")
+                shown = speech(nick, text, kind)
+                if shown is not None:
+                    lines.append("  " + shown)
         self.tell(*lines)
 
     def join(self, room: str, announce_self: bool = True) -> None:

@@ -40,8 +40,14 @@ def monitor(session: IrcSession, message: Message) -> None:
         except ChatError as error:
             session.numeric(n.ERR_MONLISTFULL, error.subject, error.detail, "Monitor list is full")
             targets = targets[: len(targets) - len(error.detail.split(","))]
-        online = [u for u in map(hub.find_user, targets) if u is not None]
-        offline = [t for t in targets if hub.find_user(t) is None]
+        online: list[User] = []
+        offline: list[str] = []
+        for target in targets:
+            found = hub.find_user(target)
+            if found is None:
+                offline.append(target)
+            else:
+                online.append(found)
         _report(session, online, offline)
     elif sub == "-":
         hub.monitors.remove(user, targets)
