@@ -1,6 +1,7 @@
 """Accounts: registering, logging in, changing and dropping them.
 
-Passwords are hashed with argon2id on a worker thread (hashing is deliberately slow).
+Passwords are hashed with argon2id on a worker thread (hashing is deliberately slow), and
+kept beside as a SCRAM-SHA-256 verifier for clients that log in without sending them.
 Failed logins are counted per account and per address; past the limit, further tries are
 refused for a while without even checking the password.
 """
@@ -8,12 +9,15 @@ refused for a while without even checking the password.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
 import argon2
 
+from hubbub import scram
 from hubbub.storage.errors import StorageError
 from hubbub.storage.ports import Account, AccountStore
 from hubbub.wire.casemap import Casemap
@@ -21,6 +25,7 @@ from hubbub.wire.errors import InvalidName
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 300
+MAX_CERTIFICATES = 10
 _FAILURES_ALLOWED = 5
 _FAILURE_WINDOW = 60.0
 # OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -58,6 +63,8 @@ class Accounts:
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
         # Folded names of all accounts: a registered nick is owned (see is_registered).
         self.names: set[str] = set()
+        # Keys the SCRAM decoys of names without an account (see verifier).
+        self._secret = secrets.token_bytes(32)
 
     async def load(self) -> None:
         """Learn the existing accounts' names (at start).
@@ -88,8 +95,10 @@ class Accounts:
         except InvalidName as error:
             raise AccountError("BAD_ACCOUNT_NAME", f"Invalid account name: {error}") from None
         check_password(password, self.password_min)
-        hashed = await asyncio.to_thread(_HASHER.hash, password)
-        account = Account(self._casemap.fold(name), name, hashed, email[:200], time.time())
+        hashed, verifier = await asyncio.to_thread(_credentials, password)
+        account = Account(
+            self._casemap.fold(name), name, hashed, email[:200], time.time(), verifier
+        )
         try:
             created = await self._store.create_account(account)
         except StorageError as error:
@@ -106,8 +115,7 @@ class Accounts:
             AccountError: INVALID_CREDENTIALS, RATE_LIMITED or TEMPORARILY_UNAVAILABLE.
         """
         key = self._casemap.fold(name)
-        if self._throttled(key) or self._throttled(address):
-            raise AccountError("RATE_LIMITED", "Too many failed logins; try again later")
+        self.check_throttle(name, address)
         account = await self.find(name)
         valid = account is not None and 0 < len(password) <= MAX_PASSWORD
         if valid and account is not None:
@@ -116,13 +124,86 @@ class Accounts:
             self._fail(key)
             self._fail(address)
             raise AccountError("INVALID_CREDENTIALS", "Invalid account name or password")
+        if not account.scram:
+            # Accounts made before SCRAM was offered learn their verifier at a login
+            # that shows the password.
+            verifier = await asyncio.to_thread(lambda: scram.make_verifier(password).encode())
+            with contextlib.suppress(StorageError):
+                await self._store.set_password(account.key, account.password, verifier)
         return account
+
+    def check_throttle(self, name: str, address: str) -> None:
+        """Raises AccountError RATE_LIMITED when an account or an address has failed to
+        log in too often lately."""
+        if self._throttled(self._casemap.fold(name)) or self._throttled(address):
+            raise AccountError("RATE_LIMITED", "Too many failed logins; try again later")
+
+    def failed(self, name: str, address: str) -> None:
+        """Count a failed login that was checked elsewhere (a SCRAM proof)."""
+        self._fail(self._casemap.fold(name))
+        self._fail(address)
+
+    async def verifier(self, name: str) -> tuple[Account | None, scram.Verifier]:
+        """An account and its SCRAM verifier; for a name without one (no account, or
+        an account that has not logged in since SCRAM came), a decoy that no proof
+        matches, so that the exchange does not tell which names exist.
+
+        Raises:
+            AccountError: TEMPORARILY_UNAVAILABLE.
+        """
+        account = await self.find(name)
+        if account is not None and account.scram:
+            with contextlib.suppress(ValueError):
+                return account, scram.Verifier.decode(account.scram)
+        return None, scram.decoy_verifier(self._casemap.fold(name), self._secret)
+
+    async def by_certificate(self, fingerprint: str) -> Account | None:
+        """The account a client certificate logs in to."""
+        try:
+            return await self._store.account_by_certificate(fingerprint)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+
+    async def certificates(self, account: Account) -> list[str]:
+        try:
+            return await self._store.certificates(account.key)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+
+    async def add_certificate(self, account: Account, fingerprint: str) -> None:
+        """Raises AccountError: BAD_FINGERPRINT, CERTIFICATE_TAKEN, TOO_MANY_CERTIFICATES
+        or TEMPORARILY_UNAVAILABLE."""
+        fingerprint = fingerprint.lower().replace(":", "")
+        if len(fingerprint) != 64 or any(c not in "0123456789abcdef" for c in fingerprint):
+            raise AccountError(
+                "BAD_FINGERPRINT", "A fingerprint is the certificate's SHA-256, in hex"
+            )
+        try:
+            if len(await self._store.certificates(account.key)) >= MAX_CERTIFICATES:
+                raise AccountError(
+                    "TOO_MANY_CERTIFICATES",
+                    f"An account has at most {MAX_CERTIFICATES} certificates",
+                )
+            added = await self._store.add_certificate(account.key, fingerprint)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+        if not added:
+            raise AccountError("CERTIFICATE_TAKEN", "That certificate is already in use")
+
+    async def remove_certificate(self, account: Account, fingerprint: str) -> None:
+        fingerprint = fingerprint.lower().replace(":", "")
+        try:
+            removed = await self._store.remove_certificate(account.key, fingerprint)
+        except StorageError as error:
+            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+        if not removed:
+            raise AccountError("NO_SUCH_CERTIFICATE", "That certificate is not on the account")
 
     async def change_password(self, account: Account, password: str) -> None:
         check_password(password, self.password_min)
-        hashed = await asyncio.to_thread(_HASHER.hash, password)
+        hashed, verifier = await asyncio.to_thread(_credentials, password)
         try:
-            await self._store.set_password(account.key, hashed)
+            await self._store.set_password(account.key, hashed, verifier)
         except StorageError as error:
             raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
 
@@ -158,6 +239,11 @@ def check_password(password: str, shortest: int = MIN_PASSWORD) -> None:
         raise AccountError(
             "WEAK_PASSWORD", f"Passwords have {shortest} to {MAX_PASSWORD} characters"
         )
+
+
+def _credentials(password: str) -> tuple[str, str]:
+    """A password's argon2id hash and SCRAM-SHA-256 verifier."""
+    return _HASHER.hash(password), scram.make_verifier(password).encode()
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -51,13 +51,15 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A registered account: ``key`` is the folded name, ``password`` an argon2id hash."""
+    """A registered account: ``key`` is the folded name, ``password`` an argon2id hash,
+    ``scram`` the SCRAM-SHA-256 verifier (see :mod:`hubbub.scram`; empty until known)."""
 
     key: str
     name: str
     password: str
     email: str
     created: float
+    scram: str = ""
 
 
 class AccountStore(Protocol):
@@ -73,9 +75,41 @@ class AccountStore(Protocol):
         """The folded names of all accounts (loaded at start for nick ownership)."""
         ...
 
-    async def set_password(self, key: str, password: str) -> None: ...
+    async def set_password(self, key: str, password: str, scram: str) -> None:
+        """Replace an account's password hash and SCRAM verifier."""
+        ...
 
-    async def delete_account(self, key: str) -> None: ...
+    async def delete_account(self, key: str) -> None:
+        """Forget an account with its certificates and read markers."""
+        ...
+
+    async def add_certificate(self, key: str, fingerprint: str) -> bool:
+        """Let a TLS client certificate (SHA-256 hex, lower case) log in to an account;
+        False if that certificate belongs to an account already."""
+        ...
+
+    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+        """False if the account had no such certificate."""
+        ...
+
+    async def certificates(self, key: str) -> list[str]:
+        """An account's certificate fingerprints, in the order they were added."""
+        ...
+
+    async def account_by_certificate(self, fingerprint: str) -> Account | None: ...
+
+
+class MarkerStore(Protocol):
+    """Where accounts' read markers (draft/read-marker) are kept."""
+
+    async def set_marker(self, account: str, target: str, time: float) -> None:
+        """Remember the time an account has read a conversation up to (``target`` is the
+        folded channel name or nick)."""
+        ...
+
+    async def markers(self, account: str) -> list[tuple[str, float]]:
+        """All of an account's markers, as (target, time)."""
+        ...
 
 
 class ChannelStore(Protocol):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
+from time import time as now
 from typing import TypeVar
 
 from hubbub.storage.errors import SchemaTooNew, StorageError
@@ -47,6 +48,17 @@ def migrations() -> list[tuple[int, str]]:
         if name.endswith(".sql") and name[:4].isdigit():
             scripts.append((int(name[:4]), entry.read_text(encoding="utf-8")))
     return sorted(scripts)
+
+
+_ACCOUNT = "key, name, password, email, created, scram"
+
+
+def _account(row: sqlite3.Row | None) -> Account | None:
+    if row is None:
+        return None
+    return Account(
+        row["key"], row["name"], row["password"], row["email"], row["created"], row["scram"]
+    )
 
 
 def _row(row: sqlite3.Row) -> StoredMessage:
@@ -297,9 +309,16 @@ class SqliteStore:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO accounts (key, name, password, email, created) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (account.key, account.name, account.password, account.email, account.created),
+                    "INSERT OR IGNORE INTO accounts (key, name, password, email, created, scram) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        account.key,
+                        account.name,
+                        account.password,
+                        account.email,
+                        account.created,
+                        account.scram,
+                    ),
                 )
                 return cursor.rowcount == 1
 
@@ -307,12 +326,8 @@ class SqliteStore:
 
     async def get_account(self, key: str) -> Account | None:
         def work() -> Account | None:
-            row = self._db.execute(
-                "SELECT key, name, password, email, created FROM accounts WHERE key = ?", (key,)
-            ).fetchone()
-            if row is None:
-                return None
-            return Account(row["key"], row["name"], row["password"], row["email"], row["created"])
+            row = self._db.execute(f"SELECT {_ACCOUNT} FROM accounts WHERE key = ?", (key,))
+            return _account(row.fetchone())
 
         return await self._run(work)
 
@@ -322,11 +337,14 @@ class SqliteStore:
 
         return await self._run(work)
 
-    async def set_password(self, key: str, password: str) -> None:
+    async def set_password(self, key: str, password: str, scram: str) -> None:
         def work() -> None:
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.execute("UPDATE accounts SET password = ? WHERE key = ?", (password, key))
+                self._db.execute(
+                    "UPDATE accounts SET password = ?, scram = ? WHERE key = ?",
+                    (password, scram, key),
+                )
 
         await self._run(work)
 
@@ -335,8 +353,79 @@ class SqliteStore:
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.execute("DELETE FROM accounts WHERE key = ?", (key,))
+                self._db.execute("DELETE FROM certificates WHERE account = ?", (key,))
+                self._db.execute("DELETE FROM read_markers WHERE account = ?", (key,))
 
         await self._run(work)
+
+    async def add_certificate(self, key: str, fingerprint: str) -> bool:
+        def work() -> bool:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO certificates (fingerprint, account, added) "
+                    "VALUES (?, ?, ?)",
+                    (fingerprint, key, now()),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(work)
+
+    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+        def work() -> bool:
+            with self._db:
+                self._db.execute("BEGIN")
+                cursor = self._db.execute(
+                    "DELETE FROM certificates WHERE account = ? AND fingerprint = ?",
+                    (key, fingerprint),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(work)
+
+    async def certificates(self, key: str) -> list[str]:
+        def work() -> list[str]:
+            rows = self._db.execute(
+                "SELECT fingerprint FROM certificates WHERE account = ? ORDER BY added, rowid",
+                (key,),
+            )
+            return [row["fingerprint"] for row in rows]
+
+        return await self._run(work)
+
+    async def account_by_certificate(self, fingerprint: str) -> Account | None:
+        def work() -> Account | None:
+            row = self._db.execute(
+                f"SELECT {_ACCOUNT} FROM accounts WHERE key = "
+                "(SELECT account FROM certificates WHERE fingerprint = ?)",
+                (fingerprint,),
+            )
+            return _account(row.fetchone())
+
+        return await self._run(work)
+
+    # -- read markers --------------------------------------------------------------------
+
+    async def set_marker(self, account: str, target: str, time: float) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) "
+                    "ON CONFLICT (account, target) DO UPDATE SET time = excluded.time",
+                    (account, target, time),
+                )
+
+        await self._run(work)
+
+    async def markers(self, account: str) -> list[tuple[str, float]]:
+        def work() -> list[tuple[str, float]]:
+            rows = self._db.execute(
+                "SELECT target, time FROM read_markers WHERE account = ?", (account,)
+            )
+            return [(row["target"], row["time"]) for row in rows]
+
+        return await self._run(work)
 
     async def close(self) -> None:
         await self._run(self._db.close)

@@ -1,0 +1,106 @@
+"""The account, certificate, read-marker and registered-channel parts of a store."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubbub.storage.ports import Account
+from hubbub.storage.sqlite import SqliteStore
+
+FP1 = "a" * 64
+FP2 = "b" * 64
+
+
+def account(key: str = "alice", scram: str = "") -> Account:
+    return Account(key, key.capitalize(), "$argon2id$hash", f"{key}@example.org", 1.5, scram)
+
+
+async def test_an_account_round_trips_with_every_field(store: SqliteStore) -> None:
+    created = account(scram="SCRAM-SHA-256$4096:c2FsdA==$a2V5:a2V5")
+    assert await store.create_account(created)
+    assert await store.get_account("alice") == created
+    assert await store.get_account("bob") is None
+    assert await store.account_keys() == ["alice"]
+
+
+async def test_a_second_account_with_the_same_key_is_refused(store: SqliteStore) -> None:
+    assert await store.create_account(account())
+    assert not await store.create_account(account())
+    assert await store.account_keys() == ["alice"]
+
+
+async def test_set_password_replaces_the_hash_and_the_verifier(store: SqliteStore) -> None:
+    await store.create_account(account())
+    await store.set_password("alice", "new hash", "new verifier")
+    changed = await store.get_account("alice")
+    assert changed is not None
+    assert (changed.password, changed.scram) == ("new hash", "new verifier")
+
+
+@pytest.mark.parametrize(
+    "name", ["O'Brien", "x'); DROP TABLE accounts; --", "zoë", "a\0b", "%_*?", "😀" * 50]
+)
+async def test_hostile_account_fields_round_trip(store: SqliteStore, name: str) -> None:
+    created = Account(name, name, name, name, 0.0, name)
+    assert await store.create_account(created)
+    assert await store.get_account(name) == created
+
+
+async def test_a_certificate_logs_in_to_its_account_only(store: SqliteStore) -> None:
+    await store.create_account(account("alice"))
+    await store.create_account(account("bob"))
+    assert await store.add_certificate("alice", FP1)
+    assert await store.add_certificate("alice", FP2)
+    assert not await store.add_certificate("bob", FP1), "a certificate has one account"
+    assert await store.certificates("alice") == [FP1, FP2]
+    assert await store.certificates("bob") == []
+    found = await store.account_by_certificate(FP1)
+    assert found is not None
+    assert found.key == "alice"
+    assert await store.account_by_certificate("c" * 64) is None
+
+
+async def test_removing_a_certificate(store: SqliteStore) -> None:
+    await store.create_account(account())
+    await store.add_certificate("alice", FP1)
+    assert not await store.remove_certificate("alice", FP2)
+    assert await store.remove_certificate("alice", FP1)
+    assert await store.account_by_certificate(FP1) is None
+    assert not await store.remove_certificate("alice", FP1)
+
+
+async def test_read_markers_are_kept_per_account_and_target(store: SqliteStore) -> None:
+    await store.set_marker("alice", "#chan", 10.0)
+    await store.set_marker("alice", "#chan", 20.5)
+    await store.set_marker("alice", "bob", 5.0)
+    await store.set_marker("carol", "#chan", 1.0)
+    assert sorted(await store.markers("alice")) == [("#chan", 20.5), ("bob", 5.0)]
+    assert await store.markers("carol") == [("#chan", 1.0)]
+    assert await store.markers("dave") == []
+
+
+async def test_dropping_an_account_forgets_its_certificates_and_markers(
+    store: SqliteStore,
+) -> None:
+    await store.create_account(account())
+    await store.add_certificate("alice", FP1)
+    await store.set_marker("alice", "#chan", 10.0)
+    await store.delete_account("alice")
+    assert await store.get_account("alice") is None
+    assert await store.account_by_certificate(FP1) is None
+    assert await store.markers("alice") == []
+    assert await store.create_account(account()), "the name is free again"
+    assert await store.certificates("alice") == []
+
+
+async def test_registered_channels_are_saved_replaced_and_deleted(store: SqliteStore) -> None:
+    await store.save_channel("#a", '{"topic": "one"}')
+    await store.save_channel("#b", '{"topic": "two"}')
+    await store.save_channel("#a", '{"topic": "three"}')
+    assert sorted(await store.load_channels()) == [
+        ("#a", '{"topic": "three"}'),
+        ("#b", '{"topic": "two"}'),
+    ]
+    await store.delete_channel("#a")
+    await store.delete_channel("#nothing")
+    assert await store.load_channels() == [("#b", '{"topic": "two"}')]
