@@ -319,6 +319,19 @@ def test_tls_files_are_resolved_beside_the_config_file(tmp_path: Path) -> None:
     assert settings.tls_key == Path("/abs/key.pem")
 
 
+def test_a_client_ca_without_a_server_certificate_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\ntls_client_ca = "ca.pem"\n')
+    assert_names(message, "server.tls_client_ca", 2)
+
+
+def test_the_client_ca_is_resolved_beside_the_config_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '[server]\ntls_cert = "c.pem"\ntls_key = "k.pem"\ntls_client_ca = "ca.pem"\n'
+    )
+    settings = load_config(path, Settings(server_name="irc.example.org"))
+    assert settings.tls_client_ca == tmp_path / "ca.pem"
+
+
 def test_trusted_networks_are_read_as_a_tuple(tmp_path: Path) -> None:
     path = write(tmp_path, '[server]\ntrusted = ["127.0.0.0/8", "::1"]\n')
     settings = load_config(path, Settings(server_name="irc.example.org"))

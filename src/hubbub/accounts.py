@@ -74,6 +74,10 @@ class Accounts:
         """
         self.names = set(await self._store.account_keys())
 
+    def fold(self, name: str) -> str:
+        """An account name folded as the store keys it."""
+        return self._casemap.fold(name)
+
     def is_registered(self, nick: str) -> bool:
         return self._casemap.fold(nick) in self.names
 

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", type=Path, help="TLS certificate chain (PEM)")
     serve.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
     serve.add_argument(
+        "--tls-client-ca",
+        type=Path,
+        help="CA certificates (PEM) whose client certificates log in with SASL EXTERNAL",
+    )
+    serve.add_argument(
         "--tls-port", type=int, help="TLS port (default 6697 when a certificate is set)"
     )
     serve.add_argument(
@@ -133,6 +138,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "casemapping": Casemapping(args.casemapping) if args.casemapping else None,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
+        "tls_client_ca": args.tls_client_ca,
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)

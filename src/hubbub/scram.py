@@ -98,9 +98,14 @@ class Exchange:
     Call :meth:`receive_first` with the client-first message to learn the user name,
     :meth:`server_first` with that user's verifier, then :meth:`receive_final` with the
     client-final message; it returns the server-final message when the proof holds.
+
+    Args:
+        server_nonce: the server's part of the nonce; random unless given (for tests
+            against published exchanges).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, server_nonce: str | None = None) -> None:
+        self._server_nonce = server_nonce or secrets.token_urlsafe(_NONCE_BYTES)
         self.name = ""
         self.authzid = ""
         self._gs2_header = ""
@@ -144,7 +149,7 @@ class Exchange:
             raise ScramError("malformed nonce")
         self._gs2_header = f"{flag},{authzid},"
         self._client_first_bare = bare
-        self._nonce = client_nonce + secrets.token_urlsafe(_NONCE_BYTES)
+        self._nonce = client_nonce + self._server_nonce
         return self.name
 
     def server_first(self, verifier: Verifier) -> str:

@@ -58,6 +58,17 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     load_certificate(context, settings)
+    if settings.tls_client_ca is not None:
+        # Python's ssl module verifies every certificate a client sends against the
+        # loaded CAs and cannot be told to accept self-signed ones; so client
+        # certificates (SASL EXTERNAL) are those of a CA the operator names.
+        try:
+            context.load_verify_locations(settings.tls_client_ca)
+        except (OSError, ssl.SSLError) as error:
+            raise ConfigError(
+                f"cannot load TLS client CA {settings.tls_client_ca}: {error}"
+            ) from None
+        context.verify_mode = ssl.CERT_OPTIONAL
     return context
 
 

@@ -103,6 +103,8 @@ class Settings:
     config_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # CA certificates (PEM) whose client certificates are asked for, for SASL EXTERNAL.
+    tls_client_ca: Path | None = None
     sts_duration: int = 86400  # seconds clients keep to TLS once they saw it (IRCv3 STS)
     trusted: tuple[str, ...] = ()  # networks free of flood control and per-IP limits
     plain: Listen | None = Listen("127.0.0.1", 8080)  # the plain-text door; None: off
@@ -135,6 +137,7 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "log_level": ("log_level", str),
     "tls_cert": ("tls_cert", Path),
     "tls_key": ("tls_key", Path),
+    "tls_client_ca": ("tls_client_ca", Path),
     "sts_duration": ("sts_duration", int),
     "trusted": ("trusted", list),
     "history": ("history", bool),
@@ -174,7 +177,7 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
         else:
             raise reader.error(section, None, "unknown section")
     settings = settings.replace(**changes)
-    for name in ("motd_file", "tls_cert", "tls_key"):
+    for name in ("motd_file", "tls_cert", "tls_key", "tls_client_ca"):
         value = getattr(settings, name)
         if value is not None and not value.is_absolute():
             settings = settings.replace(**{name: path.parent / value})
@@ -211,6 +214,8 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
         raise fail("plain", "room", "must be a channel name like #lobby")
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise fail("server", "tls_cert", "tls_cert and tls_key go together")
+    if settings.tls_client_ca is not None and settings.tls_cert is None:
+        raise fail("server", "tls_client_ca", "client certificates need tls_cert and tls_key")
     if any(listen.tls for listen in settings.listen) and settings.tls_cert is None:
         raise fail("listen", "tls", "a TLS listener needs tls_cert and tls_key")
     for network in settings.trusted:

@@ -34,7 +34,7 @@ MULTILINE_MAX_LINES = 32
 # Values sent with CAP LS 302.
 VALUES = {
     "draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}",
-    "sasl": "PLAIN",
+    "sasl": "EXTERNAL,PLAIN,SCRAM-SHA-256",
     "draft/account-registration": "before-connect,custom-account-name",
 }
 # Offered only where the server keeps history, and accounts.

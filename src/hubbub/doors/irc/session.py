@@ -59,6 +59,7 @@ from hubbub.wire.message import Message, encode, parse
 if TYPE_CHECKING:
     from hubbub.core.model import User
     from hubbub.doors.connection import Peer
+    from hubbub.doors.irc.commands.sasl import SaslAttempt
     from hubbub.doors.irc.context import IrcContext
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class IrcSession:
         self.negotiating = False
         self.multiline: OpenBatch | None = None
         # SASL: the payload received so far, while an exchange is under way.
-        self.sasl: bytes | None = None
+        self.sasl: SaslAttempt | None = None
         # The account logged in to before registration (SASL), applied at registration.
         self.account: str | None = None
         self.closed = False

@@ -16,6 +16,7 @@ _MODULES = (
     "multiline",
     "history",
     "accounts",
+    "sasl",
     "chanserv",
 )
 

@@ -1,10 +1,9 @@
-"""Accounts on IRC: SASL (AUTHENTICATE), REGISTER (draft/account-registration), and the
-NickServ service for clients that know neither."""
+"""Accounts on IRC: REGISTER (draft/account-registration), the NickServ service for
+clients that know no IRCv3 account commands, and nick ownership. SASL is in
+:mod:`hubbub.doors.irc.commands.sasl`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
@@ -20,10 +19,6 @@ if TYPE_CHECKING:
     from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
-MECHANISMS = ("PLAIN",)
-# SASL: "clients MUST split the payload into 400-byte chunks"; a whole payload is bounded.
-_CHUNK = 400
-_MAX_PAYLOAD = 4096
 NICKSERV = "NickServ"
 _NICKSERV_MASK = "NickServ!NickServ@services.hubbub"
 
@@ -46,71 +41,6 @@ def logged_in(session: IrcSession, account: Account) -> None:
 
 def current_account(session: IrcSession) -> str | None:
     return session.user.account if session.user is not None else session.account
-
-
-# -- SASL ----------------------------------------------------------------------------------
-
-
-@command("AUTHENTICATE", min_params=1, registered=False)
-def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | None:
-    argument = message.params[0]
-    if _accounts(session) is None:
-        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: no accounts here")
-        return None
-    if session.sasl is None:
-        if current_account(session) is not None:
-            session.numeric(n.ERR_SASLALREADY, "You have already authenticated using SASL")
-            return None
-        if argument.upper() not in MECHANISMS:
-            session.numeric(n.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
-            session.numeric(n.ERR_SASLFAIL, "SASL authentication failed")
-            return None
-        session.sasl = b""
-        session.message("AUTHENTICATE", "+", source="")
-        return None
-    if argument == "*":
-        session.sasl = None
-        session.numeric(n.ERR_SASLABORTED, "SASL authentication aborted")
-        return None
-    if len(argument) > _CHUNK:
-        session.sasl = None
-        session.numeric(n.ERR_SASLTOOLONG, "SASL message too long")
-        return None
-    if argument != "+":
-        session.sasl += argument.encode()
-        if len(session.sasl) > _MAX_PAYLOAD:
-            # ERR_SASLTOOLONG is for one over-long AUTHENTICATE line; a payload that
-            # grows past any sensible size simply fails.
-            session.sasl = None
-            session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: payload too long")
-            return None
-        if len(argument) == _CHUNK:
-            return None  # more chunks follow
-    payload, session.sasl = session.sasl, None
-    return _sasl_plain(session, payload)
-
-
-async def _sasl_plain(session: IrcSession, payload: bytes) -> None:
-    accounts = _accounts(session)
-    assert accounts is not None
-    try:
-        decoded = base64.b64decode(payload, validate=True).decode("utf-8")
-        authzid, authcid, password = decoded.split("\0")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN message")
-        return
-    if authzid and authzid != authcid:
-        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: cannot act for another")
-        return
-    try:
-        account = await accounts.authenticate(authcid, password, session.host)
-    except AccountError as error:
-        session.numeric(n.ERR_SASLFAIL, f"SASL authentication failed: {error}")
-        return
-    if session.closed:
-        return
-    logged_in(session, account)
-    session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
 
 
 # -- draft/account-registration -------------------------------------------------------------
@@ -171,6 +101,7 @@ _NICKSERV_HELP = (
     "PASSWORD <new password>      - change your password (logged in)",
     "DROP <password>              - delete your account",
     "GHOST <nick>                 - disconnect a session using your account's nick",
+    "CERT LIST|ADD [fp]|DEL <fp>  - TLS client certificates that log in (SASL EXTERNAL)",
 )
 
 
@@ -221,11 +152,40 @@ async def nickserv(session: IrcSession, text: str) -> None:
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
             _ghost(session, args[0])
+        elif verb == "CERT":
+            await _certificates(session, accounts, [arg for arg in args if arg])
         else:
             for line in _NICKSERV_HELP:
                 _tell(session, line)
     except AccountError as error:
         _tell(session, str(error))
+
+
+async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]) -> None:
+    user = session.user
+    assert user is not None
+    mine = await accounts.find(user.account) if user.account else None
+    if mine is None:
+        _tell(session, "Log in first.")
+        return
+    action = args[0].upper() if args else "LIST"
+    if action == "LIST":
+        fingerprints = await accounts.certificates(mine)
+        for fingerprint in fingerprints:
+            _tell(session, f"Certificate {fingerprint}")
+        _tell(session, f"{len(fingerprints)} certificate(s) on account {mine.name}.")
+    elif action == "ADD":
+        given = args[1] if len(args) > 1 else session.peer.certfp
+        if given is None:
+            _tell(session, "No fingerprint given, and this connection has no certificate.")
+            return
+        await accounts.add_certificate(mine, given)
+        _tell(session, f"Certificate added to account {mine.name}.")
+    elif action == "DEL" and len(args) > 1:
+        await accounts.remove_certificate(mine, args[1])
+        _tell(session, f"Certificate removed from account {mine.name}.")
+    else:
+        _tell(session, "Usage: CERT LIST | CERT ADD [fingerprint] | CERT DEL <fingerprint>")
 
 
 def _ghost(session: IrcSession, nick: str) -> None:

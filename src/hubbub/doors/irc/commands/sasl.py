@@ -1,0 +1,199 @@
+"""SASL on IRC (AUTHENTICATE): PLAIN, SCRAM-SHA-256 and EXTERNAL.
+
+Theory of operation (IRCv3 sasl-3.1). ``AUTHENTICATE <mechanism>`` starts an attempt and
+the server answers ``AUTHENTICATE +``. Each side then sends its messages base64-encoded,
+in 400-byte chunks; a chunk shorter than 400 bytes ends a message, and a lone ``+``
+is an empty one (or ends a message whose length was a multiple of 400). PLAIN and
+EXTERNAL take one client message; SCRAM takes client-first, then client-final, then an
+empty message after the server's signature. ``AUTHENTICATE *`` aborts at any point;
+any failure ends the attempt with 904, and the client may start another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from hubbub import scram
+from hubbub.accounts import AccountError
+from hubbub.doors.irc.commands.accounts import current_account, logged_in
+from hubbub.doors.irc.table import command
+from hubbub.wire import numerics as n
+
+if TYPE_CHECKING:
+    from hubbub.accounts import Accounts
+    from hubbub.doors.irc.session import IrcSession
+    from hubbub.storage.ports import Account
+    from hubbub.wire.message import Message
+
+MECHANISMS = ("EXTERNAL", "PLAIN", "SCRAM-SHA-256")
+# SASL: "clients MUST split the payload into 400-byte chunks"; a whole payload is bounded.
+_CHUNK = 400
+_MAX_PAYLOAD = 4096
+
+
+@dataclass(slots=True)
+class SaslAttempt:
+    """A client's SASL attempt in progress: the mechanism, the chunks of the message
+    being received, and (for SCRAM) the exchange and how far it has gone."""
+
+    mechanism: str
+    received: bytes = b""
+    exchange: scram.Exchange = field(default_factory=scram.Exchange)
+    step: int = 0
+    account: Account | None = None
+
+
+def _fail(session: IrcSession, reason: str) -> None:
+    session.sasl = None
+    session.numeric(n.ERR_SASLFAIL, f"SASL authentication failed: {reason}")
+
+
+def _challenge(session: IrcSession, data: bytes) -> None:
+    """Send a server message in 400-byte chunks; "+" for an empty one, or after a last
+    chunk of exactly 400 bytes."""
+    encoded = base64.b64encode(data).decode("ascii")
+    for start in range(0, len(encoded), _CHUNK):
+        session.message("AUTHENTICATE", encoded[start : start + _CHUNK], source="")
+    if len(encoded) % _CHUNK == 0:
+        session.message("AUTHENTICATE", "+", source="")
+
+
+@command("AUTHENTICATE", min_params=1, registered=False)
+def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | None:
+    argument = message.params[0]
+    accounts = session.ctx.accounts
+    if accounts is None:
+        session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: no accounts here")
+        return None
+    attempt = session.sasl
+    if attempt is None:
+        if current_account(session) is not None:
+            session.numeric(n.ERR_SASLALREADY, "You have already authenticated using SASL")
+            return None
+        mechanism = argument.upper()
+        if mechanism not in MECHANISMS:
+            session.numeric(n.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
+            session.numeric(n.ERR_SASLFAIL, "SASL authentication failed")
+            return None
+        session.sasl = SaslAttempt(mechanism)
+        session.message("AUTHENTICATE", "+", source="")
+        return None
+    if argument == "*":
+        session.sasl = None
+        session.numeric(n.ERR_SASLABORTED, "SASL authentication aborted")
+        return None
+    if len(argument) > _CHUNK:
+        session.sasl = None
+        session.numeric(n.ERR_SASLTOOLONG, "SASL message too long")
+        return None
+    if argument != "+":
+        attempt.received += argument.encode()
+        if len(attempt.received) > _MAX_PAYLOAD:
+            # ERR_SASLTOOLONG is for one over-long AUTHENTICATE line; a payload that
+            # grows past any sensible size simply fails.
+            _fail(session, "payload too long")
+            return None
+        if len(argument) == _CHUNK:
+            return None  # more chunks follow
+    encoded, attempt.received = attempt.received, b""
+    try:
+        payload = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        _fail(session, "malformed base64")
+        return None
+    if attempt.mechanism == "PLAIN":
+        session.sasl = None
+        return _plain(session, accounts, payload)
+    if attempt.mechanism == "EXTERNAL":
+        session.sasl = None
+        return _external(session, accounts, payload)
+    return _scram(session, accounts, attempt, payload)
+
+
+async def _plain(session: IrcSession, accounts: Accounts, payload: bytes) -> None:
+    try:
+        authzid, authcid, password = payload.decode("utf-8").split("\0")
+    except (UnicodeDecodeError, ValueError):
+        _fail(session, "malformed PLAIN message")
+        return
+    if authzid and authzid != authcid:
+        _fail(session, "cannot act for another")
+        return
+    try:
+        account = await accounts.authenticate(authcid, password, session.host)
+    except AccountError as error:
+        _fail(session, str(error))
+        return
+    if not session.closed:
+        _succeed(session, account)
+
+
+async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> None:
+    fingerprint = session.peer.certfp
+    if fingerprint is None:
+        _fail(session, "no TLS client certificate was presented")
+        return
+    try:
+        authzid = payload.decode("utf-8")
+        account = await accounts.by_certificate(fingerprint)
+    except UnicodeDecodeError:
+        _fail(session, "malformed EXTERNAL message")
+        return
+    except AccountError as error:
+        _fail(session, str(error))
+        return
+    if account is None:
+        _fail(session, "the certificate belongs to no account")
+        return
+    if authzid and accounts.fold(authzid) != account.key:
+        _fail(session, "cannot act for another")
+        return
+    if not session.closed:
+        _succeed(session, account)
+
+
+async def _scram(
+    session: IrcSession, accounts: Accounts, attempt: SaslAttempt, payload: bytes
+) -> None:
+    exchange = attempt.exchange
+    try:
+        text = payload.decode("utf-8")
+        if attempt.step == 0:
+            name = exchange.receive_first(text)
+            if exchange.authzid and accounts.fold(exchange.authzid) != accounts.fold(name):
+                _fail(session, "cannot act for another")
+                return
+            accounts.check_throttle(name, session.host)
+            attempt.account, verifier = await accounts.verifier(name)
+            attempt.step = 1
+            if not session.closed and session.sasl is attempt:
+                _challenge(session, exchange.server_first(verifier).encode())
+        elif attempt.step == 1:
+            try:
+                final = exchange.receive_final(text)
+            except scram.ScramError:
+                accounts.failed(exchange.name, session.host)
+                raise
+            if attempt.account is None:
+                # A decoy verifier accepts no proof, so this only guards a bug.
+                raise scram.ScramError("invalid credentials")
+            attempt.step = 2
+            _challenge(session, final.encode())
+        elif text:
+            raise scram.ScramError("unexpected message after the server's signature")
+        elif attempt.account is not None:
+            _succeed(session, attempt.account)
+    except UnicodeDecodeError:
+        _fail(session, "malformed SCRAM message")
+    except (scram.ScramError, AccountError) as error:
+        _fail(session, str(error))
+
+
+def _succeed(session: IrcSession, account: Account) -> None:
+    session.sasl = None
+    logged_in(session, account)
+    session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")

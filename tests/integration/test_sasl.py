@@ -1,0 +1,268 @@
+"""SASL SCRAM-SHA-256 (with scramp as the client) and EXTERNAL (with client certificates
+from a trustme CA) over real sockets, and what malformed exchanges get."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import sqlite3
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import scramp
+import trustme
+
+from hubbub.server import Server
+from hubbub.settings import Listen
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import make_settings, port_of
+
+PASSWORD = "correct-horse-battery"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def unb64(message: Message) -> str:
+    return base64.b64decode(message.params[0]).decode()
+
+
+async def start_sasl(client: LineClient, nick: str, mechanism: str) -> None:
+    await client.send("CAP REQ :sasl", f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+    await client.read_until("CAP")
+    await client.send(f"AUTHENTICATE {mechanism}")
+    assert (await client.read_until("AUTHENTICATE"))[-1].params == ("+",)
+
+
+async def scram_login(client: LineClient, name: str, password: str) -> list[Message]:
+    """Run a SCRAM-SHA-256 exchange; the lines up to 903 or 904."""
+    scram = scramp.ScramClient(["SCRAM-SHA-256"], name, password)
+    await start_sasl(client, "someone", "SCRAM-SHA-256")
+    await client.send(f"AUTHENTICATE {b64(scram.get_client_first())}")
+    got = await client.read_until(lambda m: m.command in ("AUTHENTICATE", n.ERR_SASLFAIL))
+    if got[-1].command != "AUTHENTICATE":
+        return got
+    scram.set_server_first(unb64(got[-1]))
+    await client.send(f"AUTHENTICATE {b64(scram.get_client_final())}")
+    got = await client.read_until(lambda m: m.command in ("AUTHENTICATE", n.ERR_SASLFAIL))
+    if got[-1].command != "AUTHENTICATE":
+        return got
+    scram.set_server_final(unb64(got[-1]))  # raises if the server's signature is wrong
+    await client.send("AUTHENTICATE +")
+    return await client.read_until(lambda m: m.command in (n.RPL_SASLSUCCESS, n.ERR_SASLFAIL))
+
+
+async def registered_account(port: int, nick: str = "alice") -> None:
+    owner = await LineClient.open(port)
+    await owner.register(nick)
+    await owner.send(f"NS REGISTER {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.close()
+
+
+async def test_scram_sha_256_logs_in_and_the_server_proves_it_knows_the_password(
+    server: Server,
+) -> None:
+    await registered_account(port_of(server))
+    client = await LineClient.open(port_of(server))
+    got = await scram_login(client, "ALICE", PASSWORD)
+    assert got[-1].command == n.RPL_SASLSUCCESS
+    assert next(m for m in got if m.command == n.RPL_LOGGEDIN).params[2] == "alice"
+    await client.send("CAP END")
+    await client.read_until("376")
+    await client.close()
+
+
+async def test_scram_with_a_wrong_password_or_unknown_account_fails_alike(
+    server: Server,
+) -> None:
+    await registered_account(port_of(server))
+    for name, password in (("alice", "wrong password"), ("nobody", PASSWORD)):
+        client = await LineClient.open(port_of(server))
+        got = await scram_login(client, name, password)
+        assert got[-1].command == n.ERR_SASLFAIL
+        assert "invalid credentials" in got[-1].params[-1]
+        # The client may go on without an account.
+        await client.send("CAP END")
+        await client.read_until("376")
+        await client.close()
+
+
+async def test_scram_attempts_are_throttled_after_repeated_failures(server: Server) -> None:
+    await registered_account(port_of(server))
+    client = await LineClient.open(port_of(server))
+    reasons = []
+    for _ in range(6):
+        got = await scram_login(client, "alice", "wrong password")
+        reasons.append(got[-1].params[-1])
+    assert "invalid credentials" in reasons[0]
+    assert "Too many failed logins" in reasons[-1]
+    await client.close()
+
+
+async def test_an_account_made_before_scram_learns_its_verifier_at_a_plain_login(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    async with running_server(settings) as server:
+        await registered_account(port_of(server))
+    # An account from before migration 0005 has no verifier.
+    with contextlib.closing(sqlite3.connect(tmp_path / "hubbub.sqlite3")) as db, db:
+        db.execute("UPDATE accounts SET scram = ''")
+    async with running_server(settings) as server:
+        client = await LineClient.open(port_of(server))
+        assert (await scram_login(client, "alice", PASSWORD))[-1].command == n.ERR_SASLFAIL
+        await client.close()
+        client = await LineClient.open(port_of(server))
+        await start_sasl(client, "alice", "PLAIN")
+        await client.send(f"AUTHENTICATE {b64(f'alice{chr(0)}alice{chr(0)}{PASSWORD}')}")
+        assert (await client.read_until(n.RPL_SASLSUCCESS))[-1].command == n.RPL_SASLSUCCESS
+        await client.close()
+        client = await LineClient.open(port_of(server))
+        assert (await scram_login(client, "alice", PASSWORD))[-1].command == n.RPL_SASLSUCCESS
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    "payloads",
+    [
+        ["!!!"],  # not base64
+        [b64("y,,n=alice")],  # no nonce
+        [b64("p=tls-server-end-point,,n=alice,r=abc")],  # channel binding
+        [base64.b64encode(b"\xff\xfe").decode()],  # not UTF-8
+        [b64("n,a=bob,n=alice,r=abc")],  # acting for another
+        [b64("n,,n=alice,r=abc"), b64("c=biws,r=abc,p=AAAA")],  # nonce cut short
+        [b64("n,,n=alice,r=abc"), "+"],  # an empty client-final
+    ],
+)
+async def test_malformed_scram_messages_fail_with_904_and_the_client_goes_on(
+    server: Server, payloads: list[str]
+) -> None:
+    await registered_account(port_of(server))
+    client = await LineClient.open(port_of(server))
+    await start_sasl(client, "mallory", "SCRAM-SHA-256")
+    for payload in payloads:
+        await client.send(f"AUTHENTICATE {payload}")
+    got = await client.read_until(n.ERR_SASLFAIL)
+    assert got[-1].params[-1].startswith("SASL authentication failed")
+    await client.send("CAP END")
+    assert (await client.read_until("376"))[-1].command == "376"
+    await client.close()
+
+
+async def test_an_unknown_mechanism_lists_the_ones_offered(server: Server) -> None:
+    client = await LineClient.open(port_of(server))
+    await client.send("CAP LS 302", "AUTHENTICATE DIGEST-MD5")
+    got = await client.read_until(n.ERR_SASLFAIL)
+    ls = next(m for m in got if m.command == "CAP")
+    assert "sasl=EXTERNAL,PLAIN,SCRAM-SHA-256" in ls.params[-1].split()
+    mechs = next(m for m in got if m.command == n.RPL_SASLMECHS)
+    assert mechs.params[1] == "EXTERNAL,PLAIN,SCRAM-SHA-256"
+    await client.close()
+
+
+# -- EXTERNAL ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+async def tls_server(tmp_path: Path, ca: trustme.CA) -> AsyncIterator[Server]:
+    leaf = ca.issue_cert("127.0.0.1")
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
+    settings = make_settings(tmp_path).replace(
+        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
+        tls_cert=tmp_path / "server.pem",
+        tls_key=tmp_path / "server.pem",
+        tls_client_ca=tmp_path / "clients-ca.pem",
+    )
+    async with running_server(settings) as server:
+        yield server
+
+
+async def tls_client(server: Server, ca: trustme.CA, cert: trustme.LeafCert | None) -> LineClient:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(context)
+    if cert is not None:
+        cert.configure_cert(context)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", server.tls_addresses[0][1], ssl=context, server_hostname="127.0.0.1"
+    )
+    return LineClient(reader, writer)
+
+
+async def test_a_client_certificate_added_with_nickserv_logs_in_with_external(
+    tls_server: Server, ca: trustme.CA
+) -> None:
+    cert = ca.issue_cert("alice@example.org")
+    alice = await tls_client(tls_server, ca, cert)
+    await alice.register("alice")
+    await alice.send(f"NS REGISTER {PASSWORD}")
+    await alice.read_until(n.RPL_LOGGEDIN)
+    await alice.send("NS CERT ADD")
+    assert "Certificate added" in (await alice.read_until("NOTICE"))[-1].params[-1]
+    await alice.send("NS CERT LIST")
+    listed = await alice.read_until(lambda m: "certificate(s)" in m.params[-1])
+    assert len([m for m in listed if m.params[-1].startswith("Certificate ")]) == 1
+    await alice.close()
+
+    again = await tls_client(tls_server, ca, cert)
+    await start_sasl(again, "alice", "EXTERNAL")
+    await again.send("AUTHENTICATE +")
+    got = await again.read_until(lambda m: m.command in (n.RPL_SASLSUCCESS, n.ERR_SASLFAIL))
+    assert got[-1].command == n.RPL_SASLSUCCESS
+    assert next(m for m in got if m.command == n.RPL_LOGGEDIN).params[2] == "alice"
+    await again.close()
+
+
+async def test_external_fails_clearly_without_a_certificate_or_with_an_unknown_one(
+    tls_server: Server, ca: trustme.CA
+) -> None:
+    for cert in (None, ca.issue_cert("stranger@example.org")):
+        client = await tls_client(tls_server, ca, cert)
+        await start_sasl(client, "stranger", "EXTERNAL")
+        await client.send("AUTHENTICATE +")
+        got = await client.read_until(n.ERR_SASLFAIL)
+        reason = got[-1].params[-1]
+        assert "no TLS client certificate" in reason if cert is None else "no account" in reason
+        await client.close()
+    plain = await LineClient.open(port_of(tls_server))
+    await start_sasl(plain, "plain", "EXTERNAL")
+    await plain.send("AUTHENTICATE +")
+    assert "no TLS client certificate" in (await plain.read_until(n.ERR_SASLFAIL))[-1].params[-1]
+    await plain.close()
+
+
+async def test_nickserv_cert_refuses_bad_fingerprints_and_others_certificates(
+    tls_server: Server, ca: trustme.CA
+) -> None:
+    await registered_account(port_of(tls_server), "bob")
+    bob = await LineClient.open(port_of(tls_server))
+    await bob.register("bob2")
+    await bob.send("NS CERT ADD")
+    assert (await bob.read_until("NOTICE"))[-1].params[-1] == "Log in first."
+    await bob.send(f"NS IDENTIFY bob {PASSWORD}")
+    await bob.read_until(n.RPL_LOGGEDIN)
+    replies = {
+        "NS CERT ADD": "this connection has no certificate",
+        "NS CERT ADD nothex": "SHA-256, in hex",
+        "NS CERT ADD " + "ab:" * 31 + "ab": "Certificate added",
+        "NS CERT ADD " + "AB" * 32: "already in use",
+        "NS CERT DEL " + "cd" * 32: "not on the account",
+        "NS CERT DEL " + "ab" * 32: "Certificate removed",
+        "NS CERT FROB": "Usage: CERT",
+    }
+    for command, reply in replies.items():
+        await bob.send(command)
+        assert reply in (await bob.read_until("NOTICE"))[-1].params[-1], command
+    await bob.close()
