@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections import defaultdict, deque
@@ -19,10 +20,11 @@ import argon2
 
 from hubbub import scram
 from hubbub.storage.errors import StorageError
-from hubbub.storage.ports import Account, AccountStore
+from hubbub.storage.ports import Account, AccountStore, MarkerStore
 from hubbub.wire.casemap import Casemap
 from hubbub.wire.errors import InvalidName
 
+logger = logging.getLogger(__name__)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 300
 MAX_CERTIFICATES = 10
@@ -47,6 +49,7 @@ class Accounts:
         store: where accounts are kept.
         casemap: account names are folded and validated like nicks.
         clock: a monotonic clock, for throttling.
+        markers: where accounts' read markers are kept.
     """
 
     def __init__(
@@ -55,8 +58,10 @@ class Accounts:
         casemap: Casemap,
         clock: Callable[[], float] = time.monotonic,
         password_min: int = MIN_PASSWORD,
+        markers: MarkerStore | None = None,
     ) -> None:
         self._store = store
+        self._markers = markers
         self.password_min = password_min
         self._casemap = casemap
         self._clock = clock
@@ -160,6 +165,16 @@ class Accounts:
             with contextlib.suppress(ValueError):
                 return account, scram.Verifier.decode(account.scram)
         return None, scram.decoy_verifier(self._casemap.fold(name), self._secret)
+
+    async def markers(self, account: Account) -> list[tuple[str, float]]:
+        """An account's read markers; none if they cannot be read now."""
+        if self._markers is None:
+            return []
+        try:
+            return await self._markers.markers(account.key)
+        except StorageError as error:
+            logger.error("cannot read the read markers of %s: %s", account.key, error)
+            return []
 
     async def by_certificate(self, fingerprint: str) -> Account | None:
         """The account a client certificate logs in to."""

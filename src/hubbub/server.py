@@ -19,7 +19,7 @@ from hubbub.doors.output import OutputBatcher
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
-from hubbub.storage.channels import ChannelKeeper, from_json
+from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter
 from hubbub.storage.sqlite import SqliteStore
@@ -45,6 +45,7 @@ def hub_limits(settings: Settings) -> HubLimits:
         list_length=limits.list_length,
         whowas_length=limits.whowas,
         monitor_length=limits.monitor,
+        read_markers=limits.read_markers,
     )
 
 
@@ -209,15 +210,17 @@ class Server:
         if store is not None:
             writer = HistoryWriter(store, flush_interval=self.settings.limits.history_flush)
             keeper = ChannelKeeper(store)
+            markers = MarkerKeeper(store)
         try:
             if store is not None and writer is not None:
-                await self._attach_store(store, writer, keeper)
+                await self._attach_store(store, writer, keeper, markers)
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen()
             async with asyncio.TaskGroup() as tasks:
                 if writer is not None and store is not None:
                     tasks.create_task(writer.run(), name="history writer")
                     tasks.create_task(keeper.run(), name="channel keeper")
+                    tasks.create_task(markers.run(), name="read marker keeper")
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
                 self.ready.set()
                 try:
@@ -228,8 +231,10 @@ class Server:
                         # Every message accepted before the stop is stored before exit.
                         self.hub.history = None
                         self.hub.channel_sink = None
+                        self.hub.marker_sink = None
                         writer.close()
                         keeper.close()
+                        markers.close()
                         pruning.cancel()
         finally:
             if store is not None:
@@ -237,13 +242,17 @@ class Server:
         logger.info("stopped")
 
     async def _attach_store(
-        self, store: SqliteStore, writer: HistoryWriter, keeper: ChannelKeeper
+        self,
+        store: SqliteStore,
+        writer: HistoryWriter,
+        keeper: ChannelKeeper,
+        markers: MarkerKeeper,
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
         self.hub.history = writer
         self.irc.history = self.plain.history = store
         self.irc.accounts = Accounts(
-            store, self.hub.casemap, password_min=self.settings.limits.password_min
+            store, self.hub.casemap, password_min=self.settings.limits.password_min, markers=store
         )
         await self.irc.accounts.load()
         self.irc.call_later = asyncio.get_running_loop().call_later
@@ -255,6 +264,7 @@ class Server:
             except (ValueError, KeyError, TypeError, IndexError) as error:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
         self.hub.channel_sink = keeper
+        self.hub.marker_sink = markers
 
     async def _prune(self, store: SqliteStore) -> None:
         """Forget history past its retention, at start and then hourly."""

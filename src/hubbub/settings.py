@@ -63,6 +63,7 @@ class Limits:
     list_length: int = 100  # entries of each ban/exception/invite list
     whowas: int = 1000  # remembered departed nicks
     monitor: int = 100  # nicks one user may MONITOR
+    read_markers: int = 1000  # conversations whose read marker a user or account keeps
     connections_per_ip: int = 50  # 0: no limit
     flood_burst: int = 40  # lines a client may send at once before it is slowed down
     flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control

@@ -193,6 +193,15 @@ class ChannelRenamed:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkerMoved:
+    """The read marker of a conversation moved, for everyone logged in to the account
+    that moved it (draft/read-marker)."""
+
+    target: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
 class Wallops:
     actor: Actor
     text: str
@@ -218,6 +227,7 @@ Event = (
     | MessageRedacted
     | ChannelRenamed
     | Wallops
+    | MarkerMoved
 )
 
 

@@ -18,6 +18,7 @@ from hubbub.core.events import (
     AwayChanged,
     Killed,
     Listener,
+    MarkerMoved,
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
@@ -30,6 +31,7 @@ from hubbub.core.hub_base import HubLimits, WhowasEntry
 from hubbub.core.messaging import Messaging
 from hubbub.core.model import User
 from hubbub.core.modes import ModeChange
+from hubbub.wire.casemap import Key
 
 __all__ = ["Hub", "HubLimits", "WhowasEntry"]
 
@@ -71,6 +73,8 @@ class Hub(ChannelOperations, Messaging):
         )
         user.secure = secure
         user.account = account
+        if account is not None:
+            self.account_users.setdefault(self.casemap.fold(account), set()).add(user)
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         self.peak_users = max(self.peak_users, len(self.users))
@@ -120,6 +124,7 @@ class Hub(ChannelOperations, Messaging):
         del self._skeletons[user.skeleton]
         self.mode_counts.subtract(user.modes)
         self.read_markers.pop(user, None)
+        self._leave_account(user)
         self.monitors.clear(user)
         self._deliver(self.monitors.watching(user.key), MonitoredOffline(user.nick))
 
@@ -153,7 +158,14 @@ class Hub(ChannelOperations, Messaging):
         watchers are told (account-notify)."""
         if user.account == account:
             return
+        self._leave_account(user)
         user.account = account
+        if account is not None:
+            key = self.casemap.fold(account)
+            self.account_users.setdefault(key, set()).add(user)
+            # What was read before logging in counts for the account.
+            for target, moment in self.read_markers.pop(user, {}).items():
+                self._move_marker(user, target, moment)
         user.changed()
         self._announce(user, AccountChanged(user.actor, account))
 
@@ -211,12 +223,57 @@ class Hub(ChannelOperations, Messaging):
         self._deliver((u for u in self.users.values() if "w" in u.modes), event)
 
     def mark_read(self, user: User, target: str, moment: float) -> float:
-        """Move ``user``'s read marker of a target forward (never back); return it."""
+        """Move ``user``'s read marker of a target forward (never back); return it.
+
+        A logged-in user's markers are their account's: kept, and shown to the
+        account's other connections (MarkerMoved).
+        """
         key = self.casemap.fold(target)
-        markers = self.read_markers.setdefault(user, {})
-        marker = max(markers.get(key, moment), moment)
-        markers[key] = marker
+        before = self._markers_of(user).get(key)
+        marker = self._move_marker(user, key, moment)
+        if user.account is not None and marker != before:
+            others = self.account_users.get(self.casemap.fold(user.account), ())
+            self._deliver((u for u in others if u is not user), MarkerMoved(target, marker))
         return marker
 
     def read_marker(self, user: User, target: str) -> float | None:
-        return self.read_markers.get(user, {}).get(self.casemap.fold(target))
+        return self._markers_of(user).get(self.casemap.fold(target))
+
+    def load_markers(self, account: str, markers: Iterable[tuple[str, float]]) -> None:
+        """Learn an account's stored markers as someone logs in to it; markers moved
+        meanwhile by its connections already here are kept when later."""
+        known = self.account_markers.setdefault(self.casemap.fold(account), {})
+        for target, moment in markers:
+            key = Key(target)
+            known[key] = max(known.get(key, moment), moment)
+
+    def _markers_of(self, user: User) -> dict[Key, float]:
+        if user.account is None:
+            return self.read_markers.setdefault(user, {})
+        return self.account_markers.setdefault(self.casemap.fold(user.account), {})
+
+    def _move_marker(self, user: User, key: Key, moment: float) -> float:
+        markers = self._markers_of(user)
+        if key not in markers and len(markers) >= self.limits.read_markers:
+            # The oldest-read conversation makes room: a bounded table, and the markers
+            # that matter (recent ones) kept.
+            del markers[min(markers, key=markers.__getitem__)]
+        marker = max(markers.get(key, moment), moment)
+        if markers.get(key) != marker:
+            markers[key] = marker
+            if user.account is not None and self.marker_sink is not None:
+                self.marker_sink.save(self.casemap.fold(user.account), key, marker)
+        return marker
+
+    def _leave_account(self, user: User) -> None:
+        """Forget a user in its account's set; the account's markers stay in memory only
+        while someone is logged in to it."""
+        if user.account is None:
+            return
+        key = self.casemap.fold(user.account)
+        users = self.account_users.get(key)
+        if users is not None:
+            users.discard(user)
+            if not users:
+                del self.account_users[key]
+                self.account_markers.pop(key, None)

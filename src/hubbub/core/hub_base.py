@@ -19,7 +19,7 @@ from hubbub.wire.errors import InvalidName
 
 if TYPE_CHECKING:
     from hubbub.core.messaging import Sent
-    from hubbub.core.ports import ChannelSink, HistorySink
+    from hubbub.core.ports import ChannelSink, HistorySink, MarkerSink
     from hubbub.core.registered import RegisteredChannel
 
 
@@ -34,6 +34,7 @@ class HubLimits:
     list_length: int = 100
     whowas_length: int = 1000
     monitor_length: int = 100
+    read_markers: int = 1000
     recent_messages: int = 10_000
 
 
@@ -80,8 +81,12 @@ class HubBase:
         self._msgid_prefix = secrets.token_hex(4)
         self._msgid_counter = itertools.count(1)
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=self.limits.whowas_length)
-        # draft/read-marker: user → folded target → when it was last read (epoch seconds).
+        # draft/read-marker: folded target → when it was last read (epoch seconds), for
+        # each user not logged in, and for each account with someone logged in to it.
         self.read_markers: dict[User, dict[Key, float]] = {}
+        self.account_markers: dict[Key, dict[Key, float]] = {}
+        self.account_users: dict[Key, set[User]] = {}
+        self.marker_sink: MarkerSink | None = None
         # Where messages are kept (message history), if anywhere.
         self.history: HistorySink | None = None
         # Registered channels (ChanServ), loaded at start, and where changes are kept.

@@ -30,3 +30,11 @@ class ChannelSink(Protocol):
     def delete(self, key: str) -> None:
         """Forget a channel's registration; must not block."""
         ...
+
+
+class MarkerSink(Protocol):
+    """Where the hub hands accounts' read markers for keeping."""
+
+    def save(self, account: str, target: str, time: float) -> None:
+        """Keep an account's marker of a (folded) target; must not block."""
+        ...

@@ -1,20 +1,16 @@
-"""Registered channels in storage: their JSON form, and the write-behind keeper."""
+"""Registered channels and read markers in storage: the channels' JSON form, and the
+write-behind keepers of both."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from typing import Any
 
 from hubbub.core.model import ListEntry, Topic
 from hubbub.core.registered import RegisteredChannel
-from hubbub.storage.errors import StorageError
-from hubbub.storage.ports import ChannelStore
+from hubbub.storage.keeper import Keeper
+from hubbub.storage.ports import ChannelStore, MarkerStore
 from hubbub.wire.casemap import Key
-
-logger = logging.getLogger(__name__)
-_RETRY_DELAY = 1.0
 
 
 def to_json(record: RegisteredChannel) -> str:
@@ -54,47 +50,33 @@ def from_json(key: str, text: str) -> RegisteredChannel:
     )
 
 
-class ChannelKeeper:
-    """Saves registered channels' changes from one task; the hub hands them over
-    synchronously, and several changes to one channel are written once."""
+class ChannelKeeper(Keeper[str, RegisteredChannel | None]):
+    """Saves registered channels' changes (None: the registration was dropped)."""
 
     def __init__(self, store: ChannelStore) -> None:
-        self._store = store
-        self._pending: dict[str, RegisteredChannel | None] = {}
-        self._wake = asyncio.Event()
-        self._closing = False
+        async def write(key: str, record: RegisteredChannel | None) -> None:
+            if record is None:
+                await store.delete_channel(key)
+            else:
+                await store.save_channel(key, to_json(record))
+
+        super().__init__(write, "channel")
 
     def save(self, record: RegisteredChannel) -> None:
-        self._pending[record.key] = record
-        self._wake.set()
+        self.put(record.key, record)
 
     def delete(self, key: str) -> None:
-        self._pending[key] = None
-        self._wake.set()
+        self.put(key, None)
 
-    async def run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                key, record = next(iter(self._pending.items()))
-                try:
-                    if record is None:
-                        await self._store.delete_channel(key)
-                    else:
-                        await self._store.save_channel(key, to_json(record))
-                except StorageError as error:
-                    logger.error("cannot save channel %s: %s", key, error)
-                    if self._closing:
-                        return
-                    await asyncio.sleep(_RETRY_DELAY)
-                    continue
-                # Unless it changed again meanwhile, this change is stored.
-                if self._pending.get(key, record) is record:
-                    self._pending.pop(key, None)
-            if self._closing:
-                return
 
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
+class MarkerKeeper(Keeper[tuple[str, str], float]):
+    """Saves accounts' read markers."""
+
+    def __init__(self, store: MarkerStore) -> None:
+        async def write(key: tuple[str, str], time: float) -> None:
+            await store.set_marker(key[0], key[1], time)
+
+        super().__init__(write, "read marker")
+
+    def save(self, account: str, target: str, time: float) -> None:
+        self.put((account, target), time)

@@ -17,6 +17,7 @@ from hubbub.core.events import (
     Joined,
     Kicked,
     Killed,
+    MarkerMoved,
     MessageKind,
     MessagePosted,
     MessageRedacted,
@@ -138,6 +139,8 @@ def render_body(event: Event, variant: Variant) -> str:
             return f":{actor.mask} SETNAME :{realname}"
         case Wallops(actor, text):
             return f":{actor.mask} WALLOPS :{text}"
+        case MarkerMoved(target, moment):
+            return f"MARKREAD {target} timestamp={format_time(moment)}"
         case MessageRedacted(actor, target, msgid, reason):
             return f":{actor.mask} REDACT {target} {msgid}" + (f" :{reason}" if reason else "")
         case ChannelRenamed(actor, old, new, reason):

@@ -38,6 +38,7 @@ from hubbub.core.events import (
     ChannelRenamed,
     Event,
     Invited,
+    MarkerMoved,
     MessageKind,
     MessagePosted,
     MessageRedacted,
@@ -401,6 +402,8 @@ class IrcSession:
             case MonitoredOffline(nick):
                 self.numeric(n.RPL_MONOFFLINE, nick)
                 return False
+            case MarkerMoved():
+                return "draft/read-marker" in self.caps
         return True
 
     def _rejoin_renamed(self, event: ChannelRenamed) -> None:

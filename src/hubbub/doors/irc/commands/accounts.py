@@ -27,8 +27,14 @@ def _accounts(session: IrcSession) -> Accounts | None:
     return session.ctx.accounts
 
 
-def logged_in(session: IrcSession, account: Account) -> None:
-    """Log the client in, before or after registration, and say so (900)."""
+async def logged_in(session: IrcSession, account: Account) -> None:
+    """Log the client in, before or after registration, and say so (900). The
+    account's read markers are loaded first."""
+    accounts = _accounts(session)
+    markers = await accounts.markers(account) if accounts is not None else []
+    if session.closed:
+        return
+    session.ctx.hub.load_markers(account.name, markers)
     user = session.user
     if user is not None:
         session.ctx.hub.log_in(user, account.name)
@@ -83,7 +89,7 @@ async def _register(session: IrcSession, name: str, email: str, password: str) -
     if session.closed:
         return
     session.message("REGISTER", "SUCCESS", account.name, "Account created")
-    logged_in(session, account)
+    await logged_in(session, account)
 
 
 # -- NickServ ----------------------------------------------------------------------------------
@@ -123,12 +129,12 @@ async def nickserv(session: IrcSession, text: str) -> None:
                 return
             account = await accounts.register(user.nick, args[0], args[1] if len(args) > 1 else "")
             _tell(session, f"Account {account.name} registered; you are logged in.")
-            logged_in(session, account)
+            await logged_in(session, account)
         elif verb == "IDENTIFY" and args:
             name, password = (args[0], args[1]) if len(args) > 1 else (user.nick, args[0])
             account = await accounts.authenticate(name, password, session.host)
             _tell(session, f"You are now identified as {account.name}.")
-            logged_in(session, account)
+            await logged_in(session, account)
         elif verb == "INFO":
             found = await accounts.find(args[0] if args else (user.account or user.nick))
             if found is None:

@@ -129,7 +129,7 @@ async def _plain(session: IrcSession, accounts: Accounts, payload: bytes) -> Non
         _fail(session, str(error))
         return
     if not session.closed:
-        _succeed(session, account)
+        await _succeed(session, account)
 
 
 async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> None:
@@ -153,7 +153,7 @@ async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> 
         _fail(session, "cannot act for another")
         return
     if not session.closed:
-        _succeed(session, account)
+        await _succeed(session, account)
 
 
 async def _scram(
@@ -186,14 +186,14 @@ async def _scram(
         elif text:
             raise scram.ScramError("unexpected message after the server's signature")
         elif attempt.account is not None:
-            _succeed(session, attempt.account)
+            await _succeed(session, attempt.account)
     except UnicodeDecodeError:
         _fail(session, "malformed SCRAM message")
     except (scram.ScramError, AccountError) as error:
         _fail(session, str(error))
 
 
-def _succeed(session: IrcSession, account: Account) -> None:
+async def _succeed(session: IrcSession, account: Account) -> None:
     session.sasl = None
-    logged_in(session, account)
+    await logged_in(session, account)
     session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
