@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep no database: no message history and no accounts",
     )
+    serve.add_argument(
+        "--history-sync",
+        action="store_true",
+        help="deliver each message only once it is stored (nothing seen is lost to a crash)",
+    )
     serve.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
     serve.add_argument(
         "--language",
@@ -152,6 +157,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         changes["limits"] = _limits_from(settings.limits, args.limit)
     if args.no_history:
         changes["history"] = False
+    if args.history_sync:
+        changes["history_sync"] = True
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:

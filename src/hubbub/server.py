@@ -15,7 +15,7 @@ from hubbub.doors.irc.commands.accounts import NICKSERV
 from hubbub.doors.irc.commands.chanserv import CHANSERV
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
-from hubbub.doors.output import OutputBatcher
+from hubbub.doors.output import Durability, OutputBatcher
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
@@ -208,14 +208,16 @@ class Server:
             store = await SqliteStore.open(self.settings.data_dir / "hubbub.sqlite3")
         writer = None
         if store is not None:
-            writer = HistoryWriter(store, flush_interval=self.settings.limits.history_flush)
+            sync = self.settings.history_sync
+            flush = 0.0 if sync else self.settings.limits.history_flush
+            writer = HistoryWriter(store, flush_interval=flush)
             keeper = ChannelKeeper(store)
             markers = MarkerKeeper(store)
         try:
             if store is not None and writer is not None:
                 await self._attach_store(store, writer, keeper, markers)
             # Bound before the task group, so that a busy port is a plain OSError.
-            listeners = await self._listen()
+            listeners = await self._listen(writer if self.settings.history_sync else None)
             async with asyncio.TaskGroup() as tasks:
                 if writer is not None and store is not None:
                     tasks.create_task(writer.run(), name="history writer")
@@ -280,9 +282,9 @@ class Server:
                     logger.info("history: forgot %d old messages", removed)
             await asyncio.sleep(_PRUNE_INTERVAL)
 
-    async def _listen(self) -> list[asyncio.Server]:
+    async def _listen(self, durability: Durability | None) -> list[asyncio.Server]:
         loop = asyncio.get_running_loop()
-        batcher = OutputBatcher(loop)
+        batcher = OutputBatcher(loop, durability)
 
         def protocol() -> LineConnection:
             return LineConnection(

@@ -112,6 +112,9 @@ class Settings:
     plain_room: str = "#lobby"  # where plain users start
     language: str | None = None  # plain door language; None: from the environment
     history: bool = True  # keep message history in the data folder
+    # Deliver a message only once it is stored: nothing seen is lost to a kill, at the
+    # cost of one commit of latency.
+    history_sync: bool = False
     limits: Limits = field(default_factory=Limits)
 
     def replace(self, **changes: Any) -> Settings:
@@ -142,6 +145,7 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "sts_duration": ("sts_duration", int),
     "trusted": ("trusted", list),
     "history": ("history", bool),
+    "history_sync": ("history_sync", bool),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

@@ -1255,14 +1255,15 @@ async def stored_burst(data: Path, config: Path) -> list[int]:
     return [int(m.params[-1]) for m in stored]
 
 
-async def test_after_sigkill_every_message_received_250ms_before_is_in_the_history(
-    tmp_path: Path,
-) -> None:
-    data, config = tmp_path / "data", write_config(tmp_path)
+async def burst_then_kill(
+    data: Path, config: Path, *flags: str
+) -> tuple[dict[int, float], float, int]:
+    """A steady burst into #burst, then SIGKILL with a chunk in flight: when the watcher
+    read each message, when the kill came, and how many were sent."""
     loop = asyncio.get_running_loop()
     received: dict[int, float] = {}
     sent = 0
-    async with serve(data, "--config", str(config)) as served:
+    async with serve(data, "--config", str(config), *flags) as served:
         port = await served.port()
         sender = await open_client(port, "sender")
         watcher = await open_client(port, "watcher")
@@ -1283,6 +1284,14 @@ async def test_after_sigkill_every_message_received_250ms_before_is_in_the_histo
         finally:
             await sender.close()
             await watcher.close()
+    return received, killed_at, sent
+
+
+async def test_after_sigkill_every_message_received_250ms_before_is_in_the_history(
+    tmp_path: Path,
+) -> None:
+    data, config = tmp_path / "data", write_config(tmp_path)
+    received, killed_at, sent = await burst_then_kill(data, config)
 
     stored = await stored_burst(data, config)
 
@@ -1294,6 +1303,24 @@ async def test_after_sigkill_every_message_received_250ms_before_is_in_the_histo
         f"missing (first {missing[:10]}); {len(stored)} stored of {sent} sent"
     )
     # Nothing invented or repeated, and in the order it was said.
+    assert stored == sorted(set(stored))
+    assert set(stored) <= set(range(sent))
+
+
+async def test_in_sync_mode_every_message_anyone_received_survives_sigkill(
+    tmp_path: Path,
+) -> None:
+    data, config = tmp_path / "data", write_config(tmp_path)
+    received, _, sent = await burst_then_kill(data, config, "--history-sync")
+
+    stored = await stored_burst(data, config)
+
+    missing = sorted(set(received) - set(stored))
+    assert len(received) >= 500, f"only {len(received)} messages received"
+    assert not missing, (
+        f"{len(missing)} of {len(received)} messages received are missing "
+        f"(first {missing[:10]}); {len(stored)} stored of {sent} sent"
+    )
     assert stored == sorted(set(stored))
     assert set(stored) <= set(range(sent))
 
@@ -1380,3 +1407,28 @@ def make_newer_database(path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA user_version = 999")
         db.commit()
+
+
+async def test_in_sync_mode_chat_replies_and_quits_work_as_usual(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).replace(history_sync=True)
+    async with running_server(settings) as server:
+        port = server.addresses[0][1]
+        alice = await LineClient.open(port)
+        bob = await LineClient.open(port)
+        for client, nick in ((alice, "alice"), (bob, "bob")):
+            await client.register(nick)
+            await client.send("JOIN #sync")
+            await client.read_until(n.RPL_ENDOFNAMES)
+        await alice.send("PRIVMSG #sync :stored first", "PRIVMSG bob :and this")
+        got = await bob.read_until(lambda m: m.params[-1] == "and this")
+        assert [m.params[-1] for m in got if m.command == "PRIVMSG"] == [
+            "stored first",
+            "and this",
+        ]
+        await alice.send("QUIT :bye")
+        assert (await alice.read_until("ERROR"))[-1].command == "ERROR"
+        assert await alice.read() is None
+        quit_line = (await bob.read_until("QUIT"))[-1]
+        assert quit_line.params == ("Quit: bye",)
+        await alice.close()
+        await bob.close()

@@ -377,3 +377,51 @@ async def test_forget_during_the_commit_of_that_message_keeps_the_others(
         gated.gate.set()
     # Message 0 is gone, and message 1, which nobody redacted, is kept.
     assert await stored_texts(store) == ["message 1"]
+
+
+async def test_stored_through_follows_commits_in_order_and_reports_progress(
+    store: SqliteStore,
+) -> None:
+    gated = GatedStore(store)
+    writer = HistoryWriter(gated)
+    progress: list[int] = []
+    writer.on_progress = progress.append
+    assert writer.stored_through() == 0
+    async with running(writer, gated.gate):
+        writer.record(posted(1), CHAN)
+        writer.record(posted(2), CHAN)
+        await gated.entered.wait()
+        # The first commit is under way: nothing is stored through yet.
+        writer.record(posted(3), CHAN)
+        assert (writer.recorded, writer.stored_through()) == (3, 0)
+        gated.gate.set()
+        await gated.wait_until(lambda: writer.stored_through() == 3)
+    assert progress == sorted(progress)
+    assert progress[-1] == 3
+    assert await stored_texts(store) == ["message 1", "message 2", "message 3"]
+
+
+async def test_a_message_redacted_while_waiting_counts_as_stored_through(
+    store: SqliteStore,
+) -> None:
+    writer = HistoryWriter(store)
+    writer.record(posted(1), CHAN)
+    writer.record(posted(2), CHAN)
+    writer.forget("id1")
+    # Message 2 still waits, so nothing is through; with it gone, both are.
+    assert writer.stored_through() == 1
+    writer.forget("id2")
+    assert writer.stored_through() == 2
+
+
+async def test_a_failed_commit_holds_stored_through_until_the_retry_succeeds(
+    store: SqliteStore, quick_retries: None
+) -> None:
+    flaky = FlakyStore(store, failures=2)
+    writer = HistoryWriter(flaky)
+    async with running(writer):
+        writer.record(posted(1), CHAN)
+        await flaky.wait_until(lambda: flaky.calls >= 2)
+        assert writer.stored_through() == 0
+        await flaky.wait_until(lambda: writer.stored_through() == 1)
+    assert await stored_texts(store) == ["message 1"]

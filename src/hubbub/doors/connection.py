@@ -417,6 +417,10 @@ class LineConnection(asyncio.Protocol):
         batcher.dirty.append(self)
         if not batcher.scheduled:
             batcher.schedule()
+        if batcher.holding:
+            self._queued.append(data)
+            self._queued_size = len(data)
+            return
         # Past the SendQ, the transport calls pause_writing (its high-water mark).
         self._transport.write(data)  # type: ignore[union-attr]
 
@@ -436,9 +440,31 @@ class LineConnection(asyncio.Protocol):
         self._queued.clear()
         self._queued_size = 0
 
+    def take_output(self) -> bytes:
+        """What was queued during this loop pass, taken for writing later (the sync
+        history mode; see :class:`OutputBatcher`)."""
+        self._in_pass = False
+        data = b"".join(self._queued)
+        self._queued.clear()
+        self._queued_size = 0
+        return data
+
+    def write_now(self, data: bytes, close: bool = False) -> None:
+        """Write output taken earlier, and close after it if asked."""
+        transport = self._transport
+        if self._dead or transport is None or transport.is_closing():
+            return
+        if data:
+            transport.write(data)
+        if close:
+            transport.close()
+
     def close_transport(self) -> None:
         """Close once everything sent so far has been written."""
         if self._transport is None or self._transport.is_closing():
+            return
+        if self._batcher.holding:
+            self._batcher.close_after_output(self)
             return
         self.flush()
         self._transport.close()

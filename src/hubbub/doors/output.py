@@ -1,32 +1,81 @@
-"""Write coalescing: the output of many connections, written once per loop pass."""
+"""Write coalescing: the output of many connections, written once per loop pass; and, in
+the sync history mode, held until the messages in it are stored."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from hubbub.doors.connection import LineConnection
 
 
+class Durability(Protocol):
+    """How far message storage has got (:class:`hubbub.storage.history.HistoryWriter`)."""
+
+    recorded: int
+    on_progress: Callable[[int], None] | None
+
+    def stored_through(self) -> int: ...
+
+
 class OutputBatcher:
-    """Writes the output queued by many connections once, at the end of a loop pass."""
+    """Writes the output queued by many connections once, at the end of a loop pass.
 
-    __slots__ = ("_loop", "dirty", "scheduled")
+    Args:
+        loop: the running loop.
+        durability: in the sync history mode, the history writer. Each pass's output is
+            then held, in order, until every message recorded before the pass ended is
+            stored: a message reaches no one before it is safe from a kill. The cost is
+            latency (one commit), never lost or reordered output.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    __slots__ = ("_durability", "_held", "_loop", "dirty", "holding", "scheduled")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, durability: Durability | None = None
+    ) -> None:
         self._loop = loop
         # Public to the connections, which add themselves in their hot path.
         self.dirty: list[LineConnection] = []
         self.scheduled = False
+        self.holding = durability is not None
+        self._durability = durability
+        # Output waiting for storage: (message number it waits for, what to write, and
+        # whether to close the connection after).
+        self._held: deque[tuple[int, list[tuple[LineConnection, bytes, bool]]]] = deque()
+        if durability is not None:
+            durability.on_progress = self._release
 
     def schedule(self) -> None:
         """Flush at the end of this loop pass (connections add themselves to ``dirty``)."""
         self.scheduled = True
         self._loop.call_soon(self._flush)
 
+    def close_after_output(self, connection: LineConnection) -> None:
+        """Close a connection once the output it has queued is written (held output
+        included)."""
+        assert self._durability is not None
+        taken = [(connection, connection.take_output(), True)]
+        self._held.append((self._durability.recorded, taken))
+        self._release(self._durability.stored_through())
+
     def _flush(self) -> None:
         self.scheduled = False
         dirty, self.dirty = self.dirty, []
-        for connection in dirty:
-            connection.flush()
+        if self._durability is None:
+            for connection in dirty:
+                connection.flush()
+            return
+        taken = [(connection, connection.take_output(), False) for connection in dirty]
+        self._held.append((self._durability.recorded, taken))
+        self._release(self._durability.stored_through())
+
+    def _release(self, stored_through: int) -> None:
+        held = self._held
+        while held and held[0][0] <= stored_through:
+            _, taken = held.popleft()
+            for connection, data, close in taken:
+                connection.write_now(data, close)

@@ -5,12 +5,18 @@ While a batch is being committed, new messages gather for the next one, so an id
 server commits each message at once and a busy one writes many per transaction. A
 graceful stop drains everything; a hard kill loses at most what arrived during the last
 commit.
+
+Messages are numbered as they are recorded, and :meth:`HistoryWriter.stored_through`
+says up to which number everything is stored (or was redacted before it was). The sync
+history mode holds all output until then (see :mod:`hubbub.doors.output`), so that no
+one sees a message that a kill could lose.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from hubbub.core.events import MessagePosted
 from hubbub.storage.errors import StorageError
@@ -41,9 +47,13 @@ class HistoryWriter:
         self._store = store
         self._flush_interval = flush_interval
         self._max_pending = max_pending
-        self._pending: list[StoredMessage] = []
+        # Each message with its number, in the order recorded.
+        self._pending: list[tuple[int, StoredMessage]] = []
         self._forgotten: list[str] = []
-        self._in_flight = 0  # taken from the list for the commit under way
+        self._in_flight: list[tuple[int, StoredMessage]] = []  # the commit under way
+        self.recorded = 0
+        # Called with stored_through() whenever it may have grown.
+        self.on_progress: Callable[[int], None] | None = None
         self._wake = asyncio.Event()
         self._closing = False
         self.dropped = 0
@@ -56,17 +66,21 @@ class HistoryWriter:
             if self.dropped in (1, 10, 100) or self.dropped % 10_000 == 0:
                 logger.error("history store is not keeping up: %d messages dropped", self.dropped)
             return
+        self.recorded += 1
         self._pending.append(
-            StoredMessage(
-                event.msgid,
-                event.time,
-                conversation,
-                event.target,
-                event.actor.mask,
-                event.kind.value,
-                event.text,
-                tuple(event.tags.items()),
-                tuple(part.text for part in event.parts),
+            (
+                self.recorded,
+                StoredMessage(
+                    event.msgid,
+                    event.time,
+                    conversation,
+                    event.target,
+                    event.actor.mask,
+                    event.kind.value,
+                    event.text,
+                    tuple(event.tags.items()),
+                    tuple(part.text for part in event.parts),
+                ),
             )
         )
         if len(self._pending) == 1:
@@ -74,16 +88,26 @@ class HistoryWriter:
 
     def forget(self, msgid: str) -> None:
         """Remove a redacted message, stored or still waiting (called synchronously)."""
-        kept = [m for m in self._pending if m.msgid != msgid]
+        kept = [item for item in self._pending if item[1].msgid != msgid]
         if len(kept) == len(self._pending):
             self._forgotten.append(msgid)
             self._wake.set()
         self._pending = kept
+        self._progress()
 
     @property
     def pending(self) -> int:
         """Messages not stored yet, the commit under way included."""
-        return len(self._pending) + self._in_flight
+        return len(self._pending) + len(self._in_flight)
+
+    def stored_through(self) -> int:
+        """The number up to which every recorded message is stored (or redacted)."""
+        first = self._in_flight or self._pending
+        return first[0][0] - 1 if first else self.recorded
+
+    def _progress(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.stored_through())
 
     async def run(self) -> None:
         """Commit what arrives until :meth:`close`, then what is left."""
@@ -108,24 +132,26 @@ class HistoryWriter:
         while self._pending:
             # The batch leaves the list before the await: forget() may rebuild it meanwhile.
             batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
-            self._in_flight = len(batch)
+            self._in_flight = batch
             try:
-                await self._store.append(batch)
+                await self._store.append([message for _, message in batch])
             except StorageError as error:
-                self._in_flight = 0
+                self._in_flight = []
                 logger.error("cannot store history (will retry): %s", error)
                 redacted = set(self._forgotten)
-                self._pending = [m for m in batch if m.msgid not in redacted] + self._pending
+                self._pending = [m for m in batch if m[1].msgid not in redacted] + self._pending
                 if self._closing:
                     failures_at_close += 1
                     if failures_at_close > _RETRIES_AT_CLOSE:
                         logger.error("giving up on %d messages at shutdown", len(self._pending))
                         self._pending.clear()
+                        self._progress()
                         return
                 await asyncio.sleep(_RETRY_DELAY)
                 continue
-            self._in_flight = 0
+            self._in_flight = []
             self.written += len(batch)
+            self._progress()
 
     def close(self) -> None:
         """Ask :meth:`run` to finish once everything taken so far is stored."""
