@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep no database: no message history and no accounts",
     )
     serve.add_argument(
+        "--tcp-nodelay",
+        action="store_true",
+        help="send each write at once (TCP_NODELAY) instead of joining small writes",
+    )
+    serve.add_argument(
         "--history-sync",
         action="store_true",
         help="deliver each message only once it is stored (nothing seen is lost to a crash)",
@@ -159,6 +164,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         changes["history"] = False
     if args.history_sync:
         changes["history_sync"] = True
+    if args.tcp_nodelay:
+        changes["tcp_nodelay"] = True
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:

@@ -288,7 +288,12 @@ class Server:
 
         def protocol() -> LineConnection:
             return LineConnection(
-                self._make_session, self.settings.limits, batcher, self.connections, self.gate
+                self._make_session,
+                self.settings.limits,
+                batcher,
+                self.connections,
+                self.gate,
+                nodelay=self.settings.tcp_nodelay,
             )
 
         listeners = []
@@ -327,6 +332,7 @@ class Server:
                     self.connections,
                     self.gate,
                     partial_after=limits.plain_pause,
+                    nodelay=self.settings.tcp_nodelay,
                 )
 
             server = await loop.create_server(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -403,3 +404,20 @@ async def test_graceful_shutdown_sends_error_to_every_client_and_closes_them(
     # The listener is closed too.
     with pytest.raises(ConnectionRefusedError):
         await LineClient.open(port)
+
+
+@pytest.mark.parametrize("nodelay", [False, True])
+async def test_tcp_nodelay_on_client_connections_follows_the_setting(
+    tmp_path: Path, nodelay: bool
+) -> None:
+    settings = make_settings(tmp_path).replace(tcp_nodelay=nodelay)
+    async with running_server(settings) as server:
+        client = await LineClient.open(port_of(server))
+        await client.register("nagle")
+        (connection,) = server.connections
+        # The server's end of the socket, as the transport holds it.
+        sock = connection._transport.get_extra_info("socket")  # type: ignore[union-attr]
+        assert bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) is nodelay
+        await client.send("PING :still-chatting")
+        assert (await client.read_until("PONG"))[-1].params[-1] == "still-chatting"
+        await client.close()

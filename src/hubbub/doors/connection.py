@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import itertools
 import logging
+import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
@@ -140,6 +141,8 @@ class LineConnection(asyncio.Protocol):
         partial_after: for dialects whose clients may send no newline: after this many
             seconds without more data, what was received is taken as a line (and empty
             lines count).
+        nodelay: keep TCP_NODELAY, which asyncio sets on every connection; without it
+            the kernel joins small writes while earlier ones wait for their ACK.
     """
 
     __slots__ = (
@@ -156,6 +159,7 @@ class LineConnection(asyncio.Protocol):
         "_last_read",
         "_limits",
         "_make_session",
+        "_nodelay",
         "_opened_at",
         "_partial_after",
         "_partial_timer",
@@ -182,8 +186,10 @@ class LineConnection(asyncio.Protocol):
         registry: Connections,
         gate: Gate,
         partial_after: float | None = None,
+        nodelay: bool = True,
     ) -> None:
         self._make_session = make_session
+        self._nodelay = nodelay
         self._limits = limits
         self._batcher = batcher
         self._registry = registry
@@ -240,6 +246,10 @@ class LineConnection(asyncio.Protocol):
             transport.close()
             return
         self._host = host
+        if not self._nodelay:
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
         # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
         transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
         ssl_object = transport.get_extra_info("ssl_object")
