@@ -280,6 +280,15 @@ class LineConnection(asyncio.Protocol):
                 self._partial_timer = None
             if self._buffer.pending or self._buffer.discarding:
                 self._partial_timer = loop.call_later(self._partial_after, self._take_partial)
+        if len(lines) > 1 and not self._in_pass:
+            # The replies to several lines (a registration, a burst) leave in one write
+            # at the end of the pass rather than the first on its own.
+            self._in_pass = True
+            self._queued_size = 0
+            batcher = self._batcher
+            batcher.dirty.append(self)
+            if not batcher.scheduled:
+                batcher.schedule()
         self._handle(session, lines)
 
     def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:

@@ -14,6 +14,10 @@ from hubbub.doors.irc.render import RenderCache
 from hubbub.settings import Settings
 from hubbub.storage.ports import HistoryStore
 
+# Replies encoded but for the client's nick, as the bytes before and after it: 002-005,
+# and the MOTD (see welcome.py).
+WelcomeTemplates = tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]
+
 
 @dataclass(slots=True)
 class IrcContext:
@@ -48,11 +52,21 @@ class IrcContext:
     # encoded CAP LS reply by (settings, LS version, client name, TLS).
     _isupport: tuple[object, list[str]] = (None, [])
     cap_ls: dict[tuple[object, ...], bytes] = field(default_factory=dict)
+    # The welcome burst's fixed parts, by (settings, history, MOTD); see welcome.py.
+    _welcome: tuple[object, WelcomeTemplates] = (None, ([], []))
     version: str = f"hubbub-{__version__}"
 
     @property
     def server_name(self) -> str:
         return self.settings.server_name
+
+    def welcome_templates(self, build: Callable[[], WelcomeTemplates]) -> WelcomeTemplates:
+        """The welcome burst's templates: built by ``build`` once per settings and MOTD."""
+        # The objects themselves, not their ids: an id can be reused once freed.
+        key = (self.settings, self.history is not None, self.motd)
+        if self._welcome[0] != key:
+            self._welcome = (key, build())
+        return self._welcome[1]
 
     def isupport(self) -> list[str]:
         """The RPL_ISUPPORT tokens, in order (built once per settings)."""

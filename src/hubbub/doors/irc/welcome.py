@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.modes import CHANNEL_MODES, ModeKind
 from hubbub.wire import numerics as n
+from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
     from hubbub.doors.irc.session import IrcSession
@@ -16,37 +17,71 @@ if TYPE_CHECKING:
 _TOKENS_PER_LINE = 13
 
 
+# A reply to one client, encoded but for the client's nick: the bytes before it and after.
+Template = tuple[bytes, bytes]
+
+
 def send_welcome(session: IrcSession) -> None:
-    """001-005, then LUSERS and MOTD: what a client receives once registered."""
+    """001-005, then LUSERS and MOTD: what a client receives once registered.
+
+    Everyone gets the same 002-005 and MOTD but for their nick: those are encoded once
+    per settings and MOTD (every registration sends them).
+    """
     ctx, user = session.ctx, session.user
     assert user is not None
-    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
+    server_info, motd = ctx.welcome_templates(lambda: _templates(session))
     session.numeric(
         n.RPL_WELCOME, f"Welcome to the {ctx.settings.network_name} IRC Network {user.mask}"
     )
-    session.numeric(
-        n.RPL_YOURHOST, f"Your host is {ctx.server_name}, running version {ctx.version}"
-    )
-    session.numeric(n.RPL_CREATED, f"This server was created {created}")
-    with_param = "".join(m for m, k in CHANNEL_MODES.items() if k is not ModeKind.FLAG)
-    session.numeric(
-        n.RPL_MYINFO,
-        ctx.server_name,
-        ctx.version,
-        ctx.user_modes(),
-        "".join(sorted(CHANNEL_MODES)),
-        "".join(sorted(with_param)),
-    )
-    send_isupport(session)
+    nick = user.nick.encode()
+    session.send(b"".join(before + nick + after for before, after in server_info))
     send_lusers(session)
-    send_motd(session)
+    session.send(b"".join(before + nick + after for before, after in motd))
+
+
+def _templates(session: IrcSession) -> tuple[list[Template], list[Template]]:
+    """002-005, and the MOTD (or its absence), as templates."""
+    ctx = session.ctx
+    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
+    with_param = "".join(m for m, k in CHANNEL_MODES.items() if k is not ModeKind.FLAG)
+    server_info = [
+        (n.RPL_YOURHOST, f"Your host is {ctx.server_name}, running version {ctx.version}"),
+        (n.RPL_CREATED, f"This server was created {created}"),
+        (
+            n.RPL_MYINFO,
+            ctx.server_name,
+            ctx.version,
+            ctx.user_modes(),
+            "".join(sorted(CHANNEL_MODES)),
+            "".join(sorted(with_param)),
+        ),
+        *isupport_replies(session),
+    ]
+    return [_template(ctx.server_name, *r) for r in server_info], [
+        _template(ctx.server_name, *r) for r in motd_replies(session)
+    ]
+
+
+def _template(server: str, code: str, *params: str) -> Template:
+    # The nick is a middle parameter (it holds no space and starts with no colon), so
+    # the line is the same bytes around it whatever it is.
+    before = f":{server} {code} ".encode()
+    line = encode(Message(code, ("*", *params), server))
+    assert line.startswith(before + b"*")
+    return before, line[len(before) + 1 :]
+
+
+def isupport_replies(session: IrcSession) -> list[tuple[str, ...]]:
+    tokens = session.ctx.isupport()
+    return [
+        (n.RPL_ISUPPORT, *tokens[start : start + _TOKENS_PER_LINE], "are supported by this server")
+        for start in range(0, len(tokens), _TOKENS_PER_LINE)
+    ]
 
 
 def send_isupport(session: IrcSession) -> None:
-    tokens = session.ctx.isupport()
-    for start in range(0, len(tokens), _TOKENS_PER_LINE):
-        chunk = tokens[start : start + _TOKENS_PER_LINE]
-        session.numeric(n.RPL_ISUPPORT, *chunk, "are supported by this server")
+    for code, *params in isupport_replies(session):
+        session.numeric(code, *params)
 
 
 def send_lusers(session: IrcSession) -> None:
@@ -71,12 +106,17 @@ def send_lusers(session: IrcSession) -> None:
     )
 
 
-def send_motd(session: IrcSession) -> None:
+def motd_replies(session: IrcSession) -> list[tuple[str, ...]]:
     ctx = session.ctx
     if not ctx.motd:
-        session.numeric(n.ERR_NOMOTD, "MOTD File is missing")
-        return
-    session.numeric(n.RPL_MOTDSTART, f"- {ctx.server_name} Message of the day - ")
-    for line in ctx.motd:
-        session.numeric(n.RPL_MOTD, f"- {line}")
-    session.numeric(n.RPL_ENDOFMOTD, "End of /MOTD command.")
+        return [(n.ERR_NOMOTD, "MOTD File is missing")]
+    return [
+        (n.RPL_MOTDSTART, f"- {ctx.server_name} Message of the day - "),
+        *((n.RPL_MOTD, f"- {line}") for line in ctx.motd),
+        (n.RPL_ENDOFMOTD, "End of /MOTD command."),
+    ]
+
+
+def send_motd(session: IrcSession) -> None:
+    for code, *params in motd_replies(session):
+        session.numeric(code, *params)
