@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 
+_VERDICTS = 4096
+
 
 class Gate:
     """Admission by address: connections per IP, and networks trusted to skip limits.
@@ -20,14 +22,26 @@ class Gate:
 
     def configure(self, trusted: tuple[str, ...], per_ip: int) -> None:
         self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
+        # Verdicts by address: parsing an address costs more than the rest of accepting
+        # a connection from it. Bounded: cleared when it grows past _VERDICTS.
+        self._verdicts: dict[str, bool] = {}
         self.per_ip = per_ip
 
     def is_trusted(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
+        if not self._trusted:
             return False
-        return any(address in network for network in self._trusted)
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                verdict = False
+            else:
+                verdict = any(address in network for network in self._trusted)
+            if len(self._verdicts) >= _VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[host] = verdict
+        return verdict
 
     def admit(self, host: str, trusted: bool) -> bool:
         """Count a new connection from ``host``; False if it is one too many."""

@@ -85,24 +85,31 @@ def send_isupport(session: IrcSession) -> None:
 
 
 def send_lusers(session: IrcSession) -> None:
+    """251-255 and 265-266, in one write (every registration sends them)."""
     hub = session.ctx.hub
     total = len(hub.users)
     invisible = hub.mode_counts["i"]
     opers = hub.mode_counts["o"]
     peak = hub.peak_users
-    session.numeric(
-        n.RPL_LUSERCLIENT,
-        f"There are {total - invisible} users and {invisible} invisible on 1 servers",
-    )
-    session.numeric(n.RPL_LUSEROP, str(opers), "operator(s) online")
-    session.numeric(n.RPL_LUSERUNKNOWN, str(session.ctx.unregistered), "unknown connection(s)")
-    session.numeric(n.RPL_LUSERCHANNELS, str(len(hub.channels)), "channels formed")
-    session.numeric(n.RPL_LUSERME, f"I have {total} clients and 0 servers")
-    session.numeric(
-        n.RPL_LOCALUSERS, str(total), str(peak), f"Current local users {total}, max {peak}"
-    )
-    session.numeric(
-        n.RPL_GLOBALUSERS, str(total), str(peak), f"Current global users {total}, max {peak}"
+    unknown = session.ctx.unregistered
+    channels = len(hub.channels)
+    # Built directly: every parameter is a number or fixed text, and the nick is a
+    # middle parameter (no spaces, no leading colon).
+    head = f":{session.ctx.server_name} "
+    nick = session.client
+    session.send(
+        (
+            f"{head}{n.RPL_LUSERCLIENT} {nick} :There are {total - invisible} users and "
+            f"{invisible} invisible on 1 servers\r\n"
+            f"{head}{n.RPL_LUSEROP} {nick} {opers} :operator(s) online\r\n"
+            f"{head}{n.RPL_LUSERUNKNOWN} {nick} {unknown} :unknown connection(s)\r\n"
+            f"{head}{n.RPL_LUSERCHANNELS} {nick} {channels} :channels formed\r\n"
+            f"{head}{n.RPL_LUSERME} {nick} :I have {total} clients and 0 servers\r\n"
+            f"{head}{n.RPL_LOCALUSERS} {nick} {total} {peak} :Current local users {total}, "
+            f"max {peak}\r\n"
+            f"{head}{n.RPL_GLOBALUSERS} {nick} {total} {peak} :Current global users "
+            f"{total}, max {peak}\r\n"
+        ).encode()
     )
 
 
