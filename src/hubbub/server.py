@@ -224,11 +224,15 @@ class Server:
                     tasks.create_task(keeper.run(), name="channel keeper")
                     tasks.create_task(markers.run(), name="read marker keeper")
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
+                timers = tasks.create_task(
+                    self.connections.keep_time(self._timer_interval), name="connection timers"
+                )
                 self.ready.set()
                 try:
                     await self._stop.wait()
                 finally:
                     await self._shutdown(listeners)
+                    timers.cancel()
                     if writer is not None:
                         # Every message accepted before the stop is stored before exit.
                         self.hub.history = None
@@ -267,6 +271,13 @@ class Server:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
         self.hub.channel_sink = keeper
         self.hub.marker_sink = markers
+
+    def _timer_interval(self) -> float:
+        """How often connections' timers are checked: a quarter of the shortest, so
+        timeouts are late by at most that, and at least every second."""
+        limits = self.settings.limits
+        shortest = min(limits.registration_timeout, limits.ping_interval, limits.ping_timeout)
+        return min(1.0, max(0.05, shortest / 4))
 
     async def _prune(self, store: SqliteStore) -> None:
         """Forget history past its retention, at start and then hourly."""

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import itertools
 import logging
+import math
 import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -128,6 +129,19 @@ class Connections:
             self._empty = asyncio.Event()
             await self._empty.wait()
 
+    async def keep_time(self, interval: Callable[[], float]) -> None:
+        """Run each connection's timers (registration deadline, PING, ping timeout):
+        one sweep every ``interval()`` seconds instead of a timer per connection, which
+        would cost every idle connection a timer handle and every registration a
+        scheduling."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval())
+            now = loop.time()
+            for connection in list(self._live):
+                if connection.deadline <= now:
+                    connection.deadline_passed()
+
 
 class LineConnection(asyncio.Protocol):
     """One client connection carrying lines.
@@ -170,10 +184,10 @@ class LineConnection(asyncio.Protocol):
         "_refilled",
         "_registry",
         "_session",
-        "_timer",
         "_tokens",
         "_transport",
         "_waiting",
+        "deadline",
         "debug",
         "id",
     )
@@ -217,7 +231,9 @@ class LineConnection(asyncio.Protocol):
         self._queued_size = 0
         self._in_pass = False
         self._dead = False
-        self._timer: asyncio.TimerHandle | None = None
+        # When the connection's timer (see _tick) is due, on the loop's clock; run by
+        # Connections.keep_time.
+        self.deadline = math.inf
         self._opened_at = 0.0
         self._last_read = 0.0
         self._pinged_at: float | None = None
@@ -397,8 +413,7 @@ class LineConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._dead = True
-        if self._timer is not None:
-            self._timer.cancel()
+        self.deadline = math.inf
         if self._drain_handle is not None:
             self._drain_handle.cancel()
         if self._partial_timer is not None:
@@ -507,8 +522,18 @@ class LineConnection(asyncio.Protocol):
     # -- timers ------------------------------------------------------------------------
 
     def _schedule(self, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(max(delay, 0.5), self._tick)
+        self.deadline = asyncio.get_running_loop().time() + delay
+
+    def deadline_passed(self) -> None:
+        """The timer is due (called by :meth:`Connections.keep_time`)."""
+        self.deadline = math.inf
+        try:
+            self._tick()
+        except Exception:
+            # As for a line (see _receive): a bug costs this connection, not the sweep.
+            self.log.exception("connection timer failed")
+            if self._transport is not None:
+                self._transport.abort()
 
     def _tick(self) -> None:
         """Registration deadline, then PING after idleness and a deadline for any reply."""
