@@ -63,8 +63,8 @@ class Hub(ChannelOperations, Messaging):
         nick = self.check_nick(nick)
         user = User(
             nick,
-            self.casemap.fold(nick),
-            self.casemap.skeleton(nick),
+            self._same(nick, self.casemap.fold(nick)),
+            self._same(nick, self.casemap.skeleton(nick)),
             username,
             host,
             realname,
@@ -78,8 +78,18 @@ class Hub(ChannelOperations, Messaging):
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         self.peak_users = max(self.peak_users, len(self.users))
-        self._deliver(self.monitors.watching(user.key), MonitoredOnline(user.actor))
+        watchers = self.monitors.watching(user.key)
+        if watchers:
+            # Only then: most users are watched by nobody, and an idle user need not
+            # carry an Actor.
+            self._deliver(watchers, MonitoredOnline(user.actor))
         return user
+
+    @staticmethod
+    def _same(nick: str, form: Key) -> Key:
+        """A nick's folded form or skeleton, as the nick's own string when they are
+        equal (most nicks are lower case): one string per user instead of three."""
+        return Key(nick) if form == nick else form
 
     def change_nick(self, user: User, nick: str) -> None:
         """Rename ``user``; everyone sharing a channel with them is told.
@@ -96,8 +106,8 @@ class Hub(ChannelOperations, Messaging):
         del self._skeletons[user.skeleton]
         old_key = user.key
         user.nick = nick
-        user.key = self.casemap.fold(nick)
-        user.skeleton = self.casemap.skeleton(nick)
+        user.key = self._same(nick, self.casemap.fold(nick))
+        user.skeleton = self._same(nick, self.casemap.skeleton(nick))
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         user.changed()

@@ -214,7 +214,7 @@ class LineConnection(asyncio.Protocol):
         # Flood control: a token bucket of lines; what exceeds it waits in the inbox
         # while reading from the socket is paused.
         self._flood_limited = False
-        self._tokens = float(limits.flood_burst)
+        self._tokens: float = limits.flood_burst  # an int: small ones are shared objects
         self._refilled = 0.0
         # Created only when a client outruns flood control.
         self._inbox: deque[bytes | LineTooLong] | None = None
