@@ -1,221 +1,23 @@
-"""The SQLite history store on real files: migrations, refusals, queries, hostile texts."""
+"""The history part of every store, on each backend: append, before, after, find,
+conversations, prune, delete, hostile texts."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
-import sqlite3
-from pathlib import Path
 
 import pytest
 
-from hubbub.storage.errors import SchemaTooNew, StorageError
-from hubbub.storage.ports import Conversation, StoredMessage
-from hubbub.storage.sqlite import SqliteStore, migrations
-
-T0 = 1_700_000_000.0
-CHAN = "#chan"
-
-
-def message(
-    number: int,
-    conversation: str = CHAN,
-    *,
-    at: float | None = None,
-    text: str | None = None,
-    sender: str = "alice!a@127.0.0.1",
-    target: str | None = None,
-) -> StoredMessage:
-    """Message ``number`` of a conversation, at ``T0 + number`` unless told."""
-    return StoredMessage(
-        msgid=f"{conversation}-{number}",
-        time=T0 + number if at is None else at,
-        conversation=conversation,
-        target=conversation if target is None else target,
-        sender=sender,
-        kind="PRIVMSG",
-        text=f"message {number}" if text is None else text,
-    )
-
-
-def texts(messages: list[StoredMessage]) -> list[str]:
-    return [m.text for m in messages]
-
-
-def latest_version() -> int:
-    return migrations()[-1][0]
-
-
-def read_pragma(path: Path, name: str) -> object:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        (value,) = db.execute(f"PRAGMA {name}").fetchone()
-    return value
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def damage_header(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[0:16] = b"not sqlite at al"
-    path.write_bytes(bytes(data))
-
-
-def make_folder(path: Path) -> None:
-    path.mkdir(parents=True)
-
-
-def exists(path: Path) -> bool:
-    return path.exists()
-
-
-def count_rows(path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        (count,) = db.execute("SELECT count(*) FROM messages").fetchone()
-    assert isinstance(count, int)
-    return count
-
-
-# -- opening, migrations and refusals --------------------------------------------------
-
-
-def test_migrations_are_numbered_from_1_without_gaps() -> None:
-    versions = [version for version, _ in migrations()]
-    assert versions == list(range(1, len(versions) + 1))
-    assert all(script.strip() for _, script in migrations())
-
-
-async def test_open_creates_the_file_and_its_folder_and_applies_every_migration(
-    db_path: Path,
-) -> None:
-    assert not exists(db_path.parent)
-    store = await SqliteStore.open(db_path)
-    await store.close()
-    assert exists(db_path)
-    assert read_pragma(db_path, "user_version") == latest_version()
-    assert read_pragma(db_path, "journal_mode") == "wal"
-    assert count_rows(db_path) == 0
-
-
-async def test_reopening_keeps_the_data_and_the_schema_version(db_path: Path) -> None:
-    store = await SqliteStore.open(db_path)
-    try:
-        await store.append([message(1), message(2)])
-    finally:
-        await store.close()
-    again = await SqliteStore.open(db_path)
-    try:
-        assert texts(await again.before(CHAN, math.inf, 10)) == ["message 1", "message 2"]
-        await again.append([message(3)])
-    finally:
-        await again.close()
-    assert read_pragma(db_path, "user_version") == latest_version()
-    assert count_rows(db_path) == 3
-
-
-async def test_a_database_from_a_newer_hubbub_is_refused_with_schema_too_new(
-    db_path: Path,
-) -> None:
-    newer = latest_version() + 1
-    make_folder(db_path.parent)
-    with contextlib.closing(sqlite3.connect(db_path)) as db:
-        db.execute("CREATE TABLE future (x)")
-        db.execute(f"PRAGMA user_version = {newer}")
-        db.commit()
-
-    with pytest.raises(SchemaTooNew) as refused:
-        await SqliteStore.open(db_path)
-
-    assert isinstance(refused.value, StorageError)
-    text = str(refused.value)
-    assert str(db_path) in text
-    assert f"schema version {newer}" in text
-    assert f"({latest_version()})" in text
-    assert "newer" in text
-    # Refused, not touched: the newer schema is still there for the newer hubbub.
-    assert read_pragma(db_path, "user_version") == newer
-
-
-async def test_a_corrupt_file_raises_storage_error_naming_it(db_path: Path) -> None:
-    write_bytes(db_path, random.Random(7).randbytes(64 * 1024))
-
-    with pytest.raises(StorageError) as refused:
-        await SqliteStore.open(db_path)
-
-    assert refused.type is StorageError
-    assert str(db_path) in str(refused.value)
-    assert not isinstance(refused.value.__cause__, sqlite3.Error)
-    assert refused.value.__suppress_context__
-
-
-async def test_a_file_with_a_damaged_header_raises_storage_error(db_path: Path) -> None:
-    store = await SqliteStore.open(db_path)
-    try:
-        await store.append([message(n) for n in range(50)])
-    finally:
-        await store.close()
-    damage_header(db_path)
-
-    with pytest.raises(StorageError) as refused:
-        await SqliteStore.open(db_path)
-    assert str(db_path) in str(refused.value)
-
-
-async def test_a_directory_in_place_of_the_file_raises_storage_error(db_path: Path) -> None:
-    make_folder(db_path)
-
-    with pytest.raises(StorageError) as refused:
-        await SqliteStore.open(db_path)
-
-    assert refused.type is StorageError
-    assert str(db_path) in str(refused.value)
-
-
-async def test_a_file_in_place_of_the_data_folder_raises_storage_error(tmp_path: Path) -> None:
-    write_bytes(tmp_path / "data", b"not a folder")
-
-    with pytest.raises(StorageError) as refused:
-        await SqliteStore.open(tmp_path / "data" / "hubbub.sqlite3")
-
-    assert refused.type is StorageError
-    assert "data" in str(refused.value)
-
-
-async def test_queries_on_a_database_without_its_tables_raise_storage_error(
-    db_path: Path,
-) -> None:
-    # Marked current, but the table is gone: every operation fails with StorageError.
-    make_folder(db_path.parent)
-    with contextlib.closing(sqlite3.connect(db_path)) as db:
-        db.execute(f"PRAGMA user_version = {latest_version()}")
-        db.commit()
-    store = await SqliteStore.open(db_path)
-    try:
-        with pytest.raises(StorageError):
-            await store.append([message(1)])
-        with pytest.raises(StorageError):
-            await store.before(CHAN, math.inf, 10)
-        with pytest.raises(StorageError):
-            await store.after(CHAN, 0.0, 10)
-        with pytest.raises(StorageError):
-            await store.find(CHAN, "x")
-        with pytest.raises(StorageError):
-            await store.conversations([CHAN], "alice", 0.0, math.inf, 10)
-        with pytest.raises(StorageError):
-            await store.prune(T0, 10)
-    finally:
-        await store.close()
-
+from hubbub.storage.ports import Conversation, Store, StoredMessage
+from tests.storage.conftest import CountRows
+from tests.storage.samples import CHAN, T0, message, texts
 
 # -- append, before, after, find -------------------------------------------------------
 
 
 async def test_before_returns_the_latest_messages_strictly_before_oldest_first(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append([message(n) for n in range(10)])
 
@@ -228,7 +30,7 @@ async def test_before_returns_the_latest_messages_strictly_before_oldest_first(
 
 
 async def test_after_returns_the_first_messages_strictly_after_oldest_first(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append([message(n) for n in range(10)])
 
@@ -239,7 +41,7 @@ async def test_after_returns_the_first_messages_strictly_after_oldest_first(
 
 
 async def test_messages_with_the_same_time_keep_the_order_they_were_appended_in(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     same = [message(n, at=T0 + 5) for n in (3, 1, 2)]
     await store.append([message(0), *same, message(9)])
@@ -254,7 +56,7 @@ async def test_messages_with_the_same_time_keep_the_order_they_were_appended_in(
 
 
 async def test_messages_appended_out_of_order_come_back_in_time_order(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     numbers = list(range(20))
     random.Random(3).shuffle(numbers)
@@ -264,7 +66,7 @@ async def test_messages_appended_out_of_order_come_back_in_time_order(
     assert texts(await store.before(CHAN, math.inf, 100)) == [f"message {n}" for n in range(20)]
 
 
-async def test_conversations_do_not_mix(store: SqliteStore) -> None:
+async def test_conversations_do_not_mix(store: Store) -> None:
     await store.append([message(1, "#a"), message(2, "#b"), message(3, "#a"), message(4, "#A")])
 
     assert texts(await store.before("#a", math.inf, 10)) == ["message 1", "message 3"]
@@ -273,13 +75,13 @@ async def test_conversations_do_not_mix(store: SqliteStore) -> None:
     assert await store.before("#c", math.inf, 10) == []
 
 
-async def test_a_limit_larger_than_the_history_returns_all_of_it(store: SqliteStore) -> None:
+async def test_a_limit_larger_than_the_history_returns_all_of_it(store: Store) -> None:
     await store.append([message(n) for n in range(3)])
     assert len(await store.before(CHAN, math.inf, 1_000_000)) == 3
     assert len(await store.after(CHAN, 0.0, 1_000_000)) == 3
 
 
-async def test_find_looks_a_message_up_in_its_own_conversation_only(store: SqliteStore) -> None:
+async def test_find_looks_a_message_up_in_its_own_conversation_only(store: Store) -> None:
     stored = message(5)
     await store.append([stored, message(6, "#other")])
 
@@ -290,7 +92,7 @@ async def test_find_looks_a_message_up_in_its_own_conversation_only(store: Sqlit
 
 
 async def test_a_duplicate_msgid_is_ignored_and_the_first_copy_kept(
-    store: SqliteStore, db_path: Path
+    store: Store, count_rows: CountRows
 ) -> None:
     first = message(1, text="the original")
     await store.append([first])
@@ -304,15 +106,15 @@ async def test_a_duplicate_msgid_is_ignored_and_the_first_copy_kept(
         "message 3",
     ]
     assert await store.find(CHAN, first.msgid) == first
-    assert count_rows(db_path) == 3
+    assert await count_rows() == 3
 
 
-async def test_an_empty_append_is_a_no_op(store: SqliteStore) -> None:
+async def test_an_empty_append_is_a_no_op(store: Store) -> None:
     await store.append([])
     assert await store.before(CHAN, math.inf, 10) == []
 
 
-async def test_every_field_tags_and_lines_round_trip(store: SqliteStore) -> None:
+async def test_every_field_tags_and_lines_round_trip(store: Store) -> None:
     stored = StoredMessage(
         msgid="AbC-123_x",
         time=T0 + 0.123456,
@@ -355,12 +157,14 @@ HOSTILE_TEXTS = [
     " ",
     "A" * 100_000,
     "日本" * 50_000,
+    # What the PostgreSQL store writes NUL as must still read back as itself.
+    "\uffff0 \uffff\uffff \x00\uffff \uffff",
 ]
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=range(len(HOSTILE_TEXTS)))
 async def test_hostile_texts_round_trip_exactly(
-    store: SqliteStore, db_path: Path, text: str
+    store: Store, count_rows: CountRows, text: str
 ) -> None:
     hostile = StoredMessage(
         msgid=text[:200] or "empty",
@@ -380,10 +184,10 @@ async def test_hostile_texts_round_trip_exactly(
     assert got[0].text == text
     assert await store.find(text[:300], hostile.msgid) == hostile
     # Nothing was executed: the table is still there with both rows.
-    assert count_rows(db_path) == 2
+    assert await count_rows() == 2
 
 
-async def test_many_concurrent_appends_and_reads_all_complete(store: SqliteStore) -> None:
+async def test_many_concurrent_appends_and_reads_all_complete(store: Store) -> None:
     writes = [store.append([message(n)]) for n in range(200)]
     reads = [store.before(CHAN, math.inf, 5) for _ in range(50)]
     async with asyncio.timeout(10):
@@ -395,7 +199,7 @@ async def test_many_concurrent_appends_and_reads_all_complete(store: SqliteStore
 
 
 async def test_conversations_lists_the_given_channels_by_latest_message(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append(
         [
@@ -415,7 +219,7 @@ async def test_conversations_lists_the_given_channels_by_latest_message(
 
 
 async def test_conversations_window_is_exclusive_and_limit_keeps_the_oldest(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append([message(n, f"#c{n}") for n in range(1, 6)])
     keys = [f"#c{n}" for n in range(1, 6)]
@@ -428,7 +232,7 @@ async def test_conversations_window_is_exclusive_and_limit_keeps_the_oldest(
 
 
 async def test_private_conversations_are_listed_for_their_owner(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append(
         [
@@ -464,13 +268,16 @@ async def test_private_conversations_are_listed_for_their_owner(
         ("axb", ["axb zed"]),
         ("zed", []),
         ("a'b", ["a'b zed"]),
+        ("a\uffff0b", ["a\uffff0b zed"]),
+        ("a\uffff", []),
     ],
 )
 async def test_participants_with_wildcard_characters_match_literally(
-    store: SqliteStore, participant: str, expected: list[str]
+    store: Store, participant: str, expected: list[str]
 ) -> None:
     # LIKE would read "_" and "%" as wildcards: "a_b" must not match "axb" or "aab".
-    conversations = ["a_b zed", "a%b zed", "axb zed", "aab zed", "a'b zed"]
+    # U+FFFF, the PostgreSQL store's escape character, matches as itself too.
+    conversations = ["a_b zed", "a%b zed", "axb zed", "aab zed", "a'b zed", "a\uffff0b zed"]
     await store.append([message(n, key) for n, key in enumerate(conversations, 1)])
 
     found = await store.conversations([], participant, 0.0, math.inf, 10)
@@ -481,7 +288,7 @@ async def test_participants_with_wildcard_characters_match_literally(
 # -- retention -------------------------------------------------------------------------
 
 
-async def test_prune_forgets_messages_older_than_a_time(store: SqliteStore) -> None:
+async def test_prune_forgets_messages_older_than_a_time(store: Store) -> None:
     await store.append([message(n) for n in range(10)] + [message(n, "#b") for n in range(3)])
 
     removed = await store.prune(T0 + 4, 1000)
@@ -491,7 +298,7 @@ async def test_prune_forgets_messages_older_than_a_time(store: SqliteStore) -> N
     assert await store.before("#b", math.inf, 100) == []
 
 
-async def test_prune_keeps_the_newest_per_conversation(store: SqliteStore) -> None:
+async def test_prune_keeps_the_newest_per_conversation(store: Store) -> None:
     await store.append(
         [message(n) for n in range(10)]
         + [message(n, "#small") for n in range(2)]
@@ -514,7 +321,7 @@ async def test_prune_keeps_the_newest_per_conversation(store: SqliteStore) -> No
     ]
 
 
-async def test_prune_by_age_and_count_together_and_again(store: SqliteStore) -> None:
+async def test_prune_by_age_and_count_together_and_again(store: Store) -> None:
     await store.append([message(n) for n in range(10)])
 
     assert await store.prune(T0 + 2, 5) == 2 + 3
@@ -526,7 +333,7 @@ async def test_prune_by_age_and_count_together_and_again(store: SqliteStore) -> 
 
 
 async def test_delete_forgets_messages_by_msgid_in_any_conversation(
-    store: SqliteStore, db_path: Path
+    store: Store, count_rows: CountRows
 ) -> None:
     await store.append([message(n) for n in range(4)] + [message(1, "#b")])
 
@@ -536,4 +343,4 @@ async def test_delete_forgets_messages_by_msgid_in_any_conversation(
     assert await store.find(CHAN, message(1).msgid) is None
     assert await store.before("#b", math.inf, 10) == []
     await store.delete([])
-    assert count_rows(db_path) == 3
+    assert await count_rows() == 3
