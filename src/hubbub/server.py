@@ -19,10 +19,11 @@ from hubbub.doors.output import OutputBatcher
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
+from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, from_json
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter
-from hubbub.storage.sqlite import SqliteStore
+from hubbub.storage.ports import Store
 from hubbub.wire.casemap import Casemap, Key
 
 logger = logging.getLogger(__name__)
@@ -187,13 +188,13 @@ class Server:
         the last messages, and close.
 
         Raises:
-            StorageError: the history database cannot be opened.
+            StorageError: the database cannot be opened.
             OSError: a listener cannot be bound.
         """
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = None
         if self.settings.history:
-            store = await SqliteStore.open(self.settings.data_dir / "hubbub.sqlite3")
+            store = await open_store(self.settings.data_dir, self.settings.database_url)
         writer = None
         if store is not None:
             writer = HistoryWriter(store, flush_interval=self.settings.limits.history_flush)
@@ -226,7 +227,7 @@ class Server:
         logger.info("stopped")
 
     async def _attach_store(
-        self, store: SqliteStore, writer: HistoryWriter, keeper: ChannelKeeper
+        self, store: Store, writer: HistoryWriter, keeper: ChannelKeeper
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
         self.hub.history = writer
@@ -245,7 +246,7 @@ class Server:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
         self.hub.channel_sink = keeper
 
-    async def _prune(self, store: SqliteStore) -> None:
+    async def _prune(self, store: Store) -> None:
         """Forget history past its retention, at start and then hourly."""
         while True:
             limits = self.settings.limits
