@@ -200,6 +200,21 @@ def test_describe_keeps_user_host_and_database_but_never_the_password() -> None:
     assert describe(f"postgresql://hub:{SECRET}@/chat?host=/run/pg") == (
         "postgresql://hub@/run/pg/chat"
     )
+    assert describe("postgresql://a:1,[::1]:2/chat") == "postgresql://a:1,[::1]:2/chat"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://hub:pa/ss-word@db/chat",
+        "postgresql://hub:pa?ss-word@db/chat",
+        "postgresql://hub:pa#ss-word@db/chat",
+        "postgresql://hub:pa:ss-word@db/chat",
+        "postgresql://hub:pa@ss-word@db/chat",
+    ],
+)
+def test_describe_shows_no_piece_of_a_password_with_unescaped_characters(url: str) -> None:
+    assert "ss-word" not in describe(url)
 
 
 # -- errors while running --------------------------------------------------------------

@@ -91,12 +91,18 @@ def _changed(status: str) -> int:
 
 def describe(url: str) -> str:
     """A database URL without its password, for messages and logs."""
+    unknown = "the configured PostgreSQL database"
     try:
         parts = urlsplit(url)
         query = parse_qs(parts.query)
     except ValueError:
-        return "the configured PostgreSQL database"
+        return unknown
     user, at, host = parts.netloc.rpartition("@")
+    # An unescaped "/" or "?" in a password splits the URL elsewhere, leaving pieces of
+    # the password where a port or a database name should be: show neither.
+    ports = [item.rpartition("]")[2].partition(":") for item in host.split(",")]
+    if "@" in parts.path or not all(port.isdigit() for _, colon, port in ports if colon):
+        return unknown
     user = user.partition(":")[0]
     host = host or ",".join(query.get("host", [])) or "localhost"
     return f"postgresql://{user}{at}{host}{parts.path}"
