@@ -467,3 +467,24 @@ async def test_serve_process_on_a_busy_port_exits_1_with_a_message(tmp_path: Pat
         async with serve_process(*base_flags(tmp_path, port)) as served:
             assert await served.exit_code() == 1
     assert any("cannot listen" in line for line in served.log), served.log
+
+
+def test_database_url_comes_from_the_flag_then_the_environment_then_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "db.toml"
+    config.write_text(
+        '[server]\nname = "irc.x.org"\ndatabase_url = "postgresql://config/db"\n', encoding="utf-8"
+    )
+    monkeypatch.delenv("HUBBUB_DATABASE_URL", raising=False)
+    assert parse_serve("--server-name", "irc.x.org").database_url is None
+    assert parse_serve("--config", str(config)).database_url == "postgresql://config/db"
+    monkeypatch.setenv("HUBBUB_DATABASE_URL", "postgresql://environment/db")
+    assert parse_serve("--config", str(config)).database_url == "postgresql://environment/db"
+    flag = parse_serve("--config", str(config), "--database-url", "postgresql://flag/db")
+    assert flag.database_url == "postgresql://flag/db"
+
+
+def test_a_database_url_flag_that_is_not_postgresql_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="database_url"):
+        parse_serve("--database-url", "sqlite:///x.db")

@@ -428,3 +428,22 @@ def test_verify_password_handles_non_ascii_passwords() -> None:
 
 def test_verify_password_refuses_a_corrupt_hash() -> None:
     assert not verify_password("pw", "scrypt$not base64!$also not")
+
+
+# -- the database ----------------------------------------------------------------------
+
+
+def test_database_url_is_read_from_the_server_table_and_kept_out_of_repr(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://hubbub:s3cret@db.example.org/chat"
+    settings = load_config(write(tmp_path, f'[server]\ndatabase_url = "{url}"\n'))
+    assert settings.database_url == url
+    assert Settings().database_url is None
+    assert "s3cret" not in repr(settings)
+
+
+def test_a_database_url_that_is_not_postgresql_is_named_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\nname = "irc.x.org"\ndatabase_url = "x.db"\n')
+    assert_names(message, "server.database_url", 3)
+    assert "postgresql://" in message

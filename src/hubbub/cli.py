@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="deliver each message only once it is stored (nothing seen is lost to a crash)",
     )
+    serve.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="keep accounts and history in PostgreSQL (postgresql://user:password@host/name) "
+        "instead of the data folder; also HUBBUB_DATABASE_URL",
+    )
     serve.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
     serve.add_argument(
         "--language",
@@ -149,6 +156,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
         "tls_client_ca": args.tls_client_ca,
+        "database_url": args.database_url or os.environ.get("HUBBUB_DATABASE_URL") or None,
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)
@@ -243,7 +251,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"hubbub: cannot listen: {error.strerror}", file=sys.stderr)
         return 1
     except StorageError as error:
-        print(f"hubbub: cannot open the data folder's database: {error}", file=sys.stderr)
+        print(f"hubbub: cannot open the database: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -19,10 +19,11 @@ from hubbub.doors.output import Durability, OutputBatcher
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.settings import ConfigError, Settings
+from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter
-from hubbub.storage.sqlite import SqliteStore
+from hubbub.storage.ports import Store
 from hubbub.wire.casemap import Casemap, Key
 
 logger = logging.getLogger(__name__)
@@ -199,13 +200,13 @@ class Server:
         the last messages, and close.
 
         Raises:
-            StorageError: the history database cannot be opened.
+            StorageError: the database cannot be opened.
             OSError: a listener cannot be bound.
         """
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = None
         if self.settings.history:
-            store = await SqliteStore.open(self.settings.data_dir / "hubbub.sqlite3")
+            store = await open_store(self.settings.data_dir, self.settings.database_url)
         writer = None
         if store is not None:
             sync = self.settings.history_sync
@@ -249,7 +250,7 @@ class Server:
 
     async def _attach_store(
         self,
-        store: SqliteStore,
+        store: Store,
         writer: HistoryWriter,
         keeper: ChannelKeeper,
         markers: MarkerKeeper,
@@ -279,7 +280,7 @@ class Server:
         shortest = min(limits.registration_timeout, limits.ping_interval, limits.ping_timeout)
         return min(1.0, max(0.05, shortest / 4))
 
-    async def _prune(self, store: SqliteStore) -> None:
+    async def _prune(self, store: Store) -> None:
         """Forget history past its retention, at start and then hourly."""
         while True:
             limits = self.settings.limits

@@ -119,6 +119,9 @@ class Settings:
     # Deliver a message only once it is stored: nothing seen is lost to a kill, at the
     # cost of one commit of latency.
     history_sync: bool = False
+    # A PostgreSQL database (postgresql://user:password@host/name) in place of the data
+    # folder's SQLite file; kept out of repr for its password.
+    database_url: str | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits)
 
     def replace(self, **changes: Any) -> Settings:
@@ -151,6 +154,7 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "history": ("history", bool),
     "tcp_nodelay": ("tcp_nodelay", bool),
     "history_sync": ("history_sync", bool),
+    "database_url": ("database_url", str),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -233,6 +237,10 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise fail("server", "trusted", f"{network!r} is not an address or network") from None
+    if settings.database_url is not None and not settings.database_url.startswith(
+        ("postgresql://", "postgres://")
+    ):
+        raise fail("server", "database_url", "must be a URL like postgresql://user@host/name")
     limits = settings.limits
     may_be_zero = {"connections_per_ip", "flood_rate", "plain_backlog", "history_flush"}
     for item in dataclasses.fields(limits):

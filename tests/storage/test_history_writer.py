@@ -1,4 +1,4 @@
-"""The write-behind history writer in front of a real SQLite store: what is recorded is
+"""The write-behind history writer in front of a real store (on each backend): what is
 stored, in batches, through slow and failing commits, and all of it on close."""
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from hubbub.core.events import Actor, MessageKind, MessagePart, MessagePosted
 from hubbub.storage import history
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter
-from hubbub.storage.ports import Conversation, StoredMessage
-from hubbub.storage.sqlite import SqliteStore
+from hubbub.storage.ports import Conversation, Store, StoredMessage
 
 T0 = 1_700_000_000.0
 CHAN = "#chan"
@@ -28,14 +27,14 @@ def posted(number: int, target: str = CHAN) -> MessagePosted:
     return MessagePosted(ALICE, target, f"message {number}", time=T0 + number, msgid=f"id{number}")
 
 
-async def stored_texts(store: SqliteStore, conversation: str = CHAN) -> list[str]:
+async def stored_texts(store: Store, conversation: str = CHAN) -> list[str]:
     return [m.text for m in await store.after(conversation, -math.inf, 1_000_000)]
 
 
 class DelegatingStore:
     """A real store behind a wrapper that a test can slow down or break."""
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: Store) -> None:
         self.inner = inner
         self.batches: list[int] = []
         self.calls = 0
@@ -86,7 +85,7 @@ class DelegatingStore:
 class GatedStore(DelegatingStore):
     """Each commit waits for ``gate``: a store that is slow exactly when a test says."""
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: Store) -> None:
         super().__init__(inner)
         self.gate = asyncio.Event()
         self.entered = asyncio.Event()
@@ -100,7 +99,7 @@ class GatedStore(DelegatingStore):
 class FlakyStore(DelegatingStore):
     """The first ``failures`` commits fail as a full disk would."""
 
-    def __init__(self, inner: SqliteStore, failures: int) -> None:
+    def __init__(self, inner: Store, failures: int) -> None:
         super().__init__(inner)
         self.failures = failures
         self.failed = 0
@@ -134,7 +133,7 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "_RETRY_DELAY", 0.01)
 
 
-async def test_messages_recorded_before_run_are_stored_on_close(store: SqliteStore) -> None:
+async def test_messages_recorded_before_run_are_stored_on_close(store: Store) -> None:
     writer = HistoryWriter(store)
     for number in range(3):
         writer.record(posted(number), CHAN)
@@ -150,7 +149,7 @@ async def test_messages_recorded_before_run_are_stored_on_close(store: SqliteSto
     assert writer.dropped == 0
 
 
-async def test_a_recorded_message_is_stored_with_every_field(store: SqliteStore) -> None:
+async def test_a_recorded_message_is_stored_with_every_field(store: Store) -> None:
     event = MessagePosted(
         Actor("Bob", "~bob", "203.0.113.5"),
         "Alice",
@@ -181,7 +180,7 @@ async def test_a_recorded_message_is_stored_with_every_field(store: SqliteStore)
 
 
 async def test_messages_are_stored_while_running_without_waiting_for_close(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     wrapped = DelegatingStore(store)
     writer = HistoryWriter(wrapped)
@@ -198,7 +197,7 @@ async def test_messages_are_stored_while_running_without_waiting_for_close(
 
 
 async def test_messages_recorded_during_a_commit_go_into_the_next_batch(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     gated = GatedStore(store)
     writer = HistoryWriter(gated)
@@ -217,7 +216,7 @@ async def test_messages_recorded_during_a_commit_go_into_the_next_batch(
     assert await stored_texts(store) == [f"message {n}" for n in range(501)]
 
 
-async def test_close_drains_everything_recorded(store: SqliteStore) -> None:
+async def test_close_drains_everything_recorded(store: Store) -> None:
     wrapped = DelegatingStore(store)
     writer = HistoryWriter(wrapped)
     async with asyncio.timeout(WAIT), asyncio.TaskGroup() as group:
@@ -233,7 +232,7 @@ async def test_close_drains_everything_recorded(store: SqliteStore) -> None:
 
 
 async def test_close_while_a_commit_is_under_way_waits_for_it_and_the_rest(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     gated = GatedStore(store)
     writer = HistoryWriter(gated)
@@ -250,7 +249,7 @@ async def test_close_while_a_commit_is_under_way_waits_for_it_and_the_rest(
     assert await stored_texts(store) == ["message 0", "message 1", "message 2"]
 
 
-async def test_close_with_nothing_recorded_ends_run(store: SqliteStore) -> None:
+async def test_close_with_nothing_recorded_ends_run(store: Store) -> None:
     writer = HistoryWriter(store)
     async with asyncio.timeout(WAIT), asyncio.TaskGroup() as group:
         group.create_task(writer.run())
@@ -259,7 +258,7 @@ async def test_close_with_nothing_recorded_ends_run(store: SqliteStore) -> None:
 
 
 async def test_past_max_pending_new_messages_are_dropped_counted_and_logged(
-    store: SqliteStore, caplog: pytest.LogCaptureFixture
+    store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     gated = GatedStore(store)
     writer = HistoryWriter(gated, max_pending=10)
@@ -290,7 +289,7 @@ async def test_past_max_pending_new_messages_are_dropped_counted_and_logged(
 
 
 async def test_a_failing_store_is_retried_without_losing_or_repeating_messages(
-    store: SqliteStore,
+    store: Store,
     quick_retries: None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -315,7 +314,7 @@ async def test_a_failing_store_is_retried_without_losing_or_repeating_messages(
 
 
 async def test_a_transient_failure_during_close_is_retried_before_giving_up(
-    store: SqliteStore, quick_retries: None
+    store: Store, quick_retries: None
 ) -> None:
     # The issue: "a graceful stop (SIGTERM/SIGINT) loses nothing". One failed commit
     # at shutdown (a busy or briefly full disk) must not throw away everything pending.
@@ -331,7 +330,7 @@ async def test_a_transient_failure_during_close_is_retried_before_giving_up(
 
 
 async def test_a_store_that_never_recovers_does_not_hang_shutdown(
-    store: SqliteStore, quick_retries: None, caplog: pytest.LogCaptureFixture
+    store: Store, quick_retries: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = FlakyStore(store, failures=10**9)
     writer = HistoryWriter(broken)
@@ -347,7 +346,7 @@ async def test_a_store_that_never_recovers_does_not_hang_shutdown(
 
 
 async def test_forget_drops_a_waiting_message_and_deletes_a_stored_one(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     wrapped = DelegatingStore(store)
     writer = HistoryWriter(wrapped)
@@ -363,7 +362,7 @@ async def test_forget_drops_a_waiting_message_and_deletes_a_stored_one(
 
 
 async def test_forget_during_the_commit_of_that_message_keeps_the_others(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     gated = GatedStore(store)
     writer = HistoryWriter(gated)
@@ -380,7 +379,7 @@ async def test_forget_during_the_commit_of_that_message_keeps_the_others(
 
 
 async def test_stored_through_follows_commits_in_order_and_reports_progress(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     gated = GatedStore(store)
     writer = HistoryWriter(gated)
@@ -402,7 +401,7 @@ async def test_stored_through_follows_commits_in_order_and_reports_progress(
 
 
 async def test_a_message_redacted_while_waiting_counts_as_stored_through(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     writer = HistoryWriter(store)
     writer.record(posted(1), CHAN)
@@ -415,7 +414,7 @@ async def test_a_message_redacted_while_waiting_counts_as_stored_through(
 
 
 async def test_a_failed_commit_holds_stored_through_until_the_retry_succeeds(
-    store: SqliteStore, quick_retries: None
+    store: Store, quick_retries: None
 ) -> None:
     flaky = FlakyStore(store, failures=2)
     writer = HistoryWriter(flaky)

@@ -1,1 +1,2 @@
-"""Storage: message history (and, later, accounts and registered channels) behind ports."""
+"""Storage behind ports: message history, accounts, read markers and registered channels,
+in SQLite (the default) or PostgreSQL (see :mod:`hubbub.storage.backends`)."""

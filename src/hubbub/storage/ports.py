@@ -1,5 +1,6 @@
 """What the server needs of a store, as ports (``typing.Protocol``) and the values they
-exchange. :mod:`hubbub.storage.sqlite` implements them; the wiring picks one."""
+exchange. :mod:`hubbub.storage.sqlite` and :mod:`hubbub.storage.postgres` implement
+them; :func:`hubbub.storage.backends.open_store` picks one."""
 
 from __future__ import annotations
 
@@ -168,3 +169,7 @@ class HistoryStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class Store(HistoryStore, AccountStore, MarkerStore, ChannelStore, Protocol):
+    """Everything the server keeps: one database behind all four ports."""

@@ -1,0 +1,473 @@
+"""The PostgreSQL store: history, accounts, read markers and registered channels in a
+database named by a URL, through a pool of asyncpg connections.
+
+It keeps the SQLite store's semantics query for query (see :mod:`hubbub.storage.sqlite`):
+times compare to the millisecond with the order of storing breaking ties, a msgid is
+unique within a conversation, owners' private conversations match by literal prefix.
+
+Schema migrations are numbered scripts in ``schema/postgres/``, recorded in a
+``schema_version`` table and applied in one transaction under an advisory lock, so that
+servers starting at once against one database migrate it once.
+
+PostgreSQL ``text`` cannot hold U+0000, which the store's callers may pass (the doors
+never do: IRC lines cannot carry NUL and the plain door removes control characters).
+So that every string still round-trips, text is written with NUL as U+FFFF "0" and
+U+FFFF itself as U+FFFF U+FFFF; U+FFFF is a noncharacter, which text does not carry, so
+the stored form is the text itself everywhere else. The escape keeps prefixes and
+equality, which the queries rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from time import time as now
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+
+from hubbub.storage.errors import SchemaTooNew, StorageError
+from hubbub.storage.ports import Account, Conversation, StoredMessage
+
+logger = logging.getLogger(__name__)
+
+_POOL_SIZE = 8
+_CONNECT_TIMEOUT = 10.0
+# Held while migrating: the key is "hubbub" in ASCII, a number no other program picks.
+_MIGRATION_LOCK = 0x687562627562
+# What the driver raises; each becomes a StorageError naming the database.
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, id"
+# Times compare to the millisecond, rounded half away from zero as SQLite's ROUND does.
+_MS = "trunc(time * 1000 + sign(time) * 0.5)::bigint"
+_FIRST_SEQ = -1
+_LAST_SEQ = 2**62
+_ACCOUNT = "key, name, password, email, created, scram"
+
+_ESCAPE = "\uffff"
+_ESCAPED = re.compile("\uffff([\uffff0])")
+
+
+def _put(text: str) -> str:
+    """Text as stored: NUL and the escape character escaped (see the module docstring)."""
+    if "\0" not in text and _ESCAPE not in text:
+        return text
+    return text.replace(_ESCAPE, _ESCAPE * 2).replace("\0", _ESCAPE + "0")
+
+
+def _get(text: str) -> str:
+    """Text as it was written, from its stored form."""
+    if _ESCAPE not in text:
+        return text
+    return _ESCAPED.sub(lambda m: "\0" if m[1] == "0" else _ESCAPE, text)
+
+
+def _milliseconds(time: float) -> int:
+    """A time as whole milliseconds; infinities become bounds past any message."""
+    if time == math.inf:
+        return _LAST_SEQ
+    if time == -math.inf:
+        return -_LAST_SEQ
+    return round(time * 1000)
+
+
+def _changed(status: str) -> int:
+    """The row count of a command status such as ``DELETE 3`` or ``INSERT 0 1``."""
+    return int(status.rpartition(" ")[2] or 0)
+
+
+def describe(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    unknown = "the configured PostgreSQL database"
+    try:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+    except ValueError:
+        return unknown
+    user, at, host = parts.netloc.rpartition("@")
+    # An unescaped "/" or "?" in a password splits the URL elsewhere, leaving pieces of
+    # the password where a port or a database name should be: show neither.
+    ports = [item.rpartition("]")[2].partition(":") for item in host.split(",")]
+    if "@" in parts.path or not all(port.isdigit() for _, colon, port in ports if colon):
+        return unknown
+    user = user.partition(":")[0]
+    host = host or ",".join(query.get("host", [])) or "localhost"
+    return f"postgresql://{user}{at}{host}{parts.path}"
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The PostgreSQL schema scripts shipped with hubbub, as (version, SQL), in order."""
+    folder = resources.files("hubbub.storage").joinpath("schema", "postgres")
+    scripts = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            scripts.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+def _row(row: asyncpg.Record) -> StoredMessage:
+    return StoredMessage(
+        _get(row["msgid"]),
+        row["time"],
+        _get(row["conversation"]),
+        _get(row["target"]),
+        _get(row["sender"]),
+        _get(row["kind"]),
+        _get(row["text"]),
+        tuple((k, v) for k, v in json.loads(row["tags"])),
+        tuple(json.loads(row["lines"])),
+        row["id"],
+    )
+
+
+def _account(row: asyncpg.Record | None) -> Account | None:
+    if row is None:
+        return None
+    return Account(
+        _get(row["key"]),
+        _get(row["name"]),
+        _get(row["password"]),
+        _get(row["email"]),
+        row["created"],
+        _get(row["scram"]),
+    )
+
+
+class PostgresStore:
+    """History, accounts and registered channels in a PostgreSQL database.
+
+    Use :meth:`open` to create one; it applies pending migrations.
+    """
+
+    def __init__(self, where: str, pool: asyncpg.Pool) -> None:
+        self.where = where
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect to the database and bring its schema up to date.
+
+        Args:
+            url: ``postgresql://user:password@host:port/database`` (asyncpg's form; a
+                Unix socket folder goes in ``?host=``).
+
+        Raises:
+            SchemaTooNew: the database was written by a newer hubbub.
+            StorageError: the server cannot be reached, refuses the login, or the
+                database cannot be used; the message names it, never the password.
+        """
+        where = describe(url)
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=_POOL_SIZE,
+                timeout=_CONNECT_TIMEOUT,
+                server_settings={"application_name": "hubbub"},
+            )
+        except ValueError:
+            # The driver's words might quote the URL, password and all.
+            raise StorageError(f"{where}: not a valid PostgreSQL URL") from None
+        except _DRIVER_ERRORS as error:
+            raise StorageError(f"{where}: cannot connect: {_reason(error)}") from None
+        store = cls(where, pool)
+        try:
+            with store._translated():
+                await store._migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        scripts = migrations()
+        latest = scripts[-1][0] if scripts else 0
+        async with self._pool.acquire() as db, db.transaction():
+            encoding = await db.fetchval("SHOW server_encoding")
+            if encoding != "UTF8":
+                raise StorageError(f"{self.where}: the database must use UTF8, not {encoding}")
+            await db.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, applied TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            current = await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+            if current > latest:
+                raise SchemaTooNew(
+                    f"{self.where}: schema version {current} is newer than this hubbub "
+                    f"knows ({latest}); use a newer hubbub or a backup"
+                )
+            for version, script in scripts:
+                if version <= current:
+                    continue
+                logger.info("applying schema migration %04d to %s", version, self.where)
+                await db.execute(script)
+                await db.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Driver and network errors as StorageError naming the database."""
+        try:
+            yield
+        except _DRIVER_ERRORS as error:
+            raise StorageError(f"{self.where}: {_reason(error)}") from None
+
+    async def _execute(self, query: str, *args: Any) -> str:
+        with self._translated():
+            return await self._pool.execute(query, *args)
+
+    async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        with self._translated():
+            return await self._pool.fetch(query, *args)
+
+    async def _fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        with self._translated():
+            return await self._pool.fetchrow(query, *args)
+
+    # -- history -------------------------------------------------------------------------
+
+    async def append(self, messages: Sequence[StoredMessage]) -> None:
+        rows = [
+            (
+                _put(m.msgid),
+                m.time,
+                _put(m.conversation),
+                _put(m.target),
+                _put(m.sender),
+                _put(m.kind),
+                _put(m.text),
+                json.dumps(m.tags) if m.tags else "[]",
+                json.dumps(m.lines) if m.lines else "[]",
+            )
+            for m in messages
+        ]
+        if not rows:
+            return
+        with self._translated():
+            async with self._pool.acquire() as db, db.transaction():
+                await db.executemany(
+                    f"INSERT INTO messages ({_COLUMNS.removesuffix(', id')}) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                    "ON CONFLICT (conversation, msgid) DO NOTHING",
+                    rows,
+                )
+
+    async def before(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        ms = _milliseconds(time)
+        tie = _FIRST_SEQ if seq is None else seq
+        # "time < $5" follows from the millisecond test; it lets the index bound the scan.
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM messages WHERE conversation = $1 "
+            f"AND ({_MS} < $2 OR ({_MS} = $2 AND id < $3)) AND time < $5 "
+            "ORDER BY time DESC, id DESC LIMIT $4",
+            _put(conversation),
+            ms,
+            tie,
+            limit,
+            (ms + 1) / 1000,
+        )
+        return [_row(r) for r in reversed(rows)]
+
+    async def after(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        ms = _milliseconds(time)
+        tie = _LAST_SEQ if seq is None else seq
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM messages WHERE conversation = $1 "
+            f"AND ({_MS} > $2 OR ({_MS} = $2 AND id > $3)) AND time > $5 "
+            "ORDER BY time, id LIMIT $4",
+            _put(conversation),
+            ms,
+            tie,
+            limit,
+            (ms - 1) / 1000,
+        )
+        return [_row(r) for r in rows]
+
+    async def delete(self, msgids: Sequence[str]) -> None:
+        if msgids:
+            await self._execute(
+                "DELETE FROM messages WHERE msgid = ANY($1::text[])", [_put(m) for m in msgids]
+            )
+
+    async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
+        row = await self._fetchrow(
+            f"SELECT {_COLUMNS} FROM messages WHERE conversation = $1 AND msgid = $2",
+            _put(conversation),
+            _put(msgid),
+        )
+        return None if row is None else _row(row)
+
+    async def conversations(
+        self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
+    ) -> list[Conversation]:
+        # A private conversation's key is its owner, a space, and the other party;
+        # starts_with matches literally, where LIKE would read "_" and "%".
+        rows = await self._fetch(
+            "SELECT conversation, target, sender, time FROM ("
+            "SELECT DISTINCT ON (conversation) conversation, target, sender, time "
+            "FROM messages WHERE conversation = ANY($1::text[]) "
+            "OR starts_with(conversation, $2 || ' ') "
+            "ORDER BY conversation, time DESC, id DESC) AS latest "
+            f"WHERE {_MS} > $3 AND {_MS} < $4 ORDER BY time, conversation LIMIT $5",
+            [_put(key) for key in keys],
+            _put(owner),
+            _milliseconds(start),
+            _milliseconds(end),
+            limit,
+        )
+        return [
+            Conversation(_get(r["conversation"]), _get(r["target"]), _get(r["sender"]), r["time"])
+            for r in rows
+        ]
+
+    async def prune(self, older_than: float, keep_per_conversation: int) -> int:
+        with self._translated():
+            async with self._pool.acquire() as db, db.transaction():
+                removed = _changed(
+                    await db.execute("DELETE FROM messages WHERE time < $1", older_than)
+                )
+                removed += _changed(
+                    await db.execute(
+                        "DELETE FROM messages WHERE id IN (SELECT id FROM (SELECT id, "
+                        "row_number() OVER (PARTITION BY conversation "
+                        "ORDER BY time DESC, id DESC) AS n FROM messages) AS ranked "
+                        "WHERE n > $1)",
+                        keep_per_conversation,
+                    )
+                )
+        return removed
+
+    # -- registered channels -------------------------------------------------------------
+
+    async def save_channel(self, key: str, data: str) -> None:
+        await self._execute(
+            "INSERT INTO channels (key, data) VALUES ($1, $2) "
+            "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+            _put(key),
+            _put(data),
+        )
+
+    async def delete_channel(self, key: str) -> None:
+        await self._execute("DELETE FROM channels WHERE key = $1", _put(key))
+
+    async def load_channels(self) -> list[tuple[str, str]]:
+        rows = await self._fetch("SELECT key, data FROM channels")
+        return [(_get(row["key"]), _get(row["data"])) for row in rows]
+
+    # -- accounts ------------------------------------------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        status = await self._execute(
+            f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (key) DO NOTHING",
+            _put(account.key),
+            _put(account.name),
+            _put(account.password),
+            _put(account.email),
+            account.created,
+            _put(account.scram),
+        )
+        return _changed(status) == 1
+
+    async def get_account(self, key: str) -> Account | None:
+        row = await self._fetchrow(f"SELECT {_ACCOUNT} FROM accounts WHERE key = $1", _put(key))
+        return _account(row)
+
+    async def account_keys(self) -> list[str]:
+        return [_get(row["key"]) for row in await self._fetch("SELECT key FROM accounts")]
+
+    async def set_password(self, key: str, password: str, scram: str) -> None:
+        await self._execute(
+            "UPDATE accounts SET password = $1, scram = $2 WHERE key = $3",
+            _put(password),
+            _put(scram),
+            _put(key),
+        )
+
+    async def delete_account(self, key: str) -> None:
+        with self._translated():
+            async with self._pool.acquire() as db, db.transaction():
+                await db.execute("DELETE FROM accounts WHERE key = $1", _put(key))
+                await db.execute("DELETE FROM certificates WHERE account = $1", _put(key))
+                await db.execute("DELETE FROM read_markers WHERE account = $1", _put(key))
+
+    async def add_certificate(self, key: str, fingerprint: str) -> bool:
+        status = await self._execute(
+            "INSERT INTO certificates (fingerprint, account, added) VALUES ($1, $2, $3) "
+            "ON CONFLICT (fingerprint) DO NOTHING",
+            _put(fingerprint),
+            _put(key),
+            now(),
+        )
+        return _changed(status) == 1
+
+    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+        status = await self._execute(
+            "DELETE FROM certificates WHERE account = $1 AND fingerprint = $2",
+            _put(key),
+            _put(fingerprint),
+        )
+        return _changed(status) == 1
+
+    async def certificates(self, key: str) -> list[str]:
+        rows = await self._fetch(
+            "SELECT fingerprint FROM certificates WHERE account = $1 ORDER BY added, id",
+            _put(key),
+        )
+        return [_get(row["fingerprint"]) for row in rows]
+
+    async def account_by_certificate(self, fingerprint: str) -> Account | None:
+        row = await self._fetchrow(
+            f"SELECT {_ACCOUNT} FROM accounts WHERE key = "
+            "(SELECT account FROM certificates WHERE fingerprint = $1)",
+            _put(fingerprint),
+        )
+        return _account(row)
+
+    # -- read markers --------------------------------------------------------------------
+
+    async def set_marker(self, account: str, target: str, time: float) -> None:
+        await self._execute(
+            "INSERT INTO read_markers (account, target, time) VALUES ($1, $2, $3) "
+            "ON CONFLICT (account, target) DO UPDATE SET time = excluded.time",
+            _put(account),
+            _put(target),
+            time,
+        )
+
+    async def markers(self, account: str) -> list[tuple[str, float]]:
+        rows = await self._fetch(
+            "SELECT target, time FROM read_markers WHERE account = $1", _put(account)
+        )
+        return [(_get(row["target"]), row["time"]) for row in rows]
+
+    async def close(self) -> None:
+        with self._translated():
+            await self._pool.close()
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's explanation, or the system's for a network error."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return str(error) or type(error).__name__
