@@ -297,10 +297,13 @@ class Server:
     async def _listen(self, durability: Durability | None) -> list[asyncio.Server]:
         loop = asyncio.get_running_loop()
         batcher = OutputBatcher(loop, durability)
+        # Bound once: each connection keeps its factory, and a bound method per
+        # connection would cost every idle one 64 bytes.
+        make_session, make_plain_session = self._make_session, self._make_plain_session
 
         def protocol() -> LineConnection:
             return LineConnection(
-                self._make_session,
+                make_session,
                 self.settings.limits,
                 batcher,
                 self.connections,
@@ -338,7 +341,7 @@ class Server:
             def plain_protocol() -> LineConnection:
                 limits = self.settings.limits
                 return LineConnection(
-                    self._make_plain_session,
+                    make_plain_session,
                     limits,
                     batcher,
                     self.connections,

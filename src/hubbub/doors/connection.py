@@ -551,7 +551,9 @@ class LineConnection(asyncio.Protocol):
             return
         if not session.keepalive:
             return
-        if self._pinged_at is not None and self._last_read > self._pinged_at:
+        # >=: the loop's clock can read the same for the PING and a quick reply (uvloop
+        # keeps milliseconds); a read in the PING's own pass only delays the check.
+        if self._pinged_at is not None and self._last_read >= self._pinged_at:
             self._pinged_at = None
         if self._pinged_at is None:
             idle = now - self._last_read
