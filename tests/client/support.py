@@ -1,0 +1,57 @@
+"""Helpers for the client's tests: settings for an in-process server, waiting on the app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from hubbub.client.app import ChatApp
+from hubbub.client.config import Network
+from hubbub.client.connection import Timing
+from hubbub.client.widgets.messages import MessageView
+from hubbub.server import Server
+from hubbub.settings import Listen, Settings
+
+WAIT = 10.0
+# Reconnect at once in tests; the keep-alive never fires in a test's lifetime.
+FAST = Timing(first_retry=0.05, last_retry=0.2, connect=5.0)
+
+
+def server_settings(tmp_path: Path, port: int = 0, plain_port: int = 0) -> Settings:
+    return Settings(
+        server_name="irc.test",
+        listen=(Listen("127.0.0.1", port),),
+        plain=Listen("127.0.0.1", plain_port),
+        data_dir=tmp_path,
+    )
+
+
+def irc_port(server: Server) -> int:
+    return server.addresses[0][1]
+
+
+def plain_port(server: Server) -> int:
+    return server.plain_addresses[0][1]
+
+
+def make_app(port: int, nick: str = "anna", join: tuple[str, ...] = (), **kw: object) -> ChatApp:
+    network = Network("test", host="127.0.0.1", port=port, nick=nick, join=join, **kw)  # type: ignore[arg-type]
+    return ChatApp(network, FAST)
+
+
+async def until(app: ChatApp, check: Callable[[], bool], seconds: float = WAIT) -> None:
+    """Wait until ``check()`` holds, re-checking each time the app draws updates."""
+    async with asyncio.timeout(seconds):
+        while not check():
+            app.updated.clear()
+            await app.updated.wait()
+
+
+def shown(app: ChatApp) -> list[str]:
+    """The message view's lines as text."""
+    return app.query_one(MessageView).plain_lines
+
+
+def showing(app: ChatApp, text: str) -> Callable[[], bool]:
+    return lambda: any(text in line for line in shown(app))
