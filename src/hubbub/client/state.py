@@ -373,6 +373,7 @@ class ChatState:
 
     def receive(self, message: Message) -> list[Update]:
         """Apply one message from the server; return what changed."""
+        message = safe_message(message)
         handler = _HANDLERS.get(message.command)
         if handler is None:
             self._unknown(message)
@@ -531,6 +532,19 @@ class ChatState:
             return
         kind = LineKind.ERROR if message.command[:1] in "45" else LineKind.INFO
         self._add(self.buffers[SERVER], Line(self._time(message), kind, "", clean(text)))
+
+
+def safe_message(message: Message) -> Message:
+    """``message`` with control characters and escape sequences removed from its source
+    and parameters, so no name or text the server sends can reach the screen with them.
+    A CTCP message keeps the ``\x01`` around its cleaned text."""
+    source = clean(message.source, 512) if message.source else message.source
+    params = [clean(param) for param in message.params]
+    if params and message.params[-1].startswith("\x01"):
+        params[-1] = "\x01" + clean(message.params[-1].strip("\x01")) + "\x01"
+    if source == message.source and tuple(params) == message.params:
+        return message
+    return replace(message, source=source, params=tuple(params))
 
 
 def fold_presence(changes: tuple[Presence, ...]) -> str:
@@ -968,5 +982,16 @@ def _numeric_text(state: ChatState, message: Message) -> None:
         state._add(state.buffers[SERVER], line)
 
 
-for _code in (n.RPL_TOPICWHOTIME, n.RPL_CREATIONTIME, n.RPL_LISTSTART):
+# The session shows how SASL went; the rest are details nobody needs to read.
+for _code in (
+    n.RPL_TOPICWHOTIME,
+    n.RPL_CREATIONTIME,
+    n.RPL_LISTSTART,
+    n.RPL_SASLSUCCESS,
+    n.ERR_SASLFAIL,
+    n.ERR_SASLTOOLONG,
+    n.ERR_SASLABORTED,
+    n.ERR_SASLALREADY,
+    n.RPL_SASLMECHS,
+):
     _HANDLERS[_code] = _ignored
