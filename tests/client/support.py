@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from hubbub.client.app import ChatApp
@@ -55,3 +56,19 @@ def shown(app: ChatApp) -> list[str]:
 
 def showing(app: ChatApp, text: str) -> Callable[[], bool]:
     return lambda: any(text in line for line in shown(app))
+
+
+@contextlib.asynccontextmanager
+async def scripted_server(*lines: bytes) -> AsyncIterator[int]:
+    """A server on 127.0.0.1 that sends ``lines`` in one write to whoever connects, then
+    reads until the client leaves; yields its port."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"".join(line + b"\r\n" for line in lines))
+        while await reader.readline():
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]

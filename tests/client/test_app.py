@@ -15,7 +15,15 @@ from hubbub.client.widgets.input import ChatInput
 from hubbub.server import Server
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Key
-from tests.client.support import irc_port, make_app, server_settings, showing, until
+from tests.client.support import (
+    irc_port,
+    make_app,
+    scripted_server,
+    server_settings,
+    showing,
+    shown,
+    until,
+)
 from tests.helpers import LineClient, running_server
 
 
@@ -183,3 +191,23 @@ async def test_reconnects_and_rejoins_after_the_server_restarts(tmp_path: Path) 
             await until(app, showing(app, "<bob> welcome back"))
             await peer.close()
         assert app.connection.attempts >= 2
+
+
+async def test_lines_that_arrive_with_the_join_are_shown_once() -> None:
+    lines = (
+        b":irc.test 001 anna :Welcome",
+        b":anna!a@h JOIN #rust",
+        b":irc.test 353 anna = #rust :@anna",
+        b":irc.test 366 anna #rust :End",
+        b":dan!d@h JOIN #rust",
+        b":dan!d@h PRIVMSG #rust :first",
+    )
+    async with scripted_server(*lines) as port:
+        app = make_app(port, "anna", ("#rust",))
+        async with app.run_test(size=(120, 36)):
+            await until(app, showing(app, "<dan> first"))
+            assert [line[6:] for line in shown(app)] == [
+                "-- You joined #rust",
+                "→ dan joined",
+                "<dan> first",
+            ]

@@ -118,9 +118,14 @@ class ChatApp(App[None]):
     def apply(self, updates: list[Update]) -> None:
         """Draw what changed; the only way updates reach the widgets."""
         state = self.state
+        focus = [update.buffer for update in updates if isinstance(update, Focus)]
+        if focus:
+            # Drawing the newly focused buffer whole already shows every line of this
+            # batch, including those added after the Focus.
+            state.select(focus[-1])
         view = self.query_one(MessageView)
         added: list[Line] = []
-        redraw_view = buffers = members = topic = status = False
+        redraw_view = buffers = members = topic = status = bool(focus)
         for update in updates:
             match update:
                 case LineAdded(buffer=key, line=line, replaced=replaced):
@@ -135,9 +140,6 @@ class ChatApp(App[None]):
                     topic = topic or key == state.active
                 case StatusChanged():
                     status = True
-                case Focus(buffer=key):
-                    self.switch_to(key)
-                    added, redraw_view = [], False
                 case ShowHelp():
                     self.action_help()
                 case QuitRequested():

@@ -159,6 +159,8 @@ class Connection:
                 pinged = False
                 if not data:
                     break
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("< %r", data)
                 self.deliver(session.receive_data(data))
                 registered = registered or session.state.registered
         except (OSError, ssl.SSLError) as error:
