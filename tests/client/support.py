@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from hubbub.client.app import ChatApp
@@ -58,17 +58,49 @@ def showing(app: ChatApp, text: str) -> Callable[[], bool]:
     return lambda: any(text in line for line in shown(app))
 
 
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def serving(handle: Handler) -> AsyncIterator[int]:
+    """A TCP server on 127.0.0.1 port 0 running ``handle`` per connection; yields the port.
+    On exit every connection is closed and every handler has finished."""
+    writers: list[asyncio.StreamWriter] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.append(task)
+        with contextlib.suppress(ConnectionError):
+            await handle(reader, writer)
+
+    server = await asyncio.start_server(run, "127.0.0.1", 0, limit=1 << 20)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for writer in writers:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        await server.wait_closed()
+
+
 @contextlib.asynccontextmanager
 async def scripted_server(*lines: bytes) -> AsyncIterator[int]:
-    """A server on 127.0.0.1 that sends ``lines`` in one write to whoever connects, then
-    reads until the client leaves; yields its port."""
+    """A server that sends ``lines`` in one write to whoever connects, then reads until
+    the client leaves; yields its port."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"".join(line + b"\r\n" for line in lines))
         while await reader.readline():
             pass
-        writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    async with server:
-        yield server.sockets[0].getsockname()[1]
+    async with serving(handle) as port:
+        yield port

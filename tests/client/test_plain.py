@@ -102,8 +102,8 @@ async def test_plain_mode_chats_through_hubbubs_plain_door(server: Server) -> No
         await until(app, showing(app, "<carol> from irc"))
         await irc.close()
 
-        await pilot.press(*"/join #other", "enter")
-        await until(app, showing(app, "You are now in #other."))
+        await pilot.press(*"/join #b", "enter")
+        await until(app, showing(app, "You are now in #b."))
         await bob.close()
 
 

@@ -247,6 +247,13 @@ def test_query_help_and_quit_ask_the_view(joined: Wire) -> None:
     assert QuitRequested("later") in run(joined, "/quit later")
 
 
+def test_go_switches_by_number_or_name(joined: Wire) -> None:
+    joined.feed(":bob!b@h PRIVMSG anna :hi")
+    assert run(joined, "/go 3") == [Focus(Key("bob"))]
+    assert run(joined, "/go rus") == [Focus(Key("#rust"))]
+    assert run(joined, "/go 1") == [Focus(Key("*"))]
+
+
 def test_unknown_commands_and_missing_arguments_explain(joined: Wire) -> None:
     run(joined, "/frobnicate")
     run(joined, "/msg bob")

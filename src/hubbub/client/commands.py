@@ -278,6 +278,26 @@ def _invite(session: IrcSession, key: Key, arguments: str) -> None:
     session.send("INVITE", nick, channel)
 
 
+@command("go", "/go number|name", "switch to a buffer by its number or name")
+def _go(session: IrcSession, key: Key, arguments: str) -> None:
+    state = session.state
+    buffers = state.ordered()
+    wanted = arguments.strip()
+    if wanted.isdigit() and 0 < int(wanted) <= len(buffers):
+        state.emit(Focus(buffers[int(wanted) - 1].key))
+        return
+    folded = state.fold(wanted)
+    found = [
+        b
+        for b in buffers
+        if wanted and state.fold(b.name.lstrip("#&")).startswith(folded.lstrip("#&"))
+    ]
+    if found:
+        state.emit(Focus(found[0].key))
+    else:
+        _usage(session, key, "go")
+
+
 @command("raw", "/raw LINE", "send a line to the server as it is")
 def _raw(session: IrcSession, key: Key, arguments: str) -> None:
     if not arguments or not session.send_raw(arguments):

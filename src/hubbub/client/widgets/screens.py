@@ -17,7 +17,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("up / down", "previous / next line sent"),
     ("tab", "complete a nick, channel or /command (again: next match)"),
     ("ctrl+n / ctrl+p", "next / previous buffer"),
-    ("alt+1 … alt+9", "buffer by number"),
+    ("alt+1 … alt+9", "buffer by number (where the terminal sends alt; else /go N)"),
     ("alt+a", "next buffer with unread messages (mentions first)"),
     ("page up / page down", "scroll the messages"),
     ("f2", "show or hide the member list"),
