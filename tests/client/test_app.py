@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from rich.text import Text
 
+from hubbub.client.commands import COMMANDS
 from hubbub.client.state import SERVER, BufferKind
 from hubbub.client.widgets.buffers import BufferList
 from hubbub.client.widgets.input import ChatInput
+from hubbub.client.widgets.screens import HelpScreen, help_table
 from hubbub.server import Server
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Key
@@ -207,3 +210,19 @@ async def test_lines_that_arrive_with_the_join_are_shown_once() -> None:
                 "→ dan joined",
                 "<dan> first",
             ]
+
+
+async def test_f1_shows_every_command_and_key(server: Server) -> None:
+    app = make_app(irc_port(server), "anna")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(record=True, width=110)
+        console.print(help_table(app.screen.commands))
+        text = console.export_text()
+        for name, found in COMMANDS.items():
+            assert found.usage in text, name
+        assert "/part [#channel] [reason]" in text
+        assert "ctrl+n / ctrl+p" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)

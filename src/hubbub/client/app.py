@@ -105,7 +105,9 @@ class ChatApp(App[None]):
 
     def on_mount(self) -> None:
         if self.network.plain:
+            # One conversation: no buffers to list, no members known.
             self.query_one(MemberList).display = False
+            self.query_one(BufferList).display = False
         self.redraw()
         self.query_one(ChatInput).focus()
         self.run_worker(self.connection.run(), name="connection", group="connection")

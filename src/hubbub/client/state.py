@@ -589,7 +589,7 @@ def _isupport(state: ChatState, message: Message) -> None:
         state._rekey()
     if state.support.network and state.support.network != old.network:
         state.network = state.buffers[SERVER].name = state.support.network
-        state._updates.extend((BuffersChanged(), StatusChanged()))
+        state._updates.extend((BuffersChanged(), StatusChanged(), TopicChanged(SERVER)))
 
 
 @handles("PING", "PONG", "CAP", "AUTHENTICATE", "TAGMSG", "CHGHOST", "SETNAME", "ACCOUNT")

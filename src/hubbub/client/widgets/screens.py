@@ -32,12 +32,13 @@ def help_table(commands: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold #62a0ea", no_wrap=True)
     table.add_column()
     table.add_row(Text("Commands", style="bold underline"), "")
+    # Text, not markup: "[#channel]" in a usage line is not a style.
     for usage, summary in commands:
-        table.add_row(usage, summary)
+        table.add_row(Text(usage), Text(summary))
     table.add_row("", "")
     table.add_row(Text("Keys", style="bold underline"), "")
     for keys, summary in KEYS:
-        table.add_row(keys, summary)
+        table.add_row(Text(keys), Text(summary))
     return table
 
 
