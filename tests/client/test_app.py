@@ -226,3 +226,16 @@ async def test_f1_shows_every_command_and_key(server: Server) -> None:
         assert "ctrl+n / ctrl+p" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_joining_shows_what_was_said_before_from_history(
+    server: Server, bob: LineClient
+) -> None:
+    await bob.send("JOIN #rust", "PRIVMSG #rust :said before anna came")
+    await bob.sync()
+    app = make_app(irc_port(server), "anna", ("#rust",))
+    async with app.run_test(size=(120, 36)):
+        await until(app, showing(app, "<bob> said before anna came"))
+        line = next(line for line in app.state.buffers[Key("#rust")].lines if line.nick == "bob")
+        assert line.history
+        assert app.state.buffers[Key("#rust")].unread == 0

@@ -13,7 +13,8 @@ OS user name. The config file (``~/.config/hubbub/chat.toml``) can name networks
     account = "anna"              # SASL PLAIN, with password
     password = "secret"
     join = ["#rust", "#lobby"]
-    verify_tls = true
+    verify_tls = true             # false accepts any certificate
+    tls_ca = "/path/to/ca.pem"    # trust this CA instead of the system's
 
 ``hubbub chat home`` then connects there; flags override the file.
 """
@@ -58,6 +59,7 @@ class Network:
     port: int = IRC_PORT
     tls: bool = False
     verify_tls: bool = True
+    ca_file: str | None = None  # trust this CA (PEM) instead of the system's
     nick: str = "guest"
     username: str = "hubbub"
     realname: str = "hubbub chat"
@@ -229,6 +231,7 @@ def resolve(
         server_password=_get(table, "server_password", str, where),
         tls=bool(_get(table, "tls", bool, where)) or network.tls,
         verify_tls=True if verify is None else verify,
+        ca_file=_get(table, "tls_ca", str, where),
         join=tuple(dict.fromkeys(name if name[:1] in "#&" else "#" + name for name in joins)),
         plain=plain,
     )

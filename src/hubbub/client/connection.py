@@ -126,7 +126,7 @@ class Connection:
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         context: ssl.SSLContext | None = None
         if self.network.tls:
-            context = ssl.create_default_context()
+            context = ssl.create_default_context(cafile=self.network.ca_file)
             if not self.network.verify_tls:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
