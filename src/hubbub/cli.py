@@ -117,6 +117,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="log detail on stderr (default INFO)",
     )
 
+    chat = commands.add_parser(
+        "chat",
+        help="the terminal chat client",
+        description="Chat in the terminal. With no address it connects to a local "
+        "'hubbub serve' (127.0.0.1:6667; with --plain, the plain door on 127.0.0.1:8080). "
+        "It works with any IRC server.",
+    )
+    chat.add_argument(
+        "address",
+        nargs="?",
+        help="[irc://|ircs://]host[:port], or a network named in the config file",
+    )
+    chat.add_argument("--nick", help="nick to use (default: your user name)")
+    chat.add_argument("--join", metavar="'#a,#b'", help="channels to join once connected")
+    chat.add_argument(
+        "--plain",
+        action="store_true",
+        help="speak the plain-text dialect (the seed's server.py, hubbub's plain door)",
+    )
+    chat.add_argument(
+        "--config", type=Path, help="client config file (default ~/.config/hubbub/chat.toml)"
+    )
+    chat.add_argument(
+        "--insecure", action="store_true", help="accept any TLS certificate (self-signed)"
+    )
+    chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
+
     commands.add_parser(
         "mkpasswd",
         help="hash a password for an [[oper]] block",
@@ -256,6 +283,25 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def chat(args: argparse.Namespace) -> int:
+    from hubbub.client.app import ChatConfigError, main
+
+    try:
+        main(
+            args.address,
+            nick=args.nick,
+            join=args.join,
+            plain=args.plain,
+            config=args.config,
+            insecure=args.insecure,
+            log_file=args.log_file,
+        )
+    except ChatConfigError as error:
+        print(f"hubbub chat: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def mkpasswd() -> int:
     password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\n")
@@ -270,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "chat":
+        return chat(args)
     if args.command == "mkpasswd":
         return mkpasswd()
     build_parser().print_help()

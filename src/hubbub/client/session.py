@@ -1,0 +1,329 @@
+"""The client's side of IRC for one connection: registration, capabilities, SASL, PING,
+and turning what the user types into messages. No I/O: lines in, bytes out through
+``send``.
+
+Theory of operation
+-------------------
+On each (re)connection :meth:`IrcSession.connection_made` sends ``CAP LS 302``, ``PASS``
+when a server password is set, ``NICK`` and ``USER``. A server that knows CAP holds
+registration until ``CAP END``; one that does not answers 421 and goes on.
+
+::
+
+    CAP LS [*] ...   gather the offered capabilities until the last line (no "*")
+      -> CAP REQ :wanted ∩ offered        or CAP END when none is wanted
+    CAP ACK ...      enabled; if "sasl" is enabled and an account is configured:
+      -> AUTHENTICATE PLAIN
+         AUTHENTICATE +   -> AUTHENTICATE base64(account \\0 account \\0 password)
+         903 / 904-907    -> CAP END (a failure is shown, registration goes on)
+      else -> CAP END
+    CAP NAK ...      -> CAP END
+    433 / 432 / 437 before 001: try another nick (nick_, nick__, nick1, nick2, ...)
+    001              registered: join the configured channels and those joined before a
+                     lost connection
+
+Once registered, every message goes to :class:`~hubbub.client.state.ChatState`, and after
+each own JOIN the session asks for the channel's recent history when the server offers
+``draft/chathistory``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Final
+
+from hubbub.client.config import Network
+from hubbub.client.state import SERVER, ChatState, Joined, LineKind, Update
+from hubbub.client.text import clean, decode, split_utf8
+from hubbub.wire import numerics as n
+from hubbub.wire.casemap import Key
+from hubbub.wire.errors import LineTooLong, ProtocolError
+from hubbub.wire.lines import LineBuffer
+from hubbub.wire.message import Message, encode, parse
+
+logger = logging.getLogger(__name__)
+
+ERR_UNAVAILRESOURCE: Final = "437"
+ERR_NICKLOCKED: Final = "902"
+
+# Capabilities the client understands, in the order it asks for them.
+WANTED: Final = (
+    "server-time",
+    "echo-message",
+    "message-tags",
+    "batch",
+    "labeled-response",
+    "away-notify",
+    "multi-prefix",
+    "extended-join",
+    "cap-notify",
+    "userhost-in-names",
+    "draft/chathistory",
+    "chathistory",
+    "sasl",
+)
+# IRCv3 message-tags: tags of up to 8191 bytes, then the 512 bytes of the message itself.
+MAX_LINE: Final = 8191 + 512
+HISTORY_LINES: Final = 50  # lines of a channel's history fetched on joining
+_SASL_ENDS = frozenset(
+    {
+        n.RPL_SASLSUCCESS,
+        n.ERR_SASLFAIL,
+        n.ERR_SASLTOOLONG,
+        n.ERR_SASLABORTED,
+        n.ERR_SASLALREADY,
+        ERR_NICKLOCKED,
+    }
+)
+_SASL_CHUNK = 400  # IRCv3 SASL: "AUTHENTICATE ... split into 400-byte chunks"
+
+
+class IrcSession:
+    """The IRC dialect for one network (see the module docstring).
+
+    Args:
+        network: where and as whom.
+        state: the buffers; kept across reconnections.
+    """
+
+    def __init__(self, network: Network, state: ChatState) -> None:
+        self.network = network
+        self.state = state
+        self._send: Callable[[bytes], None] = _nowhere
+        self.offered: dict[str, str] = {}
+        self.enabled: set[str] = set()
+        self._ls_done = False
+        self._cap_open = False
+        self._nick_tries = 0
+        # The nick the user wants: asked for again on each connection.
+        self.wanted_nick = network.nick
+        # Channels that were joined when the connection was lost.
+        self._rejoin: list[str] = []
+        self._lines = LineBuffer(MAX_LINE)
+
+    # -- the driver's side ------------------------------------------------------------
+
+    def connection_made(self, send: Callable[[bytes], None]) -> list[Update]:
+        """A new connection: start registration."""
+        self._send = send
+        self._lines = LineBuffer(MAX_LINE)
+        self.offered.clear()
+        self.enabled.clear()
+        self._ls_done = False
+        self._cap_open = True
+        self._nick_tries = 0
+        updates = self.state.connection_made()
+        self.state.nick = self.wanted_nick
+        self.send("CAP", "LS", "302")
+        if self.network.server_password:
+            self.send("PASS", self.network.server_password)
+        self.send("NICK", self.wanted_nick)
+        self.send("USER", self.network.username, "0", "*", self.network.realname)
+        return updates
+
+    def connection_lost(self, reason: str) -> list[Update]:
+        self._send = _nowhere
+        # Channels joined before the loss are joined again on the next connection.
+        self._rejoin = [*self._rejoin, *self.state.joined_channels()]
+        return self.state.connection_lost(reason)
+
+    def receive_data(self, data: bytes) -> list[Update]:
+        """Handle bytes from the server; return what changed for the view."""
+        updates: list[Update] = []
+        for line in self._lines.feed(data):
+            updates += self.receive_line(line)
+        return updates
+
+    def submit(self, key: Key, text: str) -> list[Update]:
+        """Handle a line the user typed in buffer ``key``."""
+        from hubbub.client.commands import submit
+
+        return submit(self, key, text)
+
+    def receive_line(self, line: bytes | LineTooLong) -> list[Update]:
+        """Handle one line from the server; return what changed for the view."""
+        if isinstance(line, LineTooLong):
+            self.state.note("(an over-long line from the server was dropped)", SERVER)
+            return self.state.take_updates()
+        try:
+            # Invalid UTF-8 is shown with replacement characters rather than dropped.
+            message = parse(decode(line).replace("\0", "").encode())
+        except ProtocolError:
+            logger.debug("unreadable line %r", line[:200])
+            return []
+        return self.receive(message)
+
+    def receive(self, message: Message) -> list[Update]:
+        command = message.command
+        if command == "PING":
+            self.send("PONG", *message.params[:1])
+        elif command == "CAP":
+            self._cap(message)
+        elif command == "AUTHENTICATE":
+            self._authenticate(message)
+        elif command in _SASL_ENDS:
+            self._sasl_done(message)
+        elif command in (n.ERR_NICKNAMEINUSE, n.ERR_ERRONEUSNICKNAME, ERR_UNAVAILRESOURCE):
+            if not self.state.registered:
+                self._next_nick(message)
+        elif command == n.ERR_UNKNOWNCOMMAND and message.params[1:2] == ("CAP",):
+            self._cap_open = False  # a server without CAP registers us anyway
+            return []
+        updates = self.state.receive(message)
+        if command == n.RPL_WELCOME:
+            self._registered()
+            updates += self.state.take_updates()
+        for update in updates:
+            if isinstance(update, Joined):
+                self._fetch_history(update)
+        return updates
+
+    # -- output -----------------------------------------------------------------------
+
+    def send(self, command: str, *params: str, tags: dict[str, str] | None = None) -> None:
+        self._send(encode(Message(command, params, tags=tags or {})))
+
+    def send_raw(self, text: str) -> bool:
+        """Send a line typed by the user as it is; False if it is not an IRC message."""
+        try:
+            message = parse(text.encode())
+        except ProtocolError:
+            return False
+        self._send(encode(message))
+        return True
+
+    def say(self, target: str, text: str, action: bool = False) -> None:
+        """Send a message (or action) to a channel or nick, cut to fit IRC's line length."""
+        command = "PRIVMSG"
+        # What the server adds when relaying: ":nick!user@host PRIVMSG target :" and CRLF,
+        # with room for a 63-byte host and a 10-byte user name.
+        room = 512 - len(f":{self.state.nick}!{'u' * 10}@{'h' * 63} {command} {target} :\r\n")
+        if action:
+            room -= len("\x01ACTION \x01")
+        for piece in split_utf8(text, max(room, 64)):
+            payload = f"\x01ACTION {piece}\x01" if action else piece
+            self.send(command, target, payload)
+            if "echo-message" not in self.enabled:
+                self.state.said(target, piece, LineKind.ACTION if action else LineKind.MESSAGE)
+
+    # -- registration -----------------------------------------------------------------
+
+    def _cap(self, message: Message) -> None:
+        if len(message.params) < 3:
+            return
+        sub = message.params[1].upper()
+        more = len(message.params) > 3 and message.params[2] == "*"
+        listed = message.params[-1].split()
+        if sub in ("LS", "NEW"):
+            for item in listed:
+                name, _, value = item.partition("=")
+                self.offered[name] = value
+            if sub == "LS" and more:
+                return
+            wanted = [cap for cap in WANTED if cap in self.offered and cap not in self.enabled]
+            if "sasl" in wanted and not (self.network.account and self.network.password):
+                wanted.remove("sasl")
+            if "draft/chathistory" in wanted and "chathistory" in wanted:
+                wanted.remove("chathistory")
+            if wanted:
+                self.send("CAP", "REQ", " ".join(wanted))
+            elif sub == "LS":
+                self._cap_end()
+        elif sub == "ACK":
+            for name in listed:
+                if name.startswith("-"):
+                    self.enabled.discard(name[1:])
+                else:
+                    self.enabled.add(name)
+            self.state.caps = frozenset(self.enabled)
+            if "sasl" in listed and self._cap_open:
+                self.send("AUTHENTICATE", "PLAIN")
+            elif not more:
+                self._cap_end()
+        elif sub == "NAK":
+            self._cap_end()
+        elif sub == "DEL":
+            self.enabled.difference_update(listed)
+            self.state.caps = frozenset(self.enabled)
+
+    def _cap_end(self) -> None:
+        if self._cap_open:
+            self._cap_open = False
+            self.send("CAP", "END")
+
+    def _authenticate(self, message: Message) -> None:
+        if message.params[:1] != ("+",) or not self.network.account or not self.network.password:
+            self.send("AUTHENTICATE", "*")
+            return
+        account = self.network.account
+        secret = f"{account}\0{account}\0{self.network.password}".encode()
+        payload = base64.b64encode(secret).decode()
+        chunks = [payload[i : i + _SASL_CHUNK] for i in range(0, len(payload), _SASL_CHUNK)]
+        if len(payload) % _SASL_CHUNK == 0:
+            chunks.append("+")  # an exact multiple of 400 ends with an empty chunk
+        for chunk in chunks:
+            self.send("AUTHENTICATE", chunk)
+
+    def _sasl_done(self, message: Message) -> None:
+        if message.command != n.RPL_SASLSUCCESS:
+            text = clean(message.params[-1]) if message.params else "SASL failed"
+            self.state.note(f"Login failed: {text}", SERVER, LineKind.ERROR)
+        self._cap_end()
+
+    def _next_nick(self, message: Message) -> None:
+        """Registration: the nick was refused; ask for another."""
+        self._nick_tries += 1
+        base = self.network.nick
+        if message.command == n.ERR_ERRONEUSNICKNAME:
+            base = "guest"
+        tries = self._nick_tries
+        nick = base + "_" * tries if tries <= 2 else f"{base[:12]}{tries - 2}"
+        if tries > 50:
+            self.state.note("No free nick found; use /nick to choose one", SERVER, LineKind.ERROR)
+            return
+        self.state.note(f"Nick {message.params[1:2] or ('?',)} is taken; trying {nick}", SERVER)
+        self.state.nick = nick
+        self.send("NICK", nick)
+
+    def _registered(self) -> None:
+        self._cap_open = False
+        channels = list(dict.fromkeys([*self.network.join, *self._rejoin]))
+        self._rejoin = []
+        new = [name for name in channels if self.state.fold(name) not in self.state.buffers]
+        if new:
+            # The first configured channel is where the user lands on starting.
+            self.state.focus_on_join.add(self.state.fold(new[0]))
+        self.join(channels)
+
+    def join(self, channels: list[str], keys: list[str] | None = None) -> None:
+        """Send JOIN, several channels per line while they fit."""
+        batch: list[str] = []
+        for channel in channels:
+            if batch and len(",".join([*batch, channel])) > 400:
+                self.send("JOIN", ",".join(batch))
+                batch = []
+            batch.append(channel)
+        if batch:
+            self.send("JOIN", ",".join(batch), *([",".join(keys)] if keys else []))
+
+    def _fetch_history(self, joined: Joined) -> None:
+        cap = next((c for c in ("draft/chathistory", "chathistory") if c in self.enabled), None)
+        if cap is None or "batch" not in self.enabled:
+            return
+        buffer = self.state.buffer(joined.buffer)
+        since = "*"
+        if buffer is not None:
+            live = [line for line in buffer.lines if line.nick and line.kind is not LineKind.INFO]
+            if live:
+                # Only what was said while this client was away: after its last line.
+                stamp = datetime.fromtimestamp(live[-1].time, UTC)
+                since = "timestamp=" + stamp.isoformat(timespec="milliseconds")
+                since = since.replace("+00:00", "Z")
+        self.send("CHATHISTORY", "LATEST", joined.name, since, str(HISTORY_LINES))
+
+
+def _nowhere(data: bytes) -> None:
+    logger.debug("not connected; dropped %r", data[:100])

@@ -1,0 +1,1 @@
+"""The client's widgets: buffer list, message view, member list, bars, input and screens."""
