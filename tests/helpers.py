@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from hubbub.core.hub import Hub
-from hubbub.doors.connection import Peer
+from hubbub.doors.connection import ConnectionLog, shown_host
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.server import Server, hub_limits
@@ -48,6 +49,9 @@ class FakeClient:
         self.sent.clear()
         return out
 
+    def mark_closed(self) -> None:
+        self.closed = True
+
     def take_raw(self) -> bytes:
         data = b"".join(self.sent)
         self.sent.clear()
@@ -55,6 +59,29 @@ class FakeClient:
 
     def numerics(self) -> list[str]:
         return [m.command for m in self.take()]
+
+
+@dataclass
+class FakePeer:
+    """A session's connection in tests without sockets: an address, and a note of
+    being closed."""
+
+    host: str = "127.0.0.1"
+    secure: bool = False
+    certfp: str | None = None
+    on_close: Callable[[], None] | None = None
+
+    @property
+    def shown_host(self) -> str:
+        return shown_host(self.host)
+
+    @property
+    def log(self) -> ConnectionLog:
+        return ConnectionLog(logging.getLogger("hubbub.doors.connection"), {"conn": 0})
+
+    def close_transport(self) -> None:
+        if self.on_close is not None:
+            self.on_close()
 
 
 class Harness:
@@ -76,14 +103,9 @@ class Harness:
     def client(self, host: str = "127.0.0.1") -> FakeClient:
         """A connected, unregistered client."""
         sent: list[bytes] = []
-        holder: dict[str, FakeClient] = {}
-
-        def close() -> None:
-            holder["c"].closed = True
-
-        session = IrcSession(self.ctx, sent.append, close, Peer(host))
-        client = FakeClient(session, sent)
-        holder["c"] = client
+        peer = FakePeer(host)
+        client = FakeClient(IrcSession(self.ctx, sent.append, peer), sent)
+        peer.on_close = client.mark_closed
         return client
 
     def register(self, nick: str, *joins: str) -> FakeClient:

@@ -179,21 +179,11 @@ class Server:
         logger.info("configuration reloaded from %s", settings.config_file)
         return None
 
-    def _make_session(
-        self,
-        send: Callable[[bytes], None],
-        close: Callable[[], None],
-        peer: Peer,
-    ) -> IrcSession:
-        return IrcSession(self.irc, send, close, peer)
+    def _make_session(self, send: Callable[[bytes], None], peer: Peer) -> IrcSession:
+        return IrcSession(self.irc, send, peer)
 
-    def _make_plain_session(
-        self,
-        send: Callable[[bytes], None],
-        close: Callable[[], None],
-        peer: Peer,
-    ) -> PlainSession:
-        return PlainSession(self.plain, send, close, peer)
+    def _make_plain_session(self, send: Callable[[bytes], None], peer: Peer) -> PlainSession:
+        return PlainSession(self.plain, send, peer)
 
     async def run(self) -> None:
         """Serve until :meth:`stop`; then stop accepting, say ERROR to everyone, store

@@ -18,7 +18,7 @@ from hubbub.core.events import (
     TopicChanged,
 )
 from hubbub.core.hub import Hub, HubLimits
-from hubbub.core.model import User
+from hubbub.core.model import NO_CHANNELS, User
 from hubbub.core.modes import ModeChange
 from hubbub.wire.casemap import Casemap, Casemapping
 from tests.helpers import Clock
@@ -224,6 +224,18 @@ def test_kick_removes_the_member_and_everyone_sees_it(hub: Hub) -> None:
     assert [type(e) for e in a.take()] == [Kicked]
     assert [type(e) for e in b.take()] == [Kicked]
     assert "#a" not in {c.name for c in bob.channels.values()}
+
+
+def test_users_share_the_empty_channel_dict_until_they_join(hub: Hub) -> None:
+    idle, _ = add(hub, "idle")
+    alice, _ = add(hub, "alice", "#a", "#b")
+    hub.part(alice, "#a", "")
+    assert idle.channels is NO_CHANNELS
+    assert NO_CHANNELS == {}, "joining never writes into the shared dict"
+    assert list(alice.channels) == ["#b"]
+    hub.join(idle, "#b")
+    assert list(idle.channels) == ["#b"]
+    assert NO_CHANNELS == {}
 
 
 def test_part_and_topic_are_seen_by_all_members(hub: Hub) -> None:

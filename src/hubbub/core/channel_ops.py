@@ -18,7 +18,7 @@ from hubbub.core.events import (
     TopicChanged,
 )
 from hubbub.core.hub_base import HubBase
-from hubbub.core.model import Channel, Topic, User
+from hubbub.core.model import NO_CHANNELS, Channel, Topic, User
 from hubbub.core.modes import DEFAULT_CHANNEL_MODES, PREFIXES, ModeChange
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.errors import InvalidName
@@ -65,6 +65,8 @@ class ChannelOperations(HubBase):
             status = ""
         channel.invited.discard(user.key)
         channel.members[user] = status
+        if user.channels is NO_CHANNELS:
+            user.channels = {}
         user.channels[channel_key] = channel
         self._deliver(channel.members, Joined(user.actor, channel.name))
         if record is not None:

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 # One shared empty set (each frozenset() call makes a new object).
 NO_MODES: frozenset[str] = frozenset()
+# Every user starts with this one empty dict of channels, and join (the only place a
+# channel is added) gives a user a dict of its own first: an idle user costs no dict.
+NO_CHANNELS: dict[Key, Channel] = {}
 
 
 class User:
@@ -68,7 +71,7 @@ class User:
         self.account: str | None = None
         self.secure = False
         self.oper_name: str | None = None
-        self.channels: dict[Key, Channel] = {}
+        self.channels: dict[Key, Channel] = NO_CHANNELS
         self._actor: Actor | None = None
 
     @property

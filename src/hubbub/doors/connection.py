@@ -20,7 +20,6 @@ import math
 import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hubbub.doors.gate import Gate
@@ -61,37 +60,44 @@ class Session(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """Who is on the other end of a connection.
+class Peer(Protocol):
+    """A session's view of its connection: who is on the other end, and how to close.
 
-    Attributes:
-        host: the address, as text.
-        secure: whether the connection is TLS.
-        certfp: the SHA-256 fingerprint of the client's certificate, if it sent one.
-        trusted: whether it comes from a trusted network (no flood control, no limits).
-        conn_id: the connection's number in the logs.
+    :class:`LineConnection` is one, so that a connection costs no second object.
     """
 
     @property
-    def log(self) -> ConnectionLog:
-        """A logger naming the connection (made when needed: idle connections hold none)."""
-        return ConnectionLog(logger, {"conn": self.conn_id})
+    def secure(self) -> bool:
+        """Whether the connection is TLS."""
+        ...
+
+    @property
+    def certfp(self) -> str | None:
+        """The SHA-256 fingerprint of the client's certificate, if it sent one."""
+        ...
 
     @property
     def shown_host(self) -> str:
-        """The host as hostmasks show it: an IPv6 address like ``::1`` must not start with
-        ":" or it would read as a trailing parameter, so it becomes ``0::1``."""
-        return "0" + self.host if self.host.startswith(":") else self.host
+        """The client's address as hostmasks show it."""
+        ...
 
-    host: str
-    secure: bool = False
-    certfp: str | None = None
-    trusted: bool = False
-    conn_id: int = 0  # names the connection in logs
+    @property
+    def log(self) -> ConnectionLog:
+        """A logger naming the connection."""
+        ...
+
+    def close_transport(self) -> None:
+        """Close once everything sent so far has been written."""
+        ...
 
 
-SessionFactory = Callable[[Callable[[bytes], None], Callable[[], None], Peer], Session]
+def shown_host(host: str) -> str:
+    """An address as hostmasks show it: an IPv6 address like ``::1`` must not start with
+    ":" or it would read as a trailing parameter, so it becomes ``0::1``."""
+    return "0" + host if host.startswith(":") else host
+
+
+SessionFactory = Callable[[Callable[[bytes], None], Peer], Session]
 
 
 class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
@@ -187,9 +193,11 @@ class LineConnection(asyncio.Protocol):
         "_tokens",
         "_transport",
         "_waiting",
+        "certfp",
         "deadline",
         "debug",
         "id",
+        "secure",
     )
 
     def __init__(
@@ -211,6 +219,8 @@ class LineConnection(asyncio.Protocol):
         self._partial_after = partial_after
         self._partial_timer: asyncio.TimerHandle | None = None
         self._host: str | None = None
+        self.secure = False
+        self.certfp: str | None = None
         # Flood control: a token bucket of lines; what exceeds it waits in the inbox
         # while reading from the socket is paused.
         self._flood_limited = False
@@ -247,6 +257,10 @@ class LineConnection(asyncio.Protocol):
         """A logger naming this connection (made when needed: idle connections hold none)."""
         return ConnectionLog(logger, {"conn": self.id})
 
+    @property
+    def shown_host(self) -> str:
+        return shown_host(self._host or "unknown")
+
     # -- asyncio.Protocol --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -269,18 +283,17 @@ class LineConnection(asyncio.Protocol):
         # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
         transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
         ssl_object = transport.get_extra_info("ssl_object")
-        certfp = None
         if ssl_object is not None:
+            self.secure = True
             certificate = ssl_object.getpeercert(binary_form=True)
             if certificate:
-                certfp = hashlib.sha256(certificate).hexdigest()
-        peer = Peer(host, ssl_object is not None, certfp, trusted, self.id)
+                self.certfp = hashlib.sha256(certificate).hexdigest()
         self._flood_limited = not trusted and self._limits.flood_rate > 0
-        self.log.info("connected from %s%s", host, " (TLS)" if peer.secure else "")
+        self.log.info("connected from %s%s", host, " (TLS)" if self.secure else "")
         self._registry.add(self)
         loop = asyncio.get_running_loop()
         self._opened_at = self._last_read = self._refilled = loop.time()
-        self._session = self._make_session(self.send, self.close_transport, peer)
+        self._session = self._make_session(self.send, self)
         self._schedule(min(self._limits.registration_timeout, self._limits.ping_interval))
 
     def data_received(self, data: bytes) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hubbub.doors.connection import Peer
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.wire.errors import LineTooLong
-from tests.helpers import Harness
+from tests.helpers import FakePeer, Harness
 
 HOST = "127.0.0.1"
 ROOM = "#lobby"
@@ -67,7 +66,7 @@ class PlainDoor:
         """A connected plain client that has been asked for its name."""
         client = PlainClient()
         client.session = PlainSession(
-            self.context(language), client.sent.append, client.close, Peer(host)
+            self.context(language), client.sent.append, FakePeer(host, on_close=client.close)
         )
         return client
 

@@ -84,7 +84,6 @@ class IrcSession:
 
     __slots__ = (
         "_batches",
-        "_close",
         "_waiting",
         "_write",
         "account",
@@ -112,7 +111,6 @@ class IrcSession:
         self,
         ctx: IrcContext,
         send: Callable[[bytes], None],
-        close: Callable[[], None],
         peer: Peer,
     ) -> None:
         self.ctx = ctx
@@ -120,7 +118,6 @@ class IrcSession:
         self._waiting = False
         # Replies go through ``send``; during a labeled command it collects them.
         self.send = send
-        self._close = close
         self.host = peer.shown_host
         self.peer = peer
         self.user: User | None = None
@@ -452,7 +449,7 @@ class IrcSession:
         )
         self.closed = True
         self._uncount()
-        self._close()
+        self.peer.close_transport()
 
     def connection_lost(self, reason: str) -> None:
         """The connection is gone; whatever remains of the user leaves the chat."""

@@ -52,18 +52,16 @@ class PlainSession:
 
     keepalive = False  # plain clients cannot answer PING
 
-    __slots__ = ("_close", "closed", "ctx", "host", "peer", "room", "send", "user")
+    __slots__ = ("closed", "ctx", "host", "peer", "room", "send", "user")
 
     def __init__(
         self,
         ctx: PlainContext,
         send: Callable[[bytes], None],
-        close: Callable[[], None],
         peer: Peer,
     ) -> None:
         self.ctx = ctx
         self.send = send
-        self._close = close
         self.host = peer.shown_host
         self.peer = peer
         self.user: User | None = None
@@ -129,7 +127,7 @@ class PlainSession:
             self.ctx.hub.quit(user, reason)
         self.tell(self.ctx._(reason))
         self.closed = True
-        self._close()
+        self.peer.close_transport()
 
     # -- output ------------------------------------------------------------------------
 
