@@ -197,6 +197,7 @@ class LineConnection(asyncio.Protocol):
         "deadline",
         "debug",
         "id",
+        "info",
         "secure",
     )
 
@@ -249,8 +250,10 @@ class LineConnection(asyncio.Protocol):
         self._pinged_at: float | None = None
         self._close_reason: str | None = None
         self.id = next(_ids)
-        # Checked once: traffic logging must cost nothing when DEBUG is off.
+        # Checked once: traffic logging must cost nothing when DEBUG is off, and
+        # connection logging nothing when INFO is (a logger per line is not free).
         self.debug = logger.isEnabledFor(logging.DEBUG)
+        self.info = logger.isEnabledFor(logging.INFO)
 
     @property
     def log(self) -> ConnectionLog:
@@ -289,7 +292,8 @@ class LineConnection(asyncio.Protocol):
             if certificate:
                 self.certfp = hashlib.sha256(certificate).hexdigest()
         self._flood_limited = not trusted and self._limits.flood_rate > 0
-        self.log.info("connected from %s%s", host, " (TLS)" if self.secure else "")
+        if self.info:
+            self.log.info("connected from %s%s", host, " (TLS)" if self.secure else "")
         self._registry.add(self)
         loop = asyncio.get_running_loop()
         self._opened_at = self._last_read = self._refilled = loop.time()
@@ -443,7 +447,8 @@ class LineConnection(asyncio.Protocol):
         )
         if self._session is not None:
             self._session.connection_lost(reason)
-        self.log.info("disconnected (%s)", reason)
+        if self.info:
+            self.log.info("disconnected (%s)", reason)
 
     # -- output ------------------------------------------------------------------------
 

@@ -104,7 +104,9 @@ def parse(line: bytes) -> Message:
     elif head.startswith(":"):
         head, trailing = "", head[1:]
     # Split on spaces only: str.split() would also split on tabs and other separators.
-    words = [word for word in head.split(" ") if word]
+    words = head.split(" ")
+    if "" in words:  # runs of spaces, or spaces at either end
+        words = [word for word in words if word]
     if not words:
         raise EmptyMessage("no command")
     command = words[0]

@@ -336,7 +336,8 @@ class IrcSession:
             self.nick = None
             return
         self._uncount()
-        self.log.info("registered as %s", self.user.mask)
+        if logger.isEnabledFor(logging.INFO):
+            self.log.info("registered as %s", self.user.mask)
         from hubbub.doors.irc.welcome import send_welcome
 
         send_welcome(self)

@@ -154,7 +154,8 @@ class PlainSession:
             self.tell(refusal_text(self.ctx, error))
             self.prompt()
             return None
-        self.log.info("registered as %s (plain)", self.user.mask)
+        if logger.isEnabledFor(logging.INFO):
+            self.log.info("registered as %s (plain)", self.user.mask)
         self.join(self.ctx.room, announce_self=False)
         self.tell(
             _("Welcome, {name}! You are in {room}. Type /help for commands.").format(
