@@ -84,6 +84,33 @@ def test_plain_door_fanout_delivers_to_every_other_plain_user(tmp_path: Path) ->
     assert result.expected == sent * 3
 
 
+@pytest.mark.parametrize(
+    "mode", ["", "--no-history", "--history-sync"], ids=["default", "none", "sync"]
+)
+def test_burst_delivers_every_line_to_every_receiver_and_times_it(
+    tmp_path: Path, mode: str
+) -> None:
+    target = hubbub(tmp_path)
+    target = dataclasses.replace(target, command=f"{target.command} {mode}")
+    scenario = Scenario("burst", 3, messages=50)
+
+    result = loadgen.run(target, scenario)
+
+    assert result.scenario == "burst"
+    assert result.senders == 1
+    assert result.sent == 50
+    assert result.expected == 100
+    assert result.deliveries == 100
+    assert result.loss == 0
+    assert result.burst_s is not None
+    assert result.burst_s > 0
+    assert result.p99_ms is not None
+    # The last line's latency is the burst time (both are rounded to a microsecond).
+    assert result.p99_ms <= result.burst_s * 1000 + 0.002
+    assert result.duration is None
+    assert result.poll_ms is None  # receivers read as lines arrive: the burst ends on one
+
+
 def test_idle_scenario_registers_everyone_and_measures_memory(tmp_path: Path) -> None:
     result = loadgen.run(hubbub(tmp_path), Scenario("idle", 20))
 
