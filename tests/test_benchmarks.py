@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from benchmarks import loadgen
+from benchmarks import loadgen, peers, plan, report, run
 from benchmarks.loadgen import Result, Scenario, Target
 
 
@@ -139,3 +140,62 @@ def test_a_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
 
     with pytest.raises(loadgen.BenchError, match="exited with 3"):
         loadgen.run(target, Scenario("idle", 1))
+
+
+def burst_row(server: str, seconds: float, loss: float = 0.0) -> Result:
+    return Result(server, "burst", 2, senders=1, sent=2000, loss=loss, burst_s=seconds)
+
+
+def test_burst_target_compares_each_persistence_mode_with_no_history() -> None:
+    medians = {
+        ("burst", "hubbub-nohistory"): burst_row("hubbub-nohistory", 0.100),
+        ("burst", "hubbub"): burst_row("hubbub", 0.105),
+        ("burst", "hubbub-sync"): burst_row("hubbub-sync", 0.150),
+        ("burst", "inspircd"): burst_row("inspircd", 0.050),
+    }
+
+    lines = report.burst_target_lines(medians)
+
+    assert len(lines) == 2
+    write_behind, sync = lines
+    assert "+5.0 %" in write_behind
+    assert write_behind.endswith("| 0.050 s | n/a | **met** |")
+    assert "+50.0 %" in sync
+    assert sync.endswith("**missed** |")
+
+
+def test_burst_that_loses_messages_misses_the_target_however_fast() -> None:
+    medians = {
+        ("burst", "hubbub-nohistory"): burst_row("hubbub-nohistory", 0.100),
+        ("burst", "hubbub"): burst_row("hubbub", 0.090, loss=0.5),
+    }
+
+    write_behind, sync = report.burst_target_lines(medians)
+
+    assert write_behind.endswith("**missed** |")
+    assert sync.endswith("| n/a |")
+
+
+def test_plan_runs_the_burst_on_every_hubbub_mode_and_the_peers(tmp_path: Path) -> None:
+    (step,) = [s for s in plan.make_plan(False, None, run.SERVERS) if s.scenario.kind == "burst"]
+    targets = peers.make_targets(tmp_path, ["hubbub"])
+
+    assert step.scenario.messages == 2000
+    assert step.servers == ("hubbub-nohistory", "hubbub", "hubbub-sync", "ngircd", "inspircd")
+    assert targets["hubbub-nohistory"].command.endswith("--no-history")
+    assert targets["hubbub-sync"].command.endswith("--history-sync")
+    assert "--messages" in plan.loadgen_argv(targets["hubbub"], step.scenario)
+
+
+def test_runner_runs_as_a_script_from_the_repository_root() -> None:
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--help"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "--scenarios" in done.stdout
