@@ -170,7 +170,9 @@ def parse_args(
         metavar="TEMPLATE:OUTPUT",
         help="write TEMPLATE to OUTPUT with {port} filled in before starting the server",
     )
-    parser.add_argument("--clients", "-C", type=int, default=1000)
+    parser.add_argument(
+        "--clients", "-C", type=int, help="users connected (1000; burst: 2, one sender)"
+    )
     parser.add_argument("--senders", "-S", type=int, default=10)
     parser.add_argument("--rate", "-R", type=float, default=10.0, help="msg/s per sender")
     parser.add_argument("--duration", "-D", type=float, default=10.0, help="seconds sending")
@@ -199,7 +201,9 @@ def parse_args(
     target = Target(args.name, args.server, oper, args.umode, args.setup_concurrency, files)
     scenario = Scenario(
         kind=args.kind,
-        clients=args.clients,
+        clients=args.clients
+        if args.clients is not None
+        else (2 if args.kind == "burst" else 1000),
         senders=args.senders,
         rate=args.rate,
         duration=args.duration,

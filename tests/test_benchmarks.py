@@ -199,3 +199,11 @@ def test_runner_runs_as_a_script_from_the_repository_root() -> None:
 
     assert done.returncode == 0, done.stderr
     assert "--scenarios" in done.stdout
+
+
+def test_burst_on_the_command_line_defaults_to_two_users_and_2000_lines() -> None:
+    _, scenario, _, _ = loadgen.parse_args(["burst", "--server", "serve {port}"])
+    _, fanout, _, _ = loadgen.parse_args(["fanout", "--server", "serve {port}"])
+
+    assert (scenario.kind, scenario.clients, scenario.messages) == ("burst", 2, 2000)
+    assert fanout.clients == 1000
