@@ -207,3 +207,24 @@ def test_burst_on_the_command_line_defaults_to_two_users_and_2000_lines() -> Non
 
     assert (scenario.kind, scenario.clients, scenario.messages) == ("burst", 2, 2000)
     assert fanout.clients == 1000
+
+
+def test_burst_section_shows_cpu_change_and_names_runs_that_lost_lines() -> None:
+    def row(server: str, seconds: float, cpu: float) -> Result:
+        result = burst_row(server, seconds)
+        result.server_cpu_s = cpu
+        return result
+
+    lossy = burst_row("ngircd", 0.01, loss=0.5)
+    lossy.disconnects = 1
+    runs = {
+        ("burst", "hubbub-nohistory"): [row("hubbub-nohistory", 0.1, 0.10)],
+        ("burst", "hubbub"): [row("hubbub", 0.2, 0.12)],
+        ("burst", "ngircd"): [burst_row("ngircd", 0.01), lossy],
+    }
+
+    lines = report.burst_lines(runs)
+
+    (write_behind,) = [line for line in lines if line.startswith("| write-behind")]
+    assert write_behind.endswith("| +100.0 % | 0.120 | +20.0 % |")
+    assert "- ngircd: a run lost 50.000 % of the lines (1 client(s) disconnected" in lines[-1]
