@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["fanout", "closed", "rooms", "idle", "plain"]
-KINDS: tuple[Kind, ...] = ("fanout", "closed", "rooms", "idle", "plain")
+Kind = Literal["fanout", "closed", "rooms", "idle", "plain", "burst"]
+KINDS: tuple[Kind, ...] = ("fanout", "closed", "rooms", "idle", "plain", "burst")
 
 HOST = "127.0.0.1"
 MSS = 1448  # a real Ethernet path's MSS (1500 - IP - TCP - timestamps)
@@ -81,11 +81,14 @@ class Scenario:
     Attributes:
         kind: which scenario (see the module docstring).
         clients: users connected (C, or N for ``idle``).
-        senders: users sending (S); ``rooms`` makes every user a sender.
-        rate: messages per second per sender (R); unused by ``closed`` and ``idle``.
-        duration: seconds of sending.
+        senders: users sending (S); ``rooms`` makes every user a sender, ``burst``
+            has one.
+        rate: messages per second per sender (R); unused by ``closed``, ``idle`` and
+            ``burst``.
+        duration: seconds of sending (unused by ``burst``).
         room_size: members per room (``rooms``).
         window: messages in flight (``closed``).
+        messages: lines the one sender writes at once (``burst``).
         drain_timeout: seconds to wait for the last deliveries after sending stops.
         probes: receivers that parse every time stamp (latency).
         setup_timeout: seconds allowed to connect, register and join everyone.
@@ -102,6 +105,7 @@ class Scenario:
     duration: float = 10.0
     room_size: int = 10
     window: int = 64
+    messages: int = 2000
     drain_timeout: float = 10.0
     probes: int = 8
     setup_timeout: float = 180.0
@@ -134,6 +138,7 @@ class Result:
     peak_rss_kib: int | None = None  # VmHWM summed over the server tree
     rss_per_conn_kib: float | None = None
     register_s: float | None = None  # idle: time to register every user
+    burst_s: float | None = None  # burst: first write until every receiver has every line
     gen_cpu_s: float | None = None
     gen_cpu_pct: float | None = None
     gen_saturated: bool | None = None

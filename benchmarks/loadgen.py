@@ -9,7 +9,9 @@ clients, measures, and stops it. Scenarios (see the README next to this file):
   messages in flight (sent but not yet received by every member);
 - ``rooms``: C users in rooms of ``room_size``, every user sending R messages/s;
 - ``idle``: N users connect and register, nothing else;
-- ``plain``: the fan-out over hubbub's plain-text door.
+- ``plain``: the fan-out over hubbub's plain-text door;
+- ``burst``: one sender writes ``messages`` lines at once to a channel of C users; the
+  burst time runs from that write until every receiver has every line.
 
 How it measures, and why (the issue's measurement notes):
 
@@ -109,6 +111,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("writes_per_delivery", "writes/delivery", "{:.3f}"),
     ("peak_rss_kib", "peak RSS MiB", "{}"),
     ("register_s", "register s", "{:.2f}"),
+    ("burst_s", "burst s", "{:.3f}"),
     ("rss_per_conn_kib", "KiB/conn", "{:.2f}"),
     ("gen_cpu_pct", "gen CPU %", "{:.0f}"),
     ("gen_saturated", "gen saturated", "{}"),
@@ -167,12 +170,15 @@ def parse_args(
         metavar="TEMPLATE:OUTPUT",
         help="write TEMPLATE to OUTPUT with {port} filled in before starting the server",
     )
-    parser.add_argument("--clients", "-C", type=int, default=1000)
+    parser.add_argument(
+        "--clients", "-C", type=int, help="users connected (1000; burst: 2, one sender)"
+    )
     parser.add_argument("--senders", "-S", type=int, default=10)
     parser.add_argument("--rate", "-R", type=float, default=10.0, help="msg/s per sender")
     parser.add_argument("--duration", "-D", type=float, default=10.0, help="seconds sending")
     parser.add_argument("--room-size", type=int, default=10)
     parser.add_argument("--window", type=int, default=64, help="closed loop: msgs in flight")
+    parser.add_argument("--messages", type=int, default=2000, help="burst: lines sent at once")
     parser.add_argument("--drain-timeout", type=float, default=10.0)
     parser.add_argument("--probes", type=int, default=8, help="receivers timing every line")
     parser.add_argument("--setup-timeout", type=float, default=180.0)
@@ -195,12 +201,15 @@ def parse_args(
     target = Target(args.name, args.server, oper, args.umode, args.setup_concurrency, files)
     scenario = Scenario(
         kind=args.kind,
-        clients=args.clients,
+        clients=args.clients
+        if args.clients is not None
+        else (2 if args.kind == "burst" else 1000),
         senders=args.senders,
         rate=args.rate,
         duration=args.duration,
         room_size=args.room_size,
         window=args.window,
+        messages=args.messages,
         drain_timeout=args.drain_timeout,
         probes=args.probes,
         setup_timeout=args.setup_timeout,

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from benchmarks.clients import Client, Tally, irc_hello, open_client
 from benchmarks.common import (
@@ -27,18 +26,9 @@ from benchmarks.common import (
     Target,
 )
 from benchmarks.measure import ServerProcess, free_port, machine_busy_s, sample_tree
+from benchmarks.pacing import Poller, Pump, Sender
 
 # -- the run ----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Sender:
-    """A client that sends, with its line template and how many receive each line."""
-
-    client: Client
-    prefix: bytes  # the line up to the time stamp
-    suffix: bytes  # the rest of the line after the stamp
-    fanout: int
 
 
 class Bench:
@@ -55,6 +45,7 @@ class Bench:
         self.plain_port = free_port()
         self.server = ServerProcess(target.command, self.port, self.plain_port, target.files)
         self.result = Result(target.name, scenario.kind, scenario.clients)
+        self.burst_ns = 0  # burst: when its one write was made
 
     async def run(self) -> Result:
         scenario = self.scenario
@@ -62,7 +53,8 @@ class Bench:
         self.server.start()
         try:
             await self.server.wait_for_port(self.plain_port if plain else self.port)
-            async with asyncio.timeout(scenario.setup_timeout + scenario.duration * 2 + 30):
+            budget = scenario.setup_timeout + scenario.duration * 2 + scenario.drain_timeout
+            async with asyncio.timeout(budget + 30):
                 if scenario.kind == "idle":
                     await self._idle()
                 else:
@@ -181,7 +173,8 @@ class Bench:
             probes = {room * size + size // 2 for room in rooms}
         else:
             channels = [CHANNEL] * count
-            sender_ids = list(range(min(scenario.senders, count)))
+            sending = 1 if scenario.kind == "burst" else scenario.senders
+            sender_ids = list(range(min(sending, count)))
             # Receivers spread over the join order: servers fan out in some order, and
             # the first and the last recipient of a line see different latencies.
             probes = set(spread(range(len(sender_ids), count), scenario.probes))
@@ -213,11 +206,13 @@ class Bench:
         start = loop.time()
         companion = self._start_companion()
         poller = None
-        if scenario.poll_ms > 0 and scenario.kind != "closed":
+        if _polled(scenario):
             poller = Poller([c for c in self.clients if not c.probe], scenario.poll_ms / 1000)
         try:
             if scenario.kind == "closed":
                 sent, expected = await self._closed_loop(senders)
+            elif scenario.kind == "burst":
+                sent, expected = self._burst(senders[0])
             else:
                 sent, expected = await self._open_loop(senders)
             tally.target = expected
@@ -245,8 +240,8 @@ class Bench:
         writes = after.syscw - before.syscw
         result = self.result
         result.senders = len(senders)
-        result.rate = None if scenario.kind == "closed" else scenario.rate
-        result.duration = scenario.duration
+        result.rate = None if scenario.kind in ("closed", "burst") else scenario.rate
+        result.duration = None if scenario.kind == "burst" else scenario.duration
         result.window = scenario.window if scenario.kind == "closed" else None
         result.sent = sent
         result.expected = expected
@@ -265,10 +260,12 @@ class Bench:
         result.gen_saturated = gen_cpu / window >= SATURATED
         result.softirq_pct = round(100 * softirq / window, 1)
         result.other_cpu_pct = round(100 * max(0.0, busy - softirq - cpu - gen_cpu) / window, 1)
-        if scenario.poll_ms > 0 and scenario.kind != "closed":
+        if _polled(scenario):
             result.poll_ms = scenario.poll_ms
         result.disconnects = tally.disconnects
         result.mss = _mss(self.clients[0])
+        if scenario.kind == "burst" and tally.completed_ns:
+            result.burst_s = round((tally.completed_ns - self.burst_ns) / 1e9, 6)
         if tally.samples:
             ordered = sorted(tally.samples)
             result.p50_ms = round(ordered[len(ordered) // 2] / 1e6, 3)
@@ -308,6 +305,18 @@ class Bench:
                 expected += sender.fanout
         return sent, expected
 
+    def _burst(self, sender: Sender) -> tuple[int, int]:
+        """Hand ``messages`` lines to the sender's socket in one write, as fast as it takes them.
+
+        One time stamp for all: a line's latency is then the time from the start of the
+        burst to its arrival, and the last arrival is the burst time. The lines wait in
+        the generator's transport until the kernel takes them, as a client's would.
+        """
+        count = self.scenario.messages
+        self.burst_ns = time.monotonic_ns()
+        sender.client.write((sender.prefix + b"%d" % self.burst_ns + sender.suffix) * count)
+        return count, count * sender.fanout
+
     async def _closed_loop(self, senders: list[Sender]) -> tuple[int, int]:
         """Keep ``window`` messages in flight for ``duration`` seconds."""
         scenario = self.scenario
@@ -320,102 +329,6 @@ class Bench:
         return pump.sent, pump.expected
 
 
-class Poller:
-    """Reads its clients every ``interval`` seconds, each in one read, until stopped.
-
-    A paused client is resumed on each tick; its next read pauses it again
-    (:meth:`Client.buffer_updated`). The server's side is unchanged: the kernel
-    receives and acknowledges every segment as it arrives, the lines just wait in the
-    socket until the tick.
-    """
-
-    __slots__ = ("clients", "handle", "interval", "loop")
-
-    def __init__(self, clients: list[Client], interval: float) -> None:
-        self.clients = clients
-        self.interval = interval
-        self.loop = asyncio.get_running_loop()
-        for client in clients:
-            client.polled = True
-            if client.transport is not None and not client.lost.done():
-                client.transport.pause_reading()
-        self.handle: asyncio.TimerHandle | None = self.loop.call_later(interval, self.tick)
-
-    def tick(self) -> None:
-        for client in self.clients:
-            if client.transport is not None and not client.lost.done():
-                client.transport.resume_reading()
-        self.handle = self.loop.call_later(self.interval, self.tick)
-
-    def stop(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
-        for client in self.clients:
-            client.polled = False
-            if client.transport is not None and not client.lost.done():
-                client.transport.resume_reading()
-
-
-class Pump:
-    """The closed loop: whenever deliveries arrive, top the messages in flight back up.
-
-    In flight means sent but not yet received by every member, estimated from the
-    receivers' total. Bounding it bounds every receiver's backlog (ngircd cuts a client
-    off past 32 KiB of unsent output) while keeping the server busy.
-    """
-
-    __slots__ = (
-        "expected",
-        "fanout",
-        "loop",
-        "next",
-        "running",
-        "scheduled",
-        "senders",
-        "sent",
-        "tally",
-        "window",
-    )
-
-    def __init__(self, senders: list[Sender], window: int, tally: Tally) -> None:
-        self.senders = senders
-        self.window = window
-        self.tally = tally
-        self.fanout = senders[0].fanout
-        self.loop = asyncio.get_running_loop()
-        self.sent = self.expected = 0
-        self.next = 0
-        self.running = True
-        self.scheduled = False
-
-    def wake(self) -> None:
-        # Once per loop pass, after every chunk of the pass has been counted.
-        if not self.scheduled and self.running:
-            self.scheduled = True
-            self.loop.call_soon(self.pump)
-
-    def pump(self) -> None:
-        self.scheduled = False
-        if not self.running or self.fanout <= 0:
-            return
-        in_flight = self.sent - self.tally.received / self.fanout
-        count = int(self.window - in_flight)
-        if count <= 0:
-            return
-        senders = self.senders
-        each, extra = divmod(count, len(senders))
-        stamp = b"%d" % time.monotonic_ns()
-        for j in range(len(senders)):
-            sender = senders[(self.next + j) % len(senders)]
-            lines = each + (1 if j < extra else 0)
-            if lines and not sender.client.lost.done():
-                sender.client.write((sender.prefix + stamp + sender.suffix) * lines)
-        self.next = (self.next + extra) % len(senders)
-        self.sent += count
-        self.expected += count * self.fanout
-
-
 async def _wait_process(proc: subprocess.Popen[bytes], seconds: float) -> None:
     """Let a helper process finish; stop it if it overstays ``seconds``."""
     for _ in range(int(seconds / 0.05)):
@@ -424,6 +337,15 @@ async def _wait_process(proc: subprocess.Popen[bytes], seconds: float) -> None:
         await asyncio.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     proc.wait()
+
+
+def _polled(scenario: Scenario) -> bool:
+    """Whether the receivers other than the probes are read on a timer.
+
+    Not in the closed loop (it refills on deliveries) nor in a burst (its time ends at
+    the last arrival, which a timer would round up to its next tick).
+    """
+    return scenario.poll_ms > 0 and scenario.kind not in ("closed", "burst")
 
 
 def spread(items: Sequence[int], count: int) -> list[int]:

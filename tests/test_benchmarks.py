@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from benchmarks import loadgen
+from benchmarks import loadgen, peers, plan, report, run
 from benchmarks.loadgen import Result, Scenario, Target
 
 
@@ -84,6 +85,33 @@ def test_plain_door_fanout_delivers_to_every_other_plain_user(tmp_path: Path) ->
     assert result.expected == sent * 3
 
 
+@pytest.mark.parametrize(
+    "mode", ["", "--no-history", "--history-sync"], ids=["default", "none", "sync"]
+)
+def test_burst_delivers_every_line_to_every_receiver_and_times_it(
+    tmp_path: Path, mode: str
+) -> None:
+    target = hubbub(tmp_path)
+    target = dataclasses.replace(target, command=f"{target.command} {mode}")
+    scenario = Scenario("burst", 3, messages=50)
+
+    result = loadgen.run(target, scenario)
+
+    assert result.scenario == "burst"
+    assert result.senders == 1
+    assert result.sent == 50
+    assert result.expected == 100
+    assert result.deliveries == 100
+    assert result.loss == 0
+    assert result.burst_s is not None
+    assert result.burst_s > 0
+    assert result.p99_ms is not None
+    # The last line's latency is the burst time (both are rounded to a microsecond).
+    assert result.p99_ms <= result.burst_s * 1000 + 0.002
+    assert result.duration is None
+    assert result.poll_ms is None  # receivers read as lines arrive: the burst ends on one
+
+
 def test_idle_scenario_registers_everyone_and_measures_memory(tmp_path: Path) -> None:
     result = loadgen.run(hubbub(tmp_path), Scenario("idle", 20))
 
@@ -112,3 +140,91 @@ def test_a_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
 
     with pytest.raises(loadgen.BenchError, match="exited with 3"):
         loadgen.run(target, Scenario("idle", 1))
+
+
+def burst_row(server: str, seconds: float, loss: float = 0.0) -> Result:
+    return Result(server, "burst", 2, senders=1, sent=2000, loss=loss, burst_s=seconds)
+
+
+def test_burst_target_compares_each_persistence_mode_with_no_history() -> None:
+    medians = {
+        ("burst", "hubbub-nohistory"): burst_row("hubbub-nohistory", 0.100),
+        ("burst", "hubbub"): burst_row("hubbub", 0.105),
+        ("burst", "hubbub-sync"): burst_row("hubbub-sync", 0.150),
+        ("burst", "inspircd"): burst_row("inspircd", 0.050),
+    }
+
+    lines = report.burst_target_lines(medians)
+
+    assert len(lines) == 2
+    write_behind, sync = lines
+    assert "+5.0 %" in write_behind
+    assert write_behind.endswith("| 0.050 s | n/a | **met** |")
+    assert "+50.0 %" in sync
+    assert sync.endswith("**missed** |")
+
+
+def test_burst_that_loses_messages_misses_the_target_however_fast() -> None:
+    medians = {
+        ("burst", "hubbub-nohistory"): burst_row("hubbub-nohistory", 0.100),
+        ("burst", "hubbub"): burst_row("hubbub", 0.090, loss=0.5),
+    }
+
+    write_behind, sync = report.burst_target_lines(medians)
+
+    assert write_behind.endswith("**missed** |")
+    assert sync.endswith("| n/a |")
+
+
+def test_plan_runs_the_burst_on_every_hubbub_mode_and_the_peers(tmp_path: Path) -> None:
+    (step,) = [s for s in plan.make_plan(False, None, run.SERVERS) if s.scenario.kind == "burst"]
+    targets = peers.make_targets(tmp_path, ["hubbub"])
+
+    assert step.scenario.messages == 2000
+    assert step.servers == ("hubbub-nohistory", "hubbub", "hubbub-sync", "ngircd", "inspircd")
+    assert targets["hubbub-nohistory"].command.endswith("--no-history")
+    assert targets["hubbub-sync"].command.endswith("--history-sync")
+    assert "--messages" in plan.loadgen_argv(targets["hubbub"], step.scenario)
+
+
+def test_runner_runs_as_a_script_from_the_repository_root() -> None:
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--help"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "--scenarios" in done.stdout
+
+
+def test_burst_on_the_command_line_defaults_to_two_users_and_2000_lines() -> None:
+    _, scenario, _, _ = loadgen.parse_args(["burst", "--server", "serve {port}"])
+    _, fanout, _, _ = loadgen.parse_args(["fanout", "--server", "serve {port}"])
+
+    assert (scenario.kind, scenario.clients, scenario.messages) == ("burst", 2, 2000)
+    assert fanout.clients == 1000
+
+
+def test_burst_section_shows_cpu_change_and_names_runs_that_lost_lines() -> None:
+    def row(server: str, seconds: float, cpu: float) -> Result:
+        result = burst_row(server, seconds)
+        result.server_cpu_s = cpu
+        return result
+
+    lossy = burst_row("ngircd", 0.01, loss=0.5)
+    lossy.disconnects = 1
+    runs = {
+        ("burst", "hubbub-nohistory"): [row("hubbub-nohistory", 0.1, 0.10)],
+        ("burst", "hubbub"): [row("hubbub", 0.2, 0.12)],
+        ("burst", "ngircd"): [burst_row("ngircd", 0.01), lossy],
+    }
+
+    lines = report.burst_lines(runs)
+
+    (write_behind,) = [line for line in lines if line.startswith("| write-behind")]
+    assert write_behind.endswith("| +100.0 % | 0.120 | +20.0 % |")
+    assert "- ngircd: a run lost 50.000 % of the lines (1 client(s) disconnected" in lines[-1]
