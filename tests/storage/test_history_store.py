@@ -344,3 +344,13 @@ async def test_delete_forgets_messages_by_msgid_in_any_conversation(
     assert await store.before("#b", math.inf, 10) == []
     await store.delete([])
     assert await count_rows() == 3
+
+
+async def test_an_append_larger_than_one_statement_keeps_every_message_in_order(
+    store: Store,
+) -> None:
+    many = [message(number) for number in range(1234)]
+    many.insert(700, message(5))  # a repeat in a later statement is ignored
+    await store.append(many)
+    stored = await store.after(CHAN, -math.inf, 5000)
+    assert texts(stored) == [f"message {number}" for number in range(1234)]

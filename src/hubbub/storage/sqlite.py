@@ -7,6 +7,7 @@ and SQLite sees a single writer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
@@ -29,6 +30,20 @@ _COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, 
 _MS = "CAST(ROUND(time * 1000) AS INTEGER)"
 _FIRST_SEQ = -1
 _LAST_SEQ = 2**62
+
+
+_FIELDS = 9  # the columns a message is inserted with
+# SQLite allows 32,766 parameters in a statement (since 3.32).
+_ROWS_PER_INSERT = 500
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_statement(rows: int) -> str:
+    """An INSERT of ``rows`` messages."""
+    row = "(" + ", ".join("?" * _FIELDS) + ")"
+    return f"INSERT OR IGNORE INTO messages ({_COLUMNS.removesuffix(', id')}) VALUES " + ", ".join(
+        [row] * rows
+    )
 
 
 def _milliseconds(time: float) -> int:
@@ -153,8 +168,9 @@ class SqliteStore:
             raise StorageError(f"{self.path}: {error}") from None
 
     async def append(self, messages: Sequence[StoredMessage]) -> None:
-        rows = [
-            (
+        values: list[object] = []
+        for m in messages:
+            values += (
                 m.msgid,
                 m.time,
                 m.conversation,
@@ -165,17 +181,20 @@ class SqliteStore:
                 json.dumps(m.tags) if m.tags else "[]",
                 json.dumps(m.lines) if m.lines else "[]",
             )
-            for m in messages
-        ]
+        count = len(messages)
 
         def work() -> None:
+            # Many rows per statement, not executemany: the thread takes the GIL back
+            # after each statement, and while the event loop is busy every take waits
+            # for a switch interval (5 ms): per row that made a burst's history crawl.
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.executemany(
-                    f"INSERT OR IGNORE INTO messages ({_COLUMNS.removesuffix(', id')}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                for start in range(0, count, _ROWS_PER_INSERT):
+                    rows = min(_ROWS_PER_INSERT, count - start)
+                    self._db.execute(
+                        _insert_statement(rows),
+                        values[start * _FIELDS : (start + rows) * _FIELDS],
+                    )
 
         await self._run(work)
 
