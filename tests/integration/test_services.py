@@ -190,3 +190,26 @@ async def test_a_registered_nick_is_taken_back_unless_its_owner_logs_in(tmp_path
         assert [m.params[1] for m in whois if m.command == n.RPL_WHOISUSER] == ["owner"]
         await squatter.close()
         await real.close()
+
+
+async def test_ircv3_register_creates_the_account_at_once_and_verify_says_so(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        client = await LineClient.open(port_of(server))
+        await client.send("CAP REQ :draft/account-registration", "NICK carol", "USER c 0 * :C")
+        await client.read_until("CAP")
+        await client.send(f"REGISTER * carol@example.org {PASSWORD}")
+        got = await client.read_until(lambda m: m.command in ("REGISTER", "FAIL"))
+        assert got[-1].params[:2] == ("SUCCESS", "carol")
+        await client.send("VERIFY carol 123456")
+        fail = (await client.read_until("FAIL"))[-1]
+        assert fail.params[:3] == ("VERIFY", "INVALID_CODE", "carol")
+        await client.send(f"REGISTER * carol@example.org {PASSWORD}")
+        again = (await client.read_until("FAIL"))[-1]
+        assert again.params[:2] == ("REGISTER", "ALREADY_AUTHENTICATED")
+        await client.send("VERIFY")
+        assert (await client.read_until(n.ERR_NEEDMOREPARAMS))[-1].params[1] == "VERIFY"
+        await client.send("CAP END")
+        await client.read_until("376")
+        await client.close()

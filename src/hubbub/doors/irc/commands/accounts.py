@@ -92,6 +92,19 @@ async def _register(session: IrcSession, name: str, email: str, password: str) -
     await logged_in(session, account)
 
 
+@command("VERIFY", min_params=2, registered=False)
+def verify(session: IrcSession, message: Message) -> None:
+    # draft/account-registration: VERIFY completes a registration that asked for a
+    # code. This server creates accounts at once, so no code is ever waited for.
+    session.message(
+        "FAIL",
+        "VERIFY",
+        "INVALID_CODE",
+        message.params[0],
+        "No registration is waiting for a code: accounts here are ready at once",
+    )
+
+
 # -- NickServ ----------------------------------------------------------------------------------
 
 
