@@ -22,7 +22,7 @@ from hubbub.settings import ConfigError, Settings
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json
 from hubbub.storage.errors import StorageError
-from hubbub.storage.history import HistoryWriter
+from hubbub.storage.history import HistoryWriter, ReadAfterWrite
 from hubbub.storage.ports import Store
 from hubbub.wire.casemap import Casemap, Key
 
@@ -247,7 +247,7 @@ class Server:
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
         self.hub.history = writer
-        self.irc.history = self.plain.history = store
+        self.irc.history = self.plain.history = ReadAfterWrite(store, writer)
         self.irc.accounts = Accounts(
             store, self.hub.casemap, password_min=self.settings.limits.password_min, markers=store
         )

@@ -1432,3 +1432,19 @@ async def test_in_sync_mode_chat_replies_and_quits_work_as_usual(tmp_path: Path)
         assert quit_line.params == ("Quit: bye",)
         await alice.close()
         await bob.close()
+
+
+async def test_chathistory_right_after_a_message_includes_it_whatever_the_flush_interval(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # With messages gathering for half a minute, only catching up can answer in time.
+    async with running_server(settings_for(tmp_path, history_flush=30.0)) as server:
+        alice = await connect(clients, server, "alice", CHAN)
+        await say(alice, CHAN, "one", "two", "three")
+        async with asyncio.timeout(WAIT):
+            found = await history(alice, f"CHATHISTORY LATEST {CHAN} * 10")
+        assert found.texts == ["one", "two", "three"]
+        await say(alice, CHAN, "four")
+        async with asyncio.timeout(WAIT):
+            found = await history(alice, f"CHATHISTORY LATEST {CHAN} * 2")
+        assert found.texts == ["three", "four"]

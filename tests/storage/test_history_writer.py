@@ -424,3 +424,29 @@ async def test_a_failed_commit_holds_stored_through_until_the_retry_succeeds(
         assert writer.stored_through() == 0
         await flaky.wait_until(lambda: writer.stored_through() == 1)
     assert await stored_texts(store) == ["message 1"]
+
+
+async def test_caught_up_hurries_past_the_gathering_delay(store: Store) -> None:
+    writer = HistoryWriter(store, flush_interval=60.0)
+    async with running(writer):
+        writer.record(posted(1), CHAN)
+        writer.record(posted(2), CHAN)
+        async with asyncio.timeout(WAIT):
+            await writer.caught_up()
+        assert await stored_texts(store) == ["message 1", "message 2"]
+        # Nothing waiting: it returns at once.
+        await writer.caught_up(give_up_after=0.0)
+
+
+async def test_caught_up_gives_up_on_a_store_that_does_not_answer(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    gated = GatedStore(store)
+    writer = HistoryWriter(gated)
+    async with running(writer, gated.gate):
+        writer.record(posted(1), CHAN)
+        await gated.entered.wait()
+        with caplog.at_level(logging.WARNING, logger="hubbub.storage.history"):
+            await writer.caught_up(give_up_after=0.05)
+        assert "went ahead of the store" in caplog.text
+        assert writer.stored_through() == 0

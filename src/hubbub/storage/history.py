@@ -15,12 +15,13 @@ one sees a message that a kill could lose.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from hubbub.core.events import MessagePosted
 from hubbub.storage.errors import StorageError
-from hubbub.storage.ports import HistoryStore, StoredMessage
+from hubbub.storage.ports import Conversation, HistoryStore, StoredMessage
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ _BATCH = 1000
 _RETRY_DELAY = 1.0
 # At shutdown a failing store gets this many more tries before what is left is given up.
 _RETRIES_AT_CLOSE = 3
+_CATCH_UP_TIMEOUT = 2.0
 
 
 class HistoryWriter:
@@ -54,6 +56,9 @@ class HistoryWriter:
         self.recorded = 0
         # Called with stored_through() whenever it may have grown.
         self.on_progress: Callable[[int], None] | None = None
+        # Readers waiting for the messages up to a number (see caught_up).
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._hurry = asyncio.Event()
         self._wake = asyncio.Event()
         self._closing = False
         self.dropped = 0
@@ -105,17 +110,47 @@ class HistoryWriter:
         first = self._in_flight or self._pending
         return first[0][0] - 1 if first else self.recorded
 
+    async def caught_up(self, give_up_after: float = _CATCH_UP_TIMEOUT) -> None:
+        """Wait until every message recorded so far is stored, without the usual
+        gathering delay: a reader of history then sees what was just said. Gives up
+        after ``give_up_after`` seconds (a failing store must not hold readers forever)."""
+        target = self.recorded
+        if self.stored_through() >= target:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, waiter))
+        self._hurry.set()
+        try:
+            async with asyncio.timeout(give_up_after):
+                await waiter
+        except TimeoutError:
+            logger.warning("history read went ahead of the store after %.1f s", give_up_after)
+
     def _progress(self) -> None:
+        through = self.stored_through()
+        if self._waiters:
+            waiting = []
+            for target, waiter in self._waiters:
+                if target <= through:
+                    if not waiter.done():
+                        waiter.set_result(None)
+                elif not waiter.done():
+                    waiting.append((target, waiter))
+            self._waiters = waiting
         if self.on_progress is not None:
-            self.on_progress(self.stored_through())
+            self.on_progress(through)
 
     async def run(self) -> None:
         """Commit what arrives until :meth:`close`, then what is left."""
         while True:
             await self._wake.wait()
-            if self._flush_interval and not self._closing:
-                # Gather: one transaction for everything said meanwhile.
-                await asyncio.sleep(self._flush_interval)
+            if self._flush_interval and not self._closing and not self._hurry.is_set():
+                # Gather: one transaction for everything said meanwhile (unless a
+                # reader waits for it).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._flush_interval):
+                        await self._hurry.wait()
+            self._hurry.clear()
             self._wake.clear()
             await self._flush()
             if self._closing and not self._pending and not self._forgotten:
@@ -157,3 +192,51 @@ class HistoryWriter:
         """Ask :meth:`run` to finish once everything taken so far is stored."""
         self._closing = True
         self._wake.set()
+
+
+class ReadAfterWrite:
+    """A history store whose reads first let the writer catch up, so that history
+    holds every message sent before the read (CHATHISTORY right after a PRIVMSG).
+
+    Args:
+        store: where messages are.
+        writer: the write-behind writer in front of it.
+    """
+
+    def __init__(self, store: HistoryStore, writer: HistoryWriter) -> None:
+        self._store = store
+        self._writer = writer
+
+    async def append(self, messages: Sequence[StoredMessage]) -> None:
+        await self._store.append(messages)
+
+    async def before(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        await self._writer.caught_up()
+        return await self._store.before(conversation, time, limit, seq)
+
+    async def after(
+        self, conversation: str, time: float, limit: int, seq: int | None = None
+    ) -> list[StoredMessage]:
+        await self._writer.caught_up()
+        return await self._store.after(conversation, time, limit, seq)
+
+    async def delete(self, msgids: Sequence[str]) -> None:
+        await self._store.delete(msgids)
+
+    async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
+        await self._writer.caught_up()
+        return await self._store.find(conversation, msgid)
+
+    async def conversations(
+        self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
+    ) -> list[Conversation]:
+        await self._writer.caught_up()
+        return await self._store.conversations(keys, owner, start, end, limit)
+
+    async def prune(self, older_than: float, keep_per_conversation: int) -> int:
+        return await self._store.prune(older_than, keep_per_conversation)
+
+    async def close(self) -> None:
+        await self._store.close()
