@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep no database: no message history and no accounts",
     )
     serve.add_argument(
+        "--no-register-before-connect",
+        action="store_true",
+        help="accounts can be registered only once connected (REGISTER)",
+    )
+    serve.add_argument(
+        "--register-email-required",
+        action="store_true",
+        help="account registration needs an email address",
+    )
+    serve.add_argument(
         "--tcp-nodelay",
         action="store_true",
         help="send each write at once (TCP_NODELAY) instead of joining small writes",
@@ -201,6 +211,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         changes["history_sync"] = True
     if args.tcp_nodelay:
         changes["tcp_nodelay"] = True
+    if args.no_register_before_connect:
+        changes["register_before_connect"] = False
+    if args.register_email_required:
+        changes["register_email_required"] = True
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:

@@ -112,6 +112,10 @@ class Settings:
     plain_room: str = "#lobby"  # where plain users start
     language: str | None = None  # plain door language; None: from the environment
     history: bool = True  # keep message history in the data folder
+    # Account registration (REGISTER): allowed before the connection is complete, and
+    # whether it needs an email address (kept on the account, not verified by mail).
+    register_before_connect: bool = True
+    register_email_required: bool = False
     # TCP_NODELAY on client connections. Off (like InspIRCd and ngircd), the kernel
     # joins a burst's small writes while earlier ones are unacknowledged: a quarter less
     # server CPU in the fan-out benchmark, and no later deliveries.
@@ -152,6 +156,8 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "sts_duration": ("sts_duration", int),
     "trusted": ("trusted", list),
     "history": ("history", bool),
+    "register_before_connect": ("register_before_connect", bool),
+    "register_email_required": ("register_email_required", bool),
     "tcp_nodelay": ("tcp_nodelay", bool),
     "history_sync": ("history_sync", bool),
     "database_url": ("database_url", str),

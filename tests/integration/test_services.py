@@ -6,6 +6,8 @@ import asyncio
 import base64
 from pathlib import Path
 
+import pytest
+
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
@@ -212,4 +214,46 @@ async def test_ircv3_register_creates_the_account_at_once_and_verify_says_so(
         assert (await client.read_until(n.ERR_NEEDMOREPARAMS))[-1].params[1] == "VERIFY"
         await client.send("CAP END")
         await client.read_until("376")
+        await client.close()
+
+
+async def test_registration_before_connecting_can_be_turned_off(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).replace(register_before_connect=False)
+    async with running_server(settings) as server:
+        client = await LineClient.open(port_of(server))
+        await client.send("CAP LS 302", "NICK dave", "USER d 0 * :D")
+        ls = (await client.read_until("CAP"))[-1]
+        assert "draft/account-registration=custom-account-name" in ls.params[-1].split()
+        await client.send(f"REGISTER * * {PASSWORD}")
+        fail = (await client.read_until("FAIL"))[-1]
+        assert fail.params[:2] == ("REGISTER", "COMPLETE_CONNECTION_REQUIRED")
+        await client.send("CAP END")
+        await client.read_until("376")
+        await client.send(f"REGISTER * * {PASSWORD}")
+        done = (await client.read_until(lambda m: m.command in ("REGISTER", "FAIL")))[-1]
+        assert done.params[:2] == ("SUCCESS", "dave")
+        await client.close()
+
+
+@pytest.mark.parametrize("email", ["*", "nobody", "@example.org", "a@localhost"])
+async def test_an_email_can_be_required_and_a_missing_or_bad_one_is_refused(
+    tmp_path: Path, email: str
+) -> None:
+    settings = make_settings(tmp_path).replace(register_email_required=True)
+    async with running_server(settings) as server:
+        client = await LineClient.open(port_of(server))
+        await client.send("CAP LS 302")
+        ls = (await client.read_until("CAP"))[-1]
+        value = "draft/account-registration=before-connect,custom-account-name,email-required"
+        assert value in ls.params[-1].split()
+        await client.send("CAP END")
+        await client.register("erin")
+        await client.send(f"REGISTER * {email} {PASSWORD}")
+        fail = (await client.read_until("FAIL"))[-1]
+        assert fail.params[:2] == ("REGISTER", "INVALID_EMAIL")
+        await client.send(f"NS REGISTER {PASSWORD}")
+        assert "email address is required" in (await client.read_until("NOTICE"))[-1].params[-1]
+        await client.send(f"REGISTER * erin@example.org {PASSWORD}")
+        done = (await client.read_until(lambda m: m.command in ("REGISTER", "FAIL")))[-1]
+        assert done.params[:2] == ("SUCCESS", "erin")
         await client.close()

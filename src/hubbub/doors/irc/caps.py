@@ -78,14 +78,30 @@ def variant_of(caps: frozenset[str]) -> Variant:
     return variant
 
 
-def offered(cap_version: int, history: bool, accounts: bool = False) -> list[str]:
+def registration_value(before_connect: bool, email_required: bool) -> str:
+    """draft/account-registration's value for the server's registration settings."""
+    flags = ["before-connect"] if before_connect else []
+    flags.append("custom-account-name")
+    if email_required:
+        flags.append("email-required")
+    return ",".join(flags)
+
+
+def offered(
+    cap_version: int,
+    history: bool,
+    accounts: bool = False,
+    registration: str = VALUES["draft/account-registration"],
+) -> list[str]:
     """What CAP LS lists: values only for CAP LS 302 clients, draft/chathistory only
-    where history is kept, SASL and registration only where accounts are."""
+    where history is kept, SASL and registration only where accounts are (with the
+    registration settings' value)."""
     caps = [
         cap
         for cap in SUPPORTED
         if (history or cap not in _NEEDS_HISTORY) and (accounts or cap not in _NEEDS_ACCOUNTS)
     ]
     if cap_version >= 302:
-        return [f"{cap}={VALUES[cap]}" if cap in VALUES else cap for cap in caps]
+        values = {**VALUES, "draft/account-registration": registration}
+        return [f"{cap}={values[cap]}" if cap in values else cap for cap in caps]
     return caps

@@ -61,6 +61,21 @@ def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
     if current_account(session) is not None:
         session.message("FAIL", "REGISTER", "ALREADY_AUTHENTICATED", name, "You are logged in")
         return None
+    settings = session.ctx.settings
+    if session.user is None and not settings.register_before_connect:
+        session.message(
+            "FAIL",
+            "REGISTER",
+            "COMPLETE_CONNECTION_REQUIRED",
+            name,
+            "Finish connecting before registering an account",
+        )
+        return None
+    if settings.register_email_required and not _looks_like_email(email):
+        session.message(
+            "FAIL", "REGISTER", "INVALID_EMAIL", name, "An email address is required here"
+        )
+        return None
     if name == "*":
         # Before registration (draft/account-registration before-connect) the nick
         # given so far names the account.
@@ -76,6 +91,11 @@ def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
         session.message("FAIL", "REGISTER", "ACCOUNT_EXISTS", name, "That name is in use")
         return None
     return _register(session, name, "" if email == "*" else email, password)
+
+
+def _looks_like_email(email: str) -> bool:
+    local, at, domain = email.rpartition("@")
+    return bool(at and local and "." in domain) and len(email) <= 200
 
 
 async def _register(session: IrcSession, name: str, email: str, password: str) -> None:
@@ -140,7 +160,11 @@ async def nickserv(session: IrcSession, text: str) -> None:
             if current_account(session) is not None:
                 _tell(session, "You are already logged in.")
                 return
-            account = await accounts.register(user.nick, args[0], args[1] if len(args) > 1 else "")
+            email = args[1] if len(args) > 1 else ""
+            if session.ctx.settings.register_email_required and not _looks_like_email(email):
+                _tell(session, "An email address is required: REGISTER <password> <email>")
+                return
+            account = await accounts.register(user.nick, args[0], email)
             _tell(session, f"Account {account.name} registered; you are logged in.")
             await logged_in(session, account)
         elif verb == "IDENTIFY" and args:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.caps import SUPPORTED, offered
+from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
@@ -83,6 +83,9 @@ def cap(session: IrcSession, message: Message) -> None:
                 session.cap_version,
                 history=ctx.history is not None,
                 accounts=ctx.accounts is not None,
+                registration=registration_value(
+                    ctx.settings.register_before_connect, ctx.settings.register_email_required
+                ),
             )
             sts = ctx.sts_value(session.peer.secure)
             if sts is not None and session.cap_version >= 302:
