@@ -7,6 +7,7 @@ looks) share one encoding of each event; see :class:`~hubbub.doors.irc.render.Re
 from __future__ import annotations
 
 import enum
+import functools
 
 
 class Variant(enum.IntFlag):
@@ -71,7 +72,26 @@ SUPPORTED: tuple[str, ...] = (
 )
 
 
+_SHARED_SETS: dict[frozenset[str], frozenset[str]] = {}
+_MAX_SHARED_SETS = 1024
+
+
+def shared(caps: frozenset[str]) -> frozenset[str]:
+    """One object per distinct set of capabilities: clients ask for few different
+    sets, and a frozenset costs a connection 216 bytes. (Only supported capabilities
+    can be enabled, so the sets are few; the table is bounded all the same.)"""
+    found = _SHARED_SETS.get(caps)
+    if found is not None:
+        return found
+    if len(_SHARED_SETS) < _MAX_SHARED_SETS:
+        _SHARED_SETS[caps] = caps
+    return caps
+
+
+@functools.lru_cache(maxsize=256)
 def variant_of(caps: frozenset[str]) -> Variant:
+    """The variant of a set of capabilities (few distinct sets occur: cached, as flag
+    arithmetic on enums is slow)."""
     variant = Variant.PLAIN
     for cap in caps:
         variant |= _VARIANT_OF.get(cap, Variant.PLAIN)

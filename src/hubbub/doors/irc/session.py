@@ -46,7 +46,7 @@ from hubbub.core.events import (
     MonitoredOnline,
     RealnameChanged,
 )
-from hubbub.doors.irc.caps import Variant, variant_of
+from hubbub.doors.irc.caps import Variant, shared, variant_of
 from hubbub.doors.irc.commands import load as _load_commands
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.multiline import OpenBatch, collect
@@ -302,7 +302,7 @@ class IrcSession:
         return f"b{self._batches}"
 
     def set_caps(self, enable: set[str], disable: set[str]) -> None:
-        self.caps = (self.caps | enable) - disable
+        self.caps = shared((self.caps | enable) - disable)
         self.variant = variant_of(self.caps)
 
     # -- registration ------------------------------------------------------------------
