@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -129,6 +130,9 @@ class Accounts:
         valid = account is not None and 0 < len(password) <= MAX_PASSWORD
         if valid and account is not None:
             valid = await asyncio.to_thread(_verify, account.password, password)
+        elif 0 < len(password) <= MAX_PASSWORD:
+            # As slow for a name without an account: the time taken must not tell.
+            await asyncio.to_thread(_verify, _decoy_hash(), password)
         if not valid or account is None:
             self._fail(key)
             self._fail(address)
@@ -138,7 +142,7 @@ class Accounts:
             # that shows the password.
             verifier = await asyncio.to_thread(lambda: scram.make_verifier(password).encode())
             with contextlib.suppress(StorageError):
-                await self._store.set_password(account.key, account.password, verifier)
+                await self._store.set_scram(account.key, verifier)
         return account
 
     def check_throttle(self, name: str, address: str) -> None:
@@ -263,6 +267,11 @@ def check_password(password: str, shortest: int = MIN_PASSWORD) -> None:
 def _credentials(password: str) -> tuple[str, str]:
     """A password's argon2id hash and SCRAM-SHA-256 verifier."""
     return _HASHER.hash(password), scram.make_verifier(password).encode()
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 def _verify(hashed: str, password: str) -> bool:

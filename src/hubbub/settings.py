@@ -73,6 +73,7 @@ class Limits:
     history_per_conversation: int = 100_000  # and all but this many per channel or chat
     chathistory: int = 100  # most messages one CHATHISTORY request returns
     history_flush: float = 0.05  # seconds messages gather before one commit (kill loses ≤)
+    history_sync_wait: float = 2.0  # sync mode: seconds output waits for a stuck store
     password_min: int = 8  # shortest account password
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -1401,8 +1403,6 @@ async def test_a_database_from_a_newer_hubbub_stops_the_server_with_a_clear_erro
 
 
 def make_newer_database(path: Path) -> None:
-    import sqlite3
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA user_version = 999")
@@ -1448,3 +1448,30 @@ async def test_chathistory_right_after_a_message_includes_it_whatever_the_flush_
         async with asyncio.timeout(WAIT):
             found = await history(alice, f"CHATHISTORY LATEST {CHAN} * 2")
         assert found.texts == ["three", "four"]
+
+
+async def test_in_sync_mode_a_stuck_store_delays_output_only_so_long(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, history_sync_wait=0.3).replace(history_sync=True)
+    async with running_server(settings) as server:
+        port = server.addresses[0][1]
+        alice = await LineClient.open(port)
+        bob = await LineClient.open(port)
+        for client, nick in ((alice, "alice"), (bob, "bob")):
+            await client.register(nick)
+            await client.send("JOIN #stuck")
+            await client.read_until(n.RPL_ENDOFNAMES)
+        # Another program holds the database's write lock: commits wait for it.
+        with contextlib.closing(sqlite3.connect(tmp_path / "hubbub.sqlite3")) as lock:
+            lock.execute("BEGIN EXCLUSIVE")
+            with caplog.at_level(logging.ERROR, logger="hubbub.doors.output"):
+                await alice.send("PRIVMSG #stuck :said while the disk is stuck")
+                got = await bob.read_until("PRIVMSG", seconds=WAIT)
+            assert got[-1].params[-1] == "said while the disk is stuck"
+            assert "delivering them unstored" in caplog.text
+            lock.execute("ROLLBACK")
+        await alice.send("PRIVMSG #stuck :and after")
+        assert (await bob.read_until("PRIVMSG"))[-1].params[-1] == "and after"
+        await alice.close()
+        await bob.close()

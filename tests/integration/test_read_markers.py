@@ -4,6 +4,8 @@ across a restart, and bounded."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import sqlite3
 from pathlib import Path
 
 from hubbub.wire import numerics as n
@@ -97,3 +99,45 @@ async def test_the_number_of_markers_is_bounded_and_the_oldest_read_goes(
         assert await marker(client, "#a") == "*"
         assert await marker(client, "#d") == "timestamp=2026-01-04T00:00:00.000Z"
         await client.close()
+
+
+async def test_an_accounts_stored_markers_are_bounded_too(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, read_markers=2)
+    async with running_server(settings) as server:
+        await make_account(port_of(server))
+        client = await logged_in_client(port_of(server), "alice")
+        for number, target in enumerate(("#a", "#b", "#c")):
+            await client.send(f"MARKREAD {target} timestamp=2026-01-0{number + 1}T00:00:00.000Z")
+            await client.read_until("MARKREAD")
+        await client.close()
+    async with running_server(settings) as server:
+        again = await logged_in_client(port_of(server), "alice")
+        assert await marker(again, "#a") == "*"
+        assert await marker(again, "#c") == "timestamp=2026-01-03T00:00:00.000Z"
+        await again.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "hubbub.sqlite3")) as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM read_markers").fetchone()
+    assert rows == 2
+
+
+async def test_a_dropped_accounts_markers_do_not_pass_to_the_next_owner(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(port_of(server))
+        phone = await logged_in_client(port_of(server), "alice")
+        laptop = await logged_in_client(port_of(server), "alice_")
+        await phone.send(f"MARKREAD #secret timestamp={LATER}")
+        await phone.read_until("MARKREAD")
+        await phone.send(f"NS DROP {PASSWORD}")
+        assert "dropped" in (await phone.read_until("NOTICE"))[-1].params[-1]
+        # Every connection of the account is logged out.
+        await laptop.send("WHOIS alice_")
+        whois = await laptop.read_until(n.RPL_ENDOFWHOIS)
+        assert not [m for m in whois if m.command == n.RPL_WHOISACCOUNT]
+        await phone.close()
+        await laptop.close()
+        await make_account(port_of(server))
+        heir = await logged_in_client(port_of(server), "alice")
+        assert await marker(heir, "#secret") == "*"
+        await heir.close()

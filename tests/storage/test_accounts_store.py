@@ -104,3 +104,22 @@ async def test_registered_channels_are_saved_replaced_and_deleted(store: Store) 
     await store.delete_channel("#a")
     await store.delete_channel("#nothing")
     assert await store.load_channels() == [("#b", '{"topic": "two"}')]
+
+
+async def test_set_scram_fills_only_an_empty_verifier(store: Store) -> None:
+    await store.create_account(account("alice"))
+    await store.create_account(account("bob", scram="bob's verifier"))
+    await store.set_scram("alice", "alice's verifier")
+    await store.set_scram("bob", "an older verifier")
+    alice, bob = await store.get_account("alice"), await store.get_account("bob")
+    assert alice is not None
+    assert bob is not None
+    assert (alice.scram, bob.scram) == ("alice's verifier", "bob's verifier")
+
+
+async def test_forget_marker_removes_one_marker(store: Store) -> None:
+    await store.set_marker("alice", "#a", 1.0)
+    await store.set_marker("alice", "#b", 2.0)
+    await store.forget_marker("alice", "#a")
+    await store.forget_marker("alice", "#nothing")
+    assert await store.markers("alice") == [("#b", 2.0)]

@@ -20,6 +20,7 @@ from typing import Protocol
 from hubbub.client.config import Network
 from hubbub.client.state import SERVER, ChatState, LineKind, StatusChanged, Update
 from hubbub.wire.casemap import Key
+from hubbub.wire.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Connection:
         writer = self._writer
         if writer is None or writer.is_closing():
             return
-        logger.debug("> %r", data)
+        logger.debug("> %r", redact(data))
         writer.write(data)
 
     def stop(self) -> None:
@@ -160,7 +161,7 @@ class Connection:
                 if not data:
                     break
                 if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("< %r", data)
+                    logger.debug("< %r", redact(data))
                 self.deliver(session.receive_data(data))
                 registered = registered or session.state.registered
         except (OSError, ssl.SSLError) as error:

@@ -250,12 +250,32 @@ class Hub(ChannelOperations, Messaging):
         return self._markers_of(user).get(self.casemap.fold(target))
 
     def load_markers(self, account: str, markers: Iterable[tuple[str, float]]) -> None:
-        """Learn an account's stored markers as someone logs in to it; markers moved
-        meanwhile by its connections already here are kept when later."""
-        known = self.account_markers.setdefault(self.casemap.fold(account), {})
+        """Learn an account's stored markers as someone logs in to it (call once a user
+        is logged in to it); markers moved meanwhile by its connections already here
+        are kept when later. Past the limit the oldest are forgotten, here and kept."""
+        folded = self.casemap.fold(account)
+        if folded not in self.account_users:
+            return  # nobody is logged in to it any more
+        known = self.account_markers.setdefault(folded, {})
         for target, moment in markers:
             key = Key(target)
             known[key] = max(known.get(key, moment), moment)
+        excess = len(known) - self.limits.read_markers
+        if excess > 0:
+            for key in sorted(known, key=known.__getitem__)[:excess]:
+                del known[key]
+                if self.marker_sink is not None:
+                    self.marker_sink.forget(folded, key)
+
+    def drop_account(self, account: str) -> None:
+        """An account is being deleted: everyone logged in to it is logged out, and its
+        read markers are forgotten (the next owner of the name must not inherit them)."""
+        folded = self.casemap.fold(account)
+        for user in list(self.account_users.get(folded, ())):
+            self.log_in(user, None)
+        self.account_markers.pop(folded, None)
+        if self.marker_sink is not None:
+            self.marker_sink.forget_account(folded)
 
     def _markers_of(self, user: User) -> dict[Key, float]:
         if user.account is None:
@@ -267,7 +287,10 @@ class Hub(ChannelOperations, Messaging):
         if key not in markers and len(markers) >= self.limits.read_markers:
             # The oldest-read conversation makes room: a bounded table, and the markers
             # that matter (recent ones) kept.
-            del markers[min(markers, key=markers.__getitem__)]
+            oldest = min(markers, key=markers.__getitem__)
+            del markers[oldest]
+            if user.account is not None and self.marker_sink is not None:
+                self.marker_sink.forget(self.casemap.fold(user.account), oldest)
         marker = max(markers.get(key, moment), moment)
         if markers.get(key) != marker:
             markers[key] = marker

@@ -38,3 +38,11 @@ class MarkerSink(Protocol):
     def save(self, account: str, target: str, time: float) -> None:
         """Keep an account's marker of a (folded) target; must not block."""
         ...
+
+    def forget(self, account: str, target: str) -> None:
+        """Forget one of an account's markers; must not block."""
+        ...
+
+    def forget_account(self, account: str) -> None:
+        """Drop what is still to be saved for an account being deleted; must not block."""
+        ...

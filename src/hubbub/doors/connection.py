@@ -27,6 +27,7 @@ from hubbub.doors.output import OutputBatcher
 from hubbub.settings import Limits
 from hubbub.wire.errors import LineTooLong
 from hubbub.wire.lines import LineBuffer
+from hubbub.wire.redact import redact
 
 logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -349,7 +350,7 @@ class LineConnection(asyncio.Protocol):
 
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
         if self.debug:
-            self.log.debug("< %r", line)
+            self.log.debug("< %r", line if isinstance(line, LineTooLong) else redact(line))
         try:
             pending = session.receive_line(line)
         except Exception:
@@ -457,7 +458,7 @@ class LineConnection(asyncio.Protocol):
         if self._dead:
             return
         if self.debug:
-            self.log.debug("> %r", data)
+            self.log.debug("> %r", redact(data))
         if self._in_pass:
             self._queued.append(data)
             self._queued_size += len(data)

@@ -69,14 +69,23 @@ class ChannelKeeper(Keeper[str, RegisteredChannel | None]):
         self.put(key, None)
 
 
-class MarkerKeeper(Keeper[tuple[str, str], float]):
-    """Saves accounts' read markers."""
+class MarkerKeeper(Keeper[tuple[str, str], float | None]):
+    """Saves accounts' read markers (None: the marker was forgotten)."""
 
     def __init__(self, store: MarkerStore) -> None:
-        async def write(key: tuple[str, str], time: float) -> None:
-            await store.set_marker(key[0], key[1], time)
+        async def write(key: tuple[str, str], time: float | None) -> None:
+            if time is None:
+                await store.forget_marker(key[0], key[1])
+            else:
+                await store.set_marker(key[0], key[1], time)
 
         super().__init__(write, "read marker")
 
     def save(self, account: str, target: str, time: float) -> None:
         self.put((account, target), time)
+
+    def forget(self, account: str, target: str) -> None:
+        self.put((account, target), None)
+
+    def forget_account(self, account: str) -> None:
+        self.discard(lambda key: key[0] == account)

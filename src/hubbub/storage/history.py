@@ -83,8 +83,8 @@ class HistoryWriter:
                     event.actor.mask,
                     event.kind.value,
                     event.text,
-                    tuple(event.tags.items()),
-                    tuple(part.text for part in event.parts),
+                    tuple(event.tags.items()) if event.tags else (),
+                    tuple([part.text for part in event.parts]) if event.parts else (),
                 ),
             )
         )
@@ -118,13 +118,17 @@ class HistoryWriter:
         if self.stored_through() >= target:
             return
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, waiter))
+        entry = (target, waiter)
+        self._waiters.append(entry)
         self._hurry.set()
         try:
             async with asyncio.timeout(give_up_after):
                 await waiter
         except TimeoutError:
-            logger.warning("history read went ahead of the store after %.1f s", give_up_after)
+            logger.debug("history read went ahead of the store after %.1f s", give_up_after)
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
 
     def _progress(self) -> None:
         through = self.stored_through()

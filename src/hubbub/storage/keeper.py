@@ -39,6 +39,11 @@ class Keeper(Generic[K, V]):
         self._pending[key] = value
         self._wake.set()
 
+    def discard(self, unwanted: Callable[[K], bool]) -> None:
+        """Drop the pending changes of the keys ``unwanted`` picks."""
+        for key in [key for key in self._pending if unwanted(key)]:
+            del self._pending[key]
+
     async def run(self) -> None:
         while True:
             await self._wake.wait()
@@ -51,6 +56,11 @@ class Keeper(Generic[K, V]):
                     logger.error("cannot save %s %s: %s", self._what, key, error)
                     if self._closing:
                         return
+                    # To the back of the line: one key the store refuses must not keep
+                    # every other change from being saved.
+                    if self._pending.get(key, value) is value:
+                        del self._pending[key]
+                        self._pending[key] = value
                     await asyncio.sleep(_RETRY_DELAY)
                     continue
                 # Unless it changed again meanwhile, this change is stored.

@@ -80,6 +80,11 @@ class AccountStore(Protocol):
         """Replace an account's password hash and SCRAM verifier."""
         ...
 
+    async def set_scram(self, key: str, scram: str) -> None:
+        """Give an account its SCRAM verifier, unless it has one (a password changed
+        meanwhile must not be undone)."""
+        ...
+
     async def delete_account(self, key: str) -> None:
         """Forget an account with its certificates and read markers."""
         ...
@@ -106,6 +111,10 @@ class MarkerStore(Protocol):
     async def set_marker(self, account: str, target: str, time: float) -> None:
         """Remember the time an account has read a conversation up to (``target`` is the
         folded channel name or nick)."""
+        ...
+
+    async def forget_marker(self, account: str, target: str) -> None:
+        """Forget one marker (the account keeps too many)."""
         ...
 
     async def markers(self, account: str) -> list[tuple[str, float]]:

@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 _POOL_SIZE = 8
 _CONNECT_TIMEOUT = 10.0
+_COMMAND_TIMEOUT = 30.0  # seconds
 # Held while migrating: the key is "hubbub" in ASCII, a number no other program picks.
 _MIGRATION_LOCK = 0x687562627562
 # What the driver raises; each becomes a StorageError naming the database.
@@ -177,6 +178,9 @@ class PostgresStore:
                 min_size=1,
                 max_size=_POOL_SIZE,
                 timeout=_CONNECT_TIMEOUT,
+                # A stuck query must fail (StorageError) rather than hang logins,
+                # history and the writer.
+                command_timeout=_COMMAND_TIMEOUT,
                 server_settings={"application_name": "hubbub"},
             )
         except ValueError:
@@ -402,6 +406,11 @@ class PostgresStore:
             _put(key),
         )
 
+    async def set_scram(self, key: str, scram: str) -> None:
+        await self._execute(
+            "UPDATE accounts SET scram = $1 WHERE key = $2 AND scram = ''", _put(scram), _put(key)
+        )
+
     async def delete_account(self, key: str) -> None:
         with self._translated():
             async with self._pool.acquire() as db, db.transaction():
@@ -451,6 +460,13 @@ class PostgresStore:
             _put(account),
             _put(target),
             time,
+        )
+
+    async def forget_marker(self, account: str, target: str) -> None:
+        await self._execute(
+            "DELETE FROM read_markers WHERE account = $1 AND target = $2",
+            _put(account),
+            _put(target),
         )
 
     async def markers(self, account: str) -> list[tuple[str, float]]:

@@ -33,8 +33,8 @@ _LAST_SEQ = 2**62
 
 
 _FIELDS = 9  # the columns a message is inserted with
-# SQLite allows 32,766 parameters in a statement (since 3.32).
-_ROWS_PER_INSERT = 500
+# SQLite allows 32,766 parameters in a statement since 3.32, 999 before.
+_ROWS_PER_INSERT = 500 if sqlite3.sqlite_version_info >= (3, 32) else 999 // _FIELDS
 
 
 @functools.lru_cache(maxsize=8)
@@ -367,6 +367,16 @@ class SqliteStore:
 
         await self._run(work)
 
+    async def set_scram(self, key: str, scram: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "UPDATE accounts SET scram = ? WHERE key = ? AND scram = ''", (scram, key)
+                )
+
+        await self._run(work)
+
     async def delete_account(self, key: str) -> None:
         def work() -> None:
             with self._db:
@@ -433,6 +443,16 @@ class SqliteStore:
                     "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) "
                     "ON CONFLICT (account, target) DO UPDATE SET time = excluded.time",
                     (account, target, time),
+                )
+
+        await self._run(work)
+
+    async def forget_marker(self, account: str, target: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "DELETE FROM read_markers WHERE account = ? AND target = ?", (account, target)
                 )
 
         await self._run(work)

@@ -35,7 +35,7 @@ MULTILINE_MAX_LINES = 32
 # Values sent with CAP LS 302.
 VALUES = {
     "draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}",
-    "sasl": "EXTERNAL,PLAIN,SCRAM-SHA-256",
+    "sasl": "PLAIN,SCRAM-SHA-256",
     "draft/account-registration": "before-connect,custom-account-name",
 }
 # Offered only where the server keeps history, and accounts.
@@ -98,6 +98,16 @@ def variant_of(caps: frozenset[str]) -> Variant:
     return variant
 
 
+def sasl_mechanisms(client_certificates: bool) -> tuple[str, ...]:
+    """The SASL mechanisms offered: EXTERNAL only where client certificates are asked
+    for (a CA for them is configured)."""
+    return (
+        ("EXTERNAL", "PLAIN", "SCRAM-SHA-256")
+        if client_certificates
+        else ("PLAIN", "SCRAM-SHA-256")
+    )
+
+
 def registration_value(before_connect: bool, email_required: bool) -> str:
     """draft/account-registration's value for the server's registration settings."""
     flags = ["before-connect"] if before_connect else []
@@ -112,6 +122,7 @@ def offered(
     history: bool,
     accounts: bool = False,
     registration: str = VALUES["draft/account-registration"],
+    sasl: str = VALUES["sasl"],
 ) -> list[str]:
     """What CAP LS lists: values only for CAP LS 302 clients, draft/chathistory only
     where history is kept, SASL and registration only where accounts are (with the
@@ -122,6 +133,6 @@ def offered(
         if (history or cap not in _NEEDS_HISTORY) and (accounts or cap not in _NEEDS_ACCOUNTS)
     ]
     if cap_version >= 302:
-        values = {**VALUES, "draft/account-registration": registration}
+        values = {**VALUES, "draft/account-registration": registration, "sasl": sasl}
         return [f"{cap}={values[cap]}" if cap in values else cap for cap in caps]
     return caps

@@ -87,6 +87,7 @@ class IrcSession:
         "_waiting",
         "_write",
         "account",
+        "account_markers",
         "cap_version",
         "caps",
         "closed",
@@ -136,8 +137,10 @@ class IrcSession:
         self.multiline: OpenBatch | None = None
         # SASL: the payload received so far, while an exchange is under way.
         self.sasl: SaslAttempt | None = None
-        # The account logged in to before registration (SASL), applied at registration.
+        # The account logged in to before registration (SASL), applied at registration,
+        # with its read markers.
         self.account: str | None = None
+        self.account_markers: list[tuple[str, float]] | None = None
         self.closed = False
         # Counted among LUSERS' unregistered connections until registered or closed.
         self.counted = True
@@ -335,6 +338,9 @@ class IrcSession:
             self.refuse(error)
             self.nick = None
             return
+        if self.account is not None and self.account_markers is not None:
+            self.ctx.hub.load_markers(self.account, self.account_markers)
+        self.account_markers = None
         self._uncount()
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s", self.user.mask)

@@ -34,13 +34,15 @@ async def logged_in(session: IrcSession, account: Account) -> None:
     markers = await accounts.markers(account) if accounts is not None else []
     if session.closed:
         return
-    session.ctx.hub.load_markers(account.name, markers)
     user = session.user
     if user is not None:
         session.ctx.hub.log_in(user, account.name)
+        session.ctx.hub.load_markers(account.name, markers)
         mask = user.mask
     else:
+        # Not a user yet (SASL before registration): the markers wait for it.
         session.account = account.name
+        session.account_markers = markers
         mask = f"{session.nick or '*'}!{session.username or '*'}@{session.host}"
     session.numeric(n.RPL_LOGGEDIN, mask, account.name, f"You are now logged in as {account.name}")
 
@@ -190,8 +192,10 @@ async def nickserv(session: IrcSession, text: str) -> None:
                 _tell(session, "Log in first.")
                 return
             account = await accounts.authenticate(user.account, args[0], session.host)
+            # Logged out everywhere, and its markers forgotten, before the store
+            # forgets the account: nothing of it may be saved again afterwards.
+            session.ctx.hub.drop_account(account.name)
             await accounts.drop(account)
-            session.ctx.hub.log_in(user, None)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
             _ghost(session, args[0])

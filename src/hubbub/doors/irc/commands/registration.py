@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value
+from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value, sasl_mechanisms
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
@@ -86,6 +86,7 @@ def cap(session: IrcSession, message: Message) -> None:
                 registration=registration_value(
                     ctx.settings.register_before_connect, ctx.settings.register_email_required
                 ),
+                sasl=",".join(sasl_mechanisms(ctx.settings.tls_client_ca is not None)),
             )
             sts = ctx.sts_value(session.peer.secure)
             if sts is not None and session.cap_version >= 302:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from hubbub import scram
 from hubbub.accounts import AccountError
+from hubbub.doors.irc.caps import sasl_mechanisms
 from hubbub.doors.irc.commands.accounts import current_account, logged_in
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
-MECHANISMS = ("EXTERNAL", "PLAIN", "SCRAM-SHA-256")
 # SASL: "clients MUST split the payload into 400-byte chunks"; a whole payload is bounded.
 _CHUNK = 400
 _MAX_PAYLOAD = 4096
@@ -75,8 +75,9 @@ def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | Non
             session.numeric(n.ERR_SASLALREADY, "You have already authenticated using SASL")
             return None
         mechanism = argument.upper()
-        if mechanism not in MECHANISMS:
-            session.numeric(n.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
+        mechanisms = sasl_mechanisms(session.ctx.settings.tls_client_ca is not None)
+        if mechanism not in mechanisms:
+            session.numeric(n.RPL_SASLMECHS, ",".join(mechanisms), "are available SASL mechanisms")
             session.numeric(n.ERR_SASLFAIL, "SASL authentication failed")
             return None
         session.sasl = SaslAttempt(mechanism)

@@ -1,0 +1,39 @@
+"""Lines as they may be logged: credentials replaced, whatever side sent them."""
+
+from __future__ import annotations
+
+import re
+
+# Commands whose parameters are secrets (SASL payloads, server and operator passwords),
+# and services requests that carry a password (IDENTIFY, REGISTER, PASSWORD, DROP, GHOST).
+_SECRET_COMMAND = re.compile(
+    rb"^(?P<head>(?:@\S*\s+)?(?::\S+\s+)?(?:AUTHENTICATE|PASS|OPER|REGISTER|VERIFY))(?:\s.*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
+_SERVICES_REQUEST = re.compile(
+    rb"^(?P<head>(?:@\S*\s+)?(?::\S+\s+)?(?:(?:PRIVMSG|NOTICE)\s+:?(?:NickServ|NS)(?:@\S*)?\s+:?"
+    rb"|(?:NS|NICKSERV)\s+:?)\s*(?:IDENTIFY|REGISTER|PASSWORD|DROP|GHOST|CERT)\b)(?:.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_HIDDEN = b" <hidden>"
+
+
+def redact(data: bytes) -> bytes:
+    """``data`` (one line or several) with the parameters of credential-carrying
+    commands hidden, for logs.
+
+    Only such a line's head is kept: ``AUTHENTICATE <hidden>``,
+    ``PRIVMSG NickServ :IDENTIFY <hidden>``. Other lines come back unchanged.
+    """
+    if b"\n" in data:
+        return b"\n".join(_redact_line(line) for line in data.split(b"\n"))
+    return _redact_line(data)
+
+
+def _redact_line(line: bytes) -> bytes:
+    for pattern in (_SECRET_COMMAND, _SERVICES_REQUEST):
+        found = pattern.match(line.lstrip())
+        if found:
+            ending = b"\r" if line.endswith(b"\r") else b""
+            return found.group("head") + _HIDDEN + ending
+    return line
