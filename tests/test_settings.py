@@ -447,3 +447,12 @@ def test_a_database_url_that_is_not_postgresql_is_named_with_its_line(tmp_path: 
     message = config_error(tmp_path, '[server]\nname = "irc.x.org"\ndatabase_url = "x.db"\n')
     assert_names(message, "server.database_url", 3)
     assert "postgresql://" in message
+
+
+def test_sync_history_or_a_database_with_history_off_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[server]\nhistory = false\nhistory_sync = true\n")
+    assert_names(message, "server.history_sync", 3)
+    message = config_error(
+        tmp_path, '[server]\nhistory = false\ndatabase_url = "postgresql://h/db"\n'
+    )
+    assert_names(message, "server.database_url", 3)

@@ -235,6 +235,10 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
         raise fail("plain", "room", "must be a channel name like #lobby")
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise fail("server", "tls_cert", "tls_cert and tls_key go together")
+    if not settings.history and settings.history_sync:
+        raise fail("server", "history_sync", "there is no history to keep in sync (history off)")
+    if not settings.history and settings.database_url is not None:
+        raise fail("server", "database_url", "a database is not used with history off")
     if settings.tls_client_ca is not None and settings.tls_cert is None:
         raise fail("server", "tls_client_ca", "client certificates need tls_cert and tls_key")
     if any(listen.tls for listen in settings.listen) and settings.tls_cert is None:

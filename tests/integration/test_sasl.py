@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import sqlite3
 import ssl
 from collections.abc import AsyncIterator
@@ -243,7 +244,7 @@ async def test_external_fails_clearly_without_a_certificate_or_with_an_unknown_o
     await plain.close()
 
 
-async def test_nickserv_cert_refuses_bad_fingerprints_and_others_certificates(
+async def test_nickserv_cert_adds_only_the_connections_own_certificate(
     tls_server: Server, ca: trustme.CA
 ) -> None:
     await registered_account(port_of(tls_server), "bob")
@@ -254,15 +255,30 @@ async def test_nickserv_cert_refuses_bad_fingerprints_and_others_certificates(
     await bob.send(f"NS IDENTIFY bob {PASSWORD}")
     await bob.read_until(n.RPL_LOGGEDIN)
     replies = {
-        "NS CERT ADD": "this connection has no certificate",
-        "NS CERT ADD nothex": "SHA-256, in hex",
-        "NS CERT ADD " + "ab:" * 31 + "ab": "Certificate added",
-        "NS CERT ADD " + "AB" * 32: "already in use",
+        "NS CERT ADD": "Connect with the certificate",
+        "NS CERT ADD " + "ab" * 32: "Connect with the certificate",
         "NS CERT DEL " + "cd" * 32: "not on the account",
-        "NS CERT DEL " + "ab" * 32: "Certificate removed",
+        "NS CERT LIST": "0 certificate(s)",
         "NS CERT FROB": "Usage: CERT",
     }
     for command, reply in replies.items():
         await bob.send(command)
         assert reply in (await bob.read_until("NOTICE"))[-1].params[-1], command
     await bob.close()
+
+    cert = ca.issue_cert("carol@example.org")
+    own = hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode()))
+    carol = await tls_client(tls_server, ca, cert)
+    await carol.register("carol")
+    await carol.send(f"NS REGISTER {PASSWORD}")
+    await carol.read_until(n.RPL_LOGGEDIN)
+    replies = {
+        "NS CERT ADD " + "ab" * 32: "Only the certificate of this connection",
+        "NS CERT ADD " + own.hexdigest().upper(): "Certificate added",
+        "NS CERT ADD": "already in use",
+        "NS CERT DEL " + own.hexdigest(): "Certificate removed",
+    }
+    for command, reply in replies.items():
+        await carol.send(command)
+        assert reply in (await carol.read_until("NOTICE"))[-1].params[-1], command
+    await carol.close()

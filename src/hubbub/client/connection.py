@@ -107,7 +107,7 @@ class Connection:
             self.deliver([*state.take_updates(), StatusChanged()])
             try:
                 reader, writer = await self._open()
-            except (OSError, TimeoutError, ssl.SSLError) as error:
+            except (OSError, TimeoutError, ssl.SSLError, UnicodeError) as error:
                 reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
                 state.note(f"Cannot connect: {reason}", SERVER, LineKind.ERROR)
                 self.deliver(state.take_updates())
@@ -162,7 +162,19 @@ class Connection:
                     break
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("< %r", redact(data))
-                self.deliver(session.receive_data(data))
+                try:
+                    updates = session.receive_data(data)
+                except Exception:
+                    # The one catch-all: whatever a server sends, a bug in handling it
+                    # costs that data, not the app (which would exit).
+                    logger.exception("cannot handle data from the server")
+                    session.state.note(
+                        "Internal error handling the server's data (see the log)",
+                        SERVER,
+                        LineKind.ERROR,
+                    )
+                    updates = session.state.take_updates()
+                self.deliver(updates)
                 registered = registered or session.state.registered
         except (OSError, ssl.SSLError) as error:
             reason = error.strerror or str(error) or type(error).__name__

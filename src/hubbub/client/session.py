@@ -284,7 +284,8 @@ class IrcSession:
         if tries > 50:
             self.state.note("No free nick found; use /nick to choose one", SERVER, LineKind.ERROR)
             return
-        self.state.note(f"Nick {message.params[1:2] or ('?',)} is taken; trying {nick}", SERVER)
+        taken = message.params[1] if len(message.params) > 1 else "?"
+        self.state.note(f"Nick {taken} is taken; trying {nick}", SERVER)
         self.state.nick = nick
         self.send("NICK", nick)
 

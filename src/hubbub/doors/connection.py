@@ -13,6 +13,7 @@ one system call by :class:`OutputBatcher` at the end of the pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -351,17 +352,23 @@ class LineConnection(asyncio.Protocol):
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
         if self.debug:
             self.log.debug("< %r", line if isinstance(line, LineTooLong) else redact(line))
-        try:
+        pending = None
+        with self._contained("connection handler"):
             pending = session.receive_line(line)
-        except Exception:
-            # The one catch-all of a connection: a bug in a handler costs its
-            # sender one reply, never the server or anybody else.
-            self.log.exception("connection handler failed")
-            if not session.closed:
-                session.internal_error()
-            return
         if pending is not None:
             self._wait_for(session, pending)
+
+    @contextlib.contextmanager
+    def _contained(self, what: str) -> Iterator[None]:
+        """The one catch-all of a connection, around its handlers and its timer: a bug
+        costs its client one reply, never the server or anybody else."""
+        try:
+            yield
+        except Exception:
+            self.log.exception("%s failed", what)
+            session = self._session
+            if session is not None and not session.closed:
+                session.internal_error()
 
     def _wait_for(self, session: Session, pending: Awaitable[None]) -> None:
         """Stop reading this client until a waiting command is done, so its commands
@@ -372,13 +379,8 @@ class LineConnection(asyncio.Protocol):
             self._transport.pause_reading()
 
         async def finish() -> None:
-            try:
+            with self._contained("connection handler"):
                 await pending
-            except Exception:
-                # The same catch-all as for synchronous commands.
-                self.log.exception("connection handler failed")
-                if not session.closed:
-                    session.internal_error()
 
         self._waiting = asyncio.get_running_loop().create_task(finish())
         self._waiting.add_done_callback(self._resume)
@@ -545,14 +547,11 @@ class LineConnection(asyncio.Protocol):
 
     def deadline_passed(self) -> None:
         """The timer is due (called by :meth:`Connections.keep_time`)."""
-        self.deadline = math.inf
-        try:
+        # Checked again later unless _tick says when: even a failed tick leaves the
+        # connection with a timer.
+        self._schedule(self._limits.ping_interval)
+        with self._contained("connection timer"):
             self._tick()
-        except Exception:
-            # As for a line (see _receive): a bug costs this connection, not the sweep.
-            self.log.exception("connection timer failed")
-            if self._transport is not None:
-                self._transport.abort()
 
     def _tick(self) -> None:
         """Registration deadline, then PING after idleness and a deadline for any reply."""

@@ -49,9 +49,10 @@ class IrcContext:
     shutting_down: bool = False
     cache: RenderCache = field(default_factory=RenderCache)
     # Replies that only change with the settings, built once: ISUPPORT tokens, and the
-    # encoded CAP LS reply by (settings, LS version, client name, TLS).
+    # encoded CAP LS reply by (LS version, client name, TLS) for cap_ls_settings.
     _isupport: tuple[object, list[str]] = (None, [])
     cap_ls: dict[tuple[object, ...], bytes] = field(default_factory=dict)
+    cap_ls_settings: Settings | None = None  # the settings cap_ls was built for
     # The welcome burst's fixed parts, by (settings, history, MOTD); see welcome.py.
     _welcome: tuple[object, WelcomeTemplates] = (None, ([], []))
     version: str = f"hubbub-{__version__}"
@@ -70,7 +71,8 @@ class IrcContext:
 
     def isupport(self) -> list[str]:
         """The RPL_ISUPPORT tokens, in order (built once per settings)."""
-        key = (id(self.settings), self.history is not None)
+        # The settings object itself: an id can be reused once the old one is freed.
+        key = (self.settings, self.history is not None)
         if self._isupport[0] != key:
             self._isupport = (key, self._build_isupport())
         return self._isupport[1]

@@ -142,7 +142,7 @@ _NICKSERV_HELP = (
     "PASSWORD <new password>      - change your password (logged in)",
     "DROP <password>              - delete your account",
     "GHOST <nick>                 - disconnect a session using your account's nick",
-    "CERT LIST|ADD [fp]|DEL <fp>  - TLS client certificates that log in (SASL EXTERNAL)",
+    "CERT LIST|ADD|DEL <fp>       - TLS client certificates that log in (SASL EXTERNAL)",
 )
 
 
@@ -222,17 +222,22 @@ async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]
             _tell(session, f"Certificate {fingerprint}")
         _tell(session, f"{len(fingerprints)} certificate(s) on account {mine.name}.")
     elif action == "ADD":
-        given = args[1] if len(args) > 1 else session.peer.certfp
-        if given is None:
-            _tell(session, "No fingerprint given, and this connection has no certificate.")
+        # Only the certificate this connection shows: a fingerprint typed in could
+        # claim someone else's certificate before its owner does.
+        own = session.peer.certfp
+        if own is None:
+            _tell(session, "Connect with the certificate to add (TLS with a client certificate).")
             return
-        await accounts.add_certificate(mine, given)
+        if len(args) > 1 and args[1].lower().replace(":", "") != own:
+            _tell(session, "Only the certificate of this connection can be added.")
+            return
+        await accounts.add_certificate(mine, own)
         _tell(session, f"Certificate added to account {mine.name}.")
     elif action == "DEL" and len(args) > 1:
         await accounts.remove_certificate(mine, args[1])
         _tell(session, f"Certificate removed from account {mine.name}.")
     else:
-        _tell(session, "Usage: CERT LIST | CERT ADD [fingerprint] | CERT DEL <fingerprint>")
+        _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
 
 
 def _ghost(session: IrcSession, nick: str) -> None:

@@ -76,7 +76,11 @@ def cap(session: IrcSession, message: Message) -> None:
         if session.user is None:
             session.negotiating = True
         ctx = session.ctx
-        key = (id(ctx.settings), session.cap_version >= 302, session.client, session.peer.secure)
+        key = (session.cap_version >= 302, session.client, session.peer.secure)
+        if ctx.cap_ls_settings is not ctx.settings:
+            # Built for other settings (before a REHASH): forget those replies.
+            ctx.cap_ls.clear()
+            ctx.cap_ls_settings = ctx.settings
         reply = ctx.cap_ls.get(key)
         if reply is None:
             caps = offered(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub import scram
@@ -42,7 +42,7 @@ class SaslAttempt:
 
     mechanism: str
     received: bytes = b""
-    exchange: scram.Exchange = field(default_factory=scram.Exchange)
+    exchange: scram.Exchange | None = None
     step: int = 0
     account: Account | None = None
 
@@ -160,6 +160,8 @@ async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> 
 async def _scram(
     session: IrcSession, accounts: Accounts, attempt: SaslAttempt, payload: bytes
 ) -> None:
+    if attempt.exchange is None:
+        attempt.exchange = scram.Exchange()
     exchange = attempt.exchange
     try:
         text = payload.decode("utf-8")
