@@ -28,7 +28,7 @@ from hubbub.wire.errors import InvalidName
 logger = logging.getLogger(__name__)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 300
-MAX_CERTIFICATES = 10
+CERTIFICATES = 10
 _FAILURES_ALLOWED = 5
 _FAILURE_WINDOW = 60.0
 # OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -51,6 +51,7 @@ class Accounts:
         casemap: account names are folded and validated like nicks.
         clock: a monotonic clock, for throttling.
         markers: where accounts' read markers are kept.
+        certificates: the most client certificates one account may have.
     """
 
     def __init__(
@@ -60,10 +61,12 @@ class Accounts:
         clock: Callable[[], float] = time.monotonic,
         password_min: int = MIN_PASSWORD,
         markers: MarkerStore | None = None,
+        certificates: int = CERTIFICATES,
     ) -> None:
         self._store = store
         self._markers = markers
         self.password_min = password_min
+        self.certificates_allowed = certificates
         self._casemap = casemap
         self._clock = clock
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
@@ -202,10 +205,11 @@ class Accounts:
                 "BAD_FINGERPRINT", "A fingerprint is the certificate's SHA-256, in hex"
             )
         try:
-            if len(await self._store.certificates(account.key)) >= MAX_CERTIFICATES:
+            limit = self.certificates_allowed
+            if len(await self._store.certificates(account.key)) >= limit:
                 raise AccountError(
                     "TOO_MANY_CERTIFICATES",
-                    f"An account has at most {MAX_CERTIFICATES} certificates",
+                    f"An account has at most {limit} certificates",
                 )
             added = await self._store.add_certificate(account.key, fingerprint)
         except StorageError as error:

@@ -248,8 +248,13 @@ class Server:
         """History, accounts and registered channels from the store, and the services."""
         self.hub.history = writer
         self.irc.history = self.plain.history = ReadAfterWrite(store, writer)
+        limits = self.settings.limits
         self.irc.accounts = Accounts(
-            store, self.hub.casemap, password_min=self.settings.limits.password_min, markers=store
+            store,
+            self.hub.casemap,
+            password_min=limits.password_min,
+            markers=store,
+            certificates=limits.certificates,
         )
         await self.irc.accounts.load()
         self.irc.call_later = asyncio.get_running_loop().call_later

@@ -75,6 +75,7 @@ class Limits:
     history_flush: float = 0.05  # seconds messages gather before one commit (kill loses ≤)
     history_sync_wait: float = 2.0  # sync mode: seconds output waits for a stuck store
     password_min: int = 8  # shortest account password
+    certificates: int = 10  # client certificates one account may have (SASL EXTERNAL)
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
 
 

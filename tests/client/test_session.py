@@ -104,6 +104,29 @@ def test_sasl_failure_is_shown_and_registration_goes_on() -> None:
     assert server.lines[-1].kind is LineKind.ERROR
 
 
+@pytest.mark.parametrize(
+    ("host", "tls", "asked"),
+    [
+        ("irc.example.org", False, False),
+        ("192.0.2.7", False, False),
+        ("irc.example.org", True, True),
+        ("127.0.0.1", False, True),
+        ("::1", False, True),
+        ("localhost", False, True),
+    ],
+)
+def test_a_password_goes_only_over_tls_or_to_this_machine(
+    host: str, tls: bool, asked: bool
+) -> None:
+    network = Network("net", host=host, tls=tls, nick="anna", account="anna", password="pw")
+    wire = Wire(network)
+    wire.take()
+    wire.feed(":irc.test CAP * LS :sasl=PLAIN")
+    assert wire.lines() == (["CAP REQ sasl"] if asked else ["CAP END"])
+    notes = [line.text for line in wire.session.state.buffers[Key("*")].lines]
+    assert any("unencrypted" in text for text in notes) is not asked
+
+
 def test_sasl_is_not_requested_without_an_account(wire: Wire) -> None:
     wire.take()
     wire.feed(":irc.test CAP * LS :sasl")

@@ -30,6 +30,7 @@ each own JOIN the session asks for the channel's recent history when the server 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -226,6 +227,14 @@ class IrcSession:
             wanted = [cap for cap in WANTED if cap in self.offered and cap not in self.enabled]
             if "sasl" in wanted and not (self.network.account and self.network.password):
                 wanted.remove("sasl")
+            elif "sasl" in wanted and not _may_send_password(self.network):
+                wanted.remove("sasl")
+                self.state.note(
+                    "Not logging in: the password would cross the network unencrypted "
+                    "(use ircs://).",
+                    SERVER,
+                    LineKind.ERROR,
+                )
             if "draft/chathistory" in wanted and "chathistory" in wanted:
                 wanted.remove("chathistory")
             if wanted:
@@ -328,3 +337,13 @@ class IrcSession:
 
 def _nowhere(data: bytes) -> None:
     logger.debug("not connected; dropped %r", data[:100])
+
+
+def _may_send_password(network: Network) -> bool:
+    """A password goes only over TLS, or to this machine."""
+    if network.tls:
+        return True
+    try:
+        return ipaddress.ip_address(network.host).is_loopback
+    except ValueError:
+        return network.host == "localhost"
