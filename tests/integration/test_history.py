@@ -744,12 +744,8 @@ async def test_a_redacted_message_leaves_the_history(
     await alice.send(f"REDACT {CHAN} {echoes[1].tags['msgid']} :oops")
     await alice.read_until("REDACT")
 
-    async with asyncio.timeout(WAIT):
-        for _ in range(10_000):
-            got = await history(alice, f"CHATHISTORY LATEST {CHAN} * 100")
-            if got.texts == numbered(0, 2):
-                break
-            assert got.texts == numbered(0, 1, 2)
+    # A read right after the redaction no longer finds the message.
+    got = await history(alice, f"CHATHISTORY LATEST {CHAN} * 100")
     assert got.texts == numbered(0, 2)
 
 

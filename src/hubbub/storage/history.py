@@ -51,7 +51,10 @@ class HistoryWriter:
         self._max_pending = max_pending
         # Each message with its number, in the order recorded.
         self._pending: list[tuple[int, StoredMessage]] = []
-        self._forgotten: list[str] = []
+        # Redacted messages to delete from the store, numbered like messages (a read
+        # after a redaction must not find it), and the deletion under way.
+        self._forgotten: list[tuple[int, str]] = []
+        self._deleting: list[tuple[int, str]] = []
         self._in_flight: list[tuple[int, StoredMessage]] = []  # the commit under way
         self.recorded = 0
         # Called with stored_through() whenever it may have grown.
@@ -95,7 +98,8 @@ class HistoryWriter:
         """Remove a redacted message, stored or still waiting (called synchronously)."""
         kept = [item for item in self._pending if item[1].msgid != msgid]
         if len(kept) == len(self._pending):
-            self._forgotten.append(msgid)
+            self.recorded += 1
+            self._forgotten.append((self.recorded, msgid))
             self._wake.set()
         self._pending = kept
         self._progress()
@@ -106,9 +110,11 @@ class HistoryWriter:
         return len(self._pending) + len(self._in_flight)
 
     def stored_through(self) -> int:
-        """The number up to which every recorded message is stored (or redacted)."""
-        first = self._in_flight or self._pending
-        return first[0][0] - 1 if first else self.recorded
+        """The number up to which every recorded message is stored (or redacted), and
+        every redaction carried out."""
+        waiting = (self._deleting, self._forgotten, self._in_flight, self._pending)
+        firsts = [queue[0][0] for queue in waiting if queue]
+        return min(firsts) - 1 if firsts else self.recorded
 
     async def caught_up(self, give_up_after: float = _CATCH_UP_TIMEOUT) -> None:
         """Wait until every message recorded so far is stored, without the usual
@@ -163,11 +169,13 @@ class HistoryWriter:
     async def _flush(self) -> None:
         failures_at_close = 0
         while self._forgotten:
-            forgotten, self._forgotten = self._forgotten, []
+            self._deleting, self._forgotten = self._forgotten, []
             try:
-                await self._store.delete(forgotten)
+                await self._store.delete([msgid for _, msgid in self._deleting])
             except StorageError as error:
                 logger.error("cannot forget redacted messages: %s", error)
+            self._deleting = []
+            self._progress()
         while self._pending:
             # The batch leaves the list before the await: forget() may rebuild it meanwhile.
             batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
@@ -177,7 +185,7 @@ class HistoryWriter:
             except StorageError as error:
                 self._in_flight = []
                 logger.error("cannot store history (will retry): %s", error)
-                redacted = set(self._forgotten)
+                redacted = {msgid for _, msgid in self._forgotten}
                 self._pending = [m for m in batch if m[1].msgid not in redacted] + self._pending
                 if self._closing:
                     failures_at_close += 1
