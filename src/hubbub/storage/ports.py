@@ -5,13 +5,16 @@ them; :func:`hubbub.storage.backends.open_store` picks one."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
+class StoredMessage(NamedTuple):
     """One message as history keeps it.
+
+    A named tuple rather than a frozen dataclass: one is made for every message said, on
+    the fan-out's thread, and a frozen dataclass takes four times as long to build
+    (2.9 against 0.7 µs measured here), which showed in a burst's time.
 
     Attributes:
         conversation: the folded channel name; a private message is kept twice, once for
@@ -36,7 +39,22 @@ class StoredMessage:
     lines: tuple[str, ...] = ()
     # The order of storing, which breaks ties between equal times; not part of a
     # message's identity (a message read back equals the one written).
-    seq: int = field(default=0, compare=False)
+    seq: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoredMessage):
+            return NotImplemented
+        return self[:_IDENTITY] == other[:_IDENTITY]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:_IDENTITY])
+
+
+_IDENTITY = 9  # the fields before seq
 
 
 @dataclass(frozen=True, slots=True)
