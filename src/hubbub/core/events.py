@@ -25,14 +25,18 @@ class Actor:
     realname: str = ""
     account: str | None = None
     bot: bool = False
+    # nick!user@host, made once: every line that names the actor starts with it.
+    mask: str = field(init=False, compare=False)
 
-    @property
-    def mask(self) -> str:
-        return f"{self.nick}!{self.username}@{self.host}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mask", f"{self.nick}!{self.username}@{self.host}")
 
 
-class MessageKind(enum.Enum):
-    """What a message is: talk, a notice (never answered automatically), or tags only."""
+class MessageKind(enum.StrEnum):
+    """What a message is: talk, a notice (never answered automatically), or tags only.
+
+    A string enum: a kind is its command's name wherever a string goes (formatting it
+    is cheaper than reading ``.value``)."""
 
     PRIVMSG = "PRIVMSG"
     NOTICE = "NOTICE"

@@ -84,7 +84,7 @@ class HistoryWriter:
                     conversation,
                     event.target,
                     event.actor.mask,
-                    event.kind.value,
+                    event.kind,
                     event.text,
                     tuple(event.tags.items()) if event.tags else (),
                     tuple([part.text for part in event.parts]) if event.parts else (),

@@ -105,7 +105,7 @@ def render_body(event: Event, variant: Variant) -> str:
             prefix = PREFIXES[status] if status else ""
             if kind is MessageKind.TAGMSG:
                 return f":{actor.mask} TAGMSG {prefix}{target}"
-            return f":{actor.mask} {kind.value} {prefix}{target} :{text}"
+            return f":{actor.mask} {kind} {prefix}{target} :{text}"
         case Joined(actor, channel):
             if variant & Variant.EXTENDED_JOIN:
                 return f":{actor.mask} JOIN {channel} {actor.account or '*'} :{actor.realname}"
@@ -169,7 +169,7 @@ def render_tags(event: Event, variant: Variant, when: str) -> str:
 def render_multiline(event: MessagePosted, variant: Variant, when: str) -> bytes:
     """A multi-line message: one batch for draft/multiline clients, separate lines for
     the others (the first with the msgid, blank lines left out)."""
-    head = f":{event.actor.mask} {event.kind.value} {event.target}"
+    head = f":{event.actor.mask} {event.kind} {event.target}"
     out: list[str] = []
     if variant & Variant.MULTILINE:
         reference = "ml" + event.msgid
