@@ -286,3 +286,46 @@ def test_joined_is_delivered_to_the_joiner_and_members(hub: Hub) -> None:
     assert [type(e) for e in a.take()] == [Joined]
     assert [type(e) for e in b.take()] == [Joined]
     assert hub.join(bob, "#a") is None
+
+
+class MarkerLedger:
+    """A marker sink that keeps what it is handed, with some changes not yet saved."""
+
+    def __init__(self, unsaved: list[tuple[str, float | None]]) -> None:
+        self.saved: list[tuple[str, str, float | None]] = []
+        self._unsaved = unsaved
+
+    def save(self, account: str, target: str, time: float) -> None:
+        self.saved.append((account, target, time))
+
+    def forget(self, account: str, target: str) -> None:
+        self.saved.append((account, target, None))
+
+    def forget_account(self, account: str) -> None:
+        self._unsaved = []
+
+    def unsaved(self, account: str) -> list[tuple[str, float | None]]:
+        return list(self._unsaved)
+
+
+def test_markers_still_on_their_way_to_the_store_win_over_what_it_returned(hub: Hub) -> None:
+    hub.marker_sink = MarkerLedger([("#a", 50.0), ("#b", None)])
+    alice, _ = add(hub, "alice")
+    hub.log_in(alice, "alice")
+    hub.load_markers("alice", [("#a", 10.0), ("#b", 5.0), ("#c", 1.0)])
+    assert hub.read_marker(alice, "#a") == 50.0
+    assert hub.read_marker(alice, "#b") is None
+    assert hub.read_marker(alice, "#c") == 1.0
+
+
+def test_markers_past_the_limit_are_forgotten_oldest_first_and_in_the_store(hub: Hub) -> None:
+    ledger = MarkerLedger([])
+    hub.marker_sink = ledger
+    alice, _ = add(hub, "alice")
+    hub.log_in(alice, "alice")
+    hub.load_markers("alice", [(f"#{n}", float(n)) for n in range(1005)])
+    assert hub.read_marker(alice, "#4") is None
+    assert hub.read_marker(alice, "#5") == 5.0
+    assert [entry for entry in ledger.saved if entry[2] is None] == [
+        ("alice", f"#{n}", None) for n in range(5)
+    ]

@@ -260,6 +260,14 @@ class Hub(ChannelOperations, Messaging):
         for target, moment in markers:
             key = Key(target)
             known[key] = max(known.get(key, moment), moment)
+        # Changes still on their way to the store are newer than what it returned.
+        unsaved = self.marker_sink.unsaved(folded) if self.marker_sink is not None else []
+        for target, changed in unsaved:
+            key = Key(target)
+            if changed is None:
+                known.pop(key, None)
+            else:
+                known[key] = max(known.get(key, changed), changed)
         excess = len(known) - self.limits.read_markers
         if excess > 0:
             for key in sorted(known, key=known.__getitem__)[:excess]:

@@ -46,3 +46,7 @@ class MarkerSink(Protocol):
     def forget_account(self, account: str) -> None:
         """Drop what is still to be saved for an account being deleted; must not block."""
         ...
+
+    def unsaved(self, account: str) -> list[tuple[str, float | None]]:
+        """An account's markers handed over but not saved yet (None: to be forgotten)."""
+        ...

@@ -89,3 +89,6 @@ class MarkerKeeper(Keeper[tuple[str, str], float | None]):
 
     def forget_account(self, account: str) -> None:
         self.discard(lambda key: key[0] == account)
+
+    def unsaved(self, account: str) -> list[tuple[str, float | None]]:
+        return [(key[1], time) for key, time in self.pending(lambda key: key[0] == account)]

@@ -39,6 +39,10 @@ class Keeper(Generic[K, V]):
         self._pending[key] = value
         self._wake.set()
 
+    def pending(self, wanted: Callable[[K], bool]) -> list[tuple[K, V]]:
+        """The changes not written yet of the keys ``wanted`` picks."""
+        return [(key, value) for key, value in self._pending.items() if wanted(key)]
+
     def discard(self, unwanted: Callable[[K], bool]) -> None:
         """Drop the pending changes of the keys ``unwanted`` picks."""
         for key in [key for key in self._pending if unwanted(key)]:
