@@ -1405,16 +1405,21 @@ def make_newer_database(path: Path) -> None:
         db.commit()
 
 
+async def alice_and_bob_in(server: Server, channel: str) -> tuple[LineClient, LineClient]:
+    """Two plain clients, registered and in ``channel``."""
+    port = server.addresses[0][1]
+    alice, bob = await LineClient.open(port), await LineClient.open(port)
+    for client, nick in ((alice, "alice"), (bob, "bob")):
+        await client.register(nick)
+        await client.send(f"JOIN {channel}")
+        await client.read_until(n.RPL_ENDOFNAMES)
+    return alice, bob
+
+
 async def test_in_sync_mode_chat_replies_and_quits_work_as_usual(tmp_path: Path) -> None:
     settings = make_settings(tmp_path).replace(history_sync=True)
     async with running_server(settings) as server:
-        port = server.addresses[0][1]
-        alice = await LineClient.open(port)
-        bob = await LineClient.open(port)
-        for client, nick in ((alice, "alice"), (bob, "bob")):
-            await client.register(nick)
-            await client.send("JOIN #sync")
-            await client.read_until(n.RPL_ENDOFNAMES)
+        alice, bob = await alice_and_bob_in(server, "#sync")
         await alice.send("PRIVMSG #sync :stored first", "PRIVMSG bob :and this")
         got = await bob.read_until(lambda m: m.params[-1] == "and this")
         assert [m.params[-1] for m in got if m.command == "PRIVMSG"] == [
@@ -1451,13 +1456,7 @@ async def test_in_sync_mode_a_stuck_store_delays_output_only_so_long(
 ) -> None:
     settings = make_settings(tmp_path, history_sync_wait=0.3).replace(history_sync=True)
     async with running_server(settings) as server:
-        port = server.addresses[0][1]
-        alice = await LineClient.open(port)
-        bob = await LineClient.open(port)
-        for client, nick in ((alice, "alice"), (bob, "bob")):
-            await client.register(nick)
-            await client.send("JOIN #stuck")
-            await client.read_until(n.RPL_ENDOFNAMES)
+        alice, bob = await alice_and_bob_in(server, "#stuck")
         # Another program holds the database's write lock: commits wait for it.
         with contextlib.closing(sqlite3.connect(tmp_path / "hubbub.sqlite3")) as lock:
             lock.execute("BEGIN EXCLUSIVE")
