@@ -1,0 +1,478 @@
+"""How the client's state follows each command and numeric from the server: one handler
+per command, registered in :mod:`hubbub.client.state`'s table. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hubbub.client.state import (
+    SERVER,
+    Buffer,
+    BufferKind,
+    BuffersChanged,
+    ChatState,
+    Focus,
+    Joined,
+    Line,
+    LineKind,
+    Member,
+    MembersChanged,
+    Presence,
+    StatusChanged,
+    TopicChanged,
+    handles,
+    nick_of,
+)
+from hubbub.client.text import clean, mentions
+from hubbub.wire import numerics as n
+from hubbub.wire.casemap import Key
+from hubbub.wire.message import Message
+
+_ACTION = "\x01ACTION "
+_WHOIS_REPLIES = frozenset(
+    {
+        n.RPL_WHOISUSER,
+        n.RPL_WHOISSERVER,
+        n.RPL_WHOISOPERATOR,
+        n.RPL_WHOISIDLE,
+        n.RPL_WHOISCHANNELS,
+        n.RPL_WHOISACCOUNT,
+        n.RPL_WHOISACTUALLY,
+        n.RPL_WHOISHOST,
+        n.RPL_WHOISMODES,
+        n.RPL_WHOISSECURE,
+        n.RPL_WHOISCERTFP,
+        n.RPL_WHOISBOT,
+        n.RPL_WHOISREGNICK,
+        n.RPL_WHOISSPECIAL,
+        n.RPL_ENDOFWHOIS,
+        n.RPL_WHOWASUSER,
+        n.RPL_ENDOFWHOWAS,
+    }
+)
+# Registration numerics the session answers; shown as text but not as errors.
+_QUIET = frozenset({n.RPL_ENDOFNAMES, n.RPL_LISTSTART, n.RPL_TOPICWHOTIME, n.RPL_CREATIONTIME})
+
+
+@handles(n.RPL_WELCOME)
+def _welcome(state: ChatState, message: Message) -> None:
+    if message.params:
+        state.nick = message.params[0]
+    state.registered = True
+    state._updates.append(StatusChanged())
+    _numeric_text(state, message)
+
+
+@handles(n.RPL_ISUPPORT)
+def _isupport(state: ChatState, message: Message) -> None:
+    old = state.support
+    state.support = old.apply(message.params[1:-1])
+    if state.support.casemapping is not old.casemapping:
+        state._rekey()
+    if state.support.network and state.support.network != old.network:
+        state.network = state.buffers[SERVER].name = state.support.network
+        state._updates.extend((BuffersChanged(), StatusChanged(), TopicChanged(SERVER)))
+
+
+@handles("PING", "PONG", "CAP", "AUTHENTICATE", "TAGMSG", "CHGHOST", "SETNAME", "ACCOUNT")
+def _ignored(state: ChatState, message: Message) -> None:
+    """Answered by the session, or nothing to show."""
+
+
+@handles("BATCH")
+def _batch(state: ChatState, message: Message) -> None:
+    if not message.params:
+        return
+    reference = message.params[0]
+    if reference.startswith("+") and len(message.params) > 1:
+        state.batches[reference[1:]] = message.params[1]
+    else:
+        state.batches.pop(reference[1:], None)
+
+
+@handles("PRIVMSG", "NOTICE")
+def _message(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    target, text = message.params[0], message.params[-1]
+    sender = nick_of(message.source)
+    kind = LineKind.NOTICE if message.command == "NOTICE" else LineKind.MESSAGE
+    if text.startswith(_ACTION):
+        kind, text = LineKind.ACTION, text[len(_ACTION) :].rstrip("\x01")
+    elif text.startswith("\x01"):
+        if kind is LineKind.MESSAGE:
+            # Other CTCP requests (VERSION, PING, ...) are noted, not answered.
+            state._add(
+                state.buffers[SERVER],
+                Line(state._time(message), LineKind.INFO, "", clean(f"CTCP from {sender}")),
+            )
+        return
+    if kind is LineKind.NOTICE and not state.is_channel(target) and not state.is_me(sender):
+        # A notice to us from a user goes to its open private chat, else where we look.
+        existing = state.buffers.get(state.fold(sender)) if sender else None
+        if existing is None and (not state.registered or "!" not in (message.source or "")):
+            buffer = state.buffers[SERVER]
+        else:
+            buffer = existing or state.current
+    else:
+        buffer = state._conversation(target, sender)
+    own = state.is_me(sender)
+    history = state._in_history(message)
+    private = buffer.kind is BufferKind.QUERY and not own
+    line = Line(
+        state._time(message),
+        kind,
+        sender or state.network,
+        clean(text),
+        own=own,
+        mention=not own and (private or mentions(text, state.nick)),
+        history=history,
+    )
+    state._add(buffer, line, message.tags.get("msgid"))
+
+
+@handles("JOIN")
+def _join(state: ChatState, message: Message) -> None:
+    if not message.params:
+        return
+    nick = nick_of(message.source)
+    when = state._time(message)
+    for name in message.params[0].split(","):
+        if not name:
+            continue
+        buffer = state.open(name, BufferKind.CHANNEL)
+        key = buffer.key
+        if state.is_me(nick):
+            buffer.name = name
+            buffer.joined = True
+            buffer.members.clear()
+            state._names.pop(key, None)
+            state._updates.extend((Joined(key, name), MembersChanged(key), BuffersChanged()))
+            state._add(buffer, Line(when, LineKind.INFO, "", f"You joined {clean(name)}"))
+            if key in state.focus_on_join:
+                state.focus_on_join.discard(key)
+                state._updates.append(Focus(key))
+            continue
+        buffer.members[state.fold(nick)] = Member(nick)
+        state._updates.append(MembersChanged(key))
+        state._presence(buffer, Presence("join", clean(nick, 64)), when)
+
+
+def _leave(state: ChatState, buffer: Buffer, nick: str, verb: str, when: float) -> None:
+    if buffer.members.pop(state.fold(nick), None) is not None:
+        state._updates.append(MembersChanged(buffer.key))
+        state._presence(buffer, Presence(verb, clean(nick, 64)), when)
+
+
+@handles("PART")
+def _part(state: ChatState, message: Message) -> None:
+    if not message.params:
+        return
+    nick = nick_of(message.source)
+    for name in message.params[0].split(","):
+        buffer = state._channel(name)
+        if buffer is None:
+            continue
+        if state.is_me(nick):
+            buffer.joined = False
+            buffer.members.clear()
+            state._updates.extend((MembersChanged(buffer.key), BuffersChanged()))
+            state.note(f"You left {buffer.name}", buffer.key)
+        else:
+            _leave(state, buffer, nick, "part", state._time(message))
+
+
+@handles("KICK")
+def _kick(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    buffer = state._channel(message.params[0])
+    if buffer is None:
+        return
+    victim, by = message.params[1], nick_of(message.source)
+    reason = clean(message.params[2]) if len(message.params) > 2 else ""
+    if state.is_me(victim):
+        buffer.joined = False
+        buffer.members.clear()
+        state._updates.extend((MembersChanged(buffer.key), BuffersChanged()))
+        text = f"You were kicked by {clean(by, 64)}: {reason}"
+        state._add(buffer, Line(state._time(message), LineKind.ERROR, "", text))
+        return
+    if buffer.members.pop(state.fold(victim), None) is not None:
+        state._updates.append(MembersChanged(buffer.key))
+    text = f"{clean(victim, 64)} was kicked by {clean(by, 64)}: {reason}"
+    state._add(buffer, Line(state._time(message), LineKind.EVENT, "", text))
+
+
+@handles("QUIT")
+def _quit(state: ChatState, message: Message) -> None:
+    nick = nick_of(message.source)
+    when = state._time(message)
+    for buffer in list(state.buffers.values()):
+        if buffer.kind is BufferKind.CHANNEL:
+            _leave(state, buffer, nick, "quit", when)
+        elif buffer.kind is BufferKind.QUERY and buffer.key == state.fold(nick):
+            state._presence(buffer, Presence("quit", clean(nick, 64)), when)
+
+
+@handles("NICK")
+def _nick(state: ChatState, message: Message) -> None:
+    if not message.params:
+        return
+    old, new = nick_of(message.source), message.params[0]
+    when = state._time(message)
+    old_key, new_key = state.fold(old), state.fold(new)
+    if state.is_me(old):
+        state.nick = new
+        state._updates.append(StatusChanged())
+        state.note(f"You are now known as {clean(new, 64)}", SERVER)
+    change = Presence("nick", clean(old, 64), clean(new, 64))
+    for buffer in list(state.buffers.values()):
+        member = buffer.members.pop(old_key, None)
+        if member is not None:
+            buffer.members[new_key] = replace(member, nick=new)
+            state._updates.append(MembersChanged(buffer.key))
+            state._presence(buffer, change, when)
+    query = state.buffers.get(old_key)
+    if query is not None and query.kind is BufferKind.QUERY and new_key not in state.buffers:
+        del state.buffers[old_key]
+        query.name, query.key = new, new_key
+        state.buffers[new_key] = query
+        if state.active == old_key:
+            state.active = new_key
+        state._presence(query, change, when)
+        state._updates.append(BuffersChanged())
+
+
+@handles("TOPIC")
+def _topic(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    buffer = state.open(message.params[0], BufferKind.CHANNEL)
+    buffer.topic = clean(message.params[1])
+    state._updates.append(TopicChanged(buffer.key))
+    by = clean(nick_of(message.source), 64)
+    text = f"{by} changed the topic to: {buffer.topic}" if buffer.topic else f"{by} unset it"
+    state._add(buffer, Line(state._time(message), LineKind.EVENT, "", text))
+
+
+@handles(n.RPL_TOPIC, n.RPL_NOTOPIC)
+def _topic_reply(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    buffer = state._channel(message.params[1])
+    if buffer is None:
+        _numeric_text(state, message)
+        return
+    buffer.topic = clean(message.params[2]) if message.command == n.RPL_TOPIC else ""
+    state._updates.append(TopicChanged(buffer.key))
+    if buffer.topic:
+        state._add(buffer, Line(state._time(message), LineKind.INFO, "", f"Topic: {buffer.topic}"))
+
+
+@handles(n.RPL_NAMREPLY)
+def _names(state: ChatState, message: Message) -> None:
+    if len(message.params) < 4:
+        return
+    key = state.fold(message.params[2])
+    gathered = state._names.setdefault(key, {})
+    for entry in message.params[3].split(" "):
+        prefixes, nick = state._member_prefixes(entry)
+        if nick:
+            gathered[state.fold(nick)] = Member(nick, prefixes)
+
+
+@handles(n.RPL_ENDOFNAMES)
+def _end_of_names(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    key = state.fold(message.params[1])
+    gathered = state._names.pop(key, {})
+    buffer = state._channel(message.params[1])
+    if buffer is None:
+        return
+    if buffer.joined:
+        away = {k for k, m in buffer.members.items() if m.away}
+        buffer.members = {k: replace(m, away=k in away) for k, m in gathered.items()}
+        state._updates.append(MembersChanged(key))
+    if key in state.names_requested:
+        state.names_requested.discard(key)
+        members = sorted(gathered.values(), key=lambda m: (state.rank(m), state.fold(m.nick)))
+        listed = " ".join(m.prefixes[:1] + m.nick for m in members)
+        text = clean(f"{len(members)} in {buffer.name}: {listed}")
+        state._add(buffer, Line(state._time(message), LineKind.INFO, "", text))
+
+
+@handles("MODE")
+def _mode(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    target = message.params[0]
+    by = clean(nick_of(message.source), 64) or state.network
+    shown = clean(" ".join(message.params[1:]))
+    buffer = state._channel(target)
+    if buffer is None:
+        if state.is_me(target):
+            state.note(f"Your modes: {shown}", SERVER)
+        return
+    _apply_modes(state, buffer, message.params[1], list(message.params[2:]))
+    state._add(buffer, Line(state._time(message), LineKind.EVENT, "", f"{by} sets mode {shown}"))
+
+
+@handles(n.RPL_CHANNELMODEIS)
+def _channel_modes(state: ChatState, message: Message) -> None:
+    if len(message.params) < 3:
+        return
+    buffer = state._channel(message.params[1])
+    if buffer is None:
+        return
+    buffer.modes = ""
+    _apply_modes(state, buffer, message.params[2], list(message.params[3:]))
+
+
+def _apply_modes(state: ChatState, buffer: Buffer, modes: str, args: list[str]) -> None:
+    """Follow a channel mode change: member prefixes and the channel's simple modes."""
+    support = state.support
+    adding = True
+    flags = set(buffer.modes)
+    for mode in modes:
+        if mode in "+-":
+            adding = mode == "+"
+            continue
+        if mode in support.prefix_modes:
+            if not args:
+                break
+            nick = args.pop(0)
+            member = buffer.members.get(state.fold(nick))
+            if member is None:
+                continue
+            symbol = support.prefix_symbols[support.prefix_modes.index(mode)]
+            held = set(member.prefixes) | {symbol} if adding else set(member.prefixes) - {symbol}
+            prefixes = "".join(s for s in support.prefix_symbols if s in held)
+            buffer.members[state.fold(nick)] = replace(member, prefixes=prefixes)
+            state._updates.append(MembersChanged(buffer.key))
+            continue
+        takes_argument = (
+            mode in support.list_modes
+            or mode in support.param_modes
+            or (adding and mode in support.set_param_modes)
+        )
+        if takes_argument:
+            if args:
+                args.pop(0)
+            if mode in support.list_modes:
+                continue
+        if adding:
+            flags.add(mode)
+        else:
+            flags.discard(mode)
+    buffer.modes = "".join(sorted(flags))
+    state._updates.append(TopicChanged(buffer.key))
+
+
+@handles("AWAY")
+def _away(state: ChatState, message: Message) -> None:
+    nick = nick_of(message.source)
+    key = state.fold(nick)
+    away = bool(message.params and message.params[0])
+    for buffer in state.buffers.values():
+        member = buffer.members.get(key)
+        if member is not None and member.away != away:
+            buffer.members[key] = replace(member, away=away)
+            state._updates.append(MembersChanged(buffer.key))
+
+
+@handles(n.RPL_NOWAWAY, n.RPL_UNAWAY)
+def _own_away(state: ChatState, message: Message) -> None:
+    state.away = message.command == n.RPL_NOWAWAY
+    state._updates.append(StatusChanged())
+    state.note("You are marked as away" if state.away else "You are back")
+
+
+@handles("INVITE")
+def _invite(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    by, channel = clean(nick_of(message.source), 64), clean(message.params[1], 64)
+    if state.is_me(message.params[0]):
+        state.note(f"{by} invites you to {channel} (type /join {channel})")
+    elif (buffer := state._channel(channel)) is not None:
+        state.note(f"{by} invited {clean(message.params[0], 64)}", buffer.key)
+
+
+@handles("ERROR")
+def _error(state: ChatState, message: Message) -> None:
+    text = clean(message.params[-1]) if message.params else "closing"
+    state.note(f"Server error: {text}", SERVER, LineKind.ERROR)
+
+
+@handles("FAIL", "WARN", "NOTE")
+def _standard_reply(state: ChatState, message: Message) -> None:
+    """IRCv3 standard-replies: ``FAIL <command> <code> [context...] :<description>``."""
+    text = clean(message.params[-1]) if message.params else message.command
+    kind = LineKind.ERROR if message.command == "FAIL" else LineKind.INFO
+    state.note(text, None, kind)
+
+
+@handles(n.RPL_LIST)
+def _list(state: ChatState, message: Message) -> None:
+    if len(message.params) < 3:
+        return
+    topic = clean(message.params[3]) if len(message.params) > 3 else ""
+    text = f"{clean(message.params[1], 64)} ({clean(message.params[2], 8)}) {topic}".rstrip()
+    state._add(state.buffers[SERVER], Line(state._time(message), LineKind.INFO, "", text))
+
+
+@handles(n.RPL_LISTEND)
+def _list_end(state: ChatState, message: Message) -> None:
+    state.note("End of the channel list", SERVER)
+
+
+@handles(*_WHOIS_REPLIES, n.RPL_AWAY)
+def _whois(state: ChatState, message: Message) -> None:
+    """WHOIS replies (and "is away" for a message just sent) go where the user looks."""
+    if len(message.params) < 2:
+        return
+    subject = message.params[1]
+    if message.command == n.RPL_AWAY and (buffer := state.buffers.get(state.fold(subject))):
+        key: Key | None = buffer.key
+    else:
+        key = None
+    details = " ".join(message.params[2:]).strip()
+    state.note(f"[{subject}] {details}", key)
+
+
+@handles(*(code for code in n.__dict__.values() if isinstance(code, str) and code[:1] in "45"))
+def _error_reply(state: ChatState, message: Message) -> None:
+    """Refusals and errors: shown where the user is looking, with what they are about."""
+    if message.command in (n.ERR_NICKNAMEINUSE, n.ERR_ERRONEUSNICKNAME) and not state.registered:
+        return  # the session tries another nick
+    subjects = [p for p in message.params[1:-1] if p]
+    text = clean(" ".join([*subjects, message.params[-1]])) if message.params else ""
+    key = None
+    for subject in subjects:
+        if state.fold(subject) in state.buffers:
+            key = state.fold(subject)
+            break
+    state.note(text or message.command, key, LineKind.ERROR)
+
+
+def _numeric_text(state: ChatState, message: Message) -> None:
+    text = " ".join(p for p in message.params[1:] if p)
+    if text and message.command not in _QUIET:
+        line = Line(state._time(message), LineKind.INFO, "", clean(text))
+        state._add(state.buffers[SERVER], line)
+
+
+# The session shows how SASL went; the rest are details nobody needs to read.
+handles(
+    n.RPL_TOPICWHOTIME,
+    n.RPL_CREATIONTIME,
+    n.RPL_LISTSTART,
+    n.RPL_SASLSUCCESS,
+    n.ERR_SASLFAIL,
+    n.ERR_SASLTOOLONG,
+    n.ERR_SASLABORTED,
+    n.ERR_SASLALREADY,
+    n.RPL_SASLMECHS,
+)(_ignored)
