@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from hubbub.core.hub import Hub
-from hubbub.doors.connection import ConnectionLog, shown_host
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
+from hubbub.doors.ports import ConnectionLog, shown_host
 from hubbub.server import Server, hub_limits
 from hubbub.settings import Listen, Oper, Settings
 from hubbub.wire.casemap import Casemap

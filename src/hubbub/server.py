@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from hubbub.accounts import Accounts
 from hubbub.core.hub import Hub, HubLimits
-from hubbub.doors.connection import Connections, LineConnection, Peer
+from hubbub.doors.connection import LineConnection
 from hubbub.doors.gate import Gate
 from hubbub.doors.irc.commands.accounts import NICKSERV
 from hubbub.doors.irc.commands.chanserv import CHANSERV
@@ -18,6 +18,8 @@ from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.output import Durability, OutputBatcher
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
+from hubbub.doors.ports import Peer
+from hubbub.doors.registry import Connections
 from hubbub.settings import ConfigError, Settings
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json

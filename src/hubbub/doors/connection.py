@@ -20,11 +20,12 @@ import logging
 import math
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Iterator
 
 from hubbub.doors.gate import Gate
 from hubbub.doors.output import OutputBatcher
+from hubbub.doors.ports import ConnectionLog, Session, SessionFactory, shown_host
+from hubbub.doors.registry import Connections
 from hubbub.settings import Limits
 from hubbub.wire.errors import LineTooLong
 from hubbub.wire.lines import LineBuffer
@@ -32,123 +33,6 @@ from hubbub.wire.redact import redact
 
 logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
-
-
-class Session(Protocol):
-    """What the driver needs of a door's session."""
-
-    closed: bool
-    keepalive: bool  # whether the dialect can answer PING (idle clients are probed)
-
-    @property
-    def registered(self) -> bool: ...
-
-    def receive_line(self, line: bytes | LineTooLong) -> Awaitable[None] | None:
-        """Handle a line; a command that must wait (for storage) returns an awaitable,
-        and the driver reads nothing more from this client until it is done."""
-        ...
-
-    def connection_lost(self, reason: str) -> None: ...
-
-    def close(self, reason: str) -> None: ...
-
-    def ping(self) -> None: ...
-
-    def internal_error(self) -> None: ...
-
-    @property
-    def exempt(self) -> bool:
-        """Whether flood control spares this client (IRC operators)."""
-        ...
-
-
-class Peer(Protocol):
-    """A session's view of its connection: who is on the other end, and how to close.
-
-    :class:`LineConnection` is one, so that a connection costs no second object.
-    """
-
-    @property
-    def secure(self) -> bool:
-        """Whether the connection is TLS."""
-        ...
-
-    @property
-    def certfp(self) -> str | None:
-        """The SHA-256 fingerprint of the client's certificate, if it sent one."""
-        ...
-
-    @property
-    def shown_host(self) -> str:
-        """The client's address as hostmasks show it."""
-        ...
-
-    @property
-    def log(self) -> ConnectionLog:
-        """A logger naming the connection."""
-        ...
-
-    def close_transport(self) -> None:
-        """Close once everything sent so far has been written."""
-        ...
-
-
-def shown_host(host: str) -> str:
-    """An address as hostmasks show it: an IPv6 address like ``::1`` must not start with
-    ":" or it would read as a trailing parameter, so it becomes ``0::1``."""
-    return "0" + host if host.startswith(":") else host
-
-
-SessionFactory = Callable[[Callable[[bytes], None], Peer], Session]
-
-
-class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
-    """Prefixes every record with the connection id."""
-
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
-        return f"[{self.extra['conn'] if self.extra else '?'}] {msg}", kwargs
-
-
-class Connections:
-    """The live connections of a server, and a way to wait until none is left."""
-
-    __slots__ = ("_empty", "_live")
-
-    def __init__(self) -> None:
-        self._live: set[LineConnection] = set()
-        self._empty: asyncio.Event | None = None
-
-    def add(self, connection: LineConnection) -> None:
-        self._live.add(connection)
-
-    def discard(self, connection: LineConnection) -> None:
-        self._live.discard(connection)
-        if not self._live and self._empty is not None:
-            self._empty.set()
-
-    def __iter__(self) -> Iterator[LineConnection]:
-        return iter(list(self._live))
-
-    def __len__(self) -> int:
-        return len(self._live)
-
-    async def wait_empty(self) -> None:
-        if self._live:
-            self._empty = asyncio.Event()
-            await self._empty.wait()
-
-    async def keep_time(self, interval: Callable[[], float]) -> None:
-        """Run each connection's timers (registration deadline, PING, ping timeout):
-        one sweep every ``interval()`` seconds instead of a timer per connection, which
-        would cost every idle connection a timer handle and every registration a
-        scheduling."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(interval())
-            now = loop.time()
-            for connection in list(self._live):
-                if connection.deadline <= now:
-                    connection.deadline_passed()
 
 
 class LineConnection(asyncio.Protocol):

@@ -59,9 +59,9 @@ from hubbub.wire.message import Message, encode, parse
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.connection import Peer
     from hubbub.doors.irc.commands.sasl import SaslAttempt
     from hubbub.doors.irc.context import IrcContext
+    from hubbub.doors.ports import Peer
 
 logger = logging.getLogger(__name__)
 _load_commands()

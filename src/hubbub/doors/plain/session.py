@@ -28,8 +28,8 @@ from hubbub.wire.errors import LineTooLong
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.connection import Peer
     from hubbub.doors.plain.context import PlainContext
+    from hubbub.doors.ports import Peer
 
 logger = logging.getLogger(__name__)
 
