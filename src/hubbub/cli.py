@@ -73,27 +73,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-plain", action="store_true", help="no plain-text door")
     serve.add_argument(
         "--no-history",
-        action="store_true",
+        dest="history",
+        action="store_const",
+        const=False,
         help="keep no database: no message history and no accounts",
     )
     serve.add_argument(
         "--no-register-before-connect",
-        action="store_true",
+        dest="register_before_connect",
+        action="store_const",
+        const=False,
         help="accounts can be registered only once connected (REGISTER)",
     )
     serve.add_argument(
         "--register-email-required",
-        action="store_true",
+        dest="register_email_required",
+        action="store_const",
+        const=True,
         help="account registration needs an email address",
     )
     serve.add_argument(
         "--tcp-nodelay",
-        action="store_true",
+        dest="tcp_nodelay",
+        action="store_const",
+        const=True,
         help="send each write at once (TCP_NODELAY) instead of joining small writes",
     )
     serve.add_argument(
         "--history-sync",
-        action="store_true",
+        dest="history_sync",
+        action="store_const",
+        const=True,
         help="deliver each message only once it is stored (nothing seen is lost to a crash)",
     )
     serve.add_argument(
@@ -194,6 +204,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "tls_key": args.tls_key,
         "tls_client_ca": args.tls_client_ca,
         "database_url": args.database_url or os.environ.get("HUBBUB_DATABASE_URL") or None,
+        # Switches: None unless given (store_const), so a config file's value stands.
+        "history": args.history,
+        "history_sync": args.history_sync,
+        "tcp_nodelay": args.tcp_nodelay,
+        "register_before_connect": args.register_before_connect,
+        "register_email_required": args.register_email_required,
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)
@@ -205,16 +221,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     changes["opers"] = tuple(opers)
     if args.limit:
         changes["limits"] = _limits_from(settings.limits, args.limit)
-    if args.no_history:
-        changes["history"] = False
-    if args.history_sync:
-        changes["history_sync"] = True
-    if args.tcp_nodelay:
-        changes["tcp_nodelay"] = True
-    if args.no_register_before_connect:
-        changes["register_before_connect"] = False
-    if args.register_email_required:
-        changes["register_email_required"] = True
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:
