@@ -15,7 +15,7 @@ import logging
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import argon2
 
@@ -91,10 +91,8 @@ class Accounts:
         return self._casemap.fold(nick) in self.names
 
     async def find(self, name: str) -> Account | None:
-        try:
+        with _unavailable():
             return await self._store.get_account(self._casemap.fold(name))
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
 
     async def register(self, name: str, password: str, email: str = "") -> Account:
         """Create an account.
@@ -112,10 +110,8 @@ class Accounts:
         account = Account(
             self._casemap.fold(name), name, hashed, email[:200], time.time(), verifier
         )
-        try:
+        with _unavailable():
             created = await self._store.create_account(account)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
         if not created:
             raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
         self.names.add(account.key)
@@ -185,16 +181,12 @@ class Accounts:
 
     async def by_certificate(self, fingerprint: str) -> Account | None:
         """The account a client certificate logs in to."""
-        try:
+        with _unavailable():
             return await self._store.account_by_certificate(fingerprint)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
 
     async def certificates(self, account: Account) -> list[str]:
-        try:
+        with _unavailable():
             return await self._store.certificates(account.key)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
 
     async def add_certificate(self, account: Account, fingerprint: str) -> None:
         """Raises AccountError: BAD_FINGERPRINT, CERTIFICATE_TAKEN, TOO_MANY_CERTIFICATES
@@ -204,7 +196,7 @@ class Accounts:
             raise AccountError(
                 "BAD_FINGERPRINT", "A fingerprint is the certificate's SHA-256, in hex"
             )
-        try:
+        with _unavailable():
             limit = self.certificates_allowed
             if len(await self._store.certificates(account.key)) >= limit:
                 raise AccountError(
@@ -212,33 +204,25 @@ class Accounts:
                     f"An account has at most {limit} certificates",
                 )
             added = await self._store.add_certificate(account.key, fingerprint)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
         if not added:
             raise AccountError("CERTIFICATE_TAKEN", "That certificate is already in use")
 
     async def remove_certificate(self, account: Account, fingerprint: str) -> None:
         fingerprint = fingerprint.lower().replace(":", "")
-        try:
+        with _unavailable():
             removed = await self._store.remove_certificate(account.key, fingerprint)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
         if not removed:
             raise AccountError("NO_SUCH_CERTIFICATE", "That certificate is not on the account")
 
     async def change_password(self, account: Account, password: str) -> None:
         check_password(password, self.password_min)
         hashed, verifier = await asyncio.to_thread(_credentials, password)
-        try:
+        with _unavailable():
             await self._store.set_password(account.key, hashed, verifier)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
 
     async def drop(self, account: Account) -> None:
-        try:
+        with _unavailable():
             await self._store.delete_account(account.key)
-        except StorageError as error:
-            raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
         self.names.discard(account.key)
 
     def _throttled(self, who: str) -> bool:
@@ -258,6 +242,15 @@ class Accounts:
         failures.append(self._clock())
         while len(failures) > _FAILURES_ALLOWED:
             failures.popleft()
+
+
+@contextlib.contextmanager
+def _unavailable() -> Iterator[None]:
+    """A store that fails makes accounts TEMPORARILY_UNAVAILABLE, whatever was asked."""
+    try:
+        yield
+    except StorageError as error:
+        raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
 
 
 def check_password(password: str, shortest: int = MIN_PASSWORD) -> None:
