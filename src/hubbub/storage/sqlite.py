@@ -160,6 +160,19 @@ class SqliteStore:
                 raise
             connection.execute("COMMIT")
 
+    async def _change(
+        self, sql: str, parameters: Sequence[object], immediate: bool = False
+    ) -> int:
+        """Run one changing statement in a transaction of its own; return how many rows
+        it changed. ``immediate`` takes the write lock at once (a check-then-insert)."""
+
+        def work() -> int:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                return self._db.execute(sql, parameters).rowcount
+
+        return await self._run(work)
+
     async def _run(self, work: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         try:
@@ -295,24 +308,14 @@ class SqliteStore:
     # -- registered channels -------------------------------------------------------------
 
     async def save_channel(self, key: str, data: str) -> None:
-        def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "INSERT INTO channels (key, data) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-                    (key, data),
-                )
-
-        await self._run(work)
+        await self._change(
+            "INSERT INTO channels (key, data) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+            (key, data),
+        )
 
     async def delete_channel(self, key: str) -> None:
-        def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute("DELETE FROM channels WHERE key = ?", (key,))
-
-        await self._run(work)
+        await self._change("DELETE FROM channels WHERE key = ?", (key,))
 
     async def load_channels(self) -> list[tuple[str, str]]:
         def work() -> list[tuple[str, str]]:
@@ -324,24 +327,22 @@ class SqliteStore:
     # -- accounts ----------------------------------------------------------------------
 
     async def create_account(self, account: Account) -> bool:
-        def work() -> bool:
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO accounts (key, name, password, email, created, scram) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        account.key,
-                        account.name,
-                        account.password,
-                        account.email,
-                        account.created,
-                        account.scram,
-                    ),
-                )
-                return cursor.rowcount == 1
-
-        return await self._run(work)
+        return (
+            await self._change(
+                "INSERT OR IGNORE INTO accounts (key, name, password, email, created, scram) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    account.key,
+                    account.name,
+                    account.password,
+                    account.email,
+                    account.created,
+                    account.scram,
+                ),
+                immediate=True,
+            )
+            == 1
+        )
 
     async def get_account(self, key: str) -> Account | None:
         def work() -> Account | None:
@@ -357,25 +358,15 @@ class SqliteStore:
         return await self._run(work)
 
     async def set_password(self, key: str, password: str, scram: str) -> None:
-        def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "UPDATE accounts SET password = ?, scram = ? WHERE key = ?",
-                    (password, scram, key),
-                )
-
-        await self._run(work)
+        await self._change(
+            "UPDATE accounts SET password = ?, scram = ? WHERE key = ?",
+            (password, scram, key),
+        )
 
     async def set_scram(self, key: str, scram: str) -> None:
-        def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "UPDATE accounts SET scram = ? WHERE key = ? AND scram = ''", (scram, key)
-                )
-
-        await self._run(work)
+        await self._change(
+            "UPDATE accounts SET scram = ? WHERE key = ? AND scram = ''", (scram, key)
+        )
 
     async def delete_account(self, key: str) -> None:
         def work() -> None:
@@ -388,29 +379,24 @@ class SqliteStore:
         await self._run(work)
 
     async def add_certificate(self, key: str, fingerprint: str) -> bool:
-        def work() -> bool:
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO certificates (fingerprint, account, added) "
-                    "VALUES (?, ?, ?)",
-                    (fingerprint, key, now()),
-                )
-                return cursor.rowcount == 1
-
-        return await self._run(work)
+        return (
+            await self._change(
+                "INSERT OR IGNORE INTO certificates (fingerprint, account, added) "
+                "VALUES (?, ?, ?)",
+                (fingerprint, key, now()),
+                immediate=True,
+            )
+            == 1
+        )
 
     async def remove_certificate(self, key: str, fingerprint: str) -> bool:
-        def work() -> bool:
-            with self._db:
-                self._db.execute("BEGIN")
-                cursor = self._db.execute(
-                    "DELETE FROM certificates WHERE account = ? AND fingerprint = ?",
-                    (key, fingerprint),
-                )
-                return cursor.rowcount == 1
-
-        return await self._run(work)
+        return (
+            await self._change(
+                "DELETE FROM certificates WHERE account = ? AND fingerprint = ?",
+                (key, fingerprint),
+            )
+            == 1
+        )
 
     async def certificates(self, key: str) -> list[str]:
         def work() -> list[str]:
@@ -436,26 +422,16 @@ class SqliteStore:
     # -- read markers --------------------------------------------------------------------
 
     async def set_marker(self, account: str, target: str, time: float) -> None:
-        def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) "
-                    "ON CONFLICT (account, target) DO UPDATE SET time = excluded.time",
-                    (account, target, time),
-                )
-
-        await self._run(work)
+        await self._change(
+            "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) "
+            "ON CONFLICT (account, target) DO UPDATE SET time = excluded.time",
+            (account, target, time),
+        )
 
     async def forget_marker(self, account: str, target: str) -> None:
-        def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "DELETE FROM read_markers WHERE account = ? AND target = ?", (account, target)
-                )
-
-        await self._run(work)
+        await self._change(
+            "DELETE FROM read_markers WHERE account = ? AND target = ?", (account, target)
+        )
 
     async def markers(self, account: str) -> list[tuple[str, float]]:
         def work() -> list[tuple[str, float]]:
