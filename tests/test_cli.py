@@ -55,6 +55,7 @@ def test_top_level_help_lists_the_subcommands() -> None:
     assert "usage: hubbub" in result.stdout
     assert "serve" in result.stdout
     assert "mkpasswd" in result.stdout
+    assert "account" in result.stdout
 
 
 def test_serve_help_lists_every_required_flag() -> None:

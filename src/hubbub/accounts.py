@@ -27,7 +27,8 @@ from hubbub.wire.errors import InvalidName
 
 logger = logging.getLogger(__name__)
 MIN_PASSWORD = 8
-MAX_PASSWORD = 300
+# Long enough for any password manager; argon2 and SCRAM cost the same at any length.
+MAX_PASSWORD = 1024
 CERTIFICATES = 10
 _FAILURES_ALLOWED = 5
 _FAILURE_WINDOW = 60.0
@@ -91,8 +92,15 @@ class Accounts:
         return self._casemap.fold(nick) in self.names
 
     async def find(self, name: str) -> Account | None:
+        key = self._casemap.fold(name)
         with _unavailable():
-            return await self._store.get_account(self._casemap.fold(name))
+            account = await self._store.get_account(key)
+        # `hubbub account` may have made or dropped it beside the running server.
+        if account is None:
+            self.names.discard(key)
+        else:
+            self.names.add(key)
+        return account
 
     async def register(self, name: str, password: str, email: str = "") -> Account:
         """Create an account.

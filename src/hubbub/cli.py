@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import getpass
 import logging
 import os
@@ -14,9 +13,17 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__
+from hubbub import __version__, account_admin
 from hubbub.passwords import hash_password
-from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, load_config, validate
+from hubbub.settings import (
+    ConfigError,
+    Listen,
+    Oper,
+    Settings,
+    limits_from_flags,
+    load_config,
+    validate,
+)
 from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
@@ -164,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
+    account_admin.add_parser(commands)
     commands.add_parser(
         "mkpasswd",
         help="hash a password for an [[oper]] block",
@@ -220,7 +228,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
     if args.limit:
-        changes["limits"] = _limits_from(settings.limits, args.limit)
+        changes["limits"] = limits_from_flags(settings.limits, args.limit)
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:
@@ -236,27 +244,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.trusted:
         changes["trusted"] = (*settings.trusted, *args.trusted)
     return validate(settings.replace(**changes))
-
-
-def _limits_from(base: Limits, items: list[str]) -> Limits:
-    """``--limit NAME=VALUE`` flags over the limits.
-
-    Raises:
-        ConfigError: an unknown name or a value that is not a number.
-    """
-    kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
-    changes: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or name not in kinds:
-            raise ConfigError(
-                f"--limit {item!r}: expected NAME=VALUE with NAME one of " + ", ".join(kinds)
-            )
-        try:
-            changes[name] = float(value) if kinds[name] in (float, "float") else int(value)
-        except ValueError:
-            raise ConfigError(f"--limit {item!r}: {value!r} is not a number") from None
-    return dataclasses.replace(base, **changes)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -338,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "chat":
         return chat(args)
+    if args.command == "account":
+        return account_admin.run(args)
     if args.command == "mkpasswd":
         return mkpasswd()
     build_parser().print_help()

@@ -399,3 +399,24 @@ class _Reader:
             kind = float if kinds[key] in (float, "float") else int
             changes[key] = self.typed("limits", key, value, kind)
         return dataclasses.replace(base, **changes)
+
+
+def limits_from_flags(base: Limits, items: list[str]) -> Limits:
+    """``--limit NAME=VALUE`` flags over the limits.
+
+    Raises:
+        ConfigError: an unknown name or a value that is not a number.
+    """
+    kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
+    changes: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in kinds:
+            raise ConfigError(
+                f"--limit {item!r}: expected NAME=VALUE with NAME one of " + ", ".join(kinds)
+            )
+        try:
+            changes[name] = float(value) if kinds[name] in (float, "float") else int(value)
+        except ValueError:
+            raise ConfigError(f"--limit {item!r}: {value!r} is not a number") from None
+    return dataclasses.replace(base, **changes)

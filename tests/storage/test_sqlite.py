@@ -3,6 +3,7 @@ refusals of newer, damaged or misplaced files."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import random
@@ -87,6 +88,22 @@ async def test_reopening_keeps_the_data_and_the_schema_version(db_path: Path) ->
         await again.close()
     assert read_pragma(db_path, "user_version") == latest_version()
     assert count_rows(db_path) == 3
+
+
+async def test_stores_opening_one_new_file_at_once_migrate_it_once(db_path: Path) -> None:
+    # A server and `hubbub account` started together on a new data folder: each store
+    # opens on its own thread, so the migrations race for real.
+    stores = await asyncio.gather(*(SqliteStore.open(db_path) for _ in range(6)))
+    try:
+        await stores[0].append([message(1)])
+        for store in stores[1:]:
+            assert [m.msgid for m in await store.before(message(1).conversation, 1e12, 10)] == [
+                message(1).msgid
+            ]
+    finally:
+        for store in stores:
+            await store.close()
+    assert read_pragma(db_path, "user_version") == latest_version()
 
 
 async def test_a_database_from_a_newer_hubbub_is_refused_with_schema_too_new(

@@ -125,9 +125,10 @@ class SqliteStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             connection.row_factory = sqlite3.Row
+            # First, so that a file another process holds is waited for, not refused.
+            connection.execute("PRAGMA busy_timeout=5000")
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=5000")
             SqliteStore._migrate(connection, path)
         except sqlite3.Error as error:
             raise StorageError(f"{path}: {error}") from None
@@ -137,28 +138,34 @@ class SqliteStore:
 
     @staticmethod
     def _migrate(connection: sqlite3.Connection, path: Path) -> None:
-        (current,) = connection.execute("PRAGMA user_version").fetchone()
+        """Apply the migrations the file lacks, one transaction each. The version is read
+        under the write lock: another process (a second server, ``hubbub account``) may be
+        migrating the same new file at the same moment."""
         scripts = migrations()
         latest = scripts[-1][0] if scripts else 0
-        if current > latest:
-            raise SchemaTooNew(
-                f"{path}: schema version {current} is newer than this hubbub knows "
-                f"({latest}); use a newer hubbub or a backup"
-            )
-        for version, script in scripts:
-            if version <= current:
-                continue
-            logger.info("applying schema migration %04d to %s", version, path)
+        while True:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {version:d}")
+                (current,) = connection.execute("PRAGMA user_version").fetchone()
+                if current > latest:
+                    raise SchemaTooNew(
+                        f"{path}: schema version {current} is newer than this hubbub knows "
+                        f"({latest}); use a newer hubbub or a backup"
+                    )
+                missing = [(version, script) for version, script in scripts if version > current]
+                if missing:
+                    version, script = missing[0]
+                    logger.info("applying schema migration %04d to %s", version, path)
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            connection.execute(statement)
+                    connection.execute(f"PRAGMA user_version = {version:d}")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+            if not missing:
+                return
 
     async def _change(
         self, sql: str, parameters: Sequence[object], immediate: bool = False

@@ -1,0 +1,193 @@
+"""``hubbub account``: an operator's tool for accounts, straight on the server's database.
+
+It is how a team server with registration closed gets its accounts, and how an operator
+resets a forgotten password. It opens the same database as ``hubbub serve`` (the data
+folder's SQLite file, or PostgreSQL), and may run beside a running server: a login reads
+the account from the database, so a new account or password works at once, while the
+nick protection of an account made or dropped here changes at the server's next start
+(or, for a new account, at its first login).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import functools
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from hubbub.accounts import AccountError, Accounts
+from hubbub.settings import ConfigError, Settings, limits_from_flags, load_config, validate
+from hubbub.storage.backends import SQLITE_FILE, open_store
+from hubbub.storage.errors import StorageError
+from hubbub.storage.ports import Account
+from hubbub.wire.casemap import Casemap, Casemapping
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    account = commands.add_parser(
+        "account",
+        help="create, list, reset and drop accounts",
+        description="Manage accounts in the server's database, with the server running or "
+        "not. Passwords are read from the terminal, or as one line from standard input.",
+    )
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--config", type=Path, help="the server's TOML config file")
+    where.add_argument("--data-dir", type=Path, help="the server's data folder")
+    where.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="the server's PostgreSQL database; also HUBBUB_DATABASE_URL",
+    )
+    where.add_argument(
+        "--casemapping",
+        choices=[c.value for c in Casemapping],
+        help="how the server compares names (default rfc8265)",
+    )
+    where.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one of the server's [limits], e.g. password_min=12 (repeatable)",
+    )
+    actions = account.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", parents=[where], help="register an account")
+    create.add_argument("name")
+    create.add_argument("--email", default="", help="the account's email address")
+    password = actions.add_parser("password", parents=[where], help="set a new password")
+    password.add_argument("name")
+    drop = actions.add_parser("drop", parents=[where], help="delete an account")
+    drop.add_argument("name")
+    actions.add_parser("list", parents=[where], help="list the accounts")
+
+
+def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    """Carry out ``hubbub account ACTION``; the exit status."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    try:
+        settings = _settings(args)
+        action = _action(args, stdin)
+        if args.action != "create" and settings.database_url is None:
+            # Only a new account may bring the database into being.
+            path = settings.data_dir / SQLITE_FILE
+            if not path.exists():
+                raise _Refused(f"there is no database at {path}")
+    except (ConfigError, _Refused) as error:
+        return _fail(str(error))
+    casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
+
+    async def main() -> str:
+        store = await open_store(settings.data_dir, settings.database_url)
+        try:
+            return await action(
+                Accounts(store, casemap, password_min=settings.limits.password_min)
+            )
+        finally:
+            await store.close()
+
+    try:
+        print(asyncio.run(main()), file=out)
+    except (AccountError, _Refused) as error:
+        return _fail(str(error))
+    except StorageError as error:
+        return _fail(f"cannot open the database: {error}")
+    return 0
+
+
+class _Refused(Exception):
+    """Why an action cannot be done, for the operator."""
+
+
+def _action(args: argparse.Namespace, stdin: TextIO) -> Callable[[Accounts], Awaitable[str]]:
+    if args.action == "list":
+        return _list
+    if args.action == "drop":
+        return functools.partial(_drop, name=args.name)
+    password = _read_password(stdin)
+    if args.action == "create":
+        return functools.partial(_create, name=args.name, password=password, email=args.email)
+    return functools.partial(_change, name=args.name, password=password)
+
+
+async def _create(accounts: Accounts, name: str, password: str, email: str) -> str:
+    account = await accounts.register(name, password, email)
+    return f"account {account.name} created"
+
+
+async def _change(accounts: Accounts, name: str, password: str) -> str:
+    account = await _existing(accounts, name)
+    await accounts.change_password(account, password)
+    return f"password of {account.name} changed"
+
+
+async def _drop(accounts: Accounts, name: str) -> str:
+    account = await _existing(accounts, name)
+    await accounts.drop(account)
+    return f"account {account.name} dropped"
+
+
+async def _list(accounts: Accounts) -> str:
+    await accounts.load()
+    rows = []
+    for key in sorted(accounts.names):
+        account = await accounts.find(key)
+        if account is not None:
+            created = datetime.datetime.fromtimestamp(account.created, datetime.UTC)
+            rows.append(f"{account.name}\t{created:%Y-%m-%d %H:%M}Z\t{account.email}".rstrip())
+    rows.append(f"{len(rows)} account{'' if len(rows) == 1 else 's'}")
+    return "\n".join(rows)
+
+
+async def _existing(accounts: Accounts, name: str) -> Account:
+    account = await accounts.find(name)
+    if account is None:
+        raise _Refused(f"there is no account {name}")
+    return account
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The server's config file, then the flags: the database and the casemapping."""
+    settings = load_config(args.config) if args.config else Settings()
+    changes: dict[str, object] = {}
+    if args.data_dir is not None:
+        changes["data_dir"] = args.data_dir
+    database_url = args.database_url or os.environ.get("HUBBUB_DATABASE_URL")
+    if database_url:
+        changes["database_url"] = database_url
+    if args.casemapping:
+        changes["casemapping"] = Casemapping(args.casemapping)
+    if args.limit:
+        changes["limits"] = limits_from_flags(settings.limits, args.limit)
+    settings = validate(settings.replace(**changes))
+    if not settings.history:
+        raise ConfigError("the server keeps no database (history = false): no accounts")
+    return settings
+
+
+def _read_password(stdin: TextIO) -> str:
+    """A password typed twice at a terminal, or one line of piped input.
+
+    Raises:
+        _Refused: none given, or the two typed differ.
+    """
+    if stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if password and getpass.getpass("Again: ") != password:
+            raise _Refused("the passwords differ")
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise _Refused("no password given")
+    return password
+
+
+def _fail(message: str) -> int:
+    print(f"hubbub account: {message}", file=sys.stderr)
+    return 1
