@@ -16,8 +16,8 @@ import pytest
 from hubbub.cli import main
 from hubbub.server import Server
 from hubbub.wire import numerics as n
-from tests.helpers import LineClient
-from tests.integration.conftest import port_of
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import make_settings, port_of
 
 # 592 characters: "\0alice\0" and this make exactly two 400-byte SASL chunks.
 LONG_PASSWORD = "x" * 590 + "yz"
@@ -185,4 +185,18 @@ def test_a_server_without_a_database_has_no_accounts_to_manage(
     monkeypatch.setattr(sys, "stdin", io.StringIO("long-enough\n"))
     assert main(["account", "create", "gina", "--config", str(config)]) == 1
     assert "no database" in capsys.readouterr().err
+    assert not (tmp_path / "hubbub.sqlite3").exists()
+
+
+async def test_accounts_are_managed_in_postgresql_given_by_the_environment(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUBBUB_DATABASE_URL", postgres_url)
+    status, out = await hubbub_account(tmp_path, "create", "Heidi", password="long-enough")
+    assert (status, out.strip()) == (0, "account Heidi created")
+    settings = make_settings(tmp_path).replace(database_url=postgres_url)
+    async with running_server(settings) as server:
+        assert await plain_login(port_of(server), "heidi", "long-enough") == n.RPL_SASLSUCCESS
+    status, out = await hubbub_account(tmp_path, "list")
+    assert (status, out.splitlines()[-1]) == (0, "1 account")
     assert not (tmp_path / "hubbub.sqlite3").exists()
