@@ -67,18 +67,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("list", parents=[where], help="list the accounts")
 
 
-def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """Carry out ``hubbub account ACTION``; the exit status."""
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout
     try:
         settings = _settings(args)
-        action = _action(args, stdin)
         if args.action != "create" and settings.database_url is None:
             # Only a new account may bring the database into being.
             path = settings.data_dir / SQLITE_FILE
             if not path.exists():
                 raise _Refused(f"there is no database at {path}")
+        action = _action(args, sys.stdin)
     except (ConfigError, _Refused) as error:
         return _fail(str(error))
     casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
@@ -93,7 +91,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | Non
             await store.close()
 
     try:
-        print(asyncio.run(main()), file=out)
+        print(asyncio.run(main()))
     except (AccountError, _Refused) as error:
         return _fail(str(error))
     except StorageError as error:
