@@ -84,7 +84,10 @@ class HistoryWriter:
                     conversation,
                     event.target,
                     event.actor.mask,
-                    event.kind,
+                    # A plain str: SQLite's driver binds exact str at once but puts a
+                    # subclass (the StrEnum) through its adapter lookup, about 2 µs a
+                    # row on the store's thread with the GIL held.
+                    str(event.kind),
                     event.text,
                     tuple(event.tags.items()) if event.tags else (),
                     tuple([part.text for part in event.parts]) if event.parts else (),
