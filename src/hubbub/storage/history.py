@@ -85,9 +85,9 @@ class HistoryWriter:
                     conversation,
                     event.target,
                     event.actor.mask,
-                    # A plain str: SQLite's driver binds exact str at once but puts a
-                    # subclass (the StrEnum) through its adapter lookup, about 2 µs a
-                    # row on the store's thread with the GIL held.
+                    # A plain str: SQLite's driver binds an exact str at once but puts
+                    # a subclass (the StrEnum) through its adapter lookup, 1-2 µs a row
+                    # on the store's thread with the GIL held.
                     str(event.kind),
                     event.text,
                     tuple(event.tags.items()) if event.tags else (),
