@@ -135,6 +135,27 @@ async def test_every_field_tags_and_lines_round_trip(store: Store) -> None:
     assert got.time == stored.time
 
 
+async def test_messages_with_and_without_tags_in_one_append_keep_their_order(
+    store: Store,
+) -> None:
+    # All at one time: only the order of storing tells them apart.
+    tagged = {2, 3, 6}
+    batch = [
+        message(n, at=T0)._replace(
+            tags=(("+k", str(n)),) if n in tagged else (),
+            lines=(f"line {n}",) if n == 6 else (),
+        )
+        for n in range(8)
+    ]
+    await store.append(batch)
+
+    got = await store.after(CHAN, -math.inf, 10)
+    assert got == batch
+    assert [m.seq for m in got] == sorted(m.seq for m in got)
+    assert [m.tags for m in got] == [m.tags for m in batch]
+    assert [m.lines for m in got] == [m.lines for m in batch]
+
+
 HOSTILE_TEXTS = [
     "it's \"quoted\" `back` 'single'",
     "'); DROP TABLE messages; --",

@@ -15,7 +15,7 @@ from hubbub.core.events import Actor, MessageKind, MessagePart, MessagePosted
 from hubbub.storage import history
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter
-from hubbub.storage.ports import Conversation, Store, StoredMessage
+from hubbub.storage.ports import Conversation, NewMessage, Store, StoredMessage
 
 T0 = 1_700_000_000.0
 CHAN = "#chan"
@@ -40,7 +40,7 @@ class DelegatingStore:
         self.calls = 0
         self.changed = asyncio.Event()
 
-    async def append(self, messages: Sequence[StoredMessage]) -> None:
+    async def append(self, messages: Sequence[NewMessage]) -> None:
         self.calls += 1
         self.changed.set()
         await self.inner.append(messages)
@@ -90,7 +90,7 @@ class GatedStore(DelegatingStore):
         self.gate = asyncio.Event()
         self.entered = asyncio.Event()
 
-    async def append(self, messages: Sequence[StoredMessage]) -> None:
+    async def append(self, messages: Sequence[NewMessage]) -> None:
         self.entered.set()
         await self.gate.wait()
         await super().append(messages)
@@ -104,7 +104,7 @@ class FlakyStore(DelegatingStore):
         self.failures = failures
         self.failed = 0
 
-    async def append(self, messages: Sequence[StoredMessage]) -> None:
+    async def append(self, messages: Sequence[NewMessage]) -> None:
         if self.failed < self.failures:
             self.failed += 1
             self.calls += 1

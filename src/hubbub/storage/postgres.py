@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from hubbub.storage.errors import SchemaTooNew, StorageError
-from hubbub.storage.ports import Account, Conversation, StoredMessage
+from hubbub.storage.ports import Account, Conversation, NewMessage, StoredMessage
 
 logger = logging.getLogger(__name__)
 
@@ -244,20 +244,20 @@ class PostgresStore:
 
     # -- history -------------------------------------------------------------------------
 
-    async def append(self, messages: Sequence[StoredMessage]) -> None:
+    async def append(self, messages: Sequence[NewMessage]) -> None:
         rows = [
             (
-                _put(m.msgid),
-                m.time,
-                _put(m.conversation),
-                _put(m.target),
-                _put(m.sender),
-                _put(m.kind),
-                _put(m.text),
-                json.dumps(m.tags) if m.tags else "[]",
-                json.dumps(m.lines) if m.lines else "[]",
+                _put(msgid),
+                time,
+                _put(conversation),
+                _put(target),
+                _put(sender),
+                _put(kind),
+                _put(text),
+                json.dumps(tags) if tags else "[]",
+                json.dumps(lines) if lines else "[]",
             )
-            for m in messages
+            for msgid, time, conversation, target, sender, kind, text, tags, lines, _ in messages
         ]
         if not rows:
             return
