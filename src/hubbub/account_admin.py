@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
     casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
 
     async def main() -> str:
-        store = await open_store(settings.data_dir, settings.database_url)
+        store = await open_store(
+            settings.data_dir, settings.database_url, settings.limits.database_timeout
+        )
         try:
             return await action(
                 Accounts(store, casemap, password_min=settings.limits.password_min)

@@ -198,7 +198,11 @@ class Server:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = None
         if self.settings.history:
-            store = await open_store(self.settings.data_dir, self.settings.database_url)
+            store = await open_store(
+                self.settings.data_dir,
+                self.settings.database_url,
+                self.settings.limits.database_timeout,
+            )
         writer = None
         if store is not None:
             sync = self.settings.history_sync
@@ -249,7 +253,9 @@ class Server:
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
         self.hub.history = writer
-        self.irc.history = self.plain.history = ReadAfterWrite(store, writer)
+        self.irc.history = self.plain.history = ReadAfterWrite(
+            store, writer, self.settings.limits.history_read_wait
+        )
         limits = self.settings.limits
         self.irc.accounts = Accounts(
             store,

@@ -74,6 +74,8 @@ class Limits:
     chathistory: int = 100  # most messages one CHATHISTORY request returns
     history_flush: float = 0.05  # seconds messages gather before one commit (kill loses ≤)
     history_sync_wait: float = 2.0  # sync mode: seconds output waits for a stuck store
+    history_read_wait: float = 2.0  # seconds a history read waits for what was just said
+    database_timeout: float = 30.0  # seconds a PostgreSQL query may take before it fails
     password_min: int = 8  # shortest account password
     certificates: int = 10  # client certificates one account may have (SASL EXTERNAL)
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back

@@ -14,7 +14,7 @@ import pytest
 from hubbub.core.events import Actor, MessageKind, MessagePart, MessagePosted
 from hubbub.storage import history
 from hubbub.storage.errors import StorageError
-from hubbub.storage.history import HistoryWriter
+from hubbub.storage.history import HistoryWriter, ReadAfterWrite
 from hubbub.storage.ports import Conversation, NewMessage, Store, StoredMessage
 
 T0 = 1_700_000_000.0
@@ -450,3 +450,21 @@ async def test_caught_up_gives_up_on_a_store_that_does_not_answer(
             await writer.caught_up(give_up_after=0.05)
         assert "went ahead of the store" in caplog.text
         assert writer.stored_through() == 0
+
+
+async def test_a_read_after_write_waits_its_limit_for_a_stuck_store_then_reads(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.append([StoredMessage("id0", T0, CHAN, CHAN, ALICE.mask, "PRIVMSG", "message 0")])
+    gated = GatedStore(store)
+    writer = HistoryWriter(gated)
+    reads = ReadAfterWrite(store, writer, wait=0.2)
+    async with running(writer, gated.gate):
+        writer.record(posted(1), CHAN)
+        await gated.entered.wait()
+        with caplog.at_level(logging.DEBUG, logger="hubbub.storage.history"):
+            async with asyncio.timeout(WAIT):
+                found = await reads.before(CHAN, math.inf, 10)
+        assert "went ahead of the store after 0.2 s" in caplog.text
+        # What the store holds; the stuck message is not there yet.
+        assert [m.text for m in found] == ["message 0"]

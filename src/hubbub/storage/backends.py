@@ -10,9 +10,12 @@ from hubbub.storage.ports import Store
 SQLITE_FILE = "hubbub.sqlite3"
 
 
-async def open_store(data_dir: Path, database_url: str | None = None) -> Store:
+async def open_store(
+    data_dir: Path, database_url: str | None = None, query_timeout: float = 30.0
+) -> Store:
     """The PostgreSQL database at ``database_url`` when one is given, else the SQLite
-    file in the data folder; either with its schema brought up to date.
+    file in the data folder; either with its schema brought up to date. ``query_timeout``
+    bounds each PostgreSQL query (a stuck one fails rather than hang the server).
 
     Raises:
         SchemaTooNew: the database was written by a newer hubbub.
@@ -31,4 +34,4 @@ async def open_store(data_dir: Path, database_url: str | None = None) -> Store:
             "a PostgreSQL database is configured but its driver is not installed: "
             "pip install 'hubbub[postgres]'"
         ) from None
-    return await PostgresStore.open(database_url)
+    return await PostgresStore.open(database_url, command_timeout=query_timeout)

@@ -218,11 +218,16 @@ class ReadAfterWrite:
     Args:
         store: where messages are.
         writer: the write-behind writer in front of it.
+        wait: the longest a read waits for the writer (a failing store must not
+            hold readers forever); then it reads what is stored.
     """
 
-    def __init__(self, store: HistoryStore, writer: HistoryWriter) -> None:
+    def __init__(
+        self, store: HistoryStore, writer: HistoryWriter, wait: float = _CATCH_UP_TIMEOUT
+    ) -> None:
         self._store = store
         self._writer = writer
+        self._wait = wait
 
     async def append(self, messages: Sequence[NewMessage]) -> None:
         await self._store.append(messages)
@@ -230,26 +235,26 @@ class ReadAfterWrite:
     async def before(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        await self._writer.caught_up()
+        await self._writer.caught_up(self._wait)
         return await self._store.before(conversation, time, limit, seq)
 
     async def after(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        await self._writer.caught_up()
+        await self._writer.caught_up(self._wait)
         return await self._store.after(conversation, time, limit, seq)
 
     async def delete(self, msgids: Sequence[str]) -> None:
         await self._store.delete(msgids)
 
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
-        await self._writer.caught_up()
+        await self._writer.caught_up(self._wait)
         return await self._store.find(conversation, msgid)
 
     async def conversations(
         self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
-        await self._writer.caught_up()
+        await self._writer.caught_up(self._wait)
         return await self._store.conversations(keys, owner, start, end, limit)
 
     async def prune(self, older_than: float, keep_per_conversation: int) -> int:

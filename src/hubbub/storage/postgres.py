@@ -159,12 +159,13 @@ class PostgresStore:
         self._pool = pool
 
     @classmethod
-    async def open(cls, url: str) -> PostgresStore:
+    async def open(cls, url: str, command_timeout: float = _COMMAND_TIMEOUT) -> PostgresStore:
         """Connect to the database and bring its schema up to date.
 
         Args:
             url: ``postgresql://user:password@host:port/database`` (asyncpg's form; a
                 Unix socket folder goes in ``?host=``).
+            command_timeout: seconds a query may take before it fails.
 
         Raises:
             SchemaTooNew: the database was written by a newer hubbub.
@@ -180,7 +181,7 @@ class PostgresStore:
                 timeout=_CONNECT_TIMEOUT,
                 # A stuck query must fail (StorageError) rather than hang logins,
                 # history and the writer.
-                command_timeout=_COMMAND_TIMEOUT,
+                command_timeout=command_timeout,
                 server_settings={"application_name": "hubbub"},
             )
         except ValueError:
