@@ -4,8 +4,8 @@ It is how a team server with registration closed gets its accounts, and how an o
 resets a forgotten password. It opens the same database as ``hubbub serve`` (the data
 folder's SQLite file, or PostgreSQL), and may run beside a running server: a login reads
 the account from the database, so a new account or password works at once, while the
-nick protection of an account made or dropped here changes at the server's next start
-(or, for a new account, at its first login).
+guard on an account's nick starts or ends at the server's next lookup of that name (a
+login, NickServ INFO) or its next start.
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ async def _existing(accounts: Accounts, name: str) -> Account:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """The server's config file, then the flags: the database and the casemapping."""
+    """The server's config file, then the flags: the database, the casemapping and the
+    limits (shortest password, longest name)."""
     settings = load_config(args.config) if args.config else Settings()
     changes: dict[str, object] = {}
     if args.data_dir is not None:
