@@ -15,46 +15,27 @@ import asyncio
 import datetime
 import functools
 import getpass
-import os
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TextIO
 
 from hubbub.accounts import AccountError, Accounts
-from hubbub.settings import ConfigError, Settings, limits_from_flags, load_config, validate
+from hubbub.settings import Settings
 from hubbub.storage.backends import SQLITE_FILE, open_store
 from hubbub.storage.errors import StorageError
 from hubbub.storage.ports import Account
-from hubbub.wire.casemap import Casemap, Casemapping
+from hubbub.wire.casemap import Casemap
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], where: argparse.ArgumentParser
+) -> None:
+    """``hubbub account`` and its actions; ``where`` has the flags that find the database."""
     account = commands.add_parser(
         "account",
         help="create, list, reset and drop accounts",
         description="Manage accounts in the server's database, with the server running or "
         "not. Passwords are read from the terminal, or as one line from standard input.",
-    )
-    where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--config", type=Path, help="the server's TOML config file")
-    where.add_argument("--data-dir", type=Path, help="the server's data folder")
-    where.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="the server's PostgreSQL database; also HUBBUB_DATABASE_URL",
-    )
-    where.add_argument(
-        "--casemapping",
-        choices=[c.value for c in Casemapping],
-        help="how the server compares names (default rfc8265)",
-    )
-    where.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="one of the server's [limits], e.g. password_min=12 (repeatable)",
     )
     actions = account.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", parents=[where], help="register an account")
@@ -67,17 +48,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("list", parents=[where], help="list the accounts")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Carry out ``hubbub account ACTION``; the exit status."""
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Carry out ``hubbub account ACTION`` on the database ``settings`` name; the exit
+    status."""
     try:
-        settings = _settings(args)
+        if not settings.history:
+            raise _Refused("the server keeps no database (history = false): no accounts")
         if args.action != "create" and settings.database_url is None:
             # Only a new account may bring the database into being.
             path = settings.data_dir / SQLITE_FILE
             if not path.exists():
                 raise _Refused(f"there is no database at {path}")
         action = _action(args, sys.stdin)
-    except (ConfigError, _Refused) as error:
+    except _Refused as error:
         return _fail(str(error))
     casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
 
@@ -150,26 +133,6 @@ async def _existing(accounts: Accounts, name: str) -> Account:
     if account is None:
         raise _Refused(f"there is no account {name}")
     return account
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    """The server's config file, then the flags: the database, the casemapping and the
-    limits (shortest password, longest name)."""
-    settings = load_config(args.config) if args.config else Settings()
-    changes: dict[str, object] = {}
-    if args.data_dir is not None:
-        changes["data_dir"] = args.data_dir
-    database_url = args.database_url or os.environ.get("HUBBUB_DATABASE_URL")
-    if database_url:
-        changes["database_url"] = database_url
-    if args.casemapping:
-        changes["casemapping"] = Casemapping(args.casemapping)
-    if args.limit:
-        changes["limits"] = limits_from_flags(settings.limits, args.limit)
-    settings = validate(settings.replace(**changes))
-    if not settings.history:
-        raise ConfigError("the server keeps no database (history = false): no accounts")
-    return settings
 
 
 def _read_password(stdin: TextIO) -> str:

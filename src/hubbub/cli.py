@@ -28,24 +28,51 @@ from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
 
+def _where_options() -> argparse.ArgumentParser:
+    """The flags that say where the server's data is and how it checks names, shared by
+    ``serve`` and ``account`` so that both find the same accounts."""
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--config", type=Path, help="TOML config file (see README)")
+    where.add_argument("--data-dir", type=Path, help="data folder (serve creates it if missing)")
+    where.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="keep accounts and history in PostgreSQL (postgresql://user:password@host/name) "
+        "instead of the data folder; also HUBBUB_DATABASE_URL",
+    )
+    where.add_argument(
+        "--casemapping",
+        choices=[c.value for c in Casemapping],
+        help="how names compare (default rfc8265: Unicode names)",
+    )
+    where.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one of the [limits] of the config file, e.g. sendq=2097152 (repeatable)",
+    )
+    return where
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubbub", description="hubbub: a multi-user chat server that speaks IRC."
     )
     parser.add_argument("--version", action="version", version=f"hubbub {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    where = _where_options()
 
     serve = commands.add_parser(
         "serve",
+        parents=[where],
         help="run the chat server",
         description="Run the chat server. With no options it listens for IRC on "
         "127.0.0.1:6667 and keeps its data in ~/.local/share/hubbub. Options override "
         "the config file, which overrides the defaults.",
     )
-    serve.add_argument("--config", type=Path, help="TOML config file (see README)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="IRC port (default 6667)")
-    serve.add_argument("--data-dir", type=Path, help="data folder, created if missing")
     serve.add_argument("--server-name", help="server name, like irc.example.org")
     serve.add_argument("--network", help="network name shown to clients (default hubbub)")
     serve.add_argument("--description", help="server description shown by LINKS and WHOIS")
@@ -113,29 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         const=True,
         help="deliver each message only once it is stored (nothing seen is lost to a crash)",
     )
-    serve.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="keep accounts and history in PostgreSQL (postgresql://user:password@host/name) "
-        "instead of the data folder; also HUBBUB_DATABASE_URL",
-    )
     serve.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
     serve.add_argument(
         "--language",
         help="language of the plain-text door: en or ru (default: from LANGUAGE, LC_ALL, "
         "LC_MESSAGES or LANG)",
-    )
-    serve.add_argument(
-        "--casemapping",
-        choices=[c.value for c in Casemapping],
-        help="how names compare (default rfc8265: Unicode names)",
-    )
-    serve.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="set one of the [limits] of the config file, e.g. sendq=2097152 (repeatable)",
     )
     serve.add_argument(
         "--log-level",
@@ -171,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
-    account_admin.add_parser(commands)
+    account_admin.add_parser(commands, where)
     commands.add_parser(
         "mkpasswd",
         help="hash a password for an [[oper]] block",
@@ -186,7 +195,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     Raises:
         ConfigError: an invalid config file or flag.
     """
-    settings = load_config(args.config) if args.config else Settings()
+    settings = _where_settings(args)
     changes: dict[str, object] = {}
     if args.host is not None or args.port is not None or args.tls_port is not None:
         plain = [listen for listen in settings.listen if not listen.tls] or [
@@ -200,18 +209,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
             listen += [Listen(host, item.port, True) for item in settings.listen if item.tls]
         changes["listen"] = tuple(listen)
     simple = {
-        "data_dir": args.data_dir,
         "server_name": args.server_name,
         "network_name": args.network,
         "description": args.description,
         "motd_file": args.motd,
         "password": args.password,
         "log_level": args.log_level,
-        "casemapping": Casemapping(args.casemapping) if args.casemapping else None,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
         "tls_client_ca": args.tls_client_ca,
-        "database_url": args.database_url or os.environ.get("HUBBUB_DATABASE_URL") or None,
         # Switches: None unless given (store_const), so a config file's value stands.
         "history": args.history,
         "history_sync": args.history_sync,
@@ -227,8 +233,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
-    if args.limit:
-        changes["limits"] = limits_from_flags(settings.limits, args.limit)
     if args.no_plain:
         changes["plain"] = None
     elif args.plain_host is not None or args.plain_port is not None:
@@ -244,6 +248,24 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.trusted:
         changes["trusted"] = (*settings.trusted, *args.trusted)
     return validate(settings.replace(**changes))
+
+
+def _where_settings(args: argparse.Namespace) -> Settings:
+    """The config file, then the flags of :func:`_where_options` (not validated yet).
+
+    Raises:
+        ConfigError: an invalid config file or flag.
+    """
+    settings = load_config(args.config) if args.config else Settings()
+    simple = {
+        "data_dir": args.data_dir,
+        "casemapping": Casemapping(args.casemapping) if args.casemapping else None,
+        "database_url": args.database_url or os.environ.get("HUBBUB_DATABASE_URL") or None,
+    }
+    changes: dict[str, Any] = {key: value for key, value in simple.items() if value is not None}
+    if args.limit:
+        changes["limits"] = limits_from_flags(settings.limits, args.limit)
+    return settings.replace(**changes)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -326,7 +348,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "chat":
         return chat(args)
     if args.command == "account":
-        return account_admin.run(args)
+        try:
+            settings = validate(_where_settings(args))
+        except ConfigError as error:
+            print(f"hubbub account: {error}", file=sys.stderr)
+            return 2
+        return account_admin.run(args, settings)
     if args.command == "mkpasswd":
         return mkpasswd()
     build_parser().print_help()
