@@ -182,7 +182,7 @@ class Accounts:
         if self._markers is None:
             return []
         try:
-            return await self._markers.markers(account.key)
+            return await self._markers.markers(account.uid)
         except StorageError as error:
             logger.error("cannot read the read markers of %s: %s", account.key, error)
             return []

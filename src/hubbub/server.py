@@ -24,6 +24,7 @@ from hubbub.settings import ConfigError, Settings
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json
 from hubbub.storage.errors import StorageError
+from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
 from hubbub.storage.ports import Store
 from hubbub.wire.casemap import Casemap, Key
@@ -195,7 +196,7 @@ class Server:
             StorageError: the database cannot be opened.
             OSError: a listener cannot be bound.
         """
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.settings.data_dir)
         store = None
         if self.settings.history:
             store = await open_store(

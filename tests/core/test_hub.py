@@ -311,7 +311,7 @@ class MarkerLedger:
 def test_markers_still_on_their_way_to_the_store_win_over_what_it_returned(hub: Hub) -> None:
     hub.marker_sink = MarkerLedger([("#a", 50.0), ("#b", None)])
     alice, _ = add(hub, "alice")
-    hub.log_in(alice, "alice")
+    hub.log_in(alice, "alice", "alice")
     hub.load_markers("alice", [("#a", 10.0), ("#b", 5.0), ("#c", 1.0)])
     assert hub.read_marker(alice, "#a") == 50.0
     assert hub.read_marker(alice, "#b") is None
@@ -322,7 +322,7 @@ def test_markers_past_the_limit_are_forgotten_oldest_first_and_in_the_store(hub:
     ledger = MarkerLedger([])
     hub.marker_sink = ledger
     alice, _ = add(hub, "alice")
-    hub.log_in(alice, "alice")
+    hub.log_in(alice, "alice", "alice")
     hub.load_markers("alice", [(f"#{n}", float(n)) for n in range(1005)])
     assert hub.read_marker(alice, "#4") is None
     assert hub.read_marker(alice, "#5") == 5.0

@@ -150,6 +150,12 @@ async def test_only_the_founder_manages_access_and_services_nicks_are_reserved(
         await bob.send("CS ACCESS #own ADD bob op")
         refused = notices(await bob.read_until("NOTICE"))
         assert "only its founder may" in refused[-1]
+        # Rights go to accounts: a name nobody has registered yet gets none (whoever
+        # registered it later would inherit them).
+        await alice.send("CS ACCESS #own ADD bob voice")
+        assert "bob is not a registered account." in notices(await alice.sync())
+        await bob.send(f"NS REGISTER {PASSWORD}")
+        await bob.read_until(n.RPL_LOGGEDIN)
         await alice.send("CS ACCESS #own ADD bob voice", "CS ACCESS #own LIST")
         listed = notices(await alice.sync())
         assert "  bob voice" in listed

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from hubbub.storage.ports import Account, Store
+from tests.storage.samples import message, texts
 
 FP1 = "a" * 64
 FP2 = "b" * 64
@@ -82,15 +85,21 @@ async def test_read_markers_are_kept_per_account_and_target(store: Store) -> Non
 async def test_dropping_an_account_forgets_its_certificates_and_markers(
     store: Store,
 ) -> None:
-    await store.create_account(account())
+    alice = account()
+    await store.create_account(alice)
     await store.add_certificate("alice", FP1)
-    await store.set_marker("alice", "#chan", 10.0)
+    await store.set_marker(alice.uid, "#chan", 10.0)
     await store.delete_account("alice")
     assert await store.get_account("alice") is None
     assert await store.account_by_certificate(FP1) is None
-    assert await store.markers("alice") == []
-    assert await store.create_account(account()), "the name is free again"
+    assert await store.markers(alice.uid) == []
+    again = account()
+    assert await store.create_account(again), "the name is free again"
     assert await store.certificates("alice") == []
+    assert again.uid != alice.uid
+    found = await store.get_account("alice")
+    assert found is not None
+    assert found.uid == again.uid
 
 
 async def test_registered_channels_are_saved_replaced_and_deleted(store: Store) -> None:
@@ -123,3 +132,37 @@ async def test_forget_marker_removes_one_marker(store: Store) -> None:
     await store.forget_marker("alice", "#a")
     await store.forget_marker("alice", "#nothing")
     assert await store.markers("alice") == [("#b", 2.0)]
+
+
+async def test_dropping_an_account_deletes_its_private_history_and_founded_channels(
+    store: Store,
+) -> None:
+    alice, bob = account("alice"), account("bob")
+    await store.create_account(alice)
+    await store.create_account(bob)
+    mine, theirs = f"a:{alice.uid} bob", f"a:{bob.uid} alice"
+    await store.append([message(1, mine), message(1, theirs), message(1, "#open")])
+    founded = f'{{"name": "#a", "founder": "{alice.uid}", "created": 1.0}}'
+    other = f'{{"name": "#b", "founder": "{bob.uid}", "created": 1.0}}'
+    await store.save_channel("#a", founded)
+    await store.save_channel("#b", other)
+
+    await store.delete_account("alice")
+
+    assert await store.before(mine, math.inf, 10) == []
+    # Bob's side of the conversation, and the channel, are not alice's to take away.
+    assert texts(await store.before(theirs, math.inf, 10)) == ["message 1"]
+    assert texts(await store.before("#open", math.inf, 10)) == ["message 1"]
+    assert await store.load_channels() == [("#b", other)]
+
+
+async def test_a_name_registered_again_gets_a_new_id(store: Store) -> None:
+    first = account("carol")
+    await store.create_account(first)
+    await store.delete_account("carol")
+    second = account("carol")
+    await store.create_account(second)
+    found = await store.get_account("carol")
+    assert found is not None
+    assert found.uid == second.uid != first.uid
+    assert found.uid.startswith("~")

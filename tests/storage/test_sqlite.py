@@ -198,3 +198,28 @@ async def test_queries_on_a_database_without_its_tables_raise_storage_error(
             await store.prune(T0, 10)
     finally:
         await store.close()
+
+
+async def test_accounts_made_before_account_ids_keep_their_folded_name_as_id(
+    db_path: Path,
+) -> None:
+    # A file at schema version 6, with an account, made as that version left it.
+    make_folder(db_path.parent)
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        for version, script in migrations():
+            if version <= 6:
+                db.executescript(script)
+        db.execute(
+            "INSERT INTO accounts (key, name, password, email, created) "
+            "VALUES ('old', 'Old', 'hash', '', 1.0)"
+        )
+        db.execute("PRAGMA user_version = 6")
+        db.commit()
+    store = await SqliteStore.open(db_path)
+    try:
+        found = await store.get_account("old")
+    finally:
+        await store.close()
+    assert found is not None
+    # What the account owns is kept under its folded name already.
+    assert found.uid == "old"

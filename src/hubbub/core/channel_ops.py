@@ -52,18 +52,27 @@ class ChannelOperations(HubBase):
             raise ChatError(Reason.TOO_MANY_CHANNELS, name)
         record = self.registered.get(channel_key)
         if channel is None:
-            channel = Channel(record.name if record else name, channel_key, self.clock())
-            if record is not None:
-                record.restore(channel)
-            else:
+            channel = Channel(
+                record.name if record else name,
+                channel_key,
+                self.clock(),
+                f"{channel_key} {self._new_id()}",
+            )
+            if record is None:
                 channel.flags.update(DEFAULT_CHANNEL_MODES)
+                status = "o"
+            else:
+                # An empty registered channel keeps its rules: they are checked as if
+                # it were live, before it is made again.
+                record.restore(channel)
+                self._check_entry(user, channel, key, record)
+                # Its status comes from its access list, not from being first.
+                status = ""
             self.channels[channel_key] = channel
-            # A registered channel's status comes from its access list, not from being first.
-            status = "o" if record is None else ""
         else:
-            self._check_entry(user, channel, key)
+            self._check_entry(user, channel, key, record)
             status = ""
-        channel.invited.discard(user.key)
+        self._uninvite(user, channel)
         channel.members[user] = status
         if user.channels is NO_CHANNELS:
             user.channels = {}
@@ -77,8 +86,14 @@ class ChannelOperations(HubBase):
             self._deliver((m for m in channel.members if m is not user), event)
         return channel
 
-    def _check_entry(self, user: User, channel: Channel, key: str | None) -> None:
-        invited = user.key in channel.invited
+    def _check_entry(
+        self, user: User, channel: Channel, key: str | None, record: RegisteredChannel | None
+    ) -> None:
+        if record is not None and record.status_for(user.account_id):
+            # Its founder and access list come in past its modes: nobody else could
+            # let them into an empty +i channel, nor unban them.
+            return
+        invited = user in channel.invited
         masks = self.masks_of(user)
         if "i" in channel.flags and not invited and not channel.matches("I", masks):
             raise ChatError(Reason.INVITE_ONLY, channel.name)
@@ -117,23 +132,31 @@ class ChannelOperations(HubBase):
         self._leave(victim, channel)
 
     def invite(self, user: User, nick: str, name: str) -> tuple[User, Channel | None]:
-        """Invite ``nick`` into a channel; the invitee is told.
+        """Invite ``nick`` into a channel; the invitee is told. The invite is for that
+        user, not the nick: it ends when they quit or the channel empties.
 
         Raises:
-            ChatError: NO_SUCH_NICK, NOT_ON_CHANNEL, CHANOP_NEEDED, USER_ON_CHANNEL.
+            ChatError: NO_SUCH_NICK, BAD_CHANNEL_NAME, NOT_ON_CHANNEL, CHANOP_NEEDED,
+                USER_ON_CHANNEL.
         """
         target = self.find_user(nick)
         if target is None:
             raise ChatError(Reason.NO_SUCH_NICK, nick)
         channel = self.find_channel(name)
-        if channel is not None:
+        if channel is None:
+            # Relayed as it is to the invitee: it must be a channel name, not any text.
+            try:
+                name = self.casemap.check_channel(name)
+            except InvalidName as error:
+                raise ChatError(Reason.BAD_CHANNEL_NAME, name, str(error)) from None
+        else:
             if user not in channel.members:
                 raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
             if "i" in channel.flags and not channel.is_op(user):
                 raise ChatError(Reason.CHANOP_NEEDED, channel.name)
             if target in channel.members:
                 raise ChatError(Reason.USER_ON_CHANNEL, target.nick, channel.name)
-            channel.invited.add(target.key)
+            self._invite(target, channel)
         event = Invited(user.actor, target.nick, channel.name if channel else name)
         target.listener.deliver(event)
         if channel is not None:
@@ -189,8 +212,16 @@ class ChannelOperations(HubBase):
         except InvalidName as error:
             raise ChatError(Reason.BAD_CHANNEL_NAME, new, str(error)) from None
         key = self.casemap.fold(new)
-        if key != channel.key and key in self.channels:
+        if key != channel.key and (key in self.channels or key in self.registered):
+            # A registered name is taken even while its channel is empty.
             raise ChatError(Reason.NAME_IN_USE, channel.name, new)
+        record = self.registered.get(channel.key)
+        if record is not None and key != channel.key:
+            if user.account_id != record.founder:
+                raise ChatError(Reason.NO_PRIVILEGES, channel.name, "only its founder may")
+            del self.registered[record.key]
+            if self.channel_sink is not None:
+                self.channel_sink.delete(record.key)
         event = ChannelRenamed(user.actor, channel.name, new, reason)
         del self.channels[channel.key]
         for member in channel.members:
@@ -198,17 +229,17 @@ class ChannelOperations(HubBase):
             member.channels[key] = channel
         channel.name, channel.key = new, key
         self.channels[key] = channel
+        if record is not None:
+            # The registration goes with the channel, its incarnation (history) too.
+            self._keep_registration(replace(record, key=key).with_state_of(channel))
         self._deliver(channel.members, event)
         return channel
 
     # -- registered channels (ChanServ) ------------------------------------------------
 
-    def _account_key(self, user: User) -> str | None:
-        return self.casemap.fold(user.account) if user.account else None
-
     def _grant_access(self, user: User, channel: Channel, record: RegisteredChannel) -> None:
         """Give a joining user the status its account has on a registered channel."""
-        status = record.status_for(self._account_key(user))
+        status = record.status_for(user.account_id)
         if status and status not in channel.members.get(user, ""):
             channel.members[user] = status + channel.members[user]
             change = ModeChange(True, status, user.nick)
@@ -224,40 +255,72 @@ class ChannelOperations(HubBase):
         channel = self.member_channel(user, name)
         if not channel.is_op(user):
             raise ChatError(Reason.CHANOP_NEEDED, channel.name)
-        founder = self._account_key(user)
-        if founder is None:
+        founder = user.account_id
+        if founder is None or user.account is None:
             raise ChatError(Reason.NO_PRIVILEGES, channel.name, "log in to an account first")
         if channel.key in self.registered:
             raise ChatError(Reason.NAME_IN_USE, channel.name)
-        record = RegisteredChannel(channel.key, channel.name, founder, self.clock())
+        record = RegisteredChannel(
+            channel.key,
+            channel.name,
+            founder,
+            self.clock(),
+            names={founder: user.account},
+            # What was said since this incarnation began stays readable.
+            incarnation=channel.incarnation,
+        )
         self._keep_registration(record.with_state_of(channel))
         return self.registered[channel.key]
 
     def drop_channel(self, user: User, name: str) -> None:
         """Forget a channel's registration (its founder only)."""
-        record = self._founded_by(user, name)
+        record = self.founded_by(user, name)
         del self.registered[record.key]
         if self.channel_sink is not None:
             self.channel_sink.delete(record.key)
 
-    def set_access(self, user: User, name: str, account: str, status: str | None) -> None:
-        """Give an account a status on a registered channel, or take it away (founder)."""
-        record = self._founded_by(user, name)
+    def set_access(
+        self, user: User, name: str, account_id: str, account: str, status: str | None
+    ) -> None:
+        """Give an account (by id, and its name to show) a status on a registered
+        channel, or take it away with None (founder only)."""
+        record = self.founded_by(user, name)
         access = dict(record.access)
-        key = self.casemap.fold(account)
+        names = dict(record.names)
         if status is None:
-            access.pop(key, None)
+            access.pop(account_id, None)
+            if account_id != record.founder:
+                names.pop(account_id, None)
         else:
-            access[key] = status
-        self._keep_registration(replace(record, access=access))
+            access[account_id] = status
+            names[account_id] = account
+        self._keep_registration(replace(record, access=access, names=names))
 
-    def _founded_by(self, user: User, name: str) -> RegisteredChannel:
+    def founded_by(self, user: User, name: str) -> RegisteredChannel:
+        """A registered channel, which ``user`` must have founded.
+
+        Raises:
+            ChatError: NO_SUCH_CHANNEL (not registered) or NO_PRIVILEGES.
+        """
         record = self.registered.get(self.casemap.fold(name))
         if record is None:
             raise ChatError(Reason.NO_SUCH_CHANNEL, name)
-        if self._account_key(user) != record.founder:
+        if user.account_id is None or user.account_id != record.founder:
             raise ChatError(Reason.NO_PRIVILEGES, record.name, "only its founder may")
         return record
+
+    def forget_account_rights(self, account_id: str) -> None:
+        """An account is gone: the channels it founded are no longer registered, and it
+        leaves every access list."""
+        for record in list(self.registered.values()):
+            if record.founder == account_id:
+                del self.registered[record.key]
+                if self.channel_sink is not None:
+                    self.channel_sink.delete(record.key)
+            elif account_id in record.access:
+                access = {k: v for k, v in record.access.items() if k != account_id}
+                names = {k: v for k, v in record.names.items() if k != account_id}
+                self._keep_registration(replace(record, access=access, names=names))
 
     def _keep_registration(self, record: RegisteredChannel) -> None:
         self.registered[record.key] = record

@@ -54,14 +54,17 @@ class Hub(ChannelOperations, Messaging):
         listener: Listener,
         secure: bool = False,
         account: str | None = None,
+        account_id: str | None = None,
     ) -> User:
-        """Add a user that finished registration.
+        """Add a user that finished registration, logged in to ``account`` (its name and
+        stable id) if it did so before.
 
         Raises:
             ChatError: ERRONEOUS_NICK or NICK_IN_USE.
         """
         nick = self.check_nick(nick)
         user = User(
+            self._new_id(),
             nick,
             self._same(nick, self.casemap.fold(nick)),
             self._same(nick, self.casemap.skeleton(nick)),
@@ -72,9 +75,9 @@ class Hub(ChannelOperations, Messaging):
             self.clock(),
         )
         user.secure = secure
-        user.account = account
-        if account is not None:
-            self.account_users.setdefault(self.casemap.fold(account), set()).add(user)
+        if account is not None and account_id is not None:
+            user.account, user.account_id = account, account_id
+            self.account_users.setdefault(account_id, set()).add(user)
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         self.peak_users = max(self.peak_users, len(self.users))
@@ -111,10 +114,6 @@ class Hub(ChannelOperations, Messaging):
         self.users[user.key] = user
         self._skeletons[user.skeleton] = user
         user.changed()
-        for channel in user.channels.values():
-            if old_key in channel.invited:
-                channel.invited.discard(old_key)
-                channel.invited.add(user.key)
         user.listener.deliver(event)
         self._deliver(self.neighbours(user), event)
         if old_key != user.key:
@@ -132,6 +131,8 @@ class Hub(ChannelOperations, Messaging):
         self._remember(user)
         del self.users[user.key]
         del self._skeletons[user.skeleton]
+        for channel in list(self.invites.get(user, ())):
+            self._uninvite(user, channel)
         self.mode_counts.subtract(user.modes)
         self.read_markers.pop(user, None)
         self._leave_account(user)
@@ -163,16 +164,17 @@ class Hub(ChannelOperations, Messaging):
         user.away = away
         self._announce(user, AwayChanged(user.actor, away))
 
-    def log_in(self, user: User, account: str | None) -> None:
-        """Mark ``user`` as logged in to ``account`` (or out, with None); neighbours and
-        watchers are told (account-notify)."""
-        if user.account == account:
+    def log_in(self, user: User, account: str | None, account_id: str | None) -> None:
+        """Mark ``user`` as logged in to an account (its name and stable id), or out with
+        None; neighbours and watchers are told (account-notify)."""
+        if account is None or account_id is None:
+            account = account_id = None
+        if user.account_id == account_id and user.account == account:
             return
         self._leave_account(user)
-        user.account = account
-        if account is not None:
-            key = self.casemap.fold(account)
-            self.account_users.setdefault(key, set()).add(user)
+        user.account, user.account_id = account, account_id
+        if account_id is not None:
+            self.account_users.setdefault(account_id, set()).add(user)
             # What was read before logging in counts for the account.
             for target, moment in self.read_markers.pop(user, {}).items():
                 self._move_marker(user, target, moment)
@@ -241,19 +243,19 @@ class Hub(ChannelOperations, Messaging):
         key = self.casemap.fold(target)
         before = self._markers_of(user).get(key)
         marker = self._move_marker(user, key, moment)
-        if user.account is not None and marker != before:
-            others = self.account_users.get(self.casemap.fold(user.account), ())
+        if user.account_id is not None and marker != before:
+            others = self.account_users.get(user.account_id, ())
             self._deliver((u for u in others if u is not user), MarkerMoved(target, marker))
         return marker
 
     def read_marker(self, user: User, target: str) -> float | None:
         return self._markers_of(user).get(self.casemap.fold(target))
 
-    def load_markers(self, account: str, markers: Iterable[tuple[str, float]]) -> None:
+    def load_markers(self, account_id: str, markers: Iterable[tuple[str, float]]) -> None:
         """Learn an account's stored markers as someone logs in to it (call once a user
         is logged in to it); markers moved meanwhile by its connections already here
         are kept when later. Past the limit the oldest are forgotten, here and kept."""
-        folded = self.casemap.fold(account)
+        folded = account_id
         if folded not in self.account_users:
             return  # nobody is logged in to it any more
         known = self.account_markers.setdefault(folded, {})
@@ -275,20 +277,21 @@ class Hub(ChannelOperations, Messaging):
                 if self.marker_sink is not None:
                     self.marker_sink.forget(folded, key)
 
-    def drop_account(self, account: str) -> None:
-        """An account is being deleted: everyone logged in to it is logged out, and its
-        read markers are forgotten (the next owner of the name must not inherit them)."""
-        folded = self.casemap.fold(account)
-        for user in list(self.account_users.get(folded, ())):
-            self.log_in(user, None)
-        self.account_markers.pop(folded, None)
+    def drop_account(self, account_id: str) -> None:
+        """An account is being deleted: everyone logged in to it is logged out, its read
+        markers are forgotten, and it loses its channels (see forget_account_rights).
+        Its private history stays with its id, which no later account has."""
+        for user in list(self.account_users.get(account_id, ())):
+            self.log_in(user, None, None)
+        self.account_markers.pop(account_id, None)
         if self.marker_sink is not None:
-            self.marker_sink.forget_account(folded)
+            self.marker_sink.forget_account(account_id)
+        self.forget_account_rights(account_id)
 
     def _markers_of(self, user: User) -> dict[Key, float]:
-        if user.account is None:
+        if user.account_id is None:
             return self.read_markers.setdefault(user, {})
-        return self.account_markers.setdefault(self.casemap.fold(user.account), {})
+        return self.account_markers.setdefault(user.account_id, {})
 
     def _move_marker(self, user: User, key: Key, moment: float) -> float:
         markers = self._markers_of(user)
@@ -297,21 +300,21 @@ class Hub(ChannelOperations, Messaging):
             # that matter (recent ones) kept.
             oldest = min(markers, key=markers.__getitem__)
             del markers[oldest]
-            if user.account is not None and self.marker_sink is not None:
-                self.marker_sink.forget(self.casemap.fold(user.account), oldest)
+            if user.account_id is not None and self.marker_sink is not None:
+                self.marker_sink.forget(user.account_id, oldest)
         marker = max(markers.get(key, moment), moment)
         if markers.get(key) != marker:
             markers[key] = marker
-            if user.account is not None and self.marker_sink is not None:
-                self.marker_sink.save(self.casemap.fold(user.account), key, marker)
+            if user.account_id is not None and self.marker_sink is not None:
+                self.marker_sink.save(user.account_id, key, marker)
         return marker
 
     def _leave_account(self, user: User) -> None:
         """Forget a user in its account's set; the account's markers stay in memory only
         while someone is logged in to it."""
-        if user.account is None:
+        if user.account_id is None:
             return
-        key = self.casemap.fold(user.account)
+        key = user.account_id
         users = self.account_users.get(key)
         if users is not None:
             users.discard(user)

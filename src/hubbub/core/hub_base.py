@@ -80,12 +80,18 @@ class HubBase:
         # random prefix.
         self._msgid_prefix = secrets.token_hex(4)
         self._msgid_counter = itertools.count(1)
+        # User ids and channel incarnations, unique the same way.
+        self._id_counter = itertools.count(1)
+        # The channels each user with pending invites is invited to (the reverse of
+        # Channel.invited), so that a quit or an emptied channel clears them.
+        self.invites: dict[User, set[Channel]] = {}
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=self.limits.whowas_length)
         # draft/read-marker: folded target → when it was last read (epoch seconds), for
         # each user not logged in, and for each account with someone logged in to it.
         self.read_markers: dict[User, dict[Key, float]] = {}
-        self.account_markers: dict[Key, dict[Key, float]] = {}
-        self.account_users: dict[Key, set[User]] = {}
+        # Both by account id.
+        self.account_markers: dict[str, dict[Key, float]] = {}
+        self.account_users: dict[str, set[User]] = {}
         self.marker_sink: MarkerSink | None = None
         # Where messages are kept (message history), if anywhere.
         self.history: HistorySink | None = None
@@ -161,11 +167,29 @@ class HubBase:
 
     # -- internals ---------------------------------------------------------------------
 
+    def _new_id(self) -> str:
+        return f"{self._msgid_prefix}.{next(self._id_counter):x}"
+
+    def _invite(self, user: User, channel: Channel) -> None:
+        channel.invited.add(user)
+        self.invites.setdefault(user, set()).add(channel)
+
+    def _uninvite(self, user: User, channel: Channel) -> None:
+        channel.invited.discard(user)
+        invites = self.invites.get(user)
+        if invites is not None:
+            invites.discard(channel)
+            if not invites:
+                del self.invites[user]
+
     def _leave(self, user: User, channel: Channel) -> None:
         del channel.members[user]
         del user.channels[channel.key]
         if not channel.members:
             del self.channels[channel.key]
+            # Invites are to this incarnation; a channel made again later starts clean.
+            for invited in list(channel.invited):
+                self._uninvite(invited, channel)
 
     def _remember(self, user: User) -> None:
         self.whowas_entries.append(

@@ -17,12 +17,27 @@ _NO_TAGS: Mapping[str, str] = {}
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """What is remembered of a recent message, to allow its redaction."""
+    """What is remembered of a recent message, to allow its redaction.
 
-    sender: Key
-    target: Key
+    People are named by user id and account id, never by nick: whoever takes a nick
+    later must not withdraw what its earlier holder said.
+    """
+
+    sender: str
+    sender_account: str | None
+    target: str  # a channel's incarnation (history key), or the recipient's user id
     target_name: str
-    recipient: Key | None  # the other party of a private message
+    recipient_account: str | None  # the other party of a private message, if logged in
+
+    def said_by(self, user: User) -> bool:
+        return self.sender == user.id or (
+            self.sender_account is not None and self.sender_account == user.account_id
+        )
+
+    def said_to(self, user: User) -> bool:
+        return self.target == user.id or (
+            self.recipient_account is not None and self.recipient_account == user.account_id
+        )
 
 
 class Messaging(HubBase):
@@ -31,9 +46,9 @@ class Messaging(HubBase):
     def history_owner(self, user: User) -> str:
         """Who a user's private history belongs to: their account, or else this session
         alone (a nick is no proof of being the same person later)."""
-        if user.account:
-            return "a:" + self.casemap.fold(user.account)
-        return f"s:{user.key}@{round(user.signon * 1000)}"
+        if user.account_id is not None:
+            return "a:" + user.account_id
+        return "s:" + user.id
 
     def private_conversation(self, user: User, other: Key) -> str:
         """The history key of ``user``'s private conversation with the nick ``other``."""
@@ -80,16 +95,18 @@ class Messaging(HubBase):
                 for member in channel.members:
                     if member is not user:
                         member.deliver(event)
-            self._keep(msgid, Sent(user.key, channel.key, channel.name, None))
+            sent = Sent(user.id, user.account_id, channel.history_key, channel.name, None)
+            self._keep(msgid, sent)
             if self.history is not None and not status and kind is not MessageKind.TAGMSG:
-                self.history.record(event, channel.key)
+                self.history.record(event, channel.history_key)
             return channel, event
         recipient = self.find_user(target)
         if recipient is None:
             raise ChatError(Reason.NO_SUCH_NICK, target)
         event = MessagePosted(user.actor, recipient.nick, text, kind, "", tags, now, msgid, parts)
         recipient.listener.deliver(event)
-        self._keep(msgid, Sent(user.key, recipient.key, recipient.nick, recipient.key))
+        sent = Sent(user.id, user.account_id, recipient.id, recipient.nick, recipient.account_id)
+        self._keep(msgid, sent)
         if self.history is not None and kind is not MessageKind.TAGMSG:
             self.history.record(event, self.private_conversation(user, recipient.key))
             self.history.record(event, self.private_conversation(recipient, user.key))
@@ -112,19 +129,21 @@ class Messaging(HubBase):
         sent = self.recent_messages.get(msgid)
         if target.startswith("#"):
             channel = self.member_channel(user, target)
-            if sent is None or sent.target != channel.key:
+            if sent is None or sent.target != channel.history_key:
                 raise ChatError(Reason.UNKNOWN_MESSAGE, channel.name, msgid)
-            if sent.sender != user.key and not channel.is_op(user):
+            if not sent.said_by(user) and not channel.is_op(user):
                 raise ChatError(Reason.FORBIDDEN, channel.name, msgid)
             audience: list[User] = list(channel.members)
         else:
             other = self.find_user(target)
             if other is None:
                 raise ChatError(Reason.NO_SUCH_NICK, target)
-            parties = {user.key, other.key}
-            if sent is None or {sent.sender, sent.target} != parties:
+            if sent is None or not (
+                (sent.said_by(user) and sent.said_to(other))
+                or (sent.said_by(other) and sent.said_to(user))
+            ):
                 raise ChatError(Reason.UNKNOWN_MESSAGE, other.nick, msgid)
-            if sent.sender != user.key:
+            if not sent.said_by(user):
                 raise ChatError(Reason.FORBIDDEN, other.nick, msgid)
             audience = [user, other]
         del self.recent_messages[msgid]

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from hubbub.wire.casemap import Key
 
 
+# Modes that keep people out (with a key, a limit and bans), or hide the channel.
+CLOSING_MODES = frozenset("isp")
 # One shared empty set (each frozenset() call makes a new object).
 NO_MODES: frozenset[str] = frozenset()
 # Every user starts with this one empty dict of channels, and join (the only place a
@@ -21,15 +23,22 @@ NO_CHANNELS: dict[Key, Channel] = {}
 
 
 class User:
-    """A registered user, local or not, with the session that receives its events."""
+    """A registered user, local or not, with the session that receives its events.
+
+    Rights and kept data belong to the person, never to the nick (which anyone may take
+    once it is free): to ``id``, unique to this user among all users this server has
+    had, and to ``account_id``, the stable id of the account it is logged in to.
+    """
 
     __slots__ = (
         "_actor",
         "account",
+        "account_id",
         "away",
         "channels",
         "deliver",
         "host",
+        "id",
         "key",
         "last_active",
         "listener",
@@ -45,6 +54,7 @@ class User:
 
     def __init__(
         self,
+        id: str,
         nick: str,
         key: Key,
         skeleton: Key,
@@ -54,6 +64,7 @@ class User:
         listener: Listener,
         signon: float,
     ) -> None:
+        self.id = id
         self.nick = nick
         self.key = key
         self.skeleton = skeleton
@@ -69,6 +80,7 @@ class User:
         self.modes: frozenset[str] = NO_MODES
         self.away: str | None = None
         self.account: str | None = None
+        self.account_id: str | None = None
         self.secure = False
         self.oper_name: str | None = None
         self.channels: dict[Key, Channel] = NO_CHANNELS
@@ -117,11 +129,19 @@ class ListEntry:
 
 
 class Channel:
-    """A channel: its members with their status modes, its modes, lists and topic."""
+    """A channel: its members with their status modes, its modes, lists and topic.
+
+    Message history is kept by :attr:`history_key`. What is said while anyone may walk in
+    is kept under the channel's name, where whoever walks in later may read it too. What
+    is said while the channel is closed (see :attr:`closed`) is kept under this
+    ``incarnation`` only: once the channel empties, someone who creates it again must not
+    read it. A registered channel has one incarnation for as long as it is registered.
+    """
 
     __slots__ = (
         "created",
         "flags",
+        "incarnation",
         "invited",
         "key",
         "limit",
@@ -132,10 +152,11 @@ class Channel:
         "topic",
     )
 
-    def __init__(self, name: str, key: Key, created: float) -> None:
+    def __init__(self, name: str, key: Key, created: float, incarnation: str) -> None:
         self.name = name
         self.key = key
         self.created = created
+        self.incarnation = incarnation
         # The value is the member's status modes, highest first ("ov", "v", "").
         self.members: dict[User, str] = {}
         self.flags: set[str] = set()
@@ -143,7 +164,24 @@ class Channel:
         self.limit: int | None = None
         self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
         self.topic: Topic | None = None
-        self.invited: set[Key] = set()
+        # Invites are for the person invited, not for whoever holds the nick next.
+        self.invited: set[User] = set()
+
+    @property
+    def closed(self) -> bool:
+        """Whether some people may not walk in: invite-only, keyed, limited, with bans,
+        or hidden (secret or private)."""
+        return (
+            not self.flags.isdisjoint(CLOSING_MODES)
+            or self.password is not None
+            or self.limit is not None
+            or bool(self.lists["b"])
+        )
+
+    @property
+    def history_key(self) -> str:
+        """Where what is said now is kept, and read from."""
+        return self.incarnation if self.closed else self.key
 
     def prefix_of(self, user: User, multi: bool = False) -> str:
         """The status prefix shown before ``user``'s nick: the highest, or all of them."""

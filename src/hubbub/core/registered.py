@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hubbub.core.model import Channel, ListEntry, Topic
 from hubbub.wire.casemap import Key
@@ -12,11 +12,18 @@ from hubbub.wire.casemap import Key
 class RegisteredChannel:
     """A snapshot of a registered channel's lasting state.
 
+    Accounts are named by their stable ids, never by their names: an account dropped
+    and registered again by someone else is another account, with no rights here.
+
     Attributes:
         key: the folded channel name.
-        founder: the folded account name of its founder.
-        access: folded account name → the status mode it gets on joining (``o`` or
-            ``v``); the founder always gets ``o``.
+        founder: the id of its founder's account.
+        access: account id → the status mode it gets on joining (``o`` or ``v``); the
+            founder always gets ``o``.
+        names: account id → the account's name, for showing the founder and access list.
+        incarnation: where the channel's history is kept while it is closed (see
+            :class:`~hubbub.core.model.Channel`); empty for registrations made before
+            incarnations, whose history is kept under the folded name alone.
     """
 
     key: Key
@@ -29,35 +36,39 @@ class RegisteredChannel:
     limit: int | None = None
     lists: tuple[tuple[str, ListEntry], ...] = ()
     access: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    incarnation: str = ""
 
-    def status_for(self, account_key: str | None) -> str:
+    def status_for(self, account_id: str | None) -> str:
         """The status mode an account gets on joining, or ""."""
-        if account_key is None:
+        if account_id is None:
             return ""
-        if account_key == self.founder:
+        if account_id == self.founder:
             return "o"
-        return self.access.get(account_key, "")
+        return self.access.get(account_id, "")
+
+    def name_of(self, account_id: str) -> str:
+        return self.names.get(account_id, account_id)
 
     def with_state_of(self, channel: Channel) -> RegisteredChannel:
         """This registration with the channel's current topic, modes and lists."""
         lists = tuple(
             (mode, entry) for mode, entries in channel.lists.items() for entry in entries
         )
-        return RegisteredChannel(
-            self.key,
-            channel.name,
-            self.founder,
-            self.created,
-            channel.topic,
-            "".join(sorted(channel.flags)),
-            channel.password,
-            channel.limit,
-            lists,
-            dict(self.access),
+        return replace(
+            self,
+            name=channel.name,
+            topic=channel.topic,
+            flags="".join(sorted(channel.flags)),
+            password=channel.password,
+            limit=channel.limit,
+            lists=lists,
         )
 
     def restore(self, channel: Channel) -> None:
-        """Give a newly created channel its registered topic, modes and lists."""
+        """Give a newly created channel its registered incarnation, topic, modes and
+        lists."""
+        channel.incarnation = self.incarnation or self.key
         channel.topic = self.topic
         channel.flags = set(self.flags)
         channel.password = self.password

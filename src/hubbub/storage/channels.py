@@ -26,6 +26,8 @@ def to_json(record: RegisteredChannel) -> str:
             "limit": record.limit,
             "lists": [[m, e.mask, e.setter, e.time, e.folded] for m, e in record.lists],
             "access": record.access,
+            "names": record.names,
+            "incarnation": record.incarnation,
         }
     )
 
@@ -47,6 +49,8 @@ def from_json(key: str, text: str) -> RegisteredChannel:
             for m, mask, setter, t, folded in data.get("lists", [])
         ),
         {str(k): str(v) for k, v in data.get("access", {}).items()},
+        {str(k): str(v) for k, v in data.get("names", {}).items()},
+        str(data.get("incarnation", "")),
     )
 
 

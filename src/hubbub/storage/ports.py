@@ -4,8 +4,9 @@ them; :func:`hubbub.storage.backends.open_store` picks one."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 
@@ -76,10 +77,18 @@ class Conversation:
     time: float
 
 
+def new_account_id() -> str:
+    """A new account's id. The ``~`` keeps it apart from the folded names that older
+    accounts have as their ids (no nick has one)."""
+    return "~" + secrets.token_hex(8)
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """A registered account: ``key`` is the folded name, ``password`` an argon2id hash,
-    ``scram`` the SCRAM-SHA-256 verifier (see :mod:`hubbub.scram`; empty until known)."""
+    ``scram`` the SCRAM-SHA-256 verifier (see :mod:`hubbub.scram`; empty until known).
+    ``uid`` is its stable id: what the account owns is kept under it, never under the
+    name, which someone else may register once the account is dropped."""
 
     key: str
     name: str
@@ -87,6 +96,7 @@ class Account:
     email: str
     created: float
     scram: str = ""
+    uid: str = field(default_factory=new_account_id)
 
 
 class AccountStore(Protocol):
@@ -112,7 +122,8 @@ class AccountStore(Protocol):
         ...
 
     async def delete_account(self, key: str) -> None:
-        """Forget an account with its certificates and read markers."""
+        """Forget an account with what it owned: its certificates, read markers, private
+        history and the registrations of the channels it founded."""
         ...
 
     async def add_certificate(self, key: str, fingerprint: str) -> bool:

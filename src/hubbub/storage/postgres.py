@@ -56,7 +56,7 @@ _COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, 
 _MS = "trunc(time * 1000 + sign(time) * 0.5)::bigint"
 _FIRST_SEQ = -1
 _LAST_SEQ = 2**62
-_ACCOUNT = "key, name, password, email, created, scram"
+_ACCOUNT = "key, name, password, email, created, scram, uid"
 
 _ESCAPE = "\uffff"
 _ESCAPED = re.compile("\uffff([\uffff0])")
@@ -145,6 +145,7 @@ def _account(row: asyncpg.Record | None) -> Account | None:
         _get(row["email"]),
         row["created"],
         _get(row["scram"]),
+        _get(row["uid"]),
     )
 
 
@@ -381,7 +382,7 @@ class PostgresStore:
 
     async def create_account(self, account: Account) -> bool:
         status = await self._execute(
-            f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6) "
+            f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
             "ON CONFLICT (key) DO NOTHING",
             _put(account.key),
             _put(account.name),
@@ -389,6 +390,7 @@ class PostgresStore:
             _put(account.email),
             account.created,
             _put(account.scram),
+            _put(account.uid),
         )
         return _changed(status) == 1
 
@@ -415,9 +417,22 @@ class PostgresStore:
     async def delete_account(self, key: str) -> None:
         with self._translated():
             async with self._pool.acquire() as db, db.transaction():
-                await db.execute("DELETE FROM accounts WHERE key = $1", _put(key))
+                uid = await db.fetchval(
+                    "DELETE FROM accounts WHERE key = $1 RETURNING uid", _put(key)
+                )
                 await db.execute("DELETE FROM certificates WHERE account = $1", _put(key))
-                await db.execute("DELETE FROM read_markers WHERE account = $1", _put(key))
+                if uid is None:
+                    return
+                await db.execute("DELETE FROM read_markers WHERE account = $1", uid)
+                # Its side of each private conversation ("a:<id> <other>"); the other
+                # side's copy is the other person's.
+                owner = f"a:{_get(uid)} "
+                await db.execute(
+                    "DELETE FROM messages WHERE left(conversation, $1) = $2",
+                    len(owner),
+                    _put(owner),
+                )
+                await db.execute("DELETE FROM channels WHERE data::json->>'founder' = $1", uid)
 
     async def add_certificate(self, key: str, fingerprint: str) -> bool:
         status = await self._execute(

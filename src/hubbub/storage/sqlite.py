@@ -20,6 +20,7 @@ from time import time as now
 from typing import TypeVar
 
 from hubbub.storage.errors import SchemaTooNew, StorageError
+from hubbub.storage.files import private_file, private_folder
 from hubbub.storage.ports import Account, Conversation, NewMessage, StoredMessage
 
 logger = logging.getLogger(__name__)
@@ -68,14 +69,20 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(scripts)
 
 
-_ACCOUNT = "key, name, password, email, created, scram"
+_ACCOUNT = "key, name, password, email, created, scram, uid"
 
 
 def _account(row: sqlite3.Row | None) -> Account | None:
     if row is None:
         return None
     return Account(
-        row["key"], row["name"], row["password"], row["email"], row["created"], row["scram"]
+        row["key"],
+        row["name"],
+        row["password"],
+        row["email"],
+        row["created"],
+        row["scram"],
+        row["uid"],
     )
 
 
@@ -125,7 +132,8 @@ class SqliteStore:
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
+            private_file(path)
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             connection.row_factory = sqlite3.Row
             # First, so that a file another process holds is waited for, not refused.
@@ -341,8 +349,7 @@ class SqliteStore:
     async def create_account(self, account: Account) -> bool:
         return (
             await self._change(
-                "INSERT OR IGNORE INTO accounts (key, name, password, email, created, scram) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT OR IGNORE INTO accounts ({_ACCOUNT}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     account.key,
                     account.name,
@@ -350,6 +357,7 @@ class SqliteStore:
                     account.email,
                     account.created,
                     account.scram,
+                    account.uid,
                 ),
                 immediate=True,
             )
@@ -383,10 +391,25 @@ class SqliteStore:
     async def delete_account(self, key: str) -> None:
         def work() -> None:
             with self._db:
-                self._db.execute("BEGIN")
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute("SELECT uid FROM accounts WHERE key = ?", (key,))
+                found = row.fetchone()
                 self._db.execute("DELETE FROM accounts WHERE key = ?", (key,))
                 self._db.execute("DELETE FROM certificates WHERE account = ?", (key,))
-                self._db.execute("DELETE FROM read_markers WHERE account = ?", (key,))
+                if found is None:
+                    return
+                uid = found["uid"]
+                self._db.execute("DELETE FROM read_markers WHERE account = ?", (uid,))
+                # Its side of each private conversation ("a:<id> <other>"); the other
+                # side's copy is the other person's.
+                owner = f"a:{uid} "
+                self._db.execute(
+                    "DELETE FROM messages WHERE substr(conversation, 1, ?) = ?",
+                    (len(owner), owner),
+                )
+                self._db.execute(
+                    "DELETE FROM channels WHERE json_extract(data, '$.founder') = ?", (uid,)
+                )
 
         await self._run(work)
 

@@ -87,6 +87,7 @@ class IrcSession:
         "_waiting",
         "_write",
         "account",
+        "account_id",
         "account_markers",
         "cap_version",
         "caps",
@@ -140,6 +141,7 @@ class IrcSession:
         # The account logged in to before registration (SASL), applied at registration,
         # with its read markers.
         self.account: str | None = None
+        self.account_id: str | None = None
         self.account_markers: list[tuple[str, float]] | None = None
         self.closed = False
         # Counted among LUSERS' unregistered connections until registered or closed.
@@ -333,13 +335,14 @@ class IrcSession:
                 self,
                 self.peer.secure,
                 self.account,
+                self.account_id,
             )
         except ChatError as error:
             self.refuse(error)
             self.nick = None
             return
-        if self.account is not None and self.account_markers is not None:
-            self.ctx.hub.load_markers(self.account, self.account_markers)
+        if self.account_id is not None and self.account_markers is not None:
+            self.ctx.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
         self._uncount()
         if logger.isEnabledFor(logging.INFO):

@@ -173,7 +173,7 @@ class PlainSession:
         if channel is None or history is None:
             return
         try:
-            recent = await history.before(channel.key, math.inf, self.ctx.backlog)
+            recent = await history.before(channel.history_key, math.inf, self.ctx.backlog)
         except StorageError:
             return
         if not recent or self.closed:

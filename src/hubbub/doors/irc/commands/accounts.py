@@ -36,12 +36,13 @@ async def logged_in(session: IrcSession, account: Account) -> None:
         return
     user = session.user
     if user is not None:
-        session.ctx.hub.log_in(user, account.name)
-        session.ctx.hub.load_markers(account.name, markers)
+        session.ctx.hub.log_in(user, account.name, account.uid)
+        session.ctx.hub.load_markers(account.uid, markers)
         mask = user.mask
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
         session.account = account.name
+        session.account_id = account.uid
         session.account_markers = markers
         mask = f"{session.nick or '*'}!{session.username or '*'}@{session.host}"
     session.numeric(n.RPL_LOGGEDIN, mask, account.name, f"You are now logged in as {account.name}")
@@ -194,7 +195,7 @@ async def nickserv(session: IrcSession, text: str) -> None:
             account = await accounts.authenticate(user.account, args[0], session.host)
             # Logged out everywhere, and its markers forgotten, before the store
             # forgets the account: nothing of it may be saved again afterwards.
-            session.ctx.hub.drop_account(account.name)
+            session.ctx.hub.drop_account(account.uid)
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:

@@ -222,7 +222,7 @@ def invite(session: IrcSession, message: Message) -> None:
     assert user is not None
     if not message.params:
         for channel in session.ctx.hub.channels.values():
-            if user.key in channel.invited:
+            if user in channel.invited:
                 session.numeric(n.RPL_INVITELIST, channel.name)
         session.numeric(n.RPL_ENDOFINVITELIST, "End of /INVITE list")
         return

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
+from hubbub.accounts import AccountError
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.table import command
 
@@ -30,14 +32,15 @@ def _tell(session: IrcSession, text: str) -> None:
     session.message("NOTICE", session.client, text, source=_MASK)
 
 
-def chanserv(session: IrcSession, text: str) -> None:
-    """One request to ChanServ (a PRIVMSG to it, or the CS command)."""
+def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
+    """One request to ChanServ (a PRIVMSG to it, or the CS command); ACCESS ADD waits
+    for the store (the account must exist: rights go to accounts, not to names)."""
     user = session.user
     assert user is not None
     hub = session.ctx.hub
     if session.ctx.accounts is None:
         _tell(session, "Channel registration is not available on this server.")
-        return
+        return None
     words = text.split()
     verb = words[0].upper() if words else "HELP"
     name = words[1] if len(words) > 1 else ""
@@ -52,24 +55,32 @@ def chanserv(session: IrcSession, text: str) -> None:
             found = hub.registered.get(hub.casemap.fold(name))
             if found is None:
                 _tell(session, f"{name} is not registered.")
-                return
+                return None
             when = time.strftime("%Y-%m-%d", time.gmtime(found.created))
-            _tell(session, f"{found.name}: founder {found.founder}, registered {when}.")
+            founder = found.name_of(found.founder)
+            _tell(session, f"{found.name}: founder {founder}, registered {when}.")
         elif verb == "ACCESS" and name:
-            _access(session, name, [w.lower() for w in words[2:]], words[2:])
+            return _access(session, name, [w.lower() for w in words[2:]], words[2:])
         else:
             for line in _HELP:
                 _tell(session, line)
     except ChatError as error:
-        detail = f" ({error.detail})" if error.detail else ""
-        _tell(
-            session,
-            f"Cannot do that on {error.subject or name}: "
-            f"{error.reason.name.lower().replace('_', ' ')}{detail}.",
-        )
+        _refused(session, error, name)
+    return None
 
 
-def _access(session: IrcSession, name: str, lowered: list[str], words: list[str]) -> None:
+def _refused(session: IrcSession, error: ChatError, name: str) -> None:
+    detail = f" ({error.detail})" if error.detail else ""
+    _tell(
+        session,
+        f"Cannot do that on {error.subject or name}: "
+        f"{error.reason.name.lower().replace('_', ' ')}{detail}.",
+    )
+
+
+def _access(
+    session: IrcSession, name: str, lowered: list[str], words: list[str]
+) -> Awaitable[None] | None:
     user = session.user
     assert user is not None
     hub = session.ctx.hub
@@ -77,21 +88,55 @@ def _access(session: IrcSession, name: str, lowered: list[str], words: list[str]
         record = hub.registered.get(hub.casemap.fold(name))
         if record is None:
             _tell(session, f"{name} is not registered.")
-            return
-        _tell(session, f"{record.name}: founder {record.founder}")
-        for account, status in sorted(record.access.items()):
-            _tell(session, f"  {account} {'op' if status == 'o' else 'voice'}")
-        return
+            return None
+        _tell(session, f"{record.name}: founder {record.name_of(record.founder)}")
+        for shown, status in sorted((record.name_of(a), s) for a, s in record.access.items()):
+            _tell(session, f"  {shown} {'op' if status == 'o' else 'voice'}")
+        return None
     if lowered[0] == "add" and len(words) == 3 and lowered[2] in _LEVELS:
-        hub.set_access(user, name, words[1], _LEVELS[lowered[2]])
-        _tell(session, f"{words[1]} gets {lowered[2]} on {name}.")
-    elif lowered[0] == "del" and len(words) == 2:
-        hub.set_access(user, name, words[1], None)
+        hub.founded_by(user, name)  # refused before the account is looked up
+        return _add_access(session, name, words[1], _LEVELS[lowered[2]], lowered[2])
+    if lowered[0] == "del" and len(words) == 2:
+        record = hub.registered.get(hub.casemap.fold(name))
+        wanted = hub.casemap.fold(words[1])
+        # Entries are by account id; they are found by the name they were added with.
+        found = [
+            account
+            for account in (record.access if record is not None else {})
+            if record is not None and hub.casemap.fold(record.name_of(account)) == wanted
+        ]
+        entry = found[0] if found else ""
+        hub.set_access(user, name, entry, words[1], None)
         _tell(session, f"{words[1]} no longer has access to {name}.")
     else:
         _tell(session, "ACCESS #channel LIST | ADD <account> op|voice | DEL <account>")
+    return None
+
+
+async def _add_access(
+    session: IrcSession, name: str, account_name: str, status: str, level: str
+) -> None:
+    accounts = session.ctx.accounts
+    assert accounts is not None
+    try:
+        account = await accounts.find(account_name)
+    except AccountError:
+        _tell(session, "Accounts are unavailable right now; try again later.")
+        return
+    user = session.user
+    if session.closed or user is None:
+        return
+    if account is None:
+        _tell(session, f"{account_name} is not a registered account.")
+        return
+    try:
+        session.ctx.hub.set_access(user, name, account.uid, account.name, status)
+    except ChatError as error:
+        _refused(session, error, name)
+        return
+    _tell(session, f"{account.name} gets {level} on {name}.")
 
 
 @command("CS", "CHANSERV", min_params=1)
-def cs(session: IrcSession, message: Message) -> None:
-    chanserv(session, " ".join(message.params))
+def cs(session: IrcSession, message: Message) -> Awaitable[None] | None:
+    return chanserv(session, " ".join(message.params))

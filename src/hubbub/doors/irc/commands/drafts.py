@@ -51,7 +51,7 @@ def rename(session: IrcSession, message: Message) -> None:
             session.message(
                 "FAIL", "RENAME", "CHANNEL_NAME_IN_USE", old, new, "That name is taken"
             )
-        elif error.reason is Reason.BAD_CHANNEL_NAME:
+        elif error.reason in (Reason.BAD_CHANNEL_NAME, Reason.NO_PRIVILEGES):
             session.message("FAIL", "RENAME", "CANNOT_RENAME", old, new, str(error.detail))
         else:
             raise

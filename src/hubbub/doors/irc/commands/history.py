@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from hubbub.doors.irc.render import format_time, parse_time
 from hubbub.doors.irc.table import command
 from hubbub.storage.errors import StorageError
-from hubbub.wire.casemap import Key
 from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
@@ -86,7 +85,8 @@ def _conversation(session: IrcSession, sub: str, target: str) -> str:
         channel = hub.find_channel(target)
         if channel is None or user not in channel.members:
             raise _Invalid("INVALID_TARGET", sub, target, "You are not in that channel")
-        return channel.key
+        # This incarnation's: an earlier channel of that name is not this one.
+        return channel.history_key
     return hub.private_conversation(user, hub.casemap.fold(target))
 
 
@@ -166,11 +166,12 @@ async def _targets(
         raise _Invalid("INVALID_PARAMS", sub, "Invalid timestamps")
     low, high = min(start, end), max(start, end)
     owner = session.ctx.hub.history_owner(user)
-    found = await store.conversations(list(user.channels), owner, low, high, limit)
+    channels = {channel.history_key: channel for channel in user.channels.values()}
+    found = await store.conversations(list(channels), owner, low, high, limit)
     hub = session.ctx.hub
     lines = []
     for conversation in found:
-        channel = hub.channels.get(Key(conversation.conversation))
+        channel = channels.get(conversation.conversation)
         if channel is not None:
             name = channel.name
         else:

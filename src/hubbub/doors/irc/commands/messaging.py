@@ -46,8 +46,7 @@ def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[
         if service == _NICKSERV_KEY:
             return nickserv(session, message.params[1])
         if service == _CHANSERV_KEY:
-            chanserv(session, message.params[1])
-            return None
+            return chanserv(session, message.params[1])
     # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
     quiet = kind is MessageKind.NOTICE
     if not message.params or not message.params[0]:

@@ -1,0 +1,425 @@
+"""Issue 20's authorization holes in the chat's rules, each tried through a real socket as
+an ordinary user would, and refused: registered channels that are empty, history that
+outlives its channel, rights left to a dropped account's name or to a nick, and INVITE
+relaying text that is not a channel name."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hubbub.server import Server
+from hubbub.storage.backends import SQLITE_FILE
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import Clients, make_settings
+
+CAPS = (
+    "batch",
+    "draft/chathistory",
+    "draft/channel-rename",
+    "draft/message-redaction",
+    "echo-message",
+    "message-tags",
+    "server-time",
+)
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(make_settings(tmp_path, flood_rate=0.0)) as server:
+        yield server
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Clients]:
+    opened = Clients()
+    try:
+        yield opened
+    finally:
+        await opened.close_all()
+
+
+async def connect(
+    clients: Clients, server: Server, nick: str, *channels: str, caps: Sequence[str] = CAPS
+) -> LineClient:
+    client = await clients.open(server)
+    await client.send("CAP LS 302", f"CAP REQ :{' '.join(caps)}", "CAP END")
+    await client.register(nick)
+    for channel in channels:
+        await client.send(f"JOIN {channel}")
+        await client.read_until(n.RPL_ENDOFNAMES)
+    await client.sync()
+    return client
+
+
+async def register_account(client: LineClient, password: str = PASSWORD) -> None:
+    await client.send(f"NS REGISTER {password}")
+    await client.read_until(n.RPL_LOGGEDIN)
+    await client.sync()
+
+
+async def register_channel(client: LineClient, channel: str) -> None:
+    await client.send(f"CS REGISTER {channel}")
+    await client.read_until(lambda m: m.command == "NOTICE" and "registered to" in m.params[-1])
+
+
+async def answer(client: LineClient, *lines: str) -> list[Message]:
+    """What the server answered to ``lines`` (earlier output set aside first)."""
+    await client.sync()
+    await client.send(*lines)
+    return await client.sync()
+
+
+def texts(lines: list[Message], command: str = "PRIVMSG") -> list[str]:
+    return [m.params[-1] for m in lines if m.command == command]
+
+
+def numerics(lines: list[Message]) -> list[str]:
+    return [m.command for m in lines if m.command.isdigit()]
+
+
+def everything(lines: list[Message]) -> str:
+    return "\n".join(" ".join(m.params) for m in lines)
+
+
+async def said(client: LineClient, target: str, text: str) -> str:
+    """Say ``text``; its msgid, from the echo."""
+    lines = await answer(client, f"PRIVMSG {target} :{text}")
+    (echo,) = [m for m in lines if m.command == "PRIVMSG" and m.params[-1] == text]
+    return echo.tags["msgid"]
+
+
+# -- 1. an empty registered channel keeps its rules -----------------------------------
+
+
+async def test_an_empty_registered_channel_keeps_its_key_and_invite_only(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#official")
+    await register_account(alice)
+    await register_channel(alice, "#official")
+    await answer(alice, "MODE #official +sik offkey")
+    await said(alice, "#official", "the secret plan")
+    await answer(alice, "PART #official")
+
+    mallory = await connect(clients, server, "mallory")
+    assert n.ERR_INVITEONLYCHAN in numerics(await answer(mallory, "JOIN #official"))
+    assert n.ERR_INVITEONLYCHAN in numerics(await answer(mallory, "JOIN #official offkey"))
+    probe = await answer(
+        mallory, "MODE #official", "CHATHISTORY LATEST #official * 10", "NAMES #official"
+    )
+    assert "offkey" not in everything(probe)
+    assert "the secret plan" not in everything(probe)
+    assert any(m.command == "FAIL" for m in probe)
+
+    # Its founder comes back in past its modes, with op and its history.
+    back = await answer(alice, "JOIN #official")
+    assert n.RPL_ENDOFNAMES in numerics(back)
+    assert any(m.command == "MODE" and m.params[1:] == ("+o", "alice") for m in back)
+    history = await answer(alice, "CHATHISTORY LATEST #official * 10")
+    assert texts(history) == ["the secret plan"]
+
+    # With the key alone, the key is asked for.
+    await answer(alice, "MODE #official -i", "PART #official")
+    assert n.ERR_BADCHANNELKEY in numerics(await answer(mallory, "JOIN #official"))
+    assert n.ERR_BADCHANNELKEY in numerics(await answer(mallory, "JOIN #official wrong"))
+    assert n.RPL_ENDOFNAMES in numerics(await answer(mallory, "JOIN #official offkey"))
+
+
+async def test_an_empty_registered_channel_keeps_its_bans(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#official")
+    await register_account(alice)
+    await register_channel(alice, "#official")
+    await answer(alice, "MODE #official +b mallory!*@*", "PART #official")
+    mallory = await connect(clients, server, "mallory")
+    assert n.ERR_BANNEDFROMCHAN in numerics(await answer(mallory, "JOIN #official"))
+
+
+# -- 2. RENAME onto a registered channel ------------------------------------------------
+
+
+async def test_rename_onto_an_empty_registered_channel_is_refused(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#official")
+    await register_account(alice)
+    await register_channel(alice, "#official")
+    await answer(alice, "TOPIC #official :the founder's topic", "MODE #official +si")
+    await said(alice, "#official", "old line")
+    await answer(alice, "PART #official")
+
+    mallory = await connect(clients, server, "mallory", "#mine2")
+    refused = await answer(mallory, "RENAME #mine2 #official :mine now")
+    assert [m.params[:2] for m in refused if m.command == "FAIL"] == [
+        ("RENAME", "CHANNEL_NAME_IN_USE")
+    ]
+    # The channel is not there to change: nothing reaches its registration.
+    assert numerics(
+        await answer(mallory, "TOPIC #official :hijacked", "MODE #official +b alice!*@*")
+    ) == [n.ERR_NOSUCHCHANNEL, n.ERR_NOSUCHCHANNEL]
+
+    back = await answer(alice, "JOIN #official", "MODE #official")
+    assert any(m.command == n.RPL_TOPIC and m.params[-1] == "the founder's topic" for m in back)
+    (modes,) = [m for m in back if m.command == n.RPL_CHANNELMODEIS]
+    assert {"s", "i"} <= set(modes.params[2])
+
+
+async def test_only_the_founder_renames_a_registered_channel_and_its_registration_follows(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#official")
+    await register_account(alice)
+    await register_channel(alice, "#official")
+    bob = await connect(clients, server, "bob")
+    await register_account(bob)
+    await answer(alice, "CS ACCESS #official ADD bob op")
+    await answer(bob, "JOIN #official")
+
+    refused = await answer(bob, "RENAME #official #bobs")
+    assert [m.params[:2] for m in refused if m.command == "FAIL"] == [("RENAME", "CANNOT_RENAME")]
+
+    await said(alice, "#official", "before the rename")
+    await answer(alice, "MODE #official +k key")
+    await said(alice, "#official", "closed, before the rename")
+    renamed = await answer(alice, "RENAME #official #official2")
+    assert any(m.command == "RENAME" for m in renamed)
+    info = texts(await answer(alice, "CS INFO #official2", "CS INFO #official"), "NOTICE")
+    assert info[0].startswith("#official2: founder alice")
+    assert info[1] == "#official is not registered."
+    history = await answer(alice, "CHATHISTORY LATEST #official2 * 10")
+    assert "closed, before the rename" in texts(history)
+
+
+# -- 3. history belongs to the channel's incarnation ------------------------------------
+
+
+async def test_a_new_channel_of_the_same_name_does_not_read_a_closed_ones_history(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#priv", "#pub")
+    await said(alice, "#priv", "said while open")
+    await answer(alice, "MODE #priv +sk sesame")
+    await said(alice, "#priv", "secret")
+    await said(alice, "#pub", "hello all")
+    await answer(alice, "PART #priv", "PART #pub")
+
+    stranger = await connect(clients, server, "stranger", "#priv", "#pub")
+    history = await answer(stranger, "CHATHISTORY LATEST #priv * 10")
+    assert "secret" not in everything(history)
+    # Said while anyone could walk in: whoever walks in later reads it too.
+    assert texts(history) == ["said while open"]
+    assert texts(await answer(stranger, "CHATHISTORY LATEST #pub * 10")) == ["hello all"]
+    targets = await answer(
+        stranger,
+        "CHATHISTORY TARGETS timestamp=2020-01-01T00:00:00.000Z "
+        "timestamp=2262-01-01T00:00:00.000Z 10",
+    )
+    assert "secret" not in everything(targets)
+
+
+async def test_a_closed_channel_keeps_its_history_while_it_lives(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#priv")
+    bob = await connect(clients, server, "bob", "#priv")
+    await answer(alice, "MODE #priv +i")
+    await said(alice, "#priv", "members only")
+    await answer(alice, "PART #priv")
+    # Bob stayed: the channel lives on, and its members read what it said.
+    assert texts(await answer(bob, "CHATHISTORY LATEST #priv * 10")) == ["members only"]
+
+
+async def test_history_of_a_closed_channel_does_not_come_back_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, flood_rate=0.0)
+    async with running_server(settings) as server:
+        first = Clients()
+        try:
+            alice = await connect(first, server, "alice", "#priv")
+            await answer(alice, "MODE #priv +k sesame")
+            await said(alice, "#priv", "secret")
+        finally:
+            await first.close_all()
+    async with running_server(settings) as server:
+        second = Clients()
+        try:
+            stranger = await connect(second, server, "stranger", "#priv")
+            history = await answer(stranger, "CHATHISTORY LATEST #priv * 10")
+            assert "secret" not in everything(history)
+        finally:
+            await second.close_all()
+
+
+# -- 4. a dropped account's name, registered again, inherits nothing ----------------------
+
+
+async def test_a_name_registered_again_after_a_drop_inherits_nothing(
+    server: Server, clients: Clients
+) -> None:
+    bob = await connect(clients, server, "bob")
+    carol = await connect(clients, server, "carol", "#carols")
+    await register_account(carol)
+    await register_channel(carol, "#carols")
+    await said(carol, "bob", "carol's secret")
+    await said(bob, "carol", "bob's answer")
+    dropped = texts(await answer(carol, f"NS DROP {PASSWORD}"), "NOTICE")
+    assert dropped == ["Account carol dropped."]
+    await carol.send("QUIT")
+    assert await carol.closed()
+
+    mallory = await connect(clients, server, "carol")
+    await register_account(mallory, "another-long-password")
+    history = await answer(mallory, "CHATHISTORY LATEST bob * 10")
+    assert "carol's secret" not in everything(history)
+    assert "bob's answer" not in everything(history)
+    replies = texts(
+        await answer(mallory, "CS INFO #carols", "CS ACCESS #carols ADD carol op"), "NOTICE"
+    )
+    assert replies[0] == "#carols is not registered."
+    assert "not registered" in replies[1] or "no such channel" in replies[1]
+    # Bob's side of the conversation is his own, and stays.
+    assert "carol's secret" in texts(await answer(bob, "CHATHISTORY LATEST carol * 10"))
+
+
+async def test_access_given_to_a_dropped_account_does_not_pass_to_its_name(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#official")
+    await register_account(alice)
+    await register_channel(alice, "#official")
+    dave = await connect(clients, server, "dave")
+    await register_account(dave)
+    await answer(alice, "CS ACCESS #official ADD dave op")
+    await answer(dave, f"NS DROP {PASSWORD}")
+    await dave.send("QUIT")
+    assert await dave.closed()
+    listed = texts(await answer(alice, "CS ACCESS #official LIST"), "NOTICE")
+    assert listed == ["#official: founder alice"]
+
+    mallory = await connect(clients, server, "dave")
+    await register_account(mallory, "another-long-password")
+    joined = await answer(mallory, "JOIN #official")
+    assert not any(m.command == "MODE" and "+o" in m.params for m in joined)
+
+
+# -- 6. rights follow the person, not the nick ---------------------------------------------
+
+
+async def test_whoever_takes_a_nick_later_cannot_redact_its_messages(
+    server: Server, clients: Clients
+) -> None:
+    owner = await connect(clients, server, "owner", "#c")
+    alice = await connect(clients, server, "alice", "#c")
+    in_channel = await said(alice, "#c", "alice's words")
+    in_private = await said(alice, "owner", "a private word")
+    await alice.send("QUIT")
+    assert await alice.closed()
+
+    mallory = await connect(clients, server, "alice", "#c")
+    refused = await answer(
+        mallory, f"REDACT #c {in_channel} :gone", f"REDACT owner {in_private} :gone"
+    )
+    fails = [m.params[:2] for m in refused if m.command == "FAIL"]
+    assert fails == [("REDACT", "REDACT_FORBIDDEN"), ("REDACT", "UNKNOWN_MSGID")]
+    assert not [m for m in await owner.sync() if m.command == "REDACT"]
+
+
+async def test_the_same_account_redacts_its_messages_from_a_new_connection(
+    server: Server, clients: Clients
+) -> None:
+    first = await connect(clients, server, "alice", "#c")
+    await register_account(first)
+    msgid = await said(first, "#c", "oops")
+    witness = await connect(clients, server, "witness", "#c")
+    await first.send("QUIT")
+    assert await first.closed()
+
+    again = await connect(clients, server, "alice2")
+    await answer(again, f"NS IDENTIFY alice {PASSWORD}", "JOIN #c")
+    redacted = await answer(again, f"REDACT #c {msgid} :typo")
+    assert not [m for m in redacted if m.command == "FAIL"]
+    assert [m.params[1] for m in await witness.read_until("REDACT") if m.command == "REDACT"] == [
+        msgid
+    ]
+
+
+async def test_an_invite_is_for_the_user_invited_not_the_next_holder_of_the_nick(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#club")
+    await answer(alice, "MODE #club +ilb 2 dave!*@*")
+    dave = await connect(clients, server, "dave")
+    await answer(alice, "INVITE dave #club")
+    await dave.read_until("INVITE")
+    await dave.send("QUIT")
+    assert await dave.closed()
+
+    mallory = await connect(clients, server, "dave")
+    assert n.ERR_INVITEONLYCHAN in numerics(await answer(mallory, "JOIN #club"))
+
+    # An invite follows its user through a nick change.
+    erin = await connect(clients, server, "erin")
+    await answer(alice, "INVITE erin #club")
+    await answer(erin, "NICK erin2")
+    assert n.RPL_ENDOFNAMES in numerics(await answer(erin, "JOIN #club"))
+
+
+# -- 8. INVITE relays only a channel name ------------------------------------------------
+
+
+async def test_invite_to_no_channel_relays_only_a_valid_channel_name(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice")
+    bob = await connect(clients, server, "bob")
+    forged = await answer(
+        alice,
+        "INVITE bob :#nochan :you have been granted op by NickServ",
+        "INVITE bob #\x1b]0;PWNED\x07\x1b[2Jx",
+    )
+    assert numerics(forged) == [n.ERR_BADCHANMASK, n.ERR_BADCHANMASK]
+    assert not [m for m in await bob.sync() if m.command == "INVITE"]
+    # A channel that does not exist yet, by a valid name, is still relayed.
+    await answer(alice, "INVITE bob #nochan")
+    (invite,) = [m for m in await bob.read_until("INVITE") if m.command == "INVITE"]
+    assert invite.params == ("bob", "#nochan")
+
+
+# -- 13. the data folder and database are the owner's alone -----------------------------------
+
+
+async def test_the_data_folder_and_database_files_are_for_their_owner_alone(
+    tmp_path: Path, clients: Clients
+) -> None:
+    data = tmp_path / "new" / "data"
+    async with running_server(make_settings(data)) as server:
+        alice = await connect(clients, server, "alice", "#c")
+        await said(alice, "#c", "kept")
+        await answer(alice, "CHATHISTORY LATEST #c 1")
+        files = [data / SQLITE_FILE, data / f"{SQLITE_FILE}-wal", data / f"{SQLITE_FILE}-shm"]
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert [stat.S_IMODE(path.stat().st_mode) for path in files] == [0o600] * 3
+        await clients.close_all()
+
+
+async def test_a_data_folder_open_to_others_is_warned_about_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+    with caplog.at_level(logging.WARNING):
+        async with running_server(make_settings(data)):
+            pass
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(str(data) in w and "chmod 700" in w for w in warnings), warnings
