@@ -3,6 +3,11 @@
 Passwords are hashed with argon2id on a worker thread (hashing is deliberately slow), and
 kept beside as a SCRAM-SHA-256 verifier for clients that log in without sending them.
 
+Account names collide as nicks do, by skeleton (:meth:`Casemap.skeleton`): no account is
+registered whose name looks like another account's or a service's (``c0c0``, or ``coco``
+spelt in Cyrillic letters, beside ``coco``), and a nick that looks like an account's name
+belongs to that account (see :meth:`Accounts.owner`).
+
 Failed logins (NickServ IDENTIFY and DROP, SASL PLAIN, SCRAM-SHA-256 and EXTERNAL) are
 throttled by :class:`LoginThrottle`, with this rule:
 
@@ -36,7 +41,7 @@ import math
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, KeysView
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -45,7 +50,7 @@ import argon2
 from hubbub import scram
 from hubbub.storage.errors import StorageError
 from hubbub.storage.ports import Account, AccountStore, MarkerStore
-from hubbub.wire.casemap import Casemap
+from hubbub.wire.casemap import Casemap, Key
 from hubbub.wire.errors import InvalidName
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,9 @@ MIN_PASSWORD = 8
 # Long enough for any password manager; argon2 and SCRAM cost the same at any length.
 MAX_PASSWORD = 1024
 CERTIFICATES = 10
+# The built-in services' nicks (NICKSERV, CHANSERV in doors/irc/commands): no account
+# may take them, or a look-alike.
+SERVICE_NICKS = ("NickServ", "ChanServ")
 # OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 _HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -267,6 +275,7 @@ class Accounts:
         clock: a monotonic clock, for throttling.
         markers: where accounts' read markers are kept.
         certificates: the most client certificates one account may have.
+        reserved: names no account may have, nor one that looks like them.
     """
 
     def __init__(
@@ -277,6 +286,7 @@ class Accounts:
         password_min: int = MIN_PASSWORD,
         markers: MarkerStore | None = None,
         certificates: int = CERTIFICATES,
+        reserved: Iterable[str] = SERVICE_NICKS,
     ) -> None:
         self._store = store
         self._markers = markers
@@ -284,25 +294,56 @@ class Accounts:
         self.certificates_allowed = certificates
         self._casemap = casemap
         self.throttle = LoginThrottle(clock)
-        # Folded names of all accounts: a registered nick is owned (see is_registered).
-        self.names: set[str] = set()
+        self._reserved = frozenset(casemap.skeleton(name) for name in reserved)
+        # Folded names of all accounts, each with its skeleton, and the other way round:
+        # a nick that is, or looks like, an account's name is owned (see owner).
+        self._skeletons: dict[str, Key] = {}
+        self._by_skeleton: dict[Key, set[str]] = {}
+        # One registration at a time checks for look-alikes and creates its account.
+        self._registering = asyncio.Lock()
         # Keys the SCRAM decoys of names without an account (see verifier).
         self._secret = secrets.token_bytes(32)
 
+    @property
+    def names(self) -> KeysView[str]:
+        """The folded names of the accounts known."""
+        return self._skeletons.keys()
+
     async def load(self) -> None:
-        """Learn the existing accounts' names (at start).
+        """Learn the existing accounts' names (at start, and before a registration).
 
         Raises:
             StorageError: the store cannot be read.
         """
-        self.names = set(await self._store.account_keys())
+        keys = await self._store.account_keys()
+        self._skeletons.clear()
+        self._by_skeleton.clear()
+        for key in keys:
+            self._remember(key)
 
     def fold(self, name: str) -> str:
         """An account name folded as the store keys it."""
         return self._casemap.fold(name)
 
     def is_registered(self, nick: str) -> bool:
-        return self._casemap.fold(nick) in self.names
+        """Whether ``nick`` is an account's name or looks like one."""
+        return self._casemap.skeleton(nick) in self._by_skeleton
+
+    def owner(self, nick: str) -> str | None:
+        """The folded name of the account that owns ``nick``: the account of that name,
+        or else the one whose name ``nick`` looks like. None for no account, or for
+        several look-alike accounts made before look-alikes were refused (each keeps
+        its own name only)."""
+        key = self._casemap.fold(nick)
+        if key in self._skeletons:
+            return key
+        keys = self._by_skeleton.get(self._casemap.skeleton(nick), set())
+        return next(iter(keys)) if len(keys) == 1 else None
+
+    def owns(self, account: str, nick: str) -> bool:
+        """Whether the account named ``account`` owns ``nick`` (see :meth:`owner`)."""
+        key = self._casemap.fold(account)
+        return key == self._casemap.fold(nick) or key == self.owner(nick)
 
     async def find(self, name: str) -> Account | None:
         key = self._casemap.fold(name)
@@ -310,9 +351,9 @@ class Accounts:
             account = await self._store.get_account(key)
         # `hubbub account` may have made or dropped it beside the running server.
         if account is None:
-            self.names.discard(key)
+            self._forget(key)
         else:
-            self.names.add(key)
+            self._remember(key)
         return account
 
     async def register(self, name: str, password: str, email: str = "") -> Account:
@@ -326,16 +367,23 @@ class Accounts:
             name = self._casemap.check_nick(name)
         except InvalidName as error:
             raise AccountError("BAD_ACCOUNT_NAME", f"Invalid account name: {error}") from None
+        self._check_unlike_others(name)
         check_password(password, self.password_min)
         hashed, verifier = await asyncio.to_thread(_credentials, password)
         account = Account(
             self._casemap.fold(name), name, hashed, email[:200], time.time(), verifier
         )
-        with _unavailable():
-            created = await self._store.create_account(account)
-        if not created:
-            raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
-        self.names.add(account.key)
+        async with self._registering:
+            with _unavailable():
+                # The store, not what this process has seen, says which accounts exist:
+                # `hubbub account` and a running server make them side by side.
+                await self.load()
+            self._check_unlike_others(name)
+            with _unavailable():
+                created = await self._store.create_account(account)
+            if not created:
+                raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
+            self._remember(account.key)
         return account
 
     async def authenticate(self, name: str, password: str, address: str) -> Account:
@@ -406,7 +454,10 @@ class Accounts:
     async def by_certificate(self, fingerprint: str) -> Account | None:
         """The account a client certificate logs in to."""
         with _unavailable():
-            return await self._store.account_by_certificate(fingerprint)
+            account = await self._store.account_by_certificate(fingerprint)
+        if account is not None:
+            self._remember(account.key)
+        return account
 
     async def certificates(self, account: Account) -> list[str]:
         with _unavailable():
@@ -447,7 +498,33 @@ class Accounts:
     async def drop(self, account: Account) -> None:
         with _unavailable():
             await self._store.delete_account(account.key)
-        self.names.discard(account.key)
+        self._forget(account.key)
+
+    def _remember(self, key: str) -> None:
+        skeleton = self._casemap.skeleton(key)
+        self._skeletons[key] = skeleton
+        self._by_skeleton.setdefault(skeleton, set()).add(key)
+
+    def _forget(self, key: str) -> None:
+        skeleton = self._skeletons.pop(key, None)
+        if skeleton is None:
+            return
+        keys = self._by_skeleton[skeleton]
+        keys.discard(key)
+        if not keys:
+            del self._by_skeleton[skeleton]
+
+    def _check_unlike_others(self, name: str) -> None:
+        """Raises AccountError ACCOUNT_EXISTS for a name that is, or looks like, an
+        account's or a service's."""
+        skeleton = self._casemap.skeleton(name)
+        if skeleton in self._reserved:
+            raise AccountError("ACCOUNT_EXISTS", f"The name {name} is reserved for a service")
+        if skeleton in self._by_skeleton:
+            raise AccountError(
+                "ACCOUNT_EXISTS",
+                f"The account {name} already exists, or one whose name looks the same",
+            )
 
 
 @contextlib.contextmanager

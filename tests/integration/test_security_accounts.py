@@ -1,5 +1,6 @@
-"""Security issue 20, accounts and logins, through real sockets: failed logins throttled
-per (account, address) pair rather than locking the account (finding 12).
+"""Security issue 20, accounts and logins, through real sockets: look-alike account names
+and nicks (finding 5), and failed logins throttled per (account, address) pair rather
+than locking the account (12).
 
 A second address is 127.0.0.2, loopback too: clients bind to it, and the server sees
 another address. Throttle waits pass on injected clocks, never in real time.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import sqlite3
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,10 +26,15 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import Clock, LineClient, running_server
 from tests.integration.conftest import make_settings, port_of
+from tests.integration.test_account_admin import account, hubbub_account
 from tests.integration.test_sasl import scram_login
 
 PASSWORD = "correct-horse-battery"
 ELSEWHERE = "127.0.0.2"
+# "coco" in Cyrillic letters (es, o): drawn as the Latin name is, and another string.
+CYRILLIC_COCO = "\u0441\u043e\u0441\u043e"
+FULLWIDTH_COCO = "\uff43\uff4f\uff43\uff4f"
+LOOKS_TAKEN = "already exists, or one whose name looks the same"
 
 
 def b64(text: str) -> str:
@@ -100,6 +107,181 @@ def freeze_logins(server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch)
     assert accounts is not None
     monkeypatch.setattr(accounts.throttle, "clock", clock)
     return accounts.throttle
+
+
+# -- 5: look-alike names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("look_alike", [CYRILLIC_COCO, "c0c0", "C0CO"])
+async def test_a_look_alike_of_an_account_name_is_warned_and_renamed(
+    tmp_path: Path, look_alike: str
+) -> None:
+    async with running_server(make_settings(tmp_path, nick_grace=0.2)) as server:
+        await make_account(server, "coco")
+        squatter = await open_from(server)
+        await squatter.send(f"NICK {look_alike}", "USER s 0 * :Squatter")
+        warned = await squatter.read_until(
+            lambda m: m.command == "NOTICE" and "registered nick" in m.params[-1]
+        )
+        assert warned[-1].params[-1].startswith(f"{look_alike} is a registered nick.")
+        renamed = await squatter.read_until("NICK")
+        assert renamed[-1].params[0].startswith("Guest")
+        await squatter.close()
+
+
+async def test_a_look_alike_account_is_refused_beside_the_real_one(server: Server) -> None:
+    await make_account(server, "coco")
+    bob = await connect(server, "bob")
+    await bob.send(
+        *(
+            f"REGISTER {name} * {PASSWORD}"
+            for name in (CYRILLIC_COCO, "c0c0", "COCO", FULLWIDTH_COCO, "chanserv", "NickServ")
+        )
+    )
+    fails = [m for m in await bob.sync() if m.command == "FAIL"]
+    assert [m.params[:2] for m in fails] == [("REGISTER", "ACCOUNT_EXISTS")] * 6
+    assert LOOKS_TAKEN in fails[0].params[-1]
+    # NickServ REGISTER of a look-alike nick held: refused as well.
+    squatter = await connect(server, "c0c0")
+    await squatter.send(f"NS REGISTER {PASSWORD}")
+    assert any(LOOKS_TAKEN in text for text in notices(await squatter.sync()))
+    await squatter.send("NS INFO c0c0")
+    assert notices(await squatter.sync())[-1] == "No such account."
+    # And no look-alike logs in to the real account with its password.
+    for name in (CYRILLIC_COCO, "c0c0"):
+        assert await plain_says(server, name, PASSWORD, "127.0.0.1") == (
+            "SASL authentication failed: Invalid account name or password"
+        )
+    await bob.close()
+    await squatter.close()
+
+
+async def test_registering_the_name_of_a_look_alike_nick_in_use_is_refused(
+    server: Server,
+) -> None:
+    holder = await connect(server, "coco")  # no account: only a nick in use
+    grabber = await connect(server, "grabber")
+    await grabber.send(f"REGISTER {CYRILLIC_COCO} * {PASSWORD}", f"REGISTER c0c0 * {PASSWORD}")
+    fails = [m.params[:2] for m in await grabber.sync() if m.command == "FAIL"]
+    assert fails == [("REGISTER", "ACCOUNT_EXISTS")] * 2
+    # The holder, never warned, may still register its own nick.
+    await holder.send(f"REGISTER * * {PASSWORD}")
+    assert (await holder.read_until("REGISTER"))[-1].params[:2] == ("SUCCESS", "coco")
+    await holder.close()
+    await grabber.close()
+
+
+@pytest.mark.parametrize("ghost", [CYRILLIC_COCO, "coco"])
+async def test_the_owner_ghosts_a_look_alike_holder_and_takes_the_nick(
+    server: Server, ghost: str
+) -> None:
+    await make_account(server, "coco")
+    await make_account(server, "bob")
+    squatter = await connect(server, CYRILLIC_COCO)
+    owner = await connect(server, "owner")
+    await owner.send(f"NS IDENTIFY coco {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.send("NICK coco")
+    assert [m.command for m in await owner.sync()] == [n.ERR_NICKNAMEINUSE]
+    # Another account's owner may not.
+    bob = await connect(server, "bob")
+    await bob.send(f"NS IDENTIFY {PASSWORD}")
+    await bob.read_until(n.RPL_LOGGEDIN)
+    await bob.send(f"NS GHOST {CYRILLIC_COCO}")
+    assert notices(await bob.sync()) == [f"{CYRILLIC_COCO} does not belong to your account."]
+    # The owner may, by the look-alike or by the account's own name.
+    await owner.send(f"NS GHOST {ghost}")
+    assert notices(await owner.sync()) == [f"{CYRILLIC_COCO} has been disconnected."]
+    assert await squatter.closed()
+    await owner.send("NICK coco")
+    assert (await owner.read_until("NICK"))[-1].params == ("coco",)
+    await squatter.close()
+    await owner.close()
+    await bob.close()
+
+
+async def test_the_owner_may_hold_a_look_alike_of_their_account_name(tmp_path: Path) -> None:
+    async with running_server(make_settings(tmp_path, nick_grace=0.2)) as server:
+        await make_account(server, "coco")
+        await make_account(server, "dede")
+        owner = await open_from(server)
+        await owner.send("NICK c0c0", "USER o 0 * :Owner")
+        await owner.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        # IDENTIFY without an account name: the look-alike nick names coco.
+        await owner.send(f"NS IDENTIFY {PASSWORD}")
+        logged = await owner.read_until(n.RPL_LOGGEDIN)
+        assert logged[-1].params[2] == "coco"
+        # A barrier: a squatter warned after the owner is renamed after the owner's
+        # own grace period has run out.
+        squatter = await open_from(server)
+        await squatter.send("NICK dede", "USER s 0 * :Squatter")
+        assert (await squatter.read_until("NICK"))[-1].params[0].startswith("Guest")
+        assert [m for m in await owner.sync() if m.command == "NICK"] == []
+        # Nor is the owner warned for moving to another look-alike.
+        await owner.send(f"NICK {CYRILLIC_COCO}")
+        changed = await owner.sync()
+        assert [m.params for m in changed if m.command == "NICK"] == [(CYRILLIC_COCO,)]
+        assert notices(changed) == []
+        await squatter.close()
+        await owner.close()
+
+
+def test_hubbub_account_create_refuses_look_alikes_and_service_names(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert account(monkeypatch, tmp_path, "create", "coco", stdin=f"{PASSWORD}\n") == 0
+    capsys.readouterr()
+    for name in (CYRILLIC_COCO, "c0c0", FULLWIDTH_COCO):
+        assert account(monkeypatch, tmp_path, "create", name, stdin=f"{PASSWORD}\n") == 1
+        assert LOOKS_TAKEN in capsys.readouterr().err
+    for name in ("ChanServ", "nickserv"):
+        assert account(monkeypatch, tmp_path, "create", name, stdin=f"{PASSWORD}\n") == 1
+        assert "reserved for a service" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "hubbub.sqlite3") as db:
+        assert db.execute("SELECT key FROM accounts").fetchall() == [("coco",)]
+
+
+async def test_look_alikes_are_refused_across_the_cli_and_the_running_server(
+    server: Server, tmp_path: Path
+) -> None:
+    await make_account(server, "coco")
+    status, out = await hubbub_account(tmp_path, "create", "c0c0", password=PASSWORD)
+    assert status == 1
+    assert LOOKS_TAKEN in out
+    status, out = await hubbub_account(tmp_path, "create", "dodo", password=PASSWORD)
+    assert (status, out.strip()) == (0, "account dodo created")
+    # The server never looked dodo up, and still refuses its look-alike.
+    bob = await connect(server, "bob")
+    await bob.send(f"REGISTER d0d0 * {PASSWORD}")
+    fail = (await bob.read_until("FAIL"))[-1]
+    assert fail.params[:2] == ("REGISTER", "ACCOUNT_EXISTS")
+    await bob.close()
+
+
+async def test_odd_and_oversized_names_fail_cleanly_and_the_server_goes_on(
+    server: Server,
+) -> None:
+    await make_account(server, "coco")
+    client = await connect(server, "client")
+    odd = (
+        "x" * 31,  # past NICKLEN
+        "co\u200dco",  # a zero-width joiner
+        "\u202ecoco",  # a right-to-left override
+        "\u0441oco",  # Cyrillic es, then Latin
+        "\U0001f600coco",
+        "#coco",
+    )
+    await client.send(*(f"REGISTER {name} * {PASSWORD}" for name in odd))
+    fails = [m.params[:2] for m in await client.sync() if m.command == "FAIL"]
+    assert fails == [("REGISTER", "BAD_ACCOUNT_NAME")] * len(odd)
+    await client.send(f"NS IDENTIFY {'y' * 400} {PASSWORD}", f"NS IDENTIFY {odd[1]} {PASSWORD}")
+    assert notices(await client.sync()) == ["Invalid account name or password"] * 2
+    for name in ("z" * 1500, odd[2], odd[4]):
+        assert await plain_says(server, name, PASSWORD, "127.0.0.1") == (
+            "SASL authentication failed: Invalid account name or password"
+        )
+    assert await plain_says(server, "COCO", PASSWORD, "127.0.0.1") == "logged in"
+    await client.close()
 
 
 # -- 12: failed logins, per (account, address) --------------------------------------------------
