@@ -1,6 +1,6 @@
 """Security issue 20, accounts and logins, through real sockets: look-alike account names
-and nicks (finding 5), and failed logins throttled per (account, address) pair rather
-than locking the account (12).
+and nicks (finding 5), the throttle on wrong OPER passwords (11), and failed logins
+throttled per (account, address) pair rather than locking the account (12).
 
 A second address is 127.0.0.2, loopback too: clients bind to it, and the server sees
 another address. Throttle waits pass on injected clocks, never in real time.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import sqlite3
 import ssl
 from collections.abc import AsyncIterator
@@ -20,8 +21,9 @@ import pytest
 import trustme
 
 from hubbub.accounts import AccountError, LoginThrottle
+from hubbub.doors.irc.commands.server import oper_throttle
 from hubbub.server import Server
-from hubbub.settings import Listen
+from hubbub.settings import Listen, Oper
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import Clock, LineClient, running_server
@@ -35,6 +37,7 @@ ELSEWHERE = "127.0.0.2"
 CYRILLIC_COCO = "\u0441\u043e\u0441\u043e"
 FULLWIDTH_COCO = "\uff43\uff4f\uff43\uff4f"
 LOOKS_TAKEN = "already exists, or one whose name looks the same"
+OPER_REPLIES = (n.ERR_PASSWDMISMATCH, n.RPL_TRYAGAIN, n.RPL_YOUREOPER)
 
 
 def b64(text: str) -> str:
@@ -478,3 +481,66 @@ def test_an_ipv6_network_counts_as_one_address() -> None:
     throttle.begin("name5", "192.0.2.1")
     with pytest.raises(AccountError, match="try again in 2 seconds"):
         throttle.begin("name5", "192.0.2.1")
+
+
+# -- 11: OPER -------------------------------------------------------------------------------
+
+
+async def test_wrong_oper_passwords_are_throttled_per_address_and_close_the_connection(
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hubbub")
+    settings = make_settings(tmp_path).replace(opers=(Oper("boss", "operpass"),))
+    async with running_server(settings) as server:
+        monkeypatch.setattr(oper_throttle(server.hub), "clock", clock)
+        guesser = await connect(server, "guesser", ELSEWHERE)
+        await guesser.send(
+            "OPER boss guess-one", "OPER boss guess-two", "OPER hunter2-as-name guess-three"
+        )
+        got = await guesser.read_until("ERROR")
+        assert [m.command for m in got if m.command in OPER_REPLIES] == [n.ERR_PASSWDMISMATCH] * 3
+        assert "Too many failed OPER attempts" in got[-1].params[-1]
+        assert await guesser.closed()
+        # Its address waits, and even the right password is not checked meanwhile.
+        again = await connect(server, "again", ELSEWHERE)
+        await again.send("OPER boss operpass")
+        refused = await again.sync()
+        assert [(m.command, m.params[1:]) for m in refused] == [
+            (n.RPL_TRYAGAIN, ("OPER", "Too many failed OPER attempts; try again in 2 seconds"))
+        ]
+        # Another address is not held up.
+        boss = await connect(server, "boss")
+        await boss.send("OPER boss operpass")
+        assert n.RPL_YOUREOPER in [m.command for m in await boss.sync()]
+        clock.now += 2
+        await again.send("OPER boss operpass")
+        assert n.RPL_YOUREOPER in [m.command for m in await again.sync()]
+        await guesser.close()
+        await again.close()
+        await boss.close()
+    failures = [r.getMessage() for r in caplog.records if "failed OPER" in r.getMessage()]
+    assert len(failures) == 3
+    assert "an unknown name" in failures[2]
+    assert not any(secret in caplog.text for secret in ("guess-", "hunter2", "operpass"))
+
+
+async def test_a_connection_refused_while_throttled_is_closed_at_its_third_try(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path).replace(opers=(Oper("boss", "operpass"),))
+    async with running_server(settings) as server:
+        monkeypatch.setattr(oper_throttle(server.hub), "clock", clock)
+        for nick in ("one", "two", "three"):
+            guesser = await connect(server, nick, ELSEWHERE)
+            await guesser.send("OPER boss wrong")
+            assert [m.command for m in await guesser.sync()] == [n.ERR_PASSWDMISMATCH]
+            await guesser.close()
+        patient = await connect(server, "patient", ELSEWHERE)
+        await patient.send(*["OPER boss operpass"] * 3)
+        got = await patient.read_until("ERROR")
+        assert [m.command for m in got if m.command in OPER_REPLIES] == [n.RPL_TRYAGAIN] * 3
+        assert await patient.closed()
+        await patient.close()
