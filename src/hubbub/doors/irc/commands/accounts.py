@@ -9,12 +9,13 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.accounts import AccountError
-from hubbub.core.errors import ChatError
+from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.accounts import Accounts
+    from hubbub.core.model import User
     from hubbub.doors.irc.session import IrcSession
     from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
@@ -88,11 +89,14 @@ def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
             session.message("FAIL", "REGISTER", "NEED_NICK", "*", "Send NICK first")
             return None
         name = nick
-    holder = session.ctx.hub.find_user(name)
-    if holder is not None and holder is not session.user:
-        # No land grabs: a nick in use is not registered out from under its holder.
-        session.message("FAIL", "REGISTER", "ACCOUNT_EXISTS", name, "That name is in use")
-        return None
+    try:
+        session.ctx.hub.check_nick(name, session.user)
+    except ChatError as error:
+        # No land grabs: a nick in use, or one that looks like it, is not registered
+        # out from under its holder. A name that is no valid nick is refused below.
+        if error.reason is Reason.NICK_IN_USE:
+            session.message("FAIL", "REGISTER", "ACCOUNT_EXISTS", name, "That name is in use")
+            return None
     return _register(session, name, "" if email == "*" else email, password)
 
 
@@ -171,7 +175,11 @@ async def nickserv(session: IrcSession, text: str) -> None:
             _tell(session, f"Account {account.name} registered; you are logged in.")
             await logged_in(session, account)
         elif verb == "IDENTIFY" and args:
-            name, password = (args[0], args[1]) if len(args) > 1 else (user.nick, args[0])
+            if len(args) > 1:
+                name, password = args[0], args[1]
+            else:
+                # A nick that looks like the account's name (c0c0 for coco) names it too.
+                name, password = accounts.owner(user.nick) or user.nick, args[0]
             account = await accounts.authenticate(name, password, session.host)
             _tell(session, f"You are now identified as {account.name}.")
             await logged_in(session, account)
@@ -199,7 +207,7 @@ async def nickserv(session: IrcSession, text: str) -> None:
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
-            _ghost(session, args[0])
+            _ghost(session, accounts, args[0])
         elif verb == "CERT":
             await _certificates(session, accounts, [arg for arg in args if arg])
         else:
@@ -241,20 +249,35 @@ async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]
         _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
 
 
-def _ghost(session: IrcSession, nick: str) -> None:
+def _ghost(session: IrcSession, accounts: Accounts, nick: str) -> None:
     user = session.user
     assert user is not None
     hub = session.ctx.hub
-    target = hub.find_user(nick)
+    if user.account is None or not accounts.owns(user.account, nick):
+        _tell(session, f"{nick} does not belong to your account.")
+        return
+    # The holder of a look-alike keeps the account's own name from its owner (433), so
+    # GHOST with that name finds it too.
+    target = hub.find_user(nick) or _look_alike_of(session, nick)
     if target is None or target is user:
         _tell(session, f"{nick} is not online.")
         return
-    if user.account is None or hub.casemap.fold(user.account) != target.key:
-        _tell(session, f"{nick} does not belong to your account.")
+    if not accounts.owns(user.account, target.nick):
+        _tell(session, f"{target.nick} does not belong to your account.")
         return
     hub.quit(target, f"GHOST command used by {user.nick}")
     target.listener.disconnect(f"GHOST command used by {user.nick}")
-    _tell(session, f"{nick} has been disconnected.")
+    _tell(session, f"{target.nick} has been disconnected.")
+
+
+def _look_alike_of(session: IrcSession, nick: str) -> User | None:
+    """The user holding a nick that looks like ``nick``, if any.
+
+    A scan, since the hub looks users up by folded nick only; only an account's owner
+    reaches it, once per GHOST.
+    """
+    skeleton = session.ctx.hub.casemap.skeleton(nick)
+    return next((u for u in session.ctx.hub.users.values() if u.skeleton == skeleton), None)
 
 
 @command("NS", "NICKSERV", min_params=1)
@@ -267,11 +290,18 @@ def ns(session: IrcSession, message: Message) -> Awaitable[None] | None:
 
 def guard_nick(session: IrcSession) -> None:
     """A registered nick held without logging in to its account: warn, and take it back
-    after the grace period unless its owner logs in (or the user changes nick)."""
+    after the grace period unless its owner logs in (or the user changes nick).
+
+    A nick that only looks like an account's name (``c0c0``, or ``coco`` spelt in
+    Cyrillic letters, for the account ``coco``) is guarded alike: held by someone else,
+    it would keep the account's own name from its owner. The owner, logged in, may hold
+    such a look-alike of their account's name: nobody else could register it or hold
+    it at the same time.
+    """
     user, accounts, later = session.user, _accounts(session), session.ctx.call_later
     if user is None or accounts is None or later is None:
         return
-    if not accounts.is_registered(user.nick) or _owns(session, user.nick):
+    if not accounts.is_registered(user.nick) or _may_hold(session, user.nick):
         return
     grace = session.ctx.settings.limits.nick_grace
     _tell(
@@ -284,14 +314,25 @@ def guard_nick(session: IrcSession) -> None:
 
 
 def _owns(session: IrcSession, nick: str) -> bool:
+    """Whether the session is logged in to the account named ``nick``; a look-alike of
+    the account's name is not that name (see _may_hold)."""
     account = current_account(session)
     fold = session.ctx.hub.casemap.fold
     return account is not None and fold(account) == fold(nick)
 
 
+def _may_hold(session: IrcSession, nick: str) -> bool:
+    """Whether the session may keep ``nick``: the nick is its account's name, or looks
+    like it without being another account's name."""
+    if _owns(session, nick):
+        return True
+    account, accounts = current_account(session), _accounts(session)
+    return account is not None and accounts is not None and accounts.owns(account, nick)
+
+
 def _take_back(session: IrcSession, nick: str) -> None:
     user = session.user
-    if session.closed or user is None or user.nick != nick or _owns(session, nick):
+    if session.closed or user is None or user.nick != nick or _may_hold(session, nick):
         return
     hub = session.ctx.hub
     for attempt in range(10):

@@ -148,11 +148,19 @@ async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> 
         _fail(session, str(error))
         return
     if account is None:
+        # Not counted as a failed login: no password is guessed, and a certificate the
+        # server's CA did not sign never gets this far.
         _fail(session, "the certificate belongs to no account")
+        return
+    try:
+        accounts.begin_login(account.name, session.host)
+    except AccountError as error:
+        _fail(session, str(error))
         return
     if authzid and accounts.fold(authzid) != account.key:
         _fail(session, "cannot act for another")
         return
+    accounts.login_succeeded(account.name, session.host)
     if not session.closed:
         await _succeed(session, account)
 
@@ -170,20 +178,18 @@ async def _scram(
             if exchange.authzid and accounts.fold(exchange.authzid) != accounts.fold(name):
                 _fail(session, "cannot act for another")
                 return
-            accounts.check_throttle(name, session.host)
+            # Counted as failed until the proof checks out at client-final.
+            accounts.begin_login(name, session.host)
             attempt.account, verifier = await accounts.verifier(name)
             attempt.step = 1
             if not session.closed and session.sasl is attempt:
                 _challenge(session, exchange.server_first(verifier).encode())
         elif attempt.step == 1:
-            try:
-                final = exchange.receive_final(text)
-            except scram.ScramError:
-                accounts.failed(exchange.name, session.host)
-                raise
+            final = exchange.receive_final(text)
             if attempt.account is None:
                 # A decoy verifier accepts no proof, so this only guards a bug.
                 raise scram.ScramError("invalid credentials")
+            accounts.login_succeeded(exchange.name, session.host)
             attempt.step = 2
             _challenge(session, final.encode())
         elif text:

@@ -4,8 +4,11 @@ HELP, OPER, KILL, REHASH."""
 from __future__ import annotations
 
 import time
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from hubbub.accounts import Backoff, address_block, seconds
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.help import HELP_TOPICS, INDEX
 from hubbub.doors.irc.table import command
@@ -14,6 +17,7 @@ from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
+    from hubbub.core.hub import Hub
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
@@ -84,16 +88,101 @@ def help_(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ENDOFHELP, subject, "End of /HELP")
 
 
+# Connections with failed OPER attempts whose count is kept.
+_CONNECTIONS_KEPT = 1000
+
+
+class OperThrottle:
+    """Failed OPER attempts on one server, by address and by connection.
+
+    An address (an IPv6 address by its /64) may fail 3 times freely; after that, each
+    attempt must wait twice as long after its last failure as the one before (2 s, 4 s
+    … up to 10 minutes), and is answered RPL_TRYAGAIN without its password being
+    checked. A connection is closed at its third failed or refused attempt, as a client
+    that keeps guessing has no other business here. A success forgives both.
+    """
+
+    connection_tries = 3
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._addresses: Backoff[str] = Backoff(
+            free=3, first=2.0, longest=600.0, forget=3600.0, size=10_000
+        )
+        # Insertion order: the oldest go first when too many are kept.
+        self._connections: dict[IrcSession, int] = {}
+
+    def wait(self, session: IrcSession) -> float:
+        """Seconds before the session's address may try again; 0 when it may now."""
+        return self._addresses.wait(address_block(session.host), self.clock())
+
+    def fail(self, session: IrcSession, *, checked: bool) -> tuple[int, bool]:
+        """Count a failed attempt (``checked``: a wrong password, rather than one
+        refused while throttled); the address's failures lately, and whether the
+        connection has had its tries."""
+        address = address_block(session.host)
+        failures = self._addresses.fail(address, self.clock()) if checked else 0
+        tries = self._connections.pop(session, 0) + 1
+        if tries >= self.connection_tries:
+            return failures, True
+        self._connections[session] = tries
+        if len(self._connections) > _CONNECTIONS_KEPT:
+            # Closed connections no longer matter; past that, the oldest counts go.
+            self._connections = {s: t for s, t in self._connections.items() if not s.closed}
+            while len(self._connections) > _CONNECTIONS_KEPT:
+                del self._connections[next(iter(self._connections))]
+        return failures, False
+
+    def succeed(self, session: IrcSession) -> None:
+        self._addresses.forgive(address_block(session.host))
+        self._connections.pop(session, None)
+
+
+# One throttle per server (its hub), gone with it.
+_OPER_THROTTLES: weakref.WeakKeyDictionary[Hub, OperThrottle] = weakref.WeakKeyDictionary()
+
+
+def oper_throttle(hub: Hub) -> OperThrottle:
+    """The OPER throttle of the server ``hub`` belongs to."""
+    throttle = _OPER_THROTTLES.get(hub)
+    if throttle is None:
+        throttle = _OPER_THROTTLES[hub] = OperThrottle()
+    return throttle
+
+
 @command("OPER", min_params=2)
 def oper(session: IrcSession, message: Message) -> None:
     user = session.user
     assert user is not None
     name, password = message.params[0], message.params[1]
+    throttle = oper_throttle(session.ctx.hub)
+    wait = throttle.wait(session)
+    if wait > 0:
+        session.log.warning("OPER by %s refused: too many failures from its address", user.mask)
+        session.numeric(
+            n.RPL_TRYAGAIN,
+            "OPER",
+            f"Too many failed OPER attempts; try again in {seconds(wait)}",
+        )
+        _, spent = throttle.fail(session, checked=False)
+        if spent:
+            session.close("Too many failed OPER attempts")
+        return
     block = next((o for o in session.ctx.settings.opers if o.name == name), None)
     if block is None or not verify_password(password, block.password):
-        session.log.warning("failed OPER attempt as %r by %s", name, user.mask)
+        failures, spent = throttle.fail(session, checked=True)
+        # The name only if it is an operator's: a name typed wrong may be a password.
+        session.log.warning(
+            "failed OPER attempt as %s by %s (%d from its address lately)",
+            repr(name) if block is not None else "an unknown name",
+            user.mask,
+            failures,
+        )
         session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+        if spent:
+            session.close("Too many failed OPER attempts")
         return
+    throttle.succeed(session)
     session.numeric(n.RPL_YOUREOPER, "You are now an IRC operator")
     session.ctx.hub.make_oper(user, name)
     session.log.info("%s is now an operator (%s)", user.mask, name)

@@ -1,0 +1,546 @@
+"""Security issue 20, accounts and logins, through real sockets: look-alike account names
+and nicks (finding 5), the throttle on wrong OPER passwords (11), and failed logins
+throttled per (account, address) pair rather than locking the account (12).
+
+A second address is 127.0.0.2, loopback too: clients bind to it, and the server sees
+another address. Throttle waits pass on injected clocks, never in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import sqlite3
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from hubbub.accounts import AccountError, LoginThrottle
+from hubbub.doors.irc.commands.server import oper_throttle
+from hubbub.server import Server
+from hubbub.settings import Listen, Oper
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.helpers import Clock, LineClient, running_server
+from tests.integration.conftest import make_settings, port_of
+from tests.integration.test_account_admin import account, hubbub_account
+from tests.integration.test_sasl import scram_login
+
+PASSWORD = "correct-horse-battery"
+ELSEWHERE = "127.0.0.2"
+# "coco" in Cyrillic letters (es, o): drawn as the Latin name is, and another string.
+CYRILLIC_COCO = "\u0441\u043e\u0441\u043e"
+FULLWIDTH_COCO = "\uff43\uff4f\uff43\uff4f"
+LOOKS_TAKEN = "already exists, or one whose name looks the same"
+OPER_REPLIES = (n.ERR_PASSWDMISMATCH, n.RPL_TRYAGAIN, n.RPL_YOUREOPER)
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+async def open_from(server: Server, source: str = "127.0.0.1", port: int = 0) -> LineClient:
+    """A connection to the server's first listener (or ``port``) from ``source``."""
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port or port_of(server), local_addr=(source, 0), limit=1 << 20
+    )
+    return LineClient(reader, writer)
+
+
+async def connect(server: Server, nick: str, source: str = "127.0.0.1") -> LineClient:
+    """A registered client, its welcome read."""
+    client = await open_from(server, source)
+    await client.send(f"NICK {nick}", "USER u 0 * :Real name")
+    await client.read_until(n.RPL_ENDOFMOTD)
+    return client
+
+
+async def make_account(server: Server, name: str) -> None:
+    """Register ``name`` with NickServ, and leave (the nick is free again)."""
+    owner = await connect(server, name)
+    await owner.send(f"NS REGISTER {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.send("QUIT")
+    await owner.closed()
+    await owner.close()
+
+
+async def plain(server: Server, name: str, password: str, source: str) -> Message:
+    """A SASL PLAIN login on a new connection from ``source``; the 903 or 904 ending it."""
+    client = await open_from(server, source)
+    try:
+        await client.send("CAP REQ :sasl", "NICK someone", "USER u 0 * :someone")
+        await client.read_until("CAP")
+        await client.send("AUTHENTICATE PLAIN")
+        await client.read_until("AUTHENTICATE")
+        payload = b64(f"{name}\0{name}\0{password}")
+        chunks = [payload[i : i + 400] for i in range(0, len(payload), 400)]
+        if len(payload) % 400 == 0:
+            chunks.append("+")
+        await client.send(*(f"AUTHENTICATE {chunk}" for chunk in chunks))
+        got = await client.read_until(lambda m: m.command in (n.RPL_SASLSUCCESS, n.ERR_SASLFAIL))
+        return got[-1]
+    finally:
+        await client.close()
+
+
+async def plain_says(server: Server, name: str, password: str, source: str) -> str:
+    """How a SASL PLAIN login ends: "logged in", or the reason it failed."""
+    ended = await plain(server, name, password, source)
+    return "logged in" if ended.command == n.RPL_SASLSUCCESS else ended.params[-1]
+
+
+def notices(lines: list[Message]) -> list[str]:
+    return [m.params[-1] for m in lines if m.command == "NOTICE"]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(1000.0)
+
+
+def freeze_logins(server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> LoginThrottle:
+    """Run the server's login throttle on ``clock``."""
+    accounts = server.irc.accounts
+    assert accounts is not None
+    monkeypatch.setattr(accounts.throttle, "clock", clock)
+    return accounts.throttle
+
+
+# -- 5: look-alike names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("look_alike", [CYRILLIC_COCO, "c0c0", "C0CO"])
+async def test_a_look_alike_of_an_account_name_is_warned_and_renamed(
+    tmp_path: Path, look_alike: str
+) -> None:
+    async with running_server(make_settings(tmp_path, nick_grace=0.2)) as server:
+        await make_account(server, "coco")
+        squatter = await open_from(server)
+        await squatter.send(f"NICK {look_alike}", "USER s 0 * :Squatter")
+        warned = await squatter.read_until(
+            lambda m: m.command == "NOTICE" and "registered nick" in m.params[-1]
+        )
+        assert warned[-1].params[-1].startswith(f"{look_alike} is a registered nick.")
+        renamed = await squatter.read_until("NICK")
+        assert renamed[-1].params[0].startswith("Guest")
+        await squatter.close()
+
+
+async def test_a_look_alike_account_is_refused_beside_the_real_one(server: Server) -> None:
+    await make_account(server, "coco")
+    bob = await connect(server, "bob")
+    await bob.send(
+        *(
+            f"REGISTER {name} * {PASSWORD}"
+            for name in (CYRILLIC_COCO, "c0c0", "COCO", FULLWIDTH_COCO, "chanserv", "NickServ")
+        )
+    )
+    fails = [m for m in await bob.sync() if m.command == "FAIL"]
+    assert [m.params[:2] for m in fails] == [("REGISTER", "ACCOUNT_EXISTS")] * 6
+    assert LOOKS_TAKEN in fails[0].params[-1]
+    # NickServ REGISTER of a look-alike nick held: refused as well.
+    squatter = await connect(server, "c0c0")
+    await squatter.send(f"NS REGISTER {PASSWORD}")
+    assert any(LOOKS_TAKEN in text for text in notices(await squatter.sync()))
+    await squatter.send("NS INFO c0c0")
+    assert notices(await squatter.sync())[-1] == "No such account."
+    # And no look-alike logs in to the real account with its password.
+    for name in (CYRILLIC_COCO, "c0c0"):
+        assert await plain_says(server, name, PASSWORD, "127.0.0.1") == (
+            "SASL authentication failed: Invalid account name or password"
+        )
+    await bob.close()
+    await squatter.close()
+
+
+async def test_registering_the_name_of_a_look_alike_nick_in_use_is_refused(
+    server: Server,
+) -> None:
+    holder = await connect(server, "coco")  # no account: only a nick in use
+    grabber = await connect(server, "grabber")
+    await grabber.send(f"REGISTER {CYRILLIC_COCO} * {PASSWORD}", f"REGISTER c0c0 * {PASSWORD}")
+    fails = [m.params[:2] for m in await grabber.sync() if m.command == "FAIL"]
+    assert fails == [("REGISTER", "ACCOUNT_EXISTS")] * 2
+    # The holder, never warned, may still register its own nick.
+    await holder.send(f"REGISTER * * {PASSWORD}")
+    assert (await holder.read_until("REGISTER"))[-1].params[:2] == ("SUCCESS", "coco")
+    await holder.close()
+    await grabber.close()
+
+
+@pytest.mark.parametrize("ghost", [CYRILLIC_COCO, "coco"])
+async def test_the_owner_ghosts_a_look_alike_holder_and_takes_the_nick(
+    server: Server, ghost: str
+) -> None:
+    await make_account(server, "coco")
+    await make_account(server, "bob")
+    squatter = await connect(server, CYRILLIC_COCO)
+    owner = await connect(server, "owner")
+    await owner.send(f"NS IDENTIFY coco {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.send("NICK coco")
+    assert [m.command for m in await owner.sync()] == [n.ERR_NICKNAMEINUSE]
+    # Another account's owner may not.
+    bob = await connect(server, "bob")
+    await bob.send(f"NS IDENTIFY {PASSWORD}")
+    await bob.read_until(n.RPL_LOGGEDIN)
+    await bob.send(f"NS GHOST {CYRILLIC_COCO}")
+    assert notices(await bob.sync()) == [f"{CYRILLIC_COCO} does not belong to your account."]
+    # The owner may, by the look-alike or by the account's own name.
+    await owner.send(f"NS GHOST {ghost}")
+    assert notices(await owner.sync()) == [f"{CYRILLIC_COCO} has been disconnected."]
+    assert await squatter.closed()
+    await owner.send("NICK coco")
+    assert (await owner.read_until("NICK"))[-1].params == ("coco",)
+    await squatter.close()
+    await owner.close()
+    await bob.close()
+
+
+async def test_the_owner_may_hold_a_look_alike_of_their_account_name(tmp_path: Path) -> None:
+    async with running_server(make_settings(tmp_path, nick_grace=0.2)) as server:
+        await make_account(server, "coco")
+        await make_account(server, "dede")
+        owner = await open_from(server)
+        await owner.send("NICK c0c0", "USER o 0 * :Owner")
+        await owner.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        # IDENTIFY without an account name: the look-alike nick names coco.
+        await owner.send(f"NS IDENTIFY {PASSWORD}")
+        logged = await owner.read_until(n.RPL_LOGGEDIN)
+        assert logged[-1].params[2] == "coco"
+        # A barrier: a squatter warned after the owner is renamed after the owner's
+        # own grace period has run out.
+        squatter = await open_from(server)
+        await squatter.send("NICK dede", "USER s 0 * :Squatter")
+        assert (await squatter.read_until("NICK"))[-1].params[0].startswith("Guest")
+        assert [m for m in await owner.sync() if m.command == "NICK"] == []
+        # Nor is the owner warned for moving to another look-alike.
+        await owner.send(f"NICK {CYRILLIC_COCO}")
+        changed = await owner.sync()
+        assert [m.params for m in changed if m.command == "NICK"] == [(CYRILLIC_COCO,)]
+        assert notices(changed) == []
+        await squatter.close()
+        await owner.close()
+
+
+def test_hubbub_account_create_refuses_look_alikes_and_service_names(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert account(monkeypatch, tmp_path, "create", "coco", stdin=f"{PASSWORD}\n") == 0
+    capsys.readouterr()
+    for name in (CYRILLIC_COCO, "c0c0", FULLWIDTH_COCO):
+        assert account(monkeypatch, tmp_path, "create", name, stdin=f"{PASSWORD}\n") == 1
+        assert LOOKS_TAKEN in capsys.readouterr().err
+    for name in ("ChanServ", "nickserv"):
+        assert account(monkeypatch, tmp_path, "create", name, stdin=f"{PASSWORD}\n") == 1
+        assert "reserved for a service" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "hubbub.sqlite3") as db:
+        assert db.execute("SELECT key FROM accounts").fetchall() == [("coco",)]
+
+
+async def test_look_alikes_are_refused_across_the_cli_and_the_running_server(
+    server: Server, tmp_path: Path
+) -> None:
+    await make_account(server, "coco")
+    status, out = await hubbub_account(tmp_path, "create", "c0c0", password=PASSWORD)
+    assert status == 1
+    assert LOOKS_TAKEN in out
+    status, out = await hubbub_account(tmp_path, "create", "dodo", password=PASSWORD)
+    assert (status, out.strip()) == (0, "account dodo created")
+    # The server never looked dodo up, and still refuses its look-alike.
+    bob = await connect(server, "bob")
+    await bob.send(f"REGISTER d0d0 * {PASSWORD}")
+    fail = (await bob.read_until("FAIL"))[-1]
+    assert fail.params[:2] == ("REGISTER", "ACCOUNT_EXISTS")
+    await bob.close()
+
+
+async def test_odd_and_oversized_names_fail_cleanly_and_the_server_goes_on(
+    server: Server,
+) -> None:
+    await make_account(server, "coco")
+    client = await connect(server, "client")
+    odd = (
+        "x" * 31,  # past NICKLEN
+        "co\u200dco",  # a zero-width joiner
+        "\u202ecoco",  # a right-to-left override
+        "\u0441oco",  # Cyrillic es, then Latin
+        "\U0001f600coco",
+        "#coco",
+    )
+    await client.send(*(f"REGISTER {name} * {PASSWORD}" for name in odd))
+    fails = [m.params[:2] for m in await client.sync() if m.command == "FAIL"]
+    assert fails == [("REGISTER", "BAD_ACCOUNT_NAME")] * len(odd)
+    await client.send(f"NS IDENTIFY {'y' * 400} {PASSWORD}", f"NS IDENTIFY {odd[1]} {PASSWORD}")
+    assert notices(await client.sync()) == ["Invalid account name or password"] * 2
+    for name in ("z" * 1500, odd[2], odd[4]):
+        assert await plain_says(server, name, PASSWORD, "127.0.0.1") == (
+            "SASL authentication failed: Invalid account name or password"
+        )
+    assert await plain_says(server, "COCO", PASSWORD, "127.0.0.1") == "logged in"
+    await client.close()
+
+
+# -- 12: failed logins, per (account, address) --------------------------------------------------
+
+
+async def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_another(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_account(server, "alice")
+    await make_account(server, "mallory")
+    freeze_logins(server, clock, monkeypatch)
+    said = [await plain_says(server, "alice", "a wrong guess", ELSEWHERE) for _ in range(5)]
+    assert said[:3] == ["SASL authentication failed: Invalid account name or password"] * 3
+    assert (
+        said[3:]
+        == ["SASL authentication failed: Too many failed logins; try again in 2 seconds"] * 2
+    )
+    # The owner, from another address, is not kept out, by SASL or by NickServ.
+    assert await plain_says(server, "alice", PASSWORD, "127.0.0.1") == "logged in"
+    owner = await connect(server, "owner")
+    await owner.send(f"NS IDENTIFY alice {PASSWORD}")
+    assert (await owner.read_until(n.RPL_LOGGEDIN))[-1].params[2] == "alice"
+    # Nor is another account from the attacker's own address.
+    assert await plain_says(server, "mallory", PASSWORD, ELSEWHERE) == "logged in"
+    # NickServ IDENTIFY from the attacker's address meets the same wait.
+    guesser = await connect(server, "guesser", ELSEWHERE)
+    await guesser.send(f"NS IDENTIFY alice {PASSWORD}")
+    assert notices(await guesser.sync()) == ["Too many failed logins; try again in 2 seconds"]
+    await owner.close()
+    await guesser.close()
+
+
+async def test_the_wait_doubles_with_each_failure_and_a_login_clears_it(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_account(server, "alice")
+    freeze_logins(server, clock, monkeypatch)
+    invalid = "SASL authentication failed: Invalid account name or password"
+    for _ in range(3):
+        assert await plain_says(server, "alice", "wrong", ELSEWHERE) == invalid
+    assert (await plain_says(server, "alice", PASSWORD, ELSEWHERE)).endswith("in 2 seconds")
+    clock.now += 2
+    assert await plain_says(server, "alice", "wrong", ELSEWHERE) == invalid
+    assert (await plain_says(server, "alice", "wrong", ELSEWHERE)).endswith("in 4 seconds")
+    clock.now += 3
+    assert (await plain_says(server, "alice", "wrong", ELSEWHERE)).endswith("in 1 second")
+    clock.now += 1
+    assert await plain_says(server, "alice", PASSWORD, ELSEWHERE) == "logged in"
+    for _ in range(3):
+        assert await plain_says(server, "alice", "wrong", ELSEWHERE) == invalid
+
+
+async def test_an_address_trying_many_accounts_is_stopped_but_not_its_known_users(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("regular", "newcomer", "latecomer"):
+        await make_account(server, name)
+    throttle = freeze_logins(server, clock, monkeypatch)
+    monkeypatch.setattr(throttle, "accounts_per_address", 4)  # 20 by default
+    invalid = "SASL authentication failed: Invalid account name or password"
+    assert await plain_says(server, "regular", PASSWORD, ELSEWHERE) == "logged in"
+    # Two users behind the shared address mistype; a third still logs in.
+    assert await plain_says(server, "typist1", "wrong", ELSEWHERE) == invalid
+    assert await plain_says(server, "typist2", "wrong", ELSEWHERE) == invalid
+    assert await plain_says(server, "newcomer", PASSWORD, ELSEWHERE) == "logged in"
+    # One password sprayed over many names: two more, then no further account.
+    assert await plain_says(server, "victim1", "Summer2024", ELSEWHERE) == invalid
+    assert await plain_says(server, "victim2", "Summer2024", ELSEWHERE) == invalid
+    refused = await plain_says(server, "victim3", "Summer2024", ELSEWHERE)
+    assert "Too many failed logins to different accounts" in refused
+    assert await plain_says(server, "latecomer", PASSWORD, ELSEWHERE) == refused
+    # Who has logged in from there before is not kept out, nor is anyone elsewhere.
+    assert await plain_says(server, "regular", PASSWORD, ELSEWHERE) == "logged in"
+    assert await plain_says(server, "newcomer", PASSWORD, ELSEWHERE) == "logged in"
+    assert await plain_says(server, "latecomer", PASSWORD, "127.0.0.1") == "logged in"
+    # The accounts already tried keep their own backoff, not the bound's refusal.
+    assert await plain_says(server, "victim1", "Autumn2024", ELSEWHERE) == invalid
+    clock.now += 3600
+    assert await plain_says(server, "latecomer", PASSWORD, ELSEWHERE) == "logged in"
+
+
+async def test_scram_failures_count_per_pair_and_the_owner_logs_in_elsewhere(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_account(server, "alice")
+    freeze_logins(server, clock, monkeypatch)
+    reasons = []
+    for _ in range(4):
+        guesser = await open_from(server, ELSEWHERE)
+        reasons.append((await scram_login(guesser, "alice", "wrong password"))[-1].params[-1])
+        await guesser.close()
+    assert all("invalid credentials" in reason for reason in reasons[:3])
+    assert "Too many failed logins" in reasons[3]
+    owner = await open_from(server)
+    assert (await scram_login(owner, "alice", PASSWORD))[-1].command == n.RPL_SASLSUCCESS
+    await owner.close()
+
+
+@pytest.fixture
+async def tls_server(tmp_path: Path) -> AsyncIterator[tuple[Server, trustme.CA]]:
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
+    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
+    settings = make_settings(tmp_path).replace(
+        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
+        tls_cert=tmp_path / "server.pem",
+        tls_key=tmp_path / "server.pem",
+        tls_client_ca=tmp_path / "clients-ca.pem",
+    )
+    async with running_server(settings) as server:
+        yield server, ca
+
+
+async def external(server: Server, ca: trustme.CA, cert: trustme.LeafCert, source: str) -> str:
+    """A SASL EXTERNAL login with ``cert`` from ``source``; how it ends, as plain_says."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(context)
+    cert.configure_cert(context)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1",
+        server.tls_addresses[0][1],
+        ssl=context,
+        server_hostname="127.0.0.1",
+        local_addr=(source, 0),
+    )
+    client = LineClient(reader, writer)
+    try:
+        await client.send("CAP REQ :sasl", "NICK someone", "USER u 0 * :someone")
+        await client.read_until("CAP")
+        await client.send("AUTHENTICATE EXTERNAL")
+        await client.read_until("AUTHENTICATE")
+        await client.send("AUTHENTICATE +")
+        got = await client.read_until(lambda m: m.command in (n.RPL_SASLSUCCESS, n.ERR_SASLFAIL))
+        return "logged in" if got[-1].command == n.RPL_SASLSUCCESS else got[-1].params[-1]
+    finally:
+        await client.close()
+
+
+async def test_external_meets_the_same_throttle_and_works_from_another_address(
+    tls_server: tuple[Server, trustme.CA], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, ca = tls_server
+    cert = ca.issue_cert("alice@example.org")
+    await make_account(server, "alice")
+    # The certificate is added over TLS, from a connection that shows it.
+    assert await external(server, ca, cert, "127.0.0.1") == (
+        "SASL authentication failed: the certificate belongs to no account"
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(context)
+    cert.configure_cert(context)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", server.tls_addresses[0][1], ssl=context, server_hostname="127.0.0.1"
+    )
+    adder = LineClient(reader, writer)
+    await adder.send("NICK adder", "USER u 0 * :Adder", f"NS IDENTIFY alice {PASSWORD}")
+    await adder.read_until(n.RPL_LOGGEDIN)
+    await adder.send("NS CERT ADD")
+    assert "Certificate added" in notices(await adder.sync())[-1]
+    await adder.close()
+
+    freeze_logins(server, clock, monkeypatch)
+    for _ in range(3):
+        await plain(server, "alice", "wrong", ELSEWHERE)
+    assert await external(server, ca, cert, ELSEWHERE) == (
+        "SASL authentication failed: Too many failed logins; try again in 2 seconds"
+    )
+    assert await external(server, ca, cert, "127.0.0.1") == "logged in"
+
+
+def test_the_login_throttle_stays_bounded_under_endless_names_and_addresses() -> None:
+    clock = Clock(0.0)
+    throttle = LoginThrottle(clock, size=100, accounts_per_address=5)
+    for i in range(20_000):
+        clock.now += 0.01
+        with contextlib.suppress(AccountError):
+            throttle.begin(f"name{i % 3000}", f"10.{i % 7}.{i % 251}.{i % 13}")
+        if i % 5 == 0:
+            throttle.succeed(f"name{i % 3000}", f"10.{i % 7}.{i % 251}.{i % 13}")
+    assert throttle.entries() <= 100 * (2 + 5)
+
+
+def test_an_ipv6_network_counts_as_one_address() -> None:
+    throttle = LoginThrottle(Clock(0.0), accounts_per_address=5)
+    for i in range(5):
+        throttle.begin(f"name{i}", f"2001:db8:1:2::{i + 1:x}")
+    with pytest.raises(AccountError, match="different accounts"):
+        throttle.begin("name5", "2001:db8:1:2:ffff::1")
+    throttle.begin("name5", "2001:db8:1:3::1")  # another /64
+    throttle.begin("name5", "::ffff:192.0.2.1")  # IPv4, written as IPv6
+    throttle.begin("name5", "192.0.2.1")
+    throttle.begin("name5", "192.0.2.1")
+    with pytest.raises(AccountError, match="try again in 2 seconds"):
+        throttle.begin("name5", "192.0.2.1")
+
+
+# -- 11: OPER -------------------------------------------------------------------------------
+
+
+async def test_wrong_oper_passwords_are_throttled_per_address_and_close_the_connection(
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hubbub")
+    settings = make_settings(tmp_path).replace(opers=(Oper("boss", "operpass"),))
+    async with running_server(settings) as server:
+        monkeypatch.setattr(oper_throttle(server.hub), "clock", clock)
+        guesser = await connect(server, "guesser", ELSEWHERE)
+        await guesser.send(
+            "OPER boss guess-one", "OPER boss guess-two", "OPER hunter2-as-name guess-three"
+        )
+        got = await guesser.read_until("ERROR")
+        assert [m.command for m in got if m.command in OPER_REPLIES] == [n.ERR_PASSWDMISMATCH] * 3
+        assert "Too many failed OPER attempts" in got[-1].params[-1]
+        assert await guesser.closed()
+        # Its address waits, and even the right password is not checked meanwhile.
+        again = await connect(server, "again", ELSEWHERE)
+        await again.send("OPER boss operpass")
+        refused = await again.sync()
+        assert [(m.command, m.params[1:]) for m in refused] == [
+            (n.RPL_TRYAGAIN, ("OPER", "Too many failed OPER attempts; try again in 2 seconds"))
+        ]
+        # Another address is not held up.
+        boss = await connect(server, "boss")
+        await boss.send("OPER boss operpass")
+        assert n.RPL_YOUREOPER in [m.command for m in await boss.sync()]
+        clock.now += 2
+        await again.send("OPER boss operpass")
+        assert n.RPL_YOUREOPER in [m.command for m in await again.sync()]
+        await guesser.close()
+        await again.close()
+        await boss.close()
+    failures = [r.getMessage() for r in caplog.records if "failed OPER" in r.getMessage()]
+    assert len(failures) == 3
+    assert "an unknown name" in failures[2]
+    assert not any(secret in caplog.text for secret in ("guess-", "hunter2", "operpass"))
+
+
+async def test_a_connection_refused_while_throttled_is_closed_at_its_third_try(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path).replace(opers=(Oper("boss", "operpass"),))
+    async with running_server(settings) as server:
+        monkeypatch.setattr(oper_throttle(server.hub), "clock", clock)
+        for nick in ("one", "two", "three"):
+            guesser = await connect(server, nick, ELSEWHERE)
+            await guesser.send("OPER boss wrong")
+            assert [m.command for m in await guesser.sync()] == [n.ERR_PASSWDMISMATCH]
+            await guesser.close()
+        patient = await connect(server, "patient", ELSEWHERE)
+        await patient.send(*["OPER boss operpass"] * 3)
+        got = await patient.read_until("ERROR")
+        assert [m.command for m in got if m.command in OPER_REPLIES] == [n.RPL_TRYAGAIN] * 3
+        assert await patient.closed()
+        await patient.close()
