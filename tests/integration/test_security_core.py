@@ -18,6 +18,7 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import Clients, make_settings
+from tests.integration.test_account_admin import hubbub_account
 
 CAPS = (
     "batch",
@@ -423,3 +424,39 @@ async def test_a_data_folder_open_to_others_is_warned_about_at_start(
             pass
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(str(data) in w and "chmod 700" in w for w in warnings), warnings
+
+
+async def test_a_connection_left_logged_in_to_an_account_dropped_from_the_shell_owns_nothing(
+    tmp_path: Path, clients: Clients
+) -> None:
+    async with running_server(make_settings(tmp_path, flood_rate=0.0)) as server:
+        old = await connect(clients, server, "carol", "#carols")
+        await register_account(old)
+        await register_channel(old, "#carols")
+        await answer(old, "PART #carols")
+        # The shell drops carol and makes her again, for someone else, while the old
+        # connection stays logged in (it is not told).
+        status, _ = await hubbub_account(tmp_path, "drop", "carol")
+        assert status == 0
+        status, _ = await hubbub_account(tmp_path, "create", "carol", password=PASSWORD)
+        assert status == 0
+
+        replies = texts(
+            await answer(
+                old,
+                "NS PASSWORD stolen-password-1",
+                "NS CERT LIST",
+                "CS ACCESS #carols ADD carol op",
+            ),
+            "NOTICE",
+        )
+        assert replies[:2] == ["Log in first.", "Log in first."]
+        # Noticed as gone: logged out, and the channel it founded no longer registered.
+        assert replies[2] == "Cannot do that on #carols: no such channel."
+
+        new = await connect(clients, server, "newcarol")
+        await answer(new, f"NS IDENTIFY carol {PASSWORD}")
+        joined = await answer(new, "JOIN #carols")
+        assert not any(m.command == "MODE" and "+o" in m.params for m in joined)
+        refused = texts(await answer(new, "CS ACCESS #carols ADD carol op"), "NOTICE")
+        assert refused == ["Cannot do that on #carols: no such channel."]

@@ -190,7 +190,7 @@ async def nickserv(session: IrcSession, text: str) -> None:
             else:
                 _tell(session, f"Account {found.name}, registered at {found.created:.0f}.")
         elif verb == "PASSWORD" and args:
-            mine = await accounts.find(user.account) if user.account else None
+            mine = await _own_account(session, accounts)
             if mine is None:
                 _tell(session, "Log in first.")
                 return
@@ -201,6 +201,9 @@ async def nickserv(session: IrcSession, text: str) -> None:
                 _tell(session, "Log in first.")
                 return
             account = await accounts.authenticate(user.account, args[0], session.host)
+            if account.uid != user.account_id:
+                _tell(session, "Log in first.")
+                return
             # Logged out everywhere, and its markers forgotten, before the store
             # forgets the account: nothing of it may be saved again afterwards.
             session.ctx.hub.drop_account(account.uid)
@@ -217,10 +220,25 @@ async def nickserv(session: IrcSession, text: str) -> None:
         _tell(session, str(error))
 
 
-async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]) -> None:
+async def _own_account(session: IrcSession, accounts: Accounts) -> Account | None:
+    """The account this user is logged in to, if it still exists: the same account, not
+    one made since under its name (``hubbub account`` may drop and make accounts while
+    this user stays logged in; when it has, its connections are logged out here)."""
     user = session.user
-    assert user is not None
-    mine = await accounts.find(user.account) if user.account else None
+    if user is None or user.account is None:
+        return None
+    account_id = user.account_id
+    found = await accounts.find(user.account)
+    if found is not None and found.uid == account_id:
+        return found
+    if account_id is not None and session.user is user and user.account_id == account_id:
+        # Gone: this server learns it now, and forgets it everywhere.
+        session.ctx.hub.drop_account(account_id)
+    return None
+
+
+async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]) -> None:
+    mine = await _own_account(session, accounts)
     if mine is None:
         _tell(session, "Log in first.")
         return
