@@ -123,7 +123,9 @@ def nick(session: PlainSession, arguments: str) -> None:
     if not arguments:
         session.tell(session.ctx._("Usage: /nick new-name"))
         return
-    session.ctx.hub.change_nick(user, arguments.split()[0])
+    name = arguments.split()[0]
+    if not session.refuse_owned(name):
+        session.ctx.hub.change_nick(user, name)
 
 
 @command("topic")

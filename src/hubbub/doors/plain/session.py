@@ -3,12 +3,12 @@
 Theory of operation
 -------------------
 The server asks for a name; the first line (or the text sent before a short pause, for
-clients that send no newline) is the name. A taken or invalid name gets the reason and
-the prompt again. Once named, the user is registered with the hub like any IRC user and
-joins the default room. From then on a line is said to the current room, or, starting
-with ``/``, is a command (see :mod:`hubbub.doors.plain.commands`); events from the hub
-come back as short readable lines (see :mod:`hubbub.doors.plain.render`). Every line
-sent ends with a newline.
+clients that send no newline) is the name. A taken or invalid name, or one that belongs
+to an account (the plain door has no login), gets the reason and the prompt again. Once
+named, the user is registered with the hub like any IRC user and joins the default room.
+From then on a line is said to the current room, or, starting with ``/``, is a command
+(see :mod:`hubbub.doors.plain.commands`); events from the hub come back as short readable
+lines (see :mod:`hubbub.doors.plain.render`). Every line sent ends with a newline.
 """
 
 from __future__ import annotations
@@ -147,6 +147,9 @@ class PlainSession:
             self.tell(_("The name cannot be empty."))
             self.prompt()
             return None
+        if self.refuse_owned(name):
+            self.prompt()
+            return None
         username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
         try:
             self.user = hub.register(name, username, self.host, name, self)
@@ -165,6 +168,19 @@ class PlainSession:
         if self.ctx.history is None or not self.ctx.backlog or self.room is None:
             return None
         return self.show_backlog(self.room)
+
+    def refuse_owned(self, name: str) -> bool:
+        """Whether ``name`` belongs to an account, telling the user so when it does.
+
+        An IRC user may hold a registered nick for a grace period while they log in;
+        the plain door has no login, so its users never get a registered name at all.
+        """
+        accounts = self.ctx.accounts
+        if accounts is None or not accounts.is_registered(name):
+            return False
+        message = self.ctx._("The name {name} belongs to a registered account. Try another one.")
+        self.tell(message.format(name=name))
+        return True
 
     async def show_backlog(self, room: str) -> None:
         """The last lines said in a room, so a newcomer knows what is going on."""
