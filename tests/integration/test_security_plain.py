@@ -1,4 +1,5 @@
-"""Attacks on plain-door users over real sockets (issue 20): registered names.
+"""Attacks on plain-door users over real sockets (issue 20): registered names, and
+hostile text in every field another user can put on a plain terminal.
 
 IRC users are :class:`LineClient` peers, plain users raw sockets as ``nc`` would be. Each
 test checks what the victim's terminal received, byte for byte where it matters, and
@@ -13,12 +14,15 @@ from pathlib import Path
 import pytest
 
 from hubbub.server import Server
+from hubbub.settings import Oper
 from hubbub.wire import numerics as n
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import Clients
 from tests.integration.test_plain import (
     PROMPT,
     ROOM,
+    TERMINAL_CONTROL,
+    TOO_LONG,
     Peers,
     PlainPeer,
     settings_for,
@@ -28,6 +32,15 @@ from tests.integration.test_plain import (
 
 PASSWORD = "correct-horse-battery"
 OWNED = "The name {} belongs to a registered account. Try another one."
+# Everything that may disturb a terminal, and what a plain user must see of it.
+HOSTILE = "\x1b[2J\x1b]0;PWNED\x07\x1b[31mred\x1b[0m \x0304colour\x03 \x07bell\x08 end"
+SHOWN = "red colour bell end"
+
+
+def assert_terminal_safe(peer: PlainPeer) -> None:
+    """Nothing ``peer`` received can move a cursor or set a title."""
+    assert TERMINAL_CONTROL.search(peer.raw) is None, peer.raw
+    assert b"PWNED" not in peer.raw
 
 
 @pytest.fixture
@@ -41,7 +54,8 @@ async def peers() -> AsyncIterator[Peers]:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with running_server(settings_for(tmp_path)) as server:
+    settings = settings_for(tmp_path).replace(opers=(Oper("oper", "operpass"),))
+    async with running_server(settings) as server:
         yield server
 
 
@@ -148,3 +162,151 @@ async def test_an_unregistered_name_still_works_beside_registered_ones(
 ) -> None:
     await register_account(clients, server, "victor")
     await peers.connect(server, "victoria")
+
+
+# -- finding 8: every field another user sends is cleaned --------------------------------
+
+
+async def test_an_invite_to_a_room_named_with_escapes_never_reaches_a_plain_terminal_raw(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send("INVITE bob #\x1b]0;PWNED\x07\x1b[2Jx")
+    await carol.sync()
+    seen = await bob.sync()
+    # The core may refuse such a room name; if the invitation is shown, it is clean.
+    invitations = [line for line in seen if "invites you" in line]
+    assert invitations in ([], ["carol invites you to #x. Type /join #x"])
+    assert_terminal_safe(bob)
+    await still_chatting(bob, carol, "after")
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (f"PRIVMSG {ROOM} :{HOSTILE}", f"carol: {SHOWN}"),
+        (f"PRIVMSG {ROOM} :\x01ACTION {HOSTILE}\x01", f"* carol {SHOWN}"),
+        (f"NOTICE {ROOM} :{HOSTILE}", f"-carol- {SHOWN}"),
+        (f"PRIVMSG bob :{HOSTILE}", f"[private] carol: {SHOWN}"),
+        (f"TOPIC {ROOM} :{HOSTILE}", f"carol changed the topic of {ROOM}: {SHOWN}"),
+        (f"KICK {ROOM} bob :{HOSTILE}", f"You were kicked from {ROOM} by carol: {SHOWN}"),
+    ],
+    ids=["privmsg", "action", "notice", "private", "topic", "kick"],
+)
+async def test_hostile_text_from_an_irc_user_is_shown_cleaned(
+    chatting: tuple[Server, PlainPeer, LineClient], command: str, shown: str
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send(command)
+    assert await bob.read_until(shown) == [shown]
+    assert_terminal_safe(bob)
+
+
+async def test_a_part_reason_and_another_users_kick_reason_are_shown_cleaned(
+    chatting: tuple[Server, PlainPeer, LineClient], clients: Clients
+) -> None:
+    server, bob, carol = chatting
+    dave = await clients.connect(server, "dave", ROOM)
+    await bob.read_until("dave joined the chat!")
+    await dave.send(f"PART {ROOM} :{HOSTILE}")
+    await bob.read_until(f"dave left {ROOM} ({SHOWN})")
+    await dave.send(f"JOIN {ROOM}")
+    await bob.read_until("dave joined the chat!")
+    await carol.send(f"KICK {ROOM} dave :{HOSTILE}")
+    await bob.read_until(f"dave was kicked from {ROOM} by carol: {SHOWN}")
+    assert_terminal_safe(bob)
+    await still_chatting(bob, carol, "after")
+
+
+async def test_a_topic_is_shown_cleaned_on_join_in_the_room_list_and_on_asking(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send("JOIN #dev", f"TOPIC #dev :{HOSTILE}")
+    await carol.sync()
+    await bob.send("/join #dev")
+    assert await bob.read_until(f"Topic of #dev: {SHOWN}") == [
+        "You are now in #dev.",
+        f"Topic of #dev: {SHOWN}",
+    ]
+    await bob.send("/topic")
+    await bob.read_until(f"Topic of #dev: {SHOWN}")
+    await bob.send("/rooms")
+    await bob.read_until(f"  #dev (2) - {SHOWN}")
+    assert_terminal_safe(bob)
+
+
+async def test_a_kill_reason_reaches_the_killed_plain_user_cleaned(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send("OPER oper operpass")
+    await carol.read_until(n.RPL_YOUREOPER)
+    await carol.send(f"KILL bob :{HOSTILE}")
+    assert await bob.rest() == [
+        f"You were disconnected by carol: {SHOWN}",
+        f"Killed (carol ({SHOWN}))",
+    ]
+    assert_terminal_safe(bob)
+
+
+async def test_the_recent_lines_shown_on_arrival_are_cleaned(
+    chatting: tuple[Server, PlainPeer, LineClient], peers: Peers
+) -> None:
+    server, bob, carol = chatting
+    await carol.send(f"PRIVMSG {ROOM} :{HOSTILE}")
+    await bob.read_until(f"carol: {SHOWN}")
+    dave = await peers.open(server)
+    await dave.read_until(PROMPT)
+    await dave.send("dave")
+    got = await dave.read_until(f"  carol: {SHOWN}")
+    assert f"Recently in {ROOM}:" in got
+    assert_terminal_safe(dave)
+
+
+# -- bad names at the prompt ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        b"\xff\xfe" * 200,
+        b"v" * 31,
+        b"two words",
+        b"#lobby",
+        b"bob",
+        b"\x00" * 300,
+        "ViсtOR".encode(),  # a Cyrillic с among Latin letters
+    ],
+    ids=["invalid-utf8", "too-long", "space", "room", "taken", "nuls", "mixed-scripts"],
+)
+async def test_a_bad_name_at_the_prompt_is_answered_and_nobody_else_notices(
+    chatting: tuple[Server, PlainPeer, LineClient], peers: Peers, name: bytes
+) -> None:
+    server, bob, carol = chatting
+    mallory = await peers.open(server)
+    await mallory.read_until(PROMPT)
+    await mallory.send(name)
+    got = await mallory.read_until(PROMPT)
+    assert len(got) == 2, got  # the reason, then the prompt again
+    assert_terminal_safe(mallory)
+    assert await bob.sync() == []
+    await still_chatting(bob, carol, "after")
+    await mallory.send("mallory")
+    await bob.read_until("mallory joined the chat!")
+
+
+async def test_many_bad_names_in_one_burst_are_each_answered(
+    chatting: tuple[Server, PlainPeer, LineClient], peers: Peers
+) -> None:
+    server, bob, carol = chatting
+    mallory = await peers.open(server)
+    await mallory.read_until(PROMPT)
+    await mallory.send(b"\n".join([b"v" * 5000, b"bob", b"\x1b[2J", b"a b"] * 8))
+    for _ in range(32):
+        got = await mallory.read_until(PROMPT)
+        assert len(got) == 2, got
+    assert TOO_LONG.encode() in mallory.raw
+    assert_terminal_safe(mallory)
+    assert await bob.sync() == []
+    await still_chatting(bob, carol, "after")

@@ -1,9 +1,7 @@
-"""Plain sessions against names owned by accounts: bytes in, bytes out, no sockets
-(issue 20)."""
+"""Plain sessions against names owned by accounts, and against hostile text in the
+fields of events: bytes in, bytes out, no sockets (issue 20)."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
@@ -14,8 +12,7 @@ from tests.helpers import FakePeer, Harness
 
 PROMPT = "Enter your name: "
 OWNED = "The name {} belongs to a registered account. Try another one."
-REORDERING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\u202eevil\u202c \u2066x\u2069\x07"
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2Jevil\x1b[0m x\x07"
 
 
 class Owners:
@@ -42,12 +39,6 @@ def owned(door: PlainDoor, harness: Harness) -> PlainContext:
     ctx = door.context()
     ctx.accounts = Owners(harness, "victor")
     return ctx
-
-
-def assert_safe(raw: bytes) -> None:
-    assert TERMINAL_CONTROL.search(raw) is None, raw
-    assert REORDERING.search(raw.decode()) is None, raw
-    assert b"PWNED" not in raw
 
 
 # -- names owned by accounts -----------------------------------------------------------
@@ -102,3 +93,50 @@ def test_control_characters_cannot_smuggle_a_registered_name_past_the_check(
 def test_without_accounts_every_valid_name_is_free(door: PlainDoor) -> None:
     assert door.context().accounts is None
     door.connect("victor")
+
+
+def assert_safe(raw: bytes) -> None:
+    assert TERMINAL_CONTROL.search(raw) is None, raw
+    assert b"PWNED" not in raw
+
+
+# -- every field from someone else is cleaned ------------------------------------------
+
+
+def test_an_invitation_to_a_room_named_with_escapes_is_shown_cleaned(
+    door: PlainDoor, harness: Harness
+) -> None:
+    alice = door.connect("alice")
+    irc = harness.register("ircbob")
+    irc.send(f"INVITE alice #{HOSTILE}")
+    raw = alice.take_raw()
+    assert_safe(raw)
+    # IRC ends the room name at the space.
+    assert raw in (b"", b"ircbob invites you to #evil. Type /join #evil\n")
+
+
+def test_a_kill_reason_is_cleaned_in_both_lines_the_victim_sees(
+    door: PlainDoor, harness: Harness
+) -> None:
+    alice = door.connect("alice")
+    oper = harness.register("boss")
+    oper.send("OPER oper operpass")
+    oper.send(f"KILL alice :{HOSTILE}")
+    assert alice.take() == [
+        "You were disconnected by boss: evil x",
+        "Killed (boss (evil x))",
+    ]
+    assert alice.closed
+
+
+def test_a_message_is_cleaned_once_for_every_plain_user_in_the_room(
+    door: PlainDoor, harness: Harness
+) -> None:
+    alice = door.connect("alice")
+    bob = door.connect("bob")
+    alice.take()
+    irc = harness.register("ircbob", ROOM)
+    alice.take()
+    bob.take()
+    irc.send(f"PRIVMSG {ROOM} :{HOSTILE}")
+    assert alice.take_raw() == bob.take_raw() == b"ircbob: evil x\n"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubbub.doors.plain.text import clean, split_text
+from hubbub.doors.plain.text import clean, split_text, terminal_bytes
 from tests.doors.plain.support import TERMINAL_CONTROL
 
 
@@ -26,6 +26,8 @@ from tests.doors.plain.support import TERMINAL_CONTROL
         ("tab\there", "tab here"),
         ("Привет 👋 漢字", "Привет 👋 漢字"),
         ("\ud800surrogate", "surrogate"),
+        # An escape sequence left open loses its escape, not the text after it.
+        ("\x1b]0;title", "0;title"),
     ],
 )
 def test_clean_removes_escapes_colours_and_controls(text: str, expected: str) -> None:
@@ -37,6 +39,20 @@ def test_clean_never_leaves_a_terminal_control_byte(text: str) -> None:
     cleaned = clean(text)
     assert "\n" not in cleaned
     assert TERMINAL_CONTROL.search(cleaned.encode()) is None
+
+
+@given(st.lists(st.text()))
+def test_terminal_bytes_sends_each_line_cleaned_on_a_line_of_its_own(lines: list[str]) -> None:
+    data = terminal_bytes(lines)
+    assert data == "".join(clean(line) + "\n" for line in lines).encode()
+    assert data.count(b"\n") == len(lines)
+    assert TERMINAL_CONTROL.search(data) is None
+
+
+def test_an_open_escape_in_one_field_does_not_hide_the_fields_after_it() -> None:
+    assert terminal_bytes(["#a\x1b]0; changed the topic: \x1b]0;t\x07x"]) == (
+        b"#a0; changed the topic: x\n"
+    )
 
 
 @given(st.text(), st.integers(min_value=8, max_value=600))

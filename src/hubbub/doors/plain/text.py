@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # ANSI/VT escape sequences (CSI, OSC, and two-character escapes), then mIRC formatting.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    # OSC: titles, hyperlinks. Only a terminated one is removed whole: cleaning runs on
+    # finished lines, and an open one would swallow the text of the fields after it.
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1b[@-Z\\-_]"  # two-character escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
@@ -28,6 +31,15 @@ def clean(text: str) -> str:
         return text
     text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text)).replace("\t", " ")
     return _CONTROLS.sub("", text)
+
+
+def terminal_bytes(lines: Iterable[str]) -> bytes:
+    """Lines as a plain terminal is sent them: each cleaned, each ending with a newline.
+
+    Every byte the door writes to a client goes through here, so a name, room, topic or
+    reason from someone else is cleaned wherever a line happens to show it.
+    """
+    return "".join(clean(line) + "\n" for line in lines).encode()
 
 
 def split_text(text: str, limit: int) -> list[str]:
