@@ -8,6 +8,7 @@ that the others go on chatting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,14 +33,21 @@ from tests.integration.test_plain import (
 
 PASSWORD = "correct-horse-battery"
 OWNED = "The name {} belongs to a registered account. Try another one."
+# Reorders what a terminal shows: embeddings, overrides, isolates, direction marks and
+# the line and paragraph separators.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 # Everything that may disturb a terminal, and what a plain user must see of it.
-HOSTILE = "\x1b[2J\x1b]0;PWNED\x07\x1b[31mred\x1b[0m \x0304colour\x03 \x07bell\x08 end"
-SHOWN = "red colour bell end"
+HOSTILE = (
+    "\x1b[2J\x1b]0;PWNED\x07\x1b[31mred\x1b[0m \x0304colour\x03 \x07bell\x08"
+    " \u202egnp.exe\u202c \u2067iso\u2069 \u200fmark\u200e\u061c \u2028sep\u2029 end"
+)
+SHOWN = "red colour bell gnp.exe iso mark sep end"
 
 
 def assert_terminal_safe(peer: PlainPeer) -> None:
-    """Nothing ``peer`` received can move a cursor or set a title."""
+    """Nothing ``peer`` received can move a cursor, set a title or reorder text."""
     assert TERMINAL_CONTROL.search(peer.raw) is None, peer.raw
+    assert BIDI.search(peer.raw.decode()) is None, peer.raw
     assert b"PWNED" not in peer.raw
 
 
@@ -181,6 +189,18 @@ async def test_an_invite_to_a_room_named_with_escapes_never_reaches_a_plain_term
     await still_chatting(bob, carol, "after")
 
 
+async def test_an_invite_to_a_room_named_with_bidi_overrides_is_shown_without_them(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send("INVITE bob #\u202eevil\u202c")
+    await carol.sync()
+    seen = await bob.sync()
+    invitations = [line for line in seen if "invites you" in line]
+    assert invitations in ([], ["carol invites you to #evil. Type /join #evil"])
+    assert_terminal_safe(bob)
+
+
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
@@ -264,6 +284,37 @@ async def test_the_recent_lines_shown_on_arrival_are_cleaned(
     assert_terminal_safe(dave)
 
 
+# -- finding 14: bidirectional formatting in room names and from plain users -------------
+
+
+async def test_a_room_named_with_bidi_controls_is_listed_and_named_without_them(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    """Room names may hold format characters (the core refuses only controls): the
+    room list and an invitation must not reorder the line they are in."""
+    _server, bob, carol = chatting
+    await carol.send("JOIN #\u202eved\u2066", "INVITE bob #\u202eved\u2066")
+    assert await bob.read_until("carol invites you to #ved. Type /join #ved") == [
+        "carol invites you to #ved. Type /join #ved"
+    ]
+    await bob.send("/rooms")
+    await bob.read_until("  #ved (1)")
+    assert_terminal_safe(bob)
+
+
+async def test_bidi_controls_a_plain_user_types_reach_nobody(
+    chatting: tuple[Server, PlainPeer, LineClient], peers: Peers
+) -> None:
+    server, bob, carol = chatting
+    mallory = await peers.connect(server, "mallory")
+    await bob.read_until("mallory joined the chat!")
+    await mallory.send("look: \u202egnp.exe\u202c \u2066x\u2069\u200f")
+    await bob.read_until("mallory: look: gnp.exe x")
+    got = await carol.read_until(lambda m: m.command == "PRIVMSG" and source_nick(m) == "mallory")
+    assert got[-1].params == (ROOM, "look: gnp.exe x")
+    assert_terminal_safe(bob)
+
+
 # -- bad names at the prompt ---------------------------------------------------------------
 
 
@@ -276,9 +327,21 @@ async def test_the_recent_lines_shown_on_arrival_are_cleaned(
         b"#lobby",
         b"bob",
         b"\x00" * 300,
+        "\u202e\u2066\u200f".encode() * 40,
+        "\u202ebob".encode(),
         "ViсtOR".encode(),  # a Cyrillic с among Latin letters
     ],
-    ids=["invalid-utf8", "too-long", "space", "room", "taken", "nuls", "mixed-scripts"],
+    ids=[
+        "invalid-utf8",
+        "too-long",
+        "space",
+        "room",
+        "taken",
+        "nuls",
+        "bidi-only",
+        "bidi-taken",
+        "mixed-scripts",
+    ],
 )
 async def test_a_bad_name_at_the_prompt_is_answered_and_nobody_else_notices(
     chatting: tuple[Server, PlainPeer, LineClient], peers: Peers, name: bytes

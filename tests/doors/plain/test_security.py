@@ -3,6 +3,8 @@ fields of events: bytes in, bytes out, no sockets (issue 20)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hubbub.doors.plain.context import PlainContext
@@ -12,7 +14,8 @@ from tests.helpers import FakePeer, Harness
 
 PROMPT = "Enter your name: "
 OWNED = "The name {} belongs to a registered account. Try another one."
-HOSTILE = "\x1b]0;PWNED\x07\x1b[2Jevil\x1b[0m x\x07"
+REORDERING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\u202eevil\u202c \u2066x\u2069\x07"
 
 
 class Owners:
@@ -81,11 +84,12 @@ def test_nick_to_a_registered_name_is_refused_and_nobody_sees_a_change(
     assert irc.take() == []
 
 
+@pytest.mark.parametrize("name", ["\x1b[1mvic\x07tor\x1b[0m", "\u202evic\u2066tor\u200f"])
 def test_control_characters_cannot_smuggle_a_registered_name_past_the_check(
-    owned: PlainContext, harness: Harness
+    owned: PlainContext, harness: Harness, name: str
 ) -> None:
     client = client_of(owned)
-    client.send("\x1b[1mvic\x07tor\x1b[0m")
+    client.send(name)
     assert client.take() == [OWNED.format("victor"), PROMPT]
     assert harness.hub.find_user("victor") is None
 
@@ -97,6 +101,7 @@ def test_without_accounts_every_valid_name_is_free(door: PlainDoor) -> None:
 
 def assert_safe(raw: bytes) -> None:
     assert TERMINAL_CONTROL.search(raw) is None, raw
+    assert REORDERING.search(raw.decode()) is None, raw
     assert b"PWNED" not in raw
 
 
@@ -140,3 +145,14 @@ def test_a_message_is_cleaned_once_for_every_plain_user_in_the_room(
     bob.take()
     irc.send(f"PRIVMSG {ROOM} :{HOSTILE}")
     assert alice.take_raw() == bob.take_raw() == b"ircbob: evil x\n"
+
+
+def test_a_room_with_bidi_controls_in_its_name_is_listed_without_them(
+    door: PlainDoor, harness: Harness
+) -> None:
+    irc = harness.register("ircbob", "#\u202eved\u2066")
+    irc.send("TOPIC #\u202eved\u2066 :\u2067topic\u2069")
+    assert [m.command for m in irc.take()] == ["TOPIC"]
+    alice = door.connect("alice")
+    alice.send("/rooms")
+    assert alice.take() == ["Rooms:", "  #ved (1) - topic", f"  {ROOM} (1)"]

@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 from hubbub.doors.plain.text import clean, split_text, terminal_bytes
 from tests.doors.plain.support import TERMINAL_CONTROL
 
+# Bidirectional embeddings, overrides, isolates and marks; line and paragraph separators.
+REORDERING = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -26,6 +29,10 @@ from tests.doors.plain.support import TERMINAL_CONTROL
         ("tab\there", "tab here"),
         ("Привет 👋 漢字", "Привет 👋 漢字"),
         ("\ud800surrogate", "surrogate"),
+        ("\u202egnp.exe\u202c", "gnp.exe"),
+        ("\u2067\u05e9\u05dc\u05d5\u05dd\u2069 ok", "\u05e9\u05dc\u05d5\u05dd ok"),
+        ("a\u200fb\u200ec\u061cd", "abcd"),
+        ("one\u2028two\u2029three", "onetwothree"),
         # An escape sequence left open loses its escape, not the text after it.
         ("\x1b]0;title", "0;title"),
     ],
@@ -39,6 +46,22 @@ def test_clean_never_leaves_a_terminal_control_byte(text: str) -> None:
     cleaned = clean(text)
     assert "\n" not in cleaned
     assert TERMINAL_CONTROL.search(cleaned.encode()) is None
+
+
+@given(st.text())
+def test_clean_never_leaves_a_character_that_reorders_a_line(text: str) -> None:
+    assert not set(clean(text)) & set(REORDERING)
+
+
+@given(st.text(st.sampled_from(REORDERING + "ab\x1b\x07")))
+def test_clean_removes_every_reordering_character_however_they_are_mixed(text: str) -> None:
+    assert set(clean(text)) <= set("ab")
+
+
+def test_the_letters_of_right_to_left_scripts_are_kept() -> None:
+    assert clean("\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd") == (
+        "\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd"
+    )
 
 
 @given(st.lists(st.text()))

@@ -20,13 +20,22 @@ _IRC_COLOURS = re.compile(
 )
 
 
-# C0 and C1 controls and DEL (Unicode category Cc), and lone surrogates.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 and C1 controls and DEL (Unicode category Cc), and lone surrogates. Then what
+# reorders or breaks a line without being a control: the bidirectional embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069) let a sender show their text,
+# or the door's words after it, in an order other than the one sent ("Trojan Source",
+# CVE-2021-42574); the direction marks (U+200E, U+200F, U+061C) flip the neutral
+# characters beside them; the line and paragraph separators (U+2028, U+2029) may break
+# the line in the reader's client. A plain terminal shows none of them as what they are.
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
 
 
 def clean(text: str) -> str:
-    """Text with escape sequences, IRC formatting and other control characters removed,
-    so nothing a sender writes can move another user's cursor or recolour their screen."""
+    """Text with escape sequences, IRC formatting, other control characters and
+    bidirectional formatting removed, so nothing a sender writes can move another user's
+    cursor, recolour their screen or reorder what they read."""
     if _CONTROLS.search(text) is None:
         return text
     text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text)).replace("\t", " ")
