@@ -177,6 +177,7 @@ class Server:
             settings.language,
             history=self.plain.history,
             backlog=settings.limits.plain_backlog,
+            accounts=self.plain.accounts,
         )
         self.hub.limits = hub_limits(settings)
         logger.info("configuration reloaded from %s", settings.config_file)
@@ -258,7 +259,7 @@ class Server:
             store, writer, self.settings.limits.history_read_wait
         )
         limits = self.settings.limits
-        self.irc.accounts = Accounts(
+        self.irc.accounts = self.plain.accounts = Accounts(
             store,
             self.hub.casemap,
             password_min=limits.password_min,

@@ -6,8 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubbub.doors.plain.text import clean, split_text
+from hubbub.doors.plain.text import clean, split_text, terminal_bytes
 from tests.doors.plain.support import TERMINAL_CONTROL
+
+# Bidirectional embeddings, overrides, isolates and marks; line and paragraph separators.
+REORDERING = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
 
 
 @pytest.mark.parametrize(
@@ -26,6 +29,12 @@ from tests.doors.plain.support import TERMINAL_CONTROL
         ("tab\there", "tab here"),
         ("Привет 👋 漢字", "Привет 👋 漢字"),
         ("\ud800surrogate", "surrogate"),
+        ("\u202egnp.exe\u202c", "gnp.exe"),
+        ("\u2067\u05e9\u05dc\u05d5\u05dd\u2069 ok", "\u05e9\u05dc\u05d5\u05dd ok"),
+        ("a\u200fb\u200ec\u061cd", "abcd"),
+        ("one\u2028two\u2029three", "onetwothree"),
+        # An escape sequence left open loses its escape, not the text after it.
+        ("\x1b]0;title", "0;title"),
     ],
 )
 def test_clean_removes_escapes_colours_and_controls(text: str, expected: str) -> None:
@@ -37,6 +46,36 @@ def test_clean_never_leaves_a_terminal_control_byte(text: str) -> None:
     cleaned = clean(text)
     assert "\n" not in cleaned
     assert TERMINAL_CONTROL.search(cleaned.encode()) is None
+
+
+@given(st.text())
+def test_clean_never_leaves_a_character_that_reorders_a_line(text: str) -> None:
+    assert not set(clean(text)) & set(REORDERING)
+
+
+@given(st.text(st.sampled_from(REORDERING + "ab\x1b\x07")))
+def test_clean_removes_every_reordering_character_however_they_are_mixed(text: str) -> None:
+    assert set(clean(text)) <= set("ab")
+
+
+def test_the_letters_of_right_to_left_scripts_are_kept() -> None:
+    assert clean("\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd") == (
+        "\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd"
+    )
+
+
+@given(st.lists(st.text()))
+def test_terminal_bytes_sends_each_line_cleaned_on_a_line_of_its_own(lines: list[str]) -> None:
+    data = terminal_bytes(lines)
+    assert data == "".join(clean(line) + "\n" for line in lines).encode()
+    assert data.count(b"\n") == len(lines)
+    assert TERMINAL_CONTROL.search(data) is None
+
+
+def test_an_open_escape_in_one_field_does_not_hide_the_fields_after_it() -> None:
+    assert terminal_bytes(["#a\x1b]0; changed the topic: \x1b]0;t\x07x"]) == (
+        b"#a0; changed the topic: x\n"
+    )
 
 
 @given(st.text(), st.integers(min_value=8, max_value=600))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.doors.plain.render import _forget_room, refusal_text
-from hubbub.doors.plain.text import clean
 
 if TYPE_CHECKING:
     from hubbub.doors.plain.session import PlainSession
@@ -82,7 +81,7 @@ def rooms(session: PlainSession, arguments: str) -> None:
     visible.sort(key=lambda c: -len(c.members))
     session.tell(session.ctx._("Rooms:"))
     for channel in visible[:_MAX_LISTED]:
-        topic = f" - {clean(channel.topic.text)}" if channel.topic else ""
+        topic = f" - {channel.topic.text}" if channel.topic else ""
         session.tell(f"  {channel.name} ({len(channel.members)}){topic}")
 
 
@@ -123,7 +122,9 @@ def nick(session: PlainSession, arguments: str) -> None:
     if not arguments:
         session.tell(session.ctx._("Usage: /nick new-name"))
         return
-    session.ctx.hub.change_nick(user, arguments.split()[0])
+    name = arguments.split()[0]
+    if not session.refuse_owned(name):
+        session.ctx.hub.change_nick(user, name)
 
 
 @command("topic")
@@ -142,9 +143,7 @@ def topic(session: PlainSession, arguments: str) -> None:
         session.tell(session.ctx._("{room} has no topic.").format(room=room))
     else:
         session.tell(
-            session.ctx._("Topic of {room}: {topic}").format(
-                room=room, topic=clean(channel.topic.text)
-            )
+            session.ctx._("Topic of {room}: {topic}").format(room=room, topic=channel.topic.text)
         )
 
 

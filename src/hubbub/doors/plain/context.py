@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hubbub.core.hub import Hub
 from hubbub.i18n import translations
@@ -18,6 +19,12 @@ class RenderedMessage:
     lines: dict[str | None, bytes] = field(default_factory=dict)
 
 
+class RegisteredNames(Protocol):
+    """What the door asks of the server's accounts (:class:`hubbub.accounts.Accounts`)."""
+
+    def is_registered(self, nick: str) -> bool: ...
+
+
 @dataclass(slots=True)
 class PlainContext:
     """Server-wide state of the plain door.
@@ -26,6 +33,8 @@ class PlainContext:
         hub: the chat.
         room: the room every plain user starts in.
         language: the catalog's language, or None for the environment's.
+        accounts: the server's accounts, when it keeps them; their names are not
+            given to plain users.
     """
 
     hub: Hub
@@ -34,6 +43,7 @@ class PlainContext:
     catalog: gettext.NullTranslations = field(init=False)
     history: HistoryStore | None = None
     backlog: int = 10
+    accounts: RegisteredNames | None = None
     rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())
 
     def __post_init__(self) -> None:

@@ -1,4 +1,8 @@
-"""Events and refusals as short readable lines, in the user's language."""
+"""Events and refusals as short readable lines, in the user's language.
+
+The lines hold names, rooms and texts as other users sent them: they are cleaned in one
+place, on their way to the terminal (:func:`hubbub.doors.plain.text.terminal_bytes`).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from hubbub.core.events import (
     TopicChanged,
     Wallops,
 )
-from hubbub.doors.plain.text import clean
 
 if TYPE_CHECKING:
     from hubbub.doors.plain.context import PlainContext
@@ -45,31 +48,31 @@ def describe(session: PlainSession, event: Event) -> list[str]:
             return [_("{name} joined {room}").format(name=actor.nick, room=channel)]
         case Parted(actor, channel, reason) if actor.nick != me.nick:
             line = _("{name} left {room}").format(name=actor.nick, room=channel)
-            return [f"{line} ({clean(reason)})" if reason else line]
+            return [f"{line} ({reason})" if reason else line]
         case Quit(actor):
             return [_("{name} left.").format(name=actor.nick)]
         case Kicked(actor, channel, nick, reason):
             if fold(nick) == me.key:
                 _forget_room(session, channel)
                 text = _("You were kicked from {room} by {by}: {reason}")
-                return [text.format(room=channel, by=actor.nick, reason=clean(reason))]
+                return [text.format(room=channel, by=actor.nick, reason=reason)]
             text = _("{name} was kicked from {room} by {by}: {reason}")
-            return [text.format(name=nick, room=channel, by=actor.nick, reason=clean(reason))]
+            return [text.format(name=nick, room=channel, by=actor.nick, reason=reason)]
         case NickChanged(actor, nick):
             if fold(nick) == me.key:
                 return [_("You are now {name}.").format(name=nick)]
             return [_("{old} is now known as {new}").format(old=actor.nick, new=nick)]
         case TopicChanged(actor, channel, topic):
             text = _("{name} changed the topic of {room}: {topic}")
-            return [text.format(name=actor.nick, room=channel, topic=clean(topic))]
+            return [text.format(name=actor.nick, room=channel, topic=topic)]
         case Invited(actor, nick, channel) if fold(nick) == me.key:
             text = _("{name} invites you to {room}. Type /join {room}")
             return [text.format(name=actor.nick, room=channel)]
         case Killed(actor, _nick, reason):
             text = _("You were disconnected by {name}: {reason}")
-            return [text.format(name=actor.nick, reason=clean(reason))]
+            return [text.format(name=actor.nick, reason=reason)]
         case Wallops(actor, text):
-            return [f"[wallops] {actor.nick}: {clean(text)}"]
+            return [f"[wallops] {actor.nick}: {text}"]
         case ChannelRenamed(_actor, old, new):
             if session.room is not None and fold(session.room) == fold(old):
                 session.room = new
@@ -101,12 +104,12 @@ def speech(nick: str, line: str, kind: MessageKind) -> str | None:
     """One line of a message as a plain terminal shows it: ``nick: text``, ``* nick
     acts``, ``-nick- notice``; None for CTCP requests, which mean nothing there."""
     if line.startswith(_ACTION):
-        return f"* {nick} {clean(line[len(_ACTION) :].rstrip(chr(1)))}"
+        return f"* {nick} {line[len(_ACTION) :].rstrip(chr(1))}"
     if line.startswith("\x01"):
         return None
     if kind is MessageKind.NOTICE:
-        return f"-{nick}- {clean(line)}"
-    return f"{nick}: {clean(line)}"
+        return f"-{nick}- {line}"
+    return f"{nick}: {line}"
 
 
 def _forget_room(session: PlainSession, room: str) -> None:

@@ -3,12 +3,14 @@
 Theory of operation
 -------------------
 The server asks for a name; the first line (or the text sent before a short pause, for
-clients that send no newline) is the name. A taken or invalid name gets the reason and
-the prompt again. Once named, the user is registered with the hub like any IRC user and
-joins the default room. From then on a line is said to the current room, or, starting
-with ``/``, is a command (see :mod:`hubbub.doors.plain.commands`); events from the hub
-come back as short readable lines (see :mod:`hubbub.doors.plain.render`). Every line
-sent ends with a newline.
+clients that send no newline) is the name. A taken or invalid name, or one that belongs
+to an account (the plain door has no login), gets the reason and the prompt again. Once
+named, the user is registered with the hub like any IRC user and joins the default room.
+From then on a line is said to the current room, or, starting with ``/``, is a command
+(see :mod:`hubbub.doors.plain.commands`); events from the hub come back as short readable
+lines (see :mod:`hubbub.doors.plain.render`). Every line sent is cleaned of what could
+drive the terminal, whoever wrote which part of it, and ends with a newline (see
+:func:`hubbub.doors.plain.text.terminal_bytes`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Event, MessageKind, MessagePosted
 from hubbub.doors.plain.render import describe, refusal_text, speech
-from hubbub.doors.plain.text import clean, split_text
+from hubbub.doors.plain.text import clean, split_text, terminal_bytes
 from hubbub.storage.errors import StorageError
 from hubbub.wire.errors import LineTooLong
 
@@ -132,8 +134,8 @@ class PlainSession:
     # -- output ------------------------------------------------------------------------
 
     def tell(self, *lines: str) -> None:
-        """Send lines of text, each ending with a newline."""
-        self.send("".join(line + "\n" for line in lines).encode())
+        """Send lines of text, cleaned, each ending with a newline."""
+        self.send(terminal_bytes(lines))
 
     def prompt(self) -> None:
         self.tell(self.ctx._("Enter your name: "))
@@ -145,6 +147,9 @@ class PlainSession:
         hub = self.ctx.hub
         if not name:
             self.tell(_("The name cannot be empty."))
+            self.prompt()
+            return None
+        if self.refuse_owned(name):
             self.prompt()
             return None
         username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
@@ -165,6 +170,19 @@ class PlainSession:
         if self.ctx.history is None or not self.ctx.backlog or self.room is None:
             return None
         return self.show_backlog(self.room)
+
+    def refuse_owned(self, name: str) -> bool:
+        """Whether ``name`` belongs to an account, telling the user so when it does.
+
+        An IRC user may hold a registered nick for a grace period while they log in;
+        the plain door has no login, so its users never get a registered name at all.
+        """
+        accounts = self.ctx.accounts
+        if accounts is None or not accounts.is_registered(name):
+            return False
+        message = self.ctx._("The name {name} belongs to a registered account. Try another one.")
+        self.tell(message.format(name=name))
+        return True
 
     async def show_backlog(self, room: str) -> None:
         """The last lines said in a room, so a newcomer knows what is going on."""
@@ -205,7 +223,7 @@ class PlainSession:
             if channel.topic is not None:
                 self.tell(
                     self.ctx._("Topic of {room}: {topic}").format(
-                        room=channel.name, topic=clean(channel.topic.text)
+                        room=channel.name, topic=channel.topic.text
                     )
                 )
 
@@ -239,7 +257,7 @@ class PlainSession:
             data = cache.lines.get(self.room)
             if data is None:
                 lines = describe(self, event)
-                data = cache.lines[self.room] = "".join(line + "\n" for line in lines).encode()
+                data = cache.lines[self.room] = terminal_bytes(lines)
             if data:
                 self.send(data)
             return

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # ANSI/VT escape sequences (CSI, OSC, and two-character escapes), then mIRC formatting.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    # OSC: titles, hyperlinks. Only a terminated one is removed whole: cleaning runs on
+    # finished lines, and an open one would swallow the text of the fields after it.
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1b[@-Z\\-_]"  # two-character escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
@@ -17,17 +20,35 @@ _IRC_COLOURS = re.compile(
 )
 
 
-# C0 and C1 controls and DEL (Unicode category Cc), and lone surrogates.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 and C1 controls and DEL (Unicode category Cc), and lone surrogates. Then what
+# reorders or breaks a line without being a control: the bidirectional embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069) let a sender show their text,
+# or the door's words after it, in an order other than the one sent ("Trojan Source",
+# CVE-2021-42574); the direction marks (U+200E, U+200F, U+061C) flip the neutral
+# characters beside them; the line and paragraph separators (U+2028, U+2029) may break
+# the line in the reader's client. A plain terminal shows none of them as what they are.
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
 
 
 def clean(text: str) -> str:
-    """Text with escape sequences, IRC formatting and other control characters removed,
-    so nothing a sender writes can move another user's cursor or recolour their screen."""
+    """Text with escape sequences, IRC formatting, other control characters and
+    bidirectional formatting removed, so nothing a sender writes can move another user's
+    cursor, recolour their screen or reorder what they read."""
     if _CONTROLS.search(text) is None:
         return text
     text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text)).replace("\t", " ")
     return _CONTROLS.sub("", text)
+
+
+def terminal_bytes(lines: Iterable[str]) -> bytes:
+    """Lines as a plain terminal is sent them: each cleaned, each ending with a newline.
+
+    Every byte the door writes to a client goes through here, so a name, room, topic or
+    reason from someone else is cleaned wherever a line happens to show it.
+    """
+    return "".join(clean(line) + "\n" for line in lines).encode()
 
 
 def split_text(text: str, limit: int) -> list[str]:
