@@ -49,7 +49,21 @@ def test_ascii_casemapping_refuses_non_ascii_nicks_and_channels() -> None:
         ASCII.check_channel("#канал")
 
 
-@pytest.mark.parametrize("name", ["#", "chan", "#a b", "#a,b", "#a\x07b", "#" + "x" * 64])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "#",
+        "chan",
+        "#a b",
+        "#a,b",
+        "#a\x07b",
+        "#" + "x" * 64,
+        # Format characters: a right-to-left override, an isolate, a zero-width joiner.
+        "#\u202eved",
+        "#a\u2066b\u2069",
+        "#a\u200db",
+    ],
+)
 def test_invalid_channel_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidName):
         PRECIS.check_channel(name)

@@ -133,7 +133,11 @@ class Casemap:
             raise InvalidName("channel names start with #")
         if len(channel) > self.channellen:
             raise InvalidName(f"channel name longer than {self.channellen} characters")
-        if any(c in _CHANNEL_FORBIDDEN or unicodedata.category(c) == "Cc" for c in channel):
+        # Format characters (Cf: bidirectional overrides, zero-width joiners) turn a name
+        # around on screen or make two names look alike.
+        if any(
+            c in _CHANNEL_FORBIDDEN or unicodedata.category(c) in ("Cc", "Cf") for c in channel
+        ):
             raise InvalidName("channel name has characters that are not allowed")
         if not channel.isascii():
             if self.mapping is not Casemapping.PRECIS:
