@@ -231,7 +231,8 @@ class ChannelOperations(HubBase):
         self.channels[key] = channel
         if record is not None:
             # The registration goes with the channel, its incarnation (history) too.
-            self._keep_registration(replace(record, key=key).with_state_of(channel))
+            moved = replace(record, key=key, incarnation=channel.incarnation)
+            self._keep_registration(moved.with_state_of(channel))
         self._deliver(channel.members, event)
         return channel
 

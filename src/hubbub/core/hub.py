@@ -255,15 +255,14 @@ class Hub(ChannelOperations, Messaging):
         """Learn an account's stored markers as someone logs in to it (call once a user
         is logged in to it); markers moved meanwhile by its connections already here
         are kept when later. Past the limit the oldest are forgotten, here and kept."""
-        folded = account_id
-        if folded not in self.account_users:
+        if account_id not in self.account_users:
             return  # nobody is logged in to it any more
-        known = self.account_markers.setdefault(folded, {})
+        known = self.account_markers.setdefault(account_id, {})
         for target, moment in markers:
             key = Key(target)
             known[key] = max(known.get(key, moment), moment)
         # Changes still on their way to the store are newer than what it returned.
-        unsaved = self.marker_sink.unsaved(folded) if self.marker_sink is not None else []
+        unsaved = self.marker_sink.unsaved(account_id) if self.marker_sink is not None else []
         for target, changed in unsaved:
             key = Key(target)
             if changed is None:
@@ -275,7 +274,7 @@ class Hub(ChannelOperations, Messaging):
             for key in sorted(known, key=known.__getitem__)[:excess]:
                 del known[key]
                 if self.marker_sink is not None:
-                    self.marker_sink.forget(folded, key)
+                    self.marker_sink.forget(account_id, key)
 
     def drop_account(self, account_id: str) -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read

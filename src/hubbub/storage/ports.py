@@ -143,7 +143,8 @@ class AccountStore(Protocol):
 
 
 class MarkerStore(Protocol):
-    """Where accounts' read markers (draft/read-marker) are kept."""
+    """Where accounts' read markers (draft/read-marker) are kept, by account id
+    (:attr:`Account.uid`)."""
 
     async def set_marker(self, account: str, target: str, time: float) -> None:
         """Remember the time an account has read a conversation up to (``target`` is the
