@@ -71,9 +71,7 @@ def topic(session: IrcSession, message: Message) -> None:
     if len(message.params) > 1:
         hub.set_topic(user, name, message.params[1])
         return
-    channel = hub.find_channel(name)
-    if channel is None or ("s" in channel.flags and user not in channel.members):
-        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    channel = visible_channel(session, name)
     send_topic(session, channel, on_join=False)
 
 
@@ -126,9 +124,43 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
+# Who may learn what of a channel. These rules belong in core, beside Channel, once the
+# other doors need them too (the plain door has its own copy of the +p/+s rule).
+
+
 def visible(channel: Channel, user: User) -> bool:
-    """Whether ``user`` may see that a channel exists (secret channels hide)."""
-    return "s" not in channel.flags or user in channel.members
+    """Whether ``user`` may learn that a channel exists.
+
+    Modern IRC client protocol, secret channel mode: "A channel that is set to secret
+    will not show up in responses to the LIST or NAMES command unless the client
+    sending the command is joined to the channel." Nor anywhere else: a non-member is
+    answered as if it did not exist. Server operators see every channel.
+    """
+    return "s" not in channel.flags or user in channel.members or user.is_oper
+
+
+def sees_inside(channel: Channel, user: User) -> bool:
+    """Whether ``user`` may see a channel's members, topic and ban list.
+
+    Private (+p) and secret (+s) channels show them to their members (and server
+    operators) only; a private channel still admits that it exists.
+    """
+    return channel.flags.isdisjoint("ps") or user in channel.members or user.is_oper
+
+
+def visible_channel(session: IrcSession, name: str) -> Channel:
+    """The channel ``name``, if it exists and the session's user may know so.
+
+    Raises:
+        ChatError: NO_SUCH_CHANNEL, naming the channel as the client typed it, so that
+            a hidden channel reads exactly like a missing one.
+    """
+    user = session.user
+    assert user is not None
+    channel = session.ctx.hub.find_channel(name)
+    if channel is None or not visible(channel, user):
+        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    return channel
 
 
 @command("NAMES")
