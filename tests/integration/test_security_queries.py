@@ -196,3 +196,140 @@ async def test_setting_list_modes_as_non_member_is_refused_with_482(room: Room) 
     await nothing_reached(room.alice, room.bob)
     bans = await ask(room.alice, "MODE #open b")
     assert [m.params[2] for m in bans[:-1]] == ["spammer!*@*"]
+
+
+# -- finding 10: LIST ------------------------------------------------------------------
+
+
+def listed(replies: list[Message]) -> list[str]:
+    return [m.params[1] for m in replies if m.command == n.RPL_LIST]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["LIST", "LIST #hidden,#priv,#open", "LIST #*", "LIST !#nothing", "LIST >0", "LIST C<60"],
+)
+async def test_list_shows_private_and_secret_channels_only_to_members_and_opers(
+    room: Room, query: str
+) -> None:
+    assert listed(await ask(room.eve, query)) == ["#open"]
+    assert sorted(listed(await ask(room.bob, query))) == sorted(CHANNELS)
+    assert sorted(listed(await ask(room.boss, query))) == sorted(CHANNELS)
+
+
+async def test_list_of_only_a_private_or_secret_channel_is_empty_for_non_members(
+    room: Room,
+) -> None:
+    for name in ("#priv", "#hidden"):
+        assert numerics(await ask(room.eve, f"LIST {name}")) == [
+            (n.RPL_LISTSTART, "Channel", "Users  Name"),
+            (n.RPL_LISTEND, "End of /LIST"),
+        ]
+
+
+# -- finding 10: TOPIC -----------------------------------------------------------------
+
+
+async def test_topic_of_private_channel_is_refused_to_non_members_with_442(room: Room) -> None:
+    assert numerics(await ask(room.eve, "TOPIC #priv", "TOPIC #priv :defaced")) == [
+        (n.ERR_NOTONCHANNEL, "#priv", "You're not on that channel"),
+        (n.ERR_NOTONCHANNEL, "#priv", "You're not on that channel"),
+    ]
+    await nothing_reached(room.alice, room.bob)
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [("TOPIC {}", "#hidden"), ("TOPIC {} :defaced", "#hidden"), ("TOPIC {}", "#HIDDEN")],
+)
+async def test_topic_of_secret_channel_reads_as_missing_channel_with_403(
+    room: Room, line: str, name: str
+) -> None:
+    missing = name.replace("HIDDEN", "NOWHERE").replace("hidden", "nowhere")
+    assert numerics(await ask(room.eve, line.format(name))) == [no_such_channel(name)]
+    assert numerics(await ask(room.eve, line.format(missing))) == [no_such_channel(missing)]
+    await nothing_reached(room.alice, room.bob)
+
+
+async def test_topic_of_private_and_secret_channels_is_shown_to_members_and_opers(
+    room: Room,
+) -> None:
+    for client in (room.bob, room.boss):
+        for name in ("#priv", "#hidden"):
+            replies = await ask(client, f"TOPIC {name}")
+            assert [(m.command, m.params[1:3]) for m in replies][:1] == [
+                (n.RPL_TOPIC, (name, f"plans for {name}"))
+            ]
+            assert replies[1].command == n.RPL_TOPICWHOTIME
+
+
+# -- finding 10: WHOIS -----------------------------------------------------------------
+
+
+def whois_channels(replies: list[Message]) -> list[str]:
+    """The channels of RPL_WHOISCHANNELS, prefixes stripped, or [] without one."""
+    found = [m.params[2].split() for m in replies if m.command == n.RPL_WHOISCHANNELS]
+    return [name.lstrip("@+") for names in found for name in names]
+
+
+async def test_whois_lists_private_and_secret_channels_only_to_who_shares_them(
+    room: Room, server: Server, clients: Clients
+) -> None:
+    assert whois_channels(await ask(room.eve, "WHOIS bob")) == ["#open"]
+    assert sorted(whois_channels(await ask(room.alice, "WHOIS bob"))) == sorted(CHANNELS)
+    assert sorted(whois_channels(await ask(room.boss, "WHOIS bob"))) == sorted(CHANNELS)
+    assert sorted(whois_channels(await ask(room.bob, "WHOIS bob"))) == sorted(CHANNELS)
+    # Sharing one private channel shows that one, not the secret one.
+    carol = await clients.connect(server, "carol")
+    await carol.send("JOIN #priv sesame")
+    await carol.read_until(n.RPL_ENDOFNAMES)
+    assert sorted(whois_channels(await ask(carol, "WHOIS bob"))) == ["#open", "#priv"]
+
+
+async def test_whois_of_user_only_in_hidden_channels_sends_no_319(room: Room) -> None:
+    await ask(room.bob, "PART #open")
+    replies = await ask(room.eve, "WHOIS bob")
+    assert n.RPL_WHOISCHANNELS not in [m.command for m in replies]
+    assert replies[-1].command == n.RPL_ENDOFWHOIS
+
+
+# -- finding 10: NAMES and WHO ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["#priv", "#hidden"])
+async def test_names_of_private_or_secret_channel_is_empty_for_non_members(
+    room: Room, name: str
+) -> None:
+    assert numerics(await ask(room.eve, f"NAMES {name}")) == [
+        (n.RPL_ENDOFNAMES, name, "End of /NAMES list")
+    ]
+    together = await ask(room.eve, f"NAMES {name},#open")
+    assert [(m.command, m.params[2]) for m in together] == [
+        (n.RPL_NAMREPLY, "#open"),
+        (n.RPL_ENDOFNAMES, "End of /NAMES list"),
+    ]
+    for client in (room.bob, room.boss):
+        names = await ask(client, f"NAMES {name}")
+        assert [m.command for m in names] == [n.RPL_NAMREPLY, n.RPL_ENDOFNAMES]
+        assert names[0].params[3].split() == ["@alice", "bob"]
+
+
+@pytest.mark.parametrize("name", ["#priv", "#hidden"])
+async def test_who_of_private_or_secret_channel_is_empty_for_non_members(
+    room: Room, name: str
+) -> None:
+    for line in (f"WHO {name}", f"WHO {name} %tcnf,42"):
+        assert numerics(await ask(room.eve, line)) == [(n.RPL_ENDOFWHO, name, "End of /WHO list")]
+    for client in (room.bob, room.boss):
+        who = await ask(client, f"WHO {name}")
+        assert sorted(m.params[5] for m in who if m.command == n.RPL_WHOREPLY) == [
+            "alice",
+            "bob",
+        ]
+
+
+async def test_who_by_nick_mask_names_no_channel(room: Room) -> None:
+    """WHO on a mask answers ``*`` for the channel, so no hidden channel shows there."""
+    replies = await ask(room.eve, "WHO b?b", "WHO bob %tcn,7")
+    assert [m.params[1] for m in replies if m.command == n.RPL_WHOREPLY] == ["*"]
+    assert [m.params[1:3] for m in replies if m.command == n.RPL_WHOSPCRPL] == [("7", "*")]

@@ -69,9 +69,14 @@ def topic(session: IrcSession, message: Message) -> None:
     hub = session.ctx.hub
     name = message.params[0]
     if len(message.params) > 1:
+        _refuse_if_hidden(session, name)
         hub.set_topic(user, name, message.params[1])
         return
     channel = visible_channel(session, name)
+    # A private channel admits that it exists, so the refusal is ERR_NOTONCHANNEL (solanum's
+    # answer to a non-member asking for a secret channel's topic).
+    if not sees_inside(channel, user):
+        raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
     send_topic(session, channel, on_join=False)
 
 
@@ -163,6 +168,15 @@ def visible_channel(session: IrcSession, name: str) -> Channel:
     return channel
 
 
+def _refuse_if_hidden(session: IrcSession, name: str) -> None:
+    """Refuse a channel the user may not know of as missing, before core says NOT_ON_CHANNEL.
+
+    A channel that is really missing is left to core, which refuses it the same way.
+    """
+    if session.ctx.hub.find_channel(name) is not None:
+        visible_channel(session, name)
+
+
 @command("NAMES")
 def names(session: IrcSession, message: Message) -> None:
     user = session.user
@@ -172,7 +186,7 @@ def names(session: IrcSession, message: Message) -> None:
         return
     for name in _split_list(message.params[0]):
         channel = session.ctx.hub.find_channel(name)
-        if channel is not None and visible(channel, user):
+        if channel is not None and sees_inside(channel, user):
             send_names(session, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
@@ -191,7 +205,7 @@ def list_(session: IrcSession, message: Message) -> None:
         candidates = list(hub.channels.values())
     checks = [_list_filter(session, f) for f in filters if f not in exact]
     for channel in candidates:
-        if not visible(channel, user) or not all(check(channel) for check in checks):
+        if not sees_inside(channel, user) or not all(check(channel) for check in checks):
             continue
         topic = channel.topic.text if channel.topic else ""
         session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)
