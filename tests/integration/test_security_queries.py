@@ -333,3 +333,27 @@ async def test_who_by_nick_mask_names_no_channel(room: Room) -> None:
     replies = await ask(room.eve, "WHO b?b", "WHO bob %tcn,7")
     assert [m.params[1] for m in replies if m.command == n.RPL_WHOREPLY] == ["*"]
     assert [m.params[1:3] for m in replies if m.command == n.RPL_WHOSPCRPL] == [("7", "*")]
+
+
+# -- the same leak in PART and KICK ----------------------------------------------------
+
+
+@pytest.mark.parametrize("line", ["PART #hidden", "PART #hidden :bye", "KICK #hidden bob"])
+async def test_part_and_kick_on_secret_channel_read_as_missing_channel(
+    room: Room, line: str
+) -> None:
+    hidden = await ask(room.eve, line)
+    missing = await ask(room.eve, line.replace("#hidden", "#nowhere"))
+    assert numerics(hidden) == [no_such_channel("#hidden")]
+    assert numerics(missing) == [no_such_channel("#nowhere")]
+    await nothing_reached(room.alice, room.bob)
+
+
+async def test_part_and_kick_on_private_channel_by_non_member_are_refused_with_442(
+    room: Room,
+) -> None:
+    assert numerics(await ask(room.eve, "PART #priv", "KICK #priv bob")) == [
+        (n.ERR_NOTONCHANNEL, "#priv", "You're not on that channel"),
+        (n.ERR_NOTONCHANNEL, "#priv", "You're not on that channel"),
+    ]
+    await nothing_reached(room.alice, room.bob)

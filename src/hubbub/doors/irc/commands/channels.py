@@ -57,6 +57,7 @@ def part(session: IrcSession, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
+            _refuse_if_hidden(session, name)
             session.ctx.hub.part(user, name, reason)
         except ChatError as error:
             session.refuse(error)
@@ -257,6 +258,7 @@ def kick(session: IrcSession, message: Message) -> None:
     )
     for name, nick in pairs:
         try:
+            _refuse_if_hidden(session, name)
             session.ctx.hub.kick(user, name, nick, reason)
         except ChatError as error:
             session.refuse(error)
