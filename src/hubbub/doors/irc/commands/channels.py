@@ -57,6 +57,7 @@ def part(session: IrcSession, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
+            _refuse_if_hidden(session, name)
             session.ctx.hub.part(user, name, reason)
         except ChatError as error:
             session.refuse(error)
@@ -69,11 +70,14 @@ def topic(session: IrcSession, message: Message) -> None:
     hub = session.ctx.hub
     name = message.params[0]
     if len(message.params) > 1:
+        _refuse_if_hidden(session, name)
         hub.set_topic(user, name, message.params[1])
         return
-    channel = hub.find_channel(name)
-    if channel is None or ("s" in channel.flags and user not in channel.members):
-        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    channel = visible_channel(session, name)
+    # A private channel admits that it exists, so the refusal is ERR_NOTONCHANNEL (solanum's
+    # answer to a non-member asking for a secret channel's topic).
+    if not sees_inside(channel, user):
+        raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
     send_topic(session, channel, on_join=False)
 
 
@@ -126,9 +130,52 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
+# Who may learn what of a channel. These rules belong in core, beside Channel, once the
+# other doors need them too (the plain door has its own copy of the +p/+s rule).
+
+
 def visible(channel: Channel, user: User) -> bool:
-    """Whether ``user`` may see that a channel exists (secret channels hide)."""
-    return "s" not in channel.flags or user in channel.members
+    """Whether ``user`` may learn that a channel exists.
+
+    Modern IRC client protocol, secret channel mode: "A channel that is set to secret
+    will not show up in responses to the LIST or NAMES command unless the client
+    sending the command is joined to the channel." Nor anywhere else: a non-member is
+    answered as if it did not exist. Server operators see every channel.
+    """
+    return "s" not in channel.flags or user in channel.members or user.is_oper
+
+
+def sees_inside(channel: Channel, user: User) -> bool:
+    """Whether ``user`` may see a channel's members, topic and ban list.
+
+    Private (+p) and secret (+s) channels show them to their members (and server
+    operators) only; a private channel still admits that it exists.
+    """
+    return channel.flags.isdisjoint("ps") or user in channel.members or user.is_oper
+
+
+def visible_channel(session: IrcSession, name: str) -> Channel:
+    """The channel ``name``, if it exists and the session's user may know so.
+
+    Raises:
+        ChatError: NO_SUCH_CHANNEL, naming the channel as the client typed it, so that
+            a hidden channel reads exactly like a missing one.
+    """
+    user = session.user
+    assert user is not None
+    channel = session.ctx.hub.find_channel(name)
+    if channel is None or not visible(channel, user):
+        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    return channel
+
+
+def _refuse_if_hidden(session: IrcSession, name: str) -> None:
+    """Refuse a channel the user may not know of as missing, before core says NOT_ON_CHANNEL.
+
+    A channel that is really missing is left to core, which refuses it the same way.
+    """
+    if session.ctx.hub.find_channel(name) is not None:
+        visible_channel(session, name)
 
 
 @command("NAMES")
@@ -140,7 +187,7 @@ def names(session: IrcSession, message: Message) -> None:
         return
     for name in _split_list(message.params[0]):
         channel = session.ctx.hub.find_channel(name)
-        if channel is not None and visible(channel, user):
+        if channel is not None and sees_inside(channel, user):
             send_names(session, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
@@ -159,7 +206,7 @@ def list_(session: IrcSession, message: Message) -> None:
         candidates = list(hub.channels.values())
     checks = [_list_filter(session, f) for f in filters if f not in exact]
     for channel in candidates:
-        if not visible(channel, user) or not all(check(channel) for check in checks):
+        if not sees_inside(channel, user) or not all(check(channel) for check in checks):
             continue
         topic = channel.topic.text if channel.topic else ""
         session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)
@@ -211,6 +258,7 @@ def kick(session: IrcSession, message: Message) -> None:
     )
     for name, nick in pairs:
         try:
+            _refuse_if_hidden(session, name)
             session.ctx.hub.kick(user, name, nick, reason)
         except ChatError as error:
             session.refuse(error)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import CHANNEL_MODES, USER_MODES, ModeChange, ModeKind, takes_param
+from hubbub.doors.irc.commands.channels import sees_inside, visible_channel
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -34,15 +35,19 @@ def mode(session: IrcSession, message: Message) -> None:
 def channel_mode(session: IrcSession, message: Message) -> None:
     user = session.user
     assert user is not None
-    channel = session.ctx.hub.find_channel(message.params[0])
-    if channel is None:
-        raise ChatError(Reason.NO_SUCH_CHANNEL, message.params[0])
+    # Before the mode string is read: even ERR_UNKNOWNMODE would tell a non-member that a
+    # secret channel exists.
+    channel = visible_channel(session, message.params[0])
     if len(message.params) == 1:
         send_channel_modes(session, channel, user)
         return
     changes, queries = parse_channel_modes(session, message.params[1], message.params[2:])
     for list_mode in queries:
-        send_list(session, channel, list_mode)
+        refusal = list_refusal(channel, user, list_mode)
+        if refusal is None:
+            send_list(session, channel, list_mode)
+        else:
+            session.refuse(refusal)
     if not changes:
         return
     _, errors = session.ctx.hub.change_channel_modes(user, channel, changes)
@@ -102,6 +107,27 @@ def send_channel_modes(session: IrcSession, channel: Channel, user: User) -> Non
         params.append(str(channel.limit))
     session.numeric(n.RPL_CHANNELMODEIS, channel.name, "+" + "".join(flags), *params)
     session.numeric(n.RPL_CREATIONTIME, channel.name, str(int(channel.created)))
+
+
+def list_refusal(channel: Channel, user: User, list_mode: str) -> ChatError | None:
+    """Why ``user`` may not read a channel's ban, exception or invite-exception list.
+
+    Bans are as public as the channel's members are. The exception lists name whom the
+    operators let through, so only they read them, as in solanum and ergo. Server
+    operators read every list.
+
+    Returns:
+        the refusal to send, or None when the list may be sent.
+    """
+    if user.is_oper:
+        return None
+    if list_mode == "b":
+        if sees_inside(channel, user):
+            return None
+        return ChatError(Reason.NOT_ON_CHANNEL, channel.name)
+    if channel.is_op(user):
+        return None
+    return ChatError(Reason.CHANOP_NEEDED, channel.name)
 
 
 def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:

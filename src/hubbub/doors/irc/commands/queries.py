@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.commands.channels import visible
+from hubbub.doors.irc.commands.channels import sees_inside
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -49,7 +49,7 @@ def who(session: IrcSession, message: Message) -> None:
     found: list[tuple[User, Channel | None]] = []
     if mask.startswith("#"):
         channel = hub.find_channel(mask)
-        if channel is not None and visible(channel, me):
+        if channel is not None and sees_inside(channel, me):
             inside = me in channel.members
             found = [(u, channel) for u in channel.members if inside or "i" not in u.modes]
     else:
@@ -120,8 +120,9 @@ def whois(session: IrcSession, message: Message) -> None:
         return
     session.numeric(n.RPL_WHOISUSER, user.nick, user.username, user.host, "*", user.realname)
     multi = "multi-prefix" in session.caps
+    # Private and secret channels only to those who share them (and server operators).
     channels = [
-        c.prefix_of(user, multi) + c.name for c in user.channels.values() if visible(c, me)
+        c.prefix_of(user, multi) + c.name for c in user.channels.values() if sees_inside(c, me)
     ]
     if channels:
         session.numeric(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
