@@ -460,3 +460,99 @@ async def test_a_connection_left_logged_in_to_an_account_dropped_from_the_shell_
         assert not any(m.command == "MODE" and "+o" in m.params for m in joined)
         refused = texts(await answer(new, "CS ACCESS #carols ADD carol op"), "NOTICE")
         assert refused == ["Cannot do that on #carols: no such channel."]
+
+
+# -- 9. a secret channel's refusals read as a missing channel's --------------------------
+
+
+async def test_refusals_to_outsiders_do_not_tell_that_a_secret_channel_exists(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#hidden")
+    await answer(alice, "MODE #hidden +s")
+    msgid = await said(alice, "#hidden", "inside")
+    mallory = await connect(clients, server, "mallory")
+    probes = (
+        "PRIVMSG {} :hello",
+        "INVITE alice {}",
+        "REDACT {} " + msgid,
+        "RENAME {} #mine",
+    )
+    for probe in probes:
+        hidden = await answer(mallory, probe.format("#hidden"))
+        missing = await answer(mallory, probe.format("#nowhere"))
+        assert [(m.command, m.params[1:]) for m in hidden] == [
+            (m.command, tuple(p.replace("#nowhere", "#hidden") for p in m.params[1:]))
+            for m in missing
+        ], probe
+    # Alice is invited to "#hidden" as to "#nowhere", a channel that does not exist: it
+    # gets nobody in.
+    assert [m.params[1] for m in await alice.sync() if m.command == "INVITE"] == [
+        "#hidden",
+        "#nowhere",
+    ]
+    assert n.ERR_INVITEONLYCHAN not in numerics(await answer(mallory, "JOIN #hidden"))
+
+
+# -- found by the second probe ------------------------------------------------------------
+
+
+async def test_a_members_invite_does_not_undo_the_operators_ban_or_limit(
+    server: Server, clients: Clients
+) -> None:
+    op = await connect(clients, server, "op", "#ban")
+    friend = await connect(clients, server, "friend", "#ban")
+    await answer(op, "MODE #ban +bl banned!*@* 3")
+    banned = await connect(clients, server, "banned")
+    assert n.ERR_BANNEDFROMCHAN in numerics(await answer(banned, "JOIN #ban"))
+    # The invite is still passed on (the channel is not +i), but lets nobody in.
+    assert n.RPL_INVITING in numerics(await answer(friend, "INVITE banned #ban"))
+    await banned.read_until("INVITE")
+    assert n.ERR_BANNEDFROMCHAN in numerics(await answer(banned, "JOIN #ban"))
+    # An operator's does.
+    await answer(op, "INVITE banned #ban")
+    assert n.RPL_ENDOFNAMES in numerics(await answer(banned, "JOIN #ban"))
+
+
+async def test_the_operator_of_a_later_channel_of_the_same_name_cannot_redact_the_earlier(
+    server: Server, clients: Clients
+) -> None:
+    victim = await connect(clients, server, "victim", "#pub", "#r1")
+    earlier = await said(victim, "#pub", "an important statement")
+    renamed = await said(victim, "#r1", "said before a rename")
+    await answer(victim, "PART #pub", "RENAME #r1 #r2")
+    mallory = await connect(clients, server, "mallory", "#pub", "#r1")
+    refused = await answer(mallory, f"REDACT #pub {earlier} :gone", f"REDACT #r1 {renamed} :gone")
+    assert [m.params[:2] for m in refused if m.command == "FAIL"] == [
+        ("REDACT", "UNKNOWN_MSGID"),
+        ("REDACT", "UNKNOWN_MSGID"),
+    ]
+    # Still in the history of the open channel, which anyone may read.
+    assert "an important statement" in texts(await answer(mallory, "CHATHISTORY LATEST #pub * 5"))
+
+
+async def test_a_channel_key_with_terminal_escapes_is_refused(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#kk")
+    bob = await connect(clients, server, "bob", "#kk")
+    refused = await answer(alice, "MODE #kk +k :\x1b[31m", "MODE #kk +k a\u202eb")
+    assert numerics(refused) == [n.ERR_INVALIDMODEPARAM, n.ERR_INVALIDMODEPARAM]
+    assert not [m for m in await bob.sync() if m.command == "MODE"]
+
+
+async def test_chanserv_does_not_tell_outsiders_of_a_secret_registered_channel(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#hidden9")
+    await register_account(alice)
+    await register_channel(alice, "#hidden9")
+    await answer(alice, "MODE #hidden9 +s")
+    mallory = await connect(clients, server, "mallory")
+    replies = texts(await answer(mallory, "CS INFO #hidden9", "CS ACCESS #hidden9 LIST"), "NOTICE")
+    assert replies == ["#hidden9 is not registered.", "#hidden9 is not registered."]
+    # Its founder, away from it, still sees it.
+    await answer(alice, "PART #hidden9")
+    assert texts(await answer(alice, "CS INFO #hidden9"), "NOTICE")[0].startswith(
+        "#hidden9: founder alice"
+    )

@@ -81,3 +81,31 @@ def test_masks_match_the_public_mask_match_vectors(case: dict[str, object]) -> N
         assert pattern.fullmatch(ASCII.fold(text)), text
     for text in case.get("fails", []):  # type: ignore[attr-defined]
         assert not pattern.fullmatch(ASCII.fold(text)), text
+
+
+@pytest.mark.parametrize(
+    ("fake", "real"),
+    [
+        ("aIice", "alice"),  # a capital I for an l
+        ("ɑlice", "alice"),  # Latin alpha
+        ("alıce", "alice"),  # dotless i
+        ("ᴀlice", "alice"),  # small capital A
+        ("Nıckserv", "NickServ"),
+        ("NickServ\u0301", "NickServ"),  # a combining acute accent
+    ],
+)
+def test_more_look_alikes_share_a_skeleton(fake: str, real: str) -> None:
+    assert PRECIS.skeleton(fake) == PRECIS.skeleton(real)
+
+
+@pytest.mark.parametrize(
+    "nick",
+    ["NickՏerv", "Nickꮪerv", "ꓠickServ", "jօhn"],  # Armenian, Cherokee, Lisu
+)
+def test_nicks_mixing_latin_with_any_other_script_are_refused(nick: str) -> None:
+    with pytest.raises(InvalidName):
+        PRECIS.check_nick(nick)
+
+
+def test_chinese_japanese_and_korean_scripts_may_be_mixed() -> None:
+    assert PRECIS.check_nick("日本かタ") == "日本かタ"

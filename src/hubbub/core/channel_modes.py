@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
@@ -57,7 +58,12 @@ def _apply_one(
             channel.password = None
             return ModeChange(False, "k", "*")
         key = param or ""
-        if not key or len(key) > _MAX_KEY_LENGTH or any(c in key for c in " ,:\x07"):
+        # Relayed to every member in the MODE line: no controls (terminal escapes).
+        if (
+            not key
+            or len(key) > _MAX_KEY_LENGTH
+            or any(c in " ,:" or unicodedata.category(c) in ("Cc", "Cf") for c in key)
+        ):
             raise ChatError(Reason.INVALID_MODE_PARAM, channel.name, "k")
         channel.password = key
         return ModeChange(True, "k", key)

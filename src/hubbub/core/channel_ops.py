@@ -132,8 +132,9 @@ class ChannelOperations(HubBase):
         self._leave(victim, channel)
 
     def invite(self, user: User, nick: str, name: str) -> tuple[User, Channel | None]:
-        """Invite ``nick`` into a channel; the invitee is told. The invite is for that
-        user, not the nick: it ends when they quit or the channel empties.
+        """Invite ``nick`` into a channel; the invitee is told. An operator's invite lets
+        them in past the channel's rules; it is for that user, not the nick, and ends
+        when they quit or the channel empties.
 
         Raises:
             ChatError: NO_SUCH_NICK, BAD_CHANNEL_NAME, NOT_ON_CHANNEL, CHANOP_NEEDED,
@@ -143,6 +144,9 @@ class ChannelOperations(HubBase):
         if target is None:
             raise ChatError(Reason.NO_SUCH_NICK, nick)
         channel = self.find_channel(name)
+        if channel is not None and not channel.visible_to(user):
+            # Answered as for a channel that does not exist, which changes nothing.
+            channel = None
         if channel is None:
             # Relayed as it is to the invitee: it must be a channel name, not any text.
             try:
@@ -156,7 +160,10 @@ class ChannelOperations(HubBase):
                 raise ChatError(Reason.CHANOP_NEEDED, channel.name)
             if target in channel.members:
                 raise ChatError(Reason.USER_ON_CHANNEL, target.nick, channel.name)
-            self._invite(target, channel)
+            if channel.is_op(user):
+                # Only an operator's invite lets someone past +i, +l and bans: any
+                # member's would undo the operators' bans.
+                self._invite(target, channel)
         event = Invited(user.actor, target.nick, channel.name if channel else name)
         target.listener.deliver(event)
         if channel is not None:

@@ -149,10 +149,11 @@ class HubBase:
         """The channel ``name``, which ``user`` must be in.
 
         Raises:
-            ChatError: NO_SUCH_CHANNEL or NOT_ON_CHANNEL.
+            ChatError: NO_SUCH_CHANNEL (also for a secret channel ``user`` may not know
+                of) or NOT_ON_CHANNEL.
         """
         channel = self.find_channel(name)
-        if channel is None:
+        if channel is None or not channel.visible_to(user):
             raise ChatError(Reason.NO_SUCH_CHANNEL, name)
         if user not in channel.members:
             raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)

@@ -25,7 +25,7 @@ class Sent:
 
     sender: str
     sender_account: str | None
-    target: str  # a channel's incarnation (history key), or the recipient's user id
+    target: str  # a channel's incarnation, or the recipient's user id
     target_name: str
     recipient_account: str | None  # the other party of a private message, if logged in
 
@@ -81,7 +81,7 @@ class Messaging(HubBase):
             channel = self.find_channel(target)
             if channel is None:
                 raise ChatError(Reason.NO_SUCH_CHANNEL, target)
-            self._check_speech(user, channel, text)
+            self._check_speech(user, channel, target, text)
             event = MessagePosted(
                 user.actor, channel.name, text, kind, status, tags, now, msgid, parts
             )
@@ -95,7 +95,7 @@ class Messaging(HubBase):
                 for member in channel.members:
                     if member is not user:
                         member.deliver(event)
-            sent = Sent(user.id, user.account_id, channel.history_key, channel.name, None)
+            sent = Sent(user.id, user.account_id, channel.incarnation, channel.name, None)
             self._keep(msgid, sent)
             if self.history is not None and not status and kind is not MessageKind.TAGMSG:
                 self.history.record(event, channel.history_key)
@@ -129,7 +129,8 @@ class Messaging(HubBase):
         sent = self.recent_messages.get(msgid)
         if target.startswith("#"):
             channel = self.member_channel(user, target)
-            if sent is None or sent.target != channel.history_key:
+            # Said in this channel, not in an earlier one of the same name.
+            if sent is None or sent.target != channel.incarnation:
                 raise ChatError(Reason.UNKNOWN_MESSAGE, channel.name, msgid)
             if not sent.said_by(user) and not channel.is_op(user):
                 raise ChatError(Reason.FORBIDDEN, channel.name, msgid)
@@ -151,15 +152,18 @@ class Messaging(HubBase):
             self.history.forget(msgid)
         self._deliver(audience, MessageRedacted(user.actor, sent.target_name, msgid, reason))
 
-    def _check_speech(self, user: User, channel: Channel, text: str) -> None:
-        # +C: CTCP requests other than ACTION are not relayed.
-        if "C" in channel.flags and text.startswith("\x01") and not text.startswith("\x01ACTION"):
-            raise ChatError(Reason.CANNOT_SEND, channel.name, "CTCPs are not allowed (+C)")
+    def _check_speech(self, user: User, channel: Channel, name: str, text: str) -> None:
         status = channel.members.get(user)
         if status is None:
             if "n" in channel.flags:
+                if not channel.visible_to(user):
+                    # A refusal must not tell an outsider that a secret channel exists.
+                    raise ChatError(Reason.NO_SUCH_CHANNEL, name)
                 raise ChatError(Reason.CANNOT_SEND, channel.name, "no external messages (+n)")
             status = ""
+        # +C: CTCP requests other than ACTION are not relayed.
+        if "C" in channel.flags and text.startswith("\x01") and not text.startswith("\x01ACTION"):
+            raise ChatError(Reason.CANNOT_SEND, channel.name, "CTCPs are not allowed (+C)")
         if status:
             return
         if "m" in channel.flags:

@@ -183,6 +183,22 @@ class Channel:
         """Where what is said now is kept, and read from."""
         return self.incarnation if self.closed else self.key
 
+    def visible_to(self, user: User) -> bool:
+        """Whether ``user`` may learn that this channel exists.
+
+        Modern IRC client protocol, secret channel mode: "A channel that is set to secret
+        will not show up in responses to the LIST or NAMES command unless the client
+        sending the command is joined to the channel." Nor anywhere else: a non-member is
+        answered as if it did not exist. Server operators see every channel.
+        """
+        return "s" not in self.flags or user in self.members or user.is_oper
+
+    def shown_to(self, user: User) -> bool:
+        """Whether ``user`` may see this channel's members, topic and ban list: a private
+        (+p) or secret (+s) one shows them to its members and server operators only (a
+        private one still admits that it exists)."""
+        return self.flags.isdisjoint("ps") or user in self.members or user.is_oper
+
     def prefix_of(self, user: User, multi: bool = False) -> str:
         """The status prefix shown before ``user``'s nick: the highest, or all of them."""
         status = self.members.get(user, "")

@@ -4,7 +4,8 @@ Three casemappings are offered, advertised as ISUPPORT ``CASEMAPPING``:
 
 - ``rfc8265`` (default): Unicode names, folded with the PRECIS UsernameCaseMapped profile
   of RFC 8265 (width mapping, NFC, lower case), so Анна is a valid nick. Against
-  homoglyph impersonation, a nick may not mix Latin, Cyrillic and Greek letters, and
+  homoglyph impersonation, a nick may not mix scripts (but for Chinese, Japanese and
+  Korean ones), and
   :meth:`Casemap.skeleton` maps look-alike letters to one form so that ``Аnna`` written
   with a Cyrillic А cannot be taken beside ``anna``.
 - ``ascii``: ASCII names; only A-Z fold to a-z.
@@ -35,17 +36,23 @@ _ASCII_NICK_REST = _ASCII_NICK_FIRST | frozenset("0123456789-")
 # Characters with a meaning in IRC syntax: targets, masks, prefixes and separators.
 _NICK_FORBIDDEN = frozenset(" ,*?!@.:#&$%+~\x07")
 _CHANNEL_FORBIDDEN = frozenset(" ,\x07")
-_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+# Scripts that are written together in one name as a matter of course; any other mix
+# (Latin with Cyrillic, Greek, Armenian, Cherokee, Lisu ...) is how look-alikes are made.
+_SCRIPTS_WRITTEN_TOGETHER = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL"})
 
-# Lower-case Cyrillic and Greek letters drawn like Latin ones (from the Unicode
-# confusables data, UTS #39), applied after folding.
+# Lower-case letters drawn like Latin ones (from the Unicode confusables data, UTS #39):
+# Cyrillic, Greek, Latin small capitals and dotless letters; applied after folding.
 _SKELETON = str.maketrans(
     {
+        "ɑ": "a", "ı": "i", "ȷ": "j", "ɡ": "g", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d",
+        "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "i", "ᴍ": "m",
+        "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+        "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
         "а": "a", "в": "b", "е": "e", "ѕ": "s", "і": "i", "ј": "j", "к": "k", "м": "m",
         "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "һ": "h",
-        "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "α": "a", "β": "b", "ε": "e", "η": "n",
+        "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "i", "α": "a", "β": "b", "ε": "e", "η": "n",
         "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-        "χ": "x", "ζ": "z", "0": "o", "1": "l",
+        "χ": "x", "ζ": "z", "0": "o", "1": "i", "l": "i",
     }
 )  # fmt: skip
 
@@ -88,10 +95,15 @@ class Casemap:
             return Key(unicodedata.normalize("NFKC", name).casefold())
 
     def skeleton(self, name: str) -> Key:
-        """A key under which look-alike names collide (rfc8265 only)."""
-        key = self.fold(name)
+        """A key under which look-alike names collide (rfc8265 only): combining marks
+        are dropped, letters drawn like Latin ones are those letters, and i, l and 1 are
+        one letter (folding makes a capital I an i, and ``aIice`` is drawn as ``alice``)."""
         if self.mapping is not Casemapping.PRECIS:
-            return key
+            return self.fold(name)
+        key = self.fold(name)
+        if not key.isascii():
+            decomposed = unicodedata.normalize("NFD", key)
+            key = Key("".join(c for c in decomposed if not unicodedata.combining(c)))
         return Key(key.translate(_SKELETON))
 
     def check_nick(self, nick: str) -> str:
@@ -118,8 +130,8 @@ class Casemap:
             self._profile.enforce(nick)
         except UnicodeError:
             raise InvalidName("nickname has characters that are not allowed") from None
-        scripts = {_script(c) for c in nick if c.isalpha()} & _CONFUSABLE_SCRIPTS
-        if len(scripts) > 1:
+        scripts = {_script(c) for c in nick if c.isalpha()}
+        if len(scripts) > 1 and not scripts <= _SCRIPTS_WRITTEN_TOGETHER:
             raise InvalidName("nickname mixes " + " and ".join(sorted(s.title() for s in scripts)))
         return nick
 

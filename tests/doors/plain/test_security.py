@@ -147,11 +147,12 @@ def test_a_message_is_cleaned_once_for_every_plain_user_in_the_room(
     assert alice.take_raw() == bob.take_raw() == b"ircbob: evil x\n"
 
 
-def test_a_room_with_bidi_controls_in_its_name_is_listed_without_them(
+def test_a_topic_with_bidi_controls_is_listed_without_them(
     door: PlainDoor, harness: Harness
 ) -> None:
-    irc = harness.register("ircbob", "#\u202eved\u2066")
-    irc.send("TOPIC #\u202eved\u2066 :\u2067topic\u2069")
+    # Room names cannot hold them (the core refuses format characters in names).
+    irc = harness.register("ircbob", "#ved")
+    irc.send("TOPIC #ved :\u2067topic\u2069")
     assert [m.command for m in irc.take()] == ["TOPIC"]
     alice = door.connect("alice")
     alice.send("/rooms")

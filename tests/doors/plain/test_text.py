@@ -104,3 +104,27 @@ def test_split_text_never_cuts_a_character() -> None:
 def test_split_text_of_short_and_empty_text() -> None:
     assert split_text("hi", 400) == ["hi"]
     assert split_text("", 400) == []
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "\U000e0041\U000e0042",  # the tag block: text a reader cannot see
+        "\u200b\u200c\u200d\u2060\ufeff",  # zero-width characters
+        "\u206e\u206f",  # deprecated shaping controls
+        "\ufff9\ufffa\ufffb",  # interlinear annotation
+        "\u180e\u00ad",
+        "\ue000\U000f0000",  # private use
+    ],
+)
+def test_format_and_private_use_characters_are_removed(hidden: str) -> None:
+    assert clean(f"a{hidden}b") == "ab"
+
+
+def test_stacked_combining_marks_and_long_runs_of_spaces_are_cut() -> None:
+    assert clean("x" + "\u0301" * 200 + "y") == "x\u0301\u0301y"
+    assert clean(" " * 300 + "opuser: send me your password") == (
+        " " * 16 + "opuser: send me your password"
+    )
+    # Accents as people write them are kept.
+    assert clean("café naïve Ё") == "café naïve Ё"

@@ -73,11 +73,7 @@ def part(session: PlainSession, arguments: str) -> None:
 def rooms(session: PlainSession, arguments: str) -> None:
     user = session.user
     assert user is not None
-    visible = [
-        c
-        for c in session.ctx.hub.channels.values()
-        if ("s" not in c.flags and "p" not in c.flags) or user in c.members
-    ]
+    visible = [c for c in session.ctx.hub.channels.values() if c.shown_to(user)]
     visible.sort(key=lambda c: -len(c.members))
     session.tell(session.ctx._("Rooms:"))
     for channel in visible[:_MAX_LISTED]:
@@ -91,10 +87,16 @@ def who(session: PlainSession, arguments: str) -> None:
     assert user is not None
     room = _room_name(arguments) if arguments else session.room
     channel = session.ctx.hub.find_channel(room) if room else None
-    if channel is None or ("s" in channel.flags and user not in channel.members):
+    # As IRC's NAMES: a private or secret room's members, and invisible users anywhere,
+    # are shown only to those in the room.
+    if channel is None or not channel.shown_to(user):
         session.tell(session.ctx._("There is no room {subject}.").format(subject=room or ""))
         return
-    names = sorted((channel.prefix_of(m) + m.nick for m in channel.members), key=str.casefold)
+    inside = user in channel.members
+    names = sorted(
+        (channel.prefix_of(m) + m.nick for m in channel.members if inside or "i" not in m.modes),
+        key=str.casefold,
+    )
     session.tell(
         session.ctx._("In {room}: {names}").format(room=channel.name, names=", ".join(names))
     )

@@ -26,20 +26,42 @@ _IRC_COLOURS = re.compile(
 # or the door's words after it, in an order other than the one sent ("Trojan Source",
 # CVE-2021-42574); the direction marks (U+200E, U+200F, U+061C) flip the neutral
 # characters beside them; the line and paragraph separators (U+2028, U+2029) may break
-# the line in the reader's client. A plain terminal shows none of them as what they are.
+# the line in the reader's client. Then the other format characters (category Cf):
+# zero-width spaces and joiners, word joiners, the byte-order mark, the deprecated
+# shaping controls, interlinear annotations and the tag block (U+E0000-U+E007F), which
+# hide text from a reader ("ASCII smuggling"); and private-use characters (Co), which
+# mean whatever the reader's font makes of them. A plain terminal shows none of them as
+# what they are.
 _CONTROLS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x1f\x7f-\x9f\xad\ud800-\udfff"
+    "\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\ue000-\uf8ff"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000f0000-\U0010ffff]"
 )
+# What else makes a line lie about its shape: combining marks stacked past two on one
+# letter spill over the lines around it, and a long run of spaces wraps the rest of a
+# line to look like a new line from someone else.
+_STACKED_MARKS = re.compile(
+    "([\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{2})"
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+)
+_LONG_SPACES = re.compile(" {17,}")
+_SUSPECT = re.compile(f"{_CONTROLS.pattern}|{_STACKED_MARKS.pattern}|{_LONG_SPACES.pattern}")
 
 
 def clean(text: str) -> str:
-    """Text with escape sequences, IRC formatting, other control characters and
-    bidirectional formatting removed, so nothing a sender writes can move another user's
-    cursor, recolour their screen or reorder what they read."""
-    if _CONTROLS.search(text) is None:
+    """Text with escape sequences, IRC formatting, other control and format characters
+    and bidirectional formatting removed, stacks of combining marks cut to two and runs
+    of spaces to sixteen (the door's own lines align with fewer): nothing a sender
+    writes can move another user's cursor, recolour their screen, hide text, or reorder
+    or reshape what they read."""
+    if _SUSPECT.search(text) is None:
         return text
     text = _IRC_COLOURS.sub("", _ESCAPES.sub("", text)).replace("\t", " ")
-    return _CONTROLS.sub("", text)
+    text = _CONTROLS.sub("", text)
+    return _LONG_SPACES.sub(" " * 16, _STACKED_MARKS.sub(r"\1", text))
 
 
 def terminal_bytes(lines: Iterable[str]) -> bytes:

@@ -11,7 +11,7 @@ from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.core.model import Channel, User
+    from hubbub.core.model import Channel
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
@@ -76,7 +76,7 @@ def topic(session: IrcSession, message: Message) -> None:
     channel = visible_channel(session, name)
     # A private channel admits that it exists, so the refusal is ERR_NOTONCHANNEL (solanum's
     # answer to a non-member asking for a secret channel's topic).
-    if not sees_inside(channel, user):
+    if not channel.shown_to(user):
         raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
     send_topic(session, channel, on_join=False)
 
@@ -134,26 +134,6 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
 # other doors need them too (the plain door has its own copy of the +p/+s rule).
 
 
-def visible(channel: Channel, user: User) -> bool:
-    """Whether ``user`` may learn that a channel exists.
-
-    Modern IRC client protocol, secret channel mode: "A channel that is set to secret
-    will not show up in responses to the LIST or NAMES command unless the client
-    sending the command is joined to the channel." Nor anywhere else: a non-member is
-    answered as if it did not exist. Server operators see every channel.
-    """
-    return "s" not in channel.flags or user in channel.members or user.is_oper
-
-
-def sees_inside(channel: Channel, user: User) -> bool:
-    """Whether ``user`` may see a channel's members, topic and ban list.
-
-    Private (+p) and secret (+s) channels show them to their members (and server
-    operators) only; a private channel still admits that it exists.
-    """
-    return channel.flags.isdisjoint("ps") or user in channel.members or user.is_oper
-
-
 def visible_channel(session: IrcSession, name: str) -> Channel:
     """The channel ``name``, if it exists and the session's user may know so.
 
@@ -164,7 +144,7 @@ def visible_channel(session: IrcSession, name: str) -> Channel:
     user = session.user
     assert user is not None
     channel = session.ctx.hub.find_channel(name)
-    if channel is None or not visible(channel, user):
+    if channel is None or not channel.visible_to(user):
         raise ChatError(Reason.NO_SUCH_CHANNEL, name)
     return channel
 
@@ -187,7 +167,7 @@ def names(session: IrcSession, message: Message) -> None:
         return
     for name in _split_list(message.params[0]):
         channel = session.ctx.hub.find_channel(name)
-        if channel is not None and sees_inside(channel, user):
+        if channel is not None and channel.shown_to(user):
             send_names(session, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
@@ -206,7 +186,7 @@ def list_(session: IrcSession, message: Message) -> None:
         candidates = list(hub.channels.values())
     checks = [_list_filter(session, f) for f in filters if f not in exact]
     for channel in candidates:
-        if not sees_inside(channel, user) or not all(check(channel) for check in checks):
+        if not channel.shown_to(user) or not all(check(channel) for check in checks):
             continue
         topic = channel.topic.text if channel.topic else ""
         session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)

@@ -11,6 +11,7 @@ from hubbub.core.errors import ChatError
 from hubbub.doors.irc.table import command
 
 if TYPE_CHECKING:
+    from hubbub.core.registered import RegisteredChannel
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
@@ -52,7 +53,7 @@ def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
             hub.drop_channel(user, name)
             _tell(session, f"{name} is no longer registered.")
         elif verb == "INFO" and name:
-            found = hub.registered.get(hub.casemap.fold(name))
+            found = _registered(session, name)
             if found is None:
                 _tell(session, f"{name} is not registered.")
                 return None
@@ -66,6 +67,21 @@ def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
                 _tell(session, line)
     except ChatError as error:
         _refused(session, error, name)
+    return None
+
+
+def _registered(session: IrcSession, name: str) -> RegisteredChannel | None:
+    """A registration that the user may learn of: a secret channel's only by its
+    members, its founder and access list, and server operators."""
+    user = session.user
+    assert user is not None
+    hub = session.ctx.hub
+    record = hub.registered.get(hub.casemap.fold(name))
+    if record is None or "s" not in record.flags or user.is_oper:
+        return record
+    live = hub.channels.get(record.key)
+    if (live is not None and user in live.members) or record.status_for(user.account_id):
+        return record
     return None
 
 
@@ -85,7 +101,7 @@ def _access(
     assert user is not None
     hub = session.ctx.hub
     if not lowered or lowered[0] == "list":
-        record = hub.registered.get(hub.casemap.fold(name))
+        record = _registered(session, name)
         if record is None:
             _tell(session, f"{name} is not registered.")
             return None

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import CHANNEL_MODES, USER_MODES, ModeChange, ModeKind, takes_param
-from hubbub.doors.irc.commands.channels import sees_inside, visible_channel
+from hubbub.doors.irc.commands.channels import visible_channel
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -122,7 +122,7 @@ def list_refusal(channel: Channel, user: User, list_mode: str) -> ChatError | No
     if user.is_oper:
         return None
     if list_mode == "b":
-        if sees_inside(channel, user):
+        if channel.shown_to(user):
             return None
         return ChatError(Reason.NOT_ON_CHANNEL, channel.name)
     if channel.is_op(user):

@@ -6,7 +6,6 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.commands.channels import sees_inside
 from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
@@ -49,7 +48,7 @@ def who(session: IrcSession, message: Message) -> None:
     found: list[tuple[User, Channel | None]] = []
     if mask.startswith("#"):
         channel = hub.find_channel(mask)
-        if channel is not None and sees_inside(channel, me):
+        if channel is not None and channel.shown_to(me):
             inside = me in channel.members
             found = [(u, channel) for u in channel.members if inside or "i" not in u.modes]
     else:
@@ -122,7 +121,7 @@ def whois(session: IrcSession, message: Message) -> None:
     multi = "multi-prefix" in session.caps
     # Private and secret channels only to those who share them (and server operators).
     channels = [
-        c.prefix_of(user, multi) + c.name for c in user.channels.values() if sees_inside(c, me)
+        c.prefix_of(user, multi) + c.name for c in user.channels.values() if c.shown_to(me)
     ]
     if channels:
         session.numeric(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
