@@ -57,7 +57,6 @@ def part(session: IrcSession, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
-            _refuse_if_hidden(session, name)
             session.ctx.hub.part(user, name, reason)
         except ChatError as error:
             session.refuse(error)
@@ -70,7 +69,6 @@ def topic(session: IrcSession, message: Message) -> None:
     hub = session.ctx.hub
     name = message.params[0]
     if len(message.params) > 1:
-        _refuse_if_hidden(session, name)
         hub.set_topic(user, name, message.params[1])
         return
     channel = visible_channel(session, name)
@@ -130,10 +128,6 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
-# Who may learn what of a channel. These rules belong in core, beside Channel, once the
-# other doors need them too (the plain door has its own copy of the +p/+s rule).
-
-
 def visible_channel(session: IrcSession, name: str) -> Channel:
     """The channel ``name``, if it exists and the session's user may know so.
 
@@ -147,15 +141,6 @@ def visible_channel(session: IrcSession, name: str) -> Channel:
     if channel is None or not channel.visible_to(user):
         raise ChatError(Reason.NO_SUCH_CHANNEL, name)
     return channel
-
-
-def _refuse_if_hidden(session: IrcSession, name: str) -> None:
-    """Refuse a channel the user may not know of as missing, before core says NOT_ON_CHANNEL.
-
-    A channel that is really missing is left to core, which refuses it the same way.
-    """
-    if session.ctx.hub.find_channel(name) is not None:
-        visible_channel(session, name)
 
 
 @command("NAMES")
@@ -238,7 +223,6 @@ def kick(session: IrcSession, message: Message) -> None:
     )
     for name, nick in pairs:
         try:
-            _refuse_if_hidden(session, name)
             session.ctx.hub.kick(user, name, nick, reason)
         except ChatError as error:
             session.refuse(error)
