@@ -9,6 +9,7 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.hub import Hub
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
@@ -97,6 +98,8 @@ class Harness:
             Casemap(self.settings.casemapping, limits.nicklen, limits.channellen),
             hub_limits(self.settings),
             clock=self.clock,
+            bus=LocalBus(),
+            registry=LocalRegistry(),
         )
         self.ctx = IrcContext(self.hub, self.settings, ["Hello"])
 

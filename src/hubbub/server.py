@@ -8,7 +8,10 @@ import ssl
 from collections.abc import Callable
 
 from hubbub.accounts import Accounts
+from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.hub import Hub, HubLimits
+from hubbub.core.keepers import history_keeper, marker_keeper
+from hubbub.core.ports import Subscriber
 from hubbub.doors.connection import LineConnection
 from hubbub.doors.gate import Gate
 from hubbub.doors.irc.commands.accounts import NICKSERV
@@ -27,7 +30,7 @@ from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
 from hubbub.storage.ports import Store
-from hubbub.wire.casemap import Casemap, Key
+from hubbub.wire.casemap import Casemap
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +123,10 @@ class Server:
         casemap = Casemap(
             settings.casemapping, settings.limits.nicklen, settings.limits.channellen
         )
-        self.hub = Hub(casemap, hub_limits(settings))
+        self.bus = LocalBus()
+        self.hub = Hub(casemap, hub_limits(settings), bus=self.bus, registry=LocalRegistry())
+        # Subscribed to the bus while the store is open.
+        self._keepers: list[Subscriber] = []
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
         self.plain = PlainContext(
             self.hub, settings.plain_room, settings.language, backlog=settings.limits.plain_backlog
@@ -234,8 +240,9 @@ class Server:
                     timers.cancel()
                     if writer is not None:
                         # Every message accepted before the stop is stored before exit.
-                        self.hub.history = None
-                        self.hub.channel_sink = None
+                        for subscriber in self._keepers:
+                            self.bus.unsubscribe(subscriber)
+                        self.hub.state.channels.sink = None
                         self.hub.marker_sink = None
                         writer.close()
                         keeper.close()
@@ -254,7 +261,6 @@ class Server:
         markers: MarkerKeeper,
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
-        self.hub.history = writer
         self.irc.history = self.plain.history = ReadAfterWrite(
             store, writer, self.settings.limits.history_read_wait
         )
@@ -269,14 +275,19 @@ class Server:
         await self.irc.accounts.load()
         self.irc.call_later = asyncio.get_running_loop().call_later
         for service in (NICKSERV, CHANSERV):
-            self.hub.reserved.add(self.hub.casemap.skeleton(service))
+            self.hub.reserve(service)
+        records = []
         for key, data in await store.load_channels():
             try:
-                self.hub.registered[Key(key)] = from_json(key, data)
+                records.append(from_json(key, data))
             except (ValueError, KeyError, TypeError, IndexError) as error:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
-        self.hub.channel_sink = keeper
+        self.hub.load_registrations(records)
+        self.hub.state.channels.sink = keeper
         self.hub.marker_sink = markers
+        self._keepers = [history_keeper(writer), marker_keeper(markers)]
+        for subscriber in self._keepers:
+            self.bus.subscribe(subscriber)
 
     def _timer_interval(self) -> float:
         """How often connections' timers are checked: a quarter of the shortest, so

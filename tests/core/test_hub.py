@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     ChannelModeChanged,
@@ -50,7 +51,13 @@ def settle(*recorders: Recorder) -> None:
 
 @pytest.fixture
 def hub() -> Hub:
-    return Hub(Casemap(Casemapping.PRECIS), HubLimits(channels_per_user=3), clock=Clock())
+    return Hub(
+        Casemap(Casemapping.PRECIS),
+        HubLimits(channels_per_user=3),
+        clock=Clock(),
+        bus=LocalBus(),
+        registry=LocalRegistry(),
+    )
 
 
 def add(hub: Hub, nick: str, *channels: str) -> tuple[User, Recorder]:

@@ -1,61 +1,74 @@
-"""Applying channel mode changes: the rules of each mode (see :mod:`hubbub.core.modes`)."""
+"""Deciding channel mode changes: the rules of each mode (see :mod:`hubbub.core.modes`).
+
+A MODE line's changes are decided in order against a draft of the channel's modes, so
+that a later change sees the earlier ones (``+k a -k``, ``+bb x x``); the channel itself
+changes only when the resulting event is applied.
+"""
 
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import ChannelModeChanged
-from hubbub.core.model import Channel, ListEntry, User
+from hubbub.core.model import Channel
 from hubbub.core.modes import CHANNEL_MODES, PREFIXES, ModeChange, ModeKind, normalize_mask
-
-if TYPE_CHECKING:
-    from hubbub.core.hub_base import HubBase
+from hubbub.core.state import State
 
 _MAX_KEY_LENGTH = 32
 
 
-def apply_channel_modes(
-    hub: HubBase, user: User, channel: Channel, changes: list[ModeChange]
+class _Draft:
+    """The parts of a channel's modes that a MODE line may change, copied."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.flags = set(channel.flags)
+        self.password = channel.password
+        self.limit = channel.limit
+        self.lists = {mode: [e.folded for e in entries] for mode, entries in channel.lists.items()}
+        self.masks = {
+            mode: {e.folded: e.mask for e in entries} for mode, entries in channel.lists.items()
+        }
+        self.statuses: dict[str, str] = {}
+
+
+def decide_channel_modes(
+    state: State, channel: Channel, changes: list[ModeChange]
 ) -> tuple[list[ModeChange], list[ChatError]]:
-    """Apply each change in order; see :meth:`Hub.change_channel_modes`."""
+    """The changes that would take effect, each as it is to be applied, and the
+    refusals of single changes."""
+    draft = _Draft(channel)
     applied: list[ModeChange] = []
     errors: list[ChatError] = []
     for change in changes:
         try:
-            done = _apply_one(hub, user, channel, change)
+            done = _decide_one(state, draft, change)
         except ChatError as error:
             errors.append(error)
             continue
         if done is not None:
             applied.append(done)
-    if applied:
-        event = ChannelModeChanged(user.actor, channel.name, tuple(applied))
-        for member in channel.members:
-            member.listener.deliver(event)
     return applied, errors
 
 
-def _apply_one(
-    hub: HubBase, user: User, channel: Channel, change: ModeChange
-) -> ModeChange | None:
+def _decide_one(state: State, draft: _Draft, change: ModeChange) -> ModeChange | None:
     kind = CHANNEL_MODES[change.mode]
     mode, adding, param = change.mode, change.adding, change.param
+    name = draft.channel.name
     if kind is ModeKind.FLAG:
-        if adding == (mode in channel.flags):
+        if adding == (mode in draft.flags):
             return None
-        (channel.flags.add if adding else channel.flags.discard)(mode)
+        (draft.flags.add if adding else draft.flags.discard)(mode)
         return ModeChange(adding, mode)
     if kind is ModeKind.PREFIX:
-        return _apply_status(hub, channel, change)
+        return _decide_status(state, draft, change)
     if kind is ModeKind.LIST:
-        return _apply_list(hub, user, channel, change)
+        return _decide_list(state, draft, change)
     if mode == "k":
         if not adding:
-            if channel.password is None:
+            if draft.password is None:
                 return None
-            channel.password = None
+            draft.password = None
             return ModeChange(False, "k", "*")
         key = param or ""
         # Relayed to every member in the MODE line: no controls (terminal escapes).
@@ -64,57 +77,55 @@ def _apply_one(
             or len(key) > _MAX_KEY_LENGTH
             or any(c in " ,:" or unicodedata.category(c) in ("Cc", "Cf") for c in key)
         ):
-            raise ChatError(Reason.INVALID_MODE_PARAM, channel.name, "k")
-        channel.password = key
+            raise ChatError(Reason.INVALID_MODE_PARAM, name, "k")
+        draft.password = key
         return ModeChange(True, "k", key)
     # mode == "l"
     if not adding:
-        if channel.limit is None:
+        if draft.limit is None:
             return None
-        channel.limit = None
+        draft.limit = None
         return ModeChange(False, "l")
     try:
         limit = int(param or "")
     except ValueError:
         limit = 0
     if not 0 < limit < 1_000_000_000:
-        raise ChatError(Reason.INVALID_MODE_PARAM, channel.name, "l")
-    channel.limit = limit
+        raise ChatError(Reason.INVALID_MODE_PARAM, name, "l")
+    draft.limit = limit
     return ModeChange(True, "l", str(limit))
 
 
-def _apply_status(hub: HubBase, channel: Channel, change: ModeChange) -> ModeChange | None:
+def _decide_status(state: State, draft: _Draft, change: ModeChange) -> ModeChange | None:
     nick = change.param or ""
-    target = hub.find_user(nick)
+    target = state.users.find(nick)
     if target is None:
         raise ChatError(Reason.NO_SUCH_NICK, nick)
-    status = channel.members.get(target)
+    status = draft.statuses.get(target.id, draft.channel.members.get(target))
     if status is None:
-        raise ChatError(Reason.USER_NOT_IN_CHANNEL, target.nick, channel.name)
+        raise ChatError(Reason.USER_NOT_IN_CHANNEL, target.nick, draft.channel.name)
     if change.adding == (change.mode in status):
         return None
     wanted = set(status) ^ {change.mode}
-    channel.members[target] = "".join(m for m in PREFIXES if m in wanted)
+    draft.statuses[target.id] = "".join(m for m in PREFIXES if m in wanted)
     return ModeChange(change.adding, change.mode, target.nick)
 
 
-def _apply_list(
-    hub: HubBase, user: User, channel: Channel, change: ModeChange
-) -> ModeChange | None:
+def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange | None:
     mask = normalize_mask(change.param or "")
     if " " in mask or len(mask) > 300:
-        raise ChatError(Reason.INVALID_MODE_PARAM, channel.name, change.mode)
-    folded = hub.casemap.fold(mask)
-    entries = channel.lists[change.mode]
-    existing = next((e for e in entries if e.folded == folded), None)
+        raise ChatError(Reason.INVALID_MODE_PARAM, draft.channel.name, change.mode)
+    folded = state.casemap.fold(mask)
+    entries = draft.lists[change.mode]
     if change.adding:
-        if existing is not None:
+        if folded in entries:
             return None
-        if len(entries) >= hub.limits.list_length:
-            raise ChatError(Reason.LIST_FULL, channel.name, change.mode)
-        entries.append(ListEntry(mask, user.mask, hub.clock(), folded))
+        if len(entries) >= state.limits.list_length:
+            raise ChatError(Reason.LIST_FULL, draft.channel.name, change.mode)
+        entries.append(folded)
+        draft.masks[change.mode][folded] = mask
         return ModeChange(True, change.mode, mask)
-    if existing is None:
+    if folded not in entries:
         return None
-    entries.remove(existing)
-    return ModeChange(False, change.mode, existing.mask)
+    entries.remove(folded)
+    return ModeChange(False, change.mode, draft.masks[change.mode][folded])

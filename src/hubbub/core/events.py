@@ -1,8 +1,17 @@
-"""Facts the hub announces: one frozen dataclass per kind, ``Event`` is their union.
+"""Facts: one frozen dataclass per kind of change to the chat; ``Event`` is their union.
 
-Doors receive them through :meth:`Listener.deliver` and render them in their dialect.
+An operation of the hub decides which facts a request causes and publishes them on the
+bus; :class:`~hubbub.core.apply.Applier` changes the state by them and hands each to the
+local sessions that must see it (:meth:`Listener.deliver`), where doors render it in
+their dialect. Keepers (history, read markers) subscribe to the same facts.
+
 Each event carries values, never live objects, so that rendering can be cached per
-event and an event means the same thing wherever it is delivered.
+event and an event means the same thing on every node and in every door. People are
+named by user id (``Actor.id``) and accounts by account id where a right depends on
+who they are; names are there to be shown.
+
+A few kinds are notices made while applying another fact, never published:
+:class:`MonitoredOnline`, :class:`MonitoredOffline`.
 """
 
 from __future__ import annotations
@@ -13,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubbub.core.modes import ModeChange
+from hubbub.wire.casemap import Key
+
+_NO_KEY = Key("")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +37,8 @@ class Actor:
     realname: str = ""
     account: str | None = None
     bot: bool = False
+    # The user's id (see User.id); empty for a service.
+    id: str = field(default="", compare=False)
     # nick!user@host, made once: every line that names the actor starts with it.
     mask: str = field(init=False, compare=False)
 
@@ -70,12 +84,33 @@ class MessagePosted:
     time: float = 0.0
     msgid: str = ""
     parts: tuple[MessagePart, ...] = ()
+    # Where it goes: the channel's folded name, or the recipient's user id.
+    to: Key = _NO_KEY
+    # The conversations it is kept in (message history); empty when it is not kept.
+    kept_as: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UserArrived:
+    """A user finished registration: it is on the network from now on."""
+
+    actor: Actor
+    signon: float
+    secure: bool = False
+    account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Joined:
+    """``actor`` joined; ``status`` is what it got by joining (``o`` for whoever made
+    the channel). ``created`` is set when the join made the channel, with the new
+    incarnation."""
+
     actor: Actor
     channel: str
+    status: str = ""
+    created: float | None = None
+    incarnation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +126,16 @@ class Kicked:
     channel: str
     nick: str
     reason: str
+    victim: str = ""  # its user id
 
 
 @dataclass(frozen=True, slots=True)
 class Quit:
+    """``actor`` left the network; ``forced``: by KILL, its session is closed too."""
+
     actor: Actor
     reason: str
+    forced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +145,7 @@ class Killed:
     actor: Actor
     nick: str
     reason: str
+    victim: str = ""  # its user id
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,27 +159,40 @@ class TopicChanged:
     actor: Actor
     channel: str
     topic: str
+    time: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelModeChanged:
+    """Changes that took effect, each as it is applied: ``+k key``/``-k *``, ``+l n``,
+    ``+o nick``, a list entry by its normal mask (added at ``time``)."""
+
     actor: Actor
     channel: str
     changes: tuple[ModeChange, ...]
+    time: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class UserModeChanged:
+    """``oper_name`` names the operator block of a ``+o`` (OPER)."""
+
     actor: Actor
     nick: str
     changes: tuple[ModeChange, ...]
+    oper_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Invited:
+    """``admits``: an operator's invite, which lets its user (``invitee``, a user id)
+    past the channel's rules once."""
+
     actor: Actor
     nick: str
     channel: str
+    invitee: str = ""
+    admits: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +209,7 @@ class AccountChanged:
 
     actor: Actor
     account: str | None
+    account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +240,8 @@ class MessageRedacted:
     target: str
     msgid: str
     reason: str
+    # For a private message, the other party's user id.
+    other: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +254,18 @@ class ChannelRenamed:
 
 @dataclass(frozen=True, slots=True)
 class MarkerMoved:
-    """The read marker of a conversation moved, for everyone logged in to the account
-    that moved it (draft/read-marker)."""
+    """A read marker moved (draft/read-marker): ``owner`` is the user id of a user not
+    logged in, or ``a:`` and the account id; the account's other connections are told.
+    ``forgotten`` names the oldest marker that made room for it, if one had to."""
 
     target: str
     time: float
+    owner: str = ""
+    key: Key = _NO_KEY
+    forgotten: Key | None = None
+    by: str = ""  # the user id of who moved it
+    # Moved by logging in (what was read before counts for the account): nobody is told.
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +274,7 @@ class Wallops:
     text: str
 
 
+# What sessions are handed (Listener.deliver).
 Event = (
     MessagePosted
     | Joined
@@ -233,6 +297,10 @@ Event = (
     | Wallops
     | MarkerMoved
 )
+
+# What the bus carries: the facts sessions see, and arrivals, which no session is
+# handed (MONITOR watchers get MonitoredOnline instead).
+Fact = Event | UserArrived
 
 
 class Listener(Protocol):

@@ -1,49 +1,144 @@
-"""The hub: every operation on the chat, its rules, and who hears about it.
+"""The hub: the chat's operations, as the doors call them.
 
-Each operation checks its rules first and raises :class:`ChatError` before changing
-anything; then it changes state and delivers one event to each listener that must see
-it, in one synchronous pass. Operations are grouped by topic: users here, channels in
-:mod:`~hubbub.core.channel_ops`, messages in :mod:`~hubbub.core.messaging`, shared state
-and lookups in :mod:`~hubbub.core.hub_base`.
+Every operation is one shape: a function of :mod:`~hubbub.core.user_ops`,
+:mod:`~hubbub.core.channel_ops` or :mod:`~hubbub.core.messaging` checks the request
+against the :class:`~hubbub.core.state.State` and returns the events it causes
+(raising :class:`ChatError` before anything changed); the hub publishes them on the
+bus; the bus hands each to :meth:`Applier.apply` on every node (this one included),
+which changes the state and delivers to local sessions, and then to the keepers
+(history, read markers). With the in-process bus, all of it is one synchronous call
+chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 
-from hubbub.core.channel_ops import ChannelOperations
-from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import (
-    AccountChanged,
-    AwayChanged,
-    Killed,
-    Listener,
-    MarkerMoved,
-    MonitoredOffline,
-    MonitoredOnline,
-    NickChanged,
-    Quit,
-    RealnameChanged,
-    UserModeChanged,
-    Wallops,
-)
-from hubbub.core.hub_base import HubLimits, WhowasEntry
-from hubbub.core.messaging import Messaging
-from hubbub.core.model import User
+from hubbub.core import channel_ops, messaging, services, user_ops
+from hubbub.core.apply import Applier
+from hubbub.core.errors import ChatError
+from hubbub.core.events import Fact, Listener, MessageKind, MessagePart, MessagePosted, Quit
+from hubbub.core.markers import owner_of
+from hubbub.core.model import Channel, User
 from hubbub.core.modes import ModeChange
-from hubbub.wire.casemap import Key
+from hubbub.core.ports import Bus, MarkerSink, Registry
+from hubbub.core.registered import RegisteredChannel
+from hubbub.core.state import HubLimits, State
+from hubbub.core.users import WhowasEntry
+from hubbub.wire.casemap import Casemap, Key
 
-__all__ = ["Hub", "HubLimits", "WhowasEntry"]
+__all__ = ["ChatError", "Hub", "HubLimits", "WhowasEntry"]
+
+_NO_TAGS: Mapping[str, str] = {}
 
 
-class Hub(ChannelOperations, Messaging):
-    """All users and channels of this server, and the operations on them.
+class Hub:
+    """All users and channels of the network, and the operations on them.
 
     Args:
         casemap: how names are folded and validated.
         limits: the bounds to enforce.
         clock: the wall clock, in seconds since the epoch.
+        bus: where events go (``cluster.local.LocalBus`` for one process); the hub
+            subscribes its ``apply`` to it. Without one, events are applied directly.
+        registry: where nicks and channel names are claimed
+            (``cluster.local.LocalRegistry`` for one process).
     """
+
+    def __init__(
+        self,
+        casemap: Casemap,
+        limits: HubLimits | None = None,
+        clock: Callable[[], float] = time.time,
+        *,
+        bus: Bus,
+        registry: Registry,
+    ) -> None:
+        self.state = State(casemap, limits or HubLimits(), clock, registry)
+        self.applier = Applier(self.state)
+        self.apply = self.applier.apply
+        bus.subscribe(self.apply)
+        self.publish = bus.publish
+        # Where accounts' read markers are kept, for loading them at login.
+        self.marker_sink: MarkerSink | None = None
+        state = self.state
+        # What the doors read, as the owners hold it.
+        self.casemap = casemap
+        self.users: Mapping[Key, User] = state.users.by_key
+        self.channels: Mapping[Key, Channel] = state.channels.live
+        self.registered: Mapping[Key, RegisteredChannel] = state.channels.registered
+        self.monitors = state.monitors
+        self.mode_counts = state.users.mode_counts
+
+    @property
+    def limits(self) -> HubLimits:
+        return self.state.limits
+
+    @limits.setter
+    def limits(self, limits: HubLimits) -> None:
+        """New limits (REHASH) bind from the next operation on."""
+        state = self.state
+        state.limits = limits
+        state.markers.limit = limits.read_markers
+        state.recent.limit = limits.recent_messages
+        state.monitors.limit = limits.monitor_length
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.state.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.state.clock = clock
+
+    @property
+    def peak_users(self) -> int:
+        return self.state.users.peak
+
+    def _publish(self, events: Iterable[Fact]) -> None:
+        publish = self.publish
+        for event in events:
+            publish(event)
+
+    # -- looking things up -------------------------------------------------------------
+
+    def find_user(self, nick: str) -> User | None:
+        return self.state.users.find(nick)
+
+    def find_channel(self, name: str) -> Channel | None:
+        return self.state.channels.find(name)
+
+    def member_channel(self, user: User, name: str) -> Channel:
+        return self.state.channels.member_channel(user, name)
+
+    def check_nick(self, nick: str, user: User | None = None) -> str:
+        """Validate a nick and check that nobody but ``user`` holds it (or a look-alike).
+
+        Raises:
+            ChatError: ERRONEOUS_NICK or NICK_IN_USE.
+        """
+        return self.state.users.check_nick(nick, user.id if user is not None else None)
+
+    def reserve(self, nick: str) -> None:
+        """Keep a nick, and its look-alikes, for a built-in service."""
+        self.state.users.reserve(nick)
+
+    def whowas(self, nick: str) -> list[WhowasEntry]:
+        return self.state.users.whowas(nick)
+
+    def founded_by(self, user: User, name: str) -> RegisteredChannel:
+        return self.state.channels.founded_by(user, name)
+
+    def load_registrations(self, records: Iterable[RegisteredChannel]) -> None:
+        """Learn the registered channels kept from an earlier run."""
+        for record in records:
+            self.state.channels.registered[record.key] = record
+
+    history_owner = staticmethod(messaging.history_owner)
+    private_conversation = staticmethod(messaging.private_conversation)
+
+    # -- users -------------------------------------------------------------------------
 
     def register(
         self,
@@ -62,82 +157,22 @@ class Hub(ChannelOperations, Messaging):
         Raises:
             ChatError: ERRONEOUS_NICK or NICK_IN_USE.
         """
-        nick = self.check_nick(nick)
-        user = User(
-            self._new_id(),
-            nick,
-            self._same(nick, self.casemap.fold(nick)),
-            self._same(nick, self.casemap.skeleton(nick)),
-            username,
-            host,
-            realname,
-            listener,
-            self.clock(),
+        event = user_ops.arrive(
+            self.state, nick, username, host, realname, secure, account, account_id
         )
-        user.secure = secure
-        if account is not None and account_id is not None:
-            user.account, user.account_id = account, account_id
-            self.account_users.setdefault(account_id, set()).add(user)
-        self.users[user.key] = user
-        self._skeletons[user.skeleton] = user
-        self.peak_users = max(self.peak_users, len(self.users))
-        watchers = self.monitors.watching(user.key)
-        if watchers:
-            # Only then: most users are watched by nobody, and an idle user need not
-            # carry an Actor.
-            self._deliver(watchers, MonitoredOnline(user.actor))
-        return user
-
-    @staticmethod
-    def _same(nick: str, form: Key) -> Key:
-        """A nick's folded form or skeleton, as the nick's own string when they are
-        equal (most nicks are lower case): one string per user instead of three."""
-        return Key(nick) if form == nick else form
+        self.applier.arrivals[event.actor.id] = listener
+        self.publish(event)
+        return self.state.users.by_id[event.actor.id]
 
     def change_nick(self, user: User, nick: str) -> None:
-        """Rename ``user``; everyone sharing a channel with them is told.
-
-        Raises:
-            ChatError: ERRONEOUS_NICK or NICK_IN_USE.
-        """
-        nick = self.check_nick(nick, user)
-        if nick == user.nick:
-            return
-        event = NickChanged(user.actor, nick)
-        self._remember(user)
-        del self.users[user.key]
-        del self._skeletons[user.skeleton]
-        old_key = user.key
-        user.nick = nick
-        user.key = self._same(nick, self.casemap.fold(nick))
-        user.skeleton = self._same(nick, self.casemap.skeleton(nick))
-        self.users[user.key] = user
-        self._skeletons[user.skeleton] = user
-        user.changed()
-        user.listener.deliver(event)
-        self._deliver(self.neighbours(user), event)
-        if old_key != user.key:
-            self._deliver(self.monitors.watching(old_key), MonitoredOffline(event.actor.nick))
-            self._deliver(self.monitors.watching(user.key), MonitoredOnline(user.actor))
+        """Raises:
+        ChatError: ERRONEOUS_NICK or NICK_IN_USE."""
+        self._publish(user_ops.change_nick(self.state, user, nick))
 
     def quit(self, user: User, reason: str) -> None:
-        """Remove a user; everyone sharing a channel with them sees the quit."""
-        if self.users.get(user.key) is not user:
-            return
-        event = Quit(user.actor, reason)
-        self._deliver(self.neighbours(user), event)
-        for channel in list(user.channels.values()):
-            self._leave(user, channel)
-        self._remember(user)
-        del self.users[user.key]
-        del self._skeletons[user.skeleton]
-        for channel in list(self.invites.get(user, ())):
-            self._uninvite(user, channel)
-        self.mode_counts.subtract(user.modes)
-        self.read_markers.pop(user, None)
-        self._leave_account(user)
-        self.monitors.clear(user)
-        self._deliver(self.monitors.watching(user.key), MonitoredOffline(user.nick))
+        """Remove a user (once); everyone sharing a channel with them sees the quit."""
+        if self.state.users.by_id.get(user.id) is user:
+            self.publish(Quit(user.actor, reason))
 
     def kill(self, killer: User, nick: str, reason: str) -> User:
         """Disconnect another user by operator's order.
@@ -145,178 +180,145 @@ class Hub(ChannelOperations, Messaging):
         Raises:
             ChatError: NO_PRIVILEGES or NO_SUCH_NICK.
         """
-        if not killer.is_oper:
-            raise ChatError(Reason.NO_PRIVILEGES)
-        victim = self.find_user(nick)
-        if victim is None:
-            raise ChatError(Reason.NO_SUCH_NICK, nick)
-        victim.listener.deliver(Killed(killer.actor, victim.nick, reason))
-        message = f"Killed ({killer.nick} ({reason}))"
-        self.quit(victim, message)
-        victim.listener.disconnect(message)
+        victim, events = user_ops.kill(self.state, killer, nick, reason)
+        self._publish(events)
         return victim
 
     def set_away(self, user: User, text: str | None) -> None:
-        """Mark ``user`` away (or back); neighbours and watchers are told (away-notify)."""
-        away = text[: self.limits.away_length] if text else None
-        if away == user.away:
-            return
-        user.away = away
-        self._announce(user, AwayChanged(user.actor, away))
+        self._publish(user_ops.set_away(self.state, user, text))
 
     def log_in(self, user: User, account: str | None, account_id: str | None) -> None:
-        """Mark ``user`` as logged in to an account (its name and stable id), or out with
-        None; neighbours and watchers are told (account-notify)."""
-        if account is None or account_id is None:
-            account = account_id = None
-        if user.account_id == account_id and user.account == account:
-            return
-        self._leave_account(user)
-        user.account, user.account_id = account, account_id
-        if account_id is not None:
-            self.account_users.setdefault(account_id, set()).add(user)
-            # What was read before logging in counts for the account.
-            for target, moment in self.read_markers.pop(user, {}).items():
-                self._move_marker(user, target, moment)
-        user.changed()
-        self._announce(user, AccountChanged(user.actor, account))
+        """Log ``user`` in to an account (its name and stable id), or out with None;
+        neighbours and watchers are told (account-notify)."""
+        self._publish(user_ops.log_in(self.state, user, account, account_id))
 
     def set_realname(self, user: User, realname: str) -> None:
-        """Change ``user``'s real name (SETNAME); neighbours and watchers are told."""
-        user.realname = realname
-        user.changed()
-        event = RealnameChanged(user.actor, realname)
-        user.listener.deliver(event)
-        self._announce(user, event)
+        self._publish(user_ops.set_realname(user, realname))
 
     def make_oper(self, user: User, oper_name: str) -> None:
-        user.oper_name = oper_name
-        self.change_user_modes(user, [ModeChange(True, "o")], allow_oper=True)
+        applied = user_ops.change_user_modes(user, [ModeChange(True, "o")], allow_oper=True)
+        self._publish(user_ops.user_modes_changed(user, applied, oper_name))
 
     def change_user_modes(
         self, user: User, changes: Iterable[ModeChange], allow_oper: bool = False
     ) -> list[ModeChange]:
-        """Apply user mode changes; return those that changed something.
-
-        ``+o`` comes only from OPER; a user may drop it with ``-o``.
-        """
-        applied = []
-        for change in changes:
-            if change.mode == "o" and change.adding and not allow_oper:
-                continue
-            if change.mode == "r":
-                continue
-            if change.mode == "B":
-                user.changed()
-            if change.adding and change.mode not in user.modes:
-                user.modes = user.modes | {change.mode}
-                self.mode_counts[change.mode] += 1
-            elif not change.adding and change.mode in user.modes:
-                user.modes = user.modes - {change.mode}
-                self.mode_counts[change.mode] -= 1
-                if change.mode == "o":
-                    user.oper_name = None
-            else:
-                continue
-            applied.append(change)
-        if applied:
-            user.listener.deliver(UserModeChanged(user.actor, user.nick, tuple(applied)))
+        """Apply user mode changes; return those that changed something."""
+        applied = user_ops.change_user_modes(user, changes, allow_oper)
+        self._publish(user_ops.user_modes_changed(user, applied))
         return applied
 
     def wallops(self, user: User, text: str) -> None:
-        """Send a message to every user with mode +w.
-
-        Raises:
-            ChatError: NO_PRIVILEGES for a non-operator.
-        """
-        if not user.is_oper:
-            raise ChatError(Reason.NO_PRIVILEGES)
-        event = Wallops(user.actor, text)
-        self._deliver((u for u in self.users.values() if "w" in u.modes), event)
+        self._publish(user_ops.wallops(user, text))
 
     def mark_read(self, user: User, target: str, moment: float) -> float:
-        """Move ``user``'s read marker of a target forward (never back); return it.
-
-        A logged-in user's markers are their account's: kept, and shown to the
-        account's other connections (MarkerMoved).
-        """
-        key = self.casemap.fold(target)
-        before = self._markers_of(user).get(key)
-        marker = self._move_marker(user, key, moment)
-        if user.account_id is not None and marker != before:
-            others = self.account_users.get(user.account_id, ())
-            self._deliver((u for u in others if u is not user), MarkerMoved(target, marker))
-        return marker
+        """Move ``user``'s read marker of a target forward (never back); return it."""
+        self._publish(user_ops.mark_read(self.state, user, target, moment))
+        marker = self.read_marker(user, target)
+        return moment if marker is None else marker
 
     def read_marker(self, user: User, target: str) -> float | None:
-        return self._markers_of(user).get(self.casemap.fold(target))
+        owner = owner_of(user.id, user.account_id)
+        return self.state.markers.get(owner, self.casemap.fold(target))
 
     def load_markers(self, account_id: str, markers: Iterable[tuple[str, float]]) -> None:
-        """Learn an account's stored markers as someone logs in to it (call once a user
-        is logged in to it); markers moved meanwhile by its connections already here
-        are kept when later. Past the limit the oldest are forgotten, here and kept."""
-        if account_id not in self.account_users:
+        """Learn an account's kept markers as someone logs in to it (call once a user is
+        logged in to it). Past the limit the oldest are forgotten, here and kept."""
+        if account_id not in self.state.account_users:
             return  # nobody is logged in to it any more
-        known = self.account_markers.setdefault(account_id, {})
-        for target, moment in markers:
-            key = Key(target)
-            known[key] = max(known.get(key, moment), moment)
-        # Changes still on their way to the store are newer than what it returned.
-        unsaved = self.marker_sink.unsaved(account_id) if self.marker_sink is not None else []
-        for target, changed in unsaved:
-            key = Key(target)
-            if changed is None:
-                known.pop(key, None)
-            else:
-                known[key] = max(known.get(key, changed), changed)
-        excess = len(known) - self.limits.read_markers
-        if excess > 0:
-            for key in sorted(known, key=known.__getitem__)[:excess]:
-                del known[key]
-                if self.marker_sink is not None:
-                    self.marker_sink.forget(account_id, key)
+        sink = self.marker_sink
+        unsaved = sink.unsaved(account_id) if sink is not None else []
+        forgotten = self.state.markers.load(owner_of("", account_id), markers, unsaved)
+        if sink is not None:
+            for key in forgotten:
+                sink.forget(account_id, key)
 
     def drop_account(self, account_id: str) -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read
-        markers are forgotten, and it loses its channels (see forget_account_rights).
-        Its private history stays with its id, which no later account has."""
-        for user in list(self.account_users.get(account_id, ())):
+        markers are forgotten, and it loses its channels. Its private history stays with
+        its id, which no later account has."""
+        for user in list(self.state.account_users.get(account_id, ())):
             self.log_in(user, None, None)
-        self.account_markers.pop(account_id, None)
+        self.state.markers.take(owner_of("", account_id))
         if self.marker_sink is not None:
             self.marker_sink.forget_account(account_id)
-        self.forget_account_rights(account_id)
+        services.forget_account_rights(self.state, account_id)
 
-    def _markers_of(self, user: User) -> dict[Key, float]:
-        if user.account_id is None:
-            return self.read_markers.setdefault(user, {})
-        return self.account_markers.setdefault(user.account_id, {})
+    # -- channels ----------------------------------------------------------------------
 
-    def _move_marker(self, user: User, key: Key, moment: float) -> float:
-        markers = self._markers_of(user)
-        if key not in markers and len(markers) >= self.limits.read_markers:
-            # The oldest-read conversation makes room: a bounded table, and the markers
-            # that matter (recent ones) kept.
-            oldest = min(markers, key=markers.__getitem__)
-            del markers[oldest]
-            if user.account_id is not None and self.marker_sink is not None:
-                self.marker_sink.forget(user.account_id, oldest)
-        marker = max(markers.get(key, moment), moment)
-        if markers.get(key) != marker:
-            markers[key] = marker
-            if user.account_id is not None and self.marker_sink is not None:
-                self.marker_sink.save(user.account_id, key, marker)
-        return marker
+    def join(self, user: User, name: str, key: str | None = None) -> Channel | None:
+        """Put ``user`` in a channel, creating it (with ``user`` as operator) if needed.
 
-    def _leave_account(self, user: User) -> None:
-        """Forget a user in its account's set; the account's markers stay in memory only
-        while someone is logged in to it."""
-        if user.account_id is None:
-            return
-        key = user.account_id
-        users = self.account_users.get(key)
-        if users is not None:
-            users.discard(user)
-            if not users:
-                del self.account_users[key]
-                self.account_markers.pop(key, None)
+        Returns:
+            the channel, or None if ``user`` was already in it.
+
+        Raises:
+            ChatError: see :func:`channel_ops.join`.
+        """
+        events = channel_ops.join(self.state, user, name, key)
+        if not events:
+            return None
+        self._publish(events)
+        return self.state.channels.find(name)
+
+    def part(self, user: User, name: str, reason: str = "") -> None:
+        self._publish(channel_ops.part(self.state, user, name, reason))
+
+    def part_all(self, user: User) -> None:
+        """``JOIN 0``: leave every channel."""
+        for channel in list(user.channels.values()):
+            self.part(user, channel.name, "")
+
+    def kick(self, user: User, name: str, nick: str, reason: str) -> None:
+        self._publish(channel_ops.kick(self.state, user, name, nick, reason))
+
+    def invite(self, user: User, nick: str, name: str) -> tuple[User, Channel | None]:
+        target, channel, events = channel_ops.invite(self.state, user, nick, name)
+        self._publish(events)
+        return target, channel
+
+    def set_topic(self, user: User, name: str, text: str) -> None:
+        self._publish(channel_ops.set_topic(self.state, user, name, text))
+
+    def change_channel_modes(
+        self, user: User, channel: Channel, changes: list[ModeChange]
+    ) -> tuple[list[ModeChange], list[ChatError]]:
+        applied, errors, events = channel_ops.change_channel_modes(
+            self.state, user, channel, changes
+        )
+        self._publish(events)
+        return applied, errors
+
+    def rename(self, user: User, old: str, new: str, reason: str = "") -> Channel:
+        self._publish(channel_ops.rename(self.state, user, old, new, reason))
+        return self.state.channels.live[self.casemap.fold(new)]
+
+    def register_channel(self, user: User, name: str) -> RegisteredChannel:
+        return services.register_channel(self.state, user, name)
+
+    def drop_channel(self, user: User, name: str) -> None:
+        services.drop_channel(self.state, user, name)
+
+    def set_access(
+        self, user: User, name: str, account_id: str, account: str, status: str | None
+    ) -> None:
+        services.set_access(self.state, user, name, account_id, account, status)
+
+    # -- messages ----------------------------------------------------------------------
+
+    def say(
+        self,
+        user: User,
+        target: str,
+        text: str,
+        kind: MessageKind = MessageKind.PRIVMSG,
+        status: str = "",
+        tags: Mapping[str, str] = _NO_TAGS,
+        parts: tuple[MessagePart, ...] = (),
+    ) -> tuple[User | Channel, MessagePosted]:
+        """Send a message to a channel or a user; see :func:`messaging.say`."""
+        where, event = messaging.say(self.state, user, target, text, kind, status, tags, parts)
+        self.publish(event)
+        return where, event
+
+    def redact(self, user: User, target: str, msgid: str, reason: str = "") -> None:
+        self.publish(messaging.redact(self.state, user, target, msgid, reason))

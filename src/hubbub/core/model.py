@@ -91,7 +91,13 @@ class User:
         """This user as events name it; rebuilt after :meth:`changed`."""
         if self._actor is None:
             self._actor = Actor(
-                self.nick, self.username, self.host, self.realname, self.account, "B" in self.modes
+                self.nick,
+                self.username,
+                self.host,
+                self.realname,
+                self.account,
+                "B" in self.modes,
+                self.id,
             )
         return self._actor
 

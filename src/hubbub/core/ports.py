@@ -1,15 +1,65 @@
-"""Ports the core declares and outer rings implement."""
+"""Ports the core declares and outer rings implement.
+
+The bus and the registry are how the chat would span several nodes: ``cluster/``
+implements them (``cluster/local.py`` for one process). The sinks are where keepers in
+``storage/`` take what the chat hands them; none of them may block.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
-from hubbub.core.events import MessagePosted
+from hubbub.core.events import Fact, MessagePosted
 from hubbub.core.registered import RegisteredChannel
+
+Subscriber = Callable[[Fact], None]
+
+
+class Bus(Protocol):
+    """The one way out of an operation: its events reach every node's subscribers.
+
+    The hub subscribes its ``apply`` first; keepers (history, read markers) after it, so
+    that they see each event once the state has changed by it.
+    """
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber`` with every event published from now on, in order."""
+        ...
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Stop calling ``subscriber``."""
+        ...
+
+    def publish(self, event: Fact) -> None:
+        """Hand an event to every subscriber; must not block."""
+        ...
+
+
+class Registry(Protocol):
+    """Claims on names that one holder at a time may have, across every node.
+
+    A claim is atomic: of two requests for one name, one gets it. Names are the
+    folded forms the core uses (a nick's skeleton, a channel's folded name); holders
+    are user ids (nicks) or channel incarnations.
+    """
+
+    def claim(self, name: str, holder: str) -> bool:
+        """Claim ``name`` for ``holder``; False when someone else holds it (holding it
+        already is success)."""
+        ...
+
+    def holder(self, name: str) -> str | None:
+        """Who holds ``name`` now, if anyone."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give up ``name`` if ``holder`` holds it (releasing twice is harmless)."""
+        ...
 
 
 class HistorySink(Protocol):
-    """Where the hub hands each channel and private message for keeping."""
+    """Where message history is kept (see :func:`hubbub.core.keepers.history_keeper`)."""
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message; must not block (see :mod:`hubbub.storage.history`)."""
@@ -33,7 +83,8 @@ class ChannelSink(Protocol):
 
 
 class MarkerSink(Protocol):
-    """Where the hub hands accounts' read markers for keeping."""
+    """Where accounts' read markers are kept (see
+    :func:`hubbub.core.keepers.marker_keeper`)."""
 
     def save(self, account: str, target: str, time: float) -> None:
         """Keep an account's marker of a (folded) target; must not block."""

@@ -1,0 +1,1 @@
+"""How the chat spans nodes: the bus and registry ports' implementations."""

@@ -1,0 +1,46 @@
+"""The bus and the registry of a server that is its own whole network (the default)."""
+
+from __future__ import annotations
+
+from hubbub.core.events import Fact
+from hubbub.core.ports import Subscriber
+
+
+class LocalBus:
+    """Publishing is a direct synchronous call of each subscriber, in the order they
+    subscribed: no task, no queue, no copy. An event is applied and delivered before
+    ``publish`` returns, so the fan-out stays one call chain from the line read."""
+
+    __slots__ = ("_subscribers",)
+
+    def __init__(self) -> None:
+        self._subscribers: tuple[Subscriber, ...] = ()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers = (*self._subscribers, subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+
+    def publish(self, event: Fact) -> None:
+        for subscriber in self._subscribers:
+            subscriber(event)
+
+
+class LocalRegistry:
+    """Claims in a dict: one process is the only claimant, so every claim is atomic."""
+
+    __slots__ = ("_holders",)
+
+    def __init__(self) -> None:
+        self._holders: dict[str, str] = {}
+
+    def claim(self, name: str, holder: str) -> bool:
+        return self._holders.setdefault(name, holder) == holder
+
+    def holder(self, name: str) -> str | None:
+        return self._holders.get(name)
+
+    def release(self, name: str, holder: str) -> None:
+        if self._holders.get(name) == holder:
+            del self._holders[name]

@@ -1,0 +1,396 @@
+"""The one place the chat changes: each event, applied to the state and handed to the
+local sessions that must see it.
+
+Operations (:mod:`~hubbub.core.hub`) decide which events a request causes and change
+nothing; the bus hands every event to :meth:`Applier.apply` on every node. Applying
+never refuses: whatever was decided happens, in the order published. Sessions receive
+events through :meth:`Listener.deliver`, synchronously, in the same call chain as the
+line that caused them.
+
+The fan-out of a channel message is the hot path of the whole server (see
+``benchmarks/``): :meth:`Applier._message` is one loop over the members with one call
+each, and stays that way (a later change groups members by what bytes they need).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from hubbub.core.events import (
+    AccountChanged,
+    AwayChanged,
+    ChannelModeChanged,
+    ChannelRenamed,
+    Event,
+    Fact,
+    Invited,
+    Joined,
+    Kicked,
+    Killed,
+    Listener,
+    MarkerMoved,
+    MessageKind,
+    MessagePosted,
+    MessageRedacted,
+    MonitoredOffline,
+    MonitoredOnline,
+    NickChanged,
+    Parted,
+    Quit,
+    RealnameChanged,
+    TopicChanged,
+    UserArrived,
+    UserModeChanged,
+    Wallops,
+)
+from hubbub.core.markers import account_of, owner_of
+from hubbub.core.model import NO_CHANNELS, Channel, ListEntry, Topic, User
+from hubbub.core.modes import (
+    CHANNEL_MODES,
+    DEFAULT_CHANNEL_MODES,
+    PREFIXES,
+    ModeChange,
+    ModeKind,
+    statuses_from,
+)
+from hubbub.core.recent import Sent
+from hubbub.core.state import State
+from hubbub.core.users import same
+
+
+class _Elsewhere:
+    """The listener of a user whose sessions are on another node: it hears nothing
+    here."""
+
+    def deliver(self, event: Event) -> None:
+        pass
+
+    def disconnect(self, reason: str) -> None:
+        pass
+
+
+ELSEWHERE: Listener = _Elsewhere()
+
+
+def deliver(listeners: Iterable[User], event: Event) -> None:
+    for user in listeners:
+        user.deliver(event)
+
+
+class Applier:
+    """Applies events to a :class:`State`.
+
+    Args:
+        state: what the events change.
+    """
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        # The sessions of users registering on this node, until their arrival is
+        # applied: every other user is elsewhere.
+        self.arrivals: dict[str, Listener] = {}
+
+    def apply(self, event: Fact) -> None:
+        match event:
+            case MessagePosted():
+                self._message(event)
+            case Joined():
+                self._joined(event)
+            case Parted(actor, name):
+                user, channel = self._user(actor.id), self._channel(name)
+                deliver(channel.members, event)
+                self.state.channels.leave(user, channel)
+            case Kicked(_, name, _, _, victim):
+                channel = self._channel(name)
+                deliver(channel.members, event)
+                self.state.channels.leave(self._user(victim), channel)
+            case Quit():
+                self._quit(event)
+            case Killed(victim=victim):
+                self._user(victim).listener.deliver(event)
+            case NickChanged():
+                self._nick(event)
+            case AwayChanged(actor, message):
+                user = self._user(actor.id)
+                user.away = message
+                self._announce(user, event)
+            case AccountChanged():
+                self._account(event)
+            case RealnameChanged(actor, realname):
+                user = self._user(actor.id)
+                user.realname = realname
+                user.changed()
+                user.listener.deliver(event)
+                self._announce(user, event)
+            case UserModeChanged():
+                self._user_modes(event)
+            case ChannelModeChanged():
+                self._channel_modes(event)
+            case TopicChanged(actor, name, text, time):
+                channel = self._channel(name)
+                channel.topic = Topic(text, actor.mask, time) if text else None
+                deliver(channel.members, event)
+                self.state.channels.keep_state(channel)
+            case Invited():
+                self._invited(event)
+            case MessageRedacted():
+                self._redacted(event)
+            case ChannelRenamed():
+                self._renamed(event)
+            case MarkerMoved():
+                self._marker(event)
+            case Wallops():
+                deliver((u for u in self.state.users if "w" in u.modes), event)
+            case UserArrived():
+                self._arrived(event)
+            case MonitoredOnline() | MonitoredOffline():
+                pass  # notices made while applying other events, never published
+
+    # -- users -------------------------------------------------------------------------
+
+    def _user(self, user_id: str) -> User:
+        return self.state.users.by_id[user_id]
+
+    def _channel(self, name: str) -> Channel:
+        return self.state.channels.live[self.state.casemap.fold(name)]
+
+    def _announce(self, user: User, event: Event) -> None:
+        """Deliver to everyone sharing a channel with ``user`` or monitoring it, once."""
+        audience = self.state.neighbours(user)
+        audience.update(self.state.monitors.watching(user.key))
+        audience.discard(user)
+        deliver(audience, event)
+
+    def _arrived(self, event: UserArrived) -> None:
+        state, actor = self.state, event.actor
+        user = User(
+            actor.id,
+            actor.nick,
+            same(actor.nick, state.casemap.fold(actor.nick)),
+            same(actor.nick, state.casemap.skeleton(actor.nick)),
+            actor.username,
+            actor.host,
+            actor.realname,
+            self.arrivals.pop(actor.id, ELSEWHERE),
+            event.signon,
+        )
+        user.secure = event.secure
+        if actor.account is not None and event.account_id is not None:
+            user.account, user.account_id = actor.account, event.account_id
+            state.account_users.setdefault(event.account_id, set()).add(user)
+        state.users.add(user)
+        watchers = state.monitors.watching(user.key)
+        if watchers:
+            # Only then: most users are watched by nobody, and an idle user need not
+            # carry an Actor.
+            deliver(watchers, MonitoredOnline(user.actor))
+
+    def _nick(self, event: NickChanged) -> None:
+        state = self.state
+        user = self._user(event.actor.id)
+        old_key = user.key
+        state.users.rename(user, event.nick, state.clock())
+        user.listener.deliver(event)
+        deliver(state.neighbours(user), event)
+        if old_key != user.key:
+            deliver(state.monitors.watching(old_key), MonitoredOffline(event.actor.nick))
+            deliver(state.monitors.watching(user.key), MonitoredOnline(user.actor))
+
+    def _quit(self, event: Quit) -> None:
+        state = self.state
+        user = self._user(event.actor.id)
+        deliver(state.neighbours(user), event)
+        for channel in list(user.channels.values()):
+            state.channels.leave(user, channel)
+        state.users.remove(user, state.clock())
+        state.channels.forget_invites(user)
+        state.markers.take(owner_of(user.id, None))
+        self._leave_account(user)
+        state.monitors.clear(user)
+        deliver(state.monitors.watching(user.key), MonitoredOffline(user.nick))
+        if event.forced:
+            user.listener.disconnect(event.reason)
+
+    def _account(self, event: AccountChanged) -> None:
+        state = self.state
+        user = self._user(event.actor.id)
+        self._leave_account(user)
+        user.account, user.account_id = event.account, event.account_id
+        if event.account_id is not None:
+            state.account_users.setdefault(event.account_id, set()).add(user)
+            # What was read before logging in moves to the account (MarkerMoved events
+            # published after this one).
+            state.markers.take(owner_of(user.id, None))
+        user.changed()
+        self._announce(user, event)
+
+    def _leave_account(self, user: User) -> None:
+        """Forget a user in its account's set; the account's markers stay in memory only
+        while someone is logged in to it."""
+        if user.account_id is None:
+            return
+        users = self.state.account_users.get(user.account_id)
+        if users is not None:
+            users.discard(user)
+            if not users:
+                del self.state.account_users[user.account_id]
+                self.state.markers.take(owner_of("", user.account_id))
+
+    def _user_modes(self, event: UserModeChanged) -> None:
+        user = self._user(event.actor.id)
+        counts = self.state.users.mode_counts
+        if event.oper_name is not None:
+            user.oper_name = event.oper_name
+        for change in event.changes:
+            if change.adding:
+                user.modes = user.modes | {change.mode}
+                counts[change.mode] += 1
+            else:
+                user.modes = user.modes - {change.mode}
+                counts[change.mode] -= 1
+                if change.mode == "o":
+                    user.oper_name = None
+            if change.mode == "B":
+                user.changed()
+        if event.changes:
+            user.listener.deliver(event)
+
+    def _marker(self, event: MarkerMoved) -> None:
+        self.state.markers.move(event.owner, event.key, event.time, event.forgotten)
+        account = account_of(event.owner)
+        if account is not None and not event.quiet:
+            others = self.state.account_users.get(account, ())
+            deliver((u for u in others if u.id != event.by), event)
+
+    # -- channels ----------------------------------------------------------------------
+
+    def _joined(self, event: Joined) -> None:
+        state = self.state
+        user = self._user(event.actor.id)
+        key = state.casemap.fold(event.channel)
+        channel = state.channels.live.get(key)
+        if channel is None:
+            channel = Channel(event.channel, key, event.created or 0.0, event.incarnation)
+            record = state.channels.registered.get(key)
+            if record is None:
+                channel.flags.update(DEFAULT_CHANNEL_MODES)
+            else:
+                record.restore(channel)
+            state.channels.add(channel)
+        state.channels.uninvite(user, channel)
+        channel.members[user] = event.status
+        if user.channels is NO_CHANNELS:
+            user.channels = {}
+        user.channels[key] = channel
+        deliver(channel.members, event)
+        if user.away is not None:
+            # away-notify: "servers SHOULD send an AWAY ... after a user joins a channel"
+            away = AwayChanged(user.actor, user.away)
+            deliver((m for m in channel.members if m is not user), away)
+
+    def _channel_modes(self, event: ChannelModeChanged) -> None:
+        channel = self._channel(event.channel)
+        lasting = False
+        for change in event.changes:
+            lasting |= apply_mode(self.state, channel, change, event.actor.mask, event.time)
+        deliver(channel.members, event)
+        if lasting:
+            self.state.channels.keep_state(channel)
+
+    def _invited(self, event: Invited) -> None:
+        state = self.state
+        invitee = self._user(event.invitee)
+        channel = state.channels.live.get(state.casemap.fold(event.channel))
+        if event.admits and channel is not None:
+            state.channels.invite(invitee, channel)
+        invitee.listener.deliver(event)
+        inviter = state.users.by_id.get(event.actor.id)
+        if channel is not None and inviter in channel.members:
+            # invite-notify: the other members may hear of it; doors pick who wants to.
+            deliver((m for m in channel.members if m is not inviter), event)
+
+    def _renamed(self, event: ChannelRenamed) -> None:
+        channels = self.state.channels
+        channel = self._channel(event.old)
+        key = self.state.casemap.fold(event.new)
+        record = channels.registered.get(channel.key)
+        if record is not None and key != channel.key:
+            channels.unregister(record.key)
+        channels.rekey(channel, event.new, key)
+        if record is not None:
+            # The registration goes with the channel, its incarnation (history) too.
+            moved = replace(record, key=key, incarnation=channel.incarnation)
+            channels.keep(moved.with_state_of(channel))
+        deliver(channel.members, event)
+
+    # -- messages ----------------------------------------------------------------------
+
+    def _message(self, event: MessagePosted) -> None:
+        state = self.state
+        sender = state.users.by_id.get(event.actor.id)
+        sender_account = sender.account_id if sender is not None else None
+        channel = state.channels.live.get(event.to)
+        if channel is not None:
+            if event.status:
+                # STATUSMSG: "@#chan" reaches operators, "+#chan" voiced users and up.
+                ranks = statuses_from(event.status)
+                for member, modes in channel.members.items():
+                    if member is not sender and not ranks.isdisjoint(modes):
+                        member.deliver(event)
+            else:
+                for member in channel.members:
+                    if member is not sender:
+                        member.deliver(event)
+            sent = Sent(event.actor.id, sender_account, channel.incarnation, channel.name, None)
+        else:
+            recipient = state.users.by_id.get(event.to)
+            if recipient is None:
+                return
+            recipient.deliver(event)
+            sent = Sent(
+                event.actor.id, sender_account, recipient.id, recipient.nick, recipient.account_id
+            )
+        state.recent.keep(event.msgid, sent)
+        if sender is not None and event.kind is not MessageKind.TAGMSG:
+            sender.last_active = event.time
+
+    def _redacted(self, event: MessageRedacted) -> None:
+        state = self.state
+        state.recent.forget(event.msgid)
+        if event.other:
+            audience = [state.users.by_id.get(event.actor.id), state.users.by_id.get(event.other)]
+            deliver((u for u in audience if u is not None), event)
+        else:
+            deliver(self._channel(event.target).members, event)
+
+
+def apply_mode(
+    state: State, channel: Channel, change: ModeChange, setter: str, time: float
+) -> bool:
+    """Apply one decided channel mode change; True when it is one a registration keeps
+    (anything but a member's status)."""
+    kind = CHANNEL_MODES[change.mode]
+    mode, adding, param = change.mode, change.adding, change.param
+    if kind is ModeKind.FLAG:
+        (channel.flags.add if adding else channel.flags.discard)(mode)
+    elif kind is ModeKind.PREFIX:
+        target = state.users.find(param or "")
+        status = channel.members.get(target) if target is not None else None
+        if target is None or status is None:
+            return False
+        wanted = set(status) | {mode} if adding else set(status) - {mode}
+        channel.members[target] = "".join(m for m in PREFIXES if m in wanted)
+        return False
+    elif kind is ModeKind.LIST:
+        mask = param or ""
+        folded = state.casemap.fold(mask)
+        entries = channel.lists[mode]
+        entries[:] = [e for e in entries if e.folded != folded]
+        if adding:
+            entries.append(ListEntry(mask, setter, time, folded))
+    elif mode == "k":
+        channel.password = param if adding else None
+    else:  # mode == "l"
+        channel.limit = int(param or "0") if adding else None
+    return True

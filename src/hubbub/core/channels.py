@@ -1,0 +1,140 @@
+"""The channels of the network, the registered ones (ChanServ), and pending invites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.core.model import Channel, User
+from hubbub.core.ports import ChannelSink, Registry
+from hubbub.core.registered import RegisteredChannel
+from hubbub.wire.casemap import Casemap, Key
+
+
+class Channels:
+    """Live channels by folded name, each claimed in the registry by its incarnation
+    while it lives; registrations, kept through a sink; and the channels each user
+    holds an operator's invite to.
+
+    Args:
+        casemap: how channel names are folded.
+        registry: where a channel's name is claimed when it is made.
+    """
+
+    def __init__(self, casemap: Casemap, registry: Registry) -> None:
+        self.casemap = casemap
+        self.registry = registry
+        self.live: dict[Key, Channel] = {}
+        self.registered: dict[Key, RegisteredChannel] = {}
+        self.sink: ChannelSink | None = None
+        # The reverse of Channel.invited, so that a quit or an emptied channel clears
+        # them.
+        self.invites: dict[User, set[Channel]] = {}
+
+    def __len__(self) -> int:
+        return len(self.live)
+
+    def __iter__(self) -> Iterator[Channel]:
+        return iter(self.live.values())
+
+    def find(self, name: str) -> Channel | None:
+        return self.live.get(self.casemap.fold(name))
+
+    def member_channel(self, user: User, name: str) -> Channel:
+        """The channel ``name``, which ``user`` must be in.
+
+        Raises:
+            ChatError: NO_SUCH_CHANNEL (also for a secret channel ``user`` may not know
+                of) or NOT_ON_CHANNEL.
+        """
+        channel = self.find(name)
+        if channel is None or not channel.visible_to(user):
+            raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+        if user not in channel.members:
+            raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
+        return channel
+
+    def claim(self, key: Key, incarnation: str) -> None:
+        """Claim a name for a channel about to be made.
+
+        Raises:
+            ChatError: NAME_IN_USE when another node made a channel of that name
+                meanwhile.
+        """
+        if not self.registry.claim(key, incarnation):
+            raise ChatError(Reason.NAME_IN_USE, key)
+
+    def add(self, channel: Channel) -> None:
+        self.live[channel.key] = channel
+
+    def rekey(self, channel: Channel, name: str, key: Key) -> None:
+        """Give a live channel a new name (claimed already)."""
+        del self.live[channel.key]
+        if key != channel.key:
+            self.registry.release(channel.key, channel.incarnation)
+        for member in channel.members:
+            del member.channels[channel.key]
+            member.channels[key] = channel
+        channel.name, channel.key = name, key
+        self.live[key] = channel
+
+    def invite(self, user: User, channel: Channel) -> None:
+        channel.invited.add(user)
+        self.invites.setdefault(user, set()).add(channel)
+
+    def uninvite(self, user: User, channel: Channel) -> None:
+        channel.invited.discard(user)
+        invites = self.invites.get(user)
+        if invites is not None:
+            invites.discard(channel)
+            if not invites:
+                del self.invites[user]
+
+    def forget_invites(self, user: User) -> None:
+        for channel in list(self.invites.get(user, ())):
+            self.uninvite(user, channel)
+
+    def leave(self, user: User, channel: Channel) -> bool:
+        """Take ``user`` out of ``channel``; True when that emptied (and ended) it."""
+        del channel.members[user]
+        del user.channels[channel.key]
+        if channel.members:
+            return False
+        del self.live[channel.key]
+        self.registry.release(channel.key, channel.incarnation)
+        # Invites are to this incarnation; a channel made again later starts clean.
+        for invited in list(channel.invited):
+            self.uninvite(invited, channel)
+        return True
+
+    # -- registrations -------------------------------------------------------------
+
+    def founded_by(self, user: User, name: str) -> RegisteredChannel:
+        """A registered channel, which ``user`` must have founded.
+
+        Raises:
+            ChatError: NO_SUCH_CHANNEL (not registered) or NO_PRIVILEGES.
+        """
+        record = self.registered.get(self.casemap.fold(name))
+        if record is None:
+            raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+        if user.account_id is None or user.account_id != record.founder:
+            raise ChatError(Reason.NO_PRIVILEGES, record.name, "only its founder may")
+        return record
+
+    def keep(self, record: RegisteredChannel) -> None:
+        """Keep a registration (new, or replacing the one of its channel)."""
+        self.registered[record.key] = record
+        if self.sink is not None:
+            self.sink.save(record)
+
+    def unregister(self, key: Key) -> None:
+        del self.registered[key]
+        if self.sink is not None:
+            self.sink.delete(key)
+
+    def keep_state(self, channel: Channel) -> None:
+        """A channel's topic, modes or lists changed: a registered one keeps them."""
+        record = self.registered.get(channel.key)
+        if record is not None:
+            self.keep(record.with_state_of(channel))

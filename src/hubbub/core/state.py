@@ -1,0 +1,94 @@
+"""The chat's state as the operations read it and :mod:`~hubbub.core.apply` changes
+it: its owners (users, channels, read markers, recent messages, MONITOR lists), the
+limits, the clock and the source of ids."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hubbub.core.channels import Channels
+from hubbub.core.markers import ReadMarkers
+from hubbub.core.model import User
+from hubbub.core.monitor import Monitors
+from hubbub.core.ports import Registry
+from hubbub.core.recent import RecentMessages
+from hubbub.core.users import Users
+from hubbub.wire.casemap import Casemap
+
+
+@dataclass(frozen=True, slots=True)
+class HubLimits:
+    """Bounds the hub enforces; each is a setting (see :mod:`hubbub.settings`)."""
+
+    channels_per_user: int = 50
+    topic_length: int = 390
+    kick_length: int = 390
+    away_length: int = 390
+    list_length: int = 100
+    whowas_length: int = 1000
+    monitor_length: int = 100
+    read_markers: int = 1000
+    recent_messages: int = 10_000
+
+
+class Ids:
+    """Message ids and user and channel-incarnation ids: unique within this process by
+    a counter, across restarts (and nodes) by a random prefix."""
+
+    __slots__ = ("_ids", "_msgids", "prefix")
+
+    def __init__(self) -> None:
+        self.prefix = secrets.token_hex(4)
+        self._msgids = itertools.count(1)
+        self._ids = itertools.count(1)
+
+    def msgid(self) -> str:
+        return f"{self.prefix}{next(self._msgids):x}"
+
+    def new(self) -> str:
+        return f"{self.prefix}.{next(self._ids):x}"
+
+
+class State:
+    """Everything the chat knows, by owner.
+
+    Args:
+        casemap: how names are folded and validated.
+        limits: the bounds to enforce.
+        clock: the wall clock, in seconds since the epoch.
+        registry: where nicks and channel names are claimed.
+    """
+
+    def __init__(
+        self,
+        casemap: Casemap,
+        limits: HubLimits,
+        clock: Callable[[], float],
+        registry: Registry,
+    ) -> None:
+        self.casemap = casemap
+        self.limits = limits
+        self.clock = clock
+        self.ids = Ids()
+        self.users = Users(casemap, registry, limits.whowas_length)
+        self.channels = Channels(casemap, registry)
+        self.markers = ReadMarkers(limits.read_markers)
+        self.recent = RecentMessages(limits.recent_messages)
+        self.monitors = Monitors(casemap, limits.monitor_length)
+        # Who is logged in to each account, by account id.
+        self.account_users: dict[str, set[User]] = {}
+
+    def neighbours(self, user: User) -> set[User]:
+        """Everyone who shares a channel with ``user``, ``user`` excluded."""
+        seen: set[User] = set()
+        for channel in user.channels.values():
+            seen.update(channel.members)
+        seen.discard(user)
+        return seen
+
+    def masks_of(self, user: User) -> tuple[str, ...]:
+        """The folded masks that bans and exceptions are matched against."""
+        return (self.casemap.fold(user.mask),)

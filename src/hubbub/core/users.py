@@ -1,0 +1,128 @@
+"""The users of the network: by nick, by id, their nick claims, and who had a nick."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from hubbub.core.errors import ChatError, Reason
+from hubbub.core.model import User
+from hubbub.core.ports import Registry
+from hubbub.wire.casemap import Casemap, Key
+from hubbub.wire.errors import InvalidName
+
+# The holder of the names the built-in services answer to.
+SERVICES = "services"
+
+
+@dataclass(frozen=True, slots=True)
+class WhowasEntry:
+    nick: str
+    key: Key
+    username: str
+    host: str
+    realname: str
+    time: float
+
+
+class Users:
+    """Every user, by folded nick and by id. A nick is held through the registry, by
+    its skeleton, so that no two users hold look-alike nicks on any node.
+
+    Args:
+        casemap: how nicks are folded and validated.
+        registry: where nicks are claimed.
+        whowas_length: how many former nicks WHOWAS remembers.
+    """
+
+    def __init__(self, casemap: Casemap, registry: Registry, whowas_length: int) -> None:
+        self.casemap = casemap
+        self.registry = registry
+        self.by_key: dict[Key, User] = {}
+        self.by_id: dict[str, User] = {}
+        self.peak = 0
+        # How many users have each user mode (LUSERS counts invisible users and opers).
+        self.mode_counts: Counter[str] = Counter()
+        self.whowas_entries: deque[WhowasEntry] = deque(maxlen=whowas_length)
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def __iter__(self) -> Iterator[User]:
+        return iter(self.by_key.values())
+
+    def find(self, nick: str) -> User | None:
+        return self.by_key.get(self.casemap.fold(nick))
+
+    def reserve(self, nick: str) -> None:
+        """Keep a nick (and its look-alikes) for the built-in services."""
+        self.registry.claim(self.casemap.skeleton(nick), SERVICES)
+
+    def check_nick(self, nick: str, holder: str | None = None) -> str:
+        """Validate a nick and check that nobody but ``holder`` (a user id) holds it or
+        a look-alike.
+
+        Returns:
+            the nick in normal form.
+
+        Raises:
+            ChatError: ERRONEOUS_NICK or NICK_IN_USE.
+        """
+        try:
+            nick = self.casemap.check_nick(nick)
+        except InvalidName as error:
+            raise ChatError(Reason.ERRONEOUS_NICK, nick, str(error)) from None
+        taken_by = self.registry.holder(self.casemap.skeleton(nick))
+        if taken_by is not None and taken_by != holder:
+            raise ChatError(Reason.NICK_IN_USE, nick)
+        return nick
+
+    def claim(self, nick: str, holder: str) -> None:
+        """Claim a checked nick for a user about to take it.
+
+        Raises:
+            ChatError: NICK_IN_USE when another node's user claimed it meanwhile.
+        """
+        if not self.registry.claim(self.casemap.skeleton(nick), holder):
+            raise ChatError(Reason.NICK_IN_USE, nick)
+
+    def add(self, user: User) -> None:
+        self.by_key[user.key] = user
+        self.by_id[user.id] = user
+        self.peak = max(self.peak, len(self.by_key))
+
+    def rename(self, user: User, nick: str, when: float) -> None:
+        """Give ``user`` a new nick (claimed already); its old one is free again."""
+        self.remember(user, when)
+        del self.by_key[user.key]
+        if self.casemap.skeleton(nick) != user.skeleton:
+            self.registry.release(user.skeleton, user.id)
+        user.nick = nick
+        user.key = same(nick, self.casemap.fold(nick))
+        user.skeleton = same(nick, self.casemap.skeleton(nick))
+        self.by_key[user.key] = user
+        user.changed()
+
+    def remove(self, user: User, when: float) -> None:
+        self.remember(user, when)
+        del self.by_key[user.key]
+        del self.by_id[user.id]
+        self.registry.release(user.skeleton, user.id)
+        self.mode_counts.subtract(user.modes)
+
+    def remember(self, user: User, when: float) -> None:
+        self.whowas_entries.append(
+            WhowasEntry(user.nick, user.key, user.username, user.host, user.realname, when)
+        )
+
+    def whowas(self, nick: str) -> list[WhowasEntry]:
+        """Former users of ``nick``, newest first."""
+        key = self.casemap.fold(nick)
+        return [entry for entry in reversed(self.whowas_entries) if entry.key == key]
+
+
+def same(nick: str, form: Key) -> Key:
+    """A nick's folded form or skeleton, as the nick's own string when they are equal
+    (most nicks are lower case): one string per user instead of three."""
+    return Key(nick) if form == nick else form
