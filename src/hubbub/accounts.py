@@ -367,7 +367,14 @@ class Accounts:
             name = self._casemap.check_nick(name)
         except InvalidName as error:
             raise AccountError("BAD_ACCOUNT_NAME", f"Invalid account name: {error}") from None
-        self._check_unlike_others(name)
+        try:
+            self._check_unlike_others(name)
+        except AccountError:
+            # What this process has seen may be stale: `hubbub account drop` may have
+            # freed the name. The store decides before a name is refused.
+            with _unavailable():
+                await self.load()
+            self._check_unlike_others(name)
         check_password(password, self.password_min)
         hashed, verifier = await asyncio.to_thread(_credentials, password)
         account = Account(

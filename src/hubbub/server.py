@@ -282,8 +282,8 @@ class Server:
                 records.append(from_json(key, data))
             except (ValueError, KeyError, TypeError, IndexError) as error:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
-        self.hub.load_registrations(records)
         self.hub.state.channels.sink = keeper
+        self.hub.load_registrations(records)
         self.hub.marker_sink = markers
         self._keepers = [history_keeper(writer), marker_keeper(markers)]
         for subscriber in self._keepers:

@@ -5,7 +5,10 @@ relaying text that is not a channel name."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import sqlite3
 import stat
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.server import Server
+from hubbub.settings import Oper
 from hubbub.storage.backends import SQLITE_FILE
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
@@ -556,3 +560,132 @@ async def test_chanserv_does_not_tell_outsiders_of_a_secret_registered_channel(
     assert texts(await answer(alice, "CS INFO #hidden9"), "NOTICE")[0].startswith(
         "#hidden9: founder alice"
     )
+
+
+# -- third probe ------------------------------------------------------------------------
+
+
+async def test_a_login_under_way_when_its_account_is_dropped_does_not_take_effect(
+    server: Server, clients: Clients
+) -> None:
+    quinn = await connect(clients, server, "quinn")
+    await register_account(quinn)
+    # A second connection logs in with SASL and holds registration open (no CAP END).
+    waiting = await clients.open(server)
+    await waiting.send("CAP LS 302", "CAP REQ :sasl", "NICK q2", "USER q2 0 * :q2")
+    await waiting.read_until(lambda m: m.command == "CAP" and "ACK" in m.params)
+    await waiting.send("AUTHENTICATE PLAIN")
+    await waiting.read_until("AUTHENTICATE")
+    payload = base64.b64encode(f"quinn\0quinn\0{PASSWORD}".encode()).decode()
+    await waiting.send(f"AUTHENTICATE {payload}")
+    await waiting.read_until(n.RPL_SASLSUCCESS)
+    assert texts(await answer(quinn, f"NS DROP {PASSWORD}"), "NOTICE") == [
+        "Account quinn dropped."
+    ]
+    await waiting.send("CAP END")
+    await waiting.read_until(n.RPL_WELCOME)
+    whois = await answer(waiting, "WHOIS q2")
+    assert n.RPL_WHOISACCOUNT not in numerics(whois), everything(whois)
+    # Whoever registers the name next owns it alone: the old login cannot GHOST them.
+    await quinn.send("QUIT")
+    assert await quinn.closed()
+    newcomer = await connect(clients, server, "quinn")
+    await register_account(newcomer, "another-long-password")
+    refused = texts(await answer(waiting, "NS GHOST quinn", "CS REGISTER #squat"), "NOTICE")
+    assert "quinn has been disconnected." not in refused
+    assert not any("registered to" in line for line in refused), refused
+    assert "still here" in texts(await answer(newcomer, "PRIVMSG quinn :still here"))
+
+
+async def test_chanserv_drop_and_access_refuse_a_secret_channel_as_if_unregistered(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#sekrit")
+    await register_account(alice)
+    await register_channel(alice, "#sekrit")
+    await answer(alice, "MODE #sekrit +s")
+    mallory = await connect(clients, server, "mallory")
+    await register_account(mallory)
+    secret = texts(
+        await answer(
+            mallory,
+            "CS DROP #sekrit",
+            "CS ACCESS #sekrit ADD mallory op",
+            "CS ACCESS #sekrit DEL x",
+        ),
+        "NOTICE",
+    )
+    missing = texts(
+        await answer(
+            mallory,
+            "CS DROP #nochan",
+            "CS ACCESS #nochan ADD mallory op",
+            "CS ACCESS #nochan DEL x",
+        ),
+        "NOTICE",
+    )
+    assert [line.replace("#sekrit", "#nochan") for line in secret] == missing
+    assert "founder" not in everything(await answer(mallory, "CS INFO #sekrit"))
+    # Nothing changed: the founder still holds it.
+    assert texts(await answer(alice, "CS INFO #sekrit"), "NOTICE")[0].startswith(
+        "#sekrit: founder alice"
+    )
+
+
+async def test_a_server_operator_drops_a_registration_its_founder_left_behind(
+    tmp_path: Path, clients: Clients
+) -> None:
+    settings = make_settings(tmp_path, flood_rate=0.0).replace(
+        opers=(Oper("operuser", "operpassword"),)
+    )
+    async with running_server(settings) as server:
+        await _an_oper_drops_a_registration(server, clients)
+
+
+async def _an_oper_drops_a_registration(server: Server, clients: Clients) -> None:
+    alice = await connect(clients, server, "alice", "#left")
+    await register_account(alice)
+    await register_channel(alice, "#left")
+    await answer(alice, "MODE #left +ik")
+    mallory = await connect(clients, server, "mallory")
+    refused = texts(await answer(mallory, "CS DROP #left"), "NOTICE")
+    assert refused
+    assert "only its founder" in refused[0]
+    oper = await connect(clients, server, "oper")
+    await answer(oper, "OPER operuser operpassword")
+    await answer(oper, "CS DROP #left")
+    assert texts(await answer(alice, "CS INFO #left"), "NOTICE") == ["#left is not registered."]
+
+
+async def test_a_registration_kept_before_incarnations_keeps_its_closed_history_apart(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, flood_rate=0.0)
+    async with running_server(settings) as server:
+        first = Clients()
+        try:
+            fiona = await connect(first, server, "fiona", "#legacy")
+            await register_account(fiona)
+            await register_channel(fiona, "#legacy")
+            await answer(fiona, "MODE #legacy +sk sesame")
+        finally:
+            await first.close_all()
+    # As a registration made before channels had incarnations was kept.
+    with sqlite3.connect(tmp_path / SQLITE_FILE) as db:
+        (data,) = db.execute("SELECT data FROM channels WHERE key = '#legacy'").fetchone()
+        record = json.loads(data)
+        del record["incarnation"]
+        db.execute("UPDATE channels SET data = ? WHERE key = '#legacy'", (json.dumps(record),))
+    async with running_server(settings) as server:
+        second = Clients()
+        try:
+            fiona = await connect(second, server, "fiona")
+            await answer(fiona, f"NS IDENTIFY {PASSWORD}")
+            await answer(fiona, "JOIN #legacy sesame")
+            await said(fiona, "#legacy", "said while +sk, after the upgrade")
+            await answer(fiona, "CS DROP #legacy", "PART #legacy")
+            stranger = await connect(second, server, "stranger", "#legacy")
+            history = await answer(stranger, "CHATHISTORY LATEST #legacy * 10")
+            assert "after the upgrade" not in everything(history)
+        finally:
+            await second.close_all()

@@ -373,3 +373,32 @@ async def test_many_bad_names_in_one_burst_are_each_answered(
     assert_terminal_safe(mallory)
     assert await bob.sync() == []
     await still_chatting(bob, carol, "after")
+
+
+# -- third probe: look-alikes in other scripts, and blank runs ---------------------------
+
+
+@pytest.mark.parametrize("name", ["ΑΝΝΑ", "АNNА", "annа"])  # Greek, Cyrillic capitals, mixed
+async def test_a_look_alike_of_a_registered_name_in_capitals_of_another_script_is_refused(
+    chatting: tuple[Server, PlainPeer, LineClient], peers: Peers, clients: Clients, name: str
+) -> None:
+    server, bob, carol = chatting
+    await leave(await register_account(clients, server, "anna"))
+    mallory = await peers.open(server)
+    await mallory.read_until(PROMPT)
+    await mallory.send(name)
+    refusal = await mallory.read_until(PROMPT)
+    assert refusal[-1] == PROMPT
+    assert not any(line.startswith("Welcome") for line in refusal), refusal
+    await still_chatting(bob, carol, "after")
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", "\u3000", "\u2800", "\u3164", " "])
+async def test_a_long_run_of_blanks_cannot_push_text_onto_a_line_of_its_own(
+    chatting: tuple[Server, PlainPeer, LineClient], blank: str
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send(f"PRIVMSG {ROOM} :hi{blank * 60}alice: log in at evil.example")
+    shown = f"carol: hi{' ' * 16}alice: log in at evil.example"
+    assert await bob.read_until(shown) == [shown]
+    await still_chatting(bob, carol, "after")

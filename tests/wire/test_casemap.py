@@ -62,6 +62,13 @@ def test_ascii_casemapping_refuses_non_ascii_nicks_and_channels() -> None:
         "#\u202eved",
         "#a\u2066b\u2069",
         "#a\u200db",
+        # Wide spaces and blank letters: "#lobby " beside "#lobby".
+        "#lobby\u00a0",
+        "#lobby\u3000",
+        "#a\u2800b",
+        "#a\u3164",
+        # Scripts mixed: a Cyrillic о in a Latin name.
+        "#\u043efficial",
     ],
 )
 def test_invalid_channel_names_are_refused(name: str) -> None:
@@ -71,6 +78,8 @@ def test_invalid_channel_names_are_refused(name: str) -> None:
 
 def test_unicode_channel_names_are_allowed_and_normalised() -> None:
     assert PRECIS.check_channel("#Кафе") == "#Кафе"
+    assert PRECIS.check_channel("#日本語チャット") == "#日本語チャット"
+    assert PRECIS.check_channel("#café-2") == "#café-2"
     assert PRECIS.fold("#КАФЕ") == PRECIS.fold("#кафе")
 
 
@@ -92,6 +101,13 @@ def test_masks_match_the_public_mask_match_vectors(case: dict[str, object]) -> N
         ("ᴀlice", "alice"),  # small capital A
         ("Nıckserv", "NickServ"),
         ("NickServ\u0301", "NickServ"),  # a combining acute accent
+        ("ΜΙΚΕ", "mike"),  # Greek capitals (their small forms are drawn otherwise)
+        ("ΤΟΝΥ", "tony"),
+        ("ΗΑΝΚ", "hank"),
+        ("ΑΝΝΑ", "anna"),
+        ("ᎠᎪᏙᎬ", "dave"),  # Cherokee
+        ("ոօօո", "noon"),  # Armenian
+        ("rnike", "mike"),  # two Latin letters drawn as one
     ],
 )
 def test_more_look_alikes_share_a_skeleton(fake: str, real: str) -> None:

@@ -109,15 +109,30 @@ class Channels:
 
     # -- registrations -------------------------------------------------------------
 
-    def founded_by(self, user: User, name: str) -> RegisteredChannel:
-        """A registered channel, which ``user`` must have founded.
+    def registration(self, user: User, name: str) -> RegisteredChannel | None:
+        """A channel's registration, if ``user`` may learn of it: a secret channel's
+        only by its members, its founder and access list, and server operators."""
+        record = self.registered.get(self.casemap.fold(name))
+        if record is None or "s" not in record.flags or user.is_oper:
+            return record
+        live = self.live.get(record.key)
+        if (live is not None and user in live.members) or record.status_for(user.account_id):
+            return record
+        return None
+
+    def founded_by(self, user: User, name: str, or_oper: bool = False) -> RegisteredChannel:
+        """A registered channel, which ``user`` must have founded (or be a server
+        operator, with ``or_oper``).
 
         Raises:
-            ChatError: NO_SUCH_CHANNEL (not registered) or NO_PRIVILEGES.
+            ChatError: NO_SUCH_CHANNEL (not registered, or secret to ``user``) or
+                NO_PRIVILEGES.
         """
-        record = self.registered.get(self.casemap.fold(name))
+        record = self.registration(user, name)
         if record is None:
             raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+        if or_oper and user.is_oper:
+            return record
         if user.account_id is None or user.account_id != record.founder:
             raise ChatError(Reason.NO_PRIVILEGES, record.name, "only its founder may")
         return record

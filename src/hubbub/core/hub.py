@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 
 from hubbub.core import channel_ops, messaging, services, user_ops
 from hubbub.core.apply import Applier
@@ -130,10 +131,23 @@ class Hub:
     def founded_by(self, user: User, name: str) -> RegisteredChannel:
         return self.state.channels.founded_by(user, name)
 
+    def registration(self, user: User, name: str) -> RegisteredChannel | None:
+        """A channel's registration, if ``user`` may learn of it."""
+        return self.state.channels.registration(user, name)
+
     def load_registrations(self, records: Iterable[RegisteredChannel]) -> None:
-        """Learn the registered channels kept from an earlier run."""
+        """Learn the registered channels kept from an earlier run.
+
+        A registration kept before channels had incarnations gets one now, and keeps
+        it: what its channel says while closed must not be kept under its bare name,
+        where whoever makes the channel again after a drop would read it.
+        """
+        channels = self.state.channels
         for record in records:
-            self.state.channels.registered[record.key] = record
+            if record.incarnation:
+                channels.registered[record.key] = record
+            else:
+                channels.keep(replace(record, incarnation=f"{record.key} {self.state.ids.new()}"))
 
     history_owner = staticmethod(messaging.history_owner)
     private_conversation = staticmethod(messaging.private_conversation)
@@ -236,6 +250,7 @@ class Hub:
         """An account is being deleted: everyone logged in to it is logged out, its read
         markers are forgotten, and it loses its channels. Its private history stays with
         its id, which no later account has."""
+        self.state.dropped_accounts.add(account_id)
         for user in list(self.state.account_users.get(account_id, ())):
             self.log_in(user, None, None)
         self.state.markers.take(owner_of("", account_id))

@@ -45,8 +45,9 @@ def register_channel(state: State, user: User, name: str) -> RegisteredChannel:
 
 
 def drop_channel(state: State, user: User, name: str) -> None:
-    """Forget a channel's registration (its founder only)."""
-    record = state.channels.founded_by(user, name)
+    """Forget a channel's registration (its founder, or a server operator: a founder
+    who is gone for good must not hold a channel forever)."""
+    record = state.channels.founded_by(user, name, or_oper=True)
     state.channels.unregister(record.key)
 
 

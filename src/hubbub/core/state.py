@@ -80,6 +80,11 @@ class State:
         self.monitors = Monitors(casemap, limits.monitor_length)
         # Who is logged in to each account, by account id.
         self.account_users: dict[str, set[User]] = {}
+        # Accounts dropped while this server ran: a login that was under way when its
+        # account went (a SASL exchange before CAP END, a password check awaiting the
+        # store) must not take effect. Ids are never reused, so this only grows by
+        # drops.
+        self.dropped_accounts: set[str] = set()
 
     def neighbours(self, user: User) -> set[User]:
         """Everyone who shares a channel with ``user``, ``user`` excluded."""

@@ -50,7 +50,7 @@ def arrive(
     user_id = state.ids.new()
     nick = state.users.check_nick(nick)
     state.users.claim(nick, user_id)
-    if account is None or account_id is None:
+    if account is None or account_id is None or account_id in state.dropped_accounts:
         account = account_id = None
     actor = Actor(nick, username, host, realname, account, id=user_id)
     return UserArrived(actor, state.clock(), secure, account_id)
@@ -90,8 +90,9 @@ def set_away(state: State, user: User, text: str | None) -> list[Event]:
 
 def log_in(state: State, user: User, account: str | None, account_id: str | None) -> list[Event]:
     """Log ``user`` in to an account (by name and id), or out with None; what it read
-    before logging in counts for the account."""
-    if account is None or account_id is None:
+    before logging in counts for the account. An account dropped meanwhile logs nobody
+    in."""
+    if account is None or account_id is None or account_id in state.dropped_accounts:
         account = account_id = None
     if user.account_id == account_id and user.account == account:
         return []

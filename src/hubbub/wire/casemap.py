@@ -40,8 +40,23 @@ _CHANNEL_FORBIDDEN = frozenset(" ,\x07")
 # (Latin with Cyrillic, Greek, Armenian, Cherokee, Lisu ...) is how look-alikes are made.
 _SCRIPTS_WRITTEN_TOGETHER = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL"})
 
-# Lower-case letters drawn like Latin ones (from the Unicode confusables data, UTS #39):
-# Cyrillic, Greek, Latin small capitals and dotless letters; applied after folding.
+# Capitals drawn like Latin capitals (from the Unicode confusables data, UTS #39):
+# Greek, Cyrillic and Cherokee. Mapped before folding, because their lower-case forms
+# are drawn otherwise (a Greek capital mu folds to a small mu, which is drawn as a u).
+_CAPITALS = str.maketrans(
+    {
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+        "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J", "Ԛ": "Q",
+        "Ԝ": "W", "Ꭺ": "A", "Ᏼ": "B", "Ꮯ": "C", "Ꭰ": "D", "Ꭼ": "E", "Ꮐ": "G", "Ꮋ": "H",
+        "Ꭻ": "J", "Ꮶ": "K", "Ꮮ": "L", "Ꮇ": "M", "Ꮎ": "O", "Ꮲ": "P", "Ꮪ": "S", "Ꭲ": "T",
+        "Ꮩ": "V", "Ꮃ": "W", "Ꮓ": "Z", "Ꭵ": "i", "Օ": "O", "Ս": "U", "Տ": "S",
+    }
+)  # fmt: skip
+
+# Lower-case letters drawn like Latin ones (UTS #39 again): Cyrillic, Greek, Armenian,
+# Latin small capitals and dotless letters; applied after folding.
 _SKELETON = str.maketrans(
     {
         "ɑ": "a", "ı": "i", "ȷ": "j", "ɡ": "g", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d",
@@ -52,9 +67,14 @@ _SKELETON = str.maketrans(
         "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "һ": "h",
         "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "i", "α": "a", "β": "b", "ε": "e", "η": "n",
         "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-        "χ": "x", "ζ": "z", "0": "o", "1": "i", "l": "i",
+        "χ": "x", "ζ": "z", "օ": "o", "ո": "n", "ս": "u", "հ": "h", "ց": "g", "զ": "q",
+        "ա": "w", "ɩ": "i", "0": "o", "1": "i", "l": "i",
     }
 )  # fmt: skip
+# Letters drawn as nothing: braille blank, Hangul fillers.
+_BLANK_LETTERS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+# Pairs of Latin letters drawn like one: "rnike" is read as "mike".
+_PAIRS = (("rn", "m"), ("vv", "w"))
 
 
 def _precis_profile() -> Any:
@@ -96,15 +116,23 @@ class Casemap:
 
     def skeleton(self, name: str) -> Key:
         """A key under which look-alike names collide (rfc8265 only): combining marks
-        are dropped, letters drawn like Latin ones are those letters, and i, l and 1 are
-        one letter (folding makes a capital I an i, and ``aIice`` is drawn as ``alice``)."""
+        are dropped, letters drawn like Latin ones are those letters (capitals mapped
+        before folding, small letters after), i, l and 1 are one letter (folding makes a
+        capital I an i, and ``aIice`` is drawn as ``alice``), and ``rn`` is ``m``."""
         if self.mapping is not Casemapping.PRECIS:
             return self.fold(name)
-        key = self.fold(name)
+        if not name.isascii():
+            decomposed = unicodedata.normalize("NFD", name)
+            bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+            name = bare.translate(_CAPITALS)
+        key: str = self.fold(name)
         if not key.isascii():
             decomposed = unicodedata.normalize("NFD", key)
-            key = Key("".join(c for c in decomposed if not unicodedata.combining(c)))
-        return Key(key.translate(_SKELETON))
+            key = "".join(c for c in decomposed if not unicodedata.combining(c))
+        key = key.translate(_SKELETON)
+        for pair, letter in _PAIRS:
+            key = key.replace(pair, letter)
+        return Key(key)
 
     def check_nick(self, nick: str) -> str:
         """Validate a nickname and return it in normal form (NFC).
@@ -155,6 +183,14 @@ class Casemap:
             if self.mapping is not Casemapping.PRECIS:
                 raise InvalidName("channel names are ASCII on this server")
             channel = unicodedata.normalize("NFC", channel)
+            # A wide space or a blank letter makes "#lobby " beside "#lobby"; one
+            # Cyrillic letter among Latin ones makes a look-alike of "#official".
+            if any(unicodedata.category(c) == "Zs" or c in _BLANK_LETTERS for c in channel):
+                raise InvalidName("channel name has characters that are not allowed")
+            scripts = {_script(c) for c in channel if c.isalpha()}
+            if len(scripts) > 1 and not scripts <= _SCRIPTS_WRITTEN_TOGETHER:
+                names = " and ".join(sorted(s.title() for s in scripts))
+                raise InvalidName("channel name mixes " + names)
         return channel
 
 

@@ -47,14 +47,19 @@ _STACKED_MARKS = re.compile(
     "([\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{2})"
     "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
 )
-_LONG_SPACES = re.compile(" {17,}")
+# Spaces of every width, and the letters drawn as nothing (braille blank, Hangul
+# fillers): a long run of them pushes the rest of a line onto a row of its own, where it
+# reads as a line from someone else.
+_LONG_SPACES = re.compile(
+    "[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2800\u3164\u115f\u1160\uffa0]{17,}"
+)
 _SUSPECT = re.compile(f"{_CONTROLS.pattern}|{_STACKED_MARKS.pattern}|{_LONG_SPACES.pattern}")
 
 
 def clean(text: str) -> str:
     """Text with escape sequences, IRC formatting, other control and format characters
     and bidirectional formatting removed, stacks of combining marks cut to two and runs
-    of spaces to sixteen (the door's own lines align with fewer): nothing a sender
+    of blanks to sixteen spaces (the door's own lines align with fewer): nothing a sender
     writes can move another user's cursor, recolour their screen, hide text, or reorder
     or reshape what they read."""
     if _SUSPECT.search(text) is None:
