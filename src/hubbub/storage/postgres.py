@@ -53,6 +53,7 @@ _DRIVER_ERRORS = (
 
 # Times compare to the millisecond, rounded half away from zero as SQLite's ROUND does.
 _MS = "trunc(time * 1000 + sign(time) * 0.5)::bigint"
+_READS = rows.Reads.written_with("$", _MS)
 
 _ESCAPE = "\uffff"
 _ESCAPED = re.compile("\uffff([\uffff0])")
@@ -224,36 +225,15 @@ class PostgresStore:
     async def before(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = rows.milliseconds(time)
-        tie = rows.FIRST_SEQ if seq is None else seq
-        # "time < $5" follows from the millisecond test; it lets the index bound the scan.
         found = await self._fetch(
-            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 "
-            f"AND ({_MS} < $2 OR ({_MS} = $2 AND id < $3)) AND time < $5 "
-            "ORDER BY time DESC, id DESC LIMIT $4",
-            _put(conversation),
-            ms,
-            tie,
-            limit,
-            (ms + 1) / 1000,
+            _READS.before, *rows.before(_put(conversation), time, limit, seq)
         )
         return [rows.message_from(r, _get) for r in reversed(found)]
 
     async def after(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = rows.milliseconds(time)
-        tie = rows.LAST_SEQ if seq is None else seq
-        found = await self._fetch(
-            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 "
-            f"AND ({_MS} > $2 OR ({_MS} = $2 AND id > $3)) AND time > $5 "
-            "ORDER BY time, id LIMIT $4",
-            _put(conversation),
-            ms,
-            tie,
-            limit,
-            (ms - 1) / 1000,
-        )
+        found = await self._fetch(_READS.after, *rows.after(_put(conversation), time, limit, seq))
         return [rows.message_from(r, _get) for r in found]
 
     async def delete(self, msgids: Sequence[str]) -> None:
@@ -263,11 +243,7 @@ class PostgresStore:
             )
 
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
-        row = await self._fetchrow(
-            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 AND msgid = $2",
-            _put(conversation),
-            _put(msgid),
-        )
+        row = await self._fetchrow(_READS.find, _put(conversation), _put(msgid))
         return None if row is None else rows.message_from(row, _get)
 
     async def conversations(
@@ -330,21 +306,12 @@ class PostgresStore:
         status = await self._execute(
             f"INSERT INTO accounts ({rows.ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
             "ON CONFLICT (key) DO NOTHING",
-            _put(account.key),
-            _put(account.name),
-            _put(account.password),
-            _put(account.email),
-            account.created,
-            _put(account.scram),
-            _put(account.uid),
+            *rows.account_row(account, _put),
         )
         return _changed(status) == 1
 
     async def get_account(self, key: str) -> Account | None:
-        row = await self._fetchrow(
-            f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts WHERE key = $1", _put(key)
-        )
-        return rows.account_from(row, _get)
+        return rows.account_from(await self._fetchrow(_READS.account, _put(key)), _get)
 
     async def account_keys(self) -> list[str]:
         return [_get(row["key"]) for row in await self._fetch("SELECT key FROM accounts")]
@@ -408,11 +375,7 @@ class PostgresStore:
         return [_get(row["fingerprint"]) for row in found]
 
     async def account_by_certificate(self, fingerprint: str) -> Account | None:
-        row = await self._fetchrow(
-            f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts WHERE key = "
-            "(SELECT account FROM certificates WHERE fingerprint = $1)",
-            _put(fingerprint),
-        )
+        row = await self._fetchrow(_READS.account_by_certificate, _put(fingerprint))
         return rows.account_from(row, _get)
 
     # -- read markers --------------------------------------------------------------------

@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 # Times compare to the millisecond, as clients see them in server-time tags.
 _MS = "CAST(ROUND(time * 1000) AS INTEGER)"
+_READS = rows.Reads.written_with("?", _MS)
 
 _FIELDS = 9  # the columns a message is inserted with
 # SQLite allows 32,766 parameters in a statement since 3.32, 999 before.
@@ -178,39 +179,23 @@ class SqliteStore:
 
         await self._run(work)
 
+    async def _messages(self, sql: str, parameters: Sequence[object]) -> list[StoredMessage]:
+        def work() -> list[StoredMessage]:
+            return [rows.message_from(r) for r in self._db.execute(sql, parameters)]
+
+        return await self._run(work)
+
     async def before(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = rows.milliseconds(time)
-        tie = rows.FIRST_SEQ if seq is None else seq
-
-        def work() -> list[StoredMessage]:
-            found = self._db.execute(
-                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
-                f"AND ({_MS} < ? OR ({_MS} = ? AND id < ?)) "
-                "ORDER BY time DESC, id DESC LIMIT ?",
-                (conversation, ms, ms, tie, limit),
-            ).fetchall()
-            return [rows.message_from(r) for r in reversed(found)]
-
-        return await self._run(work)
+        found = await self._messages(_READS.before, rows.before(conversation, time, limit, seq))
+        found.reverse()  # read newest first
+        return found
 
     async def after(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = rows.milliseconds(time)
-        tie = rows.LAST_SEQ if seq is None else seq
-
-        def work() -> list[StoredMessage]:
-            found = self._db.execute(
-                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
-                f"AND ({_MS} > ? OR ({_MS} = ? AND id > ?)) "
-                "ORDER BY time, id LIMIT ?",
-                (conversation, ms, ms, tie, limit),
-            ).fetchall()
-            return [rows.message_from(r) for r in found]
-
-        return await self._run(work)
+        return await self._messages(_READS.after, rows.after(conversation, time, limit, seq))
 
     async def delete(self, msgids: Sequence[str]) -> None:
         parameters = [(msgid,) for msgid in msgids]
@@ -223,15 +208,8 @@ class SqliteStore:
         await self._run(work)
 
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
-        def work() -> StoredMessage | None:
-            row = self._db.execute(
-                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages "
-                "WHERE conversation = ? AND msgid = ?",
-                (conversation, msgid),
-            ).fetchone()
-            return None if row is None else rows.message_from(row)
-
-        return await self._run(work)
+        found = await self._messages(_READS.find, (conversation, msgid))
+        return found[0] if found else None
 
     async def conversations(
         self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
@@ -297,28 +275,20 @@ class SqliteStore:
             await self._change(
                 f"INSERT OR IGNORE INTO accounts ({rows.ACCOUNT_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    account.key,
-                    account.name,
-                    account.password,
-                    account.email,
-                    account.created,
-                    account.scram,
-                    account.uid,
-                ),
+                rows.account_row(account),
                 immediate=True,
             )
             == 1
         )
 
-    async def get_account(self, key: str) -> Account | None:
+    async def _account(self, sql: str, parameters: Sequence[object]) -> Account | None:
         def work() -> Account | None:
-            row = self._db.execute(
-                f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts WHERE key = ?", (key,)
-            )
-            return rows.account_from(row.fetchone())
+            return rows.account_from(self._db.execute(sql, parameters).fetchone())
 
         return await self._run(work)
+
+    async def get_account(self, key: str) -> Account | None:
+        return await self._account(_READS.account, (key,))
 
     async def account_keys(self) -> list[str]:
         def work() -> list[str]:
@@ -393,15 +363,7 @@ class SqliteStore:
         return await self._run(work)
 
     async def account_by_certificate(self, fingerprint: str) -> Account | None:
-        def work() -> Account | None:
-            row = self._db.execute(
-                f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts WHERE key = "
-                "(SELECT account FROM certificates WHERE fingerprint = ?)",
-                (fingerprint,),
-            )
-            return rows.account_from(row.fetchone())
-
-        return await self._run(work)
+        return await self._account(_READS.account_by_certificate, (fingerprint,))
 
     # -- read markers --------------------------------------------------------------------
 
