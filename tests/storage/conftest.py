@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from hubbub.storage.ports import Store
-from hubbub.storage.postgres import PostgresStore
-from hubbub.storage.sqlite import SqliteStore
+from tests.storage.databases import Database, PostgresDatabase, SqliteDatabase
 
 CountRows = Callable[[], Awaitable[int]]
 
@@ -24,21 +20,17 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
-    """Where a ``store`` test keeps its data: a SQLite file, or a PostgreSQL URL."""
+def database(request: pytest.FixtureRequest, db_path: Path) -> Database:
+    """Where a ``store`` test keeps its data: a SQLite file, or a PostgreSQL database."""
     if request.param == "sqlite":
-        return db_path
+        return SqliteDatabase(db_path)
     url: str = request.getfixturevalue("postgres_url")
-    return url
+    return PostgresDatabase(url)
 
 
 @pytest.fixture
-async def store(database: Path | str) -> AsyncIterator[Store]:
-    opened: Store
-    if isinstance(database, Path):
-        opened = await SqliteStore.open(database)
-    else:
-        opened = await PostgresStore.open(database)
+async def store(database: Database) -> AsyncIterator[Store]:
+    opened = await database.open()
     try:
         yield opened
     finally:
@@ -46,21 +38,7 @@ async def store(database: Path | str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def count_rows(database: Path | str) -> CountRows:
+def count_rows(database: Database) -> CountRows:
     """Counts the messages table's rows behind the store's back, with the backend's own
     client: proof that the table is still there and holds nothing more."""
-
-    async def count() -> int:
-        if isinstance(database, Path):
-            with contextlib.closing(sqlite3.connect(database)) as db:
-                (rows,) = db.execute("SELECT count(*) FROM messages").fetchone()
-        else:
-            connection = await asyncpg.connect(database)
-            try:
-                rows = await connection.fetchval("SELECT count(*) FROM messages")
-            finally:
-                await connection.close()
-        assert isinstance(rows, int)
-        return rows
-
-    return count
+    return database.count_rows

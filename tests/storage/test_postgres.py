@@ -1,10 +1,10 @@
-"""The PostgreSQL store against a real server: migrations under a lock, refusals of newer
-schemas and of unreachable, unauthorised or unsuitable databases, driver errors as
-StorageError, the NUL escape, and the choice of backend."""
+"""The PostgreSQL store against a real server: refusals of unreachable, unauthorised or
+unsuitable databases, driver errors as StorageError, the NUL escape, and the choice of
+backend. What both backends share (migrations once under a lock, newer or damaged
+databases, lost tables) is in ``test_opening_store``."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 import socket
 import sys
@@ -15,30 +15,14 @@ import asyncpg
 import pytest
 
 from hubbub.storage.backends import SQLITE_FILE, open_store
-from hubbub.storage.errors import SchemaTooNew, StorageError
-from hubbub.storage.postgres import PostgresStore, describe, migrations
+from hubbub.storage.errors import StorageError
+from hubbub.storage.postgres import PostgresStore, describe
 from hubbub.storage.sqlite import SqliteStore
 from tests.postgres import PostgresServer
-from tests.storage.samples import CHAN, T0, message, texts
+from tests.storage.databases import query
+from tests.storage.samples import CHAN, message, texts
 
 SECRET = "pa55-w0rd-that-must-not-show"
-
-
-def latest_version() -> int:
-    return migrations()[-1][0]
-
-
-async def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    """Run SQL with the driver directly, behind the store's back."""
-    connection = await asyncpg.connect(url)
-    try:
-        return await connection.fetch(sql, *args)
-    finally:
-        await connection.close()
-
-
-async def versions(url: str) -> list[int]:
-    return [row["version"] for row in await query(url, "SELECT version FROM schema_version")]
 
 
 @pytest.fixture
@@ -56,65 +40,6 @@ async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
         yield opened
     finally:
         await opened.close()
-
-
-# -- migrations ------------------------------------------------------------------------
-
-
-def test_migrations_are_numbered_from_1_without_gaps() -> None:
-    found = [version for version, _ in migrations()]
-    assert found == list(range(1, len(found) + 1))
-    assert all(script.strip() for _, script in migrations())
-
-
-async def test_open_applies_every_migration_once_and_reopening_keeps_the_data(
-    postgres_url: str,
-) -> None:
-    store = await PostgresStore.open(postgres_url)
-    try:
-        await store.append([message(1), message(2)])
-    finally:
-        await store.close()
-    assert await versions(postgres_url) == list(range(1, latest_version() + 1))
-
-    again = await PostgresStore.open(postgres_url)
-    try:
-        assert texts(await again.before(CHAN, math.inf, 10)) == ["message 1", "message 2"]
-    finally:
-        await again.close()
-    assert await versions(postgres_url) == list(range(1, latest_version() + 1))
-
-
-async def test_servers_starting_at_once_migrate_the_database_once(postgres_url: str) -> None:
-    # Without the advisory lock, concurrent CREATE TABLEs fail with duplicate names.
-    stores = await asyncio.gather(*(PostgresStore.open(postgres_url) for _ in range(4)))
-    try:
-        await asyncio.gather(*(s.append([message(n)]) for n, s in enumerate(stores)))
-        for each in stores:
-            assert len(await each.after(CHAN, -math.inf, 10)) == 4
-    finally:
-        await asyncio.gather(*(s.close() for s in stores))
-    assert await versions(postgres_url) == list(range(1, latest_version() + 1))
-
-
-async def test_a_database_from_a_newer_hubbub_is_refused_with_schema_too_new(
-    postgres_url: str,
-) -> None:
-    store = await PostgresStore.open(postgres_url)
-    await store.close()
-    newer = latest_version() + 1
-    await query(postgres_url, "INSERT INTO schema_version (version) VALUES ($1)", newer)
-
-    with pytest.raises(SchemaTooNew) as refused:
-        await PostgresStore.open(postgres_url)
-
-    assert isinstance(refused.value, StorageError)
-    text = str(refused.value)
-    assert describe(postgres_url) in text
-    assert f"schema version {newer}" in text
-    assert f"({latest_version()})" in text
-    # Refused, not touched: the newer schema is still there for the newer hubbub.
-    assert await versions(postgres_url) == [*range(1, latest_version() + 1), newer]
 
 
 # -- refusals at start -----------------------------------------------------------------
@@ -218,30 +143,6 @@ def test_describe_shows_no_piece_of_a_password_with_unescaped_characters(url: st
 
 
 # -- errors while running --------------------------------------------------------------
-
-
-async def test_queries_on_a_database_without_its_tables_raise_storage_error(
-    store: PostgresStore, postgres_url: str
-) -> None:
-    await query(postgres_url, "DROP TABLE messages, accounts, channels")
-
-    with pytest.raises(StorageError):
-        await store.append([message(1)])
-    with pytest.raises(StorageError):
-        await store.before(CHAN, math.inf, 10)
-    with pytest.raises(StorageError):
-        await store.after(CHAN, 0.0, 10)
-    with pytest.raises(StorageError):
-        await store.find(CHAN, "x")
-    with pytest.raises(StorageError):
-        await store.conversations([CHAN], "alice", 0.0, math.inf, 10)
-    with pytest.raises(StorageError):
-        await store.prune(T0, 10)
-    with pytest.raises(StorageError):
-        await store.account_keys()
-    with pytest.raises(StorageError) as refused:
-        await store.load_channels()
-    assert store.where in str(refused.value)
 
 
 async def test_a_server_that_ends_the_connections_gives_storage_error_then_recovers(

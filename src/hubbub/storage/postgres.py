@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib import resources
 from time import time as now
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
-from hubbub.storage.errors import SchemaTooNew, StorageError
+from hubbub.storage import rows
+from hubbub.storage.errors import StorageError
+from hubbub.storage.migrations import numbered_scripts, schema_too_new
 from hubbub.storage.ports import Account, Conversation, NewMessage, StoredMessage
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,9 @@ _DRIVER_ERRORS = (
     TimeoutError,
 )
 
-_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, id"
 # Times compare to the millisecond, rounded half away from zero as SQLite's ROUND does.
 _MS = "trunc(time * 1000 + sign(time) * 0.5)::bigint"
-_FIRST_SEQ = -1
-_LAST_SEQ = 2**62
-_ACCOUNT = "key, name, password, email, created, scram, uid"
+_READS = rows.Reads.written_with("$", _MS)
 
 _ESCAPE = "\uffff"
 _ESCAPED = re.compile("\uffff([\uffff0])")
@@ -74,15 +71,6 @@ def _get(text: str) -> str:
     if _ESCAPE not in text:
         return text
     return _ESCAPED.sub(lambda m: "\0" if m[1] == "0" else _ESCAPE, text)
-
-
-def _milliseconds(time: float) -> int:
-    """A time as whole milliseconds; infinities become bounds past any message."""
-    if time == math.inf:
-        return _LAST_SEQ
-    if time == -math.inf:
-        return -_LAST_SEQ
-    return round(time * 1000)
 
 
 def _changed(status: str) -> int:
@@ -111,42 +99,7 @@ def describe(url: str) -> str:
 
 def migrations() -> list[tuple[int, str]]:
     """The PostgreSQL schema scripts shipped with hubbub, as (version, SQL), in order."""
-    folder = resources.files("hubbub.storage").joinpath("schema", "postgres")
-    scripts = []
-    for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            scripts.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(scripts)
-
-
-def _row(row: asyncpg.Record) -> StoredMessage:
-    return StoredMessage(
-        _get(row["msgid"]),
-        row["time"],
-        _get(row["conversation"]),
-        _get(row["target"]),
-        _get(row["sender"]),
-        _get(row["kind"]),
-        _get(row["text"]),
-        tuple((k, v) for k, v in json.loads(row["tags"])),
-        tuple(json.loads(row["lines"])),
-        row["id"],
-    )
-
-
-def _account(row: asyncpg.Record | None) -> Account | None:
-    if row is None:
-        return None
-    return Account(
-        _get(row["key"]),
-        _get(row["name"]),
-        _get(row["password"]),
-        _get(row["email"]),
-        row["created"],
-        _get(row["scram"]),
-        _get(row["uid"]),
-    )
+    return numbered_scripts("schema", "postgres")
 
 
 class PostgresStore:
@@ -213,10 +166,7 @@ class PostgresStore:
             )
             current = await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
             if current > latest:
-                raise SchemaTooNew(
-                    f"{self.where}: schema version {current} is newer than this hubbub "
-                    f"knows ({latest}); use a newer hubbub or a backup"
-                )
+                raise schema_too_new(self.where, current, latest)
             for version, script in scripts:
                 if version <= current:
                     continue
@@ -247,7 +197,7 @@ class PostgresStore:
     # -- history -------------------------------------------------------------------------
 
     async def append(self, messages: Sequence[NewMessage]) -> None:
-        rows = [
+        values = [
             (
                 _put(msgid),
                 time,
@@ -261,51 +211,30 @@ class PostgresStore:
             )
             for msgid, time, conversation, target, sender, kind, text, tags, lines, _ in messages
         ]
-        if not rows:
+        if not values:
             return
         with self._translated():
             async with self._pool.acquire() as db, db.transaction():
                 await db.executemany(
-                    f"INSERT INTO messages ({_COLUMNS.removesuffix(', id')}) "
+                    f"INSERT INTO messages ({rows.NEW_MESSAGE_COLUMNS}) "
                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
                     "ON CONFLICT (conversation, msgid) DO NOTHING",
-                    rows,
+                    values,
                 )
 
     async def before(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = _milliseconds(time)
-        tie = _FIRST_SEQ if seq is None else seq
-        # "time < $5" follows from the millisecond test; it lets the index bound the scan.
-        rows = await self._fetch(
-            f"SELECT {_COLUMNS} FROM messages WHERE conversation = $1 "
-            f"AND ({_MS} < $2 OR ({_MS} = $2 AND id < $3)) AND time < $5 "
-            "ORDER BY time DESC, id DESC LIMIT $4",
-            _put(conversation),
-            ms,
-            tie,
-            limit,
-            (ms + 1) / 1000,
+        found = await self._fetch(
+            _READS.before, *rows.before(_put(conversation), time, limit, seq)
         )
-        return [_row(r) for r in reversed(rows)]
+        return [rows.message_from(r, _get) for r in reversed(found)]
 
     async def after(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = _milliseconds(time)
-        tie = _LAST_SEQ if seq is None else seq
-        rows = await self._fetch(
-            f"SELECT {_COLUMNS} FROM messages WHERE conversation = $1 "
-            f"AND ({_MS} > $2 OR ({_MS} = $2 AND id > $3)) AND time > $5 "
-            "ORDER BY time, id LIMIT $4",
-            _put(conversation),
-            ms,
-            tie,
-            limit,
-            (ms - 1) / 1000,
-        )
-        return [_row(r) for r in rows]
+        found = await self._fetch(_READS.after, *rows.after(_put(conversation), time, limit, seq))
+        return [rows.message_from(r, _get) for r in found]
 
     async def delete(self, msgids: Sequence[str]) -> None:
         if msgids:
@@ -314,19 +243,15 @@ class PostgresStore:
             )
 
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
-        row = await self._fetchrow(
-            f"SELECT {_COLUMNS} FROM messages WHERE conversation = $1 AND msgid = $2",
-            _put(conversation),
-            _put(msgid),
-        )
-        return None if row is None else _row(row)
+        row = await self._fetchrow(_READS.find, _put(conversation), _put(msgid))
+        return None if row is None else rows.message_from(row, _get)
 
     async def conversations(
         self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
         # A private conversation's key is its owner, a space, and the other party;
         # starts_with matches literally, where LIKE would read "_" and "%".
-        rows = await self._fetch(
+        found = await self._fetch(
             "SELECT conversation, target, sender, time FROM ("
             "SELECT DISTINCT ON (conversation) conversation, target, sender, time "
             "FROM messages WHERE conversation = ANY($1::text[]) "
@@ -335,14 +260,11 @@ class PostgresStore:
             f"WHERE {_MS} > $3 AND {_MS} < $4 ORDER BY time, conversation LIMIT $5",
             [_put(key) for key in keys],
             _put(owner),
-            _milliseconds(start),
-            _milliseconds(end),
+            rows.milliseconds(start),
+            rows.milliseconds(end),
             limit,
         )
-        return [
-            Conversation(_get(r["conversation"]), _get(r["target"]), _get(r["sender"]), r["time"])
-            for r in rows
-        ]
+        return [rows.conversation_from(r, _get) for r in found]
 
     async def prune(self, older_than: float, keep_per_conversation: int) -> int:
         with self._translated():
@@ -375,28 +297,21 @@ class PostgresStore:
         await self._execute("DELETE FROM channels WHERE key = $1", _put(key))
 
     async def load_channels(self) -> list[tuple[str, str]]:
-        rows = await self._fetch("SELECT key, data FROM channels")
-        return [(_get(row["key"]), _get(row["data"])) for row in rows]
+        found = await self._fetch("SELECT key, data FROM channels")
+        return [(_get(row["key"]), _get(row["data"])) for row in found]
 
     # -- accounts ------------------------------------------------------------------------
 
     async def create_account(self, account: Account) -> bool:
         status = await self._execute(
-            f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            f"INSERT INTO accounts ({rows.ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
             "ON CONFLICT (key) DO NOTHING",
-            _put(account.key),
-            _put(account.name),
-            _put(account.password),
-            _put(account.email),
-            account.created,
-            _put(account.scram),
-            _put(account.uid),
+            *rows.account_row(account, _put),
         )
         return _changed(status) == 1
 
     async def get_account(self, key: str) -> Account | None:
-        row = await self._fetchrow(f"SELECT {_ACCOUNT} FROM accounts WHERE key = $1", _put(key))
-        return _account(row)
+        return rows.account_from(await self._fetchrow(_READS.account, _put(key)), _get)
 
     async def account_keys(self) -> list[str]:
         return [_get(row["key"]) for row in await self._fetch("SELECT key FROM accounts")]
@@ -453,19 +368,15 @@ class PostgresStore:
         return _changed(status) == 1
 
     async def certificates(self, key: str) -> list[str]:
-        rows = await self._fetch(
+        found = await self._fetch(
             "SELECT fingerprint FROM certificates WHERE account = $1 ORDER BY added, id",
             _put(key),
         )
-        return [_get(row["fingerprint"]) for row in rows]
+        return [_get(row["fingerprint"]) for row in found]
 
     async def account_by_certificate(self, fingerprint: str) -> Account | None:
-        row = await self._fetchrow(
-            f"SELECT {_ACCOUNT} FROM accounts WHERE key = "
-            "(SELECT account FROM certificates WHERE fingerprint = $1)",
-            _put(fingerprint),
-        )
-        return _account(row)
+        row = await self._fetchrow(_READS.account_by_certificate, _put(fingerprint))
+        return rows.account_from(row, _get)
 
     # -- read markers --------------------------------------------------------------------
 
@@ -486,10 +397,10 @@ class PostgresStore:
         )
 
     async def markers(self, account: str) -> list[tuple[str, float]]:
-        rows = await self._fetch(
+        found = await self._fetch(
             "SELECT target, time FROM read_markers WHERE account = $1", _put(account)
         )
-        return [(_get(row["target"]), row["time"]) for row in rows]
+        return [(_get(row["target"]), row["time"]) for row in found]
 
     async def close(self) -> None:
         with self._translated():

@@ -10,28 +10,25 @@ import asyncio
 import functools
 import json
 import logging
-import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 from time import time as now
 from typing import TypeVar
 
-from hubbub.storage.errors import SchemaTooNew, StorageError
+from hubbub.storage import rows
+from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
+from hubbub.storage.migrations import numbered_scripts, schema_too_new
 from hubbub.storage.ports import Account, Conversation, NewMessage, StoredMessage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, id"
 # Times compare to the millisecond, as clients see them in server-time tags.
 _MS = "CAST(ROUND(time * 1000) AS INTEGER)"
-_FIRST_SEQ = -1
-_LAST_SEQ = 2**62
-
+_READS = rows.Reads.written_with("?", _MS)
 
 _FIELDS = 9  # the columns a message is inserted with
 # SQLite allows 32,766 parameters in a statement since 3.32, 999 before.
@@ -44,61 +41,15 @@ _ROW = "(?, ?, ?, ?, ?, ?, ?, coalesce(nullif(?, 0), '[]'), coalesce(nullif(?, 0
 
 
 @functools.lru_cache(maxsize=8)
-def _insert_statement(rows: int) -> str:
-    """An INSERT of ``rows`` messages."""
-    columns = _COLUMNS.removesuffix(", id")
-    return f"INSERT OR IGNORE INTO messages ({columns}) VALUES " + ", ".join([_ROW] * rows)
-
-
-def _milliseconds(time: float) -> int:
-    """A time as whole milliseconds; infinities become bounds past any message."""
-    if time == math.inf:
-        return _LAST_SEQ
-    if time == -math.inf:
-        return -_LAST_SEQ
-    return round(time * 1000)
+def _insert_statement(size: int) -> str:
+    """An INSERT of ``size`` messages."""
+    values = ", ".join([_ROW] * size)
+    return f"INSERT OR IGNORE INTO messages ({rows.NEW_MESSAGE_COLUMNS}) VALUES {values}"
 
 
 def migrations() -> list[tuple[int, str]]:
     """The schema scripts shipped with hubbub, as (version, SQL), in order."""
-    scripts = []
-    for entry in resources.files("hubbub.storage").joinpath("schema").iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            scripts.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(scripts)
-
-
-_ACCOUNT = "key, name, password, email, created, scram, uid"
-
-
-def _account(row: sqlite3.Row | None) -> Account | None:
-    if row is None:
-        return None
-    return Account(
-        row["key"],
-        row["name"],
-        row["password"],
-        row["email"],
-        row["created"],
-        row["scram"],
-        row["uid"],
-    )
-
-
-def _row(row: sqlite3.Row) -> StoredMessage:
-    return StoredMessage(
-        row["msgid"],
-        row["time"],
-        row["conversation"],
-        row["target"],
-        row["sender"],
-        row["kind"],
-        row["text"],
-        tuple((k, v) for k, v in json.loads(row["tags"])),
-        tuple(json.loads(row["lines"])),
-        row["id"],
-    )
+    return numbered_scripts("schema")
 
 
 class SqliteStore:
@@ -159,10 +110,7 @@ class SqliteStore:
             try:
                 (current,) = connection.execute("PRAGMA user_version").fetchone()
                 if current > latest:
-                    raise SchemaTooNew(
-                        f"{path}: schema version {current} is newer than this hubbub knows "
-                        f"({latest}); use a newer hubbub or a backup"
-                    )
+                    raise schema_too_new(str(path), current, latest)
                 missing = [(version, script) for version, script in scripts if version > current]
                 if missing:
                     version, script = missing[0]
@@ -223,67 +171,45 @@ class SqliteStore:
             with self._db:
                 self._db.execute("BEGIN")
                 for start in range(0, count, _ROWS_PER_INSERT):
-                    rows = min(_ROWS_PER_INSERT, count - start)
+                    size = min(_ROWS_PER_INSERT, count - start)
                     self._db.execute(
-                        _insert_statement(rows),
-                        values[start * _FIELDS : (start + rows) * _FIELDS],
+                        _insert_statement(size),
+                        values[start * _FIELDS : (start + size) * _FIELDS],
                     )
 
         await self._run(work)
 
+    async def _messages(self, sql: str, parameters: Sequence[object]) -> list[StoredMessage]:
+        def work() -> list[StoredMessage]:
+            return [rows.message_from(r) for r in self._db.execute(sql, parameters)]
+
+        return await self._run(work)
+
     async def before(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = _milliseconds(time)
-        tie = _FIRST_SEQ if seq is None else seq
-
-        def work() -> list[StoredMessage]:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? "
-                f"AND ({_MS} < ? OR ({_MS} = ? AND id < ?)) "
-                "ORDER BY time DESC, id DESC LIMIT ?",
-                (conversation, ms, ms, tie, limit),
-            ).fetchall()
-            return [_row(r) for r in reversed(rows)]
-
-        return await self._run(work)
+        found = await self._messages(_READS.before, rows.before(conversation, time, limit, seq))
+        found.reverse()  # read newest first
+        return found
 
     async def after(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
-        ms = _milliseconds(time)
-        tie = _LAST_SEQ if seq is None else seq
-
-        def work() -> list[StoredMessage]:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? "
-                f"AND ({_MS} > ? OR ({_MS} = ? AND id > ?)) "
-                "ORDER BY time, id LIMIT ?",
-                (conversation, ms, ms, tie, limit),
-            ).fetchall()
-            return [_row(r) for r in rows]
-
-        return await self._run(work)
+        return await self._messages(_READS.after, rows.after(conversation, time, limit, seq))
 
     async def delete(self, msgids: Sequence[str]) -> None:
-        rows = [(msgid,) for msgid in msgids]
+        parameters = [(msgid,) for msgid in msgids]
 
         def work() -> None:
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.executemany("DELETE FROM messages WHERE msgid = ?", rows)
+                self._db.executemany("DELETE FROM messages WHERE msgid = ?", parameters)
 
         await self._run(work)
 
     async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
-        def work() -> StoredMessage | None:
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? AND msgid = ?",
-                (conversation, msgid),
-            ).fetchone()
-            return None if row is None else _row(row)
-
-        return await self._run(work)
+        found = await self._messages(_READS.find, (conversation, msgid))
+        return found[0] if found else None
 
     async def conversations(
         self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
@@ -293,18 +219,16 @@ class SqliteStore:
         def work() -> list[Conversation]:
             marks = ",".join("?" * len(keys)) or "NULL"
             # A private conversation's key is its owner, a space, and the other party.
-            rows = self._db.execute(
+            found = self._db.execute(
                 "SELECT conversation, target, sender, MAX(time) AS last FROM messages "
                 f"WHERE (conversation IN ({marks}) "
                 "OR substr(conversation, 1, length(?) + 1) = ? || ' ') "
                 f"GROUP BY conversation HAVING {_MS.replace('time', 'last')} > ? "
                 f"AND {_MS.replace('time', 'last')} < ? ORDER BY last LIMIT ?",
-                (*keys, owner, owner, _milliseconds(start), _milliseconds(end), limit),
+                (*keys, owner, owner, rows.milliseconds(start), rows.milliseconds(end), limit),
             ).fetchall()
             # SQLite takes target and sender from the row that holds MAX(time).
-            return [
-                Conversation(r["conversation"], r["target"], r["sender"], r["last"]) for r in rows
-            ]
+            return [rows.conversation_from(r) for r in found]
 
         return await self._run(work)
 
@@ -339,8 +263,8 @@ class SqliteStore:
 
     async def load_channels(self) -> list[tuple[str, str]]:
         def work() -> list[tuple[str, str]]:
-            rows = self._db.execute("SELECT key, data FROM channels").fetchall()
-            return [(row["key"], row["data"]) for row in rows]
+            found = self._db.execute("SELECT key, data FROM channels").fetchall()
+            return [(row["key"], row["data"]) for row in found]
 
         return await self._run(work)
 
@@ -349,27 +273,22 @@ class SqliteStore:
     async def create_account(self, account: Account) -> bool:
         return (
             await self._change(
-                f"INSERT OR IGNORE INTO accounts ({_ACCOUNT}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    account.key,
-                    account.name,
-                    account.password,
-                    account.email,
-                    account.created,
-                    account.scram,
-                    account.uid,
-                ),
+                f"INSERT OR IGNORE INTO accounts ({rows.ACCOUNT_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows.account_row(account),
                 immediate=True,
             )
             == 1
         )
 
-    async def get_account(self, key: str) -> Account | None:
+    async def _account(self, sql: str, parameters: Sequence[object]) -> Account | None:
         def work() -> Account | None:
-            row = self._db.execute(f"SELECT {_ACCOUNT} FROM accounts WHERE key = ?", (key,))
-            return _account(row.fetchone())
+            return rows.account_from(self._db.execute(sql, parameters).fetchone())
 
         return await self._run(work)
+
+    async def get_account(self, key: str) -> Account | None:
+        return await self._account(_READS.account, (key,))
 
     async def account_keys(self) -> list[str]:
         def work() -> list[str]:
@@ -435,24 +354,16 @@ class SqliteStore:
 
     async def certificates(self, key: str) -> list[str]:
         def work() -> list[str]:
-            rows = self._db.execute(
+            found = self._db.execute(
                 "SELECT fingerprint FROM certificates WHERE account = ? ORDER BY added, rowid",
                 (key,),
             )
-            return [row["fingerprint"] for row in rows]
+            return [row["fingerprint"] for row in found]
 
         return await self._run(work)
 
     async def account_by_certificate(self, fingerprint: str) -> Account | None:
-        def work() -> Account | None:
-            row = self._db.execute(
-                f"SELECT {_ACCOUNT} FROM accounts WHERE key = "
-                "(SELECT account FROM certificates WHERE fingerprint = ?)",
-                (fingerprint,),
-            )
-            return _account(row.fetchone())
-
-        return await self._run(work)
+        return await self._account(_READS.account_by_certificate, (fingerprint,))
 
     # -- read markers --------------------------------------------------------------------
 
@@ -470,10 +381,10 @@ class SqliteStore:
 
     async def markers(self, account: str) -> list[tuple[str, float]]:
         def work() -> list[tuple[str, float]]:
-            rows = self._db.execute(
+            found = self._db.execute(
                 "SELECT target, time FROM read_markers WHERE account = ?", (account,)
             )
-            return [(row["target"], row["time"]) for row in rows]
+            return [(row["target"], row["time"]) for row in found]
 
         return await self._run(work)
 

@@ -1,0 +1,28 @@
+"""The numbered schema scripts, as both stores find them and refuse a newer schema; each
+store applies them in its own way (see its ``_migrate``)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from hubbub.storage.errors import SchemaTooNew
+
+
+def numbered_scripts(*folder: str) -> list[tuple[int, str]]:
+    """The scripts in a folder of this package (``schema``, ``schema/postgres``), as
+    (version, SQL), in order; a script's name starts with its four-digit version."""
+    found = []
+    for entry in resources.files("hubbub.storage").joinpath(*folder).iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_too_new(where: str, current: int, latest: int) -> SchemaTooNew:
+    """The refusal of a database whose schema ``current`` is past the ``latest`` that
+    this hubbub ships."""
+    return SchemaTooNew(
+        f"{where}: schema version {current} is newer than this hubbub knows ({latest}); "
+        "use a newer hubbub or a backup"
+    )
