@@ -3,12 +3,13 @@
 names a connection; and, so that the driver imports none of the modules that use it, what
 it needs of the server's output batcher (:class:`Batcher`), of its set of live connections
 (:class:`Roster`) and of its limits (:class:`DriverLimits`), with what the batcher needs
-of a connection (:class:`Output`)."""
+of a connection (:class:`Output`); and what a door reads of the message history
+(:class:`RecentHistory`), so that no door imports a storage module for it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from hubbub.wire.errors import LineTooLong
@@ -177,4 +178,37 @@ class DriverLimits(Protocol):
     @property
     def flood_rate(self) -> float:
         """Lines per second after the burst; 0 for no flood control."""
+        ...
+
+
+class StoredLine(Protocol):
+    """A message as the history keeps it, as far as a door shows it
+    (:class:`hubbub.storage.ports.StoredMessage` is one)."""
+
+    @property
+    def sender(self) -> str:
+        """The sender's ``nick!user@host``."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """``PRIVMSG`` or ``NOTICE``."""
+        ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The lines of a multi-line message, else empty."""
+        ...
+
+
+class RecentHistory(Protocol):
+    """What a door reads of the message history
+    (:class:`hubbub.storage.ports.HistoryStore` is one). It may raise the storage ring's
+    :class:`~hubbub.storage.errors.StorageError`."""
+
+    async def before(self, conversation: str, time: float, limit: int) -> Sequence[StoredLine]:
+        """The latest ``limit`` messages of a conversation before ``time``, oldest first."""
         ...
