@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +15,7 @@ from hubbub.passwords import hash_password
 from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Casemapping
+from tests.conftest import ServeProcesses
 from tests.helpers import LineClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,68 +295,6 @@ def free_port() -> int:
     return port
 
 
-class ServeProcess:
-    """``python -m hubbub serve`` in a subprocess, with its stderr collected line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.log: list[str] = []
-        self._changed = asyncio.Event()
-
-    async def collect(self) -> None:
-        assert self.process.stderr is not None
-        while line := await self.process.stderr.readline():
-            self.log.append(line.decode(errors="replace").rstrip("\n"))
-            self._changed.set()
-        self._changed.set()
-
-    async def wait_for_log(self, text: str, seconds: float = 30.0) -> str:
-        """The first stderr line containing ``text``, waiting for it if needed."""
-        async with asyncio.timeout(seconds):
-            while True:
-                for line in self.log:
-                    if text in line:
-                        return line
-                if self.process.returncode is not None:
-                    raise AssertionError(f"exited {self.process.returncode}: {self.log}")
-                self._changed.clear()
-                await self._changed.wait()
-
-    def signal(self, number: signal.Signals) -> None:
-        self.process.send_signal(number)
-
-    async def exit_code(self, seconds: float = 30.0) -> int:
-        async with asyncio.timeout(seconds):
-            return await self.process.wait()
-
-
-@contextlib.asynccontextmanager
-async def serve_process(*flags: str) -> AsyncIterator[ServeProcess]:
-    """Start ``hubbub serve`` with ``flags``; kill it on exit if it is still running."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hubbub",
-        "serve",
-        *flags,
-        cwd=ROOT,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    served = ServeProcess(process)
-    collector = asyncio.create_task(served.collect())
-    try:
-        yield served
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        async with asyncio.timeout(10):
-            await collector
-
-
 def base_flags(tmp_path: Path, port: int) -> list[str]:
     return [
         "--host",
@@ -378,95 +313,104 @@ def base_flags(tmp_path: Path, port: int) -> list[str]:
 
 async def test_serve_process_serves_irc_and_exits_0_on_sigterm_after_error_to_clients(
     tmp_path: Path,
+    serve_processes: ServeProcesses,
 ) -> None:
     port = free_port()
-    async with serve_process(*base_flags(tmp_path, port)) as served:
-        listening = await served.wait_for_log("listening")
-        assert str(port) in listening
-        client = await LineClient.open(port)
-        try:
-            welcome = await client.register("procuser")
-            assert welcome[0].command == n.RPL_WELCOME
-            assert welcome[0].source == "irc.proc.test"
-            await client.sync()
+    served = await serve_processes.start(*base_flags(tmp_path, port))
+    listening = await served.wait_for_log("listening")
+    assert str(port) in listening
+    client = await LineClient.open(port)
+    try:
+        welcome = await client.register("procuser")
+        assert welcome[0].command == n.RPL_WELCOME
+        assert welcome[0].source == "irc.proc.test"
+        await client.sync()
 
-            served.signal(signal.SIGTERM)
-            lines = await client.read_until("ERROR", seconds=10)
-            assert "shutting down" in lines[-1].params[0].lower()
-            assert await client.closed(seconds=10)
-        finally:
-            await client.close()
-        assert await served.exit_code() == 0
+        served.signal(signal.SIGTERM)
+        lines = await client.read_until("ERROR", seconds=10)
+        assert "shutting down" in lines[-1].params[0].lower()
+        assert await client.closed(seconds=10)
+    finally:
+        await client.close()
+    assert await served.exit_code() == 0
     assert (tmp_path / "data").is_dir()
 
 
-async def test_serve_process_exits_0_on_sigint(tmp_path: Path) -> None:
+async def test_serve_process_exits_0_on_sigint(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
     port = free_port()
-    async with serve_process(*base_flags(tmp_path, port)) as served:
-        await served.wait_for_log("listening")
-        served.signal(signal.SIGINT)
-        assert await served.exit_code() == 0
+    served = await serve_processes.start(*base_flags(tmp_path, port))
+    await served.wait_for_log("listening")
+    served.signal(signal.SIGINT)
+    assert await served.exit_code() == 0
     assert not any("Traceback" in line for line in served.log)
 
 
-async def test_sighup_reloads_the_config_file(tmp_path: Path) -> None:
+async def test_sighup_reloads_the_config_file(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
     port = free_port()
     (tmp_path / "old.txt").write_text("the old motd\n", encoding="utf-8")
     (tmp_path / "new.txt").write_text("the new motd\n", encoding="utf-8")
     config = tmp_path / "hubbub.toml"
     config.write_text('[server]\nmotd = "old.txt"\n', encoding="utf-8")
 
-    async with serve_process("--config", str(config), *base_flags(tmp_path, port)) as served:
-        await served.wait_for_log("listening")
-        client = await LineClient.open(port)
-        try:
-            lines = await client.register("rehasher")
-            assert any("the old motd" in m.params[-1] for m in lines)
+    served = await serve_processes.start("--config", str(config), *base_flags(tmp_path, port))
+    await served.wait_for_log("listening")
+    client = await LineClient.open(port)
+    try:
+        lines = await client.register("rehasher")
+        assert any("the old motd" in m.params[-1] for m in lines)
 
-            config.write_text('[server]\nmotd = "new.txt"\n', encoding="utf-8")
-            served.signal(signal.SIGHUP)
-            await served.wait_for_log("configuration reloaded")
+        config.write_text('[server]\nmotd = "new.txt"\n', encoding="utf-8")
+        served.signal(signal.SIGHUP)
+        await served.wait_for_log("configuration reloaded")
 
-            await client.send("MOTD")
-            motd = await client.read_until(n.RPL_ENDOFMOTD)
-            assert any("the new motd" in m.params[-1] for m in motd)
-            assert not any("the old motd" in m.params[-1] for m in motd)
-        finally:
-            await client.close()
-        served.signal(signal.SIGTERM)
-        assert await served.exit_code() == 0
+        await client.send("MOTD")
+        motd = await client.read_until(n.RPL_ENDOFMOTD)
+        assert any("the new motd" in m.params[-1] for m in motd)
+        assert not any("the old motd" in m.params[-1] for m in motd)
+    finally:
+        await client.close()
+    served.signal(signal.SIGTERM)
+    assert await served.exit_code() == 0
 
 
-async def test_sighup_with_a_broken_config_keeps_serving_the_old_one(tmp_path: Path) -> None:
+async def test_sighup_with_a_broken_config_keeps_serving_the_old_one(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
     port = free_port()
     config = tmp_path / "hubbub.toml"
     config.write_text('[server]\nnetwork = "GoodNet"\n', encoding="utf-8")
 
-    async with serve_process("--config", str(config), *base_flags(tmp_path, port)) as served:
-        await served.wait_for_log("listening")
-        config.write_text("[server]\nnetwork = \n", encoding="utf-8")
-        served.signal(signal.SIGHUP)
-        failed = await served.wait_for_log("rehash failed")
-        assert "not valid TOML" in failed
+    served = await serve_processes.start("--config", str(config), *base_flags(tmp_path, port))
+    await served.wait_for_log("listening")
+    config.write_text("[server]\nnetwork = \n", encoding="utf-8")
+    served.signal(signal.SIGHUP)
+    failed = await served.wait_for_log("rehash failed")
+    assert "not valid TOML" in failed
 
-        client = await LineClient.open(port)
-        try:
-            lines = await client.register("survivor")
-            isupport = " ".join(" ".join(m.params) for m in lines if m.command == n.RPL_ISUPPORT)
-            assert "NETWORK=GoodNet" in isupport
-        finally:
-            await client.close()
-        served.signal(signal.SIGTERM)
-        assert await served.exit_code() == 0
+    client = await LineClient.open(port)
+    try:
+        lines = await client.register("survivor")
+        isupport = " ".join(" ".join(m.params) for m in lines if m.command == n.RPL_ISUPPORT)
+        assert "NETWORK=GoodNet" in isupport
+    finally:
+        await client.close()
+    served.signal(signal.SIGTERM)
+    assert await served.exit_code() == 0
 
 
-async def test_serve_process_on_a_busy_port_exits_1_with_a_message(tmp_path: Path) -> None:
+async def test_serve_process_on_a_busy_port_exits_1_with_a_message(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        async with serve_process(*base_flags(tmp_path, port)) as served:
-            assert await served.exit_code() == 1
+        served = await serve_processes.start(*base_flags(tmp_path, port))
+        assert await served.exit_code() == 1
     assert any("cannot listen" in line for line in served.log), served.log
 
 

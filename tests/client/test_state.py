@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.client.incoming import receive
 from hubbub.client.state import (
     SERVER,
     BufferKind,
@@ -28,7 +29,7 @@ ISUPPORT = (
 def feed(state: ChatState, *lines: str) -> list[Update]:
     updates: list[Update] = []
     for line in lines:
-        updates += state.receive(parse(line.encode()))
+        updates += receive(state, parse(line.encode()))
     return updates
 
 

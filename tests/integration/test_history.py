@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import re
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -27,10 +25,10 @@ from hubbub.server import Server
 from hubbub.settings import Settings
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
+from tests.conftest import ServeProcess, ServeProcesses
 from tests.helpers import Clock, LineClient, running_server
 from tests.integration.conftest import Clients, make_settings
 
-ROOT = Path(__file__).resolve().parents[2]
 CHAN = "#hist"
 FULL_CAPS = (
     "batch",
@@ -1107,42 +1105,6 @@ async def test_the_plain_door_shows_recent_lines_after_a_restart(tmp_path: Path)
 # -- a real server process: hard kill, SIGTERM, a damaged database ---------------------
 
 
-class Process:
-    """``hubbub serve`` in a subprocess, with its stderr collected line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.log: list[str] = []
-        self._changed = asyncio.Event()
-
-    async def collect(self) -> None:
-        assert self.process.stderr is not None
-        while line := await self.process.stderr.readline():
-            self.log.append(line.decode(errors="replace").rstrip("\n"))
-            self._changed.set()
-        self._changed.set()
-
-    async def wait_for_log(self, text: str, seconds: float = WAIT) -> str:
-        async with asyncio.timeout(seconds):
-            while True:
-                for line in self.log:
-                    if text in line:
-                        return line
-                if self.process.returncode is not None:
-                    raise AssertionError(f"exited {self.process.returncode}: {self.log}")
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def port(self) -> int:
-        """The IRC port, from the log line that announces it (the server chose it)."""
-        line = await self.wait_for_log("IRC listening on")
-        return int(line.rsplit(" ", 1)[1])
-
-    async def exit_code(self, seconds: float = WAIT) -> int:
-        async with asyncio.timeout(seconds):
-            return await self.process.wait()
-
-
 NO_UVLOOP = (
     "-c",
     "import sys; sys.modules['uvloop'] = None; from hubbub.cli import main; "
@@ -1150,16 +1112,15 @@ NO_UVLOOP = (
 )
 
 
-@contextlib.asynccontextmanager
 async def serve(
-    data: Path, *flags: str, python: Sequence[str] = ("-m", "hubbub")
-) -> AsyncIterator[Process]:
+    processes: ServeProcesses,
+    data: Path,
+    *flags: str,
+    python: Sequence[str] = ("-m", "hubbub"),
+) -> ServeProcess:
     """``hubbub serve`` on 127.0.0.1, a port of its choosing, keeping its data in
-    ``data``; killed on the way out if still running."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *python,
-        "serve",
+    ``data``; killed after the test if still running."""
+    return await processes.start(
         "--host",
         "127.0.0.1",
         "--port",
@@ -1174,22 +1135,9 @@ async def serve(
         "--trusted",
         "127.0.0.1",
         *flags,
-        cwd=ROOT,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        python=python,
+        wait=WAIT,
     )
-    served = Process(process)
-    collector = asyncio.create_task(served.collect())
-    try:
-        yield served
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        async with asyncio.timeout(WAIT):
-            await collector
 
 
 def write_config(tmp_path: Path) -> Path:
@@ -1238,60 +1186,61 @@ async def drain_until_closed(watcher: LineClient, received: dict[int, float]) ->
                     received.setdefault(int(message.params[-1]), loop.time())
 
 
-async def stored_burst(data: Path, config: Path) -> list[int]:
+async def stored_burst(processes: ServeProcesses, data: Path, config: Path) -> list[int]:
     """Restart the server on ``data`` and read back #burst's history."""
-    async with serve(data, "--config", str(config)) as served:
-        reader = await open_client(
-            await served.port(), "reader", "batch", "message-tags", "server-time"
-        )
-        try:
-            stored = await all_history(reader, "#burst", page=1000)
-        finally:
-            await reader.close()
-        served.process.terminate()
-        assert await served.exit_code() == 0
+    served = await serve(processes, data, "--config", str(config))
+    reader = await open_client(
+        await served.port(), "reader", "batch", "message-tags", "server-time"
+    )
+    try:
+        stored = await all_history(reader, "#burst", page=1000)
+    finally:
+        await reader.close()
+    served.process.terminate()
+    assert await served.exit_code() == 0
     return [int(m.params[-1]) for m in stored]
 
 
 async def burst_then_kill(
-    data: Path, config: Path, *flags: str
+    processes: ServeProcesses, data: Path, config: Path, *flags: str
 ) -> tuple[dict[int, float], float, int]:
     """A steady burst into #burst, then SIGKILL with a chunk in flight: when the watcher
     read each message, when the kill came, and how many were sent."""
     loop = asyncio.get_running_loop()
     received: dict[int, float] = {}
     sent = 0
-    async with serve(data, "--config", str(config), *flags) as served:
-        port = await served.port()
-        sender = await open_client(port, "sender")
-        watcher = await open_client(port, "watcher")
-        try:
-            started = loop.time()
-            # Chunks of 100, each read by the watcher before the next: a steady burst.
-            while loop.time() - started < 0.8 and sent < 50_000:
-                await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(sent, sent + 100)))
-                sent += 100
-                await read_burst(watcher, sent - 1, received)
-            # One more chunk in flight, and the power goes out.
+    served = await serve(processes, data, "--config", str(config), *flags)
+    port = await served.port()
+    sender = await open_client(port, "sender")
+    watcher = await open_client(port, "watcher")
+    try:
+        started = loop.time()
+        # Chunks of 100, each read by the watcher before the next: a steady burst.
+        while loop.time() - started < 0.8 and sent < 50_000:
             await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(sent, sent + 100)))
             sent += 100
-            killed_at = loop.time()
-            served.process.kill()
-            await served.exit_code()
-            await drain_until_closed(watcher, received)
-        finally:
-            await sender.close()
-            await watcher.close()
+            await read_burst(watcher, sent - 1, received)
+        # One more chunk in flight, and the power goes out.
+        await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(sent, sent + 100)))
+        sent += 100
+        killed_at = loop.time()
+        served.process.kill()
+        await served.exit_code()
+        await drain_until_closed(watcher, received)
+    finally:
+        await sender.close()
+        await watcher.close()
     return received, killed_at, sent
 
 
 async def test_after_sigkill_every_message_received_250ms_before_is_in_the_history(
     tmp_path: Path,
+    serve_processes: ServeProcesses,
 ) -> None:
     data, config = tmp_path / "data", write_config(tmp_path)
-    received, killed_at, sent = await burst_then_kill(data, config)
+    received, killed_at, sent = await burst_then_kill(serve_processes, data, config)
 
-    stored = await stored_burst(data, config)
+    stored = await stored_burst(serve_processes, data, config)
 
     must_have = {k for k, at in received.items() if at <= killed_at - 0.25}
     missing = sorted(must_have - set(stored))
@@ -1307,11 +1256,12 @@ async def test_after_sigkill_every_message_received_250ms_before_is_in_the_histo
 
 async def test_in_sync_mode_every_message_anyone_received_survives_sigkill(
     tmp_path: Path,
+    serve_processes: ServeProcesses,
 ) -> None:
     data, config = tmp_path / "data", write_config(tmp_path)
-    received, _, sent = await burst_then_kill(data, config, "--history-sync")
+    received, _, sent = await burst_then_kill(serve_processes, data, config, "--history-sync")
 
-    stored = await stored_burst(data, config)
+    stored = await stored_burst(serve_processes, data, config)
 
     missing = sorted(set(received) - set(stored))
     assert len(received) >= 500, f"only {len(received)} messages received"
@@ -1323,27 +1273,29 @@ async def test_in_sync_mode_every_message_anyone_received_survives_sigkill(
     assert set(stored) <= set(range(sent))
 
 
-async def test_sigterm_during_a_burst_loses_nothing_that_was_relayed(tmp_path: Path) -> None:
+async def test_sigterm_during_a_burst_loses_nothing_that_was_relayed(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
     data, config = tmp_path / "data", write_config(tmp_path)
     received: dict[int, float] = {}
-    async with serve(data, "--config", str(config)) as served:
-        port = await served.port()
-        sender = await open_client(port, "sender")
-        watcher = await open_client(port, "watcher")
-        try:
-            await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(300)))
-            await read_burst(watcher, 299, received)
-            await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(300, 5000)))
-            await read_burst(watcher, 400, received)
-            served.process.terminate()
-            await drain_until_closed(watcher, received)
-            assert await served.exit_code() == 0
-        finally:
-            await sender.close()
-            await watcher.close()
+    served = await serve(serve_processes, data, "--config", str(config))
+    port = await served.port()
+    sender = await open_client(port, "sender")
+    watcher = await open_client(port, "watcher")
+    try:
+        await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(300)))
+        await read_burst(watcher, 299, received)
+        await sender.send(*(f"PRIVMSG #burst :{k}" for k in range(300, 5000)))
+        await read_burst(watcher, 400, received)
+        served.process.terminate()
+        await drain_until_closed(watcher, received)
+        assert await served.exit_code() == 0
+    finally:
+        await sender.close()
+        await watcher.close()
     assert not any("Traceback" in line for line in served.log), served.log
 
-    stored = await stored_burst(data, config)
+    stored = await stored_burst(serve_processes, data, config)
 
     missing = sorted(set(received) - set(stored))
     assert not missing, f"{len(missing)} of {len(received)} relayed messages lost: {missing[:10]}"
@@ -1363,15 +1315,15 @@ def read_bytes(path: Path) -> bytes:
 
 @pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
 async def test_a_corrupt_database_stops_the_server_with_a_clear_error(
-    tmp_path: Path, loop: str
+    tmp_path: Path, serve_processes: ServeProcesses, loop: str
 ) -> None:
     data = tmp_path / "data"
     database = data / "hubbub.sqlite3"
     garbage = write_garbage(database)
     python = ("-m", "hubbub") if loop == "uvloop" else NO_UVLOOP
 
-    async with serve(data, python=python) as served:
-        code = await served.exit_code()
+    served = await serve(serve_processes, data, python=python)
+    code = await served.exit_code()
 
     assert code == 1, served.log
     assert not any("Traceback" in line for line in served.log), served.log
@@ -1385,12 +1337,13 @@ async def test_a_corrupt_database_stops_the_server_with_a_clear_error(
 
 async def test_a_database_from_a_newer_hubbub_stops_the_server_with_a_clear_error(
     tmp_path: Path,
+    serve_processes: ServeProcesses,
 ) -> None:
     data = tmp_path / "data"
     make_newer_database(data / "hubbub.sqlite3")
 
-    async with serve(data) as served:
-        code = await served.exit_code()
+    served = await serve(serve_processes, data)
+    code = await served.exit_code()
 
     assert code == 1, served.log
     assert not any("Traceback" in line for line in served.log), served.log

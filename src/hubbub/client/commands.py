@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from hubbub.client.session import IrcSession
 from hubbub.client.state import (
     SERVER,
     BufferKind,
+    ChatState,
     Focus,
     LineKind,
     QuitRequested,
@@ -23,7 +24,31 @@ from hubbub.client.state import (
 )
 from hubbub.wire.casemap import Key
 
-Handler = Callable[[IrcSession, Key, str], None]
+
+class CommandSession(Protocol):
+    """What a command uses of the IRC session (:class:`hubbub.client.session.IrcSession`
+    is one, and runs the commands: so this module does not import it)."""
+
+    state: ChatState
+    wanted_nick: str  # asked for again on each connection
+
+    @property
+    def enabled(self) -> set[str]:
+        """The capabilities the server acknowledged."""
+        ...
+
+    def send(self, command: str, *params: str, tags: dict[str, str] | None = None) -> None: ...
+
+    def send_raw(self, text: str) -> bool:
+        """Send a line typed by the user as it is; False if it is not an IRC message."""
+        ...
+
+    def say(self, target: str, text: str, action: bool = False) -> None: ...
+
+    def join(self, channels: list[str], keys: list[str] | None = None) -> None: ...
+
+
+Handler = Callable[[CommandSession, Key, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +72,7 @@ def command(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]
     return register
 
 
-def submit(session: IrcSession, key: Key, text: str) -> list[Update]:
+def submit(session: CommandSession, key: Key, text: str) -> list[Update]:
     """Handle one line typed in buffer ``key``; return what changed for the view."""
     state = session.state
     if text.startswith("/") and not text.startswith("//"):
@@ -72,25 +97,25 @@ def submit(session: IrcSession, key: Key, text: str) -> list[Update]:
     return state.take_updates()
 
 
-def _usage(session: IrcSession, key: Key, name: str) -> None:
+def _usage(session: CommandSession, key: Key, name: str) -> None:
     found = COMMANDS[name]
     session.state.note(f"Usage: {found.usage}  ({found.summary})", key, LineKind.ERROR)
 
 
-def _target(session: IrcSession, key: Key) -> str | None:
+def _target(session: CommandSession, key: Key) -> str | None:
     buffer = session.state.buffer(key)
     if buffer is None or buffer.kind is BufferKind.SERVER:
         return None
     return buffer.name
 
 
-def _channel(session: IrcSession, key: Key) -> str | None:
+def _channel(session: CommandSession, key: Key) -> str | None:
     buffer = session.state.buffer(key)
     return buffer.name if buffer is not None and buffer.kind is BufferKind.CHANNEL else None
 
 
 @command("join", "/join #channel[,#other] [key]", "join channels")
-def _join(session: IrcSession, key: Key, arguments: str) -> None:
+def _join(session: CommandSession, key: Key, arguments: str) -> None:
     if not arguments:
         _usage(session, key, "join")
         return
@@ -108,7 +133,7 @@ def _join(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("part", "/part [#channel] [reason]", "leave a channel (or close a private chat)")
-def _part(session: IrcSession, key: Key, arguments: str) -> None:
+def _part(session: CommandSession, key: Key, arguments: str) -> None:
     state = session.state
     first, _, rest = arguments.partition(" ")
     if first and state.is_channel(first):
@@ -127,7 +152,7 @@ def _part(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("close", "/close", "leave the channel and close its buffer")
-def _close(session: IrcSession, key: Key, arguments: str) -> None:
+def _close(session: CommandSession, key: Key, arguments: str) -> None:
     state = session.state
     buffer = state.buffer(key)
     if buffer is None or buffer.kind is BufferKind.SERVER:
@@ -140,7 +165,7 @@ def _close(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("msg", "/msg nick|#channel text", "send a message without switching buffer")
-def _msg(session: IrcSession, key: Key, arguments: str) -> None:
+def _msg(session: CommandSession, key: Key, arguments: str) -> None:
     target, _, text = arguments.partition(" ")
     if not target or not text:
         _usage(session, key, "msg")
@@ -149,7 +174,7 @@ def _msg(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("query", "/query nick [text]", "open a private chat (and say text)")
-def _query(session: IrcSession, key: Key, arguments: str) -> None:
+def _query(session: CommandSession, key: Key, arguments: str) -> None:
     nick, _, text = arguments.partition(" ")
     state = session.state
     if not nick or state.is_channel(nick):
@@ -162,7 +187,7 @@ def _query(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("me", "/me text", "an action: * you text")
-def _me(session: IrcSession, key: Key, arguments: str) -> None:
+def _me(session: CommandSession, key: Key, arguments: str) -> None:
     target = _target(session, key)
     if target is None or not arguments:
         _usage(session, key, "me")
@@ -171,7 +196,7 @@ def _me(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("notice", "/notice nick|#channel text", "send a notice")
-def _notice(session: IrcSession, key: Key, arguments: str) -> None:
+def _notice(session: CommandSession, key: Key, arguments: str) -> None:
     target, _, text = arguments.partition(" ")
     if not target or not text:
         _usage(session, key, "notice")
@@ -182,7 +207,7 @@ def _notice(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("nick", "/nick newnick", "change your nick")
-def _nick(session: IrcSession, key: Key, arguments: str) -> None:
+def _nick(session: CommandSession, key: Key, arguments: str) -> None:
     nick = arguments.split(" ")[0] if arguments else ""
     if not nick:
         _usage(session, key, "nick")
@@ -192,7 +217,7 @@ def _nick(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("topic", "/topic [text]", "show or set the channel topic")
-def _topic(session: IrcSession, key: Key, arguments: str) -> None:
+def _topic(session: CommandSession, key: Key, arguments: str) -> None:
     state = session.state
     first, _, rest = arguments.partition(" ")
     if first and state.is_channel(first):
@@ -210,18 +235,18 @@ def _topic(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("away", "/away [message]", "mark yourself away (no message: back)")
-def _away(session: IrcSession, key: Key, arguments: str) -> None:
+def _away(session: CommandSession, key: Key, arguments: str) -> None:
     session.send("AWAY", *([arguments] if arguments else []))
 
 
 @command("quit", "/quit [reason]", "leave the network and close the client")
-def _quit(session: IrcSession, key: Key, arguments: str) -> None:
+def _quit(session: CommandSession, key: Key, arguments: str) -> None:
     session.send("QUIT", arguments or QUIT_MESSAGE)
     session.state.emit(QuitRequested(arguments))
 
 
 @command("names", "/names [#channel]", "list who is in a channel")
-def _names(session: IrcSession, key: Key, arguments: str) -> None:
+def _names(session: CommandSession, key: Key, arguments: str) -> None:
     channel = arguments.split(" ")[0] if arguments else _channel(session, key)
     if not channel:
         _usage(session, key, "names")
@@ -231,7 +256,7 @@ def _names(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("whois", "/whois nick", "who is this")
-def _whois(session: IrcSession, key: Key, arguments: str) -> None:
+def _whois(session: CommandSession, key: Key, arguments: str) -> None:
     nick = arguments.split(" ")[0] if arguments else ""
     if not nick:
         _usage(session, key, "whois")
@@ -240,13 +265,13 @@ def _whois(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("list", "/list [mask]", "list channels (in the server buffer)")
-def _list(session: IrcSession, key: Key, arguments: str) -> None:
+def _list(session: CommandSession, key: Key, arguments: str) -> None:
     session.send("LIST", *([arguments] if arguments else []))
     session.state.emit(Focus(SERVER))
 
 
 @command("mode", "/mode [target] modes [args]", "show or change modes")
-def _mode(session: IrcSession, key: Key, arguments: str) -> None:
+def _mode(session: CommandSession, key: Key, arguments: str) -> None:
     words = arguments.split()
     state = session.state
     if not words or not (state.is_channel(words[0]) or state.is_me(words[0])):
@@ -259,7 +284,7 @@ def _mode(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("kick", "/kick nick [reason]", "remove someone from the channel")
-def _kick(session: IrcSession, key: Key, arguments: str) -> None:
+def _kick(session: CommandSession, key: Key, arguments: str) -> None:
     nick, _, reason = arguments.partition(" ")
     channel = _channel(session, key)
     if not nick or channel is None:
@@ -269,7 +294,7 @@ def _kick(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("invite", "/invite nick [#channel]", "invite someone to a channel")
-def _invite(session: IrcSession, key: Key, arguments: str) -> None:
+def _invite(session: CommandSession, key: Key, arguments: str) -> None:
     nick, _, channel = arguments.partition(" ")
     channel = channel.strip() or _channel(session, key) or ""
     if not nick or not channel:
@@ -279,7 +304,7 @@ def _invite(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("go", "/go number|name", "switch to a buffer by its number or name")
-def _go(session: IrcSession, key: Key, arguments: str) -> None:
+def _go(session: CommandSession, key: Key, arguments: str) -> None:
     state = session.state
     buffers = state.ordered()
     wanted = arguments.strip()
@@ -299,11 +324,11 @@ def _go(session: IrcSession, key: Key, arguments: str) -> None:
 
 
 @command("raw", "/raw LINE", "send a line to the server as it is")
-def _raw(session: IrcSession, key: Key, arguments: str) -> None:
+def _raw(session: CommandSession, key: Key, arguments: str) -> None:
     if not arguments or not session.send_raw(arguments):
         _usage(session, key, "raw")
 
 
 @command("help", "/help [command]", "commands and keys")
-def _help(session: IrcSession, key: Key, arguments: str) -> None:
+def _help(session: CommandSession, key: Key, arguments: str) -> None:
     session.state.emit(ShowHelp(arguments.removeprefix("/")))

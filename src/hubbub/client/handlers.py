@@ -1,8 +1,9 @@
 """How the client's state follows each command and numeric from the server: one handler
-per command, registered in :mod:`hubbub.client.state`'s table. No I/O."""
+per command, in :data:`HANDLERS` (:mod:`hubbub.client.incoming` looks them up). No I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from hubbub.client.state import (
@@ -20,13 +21,26 @@ from hubbub.client.state import (
     Presence,
     StatusChanged,
     TopicChanged,
-    handles,
     nick_of,
 )
 from hubbub.client.text import clean, mentions
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Key
 from hubbub.wire.message import Message
+
+Handler = Callable[[ChatState, Message], None]
+# Filled by the @handles decorators below, as this module is read.
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*commands: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for command in commands:
+            HANDLERS[command] = handler
+        return handler
+
+    return register
+
 
 _ACTION = "\x01ACTION "
 _WHOIS_REPLIES = frozenset(

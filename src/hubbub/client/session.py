@@ -36,6 +36,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
+from hubbub.client import commands, incoming
 from hubbub.client.config import Network
 from hubbub.client.state import SERVER, ChatState, Joined, LineKind, Update
 from hubbub.client.text import clean, decode, split_utf8
@@ -140,9 +141,7 @@ class IrcSession:
 
     def submit(self, key: Key, text: str) -> list[Update]:
         """Handle a line the user typed in buffer ``key``."""
-        from hubbub.client.commands import submit
-
-        return submit(self, key, text)
+        return commands.submit(self, key, text)
 
     def receive_line(self, line: bytes | LineTooLong) -> list[Update]:
         """Handle one line from the server; return what changed for the view."""
@@ -173,7 +172,7 @@ class IrcSession:
         elif command == n.ERR_UNKNOWNCOMMAND and message.params[1:2] == ("CAP",):
             self._cap_open = False  # a server without CAP registers us anyway
             return []
-        updates = self.state.receive(message)
+        updates = incoming.receive(self.state, message)
         if command == n.RPL_WELCOME:
             self._registered()
             updates += self.state.take_updates()

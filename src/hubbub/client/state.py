@@ -3,11 +3,12 @@ topics and modes, and the server's ISUPPORT, all built from IRC messages. No I/O
 
 Theory of operation
 -------------------
-:meth:`ChatState.receive` takes one parsed :class:`~hubbub.wire.message.Message` and
-returns the :data:`Update` values that say what changed, for the view to redraw. The
-commands each have one handler (:mod:`hubbub.client.handlers`), found in a table; a
-command or numeric without one is shown as text in the server buffer, so nothing a server
-sends is lost and nothing unknown can fail. Names are compared through the server's CASEMAPPING
+:func:`hubbub.client.incoming.receive` applies one parsed
+:class:`~hubbub.wire.message.Message` to a :class:`ChatState` and returns the
+:data:`Update` values that say what changed, for the view to redraw. The commands each
+have one handler (:mod:`hubbub.client.handlers`), found in a table; a command or numeric
+without one is shown as text in the server buffer, so nothing a server sends is lost and
+nothing unknown can fail. Names are compared through the server's CASEMAPPING
 (:class:`~hubbub.wire.casemap.Casemap`), so buffers and members are keyed by
 :data:`~hubbub.wire.casemap.Key`.
 
@@ -18,11 +19,10 @@ Consecutive joins, parts, quits and nick changes in a buffer fold into one quiet
 from __future__ import annotations
 
 import enum
-import importlib
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from hubbub.client.support import Support
@@ -208,20 +208,6 @@ def nick_of(source: str | None) -> str:
     return (source or "").partition("!")[0]
 
 
-Handler = Callable[["ChatState", Message], None]
-# Filled by hubbub.client.handlers (loaded at the end of this module).
-_HANDLERS: dict[str, Handler] = {}
-
-
-def handles(*commands: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        for command in commands:
-            _HANDLERS[command] = handler
-        return handler
-
-    return register
-
-
 class ChatState:
     """Buffers and everything else the client knows about one network.
 
@@ -294,16 +280,6 @@ class ChatState:
     def take_updates(self) -> list[Update]:
         updates, self._updates = self._updates, []
         return updates
-
-    def receive(self, message: Message) -> list[Update]:
-        """Apply one message from the server; return what changed."""
-        message = safe_message(message)
-        handler = _HANDLERS.get(message.command)
-        if handler is None:
-            self._unknown(message)
-        else:
-            handler(self, message)
-        return self.take_updates()
 
     def select(self, key: Key) -> list[Update]:
         """Make a buffer the one on screen; its unread counts go to zero."""
@@ -446,30 +422,6 @@ class ChatState:
         self.active = active.key if active is not None else SERVER
         self._updates.append(BuffersChanged())
 
-    def _unknown(self, message: Message) -> None:
-        """Show what the client has no handler for, as text, in the server buffer."""
-        params = message.params[1:] if message.command.isdigit() else message.params
-        text = " ".join(p for p in params if p)
-        if not message.command.isdigit():
-            text = f"{message.command} {text}".strip()
-        if not text:
-            return
-        kind = LineKind.ERROR if message.command[:1] in "45" else LineKind.INFO
-        self._add(self.buffers[SERVER], Line(self._time(message), kind, "", clean(text)))
-
-
-def safe_message(message: Message) -> Message:
-    """``message`` with control characters and escape sequences removed from its source
-    and parameters, so no name or text the server sends can reach the screen with them.
-    A CTCP message keeps the ``\x01`` around its cleaned text."""
-    source = clean(message.source, 512) if message.source else message.source
-    params = [clean(param) for param in message.params]
-    if params and message.params[-1].startswith("\x01"):
-        params[-1] = "\x01" + clean(message.params[-1].strip("\x01")) + "\x01"
-    if source == message.source and tuple(params) == message.params:
-        return message
-    return replace(message, source=source, params=tuple(params))
-
 
 def fold_presence(changes: tuple[Presence, ...]) -> str:
     """``→ anna, bo joined · ← cy left · dee is now dee_`` for a run of changes."""
@@ -491,11 +443,3 @@ def fold_presence(changes: tuple[Presence, ...]) -> str:
         else:
             parts.append(", ".join(unique))
     return " · ".join(parts)
-
-
-def _load_handlers() -> None:
-    """Import the handlers, which register themselves in the table."""
-    importlib.import_module("hubbub.client.handlers")
-
-
-_load_handlers()

@@ -7,7 +7,7 @@ rest of the server.
 
 Output: the first line sent to a connection in an event-loop pass is written at once
 (no added latency when idle); later lines in the same pass are queued and written with
-one system call by :class:`OutputBatcher` at the end of the pass.
+one system call by :class:`~hubbub.doors.output.OutputBatcher` at the end of the pass.
 """
 
 from __future__ import annotations
@@ -23,10 +23,15 @@ from collections import deque
 from collections.abc import Awaitable, Iterator
 
 from hubbub.doors.gate import Gate
-from hubbub.doors.output import OutputBatcher
-from hubbub.doors.ports import ConnectionLog, Session, SessionFactory, shown_host
-from hubbub.doors.registry import Connections
-from hubbub.settings import Limits
+from hubbub.doors.ports import (
+    Batcher,
+    ConnectionLog,
+    DriverLimits,
+    Roster,
+    Session,
+    SessionFactory,
+    shown_host,
+)
 from hubbub.wire.errors import LineTooLong
 from hubbub.wire.lines import LineBuffer
 from hubbub.wire.redact import redact
@@ -90,9 +95,9 @@ class LineConnection(asyncio.Protocol):
     def __init__(
         self,
         make_session: SessionFactory,
-        limits: Limits,
-        batcher: OutputBatcher,
-        registry: Connections,
+        limits: DriverLimits,
+        batcher: Batcher,
+        registry: Roster[LineConnection],
         gate: Gate,
         partial_after: float | None = None,
         nodelay: bool = True,
@@ -381,7 +386,7 @@ class LineConnection(asyncio.Protocol):
 
     def take_output(self) -> bytes:
         """What was queued during this loop pass, taken for writing later (the sync
-        history mode; see :class:`OutputBatcher`)."""
+        history mode; see :class:`~hubbub.doors.output.OutputBatcher`)."""
         self._in_pass = False
         data = b"".join(self._queued)
         self._queued.clear()
@@ -430,7 +435,7 @@ class LineConnection(asyncio.Protocol):
         self.deadline = asyncio.get_running_loop().time() + delay
 
     def deadline_passed(self) -> None:
-        """The timer is due (called by :meth:`Connections.keep_time`)."""
+        """The timer is due (called by :meth:`~hubbub.doors.registry.Connections.keep_time`)."""
         # Checked again later unless _tick says when: even a failed tick leaves the
         # connection with a timer.
         self._schedule(self._limits.ping_interval)

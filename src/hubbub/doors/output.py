@@ -7,10 +7,9 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from hubbub.doors.connection import LineConnection
+from hubbub.doors.ports import Output
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +55,13 @@ class OutputBatcher:
     ) -> None:
         self._loop = loop
         # Public to the connections, which add themselves in their hot path.
-        self.dirty: list[LineConnection] = []
+        self.dirty: list[Output] = []
         self.scheduled = False
         self.holding = durability is not None
         self._durability = durability
         # Output waiting for storage: (message number it waits for, when it began to
         # wait, and what to write with whether to close the connection after).
-        self._held: deque[tuple[int, float, list[tuple[LineConnection, bytes, bool]]]] = deque()
+        self._held: deque[tuple[int, float, list[tuple[Output, bytes, bool]]]] = deque()
         self._max_hold = max_hold
         self._expiry: asyncio.TimerHandle | None = None
         if durability is not None:
@@ -73,7 +72,7 @@ class OutputBatcher:
         self.scheduled = True
         self._loop.call_soon(self._flush)
 
-    def close_after_output(self, connection: LineConnection) -> None:
+    def close_after_output(self, connection: Output) -> None:
         """Close a connection once the output it has queued is written (held output
         included)."""
         assert self._durability is not None
@@ -89,7 +88,7 @@ class OutputBatcher:
             return
         self._hold([(connection, connection.take_output(), False) for connection in dirty])
 
-    def _hold(self, taken: list[tuple[LineConnection, bytes, bool]]) -> None:
+    def _hold(self, taken: list[tuple[Output, bytes, bool]]) -> None:
         assert self._durability is not None
         self._held.append((self._durability.recorded, self._loop.time(), taken))
         self._release(self._durability.stored_through())

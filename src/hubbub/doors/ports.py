@@ -1,12 +1,16 @@
-"""What the driver and a door's sessions need of each other: the session's side
-(:class:`Session`), the connection as a session sees it (:class:`Peer`), and the logger
-that names a connection."""
+"""What the driver and the pieces around it need of each other: the session's side
+(:class:`Session`), the connection as a session sees it (:class:`Peer`), the logger that
+names a connection; and, so that the driver imports none of the modules that use it, what
+it needs of the server's output batcher (:class:`Batcher`), of its set of live connections
+(:class:`Roster`) and of its limits (:class:`DriverLimits`), with what the batcher needs
+of a connection (:class:`Output`); and what a door reads of the message history
+(:class:`RecentHistory`), so that no door imports a storage module for it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from hubbub.wire.errors import LineTooLong
 
@@ -84,3 +88,127 @@ class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
         return f"[{self.extra['conn'] if self.extra else '?'}] {msg}", kwargs
+
+
+class Output(Protocol):
+    """What the output batcher needs of a connection
+    (:class:`~hubbub.doors.connection.LineConnection` is one)."""
+
+    def flush(self) -> None:
+        """Write what was queued during this loop pass."""
+        ...
+
+    def take_output(self) -> bytes:
+        """Take what was queued during this loop pass, to write later."""
+        ...
+
+    def write_now(self, data: bytes, close: bool = False) -> None:
+        """Write output taken earlier, and close after it if asked."""
+        ...
+
+
+class Batcher(Protocol):
+    """What a connection needs of the server's output batcher
+    (:class:`~hubbub.doors.output.OutputBatcher` is one).
+
+    Attributes, not methods, where a connection touches them for every line it sends.
+    """
+
+    dirty: list[Output]  # connections with output queued in this loop pass
+    scheduled: bool  # whether the end-of-pass flush is scheduled
+    holding: bool  # whether output waits for storage (the sync history mode)
+
+    def schedule(self) -> None:
+        """Flush at the end of this loop pass."""
+        ...
+
+    def close_after_output(self, connection: Output) -> None:
+        """Close ``connection`` once its held output is written."""
+        ...
+
+
+_Member = TypeVar("_Member", contravariant=True)
+
+
+class Roster(Protocol[_Member]):
+    """Where a connection enters itself while it is open, so that shutdown can find it
+    and its timers run (:class:`~hubbub.doors.registry.Connections` is one)."""
+
+    def add(self, connection: _Member) -> None: ...
+
+    def discard(self, connection: _Member) -> None: ...
+
+
+class DriverLimits(Protocol):
+    """The bounds the driver applies (:class:`hubbub.settings.Limits` is one)."""
+
+    @property
+    def line_length(self) -> int:
+        """Bytes of a line without tags, CRLF included."""
+        ...
+
+    @property
+    def tags_length(self) -> int:
+        """Bytes of a client's tags, without ``@`` and the space."""
+        ...
+
+    @property
+    def sendq(self) -> int:
+        """Bytes queued for a client before it is cut off."""
+        ...
+
+    @property
+    def registration_timeout(self) -> float: ...
+
+    @property
+    def ping_interval(self) -> float:
+        """Idle seconds before the server sends PING."""
+        ...
+
+    @property
+    def ping_timeout(self) -> float:
+        """Seconds after that PING before the client is cut off."""
+        ...
+
+    @property
+    def flood_burst(self) -> int:
+        """Lines a client may send at once before it is slowed down."""
+        ...
+
+    @property
+    def flood_rate(self) -> float:
+        """Lines per second after the burst; 0 for no flood control."""
+        ...
+
+
+class StoredLine(Protocol):
+    """A message as the history keeps it, as far as a door shows it
+    (:class:`hubbub.storage.ports.StoredMessage` is one)."""
+
+    @property
+    def sender(self) -> str:
+        """The sender's ``nick!user@host``."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """``PRIVMSG`` or ``NOTICE``."""
+        ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The lines of a multi-line message, else empty."""
+        ...
+
+
+class RecentHistory(Protocol):
+    """What a door reads of the message history
+    (:class:`hubbub.storage.ports.HistoryStore` is one). It may raise the storage ring's
+    :class:`~hubbub.storage.errors.StorageError`."""
+
+    async def before(self, conversation: str, time: float, limit: int) -> Sequence[StoredLine]:
+        """The latest ``limit`` messages of a conversation before ``time``, oldest first."""
+        ...

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from hubbub.doors.connection import LineConnection
+from hubbub.doors.connection import LineConnection
 
 
 class Connections:

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.plain.render import _forget_room, refusal_text
+from hubbub.doors.plain.ports import SessionView
+from hubbub.doors.plain.render import refusal_text
 
-if TYPE_CHECKING:
-    from hubbub.doors.plain.session import PlainSession
-
-Handler = Callable[["PlainSession", str], None]
+Handler = Callable[[SessionView, str], None]
 COMMANDS: dict[str, Handler] = {}
 # Room listings are cut here: a plain terminal is no place for thousands of lines.
 _MAX_LISTED = 50
@@ -27,7 +24,7 @@ def command(*names: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def run(session: PlainSession, text: str) -> None:
+def run(session: SessionView, text: str) -> None:
     """Run one ``/command arguments`` line."""
     name, _, arguments = text[1:].partition(" ")
     handler = COMMANDS.get(name.lower())
@@ -46,7 +43,7 @@ def _room_name(argument: str) -> str:
 
 
 @command("join", "j")
-def join(session: PlainSession, arguments: str) -> None:
+def join(session: SessionView, arguments: str) -> None:
     if not arguments:
         session.tell(session.ctx._("Usage: /join #room"))
         return
@@ -54,7 +51,7 @@ def join(session: PlainSession, arguments: str) -> None:
 
 
 @command("part", "leave")
-def part(session: PlainSession, arguments: str) -> None:
+def part(session: SessionView, arguments: str) -> None:
     user = session.user
     assert user is not None
     given, _, reason = arguments.partition(" ")
@@ -63,14 +60,14 @@ def part(session: PlainSession, arguments: str) -> None:
         session.tell(session.ctx._("You are not in a room. Use /join #room."))
         return
     session.ctx.hub.part(user, room, reason)
-    _forget_room(session, room)
+    session.forget_room(room)
     session.tell(session.ctx._("You left {room}.").format(room=room))
     if session.room is not None:
         session.tell(session.ctx._("You are now in {room}.").format(room=session.room))
 
 
 @command("rooms", "list")
-def rooms(session: PlainSession, arguments: str) -> None:
+def rooms(session: SessionView, arguments: str) -> None:
     user = session.user
     assert user is not None
     visible = [c for c in session.ctx.hub.channels.values() if c.shown_to(user)]
@@ -82,7 +79,7 @@ def rooms(session: PlainSession, arguments: str) -> None:
 
 
 @command("who", "names")
-def who(session: PlainSession, arguments: str) -> None:
+def who(session: SessionView, arguments: str) -> None:
     user = session.user
     assert user is not None
     room = _room_name(arguments) if arguments else session.room
@@ -103,7 +100,7 @@ def who(session: PlainSession, arguments: str) -> None:
 
 
 @command("msg", "query")
-def msg(session: PlainSession, arguments: str) -> None:
+def msg(session: SessionView, arguments: str) -> None:
     target, _, text = arguments.partition(" ")
     if not target or not text.strip():
         session.tell(session.ctx._("Usage: /msg name text"))
@@ -112,13 +109,13 @@ def msg(session: PlainSession, arguments: str) -> None:
 
 
 @command("me")
-def me(session: PlainSession, arguments: str) -> None:
+def me(session: SessionView, arguments: str) -> None:
     if arguments:
         session.say(f"\x01ACTION {arguments}\x01")
 
 
 @command("nick", "name")
-def nick(session: PlainSession, arguments: str) -> None:
+def nick(session: SessionView, arguments: str) -> None:
     user = session.user
     assert user is not None
     if not arguments:
@@ -130,7 +127,7 @@ def nick(session: PlainSession, arguments: str) -> None:
 
 
 @command("topic")
-def topic(session: PlainSession, arguments: str) -> None:
+def topic(session: SessionView, arguments: str) -> None:
     user = session.user
     assert user is not None
     room = session.room
@@ -150,12 +147,12 @@ def topic(session: PlainSession, arguments: str) -> None:
 
 
 @command("quit", "exit")
-def quit_(session: PlainSession, arguments: str) -> None:
+def quit_(session: SessionView, arguments: str) -> None:
     session.close(arguments or "Goodbye!")
 
 
 @command("help", "?")
-def help_(session: PlainSession, arguments: str) -> None:
+def help_(session: SessionView, arguments: str) -> None:
     _ = session.ctx._
     session.tell(
         _("Commands:"),

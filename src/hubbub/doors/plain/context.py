@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubbub.core.hub import Hub
+from hubbub.doors.ports import RecentHistory
 from hubbub.i18n import translations
-from hubbub.storage.ports import HistoryStore
 
 
 @dataclass(slots=True)
@@ -41,7 +41,7 @@ class PlainContext:
     room: str = "#lobby"
     language: str | None = None
     catalog: gettext.NullTranslations = field(init=False)
-    history: HistoryStore | None = None
+    history: RecentHistory | None = None
     backlog: int = 10
     accounts: RegisteredNames | None = None
     rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())

@@ -6,8 +6,6 @@ place, on their way to the terminal (:func:`hubbub.doors.plain.text.terminal_byt
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     ChannelRenamed,
@@ -24,15 +22,13 @@ from hubbub.core.events import (
     TopicChanged,
     Wallops,
 )
-
-if TYPE_CHECKING:
-    from hubbub.doors.plain.context import PlainContext
-    from hubbub.doors.plain.session import PlainSession
+from hubbub.doors.plain.context import PlainContext
+from hubbub.doors.plain.ports import SessionView
 
 _ACTION = "\x01ACTION "
 
 
-def describe(session: PlainSession, event: Event) -> list[str]:
+def describe(session: SessionView, event: Event) -> list[str]:
     """The lines a plain user sees for an event (none for those it does not show)."""
     _ = session.ctx._
     me = session.user
@@ -53,7 +49,7 @@ def describe(session: PlainSession, event: Event) -> list[str]:
             return [_("{name} left.").format(name=actor.nick)]
         case Kicked(actor, channel, nick, reason):
             if fold(nick) == me.key:
-                _forget_room(session, channel)
+                session.forget_room(channel)
                 text = _("You were kicked from {room} by {by}: {reason}")
                 return [text.format(room=channel, by=actor.nick, reason=reason)]
             text = _("{name} was kicked from {room} by {by}: {reason}")
@@ -81,7 +77,7 @@ def describe(session: PlainSession, event: Event) -> list[str]:
 
 
 def _message(
-    session: PlainSession, nick: str, target: str, text: str, kind: MessageKind, parts: list[str]
+    session: SessionView, nick: str, target: str, text: str, kind: MessageKind, parts: list[str]
 ) -> list[str]:
     if kind is MessageKind.TAGMSG:
         return []
@@ -110,16 +106,6 @@ def speech(nick: str, line: str, kind: MessageKind) -> str | None:
     if kind is MessageKind.NOTICE:
         return f"-{nick}- {line}"
     return f"{nick}: {line}"
-
-
-def _forget_room(session: PlainSession, room: str) -> None:
-    """After leaving ``room``: the current room becomes another one the user is in."""
-    fold = session.ctx.hub.casemap.fold
-    if session.room is None or fold(session.room) != fold(room):
-        return
-    user = session.user
-    others = [c.name for c in user.channels.values() if c.key != fold(room)] if user else []
-    session.room = others[0] if others else None
 
 
 def refusal_text(ctx: PlainContext, error: ChatError) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Event, MessageKind, MessagePosted
+from hubbub.doors.plain.commands import run
 from hubbub.doors.plain.render import describe, refusal_text, speech
 from hubbub.doors.plain.text import clean, split_text, terminal_bytes
 from hubbub.storage.errors import StorageError
@@ -107,8 +108,6 @@ class PlainSession:
         if not text:
             return None
         if text.startswith("/") and not text.startswith("//"):
-            from hubbub.doors.plain.commands import run
-
             run(self, text)
             return None
         self.say(text.removeprefix("/"))
@@ -226,6 +225,15 @@ class PlainSession:
                         room=channel.name, topic=channel.topic.text
                     )
                 )
+
+    def forget_room(self, room: str) -> None:
+        """After leaving ``room``: the current room becomes another one the user is in."""
+        fold = self.ctx.hub.casemap.fold
+        if self.room is None or fold(self.room) != fold(room):
+            return
+        user = self.user
+        others = [c.name for c in user.channels.values() if c.key != fold(room)] if user else []
+        self.room = others[0] if others else None
 
     def say(self, text: str, target: str | None = None) -> None:
         """Send text to a room or user, cut into pieces that fit an IRC line."""
