@@ -14,7 +14,7 @@ from hubbub.core.hub import Hub
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.ports import ConnectionLog, shown_host
-from hubbub.server import Server, hub_limits
+from hubbub.server import Server
 from hubbub.settings import Listen, Oper, Settings
 from hubbub.wire.casemap import Casemap
 from hubbub.wire.message import Message, parse
@@ -96,7 +96,7 @@ class Harness:
         limits = self.settings.limits
         self.hub = Hub(
             Casemap(self.settings.casemapping, limits.nicklen, limits.channellen),
-            hub_limits(self.settings),
+            self.settings.limits,
             clock=self.clock,
             bus=LocalBus(),
             registry=LocalRegistry(),

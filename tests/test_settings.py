@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -458,3 +459,17 @@ def test_sync_history_or_a_database_with_history_off_is_refused(tmp_path: Path) 
         tmp_path, '[server]\nhistory = false\ndatabase_url = "postgresql://h/db"\n'
     )
     assert_names(message, "server.database_url", 3)
+
+
+def test_the_readme_lists_every_limit_with_its_default() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("\n[limits]\n", 1)[1].split("```", 1)[0]
+    listed = dict(
+        re.match(r"(\w+) = ([\d.]+)", line).groups()  # type: ignore[union-attr]
+        for line in block.splitlines()
+        if line.strip()
+    )
+    defaults = Limits()
+    assert sorted(listed) == sorted(f.name for f in dataclasses.fields(Limits))
+    for name, shown in listed.items():
+        assert float(shown) == getattr(defaults, name), name

@@ -65,6 +65,14 @@ SERVICE_NICKS = ("NickServ", "ChanServ")
 _HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
+@dataclass(frozen=True)
+class AccountLimits:
+    """Bounds on accounts, with their defaults; each is a ``[limits]`` setting."""
+
+    password_min: int = MIN_PASSWORD  # shortest account password
+    certificates: int = CERTIFICATES  # client certificates one account may have (EXTERNAL)
+
+
 class AccountError(Exception):
     """A refused account operation; ``code`` is the IRCv3 FAIL code that says why."""
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from hubbub.accounts import Accounts
 from hubbub.cluster.local import LocalBus, LocalRegistry
-from hubbub.core.hub import Hub, HubLimits
+from hubbub.core.hub import Hub
 from hubbub.core.keepers import history_keeper, marker_keeper
 from hubbub.core.ports import Subscriber
 from hubbub.doors.connection import LineConnection
@@ -40,20 +40,6 @@ DEFAULT_MOTD = [
 ]
 _SHUTDOWN_GRACE = 5.0
 _PRUNE_INTERVAL = 3600.0
-
-
-def hub_limits(settings: Settings) -> HubLimits:
-    limits = settings.limits
-    return HubLimits(
-        channels_per_user=limits.channels_per_user,
-        topic_length=limits.topiclen,
-        kick_length=limits.kicklen,
-        away_length=limits.awaylen,
-        list_length=limits.list_length,
-        whowas_length=limits.whowas,
-        monitor_length=limits.monitor,
-        read_markers=limits.read_markers,
-    )
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -124,7 +110,7 @@ class Server:
             settings.casemapping, settings.limits.nicklen, settings.limits.channellen
         )
         self.bus = LocalBus()
-        self.hub = Hub(casemap, hub_limits(settings), bus=self.bus, registry=LocalRegistry())
+        self.hub = Hub(casemap, settings.limits, bus=self.bus, registry=LocalRegistry())
         # Subscribed to the bus while the store is open.
         self._keepers: list[Subscriber] = []
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
@@ -185,7 +171,7 @@ class Server:
             backlog=settings.limits.plain_backlog,
             accounts=self.plain.accounts,
         )
-        self.hub.limits = hub_limits(settings)
+        self.hub.limits = settings.limits
         logger.info("configuration reloaded from %s", settings.config_file)
         return None
 

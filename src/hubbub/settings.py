@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubbub.accounts import AccountLimits
+from hubbub.core.state import ChatLimits
+from hubbub.doors.irc.limits import IrcLimits
+from hubbub.doors.ports import DoorLimits
 from hubbub.i18n import available as available_languages
 from hubbub.passwords import is_hash
-from hubbub.wire.casemap import Casemapping
+from hubbub.storage.ports import HistoryLimits
+from hubbub.wire.casemap import Casemapping, NameLimits
 
 
 class ConfigError(Exception):
@@ -41,44 +46,14 @@ class Oper:
     password: str
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Every bound on client input and server state, with its default."""
+@dataclass(frozen=True)
+class Limits(ChatLimits, NameLimits, DoorLimits, IrcLimits, HistoryLimits, AccountLimits):
+    """Every bound on client input and server state: the ``[limits]`` of the config file.
 
-    line_length: int = 512  # bytes of a line without tags, CRLF included (RFC 1459)
-    tags_length: int = 4094  # bytes of a client's tags, without "@" and " " (message-tags)
-    sendq: int = 1_048_576  # bytes queued for a client before it is cut off
-    registration_timeout: float = 60.0
-    ping_interval: float = 120.0  # idle seconds before the server sends PING
-    ping_timeout: float = 60.0  # seconds after that PING before the client is cut off
-    nicklen: int = 30
-    channellen: int = 64
-    topiclen: int = 390
-    kicklen: int = 390
-    awaylen: int = 390
-    realnamelen: int = 150
-    channels_per_user: int = 50
-    targets: int = 4  # targets of one PRIVMSG/NOTICE
-    modes: int = 20  # parameterised mode changes in one MODE
-    list_length: int = 100  # entries of each ban/exception/invite list
-    whowas: int = 1000  # remembered departed nicks
-    monitor: int = 100  # nicks one user may MONITOR
-    read_markers: int = 1000  # conversations whose read marker a user or account keeps
-    connections_per_ip: int = 50  # 0: no limit
-    flood_burst: int = 40  # lines a client may send at once before it is slowed down
-    flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control
-    plain_pause: float = 0.25  # plain door: seconds of silence that end a line sent without \n
-    plain_backlog: int = 10  # plain door: lines of a room's history shown on joining
-    history_days: float = 365.0  # message history older than this is forgotten
-    history_per_conversation: int = 100_000  # and all but this many per channel or chat
-    chathistory: int = 100  # most messages one CHATHISTORY request returns
-    history_flush: float = 0.05  # seconds messages gather before one commit (kill loses ≤)
-    history_sync_wait: float = 2.0  # sync mode: seconds output waits for a stuck store
-    history_read_wait: float = 2.0  # seconds a history read waits for what was just said
-    database_timeout: float = 30.0  # seconds a PostgreSQL query may take before it fails
-    password_min: int = 8  # shortest account password
-    certificates: int = 10  # client certificates one account may have (SASL EXTERNAL)
-    nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
+    Each ring declares the bounds it enforces, with their defaults (the chat's, names',
+    the doors', the IRC door's, history's, accounts'); this is all of them in one value,
+    which each ring is handed whole.
+    """
 
 
 def default_data_dir() -> Path:

@@ -18,9 +18,10 @@ from hubbub.core.events import (
     Quit,
     TopicChanged,
 )
-from hubbub.core.hub import Hub, HubLimits
+from hubbub.core.hub import Hub
 from hubbub.core.model import NO_CHANNELS, User
 from hubbub.core.modes import ModeChange
+from hubbub.core.state import ChatLimits
 from hubbub.wire.casemap import Casemap, Casemapping
 from tests.helpers import Clock
 
@@ -53,7 +54,7 @@ def settle(*recorders: Recorder) -> None:
 def hub() -> Hub:
     return Hub(
         Casemap(Casemapping.PRECIS),
-        HubLimits(channels_per_user=3),
+        ChatLimits(channels_per_user=3),
         clock=Clock(),
         bus=LocalBus(),
         registry=LocalRegistry(),

@@ -113,7 +113,7 @@ def kick(state: State, user: User, name: str, nick: str, reason: str) -> list[Ev
     victim = state.users.find(nick)
     if victim is None or victim not in channel.members:
         raise ChatError(Reason.USER_NOT_IN_CHANNEL, nick, channel.name)
-    reason = reason[: state.limits.kick_length]
+    reason = reason[: state.limits.kicklen]
     return [Kicked(user.actor, channel.name, victim.nick, reason, victim.id)]
 
 
@@ -162,7 +162,7 @@ def set_topic(state: State, user: User, name: str, text: str) -> list[Event]:
     channel = state.channels.member_channel(user, name)
     if "t" in channel.flags and not channel.is_op(user):
         raise ChatError(Reason.CHANOP_NEEDED, channel.name)
-    text = text[: state.limits.topic_length]
+    text = text[: state.limits.topiclen]
     return [TopicChanged(user.actor, channel.name, text, state.clock())]
 
 

@@ -25,11 +25,9 @@ from hubbub.core.model import Channel, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Bus, MarkerSink, Registry
 from hubbub.core.registered import RegisteredChannel
-from hubbub.core.state import HubLimits, State
+from hubbub.core.state import ChatLimits, State
 from hubbub.core.users import WhowasEntry
 from hubbub.wire.casemap import Casemap, Key
-
-__all__ = ["ChatError", "Hub", "HubLimits", "WhowasEntry"]
 
 _NO_TAGS: Mapping[str, str] = {}
 
@@ -50,13 +48,13 @@ class Hub:
     def __init__(
         self,
         casemap: Casemap,
-        limits: HubLimits | None = None,
+        limits: ChatLimits | None = None,
         clock: Callable[[], float] = time.time,
         *,
         bus: Bus,
         registry: Registry,
     ) -> None:
-        self.state = State(casemap, limits or HubLimits(), clock, registry)
+        self.state = State(casemap, limits or ChatLimits(), clock, registry)
         self.applier = Applier(self.state)
         self.apply = self.applier.apply
         bus.subscribe(self.apply)
@@ -73,17 +71,17 @@ class Hub:
         self.mode_counts = state.users.mode_counts
 
     @property
-    def limits(self) -> HubLimits:
+    def limits(self) -> ChatLimits:
         return self.state.limits
 
     @limits.setter
-    def limits(self, limits: HubLimits) -> None:
+    def limits(self, limits: ChatLimits) -> None:
         """New limits (REHASH) bind from the next operation on."""
         state = self.state
         state.limits = limits
         state.markers.limit = limits.read_markers
         state.recent.limit = limits.recent_messages
-        state.monitors.limit = limits.monitor_length
+        state.monitors.limit = limits.monitor
 
     @property
     def clock(self) -> Callable[[], float]:

@@ -19,19 +19,20 @@ from hubbub.core.users import Users
 from hubbub.wire.casemap import Casemap
 
 
-@dataclass(frozen=True, slots=True)
-class HubLimits:
-    """Bounds the hub enforces; each is a setting (see :mod:`hubbub.settings`)."""
+@dataclass(frozen=True)
+class ChatLimits:
+    """Bounds the chat enforces, with their defaults; each is a ``[limits]`` setting
+    (:class:`hubbub.settings.Limits` is made of these and the other rings' limits)."""
 
     channels_per_user: int = 50
-    topic_length: int = 390
-    kick_length: int = 390
-    away_length: int = 390
-    list_length: int = 100
-    whowas_length: int = 1000
-    monitor_length: int = 100
-    read_markers: int = 1000
-    recent_messages: int = 10_000
+    topiclen: int = 390
+    kicklen: int = 390
+    awaylen: int = 390
+    list_length: int = 100  # entries of each ban/exception/invite list
+    whowas: int = 1000  # remembered departed nicks
+    monitor: int = 100  # nicks one user may MONITOR
+    read_markers: int = 1000  # conversations whose read marker a user or account keeps
+    recent_messages: int = 10_000  # messages remembered for REDACT
 
 
 class Ids:
@@ -65,7 +66,7 @@ class State:
     def __init__(
         self,
         casemap: Casemap,
-        limits: HubLimits,
+        limits: ChatLimits,
         clock: Callable[[], float],
         registry: Registry,
     ) -> None:
@@ -73,11 +74,11 @@ class State:
         self.limits = limits
         self.clock = clock
         self.ids = Ids()
-        self.users = Users(casemap, registry, limits.whowas_length)
+        self.users = Users(casemap, registry, limits.whowas)
         self.channels = Channels(casemap, registry)
         self.markers = ReadMarkers(limits.read_markers)
         self.recent = RecentMessages(limits.recent_messages)
-        self.monitors = Monitors(casemap, limits.monitor_length)
+        self.monitors = Monitors(casemap, limits.monitor)
         # Who is logged in to each account, by account id.
         self.account_users: dict[str, set[User]] = {}
         # Accounts dropped while this server ran: a login that was under way when its

@@ -82,7 +82,7 @@ def kill(state: State, killer: User, nick: str, reason: str) -> tuple[User, list
 
 
 def set_away(state: State, user: User, text: str | None) -> list[Event]:
-    away = text[: state.limits.away_length] if text else None
+    away = text[: state.limits.awaylen] if text else None
     if away == user.away:
         return []
     return [AwayChanged(user.actor, away)]

@@ -26,7 +26,7 @@ from hubbub.doors.gate import Gate
 from hubbub.doors.ports import (
     Batcher,
     ConnectionLog,
-    DriverLimits,
+    DoorLimits,
     Roster,
     Session,
     SessionFactory,
@@ -95,7 +95,7 @@ class LineConnection(asyncio.Protocol):
     def __init__(
         self,
         make_session: SessionFactory,
-        limits: DriverLimits,
+        limits: DoorLimits,
         batcher: Batcher,
         registry: Roster[LineConnection],
         gate: Gate,

@@ -2,7 +2,7 @@
 (:class:`Session`), the connection as a session sees it (:class:`Peer`), the logger that
 names a connection; and, so that the driver imports none of the modules that use it, what
 it needs of the server's output batcher (:class:`Batcher`), of its set of live connections
-(:class:`Roster`) and of its limits (:class:`DriverLimits`), with what the batcher needs
+(:class:`Roster`), the limits doors are held to (:class:`DoorLimits`), with what the batcher needs
 of a connection (:class:`Output`); and what a door reads of the message history
 (:class:`RecentHistory`), so that no door imports a storage module for it."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from hubbub.wire.errors import LineTooLong
@@ -139,46 +140,23 @@ class Roster(Protocol[_Member]):
     def discard(self, connection: _Member) -> None: ...
 
 
-class DriverLimits(Protocol):
-    """The bounds the driver applies (:class:`hubbub.settings.Limits` is one)."""
+@dataclass(frozen=True)
+class DoorLimits:
+    """The bounds every door's connections are held to, with their defaults; each is a
+    ``[limits]`` setting (:class:`hubbub.settings.Limits` is made of these and the other
+    rings' limits)."""
 
-    @property
-    def line_length(self) -> int:
-        """Bytes of a line without tags, CRLF included."""
-        ...
-
-    @property
-    def tags_length(self) -> int:
-        """Bytes of a client's tags, without ``@`` and the space."""
-        ...
-
-    @property
-    def sendq(self) -> int:
-        """Bytes queued for a client before it is cut off."""
-        ...
-
-    @property
-    def registration_timeout(self) -> float: ...
-
-    @property
-    def ping_interval(self) -> float:
-        """Idle seconds before the server sends PING."""
-        ...
-
-    @property
-    def ping_timeout(self) -> float:
-        """Seconds after that PING before the client is cut off."""
-        ...
-
-    @property
-    def flood_burst(self) -> int:
-        """Lines a client may send at once before it is slowed down."""
-        ...
-
-    @property
-    def flood_rate(self) -> float:
-        """Lines per second after the burst; 0 for no flood control."""
-        ...
+    line_length: int = 512  # bytes of a line without tags, CRLF included (RFC 1459)
+    tags_length: int = 4094  # bytes of a client's tags, without "@" and " " (message-tags)
+    sendq: int = 1_048_576  # bytes queued for a client before it is cut off
+    registration_timeout: float = 60.0
+    ping_interval: float = 120.0  # idle seconds before the server sends PING
+    ping_timeout: float = 60.0  # seconds after that PING before the client is cut off
+    connections_per_ip: int = 50  # 0: no limit
+    flood_burst: int = 40  # lines a client may send at once before it is slowed down
+    flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control
+    plain_pause: float = 0.25  # plain door: seconds of silence that end a line sent without \n
+    plain_backlog: int = 10  # plain door: lines of a room's history shown on joining
 
 
 class StoredLine(Protocol):

@@ -10,6 +10,19 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 
+@dataclass(frozen=True)
+class HistoryLimits:
+    """Bounds on what is kept and how long the server waits for the store, with their
+    defaults; each is a ``[limits]`` setting."""
+
+    history_days: float = 365.0  # message history older than this is forgotten
+    history_per_conversation: int = 100_000  # and all but this many per channel or chat
+    history_flush: float = 0.05  # seconds messages gather before one commit (kill loses ≤)
+    history_sync_wait: float = 2.0  # sync mode: seconds output waits for a stuck store
+    history_read_wait: float = 2.0  # seconds a history read waits for what was just said
+    database_timeout: float = 30.0  # seconds a PostgreSQL query may take before it fails
+
+
 class StoredMessage(NamedTuple):
     """One message as history keeps it.
 

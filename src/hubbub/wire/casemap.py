@@ -16,12 +16,21 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, NewType
 
 from hubbub.wire.errors import InvalidName
 
 Key = NewType("Key", str)
 """A folded name: the only kind of string used to index users and channels."""
+
+
+@dataclass(frozen=True)
+class NameLimits:
+    """How long names may be, in characters (a channel's with its ``#``)."""
+
+    nicklen: int = 30
+    channellen: int = 64
 
 
 class Casemapping(enum.StrEnum):

@@ -99,7 +99,7 @@ class IrcContext:
             f"MAXLIST=beI:{limits.list_length}",
             f"MAXTARGETS={targets}",
             f"MODES={limits.modes}",
-            f"MONITOR={self.hub.limits.monitor_length}",
+            f"MONITOR={limits.monitor}",
             *(["MSGREFTYPES=timestamp,msgid"] if self.history is not None else []),
             f"NETWORK={s.network_name}",
             f"NICKLEN={limits.nicklen}",

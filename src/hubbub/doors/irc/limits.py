@@ -1,0 +1,18 @@
+"""Bounds the IRC door holds clients to, beyond those of every door."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IrcLimits:
+    """The IRC door's bounds, with their defaults; each is a ``[limits]`` setting, and
+    those a client should know are advertised in RPL_ISUPPORT."""
+
+    realnamelen: int = 150
+    userlen: int = 18  # of the user name (ident), as USER gives it
+    targets: int = 4  # targets of one PRIVMSG/NOTICE
+    modes: int = 20  # parameterised mode changes in one MODE
+    chathistory: int = 100  # most messages one CHATHISTORY request returns
+    nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
