@@ -464,11 +464,11 @@ def test_sync_history_or_a_database_with_history_off_is_refused(tmp_path: Path) 
 def test_the_readme_lists_every_limit_with_its_default() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     block = readme.split("\n[limits]\n", 1)[1].split("```", 1)[0]
-    listed = dict(
-        re.match(r"(\w+) = ([\d.]+)", line).groups()  # type: ignore[union-attr]
-        for line in block.splitlines()
-        if line.strip()
-    )
+    listed: dict[str, str] = {}
+    for line in block.splitlines():
+        found = re.match(r"(\w+) = ([\d.]+)", line)
+        assert found is not None, line
+        listed[found[1]] = found[2]
     defaults = Limits()
     assert sorted(listed) == sorted(f.name for f in dataclasses.fields(Limits))
     for name, shown in listed.items():
