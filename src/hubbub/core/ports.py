@@ -16,6 +16,11 @@ from hubbub.core.registered import RegisteredChannel
 Subscriber = Callable[[Fact], None]
 
 
+class StoreUnavailable(Exception):
+    """What every store a port names raises when it cannot be used (locked, corrupt,
+    unreachable): callers in inner rings catch this, not a backend's own errors."""
+
+
 class Bus(Protocol):
     """The one way out of an operation: its events reach every node's subscribers.
 

@@ -184,8 +184,8 @@ class StoredLine(Protocol):
 
 class RecentHistory(Protocol):
     """What a door reads of the message history
-    (:class:`hubbub.storage.ports.HistoryStore` is one). It may raise the storage ring's
-    :class:`~hubbub.storage.errors.StorageError`."""
+    (:class:`hubbub.storage.ports.HistoryStore` is one). It may raise
+    :class:`~hubbub.core.ports.StoreUnavailable`."""
 
     async def before(self, conversation: str, time: float, limit: int) -> Sequence[StoredLine]:
         """The latest ``limit`` messages of a conversation before ``time``, oldest first."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubbub.core.hub import Hub
+from hubbub.doors.plain.i18n import translations
 from hubbub.doors.ports import RecentHistory
-from hubbub.i18n import translations
 
 
 @dataclass(slots=True)

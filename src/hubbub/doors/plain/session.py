@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Event, MessageKind, MessagePosted
+from hubbub.core.ports import StoreUnavailable
 from hubbub.doors.plain.commands import run
 from hubbub.doors.plain.render import describe, refusal_text, speech
 from hubbub.doors.plain.text import clean, split_text, terminal_bytes
-from hubbub.storage.errors import StorageError
 from hubbub.wire.errors import LineTooLong
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class PlainSession:
             return
         try:
             recent = await history.before(channel.history_key, math.inf, self.ctx.backlog)
-        except StorageError:
+        except StoreUnavailable:
             return
         if not recent or self.closed:
             return

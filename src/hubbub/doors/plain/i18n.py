@@ -1,7 +1,7 @@
 """Message catalogs (gettext) for human-facing text, and a small ``msgfmt``.
 
-Catalogs live in ``hubbub/locale/<lang>/LC_MESSAGES/hubbub.po`` with their compiled
-``.mo`` beside them. After editing a ``.po`` file, run ``python -m hubbub.i18n`` to
+Catalogs live in ``hubbub/doors/plain/locale/<lang>/LC_MESSAGES/hubbub.po`` with their compiled
+``.mo`` beside them. After editing a ``.po`` file, run ``python -m hubbub.doors.plain.i18n`` to
 compile it again; a test checks that every ``.mo`` matches its ``.po``.
 """
 
