@@ -115,7 +115,11 @@ class Server:
         self._keepers: list[Subscriber] = []
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
         self.plain = PlainContext(
-            self.hub, settings.plain_room, settings.language, backlog=settings.limits.plain_backlog
+            self.hub,
+            settings.plain_room,
+            settings.language,
+            backlog=settings.limits.plain_backlog,
+            line_length=settings.limits.line_length,
         )
         self.connections = Connections()
         limits = settings.limits
@@ -170,6 +174,7 @@ class Server:
             history=self.plain.history,
             backlog=settings.limits.plain_backlog,
             accounts=self.plain.accounts,
+            line_length=settings.limits.line_length,
         )
         self.hub.limits = settings.limits
         logger.info("configuration reloaded from %s", settings.config_file)

@@ -859,3 +859,21 @@ def socket_with_small_window() -> Iterator[socket.socket]:
     except BaseException:
         sock.close()
         raise
+
+
+@pytest.mark.parametrize(("line_length", "pieces"), [(512, 2), (2048, 1)])
+async def test_a_long_plain_line_is_cut_to_fit_the_servers_line_length(
+    tmp_path: Path, peers: Peers, clients: Clients, line_length: int, pieces: int
+) -> None:
+    async with running_server(settings_for(tmp_path, line_length=line_length)) as server:
+        bob = await peers.connect(server, "bob")
+        carol = await clients.connect(server, "carol", ROOM)
+        await bob.read_until("carol joined the chat!")
+        text = " ".join(["word"] * 180)  # 899 characters
+        await bob.send(text)
+        await bob.send("done")
+        relayed = await carol.read_until(privmsg_from("bob", "done"))
+        said = [m.params[-1] for m in relayed if m.command == "PRIVMSG"][:-1]
+        assert len(said) == pieces
+        assert " ".join(said) == text
+        assert all(len(m.params[-1].encode()) < line_length for m in relayed)

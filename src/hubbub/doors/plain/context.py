@@ -35,6 +35,8 @@ class PlainContext:
         language: the catalog's language, or None for the environment's.
         accounts: the server's accounts, when it keeps them; their names are not
             given to plain users.
+        line_length: the longest IRC line (``line_length`` of the limits): what a plain
+            user says is relayed to IRC users in lines no longer.
     """
 
     hub: Hub
@@ -44,6 +46,7 @@ class PlainContext:
     history: RecentHistory | None = None
     backlog: int = 10
     accounts: RegisteredNames | None = None
+    line_length: int = 512
     rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())
 
     def __post_init__(self) -> None:

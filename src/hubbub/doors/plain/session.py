@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # A plain message is cut into several so that each relayed IRC line
-# ":nick!user@host PRIVMSG target :text\r\n" stays within 512 bytes; 14 is the
+# ":nick!user@host PRIVMSG target :text\r\n" stays within the line length: this is the
 # punctuation and the command.
-_IRC_LINE = 512 - len(": PRIVMSG  :\r\n")
+_PRIVMSG_FRAME = len(": PRIVMSG  :\r\n")
 _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -243,7 +243,8 @@ class PlainSession:
         if target is None:
             self.tell(self.ctx._("You are not in a room. Use /join #room."))
             return
-        room = _IRC_LINE - len(user.mask.encode()) - len(target.encode())
+        room = self.ctx.line_length - _PRIVMSG_FRAME - len(user.mask.encode())
+        room -= len(target.encode())
         for piece in split_text(text, max(room, 64)):
             try:
                 self.ctx.hub.say(user, target, piece)
