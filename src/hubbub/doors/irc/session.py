@@ -31,7 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from hubbub.core.errors import ChatError
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
     AwayChanged,
@@ -47,12 +47,11 @@ from hubbub.core.events import (
     RealnameChanged,
 )
 from hubbub.doors.irc.caps import Variant, shared, variant_of
-from hubbub.doors.irc.commands import load as _load_commands
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.multiline import OpenBatch, collect
 from hubbub.doors.irc.labels import send_labeled
 from hubbub.doors.irc.replies import refusal
-from hubbub.doors.irc.table import COMMANDS, Handler
+from hubbub.doors.irc.table import COMMANDS
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, parse
@@ -64,7 +63,6 @@ if TYPE_CHECKING:
     from hubbub.doors.ports import Peer
 
 logger = logging.getLogger(__name__)
-_load_commands()
 _TAGMSG = MessageKind.TAGMSG
 # One shared empty set (each frozenset() call makes a new object).
 NO_CAPS: frozenset[str] = frozenset()
@@ -232,8 +230,9 @@ class IrcSession:
 
     def dispatch(self, message: Message) -> Awaitable[None] | None:
         """Run a command, with its replies labeled if the client asked (labeled-response)."""
-        if self.multiline is not None and "batch" in message.tags:
-            collect(self, message)
+        open_batch = self.multiline
+        if open_batch is not None and "batch" in message.tags:
+            collect(open_batch, message)
             return None
         label = message.tags.get("label") if "labeled-response" in self.caps else None
         # A multiline batch carries its label to the BATCH line of its echo instead.
@@ -265,31 +264,50 @@ class IrcSession:
         self._send_labeled(label, replies)
 
     def _dispatch(self, message: Message) -> Awaitable[None] | None:
-        """Check a command's preconditions, then run its handler."""
+        """Look the command up, make its row's checks, then call its handler.
+
+        Every command takes this path, PRIVMSG's included: a dict lookup, a few
+        attribute checks, one call. Only a refusal (ChatError) is answered here; any
+        other exception from a handler goes up to the driver as it is.
+        """
         command = COMMANDS.get(message.command)
+        user = self.user
         if command is None:
-            if self.user is None:
+            if user is None:
                 self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
             else:
                 self.numeric(n.ERR_UNKNOWNCOMMAND, message.command[:32], "Unknown command")
             return None
-        if command.registered and self.user is None:
-            self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
+        if command.registered:
+            if user is None:
+                self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
+                return None
+            if len(message.params) < command.min_params:
+                self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
+                return None
+            if command.oper and not user.is_oper:
+                self.refuse(ChatError(Reason.NO_PRIVILEGES))
+                return None
+            try:
+                pending = command.handler(self, user, message)
+            except ChatError as error:
+                self.refuse(error)
+                return None
+        else:
+            if len(message.params) < command.min_params:
+                self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
+                return None
+            if command.before_registration and user is not None:
+                self.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
+                return None
+            try:
+                pending = command.handler(self, message)
+            except ChatError as error:
+                self.refuse(error)
+                return None
+        if pending is None:
             return None
-        if len(message.params) < command.min_params:
-            self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
-            return None
-        return self._run(command.handler, message)
-
-    def _run(self, handler: Handler, message: Message) -> Awaitable[None] | None:
-        try:
-            result = handler(self, message)
-        except ChatError as error:
-            self.refuse(error)
-            return None
-        if result is None:
-            return None
-        return self._refusing(result)
+        return self._refusing(pending)
 
     async def _refusing(self, pending: Awaitable[None]) -> None:
         """An async handler, with its refusals answered like those of the others."""
@@ -327,7 +345,7 @@ class IrcSession:
                 self.close("Bad password")
                 return
         try:
-            self.user = self.ctx.hub.register(
+            user = self.ctx.hub.register(
                 self.nick,
                 self.username,
                 self.host,
@@ -341,16 +359,17 @@ class IrcSession:
             self.refuse(error)
             self.nick = None
             return
+        self.user = user
         if self.account_id is not None and self.account_markers is not None:
             self.ctx.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
         self._uncount()
         if logger.isEnabledFor(logging.INFO):
-            self.log.info("registered as %s", self.user.mask)
+            self.log.info("registered as %s", user.mask)
         from hubbub.doors.irc.welcome import send_welcome
 
-        send_welcome(self)
-        guard_nick(self)
+        send_welcome(self, user)
+        guard_nick(self, user)
 
     # -- events from the hub -----------------------------------------------------------
 
@@ -425,7 +444,7 @@ class IrcSession:
         self.send(encode(Message("PART", (event.old, reason), me.mask)))
         self.send(encode(Message("JOIN", (event.new,), me.mask)))
         send_topic(self, channel, on_join=True)
-        send_names(self, channel)
+        send_names(self, me, channel)
 
     def _shares_channel_with(self, nick: str) -> bool:
         other = self.ctx.hub.find_user(nick)

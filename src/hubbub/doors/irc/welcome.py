@@ -10,6 +10,7 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
+    from hubbub.core.model import User
     from hubbub.doors.irc.session import IrcSession
 
 # At most 13 tokens per RPL_ISUPPORT line (the modern IRC client protocol's 15 parameters,
@@ -21,14 +22,13 @@ _TOKENS_PER_LINE = 13
 Template = tuple[bytes, bytes]
 
 
-def send_welcome(session: IrcSession) -> None:
+def send_welcome(session: IrcSession, user: User) -> None:
     """001-005, then LUSERS and MOTD: what a client receives once registered.
 
     Everyone gets the same 002-005 and MOTD but for their nick: those are encoded once
     per settings and MOTD (every registration sends them).
     """
-    ctx, user = session.ctx, session.user
-    assert user is not None
+    ctx = session.ctx
     server_info, motd = ctx.welcome_templates(lambda: _templates(session))
     session.numeric(
         n.RPL_WELCOME, f"Welcome to the {ctx.settings.network_name} IRC Network {user.mask}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts import AccountError
 from hubbub.core.errors import ChatError, Reason
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -56,10 +56,10 @@ def current_account(session: IrcSession) -> str | None:
 # -- draft/account-registration -------------------------------------------------------------
 
 
-@command("REGISTER", min_params=3, registered=False)
 def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
     name, email, password = message.params[0], message.params[1], message.params[2]
-    if _accounts(session) is None:
+    accounts = _accounts(session)
+    if accounts is None:
         session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
         return None
     if current_account(session) is not None:
@@ -97,7 +97,7 @@ def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
         if error.reason is Reason.NICK_IN_USE:
             session.message("FAIL", "REGISTER", "ACCOUNT_EXISTS", name, "That name is in use")
             return None
-    return _register(session, name, "" if email == "*" else email, password)
+    return _register(session, accounts, name, "" if email == "*" else email, password)
 
 
 def _looks_like_email(email: str) -> bool:
@@ -105,9 +105,9 @@ def _looks_like_email(email: str) -> bool:
     return bool(at and local and "." in domain) and len(email) <= 200
 
 
-async def _register(session: IrcSession, name: str, email: str, password: str) -> None:
-    accounts = _accounts(session)
-    assert accounts is not None
+async def _register(
+    session: IrcSession, accounts: Accounts, name: str, email: str, password: str
+) -> None:
     try:
         account = await accounts.register(name, password, email)
     except AccountError as error:
@@ -119,7 +119,6 @@ async def _register(session: IrcSession, name: str, email: str, password: str) -
     await logged_in(session, account)
 
 
-@command("VERIFY", min_params=2, registered=False)
 def verify(session: IrcSession, message: Message) -> None:
     # draft/account-registration: VERIFY completes a registration that asked for a
     # code. This server creates accounts at once, so no code is ever waited for.
@@ -151,11 +150,9 @@ _NICKSERV_HELP = (
 )
 
 
-async def nickserv(session: IrcSession, text: str) -> None:
+async def nickserv(session: IrcSession, user: User, text: str) -> None:
     """One request to NickServ (a PRIVMSG to it, or the NS command)."""
     accounts = _accounts(session)
-    user = session.user
-    assert user is not None
     words = text.split()
     verb = words[0].upper() if words else "HELP"
     args = words[1:]
@@ -210,7 +207,7 @@ async def nickserv(session: IrcSession, text: str) -> None:
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
-            _ghost(session, accounts, args[0])
+            _ghost(session, user, accounts, args[0])
         elif verb == "CERT":
             await _certificates(session, accounts, [arg for arg in args if arg])
         else:
@@ -267,9 +264,7 @@ async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]
         _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
 
 
-def _ghost(session: IrcSession, accounts: Accounts, nick: str) -> None:
-    user = session.user
-    assert user is not None
+def _ghost(session: IrcSession, user: User, accounts: Accounts, nick: str) -> None:
     hub = session.ctx.hub
     if user.account is None or not accounts.owns(user.account, nick):
         _tell(session, f"{nick} does not belong to your account.")
@@ -298,15 +293,14 @@ def _look_alike_of(session: IrcSession, nick: str) -> User | None:
     return next((u for u in session.ctx.hub.users.values() if u.skeleton == skeleton), None)
 
 
-@command("NS", "NICKSERV", min_params=1)
-def ns(session: IrcSession, message: Message) -> Awaitable[None] | None:
-    return nickserv(session, " ".join(message.params))
+def ns(session: IrcSession, user: User, message: Message) -> Awaitable[None] | None:
+    return nickserv(session, user, " ".join(message.params))
 
 
 # -- nick ownership ---------------------------------------------------------------------------
 
 
-def guard_nick(session: IrcSession) -> None:
+def guard_nick(session: IrcSession, user: User) -> None:
     """A registered nick held without logging in to its account: warn, and take it back
     after the grace period unless its owner logs in (or the user changes nick).
 
@@ -316,8 +310,8 @@ def guard_nick(session: IrcSession) -> None:
     such a look-alike of their account's name: nobody else could register it or hold
     it at the same time.
     """
-    user, accounts, later = session.user, _accounts(session), session.ctx.call_later
-    if user is None or accounts is None or later is None:
+    accounts, later = _accounts(session), session.ctx.call_later
+    if accounts is None or later is None:
         return
     if not accounts.is_registered(user.nick) or _may_hold(session, user.nick):
         return
@@ -363,3 +357,11 @@ def _take_back(session: IrcSession, nick: str) -> None:
             continue
         _tell(session, f"You were renamed to {guest}: {nick} belongs to an account.")
         return
+
+
+COMMANDS: tuple[Command, ...] = (
+    ConnectionCommand("REGISTER", register, min_params=3),
+    ConnectionCommand("VERIFY", verify, min_params=2),
+    UserCommand("NS", ns, min_params=1),
+    UserCommand("NICKSERV", ns, min_params=1),
+)

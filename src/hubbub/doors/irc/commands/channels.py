@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.core.model import Channel
+    from hubbub.core.model import Channel, User
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
@@ -24,10 +24,7 @@ def _split_list(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
 
 
-@command("JOIN", min_params=1)
-def join(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def join(session: IrcSession, user: User, message: Message) -> None:
     if message.params[0] == "0":
         session.ctx.hub.part_all(user)
         return
@@ -44,16 +41,13 @@ def join(session: IrcSession, message: Message) -> None:
             if "draft/read-marker" in session.caps:
                 from hubbub.doors.irc.commands.drafts import send_marker
 
-                send_marker(session, channel.name)
+                send_marker(session, user, channel.name)
             send_topic(session, channel, on_join=True)
             if "draft/no-implicit-names" not in session.caps:
-                send_names(session, channel)
+                send_names(session, user, channel)
 
 
-@command("PART", min_params=1)
-def part(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def part(session: IrcSession, user: User, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
@@ -62,16 +56,13 @@ def part(session: IrcSession, message: Message) -> None:
             session.refuse(error)
 
 
-@command("TOPIC", min_params=1)
-def topic(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def topic(session: IrcSession, user: User, message: Message) -> None:
     hub = session.ctx.hub
     name = message.params[0]
     if len(message.params) > 1:
         hub.set_topic(user, name, message.params[1])
         return
-    channel = visible_channel(session, name)
+    channel = visible_channel(session, user, name)
     # A private channel admits that it exists, so the refusal is ERR_NOTONCHANNEL (solanum's
     # answer to a non-member asking for a secret channel's topic).
     if not channel.shown_to(user):
@@ -97,10 +88,8 @@ def channel_symbol(channel: Channel) -> str:
     return "*" if "p" in channel.flags else "="
 
 
-def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
-    """RPL_NAMREPLY lines for a channel (visible members only), then RPL_ENDOFNAMES."""
-    user = session.user
-    assert user is not None
+def send_names(session: IrcSession, user: User, channel: Channel, end: bool = True) -> None:
+    """RPL_NAMREPLY lines for a channel (the members ``user`` may see), then RPL_ENDOFNAMES."""
     multi = "multi-prefix" in session.caps
     full_mask = "userhost-in-names" in session.caps
     shown = user in channel.members
@@ -128,39 +117,31 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
-def visible_channel(session: IrcSession, name: str) -> Channel:
-    """The channel ``name``, if it exists and the session's user may know so.
+def visible_channel(session: IrcSession, user: User, name: str) -> Channel:
+    """The channel ``name``, if it exists and ``user`` may know so.
 
     Raises:
         ChatError: NO_SUCH_CHANNEL, naming the channel as the client typed it, so that
             a hidden channel reads exactly like a missing one.
     """
-    user = session.user
-    assert user is not None
     channel = session.ctx.hub.find_channel(name)
     if channel is None or not channel.visible_to(user):
         raise ChatError(Reason.NO_SUCH_CHANNEL, name)
     return channel
 
 
-@command("NAMES")
-def names(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def names(session: IrcSession, user: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     for name in _split_list(message.params[0]):
         channel = session.ctx.hub.find_channel(name)
         if channel is not None and channel.shown_to(user):
-            send_names(session, channel, end=False)
+            send_names(session, user, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
 
-@command("LIST")
-def list_(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def list_(session: IrcSession, user: User, message: Message) -> None:
     hub = session.ctx.hub
     session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     filters = _split_list(message.params[0]) if message.params else []
@@ -208,10 +189,7 @@ def _list_filter(session: IrcSession, text: str) -> Callable[[Channel], bool]:
     return lambda c: bool(pattern.fullmatch(c.key)) != negate
 
 
-@command("KICK", min_params=2)
-def kick(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def kick(session: IrcSession, user: User, message: Message) -> None:
     reason = message.params[2] if len(message.params) > 2 and message.params[2] else user.nick
     channels = _split_list(message.params[0])
     nicks = _split_list(message.params[1])[: session.ctx.settings.limits.targets]
@@ -228,10 +206,7 @@ def kick(session: IrcSession, message: Message) -> None:
             session.refuse(error)
 
 
-@command("INVITE")
-def invite(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def invite(session: IrcSession, user: User, message: Message) -> None:
     if not message.params:
         for channel in session.ctx.hub.channels.values():
             if user in channel.invited:
@@ -246,3 +221,14 @@ def invite(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_INVITING, target.nick, name)
     if target.away:
         session.numeric(n.RPL_AWAY, target.nick, target.away)
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("JOIN", join, min_params=1),
+    UserCommand("PART", part, min_params=1),
+    UserCommand("TOPIC", topic, min_params=1),
+    UserCommand("NAMES", names),
+    UserCommand("LIST", list_),
+    UserCommand("KICK", kick, min_params=2),
+    UserCommand("INVITE", invite),
+)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.render import format_time, parse_time
-from hubbub.doors.irc.table import command
 from hubbub.storage.errors import StorageError
 from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
+    from hubbub.core.model import User
     from hubbub.doors.irc.session import IrcSession
     from hubbub.storage.ports import HistoryStore, StoredMessage
     from hubbub.wire.message import Message
@@ -37,8 +38,7 @@ def _fail(session: IrcSession, code: str, *params: str) -> None:
     session.message("FAIL", "CHATHISTORY", code, *params)
 
 
-@command("CHATHISTORY", min_params=1)
-async def chathistory(session: IrcSession, message: Message) -> None:
+async def chathistory(session: IrcSession, user: User, message: Message) -> None:
     store = session.ctx.history
     sub = message.params[0].upper()
     if store is None:
@@ -57,10 +57,10 @@ async def chathistory(session: IrcSession, message: Message) -> None:
     try:
         limit = _limit(session, sub, params[-1])
         if sub == "TARGETS":
-            await _targets(session, store, sub, params, limit)
+            await _targets(session, user, store, sub, params, limit)
             return
         target = params[0]
-        conversation = _conversation(session, sub, target)
+        conversation = _conversation(session, user, sub, target)
         messages = await _select(sub, store, conversation, params[1:-1], limit)
     except _Invalid as invalid:
         _fail(session, *invalid.args)
@@ -77,9 +77,7 @@ def _limit(session: IrcSession, sub: str, text: str) -> int:
     return min(int(text), session.ctx.settings.limits.chathistory)
 
 
-def _conversation(session: IrcSession, sub: str, target: str) -> str:
-    user = session.user
-    assert user is not None
+def _conversation(session: IrcSession, user: User, sub: str, target: str) -> str:
     hub = session.ctx.hub
     if target.startswith("#"):
         channel = hub.find_channel(target)
@@ -156,10 +154,13 @@ def _before(message: StoredMessage, point: _Point) -> bool:
 
 
 async def _targets(
-    session: IrcSession, store: HistoryStore, sub: str, params: tuple[str, ...], limit: int
+    session: IrcSession,
+    user: User,
+    store: HistoryStore,
+    sub: str,
+    params: tuple[str, ...],
+    limit: int,
 ) -> None:
-    user = session.user
-    assert user is not None
     start = parse_time(params[0].removeprefix("timestamp="))
     end = parse_time(params[1].removeprefix("timestamp="))
     if start is None or end is None:
@@ -220,3 +221,6 @@ def _send_in_batch(session: IrcSession, kind: str, target: str, lines: list[str]
             inner.append(f"@batch={reference} {line}")
     out = [start, *inner, f":{server} BATCH -{reference}"]
     session.send("".join(line + "\r\n" for line in out).encode())
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("CHATHISTORY", chathistory, min_params=1),)

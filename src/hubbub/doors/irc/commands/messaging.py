@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.core.events import MessageKind
 from hubbub.core.model import User
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.commands.accounts import nickserv
 from hubbub.doors.irc.commands.chanserv import chanserv
-from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -38,15 +38,15 @@ def fit_text(text: str, source: str, target: str) -> str:
     return data[: max(room, 0)].decode("utf-8", "ignore")
 
 
-def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[None] | None:
-    user = session.user
-    assert user is not None
+def _say(
+    session: IrcSession, user: User, message: Message, kind: MessageKind
+) -> Awaitable[None] | None:
     if kind is MessageKind.PRIVMSG and len(message.params) > 1:
         service = session.ctx.hub.casemap.fold(message.params[0])
         if service == _NICKSERV_KEY:
-            return nickserv(session, message.params[1])
+            return nickserv(session, user, message.params[1])
         if service == _CHANSERV_KEY:
-            return chanserv(session, message.params[1])
+            return chanserv(session, user, message.params[1])
     # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
     quiet = kind is MessageKind.NOTICE
     if not message.params or not message.params[0]:
@@ -95,25 +95,19 @@ def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[
     return None
 
 
-@command("PRIVMSG")
-def privmsg(session: IrcSession, message: Message) -> Awaitable[None] | None:
-    return _say(session, message, MessageKind.PRIVMSG)
+def privmsg(session: IrcSession, user: User, message: Message) -> Awaitable[None] | None:
+    return _say(session, user, message, MessageKind.PRIVMSG)
 
 
-@command("NOTICE")
-def notice(session: IrcSession, message: Message) -> None:
-    _say(session, message, MessageKind.NOTICE)
+def notice(session: IrcSession, user: User, message: Message) -> None:
+    _say(session, user, message, MessageKind.NOTICE)
 
 
-@command("TAGMSG")
-def tagmsg(session: IrcSession, message: Message) -> None:
-    _say(session, message, MessageKind.TAGMSG)
+def tagmsg(session: IrcSession, user: User, message: Message) -> None:
+    _say(session, user, message, MessageKind.TAGMSG)
 
 
-@command("SETNAME", min_params=1)
-def setname(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def setname(session: IrcSession, user: User, message: Message) -> None:
     realname = message.params[0]
     if not realname or len(realname) > session.ctx.settings.limits.realnamelen:
         session.message("FAIL", "SETNAME", "INVALID_REALNAME", "Realname is not valid")
@@ -121,10 +115,7 @@ def setname(session: IrcSession, message: Message) -> None:
     session.ctx.hub.set_realname(user, realname)
 
 
-@command("AWAY")
-def away(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def away(session: IrcSession, user: User, message: Message) -> None:
     text = message.params[0] if message.params else ""
     session.ctx.hub.set_away(user, text or None)
     if text:
@@ -133,8 +124,15 @@ def away(session: IrcSession, message: Message) -> None:
         session.numeric(n.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-@command("WALLOPS", min_params=1)
-def wallops(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def wallops(session: IrcSession, user: User, message: Message) -> None:
     session.ctx.hub.wallops(user, message.params[0])
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("PRIVMSG", privmsg),
+    UserCommand("NOTICE", notice),
+    UserCommand("TAGMSG", tagmsg),
+    UserCommand("SETNAME", setname, min_params=1),
+    UserCommand("AWAY", away),
+    UserCommand("WALLOPS", wallops, min_params=1, oper=True),
+)

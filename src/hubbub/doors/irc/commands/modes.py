@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import CHANNEL_MODES, USER_MODES, ModeChange, ModeKind, takes_param
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.commands.channels import visible_channel
-from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -23,21 +23,18 @@ _LISTS = {
 }
 
 
-@command("MODE", min_params=1)
-def mode(session: IrcSession, message: Message) -> None:
+def mode(session: IrcSession, user: User, message: Message) -> None:
     target = message.params[0]
     if target.startswith("#"):
-        channel_mode(session, message)
+        channel_mode(session, user, message)
     else:
-        user_mode(session, message)
+        user_mode(session, user, message)
 
 
-def channel_mode(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def channel_mode(session: IrcSession, user: User, message: Message) -> None:
     # Before the mode string is read: even ERR_UNKNOWNMODE would tell a non-member that a
     # secret channel exists.
-    channel = visible_channel(session, message.params[0])
+    channel = visible_channel(session, user, message.params[0])
     if len(message.params) == 1:
         send_channel_modes(session, channel, user)
         return
@@ -139,9 +136,7 @@ def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:
     session.numeric(end_numeric, channel.name, end_text)
 
 
-def user_mode(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def user_mode(session: IrcSession, user: User, message: Message) -> None:
     hub = session.ctx.hub
     target = hub.find_user(message.params[0])
     if target is None:
@@ -164,3 +159,6 @@ def user_mode(session: IrcSession, message: Message) -> None:
     if unknown:
         session.numeric(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
     hub.change_user_modes(user, changes)
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("MODE", mode, min_params=1),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -27,10 +27,7 @@ def _report(session: IrcSession, online: list[User], offline: list[str]) -> None
     _in_lines(session, n.RPL_MONOFFLINE, offline)
 
 
-@command("MONITOR", min_params=1)
-def monitor(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def monitor(session: IrcSession, user: User, message: Message) -> None:
     hub = session.ctx.hub
     sub = message.params[0]
     targets = [t for t in message.params[1].split(",") if t] if len(message.params) > 1 else []
@@ -60,3 +57,6 @@ def monitor(session: IrcSession, message: Message) -> None:
         online = [u for u in map(hub.users.get, hub.monitors.of(user)) if u is not None]
         offline = [nick for key, nick in hub.monitors.of(user).items() if key not in hub.users]
         _report(session, online, offline)
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("MONITOR", monitor, min_params=1),)

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.core.events import MessageKind, MessagePart
 from hubbub.doors.irc.caps import MULTILINE_MAX_BYTES, MULTILINE_MAX_LINES
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
+    from hubbub.core.model import User
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
@@ -41,8 +42,7 @@ def _fail(session: IrcSession, *params: str) -> None:
     session.message("FAIL", "BATCH", *params)
 
 
-@command("BATCH", min_params=1)
-def batch(session: IrcSession, message: Message) -> None:
+def batch(session: IrcSession, user: User, message: Message) -> None:
     opening = message.params[0]
     if opening.startswith("+"):
         if len(message.params) < 3 or message.params[1] != "draft/multiline":
@@ -61,13 +61,11 @@ def batch(session: IrcSession, message: Message) -> None:
         _fail(session, "MULTILINE_INVALID", "No such batch is open")
         return
     session.multiline = None
-    _finish(session, open_batch)
+    _finish(session, user, open_batch)
 
 
-def collect(session: IrcSession, message: Message) -> None:
+def collect(open_batch: OpenBatch, message: Message) -> None:
     """Hold one line of the open batch (or note why the batch is refused)."""
-    open_batch = session.multiline
-    assert open_batch is not None
     if open_batch.error is not None:
         return
     try:
@@ -99,9 +97,7 @@ def collect(session: IrcSession, message: Message) -> None:
     open_batch.parts.append(MessagePart(text, concat))
 
 
-def _finish(session: IrcSession, open_batch: OpenBatch) -> None:
-    user = session.user
-    assert user is not None
+def _finish(session: IrcSession, user: User, open_batch: OpenBatch) -> None:
     if open_batch.error is not None:
         _fail(session, *open_batch.error)
         return
@@ -127,3 +123,6 @@ def _finish(session: IrcSession, open_batch: OpenBatch) -> None:
             label = encode_tags({"label": open_batch.label}).encode()
             echo = add_tags(echo, label)
         session.send(echo)
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("BATCH", batch, min_params=1),)

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -35,10 +35,7 @@ def _shares_channel(a: User, b: User) -> bool:
     return a is b or not a.channels.keys().isdisjoint(b.channels.keys())
 
 
-@command("WHO")
-def who(session: IrcSession, message: Message) -> None:
-    me = session.user
-    assert me is not None
+def who(session: IrcSession, me: User, message: Message) -> None:
     hub = session.ctx.hub
     mask = message.params[0] if message.params and message.params[0] else "*"
     options = message.params[1] if len(message.params) > 1 else ""
@@ -105,10 +102,7 @@ def _whox_reply(
         session.numeric(n.RPL_WHOSPCRPL, *params)
 
 
-@command("WHOIS", min_params=1)
-def whois(session: IrcSession, message: Message) -> None:
-    me = session.user
-    assert me is not None
+def whois(session: IrcSession, me: User, message: Message) -> None:
     hub = session.ctx.hub
     nick = message.params[-1] if len(message.params) > 1 else message.params[0]
     nick = nick.split(",")[0]
@@ -151,8 +145,7 @@ def whois(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ENDOFWHOIS, user.nick, "End of /WHOIS list")
 
 
-@command("WHOWAS")
-def whowas(session: IrcSession, message: Message) -> None:
+def whowas(session: IrcSession, me: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
@@ -172,8 +165,7 @@ def whowas(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
 
 
-@command("ISON", min_params=1)
-def ison(session: IrcSession, message: Message) -> None:
+def ison(session: IrcSession, me: User, message: Message) -> None:
     hub = session.ctx.hub
     online = []
     for nick in " ".join(message.params).split()[:64]:
@@ -183,8 +175,7 @@ def ison(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ISON, " ".join(online))
 
 
-@command("USERHOST", min_params=1)
-def userhost(session: IrcSession, message: Message) -> None:
+def userhost(session: IrcSession, me: User, message: Message) -> None:
     hub = session.ctx.hub
     replies = []
     for nick in " ".join(message.params).split()[:_MAX_USERHOST]:
@@ -194,3 +185,12 @@ def userhost(session: IrcSession, message: Message) -> None:
             here = "-" if user.away is not None else "+"
             replies.append(f"{user.nick}{oper}={here}{user.username}@{user.host}")
     session.numeric(n.RPL_USERHOST, " ".join(replies))
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("WHO", who),
+    UserCommand("WHOIS", whois, min_params=1),
+    UserCommand("WHOWAS", whowas),
+    UserCommand("ISON", ison, min_params=1),
+    UserCommand("USERHOST", userhost, min_params=1),
+)

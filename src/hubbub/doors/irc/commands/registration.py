@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value, sasl_mechanisms
+from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import guard_nick
-from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
@@ -20,15 +20,10 @@ _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 _USERLEN = 18
 
 
-@command("PASS", min_params=1, registered=False)
 def pass_(session: IrcSession, message: Message) -> None:
-    if session.user is not None:
-        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
     session.password = message.params[0]
 
 
-@command("NICK", registered=False)
 def nick(session: IrcSession, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
@@ -38,7 +33,7 @@ def nick(session: IrcSession, message: Message) -> None:
     hub = session.ctx.hub
     if session.user is not None:
         hub.change_nick(session.user, wanted)
-        guard_nick(session)
+        guard_nick(session, session.user)
         return
     try:
         session.nick = hub.check_nick(wanted)
@@ -48,11 +43,7 @@ def nick(session: IrcSession, message: Message) -> None:
     session.try_register()
 
 
-@command("USER", min_params=4, registered=False)
 def user(session: IrcSession, message: Message) -> None:
-    if session.user is not None:
-        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
     username, realname = message.params[0], message.params[3]
     if not realname:
         session.numeric(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
@@ -64,7 +55,6 @@ def user(session: IrcSession, message: Message) -> None:
     session.try_register()
 
 
-@command("CAP", min_params=1, registered=False)
 def cap(session: IrcSession, message: Message) -> None:
     sub = message.params[0].upper()
     if sub == "LS":
@@ -148,7 +138,6 @@ def _send_cap_list(
         (out or session.send)(encode(line))
 
 
-@command("PING", registered=False)
 def ping(session: IrcSession, message: Message) -> None:
     if not message.params:
         session.numeric(n.ERR_NOORIGIN, "No origin specified")
@@ -157,12 +146,21 @@ def ping(session: IrcSession, message: Message) -> None:
     session.message("PONG", server, message.params[0])
 
 
-@command("PONG", registered=False)
 def pong(session: IrcSession, message: Message) -> None:
     """Any line proves the client is alive; the driver already noted it."""
 
 
-@command("QUIT", registered=False)
 def quit_(session: IrcSession, message: Message) -> None:
     reason = message.params[0] if message.params else ""
     session.close(f"Quit: {reason}" if reason else "Quit")
+
+
+COMMANDS: tuple[Command, ...] = (
+    ConnectionCommand("PASS", pass_, min_params=1, before_registration=True),
+    ConnectionCommand("NICK", nick),
+    ConnectionCommand("USER", user, min_params=4, before_registration=True),
+    ConnectionCommand("CAP", cap, min_params=1),
+    ConnectionCommand("PING", ping),
+    ConnectionCommand("PONG", pong),
+    ConnectionCommand("QUIT", quit_),
+)

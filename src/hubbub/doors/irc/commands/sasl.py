@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from hubbub import scram
 from hubbub.accounts import AccountError
 from hubbub.doors.irc.caps import sasl_mechanisms
+from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import current_account, logged_in
-from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -62,7 +62,6 @@ def _challenge(session: IrcSession, data: bytes) -> None:
         session.message("AUTHENTICATE", "+", source="")
 
 
-@command("AUTHENTICATE", min_params=1, registered=False)
 def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | None:
     argument = message.params[0]
     accounts = session.ctx.accounts
@@ -206,3 +205,6 @@ async def _succeed(session: IrcSession, account: Account) -> None:
     session.sasl = None
     await logged_in(session, account)
     session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
+
+
+COMMANDS: tuple[Command, ...] = (ConnectionCommand("AUTHENTICATE", authenticate, min_params=1),)

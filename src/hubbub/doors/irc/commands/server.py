@@ -10,43 +10,39 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts import Backoff, address_block, seconds
 from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.help import HELP_TOPICS, INDEX
-from hubbub.doors.irc.table import command
 from hubbub.doors.irc.welcome import send_isupport, send_lusers, send_motd
 from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.hub import Hub
+    from hubbub.core.model import User
     from hubbub.doors.irc.session import IrcSession
     from hubbub.wire.message import Message
 
 
-@command("MOTD")
-def motd(session: IrcSession, message: Message) -> None:
+def motd(session: IrcSession, user: User, message: Message) -> None:
     send_motd(session)
 
 
-@command("LUSERS")
-def lusers(session: IrcSession, message: Message) -> None:
+def lusers(session: IrcSession, user: User, message: Message) -> None:
     send_lusers(session)
 
 
-@command("VERSION")
-def version(session: IrcSession, message: Message) -> None:
+def version(session: IrcSession, user: User, message: Message) -> None:
     ctx = session.ctx
     session.numeric(n.RPL_VERSION, ctx.version, ctx.server_name, "https://hubbub.chat")
     send_isupport(session)
 
 
-@command("TIME")
-def time_(session: IrcSession, message: Message) -> None:
+def time_(session: IrcSession, user: User, message: Message) -> None:
     now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.ctx.hub.clock()))
     session.numeric(n.RPL_TIME, session.ctx.server_name, now)
 
 
-@command("ADMIN")
-def admin(session: IrcSession, message: Message) -> None:
+def admin(session: IrcSession, user: User, message: Message) -> None:
     settings = session.ctx.settings
     session.numeric(n.RPL_ADMINME, settings.server_name, "Administrative info")
     session.numeric(n.RPL_ADMINLOC1, settings.admin_location)
@@ -54,8 +50,7 @@ def admin(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ADMINEMAIL, settings.admin_email or "-")
 
 
-@command("INFO")
-def info(session: IrcSession, message: Message) -> None:
+def info(session: IrcSession, user: User, message: Message) -> None:
     ctx = session.ctx
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
     for line in (
@@ -67,15 +62,13 @@ def info(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ENDOFINFO, "End of /INFO list")
 
 
-@command("LINKS")
-def links(session: IrcSession, message: Message) -> None:
+def links(session: IrcSession, user: User, message: Message) -> None:
     ctx = session.ctx
     session.numeric(n.RPL_LINKS, ctx.server_name, ctx.server_name, f"0 {ctx.settings.description}")
     session.numeric(n.RPL_ENDOFLINKS, "*", "End of /LINKS list")
 
 
-@command("HELP", "HELPOP")
-def help_(session: IrcSession, message: Message) -> None:
+def help_(session: IrcSession, user: User, message: Message) -> None:
     subject = message.params[0] if message.params else ""
     lines = HELP_TOPICS.get(subject.upper()) if subject else INDEX
     if lines is None:
@@ -150,10 +143,7 @@ def oper_throttle(hub: Hub) -> OperThrottle:
     return throttle
 
 
-@command("OPER", min_params=2)
-def oper(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def oper(session: IrcSession, user: User, message: Message) -> None:
     name, password = message.params[0], message.params[1]
     throttle = oper_throttle(session.ctx.hub)
     wait = throttle.wait(session)
@@ -188,27 +178,33 @@ def oper(session: IrcSession, message: Message) -> None:
     session.log.info("%s is now an operator (%s)", user.mask, name)
 
 
-@command("KILL", min_params=2)
-def kill(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def kill(session: IrcSession, user: User, message: Message) -> None:
     nick, reason = message.params[0], message.params[1] or "No reason"
-    if not user.is_oper:
-        raise ChatError(Reason.NO_PRIVILEGES)
     if session.ctx.hub.casemap.fold(nick) == session.ctx.hub.casemap.fold(session.ctx.server_name):
         raise ChatError(Reason.CANT_KILL_SERVER)
     victim = session.ctx.hub.kill(user, nick, reason)
     session.log.info("%s killed %s (%s)", user.mask, victim.nick, reason)
 
 
-@command("REHASH")
-def rehash(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    if not user.is_oper:
-        raise ChatError(Reason.NO_PRIVILEGES)
+def rehash(session: IrcSession, user: User, message: Message) -> None:
     config = session.ctx.settings.config_file
     session.numeric(n.RPL_REHASHING, str(config or "-"), "Rehashing")
     error = session.ctx.rehash()
     if error is not None:
         session.message("NOTICE", user.nick, f"*** Rehash failed: {error}")
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("MOTD", motd),
+    UserCommand("LUSERS", lusers),
+    UserCommand("VERSION", version),
+    UserCommand("TIME", time_),
+    UserCommand("ADMIN", admin),
+    UserCommand("INFO", info),
+    UserCommand("LINKS", links),
+    UserCommand("HELP", help_),
+    UserCommand("HELPOP", help_),
+    UserCommand("OPER", oper, min_params=2),
+    UserCommand("KILL", kill, min_params=2, oper=True),
+    UserCommand("REHASH", rehash, oper=True),
+)
