@@ -5,20 +5,9 @@ Theory of operation
 A session is sans-I/O: the driver hands it lines with :meth:`receive_line` and it answers
 through the ``send`` callable it was given; it never reads a socket or a clock itself.
 
-Registration (modern IRC client protocol, "Connection Registration")::
-
-    NEW ──NICK/USER/PASS──▶ NEW (until NICK and USER are both known)
-     │
-     └──CAP LS / CAP REQ──▶ NEGOTIATING ──CAP END──▶ NEW
-                                                      │ NICK, USER known, no negotiation
-                                                      ▼
-                                   password ok? ──no──▶ ERR_PASSWDMISMATCH, ERROR, closed
-                                        │ yes
-                                        ▼
-                       hub.register ──nick taken──▶ ERR_NICKNAMEINUSE, back to NEW
-                                        │
-                                        ▼
-                                   REGISTERED (welcome burst: 001-005, LUSERS, MOTD)
+Registration is a state machine (:mod:`hubbub.doors.irc.registration`): the handlers of
+NICK, USER and CAP move :attr:`IrcSession.registration`, and when one leaves it READY the
+session completes registration right after that handler (:meth:`_complete_registration`).
 
 Once registered, the session is the user's :class:`~hubbub.core.events.Listener`: the hub
 calls :meth:`deliver` with each event the user must see.
@@ -50,8 +39,11 @@ from hubbub.doors.irc.caps import Variant, shared, variant_of
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.multiline import OpenBatch, collect
 from hubbub.doors.irc.labels import send_labeled
+from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.replies import refusal
 from hubbub.doors.irc.table import COMMANDS
+from hubbub.doors.irc.welcome import send_welcome
+from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, parse
@@ -94,11 +86,11 @@ class IrcSession:
         "ctx",
         "host",
         "multiline",
-        "negotiating",
         "nick",
         "password",
         "peer",
         "realname",
+        "registration",
         "requested_nick",
         "sasl",
         "send",
@@ -120,7 +112,10 @@ class IrcSession:
         self.send = send
         self.host = peer.shown_host
         self.peer = peer
+        # Set once registration completes: then, and only then, ``registration`` is
+        # REGISTERED (until the session closes).
         self.user: User | None = None
+        self.registration = Registration.NEW
         self.nick: str | None = None
         # The last nick asked for, accepted or not (REGISTER * before connecting).
         self.requested_nick: str | None = None
@@ -132,7 +127,6 @@ class IrcSession:
         self.variant = Variant.PLAIN
         self._batches = 0
         self.cap_version = 0
-        self.negotiating = False
         self.multiline: OpenBatch | None = None
         # SASL: the payload received so far, while an exchange is under way.
         self.sasl: SaslAttempt | None = None
@@ -304,7 +298,10 @@ class IrcSession:
                 pending = command.handler(self, message)
             except ChatError as error:
                 self.refuse(error)
-                return None
+                pending = None
+            # READY lasts no longer than the handler that reached it.
+            if self.registration is Registration.READY:
+                self._complete_registration()
         if pending is None:
             return None
         return self._refusing(pending)
@@ -330,24 +327,29 @@ class IrcSession:
 
     # -- registration ------------------------------------------------------------------
 
-    def try_register(self) -> None:
-        """Finish registration if everything it needs has arrived."""
-        if self.user is not None or self.negotiating or self.nick is None:
-            return
-        if self.username is None:
-            return
-        required = self.ctx.settings.password
-        if required is not None:
-            from hubbub.passwords import verify_password
+    def _complete_registration(self) -> None:
+        """Make the client a user of the chat, its NICK and USER having arrived with no
+        CAP negotiation holding it (READY): check the server password, add the user to
+        the hub with the account it logged in to, if any, and welcome it.
 
-            if self.password is None or not verify_password(self.password, required):
-                self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
-                self.close("Bad password")
-                return
+        The three ends are in the theory of :mod:`hubbub.doors.irc.registration`.
+        """
+        nick, username = self.nick, self.username
+        # NICK and USER, the only ways to READY, set both; only NICK_REFUSED, which
+        # leaves READY, forgets the nick.
+        assert nick is not None
+        assert username is not None
+        required = self.ctx.settings.password
+        if required is not None and (
+            self.password is None or not verify_password(self.password, required)
+        ):
+            self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.close("Bad password")
+            return
         try:
             user = self.ctx.hub.register(
-                self.nick,
-                self.username,
+                nick,
+                username,
                 self.host,
                 self.realname,
                 self,
@@ -358,16 +360,16 @@ class IrcSession:
         except ChatError as error:
             self.refuse(error)
             self.nick = None
+            self.registration = advance(self.registration, Step.NICK_REFUSED)
             return
         self.user = user
+        self.registration = advance(self.registration, Step.COMPLETED)
         if self.account_id is not None and self.account_markers is not None:
             self.ctx.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
         self._uncount()
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s", user.mask)
-        from hubbub.doors.irc.welcome import send_welcome
-
         send_welcome(self, user)
         guard_nick(self, user)
 

@@ -10,6 +10,7 @@ from hubbub.core.errors import ChatError
 from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value, sasl_mechanisms
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import guard_nick
+from hubbub.doors.irc.registration import Step, advance
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
@@ -40,7 +41,7 @@ def nick(session: IrcSession, message: Message) -> None:
     except ChatError as error:
         session.refuse(error)
         return
-    session.try_register()
+    session.registration = advance(session.registration, Step.NICK)
 
 
 def user(session: IrcSession, message: Message) -> None:
@@ -52,7 +53,7 @@ def user(session: IrcSession, message: Message) -> None:
     cleaned = _USERNAME_JUNK.sub("", username)[: _USERLEN - 1] or "user"
     session.username = "~" + cleaned
     session.realname = realname[: session.ctx.settings.limits.realnamelen]
-    session.try_register()
+    session.registration = advance(session.registration, Step.USER)
 
 
 def cap(session: IrcSession, message: Message) -> None:
@@ -63,8 +64,7 @@ def cap(session: IrcSession, message: Message) -> None:
         if session.cap_version >= 302:
             # IRCv3 cap-notify: "enabled implicitly for clients that negotiate version 302"
             session.set_caps({"cap-notify"}, set())
-        if session.user is None:
-            session.negotiating = True
+        session.registration = advance(session.registration, Step.CAP_BEGIN)
         ctx = session.ctx
         key = (session.cap_version >= 302, session.client, session.peer.secure)
         if ctx.cap_ls_settings is not ctx.settings:
@@ -94,8 +94,7 @@ def cap(session: IrcSession, message: Message) -> None:
     elif sub == "LIST":
         _send_cap_list(session, "LIST", sorted(session.caps))
     elif sub == "REQ":
-        if session.user is None:
-            session.negotiating = True
+        session.registration = advance(session.registration, Step.CAP_BEGIN)
         wanted = message.params[1] if len(message.params) > 1 else ""
         changes = [(not c.startswith("-"), c.removeprefix("-")) for c in wanted.split()]
         # IRCv3: "the server MUST ... ACK or NAK the whole set", never a part of it.
@@ -105,9 +104,7 @@ def cap(session: IrcSession, message: Message) -> None:
         session.set_caps({c for on, c in changes if on}, {c for on, c in changes if not on})
         session.message("CAP", session.client, "ACK", wanted)
     elif sub == "END":
-        if session.user is None and session.negotiating:
-            session.negotiating = False
-            session.try_register()
+        session.registration = advance(session.registration, Step.CAP_END)
     else:
         session.numeric(n.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
