@@ -56,6 +56,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _TAGMSG = MessageKind.TAGMSG
+# The capability that asks for each change to a user's facts.
+_NOTIFY_CAPS: dict[type[Event], str] = {
+    AwayChanged: "away-notify",
+    RealnameChanged: "setname",
+    AccountChanged: "account-notify",
+}
 # One shared empty set (each frozenset() call makes a new object).
 NO_CAPS: frozenset[str] = frozenset()
 
@@ -389,24 +395,29 @@ class IrcSession:
             line = cache.lines.get(self.variant) if cache.event is event else None
             self._write(line or cache.line(event, self.variant))
             return
-        if not self._wants(event):
+        match event:
+            # MONITOR tells of nicks coming and going with numerics, not the event's line.
+            case MonitoredOnline(actor):
+                self.numeric(n.RPL_MONONLINE, actor.mask)
+                return
+            case MonitoredOffline(nick):
+                self.numeric(n.RPL_MONOFFLINE, nick)
+                return
+            case ChannelRenamed() if "draft/channel-rename" not in self.caps:
+                self._rejoin_renamed(event)
+                return
+        if not self._shown(event):
             return
         # While a labeled command waits for storage, what others do is not its reply.
         out = self._write if self._waiting else self.send
         out(self.ctx.cache.line(event, self.variant))
 
-    def _wants(self, event: Event) -> bool:
-        """Whether the capabilities ask for an event beyond plain IRC (or it is MONITOR)."""
+    def _shown(self, event: Event) -> bool:
+        """Whether this client is shown an event's line: those beyond plain IRC only
+        when a capability asks for them."""
         match event:
             case AwayChanged() | RealnameChanged() | AccountChanged():
-                cap = (
-                    "away-notify"
-                    if isinstance(event, AwayChanged)
-                    else "setname"
-                    if isinstance(event, RealnameChanged)
-                    else "account-notify"
-                )
-                if cap not in self.caps:
+                if _NOTIFY_CAPS[type(event)] not in self.caps:
                     return False
                 if self.user is not None and self.user.nick == event.actor.nick:
                     return True
@@ -419,17 +430,6 @@ class IrcSession:
                 return me is not None and (me.nick == nick or "invite-notify" in self.caps)
             case MessageRedacted():
                 return "draft/message-redaction" in self.caps
-            case ChannelRenamed():
-                if "draft/channel-rename" in self.caps:
-                    return True
-                self._rejoin_renamed(event)
-                return False
-            case MonitoredOnline(actor):
-                self.numeric(n.RPL_MONONLINE, actor.mask)
-                return False
-            case MonitoredOffline(nick):
-                self.numeric(n.RPL_MONOFFLINE, nick)
-                return False
             case MarkerMoved():
                 return "draft/read-marker" in self.caps
         return True
