@@ -8,8 +8,8 @@ import pytest
 
 from hubbub.core.model import User
 from hubbub.doors.irc import table
+from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.command import ConnectionCommand, UserCommand
-from hubbub.doors.irc.session import IrcSession
 from hubbub.wire.message import Message
 from tests.doors.irc.support import lines, pong
 from tests.helpers import Harness
@@ -51,7 +51,7 @@ def test_operator_commands_are_marked_in_the_table() -> None:
 
 
 def test_a_verb_listed_twice_is_refused_when_the_table_is_built() -> None:
-    def nothing(session: IrcSession, message: Message) -> None:
+    def nothing(session: IrcClient, message: Message) -> None:
         """Never called."""
 
     row = ConnectionCommand("FROB", nothing)
@@ -162,7 +162,7 @@ def test_too_few_parameters_are_answered_before_registration_already_done(
 def test_a_failing_handler_raises_to_the_driver_and_never_reads_as_unknown(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(session: IrcSession, user: User, message: Message) -> None:
+    def broken(session: IrcClient, user: User, message: Message) -> None:
         raise RuntimeError("a bug in a handler")
 
     monkeypatch.setitem(table.COMMANDS, "BROKEN", UserCommand("BROKEN", broken))
@@ -177,7 +177,7 @@ def test_a_handler_is_given_the_registered_user(
 ) -> None:
     seen: list[tuple[User, tuple[str, ...]]] = []
 
-    def record(session: IrcSession, user: User, message: Message) -> None:
+    def record(session: IrcClient, user: User, message: Message) -> None:
         seen.append((user, message.params))
 
     monkeypatch.setitem(table.COMMANDS, "RECORD", UserCommand("RECORD", record, min_params=1))

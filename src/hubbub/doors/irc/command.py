@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # A handler returns None, or an awaitable when it must wait for storage (those are
 # written as ``async def``; the driver pauses the client until they are done).
-UserHandler = Callable[["IrcSession", "User", "Message"], Awaitable[None] | None]
-ConnectionHandler = Callable[["IrcSession", "Message"], Awaitable[None] | None]
+UserHandler = Callable[["IrcClient", "User", "Message"], Awaitable[None] | None]
+ConnectionHandler = Callable[["IrcClient", "Message"], Awaitable[None] | None]
 
 
 @dataclass(frozen=True, slots=True)

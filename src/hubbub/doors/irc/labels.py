@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
 
 
 def _one_batch(lines: list[bytes]) -> bool:
@@ -36,7 +36,7 @@ def add_tags(line: bytes, tags: bytes) -> bytes:
     return b"@" + tags + b" " + line
 
 
-def send_labeled(session: IrcSession, label: str, replies: list[bytes]) -> None:
+def send_labeled(session: IrcClient, label: str, replies: list[bytes]) -> None:
     """Send a labeled command's replies: one line labeled, several in a labeled-response
     batch (or as they are, for a client without batch), none as an ACK."""
     tag = encode_tags({"label": label}).encode()

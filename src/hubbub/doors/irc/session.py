@@ -1,4 +1,5 @@
-"""One IRC client's session: registration, capability negotiation and dispatch.
+"""One IRC client's session: its lines read and dispatched through the command table,
+registration completed, and the hub's events delivered.
 
 Theory of operation
 -------------------
@@ -17,8 +18,7 @@ Any refusal by the hub (:class:`ChatError`) becomes a numeric to this client alo
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
@@ -35,24 +35,18 @@ from hubbub.core.events import (
     MonitoredOnline,
     RealnameChanged,
 )
-from hubbub.doors.irc.caps import Variant, shared, variant_of
+from hubbub.doors.irc.caps import Variant
+from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
-from hubbub.doors.irc.commands.multiline import OpenBatch, collect
+from hubbub.doors.irc.commands.channels import send_names, send_topic
 from hubbub.doors.irc.labels import send_labeled
 from hubbub.doors.irc.registration import Registration, Step, advance
-from hubbub.doors.irc.replies import refusal
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.doors.irc.welcome import send_welcome
 from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, parse
-
-if TYPE_CHECKING:
-    from hubbub.core.model import User
-    from hubbub.doors.irc.commands.sasl import SaslAttempt
-    from hubbub.doors.irc.context import IrcContext
-    from hubbub.doors.ports import Peer
 
 logger = logging.getLogger(__name__)
 _TAGMSG = MessageKind.TAGMSG
@@ -62,123 +56,25 @@ _NOTIFY_CAPS: dict[type[Event], str] = {
     RealnameChanged: "setname",
     AccountChanged: "account-notify",
 }
-# One shared empty set (each frozenset() call makes a new object).
-NO_CAPS: frozenset[str] = frozenset()
 
 
-class IrcSession:
-    """The IRC dialect for one connection.
+class IrcSession(IrcClient):
+    """The IRC dialect for one connection: what the driver hands lines to and the hub
+    delivers events to.
 
     Args:
         ctx: what all sessions of the server share.
         send: writes bytes to the client.
-        close: closes the connection once what was sent is flushed.
         peer: the client's address, as shown in its hostmask, and its TLS details.
     """
 
     keepalive = True
 
-    __slots__ = (
-        "_batches",
-        "_waiting",
-        "_write",
-        "account",
-        "account_id",
-        "account_markers",
-        "cap_version",
-        "caps",
-        "closed",
-        "counted",
-        "ctx",
-        "host",
-        "multiline",
-        "nick",
-        "password",
-        "peer",
-        "realname",
-        "registration",
-        "requested_nick",
-        "sasl",
-        "send",
-        "user",
-        "username",
-        "variant",
-    )
-
-    def __init__(
-        self,
-        ctx: IrcContext,
-        send: Callable[[bytes], None],
-        peer: Peer,
-    ) -> None:
-        self.ctx = ctx
-        self._write = send
-        self._waiting = False
-        # Replies go through ``send``; during a labeled command it collects them.
-        self.send = send
-        self.host = peer.shown_host
-        self.peer = peer
-        # Set once registration completes: then, and only then, ``registration`` is
-        # REGISTERED (until the session closes).
-        self.user: User | None = None
-        self.registration = Registration.NEW
-        self.nick: str | None = None
-        # The last nick asked for, accepted or not (REGISTER * before connecting).
-        self.requested_nick: str | None = None
-        self.username: str | None = None
-        self.realname = ""
-        self.password: str | None = None
-        # Immutable and shared while empty: many clients never negotiate.
-        self.caps: frozenset[str] = NO_CAPS
-        self.variant = Variant.PLAIN
-        self._batches = 0
-        self.cap_version = 0
-        self.multiline: OpenBatch | None = None
-        # SASL: the payload received so far, while an exchange is under way.
-        self.sasl: SaslAttempt | None = None
-        # The account logged in to before registration (SASL), applied at registration,
-        # with its read markers.
-        self.account: str | None = None
-        self.account_id: str | None = None
-        self.account_markers: list[tuple[str, float]] | None = None
-        self.closed = False
-        # Counted among LUSERS' unregistered connections until registered or closed.
-        self.counted = True
-        ctx.unregistered += 1
-
-    # -- output ------------------------------------------------------------------------
-
-    @property
-    def log(self) -> logging.LoggerAdapter[logging.Logger]:
-        return self.peer.log
-
-    @property
-    def registered(self) -> bool:
-        return self.user is not None
+    __slots__ = ()
 
     @property
     def exempt(self) -> bool:
         return self.user is not None and self.user.is_oper
-
-    @property
-    def client(self) -> str:
-        """The first parameter of numerics: the client's nick, or ``*`` before it has one."""
-        if self.user is not None:
-            return self.user.nick
-        return self.nick or "*"
-
-    def numeric(self, code: str, *params: str) -> None:
-        """Send a numeric reply to this client."""
-        self.send(encode(Message(code, (self.client, *params), self.ctx.server_name)))
-
-    def message(self, command: str, *params: str, source: str | None = None) -> None:
-        """Send a command from the server, or from ``source`` ("" for none)."""
-        origin = self.ctx.server_name if source is None else source or None
-        self.send(encode(Message(command, params, origin)))
-
-    def refuse(self, error: ChatError) -> None:
-        code, params = refusal(error)
-        self.numeric(code, *params)
 
     # -- input -------------------------------------------------------------------------
 
@@ -232,7 +128,7 @@ class IrcSession:
         """Run a command, with its replies labeled if the client asked (labeled-response)."""
         open_batch = self.multiline
         if open_batch is not None and "batch" in message.tags:
-            collect(open_batch, message)
+            open_batch.collect(message)
             return None
         label = message.tags.get("label") if "labeled-response" in self.caps else None
         # A multiline batch carries its label to the BATCH line of its echo instead.
@@ -321,15 +217,6 @@ class IrcSession:
 
     def _send_labeled(self, label: str, replies: list[bytes]) -> None:
         send_labeled(self, label, replies)
-
-    def new_batch(self) -> str:
-        """A batch reference unique within this connection."""
-        self._batches += 1
-        return f"b{self._batches}"
-
-    def set_caps(self, enable: set[str], disable: set[str]) -> None:
-        self.caps = shared((self.caps | enable) - disable)
-        self.variant = variant_of(self.caps)
 
     # -- registration ------------------------------------------------------------------
 
@@ -436,8 +323,6 @@ class IrcSession:
 
     def _rejoin_renamed(self, event: ChannelRenamed) -> None:
         """draft/channel-rename, for clients without it: leave the old name, join the new."""
-        from hubbub.doors.irc.commands.channels import send_names, send_topic
-
         me = self.user
         channel = self.ctx.hub.find_channel(event.new)
         if me is None or channel is None:
@@ -457,30 +342,12 @@ class IrcSession:
             and (me is other or not me.channels.keys().isdisjoint(other.channels.keys()))
         )
 
-    def relay(self, event: Event) -> None:
-        """Send an event to this client as its recipients see it (echo-message)."""
-        self.send(self.ctx.cache.line(event, self.variant))
-
     def disconnect(self, reason: str) -> None:
         """Closing by the hub's order (KILL): the quit is already announced."""
         self.user = None
         self.close(reason)
 
-    # -- closing -----------------------------------------------------------------------
-
-    def close(self, reason: str) -> None:
-        """Leave the chat with ``reason`` (if registered), send ERROR, and close."""
-        if self.closed:
-            return
-        if self.user is not None and not self.ctx.shutting_down:
-            user, self.user = self.user, None
-            self.ctx.hub.quit(user, reason)
-        self.message(
-            "ERROR", f"Closing link: ({self.username or '*'}@{self.host}) [{reason}]", source=""
-        )
-        self.closed = True
-        self._uncount()
-        self.peer.close_transport()
+    # -- the connection ----------------------------------------------------------------
 
     def connection_lost(self, reason: str) -> None:
         """The connection is gone; whatever remains of the user leaves the chat."""
@@ -489,11 +356,6 @@ class IrcSession:
             user, self.user = self.user, None
             self.ctx.hub.quit(user, reason)
         self._uncount()
-
-    def _uncount(self) -> None:
-        if self.counted:
-            self.counted = False
-            self.ctx.unregistered -= 1
 
     def internal_error(self) -> None:
         """Tell the client its last command failed on our side, without details."""

@@ -16,7 +16,7 @@ from hubbub.wire import numerics as n
 if TYPE_CHECKING:
     from hubbub.accounts import Accounts
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
@@ -24,11 +24,11 @@ NICKSERV = "NickServ"
 _NICKSERV_MASK = "NickServ!NickServ@services.hubbub"
 
 
-def _accounts(session: IrcSession) -> Accounts | None:
+def _accounts(session: IrcClient) -> Accounts | None:
     return session.ctx.accounts
 
 
-async def logged_in(session: IrcSession, account: Account) -> None:
+async def logged_in(session: IrcClient, account: Account) -> None:
     """Log the client in, before or after registration, and say so (900). The
     account's read markers are loaded first."""
     accounts = _accounts(session)
@@ -49,14 +49,14 @@ async def logged_in(session: IrcSession, account: Account) -> None:
     session.numeric(n.RPL_LOGGEDIN, mask, account.name, f"You are now logged in as {account.name}")
 
 
-def current_account(session: IrcSession) -> str | None:
+def current_account(session: IrcClient) -> str | None:
     return session.user.account if session.user is not None else session.account
 
 
 # -- draft/account-registration -------------------------------------------------------------
 
 
-def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
+def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
     name, email, password = message.params[0], message.params[1], message.params[2]
     accounts = _accounts(session)
     if accounts is None:
@@ -106,7 +106,7 @@ def _looks_like_email(email: str) -> bool:
 
 
 async def _register(
-    session: IrcSession, accounts: Accounts, name: str, email: str, password: str
+    session: IrcClient, accounts: Accounts, name: str, email: str, password: str
 ) -> None:
     try:
         account = await accounts.register(name, password, email)
@@ -119,7 +119,7 @@ async def _register(
     await logged_in(session, account)
 
 
-def verify(session: IrcSession, message: Message) -> None:
+def verify(session: IrcClient, message: Message) -> None:
     # draft/account-registration: VERIFY completes a registration that asked for a
     # code. This server creates accounts at once, so no code is ever waited for.
     session.message(
@@ -134,7 +134,7 @@ def verify(session: IrcSession, message: Message) -> None:
 # -- NickServ ----------------------------------------------------------------------------------
 
 
-def _tell(session: IrcSession, text: str) -> None:
+def _tell(session: IrcClient, text: str) -> None:
     session.message("NOTICE", session.client, text, source=_NICKSERV_MASK)
 
 
@@ -150,7 +150,7 @@ _NICKSERV_HELP = (
 )
 
 
-async def nickserv(session: IrcSession, user: User, text: str) -> None:
+async def nickserv(session: IrcClient, user: User, text: str) -> None:
     """One request to NickServ (a PRIVMSG to it, or the NS command)."""
     accounts = _accounts(session)
     words = text.split()
@@ -217,7 +217,7 @@ async def nickserv(session: IrcSession, user: User, text: str) -> None:
         _tell(session, str(error))
 
 
-async def _own_account(session: IrcSession, accounts: Accounts) -> Account | None:
+async def _own_account(session: IrcClient, accounts: Accounts) -> Account | None:
     """The account this user is logged in to, if it still exists: the same account, not
     one made since under its name (``hubbub account`` may drop and make accounts while
     this user stays logged in; when it has, its connections are logged out here)."""
@@ -234,7 +234,7 @@ async def _own_account(session: IrcSession, accounts: Accounts) -> Account | Non
     return None
 
 
-async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]) -> None:
+async def _certificates(session: IrcClient, accounts: Accounts, args: list[str]) -> None:
     mine = await _own_account(session, accounts)
     if mine is None:
         _tell(session, "Log in first.")
@@ -264,7 +264,7 @@ async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]
         _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
 
 
-def _ghost(session: IrcSession, user: User, accounts: Accounts, nick: str) -> None:
+def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> None:
     hub = session.ctx.hub
     if user.account is None or not accounts.owns(user.account, nick):
         _tell(session, f"{nick} does not belong to your account.")
@@ -283,7 +283,7 @@ def _ghost(session: IrcSession, user: User, accounts: Accounts, nick: str) -> No
     _tell(session, f"{target.nick} has been disconnected.")
 
 
-def _look_alike_of(session: IrcSession, nick: str) -> User | None:
+def _look_alike_of(session: IrcClient, nick: str) -> User | None:
     """The user holding a nick that looks like ``nick``, if any.
 
     A scan, since the hub looks users up by folded nick only; only an account's owner
@@ -293,14 +293,14 @@ def _look_alike_of(session: IrcSession, nick: str) -> User | None:
     return next((u for u in session.ctx.hub.users.values() if u.skeleton == skeleton), None)
 
 
-def ns(session: IrcSession, user: User, message: Message) -> Awaitable[None] | None:
+def ns(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
     return nickserv(session, user, " ".join(message.params))
 
 
 # -- nick ownership ---------------------------------------------------------------------------
 
 
-def guard_nick(session: IrcSession, user: User) -> None:
+def guard_nick(session: IrcClient, user: User) -> None:
     """A registered nick held without logging in to its account: warn, and take it back
     after the grace period unless its owner logs in (or the user changes nick).
 
@@ -325,7 +325,7 @@ def guard_nick(session: IrcSession, user: User) -> None:
     later(grace, lambda: _take_back(session, nick))
 
 
-def _owns(session: IrcSession, nick: str) -> bool:
+def _owns(session: IrcClient, nick: str) -> bool:
     """Whether the session is logged in to the account named ``nick``; a look-alike of
     the account's name is not that name (see _may_hold)."""
     account = current_account(session)
@@ -333,7 +333,7 @@ def _owns(session: IrcSession, nick: str) -> bool:
     return account is not None and fold(account) == fold(nick)
 
 
-def _may_hold(session: IrcSession, nick: str) -> bool:
+def _may_hold(session: IrcClient, nick: str) -> bool:
     """Whether the session may keep ``nick``: the nick is its account's name, or looks
     like it without being another account's name."""
     if _owns(session, nick):
@@ -342,7 +342,7 @@ def _may_hold(session: IrcSession, nick: str) -> bool:
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
 
-def _take_back(session: IrcSession, nick: str) -> None:
+def _take_back(session: IrcClient, nick: str) -> None:
     user = session.user
     if session.closed or user is None or user.nick != nick or _may_hold(session, nick):
         return

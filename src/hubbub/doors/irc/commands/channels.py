@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import mask_pattern
 from hubbub.doors.irc.command import Command, UserCommand
+from hubbub.doors.irc.commands.drafts import send_marker
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import Channel, User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # 512 bytes less CR LF and room for ":server 353 nick = #channel :" (modern IRC client
@@ -24,7 +25,7 @@ def _split_list(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
 
 
-def join(session: IrcSession, user: User, message: Message) -> None:
+def join(session: IrcClient, user: User, message: Message) -> None:
     if message.params[0] == "0":
         session.ctx.hub.part_all(user)
         return
@@ -39,15 +40,13 @@ def join(session: IrcSession, user: User, message: Message) -> None:
             continue
         if channel is not None:
             if "draft/read-marker" in session.caps:
-                from hubbub.doors.irc.commands.drafts import send_marker
-
                 send_marker(session, user, channel.name)
             send_topic(session, channel, on_join=True)
             if "draft/no-implicit-names" not in session.caps:
                 send_names(session, user, channel)
 
 
-def part(session: IrcSession, user: User, message: Message) -> None:
+def part(session: IrcClient, user: User, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
@@ -56,7 +55,7 @@ def part(session: IrcSession, user: User, message: Message) -> None:
             session.refuse(error)
 
 
-def topic(session: IrcSession, user: User, message: Message) -> None:
+def topic(session: IrcClient, user: User, message: Message) -> None:
     hub = session.ctx.hub
     name = message.params[0]
     if len(message.params) > 1:
@@ -70,7 +69,7 @@ def topic(session: IrcSession, user: User, message: Message) -> None:
     send_topic(session, channel, on_join=False)
 
 
-def send_topic(session: IrcSession, channel: Channel, on_join: bool) -> None:
+def send_topic(session: IrcClient, channel: Channel, on_join: bool) -> None:
     """RPL_TOPIC and RPL_TOPICWHOTIME, or RPL_NOTOPIC (never on JOIN)."""
     if channel.topic is None:
         if not on_join:
@@ -88,7 +87,7 @@ def channel_symbol(channel: Channel) -> str:
     return "*" if "p" in channel.flags else "="
 
 
-def send_names(session: IrcSession, user: User, channel: Channel, end: bool = True) -> None:
+def send_names(session: IrcClient, user: User, channel: Channel, end: bool = True) -> None:
     """RPL_NAMREPLY lines for a channel (the members ``user`` may see), then RPL_ENDOFNAMES."""
     multi = "multi-prefix" in session.caps
     full_mask = "userhost-in-names" in session.caps
@@ -117,7 +116,7 @@ def send_names(session: IrcSession, user: User, channel: Channel, end: bool = Tr
         session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
-def visible_channel(session: IrcSession, user: User, name: str) -> Channel:
+def visible_channel(session: IrcClient, user: User, name: str) -> Channel:
     """The channel ``name``, if it exists and ``user`` may know so.
 
     Raises:
@@ -130,7 +129,7 @@ def visible_channel(session: IrcSession, user: User, name: str) -> Channel:
     return channel
 
 
-def names(session: IrcSession, user: User, message: Message) -> None:
+def names(session: IrcClient, user: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
@@ -141,7 +140,7 @@ def names(session: IrcSession, user: User, message: Message) -> None:
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
 
-def list_(session: IrcSession, user: User, message: Message) -> None:
+def list_(session: IrcClient, user: User, message: Message) -> None:
     hub = session.ctx.hub
     session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     filters = _split_list(message.params[0]) if message.params else []
@@ -159,7 +158,7 @@ def list_(session: IrcSession, user: User, message: Message) -> None:
     session.numeric(n.RPL_LISTEND, "End of /LIST")
 
 
-def _list_filter(session: IrcSession, text: str) -> Callable[[Channel], bool]:
+def _list_filter(session: IrcClient, text: str) -> Callable[[Channel], bool]:
     """One ELIST condition: ``>N``/``<N`` users (U), ``C>m``/``C<m`` minutes since
     creation (C), ``T>m``/``T<m`` since the topic was set (T), masks (M) and ``!mask`` (N)."""
     now = session.ctx.hub.clock()
@@ -189,7 +188,7 @@ def _list_filter(session: IrcSession, text: str) -> Callable[[Channel], bool]:
     return lambda c: bool(pattern.fullmatch(c.key)) != negate
 
 
-def kick(session: IrcSession, user: User, message: Message) -> None:
+def kick(session: IrcClient, user: User, message: Message) -> None:
     reason = message.params[2] if len(message.params) > 2 and message.params[2] else user.nick
     channels = _split_list(message.params[0])
     nicks = _split_list(message.params[1])[: session.ctx.settings.limits.targets]
@@ -206,7 +205,7 @@ def kick(session: IrcSession, user: User, message: Message) -> None:
             session.refuse(error)
 
 
-def invite(session: IrcSession, user: User, message: Message) -> None:
+def invite(session: IrcClient, user: User, message: Message) -> None:
     if not message.params:
         for channel in session.ctx.hub.channels.values():
             if user in channel.invited:

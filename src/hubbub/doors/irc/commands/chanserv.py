@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hubbub.accounts import Accounts
     from hubbub.core.model import User
     from hubbub.core.registered import RegisteredChannel
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 CHANSERV = "ChanServ"
@@ -31,11 +31,11 @@ _HELP = (
 )
 
 
-def _tell(session: IrcSession, text: str) -> None:
+def _tell(session: IrcClient, text: str) -> None:
     session.message("NOTICE", session.client, text, source=_MASK)
 
 
-def chanserv(session: IrcSession, user: User, text: str) -> Awaitable[None] | None:
+def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | None:
     """One request to ChanServ (a PRIVMSG to it, or the CS command); ACCESS ADD waits
     for the store (the account must exist: rights go to accounts, not to names)."""
     hub = session.ctx.hub
@@ -72,7 +72,7 @@ def chanserv(session: IrcSession, user: User, text: str) -> Awaitable[None] | No
     return None
 
 
-def _registered(session: IrcSession, user: User, name: str) -> RegisteredChannel | None:
+def _registered(session: IrcClient, user: User, name: str) -> RegisteredChannel | None:
     """A registration that ``user`` may learn of: a secret channel's only by its
     members, its founder and access list, and server operators."""
     hub = session.ctx.hub
@@ -85,7 +85,7 @@ def _registered(session: IrcSession, user: User, name: str) -> RegisteredChannel
     return None
 
 
-def _refused(session: IrcSession, error: ChatError, name: str) -> None:
+def _refused(session: IrcClient, error: ChatError, name: str) -> None:
     detail = f" ({error.detail})" if error.detail else ""
     _tell(
         session,
@@ -95,7 +95,7 @@ def _refused(session: IrcSession, error: ChatError, name: str) -> None:
 
 
 def _access(
-    session: IrcSession,
+    session: IrcClient,
     user: User,
     accounts: Accounts,
     name: str,
@@ -133,7 +133,7 @@ def _access(
 
 
 async def _add_access(
-    session: IrcSession,
+    session: IrcClient,
     accounts: Accounts,
     name: str,
     account_name: str,
@@ -159,7 +159,7 @@ async def _add_access(
     _tell(session, f"{account.name} gets {level} on {name}.")
 
 
-def cs(session: IrcSession, user: User, message: Message) -> Awaitable[None] | None:
+def cs(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
     return chanserv(session, user, " ".join(message.params))
 
 

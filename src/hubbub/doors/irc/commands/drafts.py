@@ -11,11 +11,11 @@ from hubbub.doors.irc.render import format_time, parse_time
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 
-def redact(session: IrcSession, user: User, message: Message) -> None:
+def redact(session: IrcClient, user: User, message: Message) -> None:
     target, msgid = message.params[0], message.params[1]
     reason = message.params[2] if len(message.params) > 2 else ""
     try:
@@ -36,7 +36,7 @@ def redact(session: IrcSession, user: User, message: Message) -> None:
             session.message("FAIL", "REDACT", "INVALID_TARGET", target, "You cannot redact there")
 
 
-def rename(session: IrcSession, user: User, message: Message) -> None:
+def rename(session: IrcClient, user: User, message: Message) -> None:
     old, new = message.params[0], message.params[1]
     reason = message.params[2] if len(message.params) > 2 else ""
     try:
@@ -52,7 +52,7 @@ def rename(session: IrcSession, user: User, message: Message) -> None:
             raise
 
 
-def markread(session: IrcSession, user: User, message: Message) -> None:
+def markread(session: IrcClient, user: User, message: Message) -> None:
     hub = session.ctx.hub
     if not message.params or not message.params[0]:
         session.message("FAIL", "MARKREAD", "NEED_MORE_PARAMS", "MARKREAD needs a target")
@@ -70,7 +70,7 @@ def markread(session: IrcSession, user: User, message: Message) -> None:
     send_marker(session, user, target)
 
 
-def send_marker(session: IrcSession, user: User, target: str) -> None:
+def send_marker(session: IrcClient, user: User, target: str) -> None:
     """``MARKREAD <target> timestamp=…`` (or ``*`` when nothing was read yet)."""
     marker = session.ctx.hub.read_marker(user, target)
     value = "*" if marker is None else "timestamp=" + format_time(marker)

@@ -12,7 +12,7 @@ from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.storage.ports import HistoryStore, StoredMessage
     from hubbub.wire.message import Message
 
@@ -34,11 +34,11 @@ class _Point:
     seq: int | None = None
 
 
-def _fail(session: IrcSession, code: str, *params: str) -> None:
+def _fail(session: IrcClient, code: str, *params: str) -> None:
     session.message("FAIL", "CHATHISTORY", code, *params)
 
 
-async def chathistory(session: IrcSession, user: User, message: Message) -> None:
+async def chathistory(session: IrcClient, user: User, message: Message) -> None:
     store = session.ctx.history
     sub = message.params[0].upper()
     if store is None:
@@ -71,13 +71,13 @@ async def chathistory(session: IrcSession, user: User, message: Message) -> None
     _send_batch(session, target, messages)
 
 
-def _limit(session: IrcSession, sub: str, text: str) -> int:
+def _limit(session: IrcClient, sub: str, text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise _Invalid("INVALID_PARAMS", sub, "Invalid limit")
     return min(int(text), session.ctx.settings.limits.chathistory)
 
 
-def _conversation(session: IrcSession, user: User, sub: str, target: str) -> str:
+def _conversation(session: IrcClient, user: User, sub: str, target: str) -> str:
     hub = session.ctx.hub
     if target.startswith("#"):
         channel = hub.find_channel(target)
@@ -154,7 +154,7 @@ def _before(message: StoredMessage, point: _Point) -> bool:
 
 
 async def _targets(
-    session: IrcSession,
+    session: IrcClient,
     user: User,
     store: HistoryStore,
     sub: str,
@@ -187,7 +187,7 @@ async def _targets(
     _send_in_batch(session, "draft/chathistory-targets", "", lines)
 
 
-def _send_batch(session: IrcSession, target: str, messages: list[StoredMessage]) -> None:
+def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) -> None:
     """The messages in a ``chathistory`` batch, with the tags the client asked for."""
     lines = []
     for stored in messages:
@@ -205,7 +205,7 @@ def _send_batch(session: IrcSession, target: str, messages: list[StoredMessage])
     _send_in_batch(session, "chathistory", target, lines)
 
 
-def _send_in_batch(session: IrcSession, kind: str, target: str, lines: list[str]) -> None:
+def _send_in_batch(session: IrcClient, kind: str, target: str, lines: list[str]) -> None:
     """Lines inside one batch, or bare for a client without the batch capability."""
     if "batch" not in session.caps:
         session.send("".join(line + "\r\n" for line in lines).encode())

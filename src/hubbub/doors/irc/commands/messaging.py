@@ -14,7 +14,7 @@ from hubbub.doors.irc.commands.chanserv import chanserv
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 _STATUS_PREFIXES = {"@": "o", "+": "v"}
@@ -39,7 +39,7 @@ def fit_text(text: str, source: str, target: str) -> str:
 
 
 def _say(
-    session: IrcSession, user: User, message: Message, kind: MessageKind
+    session: IrcClient, user: User, message: Message, kind: MessageKind
 ) -> Awaitable[None] | None:
     if kind is MessageKind.PRIVMSG and len(message.params) > 1:
         service = session.ctx.hub.casemap.fold(message.params[0])
@@ -95,19 +95,19 @@ def _say(
     return None
 
 
-def privmsg(session: IrcSession, user: User, message: Message) -> Awaitable[None] | None:
+def privmsg(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
     return _say(session, user, message, MessageKind.PRIVMSG)
 
 
-def notice(session: IrcSession, user: User, message: Message) -> None:
+def notice(session: IrcClient, user: User, message: Message) -> None:
     _say(session, user, message, MessageKind.NOTICE)
 
 
-def tagmsg(session: IrcSession, user: User, message: Message) -> None:
+def tagmsg(session: IrcClient, user: User, message: Message) -> None:
     _say(session, user, message, MessageKind.TAGMSG)
 
 
-def setname(session: IrcSession, user: User, message: Message) -> None:
+def setname(session: IrcClient, user: User, message: Message) -> None:
     realname = message.params[0]
     if not realname or len(realname) > session.ctx.settings.limits.realnamelen:
         session.message("FAIL", "SETNAME", "INVALID_REALNAME", "Realname is not valid")
@@ -115,7 +115,7 @@ def setname(session: IrcSession, user: User, message: Message) -> None:
     session.ctx.hub.set_realname(user, realname)
 
 
-def away(session: IrcSession, user: User, message: Message) -> None:
+def away(session: IrcClient, user: User, message: Message) -> None:
     text = message.params[0] if message.params else ""
     session.ctx.hub.set_away(user, text or None)
     if text:
@@ -124,7 +124,7 @@ def away(session: IrcSession, user: User, message: Message) -> None:
         session.numeric(n.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-def wallops(session: IrcSession, user: User, message: Message) -> None:
+def wallops(session: IrcClient, user: User, message: Message) -> None:
     session.ctx.hub.wallops(user, message.params[0])
 
 

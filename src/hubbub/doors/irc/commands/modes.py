@@ -12,7 +12,7 @@ from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import Channel, User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # List mode → (entry numeric, end numeric, end text).
@@ -23,7 +23,7 @@ _LISTS = {
 }
 
 
-def mode(session: IrcSession, user: User, message: Message) -> None:
+def mode(session: IrcClient, user: User, message: Message) -> None:
     target = message.params[0]
     if target.startswith("#"):
         channel_mode(session, user, message)
@@ -31,7 +31,7 @@ def mode(session: IrcSession, user: User, message: Message) -> None:
         user_mode(session, user, message)
 
 
-def channel_mode(session: IrcSession, user: User, message: Message) -> None:
+def channel_mode(session: IrcClient, user: User, message: Message) -> None:
     # Before the mode string is read: even ERR_UNKNOWNMODE would tell a non-member that a
     # secret channel exists.
     channel = visible_channel(session, user, message.params[0])
@@ -53,7 +53,7 @@ def channel_mode(session: IrcSession, user: User, message: Message) -> None:
 
 
 def parse_channel_modes(
-    session: IrcSession, modestring: str, args: tuple[str, ...]
+    session: IrcClient, modestring: str, args: tuple[str, ...]
 ) -> tuple[list[ModeChange], list[str]]:
     """Read a mode string and its arguments into changes and list queries.
 
@@ -92,7 +92,7 @@ def parse_channel_modes(
     return changes, queries
 
 
-def send_channel_modes(session: IrcSession, channel: Channel, user: User) -> None:
+def send_channel_modes(session: IrcClient, channel: Channel, user: User) -> None:
     """RPL_CHANNELMODEIS and RPL_CREATIONTIME; the key only to members."""
     flags = sorted(channel.flags)
     params: list[str] = []
@@ -127,7 +127,7 @@ def list_refusal(channel: Channel, user: User, list_mode: str) -> ChatError | No
     return ChatError(Reason.CHANOP_NEEDED, channel.name)
 
 
-def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:
+def send_list(session: IrcClient, channel: Channel, list_mode: str) -> None:
     entry_numeric, end_numeric, end_text = _LISTS[list_mode]
     for entry in channel.lists[list_mode]:
         session.numeric(
@@ -136,7 +136,7 @@ def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:
     session.numeric(end_numeric, channel.name, end_text)
 
 
-def user_mode(session: IrcSession, user: User, message: Message) -> None:
+def user_mode(session: IrcClient, user: User, message: Message) -> None:
     hub = session.ctx.hub
     target = hub.find_user(message.params[0])
     if target is None:

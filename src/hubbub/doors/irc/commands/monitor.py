@@ -10,24 +10,24 @@ from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # Nicks per 730-732 line, so that a line stays well under 512 bytes.
 _PER_LINE = 8
 
 
-def _in_lines(session: IrcSession, numeric: str, items: list[str]) -> None:
+def _in_lines(session: IrcClient, numeric: str, items: list[str]) -> None:
     for start in range(0, len(items), _PER_LINE):
         session.numeric(numeric, ",".join(items[start : start + _PER_LINE]))
 
 
-def _report(session: IrcSession, online: list[User], offline: list[str]) -> None:
+def _report(session: IrcClient, online: list[User], offline: list[str]) -> None:
     _in_lines(session, n.RPL_MONONLINE, [u.mask for u in online])
     _in_lines(session, n.RPL_MONOFFLINE, offline)
 
 
-def monitor(session: IrcSession, user: User, message: Message) -> None:
+def monitor(session: IrcClient, user: User, message: Message) -> None:
     hub = session.ctx.hub
     sub = message.params[0]
     targets = [t for t in message.params[1].split(",") if t] if len(message.params) > 1 else []

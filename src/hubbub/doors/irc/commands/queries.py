@@ -11,7 +11,7 @@ from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import Channel, User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # WHOX fields in the order their values are sent (IRCv3 WHOX specification).
@@ -19,7 +19,7 @@ _WHOX_ORDER = "tcuihsnfdlaor"
 _MAX_USERHOST = 5
 
 
-def _who_flags(session: IrcSession, user: User, channel: Channel | None) -> str:
+def _who_flags(session: IrcClient, user: User, channel: Channel | None) -> str:
     """``H`` here or ``G`` gone, ``*`` for an operator, then the channel status prefix."""
     flags = "G" if user.away is not None else "H"
     if user.is_oper:
@@ -35,7 +35,7 @@ def _shares_channel(a: User, b: User) -> bool:
     return a is b or not a.channels.keys().isdisjoint(b.channels.keys())
 
 
-def who(session: IrcSession, me: User, message: Message) -> None:
+def who(session: IrcClient, me: User, message: Message) -> None:
     hub = session.ctx.hub
     mask = message.params[0] if message.params and message.params[0] else "*"
     options = message.params[1] if len(message.params) > 1 else ""
@@ -80,7 +80,7 @@ def who(session: IrcSession, me: User, message: Message) -> None:
 
 
 def _whox_reply(
-    session: IrcSession, user: User, channel: Channel | None, fields: str, token: str
+    session: IrcClient, user: User, channel: Channel | None, fields: str, token: str
 ) -> None:
     values = {
         "t": token or "0",
@@ -102,7 +102,7 @@ def _whox_reply(
         session.numeric(n.RPL_WHOSPCRPL, *params)
 
 
-def whois(session: IrcSession, me: User, message: Message) -> None:
+def whois(session: IrcClient, me: User, message: Message) -> None:
     hub = session.ctx.hub
     nick = message.params[-1] if len(message.params) > 1 else message.params[0]
     nick = nick.split(",")[0]
@@ -145,7 +145,7 @@ def whois(session: IrcSession, me: User, message: Message) -> None:
     session.numeric(n.RPL_ENDOFWHOIS, user.nick, "End of /WHOIS list")
 
 
-def whowas(session: IrcSession, me: User, message: Message) -> None:
+def whowas(session: IrcClient, me: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
@@ -165,7 +165,7 @@ def whowas(session: IrcSession, me: User, message: Message) -> None:
     session.numeric(n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
 
 
-def ison(session: IrcSession, me: User, message: Message) -> None:
+def ison(session: IrcClient, me: User, message: Message) -> None:
     hub = session.ctx.hub
     online = []
     for nick in " ".join(message.params).split()[:64]:
@@ -175,7 +175,7 @@ def ison(session: IrcSession, me: User, message: Message) -> None:
     session.numeric(n.RPL_ISON, " ".join(online))
 
 
-def userhost(session: IrcSession, me: User, message: Message) -> None:
+def userhost(session: IrcClient, me: User, message: Message) -> None:
     hub = session.ctx.hub
     replies = []
     for nick in " ".join(message.params).split()[:_MAX_USERHOST]:

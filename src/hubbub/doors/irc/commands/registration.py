@@ -15,17 +15,17 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
 
 _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 _USERLEN = 18
 
 
-def pass_(session: IrcSession, message: Message) -> None:
+def pass_(session: IrcClient, message: Message) -> None:
     session.password = message.params[0]
 
 
-def nick(session: IrcSession, message: Message) -> None:
+def nick(session: IrcClient, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
@@ -44,7 +44,7 @@ def nick(session: IrcSession, message: Message) -> None:
     session.registration = advance(session.registration, Step.NICK)
 
 
-def user(session: IrcSession, message: Message) -> None:
+def user(session: IrcClient, message: Message) -> None:
     username, realname = message.params[0], message.params[3]
     if not realname:
         session.numeric(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
@@ -56,7 +56,7 @@ def user(session: IrcSession, message: Message) -> None:
     session.registration = advance(session.registration, Step.USER)
 
 
-def cap(session: IrcSession, message: Message) -> None:
+def cap(session: IrcClient, message: Message) -> None:
     sub = message.params[0].upper()
     if sub == "LS":
         version = message.params[1] if len(message.params) > 1 else ""
@@ -110,7 +110,7 @@ def cap(session: IrcSession, message: Message) -> None:
 
 
 def _send_cap_list(
-    session: IrcSession,
+    session: IrcClient,
     sub: str,
     caps: list[str],
     out: Callable[[bytes], None] | None = None,
@@ -135,7 +135,7 @@ def _send_cap_list(
         (out or session.send)(encode(line))
 
 
-def ping(session: IrcSession, message: Message) -> None:
+def ping(session: IrcClient, message: Message) -> None:
     if not message.params:
         session.numeric(n.ERR_NOORIGIN, "No origin specified")
         return
@@ -143,11 +143,11 @@ def ping(session: IrcSession, message: Message) -> None:
     session.message("PONG", server, message.params[0])
 
 
-def pong(session: IrcSession, message: Message) -> None:
+def pong(session: IrcClient, message: Message) -> None:
     """Any line proves the client is alive; the driver already noted it."""
 
 
-def quit_(session: IrcSession, message: Message) -> None:
+def quit_(session: IrcClient, message: Message) -> None:
     reason = message.params[0] if message.params else ""
     session.close(f"Quit: {reason}" if reason else "Quit")
 

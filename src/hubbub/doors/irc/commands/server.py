@@ -19,30 +19,30 @@ from hubbub.wire import numerics as n
 if TYPE_CHECKING:
     from hubbub.core.hub import Hub
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 
-def motd(session: IrcSession, user: User, message: Message) -> None:
+def motd(session: IrcClient, user: User, message: Message) -> None:
     send_motd(session)
 
 
-def lusers(session: IrcSession, user: User, message: Message) -> None:
+def lusers(session: IrcClient, user: User, message: Message) -> None:
     send_lusers(session)
 
 
-def version(session: IrcSession, user: User, message: Message) -> None:
+def version(session: IrcClient, user: User, message: Message) -> None:
     ctx = session.ctx
     session.numeric(n.RPL_VERSION, ctx.version, ctx.server_name, "https://hubbub.chat")
     send_isupport(session)
 
 
-def time_(session: IrcSession, user: User, message: Message) -> None:
+def time_(session: IrcClient, user: User, message: Message) -> None:
     now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.ctx.hub.clock()))
     session.numeric(n.RPL_TIME, session.ctx.server_name, now)
 
 
-def admin(session: IrcSession, user: User, message: Message) -> None:
+def admin(session: IrcClient, user: User, message: Message) -> None:
     settings = session.ctx.settings
     session.numeric(n.RPL_ADMINME, settings.server_name, "Administrative info")
     session.numeric(n.RPL_ADMINLOC1, settings.admin_location)
@@ -50,7 +50,7 @@ def admin(session: IrcSession, user: User, message: Message) -> None:
     session.numeric(n.RPL_ADMINEMAIL, settings.admin_email or "-")
 
 
-def info(session: IrcSession, user: User, message: Message) -> None:
+def info(session: IrcClient, user: User, message: Message) -> None:
     ctx = session.ctx
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
     for line in (
@@ -62,13 +62,13 @@ def info(session: IrcSession, user: User, message: Message) -> None:
     session.numeric(n.RPL_ENDOFINFO, "End of /INFO list")
 
 
-def links(session: IrcSession, user: User, message: Message) -> None:
+def links(session: IrcClient, user: User, message: Message) -> None:
     ctx = session.ctx
     session.numeric(n.RPL_LINKS, ctx.server_name, ctx.server_name, f"0 {ctx.settings.description}")
     session.numeric(n.RPL_ENDOFLINKS, "*", "End of /LINKS list")
 
 
-def help_(session: IrcSession, user: User, message: Message) -> None:
+def help_(session: IrcClient, user: User, message: Message) -> None:
     subject = message.params[0] if message.params else ""
     lines = HELP_TOPICS.get(subject.upper()) if subject else INDEX
     if lines is None:
@@ -103,13 +103,13 @@ class OperThrottle:
             free=3, first=2.0, longest=600.0, forget=3600.0, size=10_000
         )
         # Insertion order: the oldest go first when too many are kept.
-        self._connections: dict[IrcSession, int] = {}
+        self._connections: dict[IrcClient, int] = {}
 
-    def wait(self, session: IrcSession) -> float:
+    def wait(self, session: IrcClient) -> float:
         """Seconds before the session's address may try again; 0 when it may now."""
         return self._addresses.wait(address_block(session.host), self.clock())
 
-    def fail(self, session: IrcSession, *, checked: bool) -> tuple[int, bool]:
+    def fail(self, session: IrcClient, *, checked: bool) -> tuple[int, bool]:
         """Count a failed attempt (``checked``: a wrong password, rather than one
         refused while throttled); the address's failures lately, and whether the
         connection has had its tries."""
@@ -126,7 +126,7 @@ class OperThrottle:
                 del self._connections[next(iter(self._connections))]
         return failures, False
 
-    def succeed(self, session: IrcSession) -> None:
+    def succeed(self, session: IrcClient) -> None:
         self._addresses.forgive(address_block(session.host))
         self._connections.pop(session, None)
 
@@ -143,7 +143,7 @@ def oper_throttle(hub: Hub) -> OperThrottle:
     return throttle
 
 
-def oper(session: IrcSession, user: User, message: Message) -> None:
+def oper(session: IrcClient, user: User, message: Message) -> None:
     name, password = message.params[0], message.params[1]
     throttle = oper_throttle(session.ctx.hub)
     wait = throttle.wait(session)
@@ -178,7 +178,7 @@ def oper(session: IrcSession, user: User, message: Message) -> None:
     session.log.info("%s is now an operator (%s)", user.mask, name)
 
 
-def kill(session: IrcSession, user: User, message: Message) -> None:
+def kill(session: IrcClient, user: User, message: Message) -> None:
     nick, reason = message.params[0], message.params[1] or "No reason"
     if session.ctx.hub.casemap.fold(nick) == session.ctx.hub.casemap.fold(session.ctx.server_name):
         raise ChatError(Reason.CANT_KILL_SERVER)
@@ -186,7 +186,7 @@ def kill(session: IrcSession, user: User, message: Message) -> None:
     session.log.info("%s killed %s (%s)", user.mask, victim.nick, reason)
 
 
-def rehash(session: IrcSession, user: User, message: Message) -> None:
+def rehash(session: IrcClient, user: User, message: Message) -> None:
     config = session.ctx.settings.config_file
     session.numeric(n.RPL_REHASHING, str(config or "-"), "Rehashing")
     error = session.ctx.rehash()
