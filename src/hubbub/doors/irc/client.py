@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hubbub.core.model import User
     from hubbub.doors.irc.context import IrcContext
     from hubbub.doors.irc.exchanges import OpenBatch, SaslAttempt
+    from hubbub.doors.irc.labels import ReplyCollector
     from hubbub.doors.ports import Peer
 
 # One shared empty set (each frozenset() call makes a new object).
@@ -40,7 +41,6 @@ class IrcClient:
 
     __slots__ = (
         "_batches",
-        "_waiting",
         "_write",
         "account",
         "account_id",
@@ -48,6 +48,7 @@ class IrcClient:
         "cap_version",
         "caps",
         "closed",
+        "collector",
         "counted",
         "ctx",
         "host",
@@ -59,7 +60,6 @@ class IrcClient:
         "registration",
         "requested_nick",
         "sasl",
-        "send",
         "user",
         "username",
         "variant",
@@ -73,9 +73,8 @@ class IrcClient:
     ) -> None:
         self.ctx = ctx
         self._write = send
-        self._waiting = False
-        # Replies go through ``send``; during a labeled command it collects them.
-        self.send = send
+        # The replies of the labeled command being run, if one is (labeled-response).
+        self.collector: ReplyCollector | None = None
         self.host = peer.shown_host
         self.peer = peer
         # Set once registration completes: then, and only then, ``registration`` is
@@ -122,6 +121,15 @@ class IrcClient:
         return self.nick or "*"
 
     # -- replies -----------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Send replies (whole lines, CR LF included) to the client; those of a labeled
+        command go to its collector until the command is done."""
+        collector = self.collector
+        if collector is None:
+            self._write(data)
+        else:
+            collector.add(data)
 
     def numeric(self, code: str, *params: str) -> None:
         """Send a numeric reply to this client."""

@@ -39,7 +39,7 @@ from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.channels import send_names, send_topic
-from hubbub.doors.irc.labels import send_labeled
+from hubbub.doors.irc.labels import ReplyCollector
 from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.doors.irc.welcome import send_welcome
@@ -134,30 +134,30 @@ class IrcSession(IrcClient):
         # A multiline batch carries its label to the BATCH line of its echo instead.
         if label is None or message.command == "BATCH":
             return self._dispatch(message)
-        # IRCv3 labeled-response: every reply to this command carries the label: one line
-        # directly, several in a labeled-response batch, none as an ACK.
-        replies: list[bytes] = []
-        self.send = replies.append
+        collector = self.collector = ReplyCollector(label)
         try:
             pending = self._dispatch(message)
-        finally:
-            if pending is None:
-                self.send = self._write
-        if pending is None:
-            self._send_labeled(label, replies)
-            return None
-        return self._finish_labeled(label, replies, pending)
+        except BaseException:
+            self.collector = None
+            raise
+        if pending is not None:
+            # From now until the command is done, what the hub delivers comes from
+            # others: the driver runs the rest later, other clients' lines first.
+            collector.waiting = True
+            return self._finish_labeled(collector, pending)
+        self.collector = None
+        self._send_labeled(collector)
+        return None
 
-    async def _finish_labeled(
-        self, label: str, replies: list[bytes], pending: Awaitable[None]
-    ) -> None:
-        self._waiting = True
+    async def _finish_labeled(self, collector: ReplyCollector, pending: Awaitable[None]) -> None:
         try:
             await pending
         finally:
-            self._waiting = False
-            self.send = self._write
-        self._send_labeled(label, replies)
+            self.collector = None
+        self._send_labeled(collector)
+
+    def _send_labeled(self, collector: ReplyCollector) -> None:
+        self._write(collector.labeled(self.ctx.server_name, "batch" in self.caps, self.new_batch))
 
     def _dispatch(self, message: Message) -> Awaitable[None] | None:
         """Look the command up, make its row's checks, then call its handler.
@@ -214,9 +214,6 @@ class IrcSession(IrcClient):
             await pending
         except ChatError as error:
             self.refuse(error)
-
-    def _send_labeled(self, label: str, replies: list[bytes]) -> None:
-        send_labeled(self, label, replies)
 
     # -- registration ------------------------------------------------------------------
 
@@ -295,9 +292,15 @@ class IrcSession(IrcClient):
                 return
         if not self._shown(event):
             return
-        # While a labeled command waits for storage, what others do is not its reply.
-        out = self._write if self._waiting else self.send
-        out(self.ctx.cache.line(event, self.variant))
+        line = self.ctx.cache.line(event, self.variant)
+        collector = self.collector
+        # During a labeled command, what it causes the hub to deliver to this client
+        # (its own JOIN, NICK, MODE …) is part of its reply; while it waits for storage,
+        # what others do is not.
+        if collector is None or collector.waiting:
+            self._write(line)
+        else:
+            collector.add(line)
 
     def _shown(self, event: Event) -> bool:
         """Whether this client is shown an event's line: those beyond plain IRC only
