@@ -20,6 +20,7 @@ from hubbub.wire.message import Message, encode
 if TYPE_CHECKING:
     from hubbub.core.errors import ChatError
     from hubbub.core.events import Event
+    from hubbub.core.hub import Hub
     from hubbub.core.model import User
     from hubbub.doors.irc.context import IrcContext
     from hubbub.doors.irc.exchanges import OpenBatch, SaslAttempt
@@ -52,6 +53,7 @@ class IrcClient:
         "counted",
         "ctx",
         "host",
+        "hub",
         "multiline",
         "nick",
         "password",
@@ -72,6 +74,8 @@ class IrcClient:
         peer: Peer,
     ) -> None:
         self.ctx = ctx
+        # The chat, which handlers act on; it stays for the server's life.
+        self.hub: Hub = ctx.hub
         self._write = send
         # The replies of the labeled command being run, if one is (labeled-response).
         self.collector: ReplyCollector | None = None
@@ -108,6 +112,11 @@ class IrcClient:
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:
         return self.peer.log
+
+    @property
+    def server_name(self) -> str:
+        """The server's name (REHASH may change it), the source of its replies."""
+        return self.ctx.server_name
 
     @property
     def registered(self) -> bool:
@@ -165,7 +174,7 @@ class IrcClient:
             return
         if self.user is not None and not self.ctx.shutting_down:
             user, self.user = self.user, None
-            self.ctx.hub.quit(user, reason)
+            self.hub.quit(user, reason)
         self.message(
             "ERROR", f"Closing link: ({self.username or '*'}@{self.host}) [{reason}]", source=""
         )

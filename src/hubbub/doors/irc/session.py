@@ -237,7 +237,7 @@ class IrcSession(IrcClient):
             self.close("Bad password")
             return
         try:
-            user = self.ctx.hub.register(
+            user = self.hub.register(
                 nick,
                 username,
                 self.host,
@@ -255,7 +255,7 @@ class IrcSession(IrcClient):
         self.user = user
         self.registration = advance(self.registration, Step.COMPLETED)
         if self.account_id is not None and self.account_markers is not None:
-            self.ctx.hub.load_markers(self.account_id, self.account_markers)
+            self.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
         self._uncount()
         if logger.isEnabledFor(logging.INFO):
@@ -327,7 +327,7 @@ class IrcSession(IrcClient):
     def _rejoin_renamed(self, event: ChannelRenamed) -> None:
         """draft/channel-rename, for clients without it: leave the old name, join the new."""
         me = self.user
-        channel = self.ctx.hub.find_channel(event.new)
+        channel = self.hub.find_channel(event.new)
         if me is None or channel is None:
             return
         reason = f"Channel renamed: {event.reason}" if event.reason else "Channel renamed"
@@ -337,7 +337,7 @@ class IrcSession(IrcClient):
         send_names(self, me, channel)
 
     def _shares_channel_with(self, nick: str) -> bool:
-        other = self.ctx.hub.find_user(nick)
+        other = self.hub.find_user(nick)
         me = self.user
         return (
             me is not None
@@ -357,7 +357,7 @@ class IrcSession(IrcClient):
         self.closed = True
         if self.user is not None:
             user, self.user = self.user, None
-            self.ctx.hub.quit(user, reason)
+            self.hub.quit(user, reason)
         self._uncount()
 
     def internal_error(self) -> None:

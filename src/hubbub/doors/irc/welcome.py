@@ -86,7 +86,7 @@ def send_isupport(session: IrcClient) -> None:
 
 def send_lusers(session: IrcClient) -> None:
     """251-255 and 265-266, in one write (every registration sends them)."""
-    hub = session.ctx.hub
+    hub = session.hub
     total = len(hub.users)
     invisible = hub.mode_counts["i"]
     opers = hub.mode_counts["o"]
@@ -95,7 +95,7 @@ def send_lusers(session: IrcClient) -> None:
     channels = len(hub.channels)
     # Built directly: every parameter is a number or fixed text, and the nick is a
     # middle parameter (no spaces, no leading colon).
-    head = f":{session.ctx.server_name} "
+    head = f":{session.server_name} "
     nick = session.client
     session.send(
         (

@@ -37,8 +37,8 @@ async def logged_in(session: IrcClient, account: Account) -> None:
         return
     user = session.user
     if user is not None:
-        session.ctx.hub.log_in(user, account.name, account.uid)
-        session.ctx.hub.load_markers(account.uid, markers)
+        session.hub.log_in(user, account.name, account.uid)
+        session.hub.load_markers(account.uid, markers)
         mask = user.mask
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
@@ -90,7 +90,7 @@ def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
             return None
         name = nick
     try:
-        session.ctx.hub.check_nick(name, session.user)
+        session.hub.check_nick(name, session.user)
     except ChatError as error:
         # No land grabs: a nick in use, or one that looks like it, is not registered
         # out from under its holder. A name that is no valid nick is refused below.
@@ -203,7 +203,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
                 return
             # Logged out everywhere, and its markers forgotten, before the store
             # forgets the account: nothing of it may be saved again afterwards.
-            session.ctx.hub.drop_account(account.uid)
+            session.hub.drop_account(account.uid)
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
@@ -230,7 +230,7 @@ async def _own_account(session: IrcClient, accounts: Accounts) -> Account | None
         return found
     if account_id is not None and session.user is user and user.account_id == account_id:
         # Gone: this server learns it now, and forgets it everywhere.
-        session.ctx.hub.drop_account(account_id)
+        session.hub.drop_account(account_id)
     return None
 
 
@@ -265,7 +265,7 @@ async def _certificates(session: IrcClient, accounts: Accounts, args: list[str])
 
 
 def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     if user.account is None or not accounts.owns(user.account, nick):
         _tell(session, f"{nick} does not belong to your account.")
         return
@@ -289,8 +289,8 @@ def _look_alike_of(session: IrcClient, nick: str) -> User | None:
     A scan, since the hub looks users up by folded nick only; only an account's owner
     reaches it, once per GHOST.
     """
-    skeleton = session.ctx.hub.casemap.skeleton(nick)
-    return next((u for u in session.ctx.hub.users.values() if u.skeleton == skeleton), None)
+    skeleton = session.hub.casemap.skeleton(nick)
+    return next((u for u in session.hub.users.values() if u.skeleton == skeleton), None)
 
 
 def ns(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
@@ -329,7 +329,7 @@ def _owns(session: IrcClient, nick: str) -> bool:
     """Whether the session is logged in to the account named ``nick``; a look-alike of
     the account's name is not that name (see _may_hold)."""
     account = current_account(session)
-    fold = session.ctx.hub.casemap.fold
+    fold = session.hub.casemap.fold
     return account is not None and fold(account) == fold(nick)
 
 
@@ -346,7 +346,7 @@ def _take_back(session: IrcClient, nick: str) -> None:
     user = session.user
     if session.closed or user is None or user.nick != nick or _may_hold(session, nick):
         return
-    hub = session.ctx.hub
+    hub = session.hub
     for attempt in range(10):
         guest = f"Guest{secrets.randbelow(100_000):05d}"
         try:

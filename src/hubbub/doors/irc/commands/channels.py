@@ -27,14 +27,14 @@ def _split_list(text: str) -> list[str]:
 
 def join(session: IrcClient, user: User, message: Message) -> None:
     if message.params[0] == "0":
-        session.ctx.hub.part_all(user)
+        session.hub.part_all(user)
         return
     names = _split_list(message.params[0])
     keys = message.params[1].split(",") if len(message.params) > 1 else []
     for index, name in enumerate(names):
         key = keys[index] if index < len(keys) and keys[index] else None
         try:
-            channel = session.ctx.hub.join(user, name, key)
+            channel = session.hub.join(user, name, key)
         except ChatError as error:
             session.refuse(error)
             continue
@@ -50,13 +50,13 @@ def part(session: IrcClient, user: User, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
-            session.ctx.hub.part(user, name, reason)
+            session.hub.part(user, name, reason)
         except ChatError as error:
             session.refuse(error)
 
 
 def topic(session: IrcClient, user: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     name = message.params[0]
     if len(message.params) > 1:
         hub.set_topic(user, name, message.params[1])
@@ -99,7 +99,7 @@ def send_names(session: IrcClient, user: User, channel: Channel, end: bool = Tru
         name = member.mask if full_mask else member.nick
         names.append(channel.prefix_of(member, multi) + name)
     symbol = channel_symbol(channel)
-    head = f":{session.ctx.server_name} 353 {user.nick} = {channel.name} :"
+    head = f":{session.server_name} 353 {user.nick} = {channel.name} :"
     budget = _NAMES_BUDGET - len(head.encode())
     line: list[str] = []
     size = 0
@@ -123,7 +123,7 @@ def visible_channel(session: IrcClient, user: User, name: str) -> Channel:
         ChatError: NO_SUCH_CHANNEL, naming the channel as the client typed it, so that
             a hidden channel reads exactly like a missing one.
     """
-    channel = session.ctx.hub.find_channel(name)
+    channel = session.hub.find_channel(name)
     if channel is None or not channel.visible_to(user):
         raise ChatError(Reason.NO_SUCH_CHANNEL, name)
     return channel
@@ -134,14 +134,14 @@ def names(session: IrcClient, user: User, message: Message) -> None:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     for name in _split_list(message.params[0]):
-        channel = session.ctx.hub.find_channel(name)
+        channel = session.hub.find_channel(name)
         if channel is not None and channel.shown_to(user):
             send_names(session, user, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
 
 def list_(session: IrcClient, user: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     filters = _split_list(message.params[0]) if message.params else []
     exact = [f for f in filters if f.startswith("#") and "*" not in f and "?" not in f]
@@ -161,8 +161,8 @@ def list_(session: IrcClient, user: User, message: Message) -> None:
 def _list_filter(session: IrcClient, text: str) -> Callable[[Channel], bool]:
     """One ELIST condition: ``>N``/``<N`` users (U), ``C>m``/``C<m`` minutes since
     creation (C), ``T>m``/``T<m`` since the topic was set (T), masks (M) and ``!mask`` (N)."""
-    now = session.ctx.hub.clock()
-    casemap = session.ctx.hub.casemap
+    now = session.hub.clock()
+    casemap = session.hub.casemap
 
     def number(digits: str) -> int:
         return int(digits) if digits.isdigit() else -1
@@ -200,14 +200,14 @@ def kick(session: IrcClient, user: User, message: Message) -> None:
     )
     for name, nick in pairs:
         try:
-            session.ctx.hub.kick(user, name, nick, reason)
+            session.hub.kick(user, name, nick, reason)
         except ChatError as error:
             session.refuse(error)
 
 
 def invite(session: IrcClient, user: User, message: Message) -> None:
     if not message.params:
-        for channel in session.ctx.hub.channels.values():
+        for channel in session.hub.channels.values():
             if user in channel.invited:
                 session.numeric(n.RPL_INVITELIST, channel.name)
         session.numeric(n.RPL_ENDOFINVITELIST, "End of /INVITE list")
@@ -215,7 +215,7 @@ def invite(session: IrcClient, user: User, message: Message) -> None:
     if len(message.params) < 2:
         session.numeric(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
         return
-    target, invited_to = session.ctx.hub.invite(user, message.params[0], message.params[1])
+    target, invited_to = session.hub.invite(user, message.params[0], message.params[1])
     name = invited_to.name if invited_to is not None else message.params[1]
     session.numeric(n.RPL_INVITING, target.nick, name)
     if target.away:

@@ -38,7 +38,7 @@ def _tell(session: IrcClient, text: str) -> None:
 def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | None:
     """One request to ChanServ (a PRIVMSG to it, or the CS command); ACCESS ADD waits
     for the store (the account must exist: rights go to accounts, not to names)."""
-    hub = session.ctx.hub
+    hub = session.hub
     accounts = session.ctx.accounts
     if accounts is None:
         _tell(session, "Channel registration is not available on this server.")
@@ -75,7 +75,7 @@ def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | Non
 def _registered(session: IrcClient, user: User, name: str) -> RegisteredChannel | None:
     """A registration that ``user`` may learn of: a secret channel's only by its
     members, its founder and access list, and server operators."""
-    hub = session.ctx.hub
+    hub = session.hub
     record = hub.registered.get(hub.casemap.fold(name))
     if record is None or "s" not in record.flags or user.is_oper:
         return record
@@ -102,7 +102,7 @@ def _access(
     lowered: list[str],
     words: list[str],
 ) -> Awaitable[None] | None:
-    hub = session.ctx.hub
+    hub = session.hub
     if not lowered or lowered[0] == "list":
         record = _registered(session, user, name)
         if record is None:
@@ -152,7 +152,7 @@ async def _add_access(
         _tell(session, f"{account_name} is not a registered account.")
         return
     try:
-        session.ctx.hub.set_access(user, name, account.uid, account.name, status)
+        session.hub.set_access(user, name, account.uid, account.name, status)
     except ChatError as error:
         _refused(session, error, name)
         return

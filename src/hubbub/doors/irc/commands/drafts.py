@@ -19,7 +19,7 @@ def redact(session: IrcClient, user: User, message: Message) -> None:
     target, msgid = message.params[0], message.params[1]
     reason = message.params[2] if len(message.params) > 2 else ""
     try:
-        session.ctx.hub.redact(user, target, msgid, reason)
+        session.hub.redact(user, target, msgid, reason)
     except ChatError as error:
         # draft/message-redaction: FAIL REDACT <code> <target> [<msgid>] :<description>
         if error.reason in (Reason.UNKNOWN_MESSAGE, Reason.FORBIDDEN):
@@ -40,7 +40,7 @@ def rename(session: IrcClient, user: User, message: Message) -> None:
     old, new = message.params[0], message.params[1]
     reason = message.params[2] if len(message.params) > 2 else ""
     try:
-        session.ctx.hub.rename(user, old, new, reason)
+        session.hub.rename(user, old, new, reason)
     except ChatError as error:
         if error.reason is Reason.NAME_IN_USE:
             session.message(
@@ -53,7 +53,7 @@ def rename(session: IrcClient, user: User, message: Message) -> None:
 
 
 def markread(session: IrcClient, user: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     if not message.params or not message.params[0]:
         session.message("FAIL", "MARKREAD", "NEED_MORE_PARAMS", "MARKREAD needs a target")
         return
@@ -72,7 +72,7 @@ def markread(session: IrcClient, user: User, message: Message) -> None:
 
 def send_marker(session: IrcClient, user: User, target: str) -> None:
     """``MARKREAD <target> timestamp=…`` (or ``*`` when nothing was read yet)."""
-    marker = session.ctx.hub.read_marker(user, target)
+    marker = session.hub.read_marker(user, target)
     value = "*" if marker is None else "timestamp=" + format_time(marker)
     session.message("MARKREAD", target, value)
 

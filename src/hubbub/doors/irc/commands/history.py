@@ -78,7 +78,7 @@ def _limit(session: IrcClient, sub: str, text: str) -> int:
 
 
 def _conversation(session: IrcClient, user: User, sub: str, target: str) -> str:
-    hub = session.ctx.hub
+    hub = session.hub
     if target.startswith("#"):
         channel = hub.find_channel(target)
         if channel is None or user not in channel.members:
@@ -166,10 +166,10 @@ async def _targets(
     if start is None or end is None:
         raise _Invalid("INVALID_PARAMS", sub, "Invalid timestamps")
     low, high = min(start, end), max(start, end)
-    owner = session.ctx.hub.history_owner(user)
+    owner = session.hub.history_owner(user)
     channels = {channel.history_key: channel for channel in user.channels.values()}
     found = await store.conversations(list(channels), owner, low, high, limit)
-    hub = session.ctx.hub
+    hub = session.hub
     lines = []
     for conversation in found:
         channel = channels.get(conversation.conversation)
@@ -183,7 +183,7 @@ async def _targets(
                 conversation.target if hub.casemap.fold(conversation.target) == other else sender
             )
         when = format_time(conversation.time)
-        lines.append(f":{session.ctx.server_name} CHATHISTORY TARGETS {name} {when}")
+        lines.append(f":{session.server_name} CHATHISTORY TARGETS {name} {when}")
     _send_in_batch(session, "draft/chathistory-targets", "", lines)
 
 
@@ -211,7 +211,7 @@ def _send_in_batch(session: IrcClient, kind: str, target: str, lines: list[str])
         session.send("".join(line + "\r\n" for line in lines).encode())
         return
     reference = session.new_batch()
-    server = session.ctx.server_name
+    server = session.server_name
     start = f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else "")
     inner = []
     for line in lines:

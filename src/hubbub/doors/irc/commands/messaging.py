@@ -42,7 +42,7 @@ def _say(
     session: IrcClient, user: User, message: Message, kind: MessageKind
 ) -> Awaitable[None] | None:
     if kind is MessageKind.PRIVMSG and len(message.params) > 1:
-        service = session.ctx.hub.casemap.fold(message.params[0])
+        service = session.hub.casemap.fold(message.params[0])
         if service == _NICKSERV_KEY:
             return nickserv(session, user, message.params[1])
         if service == _CHANSERV_KEY:
@@ -71,7 +71,7 @@ def _say(
     limit = session.ctx.settings.limits.targets
     if len(targets) > limit and not quiet:
         session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], f"Too many targets, at most {limit}")
-    hub = session.ctx.hub
+    hub = session.hub
     echo = "echo-message" in session.caps
     for target in targets[:limit]:
         status = ""
@@ -112,12 +112,12 @@ def setname(session: IrcClient, user: User, message: Message) -> None:
     if not realname or len(realname) > session.ctx.settings.limits.realnamelen:
         session.message("FAIL", "SETNAME", "INVALID_REALNAME", "Realname is not valid")
         return
-    session.ctx.hub.set_realname(user, realname)
+    session.hub.set_realname(user, realname)
 
 
 def away(session: IrcClient, user: User, message: Message) -> None:
     text = message.params[0] if message.params else ""
-    session.ctx.hub.set_away(user, text or None)
+    session.hub.set_away(user, text or None)
     if text:
         session.numeric(n.RPL_NOWAWAY, "You have been marked as being away")
     else:
@@ -125,7 +125,7 @@ def away(session: IrcClient, user: User, message: Message) -> None:
 
 
 def wallops(session: IrcClient, user: User, message: Message) -> None:
-    session.ctx.hub.wallops(user, message.params[0])
+    session.hub.wallops(user, message.params[0])
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -47,7 +47,7 @@ def channel_mode(session: IrcClient, user: User, message: Message) -> None:
             session.refuse(refusal)
     if not changes:
         return
-    _, errors = session.ctx.hub.change_channel_modes(user, channel, changes)
+    _, errors = session.hub.change_channel_modes(user, channel, changes)
     for error in errors:
         session.refuse(error)
 
@@ -137,7 +137,7 @@ def send_list(session: IrcClient, channel: Channel, list_mode: str) -> None:
 
 
 def user_mode(session: IrcClient, user: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     target = hub.find_user(message.params[0])
     if target is None:
         raise ChatError(Reason.NO_SUCH_NICK, message.params[0])

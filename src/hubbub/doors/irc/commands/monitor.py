@@ -28,7 +28,7 @@ def _report(session: IrcClient, online: list[User], offline: list[str]) -> None:
 
 
 def monitor(session: IrcClient, user: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     sub = message.params[0]
     targets = [t for t in message.params[1].split(",") if t] if len(message.params) > 1 else []
     if sub == "+":

@@ -60,7 +60,7 @@ def _finish(session: IrcClient, user: User, open_batch: OpenBatch) -> None:
         ("" if part.concat or index == 0 else "\n") + part.text for index, part in enumerate(parts)
     )
     try:
-        _, event = session.ctx.hub.say(
+        _, event = session.hub.say(
             user, open_batch.target, text, open_batch.kind, "", open_batch.tags, parts
         )
     except ChatError as error:

@@ -36,7 +36,7 @@ def _shares_channel(a: User, b: User) -> bool:
 
 
 def who(session: IrcClient, me: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     mask = message.params[0] if message.params and message.params[0] else "*"
     options = message.params[1] if len(message.params) > 1 else ""
     fields, _, token = options.partition("%")[2].partition(",")
@@ -71,7 +71,7 @@ def who(session: IrcClient, me: User, message: Message) -> None:
                 channel.name if channel else "*",
                 user.username,
                 user.host,
-                session.ctx.server_name,
+                session.server_name,
                 user.nick,
                 _who_flags(session, user, channel),
                 f"0 {user.realname}",
@@ -88,11 +88,11 @@ def _whox_reply(
         "u": user.username,
         "i": user.host,
         "h": user.host,
-        "s": session.ctx.server_name,
+        "s": session.server_name,
         "n": user.nick,
         "f": _who_flags(session, user, channel),
         "d": "0",
-        "l": str(int(session.ctx.hub.clock() - user.last_active)),
+        "l": str(int(session.hub.clock() - user.last_active)),
         "a": user.account or "0",
         "o": "n/a",
         "r": user.realname,
@@ -103,7 +103,7 @@ def _whox_reply(
 
 
 def whois(session: IrcClient, me: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     nick = message.params[-1] if len(message.params) > 1 else message.params[0]
     nick = nick.split(",")[0]
     user = hub.find_user(nick)
@@ -120,7 +120,7 @@ def whois(session: IrcClient, me: User, message: Message) -> None:
     if channels:
         session.numeric(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
     session.numeric(
-        n.RPL_WHOISSERVER, user.nick, session.ctx.server_name, session.ctx.settings.description
+        n.RPL_WHOISSERVER, user.nick, session.server_name, session.ctx.settings.description
     )
     if user.away is not None:
         session.numeric(n.RPL_AWAY, user.nick, user.away)
@@ -151,7 +151,7 @@ def whowas(session: IrcClient, me: User, message: Message) -> None:
         return
     nick = message.params[0]
     count = message.params[1] if len(message.params) > 1 else ""
-    entries = session.ctx.hub.whowas(nick)
+    entries = session.hub.whowas(nick)
     if count.isdigit() and int(count) > 0:
         entries = entries[: int(count)]
     if not entries:
@@ -161,12 +161,12 @@ def whowas(session: IrcClient, me: User, message: Message) -> None:
             n.RPL_WHOWASUSER, entry.nick, entry.username, entry.host, "*", entry.realname
         )
         when = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(entry.time))
-        session.numeric(n.RPL_WHOISSERVER, entry.nick, session.ctx.server_name, when)
+        session.numeric(n.RPL_WHOISSERVER, entry.nick, session.server_name, when)
     session.numeric(n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
 
 
 def ison(session: IrcClient, me: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     online = []
     for nick in " ".join(message.params).split()[:64]:
         user = hub.find_user(nick)
@@ -176,7 +176,7 @@ def ison(session: IrcClient, me: User, message: Message) -> None:
 
 
 def userhost(session: IrcClient, me: User, message: Message) -> None:
-    hub = session.ctx.hub
+    hub = session.hub
     replies = []
     for nick in " ".join(message.params).split()[:_MAX_USERHOST]:
         user = hub.find_user(nick)

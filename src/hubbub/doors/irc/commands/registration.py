@@ -31,7 +31,7 @@ def nick(session: IrcClient, message: Message) -> None:
         return
     wanted = message.params[0]
     session.requested_nick = wanted[:64]
-    hub = session.ctx.hub
+    hub = session.hub
     if session.user is not None:
         hub.change_nick(session.user, wanted)
         guard_nick(session, session.user)
@@ -117,7 +117,7 @@ def _send_cap_list(
 ) -> None:
     """One CAP reply, or several marked with ``*`` for CAP LS 302 clients when the list
     does not fit in 512 bytes (some clients mishandle those, so only then)."""
-    head = f":{session.ctx.server_name} CAP {session.client} {sub} * :"
+    head = f":{session.server_name} CAP {session.client} {sub} * :"
     room = 510 - len(head.encode())
     chunks: list[list[str]] = [[]]
     size = 0
@@ -129,9 +129,7 @@ def _send_cap_list(
         size += len(cap) + 1
     for index, chunk in enumerate(chunks):
         more = ["*"] if index < len(chunks) - 1 else []
-        line = Message(
-            "CAP", (session.client, sub, *more, " ".join(chunk)), session.ctx.server_name
-        )
+        line = Message("CAP", (session.client, sub, *more, " ".join(chunk)), session.server_name)
         (out or session.send)(encode(line))
 
 
@@ -139,7 +137,7 @@ def ping(session: IrcClient, message: Message) -> None:
     if not message.params:
         session.numeric(n.ERR_NOORIGIN, "No origin specified")
         return
-    server = session.ctx.server_name
+    server = session.server_name
     session.message("PONG", server, message.params[0])
 
 

@@ -38,8 +38,8 @@ def version(session: IrcClient, user: User, message: Message) -> None:
 
 
 def time_(session: IrcClient, user: User, message: Message) -> None:
-    now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.ctx.hub.clock()))
-    session.numeric(n.RPL_TIME, session.ctx.server_name, now)
+    now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.hub.clock()))
+    session.numeric(n.RPL_TIME, session.server_name, now)
 
 
 def admin(session: IrcClient, user: User, message: Message) -> None:
@@ -145,7 +145,7 @@ def oper_throttle(hub: Hub) -> OperThrottle:
 
 def oper(session: IrcClient, user: User, message: Message) -> None:
     name, password = message.params[0], message.params[1]
-    throttle = oper_throttle(session.ctx.hub)
+    throttle = oper_throttle(session.hub)
     wait = throttle.wait(session)
     if wait > 0:
         session.log.warning("OPER by %s refused: too many failures from its address", user.mask)
@@ -174,15 +174,15 @@ def oper(session: IrcClient, user: User, message: Message) -> None:
         return
     throttle.succeed(session)
     session.numeric(n.RPL_YOUREOPER, "You are now an IRC operator")
-    session.ctx.hub.make_oper(user, name)
+    session.hub.make_oper(user, name)
     session.log.info("%s is now an operator (%s)", user.mask, name)
 
 
 def kill(session: IrcClient, user: User, message: Message) -> None:
     nick, reason = message.params[0], message.params[1] or "No reason"
-    if session.ctx.hub.casemap.fold(nick) == session.ctx.hub.casemap.fold(session.ctx.server_name):
+    if session.hub.casemap.fold(nick) == session.hub.casemap.fold(session.server_name):
         raise ChatError(Reason.CANT_KILL_SERVER)
-    victim = session.ctx.hub.kill(user, nick, reason)
+    victim = session.hub.kill(user, nick, reason)
     session.log.info("%s killed %s (%s)", user.mask, victim.nick, reason)
 
 
