@@ -6,13 +6,21 @@ Theory of operation
 A session is sans-I/O: the driver hands it lines with :meth:`receive_line` and it answers
 through the ``send`` callable it was given; it never reads a socket or a clock itself.
 
+A line is parsed, its verb looked up in the command table (:mod:`hubbub.doors.irc.table`),
+the row's checks made (registered, parameters, operator, not yet registered), and its
+handler called with the session (and the user, for commands of registered users); see
+:meth:`IrcSession._run_command`. A refusal (:class:`ChatError`) from a handler becomes a
+numeric to this client alone; any other exception goes up to the driver.
+
 Registration is a state machine (:mod:`hubbub.doors.irc.registration`): the handlers of
 NICK, USER and CAP move :attr:`IrcSession.registration`, and when one leaves it READY the
 session completes registration right after that handler (:meth:`_complete_registration`).
 
+A command tagged with a label (IRCv3 labeled-response) has its replies gathered by a
+:class:`~hubbub.doors.irc.labels.ReplyCollector` until it is done, then sent labeled.
+
 Once registered, the session is the user's :class:`~hubbub.core.events.Listener`: the hub
 calls :meth:`deliver` with each event the user must see.
-Any refusal by the hub (:class:`ChatError`) becomes a numeric to this client alone.
 """
 
 from __future__ import annotations
@@ -133,10 +141,10 @@ class IrcSession(IrcClient):
         label = message.tags.get("label") if "labeled-response" in self.caps else None
         # A multiline batch carries its label to the BATCH line of its echo instead.
         if label is None or message.command == "BATCH":
-            return self._dispatch(message)
+            return self._run_command(message)
         collector = self.collector = ReplyCollector(label)
         try:
-            pending = self._dispatch(message)
+            pending = self._run_command(message)
         except BaseException:
             self.collector = None
             raise
@@ -159,7 +167,7 @@ class IrcSession(IrcClient):
     def _send_labeled(self, collector: ReplyCollector) -> None:
         self._write(collector.labeled(self.ctx.server_name, "batch" in self.caps, self.new_batch))
 
-    def _dispatch(self, message: Message) -> Awaitable[None] | None:
+    def _run_command(self, message: Message) -> Awaitable[None] | None:
         """Look the command up, make its row's checks, then call its handler.
 
         Every command takes this path, PRIVMSG's included: a dict lookup, a few

@@ -1,4 +1,9 @@
-"""Connection registration and keep-alive: PASS, NICK, USER, CAP, PING, PONG, QUIT."""
+"""Connection registration and keep-alive: PASS, NICK, USER, CAP, PING, PONG, QUIT.
+
+NICK, USER and CAP record what the client gave and move its registration state
+(:mod:`hubbub.doors.irc.registration`); the session completes registration when that
+state is READY.
+"""
 
 from __future__ import annotations
 
