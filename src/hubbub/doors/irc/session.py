@@ -1,37 +1,34 @@
-"""One IRC client's session: registration, capability negotiation and dispatch.
+"""One IRC client's session: its lines read and dispatched through the command table,
+registration completed, and the hub's events delivered.
 
 Theory of operation
 -------------------
 A session is sans-I/O: the driver hands it lines with :meth:`receive_line` and it answers
 through the ``send`` callable it was given; it never reads a socket or a clock itself.
 
-Registration (modern IRC client protocol, "Connection Registration")::
+A line is parsed, its verb looked up in the command table (:mod:`hubbub.doors.irc.table`),
+the row's checks made (registered, parameters, operator, not yet registered), and its
+handler called with the session (and the user, for commands of registered users); see
+:meth:`IrcSession._run_command`. A refusal (:class:`ChatError`) from a handler becomes a
+numeric to this client alone; any other exception goes up to the driver.
 
-    NEW ──NICK/USER/PASS──▶ NEW (until NICK and USER are both known)
-     │
-     └──CAP LS / CAP REQ──▶ NEGOTIATING ──CAP END──▶ NEW
-                                                      │ NICK, USER known, no negotiation
-                                                      ▼
-                                   password ok? ──no──▶ ERR_PASSWDMISMATCH, ERROR, closed
-                                        │ yes
-                                        ▼
-                       hub.register ──nick taken──▶ ERR_NICKNAMEINUSE, back to NEW
-                                        │
-                                        ▼
-                                   REGISTERED (welcome burst: 001-005, LUSERS, MOTD)
+Registration is a state machine (:mod:`hubbub.doors.irc.registration`): the handlers of
+NICK, USER and CAP move :attr:`IrcSession.registration`, and when one leaves it READY the
+session completes registration right after that handler (:meth:`_complete_registration`).
+
+A command tagged with a label (IRCv3 labeled-response) has its replies gathered by a
+:class:`~hubbub.doors.irc.labels.ReplyCollector` until it is done, then sent labeled.
 
 Once registered, the session is the user's :class:`~hubbub.core.events.Listener`: the hub
 calls :meth:`deliver` with each event the user must see.
-Any refusal by the hub (:class:`ChatError`) becomes a numeric to this client alone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
 
-from hubbub.core.errors import ChatError
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
     AwayChanged,
@@ -46,141 +43,46 @@ from hubbub.core.events import (
     MonitoredOnline,
     RealnameChanged,
 )
-from hubbub.doors.irc.caps import Variant, shared, variant_of
-from hubbub.doors.irc.commands import load as _load_commands
+from hubbub.doors.irc.caps import Variant
+from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
-from hubbub.doors.irc.commands.multiline import OpenBatch, collect
-from hubbub.doors.irc.labels import send_labeled
-from hubbub.doors.irc.replies import refusal
-from hubbub.doors.irc.table import COMMANDS, Handler
+from hubbub.doors.irc.commands.channels import send_names, send_topic
+from hubbub.doors.irc.labels import ReplyCollector
+from hubbub.doors.irc.registration import Registration, Step, advance
+from hubbub.doors.irc.table import COMMANDS
+from hubbub.doors.irc.welcome import send_welcome
+from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, parse
 
-if TYPE_CHECKING:
-    from hubbub.core.model import User
-    from hubbub.doors.irc.commands.sasl import SaslAttempt
-    from hubbub.doors.irc.context import IrcContext
-    from hubbub.doors.ports import Peer
-
 logger = logging.getLogger(__name__)
-_load_commands()
 _TAGMSG = MessageKind.TAGMSG
-# One shared empty set (each frozenset() call makes a new object).
-NO_CAPS: frozenset[str] = frozenset()
+# The capability that asks for each change to a user's facts.
+_NOTIFY_CAPS: dict[type[Event], str] = {
+    AwayChanged: "away-notify",
+    RealnameChanged: "setname",
+    AccountChanged: "account-notify",
+}
 
 
-class IrcSession:
-    """The IRC dialect for one connection.
+class IrcSession(IrcClient):
+    """The IRC dialect for one connection: what the driver hands lines to and the hub
+    delivers events to.
 
     Args:
         ctx: what all sessions of the server share.
         send: writes bytes to the client.
-        close: closes the connection once what was sent is flushed.
         peer: the client's address, as shown in its hostmask, and its TLS details.
     """
 
     keepalive = True
 
-    __slots__ = (
-        "_batches",
-        "_waiting",
-        "_write",
-        "account",
-        "account_id",
-        "account_markers",
-        "cap_version",
-        "caps",
-        "closed",
-        "counted",
-        "ctx",
-        "host",
-        "multiline",
-        "negotiating",
-        "nick",
-        "password",
-        "peer",
-        "realname",
-        "requested_nick",
-        "sasl",
-        "send",
-        "user",
-        "username",
-        "variant",
-    )
-
-    def __init__(
-        self,
-        ctx: IrcContext,
-        send: Callable[[bytes], None],
-        peer: Peer,
-    ) -> None:
-        self.ctx = ctx
-        self._write = send
-        self._waiting = False
-        # Replies go through ``send``; during a labeled command it collects them.
-        self.send = send
-        self.host = peer.shown_host
-        self.peer = peer
-        self.user: User | None = None
-        self.nick: str | None = None
-        # The last nick asked for, accepted or not (REGISTER * before connecting).
-        self.requested_nick: str | None = None
-        self.username: str | None = None
-        self.realname = ""
-        self.password: str | None = None
-        # Immutable and shared while empty: many clients never negotiate.
-        self.caps: frozenset[str] = NO_CAPS
-        self.variant = Variant.PLAIN
-        self._batches = 0
-        self.cap_version = 0
-        self.negotiating = False
-        self.multiline: OpenBatch | None = None
-        # SASL: the payload received so far, while an exchange is under way.
-        self.sasl: SaslAttempt | None = None
-        # The account logged in to before registration (SASL), applied at registration,
-        # with its read markers.
-        self.account: str | None = None
-        self.account_id: str | None = None
-        self.account_markers: list[tuple[str, float]] | None = None
-        self.closed = False
-        # Counted among LUSERS' unregistered connections until registered or closed.
-        self.counted = True
-        ctx.unregistered += 1
-
-    # -- output ------------------------------------------------------------------------
-
-    @property
-    def log(self) -> logging.LoggerAdapter[logging.Logger]:
-        return self.peer.log
-
-    @property
-    def registered(self) -> bool:
-        return self.user is not None
+    __slots__ = ()
 
     @property
     def exempt(self) -> bool:
         return self.user is not None and self.user.is_oper
-
-    @property
-    def client(self) -> str:
-        """The first parameter of numerics: the client's nick, or ``*`` before it has one."""
-        if self.user is not None:
-            return self.user.nick
-        return self.nick or "*"
-
-    def numeric(self, code: str, *params: str) -> None:
-        """Send a numeric reply to this client."""
-        self.send(encode(Message(code, (self.client, *params), self.ctx.server_name)))
-
-    def message(self, command: str, *params: str, source: str | None = None) -> None:
-        """Send a command from the server, or from ``source`` ("" for none)."""
-        origin = self.ctx.server_name if source is None else source or None
-        self.send(encode(Message(command, params, origin)))
-
-    def refuse(self, error: ChatError) -> None:
-        code, params = refusal(error)
-        self.numeric(code, *params)
 
     # -- input -------------------------------------------------------------------------
 
@@ -232,64 +134,87 @@ class IrcSession:
 
     def dispatch(self, message: Message) -> Awaitable[None] | None:
         """Run a command, with its replies labeled if the client asked (labeled-response)."""
-        if self.multiline is not None and "batch" in message.tags:
-            collect(self, message)
+        open_batch = self.multiline
+        if open_batch is not None and "batch" in message.tags:
+            open_batch.collect(message)
             return None
         label = message.tags.get("label") if "labeled-response" in self.caps else None
         # A multiline batch carries its label to the BATCH line of its echo instead.
         if label is None or message.command == "BATCH":
-            return self._dispatch(message)
-        # IRCv3 labeled-response: every reply to this command carries the label: one line
-        # directly, several in a labeled-response batch, none as an ACK.
-        replies: list[bytes] = []
-        self.send = replies.append
+            return self._run_command(message)
+        collector = self.collector = ReplyCollector(label)
         try:
-            pending = self._dispatch(message)
-        finally:
-            if pending is None:
-                self.send = self._write
-        if pending is None:
-            self._send_labeled(label, replies)
-            return None
-        return self._finish_labeled(label, replies, pending)
+            pending = self._run_command(message)
+        except BaseException:
+            self.collector = None
+            raise
+        if pending is not None:
+            # From now until the command is done, what the hub delivers comes from
+            # others: the driver runs the rest later, other clients' lines first.
+            collector.waiting = True
+            return self._finish_labeled(collector, pending)
+        self.collector = None
+        self._send_labeled(collector)
+        return None
 
-    async def _finish_labeled(
-        self, label: str, replies: list[bytes], pending: Awaitable[None]
-    ) -> None:
-        self._waiting = True
+    async def _finish_labeled(self, collector: ReplyCollector, pending: Awaitable[None]) -> None:
         try:
             await pending
         finally:
-            self._waiting = False
-            self.send = self._write
-        self._send_labeled(label, replies)
+            self.collector = None
+        self._send_labeled(collector)
 
-    def _dispatch(self, message: Message) -> Awaitable[None] | None:
-        """Check a command's preconditions, then run its handler."""
+    def _send_labeled(self, collector: ReplyCollector) -> None:
+        self._write(collector.labeled(self.ctx.server_name, "batch" in self.caps, self.new_batch))
+
+    def _run_command(self, message: Message) -> Awaitable[None] | None:
+        """Look the command up, make its row's checks, then call its handler.
+
+        Every command takes this path, PRIVMSG's included: a dict lookup, a few
+        attribute checks, one call. Only a refusal (ChatError) is answered here; any
+        other exception from a handler goes up to the driver as it is.
+        """
         command = COMMANDS.get(message.command)
+        user = self.user
         if command is None:
-            if self.user is None:
+            if user is None:
                 self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
             else:
                 self.numeric(n.ERR_UNKNOWNCOMMAND, message.command[:32], "Unknown command")
             return None
-        if command.registered and self.user is None:
-            self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
+        if command.registered:
+            if user is None:
+                self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
+                return None
+            if len(message.params) < command.min_params:
+                self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
+                return None
+            if command.oper and not user.is_oper:
+                self.refuse(ChatError(Reason.NO_PRIVILEGES))
+                return None
+            try:
+                pending = command.handler(self, user, message)
+            except ChatError as error:
+                self.refuse(error)
+                return None
+        else:
+            if len(message.params) < command.min_params:
+                self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
+                return None
+            if command.before_registration and user is not None:
+                self.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
+                return None
+            try:
+                pending = command.handler(self, message)
+            except ChatError as error:
+                self.refuse(error)
+                pending = None
+            # READY lasts no longer than the handler that reached it.
+            if self.registration is Registration.READY:
+                self._complete_registration()
+        if pending is None:
             return None
-        if len(message.params) < command.min_params:
-            self.numeric(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters")
-            return None
-        return self._run(command.handler, message)
-
-    def _run(self, handler: Handler, message: Message) -> Awaitable[None] | None:
-        try:
-            result = handler(self, message)
-        except ChatError as error:
-            self.refuse(error)
-            return None
-        if result is None:
-            return None
-        return self._refusing(result)
+        return self._refusing(pending)
 
     async def _refusing(self, pending: Awaitable[None]) -> None:
         """An async handler, with its refusals answered like those of the others."""
@@ -298,38 +223,31 @@ class IrcSession:
         except ChatError as error:
             self.refuse(error)
 
-    def _send_labeled(self, label: str, replies: list[bytes]) -> None:
-        send_labeled(self, label, replies)
-
-    def new_batch(self) -> str:
-        """A batch reference unique within this connection."""
-        self._batches += 1
-        return f"b{self._batches}"
-
-    def set_caps(self, enable: set[str], disable: set[str]) -> None:
-        self.caps = shared((self.caps | enable) - disable)
-        self.variant = variant_of(self.caps)
-
     # -- registration ------------------------------------------------------------------
 
-    def try_register(self) -> None:
-        """Finish registration if everything it needs has arrived."""
-        if self.user is not None or self.negotiating or self.nick is None:
-            return
-        if self.username is None:
-            return
-        required = self.ctx.settings.password
-        if required is not None:
-            from hubbub.passwords import verify_password
+    def _complete_registration(self) -> None:
+        """Make the client a user of the chat, its NICK and USER having arrived with no
+        CAP negotiation holding it (READY): check the server password, add the user to
+        the hub with the account it logged in to, if any, and welcome it.
 
-            if self.password is None or not verify_password(self.password, required):
-                self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
-                self.close("Bad password")
-                return
+        The three ends are in the theory of :mod:`hubbub.doors.irc.registration`.
+        """
+        nick, username = self.nick, self.username
+        # NICK and USER, the only ways to READY, set both; only NICK_REFUSED, which
+        # leaves READY, forgets the nick.
+        assert nick is not None
+        assert username is not None
+        required = self.ctx.settings.password
+        if required is not None and (
+            self.password is None or not verify_password(self.password, required)
+        ):
+            self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.close("Bad password")
+            return
         try:
-            self.user = self.ctx.hub.register(
-                self.nick,
-                self.username,
+            user = self.hub.register(
+                nick,
+                username,
                 self.host,
                 self.realname,
                 self,
@@ -340,17 +258,18 @@ class IrcSession:
         except ChatError as error:
             self.refuse(error)
             self.nick = None
+            self.registration = advance(self.registration, Step.NICK_REFUSED)
             return
+        self.user = user
+        self.registration = advance(self.registration, Step.COMPLETED)
         if self.account_id is not None and self.account_markers is not None:
-            self.ctx.hub.load_markers(self.account_id, self.account_markers)
+            self.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
         self._uncount()
         if logger.isEnabledFor(logging.INFO):
-            self.log.info("registered as %s", self.user.mask)
-        from hubbub.doors.irc.welcome import send_welcome
-
-        send_welcome(self)
-        guard_nick(self)
+            self.log.info("registered as %s", user.mask)
+        send_welcome(self, user)
+        guard_nick(self, user)
 
     # -- events from the hub -----------------------------------------------------------
 
@@ -368,24 +287,35 @@ class IrcSession:
             line = cache.lines.get(self.variant) if cache.event is event else None
             self._write(line or cache.line(event, self.variant))
             return
-        if not self._wants(event):
+        match event:
+            # MONITOR tells of nicks coming and going with numerics, not the event's line.
+            case MonitoredOnline(actor):
+                self.numeric(n.RPL_MONONLINE, actor.mask)
+                return
+            case MonitoredOffline(nick):
+                self.numeric(n.RPL_MONOFFLINE, nick)
+                return
+            case ChannelRenamed() if "draft/channel-rename" not in self.caps:
+                self._rejoin_renamed(event)
+                return
+        if not self._shown(event):
             return
-        # While a labeled command waits for storage, what others do is not its reply.
-        out = self._write if self._waiting else self.send
-        out(self.ctx.cache.line(event, self.variant))
+        line = self.ctx.cache.line(event, self.variant)
+        collector = self.collector
+        # During a labeled command, what it causes the hub to deliver to this client
+        # (its own JOIN, NICK, MODE …) is part of its reply; while it waits for storage,
+        # what others do is not.
+        if collector is None or collector.waiting:
+            self._write(line)
+        else:
+            collector.add(line)
 
-    def _wants(self, event: Event) -> bool:
-        """Whether the capabilities ask for an event beyond plain IRC (or it is MONITOR)."""
+    def _shown(self, event: Event) -> bool:
+        """Whether this client is shown an event's line: those beyond plain IRC only
+        when a capability asks for them."""
         match event:
             case AwayChanged() | RealnameChanged() | AccountChanged():
-                cap = (
-                    "away-notify"
-                    if isinstance(event, AwayChanged)
-                    else "setname"
-                    if isinstance(event, RealnameChanged)
-                    else "account-notify"
-                )
-                if cap not in self.caps:
+                if _NOTIFY_CAPS[type(event)] not in self.caps:
                     return False
                 if self.user is not None and self.user.nick == event.actor.nick:
                     return True
@@ -398,37 +328,24 @@ class IrcSession:
                 return me is not None and (me.nick == nick or "invite-notify" in self.caps)
             case MessageRedacted():
                 return "draft/message-redaction" in self.caps
-            case ChannelRenamed():
-                if "draft/channel-rename" in self.caps:
-                    return True
-                self._rejoin_renamed(event)
-                return False
-            case MonitoredOnline(actor):
-                self.numeric(n.RPL_MONONLINE, actor.mask)
-                return False
-            case MonitoredOffline(nick):
-                self.numeric(n.RPL_MONOFFLINE, nick)
-                return False
             case MarkerMoved():
                 return "draft/read-marker" in self.caps
         return True
 
     def _rejoin_renamed(self, event: ChannelRenamed) -> None:
         """draft/channel-rename, for clients without it: leave the old name, join the new."""
-        from hubbub.doors.irc.commands.channels import send_names, send_topic
-
         me = self.user
-        channel = self.ctx.hub.find_channel(event.new)
+        channel = self.hub.find_channel(event.new)
         if me is None or channel is None:
             return
         reason = f"Channel renamed: {event.reason}" if event.reason else "Channel renamed"
         self.send(encode(Message("PART", (event.old, reason), me.mask)))
         self.send(encode(Message("JOIN", (event.new,), me.mask)))
         send_topic(self, channel, on_join=True)
-        send_names(self, channel)
+        send_names(self, me, channel)
 
     def _shares_channel_with(self, nick: str) -> bool:
-        other = self.ctx.hub.find_user(nick)
+        other = self.hub.find_user(nick)
         me = self.user
         return (
             me is not None
@@ -436,43 +353,20 @@ class IrcSession:
             and (me is other or not me.channels.keys().isdisjoint(other.channels.keys()))
         )
 
-    def relay(self, event: Event) -> None:
-        """Send an event to this client as its recipients see it (echo-message)."""
-        self.send(self.ctx.cache.line(event, self.variant))
-
     def disconnect(self, reason: str) -> None:
         """Closing by the hub's order (KILL): the quit is already announced."""
         self.user = None
         self.close(reason)
 
-    # -- closing -----------------------------------------------------------------------
-
-    def close(self, reason: str) -> None:
-        """Leave the chat with ``reason`` (if registered), send ERROR, and close."""
-        if self.closed:
-            return
-        if self.user is not None and not self.ctx.shutting_down:
-            user, self.user = self.user, None
-            self.ctx.hub.quit(user, reason)
-        self.message(
-            "ERROR", f"Closing link: ({self.username or '*'}@{self.host}) [{reason}]", source=""
-        )
-        self.closed = True
-        self._uncount()
-        self.peer.close_transport()
+    # -- the connection ----------------------------------------------------------------
 
     def connection_lost(self, reason: str) -> None:
         """The connection is gone; whatever remains of the user leaves the chat."""
         self.closed = True
         if self.user is not None:
             user, self.user = self.user, None
-            self.ctx.hub.quit(user, reason)
+            self.hub.quit(user, reason)
         self._uncount()
-
-    def _uncount(self) -> None:
-        if self.counted:
-            self.counted = False
-            self.ctx.unregistered -= 1
 
     def internal_error(self) -> None:
         """Tell the client its last command failed on our side, without details."""

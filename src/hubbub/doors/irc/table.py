@@ -1,50 +1,54 @@
-"""The IRC command table: each command's handler and the checks made before calling it."""
+"""The IRC command table: every topic's rows, by verb, in one dict built here."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
-    from hubbub.wire.message import Message
+from hubbub.doors.irc.command import Command
+from hubbub.doors.irc.commands import (
+    accounts,
+    channels,
+    chanserv,
+    drafts,
+    history,
+    messaging,
+    modes,
+    monitor,
+    multiline,
+    queries,
+    registration,
+    sasl,
+    server,
+)
 
-# A handler returns None, or an awaitable when it must wait for storage (those are
-# written as ``async def``; the driver pauses the client until they are done).
-Handler = Callable[["IrcSession", "Message"], Awaitable[None] | None]
 
+def build_table(*topics: Iterable[Command]) -> dict[str, Command]:
+    """One table from the rows of several topics.
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A command and its preconditions.
-
-    Attributes:
-        name: the verb.
-        handler: called with the session and the parsed message once every check passed.
-        min_params: fewer parameters get ERR_NEEDMOREPARAMS.
-        registered: whether the client must have completed registration.
+    Raises:
+        ValueError: when two rows name the same verb.
     """
+    table: dict[str, Command] = {}
+    for rows in topics:
+        for row in rows:
+            if row.name in table:
+                raise ValueError(f"command {row.name} is listed twice")
+            table[row.name] = row
+    return table
 
-    name: str
-    handler: Handler
-    min_params: int = 0
-    registered: bool = True
 
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(
-    *names: str, min_params: int = 0, registered: bool = True
-) -> Callable[[Handler], Handler]:
-    """Register a handler under one or more verbs."""
-
-    def register(handler: Handler) -> Handler:
-        for name in names:
-            if name in COMMANDS:
-                raise ValueError(f"command {name} registered twice")
-            COMMANDS[name] = Command(name, handler, min_params, registered)
-        return handler
-
-    return register
+COMMANDS: dict[str, Command] = build_table(
+    registration.COMMANDS,
+    sasl.COMMANDS,
+    accounts.COMMANDS,
+    channels.COMMANDS,
+    messaging.COMMANDS,
+    multiline.COMMANDS,
+    modes.COMMANDS,
+    queries.COMMANDS,
+    server.COMMANDS,
+    monitor.COMMANDS,
+    drafts.COMMANDS,
+    history.COMMANDS,
+    chanserv.COMMANDS,
+)

@@ -10,7 +10,8 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.core.model import User
+    from hubbub.doors.irc.client import IrcClient
 
 # At most 13 tokens per RPL_ISUPPORT line (the modern IRC client protocol's 15 parameters,
 # less the client's nick and the trailing text).
@@ -21,14 +22,13 @@ _TOKENS_PER_LINE = 13
 Template = tuple[bytes, bytes]
 
 
-def send_welcome(session: IrcSession) -> None:
+def send_welcome(session: IrcClient, user: User) -> None:
     """001-005, then LUSERS and MOTD: what a client receives once registered.
 
     Everyone gets the same 002-005 and MOTD but for their nick: those are encoded once
     per settings and MOTD (every registration sends them).
     """
-    ctx, user = session.ctx, session.user
-    assert user is not None
+    ctx = session.ctx
     server_info, motd = ctx.welcome_templates(lambda: _templates(session))
     session.numeric(
         n.RPL_WELCOME, f"Welcome to the {ctx.settings.network_name} IRC Network {user.mask}"
@@ -39,7 +39,7 @@ def send_welcome(session: IrcSession) -> None:
     session.send(b"".join(before + nick + after for before, after in motd))
 
 
-def _templates(session: IrcSession) -> tuple[list[Template], list[Template]]:
+def _templates(session: IrcClient) -> tuple[list[Template], list[Template]]:
     """002-005, and the MOTD (or its absence), as templates."""
     ctx = session.ctx
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
@@ -71,7 +71,7 @@ def _template(server: str, code: str, *params: str) -> Template:
     return before, line[len(before) + 1 :]
 
 
-def isupport_replies(session: IrcSession) -> list[tuple[str, ...]]:
+def isupport_replies(session: IrcClient) -> list[tuple[str, ...]]:
     tokens = session.ctx.isupport()
     return [
         (n.RPL_ISUPPORT, *tokens[start : start + _TOKENS_PER_LINE], "are supported by this server")
@@ -79,14 +79,14 @@ def isupport_replies(session: IrcSession) -> list[tuple[str, ...]]:
     ]
 
 
-def send_isupport(session: IrcSession) -> None:
+def send_isupport(session: IrcClient) -> None:
     for code, *params in isupport_replies(session):
         session.numeric(code, *params)
 
 
-def send_lusers(session: IrcSession) -> None:
+def send_lusers(session: IrcClient) -> None:
     """251-255 and 265-266, in one write (every registration sends them)."""
-    hub = session.ctx.hub
+    hub = session.hub
     total = len(hub.users)
     invisible = hub.mode_counts["i"]
     opers = hub.mode_counts["o"]
@@ -95,7 +95,7 @@ def send_lusers(session: IrcSession) -> None:
     channels = len(hub.channels)
     # Built directly: every parameter is a number or fixed text, and the nick is a
     # middle parameter (no spaces, no leading colon).
-    head = f":{session.ctx.server_name} "
+    head = f":{session.server_name} "
     nick = session.client
     session.send(
         (
@@ -113,7 +113,7 @@ def send_lusers(session: IrcSession) -> None:
     )
 
 
-def motd_replies(session: IrcSession) -> list[tuple[str, ...]]:
+def motd_replies(session: IrcClient) -> list[tuple[str, ...]]:
     ctx = session.ctx
     if not ctx.motd:
         return [(n.ERR_NOMOTD, "MOTD File is missing")]
@@ -124,6 +124,6 @@ def motd_replies(session: IrcSession) -> list[tuple[str, ...]]:
     ]
 
 
-def send_motd(session: IrcSession) -> None:
+def send_motd(session: IrcClient) -> None:
     for code, *params in motd_replies(session):
         session.numeric(code, *params)

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts import AccountError
 from hubbub.core.errors import ChatError, Reason
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.accounts import Accounts
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
@@ -24,11 +24,11 @@ NICKSERV = "NickServ"
 _NICKSERV_MASK = "NickServ!NickServ@services.hubbub"
 
 
-def _accounts(session: IrcSession) -> Accounts | None:
+def _accounts(session: IrcClient) -> Accounts | None:
     return session.ctx.accounts
 
 
-async def logged_in(session: IrcSession, account: Account) -> None:
+async def logged_in(session: IrcClient, account: Account) -> None:
     """Log the client in, before or after registration, and say so (900). The
     account's read markers are loaded first."""
     accounts = _accounts(session)
@@ -37,8 +37,8 @@ async def logged_in(session: IrcSession, account: Account) -> None:
         return
     user = session.user
     if user is not None:
-        session.ctx.hub.log_in(user, account.name, account.uid)
-        session.ctx.hub.load_markers(account.uid, markers)
+        session.hub.log_in(user, account.name, account.uid)
+        session.hub.load_markers(account.uid, markers)
         mask = user.mask
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
@@ -49,17 +49,17 @@ async def logged_in(session: IrcSession, account: Account) -> None:
     session.numeric(n.RPL_LOGGEDIN, mask, account.name, f"You are now logged in as {account.name}")
 
 
-def current_account(session: IrcSession) -> str | None:
+def current_account(session: IrcClient) -> str | None:
     return session.user.account if session.user is not None else session.account
 
 
 # -- draft/account-registration -------------------------------------------------------------
 
 
-@command("REGISTER", min_params=3, registered=False)
-def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
+def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
     name, email, password = message.params[0], message.params[1], message.params[2]
-    if _accounts(session) is None:
+    accounts = _accounts(session)
+    if accounts is None:
         session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
         return None
     if current_account(session) is not None:
@@ -90,14 +90,14 @@ def register(session: IrcSession, message: Message) -> Awaitable[None] | None:
             return None
         name = nick
     try:
-        session.ctx.hub.check_nick(name, session.user)
+        session.hub.check_nick(name, session.user)
     except ChatError as error:
         # No land grabs: a nick in use, or one that looks like it, is not registered
         # out from under its holder. A name that is no valid nick is refused below.
         if error.reason is Reason.NICK_IN_USE:
             session.message("FAIL", "REGISTER", "ACCOUNT_EXISTS", name, "That name is in use")
             return None
-    return _register(session, name, "" if email == "*" else email, password)
+    return _register(session, accounts, name, "" if email == "*" else email, password)
 
 
 def _looks_like_email(email: str) -> bool:
@@ -105,9 +105,9 @@ def _looks_like_email(email: str) -> bool:
     return bool(at and local and "." in domain) and len(email) <= 200
 
 
-async def _register(session: IrcSession, name: str, email: str, password: str) -> None:
-    accounts = _accounts(session)
-    assert accounts is not None
+async def _register(
+    session: IrcClient, accounts: Accounts, name: str, email: str, password: str
+) -> None:
     try:
         account = await accounts.register(name, password, email)
     except AccountError as error:
@@ -119,8 +119,7 @@ async def _register(session: IrcSession, name: str, email: str, password: str) -
     await logged_in(session, account)
 
 
-@command("VERIFY", min_params=2, registered=False)
-def verify(session: IrcSession, message: Message) -> None:
+def verify(session: IrcClient, message: Message) -> None:
     # draft/account-registration: VERIFY completes a registration that asked for a
     # code. This server creates accounts at once, so no code is ever waited for.
     session.message(
@@ -135,7 +134,7 @@ def verify(session: IrcSession, message: Message) -> None:
 # -- NickServ ----------------------------------------------------------------------------------
 
 
-def _tell(session: IrcSession, text: str) -> None:
+def _tell(session: IrcClient, text: str) -> None:
     session.message("NOTICE", session.client, text, source=_NICKSERV_MASK)
 
 
@@ -151,11 +150,9 @@ _NICKSERV_HELP = (
 )
 
 
-async def nickserv(session: IrcSession, text: str) -> None:
+async def nickserv(session: IrcClient, user: User, text: str) -> None:
     """One request to NickServ (a PRIVMSG to it, or the NS command)."""
     accounts = _accounts(session)
-    user = session.user
-    assert user is not None
     words = text.split()
     verb = words[0].upper() if words else "HELP"
     args = words[1:]
@@ -206,11 +203,11 @@ async def nickserv(session: IrcSession, text: str) -> None:
                 return
             # Logged out everywhere, and its markers forgotten, before the store
             # forgets the account: nothing of it may be saved again afterwards.
-            session.ctx.hub.drop_account(account.uid)
+            session.hub.drop_account(account.uid)
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
-            _ghost(session, accounts, args[0])
+            _ghost(session, user, accounts, args[0])
         elif verb == "CERT":
             await _certificates(session, accounts, [arg for arg in args if arg])
         else:
@@ -220,7 +217,7 @@ async def nickserv(session: IrcSession, text: str) -> None:
         _tell(session, str(error))
 
 
-async def _own_account(session: IrcSession, accounts: Accounts) -> Account | None:
+async def _own_account(session: IrcClient, accounts: Accounts) -> Account | None:
     """The account this user is logged in to, if it still exists: the same account, not
     one made since under its name (``hubbub account`` may drop and make accounts while
     this user stays logged in; when it has, its connections are logged out here)."""
@@ -233,11 +230,11 @@ async def _own_account(session: IrcSession, accounts: Accounts) -> Account | Non
         return found
     if account_id is not None and session.user is user and user.account_id == account_id:
         # Gone: this server learns it now, and forgets it everywhere.
-        session.ctx.hub.drop_account(account_id)
+        session.hub.drop_account(account_id)
     return None
 
 
-async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]) -> None:
+async def _certificates(session: IrcClient, accounts: Accounts, args: list[str]) -> None:
     mine = await _own_account(session, accounts)
     if mine is None:
         _tell(session, "Log in first.")
@@ -267,10 +264,8 @@ async def _certificates(session: IrcSession, accounts: Accounts, args: list[str]
         _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
 
 
-def _ghost(session: IrcSession, accounts: Accounts, nick: str) -> None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> None:
+    hub = session.hub
     if user.account is None or not accounts.owns(user.account, nick):
         _tell(session, f"{nick} does not belong to your account.")
         return
@@ -288,25 +283,24 @@ def _ghost(session: IrcSession, accounts: Accounts, nick: str) -> None:
     _tell(session, f"{target.nick} has been disconnected.")
 
 
-def _look_alike_of(session: IrcSession, nick: str) -> User | None:
+def _look_alike_of(session: IrcClient, nick: str) -> User | None:
     """The user holding a nick that looks like ``nick``, if any.
 
     A scan, since the hub looks users up by folded nick only; only an account's owner
     reaches it, once per GHOST.
     """
-    skeleton = session.ctx.hub.casemap.skeleton(nick)
-    return next((u for u in session.ctx.hub.users.values() if u.skeleton == skeleton), None)
+    skeleton = session.hub.casemap.skeleton(nick)
+    return next((u for u in session.hub.users.values() if u.skeleton == skeleton), None)
 
 
-@command("NS", "NICKSERV", min_params=1)
-def ns(session: IrcSession, message: Message) -> Awaitable[None] | None:
-    return nickserv(session, " ".join(message.params))
+def ns(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
+    return nickserv(session, user, " ".join(message.params))
 
 
 # -- nick ownership ---------------------------------------------------------------------------
 
 
-def guard_nick(session: IrcSession) -> None:
+def guard_nick(session: IrcClient, user: User) -> None:
     """A registered nick held without logging in to its account: warn, and take it back
     after the grace period unless its owner logs in (or the user changes nick).
 
@@ -316,8 +310,8 @@ def guard_nick(session: IrcSession) -> None:
     such a look-alike of their account's name: nobody else could register it or hold
     it at the same time.
     """
-    user, accounts, later = session.user, _accounts(session), session.ctx.call_later
-    if user is None or accounts is None or later is None:
+    accounts, later = _accounts(session), session.ctx.call_later
+    if accounts is None or later is None:
         return
     if not accounts.is_registered(user.nick) or _may_hold(session, user.nick):
         return
@@ -331,15 +325,15 @@ def guard_nick(session: IrcSession) -> None:
     later(grace, lambda: _take_back(session, nick))
 
 
-def _owns(session: IrcSession, nick: str) -> bool:
+def _owns(session: IrcClient, nick: str) -> bool:
     """Whether the session is logged in to the account named ``nick``; a look-alike of
     the account's name is not that name (see _may_hold)."""
     account = current_account(session)
-    fold = session.ctx.hub.casemap.fold
+    fold = session.hub.casemap.fold
     return account is not None and fold(account) == fold(nick)
 
 
-def _may_hold(session: IrcSession, nick: str) -> bool:
+def _may_hold(session: IrcClient, nick: str) -> bool:
     """Whether the session may keep ``nick``: the nick is its account's name, or looks
     like it without being another account's name."""
     if _owns(session, nick):
@@ -348,11 +342,11 @@ def _may_hold(session: IrcSession, nick: str) -> bool:
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
 
-def _take_back(session: IrcSession, nick: str) -> None:
+def _take_back(session: IrcClient, nick: str) -> None:
     user = session.user
     if session.closed or user is None or user.nick != nick or _may_hold(session, nick):
         return
-    hub = session.ctx.hub
+    hub = session.hub
     for attempt in range(10):
         guest = f"Guest{secrets.randbelow(100_000):05d}"
         try:
@@ -363,3 +357,11 @@ def _take_back(session: IrcSession, nick: str) -> None:
             continue
         _tell(session, f"You were renamed to {guest}: {nick} belongs to an account.")
         return
+
+
+COMMANDS: tuple[Command, ...] = (
+    ConnectionCommand("REGISTER", register, min_params=3),
+    ConnectionCommand("VERIFY", verify, min_params=2),
+    UserCommand("NS", ns, min_params=1),
+    UserCommand("NICKSERV", ns, min_params=1),
+)

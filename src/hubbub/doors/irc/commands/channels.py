@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
+from hubbub.doors.irc.commands.drafts import send_marker
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.core.model import Channel
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.core.model import Channel, User
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # 512 bytes less CR LF and room for ":server 353 nick = #channel :" (modern IRC client
@@ -24,54 +25,43 @@ def _split_list(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
 
 
-@command("JOIN", min_params=1)
-def join(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def join(session: IrcClient, user: User, message: Message) -> None:
     if message.params[0] == "0":
-        session.ctx.hub.part_all(user)
+        session.hub.part_all(user)
         return
     names = _split_list(message.params[0])
     keys = message.params[1].split(",") if len(message.params) > 1 else []
     for index, name in enumerate(names):
         key = keys[index] if index < len(keys) and keys[index] else None
         try:
-            channel = session.ctx.hub.join(user, name, key)
+            channel = session.hub.join(user, name, key)
         except ChatError as error:
             session.refuse(error)
             continue
         if channel is not None:
             if "draft/read-marker" in session.caps:
-                from hubbub.doors.irc.commands.drafts import send_marker
-
-                send_marker(session, channel.name)
+                send_marker(session, user, channel.name)
             send_topic(session, channel, on_join=True)
             if "draft/no-implicit-names" not in session.caps:
-                send_names(session, channel)
+                send_names(session, user, channel)
 
 
-@command("PART", min_params=1)
-def part(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def part(session: IrcClient, user: User, message: Message) -> None:
     reason = message.params[1] if len(message.params) > 1 else ""
     for name in _split_list(message.params[0]):
         try:
-            session.ctx.hub.part(user, name, reason)
+            session.hub.part(user, name, reason)
         except ChatError as error:
             session.refuse(error)
 
 
-@command("TOPIC", min_params=1)
-def topic(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def topic(session: IrcClient, user: User, message: Message) -> None:
+    hub = session.hub
     name = message.params[0]
     if len(message.params) > 1:
         hub.set_topic(user, name, message.params[1])
         return
-    channel = visible_channel(session, name)
+    channel = visible_channel(session, user, name)
     # A private channel admits that it exists, so the refusal is ERR_NOTONCHANNEL (solanum's
     # answer to a non-member asking for a secret channel's topic).
     if not channel.shown_to(user):
@@ -79,7 +69,7 @@ def topic(session: IrcSession, message: Message) -> None:
     send_topic(session, channel, on_join=False)
 
 
-def send_topic(session: IrcSession, channel: Channel, on_join: bool) -> None:
+def send_topic(session: IrcClient, channel: Channel, on_join: bool) -> None:
     """RPL_TOPIC and RPL_TOPICWHOTIME, or RPL_NOTOPIC (never on JOIN)."""
     if channel.topic is None:
         if not on_join:
@@ -97,10 +87,8 @@ def channel_symbol(channel: Channel) -> str:
     return "*" if "p" in channel.flags else "="
 
 
-def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
-    """RPL_NAMREPLY lines for a channel (visible members only), then RPL_ENDOFNAMES."""
-    user = session.user
-    assert user is not None
+def send_names(session: IrcClient, user: User, channel: Channel, end: bool = True) -> None:
+    """RPL_NAMREPLY lines for a channel (the members ``user`` may see), then RPL_ENDOFNAMES."""
     multi = "multi-prefix" in session.caps
     full_mask = "userhost-in-names" in session.caps
     shown = user in channel.members
@@ -111,7 +99,7 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         name = member.mask if full_mask else member.nick
         names.append(channel.prefix_of(member, multi) + name)
     symbol = channel_symbol(channel)
-    head = f":{session.ctx.server_name} 353 {user.nick} = {channel.name} :"
+    head = f":{session.server_name} 353 {user.nick} = {channel.name} :"
     budget = _NAMES_BUDGET - len(head.encode())
     line: list[str] = []
     size = 0
@@ -128,40 +116,32 @@ def send_names(session: IrcSession, channel: Channel, end: bool = True) -> None:
         session.numeric(n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
-def visible_channel(session: IrcSession, name: str) -> Channel:
-    """The channel ``name``, if it exists and the session's user may know so.
+def visible_channel(session: IrcClient, user: User, name: str) -> Channel:
+    """The channel ``name``, if it exists and ``user`` may know so.
 
     Raises:
         ChatError: NO_SUCH_CHANNEL, naming the channel as the client typed it, so that
             a hidden channel reads exactly like a missing one.
     """
-    user = session.user
-    assert user is not None
-    channel = session.ctx.hub.find_channel(name)
+    channel = session.hub.find_channel(name)
     if channel is None or not channel.visible_to(user):
         raise ChatError(Reason.NO_SUCH_CHANNEL, name)
     return channel
 
 
-@command("NAMES")
-def names(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def names(session: IrcClient, user: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     for name in _split_list(message.params[0]):
-        channel = session.ctx.hub.find_channel(name)
+        channel = session.hub.find_channel(name)
         if channel is not None and channel.shown_to(user):
-            send_names(session, channel, end=False)
+            send_names(session, user, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
 
-@command("LIST")
-def list_(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def list_(session: IrcClient, user: User, message: Message) -> None:
+    hub = session.hub
     session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     filters = _split_list(message.params[0]) if message.params else []
     exact = [f for f in filters if f.startswith("#") and "*" not in f and "?" not in f]
@@ -178,11 +158,11 @@ def list_(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_LISTEND, "End of /LIST")
 
 
-def _list_filter(session: IrcSession, text: str) -> Callable[[Channel], bool]:
+def _list_filter(session: IrcClient, text: str) -> Callable[[Channel], bool]:
     """One ELIST condition: ``>N``/``<N`` users (U), ``C>m``/``C<m`` minutes since
     creation (C), ``T>m``/``T<m`` since the topic was set (T), masks (M) and ``!mask`` (N)."""
-    now = session.ctx.hub.clock()
-    casemap = session.ctx.hub.casemap
+    now = session.hub.clock()
+    casemap = session.hub.casemap
 
     def number(digits: str) -> int:
         return int(digits) if digits.isdigit() else -1
@@ -208,10 +188,7 @@ def _list_filter(session: IrcSession, text: str) -> Callable[[Channel], bool]:
     return lambda c: bool(pattern.fullmatch(c.key)) != negate
 
 
-@command("KICK", min_params=2)
-def kick(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def kick(session: IrcClient, user: User, message: Message) -> None:
     reason = message.params[2] if len(message.params) > 2 and message.params[2] else user.nick
     channels = _split_list(message.params[0])
     nicks = _split_list(message.params[1])[: session.ctx.settings.limits.targets]
@@ -223,17 +200,14 @@ def kick(session: IrcSession, message: Message) -> None:
     )
     for name, nick in pairs:
         try:
-            session.ctx.hub.kick(user, name, nick, reason)
+            session.hub.kick(user, name, nick, reason)
         except ChatError as error:
             session.refuse(error)
 
 
-@command("INVITE")
-def invite(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def invite(session: IrcClient, user: User, message: Message) -> None:
     if not message.params:
-        for channel in session.ctx.hub.channels.values():
+        for channel in session.hub.channels.values():
             if user in channel.invited:
                 session.numeric(n.RPL_INVITELIST, channel.name)
         session.numeric(n.RPL_ENDOFINVITELIST, "End of /INVITE list")
@@ -241,8 +215,19 @@ def invite(session: IrcSession, message: Message) -> None:
     if len(message.params) < 2:
         session.numeric(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
         return
-    target, invited_to = session.ctx.hub.invite(user, message.params[0], message.params[1])
+    target, invited_to = session.hub.invite(user, message.params[0], message.params[1])
     name = invited_to.name if invited_to is not None else message.params[1]
     session.numeric(n.RPL_INVITING, target.nick, name)
     if target.away:
         session.numeric(n.RPL_AWAY, target.nick, target.away)
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("JOIN", join, min_params=1),
+    UserCommand("PART", part, min_params=1),
+    UserCommand("TOPIC", topic, min_params=1),
+    UserCommand("NAMES", names),
+    UserCommand("LIST", list_),
+    UserCommand("KICK", kick, min_params=2),
+    UserCommand("INVITE", invite),
+)

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts import AccountError
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 
 if TYPE_CHECKING:
+    from hubbub.accounts import Accounts
+    from hubbub.core.model import User
     from hubbub.core.registered import RegisteredChannel
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 CHANSERV = "ChanServ"
@@ -29,17 +31,16 @@ _HELP = (
 )
 
 
-def _tell(session: IrcSession, text: str) -> None:
+def _tell(session: IrcClient, text: str) -> None:
     session.message("NOTICE", session.client, text, source=_MASK)
 
 
-def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
+def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | None:
     """One request to ChanServ (a PRIVMSG to it, or the CS command); ACCESS ADD waits
     for the store (the account must exist: rights go to accounts, not to names)."""
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
-    if session.ctx.accounts is None:
+    hub = session.hub
+    accounts = session.ctx.accounts
+    if accounts is None:
         _tell(session, "Channel registration is not available on this server.")
         return None
     words = text.split()
@@ -53,7 +54,7 @@ def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
             hub.drop_channel(user, name)
             _tell(session, f"{name} is no longer registered.")
         elif verb == "INFO" and name:
-            found = _registered(session, name)
+            found = _registered(session, user, name)
             if found is None:
                 _tell(session, f"{name} is not registered.")
                 return None
@@ -61,7 +62,8 @@ def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
             founder = found.name_of(found.founder)
             _tell(session, f"{found.name}: founder {founder}, registered {when}.")
         elif verb == "ACCESS" and name:
-            return _access(session, name, [w.lower() for w in words[2:]], words[2:])
+            lowered = [w.lower() for w in words[2:]]
+            return _access(session, user, accounts, name, lowered, words[2:])
         else:
             for line in _HELP:
                 _tell(session, line)
@@ -70,12 +72,10 @@ def chanserv(session: IrcSession, text: str) -> Awaitable[None] | None:
     return None
 
 
-def _registered(session: IrcSession, name: str) -> RegisteredChannel | None:
-    """A registration that the user may learn of: a secret channel's only by its
+def _registered(session: IrcClient, user: User, name: str) -> RegisteredChannel | None:
+    """A registration that ``user`` may learn of: a secret channel's only by its
     members, its founder and access list, and server operators."""
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+    hub = session.hub
     record = hub.registered.get(hub.casemap.fold(name))
     if record is None or "s" not in record.flags or user.is_oper:
         return record
@@ -85,7 +85,7 @@ def _registered(session: IrcSession, name: str) -> RegisteredChannel | None:
     return None
 
 
-def _refused(session: IrcSession, error: ChatError, name: str) -> None:
+def _refused(session: IrcClient, error: ChatError, name: str) -> None:
     detail = f" ({error.detail})" if error.detail else ""
     _tell(
         session,
@@ -95,13 +95,16 @@ def _refused(session: IrcSession, error: ChatError, name: str) -> None:
 
 
 def _access(
-    session: IrcSession, name: str, lowered: list[str], words: list[str]
+    session: IrcClient,
+    user: User,
+    accounts: Accounts,
+    name: str,
+    lowered: list[str],
+    words: list[str],
 ) -> Awaitable[None] | None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+    hub = session.hub
     if not lowered or lowered[0] == "list":
-        record = _registered(session, name)
+        record = _registered(session, user, name)
         if record is None:
             _tell(session, f"{name} is not registered.")
             return None
@@ -111,7 +114,7 @@ def _access(
         return None
     if lowered[0] == "add" and len(words) == 3 and lowered[2] in _LEVELS:
         hub.founded_by(user, name)  # refused before the account is looked up
-        return _add_access(session, name, words[1], _LEVELS[lowered[2]], lowered[2])
+        return _add_access(session, accounts, name, words[1], _LEVELS[lowered[2]], lowered[2])
     if lowered[0] == "del" and len(words) == 2:
         record = hub.registered.get(hub.casemap.fold(name))
         wanted = hub.casemap.fold(words[1])
@@ -130,10 +133,13 @@ def _access(
 
 
 async def _add_access(
-    session: IrcSession, name: str, account_name: str, status: str, level: str
+    session: IrcClient,
+    accounts: Accounts,
+    name: str,
+    account_name: str,
+    status: str,
+    level: str,
 ) -> None:
-    accounts = session.ctx.accounts
-    assert accounts is not None
     try:
         account = await accounts.find(account_name)
     except AccountError:
@@ -146,13 +152,18 @@ async def _add_access(
         _tell(session, f"{account_name} is not a registered account.")
         return
     try:
-        session.ctx.hub.set_access(user, name, account.uid, account.name, status)
+        session.hub.set_access(user, name, account.uid, account.name, status)
     except ChatError as error:
         _refused(session, error, name)
         return
     _tell(session, f"{account.name} gets {level} on {name}.")
 
 
-@command("CS", "CHANSERV", min_params=1)
-def cs(session: IrcSession, message: Message) -> Awaitable[None] | None:
-    return chanserv(session, " ".join(message.params))
+def cs(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
+    return chanserv(session, user, " ".join(message.params))
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("CS", cs, min_params=1),
+    UserCommand("CHANSERV", cs, min_params=1),
+)

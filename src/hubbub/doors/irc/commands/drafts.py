@@ -6,22 +6,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.render import format_time, parse_time
-from hubbub.doors.irc.table import command
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.core.model import User
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 
-@command("REDACT", min_params=2)
-def redact(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def redact(session: IrcClient, user: User, message: Message) -> None:
     target, msgid = message.params[0], message.params[1]
     reason = message.params[2] if len(message.params) > 2 else ""
     try:
-        session.ctx.hub.redact(user, target, msgid, reason)
+        session.hub.redact(user, target, msgid, reason)
     except ChatError as error:
         # draft/message-redaction: FAIL REDACT <code> <target> [<msgid>] :<description>
         if error.reason in (Reason.UNKNOWN_MESSAGE, Reason.FORBIDDEN):
@@ -38,14 +36,11 @@ def redact(session: IrcSession, message: Message) -> None:
             session.message("FAIL", "REDACT", "INVALID_TARGET", target, "You cannot redact there")
 
 
-@command("RENAME", min_params=2)
-def rename(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def rename(session: IrcClient, user: User, message: Message) -> None:
     old, new = message.params[0], message.params[1]
     reason = message.params[2] if len(message.params) > 2 else ""
     try:
-        session.ctx.hub.rename(user, old, new, reason)
+        session.hub.rename(user, old, new, reason)
     except ChatError as error:
         if error.reason is Reason.NAME_IN_USE:
             session.message(
@@ -57,17 +52,14 @@ def rename(session: IrcSession, message: Message) -> None:
             raise
 
 
-@command("MARKREAD")
-def markread(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def markread(session: IrcClient, user: User, message: Message) -> None:
+    hub = session.hub
     if not message.params or not message.params[0]:
         session.message("FAIL", "MARKREAD", "NEED_MORE_PARAMS", "MARKREAD needs a target")
         return
     target = message.params[0]
     if len(message.params) == 1:
-        send_marker(session, target)
+        send_marker(session, user, target)
         return
     kind, _, value = message.params[1].partition("=")
     moment = parse_time(value) if kind == "timestamp" else None
@@ -75,13 +67,18 @@ def markread(session: IrcSession, message: Message) -> None:
         session.message("FAIL", "MARKREAD", "INVALID_PARAMS", target, "Invalid timestamp")
         return
     hub.mark_read(user, target, moment)
-    send_marker(session, target)
+    send_marker(session, user, target)
 
 
-def send_marker(session: IrcSession, target: str) -> None:
+def send_marker(session: IrcClient, user: User, target: str) -> None:
     """``MARKREAD <target> timestamp=…`` (or ``*`` when nothing was read yet)."""
-    user = session.user
-    assert user is not None
-    marker = session.ctx.hub.read_marker(user, target)
+    marker = session.hub.read_marker(user, target)
     value = "*" if marker is None else "timestamp=" + format_time(marker)
     session.message("MARKREAD", target, value)
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("REDACT", redact, min_params=2),
+    UserCommand("RENAME", rename, min_params=2),
+    UserCommand("MARKREAD", markread),
+)

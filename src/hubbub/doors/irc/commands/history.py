@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.render import format_time, parse_time
-from hubbub.doors.irc.table import command
 from hubbub.storage.errors import StorageError
 from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.core.model import User
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.storage.ports import HistoryStore, StoredMessage
     from hubbub.wire.message import Message
 
@@ -33,12 +34,11 @@ class _Point:
     seq: int | None = None
 
 
-def _fail(session: IrcSession, code: str, *params: str) -> None:
+def _fail(session: IrcClient, code: str, *params: str) -> None:
     session.message("FAIL", "CHATHISTORY", code, *params)
 
 
-@command("CHATHISTORY", min_params=1)
-async def chathistory(session: IrcSession, message: Message) -> None:
+async def chathistory(session: IrcClient, user: User, message: Message) -> None:
     store = session.ctx.history
     sub = message.params[0].upper()
     if store is None:
@@ -57,10 +57,10 @@ async def chathistory(session: IrcSession, message: Message) -> None:
     try:
         limit = _limit(session, sub, params[-1])
         if sub == "TARGETS":
-            await _targets(session, store, sub, params, limit)
+            await _targets(session, user, store, sub, params, limit)
             return
         target = params[0]
-        conversation = _conversation(session, sub, target)
+        conversation = _conversation(session, user, sub, target)
         messages = await _select(sub, store, conversation, params[1:-1], limit)
     except _Invalid as invalid:
         _fail(session, *invalid.args)
@@ -71,16 +71,14 @@ async def chathistory(session: IrcSession, message: Message) -> None:
     _send_batch(session, target, messages)
 
 
-def _limit(session: IrcSession, sub: str, text: str) -> int:
+def _limit(session: IrcClient, sub: str, text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise _Invalid("INVALID_PARAMS", sub, "Invalid limit")
     return min(int(text), session.ctx.settings.limits.chathistory)
 
 
-def _conversation(session: IrcSession, sub: str, target: str) -> str:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def _conversation(session: IrcClient, user: User, sub: str, target: str) -> str:
+    hub = session.hub
     if target.startswith("#"):
         channel = hub.find_channel(target)
         if channel is None or user not in channel.members:
@@ -156,19 +154,22 @@ def _before(message: StoredMessage, point: _Point) -> bool:
 
 
 async def _targets(
-    session: IrcSession, store: HistoryStore, sub: str, params: tuple[str, ...], limit: int
+    session: IrcClient,
+    user: User,
+    store: HistoryStore,
+    sub: str,
+    params: tuple[str, ...],
+    limit: int,
 ) -> None:
-    user = session.user
-    assert user is not None
     start = parse_time(params[0].removeprefix("timestamp="))
     end = parse_time(params[1].removeprefix("timestamp="))
     if start is None or end is None:
         raise _Invalid("INVALID_PARAMS", sub, "Invalid timestamps")
     low, high = min(start, end), max(start, end)
-    owner = session.ctx.hub.history_owner(user)
+    owner = session.hub.history_owner(user)
     channels = {channel.history_key: channel for channel in user.channels.values()}
     found = await store.conversations(list(channels), owner, low, high, limit)
-    hub = session.ctx.hub
+    hub = session.hub
     lines = []
     for conversation in found:
         channel = channels.get(conversation.conversation)
@@ -182,11 +183,11 @@ async def _targets(
                 conversation.target if hub.casemap.fold(conversation.target) == other else sender
             )
         when = format_time(conversation.time)
-        lines.append(f":{session.ctx.server_name} CHATHISTORY TARGETS {name} {when}")
+        lines.append(f":{session.server_name} CHATHISTORY TARGETS {name} {when}")
     _send_in_batch(session, "draft/chathistory-targets", "", lines)
 
 
-def _send_batch(session: IrcSession, target: str, messages: list[StoredMessage]) -> None:
+def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) -> None:
     """The messages in a ``chathistory`` batch, with the tags the client asked for."""
     lines = []
     for stored in messages:
@@ -204,13 +205,13 @@ def _send_batch(session: IrcSession, target: str, messages: list[StoredMessage])
     _send_in_batch(session, "chathistory", target, lines)
 
 
-def _send_in_batch(session: IrcSession, kind: str, target: str, lines: list[str]) -> None:
+def _send_in_batch(session: IrcClient, kind: str, target: str, lines: list[str]) -> None:
     """Lines inside one batch, or bare for a client without the batch capability."""
     if "batch" not in session.caps:
         session.send("".join(line + "\r\n" for line in lines).encode())
         return
     reference = session.new_batch()
-    server = session.ctx.server_name
+    server = session.server_name
     start = f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else "")
     inner = []
     for line in lines:
@@ -220,3 +221,6 @@ def _send_in_batch(session: IrcSession, kind: str, target: str, lines: list[str]
             inner.append(f"@batch={reference} {line}")
     out = [start, *inner, f":{server} BATCH -{reference}"]
     session.send("".join(line + "\r\n" for line in out).encode())
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("CHATHISTORY", chathistory, min_params=1),)

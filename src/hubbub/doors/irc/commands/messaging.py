@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.core.events import MessageKind
 from hubbub.core.model import User
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.commands.accounts import nickserv
 from hubbub.doors.irc.commands.chanserv import chanserv
-from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 _STATUS_PREFIXES = {"@": "o", "+": "v"}
@@ -38,15 +38,15 @@ def fit_text(text: str, source: str, target: str) -> str:
     return data[: max(room, 0)].decode("utf-8", "ignore")
 
 
-def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[None] | None:
-    user = session.user
-    assert user is not None
+def _say(
+    session: IrcClient, user: User, message: Message, kind: MessageKind
+) -> Awaitable[None] | None:
     if kind is MessageKind.PRIVMSG and len(message.params) > 1:
-        service = session.ctx.hub.casemap.fold(message.params[0])
+        service = session.hub.casemap.fold(message.params[0])
         if service == _NICKSERV_KEY:
-            return nickserv(session, message.params[1])
+            return nickserv(session, user, message.params[1])
         if service == _CHANSERV_KEY:
-            return chanserv(session, message.params[1])
+            return chanserv(session, user, message.params[1])
     # "automatic replies MUST NEVER be sent in response to a NOTICE" (RFC 2812)
     quiet = kind is MessageKind.NOTICE
     if not message.params or not message.params[0]:
@@ -71,7 +71,7 @@ def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[
     limit = session.ctx.settings.limits.targets
     if len(targets) > limit and not quiet:
         session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], f"Too many targets, at most {limit}")
-    hub = session.ctx.hub
+    hub = session.hub
     echo = "echo-message" in session.caps
     for target in targets[:limit]:
         status = ""
@@ -95,46 +95,44 @@ def _say(session: IrcSession, message: Message, kind: MessageKind) -> Awaitable[
     return None
 
 
-@command("PRIVMSG")
-def privmsg(session: IrcSession, message: Message) -> Awaitable[None] | None:
-    return _say(session, message, MessageKind.PRIVMSG)
+def privmsg(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
+    return _say(session, user, message, MessageKind.PRIVMSG)
 
 
-@command("NOTICE")
-def notice(session: IrcSession, message: Message) -> None:
-    _say(session, message, MessageKind.NOTICE)
+def notice(session: IrcClient, user: User, message: Message) -> None:
+    _say(session, user, message, MessageKind.NOTICE)
 
 
-@command("TAGMSG")
-def tagmsg(session: IrcSession, message: Message) -> None:
-    _say(session, message, MessageKind.TAGMSG)
+def tagmsg(session: IrcClient, user: User, message: Message) -> None:
+    _say(session, user, message, MessageKind.TAGMSG)
 
 
-@command("SETNAME", min_params=1)
-def setname(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def setname(session: IrcClient, user: User, message: Message) -> None:
     realname = message.params[0]
     if not realname or len(realname) > session.ctx.settings.limits.realnamelen:
         session.message("FAIL", "SETNAME", "INVALID_REALNAME", "Realname is not valid")
         return
-    session.ctx.hub.set_realname(user, realname)
+    session.hub.set_realname(user, realname)
 
 
-@command("AWAY")
-def away(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def away(session: IrcClient, user: User, message: Message) -> None:
     text = message.params[0] if message.params else ""
-    session.ctx.hub.set_away(user, text or None)
+    session.hub.set_away(user, text or None)
     if text:
         session.numeric(n.RPL_NOWAWAY, "You have been marked as being away")
     else:
         session.numeric(n.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-@command("WALLOPS", min_params=1)
-def wallops(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    session.ctx.hub.wallops(user, message.params[0])
+def wallops(session: IrcClient, user: User, message: Message) -> None:
+    session.hub.wallops(user, message.params[0])
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("PRIVMSG", privmsg),
+    UserCommand("NOTICE", notice),
+    UserCommand("TAGMSG", tagmsg),
+    UserCommand("SETNAME", setname, min_params=1),
+    UserCommand("AWAY", away),
+    UserCommand("WALLOPS", wallops, min_params=1, oper=True),
+)

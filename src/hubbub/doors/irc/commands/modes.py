@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import CHANNEL_MODES, USER_MODES, ModeChange, ModeKind, takes_param
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.commands.channels import visible_channel
-from hubbub.doors.irc.table import command
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import Channel, User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # List mode → (entry numeric, end numeric, end text).
@@ -23,21 +23,18 @@ _LISTS = {
 }
 
 
-@command("MODE", min_params=1)
-def mode(session: IrcSession, message: Message) -> None:
+def mode(session: IrcClient, user: User, message: Message) -> None:
     target = message.params[0]
     if target.startswith("#"):
-        channel_mode(session, message)
+        channel_mode(session, user, message)
     else:
-        user_mode(session, message)
+        user_mode(session, user, message)
 
 
-def channel_mode(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def channel_mode(session: IrcClient, user: User, message: Message) -> None:
     # Before the mode string is read: even ERR_UNKNOWNMODE would tell a non-member that a
     # secret channel exists.
-    channel = visible_channel(session, message.params[0])
+    channel = visible_channel(session, user, message.params[0])
     if len(message.params) == 1:
         send_channel_modes(session, channel, user)
         return
@@ -50,13 +47,13 @@ def channel_mode(session: IrcSession, message: Message) -> None:
             session.refuse(refusal)
     if not changes:
         return
-    _, errors = session.ctx.hub.change_channel_modes(user, channel, changes)
+    _, errors = session.hub.change_channel_modes(user, channel, changes)
     for error in errors:
         session.refuse(error)
 
 
 def parse_channel_modes(
-    session: IrcSession, modestring: str, args: tuple[str, ...]
+    session: IrcClient, modestring: str, args: tuple[str, ...]
 ) -> tuple[list[ModeChange], list[str]]:
     """Read a mode string and its arguments into changes and list queries.
 
@@ -95,7 +92,7 @@ def parse_channel_modes(
     return changes, queries
 
 
-def send_channel_modes(session: IrcSession, channel: Channel, user: User) -> None:
+def send_channel_modes(session: IrcClient, channel: Channel, user: User) -> None:
     """RPL_CHANNELMODEIS and RPL_CREATIONTIME; the key only to members."""
     flags = sorted(channel.flags)
     params: list[str] = []
@@ -130,7 +127,7 @@ def list_refusal(channel: Channel, user: User, list_mode: str) -> ChatError | No
     return ChatError(Reason.CHANOP_NEEDED, channel.name)
 
 
-def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:
+def send_list(session: IrcClient, channel: Channel, list_mode: str) -> None:
     entry_numeric, end_numeric, end_text = _LISTS[list_mode]
     for entry in channel.lists[list_mode]:
         session.numeric(
@@ -139,10 +136,8 @@ def send_list(session: IrcSession, channel: Channel, list_mode: str) -> None:
     session.numeric(end_numeric, channel.name, end_text)
 
 
-def user_mode(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def user_mode(session: IrcClient, user: User, message: Message) -> None:
+    hub = session.hub
     target = hub.find_user(message.params[0])
     if target is None:
         raise ChatError(Reason.NO_SUCH_NICK, message.params[0])
@@ -164,3 +159,6 @@ def user_mode(session: IrcSession, message: Message) -> None:
     if unknown:
         session.numeric(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
     hub.change_user_modes(user, changes)
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("MODE", mode, min_params=1),)

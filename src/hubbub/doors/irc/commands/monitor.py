@@ -5,33 +5,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # Nicks per 730-732 line, so that a line stays well under 512 bytes.
 _PER_LINE = 8
 
 
-def _in_lines(session: IrcSession, numeric: str, items: list[str]) -> None:
+def _in_lines(session: IrcClient, numeric: str, items: list[str]) -> None:
     for start in range(0, len(items), _PER_LINE):
         session.numeric(numeric, ",".join(items[start : start + _PER_LINE]))
 
 
-def _report(session: IrcSession, online: list[User], offline: list[str]) -> None:
+def _report(session: IrcClient, online: list[User], offline: list[str]) -> None:
     _in_lines(session, n.RPL_MONONLINE, [u.mask for u in online])
     _in_lines(session, n.RPL_MONOFFLINE, offline)
 
 
-@command("MONITOR", min_params=1)
-def monitor(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    hub = session.ctx.hub
+def monitor(session: IrcClient, user: User, message: Message) -> None:
+    hub = session.hub
     sub = message.params[0]
     targets = [t for t in message.params[1].split(",") if t] if len(message.params) > 1 else []
     if sub == "+":
@@ -60,3 +57,6 @@ def monitor(session: IrcSession, message: Message) -> None:
         online = [u for u in map(hub.users.get, hub.monitors.of(user)) if u is not None]
         offline = [nick for key, nick in hub.monitors.of(user).items() if key not in hub.users]
         _report(session, online, offline)
+
+
+COMMANDS: tuple[Command, ...] = (UserCommand("MONITOR", monitor, min_params=1),)

@@ -6,12 +6,12 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.model import Channel, User
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 # WHOX fields in the order their values are sent (IRCv3 WHOX specification).
@@ -19,7 +19,7 @@ _WHOX_ORDER = "tcuihsnfdlaor"
 _MAX_USERHOST = 5
 
 
-def _who_flags(session: IrcSession, user: User, channel: Channel | None) -> str:
+def _who_flags(session: IrcClient, user: User, channel: Channel | None) -> str:
     """``H`` here or ``G`` gone, ``*`` for an operator, then the channel status prefix."""
     flags = "G" if user.away is not None else "H"
     if user.is_oper:
@@ -35,11 +35,8 @@ def _shares_channel(a: User, b: User) -> bool:
     return a is b or not a.channels.keys().isdisjoint(b.channels.keys())
 
 
-@command("WHO")
-def who(session: IrcSession, message: Message) -> None:
-    me = session.user
-    assert me is not None
-    hub = session.ctx.hub
+def who(session: IrcClient, me: User, message: Message) -> None:
+    hub = session.hub
     mask = message.params[0] if message.params and message.params[0] else "*"
     options = message.params[1] if len(message.params) > 1 else ""
     fields, _, token = options.partition("%")[2].partition(",")
@@ -74,7 +71,7 @@ def who(session: IrcSession, message: Message) -> None:
                 channel.name if channel else "*",
                 user.username,
                 user.host,
-                session.ctx.server_name,
+                session.server_name,
                 user.nick,
                 _who_flags(session, user, channel),
                 f"0 {user.realname}",
@@ -83,7 +80,7 @@ def who(session: IrcSession, message: Message) -> None:
 
 
 def _whox_reply(
-    session: IrcSession, user: User, channel: Channel | None, fields: str, token: str
+    session: IrcClient, user: User, channel: Channel | None, fields: str, token: str
 ) -> None:
     values = {
         "t": token or "0",
@@ -91,11 +88,11 @@ def _whox_reply(
         "u": user.username,
         "i": user.host,
         "h": user.host,
-        "s": session.ctx.server_name,
+        "s": session.server_name,
         "n": user.nick,
         "f": _who_flags(session, user, channel),
         "d": "0",
-        "l": str(int(session.ctx.hub.clock() - user.last_active)),
+        "l": str(int(session.hub.clock() - user.last_active)),
         "a": user.account or "0",
         "o": "n/a",
         "r": user.realname,
@@ -105,11 +102,8 @@ def _whox_reply(
         session.numeric(n.RPL_WHOSPCRPL, *params)
 
 
-@command("WHOIS", min_params=1)
-def whois(session: IrcSession, message: Message) -> None:
-    me = session.user
-    assert me is not None
-    hub = session.ctx.hub
+def whois(session: IrcClient, me: User, message: Message) -> None:
+    hub = session.hub
     nick = message.params[-1] if len(message.params) > 1 else message.params[0]
     nick = nick.split(",")[0]
     user = hub.find_user(nick)
@@ -126,7 +120,7 @@ def whois(session: IrcSession, message: Message) -> None:
     if channels:
         session.numeric(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
     session.numeric(
-        n.RPL_WHOISSERVER, user.nick, session.ctx.server_name, session.ctx.settings.description
+        n.RPL_WHOISSERVER, user.nick, session.server_name, session.ctx.settings.description
     )
     if user.away is not None:
         session.numeric(n.RPL_AWAY, user.nick, user.away)
@@ -151,14 +145,13 @@ def whois(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ENDOFWHOIS, user.nick, "End of /WHOIS list")
 
 
-@command("WHOWAS")
-def whowas(session: IrcSession, message: Message) -> None:
+def whowas(session: IrcClient, me: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
     nick = message.params[0]
     count = message.params[1] if len(message.params) > 1 else ""
-    entries = session.ctx.hub.whowas(nick)
+    entries = session.hub.whowas(nick)
     if count.isdigit() and int(count) > 0:
         entries = entries[: int(count)]
     if not entries:
@@ -168,13 +161,12 @@ def whowas(session: IrcSession, message: Message) -> None:
             n.RPL_WHOWASUSER, entry.nick, entry.username, entry.host, "*", entry.realname
         )
         when = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(entry.time))
-        session.numeric(n.RPL_WHOISSERVER, entry.nick, session.ctx.server_name, when)
+        session.numeric(n.RPL_WHOISSERVER, entry.nick, session.server_name, when)
     session.numeric(n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
 
 
-@command("ISON", min_params=1)
-def ison(session: IrcSession, message: Message) -> None:
-    hub = session.ctx.hub
+def ison(session: IrcClient, me: User, message: Message) -> None:
+    hub = session.hub
     online = []
     for nick in " ".join(message.params).split()[:64]:
         user = hub.find_user(nick)
@@ -183,9 +175,8 @@ def ison(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ISON, " ".join(online))
 
 
-@command("USERHOST", min_params=1)
-def userhost(session: IrcSession, message: Message) -> None:
-    hub = session.ctx.hub
+def userhost(session: IrcClient, me: User, message: Message) -> None:
+    hub = session.hub
     replies = []
     for nick in " ".join(message.params).split()[:_MAX_USERHOST]:
         user = hub.find_user(nick)
@@ -194,3 +185,12 @@ def userhost(session: IrcSession, message: Message) -> None:
             here = "-" if user.away is not None else "+"
             replies.append(f"{user.nick}{oper}={here}{user.username}@{user.host}")
     session.numeric(n.RPL_USERHOST, " ".join(replies))
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("WHO", who),
+    UserCommand("WHOIS", whois, min_params=1),
+    UserCommand("WHOWAS", whowas),
+    UserCommand("ISON", ison, min_params=1),
+    UserCommand("USERHOST", userhost, min_params=1),
+)

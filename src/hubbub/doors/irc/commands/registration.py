@@ -1,4 +1,9 @@
-"""Connection registration and keep-alive: PASS, NICK, USER, CAP, PING, PONG, QUIT."""
+"""Connection registration and keep-alive: PASS, NICK, USER, CAP, PING, PONG, QUIT.
+
+NICK, USER and CAP record what the client gave and move its registration state
+(:mod:`hubbub.doors.irc.registration`); the session completes registration when that
+state is READY.
+"""
 
 from __future__ import annotations
 
@@ -8,51 +13,43 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value, sasl_mechanisms
+from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import guard_nick
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.registration import Step, advance
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
 
 _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 _USERLEN = 18
 
 
-@command("PASS", min_params=1, registered=False)
-def pass_(session: IrcSession, message: Message) -> None:
-    if session.user is not None:
-        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
+def pass_(session: IrcClient, message: Message) -> None:
     session.password = message.params[0]
 
 
-@command("NICK", registered=False)
-def nick(session: IrcSession, message: Message) -> None:
+def nick(session: IrcClient, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
     wanted = message.params[0]
     session.requested_nick = wanted[:64]
-    hub = session.ctx.hub
+    hub = session.hub
     if session.user is not None:
         hub.change_nick(session.user, wanted)
-        guard_nick(session)
+        guard_nick(session, session.user)
         return
     try:
         session.nick = hub.check_nick(wanted)
     except ChatError as error:
         session.refuse(error)
         return
-    session.try_register()
+    session.registration = advance(session.registration, Step.NICK)
 
 
-@command("USER", min_params=4, registered=False)
-def user(session: IrcSession, message: Message) -> None:
-    if session.user is not None:
-        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
+def user(session: IrcClient, message: Message) -> None:
     username, realname = message.params[0], message.params[3]
     if not realname:
         session.numeric(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
@@ -61,11 +58,10 @@ def user(session: IrcSession, message: Message) -> None:
     cleaned = _USERNAME_JUNK.sub("", username)[: _USERLEN - 1] or "user"
     session.username = "~" + cleaned
     session.realname = realname[: session.ctx.settings.limits.realnamelen]
-    session.try_register()
+    session.registration = advance(session.registration, Step.USER)
 
 
-@command("CAP", min_params=1, registered=False)
-def cap(session: IrcSession, message: Message) -> None:
+def cap(session: IrcClient, message: Message) -> None:
     sub = message.params[0].upper()
     if sub == "LS":
         version = message.params[1] if len(message.params) > 1 else ""
@@ -73,8 +69,7 @@ def cap(session: IrcSession, message: Message) -> None:
         if session.cap_version >= 302:
             # IRCv3 cap-notify: "enabled implicitly for clients that negotiate version 302"
             session.set_caps({"cap-notify"}, set())
-        if session.user is None:
-            session.negotiating = True
+        session.registration = advance(session.registration, Step.CAP_BEGIN)
         ctx = session.ctx
         key = (session.cap_version >= 302, session.client, session.peer.secure)
         if ctx.cap_ls_settings is not ctx.settings:
@@ -104,8 +99,7 @@ def cap(session: IrcSession, message: Message) -> None:
     elif sub == "LIST":
         _send_cap_list(session, "LIST", sorted(session.caps))
     elif sub == "REQ":
-        if session.user is None:
-            session.negotiating = True
+        session.registration = advance(session.registration, Step.CAP_BEGIN)
         wanted = message.params[1] if len(message.params) > 1 else ""
         changes = [(not c.startswith("-"), c.removeprefix("-")) for c in wanted.split()]
         # IRCv3: "the server MUST ... ACK or NAK the whole set", never a part of it.
@@ -115,22 +109,20 @@ def cap(session: IrcSession, message: Message) -> None:
         session.set_caps({c for on, c in changes if on}, {c for on, c in changes if not on})
         session.message("CAP", session.client, "ACK", wanted)
     elif sub == "END":
-        if session.user is None and session.negotiating:
-            session.negotiating = False
-            session.try_register()
+        session.registration = advance(session.registration, Step.CAP_END)
     else:
         session.numeric(n.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
 
 def _send_cap_list(
-    session: IrcSession,
+    session: IrcClient,
     sub: str,
     caps: list[str],
     out: Callable[[bytes], None] | None = None,
 ) -> None:
     """One CAP reply, or several marked with ``*`` for CAP LS 302 clients when the list
     does not fit in 512 bytes (some clients mishandle those, so only then)."""
-    head = f":{session.ctx.server_name} CAP {session.client} {sub} * :"
+    head = f":{session.server_name} CAP {session.client} {sub} * :"
     room = 510 - len(head.encode())
     chunks: list[list[str]] = [[]]
     size = 0
@@ -142,27 +134,33 @@ def _send_cap_list(
         size += len(cap) + 1
     for index, chunk in enumerate(chunks):
         more = ["*"] if index < len(chunks) - 1 else []
-        line = Message(
-            "CAP", (session.client, sub, *more, " ".join(chunk)), session.ctx.server_name
-        )
+        line = Message("CAP", (session.client, sub, *more, " ".join(chunk)), session.server_name)
         (out or session.send)(encode(line))
 
 
-@command("PING", registered=False)
-def ping(session: IrcSession, message: Message) -> None:
+def ping(session: IrcClient, message: Message) -> None:
     if not message.params:
         session.numeric(n.ERR_NOORIGIN, "No origin specified")
         return
-    server = session.ctx.server_name
+    server = session.server_name
     session.message("PONG", server, message.params[0])
 
 
-@command("PONG", registered=False)
-def pong(session: IrcSession, message: Message) -> None:
+def pong(session: IrcClient, message: Message) -> None:
     """Any line proves the client is alive; the driver already noted it."""
 
 
-@command("QUIT", registered=False)
-def quit_(session: IrcSession, message: Message) -> None:
+def quit_(session: IrcClient, message: Message) -> None:
     reason = message.params[0] if message.params else ""
     session.close(f"Quit: {reason}" if reason else "Quit")
+
+
+COMMANDS: tuple[Command, ...] = (
+    ConnectionCommand("PASS", pass_, min_params=1, before_registration=True),
+    ConnectionCommand("NICK", nick),
+    ConnectionCommand("USER", user, min_params=4, before_registration=True),
+    ConnectionCommand("CAP", cap, min_params=1),
+    ConnectionCommand("PING", ping),
+    ConnectionCommand("PONG", pong),
+    ConnectionCommand("QUIT", quit_),
+)

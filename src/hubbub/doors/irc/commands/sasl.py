@@ -14,19 +14,19 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub import scram
 from hubbub.accounts import AccountError
 from hubbub.doors.irc.caps import sasl_mechanisms
+from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import current_account, logged_in
-from hubbub.doors.irc.table import command
+from hubbub.doors.irc.exchanges import SaslAttempt
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.accounts import Accounts
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
@@ -35,24 +35,12 @@ _CHUNK = 400
 _MAX_PAYLOAD = 4096
 
 
-@dataclass(slots=True)
-class SaslAttempt:
-    """A client's SASL attempt in progress: the mechanism, the chunks of the message
-    being received, and (for SCRAM) the exchange and how far it has gone."""
-
-    mechanism: str
-    received: bytes = b""
-    exchange: scram.Exchange | None = None
-    step: int = 0
-    account: Account | None = None
-
-
-def _fail(session: IrcSession, reason: str) -> None:
+def _fail(session: IrcClient, reason: str) -> None:
     session.sasl = None
     session.numeric(n.ERR_SASLFAIL, f"SASL authentication failed: {reason}")
 
 
-def _challenge(session: IrcSession, data: bytes) -> None:
+def _challenge(session: IrcClient, data: bytes) -> None:
     """Send a server message in 400-byte chunks; "+" for an empty one, or after a last
     chunk of exactly 400 bytes."""
     encoded = base64.b64encode(data).decode("ascii")
@@ -62,8 +50,7 @@ def _challenge(session: IrcSession, data: bytes) -> None:
         session.message("AUTHENTICATE", "+", source="")
 
 
-@command("AUTHENTICATE", min_params=1, registered=False)
-def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | None:
+def authenticate(session: IrcClient, message: Message) -> Awaitable[None] | None:
     argument = message.params[0]
     accounts = session.ctx.accounts
     if accounts is None:
@@ -115,7 +102,7 @@ def authenticate(session: IrcSession, message: Message) -> Awaitable[None] | Non
     return _scram(session, accounts, attempt, payload)
 
 
-async def _plain(session: IrcSession, accounts: Accounts, payload: bytes) -> None:
+async def _plain(session: IrcClient, accounts: Accounts, payload: bytes) -> None:
     try:
         authzid, authcid, password = payload.decode("utf-8").split("\0")
     except (UnicodeDecodeError, ValueError):
@@ -133,7 +120,7 @@ async def _plain(session: IrcSession, accounts: Accounts, payload: bytes) -> Non
         await _succeed(session, account)
 
 
-async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> None:
+async def _external(session: IrcClient, accounts: Accounts, payload: bytes) -> None:
     fingerprint = session.peer.certfp
     if fingerprint is None:
         _fail(session, "no TLS client certificate was presented")
@@ -166,7 +153,7 @@ async def _external(session: IrcSession, accounts: Accounts, payload: bytes) -> 
 
 
 async def _scram(
-    session: IrcSession, accounts: Accounts, attempt: SaslAttempt, payload: bytes
+    session: IrcClient, accounts: Accounts, attempt: SaslAttempt, payload: bytes
 ) -> None:
     if attempt.exchange is None:
         attempt.exchange = scram.Exchange()
@@ -202,7 +189,10 @@ async def _scram(
         _fail(session, str(error))
 
 
-async def _succeed(session: IrcSession, account: Account) -> None:
+async def _succeed(session: IrcClient, account: Account) -> None:
     session.sasl = None
     await logged_in(session, account)
     session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
+
+
+COMMANDS: tuple[Command, ...] = (ConnectionCommand("AUTHENTICATE", authenticate, min_params=1),)

@@ -10,43 +10,39 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts import Backoff, address_block, seconds
 from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.help import HELP_TOPICS, INDEX
-from hubbub.doors.irc.table import command
 from hubbub.doors.irc.welcome import send_isupport, send_lusers, send_motd
 from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
     from hubbub.core.hub import Hub
-    from hubbub.doors.irc.session import IrcSession
+    from hubbub.core.model import User
+    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 
-@command("MOTD")
-def motd(session: IrcSession, message: Message) -> None:
+def motd(session: IrcClient, user: User, message: Message) -> None:
     send_motd(session)
 
 
-@command("LUSERS")
-def lusers(session: IrcSession, message: Message) -> None:
+def lusers(session: IrcClient, user: User, message: Message) -> None:
     send_lusers(session)
 
 
-@command("VERSION")
-def version(session: IrcSession, message: Message) -> None:
+def version(session: IrcClient, user: User, message: Message) -> None:
     ctx = session.ctx
     session.numeric(n.RPL_VERSION, ctx.version, ctx.server_name, "https://hubbub.chat")
     send_isupport(session)
 
 
-@command("TIME")
-def time_(session: IrcSession, message: Message) -> None:
-    now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.ctx.hub.clock()))
-    session.numeric(n.RPL_TIME, session.ctx.server_name, now)
+def time_(session: IrcClient, user: User, message: Message) -> None:
+    now = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(session.hub.clock()))
+    session.numeric(n.RPL_TIME, session.server_name, now)
 
 
-@command("ADMIN")
-def admin(session: IrcSession, message: Message) -> None:
+def admin(session: IrcClient, user: User, message: Message) -> None:
     settings = session.ctx.settings
     session.numeric(n.RPL_ADMINME, settings.server_name, "Administrative info")
     session.numeric(n.RPL_ADMINLOC1, settings.admin_location)
@@ -54,8 +50,7 @@ def admin(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ADMINEMAIL, settings.admin_email or "-")
 
 
-@command("INFO")
-def info(session: IrcSession, message: Message) -> None:
+def info(session: IrcClient, user: User, message: Message) -> None:
     ctx = session.ctx
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ctx.created))
     for line in (
@@ -67,15 +62,13 @@ def info(session: IrcSession, message: Message) -> None:
     session.numeric(n.RPL_ENDOFINFO, "End of /INFO list")
 
 
-@command("LINKS")
-def links(session: IrcSession, message: Message) -> None:
+def links(session: IrcClient, user: User, message: Message) -> None:
     ctx = session.ctx
     session.numeric(n.RPL_LINKS, ctx.server_name, ctx.server_name, f"0 {ctx.settings.description}")
     session.numeric(n.RPL_ENDOFLINKS, "*", "End of /LINKS list")
 
 
-@command("HELP", "HELPOP")
-def help_(session: IrcSession, message: Message) -> None:
+def help_(session: IrcClient, user: User, message: Message) -> None:
     subject = message.params[0] if message.params else ""
     lines = HELP_TOPICS.get(subject.upper()) if subject else INDEX
     if lines is None:
@@ -110,13 +103,13 @@ class OperThrottle:
             free=3, first=2.0, longest=600.0, forget=3600.0, size=10_000
         )
         # Insertion order: the oldest go first when too many are kept.
-        self._connections: dict[IrcSession, int] = {}
+        self._connections: dict[IrcClient, int] = {}
 
-    def wait(self, session: IrcSession) -> float:
+    def wait(self, session: IrcClient) -> float:
         """Seconds before the session's address may try again; 0 when it may now."""
         return self._addresses.wait(address_block(session.host), self.clock())
 
-    def fail(self, session: IrcSession, *, checked: bool) -> tuple[int, bool]:
+    def fail(self, session: IrcClient, *, checked: bool) -> tuple[int, bool]:
         """Count a failed attempt (``checked``: a wrong password, rather than one
         refused while throttled); the address's failures lately, and whether the
         connection has had its tries."""
@@ -133,7 +126,7 @@ class OperThrottle:
                 del self._connections[next(iter(self._connections))]
         return failures, False
 
-    def succeed(self, session: IrcSession) -> None:
+    def succeed(self, session: IrcClient) -> None:
         self._addresses.forgive(address_block(session.host))
         self._connections.pop(session, None)
 
@@ -150,12 +143,9 @@ def oper_throttle(hub: Hub) -> OperThrottle:
     return throttle
 
 
-@command("OPER", min_params=2)
-def oper(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def oper(session: IrcClient, user: User, message: Message) -> None:
     name, password = message.params[0], message.params[1]
-    throttle = oper_throttle(session.ctx.hub)
+    throttle = oper_throttle(session.hub)
     wait = throttle.wait(session)
     if wait > 0:
         session.log.warning("OPER by %s refused: too many failures from its address", user.mask)
@@ -184,31 +174,37 @@ def oper(session: IrcSession, message: Message) -> None:
         return
     throttle.succeed(session)
     session.numeric(n.RPL_YOUREOPER, "You are now an IRC operator")
-    session.ctx.hub.make_oper(user, name)
+    session.hub.make_oper(user, name)
     session.log.info("%s is now an operator (%s)", user.mask, name)
 
 
-@command("KILL", min_params=2)
-def kill(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
+def kill(session: IrcClient, user: User, message: Message) -> None:
     nick, reason = message.params[0], message.params[1] or "No reason"
-    if not user.is_oper:
-        raise ChatError(Reason.NO_PRIVILEGES)
-    if session.ctx.hub.casemap.fold(nick) == session.ctx.hub.casemap.fold(session.ctx.server_name):
+    if session.hub.casemap.fold(nick) == session.hub.casemap.fold(session.server_name):
         raise ChatError(Reason.CANT_KILL_SERVER)
-    victim = session.ctx.hub.kill(user, nick, reason)
+    victim = session.hub.kill(user, nick, reason)
     session.log.info("%s killed %s (%s)", user.mask, victim.nick, reason)
 
 
-@command("REHASH")
-def rehash(session: IrcSession, message: Message) -> None:
-    user = session.user
-    assert user is not None
-    if not user.is_oper:
-        raise ChatError(Reason.NO_PRIVILEGES)
+def rehash(session: IrcClient, user: User, message: Message) -> None:
     config = session.ctx.settings.config_file
     session.numeric(n.RPL_REHASHING, str(config or "-"), "Rehashing")
     error = session.ctx.rehash()
     if error is not None:
         session.message("NOTICE", user.nick, f"*** Rehash failed: {error}")
+
+
+COMMANDS: tuple[Command, ...] = (
+    UserCommand("MOTD", motd),
+    UserCommand("LUSERS", lusers),
+    UserCommand("VERSION", version),
+    UserCommand("TIME", time_),
+    UserCommand("ADMIN", admin),
+    UserCommand("INFO", info),
+    UserCommand("LINKS", links),
+    UserCommand("HELP", help_),
+    UserCommand("HELPOP", help_),
+    UserCommand("OPER", oper, min_params=2),
+    UserCommand("KILL", kill, min_params=2, oper=True),
+    UserCommand("REHASH", rehash, oper=True),
+)

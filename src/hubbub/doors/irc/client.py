@@ -1,0 +1,188 @@
+"""One IRC client as command handlers see it: who it is, how far it has registered,
+what it negotiated, what it has under way, and the ways to reply to it.
+
+:class:`IrcClient` is the part of the session that imports no handler, so that handlers
+can import it; :class:`~hubbub.doors.irc.session.IrcSession` adds what reads the
+client's lines (the command table) and what the hub delivers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hubbub.doors.irc.caps import Variant, shared, variant_of
+from hubbub.doors.irc.registration import Registration
+from hubbub.doors.irc.replies import refusal
+from hubbub.wire.message import Message, encode
+
+if TYPE_CHECKING:
+    from hubbub.core.errors import ChatError
+    from hubbub.core.events import Event
+    from hubbub.core.hub import Hub
+    from hubbub.core.model import User
+    from hubbub.doors.irc.context import IrcContext
+    from hubbub.doors.irc.exchanges import OpenBatch, SaslAttempt
+    from hubbub.doors.irc.labels import ReplyCollector
+    from hubbub.doors.ports import Peer
+
+# One shared empty set (each frozenset() call makes a new object).
+NO_CAPS: frozenset[str] = frozenset()
+
+
+class IrcClient:
+    """The state of one IRC connection and the replies sent to it.
+
+    Args:
+        ctx: what all sessions of the server share.
+        send: writes bytes to the client.
+        peer: the client's address, as shown in its hostmask, and its TLS details.
+    """
+
+    __slots__ = (
+        "_batches",
+        "_write",
+        "account",
+        "account_id",
+        "account_markers",
+        "cap_version",
+        "caps",
+        "closed",
+        "collector",
+        "counted",
+        "ctx",
+        "host",
+        "hub",
+        "multiline",
+        "nick",
+        "password",
+        "peer",
+        "realname",
+        "registration",
+        "requested_nick",
+        "sasl",
+        "user",
+        "username",
+        "variant",
+    )
+
+    def __init__(
+        self,
+        ctx: IrcContext,
+        send: Callable[[bytes], None],
+        peer: Peer,
+    ) -> None:
+        self.ctx = ctx
+        # The chat, which handlers act on; it stays for the server's life.
+        self.hub: Hub = ctx.hub
+        self._write = send
+        # The replies of the labeled command being run, if one is (labeled-response).
+        self.collector: ReplyCollector | None = None
+        self.host = peer.shown_host
+        self.peer = peer
+        # Set once registration completes: then, and only then, ``registration`` is
+        # REGISTERED (until the session closes).
+        self.user: User | None = None
+        self.registration = Registration.NEW
+        self.nick: str | None = None
+        # The last nick asked for, accepted or not (REGISTER * before connecting).
+        self.requested_nick: str | None = None
+        self.username: str | None = None
+        self.realname = ""
+        self.password: str | None = None
+        # Immutable and shared while empty: many clients never negotiate.
+        self.caps: frozenset[str] = NO_CAPS
+        self.variant = Variant.PLAIN
+        self._batches = 0
+        self.cap_version = 0
+        self.multiline: OpenBatch | None = None
+        # SASL: the payload received so far, while an exchange is under way.
+        self.sasl: SaslAttempt | None = None
+        # The account logged in to before registration (SASL), applied at registration,
+        # with its read markers.
+        self.account: str | None = None
+        self.account_id: str | None = None
+        self.account_markers: list[tuple[str, float]] | None = None
+        self.closed = False
+        # Counted among LUSERS' unregistered connections until registered or closed.
+        self.counted = True
+        ctx.unregistered += 1
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        return self.peer.log
+
+    @property
+    def server_name(self) -> str:
+        """The server's name (REHASH may change it), the source of its replies."""
+        return self.ctx.server_name
+
+    @property
+    def registered(self) -> bool:
+        return self.user is not None
+
+    @property
+    def client(self) -> str:
+        """The first parameter of numerics: the client's nick, or ``*`` before it has one."""
+        if self.user is not None:
+            return self.user.nick
+        return self.nick or "*"
+
+    # -- replies -----------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Send replies (whole lines, CR LF included) to the client; those of a labeled
+        command go to its collector until the command is done."""
+        collector = self.collector
+        if collector is None:
+            self._write(data)
+        else:
+            collector.add(data)
+
+    def numeric(self, code: str, *params: str) -> None:
+        """Send a numeric reply to this client."""
+        self.send(encode(Message(code, (self.client, *params), self.ctx.server_name)))
+
+    def message(self, command: str, *params: str, source: str | None = None) -> None:
+        """Send a command from the server, or from ``source`` ("" for none)."""
+        origin = self.ctx.server_name if source is None else source or None
+        self.send(encode(Message(command, params, origin)))
+
+    def refuse(self, error: ChatError) -> None:
+        code, params = refusal(error)
+        self.numeric(code, *params)
+
+    def relay(self, event: Event) -> None:
+        """Send an event to this client as its recipients see it (echo-message)."""
+        self.send(self.ctx.cache.line(event, self.variant))
+
+    def new_batch(self) -> str:
+        """A batch reference unique within this connection."""
+        self._batches += 1
+        return f"b{self._batches}"
+
+    def set_caps(self, enable: set[str], disable: set[str]) -> None:
+        self.caps = shared((self.caps | enable) - disable)
+        self.variant = variant_of(self.caps)
+
+    # -- closing -----------------------------------------------------------------------
+
+    def close(self, reason: str) -> None:
+        """Leave the chat with ``reason`` (if registered), send ERROR, and close."""
+        if self.closed:
+            return
+        if self.user is not None and not self.ctx.shutting_down:
+            user, self.user = self.user, None
+            self.hub.quit(user, reason)
+        self.message(
+            "ERROR", f"Closing link: ({self.username or '*'}@{self.host}) [{reason}]", source=""
+        )
+        self.closed = True
+        self._uncount()
+        self.peer.close_transport()
+
+    def _uncount(self) -> None:
+        if self.counted:
+            self.counted = False
+            self.ctx.unregistered -= 1
