@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hubbub.accounts.passwords import hash_password
 from hubbub.cli import build_parser, main, settings_from
-from hubbub.passwords import hash_password
 from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Casemapping

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.passwords import hash_password, is_hash, verify_password
+from hubbub.accounts.passwords import hash_password, is_hash, verify_password
 from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, load_config, validate
 from hubbub.wire.casemap import Casemapping
 

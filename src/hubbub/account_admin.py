@@ -19,11 +19,12 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from hubbub.accounts import AccountError, Accounts
+from hubbub.accounts.errors import AccountError
+from hubbub.accounts.ports import Account
+from hubbub.accounts.service import Accounts
 from hubbub.settings import Settings
 from hubbub.storage.backends import SQLITE_FILE, open_store
 from hubbub.storage.errors import StorageError
-from hubbub.storage.ports import Account
 from hubbub.wire.casemap import Casemap
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hubbub import __version__, account_admin
-from hubbub.passwords import hash_password
+from hubbub.accounts.passwords import hash_password
 from hubbub.settings import (
     ConfigError,
     Listen,

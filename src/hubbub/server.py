@@ -7,7 +7,7 @@ import logging
 import ssl
 from collections.abc import Callable
 
-from hubbub.accounts import Accounts
+from hubbub.accounts.service import Accounts
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.hub import Hub
 from hubbub.core.keepers import history_keeper, marker_keeper

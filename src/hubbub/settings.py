@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hubbub.accounts import AccountLimits
+from hubbub.accounts.passwords import is_hash
+from hubbub.accounts.service import AccountLimits
 from hubbub.core.state import ChatLimits
 from hubbub.doors.irc.limits import IrcLimits
 from hubbub.doors.plain.i18n import available as available_languages
 from hubbub.doors.ports import DoorLimits
-from hubbub.passwords import is_hash
 from hubbub.storage.ports import HistoryLimits
 from hubbub.wire.casemap import Casemapping, NameLimits
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from hubbub.accounts import AccountError, LoginThrottle
+from hubbub.accounts.errors import AccountError
+from hubbub.accounts.throttle import LoginThrottle
 from hubbub.doors.irc.commands.server import oper_throttle
 from hubbub.server import Server
 from hubbub.settings import Listen, Oper

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubbub.storage.ports import StoredMessage
+from hubbub.core.history import StoredMessage
 
 T0 = 1_700_000_000.0
 CHAN = "#chan"

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from hubbub.storage.ports import Account, Store
+from hubbub.accounts.ports import Account
+from hubbub.storage.ports import Store
 from tests.storage.samples import message, texts
 
 FP1 = "a" * 64

@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from hubbub.storage.ports import Conversation, Store, StoredMessage
+from hubbub.core.history import Conversation, StoredMessage
+from hubbub.storage.ports import Store
 from tests.storage.conftest import CountRows
 from tests.storage.samples import CHAN, T0, message, texts
 

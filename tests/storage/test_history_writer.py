@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import pytest
 
 from hubbub.core.events import Actor, MessageKind, MessagePart, MessagePosted
+from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import history
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
-from hubbub.storage.ports import Conversation, NewMessage, Store, StoredMessage
+from hubbub.storage.ports import Store
 
 T0 = 1_700_000_000.0
 CHAN = "#chan"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hubbub.accounts.ports import MarkerStore
 from hubbub.core.model import ListEntry, Topic
 from hubbub.core.registered import RegisteredChannel
 from hubbub.storage.keeper import Keeper
-from hubbub.storage.ports import ChannelStore, MarkerStore
+from hubbub.storage.ports import ChannelStore
 from hubbub.wire.casemap import Key
 
 

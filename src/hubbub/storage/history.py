@@ -20,8 +20,9 @@ import logging
 from collections.abc import Callable, Sequence
 
 from hubbub.core.events import MessagePosted
+from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage.errors import StorageError
-from hubbub.storage.ports import Conversation, HistoryStore, NewMessage, StoredMessage
+from hubbub.storage.ports import HistoryStore
 
 logger = logging.getLogger(__name__)
 

@@ -30,10 +30,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+from hubbub.accounts.ports import Account
+from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrations import numbered_scripts, schema_too_new
-from hubbub.storage.ports import Account, Conversation, NewMessage, StoredMessage
 
 logger = logging.getLogger(__name__)
 

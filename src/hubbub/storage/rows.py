@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hubbub.storage.ports import Account, Conversation, StoredMessage
+from hubbub.accounts.ports import Account
+from hubbub.core.history import Conversation, StoredMessage
 
 MESSAGE_COLUMNS = "msgid, time, conversation, target, sender, kind, text, tags, lines, id"
 # A message as a store writes it: id is the order of storing, the database's to assign.

@@ -17,11 +17,12 @@ from pathlib import Path
 from time import time as now
 from typing import TypeVar
 
+from hubbub.accounts.ports import Account
+from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
 from hubbub.storage.migrations import numbered_scripts, schema_too_new
-from hubbub.storage.ports import Account, Conversation, NewMessage, StoredMessage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

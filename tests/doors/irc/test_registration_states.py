@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.accounts import Accounts
+from hubbub.accounts.service import Accounts
 from hubbub.doors.irc.registration import TRANSITIONS, Registration, Step, advance
 from hubbub.settings import Settings
 from hubbub.storage.sqlite import SqliteStore

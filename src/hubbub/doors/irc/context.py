@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hubbub import __version__
-from hubbub.accounts import Accounts
+from hubbub.accounts.service import Accounts
+from hubbub.core.history import HistoryReader
 from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
 from hubbub.doors.irc.render import RenderCache
 from hubbub.settings import Settings
-from hubbub.storage.ports import HistoryStore
 
 # Replies encoded but for the client's nick, as the bytes before and after it: 002-005,
 # and the MOTD (see welcome.py).
@@ -38,7 +38,7 @@ class IrcContext:
     created: float = field(default_factory=time.time)
     unregistered: int = 0
     # Message history, when kept (CHATHISTORY).
-    history: HistoryStore | None = None
+    history: HistoryReader | None = None
     # Accounts, when kept (SASL, REGISTER, NickServ).
     accounts: Accounts | None = None
     # The event loop's call_later, for the one timer a session needs (nick ownership).

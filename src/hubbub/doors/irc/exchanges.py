@@ -10,8 +10,8 @@ from hubbub.core.events import MessageKind, MessagePart
 from hubbub.doors.irc.caps import MULTILINE_MAX_BYTES, MULTILINE_MAX_LINES
 
 if TYPE_CHECKING:
-    from hubbub import scram
-    from hubbub.storage.ports import Account
+    from hubbub.accounts import scram
+    from hubbub.accounts.ports import Account
     from hubbub.wire.message import Message
 
 CONCAT = "draft/multiline-concat"

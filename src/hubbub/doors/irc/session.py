@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
+from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
@@ -51,7 +52,6 @@ from hubbub.doors.irc.labels import ReplyCollector
 from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.doors.irc.welcome import send_welcome
-from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, parse

@@ -8,16 +8,16 @@ import secrets
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from hubbub.accounts import AccountError
+from hubbub.accounts.errors import AccountError
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.accounts import Accounts
+    from hubbub.accounts.ports import Account
+    from hubbub.accounts.service import Accounts
     from hubbub.core.model import User
     from hubbub.doors.irc.client import IrcClient
-    from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
 NICKSERV = "NickServ"

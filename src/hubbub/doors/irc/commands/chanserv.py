@@ -6,12 +6,12 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from hubbub.accounts import AccountError
+from hubbub.accounts.errors import AccountError
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.command import Command, UserCommand
 
 if TYPE_CHECKING:
-    from hubbub.accounts import Accounts
+    from hubbub.accounts.service import Accounts
     from hubbub.core.model import User
     from hubbub.core.registered import RegisteredChannel
     from hubbub.doors.irc.client import IrcClient

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hubbub.core.ports import StoreUnavailable
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.render import format_time, parse_time
-from hubbub.storage.errors import StorageError
 from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
+    from hubbub.core.history import HistoryReader, StoredMessage
     from hubbub.core.model import User
     from hubbub.doors.irc.client import IrcClient
-    from hubbub.storage.ports import HistoryStore, StoredMessage
     from hubbub.wire.message import Message
 
 # Parameters after the subcommand, by subcommand.
@@ -65,7 +65,7 @@ async def chathistory(session: IrcClient, user: User, message: Message) -> None:
     except _Invalid as invalid:
         _fail(session, *invalid.args)
         return
-    except StorageError:
+    except StoreUnavailable:
         _fail(session, "MESSAGE_ERROR", sub, "History is not available right now")
         return
     _send_batch(session, target, messages)
@@ -88,7 +88,7 @@ def _conversation(session: IrcClient, user: User, sub: str, target: str) -> str:
     return hub.private_conversation(user, hub.casemap.fold(target))
 
 
-async def _point(store: HistoryStore, conversation: str, sub: str, text: str) -> _Point | None:
+async def _point(store: HistoryReader, conversation: str, sub: str, text: str) -> _Point | None:
     """The place a reference names (``timestamp=`` or ``msgid=``); None for a msgid
     this conversation does not have (expired, redacted, or someone else's)."""
     kind, _, value = text.partition("=")
@@ -103,7 +103,7 @@ async def _point(store: HistoryStore, conversation: str, sub: str, text: str) ->
 
 
 async def _select(
-    sub: str, store: HistoryStore, conversation: str, refs: tuple[str, ...], limit: int
+    sub: str, store: HistoryReader, conversation: str, refs: tuple[str, ...], limit: int
 ) -> list[StoredMessage]:
     if sub == "LATEST":
         found = await store.before(conversation, _END_OF_TIME, limit)
@@ -156,7 +156,7 @@ def _before(message: StoredMessage, point: _Point) -> bool:
 async def _targets(
     session: IrcClient,
     user: User,
-    store: HistoryStore,
+    store: HistoryReader,
     sub: str,
     params: tuple[str, ...],
     limit: int,

@@ -16,8 +16,8 @@ import binascii
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from hubbub import scram
-from hubbub.accounts import AccountError
+from hubbub.accounts import scram
+from hubbub.accounts.errors import AccountError
 from hubbub.doors.irc.caps import sasl_mechanisms
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import current_account, logged_in
@@ -25,9 +25,9 @@ from hubbub.doors.irc.exchanges import SaslAttempt
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
-    from hubbub.accounts import Accounts
+    from hubbub.accounts.ports import Account
+    from hubbub.accounts.service import Accounts
     from hubbub.doors.irc.client import IrcClient
-    from hubbub.storage.ports import Account
     from hubbub.wire.message import Message
 
 # SASL: "clients MUST split the payload into 400-byte chunks"; a whole payload is bounded.

@@ -8,12 +8,12 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hubbub.accounts import Backoff, address_block, seconds
+from hubbub.accounts.passwords import verify_password
+from hubbub.accounts.throttle import Backoff, address_block, seconds
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.help import HELP_TOPICS, INDEX
 from hubbub.doors.irc.welcome import send_isupport, send_lusers, send_motd
-from hubbub.passwords import verify_password
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:

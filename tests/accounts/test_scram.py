@@ -9,7 +9,7 @@ import scramp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubbub.scram import Exchange, ScramError, Verifier, decoy_verifier, make_verifier
+from hubbub.accounts.scram import Exchange, ScramError, Verifier, decoy_verifier, make_verifier
 
 # RFC 7677 §3: user "user", password "pencil".
 CLIENT_FIRST = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO"

@@ -1,0 +1,91 @@
+"""What the accounts ring needs of a store, as ports, and the account value they
+exchange. The stores in ``storage/`` implement them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+def new_account_id() -> str:
+    """A new account's id. The ``~`` keeps it apart from the folded names that older
+    accounts have as their ids (no nick has one)."""
+    return "~" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered account: ``key`` is the folded name, ``password`` an argon2id hash,
+    ``scram`` the SCRAM-SHA-256 verifier (see :mod:`hubbub.accounts.scram`; empty until known).
+    ``uid`` is its stable id: what the account owns is kept under it, never under the
+    name, which someone else may register once the account is dropped."""
+
+    key: str
+    name: str
+    password: str
+    email: str
+    created: float
+    scram: str = ""
+    uid: str = field(default_factory=new_account_id)
+
+
+class AccountStore(Protocol):
+    """Where accounts are kept. Every method may raise StorageError."""
+
+    async def create_account(self, account: Account) -> bool:
+        """Add an account; False if one with that key exists."""
+        ...
+
+    async def get_account(self, key: str) -> Account | None: ...
+
+    async def account_keys(self) -> list[str]:
+        """The folded names of all accounts (loaded at start for nick ownership)."""
+        ...
+
+    async def set_password(self, key: str, password: str, scram: str) -> None:
+        """Replace an account's password hash and SCRAM verifier."""
+        ...
+
+    async def set_scram(self, key: str, scram: str) -> None:
+        """Give an account its SCRAM verifier, unless it has one (a password changed
+        meanwhile must not be undone)."""
+        ...
+
+    async def delete_account(self, key: str) -> None:
+        """Forget an account with what it owned: its certificates, read markers, private
+        history and the registrations of the channels it founded."""
+        ...
+
+    async def add_certificate(self, key: str, fingerprint: str) -> bool:
+        """Let a TLS client certificate (SHA-256 hex, lower case) log in to an account;
+        False if that certificate belongs to an account already."""
+        ...
+
+    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+        """False if the account had no such certificate."""
+        ...
+
+    async def certificates(self, key: str) -> list[str]:
+        """An account's certificate fingerprints, in the order they were added."""
+        ...
+
+    async def account_by_certificate(self, fingerprint: str) -> Account | None: ...
+
+
+class MarkerStore(Protocol):
+    """Where accounts' read markers (draft/read-marker) are kept, by account id
+    (:attr:`Account.uid`)."""
+
+    async def set_marker(self, account: str, target: str, time: float) -> None:
+        """Remember the time an account has read a conversation up to (``target`` is the
+        folded channel name or nick)."""
+        ...
+
+    async def forget_marker(self, account: str, target: str) -> None:
+        """Forget one marker (the account keeps too many)."""
+        ...
+
+    async def markers(self, account: str) -> list[tuple[str, float]]:
+        """All of an account's markers, as (target, time)."""
+        ...

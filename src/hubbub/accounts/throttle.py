@@ -1,0 +1,225 @@
+"""Throttling failed logins (NickServ IDENTIFY and DROP, SASL PLAIN, SCRAM-SHA-256 and
+EXTERNAL, OPER) by :class:`LoginThrottle`, with this rule:
+
+- Failures are counted per (account, address) pair. Each attempt counts as a failure
+  from the moment it starts, so attempts made at once on many connections are counted
+  too; an attempt that succeeds clears its pair. A pair's first 3 failures cost nothing
+  (typos); after that, each attempt must wait twice as long after the pair's last
+  failure as the one before: 2 s, 4 s, 8 s … up to 15 minutes. A pair is forgotten a
+  day after its last failure.
+- Nothing is counted per account alone, and nothing locks: wrong passwords from one
+  address never keep the account's owner from logging in from another.
+- Against one password sprayed over many accounts, an address may have failures
+  outstanding (not yet made good by a login) on at most 20 accounts in the last hour;
+  past that, it may try no further account, but for those that have logged in from it
+  in the last 30 days. Typos of a few users behind one shared address stay far below
+  this, and a user who has logged in from there before is never kept out by it.
+- An address is an IPv4 address or an IPv6 /64, since one subscriber has a whole /64.
+- Each table keeps at most 10 000 entries, the least recent forgotten first: an attack
+  with endless names or addresses costs a fixed amount of memory, and can at most make
+  old failures be forgotten early.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from hubbub.accounts.errors import AccountError
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: float
+
+
+class Backoff(Generic[K]):
+    """Failures by key; past the first few, each doubles the wait before the next try.
+
+    Args:
+        free: failures that cost no wait.
+        first: the wait after the first failure past those, in seconds.
+        longest: the longest wait.
+        forget: seconds after its last failure when a key is forgotten.
+        size: the most keys kept; the one that failed least recently goes first.
+    """
+
+    def __init__(self, free: int, first: float, longest: float, forget: float, size: int) -> None:
+        self.free = free
+        self.first = first
+        self.longest = longest
+        self.forget = forget
+        self.size = size
+        # Oldest failure first (``now`` never goes back), so expiry looks at the front only.
+        self._failures: OrderedDict[K, _Failures] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def wait(self, key: K, now: float) -> float:
+        """Seconds before ``key`` may try again; 0 when it may now."""
+        self._expire(now)
+        failures = self._failures.get(key)
+        if failures is None or failures.count < self.free:
+            return 0.0
+        # Capped exponent: the count of a key that keeps failing must not overflow a float.
+        doubling = min(failures.count - self.free, 32)
+        delay = min(self.longest, self.first * 2.0**doubling)
+        return max(0.0, failures.last + delay - now)
+
+    def fail(self, key: K, now: float) -> int:
+        """Count a failure of ``key``; how many it has had."""
+        failures = self._failures.pop(key, None) or _Failures(0, now)
+        failures.count += 1
+        failures.last = now
+        self._failures[key] = failures
+        if len(self._failures) > self.size:
+            self._failures.popitem(last=False)
+        return failures.count
+
+    def forgive(self, key: K) -> None:
+        self._failures.pop(key, None)
+
+    def _expire(self, now: float) -> None:
+        while self._failures:
+            key, failures = next(iter(self._failures.items()))
+            if failures.last > now - self.forget:
+                return
+            del self._failures[key]
+
+
+def seconds(wait: float) -> str:
+    """A wait as a user reads it: whole seconds, rounded up."""
+    whole = math.ceil(wait)
+    return f"{whole} second" if whole == 1 else f"{whole} seconds"
+
+
+def address_block(address: str) -> str:
+    """What an address is throttled as: itself for IPv4, its /64 for IPv6 (a subscriber
+    has a whole /64 to pick addresses from)."""
+    try:
+        ip = ipaddress.ip_address(address.partition("%")[0])
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class LoginThrottle:
+    """Failed logins by (account, address), by the rule in the module docstring.
+
+    Args:
+        clock: a monotonic clock.
+        free: failures of one pair that cost no wait.
+        first: the wait after the first failure past those.
+        longest: the longest wait.
+        forget: seconds after its last failure when a pair is forgotten.
+        accounts_per_address: accounts an address may have failures outstanding on.
+        spray_window: seconds those failures are remembered for that bound.
+        known_for: seconds a login exempts its pair from that bound.
+        size: the most entries of each table.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        free: int = 3,
+        first: float = 2.0,
+        longest: float = 900.0,
+        forget: float = 86_400.0,
+        accounts_per_address: int = 20,
+        spray_window: float = 3600.0,
+        known_for: float = 30 * 86_400.0,
+        size: int = 10_000,
+    ) -> None:
+        self.clock = clock
+        self.accounts_per_address = accounts_per_address
+        self.spray_window = spray_window
+        self.known_for = known_for
+        self.size = size
+        self._pairs: Backoff[tuple[str, str]] = Backoff(free, first, longest, forget, size)
+        # Address block → account → its latest failure, for the bound on accounts.
+        self._tried: OrderedDict[str, dict[str, float]] = OrderedDict()
+        # (account, address block) → when it last logged in; oldest first.
+        self._known: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def entries(self) -> int:
+        """How many entries the tables hold (they are bounded)."""
+        return len(self._pairs) + len(self._known) + sum(map(len, self._tried.values()))
+
+    def begin(self, account: str, address: str) -> None:
+        """Count an attempt to log in to ``account`` (a folded name) from ``address``,
+        before its credentials are checked.
+
+        Raises:
+            AccountError: RATE_LIMITED, and nothing is counted.
+        """
+        now = self.clock()
+        block = address_block(address)
+        pair = (account, block)
+        wait = self._pairs.wait(pair, now)
+        if wait > 0:
+            raise AccountError(
+                "RATE_LIMITED", f"Too many failed logins; try again in {seconds(wait)}"
+            )
+        if not self._is_known(pair, now):
+            tried = self._tried_from(block, now)
+            if account not in tried and len(tried) >= self.accounts_per_address:
+                raise AccountError(
+                    "RATE_LIMITED",
+                    "Too many failed logins to different accounts from your address; "
+                    "try again later",
+                )
+            tried[account] = now
+            self._tried.move_to_end(block)
+            if len(self._tried) > self.size:
+                self._tried.popitem(last=False)
+        self._pairs.fail(pair, now)
+
+    def succeed(self, account: str, address: str) -> None:
+        """The attempt :meth:`begin` counted logged in: forget the pair's failures."""
+        block = address_block(address)
+        pair = (account, block)
+        self._pairs.forgive(pair)
+        tried = self._tried.get(block)
+        if tried is not None:
+            tried.pop(account, None)
+            if not tried:
+                del self._tried[block]
+        self._known.pop(pair, None)
+        self._known[pair] = self.clock()
+        if len(self._known) > self.size:
+            self._known.popitem(last=False)
+
+    def _is_known(self, pair: tuple[str, str], now: float) -> bool:
+        while self._known:
+            oldest, when = next(iter(self._known.items()))
+            if when > now - self.known_for:
+                break
+            del self._known[oldest]
+        return pair in self._known
+
+    def _tried_from(self, block: str, now: float) -> dict[str, float]:
+        """The accounts ``block`` has failures outstanding on, within the window."""
+        since = now - self.spray_window
+        while self._tried:
+            oldest, accounts = next(iter(self._tried.items()))
+            if max(accounts.values(), default=since) > since:
+                break
+            del self._tried[oldest]
+        tried = self._tried.setdefault(block, {})
+        for account in [a for a, when in tried.items() if when <= since]:
+            del tried[account]
+        return tried
