@@ -165,7 +165,7 @@ class Server:
             )
         self.gate.configure(settings.trusted, settings.limits.connections_per_ip)
         self.settings = settings
-        self.irc.settings = settings
+        self.irc.configure(settings)
         self.irc.motd = read_motd(settings)
         self.plain = PlainContext(
             self.hub,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.settings import Limits, Settings
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.doors.irc.support import lines, mask, relay, reply
@@ -416,3 +417,32 @@ def test_unknown_user_mode_is_refused_with_501_and_known_ones_apply(harness: Har
         reply(n.ERR_UMODEUNKNOWNFLAG, "alice", "Unknown MODE flag"),
         self_mode("alice", "+i"),
     ]
+
+
+def test_a_long_mode_announcement_uses_the_servers_longer_line_length() -> None:
+    """With line_length raised (and advertised as LINELEN), a MODE announcement that a
+    512-byte line splits fits on one line, and stays within the raised length."""
+    settings = Settings(server_name="irc.test").replace(limits=Limits(line_length=2048))
+    harness = Harness(settings)
+    alice = harness.register("alice", "#c")
+    bob = harness.register("bob", "#c")
+    masks = [f"{i:02d}" + "m" * 19 for i in range(20)]
+    alice.send(f"MODE #c +{'b' * 20} {' '.join(masks)}")
+    raw = lines(bob)
+    assert len(raw) == 1
+    assert len(raw[0]) + 2 <= 2048
+
+
+@pytest.mark.parametrize("userlen", [6, 18])
+def test_the_user_name_is_cut_to_userlen_and_userlen_is_advertised(userlen: int) -> None:
+    settings = Settings(server_name="irc.test").replace(limits=Limits(userlen=userlen))
+    harness = Harness(settings)
+    client = harness.client()
+    client.send("NICK alice")
+    client.send("USER abcdefghijklmnopqrstuvwxyz 0 * :Alice")
+    welcome = client.take()
+    isupport = " ".join(" ".join(m.params) for m in welcome if m.command == n.RPL_ISUPPORT)
+    assert f"USERLEN={userlen}" in isupport.split()
+    (first,) = [m for m in welcome if m.command == n.RPL_WELCOME]
+    username = first.params[-1].rsplit("!", 1)[1].split("@", 1)[0]
+    assert username == "~" + "abcdefghijklmnopqrstuvwxyz"[: userlen - 1]

@@ -11,8 +11,8 @@ from hubbub.accounts.service import Accounts
 from hubbub.core.history import HistoryReader
 from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
+from hubbub.doors.irc.options import ServerOptions
 from hubbub.doors.irc.render import RenderCache
-from hubbub.settings import Settings
 
 # Replies encoded but for the client's nick, as the bytes before and after it: 002-005,
 # and the MOTD (see welcome.py).
@@ -32,7 +32,7 @@ class IrcContext:
     """
 
     hub: Hub
-    settings: Settings
+    settings: ServerOptions
     motd: list[str] = field(default_factory=list)
     rehash: Callable[[], str | None] = lambda: "no config file to reload"
     created: float = field(default_factory=time.time)
@@ -52,10 +52,18 @@ class IrcContext:
     # encoded CAP LS reply by (LS version, client name, TLS) for cap_ls_settings.
     _isupport: tuple[object, list[str]] = (None, [])
     cap_ls: dict[tuple[object, ...], bytes] = field(default_factory=dict)
-    cap_ls_settings: Settings | None = None  # the settings cap_ls was built for
+    cap_ls_settings: ServerOptions | None = None  # the settings cap_ls was built for
     # The welcome burst's fixed parts, by (settings, history, MOTD); see welcome.py.
     _welcome: tuple[object, WelcomeTemplates] = (None, ([], []))
     version: str = f"hubbub-{__version__}"
+
+    def __post_init__(self) -> None:
+        self.cache.line_length = self.settings.limits.line_length
+
+    def configure(self, settings: ServerOptions) -> None:
+        """Take new settings (REHASH): what is built from them is built again."""
+        self.settings = settings
+        self.cache.line_length = settings.limits.line_length
 
     @property
     def server_name(self) -> str:
@@ -109,7 +117,7 @@ class IrcContext:
             f"TARGMAX=JOIN:,KICK:{targets},LIST:,NAMES:,NOTICE:{targets},PART:,"
             f"PRIVMSG:{targets},WHOIS:1",
             f"TOPICLEN={limits.topiclen}",
-            "USERLEN=18",
+            f"USERLEN={limits.userlen}",
             "UTF8ONLY",
             "WHOX",
         ]

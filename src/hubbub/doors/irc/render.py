@@ -52,17 +52,20 @@ def format_modes(changes: tuple[ModeChange, ...] | list[ModeChange]) -> list[str
     return ["".join(letters), *params]
 
 
-# Bytes a MODE line may use: 512 less CR LF and room for tags-free prefixes.
-_MODE_LINE_ROOM = 500
+# Bytes of a line a MODE line leaves unused: CR LF, and a margin for the tags-free prefix.
+_MODE_LINE_MARGIN = 12
 
 
-def _mode_lines(changes: tuple[ModeChange, ...], overhead: int) -> list[list[str]]:
-    """Mode changes split over as many lines as keep each within 512 bytes."""
+def _mode_lines(
+    changes: tuple[ModeChange, ...], overhead: int, line_length: int
+) -> list[list[str]]:
+    """Mode changes split over as many lines as keep each within the line length."""
+    room = line_length - _MODE_LINE_MARGIN
     groups: list[list[ModeChange]] = [[]]
     size = overhead
     for change in changes:
         cost = 2 + len((change.param or "").encode()) + 1
-        if groups[-1] and size + cost > _MODE_LINE_ROOM:
+        if groups[-1] and size + cost > room:
             groups.append([])
             size = overhead
         groups[-1].append(change)
@@ -98,8 +101,9 @@ def _last(param: str) -> str:
     return param if param and " " not in param and not param.startswith(":") else ":" + param
 
 
-def render_body(event: Event, variant: Variant) -> str:
-    """The line of an event, without tags and without CRLF."""
+def render_body(event: Event, variant: Variant, line_length: int = 512) -> str:
+    """The line of an event, without tags and without CRLF (a long MODE: several lines,
+    each within ``line_length``)."""
     match event:
         case MessagePosted(actor, target, text, kind, status):
             prefix = PREFIXES[status] if status else ""
@@ -125,7 +129,7 @@ def render_body(event: Event, variant: Variant) -> str:
         case ChannelModeChanged(actor, channel, changes):
             return "\r\n".join(
                 f":{actor.mask} MODE {channel} " + " ".join([*modes[:-1], _last(modes[-1])])
-                for modes in _mode_lines(changes, len(actor.mask) + len(channel) + 8)
+                for modes in _mode_lines(changes, len(actor.mask) + len(channel) + 8, line_length)
             )
         case UserModeChanged(actor, nick, changes):
             return f":{actor.nick} MODE {nick} :" + format_modes(changes)[0]
@@ -197,12 +201,12 @@ def render_client_tags(event: MessagePosted) -> str:
     )
 
 
-def render(event: Event, variant: Variant, when: str) -> bytes:
+def render(event: Event, variant: Variant, when: str, line_length: int = 512) -> bytes:
     """One event as one line for a capability variant, CRLF included."""
     if isinstance(event, MessagePosted) and event.parts:
         return render_multiline(event, variant, when)
     tags = render_tags(event, variant, when)
-    body = render_body(event, variant)
+    body = render_body(event, variant, line_length)
     if tags:
         # A body of several lines (a long MODE) carries the tags on each.
         body = "\r\n".join(f"@{tags} {line}" for line in body.split("\r\n"))
@@ -217,12 +221,14 @@ class RenderCache:
 
     Args:
         clock: the wall clock, for the server-time of events that carry no time.
+        line_length: the longest line to send (the ``line_length`` limit).
     """
 
-    __slots__ = ("_clock", "_second", "_second_text", "event", "lines")
+    __slots__ = ("_clock", "_second", "_second_text", "event", "line_length", "lines")
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, line_length: int = 512) -> None:
         self._clock = clock
+        self.line_length = line_length
         # Public so that a session's delivery can try the cache without a call.
         self.event: Event | None = None
         self.lines: dict[Variant, bytes] = {}
@@ -236,7 +242,7 @@ class RenderCache:
         line = self.lines.get(variant)
         if line is None:
             when = self._time_of(event) if variant & Variant.SERVER_TIME else ""
-            line = self.lines[variant] = render(event, variant, when)
+            line = self.lines[variant] = render(event, variant, when, self.line_length)
         return line
 
     def _time_of(self, event: Event) -> str:

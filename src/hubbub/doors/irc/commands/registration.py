@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from hubbub.doors.irc.client import IrcClient
 
 _USERNAME_JUNK = re.compile(r"[^A-Za-z0-9._-]")
-_USERLEN = 18
 
 
 def pass_(session: IrcClient, message: Message) -> None:
@@ -55,7 +54,8 @@ def user(session: IrcClient, message: Message) -> None:
         session.numeric(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
         return
     # No ident lookup is made, so the username is marked unverified with "~".
-    cleaned = _USERNAME_JUNK.sub("", username)[: _USERLEN - 1] or "user"
+    userlen = session.ctx.settings.limits.userlen
+    cleaned = _USERNAME_JUNK.sub("", username)[: userlen - 1] or "user"
     session.username = "~" + cleaned
     session.realname = realname[: session.ctx.settings.limits.realnamelen]
     session.registration = advance(session.registration, Step.USER)
