@@ -466,6 +466,24 @@ async def test_a_connection_left_logged_in_to_an_account_dropped_from_the_shell_
         assert refused == ["Cannot do that on #carols: no such channel."]
 
 
+async def test_a_connection_left_logged_in_to_a_dropped_account_cannot_ghost_its_new_owner(
+    tmp_path: Path, clients: Clients
+) -> None:
+    async with running_server(make_settings(tmp_path, flood_rate=0.0)) as server:
+        old = await connect(clients, server, "sam")
+        await register_account(old)
+        await answer(old, "NICK oldsam")
+        status, _ = await hubbub_account(tmp_path, "drop", "sam")
+        assert status == 0
+        status, _ = await hubbub_account(tmp_path, "create", "sam", password=PASSWORD)
+        assert status == 0
+        new = await connect(clients, server, "sam")
+        await answer(new, f"NS IDENTIFY sam {PASSWORD}")
+        refused = texts(await answer(old, "NS GHOST sam"), "NOTICE")
+        assert refused == ["sam does not belong to your account."]
+        assert "still here" in texts(await answer(new, "PRIVMSG sam :still here"))
+
+
 # -- 9. a secret channel's refusals read as a missing channel's --------------------------
 
 

@@ -207,7 +207,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
-            _ghost(session, user, accounts, args[0])
+            await _ghost(session, user, accounts, args[0])
         elif verb == "CERT":
             await _certificates(session, accounts, [arg for arg in args if arg])
         else:
@@ -264,9 +264,12 @@ async def _certificates(session: IrcClient, accounts: Accounts, args: list[str])
         _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
 
 
-def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> None:
+async def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> None:
     hub = session.hub
-    if user.account is None or not accounts.owns(user.account, nick):
+    # The account logged in to must still be that account (by id): one dropped from the
+    # shell, its name since registered by someone else, owns nothing.
+    mine = await _own_account(session, accounts)
+    if mine is None or user.account is None or not accounts.owns(mine.name, nick):
         _tell(session, f"{nick} does not belong to your account.")
         return
     # The holder of a look-alike keeps the account's own name from its owner (433), so
@@ -275,7 +278,7 @@ def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> Non
     if target is None or target is user:
         _tell(session, f"{nick} is not online.")
         return
-    if not accounts.owns(user.account, target.nick):
+    if not accounts.owns(mine.name, target.nick):
         _tell(session, f"{target.nick} does not belong to your account.")
         return
     hub.quit(target, f"GHOST command used by {user.nick}")
