@@ -13,7 +13,6 @@ from hubbub.doors.irc.command import Command, UserCommand
 if TYPE_CHECKING:
     from hubbub.accounts.service import Accounts
     from hubbub.core.model import User
-    from hubbub.core.registered import RegisteredChannel
     from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
@@ -54,7 +53,7 @@ def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | Non
             hub.drop_channel(user, name)
             _tell(session, f"{name} is no longer registered.")
         elif verb == "INFO" and name:
-            found = _registered(session, user, name)
+            found = session.hub.registration(user, name)
             if found is None:
                 _tell(session, f"{name} is not registered.")
                 return None
@@ -69,19 +68,6 @@ def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | Non
                 _tell(session, line)
     except ChatError as error:
         _refused(session, error, name)
-    return None
-
-
-def _registered(session: IrcClient, user: User, name: str) -> RegisteredChannel | None:
-    """A registration that ``user`` may learn of: a secret channel's only by its
-    members, its founder and access list, and server operators."""
-    hub = session.hub
-    record = hub.registered.get(hub.casemap.fold(name))
-    if record is None or "s" not in record.flags or user.is_oper:
-        return record
-    live = hub.channels.get(record.key)
-    if (live is not None and user in live.members) or record.status_for(user.account_id):
-        return record
     return None
 
 
@@ -104,7 +90,7 @@ def _access(
 ) -> Awaitable[None] | None:
     hub = session.hub
     if not lowered or lowered[0] == "list":
-        record = _registered(session, user, name)
+        record = hub.registration(user, name)
         if record is None:
             _tell(session, f"{name} is not registered.")
             return None
