@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hubbub.settings import Limits, Settings
 from hubbub.wire import numerics as n
 from tests.doors.irc.support import relay
 from tests.helpers import FakeClient, Harness
@@ -77,6 +78,27 @@ def test_multiline_over_the_line_limit_is_refused(harness: Harness) -> None:
     alice.send("BATCH -3")
     (fail,) = alice.take()
     assert fail.params[:3] == ("BATCH", "MULTILINE_MAX_LINES", "32")
+
+
+def test_multiline_limits_are_the_servers_and_are_advertised() -> None:
+    limits = Limits(multiline_max_bytes=100, multiline_max_lines=3)
+    harness = Harness(Settings(server_name="irc.test").replace(limits=limits))
+    client = harness.client()
+    client.send("CAP LS 302")
+    listed = " ".join(m.params[-1] for m in client.take() if m.command == "CAP")
+    assert "draft/multiline=max-bytes=100,max-lines=3" in listed.split()
+    alice = with_caps(harness, "alice", MULTILINE_CAPS, "#t")
+    alice.send("BATCH +4 draft/multiline #t")
+    for index in range(4):
+        alice.send(f"@batch=4 PRIVMSG #t :line {index}")
+    alice.send("BATCH -4")
+    (fail,) = alice.take()
+    assert fail.params[:3] == ("BATCH", "MULTILINE_MAX_LINES", "3")
+    alice.send("BATCH +5 draft/multiline #t")
+    alice.send("@batch=5 PRIVMSG #t :" + "x" * 101)
+    alice.send("BATCH -5")
+    (fail,) = alice.take()
+    assert fail.params[:3] == ("BATCH", "MULTILINE_MAX_BYTES", "100")
 
 
 def test_redact_by_the_sender_reaches_members_with_the_cap(harness: Harness) -> None:

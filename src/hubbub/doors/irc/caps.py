@@ -29,12 +29,9 @@ _VARIANT_OF = {
     "draft/multiline": Variant.MULTILINE,
 }
 
-MULTILINE_MAX_BYTES = 4096
-MULTILINE_MAX_LINES = 32
-
-# Values sent with CAP LS 302.
+# Values sent with CAP LS 302 (those that follow the settings are made by offered()).
 VALUES = {
-    "draft/multiline": f"max-bytes={MULTILINE_MAX_BYTES},max-lines={MULTILINE_MAX_LINES}",
+    "draft/multiline": "max-bytes=4096,max-lines=32",
     "sasl": "PLAIN,SCRAM-SHA-256",
     "draft/account-registration": "before-connect,custom-account-name",
 }
@@ -117,12 +114,18 @@ def registration_value(before_connect: bool, email_required: bool) -> str:
     return ",".join(flags)
 
 
+def multiline_value(max_bytes: int, max_lines: int) -> str:
+    """draft/multiline's value for the server's multiline limits."""
+    return f"max-bytes={max_bytes},max-lines={max_lines}"
+
+
 def offered(
     cap_version: int,
     history: bool,
     accounts: bool = False,
     registration: str = VALUES["draft/account-registration"],
     sasl: str = VALUES["sasl"],
+    multiline: str = VALUES["draft/multiline"],
 ) -> list[str]:
     """What CAP LS lists: values only for CAP LS 302 clients, draft/chathistory only
     where history is kept, SASL and registration only where accounts are (with the
@@ -133,6 +136,10 @@ def offered(
         if (history or cap not in _NEEDS_HISTORY) and (accounts or cap not in _NEEDS_ACCOUNTS)
     ]
     if cap_version >= 302:
-        values = {**VALUES, "draft/account-registration": registration, "sasl": sasl}
+        values = {
+            "draft/account-registration": registration,
+            "sasl": sasl,
+            "draft/multiline": multiline,
+        }
         return [f"{cap}={values[cap]}" if cap in values else cap for cap in caps]
     return caps

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hubbub.core.events import MessageKind, MessagePart
-from hubbub.doors.irc.caps import MULTILINE_MAX_BYTES, MULTILINE_MAX_LINES
 
 if TYPE_CHECKING:
     from hubbub.accounts import scram
@@ -38,6 +37,8 @@ class OpenBatch:
     target: str
     label: str | None
     tags: dict[str, str]
+    max_bytes: int
+    max_lines: int
     kind: MessageKind | None = None
     parts: list[MessagePart] = field(default_factory=list)
     size: int = 0
@@ -67,10 +68,10 @@ class OpenBatch:
             self.error = ("MULTILINE_INVALID", "A blank line cannot be concatenated")
             return
         self.size += len(text.encode()) + (0 if concat else 1)
-        if len(self.parts) >= MULTILINE_MAX_LINES:
-            self.error = ("MULTILINE_MAX_LINES", str(MULTILINE_MAX_LINES), "Too many lines")
+        if len(self.parts) >= self.max_lines:
+            self.error = ("MULTILINE_MAX_LINES", str(self.max_lines), "Too many lines")
             return
-        if self.size > MULTILINE_MAX_BYTES:
-            self.error = ("MULTILINE_MAX_BYTES", str(MULTILINE_MAX_BYTES), "Too many bytes")
+        if self.size > self.max_bytes:
+            self.error = ("MULTILINE_MAX_BYTES", str(self.max_bytes), "Too many bytes")
             return
         self.parts.append(MessagePart(text, concat))

@@ -16,3 +16,5 @@ class IrcLimits:
     modes: int = 20  # parameterised mode changes in one MODE
     chathistory: int = 100  # most messages one CHATHISTORY request returns
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
+    multiline_max_bytes: int = 4096  # of one draft/multiline message, advertised in CAP LS
+    multiline_max_lines: int = 32  # lines of one draft/multiline message

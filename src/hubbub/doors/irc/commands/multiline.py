@@ -36,8 +36,14 @@ def batch(session: IrcClient, user: User, message: Message) -> None:
             _fail(session, "MULTILINE_INVALID", "Cannot open this batch")
             return
         client_tags = {k: v for k, v in message.tags.items() if k.startswith("+")}
+        limits = session.ctx.settings.limits
         session.multiline = OpenBatch(
-            opening[1:], message.params[2], message.tags.get("label"), client_tags
+            opening[1:],
+            message.params[2],
+            message.tags.get("label"),
+            client_tags,
+            limits.multiline_max_bytes,
+            limits.multiline_max_lines,
         )
         return
     open_batch = session.multiline

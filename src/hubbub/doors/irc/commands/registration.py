@@ -12,7 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError
-from hubbub.doors.irc.caps import SUPPORTED, offered, registration_value, sasl_mechanisms
+from hubbub.doors.irc.caps import (
+    SUPPORTED,
+    multiline_value,
+    offered,
+    registration_value,
+    sasl_mechanisms,
+)
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.registration import Step, advance
@@ -86,6 +92,10 @@ def cap(session: IrcClient, message: Message) -> None:
                     ctx.settings.register_before_connect, ctx.settings.register_email_required
                 ),
                 sasl=",".join(sasl_mechanisms(ctx.settings.tls_client_ca is not None)),
+                multiline=multiline_value(
+                    ctx.settings.limits.multiline_max_bytes,
+                    ctx.settings.limits.multiline_max_lines,
+                ),
             )
             sts = ctx.sts_value(session.peer.secure)
             if sts is not None and session.cap_version >= 302:
