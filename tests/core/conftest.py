@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.world import World
+# Its helpers assert (World.refusal): their failures should read like the tests' own.
+pytest.register_assert_rewrite("tests.core.world")
+
+from tests.core.world import World  # noqa: E402
 
 
 @pytest.fixture

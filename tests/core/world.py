@@ -3,10 +3,14 @@ whose sessions record what they are handed, and snapshots of every owner's state
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from hubbub.cluster.local import LocalBus, LocalRegistry
+from hubbub.core.errors import ChatError
 from hubbub.core.events import Event
 from hubbub.core.hub import Hub, HubLimits
 from hubbub.core.model import Channel, User
@@ -143,6 +147,16 @@ class World:
         _, errors = self.hub.change_channel_modes(user, self.channel(name), list(changes))
         assert errors == [], errors
         self.settle()
+
+    def refusal(self, operation: Callable[[], object]) -> ChatError:
+        """Run an operation that must be refused: the refusal, once checked that the
+        state did not change and that nobody was handed anything."""
+        before = self.snapshot()
+        with pytest.raises(ChatError) as caught:
+            operation()
+        assert self.snapshot() == before
+        assert [r.events for r in self.recorders] == [[] for _ in self.recorders]
+        return caught.value
 
     def nick_holder(self, nick: str) -> str | None:
         """The user id holding ``nick`` (by its skeleton) in the registry."""
