@@ -40,21 +40,7 @@ from hubbub.core.modes import ModeChange
 from hubbub.core.recent import Sent
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.casemap import Key
-from tests.core.world import Recorder, World
-
-
-class Shelf:
-    """A channel sink that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.saved: list[RegisteredChannel] = []
-        self.deleted: list[str] = []
-
-    def save(self, record: RegisteredChannel) -> None:
-        self.saved.append(record)
-
-    def delete(self, key: str) -> None:
-        self.deleted.append(key)
+from tests.core.world import Recorder, Shelf, World
 
 
 def registered(world: World, name: str, founder: str = "acct") -> RegisteredChannel:

@@ -14,22 +14,9 @@ from hubbub.core.errors import ChatError, Reason
 from hubbub.core.model import NO_CHANNELS, Channel, Topic, User
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.casemap import Casemap, Casemapping, Key
+from tests.core.world import Shelf
 
 CASEMAP = Casemap(Casemapping.PRECIS)
-
-
-class Shelf:
-    """A channel sink that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.saved: list[RegisteredChannel] = []
-        self.deleted: list[str] = []
-
-    def save(self, record: RegisteredChannel) -> None:
-        self.saved.append(record)
-
-    def delete(self, key: str) -> None:
-        self.deleted.append(key)
 
 
 @pytest.fixture

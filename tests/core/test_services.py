@@ -10,21 +10,7 @@ from hubbub.core.errors import Reason
 from hubbub.core.modes import ModeChange
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.casemap import Key
-from tests.core.world import World
-
-
-class Shelf:
-    """A channel sink that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.saved: list[RegisteredChannel] = []
-        self.deleted: list[str] = []
-
-    def save(self, record: RegisteredChannel) -> None:
-        self.saved.append(record)
-
-    def delete(self, key: str) -> None:
-        self.deleted.append(key)
+from tests.core.world import Shelf, World
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from hubbub.core.events import Event
 from hubbub.core.hub import Hub, HubLimits
 from hubbub.core.model import Channel, User
 from hubbub.core.modes import ModeChange
+from hubbub.core.registered import RegisteredChannel
 from hubbub.core.state import State
 from hubbub.wire.casemap import Casemap, Casemapping, Key
 from tests.helpers import Clock
@@ -37,6 +38,20 @@ class Recorder:
         """What was delivered since the last call."""
         events, self.events = self.events, []
         return events
+
+
+class Shelf:
+    """A channel sink that keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.saved: list[RegisteredChannel] = []
+        self.deleted: list[str] = []
+
+    def save(self, record: RegisteredChannel) -> None:
+        self.saved.append(record)
+
+    def delete(self, key: str) -> None:
+        self.deleted.append(key)
 
 
 @dataclass(frozen=True)
