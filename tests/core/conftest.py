@@ -7,9 +7,25 @@ import pytest
 # Its helpers assert (World.refusal): their failures should read like the tests' own.
 pytest.register_assert_rewrite("tests.core.world")
 
+from hubbub.cluster.local import LocalBus, LocalRegistry  # noqa: E402
+from hubbub.core.hub import Hub, HubLimits  # noqa: E402
+from hubbub.wire.casemap import Casemap, Casemapping  # noqa: E402
 from tests.core.world import World  # noqa: E402
+from tests.helpers import Clock  # noqa: E402
 
 
 @pytest.fixture
 def world() -> World:
     return World()
+
+
+@pytest.fixture
+def hub() -> Hub:
+    """A bare hub whose users join at most three channels."""
+    return Hub(
+        Casemap(Casemapping.PRECIS),
+        HubLimits(channels_per_user=3),
+        clock=Clock(),
+        bus=LocalBus(),
+        registry=LocalRegistry(),
+    )

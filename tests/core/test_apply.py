@@ -34,13 +34,14 @@ from hubbub.core.events import (
     UserModeChanged,
     Wallops,
 )
+from hubbub.core.hub import Hub
 from hubbub.core.markers import owner_of
 from hubbub.core.model import NO_CHANNELS, ListEntry, Topic
 from hubbub.core.modes import ModeChange
 from hubbub.core.recent import Sent
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.casemap import Key
-from tests.core.world import Recorder, Shelf, World
+from tests.core.world import Recorder, Shelf, World, add, settle
 
 
 def registered(world: World, name: str, founder: str = "acct") -> RegisteredChannel:
@@ -891,3 +892,58 @@ def test_monitor_notices_are_never_applied_they_change_and_deliver_nothing(
     world.hub.apply(notice)
     assert world.snapshot() == before
     assert w.take() == []
+
+
+# -- through the hub -----------------------------------------------------------------------
+
+
+def test_a_channel_message_reaches_every_member_but_the_sender(hub: Hub) -> None:
+    alice, a = add(hub, "alice", "#a")
+    _, b = add(hub, "bob", "#a")
+    _, c = add(hub, "carol", "#a")
+    _, outsider = add(hub, "dave")
+    settle(a, b, c)
+    hub.say(alice, "#a", "hi")
+    assert a.take() == []
+    for recorder in (b, c):
+        (event,) = recorder.take()
+        assert isinstance(event, MessagePosted)
+        assert event.text == "hi"
+        assert event.actor.nick == "alice"
+    assert outsider.take() == []
+
+
+def test_all_members_receive_the_very_same_event_object(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    _, b = add(hub, "bob", "#a")
+    _, c = add(hub, "carol", "#a")
+    settle(b)
+    hub.say(alice, "#a", "hi")
+    assert b.take()[0] is c.take()[0]
+
+
+def test_statusmsg_reaches_only_members_with_that_status_or_higher(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    bob, b = add(hub, "bob", "#a")
+    _, c = add(hub, "carol", "#a")
+    channel = hub.find_channel("#a")
+    assert channel is not None
+    hub.change_channel_modes(alice, channel, [ModeChange(True, "v", "bob")])
+    b.take(), c.take()
+    hub.say(bob, "#a", "ops only", status="o")
+    assert c.take() == []
+    hub.say(alice, "#a", "voiced and up", status="v")
+    assert [type(e) for e in b.take()] == [MessagePosted]
+    assert c.take() == []
+
+
+def test_users_share_the_empty_channel_dict_until_they_join(hub: Hub) -> None:
+    idle, _ = add(hub, "idle")
+    alice, _ = add(hub, "alice", "#a", "#b")
+    hub.part(alice, "#a", "")
+    assert idle.channels is NO_CHANNELS
+    assert NO_CHANNELS == {}, "joining never writes into the shared dict"
+    assert list(alice.channels) == ["#b"]
+    hub.join(idle, "#b")
+    assert list(idle.channels) == ["#b"]
+    assert NO_CHANNELS == {}

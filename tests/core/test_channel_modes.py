@@ -7,9 +7,10 @@ import pytest
 
 from hubbub.core.channel_modes import decide_channel_modes
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.hub import HubLimits
+from hubbub.core.events import ChannelModeChanged
+from hubbub.core.hub import Hub, HubLimits
 from hubbub.core.modes import ModeChange
-from tests.core.world import World
+from tests.core.world import World, add
 
 
 def decide(
@@ -233,3 +234,22 @@ def test_a_status_for_nobody_is_refused_with_no_such_nick(world: World, param: s
     applied, errors = decide(world, ModeChange(True, "v", param))
     assert applied == []
     assert [(e.reason, e.subject) for e in errors] == [(Reason.NO_SUCH_NICK, param or "")]
+
+
+# -- through the hub -----------------------------------------------------------------------
+
+
+def test_mode_changes_are_announced_once_with_only_what_changed(hub: Hub) -> None:
+    alice, a = add(hub, "alice", "#a")
+    channel = hub.find_channel("#a")
+    assert channel is not None
+    applied, errors = hub.change_channel_modes(
+        alice,
+        channel,
+        [ModeChange(True, "n"), ModeChange(True, "m"), ModeChange(True, "o", "ghost")],
+    )
+    assert applied == [ModeChange(True, "m")]
+    assert [e.reason for e in errors] == [Reason.NO_SUCH_NICK]
+    (event,) = a.take()
+    assert isinstance(event, ChannelModeChanged)
+    assert event.changes == (ModeChange(True, "m"),)

@@ -7,7 +7,7 @@ import pytest
 
 from hubbub.core import channel_ops
 from hubbub.core.channel_ops import SERVICE
-from hubbub.core.errors import Reason
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     ChannelModeChanged,
     ChannelRenamed,
@@ -17,11 +17,11 @@ from hubbub.core.events import (
     Parted,
     TopicChanged,
 )
-from hubbub.core.hub import HubLimits
+from hubbub.core.hub import Hub, HubLimits
 from hubbub.core.model import User
 from hubbub.core.modes import ModeChange
 from hubbub.wire.casemap import Key
-from tests.core.world import World
+from tests.core.world import World, add, settle
 
 
 def secret(world: World, op: User, name: str) -> None:
@@ -597,3 +597,90 @@ def test_a_registered_channel_renamed_by_other_than_its_founder_is_refused_with_
     ]
     assert world.registry.holder("#new") == world.channel("#reg").incarnation
     assert Key("#reg") in world.state.channels.registered
+
+
+# -- through the hub -----------------------------------------------------------------------
+
+
+def test_the_first_member_of_a_new_channel_is_its_operator(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    bob, _ = add(hub, "bob", "#a")
+    channel = hub.find_channel("#A")
+    assert channel is not None
+    assert channel.is_op(alice)
+    assert not channel.is_op(bob)
+    assert channel.flags == {"n", "t"}
+
+
+def test_join_rules_invite_only_key_limit_and_ban(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    bob, _ = add(hub, "bob")
+    channel = hub.find_channel("#a")
+    assert channel is not None
+    cases = [
+        (ModeChange(True, "i"), Reason.INVITE_ONLY),
+        (ModeChange(True, "k", "pw"), Reason.BAD_KEY),
+        (ModeChange(True, "l", "1"), Reason.CHANNEL_FULL),
+        (ModeChange(True, "b", "bob!*@*"), Reason.BANNED),
+    ]
+    for change, reason in cases:
+        hub.change_channel_modes(alice, channel, [change])
+        with pytest.raises(ChatError) as caught:
+            hub.join(bob, "#a", None)
+        assert caught.value.reason is reason
+        hub.change_channel_modes(alice, channel, [ModeChange(False, change.mode, change.param)])
+    assert hub.join(bob, "#a") is channel
+
+
+def test_an_invitation_lets_a_user_into_an_invite_only_channel_once(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    bob, _ = add(hub, "bob")
+    channel = hub.find_channel("#a")
+    assert channel is not None
+    hub.change_channel_modes(alice, channel, [ModeChange(True, "i")])
+    hub.invite(alice, "bob", "#a")
+    assert hub.join(bob, "#a") is channel
+    hub.part(bob, "#a")
+    with pytest.raises(ChatError):
+        hub.join(bob, "#a")
+
+
+def test_a_user_cannot_join_more_channels_than_the_limit(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a", "#b", "#c")
+    with pytest.raises(ChatError) as caught:
+        hub.join(alice, "#d")
+    assert caught.value.reason is Reason.TOO_MANY_CHANNELS
+
+
+def test_kick_removes_the_member_and_everyone_sees_it(hub: Hub) -> None:
+    alice, a = add(hub, "alice", "#a")
+    bob, b = add(hub, "bob", "#a")
+    settle(a)
+    with pytest.raises(ChatError) as caught:
+        hub.kick(bob, "#a", "alice", "no")
+    assert caught.value.reason is Reason.CHANOP_NEEDED
+    hub.kick(alice, "#a", "bob", "out")
+    assert [type(e) for e in a.take()] == [Kicked]
+    assert [type(e) for e in b.take()] == [Kicked]
+    assert "#a" not in {c.name for c in bob.channels.values()}
+
+
+def test_part_and_topic_are_seen_by_all_members(hub: Hub) -> None:
+    alice, a = add(hub, "alice", "#a")
+    bob, b = add(hub, "bob", "#a")
+    settle(a)
+    hub.set_topic(alice, "#a", "news")
+    assert [type(e) for e in b.take()] == [TopicChanged]
+    with pytest.raises(ChatError):
+        hub.set_topic(bob, "#a", "mine")
+    hub.part(bob, "#a", "bye")
+    assert [type(e) for e in a.take()] == [TopicChanged, Parted]
+
+
+def test_joined_is_delivered_to_the_joiner_and_members(hub: Hub) -> None:
+    _, a = add(hub, "alice", "#a")
+    bob, b = add(hub, "bob")
+    hub.join(bob, "#a")
+    assert [type(e) for e in a.take()] == [Joined]
+    assert [type(e) for e in b.take()] == [Joined]
+    assert hub.join(bob, "#a") is None

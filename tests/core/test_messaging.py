@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from hubbub.core import messaging
-from hubbub.core.errors import Reason
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import MessageKind, MessagePart, MessageRedacted
+from hubbub.core.hub import Hub
 from hubbub.core.model import User
 from hubbub.core.modes import ModeChange
 from hubbub.wire.casemap import Key
-from tests.core.world import World
+from tests.core.world import World, add
 
 
 def said(world: World, user: User, target: str, text: str = "hi") -> str:
@@ -497,3 +498,26 @@ def test_private_history_belongs_to_the_account_or_else_to_the_session(world: Wo
     assert messaging.history_owner(alice) == f"s:{alice.id}"
     assert messaging.history_owner(bob) == "a:bobs"
     assert messaging.private_conversation(bob, Key("alice")) == "a:bobs alice"
+
+
+# -- through the hub -----------------------------------------------------------------------
+
+
+def test_outsiders_cannot_talk_into_a_no_external_messages_channel(hub: Hub) -> None:
+    add(hub, "alice", "#a")
+    dave, _ = add(hub, "dave")
+    with pytest.raises(ChatError) as caught:
+        hub.say(dave, "#a", "hi")
+    assert caught.value.reason is Reason.CANNOT_SEND
+
+
+def test_a_banned_member_cannot_talk_unless_voiced_or_excepted(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    bob, _ = add(hub, "bob", "#a")
+    channel = hub.find_channel("#a")
+    assert channel is not None
+    hub.change_channel_modes(alice, channel, [ModeChange(True, "b", "BOB")])
+    with pytest.raises(ChatError):
+        hub.say(bob, "#a", "hi")
+    hub.change_channel_modes(alice, channel, [ModeChange(True, "e", "*!bob@*")])
+    hub.say(bob, "#a", "hi")

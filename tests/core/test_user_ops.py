@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hubbub.core import user_ops
-from hubbub.core.errors import Reason
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
     AwayChanged,
@@ -18,11 +18,11 @@ from hubbub.core.events import (
     UserModeChanged,
     Wallops,
 )
-from hubbub.core.hub import HubLimits
+from hubbub.core.hub import Hub, HubLimits
 from hubbub.core.markers import owner_of
 from hubbub.core.modes import ModeChange
 from hubbub.wire.casemap import Key
-from tests.core.world import World
+from tests.core.world import World, add, settle
 
 # -- arrive ------------------------------------------------------------------------------
 
@@ -348,3 +348,52 @@ def test_a_read_marker_past_the_limit_names_the_oldest_to_forget() -> None:
     (event,) = user_ops.mark_read(world.state, alice, "#new", 3.0)
     assert isinstance(event, MarkerMoved)
     assert event.forgotten == "#old"
+
+
+# -- through the hub -----------------------------------------------------------------------
+
+
+def test_nick_change_is_told_once_to_each_neighbour_and_to_the_user(hub: Hub) -> None:
+    alice, a = add(hub, "alice", "#a", "#b")
+    _, b = add(hub, "bob", "#a", "#b")
+    _, outsider = add(hub, "carol")
+    settle(a)
+    hub.change_nick(alice, "Alicia")
+    assert [type(e) for e in a.take()] == [NickChanged]
+    assert [type(e) for e in b.take()] == [NickChanged]
+    assert outsider.take() == []
+    assert hub.find_user("ALICIA") is alice
+    assert hub.find_user("alice") is None
+
+
+def test_a_case_only_nick_change_is_allowed_and_the_same_nick_is_a_no_op(hub: Hub) -> None:
+    alice, a = add(hub, "alice")
+    hub.change_nick(alice, "Alice")
+    assert alice.nick == "Alice"
+    a.take()
+    hub.change_nick(alice, "Alice")
+    assert a.take() == []
+
+
+def test_quit_is_told_to_neighbours_and_frees_the_nick_and_empty_channels(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a", "#solo")
+    _, b = add(hub, "bob", "#a")
+    hub.quit(alice, "bye")
+    assert [type(e) for e in b.take()] == [Quit]
+    assert hub.find_user("alice") is None
+    assert hub.find_channel("#solo") is None
+    assert hub.whowas("ALICE")[0].nick == "alice"
+    add(hub, "alice")
+
+
+def test_kill_needs_an_operator_and_disconnects_the_victim(hub: Hub) -> None:
+    alice, _ = add(hub, "alice", "#a")
+    bob, b = add(hub, "bob", "#a")
+    with pytest.raises(ChatError):
+        hub.kill(bob, "alice", "no")
+    hub.make_oper(alice, "root")
+    b.take()
+    hub.kill(alice, "bob", "spam")
+    assert isinstance(b.take()[0], Killed)
+    assert b.disconnected == "Killed (alice (spam))"
+    assert hub.find_user("bob") is None

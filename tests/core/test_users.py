@@ -8,9 +8,11 @@ import pytest
 from hubbub.cluster.local import LocalRegistry
 from hubbub.core.apply import ELSEWHERE
 from hubbub.core.errors import ChatError, Reason
+from hubbub.core.hub import Hub
 from hubbub.core.model import User
 from hubbub.core.users import SERVICES, Users, same
 from hubbub.wire.casemap import Casemap, Casemapping, Key
+from tests.core.world import Recorder, add
 
 CASEMAP = Casemap(Casemapping.PRECIS)
 
@@ -196,3 +198,14 @@ def test_a_nick_equal_to_its_key_is_kept_as_one_string() -> None:
     nick = "alice"
     assert same(nick, Key("alice")) is nick
     assert same("Alice", Key("alice")) == "alice"
+
+
+# -- through the hub -----------------------------------------------------------------------
+
+
+def test_nicks_collide_case_insensitively_and_by_look_alike_letters(hub: Hub) -> None:
+    add(hub, "coco")
+    for nick in ("COCO", "сосо"):  # the second is all Cyrillic
+        with pytest.raises(ChatError) as caught:
+            hub.register(nick, "u", "h", "r", Recorder())
+        assert caught.value.reason is Reason.NICK_IN_USE

@@ -206,3 +206,19 @@ class World:
             dropped_accounts=set(state.dropped_accounts),
             claims=dict(self.registry._holders),
         )
+
+
+def add(hub: Hub, nick: str, *channels: str) -> tuple[User, Recorder]:
+    """A registered user that joined ``channels``; what it was handed so far is dropped."""
+    recorder = Recorder()
+    user = hub.register(nick, nick.lower(), "host", f"Real {nick}", recorder)
+    for channel in channels:
+        hub.join(user, channel)
+    recorder.take()
+    return user, recorder
+
+
+def settle(*recorders: Recorder) -> None:
+    """Forget what the set-up delivered (joins of later users)."""
+    for recorder in recorders:
+        recorder.take()
