@@ -1,299 +1,155 @@
-"""The hub's rules and who hears about what, with recording listeners and no door."""
+"""The hub as the doors see it: what each operation returns, operations that are the
+hub's own (loading markers, dropping an account), and limits set at REHASH.
+
+The rules behind each operation are tested where they live (test_user_ops.py,
+test_channel_ops.py, test_messaging.py, ...), and how events change the state in
+test_apply.py.
+"""
 
 from __future__ import annotations
 
-import pytest
-
-from hubbub.cluster.local import LocalBus, LocalRegistry
-from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import (
-    ChannelModeChanged,
-    Event,
-    Joined,
-    Kicked,
-    Killed,
-    MessagePosted,
-    NickChanged,
-    Parted,
-    Quit,
-    TopicChanged,
-)
+from hubbub.core.events import AccountChanged, Quit
 from hubbub.core.hub import Hub
-from hubbub.core.model import NO_CHANNELS, User
+from hubbub.core.markers import owner_of
 from hubbub.core.modes import ModeChange
 from hubbub.core.state import ChatLimits
-from hubbub.wire.casemap import Casemap, Casemapping
-from tests.helpers import Clock
+from hubbub.wire.casemap import Key
+from tests.core.world import Recorder, World, add
 
 
-class Recorder:
-    """A listener that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.disconnected: str | None = None
-
-    def deliver(self, event: Event) -> None:
-        self.events.append(event)
-
-    def disconnect(self, reason: str) -> None:
-        self.disconnected = reason
-
-    def take(self) -> list[Event]:
-        events, self.events = self.events, []
-        return events
-
-
-def settle(*recorders: Recorder) -> None:
-    """Forget what the set-up delivered (joins of later users)."""
-    for recorder in recorders:
-        recorder.take()
-
-
-@pytest.fixture
-def hub() -> Hub:
-    return Hub(
-        Casemap(Casemapping.PRECIS),
-        ChatLimits(channels_per_user=3),
-        clock=Clock(),
-        bus=LocalBus(),
-        registry=LocalRegistry(),
-    )
-
-
-def add(hub: Hub, nick: str, *channels: str) -> tuple[User, Recorder]:
+def test_registering_returns_the_user_as_the_hub_holds_it(world: World) -> None:
     recorder = Recorder()
-    user = hub.register(nick, nick.lower(), "host", f"Real {nick}", recorder)
-    for channel in channels:
-        hub.join(user, channel)
-    recorder.take()
-    return user, recorder
+    user = world.hub.register("Alice", "al", "host", "Real", recorder, True, "Acct", "acct")
+    assert world.hub.find_user("alice") is user
+    assert world.hub.users[Key("alice")] is user
+    assert (user.nick, user.secure, user.account, user.account_id) == (
+        "Alice",
+        True,
+        "Acct",
+        "acct",
+    )
+    assert user.listener is recorder
+    assert world.hub.applier.arrivals == {}
+    assert world.hub.peak_users == 1
 
 
-def test_the_first_member_of_a_new_channel_is_its_operator(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    bob, _ = add(hub, "bob", "#a")
-    channel = hub.find_channel("#A")
-    assert channel is not None
-    assert channel.is_op(alice)
-    assert not channel.is_op(bob)
-    assert channel.flags == {"n", "t"}
+def test_a_quit_is_published_once_however_often_it_is_asked(world: World) -> None:
+    alice, _ = world.add("alice", "#a")
+    _, b = world.add("bob", "#a")
+    world.hub.quit(alice, "bye")
+    world.hub.quit(alice, "again")
+    assert b.take() == [Quit(alice.actor, "bye")]
 
 
-def test_a_channel_message_reaches_every_member_but_the_sender(hub: Hub) -> None:
-    alice, a = add(hub, "alice", "#a")
-    _, b = add(hub, "bob", "#a")
-    _, c = add(hub, "carol", "#a")
-    _, outsider = add(hub, "dave")
-    settle(a, b, c)
-    hub.say(alice, "#a", "hi")
-    assert a.take() == []
-    for recorder in (b, c):
-        (event,) = recorder.take()
-        assert isinstance(event, MessagePosted)
-        assert event.text == "hi"
-        assert event.actor.nick == "alice"
-    assert outsider.take() == []
+def test_joining_returns_the_channel_or_none_when_already_in_it(world: World) -> None:
+    alice, _ = world.add("alice")
+    channel = world.hub.join(alice, "#A")
+    assert channel is world.hub.channels[Key("#a")]
+    assert world.hub.join(alice, "#a") is None
 
 
-def test_all_members_receive_the_very_same_event_object(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    _, b = add(hub, "bob", "#a")
-    _, c = add(hub, "carol", "#a")
-    settle(b)
-    hub.say(alice, "#a", "hi")
-    assert b.take()[0] is c.take()[0]
+def test_inviting_returns_the_invitee_and_the_channel(world: World) -> None:
+    alice, _ = world.add("alice", "#a")
+    bob, _ = world.add("bob")
+    assert world.hub.invite(alice, "bob", "#a") == (bob, world.channel("#a"))
+    assert world.hub.invite(alice, "bob", "#elsewhere") == (bob, None)
 
 
-def test_statusmsg_reaches_only_members_with_that_status_or_higher(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    bob, b = add(hub, "bob", "#a")
-    _, c = add(hub, "carol", "#a")
-    channel = hub.find_channel("#a")
-    assert channel is not None
-    hub.change_channel_modes(alice, channel, [ModeChange(True, "v", "bob")])
-    b.take(), c.take()
-    hub.say(bob, "#a", "ops only", status="o")
-    assert c.take() == []
-    hub.say(alice, "#a", "voiced and up", status="v")
-    assert [type(e) for e in b.take()] == [MessagePosted]
-    assert c.take() == []
+def test_renaming_returns_the_channel_under_its_new_name(world: World) -> None:
+    alice, _ = world.add("alice", "#old")
+    channel = world.channel("#old")
+    assert world.hub.rename(alice, "#old", "#new") is channel
+    assert channel.name == "#new"
 
 
-def test_outsiders_cannot_talk_into_a_no_external_messages_channel(hub: Hub) -> None:
-    add(hub, "alice", "#a")
-    dave, _ = add(hub, "dave")
-    with pytest.raises(ChatError) as caught:
-        hub.say(dave, "#a", "hi")
-    assert caught.value.reason is Reason.CANNOT_SEND
+def test_parting_all_leaves_every_channel(world: World) -> None:
+    alice, _ = world.add("alice", "#a", "#b")
+    world.add("bob", "#a", "#b")
+    world.hub.part_all(alice)
+    assert alice.channels == {}
+    assert alice not in world.channel("#a").members
 
 
-def test_a_banned_member_cannot_talk_unless_voiced_or_excepted(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    bob, _ = add(hub, "bob", "#a")
-    channel = hub.find_channel("#a")
-    assert channel is not None
-    hub.change_channel_modes(alice, channel, [ModeChange(True, "b", "BOB")])
-    with pytest.raises(ChatError):
-        hub.say(bob, "#a", "hi")
-    hub.change_channel_modes(alice, channel, [ModeChange(True, "e", "*!bob@*")])
-    hub.say(bob, "#a", "hi")
-
-
-def test_join_rules_invite_only_key_limit_and_ban(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    bob, _ = add(hub, "bob")
-    channel = hub.find_channel("#a")
-    assert channel is not None
-    cases = [
-        (ModeChange(True, "i"), Reason.INVITE_ONLY),
-        (ModeChange(True, "k", "pw"), Reason.BAD_KEY),
-        (ModeChange(True, "l", "1"), Reason.CHANNEL_FULL),
-        (ModeChange(True, "b", "bob!*@*"), Reason.BANNED),
-    ]
-    for change, reason in cases:
-        hub.change_channel_modes(alice, channel, [change])
-        with pytest.raises(ChatError) as caught:
-            hub.join(bob, "#a", None)
-        assert caught.value.reason is reason
-        hub.change_channel_modes(alice, channel, [ModeChange(False, change.mode, change.param)])
-    assert hub.join(bob, "#a") is channel
-
-
-def test_an_invitation_lets_a_user_into_an_invite_only_channel_once(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    bob, _ = add(hub, "bob")
-    channel = hub.find_channel("#a")
-    assert channel is not None
-    hub.change_channel_modes(alice, channel, [ModeChange(True, "i")])
-    hub.invite(alice, "bob", "#a")
-    assert hub.join(bob, "#a") is channel
-    hub.part(bob, "#a")
-    with pytest.raises(ChatError):
-        hub.join(bob, "#a")
-
-
-def test_a_user_cannot_join_more_channels_than_the_limit(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a", "#b", "#c")
-    with pytest.raises(ChatError) as caught:
-        hub.join(alice, "#d")
-    assert caught.value.reason is Reason.TOO_MANY_CHANNELS
-
-
-def test_nick_change_is_told_once_to_each_neighbour_and_to_the_user(hub: Hub) -> None:
-    alice, a = add(hub, "alice", "#a", "#b")
-    _, b = add(hub, "bob", "#a", "#b")
-    _, outsider = add(hub, "carol")
-    settle(a)
-    hub.change_nick(alice, "Alicia")
-    assert [type(e) for e in a.take()] == [NickChanged]
-    assert [type(e) for e in b.take()] == [NickChanged]
-    assert outsider.take() == []
-    assert hub.find_user("ALICIA") is alice
-    assert hub.find_user("alice") is None
-
-
-def test_a_case_only_nick_change_is_allowed_and_the_same_nick_is_a_no_op(hub: Hub) -> None:
-    alice, a = add(hub, "alice")
-    hub.change_nick(alice, "Alice")
-    assert alice.nick == "Alice"
-    a.take()
-    hub.change_nick(alice, "Alice")
-    assert a.take() == []
-
-
-def test_nicks_collide_case_insensitively_and_by_look_alike_letters(hub: Hub) -> None:
-    add(hub, "coco")
-    for nick in ("COCO", "сосо"):  # the second is all Cyrillic
-        with pytest.raises(ChatError) as caught:
-            hub.register(nick, "u", "h", "r", Recorder())
-        assert caught.value.reason is Reason.NICK_IN_USE
-
-
-def test_quit_is_told_to_neighbours_and_frees_the_nick_and_empty_channels(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a", "#solo")
-    _, b = add(hub, "bob", "#a")
-    hub.quit(alice, "bye")
-    assert [type(e) for e in b.take()] == [Quit]
-    assert hub.find_user("alice") is None
-    assert hub.find_channel("#solo") is None
-    assert hub.whowas("ALICE")[0].nick == "alice"
-    add(hub, "alice")
-
-
-def test_kick_removes_the_member_and_everyone_sees_it(hub: Hub) -> None:
-    alice, a = add(hub, "alice", "#a")
-    bob, b = add(hub, "bob", "#a")
-    settle(a)
-    with pytest.raises(ChatError) as caught:
-        hub.kick(bob, "#a", "alice", "no")
-    assert caught.value.reason is Reason.CHANOP_NEEDED
-    hub.kick(alice, "#a", "bob", "out")
-    assert [type(e) for e in a.take()] == [Kicked]
-    assert [type(e) for e in b.take()] == [Kicked]
-    assert "#a" not in {c.name for c in bob.channels.values()}
-
-
-def test_users_share_the_empty_channel_dict_until_they_join(hub: Hub) -> None:
-    idle, _ = add(hub, "idle")
-    alice, _ = add(hub, "alice", "#a", "#b")
-    hub.part(alice, "#a", "")
-    assert idle.channels is NO_CHANNELS
-    assert NO_CHANNELS == {}, "joining never writes into the shared dict"
-    assert list(alice.channels) == ["#b"]
-    hub.join(idle, "#b")
-    assert list(idle.channels) == ["#b"]
-    assert NO_CHANNELS == {}
-
-
-def test_part_and_topic_are_seen_by_all_members(hub: Hub) -> None:
-    alice, a = add(hub, "alice", "#a")
-    bob, b = add(hub, "bob", "#a")
-    settle(a)
-    hub.set_topic(alice, "#a", "news")
-    assert [type(e) for e in b.take()] == [TopicChanged]
-    with pytest.raises(ChatError):
-        hub.set_topic(bob, "#a", "mine")
-    hub.part(bob, "#a", "bye")
-    assert [type(e) for e in a.take()] == [TopicChanged, Parted]
-
-
-def test_mode_changes_are_announced_once_with_only_what_changed(hub: Hub) -> None:
-    alice, a = add(hub, "alice", "#a")
-    channel = hub.find_channel("#a")
-    assert channel is not None
-    applied, errors = hub.change_channel_modes(
-        alice,
-        channel,
-        [ModeChange(True, "n"), ModeChange(True, "m"), ModeChange(True, "o", "ghost")],
+def test_changing_modes_returns_what_took_effect_and_the_refusals(world: World) -> None:
+    alice, _ = world.add("alice", "#a")
+    applied, errors = world.hub.change_channel_modes(
+        alice, world.channel("#a"), [ModeChange(True, "m"), ModeChange(True, "v", "ghost")]
     )
     assert applied == [ModeChange(True, "m")]
-    assert [e.reason for e in errors] == [Reason.NO_SUCH_NICK]
-    (event,) = a.take()
-    assert isinstance(event, ChannelModeChanged)
-    assert event.changes == (ModeChange(True, "m"),)
+    assert [e.subject for e in errors] == ["ghost"]
+    assert world.channel("#a").flags == {"m", "n", "t"}
 
 
-def test_kill_needs_an_operator_and_disconnects_the_victim(hub: Hub) -> None:
-    alice, _ = add(hub, "alice", "#a")
-    bob, b = add(hub, "bob", "#a")
-    with pytest.raises(ChatError):
-        hub.kill(bob, "alice", "no")
-    hub.make_oper(alice, "root")
-    b.take()
-    hub.kill(alice, "bob", "spam")
-    assert isinstance(b.take()[0], Killed)
-    assert b.disconnected == "Killed (alice (spam))"
-    assert hub.find_user("bob") is None
+def test_user_mode_changes_return_what_changed(world: World) -> None:
+    alice, a = world.add("alice")
+    assert world.hub.change_user_modes(alice, [ModeChange(True, "i"), ModeChange(True, "o")]) == [
+        ModeChange(True, "i")
+    ]
+    assert world.hub.change_user_modes(alice, [ModeChange(True, "i")]) == []
+    assert len(a.take()) == 1
 
 
-def test_joined_is_delivered_to_the_joiner_and_members(hub: Hub) -> None:
-    _, a = add(hub, "alice", "#a")
-    bob, b = add(hub, "bob")
-    hub.join(bob, "#a")
-    assert [type(e) for e in a.take()] == [Joined]
-    assert [type(e) for e in b.take()] == [Joined]
-    assert hub.join(bob, "#a") is None
+def test_marking_read_returns_where_the_marker_is(world: World) -> None:
+    alice, _ = world.add("alice")
+    assert world.hub.mark_read(alice, "#a", 5.0) == 5.0
+    assert world.hub.mark_read(alice, "#A", 3.0) == 5.0
+    assert world.hub.read_marker(alice, "#a") == 5.0
+
+
+def test_saying_returns_where_it_went_and_the_event(world: World) -> None:
+    alice, _ = world.add("alice", "#a")
+    bob, b = world.add("bob", "#a")
+    where, event = world.hub.say(alice, "bob", "hi")
+    assert where is bob
+    assert b.take() == [event]
+
+
+def test_new_limits_bind_the_owners_from_the_next_operation(world: World) -> None:
+    world.hub.limits = ChatLimits(read_markers=1, recent_messages=2, monitor=3)
+    state = world.state
+    assert (state.markers.limit, state.recent.limit, state.monitors.limit) == (1, 2, 3)
+    assert world.hub.limits is state.limits
+
+
+def test_a_new_clock_is_the_states(world: World) -> None:
+    world.hub.clock = lambda: 123.0
+    alice, _ = world.add("alice")
+    assert alice.signon == 123.0
+
+
+def test_dropping_an_account_logs_everyone_out_and_forgets_its_markers_and_rights(
+    world: World,
+) -> None:
+    ledger = MarkerLedger([])
+    world.hub.marker_sink = ledger
+    phone, p = world.add("phone", "#mine", account="acct")
+    laptop, _ = world.add("laptop", "#mine", account="acct")
+    world.hub.register_channel(phone, "#mine")
+    world.hub.mark_read(phone, "#mine", 5.0)
+    world.settle()
+    world.hub.drop_account("acct")
+    assert (phone.account_id, laptop.account_id) == (None, None)
+    assert [(e.actor.nick, e.account) for e in p.take() if isinstance(e, AccountChanged)] == [
+        ("laptop", None)
+    ]
+    assert world.state.account_users == {}
+    assert world.state.markers.of(owner_of("", "acct")) == {}
+    assert world.state.channels.registered == {}
+    assert ledger.forgotten_accounts == ["acct"]
+    assert "acct" in world.state.dropped_accounts
+
+
+def test_an_account_dropped_logs_nobody_in_afterwards(world: World) -> None:
+    world.hub.drop_account("acct")
+    alice, _ = world.add("alice", account="acct")
+    assert alice.account_id is None
+    world.hub.log_in(alice, "Acct", "acct")
+    assert alice.account_id is None
+
+
+def test_markers_are_not_loaded_for_an_account_nobody_is_logged_in_to(world: World) -> None:
+    world.hub.load_markers("acct", [("#a", 1.0)])
+    assert world.state.markers.of(owner_of("", "acct")) == {}
 
 
 class MarkerLedger:
@@ -302,6 +158,7 @@ class MarkerLedger:
     def __init__(self, unsaved: list[tuple[str, float | None]]) -> None:
         self.saved: list[tuple[str, str, float | None]] = []
         self._unsaved = unsaved
+        self.forgotten_accounts: list[str] = []
 
     def save(self, account: str, target: str, time: float) -> None:
         self.saved.append((account, target, time))
@@ -310,6 +167,7 @@ class MarkerLedger:
         self.saved.append((account, target, None))
 
     def forget_account(self, account: str) -> None:
+        self.forgotten_accounts.append(account)
         self._unsaved = []
 
     def unsaved(self, account: str) -> list[tuple[str, float | None]]:

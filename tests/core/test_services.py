@@ -1,0 +1,221 @@
+"""Registered channels (ChanServ): registering, dropping, access lists, and an account's
+rights when it is deleted; each refusal by its reason, with nothing kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubbub.core import services
+from hubbub.core.errors import Reason
+from hubbub.core.modes import ModeChange
+from hubbub.core.registered import RegisteredChannel
+from hubbub.wire.casemap import Key
+from tests.core.world import Shelf, World
+
+
+@pytest.fixture
+def shelf(world: World) -> Shelf:
+    shelf = Shelf()
+    world.state.channels.sink = shelf
+    return shelf
+
+
+def founded(world: World, name: str = "#Reg") -> RegisteredChannel:
+    """A channel registered by ``founder`` (account ``acct``), who stays in it."""
+    founder, _ = world.add("founder", name, account="acct")
+    return services.register_channel(world.state, founder, name)
+
+
+# -- register_channel --------------------------------------------------------------------
+
+
+def test_registering_keeps_the_channel_its_state_and_its_incarnation(
+    world: World, shelf: Shelf
+) -> None:
+    founder, _ = world.add("founder", "#Reg", account="acct")
+    world.modes(founder, "#reg", ModeChange(True, "m"), ModeChange(True, "k", "pw"))
+    world.hub.set_topic(founder, "#reg", "kept")
+    world.clock.now = 21.0
+    record = services.register_channel(world.state, founder, "#REG")
+    channel = world.channel("#reg")
+    assert (record.key, record.name, record.founder, record.created) == (
+        "#reg",
+        "#Reg",
+        "acct",
+        21.0,
+    )
+    assert record.names == {"acct": "acct"}
+    assert record.incarnation == channel.incarnation
+    assert (record.flags, record.password) == ("mnt", "pw")
+    assert record.topic is not None
+    assert record.topic.text == "kept"
+    assert world.state.channels.registered == {Key("#reg"): record}
+    assert shelf.saved == [record]
+
+
+def test_registering_a_channel_one_does_not_operate_is_refused_with_chanop_needed(
+    world: World, shelf: Shelf
+) -> None:
+    world.add("alice", "#a")
+    bob, _ = world.add("bob", "#a", account="bobs")
+    error = world.refusal(lambda: services.register_channel(world.state, bob, "#a"))
+    assert error.reason is Reason.CHANOP_NEEDED
+    assert shelf.saved == []
+
+
+def test_registering_without_an_account_is_refused_with_no_privileges(
+    world: World, shelf: Shelf
+) -> None:
+    alice, _ = world.add("alice", "#a")
+    error = world.refusal(lambda: services.register_channel(world.state, alice, "#a"))
+    assert error.reason is Reason.NO_PRIVILEGES
+    assert error.detail == "log in to an account first"
+    assert shelf.saved == []
+
+
+def test_registering_a_registered_channel_again_is_refused_with_name_in_use(
+    world: World, shelf: Shelf
+) -> None:
+    founded(world)
+    founder = world.hub.find_user("founder")
+    assert founder is not None
+    shelf.saved.clear()
+    error = world.refusal(lambda: services.register_channel(world.state, founder, "#reg"))
+    assert error.reason is Reason.NAME_IN_USE
+    assert shelf.saved == []
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("#none", Reason.NO_SUCH_CHANNEL),
+        ("#s", Reason.NO_SUCH_CHANNEL),
+        ("#a", Reason.NOT_ON_CHANNEL),
+    ],
+)
+def test_registering_a_channel_one_is_not_in_is_refused(
+    world: World, name: str, reason: Reason
+) -> None:
+    alice, _ = world.add("alice", "#a", "#s")
+    world.modes(alice, "#s", ModeChange(True, "s"))
+    bob, _ = world.add("bob", account="bobs")
+    error = world.refusal(lambda: services.register_channel(world.state, bob, name))
+    assert error.reason is reason
+
+
+# -- drop_channel ------------------------------------------------------------------------
+
+
+def test_its_founder_may_drop_a_registration(world: World, shelf: Shelf) -> None:
+    founded(world)
+    founder = world.hub.find_user("founder")
+    assert founder is not None
+    services.drop_channel(world.state, founder, "#REG")
+    assert world.state.channels.registered == {}
+    assert shelf.deleted == ["#reg"]
+    assert world.hub.find_channel("#reg") is not None
+
+
+def test_a_server_operator_may_drop_any_registration(world: World, shelf: Shelf) -> None:
+    founded(world)
+    oper, _ = world.add("oper")
+    world.hub.make_oper(oper, "root")
+    services.drop_channel(world.state, oper, "#reg")
+    assert world.state.channels.registered == {}
+    assert shelf.deleted == ["#reg"]
+
+
+@pytest.mark.parametrize("account", [None, "other"])
+def test_dropping_another_accounts_registration_is_refused_with_no_privileges(
+    world: World, shelf: Shelf, account: str | None
+) -> None:
+    founded(world)
+    other, _ = world.add("other", "#reg", account=account)
+    error = world.refusal(lambda: services.drop_channel(world.state, other, "#reg"))
+    assert error.reason is Reason.NO_PRIVILEGES
+    assert (error.subject, error.detail) == ("#Reg", "only its founder may")
+    assert shelf.deleted == []
+
+
+def test_dropping_an_unregistered_channel_is_refused_with_no_such_channel(world: World) -> None:
+    alice, _ = world.add("alice", "#a", account="acct")
+    error = world.refusal(lambda: services.drop_channel(world.state, alice, "#a"))
+    assert error.reason is Reason.NO_SUCH_CHANNEL
+    assert error.subject == "#a"
+
+
+def test_a_secret_registration_reads_as_unregistered_to_outsiders(world: World) -> None:
+    founder, _ = world.add("founder", "#s", account="acct")
+    world.modes(founder, "#s", ModeChange(True, "s"))
+    services.register_channel(world.state, founder, "#s")
+    outsider, _ = world.add("outsider", account="other")
+    error = world.refusal(lambda: services.drop_channel(world.state, outsider, "#s"))
+    assert error.reason is Reason.NO_SUCH_CHANNEL
+    error = world.refusal(lambda: services.set_access(world.state, outsider, "#s", "x", "X", "v"))
+    assert error.reason is Reason.NO_SUCH_CHANNEL
+
+
+# -- set_access --------------------------------------------------------------------------
+
+
+def test_the_founder_gives_and_takes_an_accounts_status(world: World, shelf: Shelf) -> None:
+    founded(world)
+    founder = world.hub.find_user("founder")
+    assert founder is not None
+    services.set_access(world.state, founder, "#reg", "friend", "Friend", "v")
+    record = world.state.channels.registered[Key("#reg")]
+    assert record.access == {"friend": "v"}
+    assert record.names == {"acct": "acct", "friend": "Friend"}
+    assert record.status_for("friend") == "v"
+    assert shelf.saved[-1] == record
+    services.set_access(world.state, founder, "#reg", "friend", "Friend", None)
+    record = world.state.channels.registered[Key("#reg")]
+    assert record.access == {}
+    assert record.names == {"acct": "acct"}
+
+
+def test_taking_the_founders_own_access_keeps_its_name_and_its_status(world: World) -> None:
+    founded(world)
+    founder = world.hub.find_user("founder")
+    assert founder is not None
+    services.set_access(world.state, founder, "#reg", "acct", "acct", None)
+    record = world.state.channels.registered[Key("#reg")]
+    assert record.names == {"acct": "acct"}
+    assert record.status_for("acct") == "o"
+
+
+@pytest.mark.parametrize("oper", [False, True])
+def test_access_set_by_other_than_the_founder_is_refused_with_no_privileges(
+    world: World, oper: bool
+) -> None:
+    founded(world)
+    other, _ = world.add("other", account="other")
+    if oper:
+        world.hub.make_oper(other, "root")
+        world.settle()
+    error = world.refusal(
+        lambda: services.set_access(world.state, other, "#reg", "other", "other", "o")
+    )
+    assert error.reason is Reason.NO_PRIVILEGES
+
+
+# -- forget_account_rights ---------------------------------------------------------------
+
+
+def test_a_deleted_account_loses_the_channels_it_founded_and_its_access(
+    world: World, shelf: Shelf
+) -> None:
+    founded(world, "#mine")
+    founder = world.hub.find_user("founder")
+    assert founder is not None
+    other, _ = world.add("other", "#theirs", account="other")
+    services.register_channel(world.state, other, "#theirs")
+    services.set_access(world.state, other, "#theirs", "acct", "acct", "o")
+    services.set_access(world.state, other, "#theirs", "third", "third", "v")
+    services.forget_account_rights(world.state, "acct")
+    registered = world.state.channels.registered
+    assert list(registered) == ["#theirs"]
+    assert registered[Key("#theirs")].access == {"third": "v"}
+    assert registered[Key("#theirs")].names == {"other": "other", "third": "third"}
+    assert shelf.deleted == ["#mine"]
+    assert shelf.saved[-1] == registered[Key("#theirs")]
