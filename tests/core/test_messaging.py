@@ -145,11 +145,6 @@ def test_a_server_operator_outside_a_secret_channel_is_told_why_not(world: World
     assert error.reason is Reason.CANNOT_SEND
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_check_speech hides a secret channel only behind +n: an outsider refused by "
-    "+m, +C or a ban on a secret channel without +n is told CANNOT_SEND with its name",
-)
 @pytest.mark.parametrize(
     ("change", "text"),
     [
@@ -360,11 +355,6 @@ def test_withdrawing_in_a_missing_or_secret_channel_is_refused_with_no_such_chan
     assert error.subject == name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MessageRedacted names the channel as it was when the message was said "
-    "(Sent.target_name); applying it after a rename looks up the old name: KeyError",
-)
 def test_a_message_said_before_the_channel_was_renamed_can_still_be_withdrawn(
     world: World,
 ) -> None:
@@ -381,11 +371,6 @@ def test_a_message_said_before_the_channel_was_renamed_can_still_be_withdrawn(
     assert a.take() == [event]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a rename, a new channel made under the old name receives the "
-    "redaction of the renamed channel's message (MessageRedacted names the old name)",
-)
 def test_a_redaction_after_a_rename_never_reaches_a_new_channel_of_the_old_name(
     world: World,
 ) -> None:

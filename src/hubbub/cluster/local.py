@@ -20,7 +20,8 @@ class LocalBus:
         self._subscribers = (*self._subscribers, subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+        # By equality: a bound method made again (hub.apply) is equal, not the same.
+        self._subscribers = tuple(s for s in self._subscribers if s != subscriber)
 
     def publish(self, event: Fact) -> None:
         for subscriber in self._subscribers:

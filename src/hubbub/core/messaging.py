@@ -58,7 +58,13 @@ def say(
         channel = state.channels.find(target)
         if channel is None:
             raise ChatError(Reason.NO_SUCH_CHANNEL, target)
-        _check_speech(state, user, channel, target, text)
+        try:
+            _check_speech(state, user, channel, text)
+        except ChatError:
+            if user not in channel.members and not channel.visible_to(user):
+                # A refusal must not tell an outsider that a secret channel exists.
+                raise ChatError(Reason.NO_SUCH_CHANNEL, target) from None
+            raise
         event = MessagePosted(
             user.actor,
             channel.name,
@@ -112,7 +118,8 @@ def redact(state: State, user: User, target: str, msgid: str, reason: str = "") 
             raise ChatError(Reason.UNKNOWN_MESSAGE, channel.name, msgid)
         if not sent.said_by(user) and not channel.is_op(user):
             raise ChatError(Reason.FORBIDDEN, channel.name, msgid)
-        return MessageRedacted(user.actor, sent.target_name, msgid, reason)
+        # Named as the channel is now: it may have been renamed since.
+        return MessageRedacted(user.actor, channel.name, msgid, reason)
     other = state.users.find(target)
     if other is None:
         raise ChatError(Reason.NO_SUCH_NICK, target)
@@ -126,13 +133,10 @@ def redact(state: State, user: User, target: str, msgid: str, reason: str = "") 
     return MessageRedacted(user.actor, sent.target_name, msgid, reason, other.id)
 
 
-def _check_speech(state: State, user: User, channel: Channel, name: str, text: str) -> None:
+def _check_speech(state: State, user: User, channel: Channel, text: str) -> None:
     status = channel.members.get(user)
     if status is None:
         if "n" in channel.flags:
-            if not channel.visible_to(user):
-                # A refusal must not tell an outsider that a secret channel exists.
-                raise ChatError(Reason.NO_SUCH_CHANNEL, name)
             raise ChatError(Reason.CANNOT_SEND, channel.name, "no external messages (+n)")
         status = ""
     # +C: CTCP requests other than ACTION are not relayed.
