@@ -388,3 +388,22 @@ async def test_server_still_accepts_after_a_client_resets_mid_line(
     await exchange(alice, bob, 3, "after a reset")
     newcomer = await clients.connect(server, "newcomer")
     assert await newcomer.sync() == []
+
+
+@pytest.mark.parametrize("line_length", [512, 2048])
+async def test_relayed_text_is_cut_to_the_servers_line_length_not_to_512(
+    tmp_path: Path, clients: Clients, line_length: int
+) -> None:
+    async with running_server(make_settings(tmp_path, line_length=line_length)) as server:
+        alice = await clients.connect(server, "alice", "#long")
+        bob = await clients.connect(server, "bob", "#long")
+        text = "x" * (line_length - len("PRIVMSG #long :\r\n"))
+        await alice.send(f"PRIVMSG #long :{text}")
+        said = [m for m in await bob.read_until("PRIVMSG") if m.command == "PRIVMSG"]
+        assert len(said) == 1
+        relayed = said[0].params[-1]
+        line = f":{said[0].source} PRIVMSG #long :{relayed}\r\n"
+        # The sender's prefix made the line longer than allowed: cut to fit exactly.
+        assert len(line.encode()) == line_length
+        assert text.startswith(relayed)
+        assert len(relayed) > 512 or line_length == 512

@@ -22,16 +22,17 @@ _NICKSERV_KEY = "nickserv"
 _CHANSERV_KEY = "chanserv"
 # What a relayed line adds around the text: ":" nick!user@host " PRIVMSG " target " :" CRLF.
 _RELAY_OVERHEAD = len(": PRIVMSG  :\r\n")
-_MAX_LINE = 512
 
 
-def fit_text(text: str, source: str, target: str) -> str:
-    """Shorten ``text`` so the relayed line fits in 512 bytes, never splitting a character.
+def fit_text(text: str, source: str, target: str, line_length: int) -> str:
+    """Shorten ``text`` so the relayed line fits in ``line_length`` bytes (the server's,
+    advertised as LINELEN), never splitting a character.
 
     Modern IRC client protocol: "the length of each message ... SHOULD NOT exceed 512
-    bytes"; the sender's line was within it, but the prefix the server adds was not.
+    bytes" (or what LINELEN says); the sender's line was within it, but the prefix the
+    server adds was not.
     """
-    room = _MAX_LINE - _RELAY_OVERHEAD - len(source.encode()) - len(target.encode())
+    room = line_length - _RELAY_OVERHEAD - len(source.encode()) - len(target.encode())
     data = text.encode()
     if len(data) <= room:
         return text
@@ -77,7 +78,12 @@ def _say(
         status = ""
         if target[0] in _STATUS_PREFIXES and target[1:2] == "#":
             status, target = _STATUS_PREFIXES[target[0]], target[1:]
-        fitted = fit_text(text, user.mask, target if not status else "@" + target)
+        fitted = fit_text(
+            text,
+            user.mask,
+            target if not status else "@" + target,
+            session.ctx.settings.limits.line_length,
+        )
         try:
             recipient, event = hub.say(user, target, fitted, kind, status, tags)
         except ChatError as error:
