@@ -55,6 +55,14 @@ def test_top_level_help_lists_the_subcommands() -> None:
     assert "account" in result.stdout
 
 
+def test_hubbub_without_a_command_is_a_usage_error_that_says_what_to_try() -> None:
+    result = run_hubbub()
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "usage: hubbub" in result.stderr
+    assert "hubbub serve" in result.stderr
+
+
 def test_serve_help_lists_every_required_flag() -> None:
     result = run_hubbub("serve", "--help")
     assert result.returncode == 0, result.stderr

@@ -473,3 +473,28 @@ def test_the_readme_lists_every_limit_with_its_default() -> None:
     assert sorted(listed) == sorted(f.name for f in dataclasses.fields(Limits))
     for name, shown in listed.items():
         assert float(shown) == getattr(defaults, name), name
+
+
+def test_every_mistake_of_a_config_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path,
+        '[server]\nnetwrok = "home"\n\n[limits]\nsendq = "big"\n\n[plian]\nroom = "#x"\n',
+    )
+    lines = message.splitlines()
+    assert len(lines) == 3, message
+    assert_names(lines[0], "server.netwrok", 2)
+    assert "did you mean 'network'?" in lines[0]
+    assert_names(lines[1], "limits.sendq", 5)
+    assert "must be a whole number, not 'big'" in lines[1]
+    assert_names(lines[2], "plian", 7)
+    assert "unknown section (did you mean 'plain'?)" in lines[2]
+
+
+def test_mistakes_in_values_every_source_must_respect_are_reported_together(
+    tmp_path: Path,
+) -> None:
+    message = config_error(tmp_path, '[server]\nname = "nodot"\n\n[limits]\nnicklen = 5\n')
+    lines = message.splitlines()
+    assert len(lines) == 2, message
+    assert_names(lines[0], "server.name", 2)
+    assert_names(lines[1], "limits.nicklen", 5)

@@ -356,5 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return account_admin.run(args, settings)
     if args.command == "mkpasswd":
         return mkpasswd()
-    build_parser().print_help()
-    return 0
+    # No command is a usage error (as argparse's own): the usage, and what to try.
+    build_parser().print_usage(sys.stderr)
+    print(
+        "hubbub: a command is needed; start with 'hubbub serve' ('hubbub --help' lists them)",
+        file=sys.stderr,
+    )
+    return 2
