@@ -121,7 +121,7 @@ class Settings:
         return (*self.listen, Listen(self.listen[0].host, 6697, tls=True))
 
 
-_SERVER_KEYS: dict[str, tuple[str, type]] = {
+SERVER_KEYS: dict[str, tuple[str, type]] = {
     "name": ("server_name", str),
     "network": ("network_name", str),
     "description": ("description", str),
@@ -348,9 +348,9 @@ class _Reader:
         changes: dict[str, Any] = {}
         for key, value in data.items():
             with self.collecting():
-                if key not in _SERVER_KEYS:
-                    raise self.unknown("server", key, key, _SERVER_KEYS)
-                attribute, kind = _SERVER_KEYS[key]
+                if key not in SERVER_KEYS:
+                    raise self.unknown("server", key, key, SERVER_KEYS)
+                attribute, kind = SERVER_KEYS[key]
                 checked = self.typed("server", key, value, kind)
                 if kind is list:
                     checked = tuple(self.typed("server", key, item, str) for item in checked)
