@@ -685,3 +685,52 @@ def test_joined_is_delivered_to_the_joiner_and_members(hub: Hub) -> None:
     assert [type(e) for e in a.take()] == [Joined]
     assert [type(e) for e in b.take()] == [Joined]
     assert hub.join(bob, "#a") is None
+
+
+# -- look-alike channel names ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("look_alike", ["#0fficial", "#offic1al", "#OFFICIAI"])
+def test_a_channel_named_like_a_live_one_is_refused_without_naming_it(
+    world: World, look_alike: str
+) -> None:
+    world.add("alice", "#official")
+    bob, _ = world.add("bob")
+    error = world.refusal(lambda: channel_ops.join(world.state, bob, look_alike))
+    assert error.reason is Reason.BAD_CHANNEL_NAME
+    assert "#official" not in error.detail
+    assert "too much like" in error.detail
+
+
+def test_a_channel_named_like_an_empty_registered_one_is_refused(world: World) -> None:
+    founder, _ = world.add("founder", "#lol", account="acct")
+    world.hub.register_channel(founder, "#lol")
+    world.hub.part(founder, "#lol")
+    bob, _ = world.add("bob")
+    error = world.refusal(lambda: channel_ops.join(world.state, bob, "#1o1"))
+    assert error.reason is Reason.BAD_CHANNEL_NAME
+
+
+def test_a_rename_onto_a_look_alike_of_a_live_channel_is_refused(world: World) -> None:
+    world.add("alice", "#official")
+    bob, _ = world.add("bob", "#mine")
+    error = world.refusal(lambda: channel_ops.rename(world.state, bob, "#mine", "#0fficial"))
+    assert error.reason is Reason.BAD_CHANNEL_NAME
+
+
+def test_a_channel_may_be_renamed_to_a_look_alike_of_its_own_name(world: World) -> None:
+    alice, _ = world.add("alice", "#official")
+    world.hub.rename(alice, "#official", "#0fficial")
+    assert world.hub.find_channel("#0fficial") is not None
+    # Its name's claim is kept: a look-alike is still refused, the old name too.
+    bob, _ = world.add("bob")
+    error = world.refusal(lambda: channel_ops.join(world.state, bob, "#official"))
+    assert error.reason is Reason.BAD_CHANNEL_NAME
+
+
+def test_a_look_alike_is_free_again_once_its_channel_ends(world: World) -> None:
+    alice, _ = world.add("alice", "#official")
+    world.hub.part(alice, "#official")
+    bob, _ = world.add("bob")
+    world.hub.join(bob, "#0fficial")
+    assert world.hub.find_channel("#0fficial") is not None

@@ -722,3 +722,45 @@ async def test_a_registration_kept_before_incarnations_keeps_its_closed_history_
             assert "after the upgrade" not in everything(history)
         finally:
             await second.close_all()
+
+
+async def test_a_secret_channel_without_n_does_not_exist_for_an_outsiders_message(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#hid")
+    await answer(alice, "MODE #hid +s-n")
+    mallory = await connect(clients, server, "mallory")
+    hidden = await answer(mallory, "PRIVMSG #hid :hello", "NOTICE #hid :hello", "TAGMSG #hid")
+    missing = await answer(
+        mallory, "PRIVMSG #nowhere :hello", "NOTICE #nowhere :hello", "TAGMSG #nowhere"
+    )
+    # NOTICE is never answered.
+    assert numerics(hidden) == numerics(missing) == [n.ERR_NOSUCHCHANNEL] * 2
+    assert everything(hidden).replace("#hid", "#nowhere") == everything(missing)
+    assert texts(await answer(alice, "PING :x")) == []
+
+
+async def test_a_ban_mask_with_terminal_escapes_is_refused_as_a_key_with_them_is(
+    server: Server, clients: Clients
+) -> None:
+    alice = await connect(clients, server, "alice", "#pubb")
+    refused = await answer(alice, "MODE #pubb +b \x1b]0;PWNED\x07\x1b[2J!*@*")
+    assert numerics(refused) == [n.ERR_INVALIDMODEPARAM]
+    listed = await answer(alice, "MODE #pubb b")
+    assert "PWNED" not in everything(listed)
+
+
+async def test_a_private_registered_channels_access_list_is_for_those_who_see_its_members(
+    server: Server, clients: Clients
+) -> None:
+    founder = await connect(clients, server, "pfounder", "#privy")
+    await register_account(founder)
+    await register_channel(founder, "#privy")
+    await answer(founder, "MODE #privy +p")
+    mallory = await connect(clients, server, "mallory")
+    assert texts(await answer(mallory, "CS ACCESS #privy LIST"), "NOTICE") == [
+        "#privy is not registered."
+    ]
+    assert texts(await answer(founder, "CS ACCESS #privy LIST"), "NOTICE") == [
+        "#privy: founder pfounder"
+    ]

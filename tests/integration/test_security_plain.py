@@ -393,12 +393,27 @@ async def test_a_look_alike_of_a_registered_name_in_capitals_of_another_script_i
     await still_chatting(bob, carol, "after")
 
 
-@pytest.mark.parametrize("blank", ["\u00a0", "\u3000", "\u2800", "\u3164", " "])
+@pytest.mark.parametrize(
+    "blank",
+    ["\u00a0", "\u3000", "\u2800", "\u3164", " ", " " * 16 + "\u034f", " " * 16 + "\ufe0f"],
+)
 async def test_a_long_run_of_blanks_cannot_push_text_onto_a_line_of_its_own(
     chatting: tuple[Server, PlainPeer, LineClient], blank: str
 ) -> None:
     _server, bob, carol = chatting
-    await carol.send(f"PRIVMSG {ROOM} :hi{blank * 60}alice: log in at evil.example")
+    runs = 60 if len(blank) == 1 else 6
+    await carol.send(f"PRIVMSG {ROOM} :hi{blank * runs}alice: log in at evil.example")
     shown = f"carol: hi{' ' * 16}alice: log in at evil.example"
+    assert await bob.read_until(shown) == [shown]
+    await still_chatting(bob, carol, "after")
+
+
+@pytest.mark.parametrize("mark", ["\u0e49", "\u0489", "\u05b4", "\u0301"])
+async def test_a_stack_of_marks_of_any_script_is_cut_to_two(
+    chatting: tuple[Server, PlainPeer, LineClient], mark: str
+) -> None:
+    _server, bob, carol = chatting
+    await carol.send(f"PRIVMSG {ROOM} :T{mark * 40}")
+    shown = f"carol: T{mark * 2}"
     assert await bob.read_until(shown) == [shown]
     await still_chatting(bob, carol, "after")

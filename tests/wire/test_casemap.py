@@ -67,8 +67,13 @@ def test_ascii_casemapping_refuses_non_ascii_nicks_and_channels() -> None:
         "#lobby\u3000",
         "#a\u2800b",
         "#a\u3164",
-        # Scripts mixed: a Cyrillic о in a Latin name.
+        # Scripts mixed: a Cyrillic о in a Latin name, a Bengali zero.
         "#\u043efficial",
+        "#\u09e6fficial",
+        # Drawn as nothing: a grapheme joiner, a variation selector, a soft hyphen.
+        "#official\u034f",
+        "#lobby\ufe0f",
+        "#lob\u00adby",
     ],
 )
 def test_invalid_channel_names_are_refused(name: str) -> None:
@@ -108,6 +113,9 @@ def test_masks_match_the_public_mask_match_vectors(case: dict[str, object]) -> N
         ("ᎠᎪᏙᎬ", "dave"),  # Cherokee
         ("ոօօո", "noon"),  # Armenian
         ("rnike", "mike"),  # two Latin letters drawn as one
+        ("clave", "dave"),
+        ("a|ice", "alice"),
+        ("aǀice", "alice"),  # a Latin click letter for an l
     ],
 )
 def test_more_look_alikes_share_a_skeleton(fake: str, real: str) -> None:
@@ -119,6 +127,23 @@ def test_more_look_alikes_share_a_skeleton(fake: str, real: str) -> None:
     ["NickՏerv", "Nickꮪerv", "ꓠickServ", "jօhn"],  # Armenian, Cherokee, Lisu
 )
 def test_nicks_mixing_latin_with_any_other_script_are_refused(nick: str) -> None:
+    with pytest.raises(InvalidName):
+        PRECIS.check_nick(nick)
+
+
+@pytest.mark.parametrize(
+    "nick",
+    [
+        "c\u09e6c\u09e6",  # Bengali digit zeros in a Latin name
+        "a\u06f1ice",  # an Arabic-Indic one
+        "c\u0c02c\u0c02",  # a Telugu sign
+        "alice\u034f",  # a combining grapheme joiner: drawn as nothing
+        "bob\ufe0f",  # a variation selector
+    ],
+)
+def test_nicks_with_digits_or_marks_of_another_script_or_invisible_ones_are_refused(
+    nick: str,
+) -> None:
     with pytest.raises(InvalidName):
         PRECIS.check_nick(nick)
 

@@ -38,3 +38,15 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=len(expected))
     return hmac.compare_digest(digest, expected)
+
+
+_DECOY: list[str] = []
+
+
+def decoy_hash() -> str:
+    """A hash no password matches, made once: checking a password against it takes as
+    long as against a real one, so that the time an answer takes does not tell whether
+    a name exists."""
+    if not _DECOY:
+        _DECOY.append(hash_password(os.urandom(16).hex()))
+    return _DECOY[0]

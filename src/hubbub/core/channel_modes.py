@@ -32,6 +32,10 @@ class _Draft:
         self.statuses: dict[str, str] = {}
 
 
+def _has_controls(text: str) -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cf") for c in text)
+
+
 def decide_channel_modes(
     state: State, channel: Channel, changes: list[ModeChange]
 ) -> tuple[list[ModeChange], list[ChatError]]:
@@ -72,11 +76,9 @@ def _decide_one(state: State, draft: _Draft, change: ModeChange) -> ModeChange |
             return ModeChange(False, "k", "*")
         key = param or ""
         # Relayed to every member in the MODE line: no controls (terminal escapes).
-        if (
-            not key
-            or len(key) > _MAX_KEY_LENGTH
-            or any(c in " ,:" or unicodedata.category(c) in ("Cc", "Cf") for c in key)
-        ):
+        if not key or len(key) > _MAX_KEY_LENGTH or any(c in " ,:" for c in key):
+            raise ChatError(Reason.INVALID_MODE_PARAM, name, "k")
+        if _has_controls(key):
             raise ChatError(Reason.INVALID_MODE_PARAM, name, "k")
         draft.password = key
         return ModeChange(True, "k", key)
@@ -113,7 +115,9 @@ def _decide_status(state: State, draft: _Draft, change: ModeChange) -> ModeChang
 
 def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange | None:
     mask = normalize_mask(change.param or "")
-    if " " in mask or len(mask) > 300:
+    # Shown to members in the MODE line and in list replies: no controls (terminal
+    # escapes) nor format characters, as for keys.
+    if " " in mask or len(mask) > 300 or _has_controls(mask):
         raise ChatError(Reason.INVALID_MODE_PARAM, draft.channel.name, change.mode)
     folded = state.casemap.fold(mask)
     entries = draft.lists[change.mode]

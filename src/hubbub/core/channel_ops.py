@@ -207,7 +207,7 @@ def rename(state: State, user: User, old: str, new: str, reason: str = "") -> li
         raise ChatError(Reason.NO_PRIVILEGES, channel.name, "only its founder may")
     if key != channel.key:
         try:
-            channels.claim(key, channel.incarnation)
-        except ChatError:
-            raise ChatError(Reason.NAME_IN_USE, channel.name, new) from None
+            channels.claim(key, channel.incarnation, renaming=channel.key)
+        except ChatError as error:
+            raise ChatError(error.reason, channel.name, new) from None
     return [ChannelRenamed(user.actor, channel.name, new, reason)]

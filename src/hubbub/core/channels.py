@@ -10,6 +10,8 @@ from hubbub.core.ports import ChannelSink, Registry
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.casemap import Casemap, Key
 
+_LOOK_ALIKE = "too much like the name of another channel"
+
 
 class Channels:
     """Live channels by folded name, each claimed in the registry by its incarnation
@@ -26,6 +28,11 @@ class Channels:
         self.registry = registry
         self.live: dict[Key, Channel] = {}
         self.registered: dict[Key, RegisteredChannel] = {}
+        # The skeleton of each registered name: a look-alike is taken while it is
+        # registered, even empty.
+        self._registered_skeletons: dict[Key, Key] = {}
+        # The same for live channels (of this node; the registry has every node's).
+        self._live_skeletons: dict[Key, Key] = {}
         self.sink: ChannelSink | None = None
         # The reverse of Channel.invited, so that a quit or an emptied channel clears
         # them.
@@ -54,29 +61,43 @@ class Channels:
             raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
         return channel
 
-    def claim(self, key: Key, incarnation: str) -> None:
-        """Claim a name for a channel about to be made.
+    def claim(self, key: Key, incarnation: str, renaming: Key | None = None) -> None:
+        """Claim a name for a channel about to be made (or renamed), by its skeleton: no
+        two channels have look-alike names (``#0fficial`` beside ``#official``), nor a
+        channel a look-alike of a registered one's name; ``renaming`` names the channel
+        that is to take the name, which may be a look-alike of its own.
 
         Raises:
-            ChatError: NAME_IN_USE when another node made a channel of that name
-                meanwhile.
+            ChatError: NAME_IN_USE when a channel of that name lives (made on another
+                node meanwhile); BAD_CHANNEL_NAME when one of a look-alike name lives or
+                is registered (not named: it may be secret).
         """
-        if not self.registry.claim(key, incarnation):
+        skeleton = self.casemap.skeleton(key)
+        for named in (self._registered_skeletons, self._live_skeletons):
+            other = named.get(skeleton)
+            if other is not None and other not in (key, renaming):
+                raise ChatError(Reason.BAD_CHANNEL_NAME, key, _LOOK_ALIKE)
+        if not self.registry.claim(skeleton, incarnation):
             raise ChatError(Reason.NAME_IN_USE, key)
+
+    def _release(self, key: Key, incarnation: str) -> None:
+        self.registry.release(self.casemap.skeleton(key), incarnation)
 
     def add(self, channel: Channel) -> None:
         self.live[channel.key] = channel
+        self._live_skeletons[self.casemap.skeleton(channel.key)] = channel.key
 
     def rekey(self, channel: Channel, name: str, key: Key) -> None:
         """Give a live channel a new name (claimed already)."""
         del self.live[channel.key]
-        if key != channel.key:
-            self.registry.release(channel.key, channel.incarnation)
+        del self._live_skeletons[self.casemap.skeleton(channel.key)]
+        if self.casemap.skeleton(key) != self.casemap.skeleton(channel.key):
+            self._release(channel.key, channel.incarnation)
         for member in channel.members:
             del member.channels[channel.key]
             member.channels[key] = channel
         channel.name, channel.key = name, key
-        self.live[key] = channel
+        self.add(channel)
 
     def invite(self, user: User, channel: Channel) -> None:
         channel.invited.add(user)
@@ -101,7 +122,8 @@ class Channels:
         if channel.members:
             return False
         del self.live[channel.key]
-        self.registry.release(channel.key, channel.incarnation)
+        del self._live_skeletons[self.casemap.skeleton(channel.key)]
+        self._release(channel.key, channel.incarnation)
         # Invites are to this incarnation; a channel made again later starts clean.
         for invited in list(channel.invited):
             self.uninvite(invited, channel)
@@ -109,11 +131,16 @@ class Channels:
 
     # -- registrations -------------------------------------------------------------
 
-    def registration(self, user: User, name: str) -> RegisteredChannel | None:
+    def registration(
+        self, user: User, name: str, members: bool = False
+    ) -> RegisteredChannel | None:
         """A channel's registration, if ``user`` may learn of it: a secret channel's
-        only by its members, its founder and access list, and server operators."""
+        only by its members, its founder and access list, and server operators. With
+        ``members`` (its access list is asked for), a private (+p) channel's likewise,
+        as its members are."""
         record = self.registered.get(self.casemap.fold(name))
-        if record is None or "s" not in record.flags or user.is_oper:
+        hiding = "sp" if members else "s"
+        if record is None or not any(mode in record.flags for mode in hiding) or user.is_oper:
             return record
         live = self.live.get(record.key)
         if (live is not None and user in live.members) or record.status_for(user.account_id):
@@ -137,14 +164,22 @@ class Channels:
             raise ChatError(Reason.NO_PRIVILEGES, record.name, "only its founder may")
         return record
 
+    def learn(self, record: RegisteredChannel) -> None:
+        """Know a registration kept earlier (loaded at start)."""
+        self.registered[record.key] = record
+        self._registered_skeletons[self.casemap.skeleton(record.key)] = record.key
+
     def keep(self, record: RegisteredChannel) -> None:
         """Keep a registration (new, or replacing the one of its channel)."""
-        self.registered[record.key] = record
+        self.learn(record)
         if self.sink is not None:
             self.sink.save(record)
 
     def unregister(self, key: Key) -> None:
         del self.registered[key]
+        skeleton = self.casemap.skeleton(key)
+        if self._registered_skeletons.get(skeleton) == key:
+            del self._registered_skeletons[skeleton]
         if self.sink is not None:
             self.sink.delete(key)
 

@@ -129,9 +129,12 @@ class Hub:
     def founded_by(self, user: User, name: str) -> RegisteredChannel:
         return self.state.channels.founded_by(user, name)
 
-    def registration(self, user: User, name: str) -> RegisteredChannel | None:
-        """A channel's registration, if ``user`` may learn of it."""
-        return self.state.channels.registration(user, name)
+    def registration(
+        self, user: User, name: str, members: bool = False
+    ) -> RegisteredChannel | None:
+        """A channel's registration, if ``user`` may learn of it (and of its access
+        list, with ``members``)."""
+        return self.state.channels.registration(user, name, members)
 
     def load_registrations(self, records: Iterable[RegisteredChannel]) -> None:
         """Learn the registered channels kept from an earlier run.
@@ -143,7 +146,7 @@ class Hub:
         channels = self.state.channels
         for record in records:
             if record.incarnation:
-                channels.registered[record.key] = record
+                channels.learn(record)
             else:
                 channels.keep(replace(record, incarnation=f"{record.key} {self.state.ids.new()}"))
 

@@ -56,15 +56,11 @@ def say(
     kept = kind is not MessageKind.TAGMSG
     if target.startswith("#"):
         channel = state.channels.find(target)
-        if channel is None:
+        if channel is None or (user not in channel.members and not channel.visible_to(user)):
+            # A secret channel does not exist for an outsider, -n or not: a message
+            # accepted from one would tell them it does.
             raise ChatError(Reason.NO_SUCH_CHANNEL, target)
-        try:
-            _check_speech(state, user, channel, text)
-        except ChatError:
-            if user not in channel.members and not channel.visible_to(user):
-                # A refusal must not tell an outsider that a secret channel exists.
-                raise ChatError(Reason.NO_SUCH_CHANNEL, target) from None
-            raise
+        _check_speech(state, user, channel, text)
         event = MessagePosted(
             user.actor,
             channel.name,

@@ -15,6 +15,7 @@ Three casemappings are offered, advertised as ISUPPORT ``CASEMAPPING``:
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, NewType
@@ -77,13 +78,14 @@ _SKELETON = str.maketrans(
         "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "i", "α": "a", "β": "b", "ε": "e", "η": "n",
         "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
         "χ": "x", "ζ": "z", "օ": "o", "ո": "n", "ս": "u", "հ": "h", "ց": "g", "զ": "q",
-        "ա": "w", "ɩ": "i", "0": "o", "1": "i", "l": "i",
+        "ա": "w", "ɩ": "i", "ǀ": "i", "|": "i", "ʋ": "v", "ɣ": "y", "ꭇ": "r",
+        "0": "o", "1": "i", "l": "i",
     }
 )  # fmt: skip
 # Letters drawn as nothing: braille blank, Hangul fillers.
 _BLANK_LETTERS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".
-_PAIRS = (("rn", "m"), ("vv", "w"))
+_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 
 
 def _precis_profile() -> Any:
@@ -138,10 +140,10 @@ class Casemap:
         if not key.isascii():
             decomposed = unicodedata.normalize("NFD", key)
             key = "".join(c for c in decomposed if not unicodedata.combining(c))
-        key = key.translate(_SKELETON)
+        # Pairs first: mapping l to i would hide the "cl" of "clave".
         for pair, letter in _PAIRS:
             key = key.replace(pair, letter)
-        return Key(key)
+        return Key(key.translate(_SKELETON))
 
     def check_nick(self, nick: str) -> str:
         """Validate a nickname and return it in normal form (NFC).
@@ -167,7 +169,9 @@ class Casemap:
             self._profile.enforce(nick)
         except UnicodeError:
             raise InvalidName("nickname has characters that are not allowed") from None
-        scripts = {_script(c) for c in nick if c.isalpha()}
+        if has_invisible(nick):
+            raise InvalidName("nickname has characters that are not allowed")
+        scripts = _scripts(nick)
         if len(scripts) > 1 and not scripts <= _SCRIPTS_WRITTEN_TOGETHER:
             raise InvalidName("nickname mixes " + " and ".join(sorted(s.title() for s in scripts)))
         return nick
@@ -194,9 +198,11 @@ class Casemap:
             channel = unicodedata.normalize("NFC", channel)
             # A wide space or a blank letter makes "#lobby " beside "#lobby"; one
             # Cyrillic letter among Latin ones makes a look-alike of "#official".
-            if any(unicodedata.category(c) == "Zs" or c in _BLANK_LETTERS for c in channel):
+            if has_invisible(channel) or any(
+                unicodedata.category(c) == "Zs" or c in _BLANK_LETTERS for c in channel
+            ):
                 raise InvalidName("channel name has characters that are not allowed")
-            scripts = {_script(c) for c in channel if c.isalpha()}
+            scripts = _scripts(channel)
             if len(scripts) > 1 and not scripts <= _SCRIPTS_WRITTEN_TOGETHER:
                 names = " and ".join(sorted(s.title() for s in scripts))
                 raise InvalidName("channel name mixes " + names)
@@ -204,5 +210,32 @@ class Casemap:
 
 
 def _script(char: str) -> str:
-    """The script of a letter, read from the first word of its Unicode name."""
+    """The script of a letter, digit or mark, read from the first word of its Unicode
+    name (Python has no Script property); marks and signs of a script carry its name
+    ("TELUGU SIGN ANUSVARA"), combining marks of no script say COMBINING."""
     return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+
+
+def _scripts(name: str) -> set[str]:
+    """The scripts a name's letters, digits and marks are written in: a digit or a mark
+    of another script inside a Latin name (a Bengali zero in "c০c০") counts as much as a
+    letter would."""
+    return {
+        _script(c)
+        for c in name
+        if unicodedata.category(c)[0] in "LNM" and not c.isascii() and _script(c) != "COMBINING"
+    } | ({"LATIN"} if any(c.isascii() and c.isalpha() for c in name) else set())
+
+
+# Default_Ignorable_Code_Point (Unicode DerivedCoreProperties): drawn as nothing, so a
+# name with one looks exactly like the name without it.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+
+
+def has_invisible(text: str) -> bool:
+    """Whether ``text`` holds a character drawn as nothing (Default_Ignorable)."""
+    return _IGNORABLE.search(text) is not None

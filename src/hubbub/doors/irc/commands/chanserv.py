@@ -90,7 +90,7 @@ def _access(
 ) -> Awaitable[None] | None:
     hub = session.hub
     if not lowered or lowered[0] == "list":
-        record = hub.registration(user, name)
+        record = hub.registration(user, name, members=True)
         if record is None:
             _tell(session, f"{name} is not registered.")
             return None

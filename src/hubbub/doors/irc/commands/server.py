@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hubbub.accounts.passwords import verify_password
+from hubbub.accounts.passwords import decoy_hash, verify_password
 from hubbub.accounts.throttle import Backoff, address_block, seconds
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, UserCommand
@@ -159,7 +159,9 @@ def oper(session: IrcClient, user: User, message: Message) -> None:
             session.close("Too many failed OPER attempts")
         return
     block = next((o for o in session.ctx.settings.opers if o.name == name), None)
-    if block is None or not verify_password(password, block.password):
+    # An unknown name is checked against a decoy hash: as slow as a known one.
+    stored = block.password if block is not None else decoy_hash()
+    if not verify_password(password, stored) or block is None:
         failures, spent = throttle.fail(session, checked=True)
         # The name only if it is an operator's: a name typed wrong may be a password.
         session.log.warning(
