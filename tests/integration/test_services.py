@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,20 @@ async def test_an_email_can_be_required_and_a_missing_or_bad_one_is_refused(
         done = (await client.read_until(lambda m: m.command in ("REGISTER", "FAIL")))[-1]
         assert done.params[:2] == ("SUCCESS", "erin")
         await client.close()
+
+
+async def test_nickserv_info_says_when_an_account_was_registered_in_words(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        alice = await connect(port_of(server), "alice")
+        await alice.send(f"REGISTER * * {PASSWORD}")
+        await alice.read_until("REGISTER")
+        await alice.send("PRIVMSG NickServ :INFO", "PRIVMSG NickServ :INFO nobody")
+        said = notices(await alice.sync())
+        assert len(said) == 2
+        assert re.fullmatch(
+            r"Account alice, registered on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.", said[0]
+        ), said
+        assert said[1] == "No such account."
+        await alice.close()

@@ -446,3 +446,13 @@ def test_the_user_name_is_cut_to_userlen_and_userlen_is_advertised(userlen: int)
     (first,) = [m for m in welcome if m.command == n.RPL_WELCOME]
     username = first.params[-1].rsplit("!", 1)[1].split("@", 1)[0]
     assert username == "~" + "abcdefghijklmnopqrstuvwxyz"[: userlen - 1]
+
+
+@pytest.mark.parametrize("room", ["#lobby", "#welcome"])
+def test_the_default_room_is_advertised_for_clients_to_start_in(room: str) -> None:
+    harness = Harness(Settings(server_name="irc.test", plain_room=room))
+    client = harness.client()
+    client.send("NICK alice")
+    client.send("USER alice 0 * :Alice")
+    tokens = [p for m in client.take() if m.command == n.RPL_ISUPPORT for p in m.params[1:-1]]
+    assert f"hubbub/LOBBY={room}" in tokens

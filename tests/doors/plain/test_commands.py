@@ -185,7 +185,8 @@ def test_msg_sends_a_private_message_to_an_irc_user(
     alice: PlainClient, irc: FakeClient, line: str
 ) -> None:
     alice.send(line)
-    assert alice.take() == []
+    # Confirmed to the sender (the server echoes no private message back).
+    assert alice.take() == ["→ ircbob: hi there"]
     assert lines(irc) == [b":alice!~alice@127.0.0.1 PRIVMSG ircbob :hi there"]
 
 
@@ -197,6 +198,16 @@ def test_msg_sends_a_private_message_to_a_plain_user(
     irc.take()
     alice.send("/msg анна psst")
     assert anna.take() == ["[лично] alice: psst"]
+    # Named as the server knows the recipient, not as typed.
+    assert alice.take() == ["→ Анна: psst"]
+    assert irc.take() == []
+
+
+def test_msg_to_nobody_is_refused_and_not_confirmed(alice: PlainClient, irc: FakeClient) -> None:
+    alice.send("/msg nobody hello")
+    (refusal,) = alice.take()
+    assert "nobody" in refusal
+    assert not refusal.startswith("→")
     assert irc.take() == []
 
 

@@ -120,6 +120,9 @@ class IrcContext:
             f"USERLEN={limits.userlen}",
             "UTF8ONLY",
             "WHOX",
+            # Where clients start by default (the plain door's room), so that every
+            # door's newcomers meet in one place.
+            f"hubbub/LOBBY={s.plain_room}",
         ]
 
     def sts_value(self, secure: bool) -> str | None:

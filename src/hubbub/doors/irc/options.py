@@ -94,4 +94,8 @@ class ServerOptions(Protocol):
     @property
     def config_file(self) -> Path | None: ...
     @property
+    def plain_room(self) -> str:
+        """The room plain-door users start in: the server's default room."""
+
+    @property
     def limits(self) -> IrcDoorLimits: ...

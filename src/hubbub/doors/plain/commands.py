@@ -105,7 +105,10 @@ def msg(session: SessionView, arguments: str) -> None:
     if not target or not text.strip():
         session.tell(session.ctx._("Usage: /msg name text"))
         return
-    session.say(text.strip(), target)
+    said_to = session.say(text.strip(), target)
+    if said_to is not None:
+        # Private messages are not echoed back by the server: this says it went.
+        session.tell(session.ctx._("→ {name}: {text}").format(name=said_to, text=text.strip()))
 
 
 @command("me")

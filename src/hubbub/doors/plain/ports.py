@@ -28,8 +28,9 @@ class SessionView(Protocol):
         """Join a room, which becomes the current room."""
         ...
 
-    def say(self, text: str, target: str | None = None) -> None:
-        """Say text in a room or to a user (the current room by default)."""
+    def say(self, text: str, target: str | None = None) -> str | None:
+        """Say text in a room or to a user (the current room by default); the room or
+        user as the server names it, or None when refused (the user was told why)."""
         ...
 
     def refuse_owned(self, name: str) -> bool:

@@ -235,22 +235,29 @@ class PlainSession:
         others = [c.name for c in user.channels.values() if c.key != fold(room)] if user else []
         self.room = others[0] if others else None
 
-    def say(self, text: str, target: str | None = None) -> None:
-        """Send text to a room or user, cut into pieces that fit an IRC line."""
+    def say(self, text: str, target: str | None = None) -> str | None:
+        """Send text to a room or user, cut into pieces that fit an IRC line.
+
+        Returns:
+            the room or user as the server names it, once all of it was said; None
+            when it was refused (the user has been told why).
+        """
         user = self.user
         assert user is not None
         target = target or self.room
         if target is None:
             self.tell(self.ctx._("You are not in a room. Use /join #room."))
-            return
+            return None
         room = self.ctx.line_length - _PRIVMSG_FRAME - len(user.mask.encode())
         room -= len(target.encode())
         for piece in split_text(text, max(room, 64)):
             try:
-                self.ctx.hub.say(user, target, piece)
+                _, event = self.ctx.hub.say(user, target, piece)
             except ChatError as error:
                 self.tell(refusal_text(self.ctx, error))
-                return
+                return None
+            target = event.target
+        return target
 
     # -- events ------------------------------------------------------------------------
 

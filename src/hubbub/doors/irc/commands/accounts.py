@@ -5,6 +5,7 @@ clients that know no IRCv3 account commands, and nick ownership. SASL is in
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -185,7 +186,8 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
             if found is None:
                 _tell(session, "No such account.")
             else:
-                _tell(session, f"Account {found.name}, registered at {found.created:.0f}.")
+                when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(found.created))
+                _tell(session, f"Account {found.name}, registered on {when}.")
         elif verb == "PASSWORD" and args:
             mine = await _own_account(session, accounts)
             if mine is None:
