@@ -13,7 +13,8 @@ nothing unknown can fail. Names are compared through the server's CASEMAPPING
 :data:`~hubbub.wire.casemap.Key`.
 
 Lines inside a ``chathistory`` batch are history: they are shown but count as read.
-Consecutive joins, parts, quits and nick changes in a buffer fold into one quiet line.
+Consecutive joins, parts, quits and nick changes in a buffer fold into one quiet line
+(:mod:`hubbub.client.handlers.channels`).
 """
 
 from __future__ import annotations
@@ -369,20 +370,6 @@ class ChatState:
             self._updates.append(BuffersChanged())
         self._updates.append(LineAdded(buffer.key, line))
 
-    def _presence(self, buffer: Buffer, change: Presence, when: float) -> None:
-        """Add a join/part/quit/nick change, folded into the last line if that is one."""
-        last = buffer.lines[-1] if buffer.lines else None
-        if last is not None and last.kind is LineKind.PRESENCE and when - last.time < 600:
-            changes = (*last.presence, change)
-            buffer.lines[-1] = Line(
-                last.time, LineKind.PRESENCE, "", fold_presence(changes), presence=changes
-            )
-            self._updates.append(LineAdded(buffer.key, buffer.lines[-1], replaced=True))
-            return
-        changes = (change,)
-        line = Line(when, LineKind.PRESENCE, "", fold_presence(changes), presence=changes)
-        self._add(buffer, line)
-
     def _conversation(self, target: str, sender: str) -> Buffer:
         """The buffer a message between ``sender`` and ``target`` belongs in."""
         bare = target.lstrip(self.support.statusmsg) if self.support.statusmsg else target
@@ -421,25 +408,3 @@ class ChatState:
         self.buffers = buffers
         self.active = active.key if active is not None else SERVER
         self._updates.append(BuffersChanged())
-
-
-def fold_presence(changes: tuple[Presence, ...]) -> str:
-    """``→ anna, bo joined · ← cy left · dee is now dee_`` for a run of changes."""
-    groups: dict[str, list[str]] = {}
-    for change in changes:
-        if change.verb == "nick":
-            groups.setdefault("nick", []).append(f"{change.nick} is now {change.new_nick}")
-        else:
-            groups.setdefault(change.verb, []).append(change.nick)
-    parts: list[str] = []
-    for verb, names in groups.items():
-        unique = list(dict.fromkeys(names))
-        if verb == "join":
-            parts.append("→ " + ", ".join(unique) + " joined")
-        elif verb == "part":
-            parts.append("← " + ", ".join(unique) + " left")
-        elif verb == "quit":
-            parts.append("← " + ", ".join(unique) + " quit")
-        else:
-            parts.append(", ".join(unique))
-    return " · ".join(parts)

@@ -16,6 +16,7 @@ from hubbub.client.state import (
     Focus,
     Joined,
     Line,
+    LineAdded,
     LineKind,
     Member,
     MembersChanged,
@@ -56,13 +57,13 @@ def _join(state: ChatState, message: Message) -> None:
             continue
         buffer.members[state.fold(nick)] = Member(nick)
         state._updates.append(MembersChanged(key))
-        state._presence(buffer, Presence("join", clean(nick, 64)), when)
+        _presence(state, buffer, Presence("join", clean(nick, 64)), when)
 
 
 def _leave(state: ChatState, buffer: Buffer, nick: str, verb: str, when: float) -> None:
     if buffer.members.pop(state.fold(nick), None) is not None:
         state._updates.append(MembersChanged(buffer.key))
-        state._presence(buffer, Presence(verb, clean(nick, 64)), when)
+        _presence(state, buffer, Presence(verb, clean(nick, 64)), when)
 
 
 @handles("PART")
@@ -113,7 +114,7 @@ def _quit(state: ChatState, message: Message) -> None:
         if buffer.kind is BufferKind.CHANNEL:
             _leave(state, buffer, nick, "quit", when)
         elif buffer.kind is BufferKind.QUERY and buffer.key == state.fold(nick):
-            state._presence(buffer, Presence("quit", clean(nick, 64)), when)
+            _presence(state, buffer, Presence("quit", clean(nick, 64)), when)
 
 
 @handles("NICK")
@@ -133,7 +134,7 @@ def _nick(state: ChatState, message: Message) -> None:
         if member is not None:
             buffer.members[new_key] = replace(member, nick=new)
             state._updates.append(MembersChanged(buffer.key))
-            state._presence(buffer, change, when)
+            _presence(state, buffer, change, when)
     query = state.buffers.get(old_key)
     if query is not None and query.kind is BufferKind.QUERY and new_key not in state.buffers:
         del state.buffers[old_key]
@@ -141,7 +142,7 @@ def _nick(state: ChatState, message: Message) -> None:
         state.buffers[new_key] = query
         if state.active == old_key:
             state.active = new_key
-        state._presence(query, change, when)
+        _presence(state, query, change, when)
         state._updates.append(BuffersChanged())
 
 
@@ -299,3 +300,40 @@ def _invite(state: ChatState, message: Message) -> None:
         state.note(f"{by} invites you to {channel} (type /join {channel})")
     elif (buffer := state._channel(channel)) is not None:
         state.note(f"{by} invited {clean(message.params[0], 64)}", buffer.key)
+
+
+def _presence(state: ChatState, buffer: Buffer, change: Presence, when: float) -> None:
+    """Add a join/part/quit/nick change, folded into the last line if that is one."""
+    last = buffer.lines[-1] if buffer.lines else None
+    if last is not None and last.kind is LineKind.PRESENCE and when - last.time < 600:
+        changes = (*last.presence, change)
+        buffer.lines[-1] = Line(
+            last.time, LineKind.PRESENCE, "", fold_presence(changes), presence=changes
+        )
+        state._updates.append(LineAdded(buffer.key, buffer.lines[-1], replaced=True))
+        return
+    changes = (change,)
+    line = Line(when, LineKind.PRESENCE, "", fold_presence(changes), presence=changes)
+    state._add(buffer, line)
+
+
+def fold_presence(changes: tuple[Presence, ...]) -> str:
+    """``→ anna, bo joined · ← cy left · dee is now dee_`` for a run of changes."""
+    groups: dict[str, list[str]] = {}
+    for change in changes:
+        if change.verb == "nick":
+            groups.setdefault("nick", []).append(f"{change.nick} is now {change.new_nick}")
+        else:
+            groups.setdefault(change.verb, []).append(change.nick)
+    parts: list[str] = []
+    for verb, names in groups.items():
+        unique = list(dict.fromkeys(names))
+        if verb == "join":
+            parts.append("→ " + ", ".join(unique) + " joined")
+        elif verb == "part":
+            parts.append("← " + ", ".join(unique) + " left")
+        elif verb == "quit":
+            parts.append("← " + ", ".join(unique) + " quit")
+        else:
+            parts.append(", ".join(unique))
+    return " · ".join(parts)
