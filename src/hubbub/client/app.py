@@ -38,6 +38,7 @@ from hubbub.client.state import (
     LineAdded,
     MembersChanged,
     QuitRequested,
+    Redraw,
     ShowHelp,
     StatusChanged,
     TopicChanged,
@@ -134,6 +135,8 @@ class ChatApp(App[None]):
                     if key == state.active:
                         redraw_view = redraw_view or replaced
                         added.append(line)
+                case Redraw(buffer=key):
+                    redraw_view = redraw_view or key == state.active
                 case BuffersChanged():
                     buffers = True
                 case MembersChanged(buffer=key):

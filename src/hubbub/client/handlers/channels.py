@@ -24,6 +24,7 @@ from hubbub.client.state import (
     StatusChanged,
     TopicChanged,
     nick_of,
+    parse_time,
 )
 from hubbub.client.text import clean
 from hubbub.wire import numerics as n
@@ -50,7 +51,9 @@ def _join(state: ChatState, message: Message) -> None:
             buffer.members.clear()
             state._names.pop(key, None)
             state._updates.extend((Joined(key, name), MembersChanged(key), BuffersChanged()))
-            state._add(buffer, Line(when, LineKind.INFO, "", f"You joined {clean(name)}"))
+            buffer.arrival = Line(when, LineKind.INFO, "", f"You joined {clean(name)}")
+            buffer.joined_at = parse_time(message.tags.get("time"))
+            state._add(buffer, buffer.arrival)
             if key in state.focus_on_join:
                 state.focus_on_join.discard(key)
                 state._updates.append(Focus(key))

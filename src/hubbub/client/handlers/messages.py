@@ -55,15 +55,16 @@ def _message(state: ChatState, message: Message) -> None:
     else:
         buffer = state._conversation(target, sender)
     own = state.is_me(sender)
-    history = state._in_history(message)
-    private = buffer.kind is BufferKind.QUERY and not own
+    history = state._replayed(message, buffer)
+    # A replayed line that names this user was seen (or missed) then: not a new mention.
+    private = buffer.kind is BufferKind.QUERY and not own and not history
     line = Line(
         state._time(message),
         kind,
         sender or state.network,
         clean(text),
         own=own,
-        mention=not own and (private or mentions(text, state.nick)),
+        mention=not own and not history and (private or mentions(text, state.nick)),
         history=history,
     )
     state._add(buffer, line, message.tags.get("msgid"))

@@ -41,6 +41,8 @@ def format_line(line: Line, own_nick: str = "") -> Text:
         text.append("-- " + line.text, style="#99c1f1")
     elif line.kind is LineKind.ERROR:
         text.append("!! " + line.text, style="bold #f66151")
+    elif line.kind is LineKind.SEPARATOR:
+        text.append(line.text, style="bold #99c1f1")
     else:
         text.append("-- " + line.text, style="dim")
     if line.history:
