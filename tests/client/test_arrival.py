@@ -132,3 +132,18 @@ async def test_a_private_chats_badge_shows_its_count_once(server: Server, bob: L
         await until(app, lambda: app.state.buffers[Key("#lobby")].unread == 1)
         await pilot.pause()
         assert labels(app)[1:] == [" 2 #lobby 1", " 3 bob 1!"]
+
+
+async def test_the_servers_welcome_reads_as_words_not_raw_numerics(server: Server) -> None:
+    app = chat(irc_port(server))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(app, lambda: app.state.active == Key("#lobby"))
+        await pilot.press("alt+1")
+        await until(app, lambda: app.state.active == SERVER)
+        lines = [line[6:] for line in shown(app)]
+        assert "-- Welcome to the hubbub IRC Network anna" in lines
+        assert "-- 1 user online (max 1)" in lines
+        assert "-- Welcome to hubbub." in lines  # the MOTD, without its "- " frame
+        text = "\n".join(lines)
+        for raw in ("Current local users", "1 1 ", "Biorw", "Message of the day", "/MOTD"):
+            assert raw not in text

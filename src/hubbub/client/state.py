@@ -54,6 +54,7 @@ class LineKind(enum.Enum):
     PRESENCE = "presence"  # joins, parts, quits, nick changes: folded, quiet
     EVENT = "event"  # topic and mode changes, kicks, invites
     INFO = "info"  # server replies and the client's own notes
+    DETAIL = "detail"  # server replies the client has no words for: shown quietly
     ERROR = "error"
     SEPARATOR = "separator"  # where replayed history ends
 

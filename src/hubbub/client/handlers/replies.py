@@ -12,8 +12,9 @@ from hubbub.client.state import (
     LineKind,
     StatusChanged,
     TopicChanged,
+    nick_of,
 )
-from hubbub.client.text import clean
+from hubbub.client.text import clean, duration, moment
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Key
 from hubbub.wire.message import Message
@@ -52,7 +53,14 @@ def _welcome(state: ChatState, message: Message) -> None:
         state.nick = message.params[0]
     state.registered = True
     state._updates.append(StatusChanged())
-    numeric_text(state, message)
+    if len(message.params) < 2:
+        return
+    # "Welcome to the Network anna!~anna@host": the address is no news to its owner.
+    words = message.params[-1].split(" ")
+    if "!" in words[-1] and state.is_me(nick_of(words[-1])):
+        words[-1] = nick_of(words[-1])
+    text = " ".join(words)
+    state._add(state.buffers[SERVER], Line(state._time(message), LineKind.INFO, "", text))
 
 
 @handles(n.RPL_ISUPPORT)
@@ -83,18 +91,45 @@ def _list_end(state: ChatState, message: Message) -> None:
 @handles(*_WHOIS_REPLIES, n.RPL_AWAY)
 def _whois(state: ChatState, message: Message) -> None:
     """WHOIS replies (and "is away" for a message just sent) go where the user looks."""
-    if len(message.params) < 2:
+    if len(message.params) < 2 or message.command in (n.RPL_ENDOFWHOIS, n.RPL_ENDOFWHOWAS):
         return
     subject = message.params[1]
     if message.command == n.RPL_AWAY and (buffer := state.buffers.get(state.fold(subject))):
         key: Key | None = buffer.key
     else:
         key = None
-    details = " ".join(message.params[2:]).strip()
-    state.note(f"[{subject}] {details}", key)
+    state.note(_whois_sentence(state, message) or subject, key)
 
 
-@handles(*(code for code in n.__dict__.values() if isinstance(code, str) and code[:1] in "45"))
+def _whois_sentence(state: ChatState, message: Message) -> str:
+    """One WHOIS reply as a sentence about its subject: ``anna is ~a@host (Anna)``."""
+    nick, rest = message.params[1], list(message.params[2:])
+    match message.command, rest:
+        case ((n.RPL_WHOISUSER | n.RPL_WHOWASUSER), [user, host, _, real, *_]):
+            verb = "is" if message.command == n.RPL_WHOISUSER else "was"
+            return f"{nick} {verb} {user}@{host}" + (f" ({real})" if real else "")
+        case n.RPL_WHOISSERVER, [server, info, *_]:
+            return f"{nick} is on {server}" + (f" ({info})" if info else "")
+        case n.RPL_WHOISIDLE, [idle, signon, *_] if idle.isdigit() and signon.isdigit():
+            since = moment(int(signon), state.clock())
+            return f"{nick} has been idle {duration(int(idle))}, connected since {since}"
+        case n.RPL_WHOISIDLE, [idle, *_] if idle.isdigit():
+            return f"{nick} has been idle {duration(int(idle))}"
+        case n.RPL_WHOISCHANNELS, [channels, *_]:
+            return f"{nick} is in {channels}"
+        case n.RPL_WHOISACCOUNT, [account, *_]:
+            return f"{nick} is logged in as {account}"
+        case n.RPL_AWAY, [text, *_]:
+            return f"{nick} is away: {text}"
+    # The others read as sentences with the nick in front ("is using a secure connection").
+    return " ".join([nick, *(part for part in rest if part)])
+
+
+# Every 4xx and 5xx but "no MOTD", which is no error to a user (server_info.py).
+_ERRORS = {c for c in vars(n).values() if isinstance(c, str) and c[:1] in "45"} - {n.ERR_NOMOTD}
+
+
+@handles(*sorted(_ERRORS))
 def _error_reply(state: ChatState, message: Message) -> None:
     """Refusals and errors: shown where the user is looking, with what they are about."""
     if message.command in (n.ERR_NICKNAMEINUSE, n.ERR_ERRONEUSNICKNAME) and not state.registered:
