@@ -237,7 +237,7 @@ class ChatApp(App[None]):
         if self.network.plain:
             listed = [
                 ("/quit", "leave and close the client"),
-                ("anything else", "sent to the server as it is (hubbub's door: /help)"),
+                ("anything else", "sent to the server as it is (hubbub's plain door: /help)"),
             ]
         self.push_screen(HelpScreen(listed))
 
