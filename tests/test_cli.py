@@ -55,6 +55,14 @@ def test_top_level_help_lists_the_subcommands() -> None:
     assert "account" in result.stdout
 
 
+def test_hubbub_without_a_command_is_a_usage_error_that_says_what_to_try() -> None:
+    result = run_hubbub()
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "usage: hubbub" in result.stderr
+    assert "hubbub serve" in result.stderr
+
+
 def test_serve_help_lists_every_required_flag() -> None:
     result = run_hubbub("serve", "--help")
     assert result.returncode == 0, result.stderr
@@ -433,3 +441,16 @@ def test_database_url_comes_from_the_flag_then_the_environment_then_the_config(
 def test_a_database_url_flag_that_is_not_postgresql_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="database_url"):
         parse_serve("--database-url", "sqlite:///x.db")
+
+
+def test_serve_names_every_mistake_of_its_config_file_on_a_line_of_its_own(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text('[server]\nnetwrok = "home"\n\n[limits]\nnicklen = "x"\n')
+    result = run_hubbub("serve", "--config", str(config), "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"hubbub: {config}:2: server.netwrok: unknown key (did you mean 'network'?)",
+        f"hubbub: {config}:5: limits.nicklen: must be a whole number, not 'x'",
+    ]

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from hubbub.accounts.passwords import hash_password, is_hash, verify_password
-from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, load_config, validate
+from hubbub.settings import (
+    SERVER_KEYS,
+    ConfigError,
+    Limits,
+    Listen,
+    Oper,
+    Settings,
+    load_config,
+    validate,
+)
 from hubbub.wire.casemap import Casemapping
 
 OPER_HASH = hash_password("s3cret")
@@ -461,15 +470,65 @@ def test_sync_history_or_a_database_with_history_off_is_refused(tmp_path: Path) 
     assert_names(message, "server.database_url", 3)
 
 
-def test_the_readme_lists_every_limit_with_its_default() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    block = readme.split("\n[limits]\n", 1)[1].split("```", 1)[0]
-    listed: dict[str, str] = {}
-    for line in block.splitlines():
-        found = re.match(r"(\w+) = ([\d.]+)", line)
-        assert found is not None, line
-        listed[found[1]] = found[2]
+ROOT = Path(__file__).parent.parent
+
+
+def listed_keys(text: str) -> dict[str, dict[str, str]]:
+    """The keys a TOML reference shows (commented out or not), by section, with the value
+    written for each."""
+    sections: dict[str, dict[str, str]] = {}
+    current = sections.setdefault("", {})
+    for raw in text.splitlines():
+        line = raw.strip().removeprefix("# ").strip()
+        header = re.fullmatch(r"\[\[?(\w+)\]\]?(\s*#.*)?", line)
+        if header:
+            current = sections.setdefault(header[1], {})
+            continue
+        found = re.match(r"(\w+) = (\S+)", line)
+        if found:
+            current[found[1]] = found[2]
+    return sections
+
+
+@pytest.mark.parametrize("reference", ["docs/configuration.md", "hubbub.example.toml"])
+def test_the_config_reference_shows_every_key_and_every_limits_default(reference: str) -> None:
+    shown = listed_keys((ROOT / reference).read_text())
+    assert set(shown["server"]) == set(SERVER_KEYS)
+    assert set(shown["listen"]) == {"host", "port", "tls"}
+    assert set(shown["oper"]) == {"name", "password"}
+    assert set(shown["plain"]) == {"enabled", "host", "port", "room", "language"}
+    assert sorted(shown["limits"]) == sorted(f.name for f in dataclasses.fields(Limits))
     defaults = Limits()
-    assert sorted(listed) == sorted(f.name for f in dataclasses.fields(Limits))
-    for name, shown in listed.items():
-        assert float(shown) == getattr(defaults, name), name
+    for name, written in shown["limits"].items():
+        assert float(written) == getattr(defaults, name), name
+
+
+def test_the_example_config_file_is_valid() -> None:
+    settings = load_config(ROOT / "hubbub.example.toml")
+    assert settings.server_name == "irc.example.org"
+    assert settings.limits == Limits()
+
+
+def test_every_mistake_of_a_config_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path,
+        '[server]\nnetwrok = "home"\n\n[limits]\nsendq = "big"\n\n[plian]\nroom = "#x"\n',
+    )
+    lines = message.splitlines()
+    assert len(lines) == 3, message
+    assert_names(lines[0], "server.netwrok", 2)
+    assert "did you mean 'network'?" in lines[0]
+    assert_names(lines[1], "limits.sendq", 5)
+    assert "must be a whole number, not 'big'" in lines[1]
+    assert_names(lines[2], "plian", 7)
+    assert "unknown section (did you mean 'plain'?)" in lines[2]
+
+
+def test_mistakes_in_values_every_source_must_respect_are_reported_together(
+    tmp_path: Path,
+) -> None:
+    message = config_error(tmp_path, '[server]\nname = "nodot"\n\n[limits]\nnicklen = 5\n')
+    lines = message.splitlines()
+    assert len(lines) == 2, message
+    assert_names(lines[0], "server.name", 2)
+    assert_names(lines[1], "limits.nicklen", 5)

@@ -274,7 +274,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
     except ConfigError as error:
-        print(f"hubbub: {error}", file=sys.stderr)
+        _complain("hubbub", error)
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -286,7 +286,7 @@ def serve(args: argparse.Namespace) -> int:
         try:
             server = Server(settings, reload=lambda: settings_from(args))
         except ConfigError as error:
-            print(f"hubbub: {error}", file=sys.stderr)
+            _complain("hubbub", error)
             raise SystemExit(2) from None
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, server.stop)
@@ -341,6 +341,12 @@ def mkpasswd() -> int:
     return 0
 
 
+def _complain(program: str, error: ConfigError) -> None:
+    """A config error's every line (one per mistake), each naming the program."""
+    for line in str(error).splitlines():
+        print(f"{program}: {line}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
@@ -351,10 +357,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             settings = validate(_where_settings(args))
         except ConfigError as error:
-            print(f"hubbub account: {error}", file=sys.stderr)
+            _complain("hubbub account", error)
             return 2
         return account_admin.run(args, settings)
     if args.command == "mkpasswd":
         return mkpasswd()
-    build_parser().print_help()
-    return 0
+    # No command is a usage error (as argparse's own): the usage, and what to try.
+    build_parser().print_usage(sys.stderr)
+    print(
+        "hubbub: a command is needed; start with 'hubbub serve' ('hubbub --help' lists them)",
+        file=sys.stderr,
+    )
+    return 2

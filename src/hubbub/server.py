@@ -365,7 +365,22 @@ class Server:
                 address = sock.getsockname()
                 self.plain_addresses.append((address[0], address[1]))
                 logger.info("plain door listening on %s port %d", address[0], address[1])
+        self._say_how_to_connect()
         return listeners
+
+    def _say_how_to_connect(self) -> None:
+        """One line a newcomer can act on: the commands that reach this server."""
+        ways = []
+        if self.addresses:
+            host, port = self.addresses[0]
+            shown = f"[{host}]" if ":" in host else host
+            local = host == "127.0.0.1" and port == 6667  # hubbub chat's own default
+            ways.append("hubbub chat" if local else f"hubbub chat {shown}:{port}")
+            ways.append(f"irssi -c {host} -p {port}")
+        if self.plain_addresses:
+            host, port = self.plain_addresses[0]
+            ways.append(f"nc {host} {port}")
+        logger.info("ready: connect with %s", ", or ".join(ways))
 
     async def _shutdown(self, listeners: list[asyncio.Server]) -> None:
         logger.info("shutting down: %d connections", len(self.connections))

@@ -7,12 +7,15 @@ error names the key and the line it is on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import difflib
 import ipaddress
 import os
 import re
 import socket
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +121,7 @@ class Settings:
         return (*self.listen, Listen(self.listen[0].host, 6697, tls=True))
 
 
-_SERVER_KEYS: dict[str, tuple[str, type]] = {
+SERVER_KEYS: dict[str, tuple[str, type]] = {
     "name": ("server_name", str),
     "network": ("network_name", str),
     "description": ("description", str),
@@ -142,6 +145,15 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
     "database_url": ("database_url", str),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SECTIONS = ("server", "listen", "oper", "plain", "limits")
+# How a value of each kind is asked for, in an error.
+_KIND_NAMES = {
+    int: "a whole number",
+    float: "a number",
+    str: "text in quotes",
+    bool: "true or false",
+    list: "a list in brackets",
+}
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -163,18 +175,20 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
     settings = base or Settings()
     changes: dict[str, Any] = {"config_file": path}
     for section, value in data.items():
-        if section == "server":
-            changes.update(reader.server(reader.table(value, section)))
-        elif section == "listen":
-            changes["listen"] = reader.listens(value)
-        elif section == "oper":
-            changes["opers"] = reader.opers(value)
-        elif section == "plain":
-            changes.update(reader.plain(reader.table(value, section), settings))
-        elif section == "limits":
-            changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
-        else:
-            raise reader.error(section, None, "unknown section")
+        with reader.collecting():
+            if section == "server":
+                changes.update(reader.server(reader.table(value, section)))
+            elif section == "listen":
+                changes["listen"] = reader.listens(value)
+            elif section == "oper":
+                changes["opers"] = reader.opers(value)
+            elif section == "plain":
+                changes.update(reader.plain(reader.table(value, section), settings))
+            elif section == "limits":
+                changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
+            else:
+                raise reader.unknown(section, None, section, _SECTIONS, "section")
+    reader.raise_problems()
     settings = settings.replace(**changes)
     for name in ("motd_file", "tls_cert", "tls_key", "tls_client_ca"):
         value = getattr(settings, name)
@@ -187,59 +201,66 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
     """Check values that every source must respect.
 
     Raises:
-        ConfigError: naming the setting (and its line, for a config file).
+        ConfigError: naming each setting that is wrong (and its line, for a config
+            file), one per line.
     """
 
-    def fail(table: str, key: str, message: str) -> ConfigError:
-        if reader is not None:
-            return reader.error(table, key, message)
-        return ConfigError(f"{key}: {message}")
+    problems: list[ConfigError] = []
+
+    def fail(table: str, key: str, message: str) -> None:
+        problems.append(
+            reader.error(table, key, message)
+            if reader is not None
+            else ConfigError(f"{key}: {message}")
+        )
 
     if not _SERVER_NAME.match(settings.server_name) or len(settings.server_name) > 63:
-        raise fail("server", "name", "must be a host name with a dot, like irc.example.org")
+        fail("server", "name", "must be a host name with a dot, like irc.example.org")
     if not settings.network_name or not re.fullmatch(r"[A-Za-z0-9._-]+", settings.network_name):
-        raise fail("server", "network", "must be letters, digits, '.', '_' or '-'")
+        fail("server", "network", "must be letters, digits, '.', '_' or '-'")
     if settings.log_level.upper() not in _LOG_LEVELS:
-        raise fail("server", "log_level", "must be one of " + ", ".join(_LOG_LEVELS))
+        fail("server", "log_level", "must be one of " + ", ".join(_LOG_LEVELS))
     if not settings.listen:
-        raise fail("listen", "port", "at least one listener is needed")
+        fail("listen", "port", "at least one listener is needed")
     for listen in settings.listen:
         if not 0 <= listen.port <= 65535:
-            raise fail("listen", "port", f"{listen.port} is not a port number")
+            fail("listen", "port", f"{listen.port} is not a port number")
     if settings.language is not None and settings.language not in available_languages():
         choices = ", ".join(available_languages())
-        raise fail("plain", "language", f"must be one of {choices}")
+        fail("plain", "language", f"must be one of {choices}")
     if not settings.plain_room.startswith("#") or " " in settings.plain_room:
-        raise fail("plain", "room", "must be a channel name like #lobby")
+        fail("plain", "room", "must be a channel name like #lobby")
     if (settings.tls_cert is None) != (settings.tls_key is None):
-        raise fail("server", "tls_cert", "tls_cert and tls_key go together")
+        fail("server", "tls_cert", "tls_cert and tls_key go together")
     if not settings.history and settings.history_sync:
-        raise fail("server", "history_sync", "there is no history to keep in sync (history off)")
+        fail("server", "history_sync", "there is no history to keep in sync (history off)")
     if not settings.history and settings.database_url is not None:
-        raise fail("server", "database_url", "a database is not used with history off")
+        fail("server", "database_url", "a database is not used with history off")
     if settings.tls_client_ca is not None and settings.tls_cert is None:
-        raise fail("server", "tls_client_ca", "client certificates need tls_cert and tls_key")
+        fail("server", "tls_client_ca", "client certificates need tls_cert and tls_key")
     if any(listen.tls for listen in settings.listen) and settings.tls_cert is None:
-        raise fail("listen", "tls", "a TLS listener needs tls_cert and tls_key")
+        fail("listen", "tls", "a TLS listener needs tls_cert and tls_key")
     for network in settings.trusted:
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
-            raise fail("server", "trusted", f"{network!r} is not an address or network") from None
+            fail("server", "trusted", f"{network!r} is not an address or network")
     if settings.database_url is not None and not settings.database_url.startswith(
         ("postgresql://", "postgres://")
     ):
-        raise fail("server", "database_url", "must be a URL like postgresql://user@host/name")
+        fail("server", "database_url", "must be a URL like postgresql://user@host/name")
     limits = settings.limits
     may_be_zero = {"connections_per_ip", "flood_rate", "plain_backlog", "history_flush"}
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
         if value < 0 or (value == 0 and item.name not in may_be_zero):
-            raise fail("limits", item.name, "must be positive")
+            fail("limits", item.name, "must be positive")
     if limits.line_length < 512:
-        raise fail("limits", "line_length", "must be at least 512 (RFC 1459)")
+        fail("limits", "line_length", "must be at least 512 (RFC 1459)")
     if not 9 <= limits.nicklen <= 200:
-        raise fail("limits", "nicklen", "must be between 9 and 200")
+        fail("limits", "nicklen", "must be between 9 and 200")
+    if problems:
+        raise ConfigError("\n".join(str(problem) for problem in problems))
     return settings
 
 
@@ -249,6 +270,34 @@ class _Reader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        # Every mistake is reported in one run, not only the first.
+        self.problems: list[ConfigError] = []
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Note a mistake in what the block reads, and go on with the next block."""
+        try:
+            yield
+        except ConfigError as problem:
+            self.problems.append(problem)
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise ConfigError("\n".join(str(problem) for problem in self.problems))
+
+    def unknown(
+        self,
+        table: str,
+        key: str | None,
+        name: str,
+        known: Iterable[str],
+        what: str = "key",
+        block: int = 0,
+    ) -> ConfigError:
+        """An unknown key or section, with the known name it is nearest to, if any."""
+        near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        return self.error(table, key, f"unknown {what}{hint}", block)
 
     def error(self, table: str, key: str | None, message: str, block: int = 0) -> ConfigError:
         """An error naming ``table.key`` and its line (in the ``block``-th ``[[table]]``)."""
@@ -291,19 +340,21 @@ class _Reader:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise self.error(table, key, f"must be a {kind.__name__}, not {value!r}", block)
+            wanted = _KIND_NAMES.get(kind, kind.__name__)
+            raise self.error(table, key, f"must be {wanted}, not {value!r}", block)
         return value
 
     def server(self, data: dict[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         for key, value in data.items():
-            if key not in _SERVER_KEYS:
-                raise self.error("server", key, "unknown key")
-            attribute, kind = _SERVER_KEYS[key]
-            checked = self.typed("server", key, value, kind)
-            if kind is list:
-                checked = tuple(self.typed("server", key, item, str) for item in checked)
-            changes[attribute] = Path(checked) if kind is Path else checked
+            with self.collecting():
+                if key not in SERVER_KEYS:
+                    raise self.unknown("server", key, key, SERVER_KEYS)
+                attribute, kind = SERVER_KEYS[key]
+                checked = self.typed("server", key, value, kind)
+                if kind is list:
+                    checked = tuple(self.typed("server", key, item, str) for item in checked)
+                changes[attribute] = Path(checked) if kind is Path else checked
         return changes
 
     def listens(self, value: object) -> tuple[Listen, ...]:
@@ -314,7 +365,7 @@ class _Reader:
             table = self.table(item, "listen")
             for key in table:
                 if key not in ("host", "port", "tls"):
-                    raise self.error("listen", key, "unknown key", block)
+                    raise self.unknown("listen", key, key, ("host", "port", "tls"), block=block)
             host = self.typed("listen", "host", table.get("host", "127.0.0.1"), str, block)
             tls = self.typed("listen", "tls", table.get("tls", False), bool, block)
             default_port = 6697 if tls else 6667
@@ -332,7 +383,7 @@ class _Reader:
             table = self.table(item, "oper")
             for key in table:
                 if key not in ("name", "password"):
-                    raise self.error("oper", key, "unknown key", block)
+                    raise self.unknown("oper", key, key, ("name", "password"), block=block)
             name = self.typed("oper", "name", table.get("name"), str, block)
             password = self.typed("oper", "password", table.get("password"), str, block)
             if not is_hash(password):
@@ -343,9 +394,10 @@ class _Reader:
         return tuple(out)
 
     def plain(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
+        known = ("enabled", "host", "port", "room", "language")
         for key in data:
-            if key not in ("enabled", "host", "port", "room", "language"):
-                raise self.error("plain", key, "unknown key")
+            if key not in known:
+                self.problems.append(self.unknown("plain", key, key, known))
         enabled = self.typed("plain", "enabled", data.get("enabled", True), bool)
         default = base.plain or Listen("127.0.0.1", 8080)
         host = self.typed("plain", "host", data.get("host", default.host), str)
@@ -371,10 +423,11 @@ class _Reader:
         kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
         changes = {}
         for key, value in data.items():
-            if key not in kinds:
-                raise self.error("limits", key, "unknown key")
-            kind = float if kinds[key] in (float, "float") else int
-            changes[key] = self.typed("limits", key, value, kind)
+            with self.collecting():
+                if key not in kinds:
+                    raise self.unknown("limits", key, key, kinds)
+                kind = float if kinds[key] in (float, "float") else int
+                changes[key] = self.typed("limits", key, value, kind)
         return dataclasses.replace(base, **changes)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import sqlite3
 import stat
 from collections.abc import AsyncIterator, Sequence
@@ -415,6 +416,20 @@ async def test_the_data_folder_and_database_files_are_for_their_owner_alone(
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
         assert [stat.S_IMODE(path.stat().st_mode) for path in files] == [0o600] * 3
         await clients.close_all()
+
+
+async def test_the_data_folder_and_database_are_private_even_with_an_open_umask(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "open" / "data"
+    previous = os.umask(0)
+    try:
+        async with running_server(make_settings(data)):
+            pass
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / SQLITE_FILE).stat().st_mode) == 0o600
 
 
 async def test_a_data_folder_open_to_others_is_warned_about_at_start(

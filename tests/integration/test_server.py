@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.server import Server
+from hubbub.storage.backends import SQLITE_FILE
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
@@ -421,3 +423,27 @@ async def test_tcp_nodelay_on_client_connections_follows_the_setting(
         await client.send("PING :still-chatting")
         assert (await client.read_until("PONG"))[-1].params[-1] == "still-chatting"
         await client.close()
+
+
+async def test_a_first_start_says_once_that_it_made_the_database_and_how_to_connect(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path)
+    with caplog.at_level(logging.INFO):
+        async with running_server(settings) as server:
+            (host, port), (_, plain) = server.addresses[0], server.plain_addresses[0]
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    made = [line for line in said if "database" in line]
+    assert len(made) == 1, said
+    database = re.escape(str(tmp_path / SQLITE_FILE))
+    assert re.fullmatch(rf"created the database {database} \(schema \d+\)", made[0])
+    assert not any("migration" in line for line in said), said
+    assert (
+        f"ready: connect with hubbub chat {host}:{port}, or irssi -c {host} -p {port}, "
+        f"or nc {host} {plain}"
+    ) in said
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        async with running_server(settings):
+            pass
+    assert not any("database" in r.getMessage() for r in caplog.records), caplog.records

@@ -3,9 +3,12 @@ store applies them in its own way (see its ``_migrate``)."""
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 
 from hubbub.storage.errors import SchemaTooNew
+
+logger = logging.getLogger(__name__)
 
 
 def numbered_scripts(*folder: str) -> list[tuple[int, str]]:
@@ -26,3 +29,14 @@ def schema_too_new(where: str, current: int, latest: int) -> SchemaTooNew:
         f"{where}: schema version {current} is newer than this hubbub knows ({latest}); "
         "use a newer hubbub or a backup"
     )
+
+
+def log_migrated(where: str, before: int, after: int) -> None:
+    """One line for what opening a database did to its schema: made it, upgraded it, or
+    nothing (then nothing is said)."""
+    if before == after:
+        return
+    if before == 0:
+        logger.info("created the database %s (schema %d)", where, after)
+    else:
+        logger.info("upgraded the database %s from schema %d to %d", where, before, after)

@@ -34,7 +34,7 @@ from hubbub.accounts.ports import Account
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
-from hubbub.storage.migrations import numbered_scripts, schema_too_new
+from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
 
 logger = logging.getLogger(__name__)
 
@@ -171,9 +171,10 @@ class PostgresStore:
             for version, script in scripts:
                 if version <= current:
                     continue
-                logger.info("applying schema migration %04d to %s", version, self.where)
+                logger.debug("applying schema migration %04d to %s", version, self.where)
                 await db.execute(script)
                 await db.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+            log_migrated(self.where, current, max(current, scripts[-1][0] if scripts else 0))
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

@@ -22,7 +22,7 @@ from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
-from hubbub.storage.migrations import numbered_scripts, schema_too_new
+from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,16 +106,18 @@ class SqliteStore:
         migrating the same new file at the same moment."""
         scripts = migrations()
         latest = scripts[-1][0] if scripts else 0
+        first: int | None = None
         while True:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 (current,) = connection.execute("PRAGMA user_version").fetchone()
+                first = current if first is None else first
                 if current > latest:
                     raise schema_too_new(str(path), current, latest)
                 missing = [(version, script) for version, script in scripts if version > current]
                 if missing:
                     version, script = missing[0]
-                    logger.info("applying schema migration %04d to %s", version, path)
+                    logger.debug("applying schema migration %04d to %s", version, path)
                     for statement in script.split(";"):
                         if statement.strip():
                             connection.execute(statement)
@@ -125,6 +127,7 @@ class SqliteStore:
                 raise
             connection.execute("COMMIT")
             if not missing:
+                log_migrated(str(path), first or 0, current)
                 return
 
     async def _change(
