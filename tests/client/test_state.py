@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.client.handlers.table import Table, ignored, merged
 from hubbub.client.incoming import receive
 from hubbub.client.state import (
     MAX_LINES,
@@ -359,3 +360,11 @@ def test_escape_sequences_in_messages_are_removed(rust: ChatState) -> None:
     feed(rust, ":bob!b@h PRIVMSG #rust :\x1b[2J\x1b]0;owned\x07\x0304red\x03 text\x9b31m")
     text = rust.buffers[Key("#rust")].lines[-1].text
     assert text == "red text"
+
+
+def test_a_command_handled_in_two_tables_is_refused() -> None:
+    first, second = Table(), Table()
+    first.handles("PRIVMSG")(ignored)
+    second.handles("PRIVMSG", "NOTICE")(ignored)
+    with pytest.raises(ValueError, match="PRIVMSG"):
+        merged(first, second)
