@@ -175,6 +175,47 @@ def test_join_asks_for_history_when_offered() -> None:
     assert wire.lines()[-1] == "CHATHISTORY LATEST #rust * 50"
 
 
+LOBBY_005 = ":irc.test 005 anna NETWORK=Test hubbub/LOBBY=#lobby :are supported"
+
+
+def test_with_no_channel_configured_the_advertised_lobby_is_joined_after_the_motd() -> None:
+    wire = Wire(Network("net", nick="anna"))
+    register(wire)
+    wire.feed(LOBBY_005, ":irc.test 375 anna :- MOTD -")
+    assert wire.lines() == []  # the welcome burst is not over yet
+    wire.feed(":irc.test 376 anna :End of /MOTD command.")
+    assert wire.lines() == ["JOIN #lobby"]
+    assert Key("#lobby") in wire.session.state.focus_on_join
+
+
+def test_configured_channels_win_over_the_lobby(wire: Wire) -> None:
+    register(wire)
+    wire.feed(LOBBY_005, ":irc.test 422 anna :MOTD File is missing")
+    assert "JOIN #lobby" not in wire.lines()
+
+
+def test_without_a_lobby_nothing_is_joined_and_the_client_says_how() -> None:
+    wire = Wire(Network("net", nick="anna"))
+    register(wire)
+    wire.feed(":irc.test 005 anna NETWORK=Test :are supported", ":irc.test 422 anna :No MOTD")
+    assert wire.lines() == []
+    assert "/join #name" in wire.session.state.buffers[Key("*")].lines[-1].text
+
+
+def test_the_lobby_is_joined_once_not_again_after_a_reconnection() -> None:
+    wire = Wire(Network("net", nick="anna"))
+    register(wire)
+    wire.feed(LOBBY_005, ":irc.test 376 anna :End", ":anna!a@h JOIN #lobby")
+    wire.feed(":anna!a@h PART #lobby")  # the user left it
+    wire.session.connection_lost("reset")
+    wire.session.connection_made(wire.sent.append)
+    wire.take()
+    wire.feed(
+        ":irc.test CAP * LS :", ":irc.test 001 anna :Welcome", LOBBY_005, ":irc.test 376 anna :End"
+    )
+    assert not any(line.startswith("JOIN") for line in wire.lines())
+
+
 def test_reconnection_rejoins_channels_and_asks_for_the_wanted_nick(wire: Wire) -> None:
     register(wire)
     wire.feed(":anna!a@h JOIN #rust", ":anna!a@h JOIN #go")

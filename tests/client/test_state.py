@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.client.handlers.table import Table, ignored, merged
 from hubbub.client.incoming import receive
 from hubbub.client.state import (
+    MAX_LINES,
+    SEPARATOR_TEXT,
     SERVER,
     BufferKind,
     BuffersChanged,
@@ -226,8 +229,77 @@ def test_history_batches_are_read_and_deduplicated_by_msgid(rust: ChatState) -> 
     feed(rust, *lines)
     buffer = rust.buffers[Key("#rust")]
     assert texts(rust, "#rust").count("old") == 1
-    assert buffer.lines[-1].history
+    assert next(line for line in buffer.lines if line.text == "old").history
     assert buffer.unread == 0
+
+
+def test_history_goes_above_the_join_line_with_a_separator_and_no_mention(
+    state: ChatState,
+) -> None:
+    feed(
+        state,
+        ":anna!a@h JOIN #rust",
+        ":anna!a@h JOIN #go",  # #go is on screen; #rust is not
+        ":irc.test BATCH +h1 chathistory #rust",
+        "@batch=h1;time=2024-05-01T12:00:00Z :bob!b@h PRIVMSG #rust :anna: still there?",
+        "@batch=h1;time=2024-05-01T12:01:00Z :bob!b@h PRIVMSG #rust :hm",
+        ":irc.test BATCH -h1",
+        ":bob!b@h PRIVMSG #rust :live now",
+    )
+    state.select(Key("#go"))
+    assert texts(state, "#rust") == [
+        "anna: still there?",
+        "hm",
+        "— end of earlier messages —",
+        "You joined #rust",
+        "live now",
+    ]
+    rust = state.buffers[Key("#rust")]
+    assert not any(line.mention for line in rust.lines)
+    assert rust.lines[2].kind is LineKind.SEPARATOR
+    assert (rust.unread, rust.mentions) == (1, 0)  # only the live line counts
+
+
+def test_lines_older_than_the_join_are_history_without_a_batch(state: ChatState) -> None:
+    feed(
+        state,
+        "@time=2024-05-01T12:00:00Z :anna!a@h JOIN #rust",
+        "@time=2024-05-01T11:00:00Z :bob!b@h PRIVMSG #rust :anna: earlier",
+        "@time=2024-05-01T12:00:01Z :bob!b@h PRIVMSG #rust :anna: now",
+    )
+    lines = list(state.buffers[Key("#rust")].lines)
+    assert [line.text for line in lines] == [
+        "anna: earlier",
+        "— end of earlier messages —",
+        "You joined #rust",
+        "anna: now",
+    ]
+    assert [line.mention for line in lines] == [False, False, False, True]
+
+
+def test_an_empty_replay_adds_no_separator(rust: ChatState) -> None:
+    feed(rust, ":irc.test BATCH +h1 chathistory #rust", ":irc.test BATCH -h1")
+    assert SEPARATOR_TEXT not in texts(rust, "#rust")
+
+
+def test_history_in_a_full_buffer_keeps_the_newest_lines(state: ChatState) -> None:
+    feed(state, ":bob!b@h PRIVMSG #rust :before", ":anna!a@h JOIN #rust")
+    feed(state, *(f":bob!b@h PRIVMSG #rust :{i}" for i in range(MAX_LINES - 3)))
+    buffer = state.buffers[Key("#rust")]
+    assert len(buffer.lines) == MAX_LINES - 1
+    old = "@batch=h1;time=2024-05-01T12:00:00Z :bob!b@h PRIVMSG #rust :"
+    feed(state, ":irc.test BATCH +h1 chathistory #rust", old + "first", old + "second")
+    assert texts(state, "#rust")[:3] == ["second", SEPARATOR_TEXT, "You joined #rust"]
+    assert len(buffer.lines) == MAX_LINES
+
+
+def test_history_older_than_a_full_buffer_is_dropped(state: ChatState) -> None:
+    feed(state, ":anna!a@h JOIN #rust")
+    feed(state, *(f":bob!b@h PRIVMSG #rust :{i}" for i in range(MAX_LINES - 1)))
+    old = "@batch=h1;time=2024-05-01T12:00:00Z :bob!b@h PRIVMSG #rust :too old"
+    feed(state, ":irc.test BATCH +h1 chathistory #rust", old)
+    assert texts(state, "#rust")[0] == "You joined #rust"
+    assert "too old" not in texts(state, "#rust")
 
 
 def test_end_of_names_after_names_request_lists_members(rust: ChatState) -> None:
@@ -288,3 +360,11 @@ def test_escape_sequences_in_messages_are_removed(rust: ChatState) -> None:
     feed(rust, ":bob!b@h PRIVMSG #rust :\x1b[2J\x1b]0;owned\x07\x0304red\x03 text\x9b31m")
     text = rust.buffers[Key("#rust")].lines[-1].text
     assert text == "red text"
+
+
+def test_a_command_handled_in_two_tables_is_refused() -> None:
+    first, second = Table(), Table()
+    first.handles("PRIVMSG")(ignored)
+    second.handles("PRIVMSG", "NOTICE")(ignored)
+    with pytest.raises(ValueError, match="PRIVMSG"):
+        merged(first, second)

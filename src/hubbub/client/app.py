@@ -38,6 +38,7 @@ from hubbub.client.state import (
     LineAdded,
     MembersChanged,
     QuitRequested,
+    Redraw,
     ShowHelp,
     StatusChanged,
     TopicChanged,
@@ -134,6 +135,8 @@ class ChatApp(App[None]):
                     if key == state.active:
                         redraw_view = redraw_view or replaced
                         added.append(line)
+                case Redraw(buffer=key):
+                    redraw_view = redraw_view or key == state.active
                 case BuffersChanged():
                     buffers = True
                 case MembersChanged(buffer=key):
@@ -234,7 +237,7 @@ class ChatApp(App[None]):
         if self.network.plain:
             listed = [
                 ("/quit", "leave and close the client"),
-                ("anything else", "sent to the server as it is (hubbub's door: /help)"),
+                ("anything else", "sent to the server as it is (hubbub's plain door: /help)"),
             ]
         self.push_screen(HelpScreen(listed))
 

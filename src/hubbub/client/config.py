@@ -48,10 +48,11 @@ class Network:
 
     Attributes:
         name: shown on the server buffer (until the server says its NETWORK name).
-        plain: speak the seed's plain-text dialect instead of IRC.
+        plain: speak plain text (lines in, lines out) instead of IRC.
         account: with ``password``, log in with SASL PLAIN.
         server_password: sent with ``PASS`` before registering.
-        join: channels joined once registered (and after each reconnection).
+        join: channels joined once registered (and after each reconnection); with
+            none, the client joins the server's lobby when it advertises one.
     """
 
     name: str

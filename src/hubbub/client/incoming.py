@@ -31,7 +31,8 @@ def _show_unknown(state: ChatState, message: Message) -> None:
         text = f"{message.command} {text}".strip()
     if not text:
         return
-    kind = LineKind.ERROR if message.command[:1] in "45" else LineKind.INFO
+    # Words the client has none of its own for: shown, but quietly (errors stand out).
+    kind = LineKind.ERROR if message.command[:1] in "45" else LineKind.DETAIL
     state._add(state.buffers[SERVER], Line(state._time(message), kind, "", clean(text)))
 
 

@@ -1,4 +1,4 @@
-"""The seed's plain-text dialect, sans-I/O: for the seed's server.py and hubbub's plain door.
+"""Plain text, sans-I/O: for a plain-text chat server such as hubbub's plain door.
 
 Theory of operation
 -------------------
@@ -6,12 +6,13 @@ The server asks for a name, then relays lines of text; it has no commands the cl
 understand. The client answers the first prompt with the configured nick, then sends what
 the user types. Everything arrives in the one server buffer.
 
-The seed's server sends each message as one ``send()`` without a newline and reads each
-``recv()`` as one message; hubbub's plain door ends every line with a newline and reads
-lines (or text followed by a pause). So the client mirrors the server: until a newline
-has been seen, each received chunk is a line and input is sent without one; once the
-server has sent a newline, lines are framed by newlines both ways. A received line that
-reads ``name: text`` is shown as a message from ``name``.
+A minimal chat server (a socket loop of ``send`` and ``recv``) sends each message as one
+``send()`` without a newline and reads each ``recv()`` as one message; hubbub's plain door
+ends every line with a newline and reads lines (or text followed by a pause). So the
+client mirrors the server: until a newline has been seen, each received chunk is a line
+and input is sent without one; once the server has sent a newline, lines are framed by
+newlines both ways. A received line that reads ``name: text`` is shown as a message from
+``name``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ registration until ``CAP END``; one that does not answers 421 and goes on.
     433 / 432 / 437 before 001: try another nick (nick_, nick__, nick1, nick2, ...)
     001              registered: join the configured channels and those joined before a
                      lost connection
+    376 / 422        the welcome burst is over (ISUPPORT has been read): on the first
+                     registration with no channel to join, join the server's lobby
+                     (``hubbub/LOBBY``) if it names one, else say how to join one
 
 Once registered, every message goes to :class:`~hubbub.client.state.ChatState`, and after
 each own JOIN the session asks for the channel's recent history when the server offers
@@ -104,6 +107,8 @@ class IrcSession:
         self.wanted_nick = network.nick
         # Channels that were joined when the connection was lost.
         self._rejoin: list[str] = []
+        # Whether the first registration's channels are settled (configured, or the lobby).
+        self._landed = False
         self._lines = LineBuffer(MAX_LINE)
 
     # -- the driver's side ------------------------------------------------------------
@@ -175,6 +180,9 @@ class IrcSession:
         updates = incoming.receive(self.state, message)
         if command == n.RPL_WELCOME:
             self._registered()
+            updates += self.state.take_updates()
+        elif command in (n.RPL_ENDOFMOTD, n.ERR_NOMOTD) and not self._landed:
+            self._land()
             updates += self.state.take_updates()
         for update in updates:
             if isinstance(update, Joined):
@@ -305,7 +313,26 @@ class IrcSession:
         if new:
             # The first configured channel is where the user lands on starting.
             self.state.focus_on_join.add(self.state.fold(new[0]))
-        self.join(channels)
+        if channels:
+            self._landed = True
+            self.join(channels)
+
+    def _land(self) -> None:
+        """The first welcome burst ended with no channel asked for: go to the lobby."""
+        self._landed = True
+        lobby = self.state.support.lobby
+        if self.state.joined_channels():
+            return  # the user was quicker: joined one by hand
+        if self.state.is_channel(lobby) and not any(c in lobby for c in " ,"):
+            if self.state.active == SERVER:
+                self.state.focus_on_join.add(self.state.fold(lobby))
+            self.join([lobby])
+        else:
+            self.state.note(
+                "You are in no channel yet: /join #name joins one, /list shows them, "
+                "F1 lists every command and key.",
+                SERVER,
+            )
 
     def join(self, channels: list[str], keys: list[str] | None = None) -> None:
         """Send JOIN, several channels per line while they fit."""

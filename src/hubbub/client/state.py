@@ -12,8 +12,13 @@ nothing unknown can fail. Names are compared through the server's CASEMAPPING
 (:class:`~hubbub.wire.casemap.Casemap`), so buffers and members are keyed by
 :data:`~hubbub.wire.casemap.Key`.
 
-Lines inside a ``chathistory`` batch are history: they are shown but count as read.
-Consecutive joins, parts, quits and nick changes in a buffer fold into one quiet line.
+Lines a server replays are history: those inside a ``chathistory`` batch, and those whose
+server-time is older than this client's JOIN of the channel. They count as read, never as
+mentions, and go above the "You joined" line of the channel's latest join, followed by a
+separator, so a channel reads: what was said before, "— end of earlier messages —", "You
+joined #lobby", then what is said live.
+Consecutive joins, parts, quits and nick changes in a buffer fold into one quiet line
+(:mod:`hubbub.client.handlers.channels`).
 """
 
 from __future__ import annotations
@@ -49,7 +54,12 @@ class LineKind(enum.Enum):
     PRESENCE = "presence"  # joins, parts, quits, nick changes: folded, quiet
     EVENT = "event"  # topic and mode changes, kicks, invites
     INFO = "info"  # server replies and the client's own notes
+    DETAIL = "detail"  # server replies the client has no words for: shown quietly
     ERROR = "error"
+    SEPARATOR = "separator"  # where replayed history ends
+
+
+SEPARATOR_TEXT = "— end of earlier messages —"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +106,9 @@ class Buffer:
     """One conversation: the server, a channel or a private chat. Owned by the state."""
 
     __slots__ = (
+        "arrival",
         "joined",
+        "joined_at",
         "key",
         "kind",
         "lines",
@@ -120,6 +132,10 @@ class Buffer:
         self.members: dict[Key, Member] = {}
         self.modes = ""
         self.joined = False
+        # The "You joined" line of the latest own join: replayed lines go above it. And
+        # the join's server-time, when it had one: older lines are replayed.
+        self.arrival: Line | None = None
+        self.joined_at: float | None = None
         # Message ids seen here, so history replayed after a reconnection is not shown twice.
         self.msgids: deque[str] = deque(maxlen=MAX_LINES)
 
@@ -134,6 +150,13 @@ class LineAdded:
     buffer: Key
     line: Line
     replaced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Redraw:
+    """A buffer's lines changed above its last one (replayed history was placed)."""
+
+    buffer: Key
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +206,7 @@ class QuitRequested:
 
 Update = (
     LineAdded
+    | Redraw
     | BuffersChanged
     | MembersChanged
     | TopicChanged
@@ -351,15 +375,22 @@ class ChatState:
     def _time(self, message: Message) -> float:
         return parse_time(message.tags.get("time")) or self.clock()
 
-    def _in_history(self, message: Message) -> bool:
+    def _replayed(self, message: Message, buffer: Buffer) -> bool:
+        """Whether ``message`` is history: in a chathistory batch, or older than the join."""
         reference = message.tags.get("batch")
-        return reference is not None and self.batches.get(reference, "").endswith("chathistory")
+        if reference is not None and self.batches.get(reference, "").endswith("chathistory"):
+            return True
+        sent = parse_time(message.tags.get("time"))
+        return sent is not None and buffer.joined_at is not None and sent < buffer.joined_at
 
     def _add(self, buffer: Buffer, line: Line, msgid: str | None = None) -> None:
         if msgid:
             if msgid in buffer.msgids:
                 return
             buffer.msgids.append(msgid)
+        if line.history and self._place_replayed(buffer, line):
+            self._updates.append(Redraw(buffer.key))
+            return
         buffer.lines.append(line)
         counts = line.kind in (LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE)
         if buffer.key != self.active and counts and not line.own and not line.history:
@@ -369,19 +400,26 @@ class ChatState:
             self._updates.append(BuffersChanged())
         self._updates.append(LineAdded(buffer.key, line))
 
-    def _presence(self, buffer: Buffer, change: Presence, when: float) -> None:
-        """Add a join/part/quit/nick change, folded into the last line if that is one."""
-        last = buffer.lines[-1] if buffer.lines else None
-        if last is not None and last.kind is LineKind.PRESENCE and when - last.time < 600:
-            changes = (*last.presence, change)
-            buffer.lines[-1] = Line(
-                last.time, LineKind.PRESENCE, "", fold_presence(changes), presence=changes
-            )
-            self._updates.append(LineAdded(buffer.key, buffer.lines[-1], replaced=True))
-            return
-        changes = (change,)
-        line = Line(when, LineKind.PRESENCE, "", fold_presence(changes), presence=changes)
-        self._add(buffer, line)
+    def _place_replayed(self, buffer: Buffer, line: Line) -> bool:
+        """Put a replayed line above the buffer's arrival line, under the earlier replayed
+        lines, with the separator below them; False if the buffer has no arrival line."""
+        lines, arrival = buffer.lines, buffer.arrival
+        at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is arrival), -1)
+        if arrival is None or at < 0:
+            return False
+        separated = at > 0 and lines[at - 1].kind is LineKind.SEPARATOR
+        top = at - 1 if separated else at
+        # A full buffer keeps its newest lines: the oldest make room, or the new one goes.
+        overflow = max(0, len(lines) + (1 if separated else 2) - MAX_LINES)
+        if overflow > top:
+            return True
+        for _ in range(overflow):
+            lines.popleft()
+        top -= overflow
+        if not separated:
+            lines.insert(top, Line(arrival.time, LineKind.SEPARATOR, "", SEPARATOR_TEXT))
+        lines.insert(top, line)
+        return True
 
     def _conversation(self, target: str, sender: str) -> Buffer:
         """The buffer a message between ``sender`` and ``target`` belongs in."""
@@ -421,25 +459,3 @@ class ChatState:
         self.buffers = buffers
         self.active = active.key if active is not None else SERVER
         self._updates.append(BuffersChanged())
-
-
-def fold_presence(changes: tuple[Presence, ...]) -> str:
-    """``→ anna, bo joined · ← cy left · dee is now dee_`` for a run of changes."""
-    groups: dict[str, list[str]] = {}
-    for change in changes:
-        if change.verb == "nick":
-            groups.setdefault("nick", []).append(f"{change.nick} is now {change.new_nick}")
-        else:
-            groups.setdefault(change.verb, []).append(change.nick)
-    parts: list[str] = []
-    for verb, names in groups.items():
-        unique = list(dict.fromkeys(names))
-        if verb == "join":
-            parts.append("→ " + ", ".join(unique) + " joined")
-        elif verb == "part":
-            parts.append("← " + ", ".join(unique) + " left")
-        elif verb == "quit":
-            parts.append("← " + ", ".join(unique) + " quit")
-        else:
-            parts.append(", ".join(unique))
-    return " · ".join(parts)

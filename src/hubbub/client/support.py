@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from hubbub.client.text import clean
 from hubbub.wire.casemap import Casemapping
 
+LOBBY_TOKEN = "HUBBUB/LOBBY"  # compared upper-cased, as every token name here
 _CASEMAPPINGS = {
     "ascii": Casemapping.ASCII,
     "rfc1459": Casemapping.RFC1459,
@@ -33,6 +34,8 @@ class Support:
     param_modes: str = "k"
     set_param_modes: str = "l"
     statusmsg: str = ""
+    # The room a newcomer starts in, advertised by hubbub as ``hubbub/LOBBY=#lobby``.
+    lobby: str = ""
 
     def apply(self, tokens: Iterable[str]) -> Support:
         """This support with the tokens of one RPL_ISUPPORT applied."""
@@ -54,6 +57,8 @@ class Support:
                 changes["network"] = "" if negated else clean(value, 64)
             elif key == "STATUSMSG":
                 changes["statusmsg"] = "" if negated else value
+            elif key == LOBBY_TOKEN:
+                changes["lobby"] = "" if negated else clean(value, 64)
             elif key == "CHANMODES" and not negated:
                 groups = [*value.split(","), "", "", ""]
                 changes["list_modes"], changes["param_modes"] = groups[0], groups[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from datetime import datetime
 
 # The longest text kept for one displayed line; a line from the wire is at most a few
 # KiB, and no reader wants more than this in one go.
@@ -92,3 +93,30 @@ def mentions(text: str, nick: str) -> bool:
         return False
     pattern = r"(?<![\w\-\[\]\\`^{|}])" + re.escape(nick) + r"(?![\w\-\[\]\\`^{|}])"
     return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def duration(seconds: int) -> str:
+    """``42 seconds``, ``5 minutes``, ``2 hours 5 minutes``, ``3 days 4 hours``."""
+    seconds = max(seconds, 0)
+    if seconds < 60:
+        return _units(seconds, "second")
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return _units(minutes, "minute")
+    if days == 0:
+        rest = minutes % 60
+        return _units(hours, "hour") + (" " + _units(rest, "minute") if rest else "")
+    rest = hours % 24
+    return _units(days, "day") + (" " + _units(rest, "hour") if rest else "")
+
+
+def moment(when: float, now: float) -> str:
+    """A time in words, local: ``17:44 today`` or ``3 Dec 2026, 17:44``."""
+    then, today = datetime.fromtimestamp(when), datetime.fromtimestamp(now)
+    if then.date() == today.date():
+        return f"{then:%H:%M} today"
+    return f"{then.day} {then:%b %Y}, {then:%H:%M}"
+
+
+def _units(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"

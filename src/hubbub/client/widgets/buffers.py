@@ -10,7 +10,8 @@ from hubbub.client.state import Buffer, BufferKind, ChatState
 
 
 def buffer_label(buffer: Buffer, index: int, active: bool) -> Text:
-    """``3 #rust  4`` — number (for alt+number), name, unread count; mentions stand out."""
+    """``3 #rust 4`` — number (for alt+number), name, unread count; ``4 bob 2!`` when
+    some of them name the user (or are private): the count is shown once, and stands out."""
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(f"{index:>2} " if index < 10 else "   ", style="dim")
     name_style = "bold" if active else ""
@@ -21,10 +22,13 @@ def buffer_label(buffer: Buffer, index: int, active: bool) -> Text:
     elif buffer.unread:
         name_style += " bold #62a0ea"
     label.append(buffer.name, style=name_style.strip())
-    if buffer.mentions:
-        label.append(f" {buffer.mentions}!", style="bold reverse #f66151")
-    if buffer.unread:
-        label.append(f" {buffer.unread}", style="#62a0ea")
+    unread = max(buffer.unread, buffer.mentions)
+    if unread:
+        label.append(" ")
+        if buffer.mentions:
+            label.append(f"{unread}!", style="bold reverse #f66151")
+        else:
+            label.append(str(unread), style="#62a0ea")
     return label
 
 

@@ -41,6 +41,10 @@ def format_line(line: Line, own_nick: str = "") -> Text:
         text.append("-- " + line.text, style="#99c1f1")
     elif line.kind is LineKind.ERROR:
         text.append("!! " + line.text, style="bold #f66151")
+    elif line.kind is LineKind.SEPARATOR:
+        text.append(line.text, style="bold #99c1f1")
+    elif line.kind is LineKind.DETAIL:
+        text.append("   " + line.text, style="dim italic")
     else:
         text.append("-- " + line.text, style="dim")
     if line.history:

@@ -1,11 +1,12 @@
-"""How the client's state follows each command and numeric from the server: one handler
-per command, in :data:`HANDLERS` (:mod:`hubbub.client.incoming` looks them up). No I/O."""
+"""Channels and the people in them: joins, parts, kicks, quits, nick changes, topics,
+NAMES, modes, away and invites. No I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
+from hubbub.client.handlers.replies import numeric_text
+from hubbub.client.handlers.table import Table
 from hubbub.client.state import (
     SERVER,
     Buffer,
@@ -15,6 +16,7 @@ from hubbub.client.state import (
     Focus,
     Joined,
     Line,
+    LineAdded,
     LineKind,
     Member,
     MembersChanged,
@@ -22,127 +24,14 @@ from hubbub.client.state import (
     StatusChanged,
     TopicChanged,
     nick_of,
+    parse_time,
 )
-from hubbub.client.text import clean, mentions
+from hubbub.client.text import clean
 from hubbub.wire import numerics as n
-from hubbub.wire.casemap import Key
 from hubbub.wire.message import Message
 
-Handler = Callable[[ChatState, Message], None]
-# Filled by the @handles decorators below, as this module is read.
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(*commands: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        for command in commands:
-            HANDLERS[command] = handler
-        return handler
-
-    return register
-
-
-_ACTION = "\x01ACTION "
-_WHOIS_REPLIES = frozenset(
-    {
-        n.RPL_WHOISUSER,
-        n.RPL_WHOISSERVER,
-        n.RPL_WHOISOPERATOR,
-        n.RPL_WHOISIDLE,
-        n.RPL_WHOISCHANNELS,
-        n.RPL_WHOISACCOUNT,
-        n.RPL_WHOISACTUALLY,
-        n.RPL_WHOISHOST,
-        n.RPL_WHOISMODES,
-        n.RPL_WHOISSECURE,
-        n.RPL_WHOISCERTFP,
-        n.RPL_WHOISBOT,
-        n.RPL_WHOISREGNICK,
-        n.RPL_WHOISSPECIAL,
-        n.RPL_ENDOFWHOIS,
-        n.RPL_WHOWASUSER,
-        n.RPL_ENDOFWHOWAS,
-    }
-)
-# Registration numerics the session answers; shown as text but not as errors.
-_QUIET = frozenset({n.RPL_ENDOFNAMES, n.RPL_LISTSTART, n.RPL_TOPICWHOTIME, n.RPL_CREATIONTIME})
-
-
-@handles(n.RPL_WELCOME)
-def _welcome(state: ChatState, message: Message) -> None:
-    if message.params:
-        state.nick = message.params[0]
-    state.registered = True
-    state._updates.append(StatusChanged())
-    _numeric_text(state, message)
-
-
-@handles(n.RPL_ISUPPORT)
-def _isupport(state: ChatState, message: Message) -> None:
-    old = state.support
-    state.support = old.apply(message.params[1:-1])
-    if state.support.casemapping is not old.casemapping:
-        state._rekey()
-    if state.support.network and state.support.network != old.network:
-        state.network = state.buffers[SERVER].name = state.support.network
-        state._updates.extend((BuffersChanged(), StatusChanged(), TopicChanged(SERVER)))
-
-
-@handles("PING", "PONG", "CAP", "AUTHENTICATE", "TAGMSG", "CHGHOST", "SETNAME", "ACCOUNT")
-def _ignored(state: ChatState, message: Message) -> None:
-    """Answered by the session, or nothing to show."""
-
-
-@handles("BATCH")
-def _batch(state: ChatState, message: Message) -> None:
-    if not message.params:
-        return
-    reference = message.params[0]
-    if reference.startswith("+") and len(message.params) > 1:
-        state.batches[reference[1:]] = message.params[1]
-    else:
-        state.batches.pop(reference[1:], None)
-
-
-@handles("PRIVMSG", "NOTICE")
-def _message(state: ChatState, message: Message) -> None:
-    if len(message.params) < 2:
-        return
-    target, text = message.params[0], message.params[-1]
-    sender = nick_of(message.source)
-    kind = LineKind.NOTICE if message.command == "NOTICE" else LineKind.MESSAGE
-    if text.startswith(_ACTION):
-        kind, text = LineKind.ACTION, text[len(_ACTION) :].rstrip("\x01")
-    elif text.startswith("\x01"):
-        if kind is LineKind.MESSAGE:
-            # Other CTCP requests (VERSION, PING, ...) are noted, not answered.
-            state._add(
-                state.buffers[SERVER],
-                Line(state._time(message), LineKind.INFO, "", clean(f"CTCP from {sender}")),
-            )
-        return
-    if kind is LineKind.NOTICE and not state.is_channel(target) and not state.is_me(sender):
-        # A notice to us from a user goes to its open private chat, else where we look.
-        existing = state.buffers.get(state.fold(sender)) if sender else None
-        if existing is None and (not state.registered or "!" not in (message.source or "")):
-            buffer = state.buffers[SERVER]
-        else:
-            buffer = existing or state.current
-    else:
-        buffer = state._conversation(target, sender)
-    own = state.is_me(sender)
-    history = state._in_history(message)
-    private = buffer.kind is BufferKind.QUERY and not own
-    line = Line(
-        state._time(message),
-        kind,
-        sender or state.network,
-        clean(text),
-        own=own,
-        mention=not own and (private or mentions(text, state.nick)),
-        history=history,
-    )
-    state._add(buffer, line, message.tags.get("msgid"))
+TABLE = Table()
+handles = TABLE.handles
 
 
 @handles("JOIN")
@@ -162,20 +51,22 @@ def _join(state: ChatState, message: Message) -> None:
             buffer.members.clear()
             state._names.pop(key, None)
             state._updates.extend((Joined(key, name), MembersChanged(key), BuffersChanged()))
-            state._add(buffer, Line(when, LineKind.INFO, "", f"You joined {clean(name)}"))
+            buffer.arrival = Line(when, LineKind.INFO, "", f"You joined {clean(name)}")
+            buffer.joined_at = parse_time(message.tags.get("time"))
+            state._add(buffer, buffer.arrival)
             if key in state.focus_on_join:
                 state.focus_on_join.discard(key)
                 state._updates.append(Focus(key))
             continue
         buffer.members[state.fold(nick)] = Member(nick)
         state._updates.append(MembersChanged(key))
-        state._presence(buffer, Presence("join", clean(nick, 64)), when)
+        _presence(state, buffer, Presence("join", clean(nick, 64)), when)
 
 
 def _leave(state: ChatState, buffer: Buffer, nick: str, verb: str, when: float) -> None:
     if buffer.members.pop(state.fold(nick), None) is not None:
         state._updates.append(MembersChanged(buffer.key))
-        state._presence(buffer, Presence(verb, clean(nick, 64)), when)
+        _presence(state, buffer, Presence(verb, clean(nick, 64)), when)
 
 
 @handles("PART")
@@ -226,7 +117,7 @@ def _quit(state: ChatState, message: Message) -> None:
         if buffer.kind is BufferKind.CHANNEL:
             _leave(state, buffer, nick, "quit", when)
         elif buffer.kind is BufferKind.QUERY and buffer.key == state.fold(nick):
-            state._presence(buffer, Presence("quit", clean(nick, 64)), when)
+            _presence(state, buffer, Presence("quit", clean(nick, 64)), when)
 
 
 @handles("NICK")
@@ -246,7 +137,7 @@ def _nick(state: ChatState, message: Message) -> None:
         if member is not None:
             buffer.members[new_key] = replace(member, nick=new)
             state._updates.append(MembersChanged(buffer.key))
-            state._presence(buffer, change, when)
+            _presence(state, buffer, change, when)
     query = state.buffers.get(old_key)
     if query is not None and query.kind is BufferKind.QUERY and new_key not in state.buffers:
         del state.buffers[old_key]
@@ -254,7 +145,7 @@ def _nick(state: ChatState, message: Message) -> None:
         state.buffers[new_key] = query
         if state.active == old_key:
             state.active = new_key
-        state._presence(query, change, when)
+        _presence(state, query, change, when)
         state._updates.append(BuffersChanged())
 
 
@@ -276,7 +167,7 @@ def _topic_reply(state: ChatState, message: Message) -> None:
         return
     buffer = state._channel(message.params[1])
     if buffer is None:
-        _numeric_text(state, message)
+        numeric_text(state, message)
         return
     buffer.topic = clean(message.params[2]) if message.command == n.RPL_TOPIC else ""
     state._updates.append(TopicChanged(buffer.key))
@@ -414,79 +305,38 @@ def _invite(state: ChatState, message: Message) -> None:
         state.note(f"{by} invited {clean(message.params[0], 64)}", buffer.key)
 
 
-@handles("ERROR")
-def _error(state: ChatState, message: Message) -> None:
-    text = clean(message.params[-1]) if message.params else "closing"
-    state.note(f"Server error: {text}", SERVER, LineKind.ERROR)
-
-
-@handles("FAIL", "WARN", "NOTE")
-def _standard_reply(state: ChatState, message: Message) -> None:
-    """IRCv3 standard-replies: ``FAIL <command> <code> [context...] :<description>``."""
-    text = clean(message.params[-1]) if message.params else message.command
-    kind = LineKind.ERROR if message.command == "FAIL" else LineKind.INFO
-    state.note(text, None, kind)
-
-
-@handles(n.RPL_LIST)
-def _list(state: ChatState, message: Message) -> None:
-    if len(message.params) < 3:
+def _presence(state: ChatState, buffer: Buffer, change: Presence, when: float) -> None:
+    """Add a join/part/quit/nick change, folded into the last line if that is one."""
+    last = buffer.lines[-1] if buffer.lines else None
+    if last is not None and last.kind is LineKind.PRESENCE and when - last.time < 600:
+        changes = (*last.presence, change)
+        buffer.lines[-1] = Line(
+            last.time, LineKind.PRESENCE, "", fold_presence(changes), presence=changes
+        )
+        state._updates.append(LineAdded(buffer.key, buffer.lines[-1], replaced=True))
         return
-    topic = clean(message.params[3]) if len(message.params) > 3 else ""
-    text = f"{clean(message.params[1], 64)} ({clean(message.params[2], 8)}) {topic}".rstrip()
-    state._add(state.buffers[SERVER], Line(state._time(message), LineKind.INFO, "", text))
+    changes = (change,)
+    line = Line(when, LineKind.PRESENCE, "", fold_presence(changes), presence=changes)
+    state._add(buffer, line)
 
 
-@handles(n.RPL_LISTEND)
-def _list_end(state: ChatState, message: Message) -> None:
-    state.note("End of the channel list", SERVER)
-
-
-@handles(*_WHOIS_REPLIES, n.RPL_AWAY)
-def _whois(state: ChatState, message: Message) -> None:
-    """WHOIS replies (and "is away" for a message just sent) go where the user looks."""
-    if len(message.params) < 2:
-        return
-    subject = message.params[1]
-    if message.command == n.RPL_AWAY and (buffer := state.buffers.get(state.fold(subject))):
-        key: Key | None = buffer.key
-    else:
-        key = None
-    details = " ".join(message.params[2:]).strip()
-    state.note(f"[{subject}] {details}", key)
-
-
-@handles(*(code for code in n.__dict__.values() if isinstance(code, str) and code[:1] in "45"))
-def _error_reply(state: ChatState, message: Message) -> None:
-    """Refusals and errors: shown where the user is looking, with what they are about."""
-    if message.command in (n.ERR_NICKNAMEINUSE, n.ERR_ERRONEUSNICKNAME) and not state.registered:
-        return  # the session tries another nick
-    subjects = [p for p in message.params[1:-1] if p]
-    text = clean(" ".join([*subjects, message.params[-1]])) if message.params else ""
-    key = None
-    for subject in subjects:
-        if state.fold(subject) in state.buffers:
-            key = state.fold(subject)
-            break
-    state.note(text or message.command, key, LineKind.ERROR)
-
-
-def _numeric_text(state: ChatState, message: Message) -> None:
-    text = " ".join(p for p in message.params[1:] if p)
-    if text and message.command not in _QUIET:
-        line = Line(state._time(message), LineKind.INFO, "", clean(text))
-        state._add(state.buffers[SERVER], line)
-
-
-# The session shows how SASL went; the rest are details nobody needs to read.
-handles(
-    n.RPL_TOPICWHOTIME,
-    n.RPL_CREATIONTIME,
-    n.RPL_LISTSTART,
-    n.RPL_SASLSUCCESS,
-    n.ERR_SASLFAIL,
-    n.ERR_SASLTOOLONG,
-    n.ERR_SASLABORTED,
-    n.ERR_SASLALREADY,
-    n.RPL_SASLMECHS,
-)(_ignored)
+def fold_presence(changes: tuple[Presence, ...]) -> str:
+    """``→ anna, bo joined · ← cy left · dee is now dee_`` for a run of changes."""
+    groups: dict[str, list[str]] = {}
+    for change in changes:
+        if change.verb == "nick":
+            groups.setdefault("nick", []).append(f"{change.nick} is now {change.new_nick}")
+        else:
+            groups.setdefault(change.verb, []).append(change.nick)
+    parts: list[str] = []
+    for verb, names in groups.items():
+        unique = list(dict.fromkeys(names))
+        if verb == "join":
+            parts.append("→ " + ", ".join(unique) + " joined")
+        elif verb == "part":
+            parts.append("← " + ", ".join(unique) + " left")
+        elif verb == "quit":
+            parts.append("← " + ", ".join(unique) + " quit")
+        else:
+            parts.append(", ".join(unique))
+    return " · ".join(parts)

@@ -1,0 +1,84 @@
+"""Messages and the server's own lines: PRIVMSG, NOTICE (actions, CTCP), BATCH,
+ERROR and IRCv3 standard replies. No I/O."""
+
+from __future__ import annotations
+
+from hubbub.client.handlers.table import Table, ignored
+from hubbub.client.state import SERVER, BufferKind, ChatState, Line, LineKind, nick_of
+from hubbub.client.text import clean, mentions
+from hubbub.wire.message import Message
+
+TABLE = Table()
+handles = TABLE.handles
+
+_ACTION = "\x01ACTION "
+
+# The session answers these, or there is nothing in them to show.
+handles("PING", "PONG", "CAP", "AUTHENTICATE", "TAGMSG", "CHGHOST", "SETNAME", "ACCOUNT")(ignored)
+
+
+@handles("BATCH")
+def _batch(state: ChatState, message: Message) -> None:
+    if not message.params:
+        return
+    reference = message.params[0]
+    if reference.startswith("+") and len(message.params) > 1:
+        state.batches[reference[1:]] = message.params[1]
+    else:
+        state.batches.pop(reference[1:], None)
+
+
+@handles("PRIVMSG", "NOTICE")
+def _message(state: ChatState, message: Message) -> None:
+    if len(message.params) < 2:
+        return
+    target, text = message.params[0], message.params[-1]
+    sender = nick_of(message.source)
+    kind = LineKind.NOTICE if message.command == "NOTICE" else LineKind.MESSAGE
+    if text.startswith(_ACTION):
+        kind, text = LineKind.ACTION, text[len(_ACTION) :].rstrip("\x01")
+    elif text.startswith("\x01"):
+        if kind is LineKind.MESSAGE:
+            # Other CTCP requests (VERSION, PING, ...) are noted, not answered.
+            state._add(
+                state.buffers[SERVER],
+                Line(state._time(message), LineKind.INFO, "", clean(f"CTCP from {sender}")),
+            )
+        return
+    if kind is LineKind.NOTICE and not state.is_channel(target) and not state.is_me(sender):
+        # A notice to us from a user goes to its open private chat, else where we look.
+        existing = state.buffers.get(state.fold(sender)) if sender else None
+        if existing is None and (not state.registered or "!" not in (message.source or "")):
+            buffer = state.buffers[SERVER]
+        else:
+            buffer = existing or state.current
+    else:
+        buffer = state._conversation(target, sender)
+    own = state.is_me(sender)
+    history = state._replayed(message, buffer)
+    # A replayed line that names this user was seen (or missed) then: not a new mention.
+    private = buffer.kind is BufferKind.QUERY and not own and not history
+    line = Line(
+        state._time(message),
+        kind,
+        sender or state.network,
+        clean(text),
+        own=own,
+        mention=not own and not history and (private or mentions(text, state.nick)),
+        history=history,
+    )
+    state._add(buffer, line, message.tags.get("msgid"))
+
+
+@handles("ERROR")
+def _error(state: ChatState, message: Message) -> None:
+    text = clean(message.params[-1]) if message.params else "closing"
+    state.note(f"Server error: {text}", SERVER, LineKind.ERROR)
+
+
+@handles("FAIL", "WARN", "NOTE")
+def _standard_reply(state: ChatState, message: Message) -> None:
+    """IRCv3 standard-replies: ``FAIL <command> <code> [context...] :<description>``."""
+    text = clean(message.params[-1]) if message.params else message.command
+    kind = LineKind.ERROR if message.command == "FAIL" else LineKind.INFO
+    state.note(text, None, kind)
