@@ -158,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the terminal chat client",
         description="Chat in the terminal. With no address it connects to a local "
         "'hubbub serve' (127.0.0.1:6667; with --plain, the plain door on 127.0.0.1:8080). "
-        "It works with any IRC server.",
+        "Once connected it joins the channels given by --join or the config file; with "
+        "none, the server's default room (#lobby on hubbub), or no channel on a server "
+        "that names none (type /join #name). It works with any IRC server.",
     )
     chat.add_argument(
         "address",
@@ -166,11 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="[irc://|ircs://]host[:port], or a network named in the config file",
     )
     chat.add_argument("--nick", help="nick to use (default: your user name)")
-    chat.add_argument("--join", metavar="'#a,#b'", help="channels to join once connected")
+    chat.add_argument(
+        "--join",
+        metavar="'#a,#b'",
+        help="channels to join once connected, instead of the server's default room",
+    )
     chat.add_argument(
         "--plain",
         action="store_true",
-        help="speak the plain-text dialect (the seed's server.py, hubbub's plain door)",
+        help="speak plain text, to a plain-text chat server such as hubbub's plain door",
     )
     chat.add_argument(
         "--config", type=Path, help="client config file (default ~/.config/hubbub/chat.toml)"
