@@ -7,6 +7,7 @@ import logging
 import ssl
 from collections.abc import Callable
 
+from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.hub import Hub
@@ -220,6 +221,9 @@ class Server:
                     tasks.create_task(keeper.run(), name="channel keeper")
                     tasks.create_task(markers.run(), name="read marker keeper")
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
+                    checking = tasks.create_task(
+                        self._notice_dropped_accounts(), name="dropped accounts"
+                    )
                 timers = tasks.create_task(
                     self.connections.keep_time(self._timer_interval), name="connection timers"
                 )
@@ -239,6 +243,7 @@ class Server:
                         keeper.close()
                         markers.close()
                         pruning.cancel()
+                        checking.cancel()
         finally:
             if store is not None:
                 await store.close()
@@ -286,6 +291,21 @@ class Server:
         limits = self.settings.limits
         shortest = min(limits.registration_timeout, limits.ping_interval, limits.ping_timeout)
         return min(1.0, max(0.05, shortest / 4))
+
+    async def _notice_dropped_accounts(self) -> None:
+        """Log out, everywhere, the accounts that are gone from the store (dropped from
+        the shell while their users stayed logged in): their rights end with them."""
+        accounts = self.irc.accounts
+        while accounts is not None:
+            await asyncio.sleep(self.settings.limits.dropped_account_check)
+            for account_id, name in self.hub.logged_in_accounts():
+                try:
+                    found = await accounts.find(name)
+                except AccountError:
+                    break  # the store is unavailable: try again next time
+                if found is None or found.uid != account_id:
+                    logger.info("account %s was dropped: its connections are logged out", name)
+                    self.hub.drop_account(account_id)
 
     async def _prune(self, store: Store) -> None:
         """Forget history past its retention, at start and then hourly."""

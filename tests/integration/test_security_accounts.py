@@ -545,3 +545,28 @@ async def test_a_connection_refused_while_throttled_is_closed_at_its_third_try(
         assert [m.command for m in got if m.command in OPER_REPLIES] == [n.RPL_TRYAGAIN] * 3
         assert await patient.closed()
         await patient.close()
+
+
+async def test_wrong_server_passwords_are_throttled_per_address(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).replace(password="the-right-one")
+
+    async def tries(password: str, source: str) -> str:
+        client = await open_from(server, source)
+        try:
+            await client.send(f"PASS {password}", "NICK guesser", "USER u 0 * :Real")
+            got = await client.read_until(
+                lambda m: m.command in (n.RPL_WELCOME, n.ERR_PASSWDMISMATCH)
+            )
+            return got[-1].command
+        finally:
+            await client.close()
+
+    async with running_server(settings) as server:
+        for attempt in range(3):
+            assert await tries(f"guess{attempt}", "127.0.0.2") == n.ERR_PASSWDMISMATCH
+        # A fourth guess at once: past the free ones, so not even the right password
+        # is checked from that address for now.
+        assert await tries("guess3", "127.0.0.2") == n.ERR_PASSWDMISMATCH
+        assert await tries("the-right-one", "127.0.0.2") == n.ERR_PASSWDMISMATCH
+        # Nobody else is kept out.
+        assert await tries("the-right-one", "127.0.0.3") == n.RPL_WELCOME

@@ -764,3 +764,65 @@ async def test_a_private_registered_channels_access_list_is_for_those_who_see_it
     assert texts(await answer(founder, "CS ACCESS #privy LIST"), "NOTICE") == [
         "#privy: founder pfounder"
     ]
+
+
+async def test_an_account_dropped_from_the_shell_loses_its_rights_without_being_asked(
+    tmp_path: Path, clients: Clients
+) -> None:
+    settings = make_settings(tmp_path, flood_rate=0.0, dropped_account_check=0.05)
+    async with running_server(settings) as server:
+        dan = await connect(clients, server, "dan", "#dans")
+        await register_account(dan)
+        await register_channel(dan, "#dans")
+        await answer(dan, "MODE #dans +ik k3y", "PART #dans")
+        watcher = await connect(clients, server, "watcher", "#w", caps=(*CAPS, "account-notify"))
+        await answer(dan, "JOIN #w")
+        status, _ = await hubbub_account(tmp_path, "drop", "dan")
+        assert status == 0
+        # Noticed by the server on its own: dan is logged out where everyone sees it.
+        await watcher.read_until(lambda m: m.command == "ACCOUNT" and m.params == ("*",))
+        # Its channel is no longer registered: no founder's way past +ik, nothing to give.
+        said = texts(
+            await answer(dan, "CS INFO #dans", "CS ACCESS #dans ADD watcher op"), "NOTICE"
+        )
+        assert said == ["#dans is not registered.", "Cannot do that on #dans: no such channel."]
+
+
+async def test_history_a_legacy_registration_kept_under_its_bare_name_moves_to_an_incarnation(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, flood_rate=0.0)
+    async with running_server(settings) as server:
+        first = Clients()
+        try:
+            fiona = await connect(first, server, "fiona", "#legacy")
+            await register_account(fiona)
+            await register_channel(fiona, "#legacy")
+            await answer(fiona, "MODE #legacy +sk sesame")
+            await said(fiona, "#legacy", "TOP SECRET said while +sk before the upgrade")
+            await answer(fiona, "CHATHISTORY LATEST #legacy * 1")
+        finally:
+            await first.close_all()
+    # As a database from before incarnations: no incarnation, the lines under the name.
+    with sqlite3.connect(tmp_path / SQLITE_FILE) as db:
+        (data,) = db.execute("SELECT data FROM channels WHERE key = '#legacy'").fetchone()
+        record = json.loads(data)
+        db.execute("UPDATE messages SET conversation = '#legacy'")
+        del record["incarnation"]
+        db.execute("UPDATE channels SET data = ? WHERE key = '#legacy'", (json.dumps(record),))
+        db.execute("PRAGMA user_version = 7")
+    async with running_server(settings) as server:
+        second = Clients()
+        try:
+            fiona = await connect(second, server, "fiona")
+            await answer(fiona, f"NS IDENTIFY {PASSWORD}")
+            joined = await answer(fiona, "JOIN #legacy sesame", "CHATHISTORY LATEST #legacy * 10")
+            # Still the channel's while it is registered and closed...
+            assert "TOP SECRET" in everything(joined)
+            await answer(fiona, "CS DROP #legacy", "PART #legacy")
+            # ...and nobody's who makes it again.
+            stranger = await connect(second, server, "stranger", "#legacy")
+            history = await answer(stranger, "CHATHISTORY LATEST #legacy * 10")
+            assert "TOP SECRET" not in everything(history)
+        finally:
+            await second.close_all()

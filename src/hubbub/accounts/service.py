@@ -50,6 +50,9 @@ class AccountLimits:
 
     password_min: int = MIN_PASSWORD  # shortest account password
     certificates: int = CERTIFICATES  # client certificates one account may have (EXTERNAL)
+    # Seconds between looks for accounts dropped from the shell while logged in to: their
+    # connections keep their rights no longer than this.
+    dropped_account_check: float = 30.0
 
 
 class Accounts:

@@ -247,6 +247,14 @@ class Hub:
             for key in forgotten:
                 sink.forget(account_id, key)
 
+    def logged_in_accounts(self) -> list[tuple[str, str]]:
+        """The accounts someone is logged in to, as (id, name)."""
+        return [
+            (account_id, next(iter(users)).account or "")
+            for account_id, users in self.state.account_users.items()
+            if users
+        ]
+
     def drop_account(self, account_id: str) -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read
         markers are forgotten, and it loses its channels. Its private history stays with

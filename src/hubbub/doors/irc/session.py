@@ -48,6 +48,7 @@ from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.channels import send_names, send_topic
+from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.labels import ReplyCollector
 from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.table import COMMANDS
@@ -238,12 +239,16 @@ class IrcSession(IrcClient):
         assert nick is not None
         assert username is not None
         required = self.ctx.settings.password
-        if required is not None and (
-            self.password is None or not verify_password(self.password, required)
-        ):
-            self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
-            self.close("Bad password")
-            return
+        if required is not None:
+            throttle = pass_throttle(self.hub)
+            # While the address waits, its password is not even checked.
+            throttled = throttle.wait(self) > 0
+            if throttled or self.password is None or not verify_password(self.password, required):
+                throttle.fail(self, checked=not throttled)
+                self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+                self.close("Bad password")
+                return
+            throttle.succeed(self)
         try:
             user = self.hub.register(
                 nick,

@@ -86,7 +86,8 @@ _CONNECTIONS_KEPT = 1000
 
 
 class OperThrottle:
-    """Failed OPER attempts on one server, by address and by connection.
+    """Failed OPER attempts (or, in a throttle of its own, server passwords) on one
+    server, by address and by connection.
 
     An address (an IPv6 address by its /64) may fail 3 times freely; after that, each
     attempt must wait twice as long after its last failure as the one before (2 s, 4 s
@@ -131,8 +132,9 @@ class OperThrottle:
         self._connections.pop(session, None)
 
 
-# One throttle per server (its hub), gone with it.
+# One throttle of each kind per server (its hub), gone with it.
 _OPER_THROTTLES: weakref.WeakKeyDictionary[Hub, OperThrottle] = weakref.WeakKeyDictionary()
+_PASS_THROTTLES: weakref.WeakKeyDictionary[Hub, OperThrottle] = weakref.WeakKeyDictionary()
 
 
 def oper_throttle(hub: Hub) -> OperThrottle:
@@ -140,6 +142,15 @@ def oper_throttle(hub: Hub) -> OperThrottle:
     throttle = _OPER_THROTTLES.get(hub)
     if throttle is None:
         throttle = _OPER_THROTTLES[hub] = OperThrottle()
+    return throttle
+
+
+def pass_throttle(hub: Hub) -> OperThrottle:
+    """The server password's throttle of the server ``hub`` belongs to: each wrong
+    password costs a hash on the event loop, and guessing it must be slow."""
+    throttle = _PASS_THROTTLES.get(hub)
+    if throttle is None:
+        throttle = _PASS_THROTTLES[hub] = OperThrottle()
     return throttle
 
 
