@@ -168,7 +168,7 @@ class Applier:
             actor.id,
             actor.nick,
             same(actor.nick, state.casemap.fold(actor.nick)),
-            same(actor.nick, state.casemap.skeleton(actor.nick)),
+            state.users.skeleton_of(actor.id, actor.nick),
             actor.username,
             actor.host,
             actor.realname,

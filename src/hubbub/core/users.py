@@ -45,6 +45,8 @@ class Users:
         # How many users have each user mode (LUSERS counts invisible users and opers).
         self.mode_counts: Counter[str] = Counter()
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=whowas_length)
+        # Skeletons claimed by users of this node, until their arrival or rename applies.
+        self._claimed: dict[str, Key] = {}
 
     def __len__(self) -> int:
         return len(self.by_key)
@@ -84,8 +86,20 @@ class Users:
         Raises:
             ChatError: NICK_IN_USE when another node's user claimed it meanwhile.
         """
-        if not self.registry.claim(self.casemap.skeleton(nick), holder):
+        skeleton = same(nick, self.casemap.skeleton(nick))
+        if not self.registry.claim(skeleton, holder):
             raise ChatError(Reason.NICK_IN_USE, nick)
+        # The string the registry keeps, for the user to keep too (see skeleton_of):
+        # one string per user, not two equal ones.
+        self._claimed[holder] = skeleton
+
+    def skeleton_of(self, holder: str, nick: str) -> Key:
+        """The skeleton of a nick a user is taking: the one claimed on this node, or
+        (for a user of another node) made here."""
+        skeleton = self._claimed.pop(holder, None)
+        if skeleton is None:
+            skeleton = self.casemap.skeleton(nick)
+        return same(nick, skeleton)
 
     def add(self, user: User) -> None:
         self.by_key[user.key] = user
@@ -96,11 +110,12 @@ class Users:
         """Give ``user`` a new nick (claimed already); its old one is free again."""
         self.remember(user, when)
         del self.by_key[user.key]
-        if self.casemap.skeleton(nick) != user.skeleton:
+        skeleton = self.skeleton_of(user.id, nick)
+        if skeleton != user.skeleton:
             self.registry.release(user.skeleton, user.id)
         user.nick = nick
         user.key = same(nick, self.casemap.fold(nick))
-        user.skeleton = same(nick, self.casemap.skeleton(nick))
+        user.skeleton = skeleton
         self.by_key[user.key] = user
         user.changed()
 
