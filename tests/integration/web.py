@@ -12,6 +12,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from hubbub.server import Server
 from hubbub.settings import Listen, Settings
@@ -65,7 +66,7 @@ class WsClient:
     ) -> WsClient:
         connection = await connect(
             f"{scheme}://127.0.0.1:{port}{path}",
-            subprotocols=[s for s in subprotocols] if subprotocols is not None else None,  # type: ignore[misc]
+            subprotocols=[Subprotocol(s) for s in subprotocols] if subprotocols else None,
             **options,
         )
         return cls(connection)
