@@ -127,6 +127,9 @@ class WebConnection(Connection):
             return
         protocol = self._protocol
         self._received += len(data)
+        if self._received > self._limits.web_request_bytes:
+            self._answer(error(431, "Request too large").serialize())
+            return
         protocol.receive_data(data)
         events = protocol.events_received()
         if not events:
@@ -134,10 +137,7 @@ class WebConnection(Connection):
             if written:
                 # The request is malformed: websockets answered 414 or 431, or, for
                 # anything else it cannot parse, only ended the stream.
-                reply = b"".join(written) or error(400, "Bad request").serialize()
-                self._answer(reply)
-            elif self._received > self._limits.web_request_bytes:
-                self._answer(error(431, "Request too large").serialize())
+                self._answer(b"".join(written) or error(400, "Bad request").serialize())
             return
         request = events[0]
         assert isinstance(request, Request)
