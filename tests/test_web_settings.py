@@ -92,6 +92,11 @@ def test_web_flags_override_the_config_file(tmp_path: Path) -> None:
     assert parse_serve("--config", str(config), "--no-web").web is None
 
 
+def test_a_web_port_beside_no_web_turns_the_listener_on() -> None:
+    settings = parse_serve("--no-web", "--web-host", "127.0.0.2", "--web-port", "0")
+    assert settings.web == Listen("127.0.0.2", 0)
+
+
 def test_a_bad_origin_flag_is_refused() -> None:
     with pytest.raises(ConfigError, match="origins"):
         parse_serve("--web-origin", "example.org")
