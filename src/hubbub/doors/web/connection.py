@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from websockets.frames import CloseCode, Frame, Opcode
@@ -61,6 +62,9 @@ class _Quiet(logging.LoggerAdapter[logging.Logger]):
 
 
 _PROTOCOL_LOG = _Quiet(logging.getLogger("hubbub.doors.web.websockets"), {})
+_NOT_ALLOWED = error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+# RFC 9110 section 5.6.2: a method is a token.
+_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]{1,32}")
 
 
 def _select(protocol: ServerProtocol, offered: Any) -> Subprotocol | None:
@@ -126,6 +130,13 @@ class WebConnection(Connection):
             self._receive_frames(data)
             return
         protocol = self._protocol
+        if not self._received:
+            method, space, _ = data.partition(b" ")
+            if space and method not in (b"GET", b"HEAD") and _TOKEN.fullmatch(method):
+                # Answered before websockets reads the request, which it would refuse
+                # without a word if it has a body (a POST's, say).
+                self._answer(_NOT_ALLOWED.serialize())
+                return
         self._received += len(data)
         if self._received > self._limits.web_request_bytes:
             self._answer(error(431, "Request too large").serialize())
@@ -169,7 +180,7 @@ class WebConnection(Connection):
             return self._handshake(request)
         if request.method in ("GET", "HEAD"):
             return response(self._ctx.files.answer(request.method, request.path, headers))
-        return error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+        return _NOT_ALLOWED
 
     def _handshake(self, request: Request) -> Response:
         """Accept or refuse a WebSocket handshake; on acceptance the client's address
