@@ -81,6 +81,7 @@ class WebConnection(Connection):
         batcher: the server's shared output batcher.
         registry: live connections, for shutdown and timers.
         gate: admission by address, shared by the server's connections.
+        nodelay: keep TCP_NODELAY (see :class:`~hubbub.doors.driver.Connection`).
     """
 
     __slots__ = ("_ctx", "_fragments", "_framer", "_longest", "_protocol", "_received")
@@ -93,8 +94,9 @@ class WebConnection(Connection):
         batcher: Batcher,
         registry: Roster[Connection],
         gate: Gate,
+        nodelay: bool = True,
     ) -> None:
-        super().__init__(make_session, limits, batcher, registry, gate)
+        super().__init__(make_session, limits, batcher, registry, gate, nodelay)
         self._ctx = ctx
         self._longest = limits.tags_length + 2 + limits.line_length
         # Messages of any length arrive (what exceeds a line is dropped as it comes);
