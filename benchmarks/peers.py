@@ -94,12 +94,14 @@ def make_targets(folder: Path, servers: Sequence[str]) -> dict[str, Target]:
         f"{python} -m hubbub serve --host 127.0.0.1 --port {{port}} "
         # A fresh data folder per run ({port} differs): history must not pile up across runs.
         f"--data-dir {folder / 'hubbub-data'}-{{port}} --server-name bench.hubbub "
-        "--trusted 127.0.0.0/8 --log-level warning"
+        "--trusted 127.0.0.0/8 --log-level warning --no-web"
     )
     targets: dict[str, Target] = {}
     if "hubbub" in servers:
         targets["hubbub"] = Target("hubbub", common + " --no-plain")
         targets["hubbub-plain"] = Target("hubbub", common + " --plain-port {plain_port}")
+        # The web door: a port for it turns the listener on (beside --no-web).
+        targets["hubbub-web"] = Target("hubbub", common + " --no-plain --web-port {web_port}")
         # The burst's persistence modes: no store at all, and output held until stored.
         targets["hubbub-nohistory"] = Target(
             "hubbub-nohistory", common + " --no-plain --no-history"
