@@ -94,7 +94,7 @@ def make_targets(folder: Path, servers: Sequence[str]) -> dict[str, Target]:
         f"{python} -m hubbub serve --host 127.0.0.1 --port {{port}} "
         # A fresh data folder per run ({port} differs): history must not pile up across runs.
         f"--data-dir {folder / 'hubbub-data'}-{{port}} --server-name bench.hubbub "
-        "--trusted 127.0.0.0/8 --log-level warning"
+        "--trusted 127.0.0.0/8 --log-level warning --no-web"
     )
     targets: dict[str, Target] = {}
     if "hubbub" in servers:

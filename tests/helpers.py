@@ -134,6 +134,7 @@ async def running_server(
             server_name=SERVER_NAME,
             listen=(Listen("127.0.0.1", 0),),
             plain=Listen("127.0.0.1", 0),
+            web=None,
         )
     )
     task = asyncio.create_task(server.run())

@@ -22,7 +22,7 @@ def hubbub(data_dir: Path, plain: bool = False) -> Target:
     command = (
         f"{sys.executable} -m hubbub serve --host 127.0.0.1 --port {{port}} "
         f"--data-dir {data_dir} --server-name bench.hubbub {doors} "
-        "--trusted 127.0.0.0/8 --log-level warning"
+        "--trusted 127.0.0.0/8 --log-level warning --no-web"
     )
     return Target("hubbub", command)
 

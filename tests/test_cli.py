@@ -308,6 +308,7 @@ def base_flags(tmp_path: Path, port: int) -> list[str]:
         "--log-level",
         "info",
         "--no-plain",
+        "--no-web",
     ]
 
 

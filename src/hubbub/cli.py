@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[where],
         help="run the chat server",
         description="Run the chat server. With no options it listens for IRC on "
-        "127.0.0.1:6667 and keeps its data in ~/.local/share/hubbub. Options override "
-        "the config file, which overrides the defaults.",
+        "127.0.0.1:6667, serves the web client on http://127.0.0.1:8081/ and keeps its "
+        "data in ~/.local/share/hubbub. Options override the config file, which "
+        "overrides the defaults.",
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="IRC port (default 6667)")
@@ -105,6 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--plain-port", type=int, help="port of the plain-text door (default 8080)")
     serve.add_argument("--plain-host", help="address of the plain-text door (default 127.0.0.1)")
     serve.add_argument("--no-plain", action="store_true", help="no plain-text door")
+    serve.add_argument(
+        "--web-port",
+        type=int,
+        help="port of the web client and its WebSocket door, ws://HOST:PORT/irc (default 8081)",
+    )
+    serve.add_argument("--web-host", help="address of the web listener (default 127.0.0.1)")
+    serve.add_argument("--no-web", action="store_true", help="no web client or WebSocket door")
+    serve.add_argument(
+        "--web-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a page origin (https://chat.example.org) allowed to open the WebSocket door "
+        "besides the web client's own; * for any (repeatable)",
+    )
     serve.add_argument(
         "--no-history",
         dest="history",
@@ -241,6 +257,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
             args.plain_host or base.host,
             args.plain_port if args.plain_port is not None else base.port,
         )
+    if args.no_web:
+        changes["web"] = None
+    elif args.web_host is not None or args.web_port is not None:
+        base = settings.web or Listen("127.0.0.1", 8081)
+        changes["web"] = Listen(
+            args.web_host or base.host,
+            args.web_port if args.web_port is not None else base.port,
+        )
+    if args.web_origin:
+        changes["web_origins"] = (*settings.web_origins, *args.web_origin)
     if args.plain_room is not None:
         changes["plain_room"] = args.plain_room
     if args.language is not None:

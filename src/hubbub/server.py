@@ -6,6 +6,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable
+from pathlib import Path
 
 from hubbub.accounts.service import Accounts
 from hubbub.cluster.local import LocalBus, LocalRegistry
@@ -23,7 +24,10 @@ from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.doors.ports import Peer
 from hubbub.doors.registry import Connections
-from hubbub.settings import ConfigError, Settings
+from hubbub.doors.web.connection import WebConnection
+from hubbub.doors.web.context import WebContext
+from hubbub.doors.web.files import StaticFiles
+from hubbub.settings import ConfigError, Listen, Settings
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json
 from hubbub.storage.errors import StorageError
@@ -39,6 +43,8 @@ DEFAULT_MOTD = [
     "Join a channel with /join #name; /help lists every command.",
 ]
 _SHUTDOWN_GRACE = 5.0
+# The web client's files, shipped in the package.
+WEB_ROOT = Path(__file__).resolve().parent / "web"
 _PRUNE_INTERVAL = 3600.0
 
 
@@ -121,6 +127,7 @@ class Server:
             backlog=settings.limits.plain_backlog,
             line_length=settings.limits.line_length,
         )
+        self.web = WebContext(StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins)
         self.connections = Connections()
         limits = settings.limits
         self.gate = Gate(settings.trusted, limits.connections_per_ip)
@@ -128,6 +135,7 @@ class Server:
         self.addresses: list[tuple[str, int]] = []
         self.tls_addresses: list[tuple[str, int]] = []
         self.plain_addresses: list[tuple[str, int]] = []
+        self.web_addresses: list[tuple[str, int]] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
 
@@ -164,6 +172,7 @@ class Server:
                 tls_cert=self.settings.tls_cert, tls_key=self.settings.tls_key
             )
         self.gate.configure(settings.trusted, settings.limits.connections_per_ip)
+        self.web.origins = settings.web_origins
         self.settings = settings
         self.irc.configure(settings)
         self.irc.motd = read_motd(settings)
@@ -365,7 +374,38 @@ class Server:
                 address = sock.getsockname()
                 self.plain_addresses.append((address[0], address[1]))
                 logger.info("plain door listening on %s port %d", address[0], address[1])
+        if self.settings.web is not None:
+            listeners.append(await self._listen_web(self.settings.web, batcher))
         return listeners
+
+    async def _listen_web(self, web: Listen, batcher: OutputBatcher) -> asyncio.Server:
+        """The web listener: the web client's files, and IRC over WebSocket."""
+        make_session = self._make_session
+
+        def web_protocol() -> WebConnection:
+            return WebConnection(
+                self.web, make_session, self.settings.limits, batcher, self.connections, self.gate
+            )
+
+        secure = self.settings.web_secure
+        if not (self.web.files.root / "index.html").is_file():
+            logger.warning("no web client in %s: every page is 404", self.web.files.root)
+        server = await asyncio.get_running_loop().create_server(
+            web_protocol,
+            web.host,
+            web.port,
+            reuse_address=True,
+            backlog=1024,
+            ssl=self.tls if secure else None,
+        )
+        for sock in server.sockets:
+            host, port = sock.getsockname()[:2]
+            self.web_addresses.append((host, port))
+            shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+            if ":" in shown:
+                shown = f"[{shown}]"
+            logger.info("web client on %s://%s:%d/", "https" if secure else "http", shown, port)
+        return server
 
     async def _shutdown(self, listeners: list[asyncio.Server]) -> None:
         logger.info("shutting down: %d connections", len(self.connections))

@@ -89,6 +89,12 @@ class Settings:
     trusted: tuple[str, ...] = ()  # networks free of flood control and per-IP limits
     plain: Listen | None = Listen("127.0.0.1", 8080)  # the plain-text door; None: off
     plain_room: str = "#lobby"  # where plain users start
+    # The web listener: the web client's files and the WebSocket door; None: off.
+    web: Listen | None = Listen("127.0.0.1", 8081)
+    # Origins whose pages may open the WebSocket door besides the page's own ("*": any).
+    web_origins: tuple[str, ...] = ()
+    web_tls: bool | None = None  # HTTPS and wss; None: when tls_cert is set
+    web_root: Path | None = None  # the web client's files; None: those shipped with hubbub
     language: str | None = None  # plain door language; None: from the environment
     history: bool = True  # keep message history in the data folder
     # Account registration (REGISTER): allowed before the connection is complete, and
@@ -109,6 +115,11 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def web_secure(self) -> bool:
+        """Whether the web listener speaks TLS (with the IRC certificate)."""
+        return self.tls_cert is not None if self.web_tls is None else self.web_tls
 
     def all_listeners(self) -> tuple[Listen, ...]:
         """The listeners, with a TLS one on port 6697 if a certificate is set and none
@@ -143,6 +154,8 @@ _SERVER_KEYS: dict[str, tuple[str, type]] = {
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# RFC 6454 section 6.2: scheme "://" host [ ":" port ], as browsers send it; or "*".
+_ORIGIN = re.compile(r"^(\*|https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?)$")
 
 
 def load_config(path: Path, base: Settings | None = None) -> Settings:
@@ -171,12 +184,14 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
             changes["opers"] = reader.opers(value)
         elif section == "plain":
             changes.update(reader.plain(reader.table(value, section), settings))
+        elif section == "web":
+            changes.update(reader.web(reader.table(value, section), settings))
         elif section == "limits":
             changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
         else:
             raise reader.error(section, None, "unknown section")
     settings = settings.replace(**changes)
-    for name in ("motd_file", "tls_cert", "tls_key", "tls_client_ca"):
+    for name in ("motd_file", "tls_cert", "tls_key", "tls_client_ca", "web_root"):
         value = getattr(settings, name)
         if value is not None and not value.is_absolute():
             settings = settings.replace(**{name: path.parent / value})
@@ -217,6 +232,13 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
         raise fail("server", "history_sync", "there is no history to keep in sync (history off)")
     if not settings.history and settings.database_url is not None:
         raise fail("server", "database_url", "a database is not used with history off")
+    if settings.web_tls and settings.tls_cert is None:
+        raise fail("web", "tls", "HTTPS needs tls_cert and tls_key")
+    if settings.web is not None and not 0 <= settings.web.port <= 65535:
+        raise fail("web", "port", f"{settings.web.port} is not a port number")
+    for origin in settings.web_origins:
+        if not _ORIGIN.match(origin):
+            raise fail("web", "origins", f"{origin!r} is not an origin like https://example.org")
     if settings.tls_client_ca is not None and settings.tls_cert is None:
         raise fail("server", "tls_client_ca", "client certificates need tls_cert and tls_key")
     if any(listen.tls for listen in settings.listen) and settings.tls_cert is None:
@@ -365,6 +387,26 @@ class _Reader:
                 choices = ", ".join(available_languages())
                 raise self.error("plain", "language", f"must be one of {choices}")
             changes["language"] = language
+        return changes
+
+    def web(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
+        for key in data:
+            if key not in ("enabled", "host", "port", "origins", "tls", "root"):
+                raise self.error("web", key, "unknown key")
+        enabled = self.typed("web", "enabled", data.get("enabled", True), bool)
+        default = base.web or Listen("127.0.0.1", 8081)
+        host = self.typed("web", "host", data.get("host", default.host), str)
+        port = self.typed("web", "port", data.get("port", default.port), int)
+        if not 0 <= port <= 65535:
+            raise self.error("web", "port", f"{port} is not a port number")
+        changes: dict[str, Any] = {"web": Listen(host, port) if enabled else None}
+        if "origins" in data:
+            origins = self.typed("web", "origins", data["origins"], list)
+            changes["web_origins"] = tuple(self.typed("web", "origins", o, str) for o in origins)
+        if "tls" in data:
+            changes["web_tls"] = self.typed("web", "tls", data["tls"], bool)
+        if "root" in data:
+            changes["web_root"] = Path(self.typed("web", "root", data["root"], str))
         return changes
 
     def limits(self, data: dict[str, Any], base: Limits) -> Limits:

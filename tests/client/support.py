@@ -24,6 +24,7 @@ def server_settings(tmp_path: Path, port: int = 0, plain_port: int = 0) -> Setti
         server_name="irc.test",
         listen=(Listen("127.0.0.1", port),),
         plain=Listen("127.0.0.1", plain_port),
+        web=None,
         data_dir=tmp_path,
     )
 

@@ -22,6 +22,7 @@ def make_settings(tmp_path: Path, **limits: Any) -> Settings:
         server_name="irc.test",
         listen=(Listen("127.0.0.1", 0),),
         plain=Listen("127.0.0.1", 0),
+        web=None,
         data_dir=tmp_path,
         limits=Limits(**limits),
     )

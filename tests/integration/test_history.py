@@ -1126,6 +1126,7 @@ async def serve(
         "--port",
         "0",
         "--no-plain",
+        "--no-web",
         "--data-dir",
         str(data),
         "--server-name",

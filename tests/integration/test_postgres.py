@@ -92,7 +92,7 @@ async def test_an_unreachable_database_stops_serve_with_a_clear_error(
         environment = {**os.environ, "HUBBUB_DATABASE_URL": url} if flags == [] else None
         process = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "hubbub", "serve", "--port", "0", "--no-plain"),
+            *("-m", "hubbub", "serve", "--port", "0", "--no-plain", "--no-web"),
             *("--data-dir", str(tmp_path), "--server-name", "irc.proc.test", *flags),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,

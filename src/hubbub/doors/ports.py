@@ -157,6 +157,8 @@ class DoorLimits:
     flood_rate: float = 10.0  # lines per second after the burst; 0: no flood control
     plain_pause: float = 0.25  # plain door: seconds of silence that end a line sent without \n
     plain_backlog: int = 10  # plain door: lines of a room's history shown on joining
+    web_request_bytes: int = 32768  # web listener: bytes of an HTTP request's head
+    web_request_timeout: float = 10.0  # web listener: seconds to send a request, read an answer
 
 
 class StoredLine(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 
-from hubbub.doors.connection import LineConnection
+from hubbub.doors.driver import Connection
 
 
 class Connections:
@@ -15,18 +15,18 @@ class Connections:
     __slots__ = ("_empty", "_live")
 
     def __init__(self) -> None:
-        self._live: set[LineConnection] = set()
+        self._live: set[Connection] = set()
         self._empty: asyncio.Event | None = None
 
-    def add(self, connection: LineConnection) -> None:
+    def add(self, connection: Connection) -> None:
         self._live.add(connection)
 
-    def discard(self, connection: LineConnection) -> None:
+    def discard(self, connection: Connection) -> None:
         self._live.discard(connection)
         if not self._live and self._empty is not None:
             self._empty.set()
 
-    def __iter__(self) -> Iterator[LineConnection]:
+    def __iter__(self) -> Iterator[Connection]:
         return iter(list(self._live))
 
     def __len__(self) -> int:

@@ -22,7 +22,11 @@ from tests.helpers import Harness
 SOURCE = Path(__file__).resolve().parents[3] / "src" / "hubbub"
 PLAIN_SOURCES = sorted((SOURCE / "doors" / "plain").glob("*.py"))
 # The driver and the wiring hand these reasons to ``session.close``, which translates them.
-DRIVER_SOURCES = [SOURCE / "doors" / "connection.py", SOURCE / "server.py"]
+DRIVER_SOURCES = [
+    SOURCE / "doors" / "connection.py",
+    SOURCE / "doors" / "driver.py",
+    SOURCE / "server.py",
+]
 LANGUAGES = ["en", "ru"]
 ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 

@@ -1,0 +1,467 @@
+"""What every asyncio driver of a door does with the lines it has framed: flood control,
+commands that wait for storage, output coalescing, the SendQ, timers, and the single
+catch-all that keeps one connection's failure from reaching the rest of the server.
+
+Two drivers build on :class:`Connection`, differing only in framing: the line driver for
+TCP and TLS (:mod:`hubbub.doors.connection`: lines end with CR LF) and the WebSocket
+driver (:mod:`hubbub.doors.web.connection`: one line per message).
+
+Output: the first output of a connection in an event-loop pass is written at once (no
+added latency when idle); later output in the same pass is queued and written with one
+system call by :class:`~hubbub.doors.output.OutputBatcher` at the end of the pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+import math
+from collections import deque
+from collections.abc import Awaitable, Iterator
+
+from hubbub.doors.gate import Gate
+from hubbub.doors.ports import (
+    Batcher,
+    ConnectionLog,
+    DoorLimits,
+    Roster,
+    Session,
+    SessionFactory,
+    shown_host,
+)
+from hubbub.wire.errors import LineTooLong
+from hubbub.wire.redact import redact
+
+logger = logging.getLogger(__name__)
+_ids = itertools.count(1)
+
+
+class Connection(asyncio.Protocol):
+    """One client connection carrying lines to and from a door's session.
+
+    A subclass frames the bytes: it calls :meth:`_admit` and :meth:`_begin` when the
+    client may start talking, hands each line it reads to :meth:`_handle`, and may
+    turn the session's output into its framing by overriding :meth:`send` (and the
+    closing by :meth:`_end`).
+
+    Args:
+        make_session: builds the door's session for this connection.
+        limits: the bounds to apply (read when the connection opens).
+        batcher: the server's shared output batcher.
+        registry: live connections, for shutdown and timers; the connection adds and
+            removes itself.
+        gate: admission by address, shared by the server's connections.
+    """
+
+    __slots__ = (
+        "_batcher",
+        "_close_reason",
+        "_dead",
+        "_drain_handle",
+        "_flood_limited",
+        "_gate",
+        "_host",
+        "_in_pass",
+        "_inbox",
+        "_last_read",
+        "_limits",
+        "_make_session",
+        "_opened_at",
+        "_paused",
+        "_pinged_at",
+        "_queued",
+        "_queued_size",
+        "_refilled",
+        "_registry",
+        "_session",
+        "_tokens",
+        "_transport",
+        "_waiting",
+        "certfp",
+        "deadline",
+        "debug",
+        "id",
+        "info",
+        "secure",
+    )
+
+    def __init__(
+        self,
+        make_session: SessionFactory,
+        limits: DoorLimits,
+        batcher: Batcher,
+        registry: Roster[Connection],
+        gate: Gate,
+    ) -> None:
+        self._make_session = make_session
+        self._limits = limits
+        self._batcher = batcher
+        self._registry = registry
+        self._gate = gate
+        self._host: str | None = None
+        self.secure = False
+        self.certfp: str | None = None
+        # Flood control: a token bucket of lines; what exceeds it waits in the inbox
+        # while reading from the socket is paused.
+        self._flood_limited = False
+        self._tokens: float = limits.flood_burst  # an int: small ones are shared objects
+        self._refilled = 0.0
+        # Created only when a client outruns flood control.
+        self._inbox: deque[bytes | LineTooLong] | None = None
+        self._paused = False
+        self._drain_handle: asyncio.TimerHandle | None = None
+        # A command waiting for storage: its client's next lines wait in the inbox.
+        self._waiting: asyncio.Task[None] | None = None
+        self._transport: asyncio.Transport | None = None
+        self._session: Session | None = None
+        self._queued: list[bytes] = []  # output of this loop pass after its first write
+        self._queued_size = 0
+        self._in_pass = False
+        self._dead = False
+        # When the connection's timer (see _tick) is due, on the loop's clock; run by
+        # Connections.keep_time.
+        self.deadline = math.inf
+        self._opened_at = 0.0
+        self._last_read = 0.0
+        self._pinged_at: float | None = None
+        self._close_reason: str | None = None
+        self.id = next(_ids)
+        # Checked once: traffic logging must cost nothing when DEBUG is off, and
+        # connection logging nothing when INFO is (a logger per line is not free).
+        self.debug = logger.isEnabledFor(logging.DEBUG)
+        self.info = logger.isEnabledFor(logging.INFO)
+
+    @property
+    def log(self) -> ConnectionLog:
+        """A logger naming this connection (made when needed: idle connections hold none)."""
+        return ConnectionLog(logger, {"conn": self.id})
+
+    @property
+    def shown_host(self) -> str:
+        return shown_host(self._host or "unknown")
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _take_transport(self, transport: asyncio.BaseTransport) -> str:
+        """Keep the transport, and learn what it says of the client; returns its address."""
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = transport  # type: ignore[assignment]
+        # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
+        transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            self.secure = True
+            certificate = ssl_object.getpeercert(binary_form=True)
+            if certificate:
+                self.certfp = hashlib.sha256(certificate).hexdigest()
+        peername = transport.get_extra_info("peername")
+        return peername[0] if isinstance(peername, tuple) else "unknown"
+
+    def _admit(self, host: str) -> bool:
+        """Count the client's address at the gate; False when it has too many
+        connections already (the caller refuses it in its dialect and closes)."""
+        trusted = self._gate.is_trusted(host)
+        if not self._gate.admit(host, trusted):
+            self.log.info("refused %s: too many connections from it", host)
+            return False
+        self._host = host
+        self._flood_limited = not trusted and self._limits.flood_rate > 0
+        return True
+
+    def _release(self) -> None:
+        """Uncount the client's address at the gate."""
+        if self._host is not None:
+            self._gate.release(self._host)
+            self._host = None
+
+    def _begin(self) -> None:
+        """The client may talk: make its session and start its timers."""
+        if self.info:
+            self.log.info("connected from %s%s", self._host, " (TLS)" if self.secure else "")
+        loop = asyncio.get_running_loop()
+        self._opened_at = self._last_read = self._refilled = loop.time()
+        self._session = self._make_session(self.send, self)
+        self._schedule(min(self._limits.registration_timeout, self._limits.ping_interval))
+
+    # -- input -------------------------------------------------------------------------
+
+    def _begin_pass(self) -> None:
+        """Several lines arrived at once: the replies to all of them (a registration, a
+        burst) leave in one write at the end of the pass rather than the first alone."""
+        self._in_pass = True
+        self._queued_size = 0
+        batcher = self._batcher
+        batcher.dirty.append(self)
+        if not batcher.scheduled:
+            batcher.schedule()
+
+    def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:
+        if self._flood_limited or self._inbox or self._waiting is not None:
+            if self._inbox is None:
+                self._inbox = deque()
+            self._inbox.extend(lines)
+            self._drain()
+            return
+        for index, line in enumerate(lines):
+            if session.closed or self._dead:
+                break
+            self._receive(session, line)
+            if self._waiting is not None:
+                self._inbox = deque(lines[index + 1 :])
+                return
+
+    def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
+        if self.debug:
+            self.log.debug("< %r", line if isinstance(line, LineTooLong) else redact(line))
+        pending = None
+        with self._contained("connection handler"):
+            pending = session.receive_line(line)
+        if pending is not None:
+            self._wait_for(session, pending)
+
+    @contextlib.contextmanager
+    def _contained(self, what: str) -> Iterator[None]:
+        """The one catch-all of a connection, around its handlers and its timer: a bug
+        costs its client one reply, never the server or anybody else."""
+        try:
+            yield
+        except Exception:
+            self.log.exception("%s failed", what)
+            session = self._session
+            if session is not None and not session.closed:
+                session.internal_error()
+
+    def _wait_for(self, session: Session, pending: Awaitable[None]) -> None:
+        """Stop reading this client until a waiting command is done, so its commands
+        keep their order; everyone else goes on."""
+        assert self._transport is not None
+        if not self._paused:
+            self._paused = True
+            self._transport.pause_reading()
+
+        async def finish() -> None:
+            with self._contained("connection handler"):
+                await pending
+
+        self._waiting = asyncio.get_running_loop().create_task(finish())
+        self._waiting.add_done_callback(self._resume)
+
+    def _resume(self, task: asyncio.Task[None]) -> None:
+        self._waiting = None
+        if not self._dead:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Handle queued lines as fast as flood control allows; pause reading meanwhile."""
+        self._drain_handle = None
+        session = self._session
+        transport = self._transport
+        if session is None or transport is None or self._waiting is not None:
+            return
+        loop = asyncio.get_running_loop()
+        limits = self._limits
+        inbox = self._inbox
+        while inbox:
+            if session.closed or self._dead:
+                inbox.clear()
+                return
+            if self._flood_limited and not session.exempt:
+                now = loop.time()
+                self._tokens = min(
+                    float(limits.flood_burst),
+                    self._tokens + (now - self._refilled) * limits.flood_rate,
+                )
+                self._refilled = now
+                if self._tokens < 1:
+                    if not self._paused:
+                        self._paused = True
+                        transport.pause_reading()
+                    wait = (1 - self._tokens) / limits.flood_rate
+                    self._drain_handle = loop.call_later(wait, self._drain)
+                    return
+                self._tokens -= 1
+            self._receive(session, inbox.popleft())
+            if self._waiting is not None:
+                return
+        # Keep no empty deque on an idle connection.
+        self._inbox = None
+        if self._paused and not self._dead:
+            self._paused = False
+            transport.resume_reading()
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._dead = True
+        self.deadline = math.inf
+        if self._drain_handle is not None:
+            self._drain_handle.cancel()
+        if self._waiting is not None:
+            self._waiting.cancel()
+        self._inbox = None
+        self._release()
+        self._registry.discard(self)
+        reason = self._close_reason or (
+            "Connection closed" if exc is None else f"Connection error: {exc}"
+        )
+        if self._session is not None:
+            self._session.connection_lost(reason)
+        if self.info:
+            self.log.info("disconnected (%s)", reason)
+
+    # -- output ------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes for the client; a client over its SendQ is cut off."""
+        if self._dead:
+            return
+        if self.debug:
+            self.log.debug("> %r", redact(data))
+        if self._in_pass:
+            self._queued.append(data)
+            self._queued_size += len(data)
+            if self._queued_size > self._limits.sendq:
+                self._cut_off("SendQ exceeded")
+            return
+        self._in_pass = True
+        batcher = self._batcher
+        batcher.dirty.append(self)
+        if not batcher.scheduled:
+            batcher.schedule()
+        if batcher.holding:
+            self._queued.append(data)
+            self._queued_size = len(data)
+            return
+        # Past the SendQ, the transport calls pause_writing (its high-water mark).
+        self._transport.write(data)  # type: ignore[union-attr]
+
+    def pause_writing(self) -> None:
+        """The transport's buffer passed the SendQ: the client does not keep up."""
+        if not self._dead:
+            self._cut_off("SendQ exceeded")
+
+    def resume_writing(self) -> None:
+        """Nothing to do: a client is cut off when its buffer fills, never paused."""
+
+    def flush(self) -> None:
+        """Write what was queued during this loop pass (called by the batcher)."""
+        self._in_pass = False
+        if self._queued and not self._dead and self._transport is not None:
+            self._transport.write(b"".join(self._queued))
+        self._queued.clear()
+        self._queued_size = 0
+
+    def take_output(self) -> bytes:
+        """What was queued during this loop pass, taken for writing later (the sync
+        history mode; see :class:`~hubbub.doors.output.OutputBatcher`)."""
+        self._in_pass = False
+        data = b"".join(self._queued)
+        self._queued.clear()
+        self._queued_size = 0
+        return data
+
+    def write_now(self, data: bytes, close: bool = False) -> None:
+        """Write output taken earlier, and close after it if asked."""
+        transport = self._transport
+        if self._dead or transport is None or transport.is_closing():
+            return
+        if data:
+            transport.write(data)
+        if close:
+            self._end()
+
+    def close_transport(self) -> None:
+        """Close once everything sent so far has been written."""
+        if self._transport is None or self._transport.is_closing():
+            return
+        if self._batcher.holding:
+            self._batcher.close_after_output(self)
+            return
+        self.flush()
+        self._end()
+
+    def _end(self) -> None:
+        """Close the transport after what it holds is written (a framing that says
+        goodbye in its own way does so first)."""
+        assert self._transport is not None
+        self._transport.close()
+
+    def _cut_off(self, reason: str) -> None:
+        """Drop a client that cannot keep up, without waiting for it.
+
+        This runs in the middle of someone else's fan-out; ``abort`` calls
+        :meth:`connection_lost` on a later loop pass, so the quit is announced then,
+        never while the hub is iterating a channel.
+        """
+        self._dead = True
+        self._close_reason = reason
+        self._queued.clear()
+        self._queued_size = 0
+        self.log.warning("cut off: %s", reason)
+        assert self._transport is not None
+        # Not inside the transport's own write (pause_writing comes from there).
+        asyncio.get_running_loop().call_soon(self._transport.abort)
+
+    # -- timers ------------------------------------------------------------------------
+
+    def _schedule(self, delay: float) -> None:
+        self.deadline = asyncio.get_running_loop().time() + delay
+
+    def deadline_passed(self) -> None:
+        """The timer is due (called by :meth:`~hubbub.doors.registry.Connections.keep_time`)."""
+        # Checked again later unless _tick says when: even a failed tick leaves the
+        # connection with a timer.
+        self._schedule(self._limits.ping_interval)
+        with self._contained("connection timer"):
+            self._tick()
+
+    def _tick(self) -> None:
+        """Registration deadline, then PING after idleness and a deadline for any reply."""
+        session = self._session
+        if session is None or self._dead or session.closed:
+            return
+        limits = self._limits
+        now = asyncio.get_running_loop().time()
+        if not session.registered:
+            left = self._opened_at + limits.registration_timeout - now
+            if left <= 0:
+                session.close("Registration timeout")
+                return
+            self._schedule(left)
+            return
+        if not session.keepalive:
+            return
+        # >=: the loop's clock can read the same for the PING and a quick reply (uvloop
+        # keeps milliseconds); a read in the PING's own pass only delays the check.
+        if self._pinged_at is not None and self._last_read >= self._pinged_at:
+            self._pinged_at = None
+        if self._pinged_at is None:
+            idle = now - self._last_read
+            if idle >= limits.ping_interval:
+                session.ping()
+                self._pinged_at = now
+                self._schedule(limits.ping_timeout)
+            else:
+                self._schedule(limits.ping_interval - idle)
+            return
+        waited = now - self._pinged_at
+        if waited >= limits.ping_timeout:
+            session.close(f"Ping timeout: {int(now - self._last_read)} seconds")
+            return
+        self._schedule(limits.ping_timeout - waited)
+
+    def abort(self) -> None:
+        """Close at once, dropping unsent output."""
+        if self._transport is not None:
+            self._transport.abort()
+
+    def shutdown(self, reason: str) -> None:
+        """Close for a server shutdown: the session says goodbye in its dialect."""
+        if self._session is not None and not self._session.closed:
+            self._session.close(reason)
+        elif self._transport is not None:
+            self._transport.close()
