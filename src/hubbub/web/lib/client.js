@@ -24,7 +24,7 @@
 // registration or an invalid nick do not: the user must change something first.
 
 import * as irc from "./irc.js";
-import { Plain, Scram, fromBase64, scramAvailable, toBase64 } from "./sasl.js";
+import { Authenticator } from "./sasl.js";
 
 export const Status = Object.freeze({
 	DISCONNECTED: "disconnected",
@@ -54,7 +54,6 @@ export const WANTED_CAPS = [
 ];
 
 const MAX_BACKOFF = 30_000;
-const AUTH_CHUNK = 400;
 
 export class Client extends EventTarget {
 	/**
@@ -87,9 +86,7 @@ export class Client extends EventTarget {
 		this.pending = new Map(); // label → {resolve, reject, messages, batch}
 		this.historyQueue = [];
 		this.nickAttempt = 0;
-		this.sasl = null;
-		this.saslTried = new Set();
-		this.authBuffer = "";
+		this.sasl = null; // the Authenticator of a login under way
 		this.registering = false;
 		this.serverName = null;
 	}
@@ -471,61 +468,19 @@ export class Client extends EventTarget {
 
 	startSasl() {
 		const offered = (this.available.get("sasl") || "PLAIN").split(",");
-		const { account, password } = this.options;
-		let mechanism = null;
-		if (offered.includes("SCRAM-SHA-256") && scramAvailable() && !this.saslTried.has("SCRAM-SHA-256")) {
-			mechanism = new Scram(account, password);
-		} else if (offered.includes("PLAIN") && !this.saslTried.has("PLAIN")) {
-			mechanism = new Plain(account, password);
-		}
-		if (!mechanism) {
-			this.fail("sasl", "");
-			return;
-		}
-		this.saslTried.add(mechanism.name);
-		this.sasl = mechanism;
-		this.authBuffer = "";
-		this.send({ command: "AUTHENTICATE", params: [mechanism.name] });
+		this.sasl = new Authenticator(offered, this.options.account, this.options.password, (param) =>
+			this.send({ command: "AUTHENTICATE", params: [param] }),
+		);
+		if (!this.sasl.start()) this.fail("sasl", "");
 	}
 
 	handleSaslFailure(text) {
-		if (this.status === Status.REGISTERED) return;
-		this.sasl = null;
-		const offered = (this.available.get("sasl") || "PLAIN").split(",");
-		if (!this.saslTried.has("PLAIN") && offered.includes("PLAIN")) {
-			this.startSasl();
-			return;
-		}
-		this.fail("sasl", text);
+		if (this.status === Status.REGISTERED || !this.sasl) return;
+		// An account made before its server kept SCRAM verifiers fails SCRAM once.
+		if (!this.sasl.retry()) this.fail("sasl", text);
 	}
 
-	// "The response is encoded in Base64 and split to 400-byte chunks ... If the last
-	// chunk was exactly 400 bytes long, it must also be followed by AUTHENTICATE +"
-	// (IRCv3 SASL 3.1). Challenges arrive the same way.
 	handleAuthenticate(data) {
-		const mechanism = this.sasl;
-		if (!mechanism) return;
-		if (data !== "+") this.authBuffer += data;
-		if (data.length === AUTH_CHUNK) return;
-		const challenge = this.authBuffer;
-		this.authBuffer = "";
-		let bytes;
-		try {
-			bytes = challenge ? fromBase64(challenge) : new Uint8Array(0);
-		} catch {
-			this.send({ command: "AUTHENTICATE", params: ["*"] });
-			return;
-		}
-		mechanism.step(bytes).then(
-			(response) => {
-				if (this.sasl !== mechanism) return;
-				const encoded = toBase64(response);
-				for (let i = 0; i < encoded.length; i += AUTH_CHUNK) {
-					this.send({ command: "AUTHENTICATE", params: [encoded.slice(i, i + AUTH_CHUNK)] });
-				}
-				if (encoded.length % AUTH_CHUNK === 0) this.send({ command: "AUTHENTICATE", params: ["+"] });
-			},
-			() => this.send({ command: "AUTHENTICATE", params: ["*"] }),
-		);
+		this.sasl?.receive(data);
 	}
 }

@@ -1,7 +1,7 @@
-// SASL mechanisms for AUTHENTICATE: PLAIN, and SCRAM-SHA-256 (RFC 5802, RFC 7677)
-// computed with Web Crypto. A mechanism is an object whose `step(challenge)` takes the
-// server's decoded challenge (bytes) and resolves to the response (bytes); the client
-// does the base64 and the 400-byte chunking of AUTHENTICATE.
+// SASL for AUTHENTICATE: the mechanisms PLAIN and SCRAM-SHA-256 (RFC 5802, RFC 7677,
+// computed with Web Crypto), and the exchange (Authenticator) that picks one and carries
+// its base64 chunks. A mechanism's `step(challenge)` takes the server's decoded
+// challenge (bytes) and resolves to the response (bytes).
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -122,5 +122,77 @@ export class Scram {
 			default:
 				throw new Error("SCRAM: unexpected challenge");
 		}
+	}
+}
+
+const CHUNK = 400;
+
+/**
+ * One login by AUTHENTICATE: SCRAM-SHA-256 where Web Crypto exists, else PLAIN; after
+ * a failure, PLAIN once if not tried yet. Challenges and responses are base64 "split
+ * to 400-byte chunks ... If the last chunk was exactly 400 bytes long, it must also be
+ * followed by AUTHENTICATE +" (IRCv3 SASL 3.1).
+ */
+export class Authenticator {
+	/**
+	 * @param {string[]} offered the mechanisms the server lists (CAP LS sasl=...)
+	 * @param {function} send (param) => sends "AUTHENTICATE <param>"
+	 */
+	constructor(offered, account, password, send) {
+		this.offered = offered;
+		this.account = account;
+		this.password = password;
+		this.send = send;
+		this.tried = new Set();
+		this.mechanism = null;
+		this.buffer = "";
+	}
+
+	/** Starts with the best mechanism not tried; false when none is left. */
+	start() {
+		let mechanism = null;
+		if (this.offered.includes("SCRAM-SHA-256") && scramAvailable() && !this.tried.has("SCRAM-SHA-256")) {
+			mechanism = new Scram(this.account, this.password);
+		} else if (this.offered.includes("PLAIN") && !this.tried.has("PLAIN")) {
+			mechanism = new Plain(this.account, this.password);
+		}
+		if (!mechanism) return false;
+		this.tried.add(mechanism.name);
+		this.mechanism = mechanism;
+		this.buffer = "";
+		this.send(mechanism.name);
+		return true;
+	}
+
+	/** After a failure (904): tries PLAIN if SCRAM failed; false when nothing is left. */
+	retry() {
+		this.mechanism = null;
+		return !this.tried.has("PLAIN") && this.offered.includes("PLAIN") && this.start();
+	}
+
+	/** One AUTHENTICATE line from the server. */
+	receive(data) {
+		const mechanism = this.mechanism;
+		if (!mechanism) return;
+		if (data !== "+") this.buffer += data;
+		if (data.length === CHUNK) return;
+		const challenge = this.buffer;
+		this.buffer = "";
+		let bytes;
+		try {
+			bytes = challenge ? fromBase64(challenge) : new Uint8Array(0);
+		} catch {
+			this.send("*");
+			return;
+		}
+		mechanism.step(bytes).then(
+			(response) => {
+				if (this.mechanism !== mechanism) return;
+				const encoded = toBase64(response);
+				for (let i = 0; i < encoded.length; i += CHUNK) this.send(encoded.slice(i, i + CHUNK));
+				if (encoded.length % CHUNK === 0) this.send("+");
+			},
+			() => this.send("*"),
+		);
 	}
 }

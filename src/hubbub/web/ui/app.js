@@ -11,12 +11,12 @@ import { MessageView } from "./messages.js";
 import { byId, replace } from "./dom.js";
 import { richText } from "./text.js";
 import { COMMANDS } from "./commands.js";
-import { stripFormatting } from "../lib/irc.js";
+import { ConnectForm, parseChannels } from "./connect.js";
+import { Notifier } from "./notify.js";
 import { t, tn, translate } from "./i18n.js";
 
 const SESSION_KEY = "hubbub.session";
 const PASSWORD_KEY = "hubbub.password";
-const NOTIFY_KEY = "hubbub.notify";
 
 function readJson(storage, key) {
 	try {
@@ -33,15 +33,6 @@ function write(storage, key, value) {
 	} catch {
 		// Storage refused (private mode, quota): the session is simply not remembered.
 	}
-}
-
-/** "#rust,lobby" → ["#rust", "#lobby"]. */
-export function parseChannels(text) {
-	return (text ?? "")
-		.split(/[,\s]+/)
-		.map((c) => c.trim())
-		.filter(Boolean)
-		.map((c) => (/^[#&]/.test(c) ? c : "#" + c));
 }
 
 export class App {
@@ -61,7 +52,6 @@ export class App {
 		this.el = {
 			connect: byId("connect"),
 			form: byId("connect-form"),
-			error: byId("connect-error"),
 			app: byId("app"),
 			title: byId("buffer-title"),
 			topic: byId("topic"),
@@ -72,7 +62,8 @@ export class App {
 			notify: byId("notify-toggle"),
 			scrim: byId("scrim"),
 		};
-		this.setUpForm();
+		this.form = new ConnectForm(this.el.form, (session) => this.connect(session));
+		this.notifier = new Notifier(this.el.notify, this.storage, (text) => this.notice(text), (name) => this.select(name));
 		this.setUpShell();
 
 		const params = new URLSearchParams(this.location.search);
@@ -85,7 +76,7 @@ export class App {
 			const same = saved && saved.nick === urlNick;
 			const channels = [...new Set([...urlChannels, ...(same ? saved.channels ?? [] : [])])];
 			const mode = same && saved.mode === "login" && this.password() ? "login" : "none";
-			this.connect({ nick: urlNick, channels, mode, account: same ? saved.account : "", password: this.password() });
+			this.connect({ nick: urlNick, channels, mode, account: same ? saved.account : "", password: this.password(), active: same ? saved.active : null });
 			return;
 		}
 		if (saved && saved.connected && saved.nick && (saved.mode !== "login" || this.password())) {
@@ -103,62 +94,11 @@ export class App {
 		}
 	}
 
-	// --- the connect form ----------------------------------------------------------
-
-	setUpForm() {
-		const form = this.el.form;
-		const fields = form.querySelector(".account-fields");
-		const registerFields = form.querySelector(".register-fields");
-		const modeChanged = () => {
-			const mode = form.elements.namedItem("mode").value;
-			fields.hidden = mode === "none";
-			registerFields.hidden = mode !== "register";
-			form.elements.namedItem("password").autocomplete = mode === "register" ? "new-password" : "current-password";
-		};
-		for (const radio of form.querySelectorAll("input[name=mode]")) radio.addEventListener("change", modeChanged);
-		this.modeChanged = modeChanged;
-		form.addEventListener("submit", (e) => {
-			e.preventDefault();
-			const get = (name) => form.elements.namedItem(name).value.trim();
-			const nick = get("nick");
-			const mode = form.elements.namedItem("mode").value;
-			if (!nick || /[\s,*?!@]/.test(nick) || /^[#&:$\d-]/.test(nick)) {
-				this.el.error.textContent = t("badNick");
-				form.elements.namedItem("nick").focus();
-				return;
-			}
-			if (mode !== "none" && !form.elements.namedItem("password").value) {
-				this.el.error.textContent = t("needPassword");
-				form.elements.namedItem("password").focus();
-				return;
-			}
-			this.connect({
-				nick,
-				channels: parseChannels(get("channels")),
-				mode,
-				account: get("account") || nick,
-				password: form.elements.namedItem("password").value,
-				email: get("email"),
-			});
-		});
-	}
-
 	showForm(values = {}, error = "") {
-		const form = this.el.form;
-		const set = (name, value) => {
-			if (value !== undefined && value !== null) form.elements.namedItem(name).value = value;
-		};
-		set("nick", values.nick);
-		set("channels", (values.channels ?? []).join(","));
-		set("account", values.account);
-		if (values.mode === "login") form.elements.namedItem("mode").value = "login";
-		this.modeChanged();
-		this.el.error.textContent = error;
 		this.el.app.hidden = true;
 		this.el.connect.hidden = false;
 		document.title = "hubbub";
-		const first = form.elements.namedItem(values.nick ? (values.mode === "login" ? "password" : "channels") : "nick");
-		first.focus();
+		this.form.show(values, error);
 	}
 
 	// --- connecting ----------------------------------------------------------------
@@ -210,6 +150,8 @@ export class App {
 		this.client?.quit(reason);
 		this.client = null;
 		this.chat = null;
+		// A link's ?nick= would connect again on a reload: the user left, so drop it.
+		if (this.location.search) window.history.replaceState(null, "", this.location.pathname);
 		this.showForm(values);
 	}
 
@@ -250,36 +192,46 @@ export class App {
 			if (!e.detail.verify) this.session.mode = "login";
 		});
 		chat.addEventListener("buffers", () => {
+			if (this.chat !== chat) return;
 			views.buffers.render();
 			this.updateTitle();
 			if (this.everRegistered) this.saveSession(true);
 		});
 		chat.addEventListener("lines", (e) => {
+			if (this.chat !== chat) return;
 			if (e.detail.buffer !== chat.activeBuffer()) return;
 			if (e.detail.appended) views.messages.appended(e.detail.appended);
 			else if (!e.detail.marker) views.messages.refresh();
 		});
 		chat.addEventListener("members", (e) => {
+			if (this.chat !== chat) return;
 			if (e.detail.buffer === chat.activeBuffer()) views.members.show(e.detail.buffer);
 		});
 		chat.addEventListener("topic", (e) => {
+			if (this.chat !== chat) return;
 			if (e.detail.buffer === chat.activeBuffer()) this.showHeader(e.detail.buffer);
 		});
 		chat.addEventListener("typing", (e) => {
+			if (this.chat !== chat) return;
 			if (e.detail.buffer === chat.activeBuffer()) this.showTyping(e.detail.buffer);
 		});
 		chat.addEventListener("joined", (e) => {
+			if (this.chat !== chat) return;
 			const buffer = e.detail.buffer;
 			const wanted = this.expectedJoin && client.fold(this.expectedJoin) === client.fold(buffer.name);
 			if (wanted || chat.active === SERVER) {
-				this.expectedJoin = null;
+				if (wanted) this.expectedJoin = null;
 				this.select(buffer.name);
 				views.composer.focus();
 			} else if (buffer === chat.activeBuffer()) {
 				this.select(buffer.name);
 			}
 		});
-		chat.addEventListener("notify", (e) => this.desktopNotify(e.detail.buffer, e.detail.line));
+		chat.addEventListener("notify", (e) => {
+			if (this.chat !== chat) return;
+			const seen = document.visibilityState === "visible" && chat.activeBuffer() === e.detail.buffer;
+			if (!seen) this.notifier.notify(e.detail.buffer, e.detail.line);
+		});
 	}
 
 	views(chat) {
@@ -368,6 +320,11 @@ export class App {
 		const unread = this.chat.buffers.values().reduce((n, b) => n + (b.kind === "server" ? 0 : b.mentions), 0);
 		const buffer = this.chat.activeBuffer();
 		document.title = (unread ? "(" + unread + ") " : "") + this.bufferTitle(buffer) + " · hubbub";
+		// At phone width the list is a drawer: its button shows that others have news.
+		const others = this.chat.buffers.values().filter((b) => b !== buffer);
+		const toggle = byId("toggle-buffers");
+		toggle.classList.toggle("has-unread", others.some((b) => b.unread > 0));
+		toggle.classList.toggle("has-mention", others.some((b) => b.mentions > 0));
 		this.el.me.textContent = this.chat.client.nick + (this.chat.client.account ? " (" + this.chat.client.account + ")" : "");
 	}
 
@@ -449,8 +406,6 @@ export class App {
 			if (this.chat.visible) this.chat.markRead(this.chat.activeBuffer());
 		});
 		window.addEventListener("online", () => this.client?.reconnectNow());
-		this.el.notify.addEventListener("click", () => this.toggleNotifications());
-		this.showNotifyState();
 	}
 
 	closeDrawers() {
@@ -479,39 +434,5 @@ export class App {
 		e.preventDefault();
 		this.select(next.name);
 		this.composer.focus();
-	}
-
-	notificationsOn() {
-		return "Notification" in window && Notification.permission === "granted" && this.storage?.getItem(NOTIFY_KEY) === "on";
-	}
-
-	showNotifyState() {
-		const on = this.notificationsOn();
-		this.el.notify.hidden = !("Notification" in window);
-		this.el.notify.textContent = on ? t("notifyOn") : t("notifyOff");
-		this.el.notify.setAttribute("aria-pressed", String(on));
-	}
-
-	async toggleNotifications() {
-		if (this.notificationsOn()) {
-			write(this.storage, NOTIFY_KEY, "off");
-		} else {
-			const permission = Notification.permission === "default" ? await Notification.requestPermission() : Notification.permission;
-			write(this.storage, NOTIFY_KEY, permission === "granted" ? "on" : "off");
-			if (permission !== "granted") this.notice(t("notifyDenied"));
-		}
-		this.showNotifyState();
-	}
-
-	desktopNotify(buffer, line) {
-		if (!this.notificationsOn()) return;
-		if (document.visibilityState === "visible" && this.chat.activeBuffer() === buffer) return;
-		const title = buffer.kind === "query" ? line.nick : line.nick + " · " + buffer.name;
-		const notification = new Notification(title, { body: stripFormatting(line.text).slice(0, 200), tag: "hubbub-" + buffer.name });
-		notification.addEventListener("click", () => {
-			window.focus();
-			this.select(buffer.name);
-			notification.close();
-		});
 	}
 }

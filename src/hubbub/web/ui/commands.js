@@ -33,7 +33,10 @@ export const COMMANDS = {
 			const [channels, key] = firstWord(args);
 			if (!channels) return ctx.usage("join");
 			const names = channels.split(",").map((c) => channelOf(ctx, c)).join(",");
-			ctx.expectJoin(names.split(",")[0]);
+			const first = ctx.chat.buffer(names.split(",")[0]);
+			// Already there: show it (the server says nothing to a JOIN of a joined room).
+			if (first && first.joined) ctx.select(first.name);
+			else ctx.expectJoin(names.split(",")[0]);
 			ctx.chat.join(names, key.trim() || undefined);
 		},
 	},

@@ -177,12 +177,13 @@ export class MessageView {
 
 	/** Redraws keeping the first visible line where it was on the screen. */
 	renderAnchored() {
-		const anchor = [...this.el.querySelectorAll("[data-line]")].find((row) => row.offsetTop + row.offsetHeight > this.el.scrollTop);
+		const top = this.el.getBoundingClientRect().top;
+		const anchor = [...this.el.querySelectorAll("[data-line]")].find((row) => row.getBoundingClientRect().bottom > top);
 		const id = anchor?.dataset.line;
-		const offset = anchor ? anchor.offsetTop - this.el.scrollTop : 0;
+		const offset = anchor ? anchor.getBoundingClientRect().top - top : 0;
 		this.render();
 		const again = id ? this.el.querySelector(`[data-line="${id}"]`) : null;
-		if (again) this.el.scrollTop = again.offsetTop - offset;
+		if (again) this.el.scrollTop += again.getBoundingClientRect().top - top - offset;
 	}
 
 	renderTop(loading = false) {
