@@ -1,13 +1,21 @@
-"""The load generator's clients: IRC and plain-text connections and their setup."""
+"""The load generator's clients: IRC (over TCP or WebSocket) and plain-text connections
+and their setup."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import sys
 import time
 from collections.abc import Callable
 from typing import cast
+
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from benchmarks.common import (
     _FAILURES,
@@ -217,6 +225,97 @@ class Client(asyncio.BufferedProtocol):
             self.write(b"PONG " + line[5:] + b"\r\n")
 
 
+# A PING line inside raw frames: its token ends where printable ASCII does (the next
+# frame's header, or the end of the data).
+_RAW_PING = re.compile(rb"PING ([\x20-\x7e]*)")
+
+
+class WebClient(Client):
+    """An IRC user over WebSocket (hubbub's web door, IRCv3 WebSocket transport).
+
+    websockets' sans-I/O client makes the handshake and reads the frames while setting
+    up, and on the probes. The other receivers count markers in the raw stream, as TCP
+    receivers do: frames from a server are not masked, so a line's bytes stand in the
+    stream as they are, after a frame header of two or four bytes.
+
+    Args:
+        tally, probe: as :class:`Client`'s.
+        uri: the door's ``ws://`` address.
+    """
+
+    __slots__ = ("_pending", "protocol")
+
+    def __init__(self, tally: Tally, probe: bool, uri: str) -> None:
+        super().__init__(tally, probe)
+        self.protocol = ClientProtocol(
+            parse_uri(uri), subprotocols=[Subprotocol("text.ircv3.net")]
+        )
+        # What is written before the handshake's answer: RFC 6455 section 4.1, a client
+        # sends no frame before it.
+        self._pending: list[bytes] | None = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        protocol = self.protocol
+        protocol.send_request(protocol.connect())
+        self.transport = cast("asyncio.Transport", transport)
+        self.transport.write(b"".join(protocol.data_to_send()))
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self.polled:
+            assert self.transport is not None
+            self.transport.pause_reading()
+        data = bytes(_BUFFER[:nbytes])
+        if self.counting and not self.probe:
+            # Marks split across two reads are counted once: the tail kept is one byte
+            # shorter than a mark.
+            chunk = self.tail + data
+            count = chunk.count(MARK)
+            if count:
+                self.tally.add(count)
+            self.tail = chunk[1 - len(MARK) :]
+            if b"PING " in chunk:
+                for token in _RAW_PING.findall(chunk):
+                    self.write(b"PONG " + token + b"\r\n")
+            return
+        protocol = self.protocol
+        protocol.receive_data(data)
+        lines: list[bytes] = []
+        for event in protocol.events_received():
+            if isinstance(event, Response):
+                self._opened(event)
+            elif isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.BINARY):
+                lines.append(bytes(event.data) + b"\r\n")
+        assert self.transport is not None
+        for answer in protocol.data_to_send():
+            if answer:
+                self.transport.write(answer)
+        if lines:
+            self.receive(b"".join(lines))
+
+    def _opened(self, response: Response) -> None:
+        if response.status_code != 101:
+            self._fail(BenchError(f"WebSocket handshake refused: {response.status_code}"))
+            return
+        if self.first is not None and not self.first.done():
+            self.first.set_result(None)
+        self.first = None
+        pending, self._pending = self._pending, None
+        if pending:
+            self.write(b"".join(pending))
+
+    def write(self, data: bytes) -> None:
+        """Send lines, each as a masked text frame."""
+        if self._pending is not None:
+            self._pending.append(data)
+            return
+        assert self.transport is not None
+        lines = data.replace(b"\r\n", b"\n").split(b"\n")
+        self.transport.write(
+            b"".join(Frame(Opcode.TEXT, line).serialize(mask=True) for line in lines if line)
+        )
+
+
 def _reject(future: asyncio.Future[None], error: BenchError) -> None:
     future.set_exception(error)
     # Marked as seen: when one setup fails the others are cancelled, and their futures'
@@ -232,6 +331,7 @@ async def open_client(
     setup: asyncio.Semaphore,
     registry: list[Client],
     probe: bool = False,
+    web: bool = False,
 ) -> Client:
     """Connect with the benchmark's socket options, send ``hello``, await ``done``.
 
@@ -240,8 +340,14 @@ async def open_client(
     The setup slot is held until the server first answers, so no more than the
     semaphore's count of connections wait in the server's accept queue; registration
     itself then completes outside the slot. ``registry`` gets the client as soon as it
-    exists, so that a failed setup still closes it.
+    exists, so that a failed setup still closes it. ``web``: over WebSocket, at ``/irc``.
     """
+
+    def make() -> Client:
+        if web:
+            return WebClient(tally, probe, f"ws://{HOST}:{port}/irc")
+        return Client(tally, probe)
+
     loop = asyncio.get_running_loop()
     async with setup:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -250,7 +356,7 @@ async def open_client(
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setblocking(False)
             await loop.sock_connect(sock, (HOST, port))
-            _, client = await loop.create_connection(lambda: Client(tally, probe), sock=sock)
+            _, client = await loop.create_connection(make, sock=sock)
         except BaseException:
             sock.close()
             raise

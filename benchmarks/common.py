@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["fanout", "closed", "rooms", "idle", "plain", "burst"]
-KINDS: tuple[Kind, ...] = ("fanout", "closed", "rooms", "idle", "plain", "burst")
+Kind = Literal["fanout", "closed", "rooms", "idle", "plain", "burst", "web"]
+KINDS: tuple[Kind, ...] = ("fanout", "closed", "rooms", "idle", "plain", "burst", "web")
 
 HOST = "127.0.0.1"
 MSS = 1448  # a real Ethernet path's MSS (1500 - IP - TCP - timestamps)
@@ -57,7 +57,8 @@ class Target:
 
     Attributes:
         name: shown in the result rows.
-        command: the command line, with ``{port}`` (and ``{plain_port}``) placeholders.
+        command: the command line, with ``{port}`` (and ``{plain_port}``, ``{web_port}``)
+            placeholders.
         oper: ``(name, password)`` every load client sends with OPER before joining.
         umode: the user mode each load client sets after OPER (ngircd: ``+F``, which
             exempts it from throttling).
@@ -136,7 +137,7 @@ class Result:
     writes: int | None = None  # write system calls of the server tree (syscw)
     writes_per_delivery: float | None = None
     peak_rss_kib: int | None = None  # VmHWM summed over the server tree
-    rss_per_conn_kib: float | None = None
+    rss_per_conn_kib: float | None = None  # idle: registered; traffic: registered and joined
     register_s: float | None = None  # idle: time to register every user
     burst_s: float | None = None  # burst: first write until every receiver has every line
     gen_cpu_s: float | None = None

@@ -10,6 +10,8 @@ clients, measures, and stops it. Scenarios (see the README next to this file):
 - ``rooms``: C users in rooms of ``room_size``, every user sending R messages/s;
 - ``idle``: N users connect and register, nothing else;
 - ``plain``: the fan-out over hubbub's plain-text door;
+- ``web``: the fan-out with every user on hubbub's WebSocket door (``{web_port}``), to
+  compare with ``fanout``: a user's memory, and the CPU per delivery;
 - ``burst``: one sender writes ``messages`` lines at once to a channel of C users; the
   burst time runs from that write until every receiver has every line.
 
@@ -157,7 +159,9 @@ def parse_args(
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("kind", choices=KINDS, help="the scenario")
     parser.add_argument(
-        "--server", required=True, help="server command line with {port} (and {plain_port})"
+        "--server",
+        required=True,
+        help="server command line with {port} (and {plain_port}, {web_port})",
     )
     parser.add_argument("--name", default="server", help="server name in the row")
     parser.add_argument("--oper", help="NAME:PASSWORD sent with OPER by every load client")

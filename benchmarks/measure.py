@@ -128,10 +128,16 @@ class ServerProcess:
     """The server under test, started from a command template and stopped at the end."""
 
     def __init__(
-        self, command: str, port: int, plain_port: int, files: tuple[tuple[str, str], ...] = ()
+        self,
+        command: str,
+        port: int,
+        plain_port: int,
+        files: tuple[tuple[str, str], ...] = (),
+        web_port: int = 0,
     ) -> None:
         self.port = port
         self.plain_port = plain_port
+        self.web_port = web_port
         self.argv = shlex.split(self.fill(command))
         self.files = files
         # Open as long as the server runs; closed by stop().
@@ -139,8 +145,11 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def fill(self, text: str) -> str:
-        """``text`` with the ``{port}`` and ``{plain_port}`` placeholders filled in."""
-        return text.replace("{port}", str(self.port)).replace("{plain_port}", str(self.plain_port))
+        """``text`` with the ``{port}``, ``{plain_port}`` and ``{web_port}`` placeholders
+        filled in."""
+        filled = text.replace("{port}", str(self.port))
+        filled = filled.replace("{plain_port}", str(self.plain_port))
+        return filled.replace("{web_port}", str(self.web_port))
 
     @property
     def pid(self) -> int:

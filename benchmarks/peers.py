@@ -100,6 +100,8 @@ def make_targets(folder: Path, servers: Sequence[str]) -> dict[str, Target]:
     if "hubbub" in servers:
         targets["hubbub"] = Target("hubbub", common + " --no-plain")
         targets["hubbub-plain"] = Target("hubbub", common + " --plain-port {plain_port}")
+        # The web door: a port for it turns the listener on (beside --no-web).
+        targets["hubbub-web"] = Target("hubbub", common + " --no-plain --web-port {web_port}")
         # The burst's persistence modes: no store at all, and output held until stored.
         targets["hubbub-nohistory"] = Target(
             "hubbub-nohistory", common + " --no-plain --no-history"

@@ -61,6 +61,12 @@ def make_plan(quick: bool, duration: float | None, servers: Sequence[str]) -> li
             ("hubbub",) if "hubbub" in servers else (),
         ),
         Step(
+            "web door fan-out: C=1000, 10 senders at 10 msg/s, every user on WebSocket "
+            "(hubbub only)",
+            Scenario("web", 1000, senders=10, rate=10, duration=seconds),
+            ("hubbub",) if "hubbub" in servers else (),
+        ),
+        Step(
             f"burst: one sender, {BURST:,} messages",
             # The drain is long: a store that commits each line may take many seconds,
             # and what arrives late is a slow burst, not loss.

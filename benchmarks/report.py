@@ -51,6 +51,7 @@ TRAFFIC_COLUMNS = (
     "cpu_s_per_m",
     "server_cpu_pct",
     "writes_per_delivery",
+    "rss_per_conn_kib",
     "peak_rss_kib",
     "gen_cpu_pct",
     "gen_saturated",
@@ -98,21 +99,24 @@ def table(rows: Sequence[tuple[str, Result, int]], columns: Sequence[str]) -> st
 # -- targets ------------------------------------------------------------------------------
 
 
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def fig(result: Result | None, key: str, form: str) -> str:
+    """A figure of a row, formatted, or n/a."""
+    value = getattr(result, key) if result is not None else None
+    return "n/a" if value is None else form.format(value)
+
+
 def target_lines(medians: dict[tuple[str, str], Result], quick: bool) -> list[str]:
     """The issue's targets, checked against this run's medians."""
 
     def get(kind: str, server: str) -> Result | None:
         return medians.get((kind, server))
 
-    def verdict(ok: bool | None) -> str:
-        return "n/a" if ok is None else ("**met**" if ok else "**missed**")
-
     lines = ["| target | hubbub | InspIRCd | ngircd | verdict |", "|---|---|---|---|---|"]
     hub, insp, ng = get("fanout", "hubbub"), get("fanout", "inspircd"), get("fanout", "ngircd")
-
-    def fig(result: Result | None, key: str, form: str) -> str:
-        value = getattr(result, key) if result is not None else None
-        return "n/a" if value is None else form.format(value)
 
     if hub is not None:
         lines.append(
@@ -167,12 +171,42 @@ def target_lines(medians: dict[tuple[str, str], Result], quick: bool) -> list[st
             f"{fig(ng, 'rss_per_conn_kib', '{:.2f} KiB')} | "
             f"{verdict(hub.rss_per_conn_kib is not None and hub.rss_per_conn_kib <= 3)} |"
         )
+    lines += web_target_lines(medians)
     lines += burst_target_lines(medians)
     if quick:
         lines.append("")
         lines.append(
             "This was a `--quick` run: shorter runs, one repeat and fewer idle users than "
             "the targets name; only the full run decides them."
+        )
+    return lines
+
+
+# -- the web door (issue 14) -------------------------------------------------------------
+
+WEB_LIMIT = 2.0  # a WebSocket user costs at most this many times a TCP user (issue 14)
+
+
+def web_target_lines(medians: dict[tuple[str, str], Result]) -> list[str]:
+    """Issue 14's budget: a WebSocket user costs the server at most twice a TCP user,
+    in memory and in CPU per delivery (the same fan-out over each door)."""
+    tcp, web = medians.get(("fanout", "hubbub")), medians.get(("web", "hubbub"))
+    if tcp is None or web is None:
+        return []
+    lines = []
+    for key, what, form in (
+        ("rss_per_conn_kib", "server RSS per user", "{:.2f} KiB"),
+        ("cpu_s_per_m", "CPU-s per M deliveries", "{:.2f}"),
+    ):
+        over_tcp, over_web = getattr(tcp, key), getattr(web, key)
+        ok = None
+        if over_tcp and over_web is not None:
+            ok = over_web <= WEB_LIMIT * over_tcp
+        ratio = f" ({over_web / over_tcp:.2f} times)" if over_tcp and over_web is not None else ""
+        lines.append(
+            f"| web fan-out: {what} ≤ {WEB_LIMIT:g} times TCP's "
+            f"({fig(tcp, key, form)}) | {fig(web, key, form)}{ratio} | n/a | n/a | "
+            f"{verdict(ok)} |"
         )
     return lines
 
@@ -378,7 +412,7 @@ def write_report(
         "latency are the generator's limit, not the server's. `other CPU %` is what else "
         "kept the machine busy during the run.",
         "",
-        "## Targets (issues 6 and 7)",
+        "## Targets (issues 6, 7 and 14)",
         "",
         *target_lines(medians, args.quick),
         "",

@@ -48,7 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--servers", default=",".join(SERVERS), help="comma-separated subset of " + str(SERVERS)
     )
     parser.add_argument(
-        "--scenarios", help="comma-separated subset of fanout,closed,rooms,idle,plain,burst"
+        "--scenarios",
+        help="comma-separated subset of fanout,closed,rooms,idle,plain,burst,web",
     )
     parser.add_argument(
         "--quiet-wait",
@@ -105,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 order = list(step.servers)
                 shift = repeat % len(order) if order else 0
                 for server in order[shift:] + order[:shift]:
-                    target = targets["hubbub-plain" if step.scenario.kind == "plain" else server]
+                    door = {"plain": "hubbub-plain", "web": "hubbub-web"}
+                    target = targets[door.get(step.scenario.kind, server)]
                     outcome = measure_undisturbed(
                         target, step.scenario, clock, repeat, args.repeats, patience
                     )

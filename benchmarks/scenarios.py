@@ -43,16 +43,19 @@ class Bench:
         self.opened: list[Client] = []  # every connection made, to close at the end
         self.port = free_port()
         self.plain_port = free_port()
-        self.server = ServerProcess(target.command, self.port, self.plain_port, target.files)
+        self.web_port = free_port()
+        self.server = ServerProcess(
+            target.command, self.port, self.plain_port, target.files, self.web_port
+        )
         self.result = Result(target.name, scenario.kind, scenario.clients)
         self.burst_ns = 0  # burst: when its one write was made
 
     async def run(self) -> Result:
         scenario = self.scenario
-        plain = scenario.kind == "plain"
+        door = {"plain": self.plain_port, "web": self.web_port}.get(scenario.kind, self.port)
         self.server.start()
         try:
-            await self.server.wait_for_port(self.plain_port if plain else self.port)
+            await self.server.wait_for_port(door)
             budget = scenario.setup_timeout + scenario.duration * 2 + scenario.drain_timeout
             async with asyncio.timeout(budget + 30):
                 if scenario.kind == "idle":
@@ -82,13 +85,15 @@ class Bench:
 
         async def one(index: int) -> None:
             nick = nicks[index]
-            if self.scenario.kind == "plain":
+            kind = self.scenario.kind
+            if kind == "plain":
                 port, hello = self.plain_port, nick + b"\n"
                 done = Reply(text=b"Welcome, " + nick + b"!")
             else:
-                port, hello, done = self.port, irc_hello(nick), REGISTERED
+                port = self.web_port if kind == "web" else self.port
+                hello, done = irc_hello(nick), REGISTERED
             slots[index] = await open_client(
-                self.tally, port, hello, done, setup, self.opened, index in probes
+                self.tally, port, hello, done, setup, self.opened, index in probes, kind == "web"
             )
 
         async with asyncio.TaskGroup() as group:
@@ -179,12 +184,17 @@ class Bench:
             # the first and the last recipient of a line see different latencies.
             probes = set(spread(range(len(sender_ids), count), scenario.probes))
         nicks = [b"b%d" % i for i in range(count)]
+        base = sample_tree(self.server.pid)
         await self._connect_all(nicks, probes)
         if scenario.kind != "plain":
             async with asyncio.TaskGroup() as group:
                 for client, nick, channel in zip(self.clients, nicks, channels, strict=True):
                     group.create_task(self._join(client, nick, channel))
             await self._barrier(self.clients)
+        # What a user costs the server once connected and in its room (the web door's
+        # budget compares this over WebSocket and over TCP).
+        joined = sample_tree(self.server.pid)
+        self.result.rss_per_conn_kib = round((joined.rss_kib - base.rss_kib) / count, 2)
         members: dict[bytes, int] = {}
         for channel in channels:
             members[channel] = members.get(channel, 0) + 1

@@ -112,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the web client and its WebSocket door, ws://HOST:PORT/irc (default 8081)",
     )
     serve.add_argument("--web-host", help="address of the web listener (default 127.0.0.1)")
-    serve.add_argument("--no-web", action="store_true", help="no web client or WebSocket door")
+    serve.add_argument(
+        "--no-web",
+        action="store_true",
+        help="no web client or WebSocket door (unless --web-port or --web-host is given)",
+    )
     serve.add_argument(
         "--web-origin",
         action="append",
@@ -257,14 +261,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
             args.plain_host or base.host,
             args.plain_port if args.plain_port is not None else base.port,
         )
-    if args.no_web:
-        changes["web"] = None
-    elif args.web_host is not None or args.web_port is not None:
+    # A port or host given turns the listener on even beside --no-web, so that a wrapper
+    # (irctest's, say) can add the listener to a command line that turns it off.
+    if args.web_host is not None or args.web_port is not None:
         base = settings.web or Listen("127.0.0.1", 8081)
         changes["web"] = Listen(
             args.web_host or base.host,
             args.web_port if args.web_port is not None else base.port,
         )
+    elif args.no_web:
+        changes["web"] = None
     if args.web_origin:
         changes["web_origins"] = (*settings.web_origins, *args.web_origin)
     if args.plain_room is not None:

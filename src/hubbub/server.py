@@ -384,7 +384,13 @@ class Server:
 
         def web_protocol() -> WebConnection:
             return WebConnection(
-                self.web, make_session, self.settings.limits, batcher, self.connections, self.gate
+                self.web,
+                make_session,
+                self.settings.limits,
+                batcher,
+                self.connections,
+                self.gate,
+                nodelay=self.settings.tcp_nodelay,
             )
 
         secure = self.settings.web_secure

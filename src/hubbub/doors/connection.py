@@ -9,7 +9,6 @@ driver owns (flood control, output coalescing, the SendQ, timers, the catch-all)
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from hubbub.doors.driver import Connection
 from hubbub.doors.gate import Gate
@@ -29,11 +28,10 @@ class LineConnection(Connection):
         partial_after: for dialects whose clients may send no newline: after this many
             seconds without more data, what was received is taken as a line (and empty
             lines count).
-        nodelay: keep TCP_NODELAY, which asyncio sets on every connection; without it
-            the kernel joins small writes while earlier ones wait for their ACK.
+        nodelay: keep TCP_NODELAY (see :class:`~hubbub.doors.driver.Connection`).
     """
 
-    __slots__ = ("_buffer", "_nodelay", "_partial_after", "_partial_timer")
+    __slots__ = ("_buffer", "_partial_after", "_partial_timer")
 
     def __init__(
         self,
@@ -45,8 +43,7 @@ class LineConnection(Connection):
         partial_after: float | None = None,
         nodelay: bool = True,
     ) -> None:
-        super().__init__(make_session, limits, batcher, registry, gate)
-        self._nodelay = nodelay
+        super().__init__(make_session, limits, batcher, registry, gate, nodelay)
         self._partial_after = partial_after
         self._partial_timer: asyncio.TimerHandle | None = None
         self._buffer = LineBuffer(
@@ -62,10 +59,6 @@ class LineConnection(Connection):
             transport.write(b"ERROR :Too many connections from your address\r\n")  # type: ignore[attr-defined]
             transport.close()
             return
-        if not self._nodelay:
-            sock = transport.get_extra_info("socket")
-            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
         self._registry.add(self)
         self._begin()
 

@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import logging
 import math
+import socket
 from collections import deque
 from collections.abc import Awaitable, Iterator
 
@@ -54,6 +55,8 @@ class Connection(asyncio.Protocol):
         registry: live connections, for shutdown and timers; the connection adds and
             removes itself.
         gate: admission by address, shared by the server's connections.
+        nodelay: keep TCP_NODELAY, which asyncio sets on every connection; without it
+            the kernel joins small writes while earlier ones wait for their ACK.
     """
 
     __slots__ = (
@@ -69,6 +72,7 @@ class Connection(asyncio.Protocol):
         "_last_read",
         "_limits",
         "_make_session",
+        "_nodelay",
         "_opened_at",
         "_paused",
         "_pinged_at",
@@ -95,8 +99,10 @@ class Connection(asyncio.Protocol):
         batcher: Batcher,
         registry: Roster[Connection],
         gate: Gate,
+        nodelay: bool = True,
     ) -> None:
         self._make_session = make_session
+        self._nodelay = nodelay
         self._limits = limits
         self._batcher = batcher
         self._registry = registry
@@ -149,6 +155,10 @@ class Connection(asyncio.Protocol):
         """Keep the transport, and learn what it says of the client; returns its address."""
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = transport  # type: ignore[assignment]
+        if not self._nodelay:
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
         # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
         transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
         ssl_object = transport.get_extra_info("ssl_object")

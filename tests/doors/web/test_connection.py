@@ -207,12 +207,18 @@ async def test_other_methods_are_405(driver: WebDriver, method: str) -> None:
     assert b"Allow: GET, HEAD" in transport.output
 
 
+async def test_a_post_with_a_body_is_405_too(driver: WebDriver) -> None:
+    connection, transport = driver.web()
+    connection.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+    assert answer(transport.output)[0] == 405
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
         b"GET\r\n\r\n",
-        b"HELLO THERE\r\n\r\n",
+        b"\x01\x02 \x03\r\n\r\n",
     ],
     ids=["tls-hello", "no-target", "nonsense"],
 )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from websockets.frames import CloseCode, Frame, Opcode
@@ -61,6 +62,9 @@ class _Quiet(logging.LoggerAdapter[logging.Logger]):
 
 
 _PROTOCOL_LOG = _Quiet(logging.getLogger("hubbub.doors.web.websockets"), {})
+_NOT_ALLOWED = error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+# RFC 9110 section 5.6.2: a method is a token.
+_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]{1,32}")
 
 
 def _select(protocol: ServerProtocol, offered: Any) -> Subprotocol | None:
@@ -77,6 +81,7 @@ class WebConnection(Connection):
         batcher: the server's shared output batcher.
         registry: live connections, for shutdown and timers.
         gate: admission by address, shared by the server's connections.
+        nodelay: keep TCP_NODELAY (see :class:`~hubbub.doors.driver.Connection`).
     """
 
     __slots__ = ("_ctx", "_fragments", "_framer", "_longest", "_protocol", "_received")
@@ -89,8 +94,9 @@ class WebConnection(Connection):
         batcher: Batcher,
         registry: Roster[Connection],
         gate: Gate,
+        nodelay: bool = True,
     ) -> None:
-        super().__init__(make_session, limits, batcher, registry, gate)
+        super().__init__(make_session, limits, batcher, registry, gate, nodelay)
         self._ctx = ctx
         self._longest = limits.tags_length + 2 + limits.line_length
         # Messages of any length arrive (what exceeds a line is dropped as it comes);
@@ -126,7 +132,17 @@ class WebConnection(Connection):
             self._receive_frames(data)
             return
         protocol = self._protocol
+        if not self._received:
+            method, space, _ = data.partition(b" ")
+            if space and method not in (b"GET", b"HEAD") and _TOKEN.fullmatch(method):
+                # Answered before websockets reads the request, which it would refuse
+                # without a word if it has a body (a POST's, say).
+                self._answer(_NOT_ALLOWED.serialize())
+                return
         self._received += len(data)
+        if self._received > self._limits.web_request_bytes:
+            self._answer(error(431, "Request too large").serialize())
+            return
         protocol.receive_data(data)
         events = protocol.events_received()
         if not events:
@@ -134,10 +150,7 @@ class WebConnection(Connection):
             if written:
                 # The request is malformed: websockets answered 414 or 431, or, for
                 # anything else it cannot parse, only ended the stream.
-                reply = b"".join(written) or error(400, "Bad request").serialize()
-                self._answer(reply)
-            elif self._received > self._limits.web_request_bytes:
-                self._answer(error(431, "Request too large").serialize())
+                self._answer(b"".join(written) or error(400, "Bad request").serialize())
             return
         request = events[0]
         assert isinstance(request, Request)
@@ -169,7 +182,7 @@ class WebConnection(Connection):
             return self._handshake(request)
         if request.method in ("GET", "HEAD"):
             return response(self._ctx.files.answer(request.method, request.path, headers))
-        return error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+        return _NOT_ALLOWED
 
     def _handshake(self, request: Request) -> Response:
         """Accept or refuse a WebSocket handshake; on acceptance the client's address
