@@ -3,7 +3,7 @@ an IRC client and with a plain-door user; private chats, mentions, typing, accou
 
 from __future__ import annotations
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from hubbub.server import Server
 from hubbub.wire import numerics as n
@@ -271,3 +271,77 @@ async def test_quit_shows_the_form_again_without_reconnecting(
     await page.reload()
     await expect(page.locator("#connect")).to_be_visible()
     await expect(page.locator("#app")).to_be_hidden()
+
+
+async def test_reading_on_one_page_clears_the_count_on_the_accounts_other_page(
+    server: Server, pages: Pages, clients: Clients
+) -> None:
+    owner = await clients.connect(server, "anna")
+    await owner.send("NS REGISTER correct-horse-battery")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.close()
+    carol = await clients.connect(server, "carol", ROOM, "#other")
+
+    async def log_in(nick: str, channels: str) -> Page:
+        page = await pages.open(page_url(server))
+        await page.fill("#f-nick", nick)
+        await page.fill("#f-channels", channels)
+        await page.get_by_label("Log in").check()
+        await page.fill("#f-account", "anna")
+        await page.fill("#f-password", "correct-horse-battery")
+        await page.get_by_role("button", name="Connect").click()
+        await expect(page.locator("#me")).to_have_text(f"{nick} (anna)")
+        return page
+
+    reading = await log_in("anna", f"#other,{ROOM}")
+    away = await log_in("anna_phone", f"#other,{ROOM}")
+    for page in (reading, away):
+        await joined(page, "#other")
+    await carol.send(f"PRIVMSG {ROOM} :news for both")
+    for page in (reading, away):
+        await expect(buffer_button(page, ROOM).locator(".badge")).to_have_text("1")
+    # draft/read-marker: the page that shows the line moves the account's marker, and
+    # the server tells the other page, whose count goes.
+    await buffer_button(reading, ROOM).click()
+    await expect(lines(reading, "news for both")).to_have_count(1)
+    await expect(buffer_button(away, ROOM).locator(".badge")).to_have_count(0)
+    await carol.send("PRIVMSG #other :only the phone reads this")
+    await expect(lines(away, "only the phone reads this")).to_have_count(1)
+    await away.close()
+    # The marker is the account's: a new page of it starts with nothing unread.
+    again = await log_in("anna_again", ROOM)
+    await joined(again, ROOM)
+    await expect(lines(again, "news for both")).to_have_count(1)
+    await expect(again.locator("#messages .unread-marker")).to_have_count(0)
+
+
+async def test_mentions_and_private_messages_notify_the_desktop_once_asked(
+    server: Server, pages: Pages, clients: Clients
+) -> None:
+    carol = await clients.connect(server, "carol", ROOM)
+    anna = await pages.open(
+        page_url(server, nick="anna", channels=f"{ROOM},#other"), permissions=["notifications"]
+    )
+    # The page's Notification, recorded: headless chromium shows none.
+    await anna.add_init_script(
+        """window.shown = [];
+        window.Notification = class extends EventTarget {
+            static permission = "granted";
+            static requestPermission() { return Promise.resolve("granted"); }
+            constructor(title, options) { super(); window.shown.push([title, options.body]); }
+            close() {}
+        };"""
+    )
+    await anna.reload()
+    await joined(anna, ROOM)
+    toggle = anna.locator("#notify-toggle")
+    await expect(toggle).to_have_text("Notifications: off")
+    await carol.send(f"PRIVMSG {ROOM} :anna: not yet")  # in view, and not asked for
+    await toggle.click()
+    await expect(toggle).to_have_attribute("aria-pressed", "true")
+    await buffer_button(anna, "#other").click()
+    await carol.send(f"PRIVMSG {ROOM} :anna: \x02now\x02", f"PRIVMSG {ROOM} :no mention")
+    await carol.send("PRIVMSG anna :a private word")
+    await expect(buffer_button(anna, "carol")).to_be_visible()
+    shown = await anna.evaluate("window.shown")
+    assert shown == [["carol · #lobby", "anna: now"], ["carol", "a private word"]]

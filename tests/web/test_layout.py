@@ -88,6 +88,12 @@ async def test_the_page_has_landmarks_and_labels(server: Server, pages: Pages) -
     )
 
 
+async def test_the_theme_follows_the_systems_light_or_dark(server: Server, pages: Pages) -> None:
+    for scheme, background in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(23, 25, 29)")):
+        page = await pages.open(page_url(server), color_scheme=scheme)
+        await expect(page.locator("body")).to_have_css("background-color", background)
+
+
 async def scene(server: Server, pages: Pages, clients: Clients, viewport: dict[str, int]) -> Page:
     """A lively room, as seen by anna."""
     carol = await clients.connect(server, "carol", ROOM, "#rust")

@@ -8,6 +8,7 @@
 //   "members"  {buffer}                "topic" {buffer}   "typing" {buffer}
 //   "notify"   {buffer, line}          a live mention or private message from someone
 //   "joined"   {buffer}                we joined a channel (the view may switch to it)
+//   "nick"     {nick}                  our nick changed (by /nick, or the server)
 //   "status"   {status, ...}           the client's status, passed on
 // What the server says is applied by incoming.js.
 

@@ -294,6 +294,7 @@ function receiveNick(chat, msg) {
 			if (chat.client.fold(chat.active) === chat.client.fold(from)) chat.active = to;
 		}
 	}
+	if (mine) chat.emit("nick", { nick: to });
 	chat.emit("buffers");
 }
 

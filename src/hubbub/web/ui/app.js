@@ -227,6 +227,14 @@ export class App {
 				this.select(buffer.name);
 			}
 		});
+		chat.addEventListener("nick", (e) => {
+			if (this.chat !== chat) return;
+			// The name chosen is the one to ask for again, after a reload or a reconnection.
+			this.session.nick = e.detail.nick;
+			client.options.nick = e.detail.nick;
+			this.saveSession(true);
+			this.updateTitle();
+		});
 		chat.addEventListener("notify", (e) => {
 			if (this.chat !== chat) return;
 			const seen = document.visibilityState === "visible" && chat.activeBuffer() === e.detail.buffer;
