@@ -185,6 +185,9 @@ async def test_pasting_several_lines_asks_before_sending_them(
     await dialog.get_by_role("button", name="Cancel").click()
     await expect(dialog).to_be_hidden()
     await anna.evaluate(script, paste)
+    await anna.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await anna.evaluate(script, paste)
     await dialog.get_by_role("button", name="Send them").click()
     seen = await carol.read_until(lambda m: m.command == "PRIVMSG" and "third" in m.params[1])
     said = [m.params[1] for m in seen if m.command == "PRIVMSG"]

@@ -191,7 +191,8 @@ export class Chat extends EventTarget {
 
 	/** Asks for the page before the oldest line; resolves to the number of lines got. */
 	async loadOlder(buffer) {
-		if (!this.client.caps.has("draft/chathistory") || buffer.historyComplete || buffer.loadingOlder) return 0;
+		if (!this.client.caps.has("draft/chathistory")) buffer.historyComplete = true;
+		if (buffer.historyComplete || buffer.loadingOlder) return 0;
 		const oldest = buffer.lines.find((line) => line.msgid || line.ts);
 		if (!oldest) {
 			buffer.historyComplete = true;

@@ -302,7 +302,8 @@ export class App {
 	}
 
 	bufferTitle(buffer) {
-		return buffer.name === SERVER ? this.chat.client.isupport.get("NETWORK") || t("server") : buffer.name;
+		if (buffer.name !== SERVER) return buffer.name;
+		return this.chat.client.isupport.get("NETWORK") || this.chat.client.serverName || t("server");
 	}
 
 	showHeader(buffer) {
@@ -328,6 +329,7 @@ export class App {
 		const unread = this.chat.buffers.values().reduce((n, b) => n + (b.kind === "server" ? 0 : b.mentions), 0);
 		const buffer = this.chat.activeBuffer();
 		document.title = (unread ? "(" + unread + ") " : "") + this.bufferTitle(buffer) + " · hubbub";
+		this.el.title.textContent = this.bufferTitle(buffer);
 		// At phone width the list is a drawer: its button shows that others have news.
 		const others = this.chat.buffers.values().filter((b) => b !== buffer);
 		const toggle = byId("toggle-buffers");

@@ -32,6 +32,9 @@ export class Composer {
 		this.input.addEventListener("keydown", (e) => this.keydown(e));
 		this.input.addEventListener("input", () => this.typed());
 		this.input.addEventListener("paste", (e) => this.pasted(e));
+		this.pending = null;
+		dialog.querySelector("form").addEventListener("submit", (e) => this.answered(e.submitter?.value === "send"));
+		dialog.addEventListener("cancel", () => this.answered(false));
 	}
 
 	focus() {
@@ -70,18 +73,22 @@ export class Composer {
 		const dialog = this.dialog;
 		dialog.querySelector(".paste-count").textContent = tn("pasteLines", lines.length);
 		dialog.querySelector(".paste-preview").textContent = lines.slice(0, 5).join("\n") + (lines.length > 5 ? "\n…" : "");
-		const done = () => {
-			dialog.removeEventListener("close", done);
-			if (dialog.returnValue === "send") {
-				const ctx = this.context();
-				for (const line of lines) ctx.chat.say(ctx.buffer.name, line);
-				after?.();
-			}
-			this.focus();
-		};
-		dialog.returnValue = "";
-		dialog.addEventListener("close", done);
+		this.pending = { lines, after };
 		dialog.showModal();
+	}
+
+	/** The answer to the dialog, known when its button is pressed (the close event
+	 * comes later, and may come after the dialog was opened again). */
+	answered(send) {
+		const pending = this.pending;
+		this.pending = null;
+		if (!pending) return;
+		if (send) {
+			const ctx = this.context();
+			for (const line of pending.lines) ctx.chat.say(ctx.buffer.name, line);
+			pending.after?.();
+		}
+		this.focus();
 	}
 
 	pasted(event) {

@@ -71,7 +71,8 @@ export class ConnectForm {
 			if (value !== undefined && value !== null) this.field(name).value = value;
 		};
 		set("nick", values.nick);
-		set("channels", (values.channels ?? []).join(","));
+		// A newcomer lands in the room the plain door uses too, unless told otherwise.
+		set("channels", (values.channels?.length ? values.channels : ["#lobby"]).join(","));
 		set("account", values.account);
 		if (values.mode === "login") this.field("mode").value = "login";
 		this.modeChanged();

@@ -189,9 +189,11 @@ export class MessageView {
 	renderTop(loading = false) {
 		const complete = this.start === 0 && this.buffer.historyComplete;
 		const text = loading ? t("loadingOlder") : complete ? t("beginning") : t("scrollForOlder");
-		const top = this.el.querySelector(".history-top");
-		if (top) top.textContent = text;
-		return top ?? h("div", { className: "history-top", textContent: text });
+		const top = this.el.querySelector(".history-top") ?? h("div", { className: "history-top" });
+		top.textContent = text;
+		// The server's own messages have no history to scroll to.
+		top.hidden = this.buffer.kind === "server";
+		return top;
 	}
 
 	render() {
