@@ -50,6 +50,12 @@ export class ConnectForm {
 			this.field("nick").focus();
 			return null;
 		}
+		// Without https (or this machine) a password would cross the network readable,
+		// and Web Crypto, which SCRAM needs, is not there.
+		if (mode !== "none" && !window.isSecureContext) {
+			this.error.textContent = t("needSecure");
+			return null;
+		}
 		if (mode !== "none" && !this.field("password").value) {
 			this.error.textContent = t("needPassword");
 			this.field("password").focus();
