@@ -4,7 +4,7 @@ phone width, are made here (docs/web-wide.png, docs/web-phone.png)."""
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Response, expect
 
 from hubbub.server import Server
 from tests.integration.conftest import Clients
@@ -123,3 +123,29 @@ async def test_screenshots_wide_and_at_phone_width(
     await anna.set_viewport_size(PHONE)  # type: ignore[arg-type]
     await expect(anna.locator("#sidebar")).not_to_be_in_viewport()
     await anna.screenshot(path=ROOT / "docs" / "web-phone.png")
+
+
+async def test_the_first_load_is_within_budget_and_a_repeat_visit_only_revalidates(
+    server: Server, pages: Pages
+) -> None:
+    page = await pages.open("about:blank")
+    first: list[Response] = []
+    page.on("response", lambda response: first.append(response))
+    await page.goto(page_url(server, nick="anna", channels=ROOM))
+    await joined(page, ROOM)
+    sizes = [await response.request.sizes() for response in first]
+    transferred = sum(s["responseBodySize"] + s["responseHeadersSize"] for s in sizes)
+    # Issue 14: at most 200 KB transferred on a first load, everything included.
+    assert transferred <= 200_000, transferred
+    assert all(r.status == 200 for r in first), [(r.url, r.status) for r in first]
+    assert all(r.headers.get("content-encoding") == "gzip" for r in first if r.url.endswith(".js"))
+
+    files = len(first)
+    again: list[Response] = []
+    page.on("response", lambda response: again.append(response))
+    await page.reload()
+    await joined(page, ROOM)
+    # Each file came back without a body: a 304, shown by the browser as its cached copy.
+    bodies = [(r.url, (await r.request.sizes())["responseBodySize"]) for r in again]
+    assert len(bodies) == files
+    assert all(size == 0 for _, size in bodies), bodies
