@@ -415,24 +415,28 @@ class _Reader:
             out.append(Oper(name, password))
         return tuple(out)
 
-    def plain(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
-        known = ("enabled", "host", "port", "room", "language")
+    def door(
+        self, table: str, data: dict[str, Any], known: tuple[str, ...], default: Listen
+    ) -> Listen | None:
+        """A door's own listener (``[plain]``, ``[web]``): its keys checked, and its
+        ``enabled``, ``host`` and ``port`` read over ``default``; None when turned off."""
         for key in data:
             if key not in known:
-                self.problems.append(self.unknown("plain", key, key, known))
-        enabled = self.typed("plain", "enabled", data.get("enabled", True), bool)
-        default = base.plain or Listen("127.0.0.1", 8080)
-        host = self.typed("plain", "host", data.get("host", default.host), str)
-        port = self.typed("plain", "port", data.get("port", default.port), int)
+                self.problems.append(self.unknown(table, key, key, known))
+        enabled = self.typed(table, "enabled", data.get("enabled", True), bool)
+        host = self.typed(table, "host", data.get("host", default.host), str)
+        port = self.typed(table, "port", data.get("port", default.port), int)
         if not 0 <= port <= 65535:
-            raise self.error("plain", "port", f"{port} is not a port number")
+            raise self.error(table, "port", f"{port} is not a port number")
+        return Listen(host, port) if enabled else None
+
+    def plain(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
+        known = ("enabled", "host", "port", "room", "language")
+        listen = self.door("plain", data, known, base.plain or Listen("127.0.0.1", 8080))
         room = self.typed("plain", "room", data.get("room", base.plain_room), str)
         if not room.startswith("#") or " " in room or "," in room:
             raise self.error("plain", "room", "must be a channel name like #lobby")
-        changes: dict[str, Any] = {
-            "plain": Listen(host, port) if enabled else None,
-            "plain_room": room,
-        }
+        changes: dict[str, Any] = {"plain": listen, "plain_room": room}
         if "language" in data:
             language = self.typed("plain", "language", data["language"], str)
             if language not in available_languages():
@@ -443,16 +447,8 @@ class _Reader:
 
     def web(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
         known = ("enabled", "host", "port", "origins", "tls", "root")
-        for key in data:
-            if key not in known:
-                self.problems.append(self.unknown("web", key, key, known))
-        enabled = self.typed("web", "enabled", data.get("enabled", True), bool)
-        default = base.web or Listen("127.0.0.1", 8081)
-        host = self.typed("web", "host", data.get("host", default.host), str)
-        port = self.typed("web", "port", data.get("port", default.port), int)
-        if not 0 <= port <= 65535:
-            raise self.error("web", "port", f"{port} is not a port number")
-        changes: dict[str, Any] = {"web": Listen(host, port) if enabled else None}
+        listen = self.door("web", data, known, base.web or Listen("127.0.0.1", 8081))
+        changes: dict[str, Any] = {"web": listen}
         if "origins" in data:
             origins = self.typed("web", "origins", data["origins"], list)
             changes["web_origins"] = tuple(self.typed("web", "origins", o, str) for o in origins)
