@@ -127,6 +127,7 @@ class Server:
             settings.language,
             backlog=settings.limits.plain_backlog,
             line_length=settings.limits.line_length,
+            password=settings.password,
         )
         self.web = WebContext(StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins)
         self.connections = Connections()
@@ -185,6 +186,7 @@ class Server:
             backlog=settings.limits.plain_backlog,
             accounts=self.plain.accounts,
             line_length=settings.limits.line_length,
+            password=settings.password,
         )
         self.hub.limits = settings.limits
         logger.info("configuration reloaded from %s", settings.config_file)

@@ -32,6 +32,7 @@ from tests.integration.test_plain import (
 )
 
 PASSWORD = "correct-horse-battery"
+PASSWORD_PROMPT = "This server has a password. Password: "
 OWNED = "The name {} belongs to a registered account. Try another one."
 # Reorders what a terminal shows: embeddings, overrides, isolates, direction marks and
 # the line and paragraph separators.
@@ -417,3 +418,21 @@ async def test_a_stack_of_marks_of_any_script_is_cut_to_two(
     shown = f"carol: T{mark * 2}"
     assert await bob.read_until(shown) == [shown]
     await still_chatting(bob, carol, "after")
+
+
+async def test_a_server_password_is_asked_for_on_the_plain_door_too(
+    tmp_path: Path, peers: Peers
+) -> None:
+    settings = settings_for(tmp_path).replace(password="srvpw-secret")
+    async with running_server(settings) as server:
+        guesser = await peers.open(server)
+        assert await guesser.read_until(PASSWORD_PROMPT) == [PASSWORD_PROMPT]
+        await guesser.send("srvpw")
+        assert await guesser.read_until("Wrong password.") == ["Wrong password."]
+        assert await guesser.line() is None  # closed, never a member
+        member = await peers.open(server)
+        await member.read_until(PASSWORD_PROMPT)
+        await member.send("srvpw-secret")
+        await member.read_until(PROMPT)
+        await member.send("carol")
+        await member.read_until(lambda line: line.startswith("Welcome, carol!"))

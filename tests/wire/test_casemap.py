@@ -170,3 +170,25 @@ def test_every_confusable_of_a_latin_letter_is_refused_or_collides_with_it() -> 
         if PRECIS.skeleton(fake) != PRECIS.skeleton(real):
             let_through.append(f"U+{source:04X}")
     assert not let_through
+
+
+def test_every_letter_of_this_modules_own_rules_still_reaches_its_latin_letter() -> None:
+    """The confusables data must not lead a letter this module maps (a small capital M)
+    somewhere else first."""
+    from hubbub.wire.casemap import _OWN_FIRST
+
+    missed = []
+    for point, to in _OWN_FIRST.items():
+        fake, real = f"za{chr(point)}z", f"za{to}z"
+        try:
+            PRECIS.check_nick(fake)
+        except InvalidName:
+            continue
+        if PRECIS.skeleton(fake) != PRECIS.skeleton(real):
+            missed.append(chr(point))
+    assert not missed
+
+
+@pytest.mark.parametrize(("fake", "real"), [("ᴍike", "mike"), ("ᴋate", "kate"), ("ꜰred", "fred")])
+def test_latin_small_capitals_collide_with_their_letters(fake: str, real: str) -> None:
+    assert PRECIS.skeleton(fake) == PRECIS.skeleton(real)

@@ -80,12 +80,17 @@ _SKELETON = str.maketrans(
         "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "i", "α": "a", "β": "b", "ε": "e", "η": "n",
         "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
         "χ": "x", "ζ": "z", "օ": "o", "ո": "n", "ս": "u", "հ": "h", "ց": "g", "զ": "q",
-        "ա": "w", "ɩ": "i", "ǀ": "i", "|": "i", "ʋ": "v", "ɣ": "y", "ꭇ": "r",
+        "ա": "w", "ɩ": "i", "ǀ": "i", "|": "i", "ɣ": "y", "ꭇ": "r",
+        "ĸ": "k", "ʍ": "m", "ꜰ": "f", "ꞯ": "q",
         "0": "o", "1": "i", "l": "i",
     }
 )  # fmt: skip
 # Letters drawn as nothing: braille blank, Hangul fillers.
 _BLANK_LETTERS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+# This module's own rules for letters outside ASCII, applied before the confusables data
+# too: that data maps some of them elsewhere (small capital M to a turned w).
+_OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if point >= 0x80}
+
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 
@@ -158,7 +163,8 @@ class Casemap:
             return self.fold(name)
         if not name.isascii():
             # UTS #39's skeleton first: every character drawn like another is that one.
-            mapped = unicodedata.normalize("NFD", name).translate(_confusables())
+            own = unicodedata.normalize("NFD", name).translate(_OWN_FIRST)
+            mapped = own.translate(_confusables())
             decomposed = unicodedata.normalize("NFD", mapped)
             bare = "".join(c for c in decomposed if not unicodedata.combining(c))
             name = bare.translate(_CAPITALS)

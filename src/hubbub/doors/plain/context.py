@@ -37,6 +37,7 @@ class PlainContext:
             given to plain users.
         line_length: the longest IRC line (``line_length`` of the limits): what a plain
             user says is relayed to IRC users in lines no longer.
+        password: the server password, asked for before the name when set.
     """
 
     hub: Hub
@@ -47,6 +48,7 @@ class PlainContext:
     backlog: int = 10
     accounts: RegisteredNames | None = None
     line_length: int = 512
+    password: str | None = None
     rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())
 
     def __post_init__(self) -> None:

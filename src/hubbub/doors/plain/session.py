@@ -21,9 +21,11 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Event, MessageKind, MessagePosted
 from hubbub.core.ports import StoreUnavailable
+from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.plain.commands import run
 from hubbub.doors.plain.render import describe, refusal_text, speech
 from hubbub.doors.plain.text import clean, split_text, terminal_bytes
@@ -55,7 +57,7 @@ class PlainSession:
 
     keepalive = False  # plain clients cannot answer PING
 
-    __slots__ = ("closed", "ctx", "host", "peer", "room", "send", "user")
+    __slots__ = ("admitted", "closed", "ctx", "host", "peer", "room", "send", "user")
 
     def __init__(
         self,
@@ -70,6 +72,8 @@ class PlainSession:
         self.user: User | None = None
         self.room: str | None = None
         self.closed = False
+        # A server with a password asks for it first, on every door.
+        self.admitted = ctx.password is None
         self.prompt()
 
     # -- the driver's side -------------------------------------------------------------
@@ -102,7 +106,11 @@ class PlainSession:
             if self.user is None:
                 self.prompt()
             return None
-        text = clean(line.decode("utf-8", "replace")).strip()
+        raw = line.decode("utf-8", "replace")
+        if not self.admitted:
+            self.receive_password(raw.strip())
+            return None
+        text = clean(raw).strip()
         if self.user is None:
             return self.receive_name(text)
         if not text:
@@ -137,7 +145,25 @@ class PlainSession:
         self.send(terminal_bytes(lines))
 
     def prompt(self) -> None:
+        if not self.admitted:
+            self.tell(self.ctx._("This server has a password. Password: "))
+            return
         self.tell(self.ctx._("Enter your name: "))
+
+    def receive_password(self, password: str) -> None:
+        """The server password, as IRC's PASS is checked: throttled per address, shared
+        with the IRC door's."""
+        required = self.ctx.password
+        assert required is not None
+        throttle = pass_throttle(self.ctx.hub)
+        throttled = throttle.wait(self) > 0
+        if throttled or not verify_password(password, required):
+            throttle.fail(self, checked=not throttled)
+            self.close("Wrong password.")
+            return
+        throttle.succeed(self)
+        self.admitted = True
+        self.prompt()
 
     # -- input -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hubbub.accounts.passwords import decoy_hash, verify_password
 from hubbub.accounts.throttle import Backoff, address_block, seconds
@@ -85,6 +85,16 @@ def help_(session: IrcClient, user: User, message: Message) -> None:
 _CONNECTIONS_KEPT = 1000
 
 
+class Guesser(Protocol):
+    """A connection trying a password: where from, and whether it is gone."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
 class OperThrottle:
     """Failed OPER attempts (or, in a throttle of its own, server passwords) on one
     server, by address and by connection.
@@ -104,13 +114,13 @@ class OperThrottle:
             free=3, first=2.0, longest=600.0, forget=3600.0, size=10_000
         )
         # Insertion order: the oldest go first when too many are kept.
-        self._connections: dict[IrcClient, int] = {}
+        self._connections: dict[Guesser, int] = {}
 
-    def wait(self, session: IrcClient) -> float:
+    def wait(self, session: Guesser) -> float:
         """Seconds before the session's address may try again; 0 when it may now."""
         return self._addresses.wait(address_block(session.host), self.clock())
 
-    def fail(self, session: IrcClient, *, checked: bool) -> tuple[int, bool]:
+    def fail(self, session: Guesser, *, checked: bool) -> tuple[int, bool]:
         """Count a failed attempt (``checked``: a wrong password, rather than one
         refused while throttled); the address's failures lately, and whether the
         connection has had its tries."""
@@ -127,7 +137,7 @@ class OperThrottle:
                 del self._connections[next(iter(self._connections))]
         return failures, False
 
-    def succeed(self, session: IrcClient) -> None:
+    def succeed(self, session: Guesser) -> None:
         self._addresses.forgive(address_block(session.host))
         self._connections.pop(session, None)
 
