@@ -71,6 +71,10 @@ class FakePeer:
     secure: bool = False
     certfp: str | None = None
     on_close: Callable[[], None] | None = None
+    # No batcher here: everything reaches the session's send.
+    outbox: None = None
+    frames: None = None
+    debug: bool = False
 
     @property
     def shown_host(self) -> str:

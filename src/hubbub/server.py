@@ -335,6 +335,7 @@ class Server:
     async def _listen(self, durability: Durability | None) -> list[asyncio.Server]:
         loop = asyncio.get_running_loop()
         batcher = OutputBatcher(loop, durability, self.settings.limits.history_sync_wait)
+        self.irc.audiences.batcher = batcher
         # Bound once: each connection keeps its factory, and a bound method per
         # connection would cost every idle one 64 bytes.
         make_session, make_plain_session = self._make_session, self._make_plain_session

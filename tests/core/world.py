@@ -24,6 +24,10 @@ from tests.helpers import Clock
 class Recorder:
     """A session that keeps what the hub hands it (a :class:`core.events.Listener`)."""
 
+    # Reached one by one, through deliver.
+    audience = None
+    outbox = None
+
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.disconnected: str | None = None

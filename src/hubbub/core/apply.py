@@ -8,8 +8,9 @@ events through :meth:`Listener.deliver`, synchronously, in the same call chain a
 line that caused them.
 
 The fan-out of a channel message is the hot path of the whole server (see
-``benchmarks/``): :meth:`Applier._message` is one loop over the members with one call
-each, and stays that way (a later change groups members by what bytes they need).
+``benchmarks/``): :meth:`Applier._message` hands it to each group of members that need
+the same bytes (:attr:`Channel.audiences`), and the door appends one rendering to each
+member's outbox; members without an audience get it through their listener.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ from hubbub.core.users import same
 class _Elsewhere:
     """The listener of a user whose sessions are on another node: it hears nothing
     here."""
+
+    audience = None
+    outbox = None
 
     def deliver(self, event: Event) -> None:
         pass
@@ -279,7 +283,7 @@ class Applier:
                 record.restore(channel)
             state.channels.add(channel)
         state.channels.uninvite(user, channel)
-        channel.members[user] = event.status
+        channel.join(user, event.status)
         if user.channels is NO_CHANNELS:
             user.channels = {}
         user.channels[key] = channel
@@ -339,9 +343,14 @@ class Applier:
                     if member is not sender and not ranks.isdisjoint(modes):
                         member.deliver(event)
             else:
-                for member in channel.members:
-                    if member is not sender:
-                        member.deliver(event)
+                for audience, group in channel.audiences.items():
+                    if audience is not None:
+                        skip = group.get(sender) if sender is not None else None
+                        audience.post(event, group.values(), skip)
+                    else:
+                        for member in group:
+                            if member is not sender:
+                                member.deliver(event)
             sent = Sent(event.actor.id, sender_account, channel.incarnation, channel.name, None)
         else:
             recipient = state.users.by_id.get(event.to)

@@ -117,7 +117,7 @@ class Channels:
 
     def leave(self, user: User, channel: Channel) -> bool:
         """Take ``user`` out of ``channel``; True when that emptied (and ended) it."""
-        del channel.members[user]
+        channel.leave(user)
         del user.channels[channel.key]
         if channel.members:
             return False

@@ -17,9 +17,9 @@ A few kinds are notices made while applying another fact, never published:
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from hubbub.core.modes import ModeChange
 from hubbub.wire.casemap import Key
@@ -303,8 +303,32 @@ Event = (
 Fact = Event | UserArrived
 
 
+class Audience(Protocol):
+    """Local listeners to whom a channel message is the same bytes (IRC sessions with one
+    capability variant and framing): their door renders it once and appends it to each
+    one's outbox, with no call per recipient. The fan-out's hot path
+    (:meth:`~hubbub.core.apply.Applier._message`).
+    """
+
+    def post(self, event: MessagePosted, outboxes: Iterable[Any], skip: object) -> None:
+        """Hand ``event`` to every outbox but ``skip`` (the sender's, or None)."""
+        ...
+
+
 class Listener(Protocol):
-    """What the hub needs of a user's session: somewhere to deliver events."""
+    """What the hub needs of a user's session: somewhere to deliver events.
+
+    A listener with an ``audience`` is also reached through its ``outbox`` by channel
+    messages (see :class:`Audience`); one with none gets every event through
+    :meth:`deliver`. A listener whose audience changes (an IRC client asks for a
+    capability) says so with :meth:`~hubbub.core.hub.Hub.regroup`.
+    """
+
+    @property
+    def audience(self) -> Audience | None: ...
+
+    @property
+    def outbox(self) -> object: ...
 
     def deliver(self, event: Event) -> None: ...
 

@@ -100,6 +100,13 @@ class Hub:
         for event in events:
             publish(event)
 
+    def regroup(self, user: User) -> None:
+        """``user``'s listener has a new audience (an IRC client asked for a capability):
+        its channels reach it through that one from now on. This node's delivery, not
+        the chat: no event."""
+        for channel in user.channels.values():
+            channel.regroup(user)
+
     # -- looking things up -------------------------------------------------------------
 
     def find_user(self, nick: str) -> User | None:

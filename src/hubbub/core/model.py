@@ -9,7 +9,7 @@ from hubbub.core.events import Actor
 from hubbub.core.modes import MUTE_PREFIX, PREFIXES, mask_pattern
 
 if TYPE_CHECKING:
-    from hubbub.core.events import Listener
+    from hubbub.core.events import Audience, Listener
     from hubbub.wire.casemap import Key
 
 
@@ -145,6 +145,7 @@ class Channel:
     """
 
     __slots__ = (
+        "audiences",
         "created",
         "flags",
         "incarnation",
@@ -165,6 +166,10 @@ class Channel:
         self.incarnation = incarnation
         # The value is the member's status modes, highest first ("ov", "v", "").
         self.members: dict[User, str] = {}
+        # The members again, grouped by their listener's audience, each with what the
+        # audience posts to (its outbox); under None, those reached one by one, each
+        # with itself. Kept in step with ``members`` by join, leave and regroup.
+        self.audiences: dict[Audience | None, dict[User, object]] = {}
         self.flags: set[str] = set()
         self.password: str | None = None
         self.limit: int | None = None
@@ -172,6 +177,35 @@ class Channel:
         self.topic: Topic | None = None
         # Invites are for the person invited, not for whoever holds the nick next.
         self.invited: set[User] = set()
+
+    def join(self, user: User, status: str) -> None:
+        """Make ``user`` a member with ``status``."""
+        self.members[user] = status
+        self._group(user)
+
+    def leave(self, user: User) -> None:
+        del self.members[user]
+        self._ungroup(user)
+
+    def regroup(self, user: User) -> None:
+        """Move a member to the group of its listener's audience, which changed."""
+        self._ungroup(user)
+        self._group(user)
+
+    def _group(self, user: User) -> None:
+        listener = user.listener
+        audience = listener.audience
+        group = self.audiences.get(audience)
+        if group is None:
+            group = self.audiences[audience] = {}
+        group[user] = user if audience is None else listener.outbox
+
+    def _ungroup(self, user: User) -> None:
+        for audience, group in self.audiences.items():
+            if group.pop(user, None) is not None:
+                if not group:
+                    del self.audiences[audience]
+                return
 
     @property
     def closed(self) -> bool:

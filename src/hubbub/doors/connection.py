@@ -75,8 +75,6 @@ class LineConnection(Connection):
                 self._partial_timer = None
             if self._buffer.pending or self._buffer.discarding:
                 self._partial_timer = loop.call_later(self._partial_after, self._take_partial)
-        if len(lines) > 1 and not self._in_pass:
-            self._begin_pass()
         self._handle(session, lines)
 
     def _take_partial(self) -> None:

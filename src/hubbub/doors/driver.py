@@ -6,9 +6,13 @@ Two drivers build on :class:`Connection`, differing only in framing: the line dr
 TCP and TLS (:mod:`hubbub.doors.connection`: lines end with CR LF) and the WebSocket
 driver (:mod:`hubbub.doors.web.connection`: one line per message).
 
-Output: the first output of a connection in an event-loop pass is written at once (no
-added latency when idle); later output in the same pass is queued and written with one
-system call by :class:`~hubbub.doors.output.OutputBatcher` at the end of the pass.
+Output: what a connection is sent during an event-loop pass is appended to its
+:class:`~hubbub.doors.ports.Outbox` and written with one system call by
+:class:`~hubbub.doors.output.OutputBatcher` at the end of the pass. Nothing is written at
+once: under load a connection then gets one write per pass, not two (the first line
+alone, then the rest), and when idle the end of the pass comes right after the line
+that caused the output. A channel message reaches its members' outboxes without a call
+per member (:class:`~hubbub.doors.irc.audience.IrcAudience`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ import logging
 import math
 import socket
 from collections import deque
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from hubbub.doors.gate import Gate
 from hubbub.doors.ports import (
     Batcher,
     ConnectionLog,
     DoorLimits,
+    Outbox,
     Roster,
     Session,
     SessionFactory,
@@ -67,7 +72,6 @@ class Connection(asyncio.Protocol):
         "_flood_limited",
         "_gate",
         "_host",
-        "_in_pass",
         "_inbox",
         "_last_read",
         "_limits",
@@ -76,8 +80,6 @@ class Connection(asyncio.Protocol):
         "_opened_at",
         "_paused",
         "_pinged_at",
-        "_queued",
-        "_queued_size",
         "_refilled",
         "_registry",
         "_session",
@@ -89,6 +91,7 @@ class Connection(asyncio.Protocol):
         "debug",
         "id",
         "info",
+        "outbox",
         "secure",
     )
 
@@ -123,9 +126,8 @@ class Connection(asyncio.Protocol):
         self._waiting: asyncio.Task[None] | None = None
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
-        self._queued: list[bytes] = []  # output of this loop pass after its first write
-        self._queued_size = 0
-        self._in_pass = False
+        # Output of this loop pass, written at its end; the fan-out appends to it too.
+        self.outbox = Outbox(self)
         self._dead = False
         # When the connection's timer (see _tick) is due, on the loop's clock; run by
         # Connections.keep_time.
@@ -139,6 +141,12 @@ class Connection(asyncio.Protocol):
         # connection logging nothing when INFO is (a logger per line is not free).
         self.debug = logger.isEnabledFor(logging.DEBUG)
         self.info = logger.isEnabledFor(logging.INFO)
+
+    @property
+    def frames(self) -> Callable[[bytes], bytes] | None:
+        """How output is framed: not at all, for lines over TCP (see the WebSocket
+        driver)."""
+        return None
 
     @property
     def log(self) -> ConnectionLog:
@@ -197,16 +205,6 @@ class Connection(asyncio.Protocol):
         self._schedule(min(self._limits.registration_timeout, self._limits.ping_interval))
 
     # -- input -------------------------------------------------------------------------
-
-    def _begin_pass(self) -> None:
-        """Several lines arrived at once: the replies to all of them (a registration, a
-        burst) leave in one write at the end of the pass rather than the first alone."""
-        self._in_pass = True
-        self._queued_size = 0
-        batcher = self._batcher
-        batcher.dirty.append(self)
-        if not batcher.scheduled:
-            batcher.schedule()
 
     def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:
         if self._flood_limited or self._inbox or self._waiting is not None:
@@ -326,28 +324,18 @@ class Connection(asyncio.Protocol):
     # -- output ------------------------------------------------------------------------
 
     def send(self, data: bytes) -> None:
-        """Queue bytes for the client; a client over its SendQ is cut off."""
+        """Queue bytes for the client, to be written at the end of this loop pass."""
         if self._dead:
             return
         if self.debug:
             self.log.debug("> %r", redact(data))
-        if self._in_pass:
-            self._queued.append(data)
-            self._queued_size += len(data)
-            if self._queued_size > self._limits.sendq:
-                self._cut_off("SendQ exceeded")
-            return
-        self._in_pass = True
-        batcher = self._batcher
-        batcher.dirty.append(self)
-        if not batcher.scheduled:
-            batcher.schedule()
-        if batcher.holding:
-            self._queued.append(data)
-            self._queued_size = len(data)
-            return
-        # Past the SendQ, the transport calls pause_writing (its high-water mark).
-        self._transport.write(data)  # type: ignore[union-attr]
+        outbox = self.outbox
+        if not outbox:
+            batcher = self._batcher
+            batcher.dirty.append(self)
+            if not batcher.scheduled:
+                batcher.schedule()
+        outbox.append(data)
 
     def pause_writing(self) -> None:
         """The transport's buffer passed the SendQ: the client does not keep up."""
@@ -359,19 +347,29 @@ class Connection(asyncio.Protocol):
 
     def flush(self) -> None:
         """Write what was queued during this loop pass (called by the batcher)."""
-        self._in_pass = False
-        if self._queued and not self._dead and self._transport is not None:
-            self._transport.write(b"".join(self._queued))
-        self._queued.clear()
-        self._queued_size = 0
+        data = self.take_output()
+        if data:
+            self._transport.write(data)  # type: ignore[union-attr]
 
     def take_output(self) -> bytes:
-        """What was queued during this loop pass, taken for writing later (the sync
-        history mode; see :class:`~hubbub.doors.output.OutputBatcher`)."""
-        self._in_pass = False
-        data = b"".join(self._queued)
-        self._queued.clear()
-        self._queued_size = 0
+        """What was queued during this loop pass, taken for writing now or later (the
+        sync history mode; see :class:`~hubbub.doors.output.OutputBatcher`).
+
+        The SendQ is checked here, once a pass, not at every line: what waits here and
+        in the transport's buffer together may not pass it. A client that does is cut off
+        and gets nothing more.
+        """
+        outbox = self.outbox
+        if not outbox:
+            return b""
+        data = b"".join(outbox)
+        outbox.clear()
+        transport = self._transport
+        if self._dead or transport is None:
+            return b""
+        if len(data) + transport.get_write_buffer_size() > self._limits.sendq:
+            self._cut_off("SendQ exceeded")
+            return b""
         return data
 
     def write_now(self, data: bytes, close: bool = False) -> None:
@@ -409,8 +407,7 @@ class Connection(asyncio.Protocol):
         """
         self._dead = True
         self._close_reason = reason
-        self._queued.clear()
-        self._queued_size = 0
+        self.outbox.clear()
         self.log.warning("cut off: %s", reason)
         assert self._transport is not None
         # Not inside the transport's own write (pause_writing comes from there).

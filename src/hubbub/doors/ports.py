@@ -70,6 +70,23 @@ class Peer(Protocol):
         """A logger naming the connection."""
         ...
 
+    @property
+    def outbox(self) -> Outbox | None:
+        """What the connection writes at the end of this loop pass (None: no batcher;
+        everything goes through the session's ``send``)."""
+        ...
+
+    @property
+    def frames(self) -> Callable[[bytes], bytes] | None:
+        """How the connection frames a session's output (WebSocket), or None when the
+        bytes go as they are."""
+        ...
+
+    @property
+    def debug(self) -> bool:
+        """Whether its traffic is logged (then every line goes through ``send``)."""
+        ...
+
     def close_transport(self) -> None:
         """Close once everything sent so far has been written."""
         ...
@@ -89,6 +106,22 @@ class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
         return f"[{self.extra['conn'] if self.extra else '?'}] {msg}", kwargs
+
+
+class Outbox(list[bytes]):
+    """A connection's output of this loop pass, written at its end.
+
+    Whoever appends to an empty outbox enters its ``owner`` in the batcher's ``dirty``
+    list (and schedules the batcher): the connection's :meth:`send` does, and so does a
+    channel message's fan-out, which appends the same bytes to many outboxes without a
+    call per recipient.
+    """
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: Output) -> None:
+        super().__init__()
+        self.owner = owner
 
 
 class Output(Protocol):

@@ -136,6 +136,11 @@ class Browser:
         self.frames += new
         return new
 
+    async def written(self) -> list[Frame]:
+        """The frames of the server's next write, waiting for the end of the loop pass."""
+        await self.transport.changes.until(self._unread)
+        return self.read()
+
     def lines(self) -> list[bytes]:
         """The data messages the server sent since the last read."""
         return [bytes(f.data) for f in self.read() if f.opcode in (Opcode.TEXT, Opcode.BINARY)]

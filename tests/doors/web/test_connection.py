@@ -68,7 +68,7 @@ async def test_the_handshake_picks_the_subprotocol_and_lines_go_out_in_its_frame
     assert session is not None
     browser.text("NICK anna")
     assert session.lines == [b"NICK anna"]
-    (frame,) = browser.read()
+    (frame,) = await browser.written()
     assert (frame.opcode, bytes(frame.data)) == (opcode, b"NICK anna")
 
 
@@ -321,7 +321,7 @@ async def test_an_over_long_message_is_answered_as_an_over_long_tcp_line(
 ) -> None:
     browser, _ = open_websocket(driver, make_session=irc(harness))
     browser.text("PING :" + "x" * 5000)
-    assert browser.lines() == [b":irc.test 417 * :Input line was too long"]
+    assert await browser.expect(1) == [b":irc.test 417 * :Input line was too long"]
     browser.text("PING :still-here")
     assert await browser.expect(1) == [b":irc.test PONG irc.test still-here"]
 
@@ -371,7 +371,7 @@ async def test_a_frame_past_four_lines_closes_with_1009(driver: WebDriver) -> No
 async def test_a_ping_frame_is_answered_with_a_pong(driver: WebDriver) -> None:
     browser, _ = open_websocket(driver)
     browser.send(Opcode.PING, b"are you there")
-    (frame,) = browser.read()
+    (frame,) = await browser.written()
     assert (frame.opcode, bytes(frame.data)) == (Opcode.PONG, b"are you there")
 
 

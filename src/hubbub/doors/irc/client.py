@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hubbub.core.events import Event
     from hubbub.core.hub import Hub
     from hubbub.core.model import User
+    from hubbub.doors.irc.audience import IrcAudience
     from hubbub.doors.irc.context import IrcContext
     from hubbub.doors.irc.exchanges import OpenBatch, SaslAttempt
     from hubbub.doors.irc.labels import ReplyCollector
@@ -46,6 +47,7 @@ class IrcClient:
         "account",
         "account_id",
         "account_markers",
+        "audience",
         "cap_version",
         "caps",
         "closed",
@@ -56,6 +58,7 @@ class IrcClient:
         "hub",
         "multiline",
         "nick",
+        "outbox",
         "password",
         "peer",
         "realname",
@@ -94,6 +97,11 @@ class IrcClient:
         # Immutable and shared while empty: many clients never negotiate.
         self.caps: frozenset[str] = NO_CAPS
         self.variant = Variant.PLAIN
+        # How channel messages reach this client without a call (see audience.py): a
+        # connection whose traffic is logged takes every line through send instead.
+        self.outbox = peer.outbox
+        self.audience: IrcAudience | None = None
+        self._find_audience()
         self._batches = 0
         self.cap_version = 0
         self.multiline: OpenBatch | None = None
@@ -165,6 +173,15 @@ class IrcClient:
     def set_caps(self, enable: set[str], disable: set[str]) -> None:
         self.caps = shared((self.caps | enable) - disable)
         self.variant = variant_of(self.caps)
+        before = self.audience
+        self._find_audience()
+        if self.audience is not before and self.user is not None:
+            self.hub.regroup(self.user)
+
+    def _find_audience(self) -> None:
+        peer = self.peer
+        if self.outbox is not None and not peer.debug:
+            self.audience = self.ctx.audiences.of(self.variant, peer.frames)
 
     # -- closing -----------------------------------------------------------------------
 

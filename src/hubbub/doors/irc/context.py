@@ -11,6 +11,7 @@ from hubbub.accounts.service import Accounts
 from hubbub.core.history import HistoryReader
 from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
+from hubbub.doors.irc.audience import Audiences
 from hubbub.doors.irc.options import ServerOptions
 from hubbub.doors.irc.render import RenderCache
 
@@ -48,6 +49,8 @@ class IrcContext:
     # While the server shuts down, closing sessions do not announce quits to each other.
     shutting_down: bool = False
     cache: RenderCache = field(default_factory=RenderCache)
+    # Sessions grouped by how a channel message reaches them (see audience.py).
+    audiences: Audiences = field(init=False)
     # Replies that only change with the settings, built once: ISUPPORT tokens, and the
     # encoded CAP LS reply by (LS version, client name, TLS) for cap_ls_settings.
     _isupport: tuple[object, list[str]] = (None, [])
@@ -59,6 +62,7 @@ class IrcContext:
 
     def __post_init__(self) -> None:
         self.cache.line_length = self.settings.limits.line_length
+        self.audiences = Audiences(self.cache)
 
     def configure(self, settings: ServerOptions) -> None:
         """Take new settings (REHASH): what is built from them is built again."""

@@ -56,6 +56,9 @@ class PlainSession:
     """
 
     keepalive = False  # plain clients cannot answer PING
+    # Channel messages reach a plain user through deliver, worded for its room.
+    audience = None
+    outbox = None
 
     __slots__ = ("admitted", "closed", "ctx", "host", "peer", "room", "send", "user")
 

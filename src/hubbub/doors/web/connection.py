@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from websockets.frames import CloseCode, Frame, Opcode
@@ -244,8 +245,6 @@ class WebConnection(Connection):
         self._send_protocol_output()
         session = self._session
         if lines and session is not None and not self._dead:
-            if len(lines) > 1 and not self._in_pass:
-                self._begin_pass()
             self._handle(session, lines)
 
     def _take(self, frame: Frame, lines: list[bytes | LineTooLong]) -> None:
@@ -282,6 +281,13 @@ class WebConnection(Connection):
                     if self.info:
                         self.log.info("WebSocket error: %s", protocol.parser_exc)
                 self.close_transport()
+
+    @property
+    def frames(self) -> Callable[[bytes], bytes] | None:
+        """One frame per line: sessions framed alike share one rendering of a channel
+        message, framed once."""
+        framer = self._framer
+        return framer.frames if framer is not None else None
 
     def send(self, data: bytes) -> None:
         """Send a session's output: one frame per line."""
