@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from time import monotonic, sleep
 from time import time as now
 from typing import TypeVar
 
@@ -30,6 +31,9 @@ T = TypeVar("T")
 # Times compare to the millisecond, as clients see them in server-time tags.
 _MS = "CAST(ROUND(time * 1000) AS INTEGER)"
 _READS = rows.Reads.written_with("?", _MS)
+
+# How long opening waits for a file that another connection has locked, in seconds.
+_BUSY_TIMEOUT = 5.0
 
 _FIELDS = 9  # the columns a message is inserted with
 # SQLite allows 32,766 parameters in a statement since 3.32, 999 before.
@@ -89,8 +93,8 @@ class SqliteStore:
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             connection.row_factory = sqlite3.Row
             # First, so that a file another process holds is waited for, not refused.
-            connection.execute("PRAGMA busy_timeout=5000")
-            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA busy_timeout={round(_BUSY_TIMEOUT * 1000):d}")
+            SqliteStore._use_wal(connection)
             connection.execute("PRAGMA synchronous=NORMAL")
             SqliteStore._migrate(connection, path)
         except sqlite3.Error as error:
@@ -98,6 +102,33 @@ class SqliteStore:
         except OSError as error:
             raise StorageError(f"{path}: {error.strerror}") from None
         return connection
+
+    @staticmethod
+    def _use_wal(connection: sqlite3.Connection) -> None:
+        """Put the file in WAL mode, waiting for others that open it at the same moment.
+
+        The busy timeout alone does not wait here. The switch reads the file's header
+        under a shared lock, then upgrades that read to a write to mark the file WAL.
+        When several connections switch a new file at once, one holds the write lock
+        and waits for the others' shared locks to go, while they ask for the write lock
+        holding theirs: a deadlock. So SQLite does not call the busy handler for the
+        upgrade (see sqlite3_busy_handler), and gives SQLITE_BUSY ("database is
+        locked") at once, its shared lock already let go. The winner then writes the
+        header, and a second try finds the file WAL and writes nothing; until then,
+        try again, within the busy timeout.
+        """
+        deadline = monotonic() + _BUSY_TIMEOUT
+        pause = 0.001
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or monotonic() + pause > deadline:
+                    raise
+            sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @staticmethod
     def _migrate(connection: sqlite3.Connection, path: Path) -> None:
