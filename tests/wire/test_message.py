@@ -203,8 +203,11 @@ def test_encode_fits_the_line_when_given_a_length() -> None:
     assert len(fitted) == 512
     assert fitted.endswith(b"\r\n")
     assert parse(fitted.rstrip(b"\r\n")).params[-1] == "ж" * 242
-    # Sent as a trailing parameter (it has no space), so that it may be cut.
-    assert encode(Message("AWAY", ("gone",), "n!u@h"), 512) == b":n!u@h AWAY :gone\r\n"
+    # A line that fits is encoded as without a length; one that does not has its last
+    # parameter made a trailing one (it had no space), to be cut.
+    assert encode(Message("AWAY", ("gone",), "n!u@h"), 512) == b":n!u@h AWAY gone\r\n"
+    cut = encode(Message("AWAY", ("x" * 600,), "n!u@h"), 512)
+    assert cut == b":n!u@h AWAY :" + b"x" * (510 - len(":n!u@h AWAY :")) + b"\r\n"
 
 
 _target = st.text(st.characters(blacklist_characters=" :\r\n\0"), max_size=300)

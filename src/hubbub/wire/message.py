@@ -139,8 +139,8 @@ def encode(message: Message, line_length: int | None = None) -> bytes:
     """Encode a message as one line, CRLF included.
 
     The last parameter is sent as a trailing parameter when it must be (empty, with a
-    space, or starting with a colon). With ``line_length``, it is always sent as one,
-    and cut if the line is too long (see :func:`fit_line`).
+    space, or starting with a colon). With ``line_length``, a line too long has its
+    last parameter sent as a trailing one, and cut (see :func:`fit_line`).
     """
     parts: list[str] = []
     if message.tags:
@@ -152,12 +152,16 @@ def encode(message: Message, line_length: int | None = None) -> bytes:
     if params:
         parts.extend(map(_middle, params[:-1]))
         last = params[-1]
-        if not last or " " in last or last.startswith(":") or line_length is not None:
+        if not last or " " in last or last.startswith(":"):
             last = ":" + last
         parts.append(last)
     line = " ".join(parts)
-    if line_length is not None:
-        line = fit_line(line, line_length)
+    if line_length is not None and params:
+        # Only a trailing parameter is cut: the last one becomes one if it must be cut.
+        trailing = line if parts[-1].startswith(":") else " ".join([*parts[:-1], ":" + parts[-1]])
+        fitted = fit_line(trailing, line_length)
+        if fitted != trailing:
+            line = fitted
     return (line + "\r\n").encode("utf-8")
 
 
