@@ -366,6 +366,19 @@ def test_zero_turns_off_flood_control_and_the_per_ip_limit(tmp_path: Path) -> No
     assert limits.connections_per_ip == 0
 
 
+def test_the_register_throttle_is_set_in_limits_and_zero_turns_it_off(tmp_path: Path) -> None:
+    assert (Limits().register_per_address, Limits().register_window) == (10, 3600.0)
+    path = write(tmp_path, "[limits]\nregister_per_address = 3\nregister_window = 600\n")
+    limits = load_config(path, Settings(server_name="irc.example.org")).limits
+    assert (limits.register_per_address, limits.register_window) == (3, 600.0)
+    path = write(tmp_path, "[limits]\nregister_per_address = 0\n")
+    assert (
+        load_config(path, Settings(server_name="irc.example.org")).limits.register_per_address == 0
+    )
+    message = config_error(tmp_path, "[limits]\nregister_window = 0\n")
+    assert_names(message, "limits.register_window", 2)
+
+
 def test_zero_flood_burst_is_refused(tmp_path: Path) -> None:
     message = config_error(tmp_path, "[limits]\nflood_burst = 0\n")
     assert_names(message, "limits.flood_burst", 2)

@@ -272,7 +272,13 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
     ):
         fail("server", "database_url", "must be a URL like postgresql://user@host/name")
     limits = settings.limits
-    may_be_zero = {"connections_per_ip", "flood_rate", "plain_backlog", "history_flush"}
+    may_be_zero = {
+        "connections_per_ip",
+        "flood_rate",
+        "plain_backlog",
+        "history_flush",
+        "register_per_address",
+    }
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
         if value < 0 or (value == 0 and item.name not in may_be_zero):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hubbub.core.modes import (
     CHANNEL_MODES,
@@ -72,4 +76,60 @@ def test_a_mask_is_completed_to_nick_user_host(mask: str, normal: str) -> None:
 def test_a_mask_matches_whole_names_with_star_and_question_mark_only(
     mask: str, subject: str, matches: bool
 ) -> None:
-    assert (mask_pattern(mask).fullmatch(subject) is not None) is matches
+    assert mask_pattern(mask).fullmatch(subject) is matches
+
+
+def _as_regex(mask: str) -> re.Pattern[str]:
+    """The mask as the regular expression it used to be compiled to (fnmatch's meaning)."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text("ab.?*", max_size=8), st.text("ab.\n", max_size=10))
+def test_a_mask_matches_as_a_star_and_question_mark_regular_expression_does(
+    mask: str, subject: str
+) -> None:
+    expected = _as_regex(mask).fullmatch(subject) is not None
+    assert mask_pattern(mask).fullmatch(subject) is expected
+
+
+@pytest.mark.parametrize(
+    ("mask", "subject", "matches"),
+    [
+        ("", "", True),
+        ("", "a", False),
+        ("*", "", True),
+        ("?", "", False),
+        ("a*", "a", True),
+        ("*a", "a", True),
+        ("a*a", "a", False),
+        ("a*a", "aa", True),
+        ("*?*", "", False),
+        ("*ab*ab*", "abab", True),
+        ("*ab*ab*", "aba", False),
+        ("*aab", "aaab", True),
+        ("*a?c*", "abxabc", True),
+        ("a?b", "a\nb", True),
+        ("a.b", "axb", False),
+        ("a**b", "ab", True),
+    ],
+)
+def test_a_mask_matches_at_its_edges_and_between_its_stars(
+    mask: str, subject: str, matches: bool
+) -> None:
+    assert mask_pattern(mask).fullmatch(subject) is matches
+
+
+def test_runs_of_stars_are_one_star() -> None:
+    assert mask_pattern("a***b") == mask_pattern("a*b")
+    assert mask_pattern("**") == mask_pattern("*")
+
+
+def test_a_mask_of_many_stars_against_a_long_run_is_answered_at_once() -> None:
+    # As a regular expression (.*a.*a…b) this backtracked for longer than the test's
+    # timeout: 2 ** 40 ways to place the stars.
+    hostile = mask_pattern("*a" * 40 + "*b!*@*")
+    assert hostile.fullmatch("a" * 5000 + "!~" + "a" * 10 + "@127.0.0.1") is False
+    assert hostile.fullmatch("a" * 5000 + "b!u@h") is True
+    assert mask_pattern("*?" * 300 + "*x").fullmatch("y" * 5000) is False

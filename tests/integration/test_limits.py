@@ -21,7 +21,7 @@ import pytest
 from hubbub.server import Server
 from hubbub.settings import Oper
 from hubbub.wire import numerics as n
-from hubbub.wire.message import Message
+from hubbub.wire.message import Message, parse
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import Clients, make_settings, port_of
 
@@ -407,3 +407,58 @@ async def test_relayed_text_is_cut_to_the_servers_line_length_not_to_512(
         assert len(line.encode()) == line_length
         assert text.startswith(relayed)
         assert len(relayed) > 512 or line_length == 512
+
+
+async def raw_lines_until_pong(client: LineClient) -> list[bytes]:
+    """Every line the server sends ``client`` (CRLF included, as sent) before the PONG
+    to a PING sent now."""
+    await client.send("PING rawsync")
+    lines: list[bytes] = []
+    async with asyncio.timeout(5):
+        while (line := await client.reader.readline()) and b" PONG " not in line:
+            lines.append(line)
+    return lines
+
+
+async def test_relayed_reasons_topics_and_away_texts_are_cut_to_512_bytes(
+    server: Server, clients: Clients
+) -> None:
+    # The longest nick and channel name, in two-byte letters: the sender's mask and the
+    # channel add about 230 bytes to lines that each filled 510 bytes when sent.
+    nick, channel = "ж" * 30, "#" + "ж" * 63
+    actor = await clients.open(server)
+    await actor.send(f"NICK {nick}", f"USER {'u' * 18} 0 * :Real")
+    await actor.read_until(n.RPL_ENDOFMOTD)
+    await actor.send(f"JOIN {channel}")
+    await actor.read_until(n.RPL_ENDOFNAMES)
+    watcher = await clients.open(server)
+    await watcher.send("CAP REQ :away-notify", "CAP END")
+    await watcher.register("watcher")
+    await watcher.send(f"JOIN {channel}")
+    await watcher.read_until(n.RPL_ENDOFNAMES)
+    await clients.connect(server, "victim", channel)
+    await watcher.sync()
+
+    def filled(command: str) -> str:
+        return command + "ж" * ((510 - len(command.encode())) // 2)
+
+    sent = [
+        filled(f"TOPIC {channel} :"),
+        filled(f"KICK {channel} victim :"),
+        filled("AWAY :"),
+        filled(f"PART {channel} :"),
+        f"JOIN {channel}",
+        filled("QUIT :"),
+    ]
+    await actor.send(*sent)
+    lines = await raw_lines_until_pong(watcher)
+
+    relayed = {parse(line.rstrip(b"\r\n")).command: line for line in lines}
+    assert {"TOPIC", "PART", "AWAY", "KICK", "QUIT"} <= set(relayed)
+    for command, line in relayed.items():
+        assert len(line) <= 512, (command, len(line))
+        text = parse(line.rstrip(b"\r\n")).params[-1].removeprefix("Quit: ")
+        if command != "JOIN":
+            # Cut, on a character boundary, from what was sent.
+            assert 100 < len(text) < 250, command
+            assert set(text) == {"ж"}, command

@@ -1,6 +1,7 @@
 """Security issue 20, accounts and logins, through real sockets: look-alike account names
-and nicks (finding 5), the throttle on wrong OPER passwords (11), and failed logins
-throttled per (account, address) pair rather than locking the account (12).
+and nicks (finding 5), the throttle on wrong OPER passwords (11), failed logins
+throttled per (account, address) pair rather than locking the account (12), and
+account registrations throttled per address (the sixth probe's).
 
 A second address is 127.0.0.2, loopback too: clients bind to it, and the server sees
 another address. Throttle waits pass on injected clocks, never in real time.
@@ -22,6 +23,7 @@ import trustme
 
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import LoginThrottle
+from hubbub.doors.irc.commands.accounts import registration_throttle
 from hubbub.doors.irc.commands.server import oper_throttle
 from hubbub.server import Server
 from hubbub.settings import Listen, Oper
@@ -570,3 +572,85 @@ async def test_wrong_server_passwords_are_throttled_per_address(tmp_path: Path) 
         assert await tries("the-right-one", "127.0.0.2") == n.ERR_PASSWDMISMATCH
         # Nobody else is kept out.
         assert await tries("the-right-one", "127.0.0.3") == n.RPL_WELCOME
+
+
+# -- sixth probe: account registrations per address ------------------------------------------
+
+TOO_MANY = "Too many accounts registered from your address; wait {} before registering another"
+
+
+def freeze_registrations(server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the server's registration throttle on ``clock``."""
+    throttle = registration_throttle(server.hub, server.settings.limits)
+    monkeypatch.setattr(throttle, "clock", clock)
+
+
+async def register_says(server: Server, nick: str, source: str, password: str = PASSWORD) -> str:
+    """How ``REGISTER * * password`` ends on a new connection from ``source``: "SUCCESS",
+    or the FAIL's code and text."""
+    client = await connect(server, nick, source)
+    try:
+        await client.send(f"REGISTER * * {password}")
+        got = await client.read_until(lambda m: m.command in ("REGISTER", "FAIL"))
+        answer = got[-1]
+        return answer.params[0] if answer.command == "REGISTER" else " ".join(answer.params[1:])
+    finally:
+        await client.close()
+
+
+async def test_registering_past_the_limit_from_one_address_is_refused_before_hashing(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_registrations(server, clock, monkeypatch)
+    bystander = await connect(server, "bystander")
+    friend = await connect(server, "friend")
+    await bystander.send("JOIN #chat")
+    await friend.send("JOIN #chat")
+    # Refusals count too: eight passwords too short, then two accounts made.
+    flooder = await connect(server, "flooder", ELSEWHERE)
+    await flooder.send(*(f"REGISTER flood{i} * short" for i in range(8)))
+    fails = [m.params[:2] for m in await flooder.sync() if m.command == "FAIL"]
+    assert fails == [("REGISTER", "WEAK_PASSWORD")] * 8
+    assert await register_says(server, "flood8", ELSEWHERE) == "SUCCESS"
+    clock.now += 600
+    assert await register_says(server, "flood9", ELSEWHERE) == "SUCCESS"
+
+    # The eleventh, by either command, waits for the first to be an hour old.
+    assert await register_says(server, "flood10", ELSEWHERE) == (
+        "TEMPORARILY_UNAVAILABLE flood10 " + TOO_MANY.format("3000 seconds")
+    )
+    late = await connect(server, "latecomer", ELSEWHERE)
+    await late.send(f"NS REGISTER {PASSWORD}", "NS INFO latecomer")
+    assert notices(await late.sync()) == [TOO_MANY.format("3000 seconds"), "No such account."]
+
+    # Others are unharmed: another address registers, and the chat goes on.
+    assert await register_says(server, "newcomer", "127.0.0.1") == "SUCCESS"
+    await bystander.send("PRIVMSG #chat :still here")
+    heard = await friend.sync()
+    assert [m.params[-1] for m in heard if m.command == "PRIVMSG"] == ["still here"]
+
+    clock.now += 3000
+    await late.send(f"NS REGISTER {PASSWORD}")
+    assert n.RPL_LOGGEDIN in [m.command for m in await late.sync()]
+    for client in (bystander, friend, flooder, late):
+        await client.close()
+
+
+@pytest.mark.parametrize(("per_address", "allowed"), [(2, 2), (0, 12)])
+async def test_the_register_limit_is_a_setting_and_zero_is_no_limit(
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    per_address: int,
+    allowed: int,
+) -> None:
+    settings = make_settings(tmp_path, register_per_address=per_address, register_window=60.0)
+    async with running_server(settings) as server:
+        freeze_registrations(server, clock, monkeypatch)
+        client = await connect(server, "client", ELSEWHERE)
+        await client.send(*(f"REGISTER name{i} * short" for i in range(12)))
+        fails = [m.params[1] for m in await client.sync() if m.command == "FAIL"]
+        assert fails == ["WEAK_PASSWORD"] * allowed + ["TEMPORARILY_UNAVAILABLE"] * (12 - allowed)
+        clock.now += 60
+        assert await register_says(server, "later", ELSEWHERE) == "SUCCESS"
+        await client.close()

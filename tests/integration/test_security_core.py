@@ -826,3 +826,27 @@ async def test_history_a_legacy_registration_kept_under_its_bare_name_moves_to_a
             assert "TOP SECRET" not in everything(history)
         finally:
             await second.close_all()
+
+
+# -- sixth probe: names drawn like "#lobby" with a blank or separator ---------------------------
+
+BLANK_DRAWN = ("\u2028", "\u2029", "\ufffc", "\U0001d159", "\u3000", "\ue000", "\u2800")
+
+
+async def test_channel_names_and_nicks_holding_a_character_drawn_blank_are_refused(
+    server: Server, clients: Clients
+) -> None:
+    owner = await connect(clients, server, "owner", "#lobby")
+    mallory = await connect(clients, server, "mallory")
+
+    for blank in BLANK_DRAWN:
+        for name in (f"#lobby{blank}", f"#lob{blank}by"):
+            replies = await answer(mallory, f"JOIN {name}")
+            assert numerics(replies) == [n.ERR_BADCHANMASK], ascii(name)
+        replies = await answer(mallory, f"NICK owner{blank}")
+        assert numerics(replies) == [n.ERR_ERRONEUSNICKNAME], ascii(blank)
+
+    # Nothing was made, and the real #lobby's owner heard nothing of it.
+    replies = await answer(mallory, "LIST")
+    assert [m.params[1] for m in replies if m.command == n.RPL_LIST] == ["#lobby"]
+    assert await owner.sync() == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from parser_tests import data as vectors
 
@@ -79,6 +81,52 @@ def test_ascii_casemapping_refuses_non_ascii_nicks_and_channels() -> None:
 def test_invalid_channel_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidName):
         PRECIS.check_channel(name)
+
+
+# Drawn blank, or as a box, or as whatever a font pleases: each makes a name that reads
+# as "#lobby" (the sixth probe's, and the rest of their kind).
+BLANK_DRAWN = [
+    "\u2028",  # line separator (Zl)
+    "\u2029",  # paragraph separator (Zp)
+    "\u00a0",  # no-break space (Zs)
+    "\u2003",  # em space
+    "\u3000",  # ideographic space
+    "\ufffc",  # object replacement character
+    "\U0001d159",  # musical symbol null notehead
+    "\u2800",  # braille pattern blank
+    "\u115f",  # Hangul choseong filler
+    "\u1160",  # Hangul jungseong filler
+    "\u3164",  # Hangul filler
+    "\uffa0",  # halfwidth Hangul filler
+    "\U00016fe4",  # Khitan small script filler
+    "\u303f",  # ideographic half fill space
+    "\ue000",  # private use
+    "\U000f0000",  # private use, plane 15
+    "\u0378",  # unassigned
+]
+
+
+@pytest.mark.parametrize("blank", BLANK_DRAWN, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("where", ["#lobby{}", "#{}lobby", "#lob{}by"])
+def test_channel_names_with_a_character_drawn_blank_are_refused(blank: str, where: str) -> None:
+    with pytest.raises(InvalidName):
+        PRECIS.check_channel(where.format(blank))
+
+
+@pytest.mark.parametrize("blank", BLANK_DRAWN, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("casemap", [PRECIS, ASCII, RFC1459], ids=lambda c: c.mapping.value)
+def test_nicks_with_a_character_drawn_blank_are_refused(blank: str, casemap: Casemap) -> None:
+    for nick in (f"lobby{blank}", f"lo{blank}bby"):
+        with pytest.raises(InvalidName):
+            casemap.check_nick(nick)
+
+
+def test_every_space_and_separator_is_refused_in_channel_names() -> None:
+    spaces = [c for c in map(chr, range(0x110000)) if unicodedata.category(c)[0] == "Z"]
+    assert len(spaces) > 15
+    for space in spaces:
+        with pytest.raises(InvalidName):
+            PRECIS.check_channel(f"#lob{space}by")
 
 
 def test_unicode_channel_names_are_allowed_and_normalised() -> None:

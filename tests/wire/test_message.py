@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from parser_tests import data as vectors
 
 from hubbub.wire.errors import InvalidUtf8, MalformedMessage, ProtocolError
-from hubbub.wire.message import Message, encode, escape_tag_value, parse, unescape_tag_value
+from hubbub.wire.message import (
+    Message,
+    encode,
+    escape_tag_value,
+    fit_line,
+    parse,
+    unescape_tag_value,
+)
 
 
 def _split_cases() -> list[dict[str, Any]]:
@@ -140,3 +147,83 @@ def test_tag_escaping_round_trips(value: str) -> None:
     assert " " not in escaped
     assert ";" not in escaped
     assert unescape_tag_value(escaped) == value
+
+
+# -- fitting a line to 512 bytes ---------------------------------------------------------------
+
+MASK = ":" + "ж" * 30 + "!~" + "u" * 18 + "@" + "h" * 63
+
+
+def _bytes(line: str) -> int:
+    """A line's length as the limit counts it: CRLF in, tags out."""
+    data = line.encode()
+    if data.startswith(b"@"):
+        data = data.split(b" ", 1)[1]
+    return len(data) + 2
+
+
+@pytest.mark.parametrize("letter", ["a", "ж", "日", "😀"])
+def test_a_long_trailing_parameter_is_cut_on_a_character_boundary(letter: str) -> None:
+    line = f"{MASK} TOPIC #chan :{letter * 600}"
+    fitted = fit_line(line)
+    assert line.startswith(fitted)
+    assert 512 - len(letter.encode()) < _bytes(fitted) <= 512
+    assert parse(fitted.encode()).params == ("#chan", letter * (len(fitted) - len(line) + 600))
+
+
+def test_a_line_that_fits_and_one_without_a_trailing_parameter_are_left_alone() -> None:
+    assert fit_line(f"{MASK} QUIT :bye") == f"{MASK} QUIT :bye"
+    long_middle = f"{MASK} JOIN #{'ж' * 300}"
+    assert fit_line(long_middle) == long_middle
+
+
+def test_tags_do_not_count_and_are_kept() -> None:
+    tags = "@time=2026-01-01T00:00:00.000Z;msgid=" + "x" * 400
+    fitted = fit_line(f"{tags} {MASK} PART #chan :{'y' * 600}")
+    assert fitted.startswith(tags + " " + MASK)
+    assert _bytes(fitted) == 512
+
+
+def test_a_trailing_parameter_after_a_line_already_full_is_left_empty() -> None:
+    fitted = fit_line(f"{MASK} KICK #{'ж' * 250} nick :reason")
+    assert fitted.endswith(" nick :")
+    assert parse(fitted.encode()).params[-1] == ""
+
+
+def test_a_colon_inside_the_source_or_a_middle_parameter_is_not_the_trailing_one() -> None:
+    fitted = fit_line(f":a:b!u@h KICK #c:d nick :{'z' * 600}", 100)
+    assert fitted.startswith(":a:b!u@h KICK #c:d nick :zz")
+    assert _bytes(fitted) == 100
+
+
+def test_encode_fits_the_line_when_given_a_length() -> None:
+    message = Message("332", ("nick", "#chan", "ж" * 400), "irc.test")
+    assert len(encode(message)) > 512
+    fitted = encode(message, 512)
+    assert len(fitted) == 512
+    assert fitted.endswith(b"\r\n")
+    assert parse(fitted.rstrip(b"\r\n")).params[-1] == "ж" * 242
+    # A line that fits is encoded as without a length; one that does not has its last
+    # parameter made a trailing one (it had no space), to be cut.
+    assert encode(Message("AWAY", ("gone",), "n!u@h"), 512) == b":n!u@h AWAY gone\r\n"
+    cut = encode(Message("AWAY", ("x" * 600,), "n!u@h"), 512)
+    assert cut == b":n!u@h AWAY :" + b"x" * (510 - len(":n!u@h AWAY :")) + b"\r\n"
+
+
+_target = st.text(st.characters(blacklist_characters=" :\r\n\0"), max_size=300)
+
+
+@given(_target, st.text(max_size=300), st.integers(100, 600))
+def test_a_fitted_line_is_a_prefix_within_the_length_or_the_line_itself(
+    target: str, trailing: str, length: int
+) -> None:
+    line = f":n!u@h PRIVMSG #{target} :{trailing}"
+    fitted = fit_line(line, length)
+    assert line.startswith(fitted)
+    if _bytes(line) <= length:
+        assert fitted == line
+    else:
+        # Within the length, or the trailing parameter left empty when what is before
+        # it is too long by itself.
+        head = f":n!u@h PRIVMSG #{target} :"
+        assert _bytes(fitted) <= length or fitted == head

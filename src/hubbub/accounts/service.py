@@ -53,6 +53,16 @@ class AccountLimits:
     # Seconds between looks for accounts dropped from the shell while logged in to: their
     # connections keep their rights no longer than this.
     dropped_account_check: float = 30.0
+    # Account registrations (REGISTER, NickServ REGISTER) one address (an IPv6 /64) may
+    # attempt in register_window seconds, counted before any hashing and whatever
+    # their answers; 0: no limit. Attempts, not accounts: a person registers one account,
+    # perhaps after a few names taken or a password too short, and ten an hour leave
+    # room for that and for a few people behind one shared address; a script gets 240
+    # a day from an address, not 75 a second (each an argon2 hash of 19 MiB and tens of
+    # milliseconds, and a row kept for good). A classroom registering at once behind
+    # one address wants it raised.
+    register_per_address: int = 10
+    register_window: float = 3600.0
 
 
 class Accounts:
@@ -101,13 +111,17 @@ class Accounts:
     async def load(self) -> None:
         """Learn the existing accounts' names (at start, and before a registration).
 
+        The index is brought up to date, not made again: only names new since the last
+        look have their skeletons made, and names gone are forgotten, so a registration
+        costs the store's list of names, not a skeleton for every account.
+
         Raises:
             StorageError: the store cannot be read.
         """
-        keys = await self._store.account_keys()
-        self._skeletons.clear()
-        self._by_skeleton.clear()
-        for key in keys:
+        keys = set(await self._store.account_keys())
+        for key in self._skeletons.keys() - keys:
+            self._forget(key)
+        for key in keys - self._skeletons.keys():
             self._remember(key)
 
     def fold(self, name: str) -> str:

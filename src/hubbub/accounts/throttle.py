@@ -1,5 +1,6 @@
 """Throttling failed logins (NickServ IDENTIFY and DROP, SASL PLAIN, SCRAM-SHA-256 and
-EXTERNAL, OPER) by :class:`LoginThrottle`, with this rule:
+EXTERNAL, OPER) by :class:`LoginThrottle`, and account registrations by
+:class:`RegistrationThrottle`. Failed logins follow this rule:
 
 - Failures are counted per (account, address) pair. Each attempt counts as a failure
   from the moment it starts, so attempts made at once on many connections are counted
@@ -25,7 +26,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -223,3 +224,74 @@ class LoginThrottle:
         for account in [a for a, when in tried.items() if when <= since]:
             del tried[account]
         return tried
+
+
+class RegistrationThrottle:
+    """Account registrations (REGISTER, NickServ REGISTER) by address: at most
+    ``per_address`` attempts from one address (an IPv6 /64) in any ``window`` seconds.
+
+    An attempt counts when it begins, before its password is hashed, whatever its
+    answer: a name taken or a password too short is counted as a success is, since each
+    may have cost a hash or a look at the store. An attempt this throttle refuses costs
+    nothing and is not counted, so an address may register again once its oldest
+    attempt is ``window`` old, however often it asked meanwhile.
+
+    Args:
+        per_address: attempts an address may make within ``window``; 0 for no limit.
+        window: seconds an attempt is counted for.
+        clock: a monotonic clock.
+        size: the most addresses kept; the one that tried least recently goes first.
+    """
+
+    def __init__(
+        self,
+        per_address: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        size: int = 10_000,
+    ) -> None:
+        self.per_address = per_address
+        self.window = window
+        self.clock = clock
+        self.size = size
+        # Address block → the times of its attempts within the window, oldest first; the
+        # block whose latest attempt is oldest first, so expiry looks at the front only.
+        self._attempts: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._attempts)
+
+    def begin(self, address: str) -> None:
+        """Count an attempt to register an account from ``address``.
+
+        Raises:
+            AccountError: TEMPORARILY_UNAVAILABLE, and nothing is counted.
+        """
+        if self.per_address == 0:
+            return
+        now = self.clock()
+        block = address_block(address)
+        self._expire(now)
+        attempts = self._attempts.setdefault(block, deque())
+        while attempts and attempts[0] <= now - self.window:
+            attempts.popleft()
+        if len(attempts) >= self.per_address:
+            wait = attempts[0] + self.window - now
+            raise AccountError(
+                "TEMPORARILY_UNAVAILABLE",
+                "Too many accounts registered from your address; "
+                f"wait {seconds(wait)} before registering another",
+            )
+        attempts.append(now)
+        self._attempts.move_to_end(block)
+        if len(self._attempts) > self.size:
+            self._attempts.popitem(last=False)
+
+    def _expire(self, now: float) -> None:
+        """Forget the addresses whose latest attempt is out of the window."""
+        while self._attempts:
+            block, attempts = next(iter(self._attempts.items()))
+            if attempts and attempts[-1] > now - self.window:
+                return
+            del self._attempts[block]

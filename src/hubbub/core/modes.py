@@ -99,8 +99,66 @@ def normalize_mask(mask: str) -> str:
     return mask
 
 
+def _piece(text: str) -> re.Pattern[str]:
+    """A star-free piece of a mask as a regular expression: ``?`` is any one character."""
+    return re.compile("".join("." if c == "?" else re.escape(c) for c in text), re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A glob mask with ``*`` (any run of characters) and ``?`` (any one character).
+
+    A mask such as ``*a*a*a*…*b`` once became the regular expression ``.*a.*a…b``, whose
+    backtracking against a long run of ``a`` takes exponential time: one ban, ``WHO`` or
+    ``LIST`` from an ordinary user stalled the whole server. Here the pieces between stars
+    have fixed lengths, so the leftmost place each one fits is the right one to take (as a
+    two-pointer matcher that backtracks to the last star finds), and each piece is a
+    regular expression with no repetition or alternation, which cannot backtrack: a
+    match costs at most the text's length times the mask's.
+
+    Attributes:
+        head: the piece before the first star (the whole mask when it has none).
+        middle: the pieces between stars; empty ones (from ``**``) are left out.
+        tail: the piece after the last star; None when the mask has no star.
+        head_length: the number of characters ``head`` matches.
+        tail_length: the number of characters ``tail`` matches.
+    """
+
+    head: re.Pattern[str]
+    middle: tuple[re.Pattern[str], ...]
+    tail: re.Pattern[str] | None
+    head_length: int
+    tail_length: int
+
+    @classmethod
+    def parse(cls, mask: str) -> Glob:
+        """The glob for ``mask``, already case-folded."""
+        head, *rest = mask.split("*")
+        if not rest:
+            return cls(_piece(head), (), None, len(head), 0)
+        *middle, tail = rest
+        pieces = tuple(_piece(p) for p in middle if p)
+        return cls(_piece(head), pieces, _piece(tail), len(head), len(tail))
+
+    def fullmatch(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches the mask."""
+        if self.tail is None:
+            return self.head.fullmatch(text) is not None
+        end = len(text) - self.tail_length
+        if end < self.head_length:
+            return False
+        if self.head.match(text) is None or self.tail.match(text, end) is None:
+            return False
+        position = self.head_length
+        for piece in self.middle:
+            found = piece.search(text, position, end)
+            if found is None:
+                return False
+            position = found.end()
+        return True
+
+
 @lru_cache(maxsize=4096)
-def mask_pattern(folded_mask: str) -> re.Pattern[str]:
-    """A regular expression for a glob mask with ``*`` and ``?`` (already case-folded)."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in folded_mask)
-    return re.compile("".join(parts), re.DOTALL)
+def mask_pattern(folded_mask: str) -> Glob:
+    """The matcher for a glob mask with ``*`` and ``?`` (already case-folded)."""
+    return Glob.parse(folded_mask)

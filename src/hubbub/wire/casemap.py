@@ -85,8 +85,11 @@ _SKELETON = str.maketrans(
         "0": "o", "1": "i", "l": "i",
     }
 )  # fmt: skip
-# Letters drawn as nothing: braille blank, Hangul fillers.
-_BLANK_LETTERS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+# Letters and symbols drawn as nothing (or as a blank box): braille blank, Hangul and
+# Khitan fillers, the object replacement character, the musical null notehead and the
+# ideographic half fill space. Spaces, line and paragraph separators (Z*) are refused
+# by their category.
+_BLANK_DRAWN = frozenset("\u2800\u3164\u115f\u1160\uffa0\U00016fe4\ufffc\U0001d159\u303f")
 # This module's own rules for letters outside ASCII, applied before the confusables data
 # too: that data maps some of them elsewhere (small capital M to a turned w).
 _OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if point >= 0x80}
@@ -201,7 +204,9 @@ class Casemap:
             self._profile.enforce(nick)
         except UnicodeError:
             raise InvalidName("nickname has characters that are not allowed") from None
-        if has_invisible(nick):
+        # The profile refuses these already (spaces, symbols, old Hangul jamo); said here
+        # too, as for channel names, so that no profile's change lets them in.
+        if has_invisible(nick) or any(_is_blank(c) for c in nick):
             raise InvalidName("nickname has characters that are not allowed")
         scripts = _scripts(nick)
         if len(scripts) > 1 and not scripts <= _SCRIPTS_WRITTEN_TOGETHER:
@@ -219,20 +224,19 @@ class Casemap:
         if len(channel) > self.channellen:
             raise InvalidName(f"channel name longer than {self.channellen} characters")
         # Format characters (Cf: bidirectional overrides, zero-width joiners) turn a name
-        # around on screen or make two names look alike.
-        if any(
-            c in _CHANNEL_FORBIDDEN or unicodedata.category(c) in ("Cc", "Cf") for c in channel
-        ):
+        # around on screen or make two names look alike; so do private-use characters
+        # (Co: drawn as a font pleases) and unassigned ones (Cn: what they will be drawn
+        # as is not known yet).
+        if any(c in _CHANNEL_FORBIDDEN or unicodedata.category(c)[0] == "C" for c in channel):
             raise InvalidName("channel name has characters that are not allowed")
         if not channel.isascii():
             if self.mapping is not Casemapping.PRECIS:
                 raise InvalidName("channel names are ASCII on this server")
             channel = unicodedata.normalize("NFC", channel)
-            # A wide space or a blank letter makes "#lobby " beside "#lobby"; one
-            # Cyrillic letter among Latin ones makes a look-alike of "#official".
-            if has_invisible(channel) or any(
-                unicodedata.category(c) == "Zs" or c in _BLANK_LETTERS for c in channel
-            ):
+            # A wide space, a line separator or a blank letter or symbol makes "#lobby "
+            # beside "#lobby"; one Cyrillic letter among Latin ones makes a look-alike of
+            # "#official".
+            if has_invisible(channel) or any(_is_blank(c) for c in channel):
                 raise InvalidName("channel name has characters that are not allowed")
             scripts = _scripts(channel)
             if len(scripts) > 1 and not scripts <= _SCRIPTS_WRITTEN_TOGETHER:
@@ -266,6 +270,11 @@ _IGNORABLE = re.compile(
     "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
+
+
+def _is_blank(char: str) -> bool:
+    """Whether ``char`` is a space or separator (Zs, Zl, Zp) or is drawn blank."""
+    return unicodedata.category(char)[0] == "Z" or char in _BLANK_DRAWN
 
 
 def has_invisible(text: str) -> bool:

@@ -135,11 +135,12 @@ def encode_tags(tags: Mapping[str, str]) -> str:
     )
 
 
-def encode(message: Message) -> bytes:
+def encode(message: Message, line_length: int | None = None) -> bytes:
     """Encode a message as one line, CRLF included.
 
     The last parameter is sent as a trailing parameter when it must be (empty, with a
-    space, or starting with a colon).
+    space, or starting with a colon). With ``line_length``, a line too long has its
+    last parameter sent as a trailing one, and cut (see :func:`fit_line`).
     """
     parts: list[str] = []
     if message.tags:
@@ -154,7 +155,14 @@ def encode(message: Message) -> bytes:
         if not last or " " in last or last.startswith(":"):
             last = ":" + last
         parts.append(last)
-    return (" ".join(parts) + "\r\n").encode("utf-8")
+    line = " ".join(parts)
+    if line_length is not None and params:
+        # Only a trailing parameter is cut: the last one becomes one if it must be cut.
+        trailing = line if parts[-1].startswith(":") else " ".join([*parts[:-1], ":" + parts[-1]])
+        fitted = fit_line(trailing, line_length)
+        if fitted != trailing:
+            line = fitted
+    return (line + "\r\n").encode("utf-8")
 
 
 def _middle(param: str) -> str:
@@ -169,3 +177,25 @@ def _middle(param: str) -> str:
 def is_middle(param: str) -> bool:
     """Whether ``param`` can be sent in any position (no space, no leading colon)."""
     return bool(param) and " " not in param and not param.startswith(":")
+
+
+def fit_line(line: str, line_length: int = 512) -> str:
+    """``line`` (no CRLF) with its trailing parameter cut, on a character boundary, so
+    that the line has at most ``line_length`` bytes with CRLF, its tags aside.
+
+    Modern IRC client protocol: "Most IRC servers limit messages to 512 bytes in length,
+    including the trailing CR-LF characters", "the tags ... excluded". A line with no
+    trailing parameter is left as it is; when what comes before the trailing parameter
+    fills the line by itself, the trailing parameter is left empty.
+    """
+    data = line.encode()
+    body = data.find(b" ") + 1 if data.startswith(b"@") else 0
+    if len(data) - body + 2 <= line_length:
+        return line
+    # The first " :" after the source starts the trailing parameter: no middle
+    # parameter starts with a colon, and the source has no space.
+    trailing = data.find(b" :", body + 1)
+    if trailing < 0:
+        return line
+    keep = max(body + line_length - 2, trailing + 2)
+    return data[:keep].decode("utf-8", "ignore")

@@ -33,7 +33,7 @@ from hubbub.core.events import (
 )
 from hubbub.core.modes import PREFIXES, ModeChange
 from hubbub.doors.irc.caps import Variant
-from hubbub.wire.message import escape_tag_value
+from hubbub.wire.message import escape_tag_value, fit_line
 
 
 def format_modes(changes: tuple[ModeChange, ...] | list[ModeChange]) -> list[str]:
@@ -170,9 +170,12 @@ def render_tags(event: Event, variant: Variant, when: str) -> str:
     return ";".join(tags)
 
 
-def render_multiline(event: MessagePosted, variant: Variant, when: str) -> bytes:
+def render_multiline(
+    event: MessagePosted, variant: Variant, when: str, line_length: int = 512
+) -> bytes:
     """A multi-line message: one batch for draft/multiline clients, separate lines for
-    the others (the first with the msgid, blank lines left out)."""
+    the others (the first with the msgid, blank lines left out), each line within
+    ``line_length``."""
     head = f":{event.actor.mask} {event.kind} {event.target}"
     out: list[str] = []
     if variant & Variant.MULTILINE:
@@ -182,7 +185,8 @@ def render_multiline(event: MessagePosted, variant: Variant, when: str) -> bytes
         out.append(f"@{tags} {start}" if tags else start)
         for part in event.parts:
             concat = ";draft/multiline-concat" if part.concat else ""
-            out.append(f"@batch={reference}{concat} {head} :{part.text}")
+            line = fit_line(f"{head} :{part.text}", line_length)
+            out.append(f"@batch={reference}{concat} {line}")
         out.append(f":{event.actor.mask} BATCH -{reference}")
     else:
         first = render_tags(event, variant, when)
@@ -191,7 +195,8 @@ def render_multiline(event: MessagePosted, variant: Variant, when: str) -> bytes
         rest = ";".join(t for t in (rest, client_tags) if t)
         for part in (p for p in event.parts if p.text):
             tags, first = first or rest, rest
-            out.append(f"@{tags} {head} :{part.text}" if tags else f"{head} :{part.text}")
+            line = fit_line(f"{head} :{part.text}", line_length)
+            out.append(f"@{tags} {line}" if tags else line)
     return "".join(line + "\r\n" for line in out).encode()
 
 
@@ -202,15 +207,21 @@ def render_client_tags(event: MessagePosted) -> str:
 
 
 def render(event: Event, variant: Variant, when: str, line_length: int = 512) -> bytes:
-    """One event as one line for a capability variant, CRLF included."""
+    """One event as one line for a capability variant, CRLF included, within
+    ``line_length`` bytes but for its tags: a reason, topic or message that fitted the
+    sender's line may not fit once the server has put the sender's mask before it, and
+    is cut (on a character boundary)."""
     if isinstance(event, MessagePosted) and event.parts:
-        return render_multiline(event, variant, when)
+        return render_multiline(event, variant, when, line_length)
     tags = render_tags(event, variant, when)
-    body = render_body(event, variant, line_length)
+    # A body of several lines (a long MODE) carries the tags on each.
+    lines = [
+        fit_line(line, line_length)
+        for line in render_body(event, variant, line_length).split("\r\n")
+    ]
     if tags:
-        # A body of several lines (a long MODE) carries the tags on each.
-        body = "\r\n".join(f"@{tags} {line}" for line in body.split("\r\n"))
-    return f"{body}\r\n".encode()
+        lines = [f"@{tags} {line}" for line in lines]
+    return "".join(f"{line}\r\n" for line in lines).encode()
 
 
 class RenderCache:

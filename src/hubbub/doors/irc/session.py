@@ -344,7 +344,8 @@ class IrcSession(IrcClient):
         if me is None or channel is None:
             return
         reason = f"Channel renamed: {event.reason}" if event.reason else "Channel renamed"
-        self.send(encode(Message("PART", (event.old, reason), me.mask)))
+        limit = self.ctx.settings.limits.line_length
+        self.send(encode(Message("PART", (event.old, reason), me.mask), limit))
         self.send(encode(Message("JOIN", (event.new,), me.mask)))
         send_topic(self, channel, on_join=True)
         send_names(self, me, channel)

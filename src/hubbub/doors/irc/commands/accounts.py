@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import secrets
 import time
+import weakref
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.accounts.errors import AccountError
+from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
 from hubbub.wire import numerics as n
@@ -17,16 +19,44 @@ from hubbub.wire import numerics as n
 if TYPE_CHECKING:
     from hubbub.accounts.ports import Account
     from hubbub.accounts.service import Accounts
+    from hubbub.core.hub import Hub
     from hubbub.core.model import User
     from hubbub.doors.irc.client import IrcClient
+    from hubbub.doors.irc.options import IrcDoorLimits
     from hubbub.wire.message import Message
 
 NICKSERV = "NickServ"
 _NICKSERV_MASK = "NickServ!NickServ@services.hubbub"
 
 
+# One registration throttle per server (its hub), gone with it.
+_REGISTRATION_THROTTLES: weakref.WeakKeyDictionary[Hub, RegistrationThrottle] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _accounts(session: IrcClient) -> Accounts | None:
     return session.ctx.accounts
+
+
+def registration_throttle(hub: Hub, limits: IrcDoorLimits) -> RegistrationThrottle:
+    """The account registration throttle of the server ``hub`` belongs to, by its
+    ``register_per_address`` and ``register_window`` limits."""
+    throttle = _REGISTRATION_THROTTLES.get(hub)
+    if throttle is None:
+        throttle = RegistrationThrottle(limits.register_per_address, limits.register_window)
+        _REGISTRATION_THROTTLES[hub] = throttle
+    return throttle
+
+
+def _count_registration(session: IrcClient) -> None:
+    """Count an attempt to register from the session's address, before its password is
+    hashed: hashing is what a flood of registrations costs.
+
+    Raises:
+        AccountError: TEMPORARILY_UNAVAILABLE, past the address's attempts.
+    """
+    registration_throttle(session.hub, session.ctx.settings.limits).begin(session.host)
 
 
 async def logged_in(session: IrcClient, account: Account) -> None:
@@ -110,6 +140,7 @@ async def _register(
     session: IrcClient, accounts: Accounts, name: str, email: str, password: str
 ) -> None:
     try:
+        _count_registration(session)
         account = await accounts.register(name, password, email)
     except AccountError as error:
         session.message("FAIL", "REGISTER", error.code, name, str(error))
@@ -169,6 +200,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
             if session.ctx.settings.register_email_required and not _looks_like_email(email):
                 _tell(session, "An email address is required: REGISTER <password> <email>")
                 return
+            _count_registration(session)
             account = await accounts.register(user.nick, args[0], email)
             _tell(session, f"Account {account.name} registered; you are logged in.")
             await logged_in(session, account)

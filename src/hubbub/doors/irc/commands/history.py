@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from hubbub.core.ports import StoreUnavailable
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.render import format_time, parse_time
-from hubbub.wire.message import encode_tags
+from hubbub.wire.message import encode_tags, fit_line
 
 if TYPE_CHECKING:
     from hubbub.core.history import HistoryReader, StoredMessage
@@ -190,6 +190,7 @@ async def _targets(
 def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) -> None:
     """The messages in a ``chathistory`` batch, with the tags the client asked for."""
     lines = []
+    limit = session.ctx.settings.limits.line_length
     for stored in messages:
         texts = stored.lines or (stored.text,)
         for index, text in enumerate(texts):
@@ -200,7 +201,7 @@ def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) 
                 if index == 0:
                     tags["msgid"] = stored.msgid
                 tags.update(stored.tags)
-            head = f":{stored.sender} {stored.kind} {stored.target} :{text}"
+            head = fit_line(f":{stored.sender} {stored.kind} {stored.target} :{text}", limit)
             lines.append(f"@{encode_tags(tags)} {head}" if tags else head)
     _send_in_batch(session, "chathistory", target, lines)
 

@@ -1,0 +1,77 @@
+"""The account registration throttle: attempts per address in a sliding window, counted
+whatever their answers, on an injected clock."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from hubbub.accounts.errors import AccountError
+from hubbub.accounts.throttle import RegistrationThrottle
+from tests.helpers import Clock
+
+
+def test_an_address_past_its_attempts_waits_for_its_oldest_to_leave_the_window() -> None:
+    clock = Clock(0.0)
+    throttle = RegistrationThrottle(3, 600.0, clock)
+    for _ in range(3):
+        throttle.begin("192.0.2.1")
+        clock.now += 100
+    with pytest.raises(AccountError) as refused:
+        throttle.begin("192.0.2.1")
+    assert refused.value.code == "TEMPORARILY_UNAVAILABLE"
+    assert str(refused.value) == (
+        "Too many accounts registered from your address; "
+        "wait 300 seconds before registering another"
+    )
+    throttle.begin("192.0.2.2")  # another address is not held up
+    clock.now += 300  # the first attempt is 600 s old: one more may be made
+    throttle.begin("192.0.2.1")
+    with pytest.raises(AccountError, match="wait 100 seconds"):
+        throttle.begin("192.0.2.1")
+
+
+def test_refused_attempts_are_not_counted() -> None:
+    clock = Clock(0.0)
+    throttle = RegistrationThrottle(2, 60.0, clock)
+    throttle.begin("192.0.2.1")
+    throttle.begin("192.0.2.1")
+    for _ in range(100):
+        clock.now += 0.5
+        with contextlib.suppress(AccountError):
+            throttle.begin("192.0.2.1")
+    clock.now = 60.0
+    throttle.begin("192.0.2.1")
+
+
+def test_an_ipv6_network_counts_as_one_address() -> None:
+    throttle = RegistrationThrottle(2, 3600.0, Clock(0.0))
+    throttle.begin("2001:db8:1:2::1")
+    throttle.begin("2001:db8:1:2:ffff::1")
+    with pytest.raises(AccountError):
+        throttle.begin("2001:db8:1:2:abcd:ef01:2345:6789")
+    throttle.begin("2001:db8:1:3::1")  # another /64
+    throttle.begin("::ffff:192.0.2.1")  # IPv4, written as IPv6
+    throttle.begin("192.0.2.1")
+    with pytest.raises(AccountError):
+        throttle.begin("192.0.2.1")
+
+
+def test_no_limit_at_zero() -> None:
+    throttle = RegistrationThrottle(0, 3600.0, Clock(0.0))
+    for _ in range(1000):
+        throttle.begin("192.0.2.1")
+    assert len(throttle) == 0
+
+
+def test_the_throttle_stays_bounded_under_endless_addresses() -> None:
+    clock = Clock(0.0)
+    throttle = RegistrationThrottle(3, 3600.0, clock, size=100)
+    for i in range(20_000):
+        clock.now += 0.01
+        throttle.begin(f"10.{i % 7}.{i % 251}.{i % 13}")
+    assert len(throttle) <= 100
+    clock.now += 3600
+    throttle.begin("192.0.2.1")
+    assert len(throttle) == 1  # the others' attempts are out of the window, and forgotten
