@@ -462,3 +462,31 @@ async def test_relayed_reasons_topics_and_away_texts_are_cut_to_512_bytes(
             # Cut, on a character boundary, from what was sent.
             assert 100 < len(text) < 250, command
             assert set(text) == {"ж"}, command
+
+
+async def test_topic_and_away_replies_are_cut_to_512_bytes(
+    server: Server, clients: Clients
+) -> None:
+    # A topic and an away text as long as the line that sets them allows, asked for by
+    # a user with a long nick in two-byte letters: the replies carry more around them.
+    channel = "#" + "ж" * 20
+
+    def filled(command: str) -> str:
+        return command + "ж" * ((510 - len(command.encode())) // 2)
+
+    setter = await clients.connect(server, "setter", channel)
+    await setter.send(filled(f"TOPIC {channel} :"), filled("AWAY :"))
+    await setter.sync()
+    asker = await clients.open(server)
+    await asker.send(f"NICK {'ж' * 30}", "USER asker 0 * :Asker")
+    await asker.read_until(n.RPL_ENDOFMOTD)
+    await asker.send(f"TOPIC {channel}", "PRIVMSG setter :hello")
+    lines = await raw_lines_until_pong(asker)
+    replies = {parse(line.rstrip(b"\r\n")).command: line for line in lines}
+    for code in (n.RPL_TOPIC, n.RPL_AWAY):
+        line = replies[code]
+        assert len(line) <= 512, (code, len(line))
+        text = parse(line.rstrip(b"\r\n")).params[-1]
+        # Cut, on a character boundary, from what was set.
+        assert set(text) == {"ж"}, code
+        assert len(text) > 150, code

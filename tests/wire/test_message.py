@@ -210,10 +210,14 @@ def test_encode_fits_the_line_when_given_a_length() -> None:
     assert cut == b":n!u@h AWAY :" + b"x" * (510 - len(":n!u@h AWAY :")) + b"\r\n"
 
 
-_target = st.text(st.characters(blacklist_characters=" :\r\n\0"), max_size=300)
+# Lines come from decoded UTF-8: no surrogates.
+_target = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters=" :\r\n\0"), max_size=300
+)
+_said = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
 
 
-@given(_target, st.text(max_size=300), st.integers(100, 600))
+@given(_target, _said, st.integers(100, 600))
 def test_a_fitted_line_is_a_prefix_within_the_length_or_the_line_itself(
     target: str, trailing: str, length: int
 ) -> None:

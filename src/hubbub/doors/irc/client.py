@@ -149,13 +149,15 @@ class IrcClient:
             collector.add(data)
 
     def numeric(self, code: str, *params: str) -> None:
-        """Send a numeric reply to this client."""
-        self.send(encode(Message(code, (self.client, *params), self.ctx.server_name)))
+        """Send a numeric reply to this client (cut to the line length: a topic or an
+        away message long in characters may be too long in bytes)."""
+        line = Message(code, (self.client, *params), self.ctx.server_name)
+        self.send(encode(line, self.ctx.settings.limits.line_length))
 
     def message(self, command: str, *params: str, source: str | None = None) -> None:
         """Send a command from the server, or from ``source`` ("" for none)."""
         origin = self.ctx.server_name if source is None else source or None
-        self.send(encode(Message(command, params, origin)))
+        self.send(encode(Message(command, params, origin), self.ctx.settings.limits.line_length))
 
     def refuse(self, error: ChatError) -> None:
         code, params = refusal(error)
