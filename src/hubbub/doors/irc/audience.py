@@ -37,7 +37,7 @@ class IrcAudience:
     __slots__ = ("_batcher", "_cache", "_frames", "_tags", "variant")
 
     def __init__(
-        self, variant: Variant, frames: Frames | None, cache: RenderCache, batcher: Batcher
+        self, variant: int, frames: Frames | None, cache: RenderCache, batcher: Batcher
     ) -> None:
         self.variant = variant
         self._frames = frames
@@ -74,12 +74,12 @@ class Audiences:
 
     def __init__(self, cache: RenderCache) -> None:
         self._cache = cache
-        self._by_kind: dict[tuple[Variant, Frames | None], IrcAudience] = {}
+        self._by_kind: dict[tuple[int, Frames | None], IrcAudience] = {}
         # Set by the server once its batcher exists; without one (sessions with no
         # sockets, in tests) every session is reached through its deliver.
         self.batcher: Batcher | None = None
 
-    def of(self, variant: Variant, frames: Frames | None) -> IrcAudience | None:
+    def of(self, variant: int, frames: Frames | None) -> IrcAudience | None:
         batcher = self.batcher
         if batcher is None:
             return None

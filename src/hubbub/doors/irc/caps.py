@@ -6,19 +6,21 @@ looks) share one encoding of each event; see :class:`~hubbub.doors.irc.render.Re
 
 from __future__ import annotations
 
-import enum
 import functools
+from typing import Final
 
 
-class Variant(enum.IntFlag):
-    """Capabilities that change the bytes of a relayed line."""
+class Variant:
+    """Capabilities that change the bytes of a relayed line: bits of a plain int (an
+    ``enum.IntFlag``'s ``&`` runs Python code, and rendering tests these bits for every
+    line it makes)."""
 
-    PLAIN = 0
-    SERVER_TIME = enum.auto()
-    MESSAGE_TAGS = enum.auto()
-    ACCOUNT_TAG = enum.auto()
-    EXTENDED_JOIN = enum.auto()
-    MULTILINE = enum.auto()
+    PLAIN: Final = 0
+    SERVER_TIME: Final = 1
+    MESSAGE_TAGS: Final = 2
+    ACCOUNT_TAG: Final = 4
+    EXTENDED_JOIN: Final = 8
+    MULTILINE: Final = 16
 
 
 _VARIANT_OF = {
@@ -86,9 +88,9 @@ def shared(caps: frozenset[str]) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def variant_of(caps: frozenset[str]) -> Variant:
-    """The variant of a set of capabilities (few distinct sets occur: cached, as flag
-    arithmetic on enums is slow)."""
+def variant_of(caps: frozenset[str]) -> int:
+    """The variant of a set of capabilities (bits of :class:`Variant`; few distinct sets
+    occur: cached)."""
     variant = Variant.PLAIN
     for cap in caps:
         variant |= _VARIANT_OF.get(cap, Variant.PLAIN)

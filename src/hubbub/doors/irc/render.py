@@ -101,7 +101,7 @@ def _last(param: str) -> str:
     return param if param and " " not in param and not param.startswith(":") else ":" + param
 
 
-def render_body(event: Event, variant: Variant, line_length: int = 512) -> str:
+def render_body(event: Event, variant: int, line_length: int = 512) -> str:
     """The line of an event, without tags and without CRLF (a long MODE: several lines,
     each within ``line_length``)."""
     match event:
@@ -153,7 +153,7 @@ def render_body(event: Event, variant: Variant, line_length: int = 512) -> str:
             raise ValueError("MONITOR events are numerics, rendered by the session")
 
 
-def render_tags(event: Event, variant: Variant, when: str) -> str:
+def render_tags(event: Event, variant: int, when: str) -> str:
     """The tag section for a variant (without ``@``), or ""."""
     tags: list[str] = []
     if variant & Variant.SERVER_TIME:
@@ -171,7 +171,7 @@ def render_tags(event: Event, variant: Variant, when: str) -> str:
 
 
 def render_multiline(
-    event: MessagePosted, variant: Variant, when: str, line_length: int = 512
+    event: MessagePosted, variant: int, when: str, line_length: int = 512
 ) -> bytes:
     """A multi-line message: one batch for draft/multiline clients, separate lines for
     the others (the first with the msgid, blank lines left out), each line within
@@ -206,7 +206,7 @@ def render_client_tags(event: MessagePosted) -> str:
     )
 
 
-def render(event: Event, variant: Variant, when: str, line_length: int = 512) -> bytes:
+def render(event: Event, variant: int, when: str, line_length: int = 512) -> bytes:
     """One event as one line for a capability variant, CRLF included, within
     ``line_length`` bytes but for its tags: a reason, topic or message that fitted the
     sender's line may not fit once the server has put the sender's mask before it, and
@@ -242,11 +242,11 @@ class RenderCache:
         self.line_length = line_length
         # Public so that a session's delivery can try the cache without a call.
         self.event: Event | None = None
-        self.lines: dict[Variant, bytes] = {}
+        self.lines: dict[int, bytes] = {}
         self._second = -1
         self._second_text = ""
 
-    def line(self, event: Event, variant: Variant) -> bytes:
+    def line(self, event: Event, variant: int) -> bytes:
         if event is not self.event:
             self.event = event
             self.lines = {}

@@ -42,8 +42,9 @@ def fit_text(text: str, source: str, target: str, line_length: int) -> str:
 def _say(
     session: IrcClient, user: User, message: Message, kind: MessageKind
 ) -> Awaitable[None] | None:
-    if kind is MessageKind.PRIVMSG and len(message.params) > 1:
-        service = session.hub.casemap.fold(message.params[0])
+    params = message.params
+    if kind is MessageKind.PRIVMSG and len(params) > 1 and params[0][:1] != "#":
+        service = session.hub.casemap.fold(params[0])
         if service == _NICKSERV_KEY:
             return nickserv(session, user, message.params[1])
         if service == _CHANSERV_KEY:
