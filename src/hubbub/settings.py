@@ -104,9 +104,10 @@ class Settings:
     # whether it needs an email address (kept on the account, not verified by mail).
     register_before_connect: bool = True
     register_email_required: bool = False
-    # TCP_NODELAY on client connections. Off (like InspIRCd and ngircd), the kernel
-    # joins a burst's small writes while earlier ones are unacknowledged: a quarter less
-    # server CPU in the fan-out benchmark, and no later deliveries.
+    # TCP_NODELAY on client connections always. Off (like InspIRCd and ngircd), the
+    # kernel joins small writes while earlier ones are unacknowledged (a quarter less
+    # server CPU in the fan-out benchmark, and no later deliveries), and a connection
+    # gets TCP_NODELAY only while its writes are large (see doors/driver.py).
     tcp_nodelay: bool = False
     # Deliver a message only once it is stored: nothing seen is lost to a kill, at the
     # cost of one commit of latency.

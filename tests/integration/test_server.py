@@ -408,6 +408,14 @@ async def test_graceful_shutdown_sends_error_to_every_client_and_closes_them(
         await LineClient.open(port)
 
 
+def nodelay_of(server: Server) -> bool:
+    """Whether the server's end of its one client connection has TCP_NODELAY."""
+    (connection,) = server.connections
+    # The server's end of the socket, as the transport holds it.
+    sock = connection._transport.get_extra_info("socket")  # type: ignore[union-attr]
+    return bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+
 @pytest.mark.parametrize("nodelay", [False, True])
 async def test_tcp_nodelay_on_client_connections_follows_the_setting(
     tmp_path: Path, nodelay: bool
@@ -416,12 +424,30 @@ async def test_tcp_nodelay_on_client_connections_follows_the_setting(
     async with running_server(settings) as server:
         client = await LineClient.open(port_of(server))
         await client.register("nagle")
-        (connection,) = server.connections
-        # The server's end of the socket, as the transport holds it.
-        sock = connection._transport.get_extra_info("socket")  # type: ignore[union-attr]
-        assert bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) is nodelay
+        # A small write after the welcome (a large one, see the next test).
         await client.send("PING :still-chatting")
         assert (await client.read_until("PONG"))[-1].params[-1] == "still-chatting"
+        assert nodelay_of(server) is nodelay
+        await client.close()
+
+
+async def test_without_tcp_nodelay_a_large_write_is_pushed_and_small_ones_are_joined_again(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, flood_rate=0)
+    async with running_server(settings) as server:
+        client = await LineClient.open(port_of(server))
+        await client.register("pusher")
+        await client.send("PING :small")
+        await client.read_until("PONG")
+        assert not nodelay_of(server)
+        # Replies of one pass over a segment: the write's tail must not wait for an ACK.
+        await client.send(*["VERSION"] * 10, "PING :large")
+        await client.read_until(lambda m: m.command == "PONG" and m.params[-1] == "large")
+        assert nodelay_of(server)
+        await client.send("PING :small-again")
+        await client.read_until(lambda m: m.command == "PONG" and m.params[-1] == "small-again")
+        assert not nodelay_of(server)
         await client.close()
 
 
