@@ -161,6 +161,30 @@ async def test_each_subprotocol_registers_and_chats_in_its_message_type(
     assert as_bytes(said).endswith(" :ça va?".encode())
 
 
+async def test_binary_and_text_websocket_members_of_one_room_each_get_their_message_type(
+    server: Server, clients: Clients, web: WebClients
+) -> None:
+    # Framed once per framing: a room's members on each subprotocol share a rendering,
+    # and neither gets the other's frames.
+    members: list[tuple[WsClient, type]] = []
+    framings: list[tuple[str, type]] = [("binary.ircv3.net", bytes), ("text.ircv3.net", str)]
+    for number, (subprotocol, framed_as) in enumerate(framings * 2):
+        member = await web.open(server, subprotocols=(subprotocol,))
+        await member.register(f"w{number}")
+        await member.send(f"JOIN {ROOM}")
+        await member.read_until(n.RPL_ENDOFNAMES)
+        members.append((member, framed_as))
+    boris = await clients.connect(server, "boris", ROOM)
+    for member, _ in members:
+        await member.sync()
+    await boris.send(f"PRIVMSG {ROOM} :to every framing")
+    for member, kind in members:
+        said = await member.receive()
+        assert type(said) is kind
+        assert as_bytes(said).endswith(f" PRIVMSG {ROOM} :to every framing".encode())
+        assert await member.sync() == []
+
+
 async def test_the_root_path_is_a_door_for_clients_given_only_a_host(
     server: Server, web: WebClients
 ) -> None:
