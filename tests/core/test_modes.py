@@ -122,8 +122,14 @@ def test_a_mask_matches_at_its_edges_and_between_its_stars(
 
 
 def test_runs_of_stars_are_one_star() -> None:
-    assert mask_pattern("a***b") == mask_pattern("a*b")
-    assert mask_pattern("**") == mask_pattern("*")
+    def pieces(mask: str) -> tuple[str, list[str], str | None]:
+        glob = mask_pattern(mask)
+        tail = glob.tail.text if glob.tail is not None else None
+        return glob.head.text, [piece.text for piece in glob.middle], tail
+
+    assert pieces("a***b") == pieces("a*b") == ("a", [], "b")
+    assert pieces("**") == pieces("*") == ("", [], "")
+    assert pieces("*x**y*") == ("", ["x", "y"], "")
 
 
 def test_a_mask_of_many_stars_against_a_long_run_is_answered_at_once() -> None:

@@ -5,11 +5,14 @@ at once, and the server goes on answering everyone."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from hubbub.core.modes import mask_pattern
 from hubbub.server import Server
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
-from tests.helpers import LineClient
-from tests.integration.conftest import Clients
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import Clients, make_settings
 
 # Twenty stars, each between two a's, and a b that is nowhere in the names it meets: a
 # backtracking matcher tries every way to spread the run of a's over the stars.
@@ -92,3 +95,32 @@ async def test_list_with_a_mask_of_many_stars_is_answered_and_the_server_goes_on
     # The negated mask and the one without a b list the channel; the first does not.
     assert [m.params[1] for m in replies if m.command == n.RPL_LIST] == [channel, channel]
     assert await other.sync() == []
+
+
+async def test_thousands_of_distinct_bans_are_not_made_again_at_every_message(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # Issue 20, seventh probe: 45 channels of 100 bans each (more masks than a shared
+    # matcher cache held) made every message of an unvoiced member build all of its
+    # channels' matchers again, and a few speakers stalled the server for minutes. Each
+    # entry now keeps its own matcher: speaking makes none.
+    settings = make_settings(tmp_path, flood_rate=0)
+    async with running_server(settings) as server:
+        channels = [f"#c{number}" for number in range(45)]
+        op = await clients.connect(server, "op", *channels)
+        for index, channel in enumerate(channels):
+            masks = [f"*{index}x{number}*zz*q*{number}!*@*" for number in range(100)]
+            lines = [
+                f"MODE {channel} +bbbb {' '.join(masks[i : i + 4])}" for i in range(0, 100, 4)
+            ]
+            await op.send(*lines)
+        await op.sync()
+        speaker = await clients.connect(server, "speaker", *channels[:4])
+        await op.sync()
+        looked_up = mask_pattern.cache_info()
+        await speaker.send(*[f"PRIVMSG {','.join(channels[:4])} :hello"] * 11)
+        await speaker.sync()
+        # No matcher looked up (or made) for a check: the entries' own were used.
+        assert mask_pattern.cache_info() == looked_up
+        heard = await op.sync()
+        assert sum(m.command == "PRIVMSG" for m in heard) == 44

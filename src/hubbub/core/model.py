@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hubbub.core.events import Actor
-from hubbub.core.modes import MUTE_PREFIX, PREFIXES, mask_pattern
+from hubbub.core.modes import MUTE_PREFIX, PREFIXES, Glob
 
 if TYPE_CHECKING:
     from hubbub.core.events import Audience, Event, Listener
@@ -129,12 +129,23 @@ class Topic:
 
 @dataclass(frozen=True, slots=True)
 class ListEntry:
-    """An entry of a ban, ban-exception or invite-exception list."""
+    """An entry of a ban, ban-exception or invite-exception list, with its matcher made
+    once (entries are checked at every JOIN and, for bans, every message said)."""
 
     mask: str
     setter: str
     time: float
     folded: str
+    # Whether it is a mute (the m: extban), which counts only when speaking.
+    muting: bool = field(init=False, compare=False, repr=False)
+    glob: Glob = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        muting = self.folded.startswith(MUTE_PREFIX)
+        mask = self.folded[len(MUTE_PREFIX) :] if muting else self.folded
+        # A frozen dataclass: its own fields are set through object.
+        object.__setattr__(self, "muting", muting)
+        object.__setattr__(self, "glob", Glob(mask))
 
 
 class Channel:
@@ -265,13 +276,10 @@ class Channel:
         Entries of the mute extban (``m:mask``) count only when ``speaking``.
         """
         for entry in self.lists[list_mode]:
-            folded = entry.folded
-            if folded.startswith(MUTE_PREFIX):
-                if not speaking:
-                    continue
-                folded = folded[len(MUTE_PREFIX) :]
-            pattern = mask_pattern(folded)
-            if any(pattern.fullmatch(mask) for mask in folded_masks):
+            if entry.muting and not speaking:
+                continue
+            fullmatch = entry.glob.fullmatch
+            if any(fullmatch(mask) for mask in folded_masks):
                 return True
         return False
 

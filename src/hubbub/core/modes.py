@@ -99,12 +99,35 @@ def normalize_mask(mask: str) -> str:
     return mask
 
 
-def _piece(text: str) -> re.Pattern[str]:
-    """A star-free piece of a mask as a regular expression: ``?`` is any one character."""
-    return re.compile("".join("." if c == "?" else re.escape(c) for c in text), re.DOTALL)
+class _Piece:
+    """A star-free piece of a mask: found with ``str.find`` when it has no ``?``, else
+    with a regular expression (``.`` for each ``?``, no repetition: it cannot backtrack)."""
+
+    __slots__ = ("length", "pattern", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.length = len(text)
+        self.pattern = (
+            re.compile("".join("." if c == "?" else re.escape(c) for c in text), re.DOTALL)
+            if "?" in text
+            else None
+        )
+
+    def at(self, text: str, position: int) -> bool:
+        """Whether the piece is found at ``position`` of ``text``, exactly there."""
+        if self.pattern is None:
+            return text.startswith(self.text, position)
+        return self.pattern.match(text, position) is not None
+
+    def find(self, text: str, start: int, end: int) -> int:
+        """Where the piece first fits whole in ``text[start:end]``, or -1."""
+        if self.pattern is None:
+            return text.find(self.text, start, end)
+        found = self.pattern.search(text, start, end)
+        return -1 if found is None else found.start()
 
 
-@dataclass(frozen=True, slots=True)
 class Glob:
     """A glob mask with ``*`` (any run of characters) and ``?`` (any one character).
 
@@ -112,53 +135,50 @@ class Glob:
     backtracking against a long run of ``a`` takes exponential time: one ban, ``WHO`` or
     ``LIST`` from an ordinary user stalled the whole server. Here the pieces between stars
     have fixed lengths, so the leftmost place each one fits is the right one to take (as a
-    two-pointer matcher that backtracks to the last star finds), and each piece is a
-    regular expression with no repetition or alternation, which cannot backtrack: a
-    match costs at most the text's length times the mask's.
+    two-pointer matcher that backtracks to the last star finds): a match costs at most
+    the text's length times the mask's. A glob is made once per list entry
+    (:class:`~hubbub.core.model.ListEntry`), not per check: making one per check from a
+    shared cache let thousands of distinct bans thrash it, and every message then made
+    them all again.
 
     Attributes:
         head: the piece before the first star (the whole mask when it has none).
         middle: the pieces between stars; empty ones (from ``**``) are left out.
         tail: the piece after the last star; None when the mask has no star.
-        head_length: the number of characters ``head`` matches.
-        tail_length: the number of characters ``tail`` matches.
     """
 
-    head: re.Pattern[str]
-    middle: tuple[re.Pattern[str], ...]
-    tail: re.Pattern[str] | None
-    head_length: int
-    tail_length: int
+    __slots__ = ("head", "middle", "tail")
 
-    @classmethod
-    def parse(cls, mask: str) -> Glob:
+    def __init__(self, mask: str) -> None:
         """The glob for ``mask``, already case-folded."""
         head, *rest = mask.split("*")
-        if not rest:
-            return cls(_piece(head), (), None, len(head), 0)
-        *middle, tail = rest
-        pieces = tuple(_piece(p) for p in middle if p)
-        return cls(_piece(head), pieces, _piece(tail), len(head), len(tail))
+        self.head = _Piece(head)
+        self.tail: _Piece | None = None
+        self.middle: tuple[_Piece, ...] = ()
+        if rest:
+            *middle, tail = rest
+            self.middle = tuple(_Piece(p) for p in middle if p)
+            self.tail = _Piece(tail)
 
     def fullmatch(self, text: str) -> bool:
         """Whether the whole of ``text`` matches the mask."""
-        if self.tail is None:
-            return self.head.fullmatch(text) is not None
-        end = len(text) - self.tail_length
-        if end < self.head_length:
+        head, tail = self.head, self.tail
+        if tail is None:
+            return len(text) == head.length and head.at(text, 0)
+        end = len(text) - tail.length
+        if end < head.length or not head.at(text, 0) or not tail.at(text, end):
             return False
-        if self.head.match(text) is None or self.tail.match(text, end) is None:
-            return False
-        position = self.head_length
+        position = head.length
         for piece in self.middle:
-            found = piece.search(text, position, end)
-            if found is None:
+            found = piece.find(text, position, end)
+            if found < 0:
                 return False
-            position = found.end()
+            position = found + piece.length
         return True
 
 
 @lru_cache(maxsize=4096)
 def mask_pattern(folded_mask: str) -> Glob:
-    """The matcher for a glob mask with ``*`` and ``?`` (already case-folded)."""
-    return Glob.parse(folded_mask)
+    """The matcher for a glob mask with ``*`` and ``?`` (already case-folded), for masks
+    given with a command (WHO, LIST); list entries keep their own."""
+    return Glob(folded_mask)
