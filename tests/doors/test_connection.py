@@ -228,28 +228,44 @@ async def test_a_fan_out_costs_each_recipient_one_write_per_pass() -> None:
 # -- SendQ -----------------------------------------------------------------------------
 
 
-async def test_a_pass_that_queues_more_than_the_sendq_cuts_that_client_off_only(
+async def test_a_pass_past_the_sendq_is_written_at_once_to_a_client_that_reads() -> None:
+    # Others' messages in one pass may pass the SendQ; a client that reads them is not
+    # cut for it: the outbox is written as it passes the SendQ, and the rest at the end.
+    driver = Driver(Limits(sendq=100))
+    connection, transport, session = driver.open()
+    line = b"x" * 30 + b"\r\n"
+    for _ in range(5):
+        connection.send(line)
+    # The fourth line took the outbox past 100 bytes: those four went at once.
+    assert transport.writes == [line * 4]
+    await transport.changes.until(lambda: len(transport.writes) == 2)
+    assert transport.writes == [line * 4, line]
+    assert session.lost == []
+    assert not transport.aborted
+
+
+async def test_a_pass_past_the_sendq_cuts_off_a_client_that_does_not_read_and_only_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     driver = Driver(Limits(sendq=100))
     slow, slow_transport, slow_session = driver.open()
     other, other_transport, _ = driver.open()
+    slow_transport.stalled = True
     line = b"x" * 30 + b"\r\n"
     for index in range(4):
         slow.send(line)
         if index < 3:
             other.send(line)
-    # 128 bytes for slow, 96 for other: at the end of the pass, slow's are dropped
-    # unwritten and its transport aborted on a later pass.
+    # 128 bytes for slow, written as they passed the SendQ, and left in its transport's
+    # buffer: past the high-water mark, it is cut off; other gets its 96 at the end.
     await slow_session.changes.until(lambda: bool(slow_session.lost))
     assert slow_session.lost == ["SendQ exceeded"]
     assert slow_transport.aborted
-    assert slow_transport.writes == []
-    assert other_transport.writes == [line * 3]
     assert f"[{slow.id}] cut off: SendQ exceeded" in caplog.messages
+    await other_transport.changes.until(lambda: bool(other_transport.writes))
+    assert other_transport.writes == [line * 3]
     slow.send(line)
-    await other_transport.changes.until(lambda: True)
-    assert slow_transport.writes == []
+    assert slow_transport.writes == [line * 4]
 
 
 async def test_a_client_whose_transport_buffer_passes_the_sendq_is_cut_off() -> None:
@@ -258,13 +274,13 @@ async def test_a_client_whose_transport_buffer_passes_the_sendq_is_cut_off() -> 
     line = b"x" * 60 + b"\r\n"
     connection.send(line)
     await transport.changes.until(lambda: bool(transport.writes))
-    # The first pass's 62 bytes wait in the transport; the next pass's would pass the
-    # SendQ together with them.
+    # The first pass's 62 bytes wait in the transport; with the next pass's they pass
+    # the SendQ, its high-water mark.
     connection.send(line)
     await session.changes.until(lambda: bool(session.lost))
     assert session.lost == ["SendQ exceeded"]
     assert transport.aborted
-    assert transport.writes == [line]
+    assert transport.writes == [line, line]
 
 
 # -- the catch-all ---------------------------------------------------------------------

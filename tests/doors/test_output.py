@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from hubbub.doors.output import OutputBatcher
+from hubbub.settings import Limits
 from tests.doors.support import Changes, Driver
 
 
@@ -32,6 +33,9 @@ class RecordingOutput:
         self.taken += 1
         self.changes.changed()
         return data
+
+    def overflow(self) -> None:
+        raise AssertionError("the batcher never overflows a connection")
 
     def write_now(self, data: bytes, close: bool = False) -> None:
         self.written.append((data, close))
@@ -187,3 +191,17 @@ async def test_in_sync_mode_with_the_store_caught_up_each_pass_is_written_at_its
     connection.send(b"2\r\n")
     await transport.changes.until(lambda: len(transport.writes) == 2)
     assert transport.writes == [b"0\r\n", b"1\r\n2\r\n"]
+
+
+async def test_in_sync_mode_a_pass_past_the_sendq_cuts_the_client_off_unwritten() -> None:
+    # Output may not go before its messages are stored, so it cannot be written early
+    # as in the write-behind mode: past the SendQ in one pass, the client is cut off.
+    history = History()
+    connection, transport, session = Driver(Limits(sendq=100), durability=history).open()
+    history.recorded = 1
+    for _ in range(4):
+        connection.send(b"x" * 30 + b"\r\n")
+    await session.changes.until(lambda: bool(session.lost))
+    assert session.lost == ["SendQ exceeded"]
+    history.store(1)
+    assert transport.writes == []

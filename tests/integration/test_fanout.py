@@ -169,6 +169,39 @@ async def test_a_member_that_stops_reading_is_cut_at_its_sendq_and_the_others_ge
         await bob.read_until(lambda m: m.command == "PRIVMSG" and m.params[-1] == "after")
 
 
+async def test_a_member_that_reads_is_not_cut_when_one_pass_brings_more_than_its_sendq(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # Issue 20, seventh probe: others' lines of one loop pass, with 4,000-byte client
+    # tags, passed a reading member's SendQ before anything was written, and it was cut.
+    settings = make_settings(tmp_path, sendq=32_768, flood_rate=0)
+    async with running_server(settings) as server:
+        victim = await clients.connect(server, "victim", CHANNEL)
+        await set_caps(victim, frozenset({"message-tags"}), frozenset())
+        senders = []
+        for number in range(5):
+            sender = await clients.connect(server, f"s{number}", CHANNEL)
+            await set_caps(sender, frozenset({"message-tags"}), frozenset())
+            senders.append(sender)
+        await victim.sync()
+        tag = "@+x=" + "a" * 4000
+        lines = [f"{tag} PRIVMSG {CHANNEL} :{number}" for number in range(10)]
+        # Each sender's ten lines in one write: read in one pass, about 200 KB for the
+        # victim in all, six times its SendQ.
+        await asyncio.gather(*(sender.send(*lines) for sender in senders))
+        said: list[Message] = []
+
+        def all_said(message: Message) -> bool:
+            if message.command == "PRIVMSG":
+                said.append(message)
+            return len(said) == 50
+
+        # A victim cut off would see ERROR and the end of the stream here.
+        heard = await victim.read_until(all_said, seconds=10)
+        assert {m.command for m in heard} == {"PRIVMSG"}
+        assert all(m.tags["+x"] == "a" * 4000 for m in said)
+
+
 # -- the property --------------------------------------------------------------------------
 
 

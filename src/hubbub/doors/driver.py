@@ -40,11 +40,9 @@ from hubbub.wire.errors import LineTooLong
 from hubbub.wire.redact import redact
 
 logger = logging.getLogger(__name__)
-# Without the tcp_nodelay setting, a connection gets TCP_NODELAY while its writes fill a
-# segment. Nagle's algorithm holds a write's partial last segment until what went before
-# is acknowledged, which a receiver may delay 40 ms: under load every pass's output ended
-# so (closed loop 2.0 -> 4.5 M deliveries/s with the push). Small writes keep Nagle,
-# which joins them across passes (pushing each cost 2.5 times the CPU in the fan-out).
+# Without tcp_nodelay, a connection has TCP_NODELAY while its writes fill a segment: Nagle
+# holds a partial last one until the ACK, which a receiver may delay 40 ms (closed loop
+# 2.0 -> 4.5 M deliveries/s); small writes keep Nagle, which joins them (fan-out CPU / 2.5).
 _PUSH_AT = 1400  # bytes: about a segment (the loopback and Ethernet MSS is 1448 or less)
 _PUSH_UNTIL = 512  # bytes: below, Nagle again (between the two, as it is)
 _ids = itertools.count(1)
@@ -133,7 +131,7 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
         # Output of this loop pass, written at its end; the fan-out appends to it too.
-        self.outbox = Outbox(self)
+        self.outbox = Outbox(self, limits.sendq)
         self._dead = False
         self._pushing = False
         # When the connection's timer (see _tick) is due, on the loop's clock; run by
@@ -348,6 +346,9 @@ class Connection(asyncio.Protocol):
             if not batcher.scheduled:
                 batcher.schedule()
         outbox.append(data)
+        outbox.size += len(data)
+        if outbox.size > outbox.limit:
+            self.overflow()
 
     def pause_writing(self) -> None:
         """The transport's buffer passed the SendQ: the client does not keep up."""
@@ -377,25 +378,23 @@ class Connection(asyncio.Protocol):
 
     def take_output(self) -> bytes:
         """What was queued during this loop pass, taken for writing now or later (the
-        sync history mode; see :class:`~hubbub.doors.output.OutputBatcher`).
-
-        The SendQ is checked here, once a pass, not at every line: what waits here and
-        in the transport's buffer together may not pass it. A client that does is cut off
-        and gets nothing more.
-        """
+        sync history mode; see :class:`~hubbub.doors.output.OutputBatcher`)."""
         outbox = self.outbox
         if not outbox:
             return b""
-        # One line is the common case in a fan-out: no copy.
-        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)  # one: no copy
         outbox.clear()
-        transport = self._transport
-        if self._dead or transport is None:
-            return b""
-        if len(data) + transport.get_write_buffer_size() > self._limits.sendq:
+        outbox.size = 0
+        return b"" if self._dead or self._transport is None else data
+
+    def overflow(self) -> None:
+        """Past the SendQ in one pass: write now. What the client leaves unread stays in
+        the transport, which cuts it off at the SendQ (its high-water mark); a client that
+        reads keeps up. Sync history mode: nothing goes out unstored, so cut off now."""
+        if self._batcher.holding:
             self._cut_off("SendQ exceeded")
-            return b""
-        return data
+        else:
+            self.flush()
 
     def write_now(self, data: bytes, close: bool = False) -> None:
         """Write output taken earlier, and close after it if asked."""
@@ -433,6 +432,7 @@ class Connection(asyncio.Protocol):
         self._dead = True
         self._close_reason = reason
         self.outbox.clear()
+        self.outbox.size = 0
         self.log.warning("cut off: %s", reason)
         assert self._transport is not None
         # Not inside the transport's own write (pause_writing comes from there).

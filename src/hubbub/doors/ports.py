@@ -114,14 +114,18 @@ class Outbox(list[bytes]):
     Whoever appends to an empty outbox enters its ``owner`` in the batcher's ``dirty``
     list (and schedules the batcher): the connection's :meth:`send` does, and so does a
     channel message's fan-out, which appends the same bytes to many outboxes without a
-    call per recipient.
+    call per recipient. Whoever appends counts the bytes in ``size`` too, and past
+    ``limit`` (the SendQ) calls the owner's ``overflow``: a pass's output never waits
+    here beyond the SendQ, whatever the client does.
     """
 
-    __slots__ = ("owner",)
+    __slots__ = ("limit", "owner", "size")
 
-    def __init__(self, owner: Output) -> None:
+    def __init__(self, owner: Output, limit: int) -> None:
         super().__init__()
         self.owner = owner
+        self.limit = limit
+        self.size = 0
 
 
 class Output(Protocol):
@@ -134,6 +138,10 @@ class Output(Protocol):
 
     def take_output(self) -> bytes:
         """Take what was queued during this loop pass, to write later."""
+        ...
+
+    def overflow(self) -> None:
+        """More than the SendQ waits in the outbox: write it now, or cut the client off."""
         ...
 
     def write_now(self, data: bytes, close: bool = False) -> None:

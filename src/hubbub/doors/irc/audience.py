@@ -8,8 +8,8 @@ append of those bytes to its connection's :class:`~hubbub.doors.ports.Outbox`, w
 with the rest of the loop pass's output by the batcher. What a session does in
 :meth:`~hubbub.doors.irc.session.IrcSession.deliver` for a message, an audience does for
 all its members: a TAGMSG only to those that negotiated message-tags, nothing to the
-sender (its echo is its own command's reply). The SendQ is the connection's to check
-when it writes.
+sender (its echo is its own command's reply). An outbox past its SendQ is the
+connection's to deal with (:meth:`~hubbub.doors.driver.Connection.overflow`).
 """
 
 from __future__ import annotations
@@ -53,12 +53,16 @@ class IrcAudience:
             data = self._frames(data)
         batcher = self._batcher
         dirty = batcher.dirty
+        length = len(data)
         for outbox in outboxes:
             if outbox is skip:
                 continue
             if not outbox:
                 dirty.append(outbox.owner)
             outbox.append(data)
+            size = outbox.size = outbox.size + length
+            if size > outbox.limit:
+                outbox.owner.overflow()
         if not batcher.scheduled:
             batcher.schedule()
 
