@@ -490,3 +490,25 @@ async def test_topic_and_away_replies_are_cut_to_512_bytes(
         # Cut, on a character boundary, from what was set.
         assert set(text) == {"ж"}, code
         assert len(text) > 150, code
+
+
+async def test_a_line_with_long_tags_counts_once_per_512_bytes_for_flood_control(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # Issue 20, seventh probe: lines of 4,000-byte client tags cost flood control what a
+    # short line does, and each was relayed at that size to every member.
+    settings = make_settings(tmp_path, flood_burst=10, flood_rate=20)
+    async with running_server(settings) as server:
+        alice, bob = await bystanders(server, clients)
+        await alice.send("CAP REQ :message-tags")
+        await alice.read_until("CAP")
+        loop = asyncio.get_running_loop()
+        tagged = f"@+x={'a' * 4000} PRIVMSG {CHANNEL} :tagged"
+        started = loop.time()
+        # Six lines of about 4 KB: 48 of the burst's 10, so (48 - 10) / 20 s at least.
+        await alice.send(*[tagged] * 6, "PING :after")
+        await alice.read_until(is_pong("after"), seconds=10)
+        slowed = loop.time() - started
+        assert slowed >= (48 - 10) / 20 - 0.3, f"six 4 KB lines answered in {slowed:.2f}s"
+        heard = [m for m in await bob.sync() if m.command == "PRIVMSG"]
+        assert [m.params[-1] for m in heard] == ["tagged"] * 6

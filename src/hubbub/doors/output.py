@@ -4,7 +4,9 @@ the sync history mode, held until the messages in it are stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Protocol
@@ -12,6 +14,29 @@ from typing import Protocol
 from hubbub.doors.ports import Output
 
 logger = logging.getLogger(__name__)
+
+# Without the tcp_nodelay setting, a connection has TCP_NODELAY while its writes fill a
+# segment. Nagle's algorithm holds a write's partial last segment until what went before
+# is acknowledged, which a receiver may delay 40 ms: under load every pass's output ended
+# so (closed loop 2.0 -> 4.5 M deliveries/s with the push). Small writes keep Nagle, which
+# joins them across passes (pushing each cost 2.5 times the CPU in the fan-out).
+PUSH_AT = 1400  # bytes: about a segment (the loopback and Ethernet MSS is 1448 or less)
+PUSH_UNTIL = 512  # bytes: below, Nagle again (between the two, as it was)
+
+
+def pushes(size: int, pushing: bool) -> bool:
+    """Whether a connection that wrote ``size`` bytes in one pass should have
+    TCP_NODELAY (it has it now when ``pushing``)."""
+    return size >= PUSH_AT or (pushing and size >= PUSH_UNTIL)
+
+
+def set_nodelay(transport: asyncio.BaseTransport, on: bool) -> bool:
+    """Turn TCP_NODELAY on (which also sends what Nagle holds) or off; returns ``on``."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
+    return on
 
 
 class Durability(Protocol):
