@@ -1,0 +1,96 @@
+"""Security issue 20, seventh probe: what one client's input makes the server send.
+
+A multi-line message sent to a client without draft/multiline, live or from history,
+carries the sender's client-only tags (up to 4 KB) on its first line only, not on each of
+its lines (IRCv3 multiline, "Fallback").
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hubbub.server import Server
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import Clients, make_settings
+
+BIG_TAG = "a" * 4000
+LINES = 32  # the default multiline_max_lines
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    """A server without flood control that stores each message before delivering it,
+    so that CHATHISTORY right after a message finds it."""
+    settings = make_settings(tmp_path, flood_rate=0.0).replace(history_sync=True)
+    async with running_server(settings) as server:
+        yield server
+
+
+async def connect(
+    clients: Clients, server: Server, nick: str, caps: Sequence[str], *channels: str
+) -> LineClient:
+    """A registered client with ``caps`` that joined ``channels``, everything so far read."""
+    client = await clients.open(server)
+    await client.send("CAP LS 302", f"CAP REQ :{' '.join(caps)}")
+    ack = await client.read_until(lambda m: m.command == "CAP" and m.params[1] in ("ACK", "NAK"))
+    assert ack[-1].params[1] == "ACK", ack[-1]
+    await client.send("CAP END")
+    await client.register(nick)
+    for channel in channels:
+        await client.send(f"JOIN {channel}")
+        await client.read_until(n.RPL_ENDOFNAMES)
+    await client.sync()
+    return client
+
+
+def privmsgs(lines: list[Message]) -> list[Message]:
+    return [m for m in lines if m.command == "PRIVMSG"]
+
+
+async def test_multiline_fallback_and_history_carry_client_tags_on_the_first_line_only(
+    server: Server, clients: Clients
+) -> None:
+    sender = await connect(
+        clients, server, "sender", ("message-tags", "batch", "draft/multiline"), "#t"
+    )
+    member = await connect(clients, server, "member", ("message-tags", "server-time"), "#t")
+
+    await sender.send(
+        f"@+x={BIG_TAG} BATCH +r draft/multiline #t",
+        *(f"@batch=r PRIVMSG #t :line {k}" for k in range(LINES)),
+        "BATCH -r",
+    )
+    await sender.sync()
+    got = privmsgs(await member.sync())
+
+    assert [m.params for m in got] == [("#t", f"line {k}") for k in range(LINES)]
+    first, *rest = got
+    assert first.tags.get("+x") == BIG_TAG
+    assert "msgid" in first.tags
+    for message in rest:
+        # Server tags stay on every line; the sender's 4 KB tag does not.
+        assert set(message.tags) == {"time"}, message.tags
+
+    reader = await connect(
+        clients,
+        server,
+        "reader",
+        ("message-tags", "server-time", "batch", "draft/chathistory"),
+        "#t",
+    )
+    await reader.send("CHATHISTORY LATEST #t * 50")
+    stored = privmsgs(await reader.sync())
+    assert [m.params for m in stored] == [("#t", f"line {k}") for k in range(LINES)]
+    first, *rest = stored
+    assert first.tags.get("+x") == BIG_TAG
+    assert "msgid" in first.tags
+    for message in rest:
+        assert set(message.tags) == {"time", "batch"}, message.tags
+    # The server is still serving both.
+    await member.sync()
+    await sender.sync()
