@@ -3,6 +3,10 @@
 A multi-line message sent to a client without draft/multiline, live or from history,
 carries the sender's client-only tags (up to 4 KB) on its first line only, not on each of
 its lines (IRCv3 multiline, "Fallback").
+
+A ban, exception or invite mask (a mute's too) is at most 200 bytes: a longer one is
+refused with ERR_INVALIDMODEPARAM, and the MODE relayed and the list shown stay within
+512 bytes.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import pytest
 
 from hubbub.server import Server
 from hubbub.wire import numerics as n
-from hubbub.wire.message import Message
+from hubbub.wire.message import Message, encode
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import Clients, make_settings
 
 BIG_TAG = "a" * 4000
 LINES = 32  # the default multiline_max_lines
+END_OF_LIST = {"b": n.RPL_ENDOFBANLIST, "e": n.RPL_ENDOFEXCEPTLIST, "I": n.RPL_ENDOFINVEXLIST}
 
 
 @pytest.fixture
@@ -94,3 +99,53 @@ async def test_multiline_fallback_and_history_carry_client_tags_on_the_first_lin
     # The server is still serving both.
     await member.sync()
     await sender.sync()
+
+
+def wire_length(message: Message) -> int:
+    """The bytes of ``message`` on the wire with CRLF, its tags aside."""
+    return len(encode(Message(message.command, message.params, message.source)))
+
+
+@pytest.mark.parametrize(
+    ("mode", "mask"),
+    [("b", "é" * 245), ("e", "é" * 245), ("I", "é" * 245), ("b", "m:" + "x" * 199)],
+)
+async def test_a_list_mask_over_200_bytes_is_refused_with_696(
+    server: Server, clients: Clients, mode: str, mask: str
+) -> None:
+    op = await clients.connect(server, "op", "#o")
+    member = await clients.connect(server, "member", "#o")
+    await op.sync()
+
+    await op.send(f"MODE #o +{mode} {mask}")
+    refused = await op.sync()
+
+    assert [(m.command, m.params[1:-1]) for m in refused] == [
+        (n.ERR_INVALIDMODEPARAM, ("#o", mode, "*"))
+    ]
+    assert all(m.command != "MODE" for m in await member.sync())
+    await op.send(f"MODE #o {mode}")
+    listed = await op.sync()
+    # Only the end of the list: nothing was added.
+    assert [m.command for m in listed] == [END_OF_LIST[mode]], listed
+
+
+async def test_a_list_mask_of_200_bytes_is_set_and_its_lines_fit_512_bytes(
+    server: Server, clients: Clients
+) -> None:
+    nick = "o" * 30
+    op = await clients.connect(server, nick, "#" + "c" * 63)
+    member = await clients.connect(server, "member", "#" + "c" * 63)
+    await op.sync()
+    mask = "é" * 96 + "!*@*"  # 196 bytes
+
+    await op.send(f"MODE {'#' + 'c' * 63} +b {mask}")
+    relayed = [m for m in await member.sync() if m.command == "MODE"]
+    assert [m.params[1:] for m in relayed] == [("+b", mask)]
+    await op.send(f"MODE {'#' + 'c' * 63} b")
+    listed = await op.sync()
+
+    assert [m.params[2] for m in listed if m.command == n.RPL_BANLIST] == [mask]
+    assert all(wire_length(m) <= 512 for m in [*relayed, *listed]), [
+        wire_length(m) for m in [*relayed, *listed]
+    ]
