@@ -7,10 +7,15 @@ its lines (IRCv3 multiline, "Fallback").
 A ban, exception or invite mask (a mute's too) is at most 200 bytes: a longer one is
 refused with ERR_INVALIDMODEPARAM, and the MODE relayed and the list shown stay within
 512 bytes.
+
+Every line the server sends is at most 512 bytes with CRLF, tags aside, even when it
+echoes a client's long word back as a middle parameter (a refused nick or channel, a
+history target): the longest parameters are cut to fit.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -18,7 +23,7 @@ import pytest
 
 from hubbub.server import Server
 from hubbub.wire import numerics as n
-from hubbub.wire.message import Message, encode
+from hubbub.wire.message import Message, encode, parse
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import Clients, make_settings
 
@@ -149,3 +154,53 @@ async def test_a_list_mask_of_200_bytes_is_set_and_its_lines_fit_512_bytes(
     assert all(wire_length(m) <= 512 for m in [*relayed, *listed]), [
         wire_length(m) for m in [*relayed, *listed]
     ]
+
+
+ECHOING = [
+    "WHOIS {x}",
+    "TOPIC {x}",
+    "KICK #o {x}",
+    "KICK {x} nobody",
+    "NICK {x}",
+    "CHATHISTORY LATEST {x} * 10",
+    "CHATHISTORY LATEST #{x} * 10",
+    "CHATHISTORY {x} a b c",
+    "MARKREAD {x}",
+    "REDACT #o {x}",
+]
+
+
+async def raw_reply(client: LineClient, line: str) -> list[bytes]:
+    """The raw lines the server answered to ``line``, up to a PONG barrier."""
+    await client.send(line, "PING barrier")
+    lines: list[bytes] = []
+    async with asyncio.timeout(5):
+        while not (raw := await client.reader.readline()).endswith(b"PONG irc.test barrier\r\n"):
+            assert raw, lines
+            lines.append(raw)
+    return lines
+
+
+def body_length(raw: bytes) -> int:
+    """A line's bytes as the limit counts them: CRLF in, tags out."""
+    return len(raw.split(b" ", 1)[1] if raw.startswith(b"@") else raw)
+
+
+@pytest.mark.parametrize("template", ECHOING)
+@pytest.mark.parametrize("letter", ["x", "é"])
+async def test_a_long_word_echoed_back_is_cut_so_that_every_line_fits_512_bytes(
+    server: Server, clients: Clients, template: str, letter: str
+) -> None:
+    caps = ("message-tags", "batch", "server-time", "draft/chathistory", "draft/read-marker")
+    client = await connect(clients, server, "prober", caps, "#o")
+    # As long as the client's own line may be: 510 bytes without CRLF.
+    room = 510 - len(template.replace("{x}", "").encode())
+    line = template.replace("{x}", letter * (room // len(letter.encode())))
+
+    got = await raw_reply(client, line)
+
+    assert got, line
+    assert [body_length(raw) for raw in got if body_length(raw) > 512] == []
+    # Still serving, and the reply still parses.
+    assert all(parse(raw.rstrip(b"\r\n")).command for raw in got)
+    await client.sync()

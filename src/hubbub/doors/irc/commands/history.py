@@ -215,7 +215,11 @@ def _send_in_batch(session: IrcClient, kind: str, target: str, lines: list[str])
         return
     reference = session.new_batch()
     server = session.server_name
-    start = f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else "")
+    # The target is the client's own word: a long one is cut to fit the line.
+    start = fit_line(
+        f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else ""),
+        session.ctx.settings.limits.line_length,
+    )
     inner = []
     for line in lines:
         if line.startswith("@"):
