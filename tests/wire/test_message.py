@@ -171,10 +171,15 @@ def test_a_long_trailing_parameter_is_cut_on_a_character_boundary(letter: str) -
     assert parse(fitted.encode()).params == ("#chan", letter * (len(fitted) - len(line) + 600))
 
 
-def test_a_line_that_fits_and_one_without_a_trailing_parameter_are_left_alone() -> None:
+def test_a_line_that_fits_is_left_alone() -> None:
     assert fit_line(f"{MASK} QUIT :bye") == f"{MASK} QUIT :bye"
-    long_middle = f"{MASK} JOIN #{'ж' * 300}"
-    assert fit_line(long_middle) == long_middle
+    assert fit_line(f"{MASK} JOIN #{'ж' * 150}") == f"{MASK} JOIN #{'ж' * 150}"
+
+
+def test_a_line_too_long_without_a_trailing_parameter_has_its_longest_one_cut() -> None:
+    fitted = fit_line(f"{MASK} JOIN #{'ж' * 300}")
+    assert 510 < _bytes(fitted) <= 512
+    assert fitted == f"{MASK} JOIN #{'ж' * ((512 - 2 - len(MASK.encode()) - 7) // 2)}"
 
 
 def test_tags_do_not_count_and_are_kept() -> None:
@@ -184,10 +189,29 @@ def test_tags_do_not_count_and_are_kept() -> None:
     assert _bytes(fitted) == 512
 
 
-def test_a_trailing_parameter_after_a_line_already_full_is_left_empty() -> None:
-    fitted = fit_line(f"{MASK} KICK #{'ж' * 250} nick :reason")
-    assert fitted.endswith(" nick :")
-    assert parse(fitted.encode()).params[-1] == ""
+def test_middle_parameters_that_fill_the_line_are_cut_and_the_trailing_one_kept() -> None:
+    # A client's long word echoed back before the description (ERR_NOSUCHNICK): the
+    # longest parameters are cut to one length, the description stays whole.
+    fitted = fit_line(f":irc.test 401 nick {'é' * 250} {'x' * 240} :No such nick/channel")
+    assert 508 < _bytes(fitted) <= 512
+    params = parse(fitted.encode()).params
+    assert params[0] == "nick"
+    assert params[-1] == "No such nick/channel"
+    assert "é" * 120 > params[1] > "é" * 110, params[1]
+    assert "x" * 240 > params[2] > "x" * 220, params[2]
+
+
+def test_a_trailing_parameter_too_long_to_keep_beside_cut_middles_is_left_empty() -> None:
+    fitted = fit_line(f"{MASK} KICK #{'ж' * 250} nick :{'r' * 600}")
+    assert 510 < _bytes(fitted) <= 512
+    channel, nick, reason = parse(fitted.encode()).params
+    assert (nick, reason) == ("nick", "")
+    assert channel.startswith("#жжж")
+
+
+def test_a_line_whose_source_and_command_fill_it_is_left_alone() -> None:
+    line = f":{'s' * 600} PING x :y"
+    assert fit_line(line) == line
 
 
 def test_a_colon_inside_the_source_or_a_middle_parameter_is_not_the_trailing_one() -> None:
@@ -218,16 +242,34 @@ _said = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
 
 
 @given(_target, _said, st.integers(100, 600))
-def test_a_fitted_line_is_a_prefix_within_the_length_or_the_line_itself(
+def test_a_fitted_line_is_the_line_itself_or_within_the_length(
     target: str, trailing: str, length: int
 ) -> None:
     line = f":n!u@h PRIVMSG #{target} :{trailing}"
     fitted = fit_line(line, length)
-    assert line.startswith(fitted)
     if _bytes(line) <= length:
         assert fitted == line
     else:
-        # Within the length, or the trailing parameter left empty when what is before
-        # it is too long by itself.
-        head = f":n!u@h PRIVMSG #{target} :"
-        assert _bytes(fitted) <= length or fitted == head
+        assert _bytes(fitted) <= length
+        # Each parameter is a beginning of what it was; the trailing one may be empty.
+        before, after = parse(line.encode()).params, parse(fitted.encode()).params
+        assert len(after) == len(before)
+        assert after[0]
+        assert before[0].startswith(after[0])
+        assert before[1].startswith(after[1])
+
+
+@given(messages(), st.integers(200, 600))
+def test_any_message_encoded_with_a_line_length_fits_it(message: Message, length: int) -> None:
+    # Server-made lines: a source and command that fit, with room for each parameter.
+    source = None if message.source is None else message.source[:20]
+    message = Message(message.command, message.params, source, message.tags)
+    encoded = encode(message, length)
+    body = encoded.split(b" ", 1)[1] if encoded.startswith(b"@") else encoded
+    assert len(body) <= length
+    decoded = parse(encoded[:-2])
+    assert decoded.tags == message.tags
+    assert decoded.source == message.source
+    assert len(decoded.params) == len(message.params)
+    for cut, whole in zip(decoded.params, message.params, strict=True):
+        assert whole.startswith(cut)

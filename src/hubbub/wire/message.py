@@ -180,13 +180,16 @@ def is_middle(param: str) -> bool:
 
 
 def fit_line(line: str, line_length: int = 512) -> str:
-    """``line`` (no CRLF) with its trailing parameter cut, on a character boundary, so
-    that the line has at most ``line_length`` bytes with CRLF, its tags aside.
+    """``line`` (no CRLF) cut, on character boundaries, so that it has at most
+    ``line_length`` bytes with CRLF, its tags aside.
 
     Modern IRC client protocol: "Most IRC servers limit messages to 512 bytes in length,
-    including the trailing CR-LF characters", "the tags ... excluded". A line with no
-    trailing parameter is left as it is; when what comes before the trailing parameter
-    fills the line by itself, the trailing parameter is left empty.
+    including the trailing CR-LF characters", "the tags ... excluded". The trailing
+    parameter is cut first. When what comes before it fills the line by itself (a
+    client's long word echoed back as a middle parameter, say), the longest parameters
+    before it are cut instead, each to the same length, and the trailing one is kept
+    whole if it can be (it is most often the reply's description), else left empty. A
+    line whose source and command alone are too long is left as it is.
     """
     data = line.encode()
     body = data.find(b" ") + 1 if data.startswith(b"@") else 0
@@ -195,7 +198,64 @@ def fit_line(line: str, line_length: int = 512) -> str:
     # The first " :" after the source starts the trailing parameter: no middle
     # parameter starts with a colon, and the source has no space.
     trailing = data.find(b" :", body + 1)
-    if trailing < 0:
-        return line
-    keep = max(body + line_length - 2, trailing + 2)
-    return data[:keep].decode("utf-8", "ignore")
+    if trailing >= 0 and trailing + 4 - body <= line_length:
+        return data[: body + line_length - 2].decode("utf-8", "ignore")
+    return _fit_middles(data, body, trailing, line_length)
+
+
+def _fit_middles(data: bytes, body: int, trailing: int, line_length: int) -> str:
+    """The fallback of :func:`fit_line`: the parameters before the trailing one (all of
+    them when there is none) fill the line by themselves."""
+    if trailing >= 0:
+        words, last = data[body:trailing].split(b" "), data[trailing + 2 :]
+    else:
+        words, last = data[body:].split(b" "), b""
+    fixed = 2 if words[0].startswith(b":") else 1  # the source and the command
+    head, params = words[:fixed], words[fixed:]
+    # Each word takes a space before it but the first; the CRLF takes two bytes.
+    room = line_length - 2 - sum(len(word) + 1 for word in head) + 1
+    for kept in (last, b"") if trailing >= 0 else (None,):
+        # The trailing parameter takes " :" and itself, when there is one.
+        budget = room - (0 if kept is None else len(kept) + 2)
+        cut = _level(params, budget)
+        if cut is not None:
+            out = b" ".join([*head, *cut])
+            if kept is not None:
+                out += b" :" + kept
+            return data[:body].decode() + out.decode()
+    return data.decode()
+
+
+def _level(params: list[bytes], budget: int) -> list[bytes] | None:
+    """``params`` with the longest cut to one length (on character boundaries, each
+    keeping its first character) so that they take at most ``budget`` bytes with a
+    space before each; None if they cannot."""
+
+    def cut_to(width: int) -> list[bytes]:
+        return [_prefix(param, width) for param in params]
+
+    def size(cut: list[bytes]) -> int:
+        return sum(len(param) + 1 for param in cut)
+
+    if size(cut_to(1)) > budget:
+        return None
+    # The widest cut that fits: size(cut_to(width)) grows with width.
+    low, high = 1, max(map(len, params), default=1)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(cut_to(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return cut_to(low)
+
+
+def _prefix(param: bytes, width: int) -> bytes:
+    """At most ``width`` bytes of ``param`` on a character boundary, but never less
+    than its first character (a parameter cannot be empty)."""
+    if len(param) <= width:
+        return param
+    # A character cut in two is dropped whole ("ignore" drops only an incomplete tail:
+    # the parameter came from a str, so it is otherwise valid UTF-8).
+    cut = param[:width].decode("utf-8", "ignore").encode()
+    return cut or param.decode()[0].encode()

@@ -174,8 +174,8 @@ def render_multiline(
     event: MessagePosted, variant: int, when: str, line_length: int = 512
 ) -> bytes:
     """A multi-line message: one batch for draft/multiline clients, separate lines for
-    the others (the first with the msgid, blank lines left out), each line within
-    ``line_length``."""
+    the others (the first with the msgid and the client-only tags, blank lines left
+    out), each line within ``line_length``."""
     head = f":{event.actor.mask} {event.kind} {event.target}"
     out: list[str] = []
     if variant & Variant.MULTILINE:
@@ -189,10 +189,15 @@ def render_multiline(
             out.append(f"@batch={reference}{concat} {line}")
         out.append(f":{event.actor.mask} BATCH -{reference}")
     else:
+        # IRCv3 multiline, "Fallback": "Any tags that would have been added to the batch,
+        # e.g. message IDs, account tags etc MUST be included on the first message line
+        # to be sent. Tags MAY also be included on subsequent lines where it makes sense
+        # to do so." The msgid and the sender's client-only tags go on the first line
+        # only: the client-only tags may be 4 KB, and repeated on up to max-lines lines
+        # they made one message over 100 KB for every member. The time and account stay
+        # on every line.
         first = render_tags(event, variant, when)
         rest = render_tags(event, variant & ~Variant.MESSAGE_TAGS, when)
-        client_tags = render_client_tags(event) if variant & Variant.MESSAGE_TAGS else ""
-        rest = ";".join(t for t in (rest, client_tags) if t)
         for part in (p for p in event.parts if p.text):
             tags, first = first or rest, rest
             line = fit_line(f"{head} :{part.text}", line_length)

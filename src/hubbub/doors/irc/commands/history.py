@@ -197,9 +197,11 @@ def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) 
             tags: dict[str, str] = {}
             if "server-time" in session.caps:
                 tags["time"] = format_time(stored.time)
-            if "message-tags" in session.caps:
-                if index == 0:
-                    tags["msgid"] = stored.msgid
+            # As in a live fallback (IRCv3 multiline, "Fallback"): the msgid and the
+            # sender's client-only tags on the first line of a multi-line message only,
+            # not up to 4 KB of tags again on each of its lines.
+            if "message-tags" in session.caps and index == 0:
+                tags["msgid"] = stored.msgid
                 tags.update(stored.tags)
             head = fit_line(f":{stored.sender} {stored.kind} {stored.target} :{text}", limit)
             lines.append(f"@{encode_tags(tags)} {head}" if tags else head)
@@ -213,7 +215,11 @@ def _send_in_batch(session: IrcClient, kind: str, target: str, lines: list[str])
         return
     reference = session.new_batch()
     server = session.server_name
-    start = f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else "")
+    # The target is the client's own word: a long one is cut to fit the line.
+    start = fit_line(
+        f":{server} BATCH +{reference} {kind}" + (f" {target}" if target else ""),
+        session.ctx.settings.limits.line_length,
+    )
     inner = []
     for line in lines:
         if line.startswith("@"):
