@@ -56,3 +56,10 @@ def test_whole_and_byte_by_byte_and_chunked_feeding_agree(pieces: list[bytes], c
     assert run([data[i : i + chunk] for i in range(0, len(data), chunk)]) == whole
     for item in whole:
         assert item == "TOO LONG" or (b"\r" not in item and b"\n" not in item)
+
+
+def test_a_run_of_blank_lines_is_skipped_whole_and_a_plain_door_keeps_each() -> None:
+    # Issue 20, eighth probe: megabytes of CR LF were a Python loop turn per blank line;
+    # where blank lines are dropped, a run of terminators is now one.
+    assert LineBuffer(100).feed(b"A\r\n" + b"\r\n\r\n\n\r" * 50_000 + b"B\r\n") == [b"A", b"B"]
+    assert LineBuffer(100, keep_empty=True).feed(b"A\r\n\r\n\nB\n") == [b"A", b"", b"", b"B"]

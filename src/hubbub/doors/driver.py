@@ -6,11 +6,10 @@ Two drivers build on :class:`Connection`, differing only in framing: the line dr
 TCP and TLS (:mod:`hubbub.doors.connection`: lines end with CR LF) and the WebSocket
 driver (:mod:`hubbub.doors.web.connection`: one line per message).
 
-Output: what a connection is sent in an event-loop pass goes to its
-:class:`~hubbub.doors.ports.Outbox`, written in one system call at the end of the pass
-by :class:`~hubbub.doors.output.OutputBatcher` (nothing at once: that made two writes a
-pass under load, and gained no latency when idle). A channel message reaches its
-members' outboxes without a call per member (:class:`~hubbub.doors.irc.audience.IrcAudience`).
+Output: a connection's output of an event-loop pass goes to its Outbox, written in one
+system call at the end of the pass by :class:`~hubbub.doors.output.OutputBatcher` (none at
+once: that made two writes a pass under load). A channel message reaches its members'
+outboxes without a call per member (:class:`~hubbub.doors.irc.audience.IrcAudience`).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import logging
 import math
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from hubbub.doors.gate import Gate
 from hubbub.doors.output import pushes, set_nodelay
@@ -42,6 +41,14 @@ from hubbub.wire.redact import redact
 
 logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
+
+
+def _cost(line: bytes | LineTooLong | int) -> int:
+    """Flood control's price of a line: one per 512 bytes begun (tags may make it 4 KiB),
+    or what :meth:`Connection.charge` asks for input that made no line."""
+    if isinstance(line, int):
+        return line
+    return (len(line) + 511) // 512 if isinstance(line, bytes) and len(line) > 512 else 1
 
 
 class Connection(asyncio.Protocol):
@@ -119,7 +126,7 @@ class Connection(asyncio.Protocol):
         self._tokens: float = limits.flood_burst  # an int: small ones are shared objects
         self._refilled = 0.0
         # Created only when a client outruns flood control.
-        self._inbox: deque[bytes | LineTooLong] | None = None
+        self._inbox: deque[bytes | LineTooLong | int] | None = None
         self._paused = False
         self._drain_handle: asyncio.TimerHandle | None = None
         # A command waiting for storage: its client's next lines wait in the inbox.
@@ -206,7 +213,7 @@ class Connection(asyncio.Protocol):
 
     # -- input -------------------------------------------------------------------------
 
-    def _handle(self, session: Session, lines: list[bytes | LineTooLong]) -> None:
+    def _handle(self, session: Session, lines: Sequence[bytes | LineTooLong | int]) -> None:
         if self._flood_limited or self._inbox or self._waiting is not None:
             if self._inbox is None:
                 self._inbox = deque()
@@ -216,16 +223,20 @@ class Connection(asyncio.Protocol):
         for index, line in enumerate(lines):
             if session.closed or self._dead:
                 break
-            self._receive(session, line)
+            self._receive(session, line)  # type: ignore[arg-type]  # ints: flood control only
             if self._waiting is not None:
                 self._inbox = deque(lines[index + 1 :])
                 return
 
+    def charge(self, session: Session, cost: int) -> None:
+        """Input that made no line (WebSocket frames) costs ``cost`` lines all the same."""
+        if self._flood_limited and not self._dead:
+            self._handle(session, [cost])
+
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
         if self.debug:
             self.log.debug("< %r", line if isinstance(line, LineTooLong) else redact(line))
-        # _contained, inlined: a context manager per line cost a microsecond.
-        try:
+        try:  # _contained, inlined: a context manager per line cost a microsecond
             pending = session.receive_line(line)
         except Exception:
             self._failed("connection handler")
@@ -296,12 +307,11 @@ class Connection(asyncio.Protocol):
                     wait = (1 - self._tokens) / limits.flood_rate
                     self._drain_handle = loop.call_later(wait, self._drain)
                     return
-                # A line counts once per 512 bytes begun: its tags may make it 4 KiB,
-                # and what a flooder makes the server relay is bounded in bytes too.
-                line = inbox[0]
-                size = len(line) if isinstance(line, bytes) else 0
-                self._tokens -= (size + 511) // 512 if size > 512 else 1
-            self._receive(session, inbox.popleft())
+                self._tokens -= _cost(inbox[0])
+            line = inbox.popleft()
+            if isinstance(line, int):
+                continue  # input that made no line, only charged (see charge)
+            self._receive(session, line)
             if self._waiting is not None:
                 return
         # Keep no empty deque on an idle connection.

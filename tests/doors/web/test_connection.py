@@ -344,7 +344,9 @@ async def test_a_fragmented_message_is_one_line(driver: WebDriver) -> None:
     assert session.lines == [b"PRIVMSG #r :hello"]
 
 
-async def test_an_endless_fragmented_message_is_dropped_as_it_comes(driver: WebDriver) -> None:
+async def test_an_endless_fragmented_message_is_dropped_as_it_comes(tmp_path: Path) -> None:
+    # Each fragment costs flood control a line (see the next test): a burst to cover them.
+    driver = WebDriver(tmp_path / "web", Limits(flood_burst=200))
     browser, session = open_websocket(driver)
     assert session is not None
     browser.send(Opcode.TEXT, b"x" * 1000, fin=False)
@@ -354,6 +356,22 @@ async def test_an_endless_fragmented_message_is_dropped_as_it_comes(driver: WebD
     browser.text("NEXT")
     assert isinstance(session.lines[0], LineTooLong)
     assert session.lines[1:] == [b"NEXT"]
+
+
+async def test_frames_that_make_no_line_cost_flood_control_a_line_each(tmp_path: Path) -> None:
+    # Issue 20, eighth probe: millions of empty frames, fragments or pings cost parsing
+    # and memory but never met flood control.
+    driver = WebDriver(tmp_path / "web", Limits(flood_burst=10, flood_rate=1))
+    browser, session = open_websocket(driver)
+    assert session is not None
+    browser.send(Opcode.TEXT, b"x", fin=False)
+    for _ in range(20):
+        browser.send(Opcode.CONT, b"", fin=False)
+    browser.send(Opcode.CONT, b"y")
+    browser.text("NEXT")
+    # The burst is spent: the message and NEXT wait, and reading is paused.
+    assert session.lines == []
+    assert not browser.transport.reading
 
 
 async def test_a_frame_past_four_lines_closes_with_1009(driver: WebDriver) -> None:

@@ -239,13 +239,19 @@ class WebConnection(Connection):
     def _take_frames(self, events: list[Any]) -> None:
         """Hand the lines of the messages received to the session, and send what the
         protocol answers (pongs, the close handshake)."""
-        lines: list[bytes | LineTooLong] = []
+        lines: list[bytes | LineTooLong | int] = []
         for frame in events:
-            self._take(frame, lines)
+            self._take(frame, lines)  # type: ignore[arg-type]
         self._send_protocol_output()
         session = self._session
-        if lines and session is not None and not self._dead:
+        if session is None or self._dead:
+            return
+        if lines:
             self._handle(session, lines)
+        if len(events) > len(lines):
+            # Frames that made no line (control frames, fragments, empty messages)
+            # cost parsing all the same.
+            self.charge(session, len(events) - len(lines))
 
     def _take(self, frame: Frame, lines: list[bytes | LineTooLong]) -> None:
         opcode = frame.opcode

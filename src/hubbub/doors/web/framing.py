@@ -82,6 +82,8 @@ class Fragments:
         self._size = len(first)
 
     def add(self, data: bytes) -> None:
+        if not data:
+            return  # an empty fragment adds nothing, and is not kept
         self._size += len(data)
         if self._parts is not None:
             if self._size > self._longest:
