@@ -479,6 +479,20 @@ def test_names_of_missing_channel_answers_only_366(harness: Harness) -> None:
     assert alice.take() == [reply(n.RPL_ENDOFNAMES, "alice", "#nowhere", "End of /NAMES list")]
 
 
+def test_names_lists_a_channel_named_many_times_once_and_at_most_targmax_channels(
+    harness: Harness,
+) -> None:
+    # Issue 20, eighth probe: NAMES #big,#big,… (101 times) answered each, about a
+    # megabyte for one line.
+    alice = harness.register("alice", *(f"#c{i}" for i in range(6)))
+    alice.send("NAMES " + ",".join(["#c0"] * 101))
+    assert [m.command for m in alice.take()] == [n.RPL_NAMREPLY, n.RPL_ENDOFNAMES]
+    limit = harness.settings.limits.targets
+    alice.send("NAMES " + ",".join(f"#c{i}" for i in range(6)))
+    listed = [m.params[2] for m in alice.take() if m.command == n.RPL_NAMREPLY]
+    assert listed == [f"#c{i}" for i in range(min(6, limit))]
+
+
 def test_names_of_secret_channel_is_hidden_from_non_members(
     pair: tuple[FakeClient, FakeClient], harness: Harness
 ) -> None:

@@ -118,7 +118,7 @@ class IrcContext:
             f"PREFIX={prefix_isupport()}",
             "SAFELIST",
             "STATUSMSG=@+",
-            f"TARGMAX=JOIN:,KICK:{targets},LIST:,NAMES:,NOTICE:{targets},PART:,"
+            f"TARGMAX=JOIN:,KICK:{targets},LIST:,NAMES:{targets},NOTICE:{targets},PART:,"
             f"PRIVMSG:{targets},WHOIS:1",
             f"TOPICLEN={limits.topiclen}",
             f"USERLEN={limits.userlen}",

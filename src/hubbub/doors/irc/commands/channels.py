@@ -133,9 +133,14 @@ def names(session: IrcClient, user: User, message: Message) -> None:
     if not message.params or not message.params[0]:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in _split_list(message.params[0]):
+    # Each channel once, and no more than TARGMAX allows: NAMES #big,#big,… was a
+    # megabyte of reply for one line.
+    limit = session.ctx.settings.limits.targets
+    shown: set[object] = set()
+    for name in _split_list(message.params[0])[:limit]:
         channel = session.hub.find_channel(name)
-        if channel is not None and channel.shown_to(user):
+        if channel is not None and channel not in shown and channel.shown_to(user):
+            shown.add(channel)
             send_names(session, user, channel, end=False)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
