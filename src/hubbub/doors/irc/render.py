@@ -170,6 +170,11 @@ def render_tags(event: Event, variant: int, when: str) -> str:
     return ";".join(tags)
 
 
+# The longest client-only tags repeated on each line of a multi-line message sent as
+# separate lines (longer ones go on the first line only), in bytes.
+REPEATED_TAGS = 512
+
+
 def render_multiline(
     event: MessagePosted, variant: int, when: str, line_length: int = 512
 ) -> bytes:
@@ -192,12 +197,15 @@ def render_multiline(
         # IRCv3 multiline, "Fallback": "Any tags that would have been added to the batch,
         # e.g. message IDs, account tags etc MUST be included on the first message line
         # to be sent. Tags MAY also be included on subsequent lines where it makes sense
-        # to do so." The msgid and the sender's client-only tags go on the first line
-        # only: the client-only tags may be 4 KB, and repeated on up to max-lines lines
-        # they made one message over 100 KB for every member. The time and account stay
-        # on every line.
+        # to do so." The msgid goes on the first line only; the sender's client-only
+        # tags on every line (as clients expect, irctest's testBlankLines among them)
+        # unless they are long: up to 4 KB repeated on up to max-lines lines made one
+        # message over 100 KB for every member. The time and account stay on every line.
         first = render_tags(event, variant, when)
         rest = render_tags(event, variant & ~Variant.MESSAGE_TAGS, when)
+        client_tags = render_client_tags(event) if variant & Variant.MESSAGE_TAGS else ""
+        if len(client_tags) <= REPEATED_TAGS:
+            rest = ";".join(t for t in (rest, client_tags) if t)
         for part in (p for p in event.parts if p.text):
             tags, first = first or rest, rest
             line = fit_line(f"{head} :{part.text}", line_length)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.ports import StoreUnavailable
 from hubbub.doors.irc.command import Command, UserCommand
-from hubbub.doors.irc.render import format_time, parse_time
+from hubbub.doors.irc.render import REPEATED_TAGS, format_time, parse_time
 from hubbub.wire.message import encode_tags, fit_line
 
 if TYPE_CHECKING:
@@ -197,12 +197,14 @@ def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) 
             tags: dict[str, str] = {}
             if "server-time" in session.caps:
                 tags["time"] = format_time(stored.time)
-            # As in a live fallback (IRCv3 multiline, "Fallback"): the msgid and the
-            # sender's client-only tags on the first line of a multi-line message only,
-            # not up to 4 KB of tags again on each of its lines.
-            if "message-tags" in session.caps and index == 0:
-                tags["msgid"] = stored.msgid
-                tags.update(stored.tags)
+            # As in a live fallback (render.render_multiline): the msgid on the first
+            # line of a multi-line message, the sender's client-only tags on every line
+            # unless they are long (then on the first only).
+            if "message-tags" in session.caps:
+                if index == 0:
+                    tags["msgid"] = stored.msgid
+                if index == 0 or len(encode_tags(dict(stored.tags))) <= REPEATED_TAGS:
+                    tags.update(stored.tags)
             head = fit_line(f":{stored.sender} {stored.kind} {stored.target} :{text}", limit)
             lines.append(f"@{encode_tags(tags)} {head}" if tags else head)
     _send_in_batch(session, "chathistory", target, lines)
