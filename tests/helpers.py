@@ -75,6 +75,7 @@ class FakePeer:
     outbox: None = None
     frames: None = None
     debug: bool = False
+    spent: int = 0  # flood control's lines taken beyond one per line
 
     @property
     def shown_host(self) -> str:
@@ -87,6 +88,9 @@ class FakePeer:
     def close_transport(self) -> None:
         if self.on_close is not None:
             self.on_close()
+
+    def spend(self, cost: int) -> None:
+        self.spent += cost
 
 
 class Harness:

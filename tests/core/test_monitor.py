@@ -69,3 +69,11 @@ def test_clearing_a_list_stops_watching_everything_on_it(monitors: Monitors) -> 
     assert monitors.of(alice) == {}
     assert monitors.watching(Key("x")) == set()
     assert monitors.watching(Key("y")) == {bob}
+
+
+def test_names_that_could_not_be_nicks_are_not_watched(monitors: Monitors) -> None:
+    alice = person("alice")
+    names = ["#chan", "bad*name", "", "9digit", "a!b", "x" * 31, "ok"]
+    assert monitors.nicks_among(names) == ["ok"]
+    monitors.add(alice, names)
+    assert monitors.of(alice) == {"ok": "ok"}

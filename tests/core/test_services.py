@@ -9,6 +9,7 @@ from hubbub.core import services
 from hubbub.core.errors import Reason
 from hubbub.core.modes import ModeChange
 from hubbub.core.registered import RegisteredChannel
+from hubbub.core.state import ChatLimits
 from hubbub.wire.casemap import Key
 from tests.core.world import Shelf, World
 
@@ -83,6 +84,23 @@ def test_registering_a_registered_channel_again_is_refused_with_name_in_use(
     error = world.refusal(lambda: services.register_channel(world.state, founder, "#reg"))
     assert error.reason is Reason.NAME_IN_USE
     assert shelf.saved == []
+
+
+def test_an_account_past_channels_per_account_is_refused_with_too_many_channels() -> None:
+    world = World(ChatLimits(channels_per_account=2))
+    shelf = Shelf()
+    world.state.channels.sink = shelf
+    founder, _ = world.add("founder", "#a", "#b", "#c", account="acct")
+    for name in ("#a", "#b"):
+        services.register_channel(world.state, founder, name)
+    saved = list(shelf.saved)
+    error = world.refusal(lambda: services.register_channel(world.state, founder, "#c"))
+    assert error.reason is Reason.TOO_MANY_CHANNELS
+    assert error.detail == "an account may register at most 2"
+    assert shelf.saved == saved
+    # Another account has an allowance of its own.
+    other, _ = world.add("other", "#d", account="other")
+    assert services.register_channel(world.state, other, "#d").founder == "other"
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,8 @@ class RecordingSession:
 
     Each line is answered with ``<line>\\r\\n`` unless ``echo`` is off. The line ``BOOM``
     raises; ``REGISTER`` makes the session registered; ``WAIT`` returns
-    :attr:`waiting`, an awaitable the test completes.
+    :attr:`waiting`, an awaitable the test completes; ``SPEND n`` takes n lines more
+    from flood control (as a search of many does).
     """
 
     keepalive = True
@@ -159,6 +160,8 @@ class RecordingSession:
             raise RuntimeError("a bug in a command handler")
         if line == b"REGISTER":
             self.registered = True
+        if isinstance(line, bytes) and line.startswith(b"SPEND "):
+            self.peer.spend(int(line.split()[1]))
         if self.echo and isinstance(line, bytes):
             self.send(line + b"\r\n")
         if line == b"WAIT":

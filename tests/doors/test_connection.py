@@ -151,6 +151,22 @@ async def test_lines_past_the_flood_burst_wait_their_turn_with_reading_paused() 
     assert transport.reading_paused == 1
 
 
+async def test_a_command_that_spends_more_than_a_line_makes_the_next_lines_wait() -> None:
+    loop = asyncio.get_running_loop()
+    before = loop.time()
+    connection, transport, session = Driver(Limits(flood_burst=5, flood_rate=50.0)).open()
+    connection.data_received(b"SPEND 10\r\nL1\r\nL2\r\n")
+    # The burst of 5 paid for SPEND's own line; its 10 more leave the bucket at -6.
+    assert session.lines == [b"SPEND 10"]
+    assert not transport.reading
+
+    await session.changes.until(lambda: len(session.lines) == 3)
+    assert session.lines == [b"SPEND 10", b"L1", b"L2"]
+    # L1 needs the bucket back at 1: 7 lines' refill at 50 a second.
+    assert session.handled_at[1] - before >= 7 / 50
+    assert transport.reading
+
+
 async def test_a_trusted_address_is_spared_flood_control() -> None:
     driver = Driver(Limits(flood_burst=3, flood_rate=50.0), Gate(trusted=("192.0.2.0/24",)))
     connection, transport, session = driver.open()

@@ -11,17 +11,17 @@ import unicodedata
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.model import Channel
-from hubbub.core.modes import CHANNEL_MODES, PREFIXES, ModeChange, ModeKind, normalize_mask
+from hubbub.core.modes import (
+    CHANNEL_MODES,
+    MASK_BYTES,
+    PREFIXES,
+    ModeChange,
+    ModeKind,
+    normalize_mask,
+)
 from hubbub.core.state import State
 
 _MAX_KEY_LENGTH = 32
-# The longest list mask (+b, +e, +I, with the m: of a mute) in UTF-8 bytes. A complete
-# mask of the longest names is about 120 bytes in ASCII (nick 30, ~user 19, host 63, and
-# "m:"), so 200 leaves room for wildcards and letters of two bytes; charybdis and
-# solanum stop at 195 (BANLEN). The bound is what keeps the lines that show a mask
-# within 512 bytes: the MODE relayed to every member (a 245-letter mask of é made one of
-# 537 bytes) and RPL_BANLIST, which also carries the setter's mask and a time (553).
-_MAX_MASK_BYTES = 200
 
 
 class _Draft:
@@ -125,7 +125,7 @@ def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange 
     # Shown to members in the MODE line and in list replies: no controls (terminal
     # escapes) nor format characters, as for keys.
     # Only an addition is bounded: an entry kept from before the bound can be removed.
-    too_long = change.adding and len(mask.encode()) > _MAX_MASK_BYTES
+    too_long = change.adding and len(mask.encode()) > MASK_BYTES
     if " " in mask or too_long or _has_controls(mask):
         raise ChatError(Reason.INVALID_MODE_PARAM, draft.channel.name, change.mode)
     folded = state.casemap.fold(mask)

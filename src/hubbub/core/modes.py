@@ -99,6 +99,16 @@ def normalize_mask(mask: str) -> str:
     return mask
 
 
+# The longest mask in UTF-8 bytes: of a list entry (+b, +e, +I, with the m: of a mute)
+# and of a WHO or LIST search. A complete mask of the longest names is about 120 bytes in
+# ASCII (nick 30, ~user 19, host 63, and "m:"), so 200 leaves room for wildcards and
+# letters of two bytes; charybdis and solanum stop at 195 (BANLEN). The bound keeps the
+# lines that show a mask within 512 bytes (the MODE relayed to every member: a 245-letter
+# mask of é made one of 537 bytes; RPL_BANLIST, which adds the setter's mask and a time)
+# and a search's cost per name matched, which is the mask's length times the name's.
+MASK_BYTES = 200
+
+
 class _Piece:
     """A star-free piece of a mask: found with ``str.find`` when it has no ``?``, else
     with a regular expression (``.`` for each ``?``, no repetition: it cannot backtrack)."""

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
+from hubbub.wire.errors import InvalidName
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
@@ -36,14 +37,26 @@ class Monitors:
         """The users monitoring a folded nick (do not modify)."""
         return self._watchers.get(key, set())
 
+    def nicks_among(self, names: Iterable[str]) -> list[str]:
+        """The names that could be nicks, in order: only those are watched (a list of
+        anything else would be kept for nothing and echoed back by MONITOR L)."""
+        found = []
+        for name in names:
+            try:
+                self._casemap.check_nick(name)
+            except InvalidName:
+                continue
+            found.append(name)
+        return found
+
     def add(self, user: User, nicks: Iterable[str]) -> None:
-        """Watch nicks.
+        """Watch nicks (names that could not be nicks are left out).
 
         Raises:
             ChatError: LIST_FULL when the list would pass its limit; nicks before the
                 one that did not fit were added, ``detail`` holds the rest.
         """
-        nicks = list(nicks)
+        nicks = self.nicks_among(nicks)
         for index, nick in enumerate(nicks):
             key = self._casemap.fold(nick)
             watched = self._lists.setdefault(user, {})

@@ -20,7 +20,8 @@ def register_channel(state: State, user: User, name: str) -> RegisteredChannel:
 
     Raises:
         ChatError: NO_SUCH_CHANNEL, NOT_ON_CHANNEL, CHANOP_NEEDED, NO_PRIVILEGES (not
-            logged in), NAME_IN_USE (already registered).
+            logged in), NAME_IN_USE (already registered), TOO_MANY_CHANNELS (the
+            account has registered channels_per_account already).
     """
     channels = state.channels
     channel = channels.member_channel(user, name)
@@ -31,6 +32,12 @@ def register_channel(state: State, user: User, name: str) -> RegisteredChannel:
         raise ChatError(Reason.NO_PRIVILEGES, channel.name, "log in to an account first")
     if channel.key in channels.registered:
         raise ChatError(Reason.NAME_IN_USE, channel.name)
+    # Without a bound one account could hold any number of names for good (Atheme's
+    # maxchans does the same).
+    allowed = state.limits.channels_per_account
+    if sum(r.founder == founder for r in channels.registered.values()) >= allowed:
+        detail = f"an account may register at most {allowed}"
+        raise ChatError(Reason.TOO_MANY_CHANNELS, channel.name, detail)
     record = RegisteredChannel(
         channel.key,
         channel.name,

@@ -25,6 +25,7 @@ class ChatLimits:
     (:class:`hubbub.settings.Limits` is made of these and the other rings' limits)."""
 
     channels_per_user: int = 50
+    channels_per_account: int = 10  # channels one account may register (ChanServ)
     topiclen: int = 390
     kicklen: int = 390
     awaylen: int = 390

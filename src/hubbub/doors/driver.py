@@ -145,8 +145,7 @@ class Connection(asyncio.Protocol):
         self._pinged_at: float | None = None
         self._close_reason: str | None = None
         self.id = next(_ids)
-        # Checked once: traffic logging must cost nothing when DEBUG is off, and
-        # connection logging nothing when INFO is (a logger per line is not free).
+        # Checked once: logging lines or connections must cost nothing when it is off.
         self.debug = logger.isEnabledFor(logging.DEBUG)
         self.info = logger.isEnabledFor(logging.INFO)
 
@@ -196,8 +195,7 @@ class Connection(asyncio.Protocol):
         self._flood_limited = not trusted and self._limits.flood_rate > 0
         return True
 
-    def _release(self) -> None:
-        """Uncount the client's address at the gate."""
+    def _release(self) -> None:  # uncount the client's address at the gate
         if self._host is not None:
             self._gate.release(self._host)
             self._host = None
@@ -232,6 +230,12 @@ class Connection(asyncio.Protocol):
         """Input that made no line (WebSocket frames) costs ``cost`` lines all the same."""
         if self._flood_limited and not self._dead:
             self._handle(session, [cost])
+
+    def spend(self, cost: int) -> None:
+        """A command that costs more than a line (WHO over every user) takes ``cost``
+        lines more from flood control: the client's next lines wait for them."""
+        if self._flood_limited:
+            self._tokens -= cost
 
     def _receive(self, session: Session, line: bytes | LineTooLong) -> None:
         if self.debug:
@@ -418,18 +422,14 @@ class Connection(asyncio.Protocol):
         self._end()
 
     def _end(self) -> None:
-        """Close the transport after what it holds is written (a framing that says
-        goodbye in its own way does so first)."""
+        """Close after what the transport holds (a framing may say goodbye first)."""
         assert self._transport is not None
         self._transport.close()
 
     def _cut_off(self, reason: str) -> None:
-        """Drop a client that cannot keep up, without waiting for it.
-
-        This runs in the middle of someone else's fan-out; ``abort`` calls
-        :meth:`connection_lost` on a later loop pass, so the quit is announced then,
-        never while the hub is iterating a channel.
-        """
+        """Drop a client that cannot keep up, without waiting for it. This runs in
+        someone else's fan-out: ``abort`` calls :meth:`connection_lost` on a later loop
+        pass, so the quit is never announced while the hub iterates a channel."""
         self._dead = True
         self._close_reason = reason
         self.outbox.clear()

@@ -91,6 +91,11 @@ class Peer(Protocol):
         """Close once everything sent so far has been written."""
         ...
 
+    def spend(self, cost: int) -> None:
+        """Take ``cost`` lines more from flood control, for a command that costs more
+        than a line to answer; the client's next lines wait for them."""
+        ...
+
 
 def shown_host(host: str) -> str:
     """An address as hostmasks show it: an IPv6 address like ``::1`` must not start with

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 UserHandler = Callable[["IrcClient", "User", "Message"], Awaitable[None] | None]
 ConnectionHandler = Callable[["IrcClient", "Message"], Awaitable[None] | None]
 
+# Users a WHO looks at (and channels a LIST) for the price of one line of flood control.
+# One user's fold and match cost up to 4 µs (a 200-byte mask of ``?``), so at the default
+# rate (10 lines a second) one client's searches take at most about 0.4 % of a core.
+SEARCHED_PER_LINE = 100
+
 
 @dataclass(frozen=True, slots=True)
 class UserCommand:

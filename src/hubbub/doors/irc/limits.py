@@ -14,7 +14,7 @@ class IrcLimits:
     userlen: int = 18  # of the user name (ident), as USER gives it
     targets: int = 4  # targets of one PRIVMSG/NOTICE
     modes: int = 20  # parameterised mode changes in one MODE
-    chathistory: int = 100  # most messages one CHATHISTORY request returns
+    chathistory: int = 100  # most messages, and lines, one CHATHISTORY reply holds
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
     multiline_max_bytes: int = 4096  # of one draft/multiline message, advertised in CAP LS
     multiline_max_lines: int = 32  # lines of one draft/multiline message

@@ -13,6 +13,9 @@ Handler = Callable[[SessionView, str], None]
 COMMANDS: dict[str, Handler] = {}
 # Room listings are cut here: a plain terminal is no place for thousands of lines.
 _MAX_LISTED = 50
+# Rooms or names a listing goes through for the price of one line of flood control (as
+# IRC's WHO and LIST: :data:`hubbub.doors.irc.command.SEARCHED_PER_LINE`).
+_SEARCHED_PER_LINE = 100
 
 
 def command(*names: str) -> Callable[[Handler], Handler]:
@@ -76,6 +79,7 @@ def rooms(session: SessionView, arguments: str) -> None:
     for channel in visible[:_MAX_LISTED]:
         topic = f" - {channel.topic.text}" if channel.topic else ""
         session.tell(f"  {channel.name} ({len(channel.members)}){topic}")
+    session.spend(len(visible) // _SEARCHED_PER_LINE)
 
 
 @command("who", "names")
@@ -97,6 +101,7 @@ def who(session: SessionView, arguments: str) -> None:
     session.tell(
         session.ctx._("In {room}: {names}").format(room=channel.name, names=", ".join(names))
     )
+    session.spend(len(names) // _SEARCHED_PER_LINE)
 
 
 @command("msg", "query")

@@ -44,3 +44,8 @@ class SessionView(Protocol):
     def close(self, reason: str) -> None:
         """Leave the chat and close the connection."""
         ...
+
+    def spend(self, cost: int) -> None:
+        """Take ``cost`` lines more from flood control, for a command that costs more
+        than a line to answer (a list of every room)."""
+        ...

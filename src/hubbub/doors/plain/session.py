@@ -130,6 +130,9 @@ class PlainSession:
             user, self.user = self.user, None
             self.ctx.hub.quit(user, reason)
 
+    def spend(self, cost: int) -> None:
+        self.peer.spend(cost)
+
     def close(self, reason: str) -> None:
         """Leave the chat, say why in the user's language, and close."""
         if self.closed:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.command import Command, UserCommand
+from hubbub.core.modes import MASK_BYTES, mask_pattern
+from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand
 from hubbub.doors.irc.commands.drafts import send_marker
 from hubbub.wire import numerics as n
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # 512 bytes less CR LF and room for ":server 353 nick = #channel :" (modern IRC client
 # protocol: RPL_NAMREPLY may be sent several times for one channel).
 _NAMES_BUDGET = 510
+# ELIST conditions (masks, counts, ages) one LIST may give.
+_LIST_CONDITIONS = 8
 
 
 def _split_list(text: str) -> list[str]:
@@ -147,20 +149,36 @@ def names(session: IrcClient, user: User, message: Message) -> None:
 
 def list_(session: IrcClient, user: User, message: Message) -> None:
     hub = session.hub
-    session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     filters = _split_list(message.params[0]) if message.params else []
     exact = [f for f in filters if f.startswith("#") and "*" not in f and "?" not in f]
+    conditions = [f for f in filters if f not in exact]
+    # Each condition is checked against every channel: their number and length are held
+    # to what a person would write, or one line could ask for millions of matches.
+    if len(conditions) > _LIST_CONDITIONS:
+        problem = f"Too many conditions (at most {_LIST_CONDITIONS})"
+    elif any(len(f.encode()) > MASK_BYTES for f in conditions):
+        problem = f"Mask too long (at most {MASK_BYTES} bytes)"
+    else:
+        problem = None
+    if problem is not None:
+        session.numeric(n.ERR_UNKNOWNERROR, "LIST", problem)
+        session.numeric(n.RPL_LISTEND, "End of /LIST")
+        return
+    session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     if exact:
-        candidates = [c for c in map(hub.find_channel, exact) if c is not None]
+        # Each channel once, however often it is named.
+        candidates = list(dict.fromkeys(c for c in map(hub.find_channel, exact) if c))
     else:
         candidates = list(hub.channels.values())
-    checks = [_list_filter(session, f) for f in filters if f not in exact]
+    checks = [_list_filter(session, f) for f in conditions]
     for channel in candidates:
         if not channel.shown_to(user) or not all(check(channel) for check in checks):
             continue
         topic = channel.topic.text if channel.topic else ""
         session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)
     session.numeric(n.RPL_LISTEND, "End of /LIST")
+    # A search of many costs the server more than a line: the client's next lines wait.
+    session.peer.spend(len(candidates) // SEARCHED_PER_LINE)
 
 
 def _list_filter(session: IrcClient, text: str) -> Callable[[Channel], bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,7 +62,8 @@ async def chathistory(session: IrcClient, user: User, message: Message) -> None:
             return
         target = params[0]
         conversation = _conversation(session, user, sub, target)
-        messages = await _select(sub, store, conversation, params[1:-1], limit)
+        messages, keep = await _select(sub, store, conversation, params[1:-1], limit)
+        messages = _within_lines(messages, limit, keep)
     except _Invalid as invalid:
         _fail(session, *invalid.args)
         return
@@ -75,6 +77,35 @@ def _limit(session: IrcClient, sub: str, text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise _Invalid("INVALID_PARAMS", sub, "Invalid limit")
     return min(int(text), session.ctx.settings.limits.chathistory)
+
+
+class _Keep(enum.Enum):
+    """Which messages of a page too long to send stay: those nearest its reference."""
+
+    LATEST = enum.auto()  # LATEST, BEFORE, BETWEEN read backwards
+    EARLIEST = enum.auto()  # AFTER, BETWEEN read forwards
+    MIDDLE = enum.auto()  # AROUND
+
+
+def _within_lines(messages: list[StoredMessage], limit: int, keep: _Keep) -> list[StoredMessage]:
+    """The page cut to ``limit`` lines in all. The limit counts messages, and a
+    multi-line message goes out as up to multiline_max_lines lines: a page of them was
+    that many times longer. The message nearest the reference always stays, whole; the
+    client asks again from where the page ends."""
+    sizes = [len(m.lines) or 1 for m in messages]
+    total = sum(sizes)
+    start, end = 0, len(messages)
+    cut_start = keep is not _Keep.EARLIEST
+    while total > limit and end - start > 1:
+        if cut_start:
+            total -= sizes[start]
+            start += 1
+        else:
+            end -= 1
+            total -= sizes[end]
+        if keep is _Keep.MIDDLE:
+            cut_start = not cut_start
+    return messages[start:end]
 
 
 def _conversation(session: IrcClient, user: User, sub: str, target: str) -> str:
@@ -104,22 +135,23 @@ async def _point(store: HistoryReader, conversation: str, sub: str, text: str) -
 
 async def _select(
     sub: str, store: HistoryReader, conversation: str, refs: tuple[str, ...], limit: int
-) -> list[StoredMessage]:
+) -> tuple[list[StoredMessage], _Keep]:
+    """The messages asked for, oldest first, and which of them to keep if too many."""
     if sub == "LATEST":
         found = await store.before(conversation, _END_OF_TIME, limit)
         if refs[0] == "*":
-            return found
+            return found, _Keep.LATEST
         since = await _point(store, conversation, sub, refs[0])
         if since is None:
-            return found
-        return [m for m in found if _after(m, since)]
+            return found, _Keep.LATEST
+        return [m for m in found if _after(m, since)], _Keep.LATEST
     point = await _point(store, conversation, sub, refs[0])
     if point is None:
-        return []
+        return [], _Keep.LATEST
     if sub == "BEFORE":
-        return await store.before(conversation, point.time, limit, point.seq)
+        return await store.before(conversation, point.time, limit, point.seq), _Keep.LATEST
     if sub == "AFTER":
-        return await store.after(conversation, point.time, limit, point.seq)
+        return await store.after(conversation, point.time, limit, point.seq), _Keep.EARLIEST
     if sub == "AROUND":
         # A msgid reference is itself in the middle of what is returned.
         own = 1 if point.seq is not None else 0
@@ -127,16 +159,16 @@ async def _select(
         # From the reference on: a msgid's own message, or what lies at that very time.
         seq = -1 if point.seq is None else point.seq - 1
         later = await store.after(conversation, point.time, limit - len(earlier), seq)
-        return earlier + later
+        return earlier + later, _Keep.MIDDLE
     # BETWEEN, in either order; the reply is always oldest first.
     other = await _point(store, conversation, sub, refs[1])
     if other is None:
-        return []
+        return [], _Keep.LATEST
     if (point.time, point.seq or 0) <= (other.time, other.seq or 0):
         found = await store.after(conversation, point.time, limit, point.seq)
-        return [m for m in found if _before(m, other)]
+        return [m for m in found if _before(m, other)], _Keep.EARLIEST
     found = await store.before(conversation, point.time, limit, point.seq)
-    return [m for m in found if _after(m, other)]
+    return [m for m in found if _after(m, other)], _Keep.LATEST
 
 
 def _key(message: StoredMessage) -> tuple[int, int]:

@@ -32,6 +32,7 @@ def monitor(session: IrcClient, user: User, message: Message) -> None:
     sub = message.params[0]
     targets = [t for t in message.params[1].split(",") if t] if len(message.params) > 1 else []
     if sub == "+":
+        targets = hub.monitors.nicks_among(targets)
         try:
             hub.monitors.add(user, targets)
         except ChatError as error:

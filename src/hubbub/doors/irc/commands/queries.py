@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from hubbub.core.modes import mask_pattern
-from hubbub.doors.irc.command import Command, UserCommand
+from hubbub.core.modes import MASK_BYTES, mask_pattern
+from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -43,23 +43,30 @@ def who(session: IrcClient, me: User, message: Message) -> None:
     whox = "%" in options
     opers_only = "o" in options.partition("%")[0]
     found: list[tuple[User, Channel | None]] = []
-    if mask.startswith("#"):
+    searched = 0
+    if len(mask.encode()) > MASK_BYTES:
+        session.numeric(n.ERR_UNKNOWNERROR, "WHO", f"Mask too long (at most {MASK_BYTES} bytes)")
+    elif mask.startswith("#"):
         channel = hub.find_channel(mask)
         if channel is not None and channel.shown_to(me):
             inside = me in channel.members
             found = [(u, channel) for u in channel.members if inside or "i" not in u.modes]
+            searched = len(channel.members)
     else:
         exact = hub.find_user(mask) if "*" not in mask and "?" not in mask else None
         if exact is not None:
             found = [(exact, None)]
         else:
-            pattern = mask_pattern(hub.casemap.fold("*" if mask == "0" else mask))
+            fold = hub.casemap.fold
+            pattern = mask_pattern(fold("*" if mask == "0" else mask))
             for user in hub.users.values():
                 if "i" in user.modes and not _shares_channel(me, user):
                     continue
-                texts = (user.nick, user.username, user.host, user.realname)
-                if any(pattern.fullmatch(hub.casemap.fold(t)) for t in texts):
+                if pattern.fullmatch(user.key) or any(
+                    pattern.fullmatch(fold(t)) for t in (user.username, user.host, user.realname)
+                ):
                     found.append((user, None))
+            searched = len(hub.users)
     for user, channel in found:
         if opers_only and not user.is_oper:
             continue
@@ -77,6 +84,8 @@ def who(session: IrcClient, me: User, message: Message) -> None:
                 f"0 {user.realname}",
             )
     session.numeric(n.RPL_ENDOFWHO, mask, "End of /WHO list")
+    # A search of many costs the server more than a line: the client's next lines wait.
+    session.peer.spend(searched // SEARCHED_PER_LINE)
 
 
 def _whox_reply(
