@@ -4,8 +4,6 @@ none. No I/O."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from hubbub.client.handlers import HANDLERS
 from hubbub.client.state import SERVER, ChatState, Line, LineKind, Update
 from hubbub.client.text import clean
@@ -46,4 +44,4 @@ def safe_message(message: Message) -> Message:
         params[-1] = "\x01" + clean(message.params[-1].strip("\x01")) + "\x01"
     if source == message.source and tuple(params) == message.params:
         return message
-    return replace(message, source=source, params=tuple(params))
+    return message._replace(source=source, params=tuple(params))

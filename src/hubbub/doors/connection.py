@@ -66,15 +66,16 @@ class LineConnection(Connection):
         session = self._session
         if session is None or self._dead:
             return
-        loop = asyncio.get_running_loop()
-        self._last_read = loop.time()
+        self._last_read = self._batcher.time()
         lines = self._buffer.feed(data)
         if self._partial_after is not None:
             if self._partial_timer is not None:
                 self._partial_timer.cancel()
                 self._partial_timer = None
             if self._buffer.pending or self._buffer.discarding:
-                self._partial_timer = loop.call_later(self._partial_after, self._take_partial)
+                self._partial_timer = asyncio.get_running_loop().call_later(
+                    self._partial_after, self._take_partial
+                )
         self._handle(session, lines)
 
     def _take_partial(self) -> None:

@@ -70,6 +70,7 @@ class OutputBatcher:
         "dirty",
         "holding",
         "scheduled",
+        "time",
     )
 
     def __init__(
@@ -79,6 +80,7 @@ class OutputBatcher:
         max_hold: float = 2.0,
     ) -> None:
         self._loop = loop
+        self.time = loop.time
         # Public to the connections, which add themselves in their hot path.
         self.dirty: list[Output] = []
         self.scheduled = False

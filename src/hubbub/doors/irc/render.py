@@ -104,12 +104,9 @@ def _last(param: str) -> str:
 def render_body(event: Event, variant: int, line_length: int = 512) -> str:
     """The line of an event, without tags and without CRLF (a long MODE: several lines,
     each within ``line_length``)."""
+    if isinstance(event, MessagePosted):
+        return _message_body(event)
     match event:
-        case MessagePosted(actor, target, text, kind, status):
-            prefix = PREFIXES[status] if status else ""
-            if kind is MessageKind.TAGMSG:
-                return f":{actor.mask} TAGMSG {prefix}{target}"
-            return f":{actor.mask} {kind} {prefix}{target} :{text}"
         case Joined(actor, channel):
             if variant & Variant.EXTENDED_JOIN:
                 return f":{actor.mask} JOIN {channel} {actor.account or '*'} :{actor.realname}"
@@ -151,6 +148,15 @@ def render_body(event: Event, variant: int, line_length: int = 512) -> str:
             return f":{actor.mask} RENAME {old} {new} :{reason}"
         case MonitoredOnline() | MonitoredOffline():
             raise ValueError("MONITOR events are numerics, rendered by the session")
+
+
+def _message_body(event: MessagePosted) -> str:
+    # Unpacked as a tuple: a class pattern's attribute lookups were 0.35 µs a message.
+    actor, target, text, kind, status = event[:5]
+    prefix = PREFIXES[status] if status else ""
+    if kind is MessageKind.TAGMSG:
+        return f":{actor.mask} TAGMSG {prefix}{target}"
+    return f":{actor.mask} {kind} {prefix}{target} :{text}"
 
 
 def render_tags(event: Event, variant: int, when: str) -> str:
@@ -224,8 +230,10 @@ def render(event: Event, variant: int, when: str, line_length: int = 512) -> byt
     ``line_length`` bytes but for its tags: a reason, topic or message that fitted the
     sender's line may not fit once the server has put the sender's mask before it, and
     is cut (on a character boundary)."""
-    if isinstance(event, MessagePosted) and event.parts:
-        return render_multiline(event, variant, when, line_length)
+    if type(event) is MessagePosted:
+        if event.parts:
+            return render_multiline(event, variant, when, line_length)
+        return _render_message(event, variant, when, line_length)
     tags = render_tags(event, variant, when)
     # A body of several lines (a long MODE) carries the tags on each.
     lines = [
@@ -235,6 +243,17 @@ def render(event: Event, variant: int, when: str, line_length: int = 512) -> byt
     if tags:
         lines = [f"@{tags} {line}" for line in lines]
     return "".join(f"{line}\r\n" for line in lines).encode()
+
+
+def _render_message(event: MessagePosted, variant: int, when: str, line_length: int) -> bytes:
+    """:func:`render` for the commonest event, a one-line message: the same line, with
+    one encoding and no list (it was a tenth of a message's Python time)."""
+    body = _message_body(event)
+    data = body.encode()
+    if len(data) + 2 > line_length:
+        data = fit_line(body, line_length).encode()
+    tags = render_tags(event, variant, when)
+    return b"@%s %s\r\n" % (tags.encode(), data) if tags else data + b"\r\n"
 
 
 class RenderCache:

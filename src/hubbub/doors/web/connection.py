@@ -231,7 +231,7 @@ class WebConnection(Connection):
     # -- the WebSocket phase -----------------------------------------------------------
 
     def _receive_frames(self, data: bytes) -> None:
-        self._last_read = asyncio.get_running_loop().time()
+        self._last_read = self._batcher.time()
         protocol = self._protocol
         protocol.receive_data(data)
         self._take_frames(protocol.events_received())
