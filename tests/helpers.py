@@ -76,6 +76,7 @@ class FakePeer:
     frames: None = None
     debug: bool = False
     spent: int = 0  # flood control's lines taken beyond one per line
+    drains: int = 0  # waits of a long reply for the client to read
 
     @property
     def shown_host(self) -> str:
@@ -91,6 +92,9 @@ class FakePeer:
 
     def spend(self, cost: int) -> None:
         self.spent += cost
+
+    async def drained(self) -> None:
+        self.drains += 1
 
 
 class Harness:

@@ -512,3 +512,38 @@ async def test_a_line_with_long_tags_counts_once_per_512_bytes_for_flood_control
         assert slowed >= (48 - 10) / 20 - 0.3, f"six 4 KB lines answered in {slowed:.2f}s"
         heard = [m for m in await bob.sync() if m.command == "PRIVMSG"]
         assert [m.params[-1] for m in heard] == ["tagged"] * 6
+
+
+async def test_a_list_far_over_the_sendq_goes_out_as_the_client_reads_it(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # SAFELIST: 800 channels with 400-byte topics make a LIST of about 350 KB for a
+    # client whose SendQ is 64 KB. It goes out 200 lines at a time, each once the client
+    # has read the last (all at once, what the kernel could not take counted against the
+    # SendQ, and one LIST kept the server from everyone else for its whole length). The
+    # client's next line waits for the end of its LIST, in order.
+    settings = make_settings(tmp_path, sendq=65_536, flood_rate=0)
+    async with running_server(settings) as server:
+        makers = [await clients.connect(server, f"maker{k}") for k in range(16)]
+        for k, maker in enumerate(makers):
+            names = [f"#c{k}x{c}" for c in range(50)]
+            await maker.send(*(f"JOIN {name}" for name in names))
+            await maker.send(*(f"TOPIC {name} :{'t' * 400}" for name in names))
+            await maker.sync()
+        lister = await clients.open_slow_reader(server)
+        transport = lister.writer.transport
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        await lister.send("NICK lister", "USER lister 0 * :Lister")
+        await lister.send("LIST", "PRIVMSG maker0 :listed")
+        # Others are served while the LIST waits for its reader.
+        await makers[1].send("PRIVMSG maker0 :meanwhile")
+        heard = await makers[0].read_until(lambda m: m.command == "PRIVMSG")
+        assert [(source_nick(m), m.params[-1]) for m in heard if m.command == "PRIVMSG"] == [
+            ("maker1", "meanwhile")
+        ]
+        transport.resume_reading()
+        listed = await lister.read_until(n.RPL_LISTEND, seconds=30)
+        assert len([m for m in listed if m.command == n.RPL_LIST]) == 800
+        after = await makers[0].read_until(lambda m: m.command == "PRIVMSG")
+        assert [(source_nick(m), m.params[-1]) for m in after] == [("lister", "listed")]

@@ -2,14 +2,11 @@
 commands that wait for storage, output coalescing, the SendQ, timers, and the single
 catch-all that keeps one connection's failure from reaching the rest of the server.
 
-Two drivers build on :class:`Connection`, differing only in framing: the line driver for
-TCP and TLS (:mod:`hubbub.doors.connection`: lines end with CR LF) and the WebSocket
-driver (:mod:`hubbub.doors.web.connection`: one line per message).
-
-Output: a connection's output of an event-loop pass goes to its Outbox, written in one
-system call at the end of the pass by :class:`~hubbub.doors.output.OutputBatcher` (none at
-once: that made two writes a pass under load). A channel message reaches its members'
-outboxes without a call per member (:class:`~hubbub.doors.irc.audience.IrcAudience`).
+Two drivers build on :class:`Connection`, differing only in framing: lines over TCP and
+TLS (:mod:`hubbub.doors.connection`) and WebSocket messages (:mod:`hubbub.doors.web`).
+Output of an event-loop pass goes to the connection's Outbox, written in one system call
+at the end of the pass by :class:`~hubbub.doors.output.OutputBatcher`; a channel message
+reaches its members' outboxes without a call per member (``doors/irc/audience.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from hubbub.doors.gate import Gate
-from hubbub.doors.output import pushes, set_nodelay
+from hubbub.doors.output import pushes, set_nodelay, until_read
 from hubbub.doors.ports import (
     Batcher,
     ConnectionLog,
@@ -55,19 +52,16 @@ class Connection(asyncio.Protocol):
     """One client connection carrying lines to and from a door's session.
 
     A subclass frames the bytes: it calls :meth:`_admit` and :meth:`_begin` when the
-    client may start talking, hands each line it reads to :meth:`_handle`, and may
-    turn the session's output into its framing by overriding :meth:`send` (and the
-    closing by :meth:`_end`).
+    client may talk, hands each line read to :meth:`_handle`, and may frame output
+    by overriding :meth:`send` (and the closing by :meth:`_end`).
 
     Args:
         make_session: builds the door's session for this connection.
         limits: the bounds to apply (read when the connection opens).
         batcher: the server's shared output batcher.
-        registry: live connections, for shutdown and timers; the connection adds and
-            removes itself.
+        registry: live connections, for shutdown and timers (entered while open).
         gate: admission by address, shared by the server's connections.
-        nodelay: keep TCP_NODELAY, which asyncio sets on every connection; without it
-            the kernel joins small writes while earlier ones wait for their ACK.
+        nodelay: keep TCP_NODELAY (asyncio sets it), else adapt it (see output.py).
     """
 
     __slots__ = (
@@ -231,6 +225,16 @@ class Connection(asyncio.Protocol):
         if self._flood_limited and not self._dead:
             self._handle(session, [cost])
 
+    async def drained(self) -> None:
+        """Return once the client has read all but a quarter of its SendQ (SAFELIST)."""
+        await until_read(self._unread, self._limits.sendq // 4)
+
+    def _unread(self) -> int | None:
+        transport = self._transport
+        if self._dead or transport is None or transport.is_closing():
+            return None
+        return transport.get_write_buffer_size() + self.outbox.size
+
     def spend(self, cost: int) -> None:
         """A command that costs more than a line (WHO over every user) takes ``cost``
         lines more from flood control: the client's next lines wait for them."""
@@ -324,9 +328,6 @@ class Connection(asyncio.Protocol):
             self._paused = False
             transport.resume_reading()
 
-    def eof_received(self) -> bool | None:
-        return None
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._dead = True
         self.deadline = math.inf
@@ -369,8 +370,8 @@ class Connection(asyncio.Protocol):
         if not self._dead:
             self._cut_off("SendQ exceeded")
 
-    def resume_writing(self) -> None:
-        """Nothing to do: a client is cut off when its buffer fills, never paused."""
+    def resume_writing(self) -> None:  # a client is cut off at the SendQ, never paused
+        pass
 
     def flush(self) -> None:
         """Write what was queued during this loop pass (called by the batcher)."""
@@ -401,8 +402,7 @@ class Connection(asyncio.Protocol):
         else:
             self.flush()
 
-    def write_now(self, data: bytes, close: bool = False) -> None:
-        """Write output taken earlier, and close after it if asked."""
+    def write_now(self, data: bytes, close: bool = False) -> None:  # taken earlier
         transport = self._transport
         if self._dead or transport is None or transport.is_closing():
             return
@@ -446,8 +446,7 @@ class Connection(asyncio.Protocol):
 
     def deadline_passed(self) -> None:
         """The timer is due (called by :meth:`~hubbub.doors.registry.Connections.keep_time`)."""
-        # Checked again later unless _tick says when: even a failed tick leaves the
-        # connection with a timer.
+        # Checked again later unless _tick says when: a failed tick keeps a timer too.
         self._schedule(self._limits.ping_interval)
         with self._contained("connection timer"):
             self._tick()
@@ -487,8 +486,7 @@ class Connection(asyncio.Protocol):
             return
         self._schedule(limits.ping_timeout - waited)
 
-    def abort(self) -> None:
-        """Close at once, dropping unsent output."""
+    def abort(self) -> None:  # close at once, dropping unsent output
         if self._transport is not None:
             self._transport.abort()
 

@@ -39,6 +39,21 @@ def set_nodelay(transport: asyncio.BaseTransport, on: bool) -> bool:
     return on
 
 
+# How often a long reply waiting for its client to read checks again, in seconds.
+_READ_POLL = 0.05
+
+
+async def until_read(unread: Callable[[], int | None], low: int) -> None:
+    """Wait until ``unread()`` (bytes sent to a client and not yet read by it) is at most
+    ``low``, or None (the connection is gone). A long reply (LIST, WHO on a big server)
+    goes out as the client reads it, as SAFELIST promises: all at once, it passed the
+    SendQ of a client on a slow link, which was then cut off. Polled, not called back:
+    the transport says nothing below its high-water mark, which is the SendQ."""
+    await asyncio.sleep(0)  # this pass's output leaves first
+    while (left := unread()) is not None and left > low:  # noqa: ASYNC110 (see above)
+        await asyncio.sleep(_READ_POLL)
+
+
 class Durability(Protocol):
     """How far message storage has got (:class:`hubbub.storage.history.HistoryWriter`)."""
 

@@ -96,6 +96,11 @@ class Peer(Protocol):
         than a line to answer; the client's next lines wait for them."""
         ...
 
+    async def drained(self) -> None:
+        """Return once the client has read most of what was sent to it, so that a long
+        reply never passes its SendQ (SAFELIST)."""
+        ...
+
 
 def shown_host(host: str) -> str:
     """An address as hostmasks show it: an IPv6 address like ``::1`` must not start with

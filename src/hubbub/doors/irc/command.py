@@ -9,9 +9,9 @@ sends; a handler is only called once they all passed, so it does not repeat them
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
@@ -27,6 +27,37 @@ ConnectionHandler = Callable[["IrcClient", "Message"], Awaitable[None] | None]
 # One user's fold and match cost up to 4 µs (a 200-byte mask of ``?``), so at the default
 # rate (10 lines a second) one client's searches take at most about 0.4 % of a core.
 SEARCHED_PER_LINE = 100
+# Lines of a long reply (LIST, WHO) sent before it waits for the client to read them.
+PACED_LINES = 200
+
+_T = TypeVar("_T")
+
+
+def send_paced(
+    session: IrcClient, items: Sequence[_T], reply: Callable[[_T], None], end: Callable[[], None]
+) -> Awaitable[None] | None:
+    """Send each item's reply, then ``end``. A reply of many items goes out as fast as
+    the client reads it (SAFELIST): the command waits meanwhile (the driver reads no more
+    from this client), and everyone else goes on."""
+    if len(items) <= PACED_LINES:
+        for item in items:
+            reply(item)
+        end()
+        return None
+    return _send_paced(session, items, reply, end)
+
+
+async def _send_paced(
+    session: IrcClient, items: Sequence[_T], reply: Callable[[_T], None], end: Callable[[], None]
+) -> None:
+    for start in range(0, len(items), PACED_LINES):
+        if start:
+            await session.peer.drained()
+            if session.closed:
+                return
+        for item in items[start : start + PACED_LINES]:
+            reply(item)
+    end()
 
 
 @dataclass(frozen=True, slots=True)

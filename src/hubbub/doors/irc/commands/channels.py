@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import MASK_BYTES, mask_pattern
-from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand
+from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand, send_paced
 from hubbub.doors.irc.commands.drafts import send_marker
 from hubbub.wire import numerics as n
 
@@ -147,7 +147,7 @@ def names(session: IrcClient, user: User, message: Message) -> None:
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
 
-def list_(session: IrcClient, user: User, message: Message) -> None:
+def list_(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
     hub = session.hub
     filters = _split_list(message.params[0]) if message.params else []
     exact = [f for f in filters if f.startswith("#") and "*" not in f and "?" not in f]
@@ -163,7 +163,7 @@ def list_(session: IrcClient, user: User, message: Message) -> None:
     if problem is not None:
         session.numeric(n.ERR_UNKNOWNERROR, "LIST", problem)
         session.numeric(n.RPL_LISTEND, "End of /LIST")
-        return
+        return None
     session.numeric(n.RPL_LISTSTART, "Channel", "Users  Name")
     if exact:
         # Each channel once, however often it is named.
@@ -171,14 +171,21 @@ def list_(session: IrcClient, user: User, message: Message) -> None:
     else:
         candidates = list(hub.channels.values())
     checks = [_list_filter(session, f) for f in conditions]
-    for channel in candidates:
-        if not channel.shown_to(user) or not all(check(channel) for check in checks):
-            continue
-        topic = channel.topic.text if channel.topic else ""
-        session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)
-    session.numeric(n.RPL_LISTEND, "End of /LIST")
     # A search of many costs the server more than a line: the client's next lines wait.
     session.peer.spend(len(candidates) // SEARCHED_PER_LINE)
+
+    def reply(channel: Channel) -> None:
+        # Checked as it is sent: a long LIST waits for its reader, and a channel may
+        # have gone or changed meanwhile.
+        if hub.channels.get(channel.key) is not channel or not channel.shown_to(user):
+            return
+        if all(check(channel) for check in checks):
+            topic = channel.topic.text if channel.topic else ""
+            session.numeric(n.RPL_LIST, channel.name, str(len(channel.members)), topic)
+
+    return send_paced(
+        session, candidates, reply, lambda: session.numeric(n.RPL_LISTEND, "End of /LIST")
+    )
 
 
 def _list_filter(session: IrcClient, text: str) -> Callable[[Channel], bool]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.core.modes import MASK_BYTES, mask_pattern
-from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand
+from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand, send_paced
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def _shares_channel(a: User, b: User) -> bool:
     return a is b or not a.channels.keys().isdisjoint(b.channels.keys())
 
 
-def who(session: IrcClient, me: User, message: Message) -> None:
+def who(session: IrcClient, me: User, message: Message) -> Awaitable[None] | None:
     hub = session.hub
     mask = message.params[0] if message.params and message.params[0] else "*"
     options = message.params[1] if len(message.params) > 1 else ""
@@ -67,9 +68,13 @@ def who(session: IrcClient, me: User, message: Message) -> None:
                 ):
                     found.append((user, None))
             searched = len(hub.users)
-    for user, channel in found:
+    # A search of many costs the server more than a line: the client's next lines wait.
+    session.peer.spend(searched // SEARCHED_PER_LINE)
+
+    def reply(found: tuple[User, Channel | None]) -> None:
+        user, channel = found
         if opers_only and not user.is_oper:
-            continue
+            return
         if whox:
             _whox_reply(session, user, channel, fields, token)
         else:
@@ -83,9 +88,10 @@ def who(session: IrcClient, me: User, message: Message) -> None:
                 _who_flags(session, user, channel),
                 f"0 {user.realname}",
             )
-    session.numeric(n.RPL_ENDOFWHO, mask, "End of /WHO list")
-    # A search of many costs the server more than a line: the client's next lines wait.
-    session.peer.spend(searched // SEARCHED_PER_LINE)
+
+    return send_paced(
+        session, found, reply, lambda: session.numeric(n.RPL_ENDOFWHO, mask, "End of /WHO list")
+    )
 
 
 def _whox_reply(
