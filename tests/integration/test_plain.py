@@ -737,6 +737,19 @@ async def test_invalid_utf8_is_replaced_for_everyone(
     assert got[-1].params == (ROOM, "caf\ufffd \ufffd\ufffd ok \ufffd")
 
 
+async def test_a_paste_of_lines_without_a_final_newline_is_one_message_a_line(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    _server, bob, carol = chatting
+    # One chunk, as nc sends a paste whose last line has no newline yet: the lines before
+    # end at their newlines, the last one at the pause after it (plain_pause).
+    await bob.send("uno\r\ndos\ntres", end=b"")
+    got = await carol.read_until(privmsg_from("bob", "tres"))
+    said = [m.params for m in got if m.command == "PRIVMSG"]
+    assert said == [(ROOM, "uno"), (ROOM, "dos"), (ROOM, "tres")]
+    await still_chatting(bob, carol, "after")
+
+
 async def test_a_utf8_character_split_across_a_pause_is_not_broken(
     chatting: tuple[Server, PlainPeer, LineClient], peers: Peers
 ) -> None:
