@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -69,6 +70,21 @@ def test_serve_help_lists_every_required_flag() -> None:
     assert "usage: hubbub serve" in result.stdout
     missing = [flag for flag in SERVE_FLAGS if flag not in result.stdout]
     assert missing == []
+
+
+def test_serve_help_says_what_the_plain_door_is_and_matches_the_readme() -> None:
+    result = run_hubbub("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    help_text = " ".join(result.stdout.split())
+    assert "plain-text door (for nc and telnet) on 127.0.0.1:8080" in help_text
+    plain_section = help_text.split("plain-text door: ", 1)[1]
+    assert plain_section.startswith("A line-based chat for nc, telnet")
+    flags = set(re.findall(r"--[a-z-]+", plain_section))
+    assert flags == {"--plain-port", "--plain-host", "--no-plain", "--plain-room", "--language"}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    door = readme.split("### The plain-text door", 1)[1].split("\n#", 1)[0]
+    assert set(re.findall(r"--[a-z-]+", door)) == flags
+    assert "127.0.0.1:8080" in door
 
 
 def test_parser_knows_every_required_serve_flag() -> None:

@@ -68,9 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[where],
         help="run the chat server",
         description="Run the chat server. With no options it listens for IRC on "
-        "127.0.0.1:6667, serves the web client on http://127.0.0.1:8081/ and keeps its "
-        "data in ~/.local/share/hubbub. Options override the config file, which "
-        "overrides the defaults.",
+        "127.0.0.1:6667, opens the plain-text door (for nc and telnet) on 127.0.0.1:8080, "
+        "serves the web client on http://127.0.0.1:8081/ and keeps its data in "
+        "~/.local/share/hubbub. Options override the config file, which overrides the "
+        "defaults.",
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="IRC port (default 6667)")
@@ -103,9 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NETWORK",
         help="address or network free of flood control and per-IP limits (repeatable)",
     )
-    serve.add_argument("--plain-port", type=int, help="port of the plain-text door (default 8080)")
-    serve.add_argument("--plain-host", help="address of the plain-text door (default 127.0.0.1)")
-    serve.add_argument("--no-plain", action="store_true", help="no plain-text door")
+    plain = serve.add_argument_group(
+        "plain-text door",
+        "A line-based chat for nc, telnet or any simple console client, in the same rooms "
+        "as IRC: it asks for a name, then every line typed is said in the user's room "
+        "(/help lists its commands).",
+    )
+    plain.add_argument("--plain-port", type=int, help="port of the plain-text door (default 8080)")
+    plain.add_argument("--plain-host", help="address of the plain-text door (default 127.0.0.1)")
+    plain.add_argument("--no-plain", action="store_true", help="no plain-text door")
+    plain.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
+    plain.add_argument(
+        "--language",
+        help="language of the plain-text door: en or ru (default: from LANGUAGE, LC_ALL, "
+        "LC_MESSAGES or LANG)",
+    )
     serve.add_argument(
         "--web-port",
         type=int,
@@ -159,12 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         help="deliver each message only once it is stored (nothing seen is lost to a crash)",
-    )
-    serve.add_argument("--plain-room", help="the room plain users start in (default #lobby)")
-    serve.add_argument(
-        "--language",
-        help="language of the plain-text door: en or ru (default: from LANGUAGE, LC_ALL, "
-        "LC_MESSAGES or LANG)",
     )
     serve.add_argument(
         "--log-level",

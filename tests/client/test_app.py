@@ -12,6 +12,7 @@ from rich.text import Text
 
 from hubbub.client.commands import COMMANDS
 from hubbub.client.state import SERVER, BufferKind
+from hubbub.client.widgets.bars import TopicBar
 from hubbub.client.widgets.buffers import BufferList
 from hubbub.client.widgets.input import ChatInput
 from hubbub.client.widgets.screens import HelpScreen, help_table
@@ -190,6 +191,32 @@ async def test_reconnects_and_rejoins_after_the_server_restarts(tmp_path: Path) 
             await until(app, showing(app, "<bob> welcome back"))
             await peer.close()
         assert app.connection.attempts >= 2
+
+
+async def test_a_topic_gone_after_a_server_restart_is_gone_from_the_topic_bar(
+    tmp_path: Path,
+) -> None:
+    first = Server(server_settings(tmp_path))
+    task = asyncio.create_task(first.run())
+    async with asyncio.timeout(10):
+        await first.ready.wait()
+    port = irc_port(first)
+    app = make_app(port, "anna", ("#rust",))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(app, lambda: app.state.active == Key("#rust"))
+        await pilot.press(*"/topic old news", "enter")
+        await until(app, lambda: "old news" in str(app.query_one(TopicBar).render()))
+        first.stop()
+        async with asyncio.timeout(10):
+            await task
+        await until(app, lambda: not app.state.connected)
+        # #rust is not registered: the new server knows no topic for it.
+        async with running_server(server_settings(tmp_path, port)):
+            rust = app.state.buffers[Key("#rust")]
+            # Its names come after the topic the server would send on joining.
+            await until(app, lambda: rust.joined and Key("anna") in rust.members)
+            assert rust.topic == ""
+            assert "old news" not in str(app.query_one(TopicBar).render())
 
 
 async def test_lines_that_arrive_with_the_join_are_shown_once() -> None:

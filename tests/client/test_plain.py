@@ -16,9 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from hubbub.client.app import ChatApp
 from hubbub.client.state import LineKind
+from hubbub.client.widgets.bars import StatusBar
 from hubbub.server import Server
-from tests.client.support import WAIT, make_app, plain_port, server_settings, showing, until
+from tests.client.support import (
+    WAIT,
+    make_app,
+    plain_port,
+    server_settings,
+    serving,
+    showing,
+    shown,
+    until,
+)
 from tests.helpers import LineClient, running_server
 
 SEED_SERVER = Path(
@@ -105,6 +116,69 @@ async def test_plain_mode_chats_through_hubbubs_plain_door(server: Server) -> No
         await pilot.press(*"/join #b", "enter")
         await until(app, showing(app, "You are now in #b."))
         await bob.close()
+
+
+async def test_plain_mode_shows_connected_and_the_room_s_last_lines_as_earlier_ones(
+    tmp_path: Path,
+) -> None:
+    async with running_server(server_settings(tmp_path)) as server:
+        port = plain_port(server)
+        bob = await RawClient.open(port)
+        await bob.read_until("Enter your name")
+        await bob.send("bob\nsaid before anna came\nanna: are you there?\n")
+        await bob.read_until("Welcome, bob!")
+        app = make_app(port, "anna", plain=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(app, showing(app, "Welcome, anna!"))
+            status = app.query_one(StatusBar)
+            await until(app, lambda: " on test " in str(status.render()))
+            # The name prompt, answered by the client, is not a line of the chat.
+            assert showing(app, "   Enter your name: anna")()
+            await pilot.press(*"/who", "enter")
+            await until(app, showing(app, "In #lobby: "))
+            lines = list(app.state.current.lines)
+            earlier = [line for line in lines if line.nick == "bob"]
+            assert [line.text for line in earlier] == [
+                "said before anna came",
+                "anna: are you there?",
+            ]
+            # Earlier lines: read, naming nobody, and with no time, as none was said.
+            assert all(line.history and not line.mention for line in earlier)
+            assert showing(app, "--:-- <bob> said before anna came")()
+            await bob.close()
+
+
+async def test_plain_mode_shows_no_last_line_twice_after_a_reconnection() -> None:
+    """The door's last lines come again on each connection: only new ones are shown."""
+    visits: list[bytes] = [
+        b"  bob: first\n  bob: second\n",
+        b"  bob: second\n  carol: third\n",
+        b"  bob: second\n  carol: third\n",
+    ]
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        recent = visits.pop(0)
+        writer.write(b"Enter your name: \n")
+        await reader.readline()
+        writer.write(b"Welcome, anna!\nRecently in #lobby:\n" + recent + b"after\n")
+        if visits:
+            writer.close()  # the connection drops: the client comes back
+        else:
+            await reader.read()
+
+    async with serving(handle) as port:
+        app = make_app(port, "anna", plain=True)
+        async with app.run_test(size=(100, 30)):
+            await until(app, lambda: not visits and _afters(app) == 3)
+            said = [(line.nick, line.text) for line in app.state.current.lines if line.history]
+            assert said == [("bob", "first"), ("bob", "second"), ("carol", "third")]
+            headings = [line for line in shown(app) if "Recently in #lobby:" in line]
+            # A heading with nothing new under it is not shown.
+            assert len(headings) == 2
+
+
+def _afters(app: ChatApp) -> int:
+    return sum(line.endswith("-- after") for line in shown(app))
 
 
 @pytest.mark.skipif(not SEED_SERVER.is_file(), reason=f"no seed server at {SEED_SERVER}")

@@ -354,7 +354,7 @@ async def test_two_seed_clients_chat_in_russian_every_line_apart(
         await boris.wait_for_line("Анна: а у тебя?")
 
         await anna.quit()
-        await boris.wait_for_line("Анна отключился.")
+        await boris.wait_for_line("Анна отключился (Connection closed).")
         for terminal, name in ((anna, "Анна"), (boris, "Борис")):
             prompts = [line for line in terminal.lines if "Введите ваше имя: " in line]
             # The seed's own prompt with the typed name, then the server's, alone.
@@ -364,7 +364,7 @@ async def test_two_seed_clients_chat_in_russian_every_line_apart(
             "Анна: привет, Борис",
             "Анна: хорошо",
             "Анна: а у тебя?",
-            "Анна отключился.",
+            "Анна отключился (Connection closed).",
         )
         assert_lines_apart(anna, "Борис подключился к чату!", "Борис: привет, Анна! как дела?")
         # Nothing one user typed showed up twice on the other's screen.
@@ -391,7 +391,7 @@ async def test_a_seed_client_under_lang_ru_meets_an_irc_user(
         await carol.send("PRIVMSG Анна :лично")
         await anna.wait_for_line("[лично] carol: лично")
         await carol.send("QUIT :пока")
-        await anna.wait_for_line("carol отключился.")
+        await anna.wait_for_line("carol отключился (Quit: пока).")
 
 
 async def test_a_seed_client_in_english_sees_the_english_door(
@@ -412,7 +412,7 @@ async def test_a_seed_client_in_english_sees_the_english_door(
         await bob.send("hi alice")
         await alice.wait_for_line("bob: hi alice")
         await alice.quit()
-        await bob.read_until("alice left.")
+        await bob.read_until("alice left (Connection closed).")
 
 
 # -- plain and IRC users in one room ---------------------------------------------------
@@ -545,8 +545,12 @@ async def test_an_irc_user_quitting_is_announced_to_plain_users(
         alice = await peers.connect(server, "alice")
         bob = await clients.connect(server, "bob", ROOM)
         await alice.read_until("bob joined the chat!")
-        await bob.send("QUIT :\x1b[2Jbye")
-        assert await alice.read_until("bob left.") == ["bob left."]
+        await bob.send("QUIT :\x1b[2Jbye\u2067 \u202eenod\x07")
+        got = await alice.read_until(lambda line: line.startswith("bob left"))
+        # What IRC users read of the reason, less what could drive the terminal.
+        assert got == ["bob left (Quit: bye enod)."]
+        assert TERMINAL_CONTROL.search(alice.raw) is None
+        assert "\u202e" not in alice.raw.decode()
 
 
 # -- hostile input ---------------------------------------------------------------------
@@ -733,6 +737,19 @@ async def test_invalid_utf8_is_replaced_for_everyone(
     assert got[-1].params == (ROOM, "caf\ufffd \ufffd\ufffd ok \ufffd")
 
 
+async def test_a_paste_of_lines_without_a_final_newline_is_one_message_a_line(
+    chatting: tuple[Server, PlainPeer, LineClient],
+) -> None:
+    _server, bob, carol = chatting
+    # One chunk, as nc sends a paste whose last line has no newline yet: the lines before
+    # end at their newlines, the last one at the pause after it (plain_pause).
+    await bob.send("uno\r\ndos\ntres", end=b"")
+    got = await carol.read_until(privmsg_from("bob", "tres"))
+    said = [m.params for m in got if m.command == "PRIVMSG"]
+    assert said == [(ROOM, "uno"), (ROOM, "dos"), (ROOM, "tres")]
+    await still_chatting(bob, carol, "after")
+
+
 async def test_a_utf8_character_split_across_a_pause_is_not_broken(
     chatting: tuple[Server, PlainPeer, LineClient], peers: Peers
 ) -> None:
@@ -810,8 +827,9 @@ async def test_a_client_that_never_reads_is_cut_off_at_its_sendq_and_others_get_
         alice_got: list[str] = []
         bob_got: list[str] = []
         pad = "👋" * 95  # 4 bytes a character: few characters for the server to clean
+        cut_off = "slow left (SendQ exceeded)."
         async with asyncio.timeout(9):
-            while "slow left." not in alice_got or "slow left." not in bob_got:
+            while cut_off not in alice_got or cut_off not in bob_got:
                 assert sent < 20_000, "the slow client was never cut off"
                 batch = range(sent, sent + 150)
                 alice.writer.write(b"".join(f"a{i} {pad}\n".encode() for i in batch))
@@ -823,10 +841,10 @@ async def test_a_client_that_never_reads_is_cut_off_at_its_sendq_and_others_get_
                 alice_got += await alice.read_until(f"bob: b{sent - 1} {pad}")
 
         # Nothing was lost, nothing came out of order, for the two who kept reading.
-        assert [line for line in alice_got if line != "slow left."] == [
+        assert [line for line in alice_got if line != cut_off] == [
             f"bob: b{i} {pad}" for i in range(sent)
         ]
-        assert [line for line in bob_got if line != "slow left."] == [
+        assert [line for line in bob_got if line != cut_off] == [
             f"alice: a{i} {pad}" for i in range(sent)
         ]
         quits = await carol.read_until(lambda m: m.command == "QUIT", seconds=8)

@@ -12,7 +12,13 @@ ends every line with a newline and reads lines (or text followed by a pause). So
 client mirrors the server: until a newline has been seen, each received chunk is a line
 and input is sent without one; once the server has sent a newline, lines are framed by
 newlines both ways. A received line that reads ``name: text`` is shown as a message from
-``name``.
+``name``. The prompt the client answers itself is shown quietly, with the answer.
+
+hubbub's plain door follows a newcomer's welcome with the room's last lines: "Recently
+in #room:" and then lines indented by two spaces. Those are history: they name nobody
+and count as read, and, the door saying nothing of when they were said, they are shown
+without a time rather than with the time they arrived. A reconnection brings them again;
+one already in the buffer is not shown twice, and the heading only with a line to head.
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ import re
 from collections.abc import Callable
 
 from hubbub.client.config import Network
-from hubbub.client.state import SERVER, ChatState, Line, LineKind, QuitRequested, Update
+from hubbub.client.state import (
+    SERVER,
+    ChatState,
+    Line,
+    LineKind,
+    QuitRequested,
+    StatusChanged,
+    Update,
+)
 from hubbub.client.text import clean, decode, mentions
 from hubbub.wire.casemap import Key
 from hubbub.wire.errors import LineTooLong
@@ -29,6 +43,9 @@ from hubbub.wire.lines import LineBuffer
 
 MAX_LINE = 4096
 _SPEECH = re.compile(r"^(\[[^\]]{1,20}\] )?([^\s:\[\]]{1,40}): (.*)$")
+# The plain door's heading of a room's last lines, in each of its languages.
+_BACKLOG = re.compile(r"^(Recently in|Недавно в) \S{1,200}:$")
+_BACKLOG_INDENT = b"  "
 
 
 class PlainSession:
@@ -46,11 +63,15 @@ class PlainSession:
         self._lines = LineBuffer(MAX_LINE, keep_empty=False)
         self.newlines = False
         self.named = False
+        # Inside the door's recent lines: the heading, until a line of them is shown.
+        self._backlog = False
+        self._heading: Line | None = None
 
     def connection_made(self, send: Callable[[bytes], None]) -> list[Update]:
         self._send = send
         self._lines = LineBuffer(MAX_LINE)
-        self.newlines = self.named = False
+        self.newlines = self.named = self._backlog = False
+        self._heading = None
         return self.state.connection_made()
 
     def connection_lost(self, reason: str) -> list[Update]:
@@ -63,13 +84,28 @@ class PlainSession:
         lines = self._lines.feed(data)
         if not self.newlines:
             lines.append(self._lines.take_partial())
-        for line in lines:
-            self._show(line)
         if not self.named and lines:
-            self._send_line(self.state.nick)
-            self.named = True
-            self.state.registered = True
+            *before, prompt = lines
+            for line in before:
+                self._show(line)
+            self._answer(prompt)
+        else:
+            for line in lines:
+                self._show(line)
         return self.state.take_updates()
+
+    def _answer(self, prompt: bytes | LineTooLong) -> None:
+        """Answer the server's first prompt with the nick, shown as a quiet line of its
+        own: it is the client's doing, not a line of the conversation."""
+        state = self.state
+        asked = "" if isinstance(prompt, LineTooLong) else clean(decode(prompt)).strip()
+        state.show(Line(state.clock(), LineKind.DETAIL, "", f"{asked} {state.nick}".strip()))
+        self._send_line(state.nick)
+        self._named()
+
+    def _named(self) -> None:
+        self.named = self.state.registered = True
+        self.state.emit(StatusChanged())
 
     def submit(self, key: Key, text: str) -> list[Update]:
         """Send what the user typed; ``/quit`` also closes the client."""
@@ -86,7 +122,7 @@ class PlainSession:
             return state.take_updates()
         self._send_line(text)
         if not self.named:
-            self.named = state.registered = True
+            self._named()
         elif not text.startswith("/"):
             line = Line(state.clock(), LineKind.MESSAGE, state.nick, clean(text), own=True)
             state.show(line)
@@ -103,19 +139,41 @@ class PlainSession:
         text = clean(decode(raw)).strip()
         if not text:
             return
+        recent = self._backlog and raw.startswith(_BACKLOG_INDENT)
+        if not recent:
+            self._backlog, self._heading = False, None
         match = _SPEECH.match(text)
-        if match is None:
-            state.show(Line(state.clock(), LineKind.INFO, "", text))
+        if match is None and _BACKLOG.match(text):
+            self._backlog = True
+            self._heading = Line(state.clock(), LineKind.INFO, "", text)
             return
-        private, nick, said = match.groups()
-        line = Line(
-            state.clock(),
-            LineKind.MESSAGE,
-            nick,
-            (private or "") + said,
-            mention=bool(private) or mentions(said, state.nick),
-        )
+        if match is None:
+            line = Line(state.clock(), LineKind.INFO, "", text, history=recent, dated=not recent)
+        else:
+            private, nick, said = match.groups()
+            line = Line(
+                state.clock(),
+                LineKind.MESSAGE,
+                nick,
+                (private or "") + said,
+                mention=not recent and (bool(private) or mentions(said, state.nick)),
+                history=recent,
+                dated=not recent,
+            )
+        if recent:
+            if self._seen(line):
+                return
+            if self._heading is not None:
+                state.show(self._heading)
+                self._heading = None
         state.show(line)
+
+    def _seen(self, line: Line) -> bool:
+        """Whether the buffer already shows ``line`` (from before a reconnection)."""
+        return any(
+            (old.nick, old.text, old.kind) == (line.nick, line.text, line.kind)
+            for old in self.state.buffers[SERVER].lines
+        )
 
 
 def _nowhere(data: bytes) -> None:

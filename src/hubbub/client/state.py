@@ -83,6 +83,8 @@ class Line:
         mention: names this client's nick (or is a private message to it).
         history: replayed from the server's history, not live.
         presence: what a folded presence line is made of.
+        dated: False when nobody said when it was said (``time`` is then when it
+            arrived, and is not shown).
     """
 
     time: float
@@ -93,6 +95,7 @@ class Line:
     mention: bool = False
     history: bool = False
     presence: tuple[Presence, ...] = ()
+    dated: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,7 +320,7 @@ def test_quit_says_goodbye_closes_and_is_announced(
     alice.send(line)
     assert alice.take() == ["Goodbye!"]
     assert alice.closed
-    assert bob.take() == ["alice left."]
+    assert bob.take() == ["alice left (Goodbye!)."]
     assert lines(irc) == [b":alice!~alice@127.0.0.1 QUIT :Goodbye!"]
     assert harness.hub.find_user("alice") is None
 

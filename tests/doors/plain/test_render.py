@@ -75,9 +75,26 @@ def test_an_irc_user_parting_without_a_reason(alice: PlainClient, irc: FakeClien
     assert alice.take() == [f"ircbob left {ROOM}"]
 
 
-def test_an_irc_user_quitting_left(alice: PlainClient, irc: FakeClient) -> None:
-    irc.send("QUIT :\x1b[2Jbye")
-    assert alice.take() == ["ircbob left."]
+def test_an_irc_user_quitting_left_with_the_reason_cleaned(
+    alice: PlainClient, irc: FakeClient
+) -> None:
+    irc.send("QUIT :\x1b[2Jbye \u202eenod\u202c\x07 " + HOSTILE)
+    raw = alice.take_raw()
+    assert raw.startswith(b"ircbob left (Quit: bye enod ")
+    assert raw.endswith(b").\n")
+    assert raw.count(b"\n") == 1
+    assert TERMINAL_CONTROL.search(raw[:-1]) is None
+    assert "\u202e" not in raw.decode()
+
+
+def test_a_quit_reason_of_escapes_only_reads_as_no_reason(
+    door: PlainDoor, harness: Harness
+) -> None:
+    alice = door.connect("alice")
+    bob = door.connect("bob")
+    alice.take()
+    bob.plain.connection_lost("\x1b[2J\u202e\x07")
+    assert alice.take() == ["bob left."]
 
 
 def test_an_irc_user_quitting_in_russian_is_the_seeds_wording(
@@ -87,7 +104,7 @@ def test_an_irc_user_quitting_in_russian_is_the_seeds_wording(
     irc = harness.register("ircbob", ROOM)
     assert anna.take() == ["ircbob подключился к чату!"]
     irc.send("QUIT :bye")
-    assert anna.take() == ["ircbob отключился."]
+    assert anna.take() == ["ircbob отключился (Quit: bye)."]
 
 
 def test_an_irc_user_changing_nick_is_shown(alice: PlainClient, irc: FakeClient) -> None:

@@ -364,7 +364,7 @@ def test_a_lost_connection_is_announced_to_the_room_as_left(
     alice.take()
     irc.take()
     bob.plain.connection_lost("Connection closed")
-    assert alice.take() == ["bob left."]
+    assert alice.take() == ["bob left (Connection closed)."]
     assert lines(irc) == [b":bob!~bob@127.0.0.1 QUIT :Connection closed"]
     assert harness.hub.find_user("bob") is None
 
@@ -393,7 +393,7 @@ def test_a_server_shutdown_says_goodbye_and_announces_the_quit(door: PlainDoor) 
     bob.plain.close("Server shutting down")
     assert bob.take() == ["Server shutting down"]
     assert bob.closed
-    assert alice.take() == ["bob left."]
+    assert alice.take() == ["bob left (Server shutting down)."]
 
 
 def test_nothing_is_delivered_after_the_session_closed(door: PlainDoor) -> None:
@@ -427,7 +427,7 @@ def test_russian_join_and_leave_notices_are_the_seeds_wording(door: PlainDoor) -
     boris.send("привет")
     assert anna.take() == ["Борис: привет"]
     boris.plain.connection_lost("Connection closed")
-    assert anna.take() == ["Борис отключился."]
+    assert anna.take() == ["Борис отключился (Connection closed)."]
 
 
 def test_russian_refusals_and_prompt_again(door: PlainDoor) -> None:

@@ -49,8 +49,13 @@ def _join(state: ChatState, message: Message) -> None:
             buffer.name = name
             buffer.joined = True
             buffer.members.clear()
+            # The topic the server had before a reconnection may be gone: its RPL_TOPIC
+            # follows this JOIN when there is one, and nothing at all when there is none.
+            buffer.topic = ""
             state._names.pop(key, None)
-            state._updates.extend((Joined(key, name), MembersChanged(key), BuffersChanged()))
+            state._updates.extend(
+                (Joined(key, name), MembersChanged(key), BuffersChanged(), TopicChanged(key))
+            )
             buffer.arrival = Line(when, LineKind.INFO, "", f"You joined {clean(name)}")
             buffer.joined_at = parse_time(message.tags.get("time"))
             state._add(buffer, buffer.arrival)

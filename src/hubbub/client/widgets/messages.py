@@ -17,7 +17,7 @@ SHOWN_ON_SWITCH = 500  # lines drawn when a buffer comes on screen
 def format_line(line: Line, own_nick: str = "") -> Text:
     """One line as styled text: ``12:04 <anna> hello``."""
     text = Text()
-    stamp = datetime.fromtimestamp(line.time).strftime("%H:%M")
+    stamp = datetime.fromtimestamp(line.time).strftime("%H:%M") if line.dated else "--:--"
     text.append(stamp + " ", style="dim")
     colour = nick_colour(line.nick) if line.nick else ""
     body_style = "on #3d2b00" if line.mention else ""

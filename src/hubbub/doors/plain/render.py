@@ -24,6 +24,7 @@ from hubbub.core.events import (
 )
 from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.ports import SessionView
+from hubbub.doors.plain.text import clean
 
 _ACTION = "\x01ACTION "
 
@@ -45,7 +46,12 @@ def describe(session: SessionView, event: Event) -> list[str]:
         case Parted(actor, channel, reason) if actor.nick != me.nick:
             line = _("{name} left {room}").format(name=actor.nick, room=channel)
             return [f"{line} ({reason})" if reason else line]
-        case Quit(actor):
+        case Quit(actor, reason):
+            # As IRC users read it. Cleaned here too, not only with the whole line: a
+            # reason that is nothing but escapes would otherwise leave an empty "()".
+            reason = clean(reason).strip()
+            if reason:
+                return [_("{name} left ({reason}).").format(name=actor.nick, reason=reason)]
             return [_("{name} left.").format(name=actor.nick)]
         case Kicked(actor, channel, nick, reason):
             if fold(nick) == me.key:
