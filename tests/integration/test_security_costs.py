@@ -8,6 +8,12 @@ cost the server or take from everyone.
   channel named twice once, and a search of many users or channels costs flood control
   more than a line.
 - MONITOR keeps only names that could be nicks.
+
+Ninth probe: WHOWAS answers at most 10 entries; passwords checked or set (NickServ
+PASSWORD and IDENTIFY, SASL) are at most HASHES_PER_ADDRESS a minute from one address;
+a CHATHISTORY page counts long client-only tags as lines; at most MODES unknown mode
+letters are answered; CHATHISTORY TARGETS finds conversations through the index (see
+tests/storage/test_sqlite.py).
 """
 
 from __future__ import annotations
@@ -199,3 +205,69 @@ async def test_a_who_of_every_user_costs_flood_control_a_line_per_100_users(
         assert waited >= 2.0, f"the PING after WHO * was answered in {waited:.2f}s"
         # The others were not slowed down.
         await crowd[0].sync()
+
+
+async def test_whowas_answers_at_most_ten_entries(server: Server, clients: Clients) -> None:
+    for _ in range(15):
+        former = await connect(clients, server, "vic")
+        await former.send("QUIT :again")
+        assert await former.closed()
+    asker = await connect(clients, server, "asker")
+    await asker.send("WHOWAS vic", "WHOWAS vic 3", "WHOWAS vic 1000")
+    replies = await asker.sync()
+    counts, count = [], 0
+    for message in replies:
+        if message.command == n.RPL_WHOWASUSER:
+            count += 1
+        elif message.command == n.RPL_ENDOFWHOWAS:
+            counts.append(count)
+            count = 0
+    assert counts == [10, 3, 10]
+
+
+async def test_password_checks_from_one_address_are_throttled(
+    server: Server, clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = server.irc.accounts
+    assert accounts is not None
+    monkeypatch.setattr(accounts.hashing, "per_address", 3)
+    owner = await connect(clients, server, "owner")
+    await owner.send(f"NS REGISTER {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    for index in range(3):
+        await owner.send(f"NS PASSWORD {PASSWORD}{index}")
+    await owner.send(f"NS PASSWORD {PASSWORD}x", f"NS IDENTIFY owner {PASSWORD}2")
+    said = [m.params[-1] for m in await owner.sync() if m.command == "NOTICE"]
+    assert said[:3] == ["Password changed."] * 3
+    assert len(said) == 5
+    for refusal in said[3:]:
+        assert "Too many password checks from your address" in refusal, said
+
+
+async def test_a_chathistory_page_counts_long_tags_as_lines(
+    server: Server, clients: Clients
+) -> None:
+    sender = await connect(clients, server, "sender", "message-tags")
+    await sender.send("JOIN #t")
+    await sender.read_until(n.RPL_ENDOFNAMES)
+    big = "a" * 4000
+    await sender.send(*(f"@+x={big} PRIVMSG #t :tagged {k}" for k in range(30)))
+    await sender.sync()
+    reader = await connect(clients, server, "reader", *HISTORY_CAPS)
+    await reader.send("JOIN #t")
+    await reader.read_until(n.RPL_ENDOFNAMES)
+    await reader.send("CHATHISTORY LATEST #t * 100")
+    # Each costs 1 + 7 lines (4,000 bytes of tags): 12 fit in 100.
+    assert texts(await reader.sync()) == [f"tagged {k}" for k in range(18, 30)]
+
+
+async def test_at_most_modes_unknown_mode_letters_are_answered(
+    server: Server, clients: Clients
+) -> None:
+    member = await connect(clients, server, "member")
+    await member.send("JOIN #m")
+    await member.read_until(n.RPL_ENDOFNAMES)
+    letters = "".join(chr(0x4E00 + k) for k in range(160))
+    await member.send(f"MODE #m +{letters}")
+    unknown = [m.params[1] for m in await member.sync() if m.command == n.ERR_UNKNOWNMODE]
+    assert unknown == list(letters[:20])

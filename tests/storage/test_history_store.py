@@ -278,6 +278,23 @@ async def test_private_conversations_are_listed_for_their_owner(
         assert await store.conversations([], partial, 0.0, math.inf, 10) == [], partial
 
 
+async def test_an_owner_whose_id_begins_another_owners_id_sees_only_its_own(
+    store: Store,
+) -> None:
+    await store.append(
+        [
+            message(1, "a:1 bob", target="bob"),
+            message(2, "a:10 carol", target="carol"),
+            message(3, "a:1! dave", target="dave"),
+            message(4, "a:1 erin", target="erin"),
+            message(5, "a:1 bob", target="bob"),
+        ]
+    )
+    found = await store.conversations([], "a:1", 0.0, math.inf, 10)
+    # Each once, by its latest message, oldest first.
+    assert [(c.conversation, c.time) for c in found] == [("a:1 erin", T0 + 4), ("a:1 bob", T0 + 5)]
+
+
 @pytest.mark.parametrize(
     ("participant", "expected"),
     [

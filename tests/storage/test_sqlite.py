@@ -85,3 +85,27 @@ async def test_accounts_made_before_account_ids_keep_their_folded_name_as_id(
     assert found is not None
     # What the account owns is kept under its folded name already.
     assert found.uid == "old"
+
+
+# -- history reads that must not scan ---------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", ["_FIRST_PRIVATE", "_NEXT_PRIVATE", "_LATEST"])
+async def test_chathistory_targets_finds_conversations_through_the_index(
+    db_path: Path, statement: str
+) -> None:
+    # Issue 20, ninth probe: one query scanned every message for the owner's private
+    # conversations (0.1 s a request on a million messages, the store's one thread busy).
+    from hubbub.storage import sqlite as module
+
+    store = await SqliteStore.open(db_path)
+    await store.close()
+    sql = getattr(module, statement)
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        plan = " ".join(
+            str(row[-1])
+            for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", ("a", "b")[: sql.count("?")])
+        )
+    assert "SEARCH messages USING" in plan, plan
+    assert "INDEX messages_by_conversation" in plan, plan
+    assert "SCAN" not in plan, plan

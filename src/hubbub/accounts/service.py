@@ -27,7 +27,7 @@ import argon2
 from hubbub.accounts import scram
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.ports import Account, AccountStore, MarkerStore
-from hubbub.accounts.throttle import LoginThrottle
+from hubbub.accounts.throttle import LoginThrottle, RegistrationThrottle
 from hubbub.core.ports import StoreUnavailable
 from hubbub.wire.casemap import Casemap, Key
 from hubbub.wire.errors import InvalidName
@@ -37,6 +37,10 @@ MIN_PASSWORD = 8
 # Long enough for any password manager; argon2 and SCRAM cost the same at any length.
 MAX_PASSWORD = 1024
 CERTIFICATES = 10
+# Passwords checked or set from one address (an IPv6 /64) in a minute: one a second
+# goes on for a whole office reconnecting behind one address, and costs the server
+# a few per cent of a core at most.
+HASHES_PER_ADDRESS = 60
 # The built-in services' nicks (NICKSERV, CHANSERV in doors/irc/commands): no account
 # may take them, or a look-alike.
 SERVICE_NICKS = ("NickServ", "ChanServ")
@@ -93,6 +97,15 @@ class Accounts:
         self.certificates_allowed = certificates
         self._casemap = casemap
         self.throttle = LoginThrottle(clock)
+        # Every password checked or set costs an argon2 hash (19 MiB, tens of ms of
+        # CPU); right ones too, which the login throttle does not slow down: logged-in
+        # clients repeating NickServ PASSWORD or IDENTIFY kept both cores busy.
+        self.hashing = RegistrationThrottle(
+            HASHES_PER_ADDRESS,
+            60.0,
+            clock,
+            refusal=("RATE_LIMITED", "Too many password checks from your address; wait {wait}"),
+        )
         self._reserved = frozenset(casemap.skeleton(name) for name in reserved)
         # Folded names of all accounts, each with its skeleton, and the other way round:
         # a nick that is, or looks like, an account's name is owned (see owner).
@@ -203,6 +216,7 @@ class Accounts:
             AccountError: INVALID_CREDENTIALS, RATE_LIMITED or TEMPORARILY_UNAVAILABLE.
         """
         self.begin_login(name, address)
+        self.hashing.begin(address)
         account = await self.find(name)
         valid = account is not None and 0 < len(password) <= MAX_PASSWORD
         if valid and account is not None:
@@ -299,8 +313,18 @@ class Accounts:
         if not removed:
             raise AccountError("NO_SUCH_CERTIFICATE", "That certificate is not on the account")
 
-    async def change_password(self, account: Account, password: str) -> None:
+    async def change_password(
+        self, account: Account, password: str, address: str | None = None
+    ) -> None:
+        """Set a new password; ``address`` is the client's, when one asks (not an
+        operator at the command line).
+
+        Raises:
+            AccountError: WEAK_PASSWORD, RATE_LIMITED or TEMPORARILY_UNAVAILABLE.
+        """
         check_password(password, self.password_min)
+        if address is not None:
+            self.hashing.begin(address)
         hashed, verifier = await asyncio.to_thread(_credentials, password)
         with _unavailable():
             await self._store.set_password(account.key, hashed, verifier)

@@ -250,7 +250,13 @@ class RegistrationThrottle:
         clock: Callable[[], float] = time.monotonic,
         *,
         size: int = 10_000,
+        refusal: tuple[str, str] = (
+            "TEMPORARILY_UNAVAILABLE",
+            "Too many accounts registered from your address; wait {wait} before "
+            "registering another",
+        ),
     ) -> None:
+        self.refusal = refusal
         self.per_address = per_address
         self.window = window
         self.clock = clock
@@ -278,11 +284,8 @@ class RegistrationThrottle:
             attempts.popleft()
         if len(attempts) >= self.per_address:
             wait = attempts[0] + self.window - now
-            raise AccountError(
-                "TEMPORARILY_UNAVAILABLE",
-                "Too many accounts registered from your address; "
-                f"wait {seconds(wait)} before registering another",
-            )
+            code, text = self.refusal
+            raise AccountError(code, text.format(wait=seconds(wait)))
         attempts.append(now)
         self._attempts.move_to_end(block)
         if len(self._attempts) > self.size:

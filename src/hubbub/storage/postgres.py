@@ -251,22 +251,35 @@ class PostgresStore:
     async def conversations(
         self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
-        # A private conversation's key is its owner, a space, and the other party;
-        # starts_with matches literally, where LIKE would read "_" and "%".
-        found = await self._fetch(
-            "SELECT conversation, target, sender, time FROM ("
-            "SELECT DISTINCT ON (conversation) conversation, target, sender, time "
-            "FROM messages WHERE conversation = ANY($1::text[]) "
-            "OR starts_with(conversation, $2 || ' ') "
-            "ORDER BY conversation, time DESC, id DESC) AS latest "
-            f"WHERE {_MS} > $3 AND {_MS} < $4 ORDER BY time, conversation LIMIT $5",
-            [_put(key) for key in keys],
-            _put(owner),
-            rows.milliseconds(start),
-            rows.milliseconds(end),
-            limit,
-        )
-        return [rows.conversation_from(r, _get) for r in found]
+        names = [_put(key) for key in keys]
+        # The owner's private conversations, one index step each (no scan). Compared
+        # byte by byte ("C"): the index serves it where the database's collation is C,
+        # as docs/running.md asks, and the answer is right under any collation.
+        after, high = (_put(bound) for bound in rows.private_range(owner))
+        first = True
+        for _ in range(rows.PRIVATE_CONVERSATIONS):
+            found = await self._fetchrow(
+                'SELECT conversation FROM messages WHERE conversation COLLATE "C" '
+                + (">=" if first else ">")
+                + ' $1 AND conversation COLLATE "C" < $2 '
+                'ORDER BY conversation COLLATE "C" LIMIT 1',
+                after,
+                high,
+            )
+            if found is None:
+                break
+            after, first = found[0], False
+            names.append(after)
+        latest = []
+        for name in names:
+            row = await self._fetchrow(
+                "SELECT conversation, target, sender, time FROM messages "
+                "WHERE conversation = $1 ORDER BY time DESC, id DESC LIMIT 1",
+                name,
+            )
+            if row is not None:
+                latest.append(rows.conversation_from(row, _get))
+        return rows.in_window(latest, start, end, limit)
 
     async def prune(self, older_than: float, keep_per_conversation: int) -> int:
         with self._translated():

@@ -30,6 +30,17 @@ T = TypeVar("T")
 
 # Times compare to the millisecond, as clients see them in server-time tags.
 _MS = "CAST(ROUND(time * 1000) AS INTEGER)"
+# An owner's private conversations, each found by one step along the index.
+_FIRST_PRIVATE = (
+    "SELECT conversation FROM messages WHERE conversation >= ? AND conversation < ? "
+    "ORDER BY conversation LIMIT 1"
+)
+_NEXT_PRIVATE = _FIRST_PRIVATE.replace(">=", ">")
+# A conversation's latest message, found at the end of its index range.
+_LATEST = (
+    "SELECT conversation, target, sender, time FROM messages WHERE conversation = ? "
+    "ORDER BY time DESC, id DESC LIMIT 1"
+)
 _READS = rows.Reads.written_with("?", _MS)
 
 # How long opening waits for a file that another connection has locked, in seconds.
@@ -257,18 +268,24 @@ class SqliteStore:
         keys = list(keys)
 
         def work() -> list[Conversation]:
-            marks = ",".join("?" * len(keys)) or "NULL"
-            # A private conversation's key is its owner, a space, and the other party.
-            found = self._db.execute(
-                "SELECT conversation, target, sender, MAX(time) AS last FROM messages "
-                f"WHERE (conversation IN ({marks}) "
-                "OR substr(conversation, 1, length(?) + 1) = ? || ' ') "
-                f"GROUP BY conversation HAVING {_MS.replace('time', 'last')} > ? "
-                f"AND {_MS.replace('time', 'last')} < ? ORDER BY last LIMIT ?",
-                (*keys, owner, owner, rows.milliseconds(start), rows.milliseconds(end), limit),
-            ).fetchall()
-            # SQLite takes target and sender from the row that holds MAX(time).
-            return [rows.conversation_from(r) for r in found]
+            db = self._db
+            names = list(keys)
+            # The owner's private conversations, one index step each (no scan).
+            after, high = rows.private_range(owner)
+            first = True
+            for _ in range(rows.PRIVATE_CONVERSATIONS):
+                step = _FIRST_PRIVATE if first else _NEXT_PRIVATE
+                found = db.execute(step, (after, high)).fetchone()
+                if found is None:
+                    break
+                after, first = found[0], False
+                names.append(after)
+            latest = []
+            for name in names:
+                row = db.execute(_LATEST, (name,)).fetchone()
+                if row is not None:
+                    latest.append(rows.conversation_from(row))
+            return rows.in_window(latest, start, end, limit)
 
         return await self._run(work)
 

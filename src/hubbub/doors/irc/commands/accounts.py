@@ -225,7 +225,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
             if mine is None:
                 _tell(session, "Log in first.")
                 return
-            await accounts.change_password(mine, args[-1])
+            await accounts.change_password(mine, args[-1], session.host)
             _tell(session, "Password changed.")
         elif verb == "DROP" and args:
             if user.account is None:

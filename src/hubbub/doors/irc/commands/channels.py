@@ -144,6 +144,8 @@ def names(session: IrcClient, user: User, message: Message) -> None:
         if channel is not None and channel not in shown and channel.shown_to(user):
             shown.add(channel)
             send_names(session, user, channel, end=False)
+            # As WHO of a channel: a big one costs more than a line.
+            session.peer.spend(len(channel.members) // SEARCHED_PER_LINE)
     session.numeric(n.RPL_ENDOFNAMES, message.params[0], "End of /NAMES list")
 
 

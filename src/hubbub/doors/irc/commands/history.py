@@ -87,12 +87,23 @@ class _Keep(enum.Enum):
     MIDDLE = enum.auto()  # AROUND
 
 
+def _cost(message: StoredMessage) -> int:
+    """What a message costs a page: its lines, and a line more for each whole 512 bytes
+    of its client-only tags (up to 4 KB: a page of 100 such lines was 450 KB; a reply's
+    or reaction's short tags cost nothing)."""
+    cost = len(message.lines) or 1
+    if message.tags:
+        cost += sum(len(key) + len(value) + 2 for key, value in message.tags) // 512
+    return cost
+
+
 def _within_lines(messages: list[StoredMessage], limit: int, keep: _Keep) -> list[StoredMessage]:
-    """The page cut to ``limit`` lines in all. The limit counts messages, and a
-    multi-line message goes out as up to multiline_max_lines lines: a page of them was
-    that many times longer. The message nearest the reference always stays, whole; the
-    client asks again from where the page ends."""
-    sizes = [len(m.lines) or 1 for m in messages]
+    """The page cut to ``limit`` lines in all (long tags counting as lines, see
+    :func:`_cost`). The limit counts messages, and a multi-line message goes out as up
+    to multiline_max_lines lines: a page of them was that many times longer. The message
+    nearest the reference always stays, whole; the client asks again from where the page
+    ends."""
+    sizes = [_cost(m) for m in messages]
     total = sum(sizes)
     start, end = 0, len(messages)
     cut_start = keep is not _Keep.EARLIEST

@@ -73,7 +73,9 @@ def parse_channel_modes(
             continue
         kind = CHANNEL_MODES.get(letter)
         if kind is None:
-            if letter not in unknown:
+            # Each once, and no more than MODES of them: a line of 160 distinct
+            # letters was answered with 160 lines.
+            if letter not in unknown and len(unknown) < limit:
                 unknown.add(letter)
                 session.numeric(n.ERR_UNKNOWNMODE, letter, "is an unknown mode character")
             continue

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 # WHOX fields in the order their values are sent (IRCv3 WHOX specification).
 _WHOX_ORDER = "tcuihsnfdlaor"
 _MAX_USERHOST = 5
+# Entries of one WHOWAS reply: a nick reused a thousand times (connect, quit, again)
+# made 2,000 lines, 250 KB, for one short line, and kept the server busy for others.
+_MAX_WHOWAS = 10
 
 
 def _who_flags(session: IrcClient, user: User, channel: Channel | None) -> str:
@@ -166,9 +169,8 @@ def whowas(session: IrcClient, me: User, message: Message) -> None:
         return
     nick = message.params[0]
     count = message.params[1] if len(message.params) > 1 else ""
-    entries = session.hub.whowas(nick)
-    if count.isdigit() and int(count) > 0:
-        entries = entries[: int(count)]
+    wanted = int(count) if count.isdigit() and int(count) > 0 else _MAX_WHOWAS
+    entries = session.hub.whowas(nick)[: min(wanted, _MAX_WHOWAS)]
     if not entries:
         session.numeric(n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
     for entry in entries:
