@@ -1079,6 +1079,34 @@ async def test_the_plain_door_shows_a_newcomer_the_last_lines_of_the_room(
         assert len(recent) == 5
 
 
+async def test_a_line_said_while_a_newcomers_backlog_is_read_is_shown_once(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # The backlog holds what was said before the newcomer came in; what is said after
+    # reaches them live. Read up to the moment of reading, a line said meanwhile was
+    # shown twice: live, then in the backlog.
+    async with running_server(settings_for(tmp_path, plain_backlog=50)) as server:
+        alice = await connect(clients, server, "alice", "#lobby")
+        host, port = server.plain_addresses[0]
+        reader, writer = await asyncio.open_connection(host, port)
+        newbie = PlainReader(reader, writer)
+        try:
+            await newbie.read_until(lambda line: line.startswith("Enter your name"))
+            await newbie.send("newbie")
+            # Said as the newcomer arrives: some before its join, some after, some while
+            # its backlog is read.
+            for k in range(40):
+                await alice.send(f"PRIVMSG #lobby :racing {k}")
+            await alice.sync()
+            await newbie.send("/who #lobby")
+            shown = await newbie.read_until(lambda line: line.startswith("In #lobby: "))
+        finally:
+            await newbie.close()
+        said = [line.strip() for line in shown if "racing" in line]
+        assert len(said) == len(set(said)), said
+        assert said[-1] == "alice: racing 39"
+
+
 async def test_the_plain_door_shows_no_recent_lines_in_a_quiet_room(tmp_path: Path) -> None:
     async with (
         running_server(settings_for(tmp_path)) as server,

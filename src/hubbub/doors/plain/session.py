@@ -200,7 +200,9 @@ class PlainSession:
         )
         if self.ctx.history is None or not self.ctx.backlog or self.room is None:
             return None
-        return self.show_backlog(self.room)
+        # What was said up to now: whatever is said from here on reaches the user live,
+        # and read with the backlog it was shown twice.
+        return self.show_backlog(self.room, self.ctx.hub.clock())
 
     def refuse_owned(self, name: str) -> bool:
         """Whether ``name`` belongs to an account, telling the user so when it does.
@@ -215,14 +217,15 @@ class PlainSession:
         self.tell(message.format(name=name))
         return True
 
-    async def show_backlog(self, room: str) -> None:
-        """The last lines said in a room, so a newcomer knows what is going on."""
+    async def show_backlog(self, room: str, until: float = math.inf) -> None:
+        """The last lines said in a room before ``until``, so a newcomer knows what is
+        going on."""
         channel = self.ctx.hub.find_channel(room)
         history = self.ctx.history
         if channel is None or history is None:
             return
         try:
-            recent = await history.before(channel.history_key, math.inf, self.ctx.backlog)
+            recent = await history.before(channel.history_key, until, self.ctx.backlog)
         except StoreUnavailable:
             return
         if not recent or self.closed:
