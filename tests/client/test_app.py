@@ -219,6 +219,32 @@ async def test_a_topic_gone_after_a_server_restart_is_gone_from_the_topic_bar(
             assert "old news" not in str(app.query_one(TopicBar).render())
 
 
+async def test_modes_gone_after_a_server_restart_are_gone_from_the_channel(
+    tmp_path: Path,
+) -> None:
+    first = Server(server_settings(tmp_path))
+    task = asyncio.create_task(first.run())
+    async with asyncio.timeout(10):
+        await first.ready.wait()
+    port = irc_port(first)
+    app = make_app(port, "anna", ("#rust",))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(app, lambda: app.state.active == Key("#rust"))
+        rust = app.state.buffers[Key("#rust")]
+        await until(app, lambda: rust.modes != "")
+        await pilot.press(*"/mode #rust +m", "enter")
+        await until(app, lambda: "m" in rust.modes)
+        first.stop()
+        async with asyncio.timeout(10):
+            await task
+        await until(app, lambda: not app.state.connected)
+        # #rust is not registered: the new server made it again, without +m.
+        async with running_server(server_settings(tmp_path, port)):
+            await until(app, lambda: rust.joined and rust.modes != "")
+            assert "m" not in rust.modes
+            assert "n" in rust.modes
+
+
 async def test_lines_that_arrive_with_the_join_are_shown_once() -> None:
     lines = (
         b":irc.test 001 anna :Welcome",

@@ -186,6 +186,9 @@ class IrcSession:
             updates += self.state.take_updates()
         for update in updates:
             if isinstance(update, Joined):
+                # The join says nothing of the modes; after a reconnection the old ones
+                # would stay on show.
+                self.send("MODE", update.name)
                 self._fetch_history(update)
         return updates
 

@@ -52,6 +52,8 @@ def _join(state: ChatState, message: Message) -> None:
             # The topic the server had before a reconnection may be gone: its RPL_TOPIC
             # follows this JOIN when there is one, and nothing at all when there is none.
             buffer.topic = ""
+            # The same for its modes: the session asks for them (MODE) on joining.
+            buffer.modes = ""
             state._names.pop(key, None)
             state._updates.extend(
                 (Joined(key, name), MembersChanged(key), BuffersChanged(), TopicChanged(key))
