@@ -148,6 +148,28 @@ async def test_plain_mode_shows_connected_and_the_room_s_last_lines_as_earlier_o
             await bob.close()
 
 
+async def test_plain_mode_answers_the_name_prompt_again_with_what_the_user_types(
+    server: Server,
+) -> None:
+    port = plain_port(server)
+    bob = await RawClient.open(port)
+    await bob.read_until("Enter your name")
+    await bob.send("anna\n")
+    await bob.read_until("Welcome, anna!")
+    app = make_app(port, "anna", plain=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(app, showing(app, "The name anna is taken."))
+        # Asked again: the user's next line is a name, not a line of chat.
+        await until(app, lambda: not app.state.registered)
+        await pilot.press(*"anna2", "enter")
+        await until(app, showing(app, "Welcome, anna2!"))
+        assert showing(app, "(your name) anna2")()
+        assert not [line for line in app.state.current.lines if line.own]
+        await pilot.press(*"hello", "enter")
+        await bob.read_until("anna2: hello")
+        await bob.close()
+
+
 async def test_plain_mode_shows_no_last_line_twice_after_a_reconnection() -> None:
     """The door's last lines come again on each connection: only new ones are shown."""
     visits: list[bytes] = [

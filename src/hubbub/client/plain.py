@@ -12,7 +12,8 @@ ends every line with a newline and reads lines (or text followed by a pause). So
 client mirrors the server: until a newline has been seen, each received chunk is a line
 and input is sent without one; once the server has sent a newline, lines are framed by
 newlines both ways. A received line that reads ``name: text`` is shown as a message from
-``name``. The prompt the client answers itself is shown quietly, with the answer.
+``name``. The prompt the client answers itself is shown quietly, with the answer; when
+the door asks again (the name was refused), the user's next line is the name.
 
 hubbub's plain door follows a newcomer's welcome with the room's last lines: "Recently
 in #room:" and then lines indented by two spaces. Those are history: they name nobody
@@ -46,6 +47,8 @@ _SPEECH = re.compile(r"^(\[[^\]]{1,20}\] )?([^\s:\[\]]{1,40}): (.*)$")
 # The plain door's heading of a room's last lines, in each of its languages.
 _BACKLOG = re.compile(r"^(Recently in|Недавно в) \S{1,200}:$")
 _BACKLOG_INDENT = b"  "
+# The door's name prompt, in each of its languages: asked again after a refused name.
+_NAME_PROMPT = re.compile(r"^(Enter your name|Введите ваше имя):$")
 
 
 class PlainSession:
@@ -122,6 +125,7 @@ class PlainSession:
             return state.take_updates()
         self._send_line(text)
         if not self.named:
+            state.show(Line(state.clock(), LineKind.DETAIL, "", f"(your name) {clean(text)}"))
             self._named()
         elif not text.startswith("/"):
             line = Line(state.clock(), LineKind.MESSAGE, state.nick, clean(text), own=True)
@@ -139,6 +143,11 @@ class PlainSession:
         text = clean(decode(raw)).strip()
         if not text:
             return
+        if self.named and _NAME_PROMPT.match(text):
+            # The name was refused (taken, or a registered account's): what the user
+            # types next is a name again, not a line of chat.
+            self.named = state.registered = False
+            state.emit(StatusChanged())
         recent = self._backlog and raw.startswith(_BACKLOG_INDENT)
         if not recent:
             self._backlog, self._heading = False, None
