@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from hubbub.doors.gate import Gate
-from hubbub.doors.output import pushes, set_nodelay, until_read
+from hubbub.doors.output import PUSH_AT, pushes, set_nodelay, until_read
 from hubbub.doors.ports import (
     Batcher,
     ConnectionLog,
@@ -378,13 +378,15 @@ class Connection(asyncio.Protocol):
         data = self.take_output()
         if data:
             self._transport.write(data)  # type: ignore[union-attr]
-            pushing = pushes(len(data), self._pushing)
-            if pushing is not self._pushing and not self._nodelay:
+            if (  # most writes are small and unpushed: no call for them
+                (self._pushing or len(data) >= PUSH_AT)
+                and not self._nodelay
+                and (pushing := pushes(len(data), self._pushing)) is not self._pushing
+            ):
                 self._pushing = set_nodelay(self._transport, pushing)  # type: ignore[arg-type]
 
     def take_output(self) -> bytes:
-        """What was queued during this loop pass, taken for writing now or later (the
-        sync history mode; see :class:`~hubbub.doors.output.OutputBatcher`)."""
+        """This pass's output, taken to write now or later (see OutputBatcher)."""
         outbox = self.outbox
         if not outbox:
             return b""
