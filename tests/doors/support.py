@@ -61,6 +61,7 @@ class FakeTransport(asyncio.Transport):
         self.high_water = 65536
         self._writing_paused = False
         self.closing = False
+        self._losing = False
         self.aborted = False
         self.lost = False
         self.changes = Changes()
@@ -106,6 +107,11 @@ class FakeTransport(asyncio.Transport):
         return self.closing
 
     def close(self) -> None:
+        # As asyncio's: what is buffered is written first, and a client that never
+        # reads keeps the connection open.
+        if self.buffered:
+            self.closing = True
+            return
         self._lose()
 
     def abort(self) -> None:
@@ -114,8 +120,8 @@ class FakeTransport(asyncio.Transport):
 
     def _lose(self) -> None:
         # As asyncio's transports do: the protocol hears of it on a later loop pass.
-        if not self.closing:
-            self.closing = True
+        if not self._losing:
+            self.closing = self._losing = True
             asyncio.get_running_loop().call_soon(self._connection_lost)
 
     def _connection_lost(self) -> None:

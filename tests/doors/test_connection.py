@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from hubbub.doors import output
 from hubbub.doors.gate import Gate
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.ports import Peer
@@ -348,6 +349,36 @@ async def test_a_connection_past_the_per_address_limit_gets_an_error_and_no_sess
     assert len(driver.connections) == 1
     refused.data_received(b"NICK sneaky\r\n")
     assert len(driver.sessions) == 1
+
+
+async def test_the_per_address_limit_counts_an_ipv6_64_as_one_address() -> None:
+    # Issue 20, tenth probe: a client picks any address of its /64; counted one by one,
+    # its connections had no limit.
+    driver = Driver(gate=Gate(per_ip=2))
+    driver.open("2001:db8:1:2::1")
+    driver.open("2001:db8:1:2:ffff::9")
+    _, refused = driver.connect("2001:db8:1:2:aaaa:bbbb:cccc:dddd")
+    assert refused.writes == [b"ERROR :Too many connections from your address\r\n"]
+    # Another /64, and an IPv4 address, have limits of their own.
+    driver.open("2001:db8:1:3::1")
+    driver.open("192.0.2.7")
+    driver.open("192.0.2.8")
+
+
+async def test_a_closed_connection_whose_output_is_never_read_is_dropped_after_the_grace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 20, tenth probe: closed after a paced LIST its client never read, the
+    # connection waited for good, holding the socket, kernel buffers and its place in
+    # the per-address count.
+    monkeypatch.setattr(output, "CLOSE_GRACE", 0.05)
+    _, transport, session = Driver().open()
+    transport.buffered = 300_000  # in the transport, never read
+    session.close("Killed")
+    assert transport.closing
+    assert not transport.lost
+    await transport.changes.until(lambda: transport.lost)
+    assert transport.aborted
 
 
 # -- timers, through the sweep ---------------------------------------------------------

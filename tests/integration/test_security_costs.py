@@ -271,3 +271,21 @@ async def test_at_most_modes_unknown_mode_letters_are_answered(
     await member.send(f"MODE #m +{letters}")
     unknown = [m.params[1] for m in await member.sync() if m.command == n.ERR_UNKNOWNMODE]
     assert unknown == list(letters[:20])
+
+
+async def test_chathistory_targets_costs_flood_control_more_than_a_line(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # Issue 20, tenth probe: each TARGETS is up to a couple of thousand lookups on the
+    # store; it costs 5 lines more (and runs one at a time on the store).
+    settings = make_settings(tmp_path, flood_burst=3, flood_rate=5.0)
+    async with running_server(settings) as server:
+        reader = await connect(clients, server, "reader", *HISTORY_CAPS)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        window = "timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z"
+        await reader.send(f"CHATHISTORY TARGETS {window} 10", "PING :after")
+        await reader.read_until("PONG", seconds=10)
+        # The burst of 3, less what registering took, then 5 a second: at least a second.
+        waited = loop.time() - started
+        assert waited >= 0.8, f"answered in {waited:.2f}s"

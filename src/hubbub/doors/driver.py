@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from hubbub.doors.gate import Gate
-from hubbub.doors.output import PUSH_AT, pushes, set_nodelay, until_read
+from hubbub.doors.output import PUSH_AT, drop_later, pushes, set_nodelay, until_read
 from hubbub.doors.ports import (
     Batcher,
     ConnectionLog,
@@ -149,8 +149,7 @@ class Connection(asyncio.Protocol):
         return None
 
     @property
-    def log(self) -> ConnectionLog:
-        """A logger naming this connection (made when needed: idle connections hold none)."""
+    def log(self) -> ConnectionLog:  # made when needed: idle connections hold none
         return ConnectionLog(logger, {"conn": self.id})
 
     @property
@@ -227,9 +226,9 @@ class Connection(asyncio.Protocol):
 
     async def drained(self) -> None:
         """Return once the client has read all but a quarter of its SendQ (SAFELIST)."""
-        await until_read(self._unread, self._limits.sendq // 4)
+        await until_read(self.unread, self._limits.sendq // 4)
 
-    def _unread(self) -> int | None:
+    def unread(self) -> int | None:  # what the client has yet to read (None: gone)
         transport = self._transport
         if self._dead or transport is None or transport.is_closing():
             return None
@@ -424,9 +423,10 @@ class Connection(asyncio.Protocol):
         self._end()
 
     def _end(self) -> None:
-        """Close after what the transport holds (a framing may say goodbye first)."""
+        """Close after what the transport holds, or drop it if never read (drop_later)."""
         assert self._transport is not None
         self._transport.close()
+        drop_later(self._transport)
 
     def _cut_off(self, reason: str) -> None:
         """Drop a client that cannot keep up, without waiting for it. This runs in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 
@@ -45,12 +46,36 @@ class Gate:
 
     def admit(self, host: str, trusted: bool) -> bool:
         """Count a new connection from ``host``; False if it is one too many."""
-        if self.per_ip and not trusted and self._counts[host] >= self.per_ip:
+        block = _block(host)
+        if self.per_ip and not trusted and self._counts[block] >= self.per_ip:
             return False
-        self._counts[host] += 1
+        self._counts[block] += 1
         return True
 
     def release(self, host: str) -> None:
-        self._counts[host] -= 1
-        if self._counts[host] <= 0:
-            del self._counts[host]
+        block = _block(host)
+        self._counts[block] -= 1
+        if self._counts[block] <= 0:
+            del self._counts[block]
+
+
+def _block(host: str) -> str:
+    """What connections are counted by: an IPv4 address itself, an IPv6 address by its
+    /64 (a subscriber has a whole /64 to connect from; the account throttles count the
+    same way)."""
+    if ":" not in host:
+        return host
+    return _ipv6_block(host)
+
+
+@functools.lru_cache(maxsize=_VERDICTS)
+def _ipv6_block(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return host

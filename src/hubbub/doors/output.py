@@ -54,6 +54,18 @@ async def until_read(unread: Callable[[], int | None], low: int) -> None:
         await asyncio.sleep(_READ_POLL)
 
 
+# Seconds a closed connection may take to hand its client what it still holds.
+CLOSE_GRACE = 10.0
+
+
+def drop_later(transport: asyncio.Transport) -> None:
+    """Abort ``transport``, just closed, if it still holds output after CLOSE_GRACE: a
+    client that never reads kept its socket, megabytes of kernel buffers and its place
+    in the per-address count for good (a paced LIST never read, then a ping timeout).
+    Aborting a transport already gone does nothing."""
+    asyncio.get_running_loop().call_later(CLOSE_GRACE, transport.abort)
+
+
 class Durability(Protocol):
     """How far message storage has got (:class:`hubbub.storage.history.HistoryWriter`)."""
 

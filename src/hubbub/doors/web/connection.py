@@ -34,6 +34,7 @@ from websockets.typing import Subprotocol
 
 from hubbub.doors.driver import Connection
 from hubbub.doors.gate import Gate
+from hubbub.doors.output import drop_later
 from hubbub.doors.ports import Batcher, DoorLimits, Roster, SessionFactory
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.framing import FRAME_ALLOWANCE, Fragments, Framer, line_of
@@ -313,6 +314,7 @@ class WebConnection(Connection):
                 if data:
                     transport.write(data)
         transport.close()
+        drop_later(transport)
 
     def pause_writing(self) -> None:
         """Past the SendQ: an IRC client is cut off; a file being read is left to the

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # Parameters after the subcommand, by subcommand.
 _ARITY = {"LATEST": 3, "BEFORE": 3, "AFTER": 3, "AROUND": 3, "BETWEEN": 4, "TARGETS": 3}
+# Lines of flood control a CHATHISTORY TARGETS costs beyond its own.
+_TARGETS_COST = 5
 # Later than any message (the year 2286), for LATEST *.
 _END_OF_TIME = 10_000_000_000.0
 
@@ -204,6 +206,9 @@ async def _targets(
     params: tuple[str, ...],
     limit: int,
 ) -> None:
+    # A look through every conversation of the user's: more than a line's worth, and
+    # one at a time on the store (which makes the rest of the server wait less).
+    session.peer.spend(_TARGETS_COST)
     start = parse_time(params[0].removeprefix("timestamp="))
     end = parse_time(params[1].removeprefix("timestamp="))
     if start is None or end is None:
