@@ -168,18 +168,28 @@ async def test_history_and_multiline_paste_protection(server: Server, bob: LineC
         assert [m.params[-1] for m in said if m.command == "PRIVMSG"] == ["one", "/two", "three"]
 
 
-async def test_reconnects_and_rejoins_after_the_server_restarts(tmp_path: Path) -> None:
-    first = Server(server_settings(tmp_path))
-    task = asyncio.create_task(first.run())
+async def start_first(tmp_path: Path) -> tuple[Server, asyncio.Task[None]]:
+    """A server the test stops itself (stop_first), to start another on its port."""
+    server = Server(server_settings(tmp_path))
+    task = asyncio.create_task(server.run())
     async with asyncio.timeout(10):
-        await first.ready.wait()
+        await server.ready.wait()
+    return server, task
+
+
+async def stop_first(server: Server, task: asyncio.Task[None]) -> None:
+    server.stop()
+    async with asyncio.timeout(10):
+        await task
+
+
+async def test_reconnects_and_rejoins_after_the_server_restarts(tmp_path: Path) -> None:
+    first, task = await start_first(tmp_path)
     port = irc_port(first)
     app = make_app(port, "anna", ("#rust",))
     async with app.run_test(size=(120, 36)):
         await until(app, lambda: app.state.active == Key("#rust"))
-        first.stop()
-        async with asyncio.timeout(10):
-            await task
+        await stop_first(first, task)
         await until(app, lambda: not app.state.connected)
         assert not app.state.buffers[Key("#rust")].joined
         async with running_server(server_settings(tmp_path, port)) as second:
@@ -196,19 +206,14 @@ async def test_reconnects_and_rejoins_after_the_server_restarts(tmp_path: Path) 
 async def test_a_topic_gone_after_a_server_restart_is_gone_from_the_topic_bar(
     tmp_path: Path,
 ) -> None:
-    first = Server(server_settings(tmp_path))
-    task = asyncio.create_task(first.run())
-    async with asyncio.timeout(10):
-        await first.ready.wait()
+    first, task = await start_first(tmp_path)
     port = irc_port(first)
     app = make_app(port, "anna", ("#rust",))
     async with app.run_test(size=(120, 36)) as pilot:
         await until(app, lambda: app.state.active == Key("#rust"))
         await pilot.press(*"/topic old news", "enter")
         await until(app, lambda: "old news" in str(app.query_one(TopicBar).render()))
-        first.stop()
-        async with asyncio.timeout(10):
-            await task
+        await stop_first(first, task)
         await until(app, lambda: not app.state.connected)
         # #rust is not registered: the new server knows no topic for it.
         async with running_server(server_settings(tmp_path, port)):
@@ -222,10 +227,7 @@ async def test_a_topic_gone_after_a_server_restart_is_gone_from_the_topic_bar(
 async def test_modes_gone_after_a_server_restart_are_gone_from_the_channel(
     tmp_path: Path,
 ) -> None:
-    first = Server(server_settings(tmp_path))
-    task = asyncio.create_task(first.run())
-    async with asyncio.timeout(10):
-        await first.ready.wait()
+    first, task = await start_first(tmp_path)
     port = irc_port(first)
     app = make_app(port, "anna", ("#rust",))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -234,9 +236,7 @@ async def test_modes_gone_after_a_server_restart_are_gone_from_the_channel(
         await until(app, lambda: rust.modes != "")
         await pilot.press(*"/mode #rust +m", "enter")
         await until(app, lambda: "m" in rust.modes)
-        first.stop()
-        async with asyncio.timeout(10):
-            await task
+        await stop_first(first, task)
         await until(app, lambda: not app.state.connected)
         # #rust is not registered: the new server made it again, without +m.
         async with running_server(server_settings(tmp_path, port)):

@@ -65,6 +65,15 @@ class RawClient:
     async def open(cls, port: int) -> RawClient:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
+    @classmethod
+    async def named(cls, port: int, name: str, *lines: str) -> RawClient:
+        """A plain-door user called ``name``, who said ``lines`` on arriving."""
+        client = await cls.open(port)
+        await client.read_until("Enter your name")
+        await client.send("".join(f"{line}\n" for line in (name, *lines)))
+        await client.read_until(f"Welcome, {name}!")
+        return client
+
     async def send(self, text: str) -> None:
         self.writer.write(text.encode())
         await self.writer.drain()
@@ -123,10 +132,7 @@ async def test_plain_mode_shows_connected_and_the_room_s_last_lines_as_earlier_o
 ) -> None:
     async with running_server(server_settings(tmp_path)) as server:
         port = plain_port(server)
-        bob = await RawClient.open(port)
-        await bob.read_until("Enter your name")
-        await bob.send("bob\nsaid before anna came\nanna: are you there?\n")
-        await bob.read_until("Welcome, bob!")
+        bob = await RawClient.named(port, "bob", "said before anna came", "anna: are you there?")
         app = make_app(port, "anna", plain=True)
         async with app.run_test(size=(100, 30)) as pilot:
             await until(app, showing(app, "Welcome, anna!"))
@@ -152,10 +158,7 @@ async def test_plain_mode_answers_the_name_prompt_again_with_what_the_user_types
     server: Server,
 ) -> None:
     port = plain_port(server)
-    bob = await RawClient.open(port)
-    await bob.read_until("Enter your name")
-    await bob.send("anna\n")
-    await bob.read_until("Welcome, anna!")
+    bob = await RawClient.named(port, "anna")
     app = make_app(port, "anna", plain=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(app, showing(app, "The name anna is taken."))
