@@ -19,7 +19,6 @@ equality, which the queries rely on.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -113,9 +112,6 @@ class PostgresStore:
     def __init__(self, where: str, pool: asyncpg.Pool) -> None:
         self.where = where
         self._pool = pool
-        # One CHATHISTORY TARGETS at a time (up to a couple of thousand lookups each):
-        # side by side they took the pool from every other read.
-        self._targets = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, command_timeout: float = _COMMAND_TIMEOUT) -> PostgresStore:
@@ -253,12 +249,6 @@ class PostgresStore:
         return None if row is None else rows.message_from(row, _get)
 
     async def conversations(
-        self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
-    ) -> list[Conversation]:
-        async with self._targets:
-            return await self._conversations(keys, owner, start, end, limit)
-
-    async def _conversations(
         self, keys: Sequence[str], owner: str, start: float, end: float, limit: int
     ) -> list[Conversation]:
         names = [_put(key) for key in keys]

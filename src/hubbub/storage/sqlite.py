@@ -78,10 +78,6 @@ class SqliteStore:
         self.path = path
         self._db = connection
         self._executor = executor
-        # One CHATHISTORY TARGETS at a time: each is up to a couple of thousand lookups
-        # on the store's one thread, and queued side by side they held every other
-        # read behind them for half a second.
-        self._targets = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -291,8 +287,7 @@ class SqliteStore:
                     latest.append(rows.conversation_from(row))
             return rows.in_window(latest, start, end, limit)
 
-        async with self._targets:
-            return await self._run(work)
+        return await self._run(work)
 
     async def prune(self, older_than: float, keep_per_conversation: int) -> int:
         def work() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ class IrcContext:
     unregistered: int = 0
     # Message history, when kept (CHATHISTORY).
     history: HistoryReader | None = None
+    # One CHATHISTORY TARGETS at a time on the store: each is up to a couple of thousand
+    # lookups, and side by side they held every other history read for half a second.
+    targets: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Accounts, when kept (SASL, REGISTER, NickServ).
     accounts: Accounts | None = None
     # The event loop's call_later, for the one timer a session needs (nick ownership).

@@ -207,7 +207,7 @@ async def _targets(
     limit: int,
 ) -> None:
     # A look through every conversation of the user's: more than a line's worth, and
-    # one at a time on the store (which makes the rest of the server wait less).
+    # one at a time on the store (ctx.targets).
     session.peer.spend(_TARGETS_COST)
     start = parse_time(params[0].removeprefix("timestamp="))
     end = parse_time(params[1].removeprefix("timestamp="))
@@ -216,7 +216,8 @@ async def _targets(
     low, high = min(start, end), max(start, end)
     owner = session.hub.history_owner(user)
     channels = {channel.history_key: channel for channel in user.channels.values()}
-    found = await store.conversations(list(channels), owner, low, high, limit)
+    async with session.ctx.targets:
+        found = await store.conversations(list(channels), owner, low, high, limit)
     hub = session.hub
     lines = []
     for conversation in found:
