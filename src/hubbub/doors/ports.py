@@ -220,6 +220,9 @@ class StoredLine(Protocol):
     (:class:`hubbub.storage.ports.StoredMessage` is one)."""
 
     @property
+    def msgid(self) -> str: ...
+
+    @property
     def sender(self) -> str:
         """The sender's ``nick!user@host``."""
         ...

@@ -32,9 +32,9 @@ from hubbub.doors.plain.text import clean, split_text, terminal_bytes
 from hubbub.wire.errors import LineTooLong
 
 if TYPE_CHECKING:
-    from hubbub.core.model import User
+    from hubbub.core.model import Channel, User
     from hubbub.doors.plain.context import PlainContext
-    from hubbub.doors.ports import Peer
+    from hubbub.doors.ports import Peer, RecentHistory
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class PlainSession:
     audience = None
     outbox = None
 
-    __slots__ = ("admitted", "closed", "ctx", "host", "peer", "room", "send", "user")
+    __slots__ = ("admitted", "closed", "ctx", "held", "host", "peer", "room", "send", "user")
 
     def __init__(
         self,
@@ -75,6 +75,9 @@ class PlainSession:
         self.user: User | None = None
         self.room: str | None = None
         self.closed = False
+        # While the backlog is read: what arrived live meanwhile, each with its msgid
+        # ("" for what is not a message), to be shown after the backlog (see show_backlog).
+        self.held: list[tuple[str, bytes]] | None = None
         # A server with a password asks for it first, on every door.
         self.admitted = ctx.password is None
         self.prompt()
@@ -140,6 +143,9 @@ class PlainSession:
         if self.user is not None:
             user, self.user = self.user, None
             self.ctx.hub.quit(user, reason)
+        held, self.held = self.held, None
+        if held:
+            self.send(b"".join(data for _, data in held))
         self.tell(self.ctx._(reason))
         self.closed = True
         self.peer.close_transport()
@@ -200,9 +206,7 @@ class PlainSession:
         )
         if self.ctx.history is None or not self.ctx.backlog or self.room is None:
             return None
-        # What was said up to now: whatever is said from here on reaches the user live,
-        # and read with the backlog it was shown twice.
-        return self.show_backlog(self.room, self.ctx.hub.clock())
+        return self.show_backlog(self.room)
 
     def refuse_owned(self, name: str) -> bool:
         """Whether ``name`` belongs to an account, telling the user so when it does.
@@ -217,28 +221,48 @@ class PlainSession:
         self.tell(message.format(name=name))
         return True
 
-    async def show_backlog(self, room: str, until: float = math.inf) -> None:
-        """The last lines said in a room before ``until``, so a newcomer knows what is
-        going on."""
+    def show_backlog(self, room: str) -> Awaitable[None] | None:
+        """The last lines said in a room, so a newcomer knows what is going on.
+
+        What reaches the user live while the history is read waits until the backlog
+        is shown, and a message that came both ways is shown once, live: the user reads
+        one conversation in order. (A cut at the time of joining instead would trust the
+        clock, and the store, to put each line on the right side of it.)
+        """
         channel = self.ctx.hub.find_channel(room)
         history = self.ctx.history
         if channel is None or history is None:
-            return
+            return None
+        # Held from the join, not from when the read starts: a line said in between is
+        # in the backlog too.
+        self.held = []
+        return self._show_backlog(channel, history)
+
+    async def _show_backlog(self, channel: Channel, history: RecentHistory) -> None:
         try:
-            recent = await history.before(channel.history_key, until, self.ctx.backlog)
-        except StoreUnavailable:
-            return
-        if not recent or self.closed:
-            return
-        lines = [self.ctx._("Recently in {room}:").format(room=channel.name)]
-        for stored in recent:
-            nick = stored.sender.split("!", 1)[0]
-            kind = MessageKind(stored.kind)
-            for text in stored.lines or (stored.text,):
-                shown = speech(nick, text, kind)
-                if shown is not None:
-                    lines.append("  " + shown)
-        self.tell(*lines)
+            try:
+                recent = await history.before(channel.history_key, math.inf, self.ctx.backlog)
+            except StoreUnavailable:
+                return
+            if not recent or self.closed:
+                return
+            live = {msgid for msgid, _ in self.held or () if msgid}
+            lines = [self.ctx._("Recently in {room}:").format(room=channel.name)]
+            for stored in recent:
+                if stored.msgid in live:
+                    continue
+                nick = stored.sender.split("!", 1)[0]
+                kind = MessageKind(stored.kind)
+                for text in stored.lines or (stored.text,):
+                    shown = speech(nick, text, kind)
+                    if shown is not None:
+                        lines.append("  " + shown)
+            if len(lines) > 1:
+                self.tell(*lines)
+        finally:
+            held, self.held = self.held, None
+            if held and not self.closed:
+                self.send(b"".join(data for _, data in held))
 
     def join(self, room: str, announce_self: bool = True) -> None:
         user = self.user
@@ -309,12 +333,20 @@ class PlainSession:
             if data is None:
                 lines = describe(self, event)
                 data = cache.lines[self.room] = terminal_bytes(lines)
-            if data:
+            if not data:
+                return
+            if self.held is None:
                 self.send(data)
+            else:
+                self.held.append((event.msgid, data))
             return
         lines = describe(self, event)
-        if lines:
+        if not lines:
+            return
+        if self.held is None:
             self.tell(*lines)
+        else:
+            self.held.append(("", terminal_bytes(lines)))
 
     def disconnect(self, reason: str) -> None:
         self.user = None
