@@ -36,6 +36,7 @@ from hubbub.core.events import (
     ChannelRenamed,
     Event,
     Invited,
+    Joined,
     MarkerMoved,
     MessageKind,
     MessagePosted,
@@ -47,7 +48,7 @@ from hubbub.core.events import (
 from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
-from hubbub.doors.irc.commands.channels import send_names, send_topic
+from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.labels import ReplyCollector
 from hubbub.doors.irc.registration import Registration, Step, advance
@@ -314,6 +315,11 @@ class IrcSession(IrcClient):
             self._write(line)
         else:
             collector.add(line)
+        me = self.user
+        if type(event) is Joined and me is not None and event.actor.id == me.id:
+            channel = self.hub.find_channel(event.channel)
+            if channel is not None:
+                joined(self, me, channel)
 
     def _shown(self, event: Event) -> bool:
         """Whether this client is shown an event's line: those beyond plain IRC only

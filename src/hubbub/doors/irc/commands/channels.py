@@ -36,16 +36,23 @@ def join(session: IrcClient, user: User, message: Message) -> None:
     for index, name in enumerate(names):
         key = keys[index] if index < len(keys) and keys[index] else None
         try:
-            channel = session.hub.join(user, name, key)
+            session.hub.join(user, name, key)
         except ChatError as error:
             session.refuse(error)
-            continue
-        if channel is not None:
-            if "draft/read-marker" in session.caps:
-                send_marker(session, user, channel.name)
-            send_topic(session, channel, on_join=True)
-            if "draft/no-implicit-names" not in session.caps:
-                send_names(session, user, channel)
+
+
+def joined(session: IrcClient, user: User, channel: Channel) -> None:
+    """What follows a user's own JOIN line: the read marker, topic and names.
+
+    Sent when the session is delivered its user's join, not when ``hub.join`` returns:
+    on one node that is the same moment; between nodes the join is applied a round trip
+    later (docs/design/cluster.md).
+    """
+    if "draft/read-marker" in session.caps:
+        send_marker(session, user, channel.name)
+    send_topic(session, channel, on_join=True)
+    if "draft/no-implicit-names" not in session.caps:
+        send_names(session, user, channel)
 
 
 def part(session: IrcClient, user: User, message: Message) -> None:
