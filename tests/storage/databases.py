@@ -58,6 +58,11 @@ class Database(Protocol):
         gone."""
         ...
 
+    async def certificates_by_name(self, rows: list[tuple[str, str]]) -> None:
+        """Make it a database from before certificates were kept by account id, holding
+        ``rows`` of (fingerprint, account name)."""
+        ...
+
 
 def read_pragma(path: Path, name: str) -> object:
     with contextlib.closing(sqlite3.connect(path)) as db:
@@ -121,6 +126,15 @@ class SqliteDatabase:
             db.commit()
         return await self.open()
 
+    async def certificates_by_name(self, rows: list[tuple[str, str]]) -> None:
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            db.execute("DELETE FROM certificates")
+            db.executemany(
+                "INSERT INTO certificates (fingerprint, account, added) VALUES (?, ?, 0)", rows
+            )
+            db.execute("PRAGMA user_version = 8")
+            db.commit()
+
 
 async def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
     """Run SQL with the driver directly, behind the store's back."""
@@ -170,5 +184,17 @@ class PostgresDatabase:
 
     async def open_without_tables(self) -> Store:
         store = await self.open()
-        await query(self.url, "DROP TABLE messages, accounts, channels")
+        await query(self.url, "DROP TABLE messages, accounts, channels CASCADE")
         return store
+
+    async def certificates_by_name(self, rows: list[tuple[str, str]]) -> None:
+        await query(self.url, "ALTER TABLE certificates DROP CONSTRAINT certificates_account_fkey")
+        await query(self.url, "DELETE FROM certificates")
+        for fingerprint, name in rows:
+            await query(
+                self.url,
+                "INSERT INTO certificates (fingerprint, account, added) VALUES ($1, $2, 0)",
+                fingerprint,
+                name,
+            )
+        await query(self.url, "DELETE FROM schema_version WHERE version >= 4")

@@ -8,6 +8,7 @@ import pytest
 
 from hubbub.accounts.ports import Account
 from hubbub.storage.ports import Store
+from tests.storage.databases import Database
 from tests.storage.samples import message, texts
 
 FP1 = "a" * 64
@@ -33,8 +34,9 @@ async def test_a_second_account_with_the_same_key_is_refused(store: Store) -> No
 
 
 async def test_set_password_replaces_the_hash_and_the_verifier(store: Store) -> None:
-    await store.create_account(account())
-    await store.set_password("alice", "new hash", "new verifier")
+    alice = account()
+    await store.create_account(alice)
+    await store.set_password(alice.uid, "new hash", "new verifier")
     changed = await store.get_account("alice")
     assert changed is not None
     assert (changed.password, changed.scram) == ("new hash", "new verifier")
@@ -51,13 +53,14 @@ async def test_hostile_account_fields_round_trip(store: Store, name: str) -> Non
 
 
 async def test_a_certificate_logs_in_to_its_account_only(store: Store) -> None:
-    await store.create_account(account("alice"))
-    await store.create_account(account("bob"))
-    assert await store.add_certificate("alice", FP1)
-    assert await store.add_certificate("alice", FP2)
-    assert not await store.add_certificate("bob", FP1), "a certificate has one account"
-    assert await store.certificates("alice") == [FP1, FP2]
-    assert await store.certificates("bob") == []
+    alice, bob = account("alice"), account("bob")
+    await store.create_account(alice)
+    await store.create_account(bob)
+    assert await store.add_certificate(alice.uid, FP1)
+    assert await store.add_certificate(alice.uid, FP2)
+    assert not await store.add_certificate(bob.uid, FP1), "a certificate has one account"
+    assert await store.certificates(alice.uid) == [FP1, FP2]
+    assert await store.certificates(bob.uid) == []
     found = await store.account_by_certificate(FP1)
     assert found is not None
     assert found.key == "alice"
@@ -65,12 +68,13 @@ async def test_a_certificate_logs_in_to_its_account_only(store: Store) -> None:
 
 
 async def test_removing_a_certificate(store: Store) -> None:
-    await store.create_account(account())
-    await store.add_certificate("alice", FP1)
-    assert not await store.remove_certificate("alice", FP2)
-    assert await store.remove_certificate("alice", FP1)
+    alice = account()
+    await store.create_account(alice)
+    await store.add_certificate(alice.uid, FP1)
+    assert not await store.remove_certificate(alice.uid, FP2)
+    assert await store.remove_certificate(alice.uid, FP1)
     assert await store.account_by_certificate(FP1) is None
-    assert not await store.remove_certificate("alice", FP1)
+    assert not await store.remove_certificate(alice.uid, FP1)
 
 
 async def test_read_markers_are_kept_per_account_and_target(store: Store) -> None:
@@ -88,7 +92,7 @@ async def test_dropping_an_account_forgets_its_certificates_and_markers(
 ) -> None:
     alice = account()
     await store.create_account(alice)
-    await store.add_certificate("alice", FP1)
+    await store.add_certificate(alice.uid, FP1)
     await store.set_marker(alice.uid, "#chan", 10.0)
     await store.delete_account("alice")
     assert await store.get_account("alice") is None
@@ -96,11 +100,60 @@ async def test_dropping_an_account_forgets_its_certificates_and_markers(
     assert await store.markers(alice.uid) == []
     again = account()
     assert await store.create_account(again), "the name is free again"
-    assert await store.certificates("alice") == []
+    assert await store.certificates(again.uid) == []
     assert again.uid != alice.uid
     found = await store.get_account("alice")
     assert found is not None
     assert found.uid == again.uid
+
+
+async def test_a_certificate_added_as_its_account_is_dropped_logs_in_to_nobody(
+    store: Store,
+) -> None:
+    # Probe 11: NS CERT ADD in flight while the account was dropped left the certificate,
+    # kept under the name, to log in to whoever registered the name next.
+    alice = account()
+    await store.create_account(alice)
+    await store.delete_account("alice")
+    assert not await store.add_certificate(alice.uid, FP1)
+    again = account()
+    await store.create_account(again)
+    assert await store.account_by_certificate(FP1) is None
+    assert await store.certificates(again.uid) == []
+    assert await store.add_certificate(again.uid, FP1), "the certificate is free"
+
+
+async def test_certificates_kept_by_name_move_to_their_accounts_id(database: Database) -> None:
+    store = await database.open()
+    alice = account()
+    try:
+        await store.create_account(alice)
+    finally:
+        await store.close()
+    await database.certificates_by_name([(FP1, "alice"), (FP2, "dropped")])
+    store = await database.open()
+    try:
+        found = await store.account_by_certificate(FP1)
+        assert found is not None
+        assert found.uid == alice.uid
+        assert await store.certificates(alice.uid) == [FP1]
+        assert await store.account_by_certificate(FP2) is None
+        assert await store.add_certificate(alice.uid, FP2), "the dropped one's is gone"
+    finally:
+        await store.close()
+
+
+async def test_a_password_change_reaches_only_the_account_it_was_for(store: Store) -> None:
+    alice = account()
+    await store.create_account(alice)
+    await store.delete_account("alice")
+    again = account()
+    await store.create_account(again)
+    await store.set_password(alice.uid, "the old owner's hash", "the old owner's verifier")
+    await store.set_scram(alice.uid, "the old owner's verifier")
+    found = await store.get_account("alice")
+    assert found is not None
+    assert (found.password, found.scram) == (again.password, again.scram)
 
 
 async def test_registered_channels_are_saved_replaced_and_deleted(store: Store) -> None:
@@ -117,14 +170,13 @@ async def test_registered_channels_are_saved_replaced_and_deleted(store: Store) 
 
 
 async def test_set_scram_fills_only_an_empty_verifier(store: Store) -> None:
-    await store.create_account(account("alice"))
-    await store.create_account(account("bob", scram="bob's verifier"))
-    await store.set_scram("alice", "alice's verifier")
-    await store.set_scram("bob", "an older verifier")
-    alice, bob = await store.get_account("alice"), await store.get_account("bob")
-    assert alice is not None
-    assert bob is not None
-    assert (alice.scram, bob.scram) == ("alice's verifier", "bob's verifier")
+    alice, bob = account("alice"), account("bob", scram="bob's verifier")
+    await store.create_account(alice)
+    await store.create_account(bob)
+    await store.set_scram(alice.uid, "alice's verifier")
+    await store.set_scram(bob.uid, "an older verifier")
+    found = [await store.get_account(name) for name in ("alice", "bob")]
+    assert [a.scram if a else None for a in found] == ["alice's verifier", "bob's verifier"]
 
 
 async def test_forget_marker_removes_one_marker(store: Store) -> None:

@@ -43,11 +43,12 @@ class AccountStore(Protocol):
         """The folded names of all accounts (loaded at start for nick ownership)."""
         ...
 
-    async def set_password(self, key: str, password: str, scram: str) -> None:
-        """Replace an account's password hash and SCRAM verifier."""
+    async def set_password(self, uid: str, password: str, scram: str) -> None:
+        """Replace the password hash and SCRAM verifier of the account with id ``uid``
+        (by id, not by name: a name may be dropped and registered again meanwhile)."""
         ...
 
-    async def set_scram(self, key: str, scram: str) -> None:
+    async def set_scram(self, uid: str, scram: str) -> None:
         """Give an account its SCRAM verifier, unless it has one (a password changed
         meanwhile must not be undone)."""
         ...
@@ -57,16 +58,19 @@ class AccountStore(Protocol):
         history and the registrations of the channels it founded."""
         ...
 
-    async def add_certificate(self, key: str, fingerprint: str) -> bool:
-        """Let a TLS client certificate (SHA-256 hex, lower case) log in to an account;
-        False if that certificate belongs to an account already."""
+    async def add_certificate(self, uid: str, fingerprint: str) -> bool:
+        """Let a TLS client certificate (SHA-256 hex, lower case) log in to the account
+        with id ``uid``; False if that certificate belongs to an account already, or the
+        account is gone. Certificates are kept under the account's id, in one statement
+        with the check that it exists: one added as the account is dropped must never
+        log in to whoever registers the name next."""
         ...
 
-    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+    async def remove_certificate(self, uid: str, fingerprint: str) -> bool:
         """False if the account had no such certificate."""
         ...
 
-    async def certificates(self, key: str) -> list[str]:
+    async def certificates(self, uid: str) -> list[str]:
         """An account's certificate fingerprints, in the order they were added."""
         ...
 

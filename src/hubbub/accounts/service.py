@@ -232,7 +232,7 @@ class Accounts:
             # that shows the password.
             verifier = await asyncio.to_thread(lambda: scram.make_verifier(password).encode())
             with contextlib.suppress(StoreUnavailable):
-                await self._store.set_scram(account.key, verifier)
+                await self._store.set_scram(account.uid, verifier)
         return account
 
     def begin_login(self, name: str, address: str) -> None:
@@ -285,7 +285,7 @@ class Accounts:
 
     async def certificates(self, account: Account) -> list[str]:
         with _unavailable():
-            return await self._store.certificates(account.key)
+            return await self._store.certificates(account.uid)
 
     async def add_certificate(self, account: Account, fingerprint: str) -> None:
         """Raises AccountError: BAD_FINGERPRINT, CERTIFICATE_TAKEN, TOO_MANY_CERTIFICATES
@@ -297,19 +297,19 @@ class Accounts:
             )
         with _unavailable():
             limit = self.certificates_allowed
-            if len(await self._store.certificates(account.key)) >= limit:
+            if len(await self._store.certificates(account.uid)) >= limit:
                 raise AccountError(
                     "TOO_MANY_CERTIFICATES",
                     f"An account has at most {limit} certificates",
                 )
-            added = await self._store.add_certificate(account.key, fingerprint)
+            added = await self._store.add_certificate(account.uid, fingerprint)
         if not added:
             raise AccountError("CERTIFICATE_TAKEN", "That certificate is already in use")
 
     async def remove_certificate(self, account: Account, fingerprint: str) -> None:
         fingerprint = fingerprint.lower().replace(":", "")
         with _unavailable():
-            removed = await self._store.remove_certificate(account.key, fingerprint)
+            removed = await self._store.remove_certificate(account.uid, fingerprint)
         if not removed:
             raise AccountError("NO_SUCH_CERTIFICATE", "That certificate is not on the account")
 
@@ -327,7 +327,7 @@ class Accounts:
             self.hashing.begin(address)
         hashed, verifier = await asyncio.to_thread(_credentials, password)
         with _unavailable():
-            await self._store.set_password(account.key, hashed, verifier)
+            await self._store.set_password(account.uid, hashed, verifier)
 
     async def drop(self, account: Account) -> None:
         with _unavailable():

@@ -331,17 +331,17 @@ class PostgresStore:
     async def account_keys(self) -> list[str]:
         return [_get(row["key"]) for row in await self._fetch("SELECT key FROM accounts")]
 
-    async def set_password(self, key: str, password: str, scram: str) -> None:
+    async def set_password(self, uid: str, password: str, scram: str) -> None:
         await self._execute(
-            "UPDATE accounts SET password = $1, scram = $2 WHERE key = $3",
+            "UPDATE accounts SET password = $1, scram = $2 WHERE uid = $3",
             _put(password),
             _put(scram),
-            _put(key),
+            _put(uid),
         )
 
-    async def set_scram(self, key: str, scram: str) -> None:
+    async def set_scram(self, uid: str, scram: str) -> None:
         await self._execute(
-            "UPDATE accounts SET scram = $1 WHERE key = $2 AND scram = ''", _put(scram), _put(key)
+            "UPDATE accounts SET scram = $1 WHERE uid = $2 AND scram = ''", _put(scram), _put(uid)
         )
 
     async def delete_account(self, key: str) -> None:
@@ -350,9 +350,9 @@ class PostgresStore:
                 uid = await db.fetchval(
                     "DELETE FROM accounts WHERE key = $1 RETURNING uid", _put(key)
                 )
-                await db.execute("DELETE FROM certificates WHERE account = $1", _put(key))
                 if uid is None:
                     return
+                await db.execute("DELETE FROM certificates WHERE account = $1", uid)
                 await db.execute("DELETE FROM read_markers WHERE account = $1", uid)
                 # Its side of each private conversation ("a:<id> <other>"); the other
                 # side's copy is the other person's.
@@ -364,28 +364,35 @@ class PostgresStore:
                 )
                 await db.execute("DELETE FROM channels WHERE data::json->>'founder' = $1", uid)
 
-    async def add_certificate(self, key: str, fingerprint: str) -> bool:
-        status = await self._execute(
-            "INSERT INTO certificates (fingerprint, account, added) VALUES ($1, $2, $3) "
-            "ON CONFLICT (fingerprint) DO NOTHING",
-            _put(fingerprint),
-            _put(key),
-            now(),
-        )
+    async def add_certificate(self, uid: str, fingerprint: str) -> bool:
+        # The row locks the account (its foreign key): a drop under way waits for it, or
+        # it for the drop, whose cascade then takes it too.
+        with self._translated():
+            try:
+                status = await self._pool.execute(
+                    "INSERT INTO certificates (fingerprint, account, added) "
+                    "SELECT $1, uid, $3 FROM accounts WHERE uid = $2 "
+                    "ON CONFLICT (fingerprint) DO NOTHING",
+                    _put(fingerprint),
+                    _put(uid),
+                    now(),
+                )
+            except asyncpg.ForeignKeyViolationError:
+                return False  # the account was dropped as it was added
         return _changed(status) == 1
 
-    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+    async def remove_certificate(self, uid: str, fingerprint: str) -> bool:
         status = await self._execute(
             "DELETE FROM certificates WHERE account = $1 AND fingerprint = $2",
-            _put(key),
+            _put(uid),
             _put(fingerprint),
         )
         return _changed(status) == 1
 
-    async def certificates(self, key: str) -> list[str]:
+    async def certificates(self, uid: str) -> list[str]:
         found = await self._fetch(
             "SELECT fingerprint FROM certificates WHERE account = $1 ORDER BY added, id",
-            _put(key),
+            _put(uid),
         )
         return [_get(row["fingerprint"]) for row in found]
 

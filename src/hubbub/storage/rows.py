@@ -155,7 +155,7 @@ class Reads:
             ),
             account=f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE key = {mark}1",
             account_by_certificate=(
-                f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE key = "
+                f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE uid = "
                 f"(SELECT account FROM certificates WHERE fingerprint = {mark}1)"
             ),
         )

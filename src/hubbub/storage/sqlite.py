@@ -353,15 +353,15 @@ class SqliteStore:
 
         return await self._run(work)
 
-    async def set_password(self, key: str, password: str, scram: str) -> None:
+    async def set_password(self, uid: str, password: str, scram: str) -> None:
         await self._change(
-            "UPDATE accounts SET password = ?, scram = ? WHERE key = ?",
-            (password, scram, key),
+            "UPDATE accounts SET password = ?, scram = ? WHERE uid = ?",
+            (password, scram, uid),
         )
 
-    async def set_scram(self, key: str, scram: str) -> None:
+    async def set_scram(self, uid: str, scram: str) -> None:
         await self._change(
-            "UPDATE accounts SET scram = ? WHERE key = ? AND scram = ''", (scram, key)
+            "UPDATE accounts SET scram = ? WHERE uid = ? AND scram = ''", (scram, uid)
         )
 
     async def delete_account(self, key: str) -> None:
@@ -371,10 +371,10 @@ class SqliteStore:
                 row = self._db.execute("SELECT uid FROM accounts WHERE key = ?", (key,))
                 found = row.fetchone()
                 self._db.execute("DELETE FROM accounts WHERE key = ?", (key,))
-                self._db.execute("DELETE FROM certificates WHERE account = ?", (key,))
                 if found is None:
                     return
                 uid = found["uid"]
+                self._db.execute("DELETE FROM certificates WHERE account = ?", (uid,))
                 self._db.execute("DELETE FROM read_markers WHERE account = ?", (uid,))
                 # Its side of each private conversation ("a:<id> <other>"); the other
                 # side's copy is the other person's.
@@ -389,31 +389,31 @@ class SqliteStore:
 
         await self._run(work)
 
-    async def add_certificate(self, key: str, fingerprint: str) -> bool:
+    async def add_certificate(self, uid: str, fingerprint: str) -> bool:
         return (
             await self._change(
                 "INSERT OR IGNORE INTO certificates (fingerprint, account, added) "
-                "VALUES (?, ?, ?)",
-                (fingerprint, key, now()),
+                "SELECT ?, uid, ? FROM accounts WHERE uid = ?",
+                (fingerprint, now(), uid),
                 immediate=True,
             )
             == 1
         )
 
-    async def remove_certificate(self, key: str, fingerprint: str) -> bool:
+    async def remove_certificate(self, uid: str, fingerprint: str) -> bool:
         return (
             await self._change(
                 "DELETE FROM certificates WHERE account = ? AND fingerprint = ?",
-                (key, fingerprint),
+                (uid, fingerprint),
             )
             == 1
         )
 
-    async def certificates(self, key: str) -> list[str]:
+    async def certificates(self, uid: str) -> list[str]:
         def work() -> list[str]:
             found = self._db.execute(
                 "SELECT fingerprint FROM certificates WHERE account = ? ORDER BY added, rowid",
-                (key,),
+                (uid,),
             )
             return [row["fingerprint"] for row in found]
 
