@@ -15,7 +15,7 @@ from hubbub.core.hub import Hub
 from hubbub.core.keepers import history_keeper, marker_keeper
 from hubbub.core.ports import Subscriber
 from hubbub.doors.connection import LineConnection
-from hubbub.doors.gate import Gate
+from hubbub.doors.gate import Gate, connection_ceiling
 from hubbub.doors.irc.commands.accounts import NICKSERV
 from hubbub.doors.irc.commands.chanserv import CHANSERV
 from hubbub.doors.irc.context import IrcContext
@@ -129,11 +129,19 @@ class Server:
             line_length=settings.limits.line_length,
             password=settings.password,
         )
-        self.web = WebContext(StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins)
+        self.tls = tls_context(settings)
+        self.web = WebContext(
+            StaticFiles(settings.web_root or WEB_ROOT),
+            settings.web_origins,
+            tls=self.tls if settings.web_secure else None,
+        )
         self.connections = Connections()
         limits = settings.limits
-        self.gate = Gate(settings.trusted, limits.connections_per_ip)
-        self.tls = tls_context(settings)
+        self.gate = Gate(
+            settings.trusted,
+            limits.connections_per_ip,
+            connection_ceiling(limits.max_connections),
+        )
         self.addresses: list[tuple[str, int]] = []
         self.tls_addresses: list[tuple[str, int]] = []
         self.plain_addresses: list[tuple[str, int]] = []
@@ -173,7 +181,10 @@ class Server:
             settings = settings.replace(
                 tls_cert=self.settings.tls_cert, tls_key=self.settings.tls_key
             )
-        self.gate.configure(settings.trusted, settings.limits.connections_per_ip)
+        limits = settings.limits
+        self.gate.configure(
+            settings.trusted, limits.connections_per_ip, connection_ceiling(limits.max_connections)
+        )
         self.web.origins = settings.web_origins
         self.settings = settings
         self.irc.configure(settings)
@@ -340,25 +351,27 @@ class Server:
         # connection would cost every idle one 64 bytes.
         make_session, make_plain_session = self._make_session, self._make_plain_session
 
-        def protocol() -> LineConnection:
-            return LineConnection(
+        def protocol(tls: ssl.SSLContext | None) -> Callable[[], LineConnection]:
+            # TLS is begun by each connection once admitted (see doors/tls.py), not by
+            # the listener.
+            return lambda: LineConnection(
                 make_session,
                 self.settings.limits,
                 batcher,
                 self.connections,
                 self.gate,
                 nodelay=self.settings.tcp_nodelay,
+                tls=tls,
             )
 
         listeners = []
         for listen in self.settings.all_listeners():
             server = await loop.create_server(
-                protocol,
+                protocol(self.tls if listen.tls else None),
                 listen.host,
                 listen.port,
                 reuse_address=True,
                 backlog=1024,
-                ssl=self.tls if listen.tls else None,
             )
             listeners.append(server)
             for sock in server.sockets:
@@ -421,12 +434,7 @@ class Server:
         if not (self.web.files.root / "index.html").is_file():
             logger.warning("no web client in %s: every page is 404", self.web.files.root)
         server = await asyncio.get_running_loop().create_server(
-            web_protocol,
-            web.host,
-            web.port,
-            reuse_address=True,
-            backlog=1024,
-            ssl=self.tls if secure else None,
+            web_protocol, web.host, web.port, reuse_address=True, backlog=1024
         )
         for sock in server.sockets:
             host, port = sock.getsockname()[:2]

@@ -279,6 +279,7 @@ def validate(settings: Settings, reader: _Reader | None = None) -> Settings:
         "plain_backlog",
         "history_flush",
         "register_per_address",
+        "max_connections",
     }
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)

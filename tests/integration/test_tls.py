@@ -317,3 +317,106 @@ async def test_rehash_with_a_new_certificate_but_a_broken_key_keeps_serving_the_
     assert peer_certificate(newcomer) == der_of(old_leaf)
     await existing.read_until(lambda m: m.command == "JOIN" and source_nick(m) == "newcomer")
     await chat(existing, "existing", newcomer, "newcomer", "still secure")
+
+
+# -- probe 11: connections are counted before their handshake, which is timed ----------
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bool:
+    """Whether the server closes a connection that sends nothing (EOF or a reset)."""
+    try:
+        async with asyncio.timeout(10):
+            return await reader.read(1024) == b""
+    except ConnectionError:
+        return True
+
+
+@pytest.fixture
+async def guarded(tmp_path: Path, certificates: Certificates) -> AsyncIterator[Server]:
+    """A TLS server that admits 3 connections an address and gives a handshake 0.5 s."""
+    settings = make_settings(tmp_path, connections_per_ip=3, tls_handshake_timeout=0.5).replace(
+        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
+        tls_cert=certificates.cert,
+        tls_key=certificates.key,
+    )
+    async with serving(settings) as server:
+        yield server
+
+
+async def test_connections_that_never_begin_a_handshake_count_against_their_address(
+    guarded: Server,
+) -> None:
+    port = guarded.tls_addresses[0][1]
+    idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        # Refused at once (no ERROR line: a TLS client could not read one).
+        async with asyncio.timeout(0.4):  # before any handshake timeout could
+            assert await reader.read(1024) == b""
+        writer.close()
+    finally:
+        for _, idle_writer in idle:
+            idle_writer.close()
+
+
+async def test_a_handshake_never_finished_is_cut_off_and_its_place_freed(
+    guarded: Server, tls_clients: TlsClients, first_ca: trustme.CA
+) -> None:
+    port = guarded.tls_addresses[0][1]
+    stalled = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+    for reader, writer in stalled:
+        assert await closed_by_server(reader)
+        writer.close()
+    # The three places are free again: a real client gets in and chats.
+    alice = await tls_clients.connect(guarded, trusting(first_ca), "alice", CHANNEL)
+    bob = await tls_clients.connect(guarded, trusting(first_ca), "bob", CHANNEL)
+    await chat(alice, "alice", bob, "bob", "after the stalled ones")
+
+
+async def test_a_client_that_sends_its_first_lines_with_the_handshake_is_heard(
+    server: Server, first_ca: trustme.CA
+) -> None:
+    # The lines may arrive in the same read as the handshake's end, before the
+    # connection has taken over its TLS transport: none may be lost.
+    port = server.tls_addresses[0][1]
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=trusting(first_ca), server_hostname="127.0.0.1"
+    )
+    try:
+        client = LineClient(reader, writer)
+        writer.write(b"NICK early\r\nUSER early 0 * :Early\r\nPING :first\r\n")
+        await client.read_until(n.RPL_WELCOME)
+        await client.read_until(lambda m: m.command == "PONG" and m.params[-1] == "first")
+    finally:
+        writer.close()
+
+
+async def test_past_max_connections_every_door_refuses_and_the_log_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, max_connections=3)
+    async with serving(settings) as server:
+        irc = server.addresses[0][1]
+        plain = server.plain_addresses[0][1]
+        held = [LineClient(*await asyncio.open_connection("127.0.0.1", irc)) for _ in range(3)]
+        try:
+            for nick, client in zip(("a", "b", "c"), held, strict=True):
+                await client.register(nick)
+            with caplog.at_level("WARNING", logger="hubbub.doors.gate"):
+                for port in (irc, plain):
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    async with asyncio.timeout(10):
+                        refused = await reader.read()
+                    writer.close()
+                    assert b"Too many connections" in refused
+            assert "max_connections" in caplog.text
+            # One leaves (the server lets its place go before it closes the socket): one
+            # more may come.
+            await held[0].send("QUIT")
+            assert await held[0].closed()
+            late = LineClient(*await asyncio.open_connection("127.0.0.1", irc))
+            held.append(late)
+            await late.register("late")
+        finally:
+            for client in held:
+                client.writer.close()

@@ -483,13 +483,18 @@ async def test_with_a_certificate_the_web_listener_speaks_https_and_wss(
     leaf.private_key_pem.write_to_path(str(key))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ca.configure_trust(context)
-    settings = web_settings(tmp_path).replace(
+    settings = web_settings(tmp_path, tls_handshake_timeout=0.5).replace(
         listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
         tls_cert=cert,
         tls_key=key,
     )
     async with running_server(settings) as server:
         port = web_port(server)
+        # A connection that never begins its handshake is cut off after its timeout.
+        stalled_reader, stalled = await asyncio.open_connection("127.0.0.1", port)
+        async with asyncio.timeout(10):
+            assert await stalled_reader.read() == b""
+        stalled.close()
         status, _, body = await http(port, get("/"), tls=context)
         assert (status, body) == (200, INDEX)
         anna = WsClient(

@@ -1,32 +1,85 @@
-"""Admission by address: connections per IP, and networks trusted to skip the limits."""
+"""Admission: open connections in all, connections per IP, and networks trusted to skip
+the per-IP limit."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
+import sys
 from collections import Counter
 
+if sys.platform != "win32":
+    import resource
+
+logger = logging.getLogger(__name__)
+
 _VERDICTS = 4096
+# Files kept for what is not a connection: listeners, the database, logs, the web
+# client's files being read.
+_RESERVED_FILES = 64
+# Where the hard limit of open files is unlimited, the soft one is raised this far (the
+# kernel's usual fs.nr_open).
+_MOST_FILES = 1 << 20
+
+
+def connection_ceiling(configured: int) -> int:
+    """The most connections to admit in all: ``configured`` (``max_connections``), or
+    when that is 0, what the process's limit of open files leaves for them.
+
+    The soft limit is raised to the hard one first, as Go's runtime does for its
+    servers: 1024, the usual soft default, is far below what a chat server holds.
+    """
+    if sys.platform == "win32":
+        return configured
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = _MOST_FILES if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as error:
+            logger.warning("cannot raise the limit of open files to %d: %s", wanted, error)
+    if soft == resource.RLIM_INFINITY:
+        soft = _MOST_FILES
+    files = max(soft - _RESERVED_FILES, 1)
+    if configured and configured <= files:
+        return configured
+    if configured:
+        logger.warning(
+            "max_connections=%d is more than %d open files allow: %d it is",
+            configured,
+            soft,
+            files,
+        )
+    return files
 
 
 class Gate:
     """Admission by address: connections per IP, and networks trusted to skip limits.
 
     Args:
-        trusted: addresses or networks (``127.0.0.0/8``) free of flood control and limits.
+        trusted: addresses or networks (``127.0.0.0/8``) free of flood control and the
+            per-IP limit.
         per_ip: the most connections from one address; 0 for no limit.
+        most: the most open connections in all, trusted ones too (each is a file
+            descriptor: past the process's limit, no door could accept anyone and
+            nothing could be opened); 0 for no limit.
     """
 
-    def __init__(self, trusted: tuple[str, ...] = (), per_ip: int = 0) -> None:
-        self.configure(trusted, per_ip)
+    def __init__(self, trusted: tuple[str, ...] = (), per_ip: int = 0, most: int = 0) -> None:
+        self.configure(trusted, per_ip, most)
         self._counts: Counter[str] = Counter()
+        self.open = 0
+        self.refused_full = 0
 
-    def configure(self, trusted: tuple[str, ...], per_ip: int) -> None:
+    def configure(self, trusted: tuple[str, ...], per_ip: int, most: int = 0) -> None:
         self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
         # Verdicts by address: parsing an address costs more than the rest of accepting
         # a connection from it. Bounded: cleared when it grows past _VERDICTS.
         self._verdicts: dict[str, bool] = {}
         self.per_ip = per_ip
+        self.most = most
 
     def is_trusted(self, host: str) -> bool:
         if not self._trusted:
@@ -46,13 +99,25 @@ class Gate:
 
     def admit(self, host: str, trusted: bool) -> bool:
         """Count a new connection from ``host``; False if it is one too many."""
+        if self.most and self.open >= self.most:
+            self.refused_full += 1
+            if self.refused_full in (1, 10, 100) or self.refused_full % 10_000 == 0:
+                logger.warning(
+                    "refusing connections: %d are open, the most allowed (max_connections)"
+                    " (%d refused)",
+                    self.open,
+                    self.refused_full,
+                )
+            return False
         block = _block(host)
         if self.per_ip and not trusted and self._counts[block] >= self.per_ip:
             return False
         self._counts[block] += 1
+        self.open += 1
         return True
 
     def release(self, host: str) -> None:
+        self.open -= 1
         block = _block(host)
         self._counts[block] -= 1
         if self._counts[block] <= 0:

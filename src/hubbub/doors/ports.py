@@ -213,6 +213,8 @@ class DoorLimits:
     plain_backlog: int = 10  # plain door: lines of a room's history shown on joining
     web_request_bytes: int = 32768  # web listener: bytes of an HTTP request's head
     web_request_timeout: float = 10.0  # web listener: seconds to send a request, read an answer
+    tls_handshake_timeout: float = 10.0  # seconds a client has to finish its TLS handshake
+    max_connections: int = 0  # open connections on every door; 0: as many as files allow
 
 
 class StoredLine(Protocol):
