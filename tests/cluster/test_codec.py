@@ -13,7 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubbub.cluster.codec import FACTS, MAX_BYTES, VERSION, CodecError, decode, encode
+from hubbub.cluster.codec import (
+    FACTS,
+    MAX_BYTES,
+    VERSION,
+    CodecError,
+    decode,
+    encode,
+    written_fields,
+)
 from hubbub.core.events import (
     AccountChanged,
     Actor,
@@ -182,16 +190,15 @@ def test_version_1_writes_a_message_as_documented() -> None:
     assert (
         data
         == (
-            '{"v":1,"o":"n1","t":"MessagePosted","f":{"actor":{"nick":"alice","username":"~alice",'
-            '"host":"203.0.113.7","realname":"Alice Liddell","account":"alice","bot":false,'
-            '"id":"5f3a9c01.1"},"target":"#a","text":"hi ☕","kind":"PRIVMSG","status":"",'
-            '"tags":{},"time":0.1,"msgid":"m1","parts":[],"to":"#a","kept_as":[]}}'
+            '[1,"n1","MessagePosted",[["alice","~alice","203.0.113.7","Alice Liddell","alice",'
+            'false,"5f3a9c01.1"],"#a","hi ☕","PRIVMSG","",{},0.1,"m1",[],"#a",[]]]'
         ).encode()
     )
 
 
-# Each fact's fields as version 1 writes them. A change to a fact's fields changes the
-# format: raise codec.VERSION with it (a node of the old version must refuse the new).
+# Each fact's fields as version 1 writes them, in order. A change to a fact's fields
+# changes the format: raise codec.VERSION with it (a node of the old version must refuse
+# the new).
 VERSION_1_FIELDS = {
     "MessagePosted": "actor target text kind status tags time msgid parts to kept_as",
     "UserArrived": "actor signon secure account_id",
@@ -212,18 +219,19 @@ VERSION_1_FIELDS = {
     "ChannelRenamed": "actor old new reason",
     "Wallops": "actor text",
     "MarkerMoved": "target time owner key forgotten by quiet",
+    # The records inside facts.
+    "Actor": "nick username host realname account bot id",
+    "ModeChange": "adding mode param",
+    "MessagePart": "text concat",
 }
 
 
 def test_the_fields_of_version_1_are_unchanged() -> None:
     assert VERSION == 1
-    written: dict[str, str] = {}
-    for sample in SAMPLES:
-        document = json.loads(encode(sample, "n"))
-        written[document["t"]] = " ".join(document["f"])
+    written = {kind.__name__: " ".join(written_fields(kind)) for kind in FACTS}
+    for record in (Actor, ModeChange, MessagePart):
+        written[record.__name__] = " ".join(f.name for f in dataclasses.fields(record) if f.init)
     assert written == VERSION_1_FIELDS
-    actor = json.loads(encode(Parted(ALICE, "#a", ""), "n"))["f"]["actor"]
-    assert list(actor) == ["nick", "username", "host", "realname", "account", "bot", "id"]
 
 
 def test_a_notice_that_is_never_published_is_not_encoded() -> None:
@@ -362,61 +370,98 @@ def test_a_fact_with_its_bytes_damaged_is_a_fact_or_refused(
 
 # -- hostile input ---------------------------------------------------------------------
 
-_PARTED = encode(Parted(ALICE, "#a", "bye"), "n").decode()
+
+def _sample(kind: type[Fact]) -> Fact:
+    return next(fact for fact in SAMPLES if type(fact) is kind)
+
+
+def _changed(fact: Fact, path: tuple[str | int, ...], value: object) -> bytes:
+    """The bytes of ``fact`` with ``value`` put at ``path``: the name of one of its
+    fields, then indexes (or keys) inside it; ``...`` as the value removes that item."""
+    document = json.loads(encode(fact, "n"))
+    field, *inside = path
+    node = document[3]
+    key: str | int = written_fields(type(fact)).index(str(field))
+    for step in inside:
+        node, key = node[key], step
+    if value is ...:
+        del node[key]
+    elif isinstance(node, list) and key == len(node):
+        node.append(value)
+    else:
+        node[key] = value
+    # As encode writes it; NUL comes out escaped, and so does a lone surrogate (which
+    # json.dumps leaves as it is) by the backslash escape of UTF-8, which is JSON's.
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace")
+
+
+_PARTED = Parted(ALICE, "#a", "bye")
+_PARTED_TEXT = encode(_PARTED, "n").decode()
 
 
 def _parted_with(old: str, new: str) -> bytes:
-    assert old in _PARTED
-    return _PARTED.replace(old, new, 1).encode()
+    assert old in _PARTED_TEXT
+    return _PARTED_TEXT.replace(old, new, 1).encode()
+
+
+def _parted_document(*items: object) -> bytes:
+    return json.dumps(list(items)).encode()
+
+
+_ACTOR = json.loads(_PARTED_TEXT)[3][0]
 
 
 @pytest.mark.parametrize(
     ("data", "why"),
     [
         (b"", "not JSON"),
-        (b"{", "not JSON"),
-        (b'{"v":1}{"v":1}', "not JSON"),
-        (b"\xff\xfe{}", "not JSON"),
+        (b"[", "not JSON"),
+        (b"[1][1]", "not JSON"),
+        (b"\xff\xfe[]", "not JSON"),
         # A surrogate encoded in UTF-8 (which json.loads of bytes lets through).
-        (_PARTED.encode().replace(b'"bye"', b'"\xed\xa0\x80"'), "not JSON"),
+        (_PARTED_TEXT.encode().replace(b'"bye"', b'"\xed\xa0\x80"'), "not JSON"),
         (b"[" * MAX_BYTES + b"]" * MAX_BYTES, "bytes, more than"),
         (b"[" * 50_000 + b"]" * 50_000, "not JSON"),
         (b"x" * (MAX_BYTES + 1), "bytes, more than"),
-        (b"[1]", "not an object"),
-        (b"null", "not an object"),
-        (_parted_with('"v":1', '"v":2').replace(b',"f":', b',"g":'), "version 2"),
-        (_parted_with('"v":1', '"v":"1"'), "version '1'"),
-        (_parted_with('"v":1', '"v":true'), "version True"),
-        (_parted_with('"v":1', '"v":1.0'), "version 1.0"),
-        (_parted_with('"v":1,', ""), "version None"),
-        (_parted_with('"o":"n",', '"o":"n","x":0,'), "fields"),
-        (_parted_with('"o":"n",', ""), "fields"),
-        (_parted_with('"t":"Parted"', '"t":"Departed"'), "no fact is called 'Departed'"),
-        (_parted_with('"t":"Parted"', '"t":"MonitoredOffline"'), "no fact is called"),
-        (_parted_with('"t":"Parted"', '"t":["Parted"]'), "no fact is called"),
-        (_parted_with('"o":"n"', '"o":""'), "origin '', not a node's name"),
-        (_parted_with('"o":"n"', '"o":7'), "origin 7, not"),
-        (_parted_with('"o":"n"', '"o":"n\\u0000"'), "NUL or a surrogate"),
-        (json.dumps({"v": 1, "o": "n", "t": "Parted", "f": ["x"]}).encode(), "not an object"),
-        (_parted_with(',"reason":"bye"', ""), r"missing \['reason'\], extra \[\]"),
-        (_parted_with('"reason":"bye"', '"reason":"bye","why":"bye"'), r"extra \['why'\]"),
-        (_parted_with('"reason":"bye"', '"why":"bye"'), r"missing \['reason'\], extra \['why'\]"),
-        (_parted_with('"reason":"bye"', '"reason":null'), "Parted.reason: not a string"),
-        (_parted_with('"reason":"bye"', '"reason":["bye"]'), "Parted.reason: not a string"),
-        (_parted_with('"nick":"alice"', '"nick":7'), "Parted.actor: Actor.nick: not a string"),
-        (_parted_with('"bot":false', '"bot":0'), "Actor.bot: not true or false"),
-        (_parted_with('"bot":false', '"bot":"no"'), "Actor.bot: not true or false"),
-        (_parted_with(',"id":"5f3a9c01.1"', ""), r"Actor: fields missing \['id'\]"),
-        (_parted_with('"id":"5f3a9c01.1"', '"id":"x","mask":"a!b@c"'), r"extra \['mask'\]"),
-        (_parted_with('"reason":"bye"', '"reason":"a\\u0000b"'), "NUL or a surrogate"),
-        (_parted_with('"reason":"bye"', '"reason":"\\\\\\u0000"'), "NUL or a surrogate"),
-        (_parted_with('"reason":"bye"', '"reason":"\\ud800"'), "NUL or a surrogate"),
-        (_parted_with('"reason":"bye"', '"reason":"\\udfff\\ud800"'), "NUL or a surrogate"),
+        (b"{}", "not an array of a version and a fact"),
+        (b"null", "not an array"),
+        (b"[]", "not an array"),
+        (_parted_document(2, {"a": "fact shaped otherwise"}), "version 2, not 1"),
+        (_parted_document("1", "n", "Parted", []), "version '1'"),
+        (_parted_document(True, "n", "Parted", []), "version True"),
+        (_parted_document(1.0, "n", "Parted", []), "version 1.0"),
+        (_parted_document(None, "n", "Parted", []), "version None"),
+        (_parted_document(1, "n", "Parted"), "3 items, not"),
+        (_parted_document(1, "n", "Parted", [_ACTOR, "#a", "bye"], 0), "5 items, not"),
+        (_parted_document(1, "n", "Departed", []), "no fact is called 'Departed'"),
+        (_parted_document(1, "n", "MonitoredOffline", ["bob"]), "no fact is called"),
+        (_parted_document(1, "n", ["Parted"], []), r"no fact is called \['Parted'\]"),
+        (_parted_document(1, "n", "x" * 1000, []), "no fact is called 'xxxxx.*[.][.][.]$"),
+        (_parted_document(1, "", "Parted", [_ACTOR, "#a", "bye"]), "origin '', not a node"),
+        (_parted_document(1, 7, "Parted", [_ACTOR, "#a", "bye"]), "origin 7, not a node"),
+        (_parted_document(1, "n\0", "Parted", [_ACTOR, "#a", "bye"]), "NUL or a surrogate"),
+        (_parted_document(1, "n", "Parted", {"reason": "bye"}), "Parted: not an array"),
+        (_parted_document(1, "n", "Parted", [_ACTOR, "#a"]), "Parted: 2 fields, not 3"),
+        (_parted_document(1, "n", "Parted", [_ACTOR, "#a", "bye", ""]), "Parted: 4 fields"),
+        (_changed(_PARTED, ("reason",), None), "Parted.reason: not a string"),
+        (_changed(_PARTED, ("reason",), ["bye"]), "Parted.reason: not a string"),
+        (_changed(_PARTED, ("reason",), [[[]]] * 3), "Parted.reason: not a string"),
+        (_changed(_PARTED, ("actor", 0), 7), "Parted.actor: Actor.nick: not a string"),
+        (_changed(_PARTED, ("actor", 5), 0), "Actor.bot: not true or false"),
+        (_changed(_PARTED, ("actor", 5), "no"), "Actor.bot: not true or false"),
+        (_changed(_PARTED, ("actor", 6), ...), "Actor: 6 fields, not 7"),
+        (_changed(_PARTED, ("actor", 7), "alice!~alice@host"), "Actor: 8 fields, not 7"),
+        (_changed(_PARTED, ("actor",), {"nick": "alice"}), "Parted.actor: Actor: not an array"),
+        (_changed(_PARTED, ("reason",), "a\0b"), "NUL or a surrogate"),
+        (_changed(_PARTED, ("reason",), "\ud800"), "NUL or a surrogate"),
+        (_changed(_PARTED, ("reason",), "\udfff\ud800"), "NUL or a surrogate"),
         # A pair is a character, but encode writes it as it is, never escaped.
-        (_parted_with('"reason":"bye"', '"reason":"\\ud83d\\ude00"'), "NUL or a surrogate"),
-        (_parted_with('"nick":"alice"', '"nick":"\\uDBFF"'), "NUL or a surrogate"),
-        (_parted_with('"bye"', '"bye","\\u0000":0'), "NUL or a surrogate"),
-        (_parted_with('"reason":"bye"', '"reason":' + "[" * 500 + "]" * 500), "not a string"),
+        (_parted_with('"bye"', '"\\ud83d\\ude00"'), "NUL or a surrogate"),
+        (_changed(_PARTED, ("actor", 0), "\udbff"), "NUL or a surrogate"),
+        # An escaped backslash, then an escaped NUL.
+        (_parted_with('"bye"', '"\\\\\\u0000"'), "NUL or a surrogate"),
+        (_parted_with('"bye"', '"\\U0000"'), "not JSON"),
     ],
 )
 def test_malformed_data_is_refused_with_codec_error(data: bytes, why: str) -> None:
@@ -424,68 +469,76 @@ def test_malformed_data_is_refused_with_codec_error(data: bytes, why: str) -> No
         decode(data)
 
 
-_TOPIC = encode(TopicChanged(ALICE, "#a", "t", 1.5), "n").decode()
-_MESSAGE = encode(SAMPLES[1], "n").decode()
+_TOPIC_TEXT = encode(TopicChanged(ALICE, "#a", "t", 1.5), "n").decode()
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "why"),
+    ("time", "why"),
     [
-        ('"time":1.5', '"time":"1.5"', "TopicChanged.time: not a number"),
-        ('"time":1.5', '"time":true', "not a number"),
-        ('"time":1.5', '"time":null', "not a number"),
-        ('"time":1.5', '"time":NaN', "not JSON: NaN is not a number JSON has"),
-        ('"time":1.5', '"time":-Infinity', "not JSON: -Infinity"),
-        ('"time":1.5', '"time":1e999', "not a finite number"),
-        ('"time":1.5', '"time":' + "9" * 400, "not a float"),
-        ('"time":1.5', '"time":' + "9" * 5000, "not JSON"),
+        ('"1.5"', "TopicChanged.time: not a number"),
+        ("true", "not a number"),
+        ("null", "not a number"),
+        ("NaN", "not JSON: NaN is not a number JSON has"),
+        ("-Infinity", "not JSON: -Infinity"),
+        ("1e999", "not a finite number"),
+        ("9" * 400, "not a float"),
+        ("9" * 5000, "not JSON"),
     ],
 )
-def test_a_time_that_is_not_a_finite_number_is_refused(old: str, new: str, why: str) -> None:
-    assert old in _TOPIC
+def test_a_time_that_is_not_a_finite_number_is_refused(time: str, why: str) -> None:
+    assert _TOPIC_TEXT.endswith(",1.5]]")
     with pytest.raises(CodecError, match=why):
-        decode(_TOPIC.replace(old, new).encode())
+        decode(_TOPIC_TEXT.replace(",1.5]]", f",{time}]]").encode())
 
 
 def test_a_whole_number_is_a_time() -> None:
-    fact, _ = decode(_TOPIC.replace('"time":1.5', '"time":2').encode())
+    fact, _ = decode(_TOPIC_TEXT.replace(",1.5]]", ",2]]").encode())
     assert isinstance(fact, TopicChanged)
     assert fact.time == 2.0
     assert type(fact.time) is float
 
 
+_MESSAGE = SAMPLES[1]
+
+
 @pytest.mark.parametrize(
-    ("old", "new", "why"),
+    ("path", "value", "why"),
     [
-        ('"kind":"NOTICE"', '"kind":"SHOUT"', "MessagePosted.kind: not a MessageKind"),
-        ('"kind":"NOTICE"', '"kind":"notice"', "not a MessageKind"),
-        ('"kind":"NOTICE"', '"kind":2', "MessagePosted.kind: not a string"),
-        ('"tags":{', '"tags":{"+n":1,', r"MessagePosted.tags: '\+n': not a string"),
-        ('"tags":{', '"tags":{"+n":null,', r"MessagePosted.tags: '\+n': not a string"),
-        ('"tags":{', '"tags":{"+n":"a\\u0000",', "NUL or a surrogate"),
-        ('"tags":{', '"tags":[{', "not JSON"),
-        ('"parts":[', '"parts":[7,', r"MessagePosted.parts: \[0\]: MessagePart: not an object"),
-        ('"concat":true', '"concat":1', r"parts: \[1\]: MessagePart.concat: not true or false"),
-        ('"concat":true', '"concat":true,"x":1', r"MessagePart: fields missing \[\], extra"),
-        ('"parts":[', '"parts":{"a":', "not JSON"),
-        ('"kept_as":[]', '"kept_as":{}', "MessagePosted.kept_as: not an array"),
-        ('"kept_as":[]', '"kept_as":[null]', r"MessagePosted.kept_as: \[0\]: not a string"),
-        ('"kept_as":[]', '"kept_as":"#a"', "MessagePosted.kept_as: not an array"),
+        (("kind",), "SHOUT", "MessagePosted.kind: not a MessageKind"),
+        (("kind",), "notice", "not a MessageKind"),
+        (("kind",), 2, "MessagePosted.kind: not a string"),
+        (("tags", "+n"), 1, r"MessagePosted.tags: '\+n': not a string"),
+        (("tags", "+n"), None, r"MessagePosted.tags: '\+n': not a string"),
+        (("tags", "+n"), "a\0", "NUL or a surrogate"),
+        (("tags",), [["+n", "a"]], "MessagePosted.tags: not an object"),
+        (("parts", 0), 7, r"MessagePosted.parts: \[0\]: MessagePart: not an array"),
+        (("parts", 1, 1), 1, r"parts: \[1\]: MessagePart.concat: not true or false"),
+        (("parts", 1, 2), "x", r"MessagePart: 3 fields, not 2"),
+        (("parts",), {"0": ["a", False]}, "MessagePosted.parts: not an array"),
+        (("kept_as",), {}, "MessagePosted.kept_as: not an array"),
+        (("kept_as", 0), None, r"MessagePosted.kept_as: \[0\]: not a string"),
+        (("kept_as",), "#a", "MessagePosted.kept_as: not an array"),
+        (("time",), "now", "MessagePosted.time: not a number"),
     ],
 )
-def test_a_message_with_a_field_of_the_wrong_kind_is_refused(old: str, new: str, why: str) -> None:
-    assert old in _MESSAGE
+def test_a_message_with_a_field_of_the_wrong_kind_is_refused(
+    path: tuple[str | int, ...], value: object, why: str
+) -> None:
     with pytest.raises(CodecError, match=why):
-        decode(_MESSAGE.replace(old, new, 1).encode())
+        decode(_changed(_MESSAGE, path, value))
 
 
-def test_modes_of_the_wrong_shape_are_refused() -> None:
-    (modes,) = (fact for fact in SAMPLES if isinstance(fact, ChannelModeChanged))
-    data = encode(modes, "n").decode()
-    for old, new, why in [
-        ('"param":"bob"', '"param":7', r"changes: \[0\]: ModeChange.param: not a string"),
-        ('"adding":true', '"adding":"+"', r"ModeChange.adding: not true or false"),
-        ('"changes":[', '"changes":[[true,"o","bob"],', r"\[0\]: ModeChange: not an object"),
-    ]:
-        with pytest.raises(CodecError, match=why):
-            decode(data.replace(old, new, 1).encode())
+@pytest.mark.parametrize(
+    ("path", "value", "why"),
+    [
+        (("changes", 0, 2), 7, r"changes: \[0\]: ModeChange.param: not a string"),
+        (("changes", 0, 0), "+", "ModeChange.adding: not true or false"),
+        (("changes", 0), {"adding": True}, r"\[0\]: ModeChange: not an array"),
+        (("time",), None, "ChannelModeChanged.time: not a number"),
+    ],
+)
+def test_modes_of_the_wrong_shape_are_refused(
+    path: tuple[str | int, ...], value: object, why: str
+) -> None:
+    with pytest.raises(CodecError, match=why):
+        decode(_changed(_sample(ChannelModeChanged), path, value))
