@@ -292,7 +292,6 @@ def _facts_of(kind: type[Fact]) -> st.SearchStrategy[Fact]:
     annotations = {
         name: str(getattr(annotation, "__forward_arg__", annotation))
         for name, annotation in kind.__annotations__.items()
-        if name != "mask"
     }
     fields = {name: _BY_ANNOTATION[annotation] for name, annotation in annotations.items()}
     builds: Callable[..., st.SearchStrategy[Fact]] = st.builds
