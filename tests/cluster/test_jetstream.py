@@ -1,0 +1,179 @@
+"""NatsBus against a real nats-server with JetStream: the stream is the one order of the
+network's facts, on every node, the publisher's included."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from nats.aio.client import Client
+
+from hubbub.cluster.jetstream import SUBJECT, NatsBus
+from hubbub.core.events import Actor, Fact, Joined, Parted
+from tests.nats_server import NatsServer
+
+WAIT = 10.0
+
+
+class Recorder:
+    """A subscriber that keeps what it is handed and lets a test wait for a count."""
+
+    def __init__(self) -> None:
+        self.facts: list[Fact] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, fact: Fact) -> None:
+        self.facts.append(fact)
+        self._changed.set()
+
+    async def wait_for(self, count: int) -> list[Fact]:
+        async with asyncio.timeout(WAIT):
+            while len(self.facts) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.facts
+
+
+def actor(nick: str) -> Actor:
+    return Actor(nick, "~" + nick, "127.0.0.1", nick.title(), id=f"1.{nick}")
+
+
+def join(nick: str, k: int) -> Joined:
+    return Joined(actor(nick), f"#room{k}", "", None, "")
+
+
+def part(nick: str, k: int) -> Parted:
+    return Parted(actor(nick), f"#room{k}", f"bye {k}")
+
+
+class Nodes:
+    """Buses on one NATS, each with a recorder, closed at the end."""
+
+    def __init__(self, server: NatsServer) -> None:
+        self.server = server
+        self.clients: list[Client] = []
+        self.buses: list[NatsBus] = []
+
+    async def node(self, name: str, buffer: int = 10_000) -> tuple[NatsBus, Recorder]:
+        client = await nats.connect(
+            self.server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.05
+        )
+        self.clients.append(client)
+        bus = NatsBus(client, name, buffer)
+        recorder = Recorder()
+        bus.subscribe(recorder)
+        await bus.start()
+        self.buses.append(bus)
+        return bus, recorder
+
+    async def close(self) -> None:
+        for bus in self.buses:
+            await bus.close()
+        for client in self.clients:
+            await client.close()
+
+
+@pytest.fixture
+async def nodes(nats_server: NatsServer) -> AsyncIterator[Nodes]:
+    made = Nodes(nats_server)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+async def settle(bus: NatsBus) -> None:
+    waiting = bus.settled()
+    if waiting is not None:
+        async with asyncio.timeout(WAIT):
+            await waiting
+
+
+async def test_two_nodes_apply_every_fact_in_one_order(nodes: Nodes) -> None:
+    a, seen_by_a = await nodes.node("a")
+    b, seen_by_b = await nodes.node("b")
+    # Both decide at once, interleaved on the loop: the stream puts them in one order.
+    for k in range(50):
+        a.publish(join("alice", k))
+        b.publish(part("bob", k))
+    await settle(a)
+    await settle(b)
+    on_a = await seen_by_a.wait_for(100)
+    on_b = await seen_by_b.wait_for(100)
+    assert on_a == on_b
+    # Each node's own facts keep the order it published them in.
+    assert [f for f in on_a if isinstance(f, Joined)] == [join("alice", k) for k in range(50)]
+    assert [f for f in on_a if isinstance(f, Parted)] == [part("bob", k) for k in range(50)]
+    # The actor's id (left out of equality) crossed too.
+    assert {f.actor.id for f in on_b if isinstance(f, Joined | Parted)} == {"1.alice", "1.bob"}
+
+
+async def test_publish_applies_nothing_until_the_fact_comes_back(nodes: Nodes) -> None:
+    a, seen = await nodes.node("a")
+    assert a.settled() is None
+    a.publish(join("alice", 1))
+    assert seen.facts == []
+    waiting = a.settled()
+    assert waiting is not None
+    async with asyncio.timeout(WAIT):
+        await waiting
+    assert seen.facts == [join("alice", 1)]
+    assert a.settled() is None
+
+
+async def test_facts_published_while_nats_is_away_go_out_when_it_is_back(
+    nodes: Nodes,
+) -> None:
+    a, seen_by_a = await nodes.node("a")
+    _, seen_by_b = await nodes.node("b")
+    a.publish(join("alice", 0))
+    await settle(a)
+    await seen_by_b.wait_for(1)
+    nodes.server.halt()
+    for k in range(1, 11):
+        a.publish(join("alice", k))
+    nodes.server.resume()
+    await settle(a)
+    expected = [join("alice", k) for k in range(11)]
+    assert await seen_by_a.wait_for(11) == expected
+    assert await seen_by_b.wait_for(11) == expected
+    assert a.dropped == 0
+
+
+async def test_past_its_buffer_a_node_drops_and_counts(nodes: Nodes) -> None:
+    a, seen = await nodes.node("a", buffer=5)
+    nodes.server.halt()
+    for k in range(8):
+        a.publish(join("alice", k))
+    assert a.dropped == 3
+    nodes.server.resume()
+    await settle(a)
+    assert await seen.wait_for(5) == [join("alice", k) for k in range(5)]
+
+
+async def test_an_unreadable_fact_is_skipped_and_the_next_applied(
+    nodes: Nodes, nats_server: NatsServer
+) -> None:
+    a, seen = await nodes.node("a")
+    hostile = await nats.connect(nats_server.url)
+    try:
+        stream = hostile.jetstream()
+        for junk in (b"", b"{", b'{"v": 99}', b"\xff" * 70_000):
+            await stream.publish(SUBJECT, junk)
+    finally:
+        await hostile.close()
+    a.publish(part("alice", 1))
+    await settle(a)
+    assert await seen.wait_for(1) == [part("alice", 1)]
+    assert a.received == 5
+
+
+async def test_a_node_that_starts_later_reads_the_same_order(nodes: Nodes) -> None:
+    a, seen_by_a = await nodes.node("a")
+    for k in range(20):
+        a.publish(join("alice", k) if k % 2 else part("alice", k))
+    await settle(a)
+    _, seen_by_c = await nodes.node("c")
+    assert await seen_by_c.wait_for(20) == await seen_by_a.wait_for(20)
