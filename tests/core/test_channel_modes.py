@@ -168,16 +168,21 @@ def test_an_entry_added_and_removed_in_one_line_is_decided_both_ways(world: Worl
     assert applied == [ModeChange(True, "b", "x!*@*"), ModeChange(False, "b", "x!*@*")]
 
 
-def test_an_entry_past_a_full_list_is_refused_with_list_full(world: World) -> None:
+def test_an_entry_past_full_lists_is_refused_with_list_full(world: World) -> None:
+    # MAXLIST=beI:2 bounds the three lists together: probe 11 filled each to the bound,
+    # three times what was advertised.
     op(world, ModeChange(True, "b", "one"))
     applied, errors = decide(
         world,
-        ModeChange(True, "b", "two"),
+        ModeChange(True, "e", "two"),
         ModeChange(True, "b", "three"),
-        ModeChange(True, "e", "three"),
+        ModeChange(True, "I", "four"),
     )
-    assert applied == [ModeChange(True, "b", "two!*@*"), ModeChange(True, "e", "three!*@*")]
-    assert [(e.reason, e.subject, e.detail) for e in errors] == [(Reason.LIST_FULL, "#a", "b")]
+    assert applied == [ModeChange(True, "e", "two!*@*")]
+    assert [(e.reason, e.subject, e.detail) for e in errors] == [
+        (Reason.LIST_FULL, "#a", "b"),
+        (Reason.LIST_FULL, "#a", "I"),
+    ]
 
 
 def test_a_full_list_takes_an_entry_once_one_leaves_in_the_same_line(world: World) -> None:

@@ -133,7 +133,9 @@ def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange 
     if change.adding:
         if folded in entries:
             return None
-        if len(entries) >= state.limits.list_length:
+        # One bound for the three lists together, as MAXLIST=beI: says: a bound on each
+        # let a channel hold three times what was advertised.
+        if sum(map(len, draft.lists.values())) >= state.limits.list_length:
             raise ChatError(Reason.LIST_FULL, draft.channel.name, change.mode)
         entries.append(folded)
         draft.masks[change.mode][folded] = mask

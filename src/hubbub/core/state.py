@@ -29,7 +29,7 @@ class ChatLimits:
     topiclen: int = 390
     kicklen: int = 390
     awaylen: int = 390
-    list_length: int = 100  # entries of each ban/exception/invite list
+    list_length: int = 100  # entries of the ban, exception and invite lists together
     whowas: int = 1000  # remembered departed nicks
     monitor: int = 100  # nicks one user may MONITOR
     read_markers: int = 1000  # conversations whose read marker a user or account keeps

@@ -312,6 +312,9 @@ def test_full_ban_list_refuses_more_with_478(pair: tuple[FakeClient, FakeClient]
     bob.take()
     alice.send("MODE #c +b one-more")
     assert alice.take() == [reply(n.ERR_BANLISTFULL, "alice", "#c", "b", "Channel list is full")]
+    # The bound is the three lists' together (MAXLIST=beI:100).
+    alice.send("MODE #c +e exempt")
+    assert alice.take() == [reply(n.ERR_BANLISTFULL, "alice", "#c", "e", "Channel list is full")]
     assert bob.take() == []
 
 
