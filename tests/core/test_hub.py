@@ -20,6 +20,8 @@ from tests.core.world import Recorder, World, add
 def test_registering_returns_the_user_as_the_hub_holds_it(world: World) -> None:
     recorder = Recorder()
     user = world.hub.register("Alice", "al", "host", "Real", recorder, True, "Acct", "acct")
+    assert user is not None
+    assert recorder.user is user, "its session is told, as the arrival is applied"
     assert world.hub.find_user("alice") is user
     assert world.hub.users[Key("alice")] is user
     assert (user.nick, user.secure, user.account, user.account_id) == (

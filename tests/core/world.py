@@ -22,7 +22,7 @@ from tests.helpers import Clock
 
 
 class Recorder:
-    """A session that keeps what the hub hands it (a :class:`core.events.Listener`)."""
+    """A session that keeps what the hub hands it (a :class:`core.model.Listener`)."""
 
     # Reached one by one, through deliver.
     audience = None
@@ -31,9 +31,13 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.disconnected: str | None = None
+        self.user: User | None = None  # told by arrived
 
     def deliver(self, event: Event) -> None:
         self.events.append(event)
+
+    def arrived(self, user: User) -> None:
+        self.user = user
 
     def disconnect(self, reason: str) -> None:
         self.disconnected = reason
@@ -146,6 +150,7 @@ class World:
         user = self.hub.register(
             nick, nick.lower(), "host", f"Real {nick}", recorder, False, account, account
         )
+        assert user is not None
         for name in channels:
             self.hub.join(user, name)
         self.settle()
@@ -216,6 +221,7 @@ def add(hub: Hub, nick: str, *channels: str) -> tuple[User, Recorder]:
     """A registered user that joined ``channels``; what it was handed so far is dropped."""
     recorder = Recorder()
     user = hub.register(nick, nick.lower(), "host", f"Real {nick}", recorder)
+    assert user is not None
     for channel in channels:
         hub.join(user, channel)
     recorder.take()

@@ -29,7 +29,6 @@ from hubbub.core.events import (
     Joined,
     Kicked,
     Killed,
-    Listener,
     MarkerMoved,
     MessageKind,
     MessagePosted,
@@ -46,7 +45,7 @@ from hubbub.core.events import (
     Wallops,
 )
 from hubbub.core.markers import account_of, owner_of
-from hubbub.core.model import NO_CHANNELS, Channel, ListEntry, Topic, User
+from hubbub.core.model import NO_CHANNELS, Channel, Listener, ListEntry, Topic, User
 from hubbub.core.modes import (
     CHANNEL_MODES,
     DEFAULT_CHANNEL_MODES,
@@ -68,6 +67,9 @@ class _Elsewhere:
     outbox = None
 
     def deliver(self, event: Event) -> None:
+        pass
+
+    def arrived(self, user: User) -> None:
         pass
 
     def disconnect(self, reason: str) -> None:
@@ -184,6 +186,7 @@ class Applier:
             user.account, user.account_id = actor.account, event.account_id
             state.account_users.setdefault(event.account_id, set()).add(user)
         state.users.add(user)
+        user.listener.arrived(user)
         watchers = state.monitors.watching(user.key)
         if watchers:
             # Only then: most users are watched by nobody, and an idle user need not

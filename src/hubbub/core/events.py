@@ -320,25 +320,3 @@ class Audience(Protocol):
     def post(self, event: MessagePosted, outboxes: Iterable[Any], skip: object) -> None:
         """Hand ``event`` to every outbox but ``skip`` (the sender's, or None)."""
         ...
-
-
-class Listener(Protocol):
-    """What the hub needs of a user's session: somewhere to deliver events.
-
-    A listener with an ``audience`` is also reached through its ``outbox`` by channel
-    messages (see :class:`Audience`); one with none gets every event through
-    :meth:`deliver`. A listener whose audience changes (an IRC client asks for a
-    capability) says so with :meth:`~hubbub.core.hub.Hub.regroup`.
-    """
-
-    @property
-    def audience(self) -> Audience | None: ...
-
-    @property
-    def outbox(self) -> object: ...
-
-    def deliver(self, event: Event) -> None: ...
-
-    def disconnect(self, reason: str) -> None:
-        """Close the session (KILL); the hub has already announced the quit."""
-        ...

@@ -19,9 +19,9 @@ from dataclasses import replace
 from hubbub.core import channel_ops, messaging, services, user_ops
 from hubbub.core.apply import Applier
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Fact, Listener, MessageKind, MessagePart, MessagePosted, Quit
+from hubbub.core.events import Fact, MessageKind, MessagePart, MessagePosted, Quit
 from hubbub.core.markers import owner_of
-from hubbub.core.model import Channel, User
+from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Bus, MarkerSink, Registry
 from hubbub.core.registered import RegisteredChannel
@@ -172,9 +172,14 @@ class Hub:
         secure: bool = False,
         account: str | None = None,
         account_id: str | None = None,
-    ) -> User:
+    ) -> User | None:
         """Add a user that finished registration, logged in to ``account`` (its name and
-        stable id) if it did so before.
+        stable id) if it did so before. ``listener`` is told with
+        :meth:`~hubbub.core.model.Listener.arrived` once the arrival is applied.
+
+        Returns:
+            the user, when its arrival was applied at once (one node); None when it is
+            applied later (between nodes, when it comes back from the bus).
 
         Raises:
             ChatError: ERRONEOUS_NICK or NICK_IN_USE.
@@ -184,7 +189,7 @@ class Hub:
         )
         self.applier.arrivals[event.actor.id] = listener
         self.publish(event)
-        return self.state.users.by_id[event.actor.id]
+        return self.state.users.by_id.get(event.actor.id)
 
     def change_nick(self, user: User, nick: str) -> None:
         """Raises:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hubbub.core.events import Actor
 from hubbub.core.modes import MUTE_PREFIX, PREFIXES, Glob
 
 if TYPE_CHECKING:
-    from hubbub.core.events import Audience, Event, Listener
+    from hubbub.core.events import Audience, Event
     from hubbub.wire.casemap import Key
 
 
@@ -20,6 +20,34 @@ NO_MODES: frozenset[str] = frozenset()
 # Every user starts with this one empty dict of channels, and join (the only place a
 # channel is added) gives a user a dict of its own first: an idle user costs no dict.
 NO_CHANNELS: dict[Key, Channel] = {}
+
+
+class Listener(Protocol):
+    """What the hub needs of a user's session: somewhere to deliver events.
+
+    A listener with an ``audience`` is also reached through its ``outbox`` by channel
+    messages (see :class:`Audience`); one with none gets every event through
+    :meth:`deliver`. A listener whose audience changes (an IRC client asks for a
+    capability) says so with :meth:`~hubbub.core.hub.Hub.regroup`.
+    """
+
+    @property
+    def audience(self) -> Audience | None: ...
+
+    @property
+    def outbox(self) -> object: ...
+
+    def deliver(self, event: Event) -> None: ...
+
+    def arrived(self, user: User) -> None:
+        """The user this session registered is in the chat (its arrival is applied):
+        on one node as :meth:`~hubbub.core.hub.Hub.register` runs, between nodes a round
+        trip later (docs/design/cluster.md). What follows registration goes here."""
+        ...
+
+    def disconnect(self, reason: str) -> None:
+        """Close the session (KILL); the hub has already announced the quit."""
+        ...
 
 
 class User:

@@ -19,7 +19,7 @@ session completes registration right after that handler (:meth:`_complete_regist
 A command tagged with a label (IRCv3 labeled-response) has its replies gathered by a
 :class:`~hubbub.doors.irc.labels.ReplyCollector` until it is done, then sent labeled.
 
-Once registered, the session is the user's :class:`~hubbub.core.events.Listener`: the hub
+Once registered, the session is the user's :class:`~hubbub.core.model.Listener`: the hub
 calls :meth:`deliver` with each event the user must see.
 """
 
@@ -45,6 +45,7 @@ from hubbub.core.events import (
     MonitoredOnline,
     RealnameChanged,
 )
+from hubbub.core.model import User
 from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
@@ -251,7 +252,7 @@ class IrcSession(IrcClient):
                 return
             throttle.succeed(self)
         try:
-            user = self.hub.register(
+            self.hub.register(
                 nick,
                 username,
                 self.host,
@@ -265,7 +266,9 @@ class IrcSession(IrcClient):
             self.refuse(error)
             self.nick = None
             self.registration = advance(self.registration, Step.NICK_REFUSED)
-            return
+
+    def arrived(self, user: User) -> None:
+        """The user is in the chat: the welcome, and what follows it."""
         self.user = user
         self.registration = advance(self.registration, Step.COMPLETED)
         if self.account_id is not None and self.account_markers is not None:

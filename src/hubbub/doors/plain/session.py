@@ -191,17 +191,23 @@ class PlainSession:
             return None
         username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
         try:
-            self.user = hub.register(name, username, self.host, name, self)
+            # On one node the user arrives (see arrived) before register returns.
+            hub.register(name, username, self.host, name, self)
         except ChatError as error:
             self.tell(refusal_text(self.ctx, error))
             self.prompt()
             return None
+        user = self.user
+        if user is None:
+            # Applied a round trip later (between nodes): the plain door does not wait
+            # for it yet (docs/design/cluster.md).
+            return None
         if logger.isEnabledFor(logging.INFO):
-            self.log.info("registered as %s (plain)", self.user.mask)
+            self.log.info("registered as %s (plain)", user.mask)
         self.join(self.ctx.room, announce_self=False)
         self.tell(
             _("Welcome, {name}! You are in {room}. Type /help for commands.").format(
-                name=self.user.nick, room=self.ctx.room
+                name=user.nick, room=self.ctx.room
             )
         )
         if self.ctx.history is None or not self.ctx.backlog or self.room is None:
@@ -347,6 +353,9 @@ class PlainSession:
             self.tell(*lines)
         else:
             self.held.append(("", terminal_bytes(lines)))
+
+    def arrived(self, user: User) -> None:
+        self.user = user
 
     def disconnect(self, reason: str) -> None:
         self.user = None
