@@ -78,6 +78,7 @@ class NatsBus:
         self._consumer: JetStreamContext.PushSubscription | None = None
         self.dropped = 0
         self.received = 0
+        self.settled = self._settled
 
     async def start(self) -> None:
         """Make the stream if it is missing, then follow it from its start."""
@@ -130,7 +131,7 @@ class NatsBus:
         self._outgoing.append((self._published, encode(event, self.node)))
         self._wake.set()
 
-    def settled(self) -> Awaitable[None] | None:
+    def _settled(self) -> Awaitable[None] | None:
         """None when every fact published here so far has been applied here; else the
         wait until it has."""
         if self._applied >= self._published:

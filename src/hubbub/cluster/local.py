@@ -11,10 +11,11 @@ class LocalBus:
     subscribed: no task, no queue, no copy. An event is applied and delivered before
     ``publish`` returns, so the fan-out stays one call chain from the line read."""
 
-    __slots__ = ("_subscribers",)
+    __slots__ = ("_subscribers", "settled")
 
     def __init__(self) -> None:
         self._subscribers: tuple[Subscriber, ...] = ()
+        self.settled = None  # every fact is applied before publish returns
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers = (*self._subscribers, subscriber)

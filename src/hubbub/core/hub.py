@@ -59,6 +59,8 @@ class Hub:
         self.apply = self.applier.apply
         bus.subscribe(self.apply)
         self.publish = bus.publish
+        # See Bus.settled: None on one node.
+        self.settled = bus.settled
         # Where accounts' read markers are kept, for loading them at login.
         self.marker_sink: MarkerSink | None = None
         state = self.state

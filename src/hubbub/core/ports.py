@@ -7,7 +7,7 @@ implements them (``cluster/local.py`` for one process). The sinks are where keep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from hubbub.core.events import Fact, MessagePosted
@@ -38,6 +38,14 @@ class Bus(Protocol):
 
     def publish(self, event: Fact) -> None:
         """Hand an event to every subscriber; must not block."""
+        ...
+
+    @property
+    def settled(self) -> Callable[[], Awaitable[None] | None] | None:
+        """None for a bus that applies each fact as it is published (one process). Else
+        the wait until every fact published here so far has been applied here (None
+        when it has): a door holds its client's next line until then
+        (docs/design/cluster.md)."""
         ...
 
 

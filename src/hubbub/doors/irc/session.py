@@ -215,8 +215,11 @@ class IrcSession(IrcClient):
             # READY lasts no longer than the handler that reached it.
             if self.registration is Registration.READY:
                 self._complete_registration()
+        settled = self.hub.settled
         if pending is None:
-            return None
+            # Between nodes the command's facts come back from the bus a round trip
+            # later: the client's next line waits for them.
+            return None if settled is None else settled()
         return self._refusing(pending)
 
     async def _refusing(self, pending: Awaitable[None]) -> None:
@@ -225,6 +228,10 @@ class IrcSession(IrcClient):
             await pending
         except ChatError as error:
             self.refuse(error)
+        settled = self.hub.settled
+        waiting = None if settled is None else settled()
+        if waiting is not None:
+            await waiting
 
     # -- registration ------------------------------------------------------------------
 

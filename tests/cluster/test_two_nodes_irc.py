@@ -1,0 +1,124 @@
+"""IRC sessions on two nodes, each a hub on its own NatsBus over one real nats-server:
+a command's facts come back from the bus a round trip later, and the session holds the
+client's next line until they have (Bus.settled; docs/design/cluster.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import nats
+import pytest
+from nats.aio.client import Client
+
+from hubbub.cluster.jetstream import NatsBus
+from hubbub.cluster.local import LocalRegistry
+from hubbub.core.hub import Hub
+from hubbub.doors.irc.context import IrcContext
+from hubbub.doors.irc.session import IrcSession
+from hubbub.settings import Settings
+from hubbub.wire import numerics as n
+from hubbub.wire.casemap import Casemap, Casemapping
+from hubbub.wire.message import Message, parse
+from tests.helpers import SERVER_NAME, FakePeer
+from tests.nats_server import NatsServer
+
+WAIT = 10.0
+
+
+class Node:
+    def __init__(self, client: Client, name: str) -> None:
+        self.client = client
+        self.bus = NatsBus(client, name)
+        hub = Hub(Casemap(Casemapping.PRECIS), bus=self.bus, registry=LocalRegistry())
+        self.ctx = IrcContext(hub, Settings(server_name=SERVER_NAME), ["Hello"])
+        self.applied = asyncio.Event()
+        self.bus.subscribe(lambda _: self.applied.set())
+
+    def client_session(self) -> NodeClient:
+        return NodeClient(self)
+
+
+class NodeClient:
+    """An IRC session of a node, fed lines as a driver would: the next one only once
+    the last one's wait is over."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.sent: list[bytes] = []
+        self.session = IrcSession(node.ctx, self.sent.append, FakePeer())
+        self.seen: list[Message] = []
+
+    async def send(self, *lines: str) -> None:
+        for line in lines:
+            pending = self.session.receive_line(line.encode())
+            if pending is not None:
+                async with asyncio.timeout(WAIT):
+                    await pending
+
+    def _take(self) -> None:
+        raw = b"".join(self.sent)
+        self.sent.clear()
+        self.seen += [parse(line) for line in raw.split(b"\r\n") if line]
+
+    async def wait_for(self, wanted: Callable[[Message], bool]) -> Message:
+        """The first line received (from now or earlier, not yet waited for) that
+        ``wanted`` accepts; waits on the node's bus for more."""
+        async with asyncio.timeout(WAIT):
+            while True:
+                self._take()
+                for index, message in enumerate(self.seen):
+                    if wanted(message):
+                        del self.seen[: index + 1]
+                        return message
+                self.node.applied.clear()
+                await self.node.applied.wait()
+
+
+@pytest.fixture
+async def nodes(nats_server: NatsServer) -> AsyncIterator[tuple[Node, Node]]:
+    made = []
+    for name in ("a", "b"):
+        node = Node(await nats.connect(nats_server.url), name)
+        await node.bus.start()
+        made.append(node)
+    try:
+        yield made[0], made[1]
+    finally:
+        for node in made:
+            await node.bus.close()
+            await node.client.close()
+
+
+def command(name: str, source: str = "") -> Callable[[Message], bool]:
+    return lambda m: m.command == name and (m.source or "").startswith(source)
+
+
+async def test_irc_clients_on_two_nodes_register_join_and_chat(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    alice, bob = a.client_session(), b.client_session()
+    await alice.send("NICK alice", "USER alice 0 * :Alice")
+    await alice.wait_for(command(n.RPL_WELCOME))
+    await bob.send("NICK bob", "USER bob 0 * :Bob")
+    await bob.wait_for(command(n.RPL_WELCOME))
+
+    await alice.send("JOIN #rust")
+    await alice.wait_for(command("JOIN", "alice!"))
+    await bob.send("JOIN #rust")
+    # bob's names, on node b, list alice, who joined on node a.
+    names = await bob.wait_for(command(n.RPL_NAMREPLY))
+    assert set(names.params[-1].lstrip("@").split()) == {"alice", "bob"}
+    await alice.wait_for(command("JOIN", "bob!"))
+
+    await alice.send("PRIVMSG #rust :hello from a")
+    said = await bob.wait_for(command("PRIVMSG", "alice!"))
+    assert said.params == ("#rust", "hello from a")
+    await bob.send("PRIVMSG alice :hello from b")
+    answer = await alice.wait_for(command("PRIVMSG", "bob!"))
+    assert answer.params == ("alice", "hello from b")
+
+    await alice.send("QUIT :done")
+    quit_line = await bob.wait_for(command("QUIT", "alice!"))
+    assert quit_line.params == ("Quit: done",)
