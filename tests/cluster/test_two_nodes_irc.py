@@ -122,3 +122,23 @@ async def test_irc_clients_on_two_nodes_register_join_and_chat(
     await alice.send("QUIT :done")
     quit_line = await bob.wait_for(command("QUIT", "alice!"))
     assert quit_line.params == ("Quit: done",)
+
+
+async def test_a_labeled_command_between_nodes_has_its_own_facts_for_its_reply(
+    nodes: tuple[Node, Node],
+) -> None:
+    # The JOIN comes back from the bus after the command has returned: it is still
+    # the command's reply, in its labeled batch (labeled-response).
+    a, _ = nodes
+    carol = a.client_session()
+    await carol.send("CAP LS 302", "CAP REQ :labeled-response batch")
+    await carol.send("NICK carol", "USER carol 0 * :Carol", "CAP END")
+    await carol.wait_for(command(n.RPL_WELCOME))
+    await carol.send("@label=j1 JOIN #go")
+    start = await carol.wait_for(command("BATCH"))
+    assert start.tags.get("label") == "j1"
+    assert start.params[1] == "labeled-response"
+    join = await carol.wait_for(command("JOIN", "carol!"))
+    assert join.tags.get("batch") == start.params[0].lstrip("+")
+    names = await carol.wait_for(command(n.RPL_NAMREPLY))
+    assert names.tags.get("batch") == join.tags["batch"]

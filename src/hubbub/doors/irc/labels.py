@@ -20,7 +20,7 @@ class ReplyCollector:
         label: the command's ``label`` tag.
     """
 
-    __slots__ = ("label", "replies", "waiting")
+    __slots__ = ("label", "own", "replies", "waiting")
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -28,6 +28,9 @@ class ReplyCollector:
         # Set while the command waits for storage: what the hub delivers to the client
         # meanwhile comes from others' doings, not from this command.
         self.waiting = False
+        # Set (to the user's id) while it waits for its own facts to come back from the
+        # bus (between nodes): the facts of that user delivered meanwhile are its reply.
+        self.own: str | None = None
 
     def add(self, data: bytes) -> None:
         """Hold replies (whole lines, CR LF included)."""

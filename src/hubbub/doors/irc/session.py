@@ -217,9 +217,15 @@ class IrcSession(IrcClient):
                 self._complete_registration()
         settled = self.hub.settled
         if pending is None:
+            if settled is None:
+                return None
             # Between nodes the command's facts come back from the bus a round trip
             # later: the client's next line waits for them.
-            return None if settled is None else settled()
+            waiting = settled()
+            collector = self.collector
+            if waiting is not None and collector is not None and self.user is not None:
+                collector.own = self.user.id
+            return waiting
         return self._refusing(pending)
 
     async def _refusing(self, pending: Awaitable[None]) -> None:
@@ -320,8 +326,8 @@ class IrcSession(IrcClient):
         collector = self.collector
         # During a labeled command, what it causes the hub to deliver to this client
         # (its own JOIN, NICK, MODE …) is part of its reply; while it waits for storage,
-        # what others do is not.
-        if collector is None or collector.waiting:
+        # what others do is not; while it waits for the bus, its user's facts are.
+        if collector is None or (collector.waiting and not _own_fact(collector, event)):
             self._write(line)
         else:
             collector.add(line)
@@ -397,3 +403,9 @@ class IrcSession(IrcClient):
     def ping(self) -> None:
         """Ask an idle client to show it is still there."""
         self.message("PING", self.ctx.server_name)
+
+
+def _own_fact(collector: ReplyCollector, event: Event) -> bool:
+    """Whether ``event`` is a fact of the user whose command waits for the bus."""
+    actor = getattr(event, "actor", None)
+    return collector.own is not None and actor is not None and actor.id == collector.own
