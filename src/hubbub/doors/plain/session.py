@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event, MessageKind, MessagePosted
+from hubbub.core.events import Event, Joined, MessageKind, MessagePosted
 from hubbub.core.ports import StoreUnavailable
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.plain.commands import run
@@ -60,7 +60,18 @@ class PlainSession:
     audience = None
     outbox = None
 
-    __slots__ = ("admitted", "closed", "ctx", "held", "host", "peer", "room", "send", "user")
+    __slots__ = (
+        "admitted",
+        "closed",
+        "ctx",
+        "held",
+        "host",
+        "peer",
+        "quiet_join",
+        "room",
+        "send",
+        "user",
+    )
 
     def __init__(
         self,
@@ -78,6 +89,8 @@ class PlainSession:
         # While the backlog is read: what arrived live meanwhile, each with its msgid
         # ("" for what is not a message), to be shown after the backlog (see show_backlog).
         self.held: list[tuple[str, bytes]] | None = None
+        # The join the user is not told of (into the default room, said by the welcome).
+        self.quiet_join = False
         # A server with a password asks for it first, on every door.
         self.admitted = ctx.password is None
         self.prompt()
@@ -191,22 +204,44 @@ class PlainSession:
             return None
         username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
         try:
-            # On one node the user arrives (see arrived) before register returns.
             hub.register(name, username, self.host, name, self)
         except ChatError as error:
             self.tell(refusal_text(self.ctx, error))
             self.prompt()
             return None
+        settled = hub.settled
+        if settled is None:
+            # One node: the user arrived (see arrived) before register returned, and
+            # will be in the room before join returns.
+            self.join(self.ctx.room, announce_self=False)
+            return self._welcome()
+        return self._enter_between_nodes(settled)
+
+    async def _enter_between_nodes(self, settled: Callable[[], Awaitable[None] | None]) -> None:
+        """What registration does on one node, each step once the last one's facts are
+        back from the bus (docs/design/cluster.md)."""
+        arrival = settled()
+        if arrival is not None:
+            await arrival
+        if self.user is None or self.closed:
+            return
+        self.join(self.ctx.room, announce_self=False)
+        joined = settled()
+        if joined is not None:
+            await joined
+        backlog = self._welcome()
+        if backlog is not None:
+            await backlog
+
+    def _welcome(self) -> Awaitable[None] | None:
+        """Say who and where the user is; return the wait for the room's backlog."""
         user = self.user
-        if user is None:
-            # Applied a round trip later (between nodes): the plain door does not wait
-            # for it yet (docs/design/cluster.md).
+        if user is None or self.closed:
             return None
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s (plain)", user.mask)
-        self.join(self.ctx.room, announce_self=False)
         self.tell(
-            _("Welcome, {name}! You are in {room}. Type /help for commands.").format(
+            self.ctx._("Welcome, {name}! You are in {room}. Type /help for commands.").format(
                 name=user.nick, room=self.ctx.room
             )
         )
@@ -271,25 +306,39 @@ class PlainSession:
                 self.send(b"".join(data for _, data in held))
 
     def join(self, room: str, announce_self: bool = True) -> None:
+        """Join ``room``, or make it the current room if the user is in it already.
+
+        The user is told when the join is delivered (:meth:`entered`): on one node
+        before ``hub.join`` returns, between nodes a round trip later.
+        """
         user = self.user
         assert user is not None
+        self.quiet_join = not announce_self
         try:
-            channel = self.ctx.hub.join(user, room)
+            joined = self.ctx.hub.join(user, room)
         except ChatError as error:
+            self.quiet_join = False
             self.tell(refusal_text(self.ctx, error))
             return
-        if channel is None:
-            channel = self.ctx.hub.find_channel(room)
-            assert channel is not None
+        if joined is not None:
+            return  # told as it was delivered
+        channel = self.ctx.hub.find_channel(room)
+        if channel is not None and user in channel.members:
+            self.entered(channel)  # in it already: now the current room
+
+    def entered(self, channel: Channel) -> None:
+        """The user is in ``channel``: it becomes the current room."""
         self.room = channel.name
-        if announce_self:
-            self.tell(self.ctx._("You are now in {room}.").format(room=channel.name))
-            if channel.topic is not None:
-                self.tell(
-                    self.ctx._("Topic of {room}: {topic}").format(
-                        room=channel.name, topic=channel.topic.text
-                    )
+        if self.quiet_join:
+            self.quiet_join = False
+            return
+        self.tell(self.ctx._("You are now in {room}.").format(room=channel.name))
+        if channel.topic is not None:
+            self.tell(
+                self.ctx._("Topic of {room}: {topic}").format(
+                    room=channel.name, topic=channel.topic.text
                 )
+            )
 
     def forget_room(self, room: str) -> None:
         """After leaving ``room``: the current room becomes another one the user is in."""
@@ -328,6 +377,11 @@ class PlainSession:
 
     def deliver(self, event: Event) -> None:
         if self.closed:
+            return
+        if type(event) is Joined and self.user is not None and event.actor.id == self.user.id:
+            channel = self.ctx.hub.find_channel(event.channel)
+            if channel is not None:
+                self.entered(channel)
             return
         if type(event) is MessagePosted:
             # A message reads the same for everyone whose current room is the same: it
