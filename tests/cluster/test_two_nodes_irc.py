@@ -176,3 +176,65 @@ async def test_a_plain_user_on_one_node_chats_with_an_irc_user_on_the_other(
         await pending
     said = await alice.wait_for(command("PRIVMSG", "dave!"))
     assert said.params == ("#lobby", "hello alice")
+
+
+def welcome_or_refusal(message: Message) -> bool:
+    return message.command in (n.RPL_WELCOME, n.ERR_NICKNAMEINUSE)
+
+
+async def test_a_nick_raced_for_on_two_nodes_has_one_winner_and_a_433(
+    nodes: tuple[Node, Node],
+) -> None:
+    # Both nodes check the nick against what they know, and both give it out: the log
+    # decides, the same way on each node (docs/design/cluster.md, claims).
+    a, b = nodes
+    for k in range(20):
+        nick = f"racer{k}"
+        on_a, on_b = a.client_session(), b.client_session()
+        await asyncio.gather(
+            on_a.send(f"NICK {nick}", f"USER r 0 * :R{k}"),
+            on_b.send(f"NICK {nick}", f"USER r 0 * :R{k}"),
+        )
+        answers = {
+            (await on_a.wait_for(welcome_or_refusal)).command,
+            (await on_b.wait_for(welcome_or_refusal)).command,
+        }
+        assert answers == {n.RPL_WELCOME, n.ERR_NICKNAMEINUSE}, k
+        winner = on_a if on_a.session.user is not None else on_b
+        assert winner.session.user is not None
+        for node in (a, b):
+            async with asyncio.timeout(WAIT):
+                while (found := node.ctx.hub.find_user(nick)) is None:
+                    node.applied.clear()
+                    await node.applied.wait()
+            assert found.id == winner.session.user.id
+
+
+async def test_a_channel_made_on_two_nodes_at_once_has_one_maker(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    alice, bob = a.client_session(), b.client_session()
+    await alice.send("NICK alice", "USER alice 0 * :Alice")
+    await bob.send("NICK bob", "USER bob 0 * :Bob")
+    for node in (a, b):  # each node knows both users
+        async with asyncio.timeout(WAIT):
+            while len(node.ctx.hub.users) < 2:
+                node.applied.clear()
+                await node.applied.wait()
+    await asyncio.gather(alice.send("JOIN #new"), bob.send("JOIN #new"))
+    statuses = []
+    for node in (a, b):
+        async with asyncio.timeout(WAIT):
+            while len(found := statuses_in(node, "#new")) < 2:
+                node.applied.clear()
+                await node.applied.wait()
+        statuses.append(found)
+    assert statuses[0] == statuses[1]
+    assert sorted(statuses[0].values()) == ["", "o"], "one maker, one who joined it"
+
+
+def statuses_in(node: Node, name: str) -> dict[str, str]:
+    """The members of a channel as a node holds them, by nick, with their status."""
+    channel = node.ctx.hub.find_channel(name)
+    return {} if channel is None else {u.nick: s for u, s in channel.members.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from hubbub.core.apply import ELSEWHERE
+from hubbub.core.errors import Reason
 from hubbub.core.events import (
     AccountChanged,
     Actor,
@@ -84,6 +85,46 @@ def test_an_arrival_adds_the_user_with_the_session_waiting_for_it(world: World) 
     assert user.listener is session
     assert world.hub.applier.arrivals == {}
     assert user.channels is NO_CHANNELS
+
+
+def test_an_arrival_whose_nick_a_user_took_first_is_refused_and_its_session_told(
+    world: World,
+) -> None:
+    # Two nodes gave the nick out at once; the log put the other's first.
+    alice, _ = world.add("alice")
+    session = Recorder()
+    world.hub.applier.arrivals["u-late"] = session
+    late = UserArrived(Actor("ALICE", "al", "host", id="u-late"), 5.0)
+    world.hub.apply(late)
+    assert [(fact, error.reason) for fact, error in session.refusals] == [
+        (late, Reason.NICK_IN_USE)
+    ]
+    assert "u-late" not in world.state.users.by_id
+    assert world.hub.find_user("alice") is alice
+    assert world.hub.applier.arrivals == {}
+
+
+def test_a_nick_change_to_a_nick_a_user_took_first_is_refused(world: World) -> None:
+    bob, bob_hears = world.add("bob")
+    world.add("carol")
+    change = NickChanged(bob.actor, "Carol")
+    world.hub.apply(change)
+    assert [(fact, error.reason) for fact, error in bob_hears.refusals] == [
+        (change, Reason.NICK_IN_USE)
+    ]
+    assert bob.nick == "bob"
+
+
+def test_a_join_that_would_make_a_channel_made_first_elsewhere_joins_it_plainly(
+    world: World,
+) -> None:
+    alice, _ = world.add("alice", "#new")
+    bob, _ = world.add("bob")
+    channel = world.hub.find_channel("#new")
+    assert channel is not None
+    world.hub.apply(Joined(bob.actor, "#new", "o", 9.0, "#new other-node"))
+    assert channel.members == {alice: "o", bob: ""}
+    assert world.hub.find_channel("#new") is channel
 
 
 def test_an_arrival_with_no_waiting_session_is_a_user_on_another_node(world: World) -> None:

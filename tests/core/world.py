@@ -11,7 +11,7 @@ import pytest
 
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event
+from hubbub.core.events import Event, Fact
 from hubbub.core.hub import Hub
 from hubbub.core.model import Channel, User
 from hubbub.core.modes import ModeChange
@@ -32,12 +32,16 @@ class Recorder:
         self.events: list[Event] = []
         self.disconnected: str | None = None
         self.user: User | None = None  # told by arrived
+        self.refusals: list[tuple[Fact, ChatError]] = []
 
     def deliver(self, event: Event) -> None:
         self.events.append(event)
 
     def arrived(self, user: User) -> None:
         self.user = user
+
+    def refused(self, fact: Fact, error: ChatError) -> None:
+        self.refusals.append((fact, error))
 
     def disconnect(self, reason: str) -> None:
         self.disconnected = reason

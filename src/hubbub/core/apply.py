@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
     AwayChanged,
@@ -70,6 +71,9 @@ class _Elsewhere:
         pass
 
     def arrived(self, user: User) -> None:
+        pass
+
+    def refused(self, fact: Fact, error: ChatError) -> None:
         pass
 
     def disconnect(self, reason: str) -> None:
@@ -170,6 +174,13 @@ class Applier:
 
     def _arrived(self, event: UserArrived) -> None:
         state, actor = self.state, event.actor
+        if not state.users.settle(actor.nick, actor.id):
+            # Another node gave the nick out first (earlier in the log): refused here
+            # as everywhere; the session that asked is told.
+            self.arrivals.pop(actor.id, ELSEWHERE).refused(
+                event, ChatError(Reason.NICK_IN_USE, actor.nick)
+            )
+            return
         user = User(
             actor.id,
             actor.nick,
@@ -196,6 +207,9 @@ class Applier:
     def _nick(self, event: NickChanged) -> None:
         state = self.state
         user = self._user(event.actor.id)
+        if not state.users.settle(event.nick, user.id):
+            user.listener.refused(event, ChatError(Reason.NICK_IN_USE, event.nick))
+            return
         old_key = user.key
         state.users.rename(user, event.nick, state.clock())
         user.listener.deliver(event)
@@ -277,7 +291,15 @@ class Applier:
         user = self._user(event.actor.id)
         key = state.casemap.fold(event.channel)
         channel = state.channels.live.get(key)
-        if channel is None:
+        status = event.status
+        if channel is not None and event.created is not None:
+            # Made on another node first (earlier in the log): a join into it, with no
+            # status for being first.
+            status = ""
+        elif channel is None:
+            if not state.channels.settle(key, event.incarnation):
+                user.listener.refused(event, ChatError(Reason.NAME_IN_USE, event.channel))
+                return
             channel = Channel(event.channel, key, event.created or 0.0, event.incarnation)
             record = state.channels.registered.get(key)
             if record is None:
@@ -286,7 +308,7 @@ class Applier:
                 record.restore(channel)
             state.channels.add(channel)
         state.channels.uninvite(user, channel)
-        channel.join(user, event.status)
+        channel.join(user, status)
         if user.channels is NO_CHANNELS:
             user.channels = {}
         user.channels[key] = channel

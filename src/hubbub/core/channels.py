@@ -80,6 +80,20 @@ class Channels:
         if not self.registry.claim(skeleton, incarnation):
             raise ChatError(Reason.NAME_IN_USE, key)
 
+    def settle(self, key: Key, incarnation: str) -> bool:
+        """As a fact making a channel is applied: whether the name may be its. The log's
+        order decides: a claim for a channel not made yet (decided on another node,
+        later in the log) gives way; a live channel of a look-alike name refuses it."""
+        skeleton = self.casemap.skeleton(key)
+        if skeleton in self._live_skeletons:
+            return False
+        current = self.registry.holder(skeleton)
+        if current == incarnation:
+            return True
+        if current is not None:
+            self.registry.release(skeleton, current)
+        return self.registry.claim(skeleton, incarnation)
+
     def _release(self, key: Key, incarnation: str) -> None:
         self.registry.release(self.casemap.skeleton(key), incarnation)
 

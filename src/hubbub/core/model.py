@@ -9,7 +9,8 @@ from hubbub.core.events import Actor
 from hubbub.core.modes import MUTE_PREFIX, PREFIXES, Glob
 
 if TYPE_CHECKING:
-    from hubbub.core.events import Audience, Event
+    from hubbub.core.errors import ChatError
+    from hubbub.core.events import Audience, Event, Fact
     from hubbub.wire.casemap import Key
 
 
@@ -43,6 +44,12 @@ class Listener(Protocol):
         """The user this session registered is in the chat (its arrival is applied):
         on one node as :meth:`~hubbub.core.hub.Hub.register` runs, between nodes a round
         trip later (docs/design/cluster.md). What follows registration goes here."""
+        ...
+
+    def refused(self, fact: Fact, error: ChatError) -> None:
+        """A fact of this session's user was refused as it was applied: another node
+        gave the nick or made the channel first (docs/design/cluster.md). On one node
+        this does not happen: the operation's checks refuse first."""
         ...
 
     def disconnect(self, reason: str) -> None:

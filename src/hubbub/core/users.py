@@ -93,6 +93,22 @@ class Users:
         # one string per user, not two equal ones.
         self._claimed[holder] = skeleton
 
+    def settle(self, nick: str, holder: str) -> bool:
+        """As a fact giving ``holder`` (a user id) ``nick`` is applied: whether it may
+        have it. The log's order decides: a claim made for a user that is not applied
+        yet (decided here or on another node, later in the log) gives way; one of a
+        user that is, or of the services, refuses the fact (on every node alike)."""
+        skeleton = self._claimed.get(holder) or self.casemap.skeleton(nick)
+        current = self.registry.holder(skeleton)
+        if current == holder:
+            return True
+        if current is not None:
+            if current == SERVICES or current in self.by_id:
+                return False
+            self.registry.release(skeleton, current)
+            self._claimed.pop(current, None)
+        return self.registry.claim(skeleton, holder)
+
     def skeleton_of(self, holder: str, nick: str) -> Key:
         """The skeleton of a nick a user is taking: the one claimed on this node, or
         (for a user of another node) made here."""

@@ -35,6 +35,7 @@ from hubbub.core.events import (
     AwayChanged,
     ChannelRenamed,
     Event,
+    Fact,
     Invited,
     Joined,
     MarkerMoved,
@@ -44,6 +45,7 @@ from hubbub.core.events import (
     MonitoredOffline,
     MonitoredOnline,
     RealnameChanged,
+    UserArrived,
 )
 from hubbub.core.model import User
 from hubbub.doors.irc.caps import Variant
@@ -277,6 +279,13 @@ class IrcSession(IrcClient):
             )
         except ChatError as error:
             self.refuse(error)
+            self.nick = None
+            self.registration = advance(self.registration, Step.NICK_REFUSED)
+
+    def refused(self, fact: Fact, error: ChatError) -> None:
+        """Another node gave the nick out first (see Listener.refused)."""
+        self.refuse(error)
+        if isinstance(fact, UserArrived):
             self.nick = None
             self.registration = advance(self.registration, Step.NICK_REFUSED)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event, Joined, MessageKind, MessagePosted
+from hubbub.core.events import Event, Fact, Joined, MessageKind, MessagePosted, UserArrived
 from hubbub.core.ports import StoreUnavailable
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.plain.commands import run
@@ -410,6 +410,12 @@ class PlainSession:
 
     def arrived(self, user: User) -> None:
         self.user = user
+
+    def refused(self, fact: Fact, error: ChatError) -> None:
+        """Another node gave the name out first (see Listener.refused)."""
+        self.tell(refusal_text(self.ctx, error))
+        if isinstance(fact, UserArrived):
+            self.prompt()
 
     def disconnect(self, reason: str) -> None:
         self.user = None
