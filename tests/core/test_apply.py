@@ -127,6 +127,16 @@ def test_a_join_that_would_make_a_channel_made_first_elsewhere_joins_it_plainly(
     assert world.hub.find_channel("#new") is channel
 
 
+def test_a_rename_to_a_name_a_channel_took_first_is_refused(world: World) -> None:
+    alice, alice_hears = world.add("alice", "#old", "#taken")
+    rename = ChannelRenamed(alice.actor, "#old", "#Taken", "")
+    world.hub.apply(rename)
+    assert [(fact, error.reason) for fact, error in alice_hears.refusals] == [
+        (rename, Reason.NAME_IN_USE)
+    ]
+    assert world.hub.find_channel("#old") is not None
+
+
 def test_an_arrival_with_no_waiting_session_is_a_user_on_another_node(world: World) -> None:
     world.hub.apply(UserArrived(Actor("remote", "r", "elsewhere", id="u-r"), 1.0))
     assert world.state.users.by_id["u-r"].listener is ELSEWHERE

@@ -343,6 +343,12 @@ class Applier:
         channels = self.state.channels
         channel = self._channel(event.old)
         key = self.state.casemap.fold(event.new)
+        if key != channel.key and not channels.settle(key, channel.incarnation, channel.key):
+            # Another node gave the name out first (earlier in the log).
+            renamer = self.state.users.by_id.get(event.actor.id)
+            if renamer is not None:
+                renamer.listener.refused(event, ChatError(Reason.NAME_IN_USE, event.new))
+            return
         record = channels.registered.get(channel.key)
         if record is not None and key != channel.key:
             channels.unregister(record.key)

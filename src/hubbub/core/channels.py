@@ -80,12 +80,17 @@ class Channels:
         if not self.registry.claim(skeleton, incarnation):
             raise ChatError(Reason.NAME_IN_USE, key)
 
-    def settle(self, key: Key, incarnation: str) -> bool:
-        """As a fact making a channel is applied: whether the name may be its. The log's
-        order decides: a claim for a channel not made yet (decided on another node,
-        later in the log) gives way; a live channel of a look-alike name refuses it."""
+    def settle(self, key: Key, incarnation: str, renaming: Key | None = None) -> bool:
+        """As a fact making a channel (or renaming the channel ``renaming``) is applied:
+        whether the name may be its. The log's order decides: a claim for a channel not
+        made yet (decided on another node, later in the log) gives way; a live channel
+        of a look-alike name, or a registered one, refuses it."""
         skeleton = self.casemap.skeleton(key)
-        if skeleton in self._live_skeletons:
+        live = self._live_skeletons.get(skeleton)
+        if live is not None and live != renaming:
+            return False
+        registered = self._registered_skeletons.get(skeleton)
+        if registered is not None and registered not in (key, renaming):
             return False
         current = self.registry.holder(skeleton)
         if current == incarnation:
