@@ -104,6 +104,22 @@ def test_an_arrival_whose_nick_a_user_took_first_is_refused_and_its_session_told
     assert world.hub.applier.arrivals == {}
 
 
+def test_a_nick_change_decided_here_gives_way_to_an_arrival_earlier_in_the_log(
+    world: World,
+) -> None:
+    # bob's change to "x" is decided (claimed) here; a user of another node arrives
+    # as "x" earlier in the log: the arrival wins here as everywhere, bob's change is
+    # refused when it comes.
+    bob, bob_hears = world.add("bob")
+    change = world.hub.state.users.check_nick("x", bob.id)
+    world.hub.state.users.claim(change, bob.id)
+    world.hub.apply(UserArrived(Actor("x", "x", "elsewhere", id="u-x"), 1.0))
+    assert world.hub.find_user("x") is world.state.users.by_id["u-x"]
+    world.hub.apply(NickChanged(bob.actor, "x"))
+    assert [error.reason for _, error in bob_hears.refusals] == [Reason.NICK_IN_USE]
+    assert bob.nick == "bob"
+
+
 def test_a_nick_change_to_a_nick_a_user_took_first_is_refused(world: World) -> None:
     bob, bob_hears = world.add("bob")
     world.add("carol")

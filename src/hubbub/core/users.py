@@ -95,15 +95,17 @@ class Users:
 
     def settle(self, nick: str, holder: str) -> bool:
         """As a fact giving ``holder`` (a user id) ``nick`` is applied: whether it may
-        have it. The log's order decides: a claim made for a user that is not applied
-        yet (decided here or on another node, later in the log) gives way; one of a
-        user that is, or of the services, refuses the fact (on every node alike)."""
+        have it. The log's order decides: a claim not applied yet (a user's arrival or
+        nick change decided here, later in the log) gives way; the nick of a user, or
+        of the services, refuses the fact (on every node alike)."""
         skeleton = self._claimed.get(holder) or self.casemap.skeleton(nick)
         current = self.registry.holder(skeleton)
         if current == holder:
             return True
         if current is not None:
-            if current == SERVICES or current in self.by_id:
+            owner = self.by_id.get(current)
+            if current == SERVICES or (owner is not None and owner.skeleton == skeleton):
+                self._claimed.pop(holder, None)
                 return False
             self.registry.release(skeleton, current)
             self._claimed.pop(current, None)
