@@ -133,7 +133,6 @@ class Server:
         self.web = WebContext(
             StaticFiles(settings.web_root or WEB_ROOT),
             settings.web_origins,
-            tls=self.tls if settings.web_secure else None,
         )
         self.connections = Connections()
         limits = settings.limits
@@ -366,12 +365,19 @@ class Server:
 
         listeners = []
         for listen in self.settings.all_listeners():
+            # TLS by the listener, not begun by each connection after it is counted
+            # (doors/tls.py): under uvloop that lost the ClientHello (probe 12). The
+            # handshake is still timed.
             server = await loop.create_server(
-                protocol(self.tls if listen.tls else None),
+                protocol(None),
                 listen.host,
                 listen.port,
                 reuse_address=True,
                 backlog=1024,
+                ssl=self.tls if listen.tls else None,
+                ssl_handshake_timeout=(
+                    self.settings.limits.tls_handshake_timeout if listen.tls else None
+                ),
             )
             listeners.append(server)
             for sock in server.sockets:
@@ -434,7 +440,13 @@ class Server:
         if not (self.web.files.root / "index.html").is_file():
             logger.warning("no web client in %s: every page is 404", self.web.files.root)
         server = await asyncio.get_running_loop().create_server(
-            web_protocol, web.host, web.port, reuse_address=True, backlog=1024
+            web_protocol,
+            web.host,
+            web.port,
+            reuse_address=True,
+            backlog=1024,
+            ssl=self.tls if secure else None,
+            ssl_handshake_timeout=self.settings.limits.tls_handshake_timeout if secure else None,
         )
         for sock in server.sockets:
             host, port = sock.getsockname()[:2]

@@ -343,22 +343,6 @@ async def guarded(tmp_path: Path, certificates: Certificates) -> AsyncIterator[S
         yield server
 
 
-async def test_connections_that_never_begin_a_handshake_count_against_their_address(
-    guarded: Server,
-) -> None:
-    port = guarded.tls_addresses[0][1]
-    idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        # Refused at once (no ERROR line: a TLS client could not read one).
-        async with asyncio.timeout(0.4):  # before any handshake timeout could
-            assert await reader.read(1024) == b""
-        writer.close()
-    finally:
-        for _, idle_writer in idle:
-            idle_writer.close()
-
-
 async def test_a_handshake_never_finished_is_cut_off_and_its_place_freed(
     guarded: Server, tls_clients: TlsClients, first_ca: trustme.CA
 ) -> None:

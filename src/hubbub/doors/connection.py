@@ -70,7 +70,10 @@ class LineConnection(Connection):
         if self._tls is None:
             self._begin()
             return
-        # Reading waits for the handshake as for a waiting command (see driver.py).
+        # Reading waits for the handshake as for a waiting command (see driver.py); the
+        # ClientHello must not reach this protocol (uvloop reads at once): start_tls
+        # resumes reading.
+        transport.pause_reading()  # type: ignore[attr-defined]
         self._waiting = asyncio.get_running_loop().create_task(
             self._secure(transport, self._tls)  # type: ignore[arg-type]
         )
@@ -78,11 +81,15 @@ class LineConnection(Connection):
     async def _secure(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
         upgraded = await upgrade(transport, context, self._limits.tls_handshake_timeout)
         self._waiting = None
-        if upgraded is None:
+        if upgraded is None or upgraded.transport is None or upgraded.transport.is_closing():
             self.connection_lost(None)
             return
-        assert upgraded.transport is not None
-        self._take_transport(upgraded.transport)
+        try:
+            self._take_transport(upgraded.transport)
+        except (OSError, ValueError):  # the client went (a half-close) meanwhile
+            upgraded.transport.abort()
+            self.connection_lost(None)
+            return
         self._begin()
         upgraded.hand_over(self)
 

@@ -131,7 +131,9 @@ class WebConnection(Connection):
         # The whole request must arrive within this; so must a response be read.
         self._schedule(self._limits.web_request_timeout)
         if tls is not None:
-            # Reading waits for the handshake as for a waiting command (see driver.py).
+            # Reading waits for the handshake as for a waiting command (see driver.py);
+            # the ClientHello must not reach this protocol (uvloop reads at once).
+            transport.pause_reading()  # type: ignore[attr-defined]
             self._waiting = asyncio.get_running_loop().create_task(
                 self._secure(transport, tls)  # type: ignore[arg-type]
             )
@@ -139,11 +141,15 @@ class WebConnection(Connection):
     async def _secure(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
         upgraded = await upgrade(transport, context, self._limits.tls_handshake_timeout)
         self._waiting = None
-        if upgraded is None:
+        if upgraded is None or upgraded.transport is None or upgraded.transport.is_closing():
             self.connection_lost(None)
             return
-        assert upgraded.transport is not None
-        self._take_transport(upgraded.transport)
+        try:
+            self._take_transport(upgraded.transport)
+        except (OSError, ValueError):  # the client went (a half-close) meanwhile
+            upgraded.transport.abort()
+            self.connection_lost(None)
+            return
         upgraded.hand_over(self)
 
     def data_received(self, data: bytes) -> None:
