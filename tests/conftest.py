@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Harness
-from tests.postgres import PostgresServer
+# Its helpers assert (World.refusal): their failures should read like the tests' own.
+# Registered here, not in tests/core: the cluster's tests use its Recorder too.
+pytest.register_assert_rewrite("tests.core.world")
+
+from tests.helpers import Harness  # noqa: E402
+from tests.postgres import PostgresServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -129,11 +129,7 @@ class Server:
             line_length=settings.limits.line_length,
             password=settings.password,
         )
-        self.tls = tls_context(settings)
-        self.web = WebContext(
-            StaticFiles(settings.web_root or WEB_ROOT),
-            settings.web_origins,
-        )
+        self.web = WebContext(StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins)
         self.connections = Connections()
         limits = settings.limits
         self.gate = Gate(
@@ -141,6 +137,7 @@ class Server:
             limits.connections_per_ip,
             connection_ceiling(limits.max_connections),
         )
+        self.tls = tls_context(settings)
         self.addresses: list[tuple[str, int]] = []
         self.tls_addresses: list[tuple[str, int]] = []
         self.plain_addresses: list[tuple[str, int]] = []
@@ -350,26 +347,22 @@ class Server:
         # connection would cost every idle one 64 bytes.
         make_session, make_plain_session = self._make_session, self._make_plain_session
 
-        def protocol(tls: ssl.SSLContext | None) -> Callable[[], LineConnection]:
-            # TLS is begun by each connection once admitted (see doors/tls.py), not by
-            # the listener.
-            return lambda: LineConnection(
+        def protocol() -> LineConnection:
+            return LineConnection(
                 make_session,
                 self.settings.limits,
                 batcher,
                 self.connections,
                 self.gate,
                 nodelay=self.settings.tcp_nodelay,
-                tls=tls,
             )
 
         listeners = []
         for listen in self.settings.all_listeners():
-            # TLS by the listener, not begun by each connection after it is counted
-            # (doors/tls.py): under uvloop that lost the ClientHello (probe 12). The
-            # handshake is still timed.
+            # TLS by the listener, its handshake timed: begun by each connection once
+            # counted, it lost the ClientHello under uvloop (probe 12).
             server = await loop.create_server(
-                protocol(None),
+                protocol,
                 listen.host,
                 listen.port,
                 reuse_address=True,

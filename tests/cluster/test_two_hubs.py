@@ -13,38 +13,14 @@ from nats.aio.client import Client
 
 from hubbub.cluster.jetstream import NatsBus
 from hubbub.cluster.local import LocalRegistry
-from hubbub.core.errors import ChatError
-from hubbub.core.events import Event, Fact, Joined, MessagePosted, Parted
+from hubbub.core.events import Event, Joined, MessagePosted, Parted
 from hubbub.core.hub import Hub
 from hubbub.core.model import User
 from hubbub.wire.casemap import Casemap, Casemapping
+from tests.core.world import Recorder
 from tests.nats_server import NatsServer
 
 WAIT = 10.0
-
-
-class Recorder:
-    """A session that keeps what the hub hands it."""
-
-    audience = None
-    outbox = None
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.user: User | None = None
-        self.refusals: list[tuple[Fact, ChatError]] = []
-
-    def deliver(self, event: Event) -> None:
-        self.events.append(event)
-
-    def arrived(self, user: User) -> None:
-        self.user = user
-
-    def refused(self, fact: Fact, error: ChatError) -> None:
-        self.refusals.append((fact, error))
-
-    def disconnect(self, reason: str) -> None:
-        pass
 
 
 class Node:

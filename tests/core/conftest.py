@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-# Its helpers assert (World.refusal): their failures should read like the tests' own.
-pytest.register_assert_rewrite("tests.core.world")
-
-from hubbub.cluster.local import LocalBus, LocalRegistry  # noqa: E402
-from hubbub.core.hub import Hub  # noqa: E402
-from hubbub.core.state import ChatLimits  # noqa: E402
-from hubbub.wire.casemap import Casemap, Casemapping  # noqa: E402
-from tests.core.world import World  # noqa: E402
-from tests.helpers import Clock  # noqa: E402
+from hubbub.cluster.local import LocalBus, LocalRegistry
+from hubbub.core.hub import Hub
+from hubbub.core.state import ChatLimits
+from hubbub.wire.casemap import Casemap, Casemapping
+from tests.core.world import World
+from tests.helpers import Clock
 
 
 @pytest.fixture

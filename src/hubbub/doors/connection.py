@@ -9,12 +9,10 @@ driver owns (flood control, output coalescing, the SendQ, timers, the catch-all)
 from __future__ import annotations
 
 import asyncio
-import ssl
 
 from hubbub.doors.driver import Connection
 from hubbub.doors.gate import Gate
 from hubbub.doors.ports import Batcher, DoorLimits, Roster, SessionFactory
-from hubbub.doors.tls import upgrade
 from hubbub.wire.lines import LineBuffer
 
 
@@ -31,11 +29,9 @@ class LineConnection(Connection):
             seconds without more data, what was received is taken as a line (and empty
             lines count).
         nodelay: keep TCP_NODELAY (see :class:`~hubbub.doors.driver.Connection`).
-        tls: the listener's TLS, begun once the connection is admitted (see
-            :mod:`hubbub.doors.tls`); None for plain TCP.
     """
 
-    __slots__ = ("_buffer", "_partial_after", "_partial_timer", "_tls")
+    __slots__ = ("_buffer", "_partial_after", "_partial_timer")
 
     def __init__(
         self,
@@ -46,10 +42,8 @@ class LineConnection(Connection):
         gate: Gate,
         partial_after: float | None = None,
         nodelay: bool = True,
-        tls: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(make_session, limits, batcher, registry, gate, nodelay)
-        self._tls = tls
         self._partial_after = partial_after
         self._partial_timer: asyncio.TimerHandle | None = None
         self._buffer = LineBuffer(
@@ -62,36 +56,11 @@ class LineConnection(Connection):
         host = self._take_transport(transport)
         if not self._admit(host):
             self._dead = True
-            if self._tls is None:  # a TLS client could not read it
-                transport.write(b"ERROR :Too many connections from your address\r\n")  # type: ignore[attr-defined]
+            transport.write(b"ERROR :Too many connections from your address\r\n")  # type: ignore[attr-defined]
             transport.close()
             return
         self._registry.add(self)
-        if self._tls is None:
-            self._begin()
-            return
-        # Reading waits for the handshake as for a waiting command (see driver.py); the
-        # ClientHello must not reach this protocol (uvloop reads at once): start_tls
-        # resumes reading.
-        transport.pause_reading()  # type: ignore[attr-defined]
-        self._waiting = asyncio.get_running_loop().create_task(
-            self._secure(transport, self._tls)  # type: ignore[arg-type]
-        )
-
-    async def _secure(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
-        upgraded = await upgrade(transport, context, self._limits.tls_handshake_timeout)
-        self._waiting = None
-        if upgraded is None or upgraded.transport is None or upgraded.transport.is_closing():
-            self.connection_lost(None)
-            return
-        try:
-            self._take_transport(upgraded.transport)
-        except (OSError, ValueError):  # the client went (a half-close) meanwhile
-            upgraded.transport.abort()
-            self.connection_lost(None)
-            return
         self._begin()
-        upgraded.hand_over(self)
 
     def data_received(self, data: bytes) -> None:
         session = self._session

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +36,6 @@ from hubbub.doors.driver import Connection
 from hubbub.doors.gate import Gate
 from hubbub.doors.output import drop_later
 from hubbub.doors.ports import Batcher, DoorLimits, Roster, SessionFactory
-from hubbub.doors.tls import upgrade
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.framing import FRAME_ALLOWANCE, Fragments, Framer, line_of
 from hubbub.doors.web.handshake import (
@@ -119,38 +117,15 @@ class WebConnection(Connection):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         host = self._take_transport(transport)
-        tls = self._ctx.tls
         if not self._admit(host):
             self._dead = True
-            if tls is None:  # a TLS client could not read it
-                refusal = error(503, "Too many connections from your address")
-                transport.write(refusal.serialize())  # type: ignore[attr-defined]
+            refusal = error(503, "Too many connections from your address")
+            transport.write(refusal.serialize())  # type: ignore[attr-defined]
             transport.close()
             return
         self._registry.add(self)
         # The whole request must arrive within this; so must a response be read.
         self._schedule(self._limits.web_request_timeout)
-        if tls is not None:
-            # Reading waits for the handshake as for a waiting command (see driver.py);
-            # the ClientHello must not reach this protocol (uvloop reads at once).
-            transport.pause_reading()  # type: ignore[attr-defined]
-            self._waiting = asyncio.get_running_loop().create_task(
-                self._secure(transport, tls)  # type: ignore[arg-type]
-            )
-
-    async def _secure(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
-        upgraded = await upgrade(transport, context, self._limits.tls_handshake_timeout)
-        self._waiting = None
-        if upgraded is None or upgraded.transport is None or upgraded.transport.is_closing():
-            self.connection_lost(None)
-            return
-        try:
-            self._take_transport(upgraded.transport)
-        except (OSError, ValueError):  # the client went (a half-close) meanwhile
-            upgraded.transport.abort()
-            self.connection_lost(None)
-            return
-        upgraded.hand_over(self)
 
     def data_received(self, data: bytes) -> None:
         if self._dead:

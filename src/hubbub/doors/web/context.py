@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field
 
 from hubbub.doors.web.files import StaticFiles
@@ -19,12 +18,9 @@ class WebContext:
             the page's own (``web_origins``; ``*`` for any).
         text, binary: the framers of ``text.ircv3.net`` and ``binary.ircv3.net``
             connections (a connection without a subprotocol speaks text).
-        tls: the listener's TLS, begun by each connection once admitted (see
-            :mod:`hubbub.doors.tls`); None for plain HTTP.
     """
 
     files: StaticFiles
     origins: tuple[str, ...] = ()
     text: Framer = field(default_factory=lambda: Framer(binary=False))
     binary: Framer = field(default_factory=lambda: Framer(binary=True))
-    tls: ssl.SSLContext | None = None
