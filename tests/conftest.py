@@ -6,10 +6,15 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - not on Windows or PyPy
+    uvloop = None  # type: ignore[assignment]
 
 # Its helpers assert (World.refusal): their failures should read like the tests' own.
 # Registered here, not in tests/core: the cluster's tests use its Recorder too.
@@ -19,6 +24,19 @@ from tests.helpers import Harness  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Tests marked ``both_loops`` run on asyncio's loop and on uvloop, the loop of
+    ``hubbub serve`` where it is installed; every other test on asyncio's."""
+    factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop
+    }
+    if item.get_closest_marker("both_loops") is not None and uvloop is not None:
+        factories["uvloop"] = uvloop.new_event_loop
+    return factories
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from hubbub.doors.plain.context import PlainContext
 from hubbub.doors.plain.session import PlainSession
 from hubbub.doors.ports import Peer
 from hubbub.doors.registry import Connections
+from hubbub.doors.tls import Door, TlsListener
 from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
@@ -339,7 +340,7 @@ class Server:
                     logger.info("history: forgot %d old messages", removed)
             await asyncio.sleep(_PRUNE_INTERVAL)
 
-    async def _listen(self, durability: Durability | None) -> list[asyncio.Server]:
+    async def _listen(self, durability: Durability | None) -> list[asyncio.Server | TlsListener]:
         loop = asyncio.get_running_loop()
         batcher = OutputBatcher(loop, durability, self.settings.limits.history_sync_wait)
         self.irc.audiences.batcher = batcher
@@ -357,20 +358,14 @@ class Server:
                 nodelay=self.settings.tcp_nodelay,
             )
 
-        listeners = []
+        listeners: list[asyncio.Server | TlsListener] = []
         for listen in self.settings.all_listeners():
-            # TLS by the listener, its handshake timed: begun by each connection once
-            # counted, it lost the ClientHello under uvloop (probe 12).
-            server = await loop.create_server(
-                protocol,
-                listen.host,
-                listen.port,
-                reuse_address=True,
-                backlog=1024,
-                ssl=self.tls if listen.tls else None,
-                ssl_handshake_timeout=(
-                    self.settings.limits.tls_handshake_timeout if listen.tls else None
-                ),
+            server = (
+                await self._listen_tls(protocol, listen.host, listen.port)
+                if listen.tls
+                else await loop.create_server(
+                    protocol, listen.host, listen.port, reuse_address=True, backlog=1024
+                )
             )
             listeners.append(server)
             for sock in server.sockets:
@@ -414,7 +409,9 @@ class Server:
         self._say_how_to_connect()
         return listeners
 
-    async def _listen_web(self, web: Listen, batcher: OutputBatcher) -> asyncio.Server:
+    async def _listen_web(
+        self, web: Listen, batcher: OutputBatcher
+    ) -> asyncio.Server | TlsListener:
         """The web listener: the web client's files, and IRC over WebSocket."""
         make_session = self._make_session
 
@@ -432,14 +429,12 @@ class Server:
         secure = self.settings.web_secure
         if not (self.web.files.root / "index.html").is_file():
             logger.warning("no web client in %s: every page is 404", self.web.files.root)
-        server = await asyncio.get_running_loop().create_server(
-            web_protocol,
-            web.host,
-            web.port,
-            reuse_address=True,
-            backlog=1024,
-            ssl=self.tls if secure else None,
-            ssl_handshake_timeout=self.settings.limits.tls_handshake_timeout if secure else None,
+        server = (
+            await self._listen_tls(web_protocol, web.host, web.port)
+            if secure
+            else await asyncio.get_running_loop().create_server(
+                web_protocol, web.host, web.port, reuse_address=True, backlog=1024
+            )
         )
         for sock in server.sockets:
             host, port = sock.getsockname()[:2]
@@ -449,6 +444,16 @@ class Server:
                 shown = f"[{shown}]"
             logger.info("web client on %s://%s:%d/", "https" if secure else "http", shown, port)
         return server
+
+    async def _listen_tls(self, door: Callable[[], Door], host: str, port: int) -> TlsListener:
+        """A TLS listener: each connection counted at the gate before its handshake."""
+        if self.tls is None:
+            raise ConfigError("a TLS listener needs tls_cert and tls_key")
+        listener = TlsListener(
+            door, self.gate, self.tls, lambda: self.settings.limits.tls_handshake_timeout
+        )
+        await listener.listen(host, port, backlog=1024)
+        return listener
 
     def _say_how_to_connect(self) -> None:
         """One line a newcomer can act on: the commands that reach this server."""
@@ -466,7 +471,7 @@ class Server:
             ways.append("a browser (the address above)")
         logger.info("ready: connect with %s", ", or ".join(ways))
 
-    async def _shutdown(self, listeners: list[asyncio.Server]) -> None:
+    async def _shutdown(self, listeners: list[asyncio.Server | TlsListener]) -> None:
         logger.info("shutting down: %d connections", len(self.connections))
         self.irc.shutting_down = True
         for server in listeners:

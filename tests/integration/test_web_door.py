@@ -473,6 +473,7 @@ async def test_an_oversized_request_head_is_refused(server: Server) -> None:
 # -- TLS ---------------------------------------------------------------------------------
 
 
+@pytest.mark.both_loops
 async def test_with_a_certificate_the_web_listener_speaks_https_and_wss(
     tmp_path: Path, clients: Clients, web: WebClients
 ) -> None:
@@ -495,6 +496,16 @@ async def test_with_a_certificate_the_web_listener_speaks_https_and_wss(
         async with asyncio.timeout(10):
             assert await stalled_reader.read() == b""
         stalled.close()
+        # Plain HTTP sent with the connect (as the ClientHello is) is never answered in
+        # plain text; nor does a client that closes its side at once leave its count.
+        for _ in range(60):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(get("/"))
+            writer.write_eof()
+            async with asyncio.timeout(10):
+                assert not (await reader.read()).startswith(b"HTTP/")
+            writer.close()
+        assert server.gate.open == 0
         status, _, body = await http(port, get("/"), tls=context)
         assert (status, body) == (200, INDEX)
         anna = WsClient(

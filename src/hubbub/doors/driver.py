@@ -2,22 +2,19 @@
 commands that wait for storage, output coalescing, the SendQ, timers, and the single
 catch-all that keeps one connection's failure from reaching the rest of the server.
 
-Two drivers build on :class:`Connection`, differing only in framing: lines over TCP and
-TLS (:mod:`hubbub.doors.connection`) and WebSocket messages (:mod:`hubbub.doors.web`).
-Output of an event-loop pass goes to the connection's Outbox, written in one system call
-at the end of the pass by :class:`~hubbub.doors.output.OutputBatcher`; a channel message
-reaches its members' outboxes without a call per member (``doors/irc/audience.py``).
+Two drivers build on :class:`Connection`: lines over TCP and TLS (:mod:`.connection`) and
+WebSocket messages (:mod:`.web`). A pass's output (a channel message's too, appended by
+``doors/irc/audience.py``) waits in each connection's Outbox, written in one system
+call as the pass ends by :class:`~hubbub.doors.output.OutputBatcher`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import logging
 import math
-import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
@@ -31,21 +28,15 @@ from hubbub.doors.ports import (
     Roster,
     Session,
     SessionFactory,
+    flood_cost,
     shown_host,
 )
+from hubbub.doors.tls import certificate_fingerprint
 from hubbub.wire.errors import LineTooLong
 from hubbub.wire.redact import redact
 
 logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
-
-
-def _cost(line: bytes | LineTooLong | int) -> int:
-    """Flood control's price of a line: one per 512 bytes begun (tags may make it 4 KiB),
-    or what :meth:`Connection.charge` asks for input that made no line."""
-    if isinstance(line, int):
-        return line
-    return (len(line) + 511) // 512 if isinstance(line, bytes) and len(line) > 512 else 1
 
 
 class Connection(asyncio.Protocol):
@@ -163,32 +154,36 @@ class Connection(asyncio.Protocol):
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = transport  # type: ignore[assignment]
         if not self._nodelay:
-            sock = transport.get_extra_info("socket")
-            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+            set_nodelay(transport, False)
         # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
         transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:
-            self.secure = True
-            certificate = ssl_object.getpeercert(binary_form=True)
-            if certificate:
-                self.certfp = hashlib.sha256(certificate).hexdigest()
+        if transport.get_extra_info("ssl_object") is not None:
+            self.secure, self.certfp = True, certificate_fingerprint(transport)
         peername = transport.get_extra_info("peername")
         return peername[0] if isinstance(peername, tuple) else "unknown"
 
-    def _admit(self, host: str) -> bool:
-        """Count the client's address at the gate; False when it has too many
-        connections already (the caller refuses it in its dialect and closes)."""
-        trusted = self._gate.is_trusted(host)
-        if not self._gate.admit(host, trusted):
-            self.log.info("refused %s: too many connections from it", host)
-            return False
+    def claim(self, host: str) -> None:
+        """Own the place at the gate taken for ``host`` as it was accepted (doors/tls.py)."""
         self._host = host
+
+    @property
+    def made(self) -> bool:  # whether connection_made was called
+        return self._transport is not None
+
+    def _admit(self, host: str) -> bool:
+        """Count the client's address at the gate, unless it was as it was accepted
+        (:meth:`claim`); False when it has too many connections already (the caller
+        refuses it in its dialect and closes)."""
+        trusted = self._gate.is_trusted(host)
+        if self._host is None:
+            if not self._gate.admit(host, trusted):
+                self.log.info("refused %s: too many connections from it", host)
+                return False
+            self._host = host
         self._flood_limited = not trusted and self._limits.flood_rate > 0
         return True
 
-    def _release(self) -> None:  # uncount the client's address at the gate
+    def release(self) -> None:  # uncount the client's address at the gate
         if self._host is not None:
             self._gate.release(self._host)
             self._host = None
@@ -314,7 +309,7 @@ class Connection(asyncio.Protocol):
                     wait = (1 - self._tokens) / limits.flood_rate
                     self._drain_handle = loop.call_later(wait, self._drain)
                     return
-                self._tokens -= _cost(inbox[0])
+                self._tokens -= flood_cost(inbox[0])
             line = inbox.popleft()
             if isinstance(line, int):
                 continue  # input that made no line, only charged (see charge)
@@ -335,7 +330,7 @@ class Connection(asyncio.Protocol):
         if self._waiting is not None:
             self._waiting.cancel()
         self._inbox = None
-        self._release()
+        self.release()
         self._registry.discard(self)
         reason = self._close_reason or (
             "Connection closed" if exc is None else f"Connection error: {exc}"

@@ -34,7 +34,8 @@ def set_nodelay(transport: asyncio.BaseTransport, on: bool) -> bool:
     """Turn TCP_NODELAY on (which also sends what Nagle holds) or off; returns ``on``."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
-        with contextlib.suppress(OSError):
+        # OSError: not TCP (a Unix socket); ValueError: uvloop's socket, closed already.
+        with contextlib.suppress(OSError, ValueError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
     return on
 

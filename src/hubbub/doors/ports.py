@@ -217,6 +217,14 @@ class DoorLimits:
     max_connections: int = 0  # open connections on every door; 0: as many as files allow
 
 
+def flood_cost(line: bytes | LineTooLong | int) -> int:
+    """Flood control's price of a line: one per 512 bytes begun (tags may make it 4 KiB),
+    or what a connection's ``charge`` asks for input that made no line."""
+    if isinstance(line, int):
+        return line
+    return (len(line) + 511) // 512 if isinstance(line, bytes) and len(line) > 512 else 1
+
+
 class StoredLine(Protocol):
     """A message as the history keeps it, as far as a door shows it
     (:class:`hubbub.storage.ports.StoredMessage` is one)."""

@@ -207,7 +207,7 @@ class WebConnection(Connection):
                 answer.headers[name] = value
             return answer
         if host != peer:
-            self._release()
+            self.release()
             if not self._admit(host):
                 return error(503, "Too many connections from your address")
         self.secure = secure
