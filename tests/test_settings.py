@@ -9,16 +9,8 @@ from pathlib import Path
 import pytest
 
 from hubbub.accounts.passwords import hash_password, is_hash, verify_password
-from hubbub.settings import (
-    SERVER_KEYS,
-    ConfigError,
-    Limits,
-    Listen,
-    Oper,
-    Settings,
-    load_config,
-    validate,
-)
+from hubbub.config import SERVER_KEYS, load_config
+from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, validate
 from hubbub.wire.casemap import Casemapping
 
 OPER_HASH = hash_password("s3cret")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from hubbub.cli import build_parser, settings_from
-from hubbub.settings import ConfigError, Listen, Settings, load_config, validate
+from hubbub.config import load_config
+from hubbub.settings import ConfigError, Listen, Settings, validate
 from tests.conftest import ServeProcesses
 from tests.integration.web import get, http
 

@@ -15,15 +15,8 @@ from typing import Any
 
 from hubbub import __version__, account_admin
 from hubbub.accounts.passwords import hash_password
-from hubbub.settings import (
-    ConfigError,
-    Listen,
-    Oper,
-    Settings,
-    limits_from_flags,
-    load_config,
-    validate,
-)
+from hubbub.config import limits_from_flags, load_config
+from hubbub.settings import ConfigError, Listen, Oper, Settings, validate
 from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
