@@ -538,3 +538,30 @@ def test_mistakes_in_values_every_source_must_respect_are_reported_together(
     assert len(lines) == 2, message
     assert_names(lines[0], "server.name", 2)
     assert_names(lines[1], "limits.nicklen", 5)
+
+
+def test_a_cluster_section_names_nats_and_this_node_and_needs_a_shared_database(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "conf").mkdir()
+    path = tmp_path / "conf" / "hubbub.toml"
+    path.write_text(
+        '[server]\ndatabase_url = "postgresql://h@db/chat"\n\n'
+        '[cluster]\nurls = ["nats://10.0.0.5:4222", "tls://10.0.0.6:4222"]\nnode = "irc1"\n'
+        'credentials = "hubbub.creds"\ntls_ca = "/etc/nats/ca.pem"\n'
+    )
+    cluster = load_config(path).cluster
+    assert cluster is not None
+    assert cluster.urls == ("nats://10.0.0.5:4222", "tls://10.0.0.6:4222")
+    assert cluster.node == "irc1"
+    assert cluster.credentials == tmp_path / "conf" / "hubbub.creds"  # beside the file
+    assert cluster.tls_ca == Path("/etc/nats/ca.pem")
+    # One URL may be given as text; a wrong one, a bad node name and SQLite are refused.
+    message = config_error(
+        tmp_path, '[cluster]\nurls = "http://10.0.0.5"\nnode = "irc 1"\nsecret = 1\n'
+    )
+    assert "cluster.secret" in message
+    message = config_error(tmp_path, '[cluster]\nurls = "http://10.0.0.5"\nnode = "irc 1"\n')
+    assert "is not a URL like nats://host:4222" in message
+    assert "must be 1 to 64 letters" in message
+    assert "share one PostgreSQL" in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import os
@@ -15,8 +16,9 @@ from typing import Any
 
 from hubbub import __version__, account_admin
 from hubbub.accounts.passwords import hash_password
+from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
-from hubbub.settings import ConfigError, Listen, Oper, Settings, validate
+from hubbub.settings import Cluster, ConfigError, Listen, Oper, Settings, validate
 from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
@@ -96,6 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NETWORK",
         help="address or network free of flood control and per-IP limits (repeatable)",
+    )
+    cluster = serve.add_argument_group(
+        "cluster",
+        "Several servers as one network (a preview: docs/design/cluster.md says what is "
+        "left): each node joins through NATS with JetStream, and all share one PostgreSQL "
+        "(--database-url). [cluster] in the config file also takes credentials, a token "
+        "and a CA for NATS.",
+    )
+    cluster.add_argument(
+        "--cluster",
+        metavar="URL[,URL...]",
+        help="join the network whose NATS server is at URL (nats://host:4222)",
+    )
+    cluster.add_argument(
+        "--node",
+        help="this node's name, unique in the network (default: host name and IRC port)",
     )
     plain = serve.add_argument_group(
         "plain-text door",
@@ -285,6 +303,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         changes["language"] = args.language
     if args.trusted:
         changes["trusted"] = (*settings.trusted, *args.trusted)
+    if args.cluster is not None or args.node is not None:
+        known = settings.cluster or Cluster(urls=())
+        urls = args.cluster.split(",") if args.cluster is not None else known.urls
+        changes["cluster"] = dataclasses.replace(
+            known, urls=tuple(urls), node=args.node if args.node is not None else known.node
+        )
     return validate(settings.replace(**changes))
 
 
@@ -346,6 +370,9 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     except StorageError as error:
         print(f"hubbub: cannot open the database: {error}", file=sys.stderr)
+        return 1
+    except ClusterUnreachable as error:
+        print(f"hubbub: cannot join the cluster: {error}", file=sys.stderr)
         return 1
     return 0
 

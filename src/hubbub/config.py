@@ -15,6 +15,7 @@ from typing import Any
 from hubbub.accounts.passwords import is_hash
 from hubbub.doors.plain.i18n import available as available_languages
 from hubbub.settings import (
+    Cluster,
     ConfigError,
     Limits,
     Listen,
@@ -47,7 +48,7 @@ SERVER_KEYS: dict[str, tuple[str, type]] = {
     "history_sync": ("history_sync", bool),
     "database_url": ("database_url", str),
 }
-_SECTIONS = ("server", "listen", "oper", "plain", "web", "limits")
+_SECTIONS = ("server", "listen", "oper", "plain", "web", "cluster", "limits")
 # How a value of each kind is asked for, in an error.
 _KIND_NAMES = {
     int: "a whole number",
@@ -87,6 +88,8 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
                 changes.update(reader.plain(reader.table(value, section), settings))
             elif section == "web":
                 changes.update(reader.web(reader.table(value, section), settings))
+            elif section == "cluster":
+                changes["cluster"] = reader.cluster(reader.table(value, section))
             elif section == "limits":
                 changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
             else:
@@ -97,6 +100,12 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
         value = getattr(settings, name)
         if value is not None and not value.is_absolute():
             settings = settings.replace(**{name: path.parent / value})
+    cluster = settings.cluster
+    for name in ("credentials", "tls_ca"):
+        value = getattr(cluster, name, None)
+        if cluster is not None and value is not None and not value.is_absolute():
+            cluster = dataclasses.replace(cluster, **{name: path.parent / value})
+            settings = settings.replace(cluster=cluster)
     return validate(settings, reader.error)
 
 
@@ -271,6 +280,27 @@ class _Reader:
         if "root" in data:
             changes["web_root"] = Path(self.typed("web", "root", data["root"], str))
         return changes
+
+    def cluster(self, data: dict[str, Any]) -> Cluster:
+        known = ("urls", "node", "credentials", "token", "tls_ca")
+        for key in data:
+            if key not in known:
+                raise self.unknown("cluster", key, key, known)
+        urls = data.get("urls", [])
+        if isinstance(urls, str):
+            urls = [urls]
+        urls = self.typed("cluster", "urls", urls, list)
+        paths = {
+            key: Path(self.typed("cluster", key, data[key], str))
+            for key in ("credentials", "tls_ca")
+            if key in data
+        }
+        return Cluster(
+            urls=tuple(self.typed("cluster", "urls", url, str) for url in urls),
+            node=self.typed("cluster", "node", data.get("node", ""), str),
+            token=self.typed("cluster", "token", data["token"], str) if "token" in data else None,
+            **paths,
+        )
 
     def limits(self, data: dict[str, Any], base: Limits) -> Limits:
         kinds = {f.name: f.type for f in dataclasses.fields(Limits)}

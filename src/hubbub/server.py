@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
+from hubbub.certificates import load_certificate, tls_context
 from hubbub.cluster.local import LocalBus, LocalRegistry
+from hubbub.clustering import ClusterLink
 from hubbub.core.hub import Hub
 from hubbub.core.keepers import history_keeper, marker_keeper
 from hubbub.core.ports import Subscriber
@@ -50,47 +51,6 @@ WEB_ROOT = Path(__file__).resolve().parent / "web"
 _PRUNE_INTERVAL = 3600.0
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext | None:
-    """A server TLS context with the configured certificate, or None without one.
-
-    Raises:
-        ConfigError: the certificate or key cannot be loaded.
-    """
-    if settings.tls_cert is None or settings.tls_key is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    load_certificate(context, settings)
-    if settings.tls_client_ca is not None:
-        # Python's ssl module verifies every certificate a client sends against the
-        # loaded CAs and cannot be told to accept self-signed ones; so client
-        # certificates (SASL EXTERNAL) are those of a CA the operator names.
-        try:
-            context.load_verify_locations(settings.tls_client_ca)
-        except (OSError, ssl.SSLError) as error:
-            raise ConfigError(
-                f"cannot load TLS client CA {settings.tls_client_ca}: {error}"
-            ) from None
-        context.verify_mode = ssl.CERT_OPTIONAL
-    return context
-
-
-def load_certificate(context: ssl.SSLContext, settings: Settings) -> None:
-    """(Re)load the certificate into a context: new handshakes use it, open ones go on.
-
-    The pair is tried on a scratch context first: a failed load can leave a context
-    holding the new certificate with the old key.
-    """
-    if settings.tls_cert is None or settings.tls_key is None:
-        raise ConfigError("tls_cert and tls_key go together")
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
-            settings.tls_cert, settings.tls_key
-        )
-        context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"cannot load TLS certificate {settings.tls_cert}: {error}") from None
-
-
 def read_motd(settings: Settings) -> list[str]:
     """The MOTD lines: the configured file, or a short default."""
     if settings.motd_file is None:
@@ -117,7 +77,9 @@ class Server:
         casemap = Casemap(
             settings.casemapping, settings.limits.nicklen, settings.limits.channellen
         )
-        self.bus = LocalBus()
+        # Several nodes as one network: the bus is NATS's, else this process's own.
+        self.cluster = ClusterLink(settings) if settings.cluster is not None else None
+        self.bus = self.cluster.bus if self.cluster is not None else LocalBus()
         self.hub = Hub(casemap, settings.limits, bus=self.bus, registry=LocalRegistry())
         # Subscribed to the bus while the store is open.
         self._keepers: list[Subscriber] = []
@@ -232,6 +194,8 @@ class Server:
         try:
             if store is not None and writer is not None:
                 await self._attach_store(store, writer, keeper, markers)
+            if self.cluster is not None:
+                await self.cluster.join()
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen(writer if self.settings.history_sync else None)
             async with asyncio.TaskGroup() as tasks:
@@ -264,6 +228,8 @@ class Server:
                         pruning.cancel()
                         checking.cancel()
         finally:
+            if self.cluster is not None:
+                await self.cluster.leave()
             if store is not None:
                 await store.close()
         logger.info("stopped")
@@ -302,7 +268,8 @@ class Server:
         self.hub.marker_sink = markers
         self._keepers = [history_keeper(writer), marker_keeper(markers)]
         for subscriber in self._keepers:
-            self.bus.subscribe(subscriber)
+            # What the store keeps is written once, by the node it happened on.
+            self.bus.subscribe(subscriber, own_only=True)
 
     def _timer_interval(self) -> float:
         """How often connections' timers are checked: a quarter of the shortest, so

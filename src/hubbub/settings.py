@@ -45,6 +45,23 @@ class Oper:
     password: str
 
 
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """This node's place in a network of nodes sharing NATS and PostgreSQL (issue 16)."""
+
+    urls: tuple[str, ...]  # nats://host:port or tls://host:port, tried in turn
+    node: str = ""  # unique in the network; "": the host name and the first IRC port
+    credentials: Path | None = None  # a NATS credentials (.creds) file
+    token: str | None = field(default=None, repr=False)  # or a NATS token
+    tls_ca: Path | None = None  # the CA that signed NATS's certificate (tls:// URLs)
+
+    def node_name(self, settings: Settings) -> str:
+        if self.node:
+            return self.node
+        host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname().split(".")[0]) or "node"
+        return f"{host}-{settings.listen[0].port}"
+
+
 @dataclass(frozen=True)
 class Limits(ChatLimits, NameLimits, DoorLimits, IrcLimits, HistoryLimits, AccountLimits):
     """Every bound on client input and server state: the ``[limits]`` of the config file.
@@ -111,6 +128,9 @@ class Settings:
     # A PostgreSQL database (postgresql://user:password@host/name) in place of the data
     # folder's SQLite file; kept out of repr for its password.
     database_url: str | None = field(default=None, repr=False)
+    # Several nodes as one network, on NATS JetStream and a shared PostgreSQL; None: this
+    # server is the whole network.
+    cluster: Cluster | None = None
     limits: Limits = field(default_factory=Limits)
 
     def replace(self, **changes: Any) -> Settings:
@@ -194,6 +214,23 @@ def validate(
         ("postgresql://", "postgres://")
     ):
         fail("server", "database_url", "must be a URL like postgresql://user@host/name")
+    if settings.cluster is not None:
+        cluster = settings.cluster
+        if not cluster.urls:
+            fail("cluster", "urls", "at least one NATS URL is needed")
+        for url in cluster.urls:
+            if not url.startswith(("nats://", "tls://")):
+                fail("cluster", "urls", f"{url!r} is not a URL like nats://host:4222")
+        if cluster.node and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cluster.node):
+            fail("cluster", "node", "must be 1 to 64 letters, digits, '_' or '-'")
+        if settings.history and settings.database_url is None:
+            # Each node's own SQLite file would keep its own accounts and history.
+            fail(
+                "cluster",
+                "urls",
+                "the nodes of a cluster share one PostgreSQL: set database_url"
+                " (or turn history off)",
+            )
     limits = settings.limits
     may_be_zero = {
         "connections_per_ip",

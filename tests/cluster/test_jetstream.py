@@ -61,10 +61,10 @@ class Nodes:
             self.server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.05
         )
         self.clients.append(client)
-        bus = NatsBus(client, name, buffer)
+        bus = NatsBus(name, buffer)
         recorder = Recorder()
         bus.subscribe(recorder)
-        await bus.start()
+        await bus.start(client)
         self.buses.append(bus)
         return bus, recorder
 
@@ -108,6 +108,29 @@ async def test_two_nodes_apply_every_fact_in_one_order(nodes: Nodes) -> None:
     assert [f for f in on_a if isinstance(f, Parted)] == [part("bob", k) for k in range(50)]
     # The actor's id (left out of equality) crossed too.
     assert {f.actor.id for f in on_b if isinstance(f, Joined | Parted)} == {"1.alice", "1.bob"}
+
+
+async def test_a_keeper_subscribed_for_its_own_node_takes_only_that_nodes_facts(
+    nodes: Nodes,
+) -> None:
+    # History is written once, by the node whose user said it: every node's keeper
+    # writing every fact to the shared database would keep it once per node.
+    a, _ = await nodes.node("a")
+    b, seen_by_b = await nodes.node("b")
+    kept_by_a = Recorder()
+    a.subscribe(kept_by_a, own_only=True)
+    a.publish(join("alice", 1))
+    b.publish(join("bob", 2))
+    a.publish(join("alice", 3))
+    await settle(a)
+    await settle(b)
+    # Every fact reached b; by then a applied them too (one stream, one order).
+    assert len(await seen_by_b.wait_for(3)) == 3
+    assert await kept_by_a.wait_for(2) == [join("alice", 1), join("alice", 3)]
+    a.unsubscribe(kept_by_a)
+    a.publish(join("alice", 4))
+    await settle(a)
+    assert kept_by_a.facts == [join("alice", 1), join("alice", 3)]
 
 
 async def test_publish_applies_nothing_until_the_fact_comes_back(nodes: Nodes) -> None:

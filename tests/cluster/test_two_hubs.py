@@ -27,7 +27,7 @@ class Node:
     """A hub on its own bus, as one `hubbub serve --cluster` would hold it."""
 
     def __init__(self, client: Client, name: str) -> None:
-        self.bus = NatsBus(client, name)
+        self.bus = NatsBus(name)
         self.hub = Hub(Casemap(Casemapping.PRECIS), bus=self.bus, registry=LocalRegistry())
         self.client = client
         # Set after each fact is applied here (subscribed after the hub's apply).
@@ -59,7 +59,7 @@ async def nodes(nats_server: NatsServer) -> AsyncIterator[tuple[Node, Node]]:
     for name in ("a", "b"):
         client = await nats.connect(nats_server.url)
         node = Node(client, name)
-        await node.bus.start()
+        await node.bus.start(node.client)
         made.append(node)
     try:
         yield made[0], made[1]

@@ -31,7 +31,7 @@ WAIT = 10.0
 class Node:
     def __init__(self, client: Client, name: str) -> None:
         self.client = client
-        self.bus = NatsBus(client, name)
+        self.bus = NatsBus(name)
         hub = Hub(Casemap(Casemapping.PRECIS), bus=self.bus, registry=LocalRegistry())
         self.ctx = IrcContext(hub, Settings(server_name=SERVER_NAME), ["Hello"])
         self.plain = PlainContext(hub, "#lobby", "en")
@@ -83,7 +83,7 @@ async def nodes(nats_server: NatsServer) -> AsyncIterator[tuple[Node, Node]]:
     made = []
     for name in ("a", "b"):
         node = Node(await nats.connect(nats_server.url), name)
-        await node.bus.start()
+        await node.bus.start(node.client)
         made.append(node)
     try:
         yield made[0], made[1]

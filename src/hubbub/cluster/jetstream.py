@@ -15,8 +15,8 @@ While NATS is away, facts wait in the queue (at most ``buffer`` of them; past th
 fact is dropped, counted and logged) and the consumer resumes where it was when the
 connection comes back.
 
-This module is step 1 of issue 16's order of work (docs/design/cluster.md): the bus
-itself. The server does not use it yet.
+``hubbub serve --cluster`` uses it in place of :class:`~hubbub.cluster.local.LocalBus`
+(issue 16; docs/design/cluster.md says what is built and what is left).
 """
 
 from __future__ import annotations
@@ -55,20 +55,20 @@ class NatsBus:
     """A :class:`~hubbub.core.ports.Bus` whose order is a JetStream stream's.
 
     Args:
-        client: a connected NATS client (reconnecting on its own).
         node: this node's name, unique in the network.
         buffer: facts kept while NATS cannot take them; past this, dropped and counted.
     """
 
-    def __init__(self, client: Client, node: str, buffer: int = 10_000) -> None:
-        self._client = client
-        self._stream = client.jetstream()
+    def __init__(self, node: str, buffer: int = 10_000) -> None:
+        self._stream: JetStreamContext | None = None
         self.node = node
         # Facts of an earlier run of this node may still be in the stream: its own
         # facts are known by this run's incarnation.
         self._origin = f"{node}.{secrets.token_hex(4)}"
         self._buffer = buffer
-        self._subscribers: tuple[Subscriber, ...] = ()
+        # Each with whether it takes only this node's own facts (keepers: what the
+        # network keeps is written once, by the node it happened on).
+        self._subscribers: tuple[tuple[Subscriber, bool], ...] = ()
         self._outgoing: collections.deque[tuple[int, bytes]] = collections.deque()
         self._wake = asyncio.Event()
         self._published = 0  # facts handed to publish
@@ -80,13 +80,18 @@ class NatsBus:
         self.received = 0
         self.settled = self._settled
 
-    async def start(self) -> None:
-        """Make the stream if it is missing, then follow it from its start."""
+    async def start(self, client: Client) -> None:
+        """Make the stream if it is missing, then follow it from its start.
+
+        Args:
+            client: a connected NATS client (reconnecting on its own).
+        """
+        self._stream = stream = client.jetstream()
         try:
-            await self._stream.stream_info(STREAM)
+            await stream.stream_info(STREAM)
         except JetStreamError:
-            await self._stream.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECT]))
-        self._consumer = await self._stream.subscribe(
+            await stream.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECT]))
+        self._consumer = await stream.subscribe(
             SUBJECT,
             cb=self._received,
             ordered_consumer=True,
@@ -115,11 +120,11 @@ class NatsBus:
 
     # -- the Bus port ------------------------------------------------------------------
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers = (*self._subscribers, subscriber)
+    def subscribe(self, subscriber: Subscriber, own_only: bool = False) -> None:
+        self._subscribers = (*self._subscribers, (subscriber, own_only))
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers = tuple(s for s in self._subscribers if s != subscriber)
+        self._subscribers = tuple(s for s in self._subscribers if s[0] != subscriber)
 
     def publish(self, event: Fact) -> None:
         if len(self._outgoing) >= self._buffer:
@@ -144,6 +149,8 @@ class NatsBus:
 
     async def _send(self) -> None:
         outgoing = self._outgoing
+        stream = self._stream
+        assert stream is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -151,7 +158,7 @@ class NatsBus:
                 number, data = outgoing[0]
                 origin = f"{self._origin}.{number}"
                 try:
-                    await self._stream.publish(
+                    await stream.publish(
                         SUBJECT,
                         data,
                         timeout=_PUBLISH_TIMEOUT,
@@ -173,15 +180,18 @@ class NatsBus:
             # One node's bad fact must not stop every node: skipped, and said.
             logger.error("cluster bus: skipped an unreadable fact: %s", error)
             fact = None
+        origin = (message.headers or {}).get(_ORIGIN, "")
+        prefix, _, number = origin.rpartition(".")
+        own = prefix == self._origin and number.isdigit()
         if fact is not None:
-            for subscriber in self._subscribers:
+            for subscriber, own_only in self._subscribers:
+                if own_only and not own:
+                    continue
                 try:
                     subscriber(fact)
                 except Exception:
                     logger.exception("cluster bus: applying %s failed", type(fact).__name__)
-        origin = (message.headers or {}).get(_ORIGIN, "")
-        prefix, _, number = origin.rpartition(".")
-        if prefix == self._origin and number.isdigit():
+        if own:
             self._applied = int(number)
             self._progress()
 

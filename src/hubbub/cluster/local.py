@@ -17,7 +17,8 @@ class LocalBus:
         self._subscribers: tuple[Subscriber, ...] = ()
         self.settled = None  # every fact is applied before publish returns
 
-    def subscribe(self, subscriber: Subscriber) -> None:
+    def subscribe(self, subscriber: Subscriber, own_only: bool = False) -> None:
+        # Every fact is this node's own: own_only changes nothing.
         self._subscribers = (*self._subscribers, subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

@@ -28,8 +28,10 @@ class Bus(Protocol):
     that they see each event once the state has changed by it.
     """
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        """Call ``subscriber`` with every event published from now on, in order."""
+    def subscribe(self, subscriber: Subscriber, own_only: bool = False) -> None:
+        """Call ``subscriber`` with every event published from now on, in order; with
+        ``own_only``, with those published on this node only (what a keeper writes to
+        storage every node shares is written once)."""
         ...
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

@@ -1,0 +1,67 @@
+"""A node's link to the rest of its network (issue 16; ``--cluster``).
+
+nats-py (the ``cluster`` extra) is imported here only when a cluster is configured: a
+single server needs none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from hubbub.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+
+    from hubbub.cluster.jetstream import NatsBus
+
+logger = logging.getLogger(__name__)
+
+
+class ClusterUnreachable(Exception):
+    """NATS could not be reached as the node started; the message says where and why."""
+
+
+class ClusterLink:
+    """The bus of a node in a cluster, and the NATS connection under it.
+
+    Raises:
+        ConfigError: no cluster is configured, or nats-py is not installed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.cluster is None:
+            raise ConfigError("no cluster is configured")
+        try:
+            from hubbub.cluster.jetstream import NatsBus
+        except ImportError:
+            raise ConfigError("a cluster needs nats-py: pip install 'hubbub[cluster]'") from None
+        self.settings = settings.cluster
+        self.node = settings.cluster.node_name(settings)
+        self.bus: NatsBus = NatsBus(self.node)
+        self._client: Client | None = None
+
+    async def join(self) -> None:
+        """Reach NATS and follow the network's log (before the listeners open).
+
+        Raises:
+            ClusterUnreachable: no NATS server answered.
+        """
+        from hubbub.cluster.connect import Unreachable, connect
+
+        cluster = self.settings
+        try:
+            self._client = await connect(
+                cluster.urls, self.node, cluster.credentials, cluster.token, cluster.tls_ca
+            )
+        except Unreachable as error:
+            raise ClusterUnreachable(str(error)) from None
+        await self.bus.start(self._client)
+        logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
+
+    async def leave(self) -> None:
+        await self.bus.close()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

@@ -1,0 +1,118 @@
+"""``hubbub serve --cluster``: nodes as processes, on a real NATS and a real PostgreSQL,
+with IRC clients over real sockets (issue 16)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from pathlib import Path
+
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.conftest import ServeProcess, ServeProcesses
+from tests.helpers import LineClient
+from tests.nats_server import NatsServer
+
+CHAN = "#room"
+
+
+def node_flags(tmp_path: Path, name: str, nats_url: str, database_url: str) -> list[str]:
+    return [
+        *("--host", "127.0.0.1", "--port", "0", "--no-plain", "--no-web"),
+        *("--data-dir", str(tmp_path / name), "--server-name", "irc.cluster.test"),
+        *("--log-level", "info", "--cluster", nats_url, "--node", name),
+        *("--database-url", database_url),
+    ]
+
+
+async def start_node(
+    processes: ServeProcesses, tmp_path: Path, name: str, nats: NatsServer, database: str
+) -> tuple[ServeProcess, int]:
+    node = await processes.start(*node_flags(tmp_path, name, nats.url, database))
+    await node.wait_for_log(f"node {name} joined")
+    return node, await node.port()
+
+
+def said(lines: list[Message]) -> list[str]:
+    return [m.params[-1] for m in lines if m.command == "PRIVMSG"]
+
+
+async def test_clients_of_two_serve_nodes_chat_as_one_network(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    node_a, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
+    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await alice.register("alice")
+        await bob.register("bob")
+        # A nick held on one node is refused on the other.
+        mallory = await LineClient.open(port_b)
+        await mallory.send("NICK alice", "USER m 0 * :M")
+        assert (await mallory.read_until(n.ERR_NICKNAMEINUSE))[-1].params[1] == "alice"
+        await mallory.close()
+
+        await alice.send(f"JOIN {CHAN}")
+        await alice.read_until(n.RPL_ENDOFNAMES)
+        await bob.send(f"JOIN {CHAN}")
+        names = await bob.read_until(n.RPL_ENDOFNAMES)
+        listed = " ".join(m.params[-1] for m in names if m.command == n.RPL_NAMREPLY)
+        assert set(listed.replace("@", "").split()) == {"alice", "bob"}
+        await alice.read_until(
+            lambda m: m.command == "JOIN" and (m.source or "").startswith("bob!")
+        )
+
+        for number in range(5):
+            await alice.send(f"PRIVMSG {CHAN} :from a {number}")
+        heard = await bob.read_until(lambda m: m.params[-1:] == ("from a 4",), seconds=10)
+        assert said(heard) == [f"from a {number}" for number in range(5)]
+        await bob.send("PRIVMSG alice :from b, privately")
+        heard = await alice.read_until("PRIVMSG", seconds=10)
+        assert heard[-1].params == ("alice", "from b, privately")
+        assert (heard[-1].source or "").startswith("bob!")
+
+        await bob.send("WHOIS alice")
+        whois = await bob.read_until(n.RPL_ENDOFWHOIS)
+        assert [m.params[1] for m in whois if m.command == n.RPL_WHOISUSER] == ["alice"]
+
+        # History is written once, by the node it was said on, to the shared database:
+        # node b reads it there (once a's writer has stored it: asked again until then).
+        replayed: list[str] = []
+        async with asyncio.timeout(10):
+            while len(replayed) < 5:
+                await bob.send(f"CHATHISTORY LATEST {CHAN} * 10")
+                replayed = said(await bob.sync())
+        assert replayed == [f"from a {number}" for number in range(5)]
+
+        await alice.send("QUIT :done")
+        quit_seen = await bob.read_until("QUIT", seconds=10)
+        assert (quit_seen[-1].source or "").startswith("alice!")
+        assert quit_seen[-1].params == ("Quit: done",)
+    finally:
+        await alice.close()
+        await bob.close()
+    node_a.signal(signal.SIGTERM)
+    assert await node_a.exit_code() == 0
+
+
+async def test_a_node_that_cannot_reach_nats_says_so_and_exits(
+    tmp_path: Path, serve_processes: ServeProcesses, postgres_url: str
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"nats://127.0.0.1:{closed.getsockname()[1]}"
+        node = await serve_processes.start(*node_flags(tmp_path, "a", url, postgres_url))
+        assert await node.exit_code() == 1
+    assert any("cannot join the cluster" in line and url in line for line in node.log)
+
+
+async def test_nodes_of_a_cluster_must_share_a_postgresql(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
+    # Each node's own SQLite file would keep accounts and history apart.
+    node = await serve_processes.start(
+        "--port", "0", "--cluster", "nats://127.0.0.1:4222", "--data-dir", str(tmp_path)
+    )
+    assert await node.exit_code() == 2
+    assert any("share one PostgreSQL" in line for line in node.log)
