@@ -21,6 +21,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import OptionList
 
 from hubbub.client.commands import COMMANDS
@@ -120,13 +121,16 @@ class ChatApp(App[None]):
 
     def apply(self, updates: list[Update]) -> None:
         """Draw what changed; the only way updates reach the widgets."""
+        try:
+            view = self.query_one(MessageView)
+        except NoMatches:  # the app is closing, its screen gone: nothing left to draw
+            return
         state = self.state
         focus = [update.buffer for update in updates if isinstance(update, Focus)]
         if focus:
             # Drawing the newly focused buffer whole already shows every line of this
             # batch, including those added after the Focus.
             state.select(focus[-1])
-        view = self.query_one(MessageView)
         added: list[Line] = []
         redraw_view = buffers = members = topic = status = bool(focus)
         for update in updates:
