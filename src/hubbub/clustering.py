@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from hubbub.core.hub import Hub
 from hubbub.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
 
     from hubbub.cluster.jetstream import NatsBus
+    from hubbub.cluster.nodes import Liveness
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +43,17 @@ class ClusterLink:
         self.node = settings.cluster.node_name(settings)
         self.bus: NatsBus = NatsBus(self.node)
         self._client: Client | None = None
+        self._liveness: Liveness | None = None
 
-    async def join(self) -> None:
-        """Reach NATS and follow the network's log (before the listeners open).
+    async def join(self, hub: Hub) -> None:
+        """Reach NATS, follow the network's log and watch the other nodes (before the
+        listeners open).
 
         Raises:
             ClusterUnreachable: no NATS server answered.
         """
         from hubbub.cluster.connect import Unreachable, connect
+        from hubbub.cluster.nodes import Liveness
 
         cluster = self.settings
         try:
@@ -58,9 +63,15 @@ class ClusterLink:
         except Unreachable as error:
             raise ClusterUnreachable(str(error)) from None
         await self.bus.start(self._client)
+        self._liveness = Liveness(
+            self._client, self.bus, hub.state, hub.state.ids.prefix, cluster.node_timeout
+        )
+        await self._liveness.start()
         logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
 
     async def leave(self) -> None:
+        if self._liveness is not None:
+            await self._liveness.close()
         await self.bus.close()
         if self._client is not None:
             await self._client.close()

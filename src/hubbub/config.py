@@ -282,7 +282,7 @@ class _Reader:
         return changes
 
     def cluster(self, data: dict[str, Any]) -> Cluster:
-        known = ("urls", "node", "credentials", "token", "tls_ca")
+        known = ("urls", "node", "credentials", "token", "tls_ca", "node_timeout")
         for key in data:
             if key not in known:
                 raise self.unknown("cluster", key, key, known)
@@ -299,6 +299,9 @@ class _Reader:
             urls=tuple(self.typed("cluster", "urls", url, str) for url in urls),
             node=self.typed("cluster", "node", data.get("node", ""), str),
             token=self.typed("cluster", "token", data["token"], str) if "token" in data else None,
+            node_timeout=float(
+                self.typed("cluster", "node_timeout", data.get("node_timeout", 3.0), float)
+            ),
             **paths,
         )
 

@@ -54,6 +54,7 @@ class Cluster:
     credentials: Path | None = None  # a NATS credentials (.creds) file
     token: str | None = field(default=None, repr=False)  # or a NATS token
     tls_ca: Path | None = None  # the CA that signed NATS's certificate (tls:// URLs)
+    node_timeout: float = 3.0  # seconds without a node's heartbeat before its users quit
 
     def node_name(self, settings: Settings) -> str:
         if self.node:
@@ -221,6 +222,8 @@ def validate(
         for url in cluster.urls:
             if not url.startswith(("nats://", "tls://")):
                 fail("cluster", "urls", f"{url!r} is not a URL like nats://host:4222")
+        if not cluster.node_timeout > 0:
+            fail("cluster", "node_timeout", "must be positive")
         if cluster.node and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cluster.node):
             fail("cluster", "node", "must be 1 to 64 letters, digits, '_' or '-'")
         if settings.history and settings.database_url is None:

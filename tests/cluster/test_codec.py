@@ -41,6 +41,7 @@ from hubbub.core.events import (
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
+    NodeLost,
     Parted,
     Quit,
     RealnameChanged,
@@ -127,6 +128,7 @@ SAMPLES: list[Fact] = [
     Wallops(SERVICE, "maintenance at noon"),
     MarkerMoved("#hubbub", NOW, "a:17", Key("#hubbub"), Key("#old"), "5f3a9c01.1"),
     MarkerMoved("bob", 0.0, "5f3a9c01.1", quiet=True),
+    NodeLost("5f3a9c01", "Node lost"),
 ]
 
 
@@ -219,6 +221,7 @@ VERSION_1_FIELDS = {
     "ChannelRenamed": "actor old new reason",
     "Wallops": "actor text",
     "MarkerMoved": "target time owner key forgotten by quiet",
+    "NodeLost": "prefix reason",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",

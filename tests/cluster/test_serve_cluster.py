@@ -96,6 +96,43 @@ async def test_clients_of_two_serve_nodes_chat_as_one_network(
     assert await node_a.exit_code() == 0
 
 
+async def test_the_users_of_a_killed_node_quit_everywhere_and_their_nicks_are_free(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
+    node_b, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await alice.register("alice")
+        await bob.register("bob")
+        await alice.send(f"JOIN {CHAN}")
+        await alice.read_until(n.RPL_ENDOFNAMES)
+        await bob.send(f"JOIN {CHAN}")
+        await bob.read_until(n.RPL_ENDOFNAMES)
+        await alice.read_until("JOIN", seconds=10)
+        node_b.signal(signal.SIGKILL)
+        # Its heartbeat stops: within node_timeout (3 s) and a beat, a says it is lost.
+        quit_seen = await alice.read_until("QUIT", seconds=15)
+        assert (quit_seen[-1].source or "").startswith("bob!")
+        assert quit_seen[-1].params == ("Node lost",)
+        again = await LineClient.open(port_a)
+        welcome = await again.register("bob")
+        assert welcome[0].command == n.RPL_WELCOME
+        await again.close()
+        # b started again is a new run, which reads the log: the killed run stays gone.
+        _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+        carol = await LineClient.open(port_b)
+        await carol.register("carol")
+        await carol.send(f"JOIN {CHAN}")
+        names = await carol.read_until(n.RPL_ENDOFNAMES)
+        listed = " ".join(m.params[-1] for m in names if m.command == n.RPL_NAMREPLY)
+        assert set(listed.replace("@", "").split()) == {"alice", "carol"}
+        await carol.close()
+    finally:
+        await alice.close()
+        await bob.close()
+
+
 async def test_a_node_that_cannot_reach_nats_says_so_and_exits(
     tmp_path: Path, serve_processes: ServeProcesses, postgres_url: str
 ) -> None:

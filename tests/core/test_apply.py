@@ -27,6 +27,7 @@ from hubbub.core.events import (
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
+    NodeLost,
     Parted,
     Quit,
     RealnameChanged,
@@ -450,6 +451,37 @@ def test_a_forced_quit_closes_the_session_with_its_reason(world: World) -> None:
     alice, a = world.add("alice")
     world.hub.apply(Quit(alice.actor, "Killed (op (spam))", forced=True))
     assert a.disconnected == "Killed (op (spam))"
+
+
+def test_a_lost_node_takes_its_users_and_their_nicks_and_nobody_else(world: World) -> None:
+    local, here = world.add("alice", "#a")
+    for number, nick in enumerate(("rem1", "rem2")):
+        world.hub.apply(UserArrived(Actor(nick, nick, "elsewhere", id=f"gone.{number}"), 1.0))
+        world.hub.join(world.hub.find_user(nick), "#a")  # type: ignore[arg-type]
+    world.hub.apply(UserArrived(Actor("other", "o", "elsewhere", id="alive.1"), 1.0))
+    here.take()
+    lost = NodeLost("gone")
+    world.hub.apply(lost)
+    told = here.take()
+    assert [(type(e), e.actor.nick, e.reason) for e in told] == [  # type: ignore[union-attr]
+        (Quit, "rem1", "Node lost"),
+        (Quit, "rem2", "Node lost"),
+    ]
+    assert world.hub.find_user("rem1") is None
+    assert world.nick_holder("rem2") is None
+    assert world.hub.find_user("other") is not None
+    assert list(world.channel("#a").members) == [local]
+    # Heard again (every node that noticed publishes it): nothing more happens.
+    world.hub.apply(lost)
+    assert here.take() == []
+    assert here.disconnected is None
+
+
+def test_a_node_told_it_is_lost_closes_its_own_users_sessions(world: World) -> None:
+    alice, a = world.add("alice")
+    world.hub.apply(NodeLost(alice.id.rpartition(".")[0], "Node lost"))
+    assert a.disconnected == "Node lost"
+    assert world.hub.find_user("alice") is None
 
 
 def test_a_kill_notice_is_handed_to_its_victim_alone(world: World) -> None:

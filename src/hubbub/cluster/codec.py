@@ -75,6 +75,7 @@ from hubbub.core.events import (
     MessagePosted,
     MessageRedacted,
     NickChanged,
+    NodeLost,
     Parted,
     Quit,
     RealnameChanged,
@@ -114,6 +115,7 @@ FACTS: tuple[type[Fact], ...] = (
     ChannelRenamed,
     Wallops,
     MarkerMoved,
+    NodeLost,
 )
 
 

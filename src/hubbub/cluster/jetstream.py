@@ -78,19 +78,27 @@ class NatsBus:
         self._consumer: JetStreamContext.PushSubscription | None = None
         self.dropped = 0
         self.received = 0
+        # The stream's last sequence at start, and whether it has been applied here.
+        self._catch_up_to = 0
+        self._caught_up = asyncio.Event()
         self.settled = self._settled
 
     async def start(self, client: Client) -> None:
-        """Make the stream if it is missing, then follow it from its start.
+        """Make the stream if it is missing, then follow it from its start; return once
+        every fact that was in it has been applied here (a node serves no user from a
+        replica behind the log).
 
         Args:
             client: a connected NATS client (reconnecting on its own).
         """
         self._stream = stream = client.jetstream()
         try:
-            await stream.stream_info(STREAM)
+            info = await stream.stream_info(STREAM)
         except JetStreamError:
-            await stream.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECT]))
+            info = await stream.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECT]))
+        self._catch_up_to = info.state.last_seq
+        if self._catch_up_to == 0:
+            self._caught_up.set()
         self._consumer = await stream.subscribe(
             SUBJECT,
             cb=self._received,
@@ -102,6 +110,9 @@ class NatsBus:
             flow_control=True,
         )
         self._sender = asyncio.create_task(self._send(), name=f"bus sender {self.node}")
+        if not self._caught_up.is_set():
+            logger.info("cluster: reading the log's %d facts", self._catch_up_to)
+            await self._caught_up.wait()
 
     async def close(self) -> None:
         """Stop sending and reading (what is still queued is not sent)."""
@@ -194,6 +205,8 @@ class NatsBus:
         if own:
             self._applied = int(number)
             self._progress()
+        if not self._caught_up.is_set() and message.metadata.sequence.stream >= self._catch_up_to:
+            self._caught_up.set()
 
     def _progress(self) -> None:
         if not self._waiters:

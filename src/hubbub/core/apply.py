@@ -37,6 +37,7 @@ from hubbub.core.events import (
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
+    NodeLost,
     Parted,
     Quit,
     RealnameChanged,
@@ -117,6 +118,10 @@ class Applier:
                 self.state.channels.leave(self._user(victim), channel)
             case Quit():
                 self._quit(event)
+            case NodeLost(prefix, reason):
+                begins = prefix + "."
+                for user in [u for u in self.state.users if u.id.startswith(begins)]:
+                    self._quit(Quit(user.actor, reason, forced=True))
             case Killed(victim=victim):
                 self._user(victim).listener.deliver(event)
             case NickChanged():

@@ -146,6 +146,16 @@ class Quit:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeLost:
+    """The run of a hub whose user ids begin with ``prefix`` (a node, until it restarts)
+    is gone: its users leave the network, with ``reason``. Any node that stops hearing
+    it publishes this (cluster/nodes.py); applied again, it changes nothing."""
+
+    prefix: str
+    reason: str = "Node lost"
+
+
+@dataclass(frozen=True, slots=True)
 class Killed:
     """Sent to the victim of KILL only, before it is disconnected."""
 
@@ -307,7 +317,7 @@ Event = (
 
 # What the bus carries: the facts sessions see, and arrivals, which no session is
 # handed (MONITOR watchers get MonitoredOnline instead).
-Fact = Event | UserArrived
+Fact = Event | UserArrived | NodeLost
 
 
 class Audience(Protocol):

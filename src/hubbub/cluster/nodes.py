@@ -1,0 +1,101 @@
+"""Which nodes are alive: heartbeats on NATS, and ``NodeLost`` for a node that stops.
+
+Every node says, three times in each ``timeout``, that its hub's run is alive (the
+prefix of its users' ids), on the plain NATS subject ``hubbub.nodes``: nothing is kept,
+only the present matters. Each node notes when it last heard each run. A run that has
+users in this node's replica and has not been heard for ``timeout`` (counted from this
+node's start, for a run it never heard: the run before a restart, say) is lost: the
+node publishes :class:`~hubbub.core.events.NodeLost`, which takes its place in the log
+like any fact and quits that run's users on every node. Several nodes may publish it;
+applied again it changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.errors import Error as NatsError
+
+from hubbub.core.events import NodeLost
+from hubbub.core.ports import Bus
+from hubbub.core.state import State
+
+logger = logging.getLogger(__name__)
+
+SUBJECT = "hubbub.nodes"
+# Beats in each timeout: one or two lost on the way lose no node.
+_BEATS = 3
+
+
+class Liveness:
+    """Heartbeats of this node's run, and the watch on every other run.
+
+    Args:
+        client: a connected NATS client.
+        bus: where ``NodeLost`` goes.
+        state: this node's replica (whose users say which runs to watch).
+        run: this node's run (its hub's id prefix), never reported lost by itself.
+        timeout: seconds of silence after which a run is lost.
+    """
+
+    def __init__(self, client: Client, bus: Bus, state: State, run: str, timeout: float) -> None:
+        self._client = client
+        self._bus = bus
+        self._state = state
+        self.run = run
+        self.timeout = timeout
+        self._heard: dict[str, float] = {}
+        self._reported: dict[str, float] = {}  # when NodeLost was published, by run
+        self._started = 0.0
+        self._subscription: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._started = loop.time()
+        self._subscription = await self._client.subscribe(SUBJECT, cb=self._hear)
+        self._task = loop.create_task(self._beat(), name="cluster heartbeat")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._subscription is not None:
+            with contextlib.suppress(NatsError):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _hear(self, message: Msg) -> None:
+        run = message.data.decode("ascii", errors="replace")
+        self._heard[run] = asyncio.get_running_loop().time()
+
+    async def _beat(self) -> None:
+        beat = self.run.encode("ascii")
+        while True:
+            # Published even while NATS is away: the client keeps it until it is back.
+            with contextlib.suppress(NatsError):
+                await self._client.publish(SUBJECT, beat)
+            self.check()
+            await asyncio.sleep(self.timeout / _BEATS)
+
+    def check(self) -> None:
+        """Report every run gone silent for ``timeout`` that still has users here."""
+        now = asyncio.get_running_loop().time()
+        runs = {user.id.rpartition(".")[0] for user in self._state.users}
+        runs.discard(self.run)
+        for run in runs:
+            silent = now - self._heard.get(run, self._started)
+            reported = self._reported.get(run)
+            if silent < self.timeout or (reported is not None and now - reported < self.timeout):
+                continue
+            logger.warning("cluster: no word from node run %s for %.1f s: lost", run, silent)
+            self._reported[run] = now
+            self._bus.publish(NodeLost(run))
+        for gone in [run for run in self._reported if run not in runs]:
+            del self._reported[gone]
