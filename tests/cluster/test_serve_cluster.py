@@ -133,6 +133,37 @@ async def test_the_users_of_a_killed_node_quit_everywhere_and_their_nicks_are_fr
         await bob.close()
 
 
+async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    # Every node hears nobody while NATS is away: none may take that for the others'
+    # deaths, or every user would be quit everywhere once NATS is back.
+    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
+    node_b, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await alice.register("alice")
+        await bob.register("bob")
+        await alice.send(f"JOIN {CHAN}")
+        await alice.read_until(n.RPL_ENDOFNAMES)
+        await bob.send(f"JOIN {CHAN}")
+        await bob.read_until(n.RPL_ENDOFNAMES)
+        await alice.read_until("JOIN", seconds=10)
+        nats_server.halt()
+        await node_b.wait_for_log("lost NATS")
+        # Twice the node timeout, on the nodes' own clocks: their checks run meanwhile.
+        await asyncio.sleep(6)
+        nats_server.resume()
+        await node_b.wait_for_log("NATS is back", seconds=30)
+        await bob.send(f"PRIVMSG {CHAN} :still here")
+        heard = await alice.read_until("PRIVMSG", seconds=15)
+        assert [m.command for m in heard if m.command == "QUIT"] == []
+        assert heard[-1].params == (CHAN, "still here")
+    finally:
+        await alice.close()
+        await bob.close()
+
+
 async def test_a_node_that_cannot_reach_nats_says_so_and_exits(
     tmp_path: Path, serve_processes: ServeProcesses, postgres_url: str
 ) -> None:

@@ -4,7 +4,8 @@ Every node says, three times in each ``timeout``, that its hub's run is alive (t
 prefix of its users' ids), on the plain NATS subject ``hubbub.nodes``: nothing is kept,
 only the present matters. Each node notes when it last heard each run. A run that has
 users in this node's replica and has not been heard for ``timeout`` (counted from this
-node's start, for a run it never heard: the run before a restart, say) is lost: the
+node's start, for a run it never heard: the run before a restart, say; and from the
+end of this node's own outage, for every run, since nobody was heard during it) is lost: the
 node publishes :class:`~hubbub.core.events.NodeLost`, which takes its place in the log
 like any fact and quits that run's users on every node. Several nodes may publish it;
 applied again it changes nothing.
@@ -52,6 +53,7 @@ class Liveness:
         self._heard: dict[str, float] = {}
         self._reported: dict[str, float] = {}  # when NodeLost was published, by run
         self._started = 0.0
+        self._offline = False
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -87,6 +89,15 @@ class Liveness:
     def check(self) -> None:
         """Report every run gone silent for ``timeout`` that still has users here."""
         now = asyncio.get_running_loop().time()
+        if not self._client.is_connected:
+            # Everyone is silent to a node cut off from NATS, and nobody hears it: what
+            # it would report now is its own outage. Counted again once it is back.
+            self._offline = True
+            return
+        if self._offline:
+            self._offline = False
+            self._started = now
+            self._heard.clear()
         runs = {user.id.rpartition(".")[0] for user in self._state.users}
         runs.discard(self.run)
         for run in runs:
