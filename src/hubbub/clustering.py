@@ -10,6 +10,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from hubbub.core.hub import Hub
+from hubbub.core.ports import Bus, ChannelSink
+from hubbub.core.registered import RegisteredChannel
 from hubbub.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -76,3 +78,20 @@ class ClusterLink:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+class OwnWrites:
+    """A registered channels' sink that writes what this node's own facts changed only:
+    every node applies every fact, and the nodes share one store."""
+
+    def __init__(self, sink: ChannelSink, bus: Bus) -> None:
+        self._sink = sink
+        self._bus = bus
+
+    def save(self, record: RegisteredChannel) -> None:
+        if self._bus.applying_own:
+            self._sink.save(record)
+
+    def delete(self, key: str) -> None:
+        if self._bus.applying_own:
+            self._sink.delete(key)

@@ -11,10 +11,11 @@ from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
 from hubbub.certificates import load_certificate, tls_context
 from hubbub.cluster.local import LocalBus, LocalRegistry
-from hubbub.clustering import ClusterLink
+from hubbub.clustering import ClusterLink, OwnWrites
 from hubbub.core.hub import Hub
 from hubbub.core.keepers import history_keeper, marker_keeper
 from hubbub.core.ports import Subscriber
+from hubbub.core.registered import from_json
 from hubbub.doors.connection import LineConnection
 from hubbub.doors.gate import Gate, connection_ceiling
 from hubbub.doors.irc.commands.accounts import NICKSERV
@@ -32,7 +33,7 @@ from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
 from hubbub.settings import ConfigError, Listen, Settings
 from hubbub.storage.backends import open_store
-from hubbub.storage.channels import ChannelKeeper, MarkerKeeper, from_json
+from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
@@ -263,7 +264,9 @@ class Server:
                 records.append(from_json(key, data))
             except (ValueError, KeyError, TypeError, IndexError) as error:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
-        self.hub.state.channels.sink = keeper
+        self.hub.state.channels.sink = (
+            keeper if self.cluster is None else OwnWrites(keeper, self.bus)
+        )
         self.hub.load_registrations(records)
         self.hub.marker_sink = markers
         self._keepers = [history_keeper(writer), marker_keeper(markers)]

@@ -45,6 +45,7 @@ from hubbub.core.events import (
     Parted,
     Quit,
     RealnameChanged,
+    RegistrationChanged,
     TopicChanged,
     UserArrived,
     UserModeChanged,
@@ -129,6 +130,8 @@ SAMPLES: list[Fact] = [
     MarkerMoved("#hubbub", NOW, "a:17", Key("#hubbub"), Key("#old"), "5f3a9c01.1"),
     MarkerMoved("bob", 0.0, "5f3a9c01.1", quiet=True),
     NodeLost("5f3a9c01", "Node lost"),
+    RegistrationChanged(ALICE, Key("#hubbub"), '{"name": "#hubbub"}', new=True),
+    RegistrationChanged(None, Key("#old"), ""),
 ]
 
 
@@ -222,6 +225,7 @@ VERSION_1_FIELDS = {
     "Wallops": "actor text",
     "MarkerMoved": "target time owner key forgotten by quiet",
     "NodeLost": "prefix reason",
+    "RegistrationChanged": "actor key record new",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",
@@ -275,6 +279,7 @@ _modes = st.lists(st.builds(ModeChange, st.booleans(), _text, st.none() | _text)
 # The strategy for each annotation of events.py (which defers them: they are strings).
 _BY_ANNOTATION: dict[str, st.SearchStrategy[typing.Any]] = {
     "Actor": _actors,
+    "Actor | None": st.none() | _actors,
     "str": _text,
     "Key": _text,
     "str | None": st.none() | _text,

@@ -164,6 +164,42 @@ async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(
         await bob.close()
 
 
+async def test_a_channel_registered_on_one_node_is_registered_on_the_other(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
+    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await alice.register("alice")
+        await alice.send("PRIVMSG NickServ :REGISTER s3cret-enough")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await alice.send(f"JOIN {CHAN}")
+        await alice.read_until(n.RPL_ENDOFNAMES)
+        await alice.send(f"PRIVMSG ChanServ :REGISTER {CHAN}")
+        told = await alice.read_until("NOTICE", seconds=10)
+        assert told[-1].params[-1] == f"{CHAN} is registered to alice."
+        await bob.register("bob")
+        await bob.send(f"PRIVMSG ChanServ :INFO {CHAN}")
+        info = await bob.read_until("NOTICE", seconds=10)
+        assert info[-1].params[-1].startswith(f"{CHAN}: founder alice, registered ")
+        # Its topic, set on a, reaches b through the log (the store is written once, by a).
+        await alice.send(f"TOPIC {CHAN} :kept across nodes")
+        await alice.read_until("TOPIC", seconds=10)
+        await bob.send(f"JOIN {CHAN}")
+        joined = await bob.read_until(n.RPL_ENDOFNAMES, seconds=10)
+        assert [m.params[-1] for m in joined if m.command == n.RPL_TOPIC] == ["kept across nodes"]
+        # Registering it again on b is refused there, as on a.
+        await bob.send("PRIVMSG NickServ :REGISTER another-s3cret")
+        await bob.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await bob.send(f"PRIVMSG ChanServ :REGISTER {CHAN}")
+        refused = await bob.read_until("NOTICE", seconds=10)
+        assert refused[-1].params[-1].startswith(f"Cannot do that on {CHAN}")
+    finally:
+        await alice.close()
+        await bob.close()
+
+
 async def test_a_node_that_cannot_reach_nats_says_so_and_exits(
     tmp_path: Path, serve_processes: ServeProcesses, postgres_url: str
 ) -> None:

@@ -6,6 +6,8 @@ the operations that decide them have their own test modules.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hubbub.core.apply import ELSEWHERE
@@ -31,6 +33,7 @@ from hubbub.core.events import (
     Parted,
     Quit,
     RealnameChanged,
+    RegistrationChanged,
     TopicChanged,
     UserArrived,
     UserModeChanged,
@@ -41,7 +44,7 @@ from hubbub.core.markers import owner_of
 from hubbub.core.model import NO_CHANNELS, ListEntry, Topic
 from hubbub.core.modes import ModeChange
 from hubbub.core.recent import Sent
-from hubbub.core.registered import RegisteredChannel
+from hubbub.core.registered import RegisteredChannel, to_json
 from hubbub.wire.casemap import Key
 from tests.core.world import Recorder, Shelf, World, add, settle
 
@@ -482,6 +485,31 @@ def test_a_node_told_it_is_lost_closes_its_own_users_sessions(world: World) -> N
     world.hub.apply(NodeLost(alice.id.rpartition(".")[0], "Node lost"))
     assert a.disconnected == "Node lost"
     assert world.hub.find_user("alice") is None
+
+
+def test_a_registration_made_after_another_in_the_log_is_refused_and_its_maker_told(
+    world: World,
+) -> None:
+    alice, told = world.add("alice", "#a", account="acct")
+    first = RegisteredChannel(Key("#a"), "#a", "other", 1.0, incarnation="#a 1")
+    second = RegisteredChannel(Key("#a"), "#a", "acct", 2.0, incarnation="#a 1")
+    world.hub.apply(RegistrationChanged(None, Key("#a"), to_json(first), new=True))
+    late = RegistrationChanged(alice.actor, Key("#a"), to_json(second), new=True)
+    world.hub.apply(late)
+    assert world.state.channels.registered[Key("#a")].founder == "other"
+    assert [(fact, error.reason) for fact, error in told.refusals] == [(late, Reason.NAME_IN_USE)]
+
+
+def test_a_change_to_a_registration_dropped_meanwhile_changes_nothing(world: World) -> None:
+    record = registered(world, "#a")
+    world.hub.apply(RegistrationChanged(None, Key("#a"), ""))
+    assert Key("#a") not in world.state.channels.registered
+    granted = replace(record, access={"friend": "v"})
+    world.hub.apply(RegistrationChanged(None, Key("#a"), to_json(granted)))
+    assert Key("#a") not in world.state.channels.registered
+    # Dropped again (every node that saw the account go may say so): nothing more.
+    world.hub.apply(RegistrationChanged(None, Key("#a"), ""))
+    assert world.state.channels.registered == {}
 
 
 def test_a_kill_notice_is_handed_to_its_victim_alone(world: World) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from hubbub.core import services
 from hubbub.core.errors import Reason
 from hubbub.core.modes import ModeChange
 from hubbub.core.registered import RegisteredChannel
@@ -24,7 +23,7 @@ def shelf(world: World) -> Shelf:
 def founded(world: World, name: str = "#Reg") -> RegisteredChannel:
     """A channel registered by ``founder`` (account ``acct``), who stays in it."""
     founder, _ = world.add("founder", name, account="acct")
-    return services.register_channel(world.state, founder, name)
+    return world.hub.register_channel(founder, name)
 
 
 # -- register_channel --------------------------------------------------------------------
@@ -37,7 +36,7 @@ def test_registering_keeps_the_channel_its_state_and_its_incarnation(
     world.modes(founder, "#reg", ModeChange(True, "m"), ModeChange(True, "k", "pw"))
     world.hub.set_topic(founder, "#reg", "kept")
     world.clock.now = 21.0
-    record = services.register_channel(world.state, founder, "#REG")
+    record = world.hub.register_channel(founder, "#REG")
     channel = world.channel("#reg")
     assert (record.key, record.name, record.founder, record.created) == (
         "#reg",
@@ -59,7 +58,7 @@ def test_registering_a_channel_one_does_not_operate_is_refused_with_chanop_neede
 ) -> None:
     world.add("alice", "#a")
     bob, _ = world.add("bob", "#a", account="bobs")
-    error = world.refusal(lambda: services.register_channel(world.state, bob, "#a"))
+    error = world.refusal(lambda: world.hub.register_channel(bob, "#a"))
     assert error.reason is Reason.CHANOP_NEEDED
     assert shelf.saved == []
 
@@ -68,7 +67,7 @@ def test_registering_without_an_account_is_refused_with_no_privileges(
     world: World, shelf: Shelf
 ) -> None:
     alice, _ = world.add("alice", "#a")
-    error = world.refusal(lambda: services.register_channel(world.state, alice, "#a"))
+    error = world.refusal(lambda: world.hub.register_channel(alice, "#a"))
     assert error.reason is Reason.NO_PRIVILEGES
     assert error.detail == "log in to an account first"
     assert shelf.saved == []
@@ -81,7 +80,7 @@ def test_registering_a_registered_channel_again_is_refused_with_name_in_use(
     founder = world.hub.find_user("founder")
     assert founder is not None
     shelf.saved.clear()
-    error = world.refusal(lambda: services.register_channel(world.state, founder, "#reg"))
+    error = world.refusal(lambda: world.hub.register_channel(founder, "#reg"))
     assert error.reason is Reason.NAME_IN_USE
     assert shelf.saved == []
 
@@ -92,15 +91,15 @@ def test_an_account_past_channels_per_account_is_refused_with_too_many_channels(
     world.state.channels.sink = shelf
     founder, _ = world.add("founder", "#a", "#b", "#c", account="acct")
     for name in ("#a", "#b"):
-        services.register_channel(world.state, founder, name)
+        world.hub.register_channel(founder, name)
     saved = list(shelf.saved)
-    error = world.refusal(lambda: services.register_channel(world.state, founder, "#c"))
+    error = world.refusal(lambda: world.hub.register_channel(founder, "#c"))
     assert error.reason is Reason.TOO_MANY_CHANNELS
     assert error.detail == "an account may register at most 2"
     assert shelf.saved == saved
     # Another account has an allowance of its own.
     other, _ = world.add("other", "#d", account="other")
-    assert services.register_channel(world.state, other, "#d").founder == "other"
+    assert world.hub.register_channel(other, "#d").founder == "other"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +116,7 @@ def test_registering_a_channel_one_is_not_in_is_refused(
     alice, _ = world.add("alice", "#a", "#s")
     world.modes(alice, "#s", ModeChange(True, "s"))
     bob, _ = world.add("bob", account="bobs")
-    error = world.refusal(lambda: services.register_channel(world.state, bob, name))
+    error = world.refusal(lambda: world.hub.register_channel(bob, name))
     assert error.reason is reason
 
 
@@ -128,7 +127,7 @@ def test_its_founder_may_drop_a_registration(world: World, shelf: Shelf) -> None
     founded(world)
     founder = world.hub.find_user("founder")
     assert founder is not None
-    services.drop_channel(world.state, founder, "#REG")
+    world.hub.drop_channel(founder, "#REG")
     assert world.state.channels.registered == {}
     assert shelf.deleted == ["#reg"]
     assert world.hub.find_channel("#reg") is not None
@@ -138,7 +137,7 @@ def test_a_server_operator_may_drop_any_registration(world: World, shelf: Shelf)
     founded(world)
     oper, _ = world.add("oper")
     world.hub.make_oper(oper, "root")
-    services.drop_channel(world.state, oper, "#reg")
+    world.hub.drop_channel(oper, "#reg")
     assert world.state.channels.registered == {}
     assert shelf.deleted == ["#reg"]
 
@@ -149,7 +148,7 @@ def test_dropping_another_accounts_registration_is_refused_with_no_privileges(
 ) -> None:
     founded(world)
     other, _ = world.add("other", "#reg", account=account)
-    error = world.refusal(lambda: services.drop_channel(world.state, other, "#reg"))
+    error = world.refusal(lambda: world.hub.drop_channel(other, "#reg"))
     assert error.reason is Reason.NO_PRIVILEGES
     assert (error.subject, error.detail) == ("#Reg", "only its founder may")
     assert shelf.deleted == []
@@ -157,7 +156,7 @@ def test_dropping_another_accounts_registration_is_refused_with_no_privileges(
 
 def test_dropping_an_unregistered_channel_is_refused_with_no_such_channel(world: World) -> None:
     alice, _ = world.add("alice", "#a", account="acct")
-    error = world.refusal(lambda: services.drop_channel(world.state, alice, "#a"))
+    error = world.refusal(lambda: world.hub.drop_channel(alice, "#a"))
     assert error.reason is Reason.NO_SUCH_CHANNEL
     assert error.subject == "#a"
 
@@ -165,11 +164,11 @@ def test_dropping_an_unregistered_channel_is_refused_with_no_such_channel(world:
 def test_a_secret_registration_reads_as_unregistered_to_outsiders(world: World) -> None:
     founder, _ = world.add("founder", "#s", account="acct")
     world.modes(founder, "#s", ModeChange(True, "s"))
-    services.register_channel(world.state, founder, "#s")
+    world.hub.register_channel(founder, "#s")
     outsider, _ = world.add("outsider", account="other")
-    error = world.refusal(lambda: services.drop_channel(world.state, outsider, "#s"))
+    error = world.refusal(lambda: world.hub.drop_channel(outsider, "#s"))
     assert error.reason is Reason.NO_SUCH_CHANNEL
-    error = world.refusal(lambda: services.set_access(world.state, outsider, "#s", "x", "X", "v"))
+    error = world.refusal(lambda: world.hub.set_access(outsider, "#s", "x", "X", "v"))
     assert error.reason is Reason.NO_SUCH_CHANNEL
 
 
@@ -180,13 +179,13 @@ def test_the_founder_gives_and_takes_an_accounts_status(world: World, shelf: She
     founded(world)
     founder = world.hub.find_user("founder")
     assert founder is not None
-    services.set_access(world.state, founder, "#reg", "friend", "Friend", "v")
+    world.hub.set_access(founder, "#reg", "friend", "Friend", "v")
     record = world.state.channels.registered[Key("#reg")]
     assert record.access == {"friend": "v"}
     assert record.names == {"acct": "acct", "friend": "Friend"}
     assert record.status_for("friend") == "v"
     assert shelf.saved[-1] == record
-    services.set_access(world.state, founder, "#reg", "friend", "Friend", None)
+    world.hub.set_access(founder, "#reg", "friend", "Friend", None)
     record = world.state.channels.registered[Key("#reg")]
     assert record.access == {}
     assert record.names == {"acct": "acct"}
@@ -196,7 +195,7 @@ def test_taking_the_founders_own_access_keeps_its_name_and_its_status(world: Wor
     founded(world)
     founder = world.hub.find_user("founder")
     assert founder is not None
-    services.set_access(world.state, founder, "#reg", "acct", "acct", None)
+    world.hub.set_access(founder, "#reg", "acct", "acct", None)
     record = world.state.channels.registered[Key("#reg")]
     assert record.names == {"acct": "acct"}
     assert record.status_for("acct") == "o"
@@ -211,9 +210,7 @@ def test_access_set_by_other_than_the_founder_is_refused_with_no_privileges(
     if oper:
         world.hub.make_oper(other, "root")
         world.settle()
-    error = world.refusal(
-        lambda: services.set_access(world.state, other, "#reg", "other", "other", "o")
-    )
+    error = world.refusal(lambda: world.hub.set_access(other, "#reg", "other", "other", "o"))
     assert error.reason is Reason.NO_PRIVILEGES
 
 
@@ -227,10 +224,10 @@ def test_a_deleted_account_loses_the_channels_it_founded_and_its_access(
     founder = world.hub.find_user("founder")
     assert founder is not None
     other, _ = world.add("other", "#theirs", account="other")
-    services.register_channel(world.state, other, "#theirs")
-    services.set_access(world.state, other, "#theirs", "acct", "acct", "o")
-    services.set_access(world.state, other, "#theirs", "third", "third", "v")
-    services.forget_account_rights(world.state, "acct")
+    world.hub.register_channel(other, "#theirs")
+    world.hub.set_access(other, "#theirs", "acct", "acct", "o")
+    world.hub.set_access(other, "#theirs", "third", "third", "v")
+    world.hub.drop_account("acct")
     registered = world.state.channels.registered
     assert list(registered) == ["#theirs"]
     assert registered[Key("#theirs")].access == {"third": "v"}

@@ -79,6 +79,7 @@ from hubbub.core.events import (
     Parted,
     Quit,
     RealnameChanged,
+    RegistrationChanged,
     TopicChanged,
     UserArrived,
     UserModeChanged,
@@ -116,6 +117,7 @@ FACTS: tuple[type[Fact], ...] = (
     Wallops,
     MarkerMoved,
     NodeLost,
+    RegistrationChanged,
 )
 
 

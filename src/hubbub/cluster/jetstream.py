@@ -78,6 +78,7 @@ class NatsBus:
         self._consumer: JetStreamContext.PushSubscription | None = None
         self.dropped = 0
         self.received = 0
+        self.applying_own = True
         # The stream's last sequence at start, and whether it has been applied here.
         self._catch_up_to = 0
         self._caught_up = asyncio.Event()
@@ -195,13 +196,17 @@ class NatsBus:
         prefix, _, number = origin.rpartition(".")
         own = prefix == self._origin and number.isdigit()
         if fact is not None:
-            for subscriber, own_only in self._subscribers:
-                if own_only and not own:
-                    continue
-                try:
-                    subscriber(fact)
-                except Exception:
-                    logger.exception("cluster bus: applying %s failed", type(fact).__name__)
+            self.applying_own = own
+            try:
+                for subscriber, own_only in self._subscribers:
+                    if own_only and not own:
+                        continue
+                    try:
+                        subscriber(fact)
+                    except Exception:
+                        logger.exception("cluster bus: applying %s failed", type(fact).__name__)
+            finally:
+                self.applying_own = True
         if own:
             self._applied = int(number)
             self._progress()

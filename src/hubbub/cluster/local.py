@@ -13,6 +13,8 @@ class LocalBus:
 
     __slots__ = ("_subscribers", "settled")
 
+    applying_own = True  # every fact is this node's own
+
     def __init__(self) -> None:
         self._subscribers: tuple[Subscriber, ...] = ()
         self.settled = None  # every fact is applied before publish returns

@@ -41,6 +41,7 @@ from hubbub.core.events import (
     Parted,
     Quit,
     RealnameChanged,
+    RegistrationChanged,
     TopicChanged,
     UserArrived,
     UserModeChanged,
@@ -57,6 +58,7 @@ from hubbub.core.modes import (
     statuses_from,
 )
 from hubbub.core.recent import Sent
+from hubbub.core.registered import from_json
 from hubbub.core.state import State
 from hubbub.core.users import same
 
@@ -118,6 +120,8 @@ class Applier:
                 self.state.channels.leave(self._user(victim), channel)
             case Quit():
                 self._quit(event)
+            case RegistrationChanged():
+                self._registration(event)
             case NodeLost(prefix, reason):
                 begins = prefix + "."
                 for user in [u for u in self.state.users if u.id.startswith(begins)]:
@@ -343,6 +347,25 @@ class Applier:
         if channel is not None and inviter in channel.members:
             # invite-notify: the other members may hear of it; doors pick who wants to.
             deliver((m for m in channel.members if m is not inviter), event)
+
+    def _registration(self, event: RegistrationChanged) -> None:
+        channels = self.state.channels
+        current = channels.registered.get(event.key)
+        if not event.record:
+            if current is not None:
+                channels.unregister(event.key)
+            return
+        record = from_json(event.key, event.record)
+        if event.new and current is not None:
+            # Registered first elsewhere, earlier in the log.
+            actor = event.actor and self.state.users.by_id.get(event.actor.id)
+            if actor:
+                actor.listener.refused(event, ChatError(Reason.NAME_IN_USE, record.name))
+            return
+        if not event.new and (current is None or current.founder != record.founder):
+            return  # dropped (or dropped and registered again) meanwhile
+        live = channels.live.get(event.key)
+        channels.keep(record if live is None else record.with_state_of(live))
 
     def _renamed(self, event: ChannelRenamed) -> None:
         channels = self.state.channels

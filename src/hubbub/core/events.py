@@ -156,6 +156,20 @@ class NodeLost:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistrationChanged:
+    """ChanServ changed the registration of the channel ``key``: it is now ``record``
+    (:func:`hubbub.core.registered.to_json`), or none when ``record`` is empty. ``new``:
+    a registration made now, refused if the channel is registered by the time this is
+    applied (another node registered it first); otherwise a change to a registration
+    that has gone meanwhile (dropped elsewhere) changes nothing."""
+
+    actor: Actor | None  # None: the server (an account was dropped)
+    key: Key
+    record: str
+    new: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Killed:
     """Sent to the victim of KILL only, before it is disconnected."""
 
@@ -317,7 +331,7 @@ Event = (
 
 # What the bus carries: the facts sessions see, and arrivals, which no session is
 # handed (MONITOR watchers get MonitoredOnline instead).
-Fact = Event | UserArrived | NodeLost
+Fact = Event | UserArrived | NodeLost | RegistrationChanged
 
 
 class Audience(Protocol):

@@ -279,7 +279,7 @@ class Hub:
         self.state.markers.take(owner_of("", account_id))
         if self.marker_sink is not None:
             self.marker_sink.forget_account(account_id)
-        services.forget_account_rights(self.state, account_id)
+        self._publish(services.forget_account_rights(self.state, account_id))
 
     # -- channels ----------------------------------------------------------------------
 
@@ -331,15 +331,17 @@ class Hub:
         return self.state.channels.live[self.casemap.fold(new)]
 
     def register_channel(self, user: User, name: str) -> RegisteredChannel:
-        return services.register_channel(self.state, user, name)
+        record, facts = services.register_channel(self.state, user, name)
+        self._publish(facts)
+        return record
 
     def drop_channel(self, user: User, name: str) -> None:
-        services.drop_channel(self.state, user, name)
+        self._publish(services.drop_channel(self.state, user, name))
 
     def set_access(
         self, user: User, name: str, account_id: str, account: str, status: str | None
     ) -> None:
-        services.set_access(self.state, user, name, account_id, account, status)
+        self._publish(services.set_access(self.state, user, name, account_id, account, status))
 
     # -- messages ----------------------------------------------------------------------
 

@@ -43,6 +43,13 @@ class Bus(Protocol):
         ...
 
     @property
+    def applying_own(self) -> bool:
+        """Whether the fact being handed to subscribers now was published on this node
+        (True outside a delivery): what the store keeps while it is applied (a
+        registered channel's new topic) is written once, by that node."""
+        ...
+
+    @property
     def settled(self) -> Callable[[], Awaitable[None] | None] | None:
         """None for a bus that applies each fact as it is published (one process). Else
         the wait until every fact published here so far has been applied here (None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from hubbub.core.model import Channel, ListEntry, Topic
 from hubbub.wire.casemap import Key
@@ -75,3 +77,45 @@ class RegisteredChannel:
         channel.limit = self.limit
         for mode, entry in self.lists:
             channel.lists[mode].append(entry)
+
+
+def to_json(record: RegisteredChannel) -> str:
+    """The registration as it is stored, and as it travels between nodes."""
+    topic = record.topic
+    return json.dumps(
+        {
+            "name": record.name,
+            "founder": record.founder,
+            "created": record.created,
+            "topic": [topic.text, topic.setter, topic.time] if topic else None,
+            "flags": record.flags,
+            "password": record.password,
+            "limit": record.limit,
+            "lists": [[m, e.mask, e.setter, e.time, e.folded] for m, e in record.lists],
+            "access": record.access,
+            "names": record.names,
+            "incarnation": record.incarnation,
+        }
+    )
+
+
+def from_json(key: str, text: str) -> RegisteredChannel:
+    data: dict[str, Any] = json.loads(text)
+    topic = data.get("topic")
+    return RegisteredChannel(
+        Key(key),
+        str(data["name"]),
+        str(data["founder"]),
+        float(data["created"]),
+        Topic(str(topic[0]), str(topic[1]), float(topic[2])) if topic else None,
+        str(data.get("flags", "")),
+        data.get("password"),
+        data.get("limit"),
+        tuple(
+            (str(m), ListEntry(str(mask), str(setter), float(t), str(folded)))
+            for m, mask, setter, t, folded in data.get("lists", [])
+        ),
+        {str(k): str(v) for k, v in data.get("access", {}).items()},
+        {str(k): str(v) for k, v in data.get("names", {}).items()},
+        str(data.get("incarnation", "")),
+    )

@@ -1,8 +1,9 @@
 """Registered channels (ChanServ): registering, dropping and access lists.
 
-These change kept records, not the live chat, so they act on the
-:class:`~hubbub.core.channels.Channels` owner directly; it keeps each change through
-its sink.
+Each decides against the state and returns the
+:class:`~hubbub.core.events.RegistrationChanged` facts that make its change, applied
+(on every node) by :class:`~hubbub.core.apply.Applier`, which keeps the records
+through the channels' sink.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hubbub.core.errors import ChatError, Reason
+from hubbub.core.events import Fact, RegistrationChanged
 from hubbub.core.model import User
-from hubbub.core.registered import RegisteredChannel
+from hubbub.core.registered import RegisteredChannel, to_json
 from hubbub.core.state import State
 
 
-def register_channel(state: State, user: User, name: str) -> RegisteredChannel:
-    """Register a channel to ``user``'s account (its operator, logged in).
+def register_channel(state: State, user: User, name: str) -> tuple[RegisteredChannel, list[Fact]]:
+    """Register a channel to ``user``'s account (its operator, logged in): the record,
+    and the fact that keeps it.
 
     Raises:
         ChatError: NO_SUCH_CHANNEL, NOT_ON_CHANNEL, CHANOP_NEEDED, NO_PRIVILEGES (not
@@ -47,20 +50,20 @@ def register_channel(state: State, user: User, name: str) -> RegisteredChannel:
         # What was said since this incarnation began stays readable.
         incarnation=channel.incarnation,
     )
-    channels.keep(record.with_state_of(channel))
-    return channels.registered[channel.key]
+    record = record.with_state_of(channel)
+    return record, [RegistrationChanged(user.actor, channel.key, to_json(record), new=True)]
 
 
-def drop_channel(state: State, user: User, name: str) -> None:
+def drop_channel(state: State, user: User, name: str) -> list[Fact]:
     """Forget a channel's registration (its founder, or a server operator: a founder
     who is gone for good must not hold a channel forever)."""
     record = state.channels.founded_by(user, name, or_oper=True)
-    state.channels.unregister(record.key)
+    return [RegistrationChanged(user.actor, record.key, "")]
 
 
 def set_access(
     state: State, user: User, name: str, account_id: str, account: str, status: str | None
-) -> None:
+) -> list[Fact]:
     """Give an account (by id, and its name to show) a status on a registered channel,
     or take it away with None (founder only)."""
     record = state.channels.founded_by(user, name)
@@ -73,17 +76,20 @@ def set_access(
     else:
         access[account_id] = status
         names[account_id] = account
-    state.channels.keep(replace(record, access=access, names=names))
+    changed = replace(record, access=access, names=names)
+    return [RegistrationChanged(user.actor, record.key, to_json(changed))]
 
 
-def forget_account_rights(state: State, account_id: str) -> None:
+def forget_account_rights(state: State, account_id: str) -> list[Fact]:
     """An account is gone: the channels it founded are no longer registered, and it
     leaves every access list."""
-    channels = state.channels
-    for record in list(channels.registered.values()):
+    facts: list[Fact] = []
+    for record in state.channels.registered.values():
         if record.founder == account_id:
-            channels.unregister(record.key)
+            facts.append(RegistrationChanged(None, record.key, ""))
         elif account_id in record.access:
             access = {k: v for k, v in record.access.items() if k != account_id}
             names = {k: v for k, v in record.names.items() if k != account_id}
-            channels.keep(replace(record, access=access, names=names))
+            changed = replace(record, access=access, names=names)
+            facts.append(RegistrationChanged(None, record.key, to_json(changed)))
+    return facts

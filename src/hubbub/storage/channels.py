@@ -1,58 +1,12 @@
-"""Registered channels and read markers in storage: the channels' JSON form, and the
-write-behind keepers of both."""
+"""Registered channels and read markers in storage: the write-behind keepers of both
+(a channel is kept in its JSON form, :func:`hubbub.core.registered.to_json`)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from hubbub.accounts.ports import MarkerStore
-from hubbub.core.model import ListEntry, Topic
-from hubbub.core.registered import RegisteredChannel
+from hubbub.core.registered import RegisteredChannel, to_json
 from hubbub.storage.keeper import Keeper
 from hubbub.storage.ports import ChannelStore
-from hubbub.wire.casemap import Key
-
-
-def to_json(record: RegisteredChannel) -> str:
-    topic = record.topic
-    return json.dumps(
-        {
-            "name": record.name,
-            "founder": record.founder,
-            "created": record.created,
-            "topic": [topic.text, topic.setter, topic.time] if topic else None,
-            "flags": record.flags,
-            "password": record.password,
-            "limit": record.limit,
-            "lists": [[m, e.mask, e.setter, e.time, e.folded] for m, e in record.lists],
-            "access": record.access,
-            "names": record.names,
-            "incarnation": record.incarnation,
-        }
-    )
-
-
-def from_json(key: str, text: str) -> RegisteredChannel:
-    data: dict[str, Any] = json.loads(text)
-    topic = data.get("topic")
-    return RegisteredChannel(
-        Key(key),
-        str(data["name"]),
-        str(data["founder"]),
-        float(data["created"]),
-        Topic(str(topic[0]), str(topic[1]), float(topic[2])) if topic else None,
-        str(data.get("flags", "")),
-        data.get("password"),
-        data.get("limit"),
-        tuple(
-            (str(m), ListEntry(str(mask), str(setter), float(t), str(folded)))
-            for m, mask, setter, t, folded in data.get("lists", [])
-        ),
-        {str(k): str(v) for k, v in data.get("access", {}).items()},
-        {str(k): str(v) for k, v in data.get("names", {}).items()},
-        str(data.get("incarnation", "")),
-    )
 
 
 class ChannelKeeper(Keeper[str, RegisteredChannel | None]):

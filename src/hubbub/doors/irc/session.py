@@ -45,6 +45,7 @@ from hubbub.core.events import (
     MonitoredOffline,
     MonitoredOnline,
     RealnameChanged,
+    RegistrationChanged,
     UserArrived,
 )
 from hubbub.core.model import User
@@ -52,6 +53,7 @@ from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
+from hubbub.doors.irc.commands.chanserv import refused_elsewhere
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.labels import ReplyCollector
 from hubbub.doors.irc.registration import Registration, Step, advance
@@ -283,7 +285,11 @@ class IrcSession(IrcClient):
             self.registration = advance(self.registration, Step.NICK_REFUSED)
 
     def refused(self, fact: Fact, error: ChatError) -> None:
-        """Another node gave the nick out first (see Listener.refused)."""
+        """Another node gave the nick out first, or registered the channel first (see
+        Listener.refused)."""
+        if isinstance(fact, RegistrationChanged):
+            refused_elsewhere(self, error)
+            return
         self.refuse(error)
         if isinstance(fact, UserArrived):
             self.nick = None

@@ -71,6 +71,12 @@ def chanserv(session: IrcClient, user: User, text: str) -> Awaitable[None] | Non
     return None
 
 
+def refused_elsewhere(session: IrcClient, error: ChatError) -> None:
+    """A registration this user made was refused as it was applied: another node
+    registered the channel first (see Listener.refused)."""
+    _refused(session, error, error.subject or "")
+
+
 def _refused(session: IrcClient, error: ChatError, name: str) -> None:
     detail = f" ({error.detail})" if error.detail else ""
     _tell(
