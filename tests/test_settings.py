@@ -502,7 +502,7 @@ def test_the_config_reference_shows_every_key_and_every_limits_default(reference
     assert set(shown["listen"]) == {"host", "port", "tls"}
     assert set(shown["oper"]) == {"name", "password"}
     assert set(shown["plain"]) == {"enabled", "host", "port", "room", "language"}
-    assert set(shown["web"]) == {"enabled", "host", "port", "origins", "tls", "root"}
+    assert set(shown["web"]) == {"enabled", "host", "port", "origins", "hosts", "tls", "root"}
     assert sorted(shown["limits"]) == sorted(f.name for f in dataclasses.fields(Limits))
     defaults = Limits()
     for name, written in shown["limits"].items():

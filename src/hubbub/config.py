@@ -269,12 +269,15 @@ class _Reader:
         return changes
 
     def web(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
-        known = ("enabled", "host", "port", "origins", "tls", "root")
+        known = ("enabled", "host", "port", "origins", "hosts", "tls", "root")
         listen = self.door("web", data, known, base.web or Listen("127.0.0.1", 8081))
         changes: dict[str, Any] = {"web": listen}
         if "origins" in data:
             origins = self.typed("web", "origins", data["origins"], list)
             changes["web_origins"] = tuple(self.typed("web", "origins", o, str) for o in origins)
+        if "hosts" in data:
+            hosts = self.typed("web", "hosts", data["hosts"], list)
+            changes["web_hosts"] = tuple(self.typed("web", "hosts", h, str) for h in hosts)
         if "tls" in data:
             changes["web_tls"] = self.typed("web", "tls", data["tls"], bool)
         if "root" in data:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
-from hubbub.certificates import load_certificate, tls_context
+from hubbub.certificates import tls_context
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.clustering import ClusterLink, OwnWrites
 from hubbub.core.hub import Hub
@@ -93,7 +94,9 @@ class Server:
             line_length=settings.limits.line_length,
             password=settings.password,
         )
-        self.web = WebContext(StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins)
+        self.web = WebContext(
+            StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins, settings.web_names()
+        )
         self.connections = Connections()
         limits = settings.limits
         self.gate = Gate(
@@ -132,20 +135,24 @@ class Server:
             server_name=self.settings.server_name,
         )
         if self.tls is not None and settings.tls_cert is not None:
+            # A context made afresh: one cannot forget a client CA it has loaded. New
+            # handshakes take it; connections made go on with theirs.
             try:
-                load_certificate(self.tls, settings)
+                self.tls = tls_context(settings)
             except ConfigError as error:
                 logger.error("rehash failed: %s", error)
                 return str(error)
         else:
             settings = settings.replace(
-                tls_cert=self.settings.tls_cert, tls_key=self.settings.tls_key
+                tls_cert=self.settings.tls_cert,
+                tls_key=self.settings.tls_key,
+                tls_client_ca=self.settings.tls_client_ca,
             )
         limits = settings.limits
         self.gate.configure(
             settings.trusted, limits.connections_per_ip, connection_ceiling(limits.max_connections)
         )
-        self.web.origins = settings.web_origins
+        self.web.origins, self.web.hosts = settings.web_origins, settings.web_names()
         self.settings = settings
         self.irc.configure(settings)
         self.irc.motd = read_motd(settings)
@@ -415,12 +422,19 @@ class Server:
             logger.info("web client on %s://%s:%d/", "https" if secure else "http", shown, port)
         return server
 
+    def _current_tls(self) -> ssl.SSLContext:  # a rehash may replace it
+        assert self.tls is not None
+        return self.tls
+
     async def _listen_tls(self, door: Callable[[], Door], host: str, port: int) -> TlsListener:
         """A TLS listener: each connection counted at the gate before its handshake."""
         if self.tls is None:
             raise ConfigError("a TLS listener needs tls_cert and tls_key")
         listener = TlsListener(
-            door, self.gate, self.tls, lambda: self.settings.limits.tls_handshake_timeout
+            door,
+            self.gate,
+            self._current_tls,
+            lambda: self.settings.limits.tls_handshake_timeout,
         )
         await listener.listen(host, port, backlog=1024)
         return listener

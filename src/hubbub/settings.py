@@ -8,6 +8,7 @@ error names the key and the line it is on.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import os
 import re
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hubbub.accounts.service import AccountLimits
 from hubbub.core.state import ChatLimits
@@ -110,6 +112,9 @@ class Settings:
     web: Listen | None = Listen("127.0.0.1", 8081)
     # Origins whose pages may open the WebSocket door besides the page's own ("*": any).
     web_origins: tuple[str, ...] = ()
+    # Names the web listener answers to besides server_name, localhost, the hosts of
+    # web_origins and addresses (a request for any other is refused: DNS rebinding).
+    web_hosts: tuple[str, ...] = ()
     web_tls: bool | None = None  # HTTPS and wss; None: when tls_cert is set
     web_root: Path | None = None  # the web client's files; None: those shipped with hubbub
     language: str | None = None  # plain door language; None: from the environment
@@ -136,6 +141,15 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    def web_names(self) -> frozenset[str]:
+        """The names a request to the web listener may give as its ``Host``."""
+        # The machine's own names too: what a browser on the LAN types.
+        names = {"localhost", self.server_name, *self.web_hosts, *_machine_names()}
+        if self.web is not None:
+            names.add(self.web.host)
+        names.update(urlsplit(origin).hostname or "" for origin in self.web_origins)
+        return frozenset(name.lower().rstrip(".") for name in names if name)
 
     @property
     def web_secure(self) -> bool:
@@ -254,3 +268,8 @@ def validate(
     if problems:
         raise ConfigError("\n".join(str(problem) for problem in problems))
     return settings
+
+
+@functools.cache
+def _machine_names() -> tuple[str, ...]:
+    return (socket.gethostname(), socket.getfqdn())

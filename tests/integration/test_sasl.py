@@ -22,6 +22,7 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import make_settings, port_of
+from tests.integration.test_tls import serving
 
 PASSWORD = "correct-horse-battery"
 
@@ -282,3 +283,43 @@ async def test_nickserv_cert_adds_only_the_connections_own_certificate(
         await carol.send(command)
         assert reply in (await carol.read_until("NOTICE"))[-1].params[-1], command
     await carol.close()
+
+
+@pytest.mark.both_loops
+async def test_a_client_ca_removed_and_rehashed_is_trusted_no_more(
+    tmp_path: Path, ca: trustme.CA
+) -> None:
+    # Probe 13: REHASH loaded a new certificate into the old TLS context, which kept
+    # every client CA it had loaded: a CA the operator removed still logged people in.
+    leaf = ca.issue_cert("127.0.0.1")
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
+    settings = make_settings(tmp_path).replace(
+        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
+        tls_cert=tmp_path / "server.pem",
+        tls_key=tmp_path / "server.pem",
+        tls_client_ca=tmp_path / "clients-ca.pem",
+    )
+    async with serving(settings) as server:
+        cert = ca.issue_cert("alice@example.org")
+        alice = await tls_client(server, ca, cert)
+        await alice.register("alice")
+        await alice.send(f"NS REGISTER {PASSWORD}")
+        await alice.read_until(n.RPL_LOGGEDIN)
+        await alice.send("NS CERT ADD")
+        await alice.read_until("NOTICE")
+        # The operator trusts another CA for client certificates from now on.
+        trustme.CA().cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
+        assert server.rehash() is None
+        # Alice, connected before, goes on; a new connection with her certificate, from
+        # a CA no longer trusted, fails its handshake (and never reaches EXTERNAL).
+        await alice.send("PING still")
+        await alice.read_until("PONG")
+        try:
+            again = await tls_client(server, ca, cert)
+            await again.send("NICK alice2", "USER a 0 * :A")
+            ended = await again.closed()
+        except (ssl.SSLError, ConnectionError):
+            ended = True
+        assert ended
+        await alice.close()

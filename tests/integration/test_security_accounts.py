@@ -135,6 +135,32 @@ async def test_a_look_alike_of_an_account_name_is_warned_and_renamed(
         await squatter.close()
 
 
+async def test_a_change_of_case_does_not_begin_the_grace_again(tmp_path: Path) -> None:
+    # Probe 13: the take-back compared nicks exactly, so "ownr" then "Ownr" before the
+    # deadline made each timer miss, and a nick was held for good.
+    async with running_server(make_settings(tmp_path, nick_grace=2.0)) as server:
+        await make_account(server, "ownr")
+        squatter = await open_from(server)
+        await squatter.send("NICK ownr", "USER s 0 * :Squatter")
+        await squatter.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        # The grace itself is what is tested: most of it passes (bounded, 1.2 s).
+        await asyncio.sleep(1.2)
+        await squatter.send("NICK Ownr")
+        warned = await squatter.read_until("NOTICE")
+        assert "within 1 seconds" in warned[-1].params[-1]  # what is left, not 2 again
+        # Renamed at the first deadline, 0.8 s away; a grace begun again would be 2 s.
+        renamed = await squatter.read_until(
+            lambda m: m.command == "NICK" and m.params[0].startswith("Guest"), seconds=1.5
+        )
+        assert (renamed[-1].source or "").startswith("Ownr!")
+        # Taking it (or a look-alike) back at once is refused while the hold lasts.
+        await squatter.send("NICK ownr", "NICK 0wnr")
+        held = [m for m in await squatter.sync() if m.command == n.ERR_NICKNAMEINUSE]
+        assert [m.params[1] for m in held] == ["ownr", "0wnr"]
+        assert "held" in held[0].params[-1]
+        await squatter.close()
+
+
 async def test_a_look_alike_account_is_refused_beside_the_real_one(server: Server) -> None:
     await make_account(server, "coco")
     bob = await connect(server, "bob")

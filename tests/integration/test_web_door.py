@@ -331,6 +331,60 @@ async def test_a_page_of_another_origin_is_refused_with_403_and_the_server_is_un
     assert (await anna.register("anna"))[0].command == n.RPL_WELCOME
 
 
+def upgrade(host: str, origin: str) -> bytes:
+    return get(
+        "/irc",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        f"Origin: {origin}",
+    ).replace(b"Host: 127.0.0.1", f"Host: {host}".encode())
+
+
+async def test_a_page_of_a_name_rebound_to_the_server_is_refused_421(
+    tmp_path: Path, clients: Clients
+) -> None:
+    # Probe 13: the page's own origin was built from whatever Host it named, so a page
+    # at http://evil.example:PORT, its name resolved to this server (DNS rebinding),
+    # opened the door from a visitor's browser, past the origin check.
+    settings = web_settings(tmp_path).replace(
+        server_name="irc.example.org", web_hosts=("chat.example.org",)
+    )
+    async with running_server(settings) as server:
+        port = web_port(server)
+        for host in (f"evil.example:{port}", "rebind.attacker.test", "evil.example."):
+            status, _, body = await http(port, upgrade(host, f"http://{host}"))
+            assert (status, body) == (421, REBOUND)
+            status, _, _ = await http(port, get("/").replace(b"127.0.0.1", host.encode()))
+            assert status == 421
+        # Its own names and any address are answered.
+        for host in (
+            f"127.0.0.1:{port}",
+            f"[::1]:{port}",
+            f"localhost:{port}",
+            "irc.example.org",
+            "Chat.Example.Org.",
+        ):
+            assert await status_line(port, upgrade(host, f"http://{host}")) == 101, host
+        # The server is unharmed.
+        assert (await clients.connect(server, "anna")) is not None
+
+
+async def status_line(port: int, request: bytes) -> int:
+    """The status of the answer to ``request`` (a WebSocket accepted stays open)."""
+    async with asyncio.timeout(5):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(request)
+            return int((await reader.readline()).split()[1])
+        finally:
+            writer.close()
+
+
+REBOUND = b"Misdirected request: this server does not answer to that name\n"
+
+
 async def test_a_configured_origin_is_let_in(tmp_path: Path, web: WebClients) -> None:
     settings = web_settings(tmp_path).replace(web_origins=("https://chat.example.org",))
     async with running_server(settings) as server:

@@ -15,6 +15,9 @@ from hubbub.doors.gate import Gate
 from hubbub.doors.ports import Batcher, DoorLimits, Roster, SessionFactory
 from hubbub.wire.lines import LineBuffer
 
+_TOO_MANY = b"ERROR :Too many connections from your address\r\n"
+_FULL = b"ERROR :The server is full; try again later\r\n"
+
 
 class LineConnection(Connection):
     """One client connection carrying lines.
@@ -56,7 +59,7 @@ class LineConnection(Connection):
         host = self._take_transport(transport)
         if not self._admit(host):
             self._dead = True
-            transport.write(b"ERROR :Too many connections from your address\r\n")  # type: ignore[attr-defined]
+            transport.write(_FULL if self._gate.full else _TOO_MANY)  # type: ignore[attr-defined]
             transport.close()
             return
         self._registry.add(self)

@@ -177,7 +177,7 @@ class Connection(asyncio.Protocol):
         trusted = self._gate.is_trusted(host)
         if self._host is None:
             if not self._gate.admit(host, trusted):
-                self.log.info("refused %s: too many connections from it", host)
+                self._gate.log_refusal(host)
                 return False
             self._host = host
         self._flood_limited = not trusted and self._limits.flood_rate > 0
@@ -330,6 +330,7 @@ class Connection(asyncio.Protocol):
         if self._waiting is not None:
             self._waiting.cancel()
         self._inbox = None
+        admitted = self._host is not None
         self.release()
         self._registry.discard(self)
         reason = self._close_reason or (
@@ -337,7 +338,7 @@ class Connection(asyncio.Protocol):
         )
         if self._session is not None:
             self._session.connection_lost(reason)
-        if self.info:
+        if self.info and admitted:  # a refusal was logged (or counted) by the gate
             self.log.info("disconnected (%s)", reason)
 
     # -- output ------------------------------------------------------------------------

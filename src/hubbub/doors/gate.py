@@ -7,6 +7,7 @@ import functools
 import ipaddress
 import logging
 import sys
+import time
 from collections import Counter
 
 if sys.platform != "win32":
@@ -18,6 +19,8 @@ _VERDICTS = 4096
 # Files kept for what is not a connection: listeners, the database, logs, the web
 # client's files being read.
 _RESERVED_FILES = 64
+# Seconds between two lines about refusals of one address.
+_REFUSALS_LOGGED_EVERY = 60.0
 # Where the hard limit of open files is unlimited, the soft one is raised this far (the
 # kernel's usual fs.nr_open).
 _MOST_FILES = 1 << 20
@@ -70,6 +73,8 @@ class Gate:
     def __init__(self, trusted: tuple[str, ...] = (), per_ip: int = 0, most: int = 0) -> None:
         self.configure(trusted, per_ip, most)
         self._counts: Counter[str] = Counter()
+        # By address: refusals not logged yet, and when one last was (see log_refusal).
+        self._refusals: dict[str, list[float]] = {}
         self.open = 0
         self.refused_full = 0
 
@@ -115,6 +120,34 @@ class Gate:
         self._counts[block] += 1
         self.open += 1
         return True
+
+    @property
+    def full(self) -> bool:
+        """Whether ``max_connections`` are open (every door refuses, whoever asks)."""
+        return bool(self.most) and self.open >= self.most
+
+    def log_refusal(self, host: str) -> None:
+        """Log that a connection from ``host`` was refused: the first refusal of its
+        address in a minute, with how many went unlogged before it. One address that
+        connects thousands of times a second must not fill the log (probe 13)."""
+        now = time.monotonic()
+        block = _block(host)
+        entry = self._refusals.get(block)
+        if entry is not None and now - entry[1] < _REFUSALS_LOGGED_EVERY:
+            entry[0] += 1
+            return
+        unlogged = entry[0] if entry is not None else 0
+        if len(self._refusals) >= _VERDICTS:
+            self._refusals.clear()
+        self._refusals[block] = [0, now]
+        logger.info(
+            "refused %s: %s%s",
+            host,
+            "the server is full (max_connections)"
+            if self.full
+            else "too many connections from it",
+            f" ({unlogged} more in the last minute)" if unlogged else "",
+        )
 
     def release(self, host: str) -> None:
         self.open -= 1

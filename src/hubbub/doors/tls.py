@@ -57,7 +57,7 @@ class TlsListener:
     Args:
         door: makes the door's connection for an accepted socket.
         gate: where connections are counted.
-        context: the server's TLS (a rehash loads a new certificate into it).
+        context: the server's TLS as it is now (a rehash makes a new one).
         handshake_timeout: seconds a client has to finish its handshake; read at each
             connection (a rehash may change it).
     """
@@ -66,7 +66,7 @@ class TlsListener:
         self,
         door: Callable[[], Door],
         gate: Gate,
-        context: ssl.SSLContext,
+        context: Callable[[], ssl.SSLContext],
         handshake_timeout: Callable[[], float],
     ) -> None:
         self._door = door
@@ -150,7 +150,7 @@ class TlsListener:
             host = address[0] if isinstance(address, tuple) else "unknown"
             if not gate.admit(host, gate.is_trusted(host)):
                 # Nothing to say: a TLS client could not read a refusal in plain text.
-                logger.info("refused %s: too many connections from it (TLS)", host)
+                gate.log_refusal(host)
                 sock.close()
                 continue
             task = loop.create_task(self._shake(sock, host))
@@ -164,7 +164,7 @@ class TlsListener:
             await asyncio.get_running_loop().connect_accepted_socket(
                 lambda: cast(asyncio.Protocol, connection),
                 sock,
-                ssl=self._context,
+                ssl=self._context(),
                 ssl_handshake_timeout=self._handshake_timeout(),
             )
         except BaseException as error:  # the event loop closes the socket

@@ -105,7 +105,7 @@ async def test_a_configured_origin_is_let_in(tmp_path: Path) -> None:
 async def test_a_broken_handshake_is_refused_with_an_http_error(driver: WebDriver) -> None:
     connection, transport = driver.web()
     connection.data_received(
-        b"GET /irc HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"GET /irc HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Version: 13\r\n\r\n"
     )
     status, body = answer(transport.output)
@@ -186,14 +186,14 @@ async def test_a_get_is_answered_with_the_file_and_the_connection_closed(
     driver: WebDriver,
 ) -> None:
     connection, transport = driver.web()
-    connection.data_received(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+    connection.data_received(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert answer(transport.output) == (200, PAGE)
     assert transport.closing
 
 
 async def test_a_request_in_pieces_is_answered_once_whole(driver: WebDriver) -> None:
     connection, transport = driver.web()
-    for byte in b"GET / HTTP/1.1\r\nHost: h\r\n\r\n":
+    for byte in b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n":
         assert transport.writes == []
         connection.data_received(bytes([byte]))
     assert answer(transport.output) == (200, PAGE)
@@ -202,14 +202,16 @@ async def test_a_request_in_pieces_is_answered_once_whole(driver: WebDriver) -> 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW"])
 async def test_other_methods_are_405(driver: WebDriver, method: str) -> None:
     connection, transport = driver.web()
-    connection.data_received(f"{method} / HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+    connection.data_received(f"{method} / HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
     assert answer(transport.output)[0] == 405
     assert b"Allow: GET, HEAD" in transport.output
 
 
 async def test_a_post_with_a_body_is_405_too(driver: WebDriver) -> None:
     connection, transport = driver.web()
-    connection.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+    connection.data_received(
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello"
+    )
     assert answer(transport.output)[0] == 405
 
 
@@ -267,7 +269,7 @@ async def test_a_bug_while_answering_is_a_500_and_is_logged(
     monkeypatch.setattr(driver.ctx.files, "answer", broken)
     connection, transport = driver.web()
     with caplog.at_level(logging.ERROR):
-        connection.data_received(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.data_received(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert answer(transport.output) == (500, b"Internal server error\n")
     assert "web request failed" in caplog.text
 
@@ -277,7 +279,7 @@ async def test_a_large_file_is_written_whole_past_the_sendq(tmp_path: Path) -> N
     (driver.ctx.files.root / "big.js").write_bytes(b"x" * 100_000)
     connection, transport = driver.web()
     transport.stalled = True
-    connection.data_received(b"GET /big.js HTTP/1.1\r\nHost: h\r\n\r\n")
+    connection.data_received(b"GET /big.js HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert answer(transport.output) == (200, b"x" * 100_000)
     assert not transport.aborted
 

@@ -32,6 +32,18 @@ if TYPE_CHECKING:
 NO_CAPS: frozenset[str] = frozenset()
 
 
+class NickGuard:
+    """A connection's grace for an account's registered nick: when it ends, and after
+    a take-back, until when the account's names are held from the connection."""
+
+    __slots__ = ("deadline", "held_until", "owner")
+
+    def __init__(self, owner: str, deadline: float) -> None:
+        self.owner = owner  # the account (its folded name; a skeleton for look-alikes)
+        self.deadline = deadline
+        self.held_until = 0.0
+
+
 class IrcClient:
     """The state of one IRC connection and the replies sent to it.
 
@@ -58,6 +70,7 @@ class IrcClient:
         "hub",
         "multiline",
         "nick",
+        "nick_guard",
         "outbox",
         "password",
         "peer",
@@ -89,6 +102,8 @@ class IrcClient:
         self.user: User | None = None
         self.registration = Registration.NEW
         self.nick: str | None = None
+        # The grace for a registered nick held without its account (see guard_nick).
+        self.nick_guard: NickGuard | None = None
         # The last nick asked for, accepted or not (REGISTER * before connecting).
         self.requested_nick: str | None = None
         self.username: str | None = None

@@ -37,6 +37,7 @@ from hubbub.doors.gate import Gate
 from hubbub.doors.output import drop_later
 from hubbub.doors.ports import Batcher, DoorLimits, Roster, SessionFactory
 from hubbub.doors.web.context import WebContext
+from hubbub.doors.web.files import field
 from hubbub.doors.web.framing import FRAME_ALLOWANCE, Fragments, Framer, line_of
 from hubbub.doors.web.handshake import (
     BINARY,
@@ -64,6 +65,8 @@ class _Quiet(logging.LoggerAdapter[logging.Logger]):
 
 
 _PROTOCOL_LOG = _Quiet(logging.getLogger("hubbub.doors.web.websockets"), {})
+_TOO_MANY = "Too many connections from your address"
+_FULL = "The server is full; try again later"
 _NOT_ALLOWED = error(405, "Method not allowed", ("Allow", "GET, HEAD"))
 # RFC 9110 section 5.6.2: a method is a token.
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]{1,32}")
@@ -119,7 +122,7 @@ class WebConnection(Connection):
         host = self._take_transport(transport)
         if not self._admit(host):
             self._dead = True
-            refusal = error(503, "Too many connections from your address")
+            refusal = error(503, _FULL if self._gate.full else _TOO_MANY)
             transport.write(refusal.serialize())  # type: ignore[attr-defined]
             transport.close()
             return
@@ -178,6 +181,12 @@ class WebConnection(Connection):
 
     def _route(self, request: Request) -> Response:
         headers = request.headers
+        host = field(headers, "Host")
+        if not self._ctx.own_host(host):
+            self.log.info(
+                "refused a request for %r: not a name of this server ([web] hosts)", host
+            )
+            return error(421, "Misdirected request: this server does not answer to that name")
         if "Upgrade" in headers:
             if request.path.partition("?")[0] not in WEBSOCKET_PATHS:
                 return error(404, "Not found")
@@ -209,7 +218,7 @@ class WebConnection(Connection):
         if host != peer:
             self.release()
             if not self._admit(host):
-                return error(503, "Too many connections from your address")
+                return error(503, _FULL if self._gate.full else _TOO_MANY)
         self.secure = secure
         return answer
 

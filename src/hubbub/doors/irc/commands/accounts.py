@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.client import NickGuard
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
 from hubbub.wire import numerics as n
 
@@ -337,29 +338,56 @@ def ns(session: IrcClient, user: User, message: Message) -> Awaitable[None] | No
 # -- nick ownership ---------------------------------------------------------------------------
 
 
+def _owner(session: IrcClient, accounts: Accounts, nick: str) -> str:
+    # One owner for the account's name, its case changes and its look-alikes alike.
+    return accounts.owner(nick) or session.hub.casemap.skeleton(nick)
+
+
+# A timer may fire this much before its deadline by the monotonic clock (the event loop
+# rounds its own clock: uvloop's to milliseconds).
+_EARLY = 0.01
+
+
 def guard_nick(session: IrcClient, user: User) -> None:
     """A registered nick held without logging in to its account: warn, and take it back
-    after the grace period unless its owner logs in (or the user changes nick).
+    when the grace period ends unless its owner logs in (or the user changes nick).
 
     A nick that only looks like an account's name (``c0c0``, or ``coco`` spelt in
     Cyrillic letters, for the account ``coco``) is guarded alike: held by someone else,
     it would keep the account's own name from its owner. The owner, logged in, may hold
     such a look-alike of their account's name: nobody else could register it or hold
-    it at the same time.
+    it at the same time. The grace is one per connection and account: moving between
+    the account's names (a change of case) does not begin it again.
     """
     accounts, later = _accounts(session), session.ctx.call_later
     if accounts is None or later is None:
         return
     if not accounts.is_registered(user.nick) or _may_hold(session, user.nick):
         return
-    grace = session.ctx.settings.limits.nick_grace
+    owner, now = _owner(session, accounts, user.nick), time.monotonic()
+    guard = session.nick_guard
+    if guard is not None and guard.owner == owner and guard.deadline > now:
+        left = guard.deadline - now  # its take-back is on its way already
+    else:
+        left = session.ctx.settings.limits.nick_grace
+        session.nick_guard = NickGuard(owner, now + left)
+        later(left, lambda: _take_back(session, owner))
     _tell(
         session,
         f"{user.nick} is a registered nick. Log in (SASL, or /msg NickServ IDENTIFY "
-        f"<password>) within {grace:.0f} seconds, or you will be renamed.",
+        f"<password>) within {left:.0f} seconds, or you will be renamed.",
     )
-    nick = user.nick
-    later(grace, lambda: _take_back(session, nick))
+
+
+def nick_held(session: IrcClient, wanted: str) -> bool:
+    """Whether ``wanted`` is a name of an account this connection was just renamed away
+    from (for ``nick_grace`` seconds after the take-back, unless it logs in)."""
+    guard, accounts = session.nick_guard, _accounts(session)
+    if guard is None or accounts is None or guard.held_until <= time.monotonic():
+        return False
+    if not accounts.is_registered(wanted) or _may_hold(session, wanted):
+        return False
+    return _owner(session, accounts, wanted) == guard.owner
 
 
 def _owns(session: IrcClient, nick: str) -> bool:
@@ -379,10 +407,19 @@ def _may_hold(session: IrcClient, nick: str) -> bool:
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
 
-def _take_back(session: IrcClient, nick: str) -> None:
-    user = session.user
-    if session.closed or user is None or user.nick != nick or _may_hold(session, nick):
+def _take_back(session: IrcClient, owner: str) -> None:
+    user, accounts, guard = session.user, _accounts(session), session.nick_guard
+    if session.closed or user is None or accounts is None or guard is None:
         return
+    if guard.owner != owner or guard.deadline > time.monotonic() + _EARLY:
+        return  # a later grace for this account (the user left its names and came back)
+    nick = user.nick
+    if not accounts.is_registered(nick) or _owner(session, accounts, nick) != owner:
+        return
+    if _may_hold(session, nick):
+        return
+    # Held from it for as long again: else it would take the nick back at once.
+    guard.held_until = time.monotonic() + session.ctx.settings.limits.nick_grace
     hub = session.hub
     for attempt in range(10):
         guest = f"Guest{secrets.randbelow(100_000):05d}"

@@ -20,7 +20,7 @@ from hubbub.doors.irc.caps import (
     sasl_mechanisms,
 )
 from hubbub.doors.irc.command import Command, ConnectionCommand
-from hubbub.doors.irc.commands.accounts import guard_nick
+from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
 from hubbub.doors.irc.registration import Step, advance
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
@@ -43,6 +43,13 @@ def nick(session: IrcClient, message: Message) -> None:
     session.requested_nick = wanted[:64]
     hub = session.hub
     if session.user is not None:
+        if nick_held(session, wanted):
+            session.numeric(
+                n.ERR_NICKNAMEINUSE,
+                wanted,
+                "Nickname is held: it belongs to an account (log in to use it)",
+            )
+            return
         hub.change_nick(session.user, wanted)
         guard_nick(session, session.user)
         return

@@ -1,0 +1,40 @@
+"""The gate's account of what it refuses: a line a minute per address, not one per
+connection (one address connecting thousands of times a second filled the log)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubbub.doors.gate import Gate
+
+
+def test_refusals_of_one_address_are_logged_once_a_minute_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gate = Gate(per_ip=1)
+    assert gate.admit("203.0.113.7", trusted=False)
+    with caplog.at_level("INFO", logger="hubbub.doors.gate"):
+        for _ in range(1000):
+            assert not gate.admit("203.0.113.7", trusted=False)
+            gate.log_refusal("203.0.113.7")
+        # Another address (an IPv6 /64 is one) has its own line.
+        assert gate.admit("2001:db8::1", trusted=False)
+        for host in ("2001:db8::2", "2001:db8::3"):
+            assert not gate.admit(host, trusted=False)
+            gate.log_refusal(host)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "refused 203.0.113.7: too many connections from it",
+        "refused 2001:db8::2: too many connections from it",
+    ]
+
+
+def test_a_refusal_because_the_server_is_full_says_so() -> None:
+    gate = Gate(per_ip=50, most=2)
+    assert gate.admit("203.0.113.7", trusted=False)
+    assert not gate.full
+    assert gate.admit("198.51.100.1", trusted=True)
+    assert gate.full
+    assert not gate.admit("192.0.2.9", trusted=True)
+    gate.release("203.0.113.7")
+    assert not gate.full
