@@ -220,3 +220,49 @@ async def test_nodes_of_a_cluster_must_share_a_postgresql(
     )
     assert await node.exit_code() == 2
     assert any("share one PostgreSQL" in line for line in node.log)
+
+
+async def test_ghost_and_kill_close_the_connection_on_the_other_node(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    # The order is given on one node and the victim's connection is on the other: applying
+    # the forced quit there must close it, else it would go on speaking under a nick that
+    # the network gave back (probe 14).
+    flags = node_flags(tmp_path, "a", nats_server.url, postgres_url)
+    node_a = await serve_processes.start(*flags, "--oper", "root:r00t-pass")
+    await node_a.wait_for_log("node a joined")
+    port_a = await node_a.port()
+    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    alice, mallory = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await alice.register("alice")
+        await alice.send("PRIVMSG NickServ :REGISTER s3cret-enough")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await alice.send("NICK alice_")
+        await alice.read_until("NICK", seconds=10)
+        await mallory.register("alice")
+        await alice.send("PRIVMSG NickServ :GHOST alice")
+        told = await alice.read_until("NOTICE", seconds=10)
+        assert told[-1].params[-1] == "alice has been disconnected."
+        error = await mallory.read_until("ERROR", seconds=10)
+        assert "GHOST command used by alice_" in error[-1].params[-1]
+        assert await mallory.closed(seconds=10)
+        await alice.send("NICK alice")
+        renamed = await alice.read_until("NICK", seconds=10)
+        assert renamed[-1].params == ("alice",)
+
+        victim = await LineClient.open(port_b)
+        await victim.register("victim")
+        await alice.send("OPER root r00t-pass")
+        await alice.read_until(n.RPL_YOUREOPER)
+        await alice.send("KILL victim :enough")
+        error = await victim.read_until("ERROR", seconds=10)
+        assert "Killed (alice (enough))" in error[-1].params[-1]
+        assert await victim.closed(seconds=10)
+        await victim.close()
+        await alice.send("WHOIS victim")
+        whois = await alice.read_until(n.RPL_ENDOFWHOIS)
+        assert n.ERR_NOSUCHNICK in [m.command for m in whois]
+    finally:
+        await alice.close()
+        await mallory.close()

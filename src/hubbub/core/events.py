@@ -138,7 +138,7 @@ class Kicked:
 
 @dataclass(frozen=True, slots=True)
 class Quit:
-    """``actor`` left the network; ``forced``: by KILL, its session is closed too."""
+    """``actor`` left the network; ``forced``: by KILL or GHOST, its session is closed too."""
 
     actor: Actor
     reason: str

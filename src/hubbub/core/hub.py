@@ -198,10 +198,14 @@ class Hub:
         ChatError: ERRONEOUS_NICK or NICK_IN_USE."""
         self._publish(user_ops.change_nick(self.state, user, nick))
 
-    def quit(self, user: User, reason: str) -> None:
-        """Remove a user (once); everyone sharing a channel with them sees the quit."""
+    def quit(self, user: User, reason: str, *, forced: bool = False) -> None:
+        """Remove a user (once); everyone sharing a channel with them sees the quit.
+
+        ``forced``: by someone else's order (GHOST), so its session is closed too, on
+        whichever node holds it.
+        """
         if self.state.users.by_id.get(user.id) is user:
-            self.publish(Quit(user.actor, reason))
+            self.publish(Quit(user.actor, reason, forced=forced))
 
     def kill(self, killer: User, nick: str, reason: str) -> User:
         """Disconnect another user by operator's order.

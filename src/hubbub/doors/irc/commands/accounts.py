@@ -316,8 +316,8 @@ async def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) 
     if not accounts.owns(mine.name, target.nick):
         _tell(session, f"{target.nick} does not belong to your account.")
         return
-    hub.quit(target, f"GHOST command used by {user.nick}")
-    target.listener.disconnect(f"GHOST command used by {user.nick}")
+    # Forced: applying the quit closes the ghost's session, on whichever node it is.
+    hub.quit(target, f"GHOST command used by {user.nick}", forced=True)
     _tell(session, f"{target.nick} has been disconnected.")
 
 
