@@ -13,6 +13,7 @@ from nats.aio.client import Client
 
 from hubbub.cluster.jetstream import NatsBus
 from hubbub.cluster.local import LocalRegistry
+from hubbub.core.events import Fact, MessagePosted
 from hubbub.core.hub import Hub
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
@@ -36,7 +37,12 @@ class Node:
         self.ctx = IrcContext(hub, Settings(server_name=SERVER_NAME), ["Hello"])
         self.plain = PlainContext(hub, "#lobby", "en")
         self.applied = asyncio.Event()
-        self.bus.subscribe(lambda _: self.applied.set())
+        self.applied_facts: list[Fact] = []
+        self.bus.subscribe(self._applied)
+
+    def _applied(self, fact: Fact) -> None:
+        self.applied_facts.append(fact)
+        self.applied.set()
 
     def client_session(self) -> NodeClient:
         return NodeClient(self)
@@ -171,9 +177,13 @@ async def test_a_plain_user_on_one_node_chats_with_an_irc_user_on_the_other(
         while b"alice: hi dave" not in b"".join(sent):
             b.applied.clear()
             await b.applied.wait()
+    # Its next line waits for this one's fact to come back, as an IRC client's does: a
+    # client has one line's facts waiting on the bus at most.
     pending = dave.receive_line(b"hello alice")
-    if pending is not None:
+    assert pending is not None
+    async with asyncio.timeout(WAIT):
         await pending
+    assert any(isinstance(f, MessagePosted) and f.text == "hello alice" for f in b.applied_facts)
     said = await alice.wait_for(command("PRIVMSG", "dave!"))
     assert said.params == ("#lobby", "hello alice")
 

@@ -136,9 +136,12 @@ class PlainSession:
             return None
         if text.startswith("/") and not text.startswith("//"):
             run(self, text)
-            return None
-        self.say(text.removeprefix("/"))
-        return None
+        else:
+            self.say(text.removeprefix("/"))
+        # Between nodes, as the IRC door does: the next line waits until this one's
+        # facts are back from the bus, so a client has one line's facts waiting at most.
+        settled = self.ctx.hub.settled
+        return None if settled is None else settled()
 
     def connection_lost(self, reason: str) -> None:
         self.closed = True
