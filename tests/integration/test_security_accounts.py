@@ -161,6 +161,52 @@ async def test_a_change_of_case_does_not_begin_the_grace_again(tmp_path: Path) -
         await squatter.close()
 
 
+async def test_the_grace_and_the_hold_are_the_accounts_across_connections(
+    tmp_path: Path,
+) -> None:
+    # Probe 14: the grace was the connection's, so reconnecting began it again and a
+    # nick could be held for good by reconnecting before each take-back.
+    async with running_server(make_settings(tmp_path, nick_grace=2.0)) as server:
+        await make_account(server, "ownr")
+        first = await open_from(server)
+        await first.send("NICK ownr", "USER s 0 * :Squatter")
+        await first.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        # The grace itself is what is tested: most of it passes (bounded, 1.2 s).
+        await asyncio.sleep(1.2)
+        await first.send("QUIT")
+        await first.closed()
+        await first.close()
+        second = await open_from(server)
+        await second.send("NICK OWNR", "USER s 0 * :Squatter")  # a name of it: one grace
+        warned = await second.read_until("NOTICE")
+        assert "within 1 seconds" in warned[-1].params[-1]  # what is left, not 2 again
+        renamed = await second.read_until(
+            lambda m: m.command == "NICK" and m.params[0].startswith("Guest"), seconds=1.5
+        )
+        assert (renamed[-1].source or "").startswith("OWNR!")
+        # Held now from everyone not logged in to it: a new connection has no grace.
+        third = await open_from(server)
+        await third.send("NICK ownr", "USER s 0 * :Squatter")
+        welcome = await third.read_until(n.RPL_ENDOFMOTD)
+        assert welcome[0].params[0] == "ownr"
+        at_once = await third.read_until("NICK")
+        assert at_once[-1].params[0].startswith("Guest")
+        told = await third.read_until("NOTICE")
+        assert "ownr is held" in told[-1].params[-1]
+        await third.send("NICK Ownr")
+        held = [m for m in await third.sync() if m.command == n.ERR_NICKNAMEINUSE]
+        assert [m.params[1] for m in held] == ["Ownr"]
+        # Its owner is not held from it.
+        owner = await open_from(server)
+        await owner.send("NICK someone", "USER o 0 * :Owner")
+        await owner.read_until(n.RPL_ENDOFMOTD)
+        await owner.send(f"NS IDENTIFY ownr {PASSWORD}", "NICK ownr")
+        taken = await owner.read_until("NICK")
+        assert taken[-1].params == ("ownr",)
+        for client in (second, third, owner):
+            await client.close()
+
+
 async def test_a_look_alike_account_is_refused_beside_the_real_one(server: Server) -> None:
     await make_account(server, "coco")
     bob = await connect(server, "bob")

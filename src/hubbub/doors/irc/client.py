@@ -26,22 +26,11 @@ if TYPE_CHECKING:
     from hubbub.doors.irc.context import IrcContext
     from hubbub.doors.irc.exchanges import OpenBatch, SaslAttempt
     from hubbub.doors.irc.labels import ReplyCollector
+    from hubbub.doors.irc.nick_guards import NickGuard
     from hubbub.doors.ports import Peer
 
 # One shared empty set (each frozenset() call makes a new object).
 NO_CAPS: frozenset[str] = frozenset()
-
-
-class NickGuard:
-    """A connection's grace for an account's registered nick: when it ends, and after
-    a take-back, until when the account's names are held from the connection."""
-
-    __slots__ = ("deadline", "held_until", "owner")
-
-    def __init__(self, owner: str, deadline: float) -> None:
-        self.owner = owner  # the account (its folded name; a skeleton for look-alikes)
-        self.deadline = deadline
-        self.held_until = 0.0
 
 
 class IrcClient:
@@ -76,6 +65,7 @@ class IrcClient:
         "peer",
         "realname",
         "registration",
+        "renamed_from",
         "requested_nick",
         "sasl",
         "user",
@@ -102,8 +92,11 @@ class IrcClient:
         self.user: User | None = None
         self.registration = Registration.NEW
         self.nick: str | None = None
-        # The grace for a registered nick held without its account (see guard_nick).
+        # The grace whose take-back this connection waits for (see guard_nick).
         self.nick_guard: NickGuard | None = None
+        # The registered nick it was renamed away from, and the Guest nick it was given:
+        # logging in to that account gives it back.
+        self.renamed_from: tuple[str, str] | None = None
         # The last nick asked for, accepted or not (REGISTER * before connecting).
         self.requested_nick: str | None = None
         self.username: str | None = None

@@ -13,6 +13,7 @@ from hubbub.core.history import HistoryReader
 from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
 from hubbub.doors.irc.audience import Audiences
+from hubbub.doors.irc.nick_guards import NickGuards
 from hubbub.doors.irc.options import ServerOptions
 from hubbub.doors.irc.render import RenderCache
 
@@ -48,6 +49,8 @@ class IrcContext:
     accounts: Accounts | None = None
     # The event loop's call_later, for the one timer a session needs (nick ownership).
     call_later: Callable[[float, Callable[[], None]], object] | None = None
+    # Registered nicks held without their accounts: graces and holds, by account.
+    nick_guards: NickGuards = field(default_factory=NickGuards)
     # The port a TLS listener is bound to, for STS; None without one.
     tls_port: int | None = None
     # While the server shuts down, closing sessions do not announce quits to each other.

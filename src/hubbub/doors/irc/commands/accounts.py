@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
-from hubbub.doors.irc.client import NickGuard
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
 from hubbub.wire import numerics as n
 
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from hubbub.core.hub import Hub
     from hubbub.core.model import User
     from hubbub.doors.irc.client import IrcClient
+    from hubbub.doors.irc.nick_guards import NickGuard
     from hubbub.doors.irc.options import IrcDoorLimits
     from hubbub.wire.message import Message
 
@@ -72,6 +72,7 @@ async def logged_in(session: IrcClient, account: Account) -> None:
         session.hub.log_in(user, account.name, account.uid)
         session.hub.load_markers(account.uid, markers)
         mask = user.mask
+        _give_back(session, user)
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
         session.account = account.name
@@ -356,8 +357,10 @@ def guard_nick(session: IrcClient, user: User) -> None:
     Cyrillic letters, for the account ``coco``) is guarded alike: held by someone else,
     it would keep the account's own name from its owner. The owner, logged in, may hold
     such a look-alike of their account's name: nobody else could register it or hold
-    it at the same time. The grace is one per connection and account: moving between
-    the account's names (a change of case) does not begin it again.
+    it at the same time. The grace and the hold after it are the account's, across
+    connections (:mod:`~hubbub.doors.irc.nick_guards`): moving between the account's
+    names, or reconnecting, does not begin the grace again, and a nick taken while it
+    is held is taken back at once.
     """
     accounts, later = _accounts(session), session.ctx.call_later
     if accounts is None or later is None:
@@ -365,13 +368,21 @@ def guard_nick(session: IrcClient, user: User) -> None:
     if not accounts.is_registered(user.nick) or _may_hold(session, user.nick):
         return
     owner, now = _owner(session, accounts, user.nick), time.monotonic()
-    guard = session.nick_guard
-    if guard is not None and guard.owner == owner and guard.deadline > now:
-        left = guard.deadline - now  # its take-back is on its way already
-    else:
-        left = session.ctx.settings.limits.nick_grace
-        session.nick_guard = NickGuard(owner, now + left)
-        later(left, lambda: _take_back(session, owner))
+    guards = session.ctx.nick_guards
+    guard = guards.get(owner)
+    if guard is not None and guard.held_until > now:
+        # Registration does not refuse a held nick (SASL may come after NICK): here,
+        # once the user is welcomed and not logged in to it, is where it is refused;
+        # after the arrival is applied, not inside it.
+        held = guard
+        later(0, lambda: _refuse_held(session, held))
+        return
+    if guard is None or guard.deadline <= now:
+        guard = guards.begin(owner, now, session.ctx.settings.limits.nick_grace)
+    left = guard.deadline - now
+    if session.nick_guard is not guard:  # else its take-back is on its way already
+        session.nick_guard = guard
+        later(left, lambda: _take_back(session, guard))
     _tell(
         session,
         f"{user.nick} is a registered nick. Log in (SASL, or /msg NickServ IDENTIFY "
@@ -380,14 +391,13 @@ def guard_nick(session: IrcClient, user: User) -> None:
 
 
 def nick_held(session: IrcClient, wanted: str) -> bool:
-    """Whether ``wanted`` is a name of an account this connection was just renamed away
-    from (for ``nick_grace`` seconds after the take-back, unless it logs in)."""
-    guard, accounts = session.nick_guard, _accounts(session)
-    if guard is None or accounts is None or guard.held_until <= time.monotonic():
+    """Whether ``wanted`` is a name of an account held since a take-back (see
+    :mod:`~hubbub.doors.irc.nick_guards`) from those not logged in to it."""
+    accounts = _accounts(session)
+    if accounts is None or not accounts.is_registered(wanted) or _may_hold(session, wanted):
         return False
-    if not accounts.is_registered(wanted) or _may_hold(session, wanted):
-        return False
-    return _owner(session, accounts, wanted) == guard.owner
+    guard = session.ctx.nick_guards.get(_owner(session, accounts, wanted))
+    return guard is not None and guard.held_until > time.monotonic()
 
 
 def _owns(session: IrcClient, nick: str) -> bool:
@@ -407,30 +417,69 @@ def _may_hold(session: IrcClient, nick: str) -> bool:
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
 
-def _take_back(session: IrcClient, owner: str) -> None:
-    user, accounts, guard = session.user, _accounts(session), session.nick_guard
-    if session.closed or user is None or accounts is None or guard is None:
-        return
-    if guard.owner != owner or guard.deadline > time.monotonic() + _EARLY:
+def _take_back(session: IrcClient, guard: NickGuard) -> None:
+    now, guards = time.monotonic(), session.ctx.nick_guards
+    if guards.get(guard.owner) is not guard or guard.deadline > now + _EARLY:
         return  # a later grace for this account (the user left its names and came back)
+    nick = _holding(session, guard)
+    if nick is None:
+        return
+    if guard.held_until <= now:  # once per grace, however many held its names
+        guards.hold(guard, now, session.ctx.settings.limits.nick_grace)
+    _rename(session, f"{nick} belongs to an account.")
+
+
+def _refuse_held(session: IrcClient, guard: NickGuard) -> None:
+    nick = _holding(session, guard)
+    if nick is not None:
+        _rename(
+            session,
+            f"{nick} is held: it belongs to an account. Log in to it (SASL, or /msg "
+            f"NickServ IDENTIFY {nick} <password>) to have it back.",
+        )
+
+
+def _holding(session: IrcClient, guard: NickGuard) -> str | None:
+    """The session user's nick, if it is one of ``guard``'s account's names that the
+    user may not hold."""
+    user, accounts = session.user, _accounts(session)
+    if session.closed or user is None or accounts is None:
+        return None
     nick = user.nick
-    if not accounts.is_registered(nick) or _owner(session, accounts, nick) != owner:
-        return
-    if _may_hold(session, nick):
-        return
-    # Held from it for as long again: else it would take the nick back at once.
-    guard.held_until = time.monotonic() + session.ctx.settings.limits.nick_grace
-    hub = session.hub
+    if not accounts.is_registered(nick) or _owner(session, accounts, nick) != guard.owner:
+        return None
+    return None if _may_hold(session, nick) else nick
+
+
+def _rename(session: IrcClient, why: str) -> None:
+    """Rename the session's user to a free Guest nick, and say why."""
+    user = session.user
+    assert user is not None
+    taken = user.nick
     for attempt in range(10):
         guest = f"Guest{secrets.randbelow(100_000):05d}"
         try:
-            hub.change_nick(user, guest)
+            session.hub.change_nick(user, guest)
         except ChatError:
             if attempt == 9:
                 session.close("Could not free a registered nick")
             continue
-        _tell(session, f"You were renamed to {guest}: {nick} belongs to an account.")
+        session.renamed_from = (taken, guest)
+        _tell(session, f"You were renamed to {guest}: {why}")
         return
+
+
+def _give_back(session: IrcClient, user: User) -> None:
+    """Its owner, renamed away from a nick of its account (connecting while it was held,
+    say, without SASL), gets the nick back by logging in, if nobody took it since and
+    the user is still the Guest it was made."""
+    renamed, session.renamed_from = session.renamed_from, None
+    if renamed is None or user.nick != renamed[1] or not _may_hold(session, renamed[0]):
+        return
+    try:
+        session.hub.change_nick(user, renamed[0])
+    except ChatError:
+        return  # taken meanwhile: the user keeps the Guest nick, and may ask again
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -1,0 +1,66 @@
+"""Registered nicks held by someone not logged in to their account: the grace before
+the nick is taken back, and the hold after, kept per account for the whole server.
+
+Per account, not per connection: a grace kept by the connection began again with each
+reconnect, so a nick could be held for good by reconnecting every ``nick_grace``
+(probe 14). A grace begun by one connection goes on for the next; after a take-back the
+account's names (its name, changes of case, look-alikes) are held from everyone not
+logged in to it, and each take-back holds them twice as long as the last, up to
+:data:`HOLD_GROWTH` times the grace. A guard is forgotten, and the growth with it, once
+that longest hold has passed again with nobody taking the names.
+"""
+
+from __future__ import annotations
+
+HOLD_GROWTH = 64
+
+
+class NickGuard:
+    """One account's grace (when it ends) and hold (until when its names are held)."""
+
+    __slots__ = ("deadline", "held_until", "owner", "takebacks")
+
+    def __init__(self, owner: str, deadline: float, takebacks: int = 0) -> None:
+        self.owner = owner  # the account (its folded name; a skeleton for look-alikes)
+        self.deadline = deadline
+        self.held_until = 0.0
+        self.takebacks = takebacks
+
+
+class NickGuards:
+    """The guards of one server's accounts, by owner."""
+
+    def __init__(self) -> None:
+        self._by_owner: dict[str, NickGuard] = {}
+        self._sweep_at = 256
+
+    def __len__(self) -> int:
+        return len(self._by_owner)
+
+    def get(self, owner: str) -> NickGuard | None:
+        return self._by_owner.get(owner)
+
+    def begin(self, owner: str, now: float, grace: float) -> NickGuard:
+        """A new grace for ``owner``'s names, ending ``grace`` seconds from ``now``."""
+        if len(self._by_owner) >= self._sweep_at:
+            self._sweep(now, grace)
+        earlier = self._by_owner.get(owner)
+        guard = NickGuard(owner, now + grace, earlier.takebacks if earlier else 0)
+        self._by_owner[owner] = guard
+        return guard
+
+    def hold(self, guard: NickGuard, now: float, grace: float) -> None:
+        """A take-back at the end of ``guard``'s grace: hold the names, longer each time."""
+        guard.takebacks += 1
+        guard.held_until = now + grace * min(2 ** (guard.takebacks - 1), HOLD_GROWTH)
+
+    def _sweep(self, now: float, grace: float) -> None:
+        # Amortised: the next sweep waits until the table has doubled, so a stream of
+        # new guards costs O(1) each however many stay.
+        quiet = grace * HOLD_GROWTH
+        self._by_owner = {
+            owner: guard
+            for owner, guard in self._by_owner.items()
+            if max(guard.deadline, guard.held_until) + quiet > now
+        }
+        self._sweep_at = max(256, 2 * len(self._by_owner))

@@ -1,0 +1,41 @@
+"""The per-account guards of registered nicks: the hold grows with each take-back, and
+the table forgets guards once they have long passed."""
+
+from __future__ import annotations
+
+from hubbub.doors.irc.nick_guards import HOLD_GROWTH, NickGuards
+
+GRACE = 30.0
+
+
+def test_each_take_back_holds_twice_as_long_up_to_the_cap() -> None:
+    guards, now, holds = NickGuards(), 0.0, []
+    for _ in range(9):
+        guard = guards.begin("coco", now, GRACE)
+        now = guard.deadline
+        guards.hold(guard, now, GRACE)
+        holds.append(guard.held_until - now)
+        now = guard.held_until
+    assert holds == [GRACE * min(2**k, HOLD_GROWTH) for k in range(9)]
+    assert holds[-1] == GRACE * HOLD_GROWTH
+
+
+def test_guards_long_past_are_forgotten_and_their_growth_with_them() -> None:
+    guards = NickGuards()
+    first = guards.begin("coco", 0.0, GRACE)
+    guards.hold(first, first.deadline, GRACE)
+    later = first.held_until + GRACE * HOLD_GROWTH + 1
+    for k in range(300):  # enough new guards to sweep
+        guards.begin(f"name{k}", later, GRACE)
+    assert guards.get("coco") is None
+    assert len(guards) == 300
+    assert guards.begin("coco", later, GRACE).takebacks == 0
+
+
+def test_a_guard_still_holding_is_kept_through_a_sweep() -> None:
+    guards = NickGuards()
+    guard = guards.begin("coco", 0.0, GRACE)
+    guards.hold(guard, guard.deadline, GRACE)
+    for k in range(300):
+        guards.begin(f"name{k}", guard.deadline + 1, GRACE)
+    assert guards.get("coco") is guard
