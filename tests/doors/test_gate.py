@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.doors import gate as gate_module
 from hubbub.doors.gate import Gate
 
 
@@ -38,3 +39,22 @@ def test_a_refusal_because_the_server_is_full_says_so() -> None:
     assert not gate.admit("192.0.2.9", trusted=True)
     gate.release("203.0.113.7")
     assert not gate.full
+
+
+def test_an_addresss_connections_are_logged_twenty_a_minute(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Probe 14: every admitted connection logged two lines, with no bound per address.
+    now = [1000.0]
+    monkeypatch.setattr(gate_module.time, "monotonic", lambda: now[0])
+    gate = Gate()
+    with caplog.at_level("INFO", logger="hubbub.doors.gate"):
+        logged = [gate.log_connection("203.0.113.7") for _ in range(500)]
+        assert gate.log_connection("198.51.100.1"), "another address has its own share"
+        now[0] += 61
+        assert gate.log_connection("203.0.113.7")
+    assert logged == [True] * 20 + [False] * 480
+    assert [r.getMessage() for r in caplog.records] == [
+        "more connections from 203.0.113.7 this minute go unlogged",
+        "480 connections from 203.0.113.7 went unlogged in a minute",
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import logging
 import socket
 import ssl
 from collections.abc import AsyncIterator
@@ -369,6 +370,26 @@ async def test_a_page_of_a_name_rebound_to_the_server_is_refused_421(
             assert await status_line(port, upgrade(host, f"http://{host}")) == 101, host
         # The server is unharmed.
         assert (await clients.connect(server, "anna")) is not None
+
+
+async def test_a_misdirected_request_logs_its_host_cut_short_and_a_flood_of_them_little(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Probe 14: each 421 logged the whole Host (up to 8 KiB of anything), with no bound
+    # on how many from one address.
+    async with running_server(web_settings(tmp_path)) as server:
+        port = web_port(server)
+        huge = "x" * 7000 + ".evil.example"
+        with caplog.at_level(logging.INFO):
+            for _ in range(60):
+                status, _, _ = await http(port, get("/").replace(b"127.0.0.1", huge.encode()))
+                assert status == 421
+        refused = [r.getMessage() for r in caplog.records if "refused a request" in r.message]
+        assert 1 <= len(refused) <= 20
+        assert all(len(line) < 300 for line in refused)
+        assert "refused a request for 'xxxx" in refused[0]
+        assert "x...'" in refused[0]
+        assert any("go unlogged" in r.getMessage() for r in caplog.records)
 
 
 async def status_line(port: int, request: bytes) -> int:

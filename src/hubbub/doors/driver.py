@@ -141,7 +141,7 @@ class Connection(asyncio.Protocol):
 
     @property
     def log(self) -> ConnectionLog:  # made when needed: idle connections hold none
-        return ConnectionLog(logger, {"conn": self.id})
+        return ConnectionLog(logger, {"conn": self.id}, quiet=not self.info)
 
     @property
     def shown_host(self) -> str:
@@ -180,6 +180,8 @@ class Connection(asyncio.Protocol):
                 self._gate.log_refusal(host)
                 return False
             self._host = host
+        if self.info:
+            self.info = self._gate.log_connection(host)
         self._flood_limited = not trusted and self._limits.flood_rate > 0
         return True
 

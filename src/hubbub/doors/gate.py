@@ -21,6 +21,7 @@ _VERDICTS = 4096
 _RESERVED_FILES = 64
 # Seconds between two lines about refusals of one address.
 _REFUSALS_LOGGED_EVERY = 60.0
+_CONNECTIONS_LOGGED = 20  # an address's connections logged in a minute
 # Where the hard limit of open files is unlimited, the soft one is raised this far (the
 # kernel's usual fs.nr_open).
 _MOST_FILES = 1 << 20
@@ -75,6 +76,8 @@ class Gate:
         self._counts: Counter[str] = Counter()
         # By address: refusals not logged yet, and when one last was (see log_refusal).
         self._refusals: dict[str, list[float]] = {}
+        # By address: connections logged and unlogged this minute, and when it began.
+        self._logged: dict[str, list[float]] = {}
         self.open = 0
         self.refused_full = 0
 
@@ -148,6 +151,29 @@ class Gate:
             else "too many connections from it",
             f" ({unlogged} more in the last minute)" if unlogged else "",
         )
+
+    def log_connection(self, host: str) -> bool:
+        """Whether to log an admitted connection from ``host`` (its coming and going, and
+        what it does at INFO): the first :data:`_CONNECTIONS_LOGGED` of its address in a
+        minute, and a line when the rest of that minute's go unlogged, with how many
+        did once it is over. An address that connects thousands of times a minute must
+        not fill the log (probe 14)."""
+        now = time.monotonic()
+        block = _block(host)
+        entry = self._logged.get(block)
+        if entry is None or now - entry[1] >= _REFUSALS_LOGGED_EVERY:
+            if entry is not None and entry[2]:
+                logger.info("%d connections from %s went unlogged in a minute", entry[2], host)
+            if len(self._logged) >= _VERDICTS:
+                self._logged.clear()
+            entry = self._logged[block] = [0, now, 0]
+        if entry[0] < _CONNECTIONS_LOGGED:
+            entry[0] += 1
+            return True
+        if not entry[2]:
+            logger.info("more connections from %s this minute go unlogged", host)
+        entry[2] += 1
+        return False
 
     def release(self, host: str) -> None:
         self.open -= 1

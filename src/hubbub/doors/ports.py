@@ -9,7 +9,7 @@ of a connection (:class:`Output`); and what a door reads of the message history
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -112,7 +112,20 @@ SessionFactory = Callable[[Callable[[bytes], None], Peer], Session]
 
 
 class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
-    """Prefixes every record with the connection id."""
+    """Prefixes every record with the connection id; ``quiet``, it keeps warnings and
+    errors only (a connection past its address's share of the log, see
+    :meth:`~hubbub.doors.gate.Gate.log_connection`)."""
+
+    def __init__(
+        self, logger: logging.Logger, extra: Mapping[str, object], quiet: bool = False
+    ) -> None:
+        super().__init__(logger, extra)
+        self.quiet = quiet
+
+    def isEnabledFor(self, level: int) -> bool:
+        if self.quiet and level < logging.WARNING:
+            return False
+        return super().isEnabledFor(level)
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
         return f"[{self.extra['conn'] if self.extra else '?'}] {msg}", kwargs

@@ -66,10 +66,15 @@ class _Quiet(logging.LoggerAdapter[logging.Logger]):
 
 _PROTOCOL_LOG = _Quiet(logging.getLogger("hubbub.doors.web.websockets"), {})
 _TOO_MANY = "Too many connections from your address"
+_LOGGED_HOST = 100
 _FULL = "The server is full; try again later"
 _NOT_ALLOWED = error(405, "Method not allowed", ("Allow", "GET, HEAD"))
 # RFC 9110 section 5.6.2: a method is a token.
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]{1,32}")
+
+
+def _cut(host: str) -> str:
+    return host[:_LOGGED_HOST] + ("..." if len(host) > _LOGGED_HOST else "")
 
 
 def _select(protocol: ServerProtocol, offered: Any) -> Subprotocol | None:
@@ -183,9 +188,11 @@ class WebConnection(Connection):
         headers = request.headers
         host = field(headers, "Host")
         if not self._ctx.own_host(host):
-            self.log.info(
-                "refused a request for %r: not a name of this server ([web] hosts)", host
-            )
+            if self.info:  # the name cut short: a header may be 8 KiB of anything
+                self.log.info(
+                    "refused a request for %r: not a name of this server ([web] hosts)",
+                    _cut(host or ""),
+                )
             return error(421, "Misdirected request: this server does not answer to that name")
         if "Upgrade" in headers:
             if request.path.partition("?")[0] not in WEBSOCKET_PATHS:
