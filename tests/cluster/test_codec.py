@@ -24,6 +24,7 @@ from hubbub.cluster.codec import (
 )
 from hubbub.core.events import (
     AccountChanged,
+    AccountDropped,
     Actor,
     AwayChanged,
     ChannelModeChanged,
@@ -132,6 +133,7 @@ SAMPLES: list[Fact] = [
     NodeLost("5f3a9c01", "Node lost"),
     RegistrationChanged(ALICE, Key("#hubbub"), '{"name": "#hubbub"}', new=True),
     RegistrationChanged(None, Key("#old"), ""),
+    AccountDropped("a1b2c3"),
 ]
 
 
@@ -226,6 +228,7 @@ VERSION_1_FIELDS = {
     "MarkerMoved": "target time owner key forgotten by quiet",
     "NodeLost": "prefix reason",
     "RegistrationChanged": "actor key record new",
+    "AccountDropped": "account_id",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",

@@ -266,3 +266,39 @@ async def test_ghost_and_kill_close_the_connection_on_the_other_node(
     finally:
         await alice.close()
         await mallory.close()
+
+
+async def test_an_account_dropped_on_one_node_is_logged_out_on_the_other_at_once(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    # Probe 14: the other node noticed a drop only at its next check of the store (30 s):
+    # its connections stayed logged in, and a login racing the drop got in.
+    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
+    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    alice, other, bob = [await LineClient.open(p) for p in (port_a, port_b, port_b)]
+    try:
+        await alice.register("alice")
+        await alice.send("PRIVMSG NickServ :REGISTER s3cret-enough")
+        await alice.read_until(n.RPL_LOGGEDIN)
+        await other.register("alice2")
+        await other.send("PRIVMSG NickServ :IDENTIFY alice s3cret-enough")
+        await other.read_until(n.RPL_LOGGEDIN, seconds=10)
+        await bob.send("CAP REQ :account-notify")
+        await bob.read_until("CAP")
+        await bob.send("CAP END")
+        await bob.register("bob")
+        for client in (other, bob):
+            await client.send(f"JOIN {CHAN}")
+            await client.read_until(n.RPL_ENDOFNAMES, seconds=10)
+        await alice.send("PRIVMSG NickServ :DROP s3cret-enough")
+        told = await alice.read_until("NOTICE", seconds=10)
+        assert told[-1].params[-1] == "Account alice dropped."
+        logged_out = await bob.read_until("ACCOUNT", seconds=5)
+        assert (logged_out[-1].source or "").startswith("alice2!")
+        assert logged_out[-1].params == ("*",)
+        await other.send("PRIVMSG NickServ :IDENTIFY alice s3cret-enough")
+        refused = await other.read_until("NOTICE", seconds=10)
+        assert refused[-1].params[-1] == "Invalid account name or password"
+    finally:
+        for client in (alice, other, bob):
+            await client.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from hubbub.doors import gate as gate_module
 from hubbub.doors.gate import Gate
 
 
@@ -46,7 +45,7 @@ def test_an_addresss_connections_are_logged_twenty_a_minute(
 ) -> None:
     # Probe 14: every admitted connection logged two lines, with no bound per address.
     now = [1000.0]
-    monkeypatch.setattr(gate_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("hubbub.doors.gate.time.monotonic", lambda: now[0])
     gate = Gate()
     with caplog.at_level("INFO", logger="hubbub.doors.gate"):
         logged = [gate.log_connection("203.0.113.7") for _ in range(500)]

@@ -60,6 +60,7 @@ from typing import Any, Protocol
 
 from hubbub.core.events import (
     AccountChanged,
+    AccountDropped,
     Actor,
     AwayChanged,
     ChannelModeChanged,
@@ -118,6 +119,7 @@ FACTS: tuple[type[Fact], ...] = (
     MarkerMoved,
     NodeLost,
     RegistrationChanged,
+    AccountDropped,
 )
 
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
+    AccountDropped,
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
@@ -136,6 +137,8 @@ class Applier:
                 self._announce(user, event)
             case AccountChanged():
                 self._account(event)
+            case AccountDropped(account_id):
+                self._account_dropped(account_id)
             case RealnameChanged(actor, realname):
                 user = self._user(actor.id)
                 user.realname = realname
@@ -242,8 +245,19 @@ class Applier:
         if event.forced:
             user.listener.disconnect(event.reason)
 
+    def _account_dropped(self, account_id: str) -> None:
+        state = self.state
+        state.dropped_accounts.add(account_id)
+        for user in list(state.account_users.get(account_id, ())):
+            self._account(AccountChanged(user.actor, None, None))
+        state.markers.take(owner_of("", account_id))
+
     def _account(self, event: AccountChanged) -> None:
         state = self.state
+        if event.account_id in state.dropped_accounts:
+            # Decided on a node that had not applied the drop yet: nobody is logged in
+            # to an account that is gone, on any node.
+            event = AccountChanged(event.actor, None, None)
         user = self._user(event.actor.id)
         self._leave_account(user)
         user.account, user.account_id = event.account, event.account_id

@@ -156,6 +156,14 @@ class NodeLost:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountDropped:
+    """The account ``account_id`` was deleted from the store: on every node, whoever is
+    logged in to it is logged out, and a login to it decided meanwhile logs nobody in."""
+
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RegistrationChanged:
     """ChanServ changed the registration of the channel ``key``: it is now ``record``
     (:func:`hubbub.core.registered.to_json`), or none when ``record`` is empty. ``new``:
@@ -331,7 +339,7 @@ Event = (
 
 # What the bus carries: the facts sessions see, and arrivals, which no session is
 # handed (MONITOR watchers get MonitoredOnline instead).
-Fact = Event | UserArrived | NodeLost | RegistrationChanged
+Fact = Event | UserArrived | NodeLost | RegistrationChanged | AccountDropped
 
 
 class Audience(Protocol):

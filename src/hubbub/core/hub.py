@@ -19,7 +19,7 @@ from dataclasses import replace
 from hubbub.core import channel_ops, messaging, services, user_ops
 from hubbub.core.apply import Applier
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Fact, MessageKind, MessagePart, MessagePosted, Quit
+from hubbub.core.events import AccountDropped, Fact, MessageKind, MessagePart, MessagePosted, Quit
 from hubbub.core.markers import owner_of
 from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
@@ -277,10 +277,8 @@ class Hub:
         """An account is being deleted: everyone logged in to it is logged out, its read
         markers are forgotten, and it loses its channels. Its private history stays with
         its id, which no later account has."""
-        self.state.dropped_accounts.add(account_id)
-        for user in list(self.state.account_users.get(account_id, ())):
-            self.log_in(user, None, None)
-        self.state.markers.take(owner_of("", account_id))
+        # A fact, so that every node logs its users out and refuses a login to it.
+        self.publish(AccountDropped(account_id))
         if self.marker_sink is not None:
             self.marker_sink.forget_account(account_id)
         self._publish(services.forget_account_rights(self.state, account_id))
