@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from hubbub.doors.connection import LineConnection
@@ -135,7 +135,8 @@ class RecordingSession:
 
     Each line is answered with ``<line>\\r\\n`` unless ``echo`` is off. The line ``BOOM``
     raises; ``REGISTER`` makes the session registered; ``WAIT`` returns
-    :attr:`waiting`, an awaitable the test completes; ``SPEND n`` takes n lines more
+    :attr:`waiting`, an awaitable the test completes; ``ASYNC`` returns a coroutine
+    (:attr:`coroutine`), as an async command handler does; ``SPEND n`` takes n lines more
     from flood control (as a search of many does).
     """
 
@@ -156,6 +157,8 @@ class RecordingSession:
         self.internal_errors = 0
         self.failing_pings = 0  # how many of the next pings raise
         self.waiting: asyncio.Future[None] | None = None
+        self.coroutine: Coroutine[Any, Any, None] | None = None  # ASYNC's
+        self.ran_async = False
         self.changes = Changes()
 
     def receive_line(self, line: bytes | LineTooLong) -> Awaitable[None] | None:
@@ -173,7 +176,13 @@ class RecordingSession:
         if line == b"WAIT":
             self.waiting = asyncio.get_running_loop().create_future()
             return self.waiting
+        if line == b"ASYNC":
+            self.coroutine = self._async_command()
+            return self.coroutine
         return None
+
+    async def _async_command(self) -> None:
+        self.ran_async = True
 
     def connection_lost(self, reason: str) -> None:
         self.closed = True

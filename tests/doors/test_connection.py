@@ -10,6 +10,7 @@ loop's own clock with the limits.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import socket
@@ -195,6 +196,19 @@ async def test_a_command_that_waits_holds_the_next_lines_and_reading_until_it_is
     await session.changes.until(lambda: len(session.lines) == 4)
     assert session.lines == [b"A", b"WAIT", b"B", b"C"]
     assert transport.reading
+
+
+async def test_a_waiting_command_cut_short_by_the_connection_lost_is_closed_not_left() -> None:
+    # CI: a client gone in the loop pass its command began in cancelled the wait before
+    # it ran, and the handler's coroutine, never awaited, warned at collection.
+    connection, _, session = Driver().open()
+    connection.data_received(b"ASYNC\r\n")
+    assert session.coroutine is not None
+    connection.connection_lost(None)
+    await asyncio.sleep(0)  # one loop pass: the cancelled wait is done
+    await asyncio.sleep(0)
+    assert inspect.getcoroutinestate(session.coroutine) == inspect.CORO_CLOSED
+    assert not session.ran_async
 
 
 # -- write coalescing ------------------------------------------------------------------

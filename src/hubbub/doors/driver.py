@@ -277,6 +277,8 @@ class Connection(asyncio.Protocol):
 
         self._waiting = asyncio.get_running_loop().create_task(finish())
         self._waiting.add_done_callback(self._resume)
+        if asyncio.iscoroutine(pending):  # a task cancelled before its start never ran it
+            self._waiting.add_done_callback(lambda _: pending.close())
 
     def _resume(self, task: asyncio.Task[None]) -> None:
         self._waiting = None
