@@ -302,3 +302,59 @@ async def test_an_account_dropped_on_one_node_is_logged_out_on_the_other_at_once
     finally:
         for client in (alice, other, bob):
             await client.close()
+
+
+async def test_three_nodes_see_every_message_and_change_in_one_order(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> None:
+    # Many senders on three nodes at once: the stream puts their facts in one order,
+    # and every client, its own echoes included, sees that order (docs/design/cluster.md).
+    ports = [
+        (await start_node(serve_processes, tmp_path, name, nats_server, postgres_url))[1]
+        for name in ("a", "b", "c")
+    ]
+    clients = [await LineClient.open(port) for port in ports]
+    try:
+        for number, client in enumerate(clients):
+            await client.send("CAP REQ :echo-message", "CAP END")
+            await client.register(f"user{number}")
+            await client.send(f"JOIN {CHAN}")
+            await client.read_until(n.RPL_ENDOFNAMES, seconds=10)
+        await clients[0].send(f"MODE {CHAN} -t")  # everyone may set the topic
+        for client in clients:  # each knows every member before the traffic begins
+            await client.read_until("MODE", seconds=10)
+            await client.send(f"NAMES {CHAN}")
+            async with asyncio.timeout(10):
+                while True:
+                    names = await client.read_until(n.RPL_ENDOFNAMES)
+                    listed = " ".join(m.params[-1] for m in names if m.command == n.RPL_NAMREPLY)
+                    if len(listed.split()) == 3:
+                        break
+                    await client.send(f"NAMES {CHAN}")
+        count = 30
+
+        async def talk(number: int, client: LineClient) -> None:
+            for k in range(count):
+                await client.send(f"PRIVMSG {CHAN} :{number}.{k}")
+                if k == count // 2:
+                    await client.send(f"TOPIC {CHAN} :topic by {number}")
+
+        await asyncio.gather(*(talk(number, client) for number, client in enumerate(clients)))
+        last = 3 * count + 3  # every message and topic, each client's own echoed
+        orders = []
+        for client in clients:
+            seen: list[str] = []
+            async with asyncio.timeout(20):
+                while len(seen) < last:
+                    message = await client.read()
+                    assert message is not None
+                    if message.command in ("PRIVMSG", "TOPIC"):
+                        seen.append(f"{message.command} {message.params[-1]}")
+            orders.append(seen)
+        assert orders[0] == orders[1] == orders[2]
+        for number in range(3):  # and each sender's own in the order it sent them
+            own = [s for s in orders[0] if s.startswith(f"PRIVMSG {number}.")]
+            assert own == [f"PRIVMSG {number}.{k}" for k in range(count)]
+    finally:
+        for client in clients:
+            await client.close()

@@ -11,7 +11,7 @@ import pytest
 
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.errors import ChatError
-from hubbub.core.events import Event, Fact
+from hubbub.core.events import Event, Fact, MessagePosted
 from hubbub.core.hub import Hub
 from hubbub.core.model import Channel, User
 from hubbub.core.modes import ModeChange
@@ -33,6 +33,7 @@ class Recorder:
         self.disconnected: str | None = None
         self.user: User | None = None  # told by arrived
         self.refusals: list[tuple[Fact, ChatError]] = []
+        self.echoes: list[MessagePosted] = []
 
     def deliver(self, event: Event) -> None:
         self.events.append(event)
@@ -42,6 +43,9 @@ class Recorder:
 
     def refused(self, fact: Fact, error: ChatError) -> None:
         self.refusals.append((fact, error))
+
+    def echo(self, event: MessagePosted) -> None:
+        self.echoes.append(event)
 
     def disconnect(self, reason: str) -> None:
         self.disconnected = reason

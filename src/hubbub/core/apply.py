@@ -80,6 +80,9 @@ class _Elsewhere:
     def refused(self, fact: Fact, error: ChatError) -> None:
         pass
 
+    def echo(self, event: MessagePosted) -> None:
+        pass
+
     def disconnect(self, reason: str) -> None:
         pass
 
@@ -434,8 +437,10 @@ class Applier:
                 event.actor.id, sender_account, recipient.id, recipient.nick, recipient.account_id
             )
         state.recent.keep(event.msgid, sent)
-        if sender is not None and event.kind is not MessageKind.TAGMSG:
-            sender.last_active = event.time
+        if sender is not None:
+            sender.listener.echo(event)
+            if event.kind is not MessageKind.TAGMSG:
+                sender.last_active = event.time
 
     def _redacted(self, event: MessageRedacted) -> None:
         state = self.state

@@ -10,7 +10,7 @@ from hubbub.core.modes import MUTE_PREFIX, PREFIXES, Glob
 
 if TYPE_CHECKING:
     from hubbub.core.errors import ChatError
-    from hubbub.core.events import Audience, Event, Fact
+    from hubbub.core.events import Audience, Event, Fact, MessagePosted
     from hubbub.wire.casemap import Key
 
 
@@ -50,6 +50,12 @@ class Listener(Protocol):
         """A fact of this session's user was refused as it was applied: another node
         gave the nick or made the channel first (docs/design/cluster.md). On one node
         this does not happen: the operation's checks refuse first."""
+        ...
+
+    def echo(self, event: MessagePosted) -> None:
+        """The user's own message, as it is applied: after its recipients were handed
+        it, and between nodes in the log's order like every other message (IRCv3
+        echo-message; a door that shows no echo ignores it)."""
         ...
 
     def disconnect(self, reason: str) -> None:

@@ -55,6 +55,7 @@ class IrcClient:
         "collector",
         "counted",
         "ctx",
+        "echo_label",
         "host",
         "hub",
         "multiline",
@@ -99,6 +100,8 @@ class IrcClient:
         self.renamed_from: tuple[str, str] | None = None
         # The last nick asked for, accepted or not (REGISTER * before connecting).
         self.requested_nick: str | None = None
+        # The label of a multiline batch sent, for its echo (see IrcSession.echo).
+        self.echo_label: str | None = None
         self.username: str | None = None
         self.realname = ""
         self.password: str | None = None

@@ -55,13 +55,13 @@ from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
 from hubbub.doors.irc.commands.server import pass_throttle
-from hubbub.doors.irc.labels import ReplyCollector
+from hubbub.doors.irc.labels import ReplyCollector, add_tags
 from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.doors.irc.welcome import send_welcome
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
-from hubbub.wire.message import Message, encode, parse
+from hubbub.wire.message import Message, encode, encode_tags, parse
 
 logger = logging.getLogger(__name__)
 _TAGMSG = MessageKind.TAGMSG
@@ -283,6 +283,17 @@ class IrcSession(IrcClient):
             self.refuse(error)
             self.nick = None
             self.registration = advance(self.registration, Step.NICK_REFUSED)
+
+    def echo(self, event: MessagePosted) -> None:
+        label = None
+        if event.parts:  # a multiline batch: its echo answers the batch's label
+            label, self.echo_label = self.echo_label, None
+        if "echo-message" not in self.caps or self.closed:
+            return
+        line = self.ctx.cache.line(event, self.variant)
+        if label is not None:
+            line = add_tags(line, encode_tags({"label": label}).encode())
+        self.send(line)
 
     def refused(self, fact: Fact, error: ChatError) -> None:
         """Another node gave the nick out first, or registered the channel first (see

@@ -414,6 +414,9 @@ class PlainSession:
     def arrived(self, user: User) -> None:
         self.user = user
 
+    def echo(self, event: MessagePosted) -> None:
+        pass  # the terminal shows what its user typed
+
     def refused(self, fact: Fact, error: ChatError) -> None:
         """Another node gave the name out first (see Listener.refused)."""
         self.tell(refusal_text(self.ctx, error))

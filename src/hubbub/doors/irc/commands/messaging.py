@@ -74,7 +74,6 @@ def _say(
     if len(targets) > limit and not quiet:
         session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], f"Too many targets, at most {limit}")
     hub = session.hub
-    echo = "echo-message" in session.caps
     for target in targets[:limit]:
         status = ""
         if target[0] in _STATUS_PREFIXES and target[1:2] == "#":
@@ -86,13 +85,11 @@ def _say(
             session.ctx.settings.limits.line_length,
         )
         try:
-            recipient, event = hub.say(user, target, fitted, kind, status, tags)
+            recipient, _ = hub.say(user, target, fitted, kind, status, tags)
         except ChatError as error:
             if not quiet:
                 session.refuse(error)
             continue
-        if echo:
-            session.relay(event)
         if (
             kind is MessageKind.PRIVMSG
             and isinstance(recipient, User)

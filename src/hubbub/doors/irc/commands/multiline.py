@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.exchanges import OpenBatch
-from hubbub.doors.irc.labels import add_tags
-from hubbub.wire.message import encode_tags
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
@@ -65,19 +63,13 @@ def _finish(session: IrcClient, user: User, open_batch: OpenBatch) -> None:
     text = "".join(
         ("" if part.concat or index == 0 else "\n") + part.text for index, part in enumerate(parts)
     )
+    # The echo, when the message is applied, answers the labeled BATCH +.
+    session.echo_label = open_batch.label
     try:
-        _, event = session.hub.say(
-            user, open_batch.target, text, open_batch.kind, "", open_batch.tags, parts
-        )
+        session.hub.say(user, open_batch.target, text, open_batch.kind, "", open_batch.tags, parts)
     except ChatError as error:
+        session.echo_label = None
         session.refuse(error)
-        return
-    if "echo-message" in session.caps:
-        echo = session.ctx.cache.line(event, session.variant)
-        if open_batch.label is not None:
-            label = encode_tags({"label": open_batch.label}).encode()
-            echo = add_tags(echo, label)
-        session.send(echo)
 
 
 COMMANDS: tuple[Command, ...] = (UserCommand("BATCH", batch, min_params=1),)
