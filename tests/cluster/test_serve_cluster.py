@@ -8,6 +8,8 @@ import signal
 import socket
 from pathlib import Path
 
+import pytest
+
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.conftest import ServeProcess, ServeProcesses
@@ -26,23 +28,39 @@ def node_flags(tmp_path: Path, name: str, nats_url: str, database_url: str) -> l
     ]
 
 
-async def start_node(
-    processes: ServeProcesses, tmp_path: Path, name: str, nats: NatsServer, database: str
-) -> tuple[ServeProcess, int]:
-    node = await processes.start(*node_flags(tmp_path, name, nats.url, database))
-    await node.wait_for_log(f"node {name} joined")
-    return node, await node.port()
+class Cluster:
+    """Serve processes as nodes of one cluster: one NATS, one PostgreSQL."""
+
+    def __init__(
+        self, processes: ServeProcesses, tmp_path: Path, nats: NatsServer, database: str
+    ) -> None:
+        self.processes = processes
+        self.tmp_path = tmp_path
+        self.nats = nats
+        self.database = database
+
+    async def node(self, name: str, *extra: str) -> tuple[ServeProcess, int]:
+        """A node named ``name`` (and its IRC port) once it has joined."""
+        flags = node_flags(self.tmp_path, name, self.nats.url, self.database)
+        node = await self.processes.start(*flags, *extra)
+        await node.wait_for_log(f"node {name} joined")
+        return node, await node.port()
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+) -> Cluster:
+    return Cluster(serve_processes, tmp_path, nats_server, postgres_url)
 
 
 def said(lines: list[Message]) -> list[str]:
     return [m.params[-1] for m in lines if m.command == "PRIVMSG"]
 
 
-async def test_clients_of_two_serve_nodes_chat_as_one_network(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
-) -> None:
-    node_a, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
-    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+async def test_clients_of_two_serve_nodes_chat_as_one_network(cluster: Cluster) -> None:
+    node_a, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
     alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
         await alice.register("alice")
@@ -97,10 +115,10 @@ async def test_clients_of_two_serve_nodes_chat_as_one_network(
 
 
 async def test_the_users_of_a_killed_node_quit_everywhere_and_their_nicks_are_free(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+    cluster: Cluster,
 ) -> None:
-    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
-    node_b, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    _, port_a = await cluster.node("a")
+    node_b, port_b = await cluster.node("b")
     alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
         await alice.register("alice")
@@ -120,7 +138,7 @@ async def test_the_users_of_a_killed_node_quit_everywhere_and_their_nicks_are_fr
         assert welcome[0].command == n.RPL_WELCOME
         await again.close()
         # b started again is a new run, which reads the log: the killed run stays gone.
-        _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+        _, port_b = await cluster.node("b")
         carol = await LineClient.open(port_b)
         await carol.register("carol")
         await carol.send(f"JOIN {CHAN}")
@@ -133,13 +151,11 @@ async def test_the_users_of_a_killed_node_quit_everywhere_and_their_nicks_are_fr
         await bob.close()
 
 
-async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
-) -> None:
+async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(cluster: Cluster) -> None:
     # Every node hears nobody while NATS is away: none may take that for the others'
     # deaths, or every user would be quit everywhere once NATS is back.
-    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
-    node_b, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    _, port_a = await cluster.node("a")
+    node_b, port_b = await cluster.node("b")
     alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
         await alice.register("alice")
@@ -149,11 +165,11 @@ async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(
         await bob.send(f"JOIN {CHAN}")
         await bob.read_until(n.RPL_ENDOFNAMES)
         await alice.read_until("JOIN", seconds=10)
-        nats_server.halt()
+        cluster.nats.halt()
         await node_b.wait_for_log("lost NATS")
         # Twice the node timeout, on the nodes' own clocks: their checks run meanwhile.
         await asyncio.sleep(6)
-        nats_server.resume()
+        cluster.nats.resume()
         await node_b.wait_for_log("NATS is back", seconds=30)
         await bob.send(f"PRIVMSG {CHAN} :still here")
         heard = await alice.read_until("PRIVMSG", seconds=15)
@@ -165,10 +181,10 @@ async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(
 
 
 async def test_a_channel_registered_on_one_node_is_registered_on_the_other(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+    cluster: Cluster,
 ) -> None:
-    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
-    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
     alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
         await alice.register("alice")
@@ -222,17 +238,12 @@ async def test_nodes_of_a_cluster_must_share_a_postgresql(
     assert any("share one PostgreSQL" in line for line in node.log)
 
 
-async def test_ghost_and_kill_close_the_connection_on_the_other_node(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
-) -> None:
+async def test_ghost_and_kill_close_the_connection_on_the_other_node(cluster: Cluster) -> None:
     # The order is given on one node and the victim's connection is on the other: applying
     # the forced quit there must close it, else it would go on speaking under a nick that
     # the network gave back (probe 14).
-    flags = node_flags(tmp_path, "a", nats_server.url, postgres_url)
-    node_a = await serve_processes.start(*flags, "--oper", "root:r00t-pass")
-    await node_a.wait_for_log("node a joined")
-    port_a = await node_a.port()
-    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    _, port_a = await cluster.node("a", "--oper", "root:r00t-pass")
+    _, port_b = await cluster.node("b")
     alice, mallory = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
         await alice.register("alice")
@@ -269,12 +280,12 @@ async def test_ghost_and_kill_close_the_connection_on_the_other_node(
 
 
 async def test_an_account_dropped_on_one_node_is_logged_out_on_the_other_at_once(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
+    cluster: Cluster,
 ) -> None:
     # Probe 14: the other node noticed a drop only at its next check of the store (30 s):
     # its connections stayed logged in, and a login racing the drop got in.
-    _, port_a = await start_node(serve_processes, tmp_path, "a", nats_server, postgres_url)
-    _, port_b = await start_node(serve_processes, tmp_path, "b", nats_server, postgres_url)
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
     alice, other, bob = [await LineClient.open(p) for p in (port_a, port_b, port_b)]
     try:
         await alice.register("alice")
@@ -304,15 +315,10 @@ async def test_an_account_dropped_on_one_node_is_logged_out_on_the_other_at_once
             await client.close()
 
 
-async def test_three_nodes_see_every_message_and_change_in_one_order(
-    tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
-) -> None:
+async def test_three_nodes_see_every_message_and_change_in_one_order(cluster: Cluster) -> None:
     # Many senders on three nodes at once: the stream puts their facts in one order,
     # and every client, its own echoes included, sees that order (docs/design/cluster.md).
-    ports = [
-        (await start_node(serve_processes, tmp_path, name, nats_server, postgres_url))[1]
-        for name in ("a", "b", "c")
-    ]
+    ports = [(await cluster.node(name))[1] for name in ("a", "b", "c")]
     clients = [await LineClient.open(port) for port in ports]
     try:
         for number, client in enumerate(clients):
