@@ -10,13 +10,20 @@ from hubbub.settings import ConfigError, Settings
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
     """A server TLS context with the configured certificate, or None without one.
 
+    Made afresh for each start and REHASH: a context cannot forget a client CA it has
+    loaded, and a failed load would leave one holding the new certificate with the old
+    key; the listeners take the new one for new handshakes, open ones go on.
+
     Raises:
         ConfigError: the certificate or key cannot be loaded.
     """
     if settings.tls_cert is None or settings.tls_key is None:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    load_certificate(context, settings)
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"cannot load TLS certificate {settings.tls_cert}: {error}") from None
     if settings.tls_client_ca is not None:
         # Python's ssl module verifies every certificate a client sends against the
         # loaded CAs and cannot be told to accept self-signed ones; so client
@@ -29,20 +36,3 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
             ) from None
         context.verify_mode = ssl.CERT_OPTIONAL
     return context
-
-
-def load_certificate(context: ssl.SSLContext, settings: Settings) -> None:
-    """(Re)load the certificate into a context: new handshakes use it, open ones go on.
-
-    The pair is tried on a scratch context first: a failed load can leave a context
-    holding the new certificate with the old key.
-    """
-    if settings.tls_cert is None or settings.tls_key is None:
-        raise ConfigError("tls_cert and tls_key go together")
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
-            settings.tls_cert, settings.tls_key
-        )
-        context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"cannot load TLS certificate {settings.tls_cert}: {error}") from None
