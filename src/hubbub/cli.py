@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__, account_admin
+from hubbub import __version__, account_admin, clustering
 from hubbub.accounts.passwords import hash_password
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
@@ -225,6 +225,31 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
     account_admin.add_parser(commands, where)
+    cluster_command = commands.add_parser(
+        "cluster",
+        help="see the nodes of a cluster",
+        description="See a cluster of hubbub servers as its NATS does.",
+    )
+    cluster_actions = cluster_command.add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    status = cluster_actions.add_parser(
+        "status",
+        help="list the nodes heard, their users and how far each has applied the log",
+        description="Listen for the nodes' heartbeats, then list each node heard (its "
+        "run, users, the log sequence it has applied and how far behind the log it is) "
+        "and the log's extent. Exits 1 when NATS cannot be reached or no node is heard.",
+    )
+    status.add_argument("--config", type=Path, help="a server config file with [cluster]")
+    status.add_argument(
+        "--cluster", metavar="URL[,URL]", help="NATS URLs (default: [cluster] urls)"
+    )
+    status.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to listen for heartbeats (default: [cluster] node_timeout, 3)",
+    )
     commands.add_parser(
         "mkpasswd",
         help="hash a password for an [[oper]] block",
@@ -427,6 +452,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return account_admin.run(args, settings)
     if args.command == "mkpasswd":
         return mkpasswd()
+    if args.command == "cluster":
+        try:
+            settings = load_config(args.config) if args.config else Settings()
+            if args.cluster is not None:
+                known = settings.cluster or Cluster(urls=())
+                urls = tuple(u for u in args.cluster.split(",") if u)
+                settings = dataclasses.replace(
+                    settings, cluster=dataclasses.replace(known, urls=urls)
+                )
+            lines, heard = clustering.status(settings, args.wait)
+        except ConfigError as error:
+            _complain("hubbub cluster", error)
+            return 2
+        except ClusterUnreachable as error:
+            print(f"hubbub cluster status: {error}", file=sys.stderr)
+            return 1
+        print("\n".join(lines))
+        return 0 if heard else 1
     # No command is a usage error (as argparse's own): the usage, and what to try.
     build_parser().print_usage(sys.stderr)
     print(

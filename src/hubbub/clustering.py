@@ -6,6 +6,7 @@ single server needs none of it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -65,8 +66,15 @@ class ClusterLink:
         except Unreachable as error:
             raise ClusterUnreachable(str(error)) from None
         await self.bus.start(self._client)
+        bus = self.bus
         self._liveness = Liveness(
-            self._client, self.bus, hub.state, hub.state.ids.prefix, cluster.node_timeout
+            self._client,
+            bus,
+            hub.state,
+            hub.state.ids.prefix,
+            cluster.node_timeout,
+            self.node,
+            lambda: bus.position,
         )
         await self._liveness.start()
         logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
@@ -78,6 +86,35 @@ class ClusterLink:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def status(settings: Settings, wait: float | None) -> tuple[list[str], bool]:
+    """``hubbub cluster status``: the lines that tell the nodes heard on NATS in ``wait``
+    seconds (by default a node timeout: every live node beats three times in it) and the
+    log's extent, and whether any node was heard.
+
+    Raises:
+        ConfigError: no cluster is configured, or nats-py is not installed.
+        ClusterUnreachable: NATS did not answer.
+    """
+    if settings.cluster is None:
+        raise ConfigError("no cluster is configured: give --cluster URL or [cluster] urls")
+    try:
+        from hubbub.cluster import status as cluster_status
+        from hubbub.cluster.connect import Unreachable
+    except ImportError:
+        raise ConfigError("a cluster needs nats-py: pip install 'hubbub[cluster]'") from None
+    cluster = settings.cluster
+    listening = wait if wait is not None else cluster.node_timeout
+    try:
+        heard, log = asyncio.run(
+            cluster_status.listen(
+                cluster.urls, listening, cluster.credentials, cluster.token, cluster.tls_ca
+            )
+        )
+    except Unreachable as error:
+        raise ClusterUnreachable(str(error)) from None
+    return cluster_status.report(heard, log, listening), bool(heard)
 
 
 class OwnWrites:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -364,3 +365,51 @@ async def test_three_nodes_see_every_message_and_change_in_one_order(cluster: Cl
     finally:
         for client in clients:
             await client.close()
+
+
+async def hubbub(*args: str) -> tuple[int, str, str]:
+    """Run the ``hubbub`` command; its exit status, output and errors."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_cluster_status_lists_the_nodes_their_users_and_the_log(cluster: Cluster) -> None:
+    _, port_a = await cluster.node("a")
+    await cluster.node("b")
+    alice = await LineClient.open(port_a)
+    try:
+        await alice.register("alice")
+        code, out, _ = await hubbub("cluster", "status", "--cluster", cluster.nats.url)
+    finally:
+        await alice.close()
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith("log: ")
+    assert lines[1].split() == ["node", "run", "users", "applied", "behind", "heard"]
+    rows = {line.split()[0]: line.split() for line in lines[2:-1]}
+    assert sorted(rows) == ["a", "b"]
+    assert rows["a"][2] == "1"
+    assert rows["b"][2] == "0"
+    assert lines[-1] == "2 nodes, 1 users"
+
+
+async def test_cluster_status_without_nats_or_a_cluster_says_so() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"nats://127.0.0.1:{closed.getsockname()[1]}"
+        code, _, err = await hubbub("cluster", "status", "--cluster", url)
+    assert code == 1
+    assert f"cannot reach NATS at {url}" in err
+    code, _, err = await hubbub("cluster", "status")
+    assert code == 2
+    assert "no cluster is configured" in err

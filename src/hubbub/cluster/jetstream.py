@@ -91,6 +91,7 @@ class NatsBus:
         self._sender: asyncio.Task[None] | None = None
         self._consumer: JetStreamContext.PushSubscription | None = None
         self.received = 0  # stream messages (batches) read
+        self.position = 0  # the stream sequence applied up to
         self.applying_own = True
         # The stream's last sequence at start, and whether it has been applied here.
         self._catch_up_to = 0
@@ -241,7 +242,8 @@ class NatsBus:
         if own:
             self._applied = int(number)
             self._progress()
-        if not self._caught_up.is_set() and message.metadata.sequence.stream >= self._catch_up_to:
+        self.position = sequence = message.metadata.sequence.stream
+        if not self._caught_up.is_set() and sequence >= self._catch_up_to:
             self._caught_up.set()
 
     def _apply(self, data: bytes, own: bool, unreadable: list[CodecError]) -> None:

@@ -2,7 +2,9 @@
 
 Every node says, three times in each ``timeout``, that its hub's run is alive (the
 prefix of its users' ids), on the plain NATS subject ``hubbub.nodes``: nothing is kept,
-only the present matters. Each node notes when it last heard each run. A run that has
+only the present matters. A beat is a small JSON object (:class:`Beat`): the run, and
+for ``hubbub cluster status`` the node's name, its users and how far it has applied the
+log. Each node notes when it last heard each run. A run that has
 users in this node's replica and has not been heard for ``timeout`` (counted from this
 node's start, for a run it never heard: the run before a restart, say; and from the
 end of this node's own outage, for every run, since nobody was heard during it) is lost: the
@@ -15,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -31,6 +36,40 @@ logger = logging.getLogger(__name__)
 SUBJECT = "hubbub.nodes"
 # Beats in each timeout: one or two lost on the way lose no node.
 _BEATS = 3
+# A beat is a few dozen bytes; anything much longer is not one.
+_MAX_BEAT = 1024
+
+
+@dataclass(frozen=True)
+class Beat:
+    """What a node says of itself in each heartbeat."""
+
+    run: str  # its hub's run: the prefix of its users' ids
+    node: str = ""  # its name
+    users: int = 0  # users connected to it
+    applied: int = 0  # the log's sequence it has applied up to
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+
+def parse_beat(data: bytes) -> Beat | None:
+    """A beat as :meth:`Beat.encode` writes it, or None for anything else (anyone who
+    can publish on NATS can send anything here)."""
+    if len(data) > _MAX_BEAT:
+        return None
+    try:
+        fields = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: arrays nested past the limit
+        return None
+    if not isinstance(fields, dict):
+        return None
+    run, node, users, applied = (fields.get(k) for k in ("run", "node", "users", "applied"))
+    if not isinstance(run, str) or not run or not isinstance(node, str):
+        return None
+    if type(users) is not int or type(applied) is not int or users < 0 or applied < 0:
+        return None
+    return Beat(run, node, users, applied)
 
 
 class Liveness:
@@ -42,14 +81,27 @@ class Liveness:
         state: this node's replica (whose users say which runs to watch).
         run: this node's run (its hub's id prefix), never reported lost by itself.
         timeout: seconds of silence after which a run is lost.
+        node: this node's name, said in its beats.
+        applied: how far this node has applied the log (a stream sequence).
     """
 
-    def __init__(self, client: Client, bus: Bus, state: State, run: str, timeout: float) -> None:
+    def __init__(
+        self,
+        client: Client,
+        bus: Bus,
+        state: State,
+        run: str,
+        timeout: float,
+        node: str = "",
+        applied: Callable[[], int] = lambda: 0,
+    ) -> None:
         self._client = client
         self._bus = bus
         self._state = state
         self.run = run
         self.timeout = timeout
+        self.node = node
+        self._applied = applied
         self._heard: dict[str, float] = {}
         self._reported: dict[str, float] = {}  # when NodeLost was published, by run
         self._started = 0.0
@@ -74,15 +126,21 @@ class Liveness:
             self._subscription = None
 
     async def _hear(self, message: Msg) -> None:
-        run = message.data.decode("ascii", errors="replace")
-        self._heard[run] = asyncio.get_running_loop().time()
+        beat = parse_beat(message.data)
+        if beat is not None:
+            self._heard[beat.run] = asyncio.get_running_loop().time()
+
+    def beat(self) -> Beat:
+        """What this node says of itself now."""
+        own = self.run + "."
+        users = sum(1 for user in self._state.users if user.id.startswith(own))
+        return Beat(self.run, self.node, users, self._applied())
 
     async def _beat(self) -> None:
-        beat = self.run.encode("ascii")
         while True:
             # Published even while NATS is away: the client keeps it until it is back.
             with contextlib.suppress(NatsError):
-                await self._client.publish(SUBJECT, beat)
+                await self._client.publish(SUBJECT, self.beat().encode())
             self.check()
             await asyncio.sleep(self.timeout / _BEATS)
 
