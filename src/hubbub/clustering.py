@@ -47,6 +47,7 @@ class ClusterLink:
         self.bus: NatsBus = NatsBus(self.node)
         self._client: Client | None = None
         self._liveness: Liveness | None = None
+        self._reachable = True
 
     async def join(self, hub: Hub) -> None:
         """Reach NATS, follow the network's log and watch the other nodes (before the
@@ -61,7 +62,12 @@ class ClusterLink:
         cluster = self.settings
         try:
             self._client = await connect(
-                cluster.urls, self.node, cluster.credentials, cluster.token, cluster.tls_ca
+                cluster.urls,
+                self.node,
+                cluster.credentials,
+                cluster.token,
+                cluster.tls_ca,
+                lambda reachable: self._tell(hub, reachable),
             )
         except Unreachable as error:
             raise ClusterUnreachable(str(error)) from None
@@ -78,6 +84,15 @@ class ClusterLink:
         )
         await self._liveness.start()
         logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
+
+    def _tell(self, hub: Hub, reachable: bool) -> None:
+        """Tell this node's users when the rest of the network goes and comes back (once
+        each way: the client may report a loss again while it retries)."""
+        if reachable == self._reachable:
+            return
+        self._reachable = reachable
+        for user in list(hub.state.users):
+            user.listener.network(reachable)
 
     async def leave(self) -> None:
         if self._liveness is not None:

@@ -168,10 +168,16 @@ async def test_a_nats_outage_longer_than_the_node_timeout_loses_nobody(cluster: 
         await alice.read_until("JOIN", seconds=10)
         cluster.nats.halt()
         await node_b.wait_for_log("lost NATS")
+        # Each node's users are told that the rest of the network is gone, and back.
+        lost = await bob.read_until("NOTICE", seconds=10)
+        assert lost[-1].params[-1].startswith("This server lost the rest of the network")
         # Twice the node timeout, on the nodes' own clocks: their checks run meanwhile.
         await asyncio.sleep(6)
         cluster.nats.resume()
         await node_b.wait_for_log("NATS is back", seconds=30)
+        back = await bob.read_until("NOTICE", seconds=10)
+        assert back[-1].params[-1].startswith("The network is back")
+        assert [m.params[-1] for m in back if m.command == "NOTICE"][:-1] == []
         await bob.send(f"PRIVMSG {CHAN} :still here")
         heard = await alice.read_until("PRIVMSG", seconds=15)
         assert [m.command for m in heard if m.command == "QUIT"] == []

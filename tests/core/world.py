@@ -34,6 +34,7 @@ class Recorder:
         self.user: User | None = None  # told by arrived
         self.refusals: list[tuple[Fact, ChatError]] = []
         self.echoes: list[MessagePosted] = []
+        self.reachable = True
 
     def deliver(self, event: Event) -> None:
         self.events.append(event)
@@ -49,6 +50,9 @@ class Recorder:
 
     def disconnect(self, reason: str) -> None:
         self.disconnected = reason
+
+    def network(self, reachable: bool) -> None:
+        self.reachable = reachable
 
     def take(self) -> list[Event]:
         """What was delivered since the last call."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import nats
@@ -31,8 +31,10 @@ async def connect(
     credentials: Path | None = None,
     token: str | None = None,
     tls_ca: Path | None = None,
+    on_change: Callable[[bool], None] | None = None,
 ) -> Client:
-    """A NATS client for ``node``, connected to one of ``urls``.
+    """A NATS client for ``node``, connected to one of ``urls``; ``on_change`` is told
+    when the connection is lost (False) and when it is back (True).
 
     Raises:
         Unreachable: none of them answered (or refused the node's credentials).
@@ -40,9 +42,13 @@ async def connect(
 
     async def disconnected() -> None:
         logger.warning("cluster: lost NATS; serving local users, trying again")
+        if on_change is not None:
+            on_change(False)
 
     async def reconnected() -> None:
         logger.warning("cluster: NATS is back")
+        if on_change is not None:
+            on_change(True)
 
     problems: list[Exception] = []
 

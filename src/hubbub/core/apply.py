@@ -83,6 +83,9 @@ class _Elsewhere:
     def echo(self, event: MessagePosted) -> None:
         pass
 
+    def network(self, reachable: bool) -> None:
+        pass
+
     def disconnect(self, reason: str) -> None:
         pass
 

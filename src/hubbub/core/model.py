@@ -62,6 +62,11 @@ class Listener(Protocol):
         """Close the session (KILL); the hub has already announced the quit."""
         ...
 
+    def network(self, reachable: bool) -> None:
+        """This node lost (False) or regained (True) the other nodes: meanwhile what the
+        user sends waits, and it hears nobody on other nodes (a door tells its user)."""
+        ...
+
 
 class User:
     """A registered user, local or not, with the session that receives its events.

@@ -471,3 +471,20 @@ def test_a_long_action_is_split_to_fit_an_irc_line_with_its_ctcp_wrapping(
     alice.send("/me " + "x" * 1000)
     for line in irc.take_raw().split(b"\r\n")[:-1]:
         assert len(line) + 2 <= 512, (len(line) + 2, line[:80])
+
+
+def test_a_plain_user_is_told_when_the_rest_of_the_network_goes_and_comes_back(
+    door: PlainDoor, harness: Harness
+) -> None:
+    client = door.client()
+    client.send("alice")
+    client.take()
+    user = harness.hub.find_user("alice")
+    assert user is not None
+    user.listener.network(False)
+    assert client.take() == [
+        "This server lost the rest of the network: what you send waits until it is back, "
+        "and users on other servers are not heard meanwhile."
+    ]
+    user.listener.network(True)
+    assert client.take() == ["The network is back: what you sent meanwhile goes out now."]

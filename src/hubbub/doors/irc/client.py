@@ -19,7 +19,6 @@ from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
     from hubbub.core.errors import ChatError
-    from hubbub.core.events import Event
     from hubbub.core.hub import Hub
     from hubbub.core.model import User
     from hubbub.doors.irc.audience import IrcAudience
@@ -173,10 +172,6 @@ class IrcClient:
     def refuse(self, error: ChatError) -> None:
         code, params = refusal(error)
         self.numeric(code, *params)
-
-    def relay(self, event: Event) -> None:
-        """Send an event to this client as its recipients see it (echo-message)."""
-        self.send(self.ctx.cache.line(event, self.variant))
 
     def new_batch(self) -> str:
         """A batch reference unique within this connection."""

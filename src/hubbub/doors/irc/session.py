@@ -407,6 +407,16 @@ class IrcSession(IrcClient):
             and (me is other or not me.channels.keys().isdisjoint(other.channels.keys()))
         )
 
+    def network(self, reachable: bool) -> None:
+        self.message(
+            "NOTICE",
+            self.client,
+            "The network is back: what you sent meanwhile goes out now."
+            if reachable
+            else "This server lost the rest of the network: what you send waits until it "
+            "is back, and users on other servers are not heard meanwhile.",
+        )
+
     def disconnect(self, reason: str) -> None:
         """Closing by the hub's order (KILL): the quit is already announced."""
         self.user = None

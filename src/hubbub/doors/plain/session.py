@@ -423,6 +423,17 @@ class PlainSession:
         if isinstance(fact, UserArrived):
             self.prompt()
 
+    def network(self, reachable: bool) -> None:
+        _ = self.ctx._
+        self.tell(
+            _("The network is back: what you sent meanwhile goes out now.")
+            if reachable
+            else _(
+                "This server lost the rest of the network: what you send waits until it "
+                "is back, and users on other servers are not heard meanwhile."
+            )
+        )
+
     def disconnect(self, reason: str) -> None:
         self.user = None
         self.close(reason)
