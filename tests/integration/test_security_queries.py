@@ -19,7 +19,7 @@ from hubbub.settings import Oper
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
-from tests.integration.conftest import Clients, make_settings
+from tests.integration.conftest import Clients, make_settings, port_of
 
 
 @pytest.fixture
@@ -357,3 +357,22 @@ async def test_part_and_kick_on_private_channel_by_non_member_are_refused_with_4
         (n.ERR_NOTONCHANNEL, "#priv", "You're not on that channel"),
     ]
     await nothing_reached(room.alice, room.bob)
+
+
+async def test_digits_that_are_not_ascii_are_refused_not_a_server_error(
+    server: Server, clients: Clients, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Probe 15: "²" is a digit to str.isdigit and not to int(): each of these answered
+    # 400 (internal error) and logged a traceback, as often as a client liked.
+    client = await LineClient.open(port_of(server))
+    await client.send("CAP LS ²", "NICK sup", "USER s 0 * :S", "CAP END")
+    welcome = await client.read_until(n.RPL_ENDOFMOTD)
+    for line in ("WHOWAS nobody ²", "LIST >²", "LIST C>²", "LIST <٣"):
+        await client.send(line)
+    answers = await client.sync()
+    assert n.ERR_UNKNOWNERROR not in [m.command for m in welcome + answers]
+    assert [m.command for m in answers].count(n.RPL_LISTEND) == 3
+    assert n.ERR_WASNOSUCHNICK in [m.command for m in answers]
+    assert not [r for r in caplog.records if r.exc_info]
+    await client.close()
+    assert (await clients.connect(server, "after")) is not None

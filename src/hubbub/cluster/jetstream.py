@@ -225,7 +225,7 @@ class NatsBus:
         self.received += 1
         origin = (message.headers or {}).get(_ORIGIN, "")
         prefix, _, number = origin.rpartition(".")
-        own = prefix == self._origin and number.isdigit()
+        own = prefix == self._origin and number.isascii() and number.isdigit()
         self.applying_own = own
         unreadable: list[CodecError] = []
         try:

@@ -180,7 +180,7 @@ class Connection(asyncio.Protocol):
                 self._gate.log_refusal(host)
                 return False
             self._host = host
-        if self.info:
+        if self.info and not trusted:  # a trusted proxy or bouncer brings many users
             self.info = self._gate.log_connection(host)
         self._flood_limited = not trusted and self._limits.flood_rate > 0
         return True

@@ -204,9 +204,9 @@ def _list_filter(session: IrcClient, text: str) -> Callable[[Channel], bool]:
     casemap = session.hub.casemap
 
     def number(digits: str) -> int:
-        return int(digits) if digits.isdigit() else -1
+        return int(digits) if digits.isascii() and digits.isdigit() else -1
 
-    if text[:1] in "<>" and text[1:].isdigit():
+    if text[:1] in "<>" and text[1:].isascii() and text[1:].isdigit():
         limit = int(text[1:])
         if text[0] == ">":
             return lambda c: len(c.members) > limit

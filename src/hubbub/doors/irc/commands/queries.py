@@ -169,7 +169,7 @@ def whowas(session: IrcClient, me: User, message: Message) -> None:
         return
     nick = message.params[0]
     count = message.params[1] if len(message.params) > 1 else ""
-    wanted = int(count) if count.isdigit() and int(count) > 0 else _MAX_WHOWAS
+    wanted = int(count) if count.isascii() and count.isdigit() and int(count) > 0 else _MAX_WHOWAS
     entries = session.hub.whowas(nick)[: min(wanted, _MAX_WHOWAS)]
     if not entries:
         session.numeric(n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")

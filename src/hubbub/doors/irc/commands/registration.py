@@ -78,7 +78,8 @@ def cap(session: IrcClient, message: Message) -> None:
     sub = message.params[0].upper()
     if sub == "LS":
         version = message.params[1] if len(message.params) > 1 else ""
-        session.cap_version = max(session.cap_version, int(version) if version.isdigit() else 0)
+        number = int(version) if version.isascii() and version.isdigit() else 0
+        session.cap_version = max(session.cap_version, number)
         if session.cap_version >= 302:
             # IRCv3 cap-notify: "enabled implicitly for clients that negotiate version 302"
             session.set_caps({"cap-notify"}, set())

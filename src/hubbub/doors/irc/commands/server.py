@@ -169,7 +169,8 @@ def oper(session: IrcClient, user: User, message: Message) -> None:
     throttle = oper_throttle(session.hub)
     wait = throttle.wait(session)
     if wait > 0:
-        session.log.warning("OPER by %s refused: too many failures from its address", user.mask)
+        # The failures that began the wait were each logged as a warning.
+        session.log.info("OPER by %s refused: too many failures from its address", user.mask)
         session.numeric(
             n.RPL_TRYAGAIN,
             "OPER",
