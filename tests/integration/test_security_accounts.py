@@ -726,3 +726,24 @@ async def test_the_register_limit_is_a_setting_and_zero_is_no_limit(
         clock.now += 60
         assert await register_says(server, "later", ELSEWHERE) == "SUCCESS"
         await client.close()
+
+
+async def test_stepping_off_a_registered_nick_before_the_deadline_does_not_begin_it_again(
+    tmp_path: Path,
+) -> None:
+    # Probe 15: NICK alice, NICK other just before the deadline, NICK alice just after:
+    # a new grace each time, never renamed, the nick kept for good.
+    async with running_server(make_settings(tmp_path, nick_grace=1.0)) as server:
+        await make_account(server, "ownr")
+        squatter = await open_from(server)
+        await squatter.send("NICK ownr", "USER s 0 * :Squatter")
+        await squatter.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await squatter.send("NICK elsewhere")
+        await squatter.read_until("NICK")
+        # The deadline itself is what is tested: let it pass (bounded, 1.3 s).
+        await asyncio.sleep(1.3)
+        await squatter.send("NICK ownr")
+        held = [m for m in await squatter.sync() if m.command == n.ERR_NICKNAMEINUSE]
+        assert [m.params[1] for m in held] == ["ownr"]
+        assert "held" in held[0].params[-1]
+        await squatter.close()

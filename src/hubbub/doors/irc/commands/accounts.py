@@ -421,12 +421,14 @@ def _take_back(session: IrcClient, guard: NickGuard) -> None:
     now, guards = time.monotonic(), session.ctx.nick_guards
     if guards.get(guard.owner) is not guard or guard.deadline > now + _EARLY:
         return  # a later grace for this account (the user left its names and came back)
-    nick = _holding(session, guard)
-    if nick is None:
-        return
-    if guard.held_until <= now:  # once per grace, however many held its names
+    # Held whether or not its names are still taken: stepping off them just before the
+    # deadline and back just after began a new grace each time, and kept the nick for
+    # good (probe 15). Once per grace, however many took its names during it.
+    if guard.held_until <= now:
         guards.hold(guard, now, session.ctx.settings.limits.nick_grace)
-    _rename(session, f"{nick} belongs to an account.")
+    nick = _holding(session, guard)
+    if nick is not None:
+        _rename(session, f"{nick} belongs to an account.")
 
 
 def _refuse_held(session: IrcClient, guard: NickGuard) -> None:
