@@ -248,3 +248,29 @@ def statuses_in(node: Node, name: str) -> dict[str, str]:
     """The members of a channel as a node holds them, by nick, with their status."""
     channel = node.ctx.hub.find_channel(name)
     return {} if channel is None else {u.nick: s for u, s in channel.members.items()}
+
+
+async def test_rename_between_nodes_is_answered_once_applied_and_the_next_one_works(
+    nodes: tuple[Node, Node],
+) -> None:
+    # Probe 15: RENAME looked the channel up by its new name before the rename came back
+    # from the bus: 400 and a traceback each time, and the next RENAME decided too early.
+    a, b = nodes
+    alice, bob = a.client_session(), b.client_session()
+    await alice.send("CAP REQ :draft/channel-rename", "NICK alice", "USER a 0 * :A", "CAP END")
+    await alice.wait_for(command(n.RPL_WELCOME))
+    await bob.send("NICK bob", "USER b 0 * :B")
+    await bob.wait_for(command(n.RPL_WELCOME))
+    await alice.send("JOIN #old")
+    await alice.wait_for(command("JOIN", "alice!"))
+    await alice.send("RENAME #old #new :tidy", "RENAME #new #newer :again")
+    first = await alice.wait_for(lambda m: m.command in ("RENAME", "FAIL", n.ERR_UNKNOWNERROR))
+    second = await alice.wait_for(lambda m: m.command in ("RENAME", "FAIL", n.ERR_UNKNOWNERROR))
+    assert (first.command, first.params[:2]) == ("RENAME", ("#old", "#new"))
+    assert (second.command, second.params[:2]) == ("RENAME", ("#new", "#newer"))
+    async with asyncio.timeout(WAIT):
+        while b.ctx.hub.find_channel("#newer") is None:
+            b.applied.clear()
+            await b.applied.wait()
+    await bob.send("JOIN #newer")
+    await bob.wait_for(command("JOIN", "bob!"))

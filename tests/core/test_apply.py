@@ -1074,3 +1074,45 @@ def test_users_share_the_empty_channel_dict_until_they_join(hub: Hub) -> None:
     hub.join(idle, "#b")
     assert list(idle.channels) == ["#b"]
     assert NO_CHANNELS == {}
+
+
+# -- facts made moot by a race between nodes -------------------------------------------------
+
+
+def test_facts_about_users_and_channels_gone_meanwhile_change_nothing(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Probe 15: decided on one node against a replica that had not applied the other
+    # node's PART, QUIT or KILL yet, each raised in apply on every node.
+    alice, alice_session = world.add("alice", "#room")
+    bob, _ = world.add("bob", "#room")
+    gone = bob.actor
+    kick = Kicked(alice.actor, "#room", "bob", "out", bob.id)
+    part = Parted(gone, "#room", "bye")
+    world.hub.apply(part)
+    alice_session.take()
+    world.hub.apply(kick)  # kicked after leaving: nobody is told, nothing changes
+    assert alice_session.take() == []
+    world.hub.apply(Joined(gone, "#room"))
+    world.hub.apply(kick)
+    world.hub.apply(part)  # left after being kicked: nothing more
+    assert [type(e) for e in alice_session.take()] == [Joined, Kicked]
+    world.hub.apply(Quit(gone, "bye"))
+    alice_session.take()
+    for moot in (
+        Quit(gone, "again"),  # a KILL raced the QUIT
+        Killed(alice.actor, "bob", "enough", bob.id),
+        Invited(alice.actor, "bob", "#room", admits=True, invitee=bob.id),
+        NickChanged(gone, "bobby"),
+        AwayChanged(gone, "away"),
+        Joined(gone, "#room"),
+        TopicChanged(alice.actor, "#gone", "topic", 1.0),
+        ChannelModeChanged(alice.actor, "#gone", (ModeChange(True, "m"),), 1.0),
+        ChannelRenamed(alice.actor, "#gone", "#new", ""),
+    ):
+        world.hub.apply(moot)
+    assert alice_session.take() == []
+    assert world.hub.find_user("bob") is None
+    assert world.hub.find_channel("#gone") is None
+    assert set(world.channel("#room").members) == {alice}
+    assert not caplog.records

@@ -57,10 +57,11 @@ def test_inviting_returns_the_invitee_and_the_channel(world: World) -> None:
     assert world.hub.invite(alice, "bob", "#elsewhere") == (bob, None)
 
 
-def test_renaming_returns_the_channel_under_its_new_name(world: World) -> None:
+def test_renaming_keeps_the_channel_under_its_new_name(world: World) -> None:
     alice, _ = world.add("alice", "#old")
     channel = world.channel("#old")
-    assert world.hub.rename(alice, "#old", "#new") is channel
+    world.hub.rename(alice, "#old", "#new")
+    assert world.channel("#new") is channel
     assert channel.name == "#new"
 
 

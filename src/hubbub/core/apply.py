@@ -93,6 +93,13 @@ class _Elsewhere:
 ELSEWHERE: Listener = _Elsewhere()
 
 
+class _Moot(Exception):
+    """The user or channel a fact is about is gone by the time it is applied: between
+    nodes, two decisions raced (a KICK of someone who had just left, an INVITE of
+    someone who had just quit, a KILL and a QUIT). The fact changes nothing, on every
+    node alike (each raised a traceback, probe 15)."""
+
+
 def deliver(listeners: Iterable[User], event: Event) -> None:
     for user in listeners:
         user.deliver(event)
@@ -112,6 +119,13 @@ class Applier:
         self.arrivals: dict[str, Listener] = {}
 
     def apply(self, event: Fact) -> None:
+        # A try costs nothing until it catches (a context manager would, per fact).
+        try:
+            self._apply(event)
+        except _Moot:
+            return
+
+    def _apply(self, event: Fact) -> None:
         match event:
             case MessagePosted():
                 self._message(event)
@@ -119,12 +133,14 @@ class Applier:
                 self._joined(event)
             case Parted(actor, name):
                 user, channel = self._user(actor.id), self._channel(name)
-                deliver(channel.members, event)
-                self.state.channels.leave(user, channel)
+                if user in channel.members:  # else kicked meanwhile
+                    deliver(channel.members, event)
+                    self.state.channels.leave(user, channel)
             case Kicked(_, name, _, _, victim):
-                channel = self._channel(name)
-                deliver(channel.members, event)
-                self.state.channels.leave(self._user(victim), channel)
+                channel, kicked = self._channel(name), self._user(victim)
+                if kicked in channel.members:  # else gone meanwhile
+                    deliver(channel.members, event)
+                    self.state.channels.leave(kicked, channel)
             case Quit():
                 self._quit(event)
             case RegistrationChanged():
@@ -178,10 +194,16 @@ class Applier:
     # -- users -------------------------------------------------------------------------
 
     def _user(self, user_id: str) -> User:
-        return self.state.users.by_id[user_id]
+        user = self.state.users.by_id.get(user_id)
+        if user is None:
+            raise _Moot
+        return user
 
     def _channel(self, name: str) -> Channel:
-        return self.state.channels.live[self.state.casemap.fold(name)]
+        channel = self.state.channels.live.get(self.state.casemap.fold(name))
+        if channel is None:
+            raise _Moot
+        return channel
 
     def _announce(self, user: User, event: Event) -> None:
         """Deliver to everyone sharing a channel with ``user`` or monitoring it, once."""

@@ -328,9 +328,15 @@ class Hub:
         self._publish(events)
         return applied, errors
 
-    def rename(self, user: User, old: str, new: str, reason: str = "") -> Channel:
+    def rename(self, user: User, old: str, new: str, reason: str = "") -> None:
+        """Rename a channel (draft/channel-rename). Returns nothing: between nodes the
+        rename is applied a round trip later (looking the channel up by its new name
+        at once failed there, probe 15).
+
+        Raises:
+            ChatError: see :func:`channel_ops.rename`.
+        """
         self._publish(channel_ops.rename(self.state, user, old, new, reason))
-        return self.state.channels.live[self.casemap.fold(new)]
 
     def register_channel(self, user: User, name: str) -> RegisteredChannel:
         record, facts = services.register_channel(self.state, user, name)
