@@ -7,7 +7,7 @@ import pytest
 from hubbub.wire import numerics as n
 from hubbub.wire.message import parse
 from tests.doors.irc.support import lines, mask, relay, reply
-from tests.helpers import FakeClient, Harness
+from tests.helpers import FakeClient, FakePeer, Harness
 
 
 @pytest.fixture
@@ -444,3 +444,22 @@ def test_wallops_without_text_is_refused_with_461(harness: Harness) -> None:
     assert alice.take() == [
         reply(n.ERR_NEEDMOREPARAMS, "alice", "WALLOPS", "Not enough parameters")
     ]
+
+
+def test_a_line_to_several_targets_reaches_each_once_and_costs_a_line_each(
+    harness: Harness,
+) -> None:
+    # Probe 15: "bob,bob,bob,bob" was four messages (each stored) for one line's cost.
+    alice, bob, carol = (
+        harness.register("alice"),
+        harness.register("bob"),
+        harness.register("carol"),
+    )
+    alice.send("PRIVMSG bob,BOB,bob,carol :hi")
+    assert [m.params for m in bob.take()] == [("bob", "hi")]
+    assert [m.params for m in carol.take()] == [("carol", "hi")]
+    peer = alice.session.peer
+    assert isinstance(peer, FakePeer)
+    assert peer.spent == 1  # two targets: one line more
+    alice.send("PRIVMSG bob :once")
+    assert peer.spent == 1
