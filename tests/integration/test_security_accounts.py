@@ -747,3 +747,22 @@ async def test_stepping_off_a_registered_nick_before_the_deadline_does_not_begin
         assert [m.params[1] for m in held] == ["ownr"]
         assert "held" in held[0].params[-1]
         await squatter.close()
+
+
+async def test_cl_written_with_a_capital_i_is_the_same_name(server: Server) -> None:
+    # Probe 15: "cl" became "d" before I was an l, so "cIaire" escaped "claire" as a
+    # nick, an account and a channel name.
+    await make_account(server, "claire")
+    owner = await connect(server, "claire")
+    await owner.send(f"NS IDENTIFY {PASSWORD}", "JOIN #club")
+    await owner.read_until(n.RPL_ENDOFNAMES)
+    squatter = await connect(server, "squatter")
+    await squatter.send("NICK cIaire", f"REGISTER cIaire * {PASSWORD}", "JOIN #cIub")
+    answers = await squatter.sync()
+    assert [m.params[1] for m in answers if m.command == n.ERR_NICKNAMEINUSE] == ["cIaire"]
+    assert [m.params[:2] for m in answers if m.command == "FAIL"] == [
+        ("REGISTER", "ACCOUNT_EXISTS")
+    ]
+    assert not [m for m in answers if m.command == "JOIN"]
+    await squatter.close()
+    await owner.close()

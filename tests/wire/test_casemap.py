@@ -162,12 +162,22 @@ def test_masks_match_the_public_mask_match_vectors(case: dict[str, object]) -> N
         ("ոօօո", "noon"),  # Armenian
         ("rnike", "mike"),  # two Latin letters drawn as one
         ("clave", "dave"),
+        # Probe 15: the pair was made before I, 1 and | were l, so these escaped it.
+        ("cIaire", "claire"),
+        ("c|aire", "claire"),
+        ("#cIub", "#club"),
+        ("cIave", "dave"),
         ("a|ice", "alice"),
         ("aǀice", "alice"),  # a Latin click letter for an l
     ],
 )
 def test_more_look_alikes_share_a_skeleton(fake: str, real: str) -> None:
     assert PRECIS.skeleton(fake) == PRECIS.skeleton(real)
+
+
+@pytest.mark.parametrize(("one", "other"), [("ciaire", "claire"), ("cian", "dan")])
+def test_a_small_i_with_its_dot_is_no_l_for_the_pairs(one: str, other: str) -> None:
+    assert PRECIS.skeleton(one) != PRECIS.skeleton(other)
 
 
 @pytest.mark.parametrize(

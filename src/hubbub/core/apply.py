@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from hubbub.core.channel_modes import apply_mode
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
@@ -49,13 +50,9 @@ from hubbub.core.events import (
     Wallops,
 )
 from hubbub.core.markers import account_of, owner_of
-from hubbub.core.model import NO_CHANNELS, Channel, Listener, ListEntry, Topic, User
+from hubbub.core.model import NO_CHANNELS, Channel, Listener, Topic, User
 from hubbub.core.modes import (
-    CHANNEL_MODES,
     DEFAULT_CHANNEL_MODES,
-    PREFIXES,
-    ModeChange,
-    ModeKind,
     statuses_from,
 )
 from hubbub.core.recent import Sent
@@ -348,7 +345,7 @@ class Applier:
             # status for being first.
             status = ""
         elif channel is None:
-            if not state.channels.settle(key, event.incarnation):
+            if not state.channels.settle(key, event.incarnation, name=event.channel):
                 user.listener.refused(event, ChatError(Reason.NAME_IN_USE, event.channel))
                 return
             channel = Channel(event.channel, key, event.created or 0.0, event.incarnation)
@@ -413,7 +410,9 @@ class Applier:
         channels = self.state.channels
         channel = self._channel(event.old)
         key = self.state.casemap.fold(event.new)
-        if key != channel.key and not channels.settle(key, channel.incarnation, channel.key):
+        if key != channel.key and not channels.settle(
+            key, channel.incarnation, channel.key, name=event.new
+        ):
             # Another node gave the name out first (earlier in the log).
             renamer = self.state.users.by_id.get(event.actor.id)
             if renamer is not None:
@@ -475,34 +474,3 @@ class Applier:
             deliver((u for u in audience if u is not None), event)
         else:
             deliver(self._channel(event.target).members, event)
-
-
-def apply_mode(
-    state: State, channel: Channel, change: ModeChange, setter: str, time: float
-) -> bool:
-    """Apply one decided channel mode change; True when it is one a registration keeps
-    (anything but a member's status)."""
-    kind = CHANNEL_MODES[change.mode]
-    mode, adding, param = change.mode, change.adding, change.param
-    if kind is ModeKind.FLAG:
-        (channel.flags.add if adding else channel.flags.discard)(mode)
-    elif kind is ModeKind.PREFIX:
-        target = state.users.find(param or "")
-        status = channel.members.get(target) if target is not None else None
-        if target is None or status is None:
-            return False
-        wanted = set(status) | {mode} if adding else set(status) - {mode}
-        channel.members[target] = "".join(m for m in PREFIXES if m in wanted)
-        return False
-    elif kind is ModeKind.LIST:
-        mask = param or ""
-        folded = state.casemap.fold(mask)
-        entries = channel.lists[mode]
-        entries[:] = [e for e in entries if e.folded != folded]
-        if adding:
-            entries.append(ListEntry(mask, setter, time, folded))
-    elif mode == "k":
-        channel.password = param if adding else None
-    else:  # mode == "l"
-        channel.limit = int(param or "0") if adding else None
-    return True

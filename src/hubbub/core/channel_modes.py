@@ -1,4 +1,5 @@
-"""Deciding channel mode changes: the rules of each mode (see :mod:`hubbub.core.modes`).
+"""Deciding channel mode changes, the rules of each mode (see :mod:`hubbub.core.modes`),
+and applying a decided one (:func:`apply_mode`, for :mod:`~hubbub.core.apply`).
 
 A MODE line's changes are decided in order against a draft of the channel's modes, so
 that a later change sees the earlier ones (``+k a -k``, ``+bb x x``); the channel itself
@@ -10,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.model import Channel
+from hubbub.core.model import Channel, ListEntry
 from hubbub.core.modes import (
     CHANNEL_MODES,
     MASK_BYTES,
@@ -144,3 +145,34 @@ def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange 
         return None
     entries.remove(folded)
     return ModeChange(False, change.mode, draft.masks[change.mode][folded])
+
+
+def apply_mode(
+    state: State, channel: Channel, change: ModeChange, setter: str, time: float
+) -> bool:
+    """Apply one decided channel mode change; True when it is one a registration keeps
+    (anything but a member's status)."""
+    kind = CHANNEL_MODES[change.mode]
+    mode, adding, param = change.mode, change.adding, change.param
+    if kind is ModeKind.FLAG:
+        (channel.flags.add if adding else channel.flags.discard)(mode)
+    elif kind is ModeKind.PREFIX:
+        target = state.users.find(param or "")
+        status = channel.members.get(target) if target is not None else None
+        if target is None or status is None:
+            return False
+        wanted = set(status) | {mode} if adding else set(status) - {mode}
+        channel.members[target] = "".join(m for m in PREFIXES if m in wanted)
+        return False
+    elif kind is ModeKind.LIST:
+        mask = param or ""
+        folded = state.casemap.fold(mask)
+        entries = channel.lists[mode]
+        entries[:] = [e for e in entries if e.folded != folded]
+        if adding:
+            entries.append(ListEntry(mask, setter, time, folded))
+    elif mode == "k":
+        channel.password = param if adding else None
+    else:  # mode == "l"
+        channel.limit = int(param or "0") if adding else None
+    return True

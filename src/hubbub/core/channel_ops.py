@@ -68,7 +68,7 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
             record.restore(draft)
             _check_entry(state, user, draft, key, record)
             joined = Joined(user.actor, record.name, "", state.clock(), incarnation)
-        state.channels.claim(channel_key, incarnation)
+        state.channels.claim(channel_key, incarnation, name=name)
     else:
         _check_entry(state, user, channel, key, record)
         joined = Joined(user.actor, channel.name)
@@ -207,7 +207,7 @@ def rename(state: State, user: User, old: str, new: str, reason: str = "") -> li
         raise ChatError(Reason.NO_PRIVILEGES, channel.name, "only its founder may")
     if key != channel.key:
         try:
-            channels.claim(key, channel.incarnation, renaming=channel.key)
+            channels.claim(key, channel.incarnation, renaming=channel.key, name=new)
         except ChatError as error:
             raise ChatError(error.reason, channel.name, new) from None
     return [ChannelRenamed(user.actor, channel.name, new, reason)]

