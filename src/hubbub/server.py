@@ -262,6 +262,8 @@ class Server:
             certificates=limits.certificates,
         )
         await self.irc.accounts.load()
+        if self.cluster is not None:  # one node's accounts are its own already
+            self.bus.subscribe(self.irc.accounts.follow)
         self.irc.call_later = asyncio.get_running_loop().call_later
         for service in (NICKSERV, CHANSERV):
             self.hub.reserve(service)

@@ -25,6 +25,7 @@ from hubbub.cluster.codec import (
 from hubbub.core.events import (
     AccountChanged,
     AccountDropped,
+    AccountRegistered,
     Actor,
     AwayChanged,
     ChannelModeChanged,
@@ -133,7 +134,8 @@ SAMPLES: list[Fact] = [
     NodeLost("5f3a9c01", "Node lost"),
     RegistrationChanged(ALICE, Key("#hubbub"), '{"name": "#hubbub"}', new=True),
     RegistrationChanged(None, Key("#old"), ""),
-    AccountDropped("a1b2c3"),
+    AccountDropped("a1b2c3", "carol"),
+    AccountRegistered("carol"),
 ]
 
 
@@ -228,7 +230,8 @@ VERSION_1_FIELDS = {
     "MarkerMoved": "target time owner key forgotten by quiet",
     "NodeLost": "prefix reason",
     "RegistrationChanged": "actor key record new",
-    "AccountDropped": "account_id",
+    "AccountDropped": "account_id name",
+    "AccountRegistered": "name",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",

@@ -419,3 +419,38 @@ async def test_cluster_status_without_nats_or_a_cluster_says_so() -> None:
     code, _, err = await hubbub("cluster", "status")
     assert code == 2
     assert "no cluster is configured" in err
+
+
+async def test_an_account_registered_on_one_node_is_guarded_on_the_other(
+    cluster: Cluster,
+) -> None:
+    # Probe 15: each node knew only the accounts made on it (and at start): one made on
+    # a was not guarded on b, and one dropped on a stayed taken on b.
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    pearl = await LineClient.open(port_a)
+    try:
+        await pearl.register("pearl")
+        await pearl.send("PRIVMSG NickServ :REGISTER s3cret-enough")
+        await pearl.read_until(n.RPL_LOGGEDIN)
+        await pearl.send("NICK pearl_")
+        await pearl.read_until("NICK", seconds=10)
+        squatter = await LineClient.open(port_b)
+        await squatter.register("pearl")
+        warned = await squatter.read_until("NOTICE", seconds=10)
+        assert warned[-1].params[-1].startswith("pearl is a registered nick.")
+        await squatter.close()
+        await pearl.send("PRIVMSG NickServ :DROP s3cret-enough")
+        await pearl.read_until("NOTICE", seconds=10)
+        other = await LineClient.open(port_b)
+        await other.register("someone")
+        await other.send("PRIVMSG NickServ :REGISTER an0ther-secret")
+        told = await other.read_until(n.RPL_LOGGEDIN, seconds=10)
+        assert told[-1].params[2] == "someone"
+        await other.send("NICK pearl")
+        renamed = await other.read_until("NICK", seconds=10)
+        assert renamed[-1].params == ("pearl",)
+        assert not [m for m in await other.sync() if m.command == "NOTICE"]
+        await other.close()
+    finally:
+        await pearl.close()

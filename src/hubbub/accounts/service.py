@@ -28,6 +28,7 @@ from hubbub.accounts import scram
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.ports import Account, AccountStore, MarkerStore
 from hubbub.accounts.throttle import LoginThrottle, RegistrationThrottle
+from hubbub.core.events import AccountDropped, AccountRegistered, Fact
 from hubbub.core.ports import StoreUnavailable
 from hubbub.wire.casemap import Casemap, Key
 from hubbub.wire.errors import InvalidName
@@ -136,6 +137,15 @@ class Accounts:
             self._forget(key)
         for key in keys - self._skeletons.keys():
             self._remember(key)
+
+    def follow(self, fact: Fact) -> None:
+        """Learn from the network's facts the accounts made and dropped on other nodes
+        (a node knew only its own, and did not guard a name registered elsewhere, probe
+        15). Subscribed to the bus only in a cluster."""
+        if type(fact) is AccountRegistered:
+            self._remember(fact.name)
+        elif type(fact) is AccountDropped and fact.name:
+            self._forget(fact.name)
 
     def fold(self, name: str) -> str:
         """An account name folded as the store keys it."""

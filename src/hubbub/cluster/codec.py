@@ -61,6 +61,7 @@ from typing import Any, Protocol
 from hubbub.core.events import (
     AccountChanged,
     AccountDropped,
+    AccountRegistered,
     Actor,
     AwayChanged,
     ChannelModeChanged,
@@ -120,6 +121,7 @@ FACTS: tuple[type[Fact], ...] = (
     NodeLost,
     RegistrationChanged,
     AccountDropped,
+    AccountRegistered,
 )
 
 

@@ -23,6 +23,7 @@ from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
     AccountDropped,
+    AccountRegistered,
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
@@ -158,6 +159,8 @@ class Applier:
                 self._account(event)
             case AccountDropped(account_id):
                 self._account_dropped(account_id)
+            case AccountRegistered():
+                pass  # account names are the accounts service's (it follows the bus)
             case RealnameChanged(actor, realname):
                 user = self._user(actor.id)
                 user.realname = realname

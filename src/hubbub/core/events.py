@@ -157,10 +157,19 @@ class NodeLost:
 
 @dataclass(frozen=True, slots=True)
 class AccountDropped:
-    """The account ``account_id`` was deleted from the store: on every node, whoever is
-    logged in to it is logged out, and a login to it decided meanwhile logs nobody in."""
+    """The account ``account_id`` (named ``name``, folded) was deleted from the store: on
+    every node, whoever is logged in to it is logged out, and a login to it decided
+    meanwhile logs nobody in; its name is free."""
 
     account_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRegistered:
+    """An account named ``name`` (folded) was made: every node guards its name."""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +348,7 @@ Event = (
 
 # What the bus carries: the facts sessions see, and arrivals, which no session is
 # handed (MONITOR watchers get MonitoredOnline instead).
-Fact = Event | UserArrived | NodeLost | RegistrationChanged | AccountDropped
+Fact = Event | UserArrived | NodeLost | RegistrationChanged | AccountDropped | AccountRegistered
 
 
 class Audience(Protocol):

@@ -19,7 +19,15 @@ from dataclasses import replace
 from hubbub.core import channel_ops, messaging, services, user_ops
 from hubbub.core.apply import Applier
 from hubbub.core.errors import ChatError
-from hubbub.core.events import AccountDropped, Fact, MessageKind, MessagePart, MessagePosted, Quit
+from hubbub.core.events import (
+    AccountDropped,
+    AccountRegistered,
+    Fact,
+    MessageKind,
+    MessagePart,
+    MessagePosted,
+    Quit,
+)
 from hubbub.core.markers import owner_of
 from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
@@ -273,12 +281,16 @@ class Hub:
             if users
         ]
 
-    def drop_account(self, account_id: str) -> None:
+    def account_registered(self, name: str) -> None:
+        """An account named ``name`` (folded) was made: every node guards its name."""
+        self.publish(AccountRegistered(name))
+
+    def drop_account(self, account_id: str, name: str = "") -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read
         markers are forgotten, and it loses its channels. Its private history stays with
         its id, which no later account has."""
         # A fact, so that every node logs its users out and refuses a login to it.
-        self.publish(AccountDropped(account_id))
+        self.publish(AccountDropped(account_id, name))
         if self.marker_sink is not None:
             self.marker_sink.forget_account(account_id)
         self._publish(services.forget_account_rights(self.state, account_id))

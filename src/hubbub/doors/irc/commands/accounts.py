@@ -147,6 +147,7 @@ async def _register(
     except AccountError as error:
         session.message("FAIL", "REGISTER", error.code, name, str(error))
         return
+    session.hub.account_registered(account.key)
     if session.closed:
         return
     session.message("REGISTER", "SUCCESS", account.name, "Account created")
@@ -204,6 +205,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
                 return
             _count_registration(session)
             account = await accounts.register(user.nick, args[0], email)
+            session.hub.account_registered(account.key)
             _tell(session, f"Account {account.name} registered; you are logged in.")
             await logged_in(session, account)
         elif verb == "IDENTIFY" and args:
@@ -239,7 +241,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
                 return
             # Logged out everywhere, and its markers forgotten, before the store
             # forgets the account: nothing of it may be saved again afterwards.
-            session.hub.drop_account(account.uid)
+            session.hub.drop_account(account.uid, account.key)
             await accounts.drop(account)
             _tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
