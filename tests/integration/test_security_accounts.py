@@ -766,3 +766,23 @@ async def test_cl_written_with_a_capital_i_is_the_same_name(server: Server) -> N
     assert not [m for m in answers if m.command == "JOIN"]
     await squatter.close()
     await owner.close()
+
+
+async def test_a_nick_in_capitals_is_the_same_nick(server: Server) -> None:
+    # Probe 16: "FELICIA" was held beside "felicia" (a skeleton made from the spelling),
+    # took her messages, and left the server unable to remove either.
+    await make_account(server, "lucia")
+    felicia = await connect(server, "felicia")
+    other = await connect(server, "other")
+    await other.send("NICK FELICIA", "NICK CICERO")
+    refused = [m for m in await other.sync() if m.command == n.ERR_NICKNAMEINUSE]
+    assert [m.params[1] for m in refused] == ["FELICIA"]
+    await other.send("NICK LUCIA")
+    warned = await other.read_until("NOTICE")
+    assert warned[-1].params[-1].startswith("LUCIA is a registered nick.")
+    await felicia.send("QUIT")
+    assert await felicia.closed()
+    await felicia.close()
+    await other.send("NICK felicia")
+    assert (await other.read_until("NICK"))[-1].params == ("felicia",)
+    await other.close()

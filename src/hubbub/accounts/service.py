@@ -152,8 +152,13 @@ class Accounts:
         return self._casemap.fold(name)
 
     def is_registered(self, nick: str) -> bool:
-        """Whether ``nick`` is an account's name or looks like one."""
-        return self._casemap.skeleton(nick) in self._by_skeleton
+        """Whether ``nick`` is an account's name or looks like one (as folded, or as
+        spelt: ``cIaire`` for ``claire``)."""
+        casemap = self._casemap
+        return (
+            casemap.skeleton(nick) in self._by_skeleton
+            or casemap.spelled_skeleton(nick) in self._by_skeleton
+        )
 
     def owner(self, nick: str) -> str | None:
         """The folded name of the account that owns ``nick``: the account of that name,
@@ -163,7 +168,9 @@ class Accounts:
         key = self._casemap.fold(nick)
         if key in self._skeletons:
             return key
-        keys = self._by_skeleton.get(self._casemap.skeleton(nick), set())
+        keys = self._by_skeleton.get(self._casemap.skeleton(nick)) or self._by_skeleton.get(
+            self._casemap.spelled_skeleton(nick), set()
+        )
         return next(iter(keys)) if len(keys) == 1 else None
 
     def owns(self, account: str, nick: str) -> bool:
@@ -361,10 +368,10 @@ class Accounts:
     def _check_unlike_others(self, name: str) -> None:
         """Raises AccountError ACCOUNT_EXISTS for a name that is, or looks like, an
         account's or a service's."""
-        skeleton = self._casemap.skeleton(name)
-        if skeleton in self._reserved:
+        skeletons = {self._casemap.skeleton(name), self._casemap.spelled_skeleton(name)}
+        if not skeletons.isdisjoint(self._reserved):
             raise AccountError("ACCOUNT_EXISTS", f"The name {name} is reserved for a service")
-        if skeleton in self._by_skeleton:
+        if not skeletons.isdisjoint(self._by_skeleton):
             raise AccountError(
                 "ACCOUNT_EXISTS",
                 f"The account {name} already exists, or one whose name looks the same",

@@ -65,7 +65,7 @@ class Channels:
         """The skeletons a channel's name is known by: its folded name's (what claims
         go by) and its own spelling's, since a capital I is drawn as an l only before
         folding makes it an i (``#cIub`` is ``#club``, probe 15)."""
-        return {self.casemap.skeleton(key), self.casemap.skeleton(name)}
+        return {self.casemap.skeleton(key), self.casemap.spelled_skeleton(name)}
 
     def _look_alike(self, name: str, key: Key, renaming: Key | None) -> Key | None:
         """The live or registered channel whose name ``name`` looks like, if any (not

@@ -75,9 +75,10 @@ class Users:
             nick = self.casemap.check_nick(nick)
         except InvalidName as error:
             raise ChatError(Reason.ERRONEOUS_NICK, nick, str(error)) from None
-        taken_by = self.registry.holder(self.casemap.skeleton(nick))
-        if taken_by is not None and taken_by != holder:
-            raise ChatError(Reason.NICK_IN_USE, nick)
+        for skeleton in {self.casemap.skeleton(nick), self.casemap.spelled_skeleton(nick)}:
+            taken_by = self.registry.holder(skeleton)
+            if taken_by is not None and taken_by != holder:
+                raise ChatError(Reason.NICK_IN_USE, nick)
         return nick
 
     def claim(self, nick: str, holder: str) -> None:

