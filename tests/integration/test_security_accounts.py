@@ -184,15 +184,15 @@ async def test_the_grace_and_the_hold_are_the_accounts_across_connections(
             lambda m: m.command == "NICK" and m.params[0].startswith("Guest"), seconds=1.5
         )
         assert (renamed[-1].source or "").startswith("OWNR!")
-        # Held now from everyone not logged in to it: a new connection has no grace.
+        # Held now from everyone not logged in to it: a new connection has no grace, and
+        # no line said as the held nick (probe 16: it was welcomed, then renamed).
         third = await open_from(server)
-        await third.send("NICK ownr", "USER s 0 * :Squatter")
-        welcome = await third.read_until(n.RPL_ENDOFMOTD)
-        assert welcome[0].params[0] == "ownr"
-        at_once = await third.read_until("NICK")
-        assert at_once[-1].params[0].startswith("Guest")
-        told = await third.read_until("NOTICE")
-        assert "ownr is held" in told[-1].params[-1]
+        await third.send("NICK ownr", "USER s 0 * :Squatter", "PRIVMSG OWNR :hi")
+        refused = await third.read_until(n.ERR_NICKNAMEINUSE)
+        assert "held" in refused[-1].params[-1]
+        assert n.RPL_WELCOME not in [m.command for m in refused]
+        await third.send("NICK squatter3")
+        await third.read_until(n.RPL_ENDOFMOTD)
         await third.send("NICK Ownr")
         held = [m for m in await third.sync() if m.command == n.ERR_NICKNAMEINUSE]
         assert [m.params[1] for m in held] == ["Ownr"]
@@ -786,3 +786,24 @@ async def test_a_nick_in_capitals_is_the_same_nick(server: Server) -> None:
     await other.send("NICK felicia")
     assert (await other.read_until("NICK"))[-1].params == ("felicia",)
     await other.close()
+
+
+async def test_an_owner_who_logs_in_during_the_grace_begins_no_hold(tmp_path: Path) -> None:
+    # Probe 16: the owner's own grace, ended by logging in, still held the names at its
+    # deadline, from the owner's next connection, longer each time.
+    async with running_server(make_settings(tmp_path, nick_grace=0.5)) as server:
+        await make_account(server, "ownr")
+        owner = await open_from(server)
+        await owner.send("NICK ownr", "USER o 0 * :Owner")
+        await owner.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await owner.send(f"NS IDENTIFY {PASSWORD}")
+        await owner.read_until(n.RPL_LOGGEDIN)
+        await asyncio.sleep(0.8)  # the deadline itself is what is tested (bounded)
+        await owner.send("QUIT")
+        await owner.closed()
+        await owner.close()
+        again = await open_from(server)
+        await again.send("NICK ownr", "USER o 0 * :Owner")
+        welcome = await again.read_until(lambda m: m.command in (n.RPL_WELCOME, "433"))
+        assert welcome[-1].command == n.RPL_WELCOME
+        await again.close()

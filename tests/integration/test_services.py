@@ -186,14 +186,15 @@ async def test_a_registered_nick_is_taken_back_unless_its_owner_logs_in(tmp_path
         assert renamed[-1].params[0].startswith("Guest")
         assert renamed[-1].source is not None
         assert renamed[-1].source.startswith("owner!")
-        # Its owner, connecting without SASL while the nick is held, is renamed at once,
-        # and given the nick back by logging in.
+        # Its owner, connecting without SASL while the nick is held, is refused it as
+        # registration ends (433), and takes it by logging in.
         real = await LineClient.open(port_of(server))
         await real.send("NICK owner", "USER o 0 * :Owner")
-        held = await real.read_until(lambda m: m.command == "NOTICE" and "held" in m.params[-1])
-        assert held[-1].params[-1].startswith("You were renamed to Guest")
-        assert "IDENTIFY owner <password>" in held[-1].params[-1]
-        await real.send(f"NS IDENTIFY owner {PASSWORD}")
+        held = await real.read_until(n.ERR_NICKNAMEINUSE)
+        assert "held" in held[-1].params[-1]
+        await real.send("NICK owner_")
+        await real.read_until(n.RPL_ENDOFMOTD)
+        await real.send(f"NS IDENTIFY owner {PASSWORD}", "NICK owner")
         given = await real.read_until("NICK")
         assert given[-1].params == ("owner",)
         # A grace that ran out takes it from no one logged in (bounded, 1 s).

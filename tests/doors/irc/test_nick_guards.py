@@ -39,3 +39,24 @@ def test_a_guard_still_holding_is_kept_through_a_sweep() -> None:
     for k in range(300):
         guards.begin(f"name{k}", guard.deadline + 1, GRACE)
     assert guards.get("coco") is guard
+
+
+def test_the_growth_resets_after_a_quiet_spell_without_a_sweep() -> None:
+    # Probe 16: only a sweep (at 256 guards) forgot the growth: on a small server the
+    # holds grew for good.
+    guards = NickGuards()
+    guard = guards.begin("coco", 0.0, GRACE)
+    guards.hold(guard, guard.deadline, GRACE)
+    guards.hold(guard, guard.deadline, GRACE)
+    assert guard.takebacks == 2
+    soon = guards.begin("coco", guard.held_until + 1, GRACE)
+    assert soon.takebacks == 2
+    later = guards.begin("coco", soon.deadline + GRACE * HOLD_GROWTH + 1, GRACE)
+    assert later.takebacks == 0
+
+
+def test_a_grace_ended_by_its_owner_leaves_no_guard() -> None:
+    guards = NickGuards()
+    guard = guards.begin("coco", 0.0, GRACE)
+    guards.end(guard)
+    assert guards.get("coco") is None

@@ -45,9 +45,22 @@ class NickGuards:
         if len(self._by_owner) >= self._sweep_at:
             self._sweep(now, grace)
         earlier = self._by_owner.get(owner)
-        guard = NickGuard(owner, now + grace, earlier.takebacks if earlier else 0)
+        # Twice as long at each grace, until a quiet spell as long as the longest hold.
+        if (
+            earlier is None
+            or max(earlier.deadline, earlier.held_until) + grace * HOLD_GROWTH <= now
+        ):
+            takebacks = 0
+        else:
+            takebacks = earlier.takebacks
+        guard = NickGuard(owner, now + grace, takebacks)
         self._by_owner[owner] = guard
         return guard
+
+    def end(self, guard: NickGuard) -> None:
+        """The account's owner logged in during ``guard``'s grace: it ends, no hold."""
+        if self._by_owner.get(guard.owner) is guard:
+            del self._by_owner[guard.owner]
 
     def hold(self, guard: NickGuard, now: float, grace: float) -> None:
         """A take-back at the end of ``guard``'s grace: hold the names, longer each time."""

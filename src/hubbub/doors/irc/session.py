@@ -51,7 +51,7 @@ from hubbub.core.events import (
 from hubbub.core.model import User
 from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
-from hubbub.doors.irc.commands.accounts import guard_nick
+from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
 from hubbub.doors.irc.commands.server import pass_throttle
@@ -268,6 +268,18 @@ class IrcSession(IrcClient):
                 self.close("Bad password")
                 return
             throttle.succeed(self)
+        if nick_held(self, nick):
+            # Checked here, once SASL had its chance: refused as NICK refuses it after
+            # registration (welcomed, then renamed a pass later, a client spoke as the
+            # held nick meanwhile, probe 16).
+            self.numeric(
+                n.ERR_NICKNAMEINUSE,
+                nick,
+                "Nickname is held: it belongs to an account (log in to use it)",
+            )
+            self.nick = None
+            self.registration = advance(self.registration, Step.NICK_REFUSED)
+            return
         try:
             self.hub.register(
                 nick,

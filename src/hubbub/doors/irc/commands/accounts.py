@@ -72,6 +72,12 @@ async def logged_in(session: IrcClient, account: Account) -> None:
         session.hub.log_in(user, account.name, account.uid)
         session.hub.load_markers(account.uid, markers)
         mask = user.mask
+        guard = session.nick_guard
+        if guard is not None and guard.owner == account.key:
+            # The owner it was for: the grace ends with no hold (probe 16: each login
+            # began a hold against the owner, longer each time).
+            session.ctx.nick_guards.end(guard)
+            session.nick_guard = None
         _give_back(session, user)
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
@@ -362,7 +368,7 @@ def guard_nick(session: IrcClient, user: User) -> None:
     it at the same time. The grace and the hold after it are the account's, across
     connections (:mod:`~hubbub.doors.irc.nick_guards`): moving between the account's
     names, or reconnecting, does not begin the grace again, and a nick taken while it
-    is held is taken back at once.
+    is held is taken back at once (registration refuses one: see IrcSession).
     """
     accounts, later = _accounts(session), session.ctx.call_later
     if accounts is None or later is None:
