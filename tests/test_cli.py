@@ -471,3 +471,13 @@ def test_serve_names_every_mistake_of_its_config_file_on_a_line_of_its_own(
         f"hubbub: {config}:2: server.netwrok: unknown key (did you mean 'network'?)",
         f"hubbub: {config}:5: limits.nicklen: must be a whole number, not 'x'",
     ]
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "0", "601", "soon"])
+def test_cluster_status_refuses_a_wait_that_is_not_a_sane_number_of_seconds(
+    wait: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["cluster", "status", "--cluster", "nats://127.0.0.1:1", "--wait", wait])
+    assert exited.value.code == 2
+    assert "--wait" in capsys.readouterr().err

@@ -50,6 +50,17 @@ def _where_options() -> argparse.ArgumentParser:
     return where
 
 
+def _listening_time(text: str) -> float:
+    """Seconds to listen: a number from 0.1 to 600 (not nan, not inf)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.1 <= seconds <= 600:  # false for nan too
+        raise argparse.ArgumentTypeError("give 0.1 to 600 seconds")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubbub", description="hubbub: a multi-user chat server that speaks IRC."
@@ -246,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument(
         "--wait",
-        type=float,
+        type=_listening_time,
         metavar="SECONDS",
         help="how long to listen for heartbeats (default: [cluster] node_timeout, 3)",
     )
