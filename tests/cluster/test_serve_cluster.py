@@ -18,6 +18,7 @@ from tests.helpers import LineClient
 from tests.nats_server import NatsServer
 
 CHAN = "#room"
+PASSWORD = "s3cret-enough"
 
 
 def node_flags(tmp_path: Path, name: str, nats_url: str, database_url: str) -> list[str]:
@@ -53,6 +54,13 @@ def cluster(
     tmp_path: Path, serve_processes: ServeProcesses, nats_server: NatsServer, postgres_url: str
 ) -> Cluster:
     return Cluster(serve_processes, tmp_path, nats_server, postgres_url)
+
+
+async def with_account(client: LineClient, nick: str, password: str = PASSWORD) -> None:
+    """Register as ``nick`` and register an account of that name with NickServ."""
+    await client.register(nick)
+    await client.send(f"PRIVMSG NickServ :REGISTER {password}")
+    await client.read_until(n.RPL_LOGGEDIN, seconds=10)
 
 
 def said(lines: list[Message]) -> list[str]:
@@ -194,9 +202,7 @@ async def test_a_channel_registered_on_one_node_is_registered_on_the_other(
     _, port_b = await cluster.node("b")
     alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
-        await alice.register("alice")
-        await alice.send("PRIVMSG NickServ :REGISTER s3cret-enough")
-        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await with_account(alice, "alice")
         await alice.send(f"JOIN {CHAN}")
         await alice.read_until(n.RPL_ENDOFNAMES)
         await alice.send(f"PRIVMSG ChanServ :REGISTER {CHAN}")
@@ -253,9 +259,7 @@ async def test_ghost_and_kill_close_the_connection_on_the_other_node(cluster: Cl
     _, port_b = await cluster.node("b")
     alice, mallory = await LineClient.open(port_a), await LineClient.open(port_b)
     try:
-        await alice.register("alice")
-        await alice.send("PRIVMSG NickServ :REGISTER s3cret-enough")
-        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await with_account(alice, "alice")
         await alice.send("NICK alice_")
         await alice.read_until("NICK", seconds=10)
         await mallory.register("alice")
@@ -295,11 +299,9 @@ async def test_an_account_dropped_on_one_node_is_logged_out_on_the_other_at_once
     _, port_b = await cluster.node("b")
     alice, other, bob = [await LineClient.open(p) for p in (port_a, port_b, port_b)]
     try:
-        await alice.register("alice")
-        await alice.send("PRIVMSG NickServ :REGISTER s3cret-enough")
-        await alice.read_until(n.RPL_LOGGEDIN)
+        await with_account(alice, "alice")
         await other.register("alice2")
-        await other.send("PRIVMSG NickServ :IDENTIFY alice s3cret-enough")
+        await other.send(f"PRIVMSG NickServ :IDENTIFY alice {PASSWORD}")
         await other.read_until(n.RPL_LOGGEDIN, seconds=10)
         await bob.send("CAP REQ :account-notify")
         await bob.read_until("CAP")
@@ -308,13 +310,13 @@ async def test_an_account_dropped_on_one_node_is_logged_out_on_the_other_at_once
         for client in (other, bob):
             await client.send(f"JOIN {CHAN}")
             await client.read_until(n.RPL_ENDOFNAMES, seconds=10)
-        await alice.send("PRIVMSG NickServ :DROP s3cret-enough")
+        await alice.send(f"PRIVMSG NickServ :DROP {PASSWORD}")
         told = await alice.read_until("NOTICE", seconds=10)
         assert told[-1].params[-1] == "Account alice dropped."
         logged_out = await bob.read_until("ACCOUNT", seconds=5)
         assert (logged_out[-1].source or "").startswith("alice2!")
         assert logged_out[-1].params == ("*",)
-        await other.send("PRIVMSG NickServ :IDENTIFY alice s3cret-enough")
+        await other.send(f"PRIVMSG NickServ :IDENTIFY alice {PASSWORD}")
         refused = await other.read_until("NOTICE", seconds=10)
         assert refused[-1].params[-1] == "Invalid account name or password"
     finally:
@@ -430,9 +432,7 @@ async def test_an_account_registered_on_one_node_is_guarded_on_the_other(
     _, port_b = await cluster.node("b")
     pearl = await LineClient.open(port_a)
     try:
-        await pearl.register("pearl")
-        await pearl.send("PRIVMSG NickServ :REGISTER s3cret-enough")
-        await pearl.read_until(n.RPL_LOGGEDIN)
+        await with_account(pearl, "pearl")
         await pearl.send("NICK pearl_")
         await pearl.read_until("NICK", seconds=10)
         squatter = await LineClient.open(port_b)
@@ -440,7 +440,7 @@ async def test_an_account_registered_on_one_node_is_guarded_on_the_other(
         warned = await squatter.read_until("NOTICE", seconds=10)
         assert warned[-1].params[-1].startswith("pearl is a registered nick.")
         await squatter.close()
-        await pearl.send("PRIVMSG NickServ :DROP s3cret-enough")
+        await pearl.send(f"PRIVMSG NickServ :DROP {PASSWORD}")
         await pearl.read_until("NOTICE", seconds=10)
         other = await LineClient.open(port_b)
         await other.register("someone")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from hubbub.server import Server
 from hubbub.settings import Limits, Listen, Settings
@@ -25,6 +26,21 @@ def make_settings(tmp_path: Path, **limits: Any) -> Settings:
         web=None,
         data_dir=tmp_path,
         limits=Limits(**limits),
+    )
+
+
+def tls_settings(tmp_path: Path, ca: trustme.CA) -> Settings:
+    """Settings with a plain and a TLS listener whose certificate ``ca`` issued, and
+    ``ca`` trusted for client certificates (SASL EXTERNAL)."""
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
+    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
+    return make_settings(tmp_path).replace(
+        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
+        tls_cert=tmp_path / "server.pem",
+        tls_key=tmp_path / "server.pem",
+        tls_client_ca=tmp_path / "clients-ca.pem",
     )
 
 

@@ -17,11 +17,10 @@ import scramp
 import trustme
 
 from hubbub.server import Server
-from hubbub.settings import Listen
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
-from tests.integration.conftest import make_settings, port_of
+from tests.integration.conftest import make_settings, port_of, tls_settings
 from tests.integration.test_tls import serving
 
 PASSWORD = "correct-horse-battery"
@@ -179,16 +178,7 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 async def tls_server(tmp_path: Path, ca: trustme.CA) -> AsyncIterator[Server]:
-    leaf = ca.issue_cert("127.0.0.1")
-    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
-    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
-    settings = make_settings(tmp_path).replace(
-        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
-        tls_cert=tmp_path / "server.pem",
-        tls_key=tmp_path / "server.pem",
-        tls_client_ca=tmp_path / "clients-ca.pem",
-    )
-    async with running_server(settings) as server:
+    async with running_server(tls_settings(tmp_path, ca)) as server:
         yield server
 
 
@@ -291,16 +281,7 @@ async def test_a_client_ca_removed_and_rehashed_is_trusted_no_more(
 ) -> None:
     # Probe 13: REHASH loaded a new certificate into the old TLS context, which kept
     # every client CA it had loaded: a CA the operator removed still logged people in.
-    leaf = ca.issue_cert("127.0.0.1")
-    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
-    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
-    settings = make_settings(tmp_path).replace(
-        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
-        tls_cert=tmp_path / "server.pem",
-        tls_key=tmp_path / "server.pem",
-        tls_client_ca=tmp_path / "clients-ca.pem",
-    )
-    async with serving(settings) as server:
+    async with serving(tls_settings(tmp_path, ca)) as server:
         cert = ca.issue_cert("alice@example.org")
         alice = await tls_client(server, ca, cert)
         await alice.register("alice")

@@ -26,11 +26,11 @@ from hubbub.accounts.throttle import LoginThrottle
 from hubbub.doors.irc.commands.accounts import registration_throttle
 from hubbub.doors.irc.commands.server import oper_throttle
 from hubbub.server import Server
-from hubbub.settings import Listen, Oper
+from hubbub.settings import Oper
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import Clock, LineClient, running_server
-from tests.integration.conftest import make_settings, port_of
+from tests.integration.conftest import make_settings, port_of, tls_settings
 from tests.integration.test_account_admin import account, hubbub_account
 from tests.integration.test_sasl import scram_login
 
@@ -61,6 +61,20 @@ async def connect(server: Server, nick: str, source: str = "127.0.0.1") -> LineC
     await client.send(f"NICK {nick}", "USER u 0 * :Real name")
     await client.read_until(n.RPL_ENDOFMOTD)
     return client
+
+
+async def warned_holder(server: Server, nick: str) -> LineClient:
+    """A new client that registered as ``nick``, an account's name it is not logged in
+    to, once it is warned that the nick is registered."""
+    client = await open_from(server)
+    await client.send(f"NICK {nick}", f"USER s 0 * :Holder of {nick}")
+    await client.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+    return client
+
+
+async def refused_nicks(client: LineClient) -> list[Message]:
+    """The 433s the server sent ``client`` for what it sent so far."""
+    return [m for m in await client.sync() if m.command == n.ERR_NICKNAMEINUSE]
 
 
 async def make_account(server: Server, name: str) -> None:
@@ -140,9 +154,7 @@ async def test_a_change_of_case_does_not_begin_the_grace_again(tmp_path: Path) -
     # deadline made each timer miss, and a nick was held for good.
     async with running_server(make_settings(tmp_path, nick_grace=2.0)) as server:
         await make_account(server, "ownr")
-        squatter = await open_from(server)
-        await squatter.send("NICK ownr", "USER s 0 * :Squatter")
-        await squatter.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        squatter = await warned_holder(server, "ownr")
         # The grace itself is what is tested: most of it passes (bounded, 1.2 s).
         await asyncio.sleep(1.2)
         await squatter.send("NICK Ownr")
@@ -155,7 +167,7 @@ async def test_a_change_of_case_does_not_begin_the_grace_again(tmp_path: Path) -
         assert (renamed[-1].source or "").startswith("Ownr!")
         # Taking it (or a look-alike) back at once is refused while the hold lasts.
         await squatter.send("NICK ownr", "NICK 0wnr")
-        held = [m for m in await squatter.sync() if m.command == n.ERR_NICKNAMEINUSE]
+        held = await refused_nicks(squatter)
         assert [m.params[1] for m in held] == ["ownr", "0wnr"]
         assert "held" in held[0].params[-1]
         await squatter.close()
@@ -168,9 +180,7 @@ async def test_the_grace_and_the_hold_are_the_accounts_across_connections(
     # nick could be held for good by reconnecting before each take-back.
     async with running_server(make_settings(tmp_path, nick_grace=2.0)) as server:
         await make_account(server, "ownr")
-        first = await open_from(server)
-        await first.send("NICK ownr", "USER s 0 * :Squatter")
-        await first.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        first = await warned_holder(server, "ownr")
         # The grace itself is what is tested: most of it passes (bounded, 1.2 s).
         await asyncio.sleep(1.2)
         await first.send("QUIT")
@@ -194,7 +204,7 @@ async def test_the_grace_and_the_hold_are_the_accounts_across_connections(
         await third.send("NICK squatter3")
         await third.read_until(n.RPL_ENDOFMOTD)
         await third.send("NICK Ownr")
-        held = [m for m in await third.sync() if m.command == n.ERR_NICKNAMEINUSE]
+        held = await refused_nicks(third)
         assert [m.params[1] for m in held] == ["Ownr"]
         # Its owner is not held from it.
         owner = await open_from(server)
@@ -282,9 +292,7 @@ async def test_the_owner_may_hold_a_look_alike_of_their_account_name(tmp_path: P
     async with running_server(make_settings(tmp_path, nick_grace=0.2)) as server:
         await make_account(server, "coco")
         await make_account(server, "dede")
-        owner = await open_from(server)
-        await owner.send("NICK c0c0", "USER o 0 * :Owner")
-        await owner.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        owner = await warned_holder(server, "c0c0")
         # IDENTIFY without an account name: the look-alike nick names coco.
         await owner.send(f"NS IDENTIFY {PASSWORD}")
         logged = await owner.read_until(n.RPL_LOGGEDIN)
@@ -461,17 +469,7 @@ async def test_scram_failures_count_per_pair_and_the_owner_logs_in_elsewhere(
 @pytest.fixture
 async def tls_server(tmp_path: Path) -> AsyncIterator[tuple[Server, trustme.CA]]:
     ca = trustme.CA()
-    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
-        str(tmp_path / "server.pem")
-    )
-    ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
-    settings = make_settings(tmp_path).replace(
-        listen=(Listen("127.0.0.1", 0), Listen("127.0.0.1", 0, tls=True)),
-        tls_cert=tmp_path / "server.pem",
-        tls_key=tmp_path / "server.pem",
-        tls_client_ca=tmp_path / "clients-ca.pem",
-    )
-    async with running_server(settings) as server:
+    async with running_server(tls_settings(tmp_path, ca)) as server:
         yield server, ca
 
 
@@ -735,15 +733,13 @@ async def test_stepping_off_a_registered_nick_before_the_deadline_does_not_begin
     # a new grace each time, never renamed, the nick kept for good.
     async with running_server(make_settings(tmp_path, nick_grace=1.0)) as server:
         await make_account(server, "ownr")
-        squatter = await open_from(server)
-        await squatter.send("NICK ownr", "USER s 0 * :Squatter")
-        await squatter.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        squatter = await warned_holder(server, "ownr")
         await squatter.send("NICK elsewhere")
         await squatter.read_until("NICK")
         # The deadline itself is what is tested: let it pass (bounded, 1.3 s).
         await asyncio.sleep(1.3)
         await squatter.send("NICK ownr")
-        held = [m for m in await squatter.sync() if m.command == n.ERR_NICKNAMEINUSE]
+        held = await refused_nicks(squatter)
         assert [m.params[1] for m in held] == ["ownr"]
         assert "held" in held[0].params[-1]
         await squatter.close()
@@ -775,7 +771,7 @@ async def test_a_nick_in_capitals_is_the_same_nick(server: Server) -> None:
     felicia = await connect(server, "felicia")
     other = await connect(server, "other")
     await other.send("NICK FELICIA", "NICK CICERO")
-    refused = [m for m in await other.sync() if m.command == n.ERR_NICKNAMEINUSE]
+    refused = await refused_nicks(other)
     assert [m.params[1] for m in refused] == ["FELICIA"]
     await other.send("NICK LUCIA")
     warned = await other.read_until("NOTICE")
@@ -793,9 +789,7 @@ async def test_an_owner_who_logs_in_during_the_grace_begins_no_hold(tmp_path: Pa
     # deadline, from the owner's next connection, longer each time.
     async with running_server(make_settings(tmp_path, nick_grace=0.5)) as server:
         await make_account(server, "ownr")
-        owner = await open_from(server)
-        await owner.send("NICK ownr", "USER o 0 * :Owner")
-        await owner.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        owner = await warned_holder(server, "ownr")
         await owner.send(f"NS IDENTIFY {PASSWORD}")
         await owner.read_until(n.RPL_LOGGEDIN)
         await asyncio.sleep(0.8)  # the deadline itself is what is tested (bounded)
