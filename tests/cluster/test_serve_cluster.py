@@ -262,7 +262,14 @@ async def test_ghost_and_kill_close_the_connection_on_the_other_node(cluster: Cl
         await with_account(alice, "alice")
         await alice.send("NICK alice_")
         await alice.read_until("NICK", seconds=10)
-        await mallory.register("alice")
+        # Node b frees the nick once it has applied the change: until then, 433.
+        await mallory.send("NICK alice", "USER m 0 * :M")
+        async with asyncio.timeout(10):
+            while (await mallory.read_until(lambda m: m.command in ("001", "433")))[
+                -1
+            ].command == "433":
+                await mallory.send("NICK alice")
+        await mallory.read_until(n.RPL_ENDOFMOTD)
         await alice.send("PRIVMSG NickServ :GHOST alice")
         told = await alice.read_until("NOTICE", seconds=10)
         assert told[-1].params[-1] == "alice has been disconnected."

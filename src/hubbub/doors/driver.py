@@ -266,10 +266,6 @@ class Connection(asyncio.Protocol):
     def _wait_for(self, session: Session, pending: Awaitable[None]) -> None:
         """Stop reading this client until a waiting command is done, so its commands
         keep their order; everyone else goes on."""
-        assert self._transport is not None
-        if not self._paused:
-            self._paused = True
-            self._transport.pause_reading()
 
         async def finish() -> None:
             with self._contained("connection handler"):
@@ -279,6 +275,10 @@ class Connection(asyncio.Protocol):
         self._waiting.add_done_callback(self._resume)
         if asyncio.iscoroutine(pending):  # a task cancelled before its start never ran it
             self._waiting.add_done_callback(lambda _: pending.close())
+        assert self._transport is not None
+        if not self._paused:
+            self._paused = True
+            self._transport.pause_reading()
 
     def _resume(self, task: asyncio.Task[None]) -> None:
         self._waiting = None
