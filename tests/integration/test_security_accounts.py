@@ -764,6 +764,36 @@ async def test_cl_written_with_a_capital_i_is_the_same_name(server: Server) -> N
     await owner.close()
 
 
+async def test_a_look_alike_made_first_keeps_out_the_name_it_looks_like(
+    server: Server,
+) -> None:
+    # Probe 16: the spelling's look was checked one way only, so a "cIaire" made first
+    # let "claire" be made beside it; and the digit one was not read as an l at all.
+    squatter = await connect(server, "squatter")
+    await squatter.send(f"REGISTER cIaire * {PASSWORD}", "NICK c1aire", "JOIN #cIub")
+    answers = await squatter.sync()
+    assert [m.command for m in answers if m.command in ("REGISTER", "FAIL")] == ["REGISTER"]
+    assert [m.params[0] for m in answers if m.command == "JOIN"] == ["#cIub"]
+    newcomer = await connect(server, "newcomer")
+    await newcomer.send("NICK claire", f"REGISTER claire * {PASSWORD}", "JOIN #club")
+    answers = await newcomer.sync()
+    assert [m.params[1] for m in answers if m.command == n.ERR_NICKNAMEINUSE] == ["claire"]
+    assert [m.params[:2] for m in answers if m.command == "FAIL"] == [
+        ("REGISTER", "ACCOUNT_EXISTS")
+    ]
+    assert not [m for m in answers if m.command == "JOIN"]
+    await squatter.send("NICK other")
+    await squatter.read_until("NICK")
+    # The look is let go with the nick: "claire" is free as a nick, but the account
+    # "cIaire" still owns it.
+    await newcomer.send("NICK claire")
+    answers = await newcomer.read_until("NOTICE")
+    assert [m.params for m in answers if m.command == "NICK"] == [("claire",)]
+    assert answers[-1].params[-1].startswith("claire is a registered nick.")
+    await squatter.close()
+    await newcomer.close()
+
+
 async def test_a_nick_in_capitals_is_the_same_nick(server: Server) -> None:
     # Probe 16: "FELICIA" was held beside "felicia" (a skeleton made from the spelling),
     # took her messages, and left the server unable to remove either.

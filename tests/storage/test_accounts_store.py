@@ -24,13 +24,13 @@ async def test_an_account_round_trips_with_every_field(store: Store) -> None:
     assert await store.create_account(created)
     assert await store.get_account("alice") == created
     assert await store.get_account("bob") is None
-    assert await store.account_keys() == ["alice"]
+    assert await store.account_names() == {"alice": "Alice"}
 
 
 async def test_a_second_account_with_the_same_key_is_refused(store: Store) -> None:
     assert await store.create_account(account())
     assert not await store.create_account(account())
-    assert await store.account_keys() == ["alice"]
+    assert await store.account_names() == {"alice": "Alice"}
 
 
 async def test_set_password_replaces_the_hash_and_the_verifier(store: Store) -> None:

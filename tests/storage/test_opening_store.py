@@ -132,7 +132,7 @@ async def test_queries_on_a_database_without_its_tables_raise_storage_error(
         with pytest.raises(StorageError):
             await store.prune(T0, 10)
         with pytest.raises(StorageError):
-            await store.account_keys()
+            await store.account_names()
         with pytest.raises(StorageError) as refused:
             await store.load_channels()
         assert database.where in str(refused.value)

@@ -172,13 +172,22 @@ def test_more_look_alikes_share_a_skeleton(fake: str, real: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fake", "real"), [("cIaire", "claire"), ("#cIub", "#club"), ("cIave", "dave")]
+    ("fake", "real"),
+    [("cIaire", "claire"), ("#cIub", "#club"), ("cIave", "dave"), ("c1aire", "claire")],
 )
 def test_a_capital_i_spelt_for_an_l_is_caught_by_the_spelled_skeleton(
     fake: str, real: str
 ) -> None:
     # Probe 15: "cl" is "d", and a capital I is drawn as an l, but folded it is an i.
+    # Probe 16: the digit one is drawn as an l as much as an i.
     assert PRECIS.spelled_skeleton(fake) == PRECIS.skeleton(real)
+
+
+@pytest.mark.parametrize("name", ["c1aire", "cIaire", "offic1al"])
+def test_the_spelled_skeleton_is_no_key_outside_rfc8265(name: str) -> None:
+    ascii_map = Casemap(Casemapping.ASCII)
+    assert not ascii_map.looks_spelt(name)
+    assert ascii_map.spelled_skeleton(name) == ascii_map.fold(name)
 
 
 @pytest.mark.parametrize("nick", ["FELICIA", "Patricia", "CICERO", "LUCIA", "cIaire"])

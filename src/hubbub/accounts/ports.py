@@ -39,8 +39,9 @@ class AccountStore(Protocol):
 
     async def get_account(self, key: str) -> Account | None: ...
 
-    async def account_keys(self) -> list[str]:
-        """The folded names of all accounts (loaded at start for nick ownership)."""
+    async def account_names(self) -> dict[str, str]:
+        """Every account's name as registered, by folded name (loaded at start for
+        nick ownership: look-alikes are judged by the spelling too)."""
         ...
 
     async def set_password(self, uid: str, password: str, scram: str) -> None:

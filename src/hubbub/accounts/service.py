@@ -108,9 +108,10 @@ class Accounts:
             refusal=("RATE_LIMITED", "Too many password checks from your address; wait {wait}"),
         )
         self._reserved = frozenset(casemap.skeleton(name) for name in reserved)
-        # Folded names of all accounts, each with its skeleton, and the other way round:
-        # a nick that is, or looks like, an account's name is owned (see owner).
-        self._skeletons: dict[str, Key] = {}
+        # Folded names of all accounts, each with its skeletons (the folded name's, and
+        # its spelling's when that differs: Casemap.spelled_skeleton), and the other way
+        # round: a nick that is, or looks like, an account's name is owned (see owner).
+        self._skeletons: dict[str, tuple[Key, ...]] = {}
         self._by_skeleton: dict[Key, set[str]] = {}
         # One registration at a time checks for look-alikes and creates its account.
         self._registering = asyncio.Lock()
@@ -132,18 +133,18 @@ class Accounts:
         Raises:
             StorageError: the store cannot be read.
         """
-        keys = set(await self._store.account_keys())
-        for key in self._skeletons.keys() - keys:
+        names = await self._store.account_names()
+        for key in self._skeletons.keys() - names.keys():
             self._forget(key)
-        for key in keys - self._skeletons.keys():
-            self._remember(key)
+        for key in names.keys() - self._skeletons.keys():
+            self._remember(key, names[key])
 
     def follow(self, fact: Fact) -> None:
         """Learn from the network's facts the accounts made and dropped on other nodes
         (a node knew only its own, and did not guard a name registered elsewhere, probe
         15). Subscribed to the bus only in a cluster."""
         if type(fact) is AccountRegistered:
-            self._remember(fact.name)
+            self._remember(self.fold(fact.name), fact.name)
         elif type(fact) is AccountDropped and fact.name:
             self._forget(fact.name)
 
@@ -186,7 +187,7 @@ class Accounts:
         if account is None:
             self._forget(key)
         else:
-            self._remember(key)
+            self._remember(key, account.name)
         return account
 
     async def register(self, name: str, password: str, email: str = "") -> Account:
@@ -223,7 +224,7 @@ class Accounts:
                 created = await self._store.create_account(account)
             if not created:
                 raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
-            self._remember(account.key)
+            self._remember(account.key, account.name)
         return account
 
     async def authenticate(self, name: str, password: str, address: str) -> Account:
@@ -297,7 +298,7 @@ class Accounts:
         with _unavailable():
             account = await self._store.account_by_certificate(fingerprint)
         if account is not None:
-            self._remember(account.key)
+            self._remember(account.key, account.name)
         return account
 
     async def certificates(self, account: Account) -> list[str]:
@@ -351,19 +352,24 @@ class Accounts:
             await self._store.delete_account(account.key)
         self._forget(account.key)
 
-    def _remember(self, key: str) -> None:
-        skeleton = self._casemap.skeleton(key)
-        self._skeletons[key] = skeleton
-        self._by_skeleton.setdefault(skeleton, set()).add(key)
+    def _remember(self, key: str, name: str) -> None:
+        self._forget(key)
+        casemap = self._casemap
+        skeletons: tuple[Key, ...] = (casemap.skeleton(key),)
+        if casemap.looks_spelt(name):
+            spelled = casemap.spelled_skeleton(name)
+            if spelled != skeletons[0]:
+                skeletons += (spelled,)
+        self._skeletons[key] = skeletons
+        for skeleton in skeletons:
+            self._by_skeleton.setdefault(skeleton, set()).add(key)
 
     def _forget(self, key: str) -> None:
-        skeleton = self._skeletons.pop(key, None)
-        if skeleton is None:
-            return
-        keys = self._by_skeleton[skeleton]
-        keys.discard(key)
-        if not keys:
-            del self._by_skeleton[skeleton]
+        for skeleton in self._skeletons.pop(key, ()):
+            keys = self._by_skeleton[skeleton]
+            keys.discard(key)
+            if not keys:
+                del self._by_skeleton[skeleton]
 
     def _check_unlike_others(self, name: str) -> None:
         """Raises AccountError ACCOUNT_EXISTS for a name that is, or looks like, an

@@ -167,7 +167,8 @@ class AccountDropped:
 
 @dataclass(frozen=True, slots=True)
 class AccountRegistered:
-    """An account named ``name`` (folded) was made: every node guards its name."""
+    """An account named ``name`` (as registered) was made: every node guards its name
+    and its look-alikes."""
 
     name: str
 

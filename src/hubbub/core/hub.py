@@ -282,7 +282,8 @@ class Hub:
         ]
 
     def account_registered(self, name: str) -> None:
-        """An account named ``name`` (folded) was made: every node guards its name."""
+        """An account named ``name`` (as registered) was made: every node guards its
+        name and its look-alikes."""
         self.publish(AccountRegistered(name))
 
     def drop_account(self, account_id: str, name: str = "") -> None:

@@ -47,6 +47,10 @@ class Users:
         self.whowas_entries: deque[WhowasEntry] = deque(maxlen=whowas_length)
         # Skeletons claimed by users of this node, until their arrival or rename applies.
         self._claimed: dict[str, Key] = {}
+        # The look of each nick spelt with a capital I or a digit one (drawn like an l),
+        # by holder: a second key new nicks are checked against, so that a "cIaire"
+        # keeps out a later "claire" as much as the other way round (probe 16).
+        self._looks: dict[Key, str] = {}
 
     def __len__(self) -> int:
         return len(self.by_key)
@@ -76,7 +80,7 @@ class Users:
         except InvalidName as error:
             raise ChatError(Reason.ERRONEOUS_NICK, nick, str(error)) from None
         for skeleton in {self.casemap.skeleton(nick), self.casemap.spelled_skeleton(nick)}:
-            taken_by = self.registry.holder(skeleton)
+            taken_by = self.registry.holder(skeleton) or self._looks.get(skeleton)
             if taken_by is not None and taken_by != holder:
                 raise ChatError(Reason.NICK_IN_USE, nick)
         return nick
@@ -123,12 +127,14 @@ class Users:
     def add(self, user: User) -> None:
         self.by_key[user.key] = user
         self.by_id[user.id] = user
+        self._hold_look(user)
         self.peak = max(self.peak, len(self.by_key))
 
     def rename(self, user: User, nick: str, when: float) -> None:
         """Give ``user`` a new nick (claimed already); its old one is free again."""
         self.remember(user, when)
         del self.by_key[user.key]
+        self._drop_look(user)
         skeleton = self.skeleton_of(user.id, nick)
         if skeleton != user.skeleton:
             self.registry.release(user.skeleton, user.id)
@@ -136,14 +142,28 @@ class Users:
         user.key = same(nick, self.casemap.fold(nick))
         user.skeleton = skeleton
         self.by_key[user.key] = user
+        self._hold_look(user)
         user.changed()
 
     def remove(self, user: User, when: float) -> None:
         self.remember(user, when)
         del self.by_key[user.key]
         del self.by_id[user.id]
+        self._drop_look(user)
         self.registry.release(user.skeleton, user.id)
         self.mode_counts.subtract(user.modes)
+
+    def _hold_look(self, user: User) -> None:
+        if self.casemap.looks_spelt(user.nick):
+            look = self.casemap.spelled_skeleton(user.nick)
+            if look != user.skeleton:
+                self._looks.setdefault(look, user.id)
+
+    def _drop_look(self, user: User) -> None:
+        if self.casemap.looks_spelt(user.nick):
+            look = self.casemap.spelled_skeleton(user.nick)
+            if self._looks.get(look) == user.id:
+                del self._looks[look]
 
     def remember(self, user: User, when: float) -> None:
         self.whowas_entries.append(

@@ -328,8 +328,9 @@ class PostgresStore:
     async def get_account(self, key: str) -> Account | None:
         return rows.account_from(await self._fetchrow(_READS.account, _put(key)), _get)
 
-    async def account_keys(self) -> list[str]:
-        return [_get(row["key"]) for row in await self._fetch("SELECT key FROM accounts")]
+    async def account_names(self) -> dict[str, str]:
+        rows = await self._fetch("SELECT key, name FROM accounts")
+        return {_get(row["key"]): _get(row["name"]) for row in rows}
 
     async def set_password(self, uid: str, password: str, scram: str) -> None:
         await self._execute(

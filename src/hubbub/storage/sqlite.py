@@ -347,9 +347,10 @@ class SqliteStore:
     async def get_account(self, key: str) -> Account | None:
         return await self._account(_READS.account, (key,))
 
-    async def account_keys(self) -> list[str]:
-        def work() -> list[str]:
-            return [row["key"] for row in self._db.execute("SELECT key FROM accounts")]
+    async def account_names(self) -> dict[str, str]:
+        def work() -> dict[str, str]:
+            rows = self._db.execute("SELECT key, name FROM accounts")
+            return {row["key"]: row["name"] for row in rows}
 
         return await self._run(work)
 

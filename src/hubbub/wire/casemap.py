@@ -100,11 +100,12 @@ _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 # leaves as themselves ("c|aire" is "claire", and so "daire"). Not the digit one, drawn
 # as much like an i: "offic1al" must stay "official".
 _L_DRAWN = str.maketrans({"|": "l", "ӏ": "l", "ǀ": "l"})
-# A capital I is drawn like an l too, but folding makes it an i first: the skeleton is
-# the folded name's (names that fold alike must share it: one user per nick), so the
-# spelling's look (cIaire for claire, probe 15) is a second key, checked, never held
-# (see spelled_skeleton).
-_CAPITAL_I = str.maketrans({"I": "l"})
+# A capital I is drawn like an l too, but folding makes it an i first, and the digit one
+# like an l as much as like an i: the skeleton is the folded name's (names that fold
+# alike must share it: one user per nick; "offic1al" is "official"), so the spelling's
+# look (cIaire and c1aire for claire, probes 15 and 16) is a second key, checked both
+# ways, never the one a name is held by (see spelled_skeleton).
+_SPELT_AS_L = str.maketrans({"I": "l", "1": "l"})
 
 
 @functools.cache
@@ -192,12 +193,18 @@ class Casemap:
         return Key(key.translate(_SKELETON))
 
     def spelled_skeleton(self, name: str) -> Key:
-        """The skeleton of ``name`` as spelt, a capital I read as the l it is drawn
-        like: a second key a new name is checked against (``cIaire`` beside
-        ``claire``), never one it is held by (``FELICIA`` must be ``felicia``)."""
-        if "I" not in name:
+        """The skeleton of ``name`` as spelt, a capital I and a digit one read as the
+        l they are drawn like: a second key names are checked against (``cIaire`` and
+        ``c1aire`` beside ``claire``), never one a name is held by (``FELICIA`` must be
+        ``felicia``)."""
+        if not self.looks_spelt(name):
             return self.skeleton(name)
-        return self.skeleton(name.translate(_CAPITAL_I))
+        return self.skeleton(name.translate(_SPELT_AS_L))
+
+    def looks_spelt(self, name: str) -> bool:
+        """Whether ``name``'s spelling may look like another name than its skeleton
+        says (see spelled_skeleton; rfc8265 only, as look-alikes are)."""
+        return self.mapping is Casemapping.PRECIS and ("I" in name or "1" in name)
 
     def check_nick(self, nick: str) -> str:
         """Validate a nickname and return it in normal form (NFC).

@@ -153,7 +153,7 @@ async def _register(
     except AccountError as error:
         session.message("FAIL", "REGISTER", error.code, name, str(error))
         return
-    session.hub.account_registered(account.key)
+    session.hub.account_registered(account.name)
     if session.closed:
         return
     session.message("REGISTER", "SUCCESS", account.name, "Account created")
@@ -211,7 +211,7 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
                 return
             _count_registration(session)
             account = await accounts.register(user.nick, args[0], email)
-            session.hub.account_registered(account.key)
+            session.hub.account_registered(account.name)
             _tell(session, f"Account {account.name} registered; you are logged in.")
             await logged_in(session, account)
         elif verb == "IDENTIFY" and args:
