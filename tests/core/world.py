@@ -215,9 +215,9 @@ class World:
                 user.id: sorted(c.key for c in invited)
                 for user, invited in channels.invites.items()
             },
+            markers={owner: dict(m) for owner, m in state.markers.items()},
+            recent=dict(state.recent.items()),
             # The owners below offer no way to list everything they hold.
-            markers={owner: dict(m) for owner, m in state.markers._by_owner.items()},
-            recent=dict(state.recent._sent),
             monitors={user.id: dict(nicks) for user, nicks in state.monitors._lists.items()},
             watchers={
                 key: sorted(u.id for u in watching)

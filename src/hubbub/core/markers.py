@@ -3,7 +3,7 @@ conversation, bounded per owner."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import ItemsView, Iterable
 
 from hubbub.wire.casemap import Key
 
@@ -67,6 +67,10 @@ class ReadMarkers:
     def of(self, owner: str) -> dict[Key, float]:
         """A copy of an owner's markers."""
         return dict(self._by_owner.get(owner, {}))
+
+    def items(self) -> ItemsView[str, dict[Key, float]]:
+        """Every owner's markers (not to be changed: a snapshot reads them)."""
+        return self._by_owner.items()
 
     def take(self, owner: str) -> dict[Key, float]:
         """Forget an owner's markers, returning them."""

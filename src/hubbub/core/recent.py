@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import ItemsView
 from typing import NamedTuple
 
 from hubbub.core.model import User
@@ -51,6 +52,10 @@ class RecentMessages:
         if len(recent) > self.limit:
             # popitem, not next(iter(...)): a plain dict's iterator walks deleted slots.
             recent.popitem(last=False)
+
+    def items(self) -> ItemsView[str, Sent]:
+        """Every message remembered, oldest first."""
+        return self._sent.items()
 
     def forget(self, msgid: str) -> None:
         self._sent.pop(msgid, None)

@@ -1,0 +1,173 @@
+"""The shared state as plain data, and back: how a node in a cluster starts from a
+snapshot instead of reading the whole log (docs/design/cluster.md).
+
+:func:`capture` writes what the facts made: users, channels (members, modes, lists,
+topic, invites), read markers, the recent messages REDACT needs, WHOWAS and the accounts
+dropped. What follows from those (nick and channel claims, look-alike keys, mode counts,
+who is logged in to each account, the channels' audiences) is not written: :func:`restore`
+makes it again, through the same owners that applying does. Registered channels are the
+store's, which every node loads; MONITOR lists are a session's, and a starting node has
+none.
+
+The data is JSON-ready (lists, strings, numbers, None) and in a canonical order, so that
+two replicas in the same state capture equal data: the test of a snapshot is that a
+node started from one equals a node that read the whole log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hubbub.core.apply import ELSEWHERE
+from hubbub.core.model import NO_CHANNELS, NO_MODES, Channel, ListEntry, Topic, User
+from hubbub.core.recent import Sent
+from hubbub.core.state import State
+from hubbub.core.users import WhowasEntry, same
+from hubbub.wire.casemap import Key
+
+FORMAT = 1
+
+
+class SnapshotError(Exception):
+    """The data is not a snapshot this version can restore."""
+
+
+def capture(state: State) -> dict[str, Any]:
+    """The state as plain data (see the module's docstring)."""
+    users = sorted(state.users.by_id.values(), key=lambda user: user.id)
+    channels = sorted(state.channels.live.values(), key=lambda channel: channel.key)
+    return {
+        "format": FORMAT,
+        "users": [_user(user) for user in users],
+        "channels": [_channel(channel) for channel in channels],
+        "markers": {
+            owner: dict(sorted(markers.items()))
+            for owner, markers in sorted(state.markers.items())
+            if markers
+        },
+        "recent": [[msgid, *sent] for msgid, sent in state.recent.items()],
+        "whowas": [
+            [e.nick, e.key, e.username, e.host, e.realname, e.time]
+            for e in state.users.whowas_entries
+        ],
+        "dropped": sorted(state.dropped_accounts),
+    }
+
+
+def _user(user: User) -> list[Any]:
+    return [
+        user.id,
+        user.nick,
+        user.username,
+        user.host,
+        user.realname,
+        user.signon,
+        user.last_active,
+        "".join(sorted(user.modes)),
+        user.away,
+        user.account,
+        user.account_id,
+        user.secure,
+        user.oper_name,
+    ]
+
+
+def _channel(channel: Channel) -> list[Any]:
+    topic = channel.topic
+    return [
+        channel.name,
+        channel.created,
+        channel.incarnation,
+        "".join(sorted(channel.flags)),
+        channel.password,
+        channel.limit,
+        {
+            mode: [[e.mask, e.setter, e.time, e.folded] for e in entries]
+            for mode, entries in sorted(channel.lists.items())
+        },
+        None if topic is None else [topic.text, topic.setter, topic.time],
+        # In joining order: NAMES lists them so on every node.
+        [[member.id, status] for member, status in channel.members.items()],
+        sorted(user.id for user in channel.invited),
+    ]
+
+
+def restore(state: State, data: dict[str, Any]) -> None:
+    """Fill an empty ``state`` (only the services' nicks reserved) from captured data.
+
+    Raises:
+        SnapshotError: the data is not a snapshot of this format (``state`` may then be
+            partly filled: throw it away).
+    """
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise SnapshotError(f"not a snapshot of format {FORMAT}")
+    try:
+        _restore(state, data)
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise SnapshotError(f"a snapshot that does not read: {error!r}") from None
+
+
+def _restore(state: State, data: dict[str, Any]) -> None:
+    users, channels, casemap = state.users, state.channels, state.casemap
+    by_id: dict[str, User] = {}
+    for fields in data["users"]:
+        (uid, nick, username, host, realname, signon, last_active, modes, away) = fields[:9]
+        account, account_id, secure, oper_name = fields[9:13]
+        skeleton = same(nick, casemap.skeleton(nick))
+        if not state.users.registry.claim(skeleton, uid):
+            raise ValueError(f"two users hold {nick!r}")
+        user = User(
+            uid,
+            nick,
+            same(nick, casemap.fold(nick)),
+            skeleton,
+            username,
+            host,
+            realname,
+            ELSEWHERE,
+            float(signon),
+        )
+        user.last_active = float(last_active)
+        user.modes = frozenset(modes) if modes else NO_MODES
+        users.mode_counts.update(user.modes)
+        user.away, user.secure, user.oper_name = away, bool(secure), oper_name
+        if account is not None and account_id is not None:
+            user.account, user.account_id = account, account_id
+            state.account_users.setdefault(account_id, set()).add(user)
+        users.add(user)
+        by_id[uid] = user
+    for fields in data["channels"]:
+        name, created, incarnation, flags, password, limit, lists, topic = fields[:8]
+        members, invited = fields[8:10]
+        key = casemap.fold(name)
+        if not state.channels.registry.claim(casemap.skeleton(key), incarnation):
+            raise ValueError(f"two channels hold {name!r}")
+        channel = Channel(name, key, float(created), incarnation)
+        channel.flags.update(flags)
+        channel.password, channel.limit = password, limit
+        for mode, entries in lists.items():
+            channel.lists[mode] = [
+                ListEntry(mask, setter, float(time), folded)
+                for mask, setter, time, folded in entries
+            ]
+        if topic is not None:
+            channel.topic = Topic(topic[0], topic[1], float(topic[2]))
+        for uid, status in members:
+            member = by_id[uid]
+            channel.join(member, status)
+            if member.channels is NO_CHANNELS:
+                member.channels = {}
+            member.channels[key] = channel
+        channels.add(channel)
+        for uid in invited:
+            channels.invite(by_id[uid], channel)
+    for owner, markers in data["markers"].items():
+        for target, moment in markers.items():
+            state.markers.move(owner, Key(target), float(moment), None)
+    for msgid, *sent in data["recent"]:
+        state.recent.keep(msgid, Sent(*sent))
+    for nick, key, username, host, realname, time in data["whowas"]:
+        users.whowas_entries.append(
+            WhowasEntry(nick, Key(key), username, host, realname, float(time))
+        )
+    state.dropped_accounts.update(data["dropped"])
