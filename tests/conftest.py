@@ -88,15 +88,19 @@ class ServeProcess:
 
     async def wait_for_log(self, text: str, seconds: float | None = None) -> str:
         """The first stderr line containing ``text``, waiting for it if needed."""
-        async with asyncio.timeout(self.wait if seconds is None else seconds):
-            while True:
-                for line in self.log:
-                    if text in line:
-                        return line
-                if self.process.returncode is not None:
-                    raise AssertionError(f"exited {self.process.returncode}: {self.log}")
-                self._changed.clear()
-                await self._changed.wait()
+        try:
+            async with asyncio.timeout(self.wait if seconds is None else seconds):
+                while True:
+                    for line in self.log:
+                        if text in line:
+                            return line
+                    if self.process.returncode is not None:
+                        raise AssertionError(f"exited {self.process.returncode}: {self.log}")
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            last = self.log[-20:]
+            raise AssertionError(f"no line with {text!r}; the last ones: {last}") from None
 
     async def port(self) -> int:
         """The IRC port, from the log line that announces it (the server chose it)."""

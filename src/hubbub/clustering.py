@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.core.hub import Hub
 from hubbub.core.ports import Bus, ChannelSink
 from hubbub.core.registered import RegisteredChannel
+from hubbub.core.snapshot import capture, restore
 from hubbub.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 
 class ClusterUnreachable(Exception):
-    """NATS could not be reached as the node started; the message says where and why."""
+    """NATS could not be reached as the node started, or its log cannot be followed;
+    the message says where and why."""
 
 
 class ClusterLink:
@@ -49,14 +52,16 @@ class ClusterLink:
         self._liveness: Liveness | None = None
         self._reachable = True
 
-    async def join(self, hub: Hub) -> None:
-        """Reach NATS, follow the network's log and watch the other nodes (before the
-        listeners open).
+    async def join(self, hub: Hub, lost_track: Callable[[], None] | None = None) -> None:
+        """Reach NATS, follow the network's log (from the newest snapshot) and watch the
+        other nodes (before the listeners open). ``lost_track`` is called if the log is
+        later purged past what this node applied (cut off from NATS for that long).
 
         Raises:
-            ClusterUnreachable: no NATS server answered.
+            ClusterUnreachable: no NATS server answered, or the log cannot be followed.
         """
         from hubbub.cluster.connect import Unreachable, connect
+        from hubbub.cluster.jetstream import LogGap, Snapshots
         from hubbub.cluster.nodes import Liveness
 
         cluster = self.settings
@@ -71,8 +76,17 @@ class ClusterLink:
             )
         except Unreachable as error:
             raise ClusterUnreachable(str(error)) from None
-        await self.bus.start(self._client)
         bus = self.bus
+        bus.lost_track = lost_track
+        snapshots = Snapshots(
+            lambda: capture(hub.state),
+            lambda data: restore(hub.state, data),
+            cluster.snapshot_every,
+        )
+        try:
+            await bus.start(self._client, snapshots)
+        except LogGap as error:
+            raise ClusterUnreachable(f"cannot follow the network's log: {error}") from None
         self._liveness = Liveness(
             self._client,
             bus,

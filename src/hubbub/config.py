@@ -285,7 +285,15 @@ class _Reader:
         return changes
 
     def cluster(self, data: dict[str, Any]) -> Cluster:
-        known = ("urls", "node", "credentials", "token", "tls_ca", "node_timeout")
+        known = (
+            "urls",
+            "node",
+            "credentials",
+            "token",
+            "tls_ca",
+            "node_timeout",
+            "snapshot_every",
+        )
         for key in data:
             if key not in known:
                 raise self.unknown("cluster", key, key, known)
@@ -304,6 +312,9 @@ class _Reader:
             token=self.typed("cluster", "token", data["token"], str) if "token" in data else None,
             node_timeout=float(
                 self.typed("cluster", "node_timeout", data.get("node_timeout", 3.0), float)
+            ),
+            snapshot_every=self.typed(
+                "cluster", "snapshot_every", data.get("snapshot_every", 10_000), int
             ),
             **paths,
         )

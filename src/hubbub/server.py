@@ -203,7 +203,7 @@ class Server:
             if store is not None and writer is not None:
                 await self._attach_store(store, writer, keeper, markers)
             if self.cluster is not None:
-                await self.cluster.join(self.hub)
+                await self.cluster.join(self.hub, self.stop)
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen(writer if self.settings.history_sync else None)
             async with asyncio.TaskGroup() as tasks:

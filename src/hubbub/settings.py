@@ -57,6 +57,8 @@ class Cluster:
     token: str | None = field(default=None, repr=False)  # or a NATS token
     tls_ca: Path | None = None  # the CA that signed NATS's certificate (tls:// URLs)
     node_timeout: float = 3.0  # seconds without a node's heartbeat before its users quit
+    # Log messages between two snapshots of the state (nodes start from the newest).
+    snapshot_every: int = 10_000
 
     def node_name(self, settings: Settings) -> str:
         if self.node:
@@ -238,6 +240,8 @@ def validate(
                 fail("cluster", "urls", f"{url!r} is not a URL like nats://host:4222")
         if not cluster.node_timeout > 0:
             fail("cluster", "node_timeout", "must be positive")
+        if not 10 <= cluster.snapshot_every <= 10_000_000:
+            fail("cluster", "snapshot_every", "must be between 10 and 10000000")
         if cluster.node and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cluster.node):
             fail("cluster", "node", "must be 1 to 64 letters, digits, '_' or '-'")
         if settings.history and settings.database_url is None:

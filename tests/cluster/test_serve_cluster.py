@@ -461,3 +461,36 @@ async def test_an_account_registered_on_one_node_is_guarded_on_the_other(
         await other.close()
     finally:
         await pearl.close()
+
+
+async def test_a_node_started_later_begins_at_a_snapshot_of_the_network(
+    cluster: Cluster,
+) -> None:
+    config = cluster.tmp_path / "snapshots.toml"
+    config.write_text(
+        f'[server]\ndatabase_url = "{cluster.database}"\n'
+        f'[cluster]\nurls = ["{cluster.nats.url}"]\nsnapshot_every = 10\n'
+    )
+    node_a, port_a = await cluster.node("a", "--config", str(config))
+    alice = await LineClient.open(port_a)
+    try:
+        await alice.register("alice")
+        await alice.send(f"JOIN {CHAN}", f"TOPIC {CHAN} :kept in a snapshot")
+        await alice.read_until("TOPIC")
+        for number in range(25):
+            await alice.send(f"PRIVMSG {CHAN} :line {number}")
+        await alice.send("PING :done")
+        await alice.read_until("PONG", seconds=10)
+        await node_a.wait_for_log("snapshot at 20 kept")
+        node_b, port_b = await cluster.node("b", "--config", str(config))
+        await node_b.wait_for_log("started from the snapshot at 20")
+        carol = await LineClient.open(port_b)
+        await carol.register("carol")
+        await carol.send(f"JOIN {CHAN}")
+        joined = await carol.read_until(n.RPL_ENDOFNAMES)
+        assert [m.params[-1] for m in joined if m.command == n.RPL_TOPIC] == ["kept in a snapshot"]
+        listed = " ".join(m.params[-1] for m in joined if m.command == n.RPL_NAMREPLY)
+        assert set(listed.split()) == {"@alice", "carol"}
+        await carol.close()
+    finally:
+        await alice.close()

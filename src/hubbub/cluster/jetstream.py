@@ -24,6 +24,13 @@ here: each holds its client's next line until the node's facts so far are applie
 (:meth:`settled`), so a connection has at most one line's facts and its quit waiting.
 Past ``buffer`` waiting facts, the backlog is logged (and again each time it doubles).
 
+A node need not read the whole log. Every ``every`` stream messages each node captures
+its state (consistent: between two stream messages) and keeps it in the snapshot store
+(:mod:`hubbub.cluster.snapshots`), then purges the log below the snapshot before last;
+a node starts from the newest snapshot and the log after it. A running node that finds
+the log purged past what it has applied (cut off from NATS for that long) cannot catch
+up: it says so and stops (``lost_track``), to be started again from a snapshot.
+
 ``hubbub serve --cluster`` uses it in place of :class:`~hubbub.cluster.local.LocalBus`
 (issue 16; docs/design/cluster.md says what is built and what is left).
 """
@@ -35,16 +42,19 @@ import collections
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.js.api import DeliverPolicy, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
 from hubbub.cluster.codec import CodecError, decode, encode
+from hubbub.cluster.snapshots import Snapshot, SnapshotStore
 from hubbub.core.events import Fact
 from hubbub.core.ports import Subscriber
 
@@ -61,6 +71,21 @@ _BATCH_FACTS = 1024
 _BATCH_BYTES = 512 * 1024
 _RETRY_AFTER = 0.25
 _HEARTBEAT = 0.5
+
+
+class LogGap(Exception):
+    """The log was purged below what this node has, and no snapshot bridges the gap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshots:
+    """How a bus snapshots the state it applies to: ``capture`` it as plain data,
+    ``restore`` an empty one from such data (raising on data it cannot read), every
+    ``every`` stream messages."""
+
+    capture: Callable[[], dict[str, Any]]
+    restore: Callable[[dict[str, Any]], None]
+    every: int = 10_000
 
 
 class NatsBus:
@@ -97,28 +122,57 @@ class NatsBus:
         self._catch_up_to = 0
         self._caught_up = asyncio.Event()
         self.settled = self._settled
+        self._snapshots: Snapshots | None = None
+        self._snapshot_store: SnapshotStore | None = None
+        self._saving: asyncio.Task[None] | None = None
+        # Called once if the log was purged past what this node applied.
+        self.lost_track: Callable[[], None] | None = None
+        self._lost = False
+        self.started_at = 0  # the snapshot's sequence this node started from (0: none)
 
-    async def start(self, client: Client) -> None:
-        """Make the stream if it is missing, then follow it from its start; return once
-        every fact that was in it has been applied here (a node serves no user from a
-        replica behind the log).
+    async def start(self, client: Client, snapshots: Snapshots | None = None) -> None:
+        """Make the stream if it is missing, start from the newest snapshot (if any) and
+        follow the stream from there; return once every fact that was in it has been
+        applied here (a node serves no user from a replica behind the log).
 
         Args:
             client: a connected NATS client (reconnecting on its own).
+            snapshots: how to snapshot the state (None: never; the log is read whole).
+
+        Raises:
+            LogGap: the log begins after every snapshot there is (or a snapshot did not
+                restore).
         """
         self._stream = stream = client.jetstream()
         try:
             info = await stream.stream_info(STREAM)
         except JetStreamError:
             info = await stream.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECT]))
-        self._catch_up_to = info.state.last_seq
-        if self._catch_up_to == 0:
+        first, last = info.state.first_seq, info.state.last_seq
+        self._snapshots = snapshots
+        if snapshots is not None:
+            self._snapshot_store = SnapshotStore(stream, self.node)
+            await self._snapshot_store.open()
+            await self._restore(first, last)
+        if last and first > self.position + 1:
+            raise LogGap(
+                f"the log begins at {first} and no snapshot reaches it: the facts before "
+                "are gone (start with the snapshots of the nodes that purged it)"
+            )
+        self._catch_up_to = last
+        if self._catch_up_to <= self.position:
             self._caught_up.set()
+        config = None
+        if self.position:
+            config = ConsumerConfig(opt_start_seq=self.position + 1)
         self._consumer = await stream.subscribe(
             SUBJECT,
             cb=self._received,
             ordered_consumer=True,
-            deliver_policy=DeliverPolicy.ALL,
+            config=config,
+            deliver_policy=(
+                DeliverPolicy.BY_START_SEQUENCE if self.position else DeliverPolicy.ALL
+            ),
             # Missed heartbeats are how the ordered consumer learns that the server lost
             # it (a restart): it then makes a new one from the next sequence.
             idle_heartbeat=_HEARTBEAT,
@@ -129,8 +183,27 @@ class NatsBus:
             logger.info("cluster: reading the log's %d facts", self._catch_up_to)
             await self._caught_up.wait()
 
+    async def _restore(self, first: int, last: int) -> None:
+        """Fill the state from the newest snapshot there is, when one is needed (the log
+        was purged) or saves reading."""
+        assert self._snapshots is not None
+        assert self._snapshot_store is not None
+        snapshot = await self._snapshot_store.newest(below=last)
+        if snapshot is None or snapshot.sequence < first - 1:
+            return  # none, or older than the log's start: no use (LogGap if needed)
+        try:
+            self._snapshots.restore(snapshot.data)
+        except Exception as error:
+            at = snapshot.sequence
+            raise LogGap(f"the snapshot at {at} does not restore: {error}") from None
+        self.position = self.started_at = snapshot.sequence
+        logger.info("cluster: started from the snapshot at %d", snapshot.sequence)
+
     async def close(self) -> None:
         """Stop sending and reading (what is still queued is not sent)."""
+        if self._saving is not None:
+            await asyncio.gather(self._saving, return_exceptions=True)
+            self._saving = None
         if self._sender is not None:
             self._sender.cancel()
             await asyncio.gather(self._sender, return_exceptions=True)
@@ -222,6 +295,9 @@ class NatsBus:
     # -- receiving ---------------------------------------------------------------------
 
     async def _received(self, message: Msg) -> None:
+        sequence = message.metadata.sequence.stream
+        if self._lost or self._gap(sequence):
+            return
         self.received += 1
         origin = (message.headers or {}).get(_ORIGIN, "")
         prefix, _, number = origin.rpartition(".")
@@ -242,9 +318,52 @@ class NatsBus:
         if own:
             self._applied = int(number)
             self._progress()
-        self.position = sequence = message.metadata.sequence.stream
+        self.position = sequence
         if not self._caught_up.is_set() and sequence >= self._catch_up_to:
             self._caught_up.set()
+        snapshots = self._snapshots
+        if snapshots is not None and sequence % snapshots.every == 0:
+            self._snapshot(sequence, snapshots)
+
+    def _gap(self, sequence: int) -> bool:
+        """Whether the log skips from what was applied here to ``sequence``: purged
+        while this node was cut off. Its replica can no longer follow (facts it never
+        applied are gone), so it stops applying, says so, and asks to be stopped."""
+        if sequence <= self.position + 1 or not self.position:
+            return False
+        self._lost = True
+        logger.critical(
+            "cluster: the log was purged past this node (applied %d, next is %d): stopping;"
+            " start it again to load a snapshot",
+            self.position,
+            sequence,
+        )
+        if self.lost_track is not None:
+            self.lost_track()
+        return True
+
+    def _snapshot(self, sequence: int, snapshots: Snapshots) -> None:
+        """Capture the state as it is now (between two stream messages) and keep it;
+        then purge the log below the snapshot before this one, which a node still
+        starting from it may need."""
+        if self._saving is not None and not self._saving.done():
+            return  # the last one is still on its way: skip this one
+        snapshot = Snapshot(sequence, snapshots.capture())
+        self._saving = asyncio.create_task(
+            self._save(snapshot, sequence - snapshots.every + 1), name="cluster snapshot"
+        )
+
+    async def _save(self, snapshot: Snapshot, purge_below: int) -> None:
+        assert self._snapshot_store is not None
+        assert self._stream is not None
+        try:
+            await self._snapshot_store.save(snapshot)
+            if purge_below > 1:
+                await self._stream.purge_stream(STREAM, seq=purge_below)
+        except (NatsError, JetStreamError, TimeoutError) as error:
+            logger.warning("cluster: snapshot at %d not kept: %s", snapshot.sequence, error)
+            return
+        logger.info("cluster: snapshot at %d kept", snapshot.sequence)
 
     def _apply(self, data: bytes, own: bool, unreadable: list[CodecError]) -> None:
         try:
