@@ -322,7 +322,8 @@ class NatsBus:
         if not self._caught_up.is_set() and sequence >= self._catch_up_to:
             self._caught_up.set()
         snapshots = self._snapshots
-        if snapshots is not None and sequence % snapshots.every == 0:
+        # Not while reading the log at start: the running nodes wrote those.
+        if snapshots is not None and sequence % snapshots.every == 0 and self._caught_up.is_set():
             self._snapshot(sequence, snapshots)
 
     def _gap(self, sequence: int) -> bool:
