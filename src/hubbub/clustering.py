@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from hubbub.accounts.throttle import Shared
+from hubbub.core.events import AttemptCounted, Fact
 from hubbub.core.hub import Hub
 from hubbub.core.ports import Bus, ChannelSink
 from hubbub.core.registered import RegisteredChannel
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from hubbub.cluster.nodes import Liveness
 
 logger = logging.getLogger(__name__)
+
+# A count older than this, read from the log (a node starting), is not counted again.
+_COUNTS_LAST = 60.0
 
 
 class ClusterUnreachable(Exception):
@@ -98,6 +104,28 @@ class ClusterLink:
         )
         await self._liveness.start()
         logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
+
+    def share_throttles(self, throttles: Mapping[str, Shared]) -> None:
+        """Let every node count what each of these throttles counts on any node (see
+        :class:`AttemptCounted`): an address gets one allowance from the network."""
+        bus, node = self.bus, self.node
+
+        def sharer(name: str) -> Callable[[str, tuple[str, ...]], None]:
+            return lambda step, keys: bus.publish(
+                AttemptCounted(name, step, keys, node, time.time())
+            )
+
+        for name, throttle in throttles.items():
+            throttle.share = sharer(name)
+
+        def follow(fact: Fact) -> None:
+            if type(fact) is not AttemptCounted or fact.node == node:
+                return
+            throttle = throttles.get(fact.throttle)
+            if throttle is not None and time.time() - fact.time < _COUNTS_LAST:
+                throttle.count_shared(fact.step, fact.keys)
+
+        bus.subscribe(follow)
 
     def _tell(self, hub: Hub, reachable: bool) -> None:
         """Tell this node's users when the rest of the network goes and comes back (once

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
+from hubbub.accounts.throttle import Shared
 from hubbub.certificates import tls_context
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.clustering import ClusterLink, OwnWrites
@@ -19,8 +20,9 @@ from hubbub.core.ports import Subscriber
 from hubbub.core.registered import from_json
 from hubbub.doors.connection import LineConnection
 from hubbub.doors.gate import Gate, connection_ceiling
-from hubbub.doors.irc.commands.accounts import NICKSERV
+from hubbub.doors.irc.commands.accounts import NICKSERV, registration_throttle
 from hubbub.doors.irc.commands.chanserv import CHANSERV
+from hubbub.doors.irc.commands.server import oper_throttle, pass_throttle
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.output import Durability, OutputBatcher
@@ -203,6 +205,7 @@ class Server:
             if store is not None and writer is not None:
                 await self._attach_store(store, writer, keeper, markers)
             if self.cluster is not None:
+                self.cluster.share_throttles(self._throttles())
                 await self.cluster.join(self.hub, self.stop)
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen(writer if self.settings.history_sync else None)
@@ -282,6 +285,18 @@ class Server:
         for subscriber in self._keepers:
             # What the store keeps is written once, by the node it happened on.
             self.bus.subscribe(subscriber, own_only=True)
+
+    def _throttles(self) -> dict[str, Shared]:
+        """The throttles of guesses and costly work, by name, for a cluster to share."""
+        throttles: dict[str, Shared] = {
+            "oper": oper_throttle(self.hub),
+            "pass": pass_throttle(self.hub),
+            "registration": registration_throttle(self.hub, self.settings.limits),
+        }
+        if self.irc.accounts is not None:
+            throttles["login"] = self.irc.accounts.throttle
+            throttles["hashing"] = self.irc.accounts.hashing
+        return throttles
 
     def _timer_interval(self) -> float:
         """How often connections' timers are checked: a quarter of the shortest, so

@@ -8,7 +8,7 @@ import contextlib
 import pytest
 
 from hubbub.accounts.errors import AccountError
-from hubbub.accounts.throttle import RegistrationThrottle
+from hubbub.accounts.throttle import LoginThrottle, RegistrationThrottle
 from tests.helpers import Clock
 
 
@@ -75,3 +75,39 @@ def test_the_throttle_stays_bounded_under_endless_addresses() -> None:
     clock.now += 3600
     throttle.begin("192.0.2.1")
     assert len(throttle) == 1  # the others' attempts are out of the window, and forgotten
+
+
+def test_a_node_tells_what_it_counts_and_counts_what_others_told() -> None:
+    clock = Clock()
+    told: list[tuple[str, tuple[str, ...]]] = []
+    here, there = LoginThrottle(clock), LoginThrottle(clock)
+    here.share = lambda step, keys: told.append((step, keys))
+    for _ in range(3):
+        here.begin("alice", "203.0.113.7")
+    here.succeed("bob", "203.0.113.7")
+    assert told == [("fail", ("alice", "203.0.113.7"))] * 3 + [("succeed", ("bob", "203.0.113.7"))]
+    for step, keys in told:
+        there.count_shared(step, keys)
+    with pytest.raises(AccountError) as refused:
+        there.begin("alice", "203.0.113.7")
+    assert refused.value.code == "RATE_LIMITED"
+    # What does not read as a step of this throttle is ignored.
+    there.count_shared("fail", ("only one key",))
+    there.count_shared("explode", ("alice", "203.0.113.7"))
+    there.count_shared("succeed", ("alice", "203.0.113.7"))
+    there.begin("alice", "203.0.113.7")
+
+
+def test_registrations_counted_elsewhere_count_here() -> None:
+    clock = Clock()
+    told: list[tuple[str, tuple[str, ...]]] = []
+    here, there = RegistrationThrottle(2, 60.0, clock), RegistrationThrottle(2, 60.0, clock)
+    here.share = lambda step, keys: told.append((step, keys))
+    here.begin("2001:db8::1")
+    assert told == [("count", ("2001:db8::/64",))]
+    for _ in range(5):  # more than the limit: the oldest make way
+        there.count_shared("count", ("2001:db8::/64",))
+    with pytest.raises(AccountError):
+        there.begin("2001:db8::2")
+    clock.now += 60.0
+    there.begin("2001:db8::2")

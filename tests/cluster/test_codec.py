@@ -27,6 +27,7 @@ from hubbub.core.events import (
     AccountDropped,
     AccountRegistered,
     Actor,
+    AttemptCounted,
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
@@ -136,6 +137,7 @@ SAMPLES: list[Fact] = [
     RegistrationChanged(None, Key("#old"), ""),
     AccountDropped("a1b2c3", "carol"),
     AccountRegistered("carol"),
+    AttemptCounted("login", "fail", ("carol", "2001:db8::/64"), "node-a", NOW),
 ]
 
 
@@ -232,6 +234,7 @@ VERSION_1_FIELDS = {
     "RegistrationChanged": "actor key record new",
     "AccountDropped": "account_id name",
     "AccountRegistered": "name",
+    "AttemptCounted": "throttle step keys node time",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",

@@ -494,3 +494,39 @@ async def test_a_node_started_later_begins_at_a_snapshot_of_the_network(
         await carol.close()
     finally:
         await alice.close()
+
+
+async def test_guesses_are_counted_by_the_network_not_by_each_node(cluster: Cluster) -> None:
+    # Probe 15: each node kept its own throttles, so an address had each node's
+    # allowance of password guesses.
+    oper = ("--oper", "admin:right-password")
+    _, port_a = await cluster.node("a", *oper)
+    _, port_b = await cluster.node("b", *oper)
+    owner = await LineClient.open(port_a)
+    on_a, on_b = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await with_account(owner, "victim")
+        await on_a.register("guesser")
+        await on_b.register("guesser2")
+        for number in range(2):
+            await on_a.send(f"OPER admin wrong{number}")
+            await on_a.read_until(n.ERR_PASSWDMISMATCH)
+            await on_a.send(f"PRIVMSG NickServ :IDENTIFY victim wrong{number}")
+            await on_a.read_until("NOTICE")
+        # Read once the node has applied what those counted (the door waits for it).
+        await on_a.send("PING :counted")
+        await on_a.read_until("PONG")
+        await on_b.send("OPER admin wrong2", "PRIVMSG NickServ :IDENTIFY victim wrong2")
+        await on_b.read_until(n.ERR_PASSWDMISMATCH)
+        await on_b.read_until("NOTICE")
+        # Three failures from this address on the network: the fourth must wait, on b.
+        await on_b.send("OPER admin right-password")
+        refused = await on_b.read_until(lambda m: m.command in (n.RPL_TRYAGAIN, n.RPL_YOUREOPER))
+        assert refused[-1].command == n.RPL_TRYAGAIN
+        await on_b.send(f"PRIVMSG NickServ :IDENTIFY victim {PASSWORD}")
+        answer = await on_b.read_until("NOTICE")
+        assert "try again in" in answer[-1].params[-1]
+    finally:
+        await owner.close()
+        await on_a.close()
+        await on_b.close()

@@ -19,6 +19,9 @@ EXTERNAL, OPER) by :class:`LoginThrottle`, and account registrations by
 - Each table keeps at most 10 000 entries, the least recent forgotten first: an attack
   with endless names or addresses costs a fixed amount of memory, and can at most make
   old failures be forgotten early.
+
+In a cluster every node counts what every other counted (:class:`Shared`): an address
+gets one allowance from the network, not one from each node.
 """
 
 from __future__ import annotations
@@ -34,6 +37,24 @@ from typing import Generic, TypeVar
 from hubbub.accounts.errors import AccountError
 
 K = TypeVar("K", bound=Hashable)
+# Told each step a throttle counted here, with its keys (see Shared).
+Share = Callable[[str, tuple[str, ...]], None]
+
+
+class Shared:
+    """A throttle whose counts the nodes of a cluster share: the cluster sets ``share``,
+    which is then told each step counted here, and hands each step another node counted
+    to :meth:`count_shared`. On one server ``share`` stays None and costs nothing."""
+
+    share: Share | None = None
+
+    def _tell(self, step: str, *keys: str) -> None:
+        if self.share is not None:
+            self.share(step, keys)
+
+    def count_shared(self, step: str, keys: tuple[str, ...]) -> None:
+        """Count a step another node counted (never refused: it was counted there)."""
+        raise NotImplementedError
 
 
 @dataclass(slots=True)
@@ -117,7 +138,7 @@ def address_block(address: str) -> str:
     return str(ip)
 
 
-class LoginThrottle:
+class LoginThrottle(Shared):
     """Failed logins by (account, address), by the rule in the module docstring.
 
     Args:
@@ -183,6 +204,13 @@ class LoginThrottle:
                     "Too many failed logins to different accounts from your address; "
                     "try again later",
                 )
+        self._fail(account, block, now)
+        self._tell("fail", account, block)
+
+    def _fail(self, account: str, block: str, now: float) -> None:
+        pair = (account, block)
+        if not self._is_known(pair, now):
+            tried = self._tried_from(block, now)
             tried[account] = now
             self._tried.move_to_end(block)
             if len(self._tried) > self.size:
@@ -192,6 +220,19 @@ class LoginThrottle:
     def succeed(self, account: str, address: str) -> None:
         """The attempt :meth:`begin` counted logged in: forget the pair's failures."""
         block = address_block(address)
+        self._succeed(account, block)
+        self._tell("succeed", account, block)
+
+    def count_shared(self, step: str, keys: tuple[str, ...]) -> None:
+        if len(keys) != 2:
+            return
+        account, block = keys
+        if step == "fail":
+            self._fail(account, block, self.clock())
+        elif step == "succeed":
+            self._succeed(account, block)
+
+    def _succeed(self, account: str, block: str) -> None:
         pair = (account, block)
         self._pairs.forgive(pair)
         tried = self._tried.get(block)
@@ -226,7 +267,7 @@ class LoginThrottle:
         return tried
 
 
-class RegistrationThrottle:
+class RegistrationThrottle(Shared):
     """Account registrations (REGISTER, NickServ REGISTER) by address: at most
     ``per_address`` attempts from one address (an IPv6 /64) in any ``window`` seconds.
 
@@ -286,7 +327,22 @@ class RegistrationThrottle:
             wait = attempts[0] + self.window - now
             code, text = self.refusal
             raise AccountError(code, text.format(wait=seconds(wait)))
+        self._count(block, now)
+        self._tell("count", block)
+
+    def count_shared(self, step: str, keys: tuple[str, ...]) -> None:
+        if step == "count" and len(keys) == 1 and self.per_address:
+            now = self.clock()
+            self._expire(now)
+            self._count(keys[0], now)
+
+    def _count(self, block: str, now: float) -> None:
+        attempts = self._attempts.setdefault(block, deque())
         attempts.append(now)
+        # Counts from other nodes are not refused: the oldest of them make way (the
+        # wait only grows).
+        while len(attempts) > self.per_address:
+            attempts.popleft()
         self._attempts.move_to_end(block)
         if len(self._attempts) > self.size:
             self._attempts.popitem(last=False)

@@ -63,6 +63,7 @@ from hubbub.core.events import (
     AccountDropped,
     AccountRegistered,
     Actor,
+    AttemptCounted,
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
@@ -122,6 +123,7 @@ FACTS: tuple[type[Fact], ...] = (
     RegistrationChanged,
     AccountDropped,
     AccountRegistered,
+    AttemptCounted,
 )
 
 

@@ -24,6 +24,7 @@ from hubbub.core.events import (
     AccountChanged,
     AccountDropped,
     AccountRegistered,
+    AttemptCounted,
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
@@ -159,8 +160,8 @@ class Applier:
                 self._account(event)
             case AccountDropped(account_id):
                 self._account_dropped(account_id)
-            case AccountRegistered():
-                pass  # account names are the accounts service's (it follows the bus)
+            case AccountRegistered() | AttemptCounted():
+                pass  # the accounts' and throttles' (each follows the bus)
             case RealnameChanged(actor, realname):
                 user = self._user(actor.id)
                 user.realname = realname

@@ -174,6 +174,22 @@ class AccountRegistered:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptCounted:
+    """The node ``node`` counted an attempt against one of its throttles of guesses
+    and costly work (``throttle``: "login", "hashing", "registration", "oper" or
+    "pass"; ``step`` and ``keys`` as that throttle counts them): every other node counts
+    it too, so that an address gets one allowance from the network, not one from each
+    node (probe 15). ``time`` (epoch seconds) keeps a node that reads the log at
+    start from counting again what was counted long ago."""
+
+    throttle: str
+    step: str
+    keys: tuple[str, ...]
+    node: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
 class RegistrationChanged:
     """ChanServ changed the registration of the channel ``key``: it is now ``record``
     (:func:`hubbub.core.registered.to_json`), or none when ``record`` is empty. ``new``:
@@ -349,7 +365,15 @@ Event = (
 
 # What the bus carries: the facts sessions see, and arrivals, which no session is
 # handed (MONITOR watchers get MonitoredOnline instead).
-Fact = Event | UserArrived | NodeLost | RegistrationChanged | AccountDropped | AccountRegistered
+Fact = (
+    Event
+    | UserArrived
+    | NodeLost
+    | RegistrationChanged
+    | AccountDropped
+    | AccountRegistered
+    | AttemptCounted
+)
 
 
 class Audience(Protocol):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from hubbub.accounts.passwords import decoy_hash, verify_password
-from hubbub.accounts.throttle import Backoff, address_block, seconds
+from hubbub.accounts.throttle import Backoff, Shared, address_block, seconds
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.help import HELP_TOPICS, INDEX
@@ -95,7 +95,7 @@ class Guesser(Protocol):
     def closed(self) -> bool: ...
 
 
-class OperThrottle:
+class OperThrottle(Shared):
     """Failed OPER attempts (or, in a throttle of its own, server passwords) on one
     server, by address and by connection.
 
@@ -103,7 +103,8 @@ class OperThrottle:
     attempt must wait twice as long after its last failure as the one before (2 s, 4 s
     … up to 10 minutes), and is answered RPL_TRYAGAIN without its password being
     checked. A connection is closed at its third failed or refused attempt, as a client
-    that keeps guessing has no other business here. A success forgives both.
+    that keeps guessing has no other business here. A success forgives both. In a
+    cluster the nodes share what they count of addresses (not of connections).
     """
 
     connection_tries = 3
@@ -125,7 +126,10 @@ class OperThrottle:
         refused while throttled); the address's failures lately, and whether the
         connection has had its tries."""
         address = address_block(session.host)
-        failures = self._addresses.fail(address, self.clock()) if checked else 0
+        failures = 0
+        if checked:
+            failures = self._addresses.fail(address, self.clock())
+            self._tell("fail", address)
         tries = self._connections.pop(session, 0) + 1
         if tries >= self.connection_tries:
             return failures, True
@@ -138,8 +142,18 @@ class OperThrottle:
         return failures, False
 
     def succeed(self, session: Guesser) -> None:
-        self._addresses.forgive(address_block(session.host))
+        address = address_block(session.host)
+        self._addresses.forgive(address)
         self._connections.pop(session, None)
+        self._tell("succeed", address)
+
+    def count_shared(self, step: str, keys: tuple[str, ...]) -> None:
+        if len(keys) != 1:
+            return
+        if step == "fail":
+            self._addresses.fail(keys[0], self.clock())
+        elif step == "succeed":
+            self._addresses.forgive(keys[0])
 
 
 # One throttle of each kind per server (its hub), gone with it.
