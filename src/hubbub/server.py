@@ -287,7 +287,8 @@ class Server:
             self.bus.subscribe(subscriber, own_only=True)
 
     def _throttles(self) -> dict[str, Shared]:
-        """The throttles of guesses and costly work, by name, for a cluster to share."""
+        """The throttles of guesses and costly work, and the nick guards, by name, for
+        a cluster to share."""
         throttles: dict[str, Shared] = {
             "oper": oper_throttle(self.hub),
             "pass": pass_throttle(self.hub),
@@ -296,6 +297,8 @@ class Server:
         if self.irc.accounts is not None:
             throttles["login"] = self.irc.accounts.throttle
             throttles["hashing"] = self.irc.accounts.hashing
+        self.irc.nick_guards.grace = self.settings.limits.nick_grace
+        throttles["nick-guards"] = self.irc.nick_guards
         return throttles
 
     def _timer_interval(self) -> float:

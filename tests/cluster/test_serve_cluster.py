@@ -530,3 +530,36 @@ async def test_guesses_are_counted_by_the_network_not_by_each_node(cluster: Clus
         await owner.close()
         await on_a.close()
         await on_b.close()
+
+
+async def test_a_nick_taken_back_on_one_node_is_held_on_the_other(cluster: Cluster) -> None:
+    # The nick guards were each node's: a squatter taken back on one node took the
+    # nick again at once on another, with a fresh grace.
+    grace = ("--limit", "nick_grace=1")
+    _, port_a = await cluster.node("a", *grace)
+    _, port_b = await cluster.node("b", *grace)
+    owner = await LineClient.open(port_a)
+    squatter = await LineClient.open(port_a)
+    elsewhere = await LineClient.open(port_b)
+    try:
+        await with_account(owner, "ownr")
+        await owner.send("NICK other")
+        await owner.read_until("NICK")
+        await squatter.register("squatter")
+        await squatter.send("NICK ownr")
+        await squatter.read_until(lambda m: m.command == "NICK" and m.params[0] == "ownr")
+        # Taken back at the end of its grace (1 s): renamed to a Guest nick.
+        renamed = await squatter.read_until(
+            lambda m: m.command == "NICK" and m.params[0].startswith("Guest"), seconds=10
+        )
+        assert renamed[-1].params[0].startswith("Guest")
+        await squatter.send("PING :applied")
+        await squatter.read_until("PONG")
+        await elsewhere.register("elsewhere")
+        await elsewhere.send("NICK ownr")
+        refused = await elsewhere.read_until(n.ERR_NICKNAMEINUSE)
+        assert "held" in refused[-1].params[-1]
+    finally:
+        await owner.close()
+        await squatter.close()
+        await elsewhere.close()

@@ -3,6 +3,8 @@ the table forgets guards once they have long passed."""
 
 from __future__ import annotations
 
+import time
+
 from hubbub.doors.irc.nick_guards import HOLD_GROWTH, NickGuards
 
 GRACE = 30.0
@@ -60,3 +62,27 @@ def test_a_grace_ended_by_its_owner_leaves_no_guard() -> None:
     guard = guards.begin("coco", 0.0, GRACE)
     guards.end(guard)
     assert guards.get("coco") is None
+
+
+def test_a_guard_told_by_another_node_is_the_same_here_and_told_again_changes_nothing() -> None:
+    told: list[tuple[str, tuple[str, ...]]] = []
+    here, there = NickGuards(grace=10.0), NickGuards(grace=10.0)
+    here.share = lambda step, keys: told.append((step, keys))
+    now = time.monotonic()
+    guard = here.begin("coco", now, 10.0)
+    here.hold(guard, now + 10.0, 10.0)
+    assert told == [("begin", ("coco",)), ("hold", ("coco", "1"))]
+    for step, keys in told * 2:  # both nodes took it back: told twice
+        there.count_shared(step, keys)
+    mirrored = there.get("coco")
+    assert mirrored is not None
+    assert mirrored.takebacks == 1
+    assert mirrored.held_until > time.monotonic()
+    here.end(guard)
+    assert told[-1] == ("end", ("coco",))
+    there.count_shared(*told[-1])
+    assert there.get("coco") is None
+    # What does not read as a step is ignored.
+    for step, keys in [("hold", ("coco", "x")), ("hold", ()), ("explode", ("coco",))]:
+        there.count_shared(step, keys)
+    assert there.get("coco") is None

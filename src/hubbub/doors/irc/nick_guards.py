@@ -8,9 +8,17 @@ account's names (its name, changes of case, look-alikes) are held from everyone 
 logged in to it, and each take-back holds them twice as long as the last, up to
 :data:`HOLD_GROWTH` times the grace. A guard is forgotten, and the growth with it, once
 that longest hold has passed again with nobody taking the names.
+
+In a cluster the nodes share the guards (:class:`~hubbub.accounts.throttle.Shared`):
+each tells the others when a grace begins or ends and when a hold begins, so a grace
+begun on one node goes on on another, and a nick held on one is held on all.
 """
 
 from __future__ import annotations
+
+import time
+
+from hubbub.accounts.throttle import Shared
 
 HOLD_GROWTH = 64
 
@@ -27,12 +35,17 @@ class NickGuard:
         self.takebacks = takebacks
 
 
-class NickGuards:
-    """The guards of one server's accounts, by owner."""
+class NickGuards(Shared):
+    """The guards of one server's accounts, by owner.
 
-    def __init__(self) -> None:
+    Args:
+        grace: the grace (``nick_grace``) of guards begun on other nodes.
+    """
+
+    def __init__(self, grace: float = 60.0) -> None:
         self._by_owner: dict[str, NickGuard] = {}
         self._sweep_at = 256
+        self.grace = grace
 
     def __len__(self) -> int:
         return len(self._by_owner)
@@ -42,6 +55,11 @@ class NickGuards:
 
     def begin(self, owner: str, now: float, grace: float) -> NickGuard:
         """A new grace for ``owner``'s names, ending ``grace`` seconds from ``now``."""
+        guard = self._begin(owner, now, grace)
+        self._tell("begin", owner)
+        return guard
+
+    def _begin(self, owner: str, now: float, grace: float) -> NickGuard:
         if len(self._by_owner) >= self._sweep_at:
             self._sweep(now, grace)
         earlier = self._by_owner.get(owner)
@@ -61,11 +79,32 @@ class NickGuards:
         """The account's owner logged in during ``guard``'s grace: it ends, no hold."""
         if self._by_owner.get(guard.owner) is guard:
             del self._by_owner[guard.owner]
+            self._tell("end", guard.owner)
 
     def hold(self, guard: NickGuard, now: float, grace: float) -> None:
         """A take-back at the end of ``guard``'s grace: hold the names, longer each time."""
         guard.takebacks += 1
         guard.held_until = now + grace * min(2 ** (guard.takebacks - 1), HOLD_GROWTH)
+        self._tell("hold", guard.owner, str(guard.takebacks))
+
+    def count_shared(self, step: str, keys: tuple[str, ...]) -> None:
+        """A guard changed on another node: the same here. Idempotent, as two nodes
+        whose users took one account's names both take them back at its deadline."""
+        now, owner = time.monotonic(), keys[0] if keys else ""
+        guard = self._by_owner.get(owner)
+        if step == "begin" and len(keys) == 1:
+            if guard is None or guard.deadline <= now:
+                self._begin(owner, now, self.grace)
+        elif step == "end" and len(keys) == 1:
+            self._by_owner.pop(owner, None)
+        elif step == "hold" and len(keys) == 2 and keys[1].isascii() and keys[1].isdigit():
+            if guard is None:
+                guard = self._begin(owner, now - self.grace, self.grace)
+            takebacks = min(int(keys[1][:6]), HOLD_GROWTH * 2)
+            if takebacks > guard.takebacks:
+                guard.takebacks = takebacks
+                growth = min(2 ** (takebacks - 1), HOLD_GROWTH)
+                guard.held_until = max(guard.held_until, now + self.grace * growth)
 
     def _sweep(self, now: float, grace: float) -> None:
         # Amortised: the next sweep waits until the table has doubled, so a stream of

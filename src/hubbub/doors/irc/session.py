@@ -44,6 +44,7 @@ from hubbub.core.events import (
     MessageRedacted,
     MonitoredOffline,
     MonitoredOnline,
+    NickChanged,
     RealnameChanged,
     RegistrationChanged,
     UserArrived,
@@ -370,10 +371,15 @@ class IrcSession(IrcClient):
         else:
             collector.add(line)
         me = self.user
-        if type(event) is Joined and me is not None and event.actor.id == me.id:
+        if me is None:
+            return
+        if type(event) is Joined and event.actor.id == me.id:
             channel = self.hub.find_channel(event.channel)
             if channel is not None:
                 joined(self, me, channel)
+        elif type(event) is NickChanged and event.actor.id == me.id:
+            # As the change is applied (between nodes, a round trip after NICK).
+            guard_nick(self, me)
 
     def _shown(self, event: Event) -> bool:
         """Whether this client is shown an event's line: those beyond plain IRC only

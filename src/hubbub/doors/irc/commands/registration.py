@@ -20,7 +20,7 @@ from hubbub.doors.irc.caps import (
     sasl_mechanisms,
 )
 from hubbub.doors.irc.command import Command, ConnectionCommand
-from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
+from hubbub.doors.irc.commands.accounts import nick_held
 from hubbub.doors.irc.registration import Step, advance
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
@@ -50,8 +50,8 @@ def nick(session: IrcClient, message: Message) -> None:
                 "Nickname is held: it belongs to an account (log in to use it)",
             )
             return
+        # Guarded as the change is applied (IrcSession.deliver).
         hub.change_nick(session.user, wanted)
-        guard_nick(session, session.user)
         return
     try:
         session.nick = hub.check_nick(wanted)
