@@ -481,3 +481,23 @@ def test_cluster_status_refuses_a_wait_that_is_not_a_sane_number_of_seconds(
         main(["cluster", "status", "--cluster", "nats://127.0.0.1:1", "--wait", wait])
     assert exited.value.code == 2
     assert "--wait" in capsys.readouterr().err
+
+
+def test_flags_complete_a_config_file_that_tunes_a_cluster(tmp_path: Path) -> None:
+    # A config file with [cluster] tuning and the NATS URLs and database on the command
+    # line was refused: the file was checked as if it had to be whole.
+    config = tmp_path / "hubbub.toml"
+    config.write_text("[cluster]\nsnapshot_every = 50\nnode_timeout = 5.0\n")
+    settings = parse_serve(
+        *("--config", str(config), "--cluster", "nats://127.0.0.1:4222"),
+        *("--database-url", "postgresql://hubbub@127.0.0.1/hubbub"),
+    )
+    assert settings.cluster is not None
+    assert settings.cluster.urls == ("nats://127.0.0.1:4222",)
+    assert settings.cluster.snapshot_every == 50
+    assert settings.cluster.node_timeout == 5.0
+    # What no flag gave is still needed.
+    with pytest.raises(ConfigError, match="at least one NATS URL"):
+        parse_serve("--config", str(config), "--database-url", "postgresql://h@127.0.0.1/h")
+    with pytest.raises(ConfigError, match="share one PostgreSQL"):
+        parse_serve("--config", str(config), "--cluster", "nats://127.0.0.1:4222")

@@ -354,7 +354,8 @@ def _where_settings(args: argparse.Namespace) -> Settings:
     Raises:
         ConfigError: an invalid config file or flag.
     """
-    settings = load_config(args.config) if args.config else Settings()
+    # Completed by the flags below, and validated whole by the caller.
+    settings = load_config(args.config, complete=False) if args.config else Settings()
     simple = {
         "data_dir": args.data_dir,
         "casemapping": Casemapping(args.casemapping) if args.casemapping else None,
@@ -465,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return mkpasswd()
     if args.command == "cluster":
         try:
-            settings = load_config(args.config) if args.config else Settings()
+            settings = load_config(args.config, complete=False) if args.config else Settings()
             if args.cluster is not None:
                 known = settings.cluster or Cluster(urls=())
                 urls = tuple(u for u in args.cluster.split(",") if u)

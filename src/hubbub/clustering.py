@@ -154,7 +154,7 @@ def status(settings: Settings, wait: float | None) -> tuple[list[str], bool]:
         ConfigError: no cluster is configured, or nats-py is not installed.
         ClusterUnreachable: NATS did not answer.
     """
-    if settings.cluster is None:
+    if settings.cluster is None or not settings.cluster.urls:
         raise ConfigError("no cluster is configured: give --cluster URL or [cluster] urls")
     try:
         from hubbub.cluster import status as cluster_status

@@ -59,8 +59,10 @@ _KIND_NAMES = {
 }
 
 
-def load_config(path: Path, base: Settings | None = None) -> Settings:
-    """Read a TOML config file over ``base`` (the defaults when None).
+def load_config(path: Path, base: Settings | None = None, *, complete: bool = True) -> Settings:
+    """Read a TOML config file over ``base`` (the defaults when None); with ``complete``
+    False, settings that command-line flags may still give need not be there yet (the
+    caller validates the whole).
 
     Raises:
         ConfigError: the file cannot be read, is not TOML, or has an invalid key.
@@ -106,7 +108,7 @@ def load_config(path: Path, base: Settings | None = None) -> Settings:
         if cluster is not None and value is not None and not value.is_absolute():
             cluster = dataclasses.replace(cluster, **{name: path.parent / value})
             settings = settings.replace(cluster=cluster)
-    return validate(settings, reader.error)
+    return validate(settings, reader.error, complete=complete)
 
 
 class _Reader:

@@ -173,9 +173,14 @@ _ORIGIN = re.compile(r"^(\*|https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{
 
 
 def validate(
-    settings: Settings, locate: Callable[[str, str, str], ConfigError] | None = None
+    settings: Settings,
+    locate: Callable[[str, str, str], ConfigError] | None = None,
+    *,
+    complete: bool = True,
 ) -> Settings:
-    """Check values that every source must respect.
+    """Check values that every source must respect; with ``complete`` False (a config
+    file that command-line flags will complete), not what a flag may still give (a
+    cluster's NATS URLs and database).
 
     Raises:
         ConfigError: naming each setting that is wrong (and its line, for a config
@@ -233,7 +238,7 @@ def validate(
         fail("server", "database_url", "must be a URL like postgresql://user@host/name")
     if settings.cluster is not None:
         cluster = settings.cluster
-        if not cluster.urls:
+        if complete and not cluster.urls:
             fail("cluster", "urls", "at least one NATS URL is needed")
         for url in cluster.urls:
             if not url.startswith(("nats://", "tls://")):
@@ -244,7 +249,7 @@ def validate(
             fail("cluster", "snapshot_every", "must be between 10 and 10000000")
         if cluster.node and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cluster.node):
             fail("cluster", "node", "must be 1 to 64 letters, digits, '_' or '-'")
-        if settings.history and settings.database_url is None:
+        if complete and settings.history and settings.database_url is None:
             # Each node's own SQLite file would keep its own accounts and history.
             fail(
                 "cluster",

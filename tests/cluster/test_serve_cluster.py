@@ -467,10 +467,7 @@ async def test_a_node_started_later_begins_at_a_snapshot_of_the_network(
     cluster: Cluster,
 ) -> None:
     config = cluster.tmp_path / "snapshots.toml"
-    config.write_text(
-        f'[server]\ndatabase_url = "{cluster.database}"\n'
-        f'[cluster]\nurls = ["{cluster.nats.url}"]\nsnapshot_every = 10\n'
-    )
+    config.write_text("[cluster]\nsnapshot_every = 10\n")
     node_a, port_a = await cluster.node("a", "--config", str(config))
     alice = await LineClient.open(port_a)
     try:
