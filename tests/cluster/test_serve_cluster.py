@@ -560,3 +560,31 @@ async def test_a_nick_taken_back_on_one_node_is_held_on_the_other(cluster: Clust
         await owner.close()
         await squatter.close()
         await elsewhere.close()
+
+
+async def test_an_owner_renamed_away_gets_the_nick_back_by_logging_in(cluster: Cluster) -> None:
+    # Probe 17: on a cluster node the give-back looked at the login before it was
+    # applied, and the owner stayed a Guest.
+    _, port_a = await cluster.node("a", "--limit", "nick_grace=1")
+    first = await LineClient.open(port_a)
+    await with_account(first, "dana")
+    await first.send("QUIT")
+    await first.closed()
+    await first.close()
+    owner = await LineClient.open(port_a)
+    try:
+        await owner.register("owner")
+        for _ in range(50):  # until the first connection's QUIT is applied (bounded)
+            await owner.send("NICK dana")
+            answer = await owner.read_until(lambda m: m.command in ("NICK", n.ERR_NICKNAMEINUSE))
+            if answer[-1].command == "NICK":
+                break
+        renamed = await owner.read_until(
+            lambda m: m.command == "NICK" and m.params[0].startswith("Guest"), seconds=10
+        )
+        assert renamed[-1].params[0].startswith("Guest")
+        await owner.send(f"PRIVMSG NickServ :IDENTIFY dana {PASSWORD}")
+        back = await owner.read_until(lambda m: m.command == "NICK", seconds=10)
+        assert back[-1].params == ("dana",)
+    finally:
+        await owner.close()

@@ -209,3 +209,18 @@ def test_nicks_collide_case_insensitively_and_by_look_alike_letters(hub: Hub) ->
         with pytest.raises(ChatError) as caught:
             hub.register(nick, "u", "h", "r", Recorder())
         assert caught.value.reason is Reason.NICK_IN_USE
+
+
+@pytest.mark.parametrize(("first", "second"), [("cIarkx", "clarkx"), ("clarkx", "cIarkx")])
+def test_a_look_alike_by_spelling_given_out_at_once_elsewhere_is_refused_as_applied(
+    users: Users, registry: LocalRegistry, first: str, second: str
+) -> None:
+    # Probe 17: two nodes gave out cIarkx and clarkx at once; only skeletons are
+    # claimed, and they differ, so both arrived.
+    person(users, first, "u1")  # applied first: the log's order
+    registry.claim(CASEMAP.skeleton(second), "u2")  # decided on another node meanwhile
+    assert not users.settle(second, "u2")
+    assert registry.holder(CASEMAP.skeleton(second)) is None
+    # Once the first is gone, the name may be given out again.
+    users.remove(users.by_id["u1"], 2.0)
+    assert users.settle(second, "u2")

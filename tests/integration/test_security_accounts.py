@@ -794,6 +794,32 @@ async def test_a_look_alike_made_first_keeps_out_the_name_it_looks_like(
     await newcomer.close()
 
 
+async def test_an_account_spelt_like_another_in_capitals_does_not_own_that_spelling(
+    server: Server,
+) -> None:
+    # Probe 17: the owner of an account "ciaire" took the nick "cIaire" (its own name in
+    # capitals, drawn as "claire"), was never renamed, and kept claire's owner out
+    # (433), GHOST finding nobody.
+    await make_account(server, "claire")
+    squatter = await connect(server, "squatter")
+    await squatter.send(f"REGISTER ciaire * {PASSWORD}", "NICK cIaire")
+    warned = await squatter.read_until(lambda m: m.command == "NOTICE")
+    assert warned[-1].params[-1].startswith("cIaire is a registered nick.")
+    owner = await connect(server, "other")
+    await owner.send("NICK claire")
+    assert [m.params[1] for m in await refused_nicks(owner)] == ["claire"]
+    await owner.send(f"NS IDENTIFY claire {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.send("NS GHOST claire")
+    told = await owner.read_until("NOTICE")
+    assert told[-1].params[-1] == "cIaire has been disconnected."
+    assert await squatter.closed()
+    await owner.send("NICK claire")
+    assert (await owner.read_until("NICK"))[-1].params == ("claire",)
+    await squatter.close()
+    await owner.close()
+
+
 async def test_a_nick_in_capitals_is_the_same_nick(server: Server) -> None:
     # Probe 16: "FELICIA" was held beside "felicia" (a skeleton made from the spelling),
     # took her messages, and left the server unable to remove either.

@@ -162,22 +162,28 @@ class Accounts:
         )
 
     def owner(self, nick: str) -> str | None:
-        """The folded name of the account that owns ``nick``: the account of that name,
-        or else the one whose name ``nick`` looks like. None for no account, or for
-        several look-alike accounts made before look-alikes were refused (each keeps
-        its own name only)."""
-        key = self._casemap.fold(nick)
+        """The folded name of the account that owns ``nick``: the one whose name ``nick``
+        is drawn like as spelt (``cIaire`` is claire's, even beside an account
+        ``ciaire``, probe 17), else the account of that name, else the one whose name
+        ``nick`` looks like. None for no account, or for several look-alike accounts
+        made before look-alikes were refused (each keeps its own name only)."""
+        casemap = self._casemap
+        key = casemap.fold(nick)
+        if casemap.looks_spelt(nick):
+            drawn = self._by_skeleton.get(casemap.spelled_skeleton(nick), set()) - {key}
+            if len(drawn) == 1:
+                return next(iter(drawn))
         if key in self._skeletons:
             return key
-        keys = self._by_skeleton.get(self._casemap.skeleton(nick)) or self._by_skeleton.get(
-            self._casemap.spelled_skeleton(nick), set()
+        keys = self._by_skeleton.get(casemap.skeleton(nick)) or self._by_skeleton.get(
+            casemap.spelled_skeleton(nick), set()
         )
         return next(iter(keys)) if len(keys) == 1 else None
 
     def owns(self, account: str, nick: str) -> bool:
         """Whether the account named ``account`` owns ``nick`` (see :meth:`owner`)."""
-        key = self._casemap.fold(account)
-        return key == self._casemap.fold(nick) or key == self.owner(nick)
+        key, owner = self._casemap.fold(account), self.owner(nick)
+        return key == owner if owner is not None else key == self._casemap.fold(nick)
 
     async def find(self, name: str) -> Account | None:
         key = self._casemap.fold(name)

@@ -85,6 +85,15 @@ class Users:
                 raise ChatError(Reason.NICK_IN_USE, nick)
         return nick
 
+    def look_alike(self, nick: str) -> User | None:
+        """The user holding ``nick``'s skeleton or the look of its spelling, if any."""
+        for skeleton in {self.casemap.skeleton(nick), self.casemap.spelled_skeleton(nick)}:
+            holder = self.registry.holder(skeleton) or self._looks.get(skeleton)
+            user = self.by_id.get(holder) if holder is not None else None
+            if user is not None:
+                return user
+        return None
+
     def claim(self, nick: str, holder: str) -> None:
         """Claim a checked nick for a user about to take it.
 
@@ -104,6 +113,12 @@ class Users:
         nick change decided here, later in the log) gives way; the nick of a user, or
         of the services, refuses the fact (on every node alike)."""
         skeleton = self._claimed.get(holder) or self.casemap.skeleton(nick)
+        if self._look_taken(nick, skeleton, holder):
+            # A look-alike by the spelling (cIarkx beside clarkx) given out on another
+            # node at once (probe 17): only skeletons are claimed, so it is settled here.
+            self._claimed.pop(holder, None)
+            self.registry.release(skeleton, holder)
+            return False
         current = self.registry.holder(skeleton)
         if current == holder:
             return True
@@ -115,6 +130,16 @@ class Users:
             self.registry.release(skeleton, current)
             self._claimed.pop(current, None)
         return self.registry.claim(skeleton, holder)
+
+    def _look_taken(self, nick: str, skeleton: Key, holder: str) -> bool:
+        """Whether another user holds ``nick``'s skeleton as its look, or the look of
+        ``nick``'s spelling in any way."""
+        taken_by = self._looks.get(skeleton)
+        if taken_by is None and self.casemap.looks_spelt(nick):
+            look = self.casemap.spelled_skeleton(nick)
+            if look != skeleton:
+                taken_by = self.registry.holder(look) or self._looks.get(look)
+        return taken_by is not None and taken_by != holder and taken_by in self.by_id
 
     def skeleton_of(self, holder: str, nick: str) -> Key:
         """The skeleton of a nick a user is taking: the one claimed on this node, or

@@ -78,6 +78,12 @@ async def logged_in(session: IrcClient, account: Account) -> None:
             # began a hold against the owner, longer each time).
             session.ctx.nick_guards.end(guard)
             session.nick_guard = None
+        settled = session.hub.settled
+        waiting = settled() if settled is not None else None
+        if waiting is not None:
+            await waiting  # between nodes, the login is applied a round trip later
+        if session.closed:
+            return
         _give_back(session, user)
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
@@ -331,13 +337,9 @@ async def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) 
 
 
 def _look_alike_of(session: IrcClient, nick: str) -> User | None:
-    """The user holding a nick that looks like ``nick``, if any.
-
-    A scan, since the hub looks users up by folded nick only; only an account's owner
-    reaches it, once per GHOST.
-    """
-    skeleton = session.hub.casemap.skeleton(nick)
-    return next((u for u in session.hub.users.values() if u.skeleton == skeleton), None)
+    """The user holding a nick that looks like ``nick`` (by its skeleton, or by the look
+    of its spelling: ``cIaude`` for claude, probe 17), if any."""
+    return session.hub.state.users.look_alike(nick)
 
 
 def ns(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
@@ -408,19 +410,10 @@ def nick_held(session: IrcClient, wanted: str) -> bool:
     return guard is not None and guard.held_until > time.monotonic()
 
 
-def _owns(session: IrcClient, nick: str) -> bool:
-    """Whether the session is logged in to the account named ``nick``; a look-alike of
-    the account's name is not that name (see _may_hold)."""
-    account = current_account(session)
-    fold = session.hub.casemap.fold
-    return account is not None and fold(account) == fold(nick)
-
-
 def _may_hold(session: IrcClient, nick: str) -> bool:
     """Whether the session may keep ``nick``: the nick is its account's name, or looks
-    like it without being another account's name."""
-    if _owns(session, nick):
-        return True
+    like it, without being (or being drawn like) another account's name: the owner of
+    ``ciaire`` may not take ``cIaire`` from claire (probe 17)."""
     account, accounts = current_account(session), _accounts(session)
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
