@@ -257,6 +257,20 @@ async def test_vendor_prefixed_client_only_tag_is_relayed(
     assert got[-1].params[-1] == "A vendor-prefixed client-only tagged message"
 
 
+async def test_malformed_client_only_tag_keys_are_not_relayed(
+    tagged_room: tuple[LineClient, LineClient, LineClient],
+) -> None:
+    # Probe 17: keys with controls, a bidi override, an escape or nothing after the "+"
+    # were relayed to every member and kept in history.
+    alice, bob, _ = tagged_room
+    bad = ["+", "+a\x01b", "+\u00e9\u202e", "+a\\:b", "+a/", "+/b", "+-a.b/c"]
+    sent = ";".join(f"{key}=x" for key in bad)
+    await alice.send(f"@{sent};+good=1;+example.com/fine=2 PRIVMSG #room :tagged")
+    got = await bob.read_until("PRIVMSG")
+    relayed = {key for key in got[-1].tags if key.startswith("+")}
+    assert relayed == {"+good", "+example.com/fine"}
+
+
 @pytest.mark.parametrize(
     ("sent", "relayed", "value"),
     [

@@ -10,6 +10,7 @@ Tags follow the IRCv3 message-tags specification, including its value escaping.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -20,6 +21,9 @@ from hubbub.wire.errors import EmptyMessage, InvalidUtf8, MalformedMessage
 _UNESCAPE = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 _ESCAPE = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
 _EMPTY_TAGS: Mapping[str, str] = MappingProxyType({})
+# IRCv3 message-tags: a client-only tag is "+", an optional vendor (a host name) and
+# "/", and a name of ASCII letters, digits and hyphens.
+_CLIENT_TAG_KEY = re.compile(r"\+(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?/)?[A-Za-z0-9-]+")
 
 
 class Message(NamedTuple):
@@ -57,6 +61,13 @@ def unescape_tag_value(value: str) -> str:
 def escape_tag_value(value: str) -> str:
     """Apply IRCv3 tag escaping."""
     return value.translate(_ESCAPE)
+
+
+def client_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The client-only tags of a message that are well formed: what a server relays.
+    Others (controls, bidi overrides, a bare "+" in the key, probe 17) are dropped."""
+    match = _CLIENT_TAG_KEY.fullmatch
+    return {key: value for key, value in tags.items() if key[:1] == "+" and match(key)}
 
 
 def parse_tags(text: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.commands.accounts import nickserv
 from hubbub.doors.irc.commands.chanserv import chanserv
 from hubbub.wire import numerics as n
+from hubbub.wire.message import client_tags
 
 if TYPE_CHECKING:
     from hubbub.doors.irc.client import IrcClient
@@ -64,11 +65,7 @@ def _say(
         text = message.params[1]
     # IRCv3 message-tags: only client-only tags ("+" prefix) are relayed, and only for
     # clients that negotiated message-tags.
-    tags = (
-        {k: v for k, v in message.tags.items() if k.startswith("+")}
-        if message.tags and "message-tags" in session.caps
-        else {}
-    )
+    tags = client_tags(message.tags) if message.tags and "message-tags" in session.caps else {}
     hub = session.hub
     # Each target once: "a,a,a,a" was four messages, each stored, for one line.
     fold, seen = hub.casemap.fold, set()

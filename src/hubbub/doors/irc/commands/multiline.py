@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.exchanges import OpenBatch
+from hubbub.wire.message import client_tags
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
@@ -33,13 +34,13 @@ def batch(session: IrcClient, user: User, message: Message) -> None:
         if "draft/multiline" not in session.caps or session.multiline is not None:
             _fail(session, "MULTILINE_INVALID", "Cannot open this batch")
             return
-        client_tags = {k: v for k, v in message.tags.items() if k.startswith("+")}
+        relayed = client_tags(message.tags)
         limits = session.ctx.settings.limits
         session.multiline = OpenBatch(
             opening[1:],
             message.params[2],
             message.tags.get("label"),
-            client_tags,
+            relayed,
             limits.multiline_max_bytes,
             limits.multiline_max_lines,
         )
