@@ -112,10 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cluster = serve.add_argument_group(
         "cluster",
-        "Several servers as one network (a preview: docs/design/cluster.md says what is "
-        "left): each node joins through NATS with JetStream, and all share one PostgreSQL "
-        "(--database-url). [cluster] in the config file also takes credentials, a token "
-        "and a CA for NATS.",
+        "Several servers as one network (docs/cluster.md): each node joins through NATS "
+        "with JetStream, and all share one PostgreSQL (--database-url). [cluster] in the "
+        "config file also takes credentials, a token, a CA for NATS, the node timeout and "
+        "how often the state is snapshot.",
     )
     cluster.add_argument(
         "--cluster",
