@@ -588,3 +588,94 @@ async def test_an_owner_renamed_away_gets_the_nick_back_by_logging_in(cluster: C
         assert back[-1].params == ("dana",)
     finally:
         await owner.close()
+
+
+async def joined_all(client: LineClient, nicks: set[str]) -> None:
+    """Until NAMES of the room lists exactly ``nicks`` (others' joins arrive later)."""
+    async with asyncio.timeout(15):
+        while True:
+            await client.send(f"NAMES {CHAN}")
+            names = await client.read_until(n.RPL_ENDOFNAMES)
+            listed = " ".join(m.params[-1] for m in names if m.command == n.RPL_NAMREPLY)
+            if set(listed.replace("@", "").split()) == nicks:
+                return
+
+
+async def test_a_node_killed_and_restarted_during_traffic_loses_nothing(
+    cluster: Cluster,
+) -> None:
+    # Issue 16: kill -9 of a node while others talk: between the survivors nothing is
+    # lost or doubled, its user finds its history from another node, and the node
+    # started again (from a snapshot) catches up.
+    config = cluster.tmp_path / "snapshots.toml"
+    config.write_text("[cluster]\nsnapshot_every = 10\n")
+    _, port_a = await cluster.node("a", "--config", str(config))
+    _, port_b = await cluster.node("b", "--config", str(config))
+    node_c, port_c = await cluster.node("c", "--config", str(config))
+    alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
+    carol = await LineClient.open(port_c)
+    try:
+        await alice.register("alice")
+        await bob.register("bob")
+        await with_account(carol, "carol")
+        for client in (alice, bob, carol):
+            await client.send(f"JOIN {CHAN}")
+        await joined_all(alice, {"alice", "bob", "carol"})
+        await joined_all(bob, {"alice", "bob", "carol"})
+        for k in range(5):
+            await carol.send(f"PRIVMSG {CHAN} :carol {k}")
+        # Stored by c before it dies (a kill loses what its writer had not flushed).
+        stored: list[str] = []
+        async with asyncio.timeout(10):
+            while len(stored) < 5:
+                await alice.send(f"CHATHISTORY LATEST {CHAN} * 10")
+                stored = [s for s in said(await alice.sync()) if s.startswith("carol")]
+        count = 40
+
+        async def talk(client: LineClient, name: str) -> None:
+            for k in range(count):
+                await client.send(f"PRIVMSG {CHAN} :{name} {k}")
+                if name == "alice" and k == count // 2:
+                    node_c.signal(signal.SIGKILL)
+                await asyncio.sleep(0)
+
+        await asyncio.gather(talk(alice, "alice"), talk(bob, "bob"))
+        for client, other in ((alice, "bob"), (bob, "alice")):
+            heard: list[str] = []
+            quits: list[Message] = []
+            async with asyncio.timeout(20):
+                while len(heard) < count or not quits:
+                    message = await client.read()
+                    assert message is not None
+                    if message.command == "PRIVMSG" and message.params[-1].startswith(other):
+                        heard.append(message.params[-1])
+                    elif message.command == "QUIT":
+                        quits.append(message)
+            assert heard == [f"{other} {k}" for k in range(count)]
+            assert [(m.source or "").split("!")[0] for m in quits] == ["carol"]
+            assert quits[0].params == ("Node lost",)
+        # carol comes back through another node and finds what she said.
+        again = await LineClient.open(port_b)
+        await again.register("carol2")
+        await again.send(f"PRIVMSG NickServ :IDENTIFY carol {PASSWORD}", f"JOIN {CHAN}")
+        await again.read_until(n.RPL_ENDOFNAMES, seconds=10)
+        await again.send(f"CHATHISTORY LATEST {CHAN} * 100")
+        history = said(await again.sync())
+        assert [s for s in history if s.startswith("carol")] == [f"carol {k}" for k in range(5)]
+        assert len(history) == 5 + 2 * count
+        await again.close()
+        # c started again, from a snapshot and the log after it: it knows the room.
+        node_c, port_c = await cluster.node("c", "--config", str(config))
+        await node_c.wait_for_log("started from the snapshot")
+        dave = await LineClient.open(port_c)
+        await dave.register("dave")
+        await dave.send(f"JOIN {CHAN}")
+        await joined_all(dave, {"alice", "bob", "dave"})
+        await alice.send(f"PRIVMSG {CHAN} :welcome back")
+        heard_by_dave = await dave.read_until("PRIVMSG", seconds=10)
+        assert heard_by_dave[-1].params == (CHAN, "welcome back")
+        await dave.close()
+    finally:
+        await alice.close()
+        await bob.close()
+        await carol.close()

@@ -198,7 +198,7 @@ async def test_a_nick_raced_for_on_two_nodes_has_one_winner_and_a_433(
     # Both nodes check the nick against what they know, and both give it out: the log
     # decides, the same way on each node (docs/design/cluster.md, claims).
     a, b = nodes
-    for k in range(20):
+    for k in range(50):  # issue 16: fifty races, one winner each
         nick = f"racer{k}"
         on_a, on_b = a.client_session(), b.client_session()
         await asyncio.gather(
