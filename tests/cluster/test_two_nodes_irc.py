@@ -274,3 +274,21 @@ async def test_rename_between_nodes_is_answered_once_applied_and_the_next_one_wo
             await b.applied.wait()
     await bob.send("JOIN #newer")
     await bob.wait_for(command("JOIN", "bob!"))
+
+
+async def test_joins_of_a_channel_being_made_on_the_same_node_all_get_in(
+    nodes: tuple[Node, Node],
+) -> None:
+    # Between nodes a JOIN's making of a channel is applied a round trip later: the
+    # next JOINs of it on the same node were refused meanwhile (400, name taken).
+    a, _ = nodes
+    sessions = [a.client_session() for _ in range(6)]
+    for number, session in enumerate(sessions):
+        await session.send(f"NICK j{number}", f"USER j 0 * :J{number}")
+        await session.wait_for(command(n.RPL_WELCOME))
+    await asyncio.gather(*(session.send("JOIN #busy") for session in sessions))
+    for session in sessions:
+        answer = await session.wait_for(lambda m: m.command in (n.RPL_ENDOFNAMES, "400"))
+        assert answer.command == n.RPL_ENDOFNAMES
+    found = statuses_in(a, "#busy")
+    assert sorted(found.values()) == ["", "", "", "", "", "o"], "one maker, five who joined"

@@ -62,6 +62,26 @@ def test_each_new_channel_gets_an_incarnation_no_other_had(world: World) -> None
     assert first.incarnation != second.incarnation
 
 
+def test_joining_a_channel_this_node_is_making_joins_it_rather_than_making_another(
+    world: World,
+) -> None:
+    # Between nodes a making JOIN is applied a round trip later; a JOIN decided
+    # meanwhile on the same node was refused (400, name taken).
+    alice, _ = world.add("alice")
+    bob, _ = world.add("bob")
+    (making,) = channel_ops.join(world.state, alice, "#a")
+    assert isinstance(making, Joined)
+    assert channel_ops.join(world.state, bob, "#A") == [
+        Joined(bob.actor, "#A", "", None, making.incarnation)
+    ]
+    # Once its claim is gone (refused as it was applied), it is not being made.
+    world.registry.release("#a", making.incarnation)
+    (again,) = channel_ops.join(world.state, bob, "#a")
+    assert isinstance(again, Joined)
+    assert again.status == "o"
+    assert again.incarnation != making.incarnation
+
+
 def test_joining_a_live_channel_is_decided_without_status(world: World) -> None:
     world.add("alice", "#a")
     bob, _ = world.add("bob")

@@ -56,6 +56,11 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
         raise ChatError(Reason.TOO_MANY_CHANNELS, name)
     record = state.channels.registered.get(channel_key)
     if channel is None:
+        pending = state.channels.pending(channel_key) if record is None else None
+        if pending is not None:
+            # Being made by another JOIN on this node whose fact is not back yet: a
+            # join into it, not a second making (which was refused: 400, name taken).
+            return [Joined(user.actor, name, "", None, pending)]
         if record is None:
             incarnation = f"{channel_key} {state.ids.new()}"
             joined = Joined(user.actor, name, "o", state.clock(), incarnation)

@@ -37,6 +37,9 @@ class Channels:
         # The reverse of Channel.invited, so that a quit or an emptied channel clears
         # them.
         self.invites: dict[User, set[Channel]] = {}
+        # Channels a JOIN on this node is making, by name, until the making is applied
+        # (between nodes, a round trip later): their incarnations.
+        self._making: dict[Key, str] = {}
 
     def __len__(self) -> int:
         return len(self.live)
@@ -95,6 +98,8 @@ class Channels:
             raise ChatError(Reason.BAD_CHANNEL_NAME, key, _LOOK_ALIKE)
         if not self.registry.claim(skeleton, incarnation):
             raise ChatError(Reason.NAME_IN_USE, key)
+        if renaming is None:
+            self._making[key] = incarnation
 
     def settle(
         self, key: Key, incarnation: str, renaming: Key | None = None, name: str = ""
@@ -105,9 +110,11 @@ class Channels:
         of a look-alike name, or a registered one, refuses it."""
         skeleton = self.casemap.skeleton(key)
         live = self._live_skeletons.get(skeleton)
-        if live is not None and live != renaming:
-            return False
-        if self._look_alike(name or key, key, renaming) is not None:
+        if (live is not None and live != renaming) or self._look_alike(
+            name or key, key, renaming
+        ) is not None:
+            if self._making.get(key) == incarnation:
+                del self._making[key]  # refused: later JOINs here make it anew
             return False
         current = self.registry.holder(skeleton)
         if current == incarnation:
@@ -116,10 +123,23 @@ class Channels:
             self.registry.release(skeleton, current)
         return self.registry.claim(skeleton, incarnation)
 
+    def pending(self, key: Key) -> str | None:
+        """The incarnation of a channel named ``key`` that a JOIN on this node is making
+        and that is not made yet (between nodes its fact comes back a round trip
+        later), while its claim holds."""
+        making = self._making.get(key)
+        if making is None or key in self.live:
+            return None
+        if self.registry.holder(self.casemap.skeleton(key)) != making:
+            del self._making[key]  # its claim went: it will not be made
+            return None
+        return making
+
     def _release(self, key: Key, incarnation: str) -> None:
         self.registry.release(self.casemap.skeleton(key), incarnation)
 
     def add(self, channel: Channel) -> None:
+        self._making.pop(channel.key, None)
         self.live[channel.key] = channel
         for look in self._looks(channel.name, channel.key):
             self._live_skeletons[look] = channel.key
