@@ -228,3 +228,23 @@ def test_burst_section_shows_cpu_change_and_names_runs_that_lost_lines() -> None
     (write_behind,) = [line for line in lines if line.startswith("| write-behind")]
     assert write_behind.endswith("| +100.0 % | 0.120 | +20.0 % |")
     assert "- ngircd: a run lost 50.000 % of the lines (1 client(s) disconnected" in lines[-1]
+
+
+def test_the_cluster_benchmark_runs_one_server_and_one_and_two_nodes() -> None:
+    # Issue 16: the bus's cost against a single server; figures only prove it runs.
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [
+            *(sys.executable, "benchmarks/cluster.py", "--nodes", "1,2", "--clients", "12"),
+            *("--senders", "2", "--rate", "5", "--duration", "1"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
+    assert [row.split("|")[1].strip() for row in rows] == ["1 server", "1 node", "2 nodes"]
+    for row in rows:
+        assert row.split("|")[3].strip() == "0.00%", row  # nothing lost
