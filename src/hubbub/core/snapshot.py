@@ -16,6 +16,9 @@ node started from one equals a node that read the whole log.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hubbub.core.apply import ELSEWHERE
@@ -32,8 +35,28 @@ class SnapshotError(Exception):
     """The data is not a snapshot this version can restore."""
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: building a snapshot makes a container per
+    user and channel, and the collections those allocations set off took seven eighths
+    of the time (10,000 users in 1,000 channels: 311 ms, 41 ms without), a pause of the
+    whole node. Nothing made meanwhile is cyclic garbage."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def capture(state: State) -> dict[str, Any]:
     """The state as plain data (see the module's docstring)."""
+    with _no_collection():
+        return _capture(state)
+
+
+def _capture(state: State) -> dict[str, Any]:
     users = sorted(state.users.by_id.values(), key=lambda user: user.id)
     channels = sorted(state.channels.live.values(), key=lambda channel: channel.key)
     return {
@@ -102,7 +125,8 @@ def restore(state: State, data: dict[str, Any]) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SnapshotError(f"not a snapshot of format {FORMAT}")
     try:
-        _restore(state, data)
+        with _no_collection():
+            _restore(state, data)
     except (KeyError, IndexError, TypeError, ValueError) as error:
         raise SnapshotError(f"a snapshot that does not read: {error!r}") from None
 
