@@ -127,6 +127,10 @@ class ClusterLink:
 
         bus.subscribe(follow)
 
+    def reachable(self) -> bool:
+        """Whether NATS is reachable now (as the client last reported)."""
+        return self._reachable
+
     def _tell(self, hub: Hub, reachable: bool) -> None:
         """Tell this node's users when the rest of the network goes and comes back (once
         each way: the client may report a loss again while it retries)."""

@@ -34,6 +34,7 @@ from hubbub.doors.tls import Door, TlsListener
 from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
+from hubbub.readiness import Readiness
 from hubbub.settings import ConfigError, Listen, Settings
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
@@ -96,8 +97,15 @@ class Server:
             line_length=settings.limits.line_length,
             password=settings.password,
         )
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        network = None if self.cluster is None else self.cluster.reachable
+        self.readiness = Readiness(self.ready, self._stop, network)
         self.web = WebContext(
-            StaticFiles(settings.web_root or WEB_ROOT), settings.web_origins, settings.web_names()
+            StaticFiles(settings.web_root or WEB_ROOT),
+            settings.web_origins,
+            settings.web_names(),
+            readiness=self.readiness.problem,
         )
         self.connections = Connections()
         limits = settings.limits
@@ -111,8 +119,6 @@ class Server:
         self.tls_addresses: list[tuple[str, int]] = []
         self.plain_addresses: list[tuple[str, int]] = []
         self.web_addresses: list[tuple[str, int]] = []
-        self.ready = asyncio.Event()
-        self._stop = asyncio.Event()
 
     def stop(self) -> None:
         """Begin a graceful shutdown (SIGINT, SIGTERM)."""
@@ -218,6 +224,7 @@ class Server:
                     checking = tasks.create_task(
                         self._notice_dropped_accounts(), name="dropped accounts"
                     )
+                    asking = tasks.create_task(self.readiness.watch(store), name="readiness")
                 timers = tasks.create_task(
                     self.connections.keep_time(self._timer_interval), name="connection timers"
                 )
@@ -238,6 +245,7 @@ class Server:
                         markers.close()
                         pruning.cancel()
                         checking.cancel()
+                        asking.cancel()
         finally:
             if self.cluster is not None:
                 await self.cluster.leave()

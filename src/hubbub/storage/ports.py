@@ -57,3 +57,11 @@ class HistoryStore(HistoryReader, Protocol):
 
 class Store(HistoryStore, AccountStore, MarkerStore, ChannelStore, Protocol):
     """Everything the server keeps: one database behind all four ports."""
+
+    async def ping(self) -> None:
+        """Ask the database something small (readiness, /readyz).
+
+        Raises:
+            StorageError: it cannot be reached.
+        """
+        ...

@@ -425,6 +425,9 @@ class PostgresStore:
         )
         return [(_get(row["target"]), row["time"]) for row in found]
 
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1")
+
     async def close(self) -> None:
         with self._translated():
             await self._pool.close()

@@ -446,6 +446,9 @@ class SqliteStore:
 
         return await self._run(work)
 
+    async def ping(self) -> None:
+        await self._run(lambda: self._db.execute("SELECT count(*) FROM sqlite_master").fetchone())
+
     async def close(self) -> None:
         await self._run(self._db.close)
         self._executor.shutdown(wait=True)

@@ -69,6 +69,8 @@ _TOO_MANY = "Too many connections from your address"
 _LOGGED_HOST = 100
 _FULL = "The server is full; try again later"
 _NOT_ALLOWED = error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+# Health answers are about now: no cache keeps one.
+_NO_STORE = ("Cache-Control", "no-store")
 # RFC 9110 section 5.6.2: a method is a token.
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]{1,32}")
 
@@ -199,6 +201,14 @@ class WebConnection(Connection):
                 return error(404, "Not found")
             return self._handshake(request)
         if request.method in ("GET", "HEAD"):
+            path = request.path.partition("?")[0]
+            if path == "/healthz":
+                return error(200, "ok", _NO_STORE)
+            if path == "/readyz":
+                problem = self._ctx.readiness()
+                if problem is None:
+                    return error(200, "ready", _NO_STORE)
+                return error(503, f"not ready: {problem}", _NO_STORE)
             return response(self._ctx.files.answer(request.method, request.path, headers))
         return _NOT_ALLOWED
 

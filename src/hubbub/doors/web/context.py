@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hubbub.doors.web.files import StaticFiles
@@ -23,6 +24,8 @@ class WebContext:
             the server (DNS rebinding); its requests are refused.
         text, binary: the framers of ``text.ircv3.net`` and ``binary.ircv3.net``
             connections (a connection without a subprotocol speaks text).
+        readiness: why the server should get no new clients now (None: it may), for
+            ``/readyz``.
     """
 
     files: StaticFiles
@@ -30,6 +33,7 @@ class WebContext:
     hosts: frozenset[str] = frozenset({"localhost"})
     text: Framer = field(default_factory=lambda: Framer(binary=False))
     binary: Framer = field(default_factory=lambda: Framer(binary=True))
+    readiness: Callable[[], str | None] = lambda: None
 
     def own_host(self, host: str | None) -> bool:
         """Whether a request's ``Host`` names this server: an address (which no other
