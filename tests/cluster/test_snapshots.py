@@ -160,3 +160,66 @@ async def test_a_node_without_snapshots_cannot_start_on_a_purged_log(network: Ne
             await NatsBus("c").start(client)
     finally:
         await client.close()
+
+
+class Cut:
+    """A TCP relay to NATS that can be cut and opened again: one node's link alone."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self._pipes: list[asyncio.StreamWriter] = []
+
+    async def open(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self._pipes:
+            writer.transport.abort()
+        self._pipes.clear()
+        await self.server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._pipes += [writer, up_writer]
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+            sink.close()
+
+        pumps = (pump(reader, up_writer), pump(up_reader, writer))
+        await asyncio.gather(*pumps, return_exceptions=True)
+
+
+async def test_a_node_cut_off_past_a_purge_stops_rather_than_miss_facts(
+    network: Network, nats_server: NatsServer
+) -> None:
+    a = await network.node("a")
+    relay = Cut(nats_server.port)
+    await relay.open()
+    client = await nats.connect(
+        f"nats://127.0.0.1:{relay.port}", max_reconnect_attempts=-1, reconnect_time_wait=0.05
+    )
+    c = Node(client, "c", snapshots=True)
+    network.nodes.append(c)
+    lost = asyncio.Event()
+    c.bus.lost_track = lost.set
+    await c.bus.start(client, c.snapshots)
+    first = await a.arrive("early")
+    await caught_up(a, c)
+    await relay.cut()
+    # Meanwhile the others go on, snapshot and purge past what c has applied.
+    await busy_network(a)
+    await log_begins_after(a, c.bus.position + 1)
+    await relay.open()  # the same port: c's client reconnects by itself
+    async with asyncio.timeout(WAIT):
+        await lost.wait()
+    # Nothing past the gap was applied: c's replica is as it was, not half of the rest.
+    assert c.hub.find_user(first.nick) is not None
+    assert c.hub.find_user("user0") is None
+    await relay.cut()
