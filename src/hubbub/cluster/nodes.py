@@ -105,13 +105,14 @@ class Liveness:
         self._heard: dict[str, float] = {}
         self._reported: dict[str, float] = {}  # when NodeLost was published, by run
         self._started = 0.0
+        self._checked = 0.0  # when check last ran
         self._offline = False
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._started = loop.time()
+        self._started = self._checked = loop.time()
         self._subscription = await self._client.subscribe(SUBJECT, cb=self._hear)
         self._task = loop.create_task(self._beat(), name="cluster heartbeat")
 
@@ -147,6 +148,15 @@ class Liveness:
     def check(self) -> None:
         """Report every run gone silent for ``timeout`` that still has users here."""
         now = asyncio.get_running_loop().time()
+        stalled, self._checked = now - self._checked > self.timeout, now
+        if stalled:
+            # This node itself stood still (stopped, swapped out, a long pause) for a
+            # whole timeout: others' beats wait unread in its socket, and counting them
+            # silent told the network every other node was lost (probe 18). Its own
+            # outage: counted again from now.
+            self._started = now
+            self._heard.clear()
+            return
         if not self._client.is_connected:
             # Everyone is silent to a node cut off from NATS, and nobody hears it: what
             # it would report now is its own outage. Counted again once it is back.
