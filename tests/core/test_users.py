@@ -224,3 +224,27 @@ def test_a_look_alike_by_spelling_given_out_at_once_elsewhere_is_refused_as_appl
     # Once the first is gone, the name may be given out again.
     users.remove(users.by_id["u1"], 2.0)
     assert users.settle(second, "u2")
+
+
+def test_a_claim_of_this_node_not_applied_yet_decides_no_look_alike(
+    users: Users, registry: LocalRegistry
+) -> None:
+    # Probe 18: p here decided NICK clarkX (claimed, not applied) as q elsewhere decided
+    # NICK cIarkX; q's change came first in the log. Counting p's claim refused q here
+    # only, and the nodes disagreed for good.
+    p = person(users, "p", "u1")
+    users.claim("clarkX", p.id)  # decided here, on its way through the log
+    assert users.settle("cIarkX", "u2")  # first in the log: everywhere
+    q = User(
+        "u2",
+        "cIarkX",
+        Key("ciarkx"),
+        users.skeleton_of("u2", "cIarkX"),
+        "q",
+        "h",
+        "Q",
+        ELSEWHERE,
+        1.0,
+    )
+    users.add(q)
+    assert not users.settle("clarkX", p.id)  # after it: refused, here as elsewhere

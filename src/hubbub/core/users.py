@@ -133,12 +133,17 @@ class Users:
 
     def _look_taken(self, nick: str, skeleton: Key, holder: str) -> bool:
         """Whether another user holds ``nick``'s skeleton as its look, or the look of
-        ``nick``'s spelling in any way."""
+        ``nick``'s spelling in any way: users as applied, never a claim of this node's
+        not applied yet (the log's order decides, on every node alike: counting those
+        made nodes disagree for good, probe 18)."""
         taken_by = self._looks.get(skeleton)
         if taken_by is None and self.casemap.looks_spelt(nick):
             look = self.casemap.spelled_skeleton(nick)
             if look != skeleton:
-                taken_by = self.registry.holder(look) or self._looks.get(look)
+                taken_by = self._looks.get(look)
+                if taken_by is None:
+                    user = self.by_id.get(self.registry.holder(look) or "")
+                    taken_by = user.id if user is not None and user.skeleton == look else None
         return taken_by is not None and taken_by != holder and taken_by in self.by_id
 
     def skeleton_of(self, holder: str, nick: str) -> Key:
