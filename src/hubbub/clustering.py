@@ -105,10 +105,12 @@ class ClusterLink:
         await self._liveness.start()
         logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
 
-    def share_throttles(self, throttles: Mapping[str, Shared]) -> None:
+    def share_throttles(self, throttles: Mapping[str, Shared], run: str) -> None:
         """Let every node count what each of these throttles counts on any node (see
-        :class:`AttemptCounted`): an address gets one allowance from the network."""
-        bus, node = self.bus, self.node
+        :class:`AttemptCounted`): an address gets one allowance from the network.
+        ``run`` is this run of the node (the hub's id prefix): a node started again
+        counts what its last run counted, as any other node does (probe 18)."""
+        bus, node = self.bus, f"{self.node}.{run}"
 
         def sharer(name: str) -> Callable[[str, tuple[str, ...]], None]:
             return lambda step, keys: bus.publish(

@@ -175,11 +175,12 @@ class AccountRegistered:
 
 @dataclass(frozen=True, slots=True)
 class AttemptCounted:
-    """The node ``node`` counted an attempt against one of its throttles of guesses
-    and costly work (``throttle``: "login", "hashing", "registration", "oper" or
-    "pass"; ``step`` and ``keys`` as that throttle counts them): every other node counts
-    it too, so that an address gets one allowance from the network, not one from each
-    node (probe 15). ``time`` (epoch seconds) keeps a node that reads the log at
+    """The node ``node`` (its name and run) counted an attempt against one of its
+    throttles of guesses and costly work (``throttle``: "login", "hashing",
+    "registration", "oper" or "pass"; ``step`` and ``keys`` as that throttle counts
+    them): every other node, and a later run of the same, counts it too, so that an
+    address gets one allowance from the network, not one from each node (probe 15) or
+    each restart (probe 18). ``time`` (epoch seconds) keeps a node that reads the log at
     start from counting again what was counted long ago."""
 
     throttle: str
