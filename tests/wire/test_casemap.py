@@ -309,3 +309,13 @@ def test_every_letter_of_this_modules_own_rules_still_reaches_its_latin_letter()
 @pytest.mark.parametrize(("fake", "real"), [("ᴍike", "mike"), ("ᴋate", "kate"), ("ꜰred", "fred")])
 def test_latin_small_capitals_collide_with_their_letters(fake: str, real: str) -> None:
     assert PRECIS.skeleton(fake) == PRECIS.skeleton(real)
+
+
+@pytest.mark.parametrize(
+    ("name", "drawn"), [("mcintyre", "mdntyre"), ("#mcintosh", "#mdntosh"), ("ciaire", "daire")]
+)
+def test_a_name_is_also_known_by_how_a_spelling_of_it_is_drawn(name: str, drawn: str) -> None:
+    # Probe 18: "McIntyre" is drawn as "mdntyre": an account or channel made later under
+    # that name took the spelling from its owner.
+    assert PRECIS.drawn_skeleton(name) == PRECIS.skeleton(drawn)
+    assert Casemap(Casemapping.ASCII).drawn_skeleton(name) == name

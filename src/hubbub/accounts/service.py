@@ -362,10 +362,9 @@ class Accounts:
         self._forget(key)
         casemap = self._casemap
         skeletons: tuple[Key, ...] = (casemap.skeleton(key),)
-        if casemap.looks_spelt(name):
-            spelled = casemap.spelled_skeleton(name)
-            if spelled != skeletons[0]:
-                skeletons += (spelled,)
+        for other in (casemap.spelled_skeleton(name), casemap.drawn_skeleton(key)):
+            if other not in skeletons:
+                skeletons += (other,)
         self._skeletons[key] = skeletons
         for skeleton in skeletons:
             self._by_skeleton.setdefault(skeleton, set()).add(key)
@@ -380,7 +379,12 @@ class Accounts:
     def _check_unlike_others(self, name: str) -> None:
         """Raises AccountError ACCOUNT_EXISTS for a name that is, or looks like, an
         account's or a service's."""
-        skeletons = {self._casemap.skeleton(name), self._casemap.spelled_skeleton(name)}
+        casemap = self._casemap
+        skeletons = {
+            casemap.skeleton(name),
+            casemap.spelled_skeleton(name),
+            casemap.drawn_skeleton(name),
+        }
         if not skeletons.isdisjoint(self._reserved):
             raise AccountError("ACCOUNT_EXISTS", f"The name {name} is reserved for a service")
         if not skeletons.isdisjoint(self._by_skeleton):

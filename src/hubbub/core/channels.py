@@ -66,9 +66,15 @@ class Channels:
 
     def _looks(self, name: str, key: Key) -> set[Key]:
         """The skeletons a channel's name is known by: its folded name's (what claims
-        go by) and its own spelling's, since a capital I is drawn as an l only before
-        folding makes it an i (``#cIub`` is ``#club``, probe 15)."""
-        return {self.casemap.skeleton(key), self.casemap.spelled_skeleton(name)}
+        go by), its own spelling's, since a capital I is drawn as an l only before
+        folding makes it an i (``#cIub`` is ``#club``, probe 15), and any spelling's
+        (``#mcintosh`` spelt ``#McIntosh`` is ``#mdntosh``, probe 18)."""
+        casemap = self.casemap
+        return {
+            casemap.skeleton(key),
+            casemap.spelled_skeleton(name),
+            casemap.drawn_skeleton(key),
+        }
 
     def _look_alike(self, name: str, key: Key, renaming: Key | None) -> Key | None:
         """The live or registered channel whose name ``name`` looks like, if any (not

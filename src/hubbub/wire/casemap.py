@@ -216,6 +216,17 @@ class Casemap:
             return self.skeleton(name)
         return self.skeleton(name.translate(_spelt_as_l()))
 
+    def drawn_skeleton(self, name: str) -> Key:
+        """The skeleton of the way some spelling of ``name`` may be drawn: each i after
+        a c read as the l a capital I is drawn as (``mcintyre`` is ``mdntyre`` once
+        spelt McIntyre, probe 18). A further key of the names kept for good (accounts,
+        channels), checked both ways; for most names, the skeleton itself (rfc8265
+        only, as look-alikes are)."""
+        key = self.skeleton(name)
+        if self.mapping is not Casemapping.PRECIS or "ci" not in key:
+            return key
+        return Key(key.replace("ci", "d"))
+
     def looks_spelt(self, name: str) -> bool:
         """Whether ``name``'s spelling may look like another name than its skeleton
         says (see spelled_skeleton; rfc8265 only, as look-alikes are)."""
