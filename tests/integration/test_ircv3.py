@@ -265,10 +265,12 @@ async def test_malformed_client_only_tag_keys_are_not_relayed(
     alice, bob, _ = tagged_room
     bad = ["+", "+a\x01b", "+\u00e9\u202e", "+a\\:b", "+a/", "+/b", "+-a.b/c"]
     sent = ";".join(f"{key}=x" for key in bad)
-    await alice.send(f"@{sent};+good=1;+example.com/fine=2 PRIVMSG #room :tagged")
+    # Probe 18: values with controls and bidi overrides too.
+    sent += ";+ctl=a\x01b;+bidi=a\u202eb;+esc=\x1b[2J"
+    await alice.send(f"@{sent};+good=1;+example.com/fine=2;+emoji=\U0001f44d PRIVMSG #room :tag")
     got = await bob.read_until("PRIVMSG")
     relayed = {key for key in got[-1].tags if key.startswith("+")}
-    assert relayed == {"+good", "+example.com/fine"}
+    assert relayed == {"+good", "+example.com/fine", "+emoji"}
 
 
 @pytest.mark.parametrize(

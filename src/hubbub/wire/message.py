@@ -23,6 +23,12 @@ _ESCAPE = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n"
 _EMPTY_TAGS: Mapping[str, str] = MappingProxyType({})
 # IRCv3 message-tags: a client-only tag is "+", an optional vendor (a host name) and
 # "/", and a name of ASCII letters, digits and hyphens.
+# C0 and C1 controls but tab, CR and LF (which the spec's escaping carries: "\r", "\n"),
+# DEL, and the bidirectional marks, embeddings, overrides and isolates (joiners stay:
+# emoji sequences are made with them).
+_UNSHOWABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _CLIENT_TAG_KEY = re.compile(r"\+(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?/)?[A-Za-z0-9-]+")
 
 
@@ -65,9 +71,16 @@ def escape_tag_value(value: str) -> str:
 
 def client_tags(tags: Mapping[str, str]) -> dict[str, str]:
     """The client-only tags of a message that are well formed: what a server relays.
-    Others (controls, bidi overrides, a bare "+" in the key, probe 17) are dropped."""
+    Others are dropped: keys with controls, bidi overrides or a bare "+" (probe 17),
+    and values with control characters (but tab, CR and LF, which the spec's escaping
+    carries) or bidi overrides (a reaction's value is text a client may show, probe
+    18)."""
     match = _CLIENT_TAG_KEY.fullmatch
-    return {key: value for key, value in tags.items() if key[:1] == "+" and match(key)}
+    return {
+        key: value
+        for key, value in tags.items()
+        if key[:1] == "+" and match(key) and not _UNSHOWABLE.search(value)
+    }
 
 
 def parse_tags(text: str) -> dict[str, str]:
