@@ -662,9 +662,15 @@ async def test_a_node_killed_and_restarted_during_traffic_loses_nothing(
         await again.register("carol2")
         await again.send(f"PRIVMSG NickServ :IDENTIFY carol {PASSWORD}", f"JOIN {CHAN}")
         await again.read_until(n.RPL_ENDOFNAMES, seconds=10)
-        await again.send(f"CHATHISTORY LATEST {CHAN} * 100")
-        history = said(await again.sync())
-        assert [s for s in history if s.startswith("carol")] == [f"carol {k}" for k in range(5)]
+        for _ in range(20):  # once the survivors' writers have stored the rest (bounded)
+            await again.send(f"CHATHISTORY LATEST {CHAN} * 100")
+            answer = await again.sync()
+            history = said(answer)
+            if len(history) == 5 + 2 * count:
+                break
+        assert [s for s in history if s.startswith("carol")] == [f"carol {k}" for k in range(5)], (
+            answer
+        )
         assert len(history) == 5 + 2 * count
         await again.close()
         # c started again, from a snapshot and the log after it: it knows the room.
@@ -682,3 +688,67 @@ async def test_a_node_killed_and_restarted_during_traffic_loses_nothing(
         await alice.close()
         await bob.close()
         await carol.close()
+
+
+async def test_a_node_that_stood_still_counts_nobody_else_lost(cluster: Cluster) -> None:
+    # Probe 18: a node stopped for longer than the node timeout (SIGSTOP, a long pause)
+    # found everyone else silent when it went on, and told the network they were lost:
+    # every user of every node was disconnected.
+    _, port_a = await cluster.node("a")
+    node_b, port_b = await cluster.node("b")
+    alice, bob = await LineClient.open(port_a), await LineClient.open(port_b)
+    try:
+        await alice.register("alice")
+        await bob.register("bob")
+        for client in (alice, bob):
+            await client.send(f"JOIN {CHAN}")
+        await joined_all(alice, {"alice", "bob"})
+        node_b.signal(signal.SIGSTOP)
+        # a counts b lost after its timeout (3 s): bob quits for everyone.
+        quit_seen = await alice.read_until("QUIT", seconds=15)
+        assert (quit_seen[-1].source or "").startswith("bob!")
+        node_b.signal(signal.SIGCONT)
+        assert await bob.closed(10)  # b went on, and applied that its users are lost
+        # Two of b's heartbeats heard since: each came with a check of the others.
+        for _ in range(2):
+            code, out, _ = await hubbub(
+                "cluster", "status", "--cluster", cluster.nats.url, "--wait", "1.2"
+            )
+            assert code == 0, out
+        await alice.send("PING :still")
+        answer = await alice.read_until(lambda m: m.command in ("PONG", "ERROR"))
+        assert answer[-1].command == "PONG", answer
+        assert not [m for m in answer if m.command == "QUIT" and "alice" in (m.source or "")]
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_a_node_started_again_counts_the_guesses_its_last_run_counted(
+    cluster: Cluster,
+) -> None:
+    # Probe 18: a node skipped the counts it had published itself, by its name, and so
+    # a restart gave an address a fresh allowance of guesses there.
+    node_a, port_a = await cluster.node("a")
+    owner = await LineClient.open(port_a)
+    await with_account(owner, "victim")
+    await owner.close()
+    guesser = await LineClient.open(port_a)
+    await guesser.register("guesser")
+    for number in range(3):
+        await guesser.send(f"PRIVMSG NickServ :IDENTIFY victim wrong{number}")
+        await guesser.read_until("NOTICE")
+    await guesser.send("PING :counted")
+    await guesser.read_until("PONG")
+    await guesser.close()
+    node_a.signal(signal.SIGKILL)
+    await node_a.exit_code()
+    _, port_a = await cluster.node("a")
+    again = await LineClient.open(port_a)
+    try:
+        await again.register("again")
+        await again.send(f"PRIVMSG NickServ :IDENTIFY victim {PASSWORD}")
+        answer = await again.read_until("NOTICE", seconds=10)
+        assert "try again in" in answer[-1].params[-1]
+    finally:
+        await again.close()

@@ -170,6 +170,7 @@ class Cut:
         self.server: asyncio.Server | None = None
         self.port = 0
         self._pipes: list[asyncio.StreamWriter] = []
+        self._relays: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
@@ -181,11 +182,19 @@ class Cut:
         for writer in self._pipes:
             writer.transport.abort()
         self._pipes.clear()
+        for task in self._relays:
+            task.cancel()
+        await asyncio.gather(*self._relays, return_exceptions=True)
+        self._relays.clear()
         await self.server.wait_closed()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._relays.add(task)
+        self._pipes.append(writer)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
-        self._pipes += [writer, up_writer]
+        self._pipes.append(up_writer)
 
         async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             while data := await source.read(65536):
@@ -193,7 +202,11 @@ class Cut:
             sink.close()
 
         pumps = (pump(reader, up_writer), pump(up_reader, writer))
-        await asyncio.gather(*pumps, return_exceptions=True)
+        try:
+            await asyncio.gather(*pumps, return_exceptions=True)
+        finally:
+            up_writer.transport.abort()
+            writer.transport.abort()
 
 
 async def test_a_node_cut_off_past_a_purge_stops_rather_than_miss_facts(
