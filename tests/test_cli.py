@@ -501,3 +501,38 @@ def test_flags_complete_a_config_file_that_tunes_a_cluster(tmp_path: Path) -> No
         parse_serve("--config", str(config), "--database-url", "postgresql://h@127.0.0.1/h")
     with pytest.raises(ConfigError, match="share one PostgreSQL"):
         parse_serve("--config", str(config), "--cluster", "nats://127.0.0.1:4222")
+
+
+def test_config_check_names_each_mistake_with_its_line_and_passes_a_good_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[server]\nname = "irc.example.org"\n\n[limits]\nsendq = "big"\n')
+    assert main(["config", "check", str(bad)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [f"hubbub config: {bad}:5: limits.sendq: must be a whole number, not 'big'"]
+    good = ROOT / "hubbub.example.toml"
+    assert main(["config", "check", str(good)]) == 0
+    assert capsys.readouterr().out == f"{good}: no mistakes found\n"
+    assert main(["config", "check", str(tmp_path / "missing.toml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_config_show_lists_every_setting_and_hides_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text(
+        '[server]\nname = "irc.example.org"\npassword = "s3cret"\n'
+        'database_url = "postgresql://u:pw@127.0.0.1/h"\n'
+        '[cluster]\nurls = ["nats://127.0.0.1:4222"]\ntoken = "t0ken"\n'
+    )
+    assert main(["config", "show", str(config)]) == 0
+    shown = capsys.readouterr().out
+    assert "server_name = 'irc.example.org'" in shown.splitlines()
+    assert "limits.sendq = 1048576" in shown.splitlines()
+    assert "cluster.urls = ['nats://127.0.0.1:4222']" in shown.splitlines()
+    for secret in ("s3cret", "pw@", "t0ken"):
+        assert secret not in shown
+    assert "password = (set)" in shown.splitlines()
+    assert "cluster.token = (set)" in shown.splitlines()

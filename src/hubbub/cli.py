@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__, account_admin, clustering
+from hubbub import __version__, account_admin, clustering, config_admin
 from hubbub.accounts.passwords import hash_password
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
@@ -236,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
     account_admin.add_parser(commands, where)
+    config_admin.add_parser(commands)
     cluster_command = commands.add_parser(
         "cluster",
         help="see the nodes of a cluster",
@@ -464,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return account_admin.run(args, settings)
     if args.command == "mkpasswd":
         return mkpasswd()
+    if args.command == "config":
+        return config_admin.run(args)
     if args.command == "cluster":
         try:
             settings = load_config(args.config, complete=False) if args.config else Settings()
