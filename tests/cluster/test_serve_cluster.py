@@ -627,12 +627,23 @@ async def test_a_node_killed_and_restarted_during_traffic_loses_nothing(
         await joined_all(bob, {"alice", "bob", "carol"})
         for k in range(5):
             await carol.send(f"PRIVMSG {CHAN} :carol {k}")
-        # Stored by c before it dies (a kill loses what its writer had not flushed).
+        # Stored by c before it dies (a kill loses what its writer had not flushed): asked
+        # by a reader who joins after they were said, so that it hears them only from
+        # history (a member's sync also holds them live).
+        reader = await LineClient.open(port_a)
+        await reader.register("reader")
+        await reader.send(f"JOIN {CHAN}")
+        await reader.read_until(n.RPL_ENDOFNAMES)
         stored: list[str] = []
         async with asyncio.timeout(10):
             while len(stored) < 5:
-                await alice.send(f"CHATHISTORY LATEST {CHAN} * 10")
-                stored = [s for s in said(await alice.sync()) if s.startswith("carol")]
+                await reader.send(f"CHATHISTORY LATEST {CHAN} * 10")
+                stored = [s for s in said(await reader.sync()) if s.startswith("carol")]
+        await reader.send("QUIT")
+        await reader.closed()
+        await reader.close()
+        for member in (alice, bob):
+            await member.read_until(lambda m: m.command == "QUIT" and "reader" in (m.source or ""))
         count = 40
 
         async def talk(client: LineClient, name: str) -> None:
@@ -668,9 +679,9 @@ async def test_a_node_killed_and_restarted_during_traffic_loses_nothing(
             history = said(answer)
             if len(history) == 5 + 2 * count:
                 break
-        assert [s for s in history if s.startswith("carol")] == [f"carol {k}" for k in range(5)], (
-            answer
-        )
+        assert [s for s in history if s.startswith("carol")] == [f"carol {k}" for k in range(5)], [
+            (m.command, m.params[-1]) for m in answer
+        ]
         assert len(history) == 5 + 2 * count
         await again.close()
         # c started again, from a snapshot and the log after it: it knows the room.
