@@ -20,6 +20,7 @@ from hubbub.core.events import (
 from hubbub.core.hub import Hub
 from hubbub.core.model import User
 from hubbub.core.modes import ModeChange
+from hubbub.core.registered import RegisteredChannel
 from hubbub.core.state import ChatLimits
 from hubbub.wire.casemap import Key
 from tests.core.world import World, add, settle
@@ -754,3 +755,23 @@ def test_a_look_alike_is_free_again_once_its_channel_ends(world: World) -> None:
     bob, _ = world.add("bob")
     world.hub.join(bob, "#0fficial")
     assert world.hub.find_channel("#0fficial") is not None
+
+
+def test_two_look_alikes_registered_before_they_were_refused_each_keep_their_name(
+    world: World,
+) -> None:
+    # Probe 19: their shared look named only the last one loaded, and the other's
+    # founder got 476 for its own channel.
+    for name in ("#club", "#cIub"):
+        key = world.state.casemap.fold(name)
+        world.state.channels.learn(
+            RegisteredChannel(key, name, "acct", 1.0, incarnation=f"{key} kept")
+        )
+    founder, _ = world.add("founder", account="acct")
+    for name in ("#club", "#cIub"):
+        world.hub.join(founder, name)
+        assert world.hub.find_channel(name) is not None
+    # A third look-alike is still refused.
+    stranger, _ = world.add("stranger")
+    error = world.refusal(lambda: channel_ops.join(world.state, stranger, "#c1ub"))
+    assert error.reason is Reason.BAD_CHANNEL_NAME

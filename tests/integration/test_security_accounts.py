@@ -820,31 +820,31 @@ async def test_an_account_spelt_like_another_in_capitals_does_not_own_that_spell
     await owner.close()
 
 
-async def test_a_name_some_spelling_of_an_account_is_drawn_as_is_that_account_s(
+async def test_a_name_some_spelling_of_an_account_is_drawn_as_is_not_registered_beside_it(
     server: Server,
 ) -> None:
     # Probe 18: "mdntyre", registered after "mcintyre", is how "McIntyre" is drawn; it
-    # owned that spelling, GHOSTed the owner off it and held it. Likewise channels.
+    # owned that spelling and ghosted the owner off it. Probe 19: but that drawn key owns
+    # no nick: an account "cian" took the nick "dan" from everyone.
     await make_account(server, "mcintyre")
     owner = await connect(server, "other")
-    await owner.send(f"NS IDENTIFY mcintyre {PASSWORD}", "NICK McIntyre", "JOIN #mcintosh")
-    answers = await owner.read_until(n.RPL_ENDOFNAMES)
-    await owner.send("CS REGISTER #mcintosh", "PART #mcintosh")
-    answers += await owner.sync()
+    await owner.send(f"NS IDENTIFY mcintyre {PASSWORD}", "NICK McIntyre")
+    answers = await owner.sync()
     assert [m.params for m in answers if m.command == "NICK"] == [("McIntyre",)]
-    assert not [m for m in answers if m.command == "NOTICE" and "renamed" in m.params[-1]]
+    assert not [m for m in answers if m.command == "NOTICE" and "registered nick" in m.params[-1]]
     squatter = await connect(server, "squatter")
-    await squatter.send(f"REGISTER mdntyre * {PASSWORD}", "JOIN #mdntosh")
+    await squatter.send(f"REGISTER mdntyre * {PASSWORD}")
     answers = await squatter.sync()
     assert [m.params[:2] for m in answers if m.command == "FAIL"] == [
         ("REGISTER", "ACCOUNT_EXISTS")
     ]
-    assert not [m for m in answers if m.command == "JOIN"]
-    await owner.send("JOIN #McIntosh")
-    joined = await owner.read_until(n.RPL_ENDOFNAMES)
-    assert [m.params[0] for m in joined if m.command == "JOIN"] == ["#mcintosh"]
+    await make_account(server, "cian")
+    dan = await connect(server, "dan")
+    answers = await dan.sync()
+    assert not [m for m in answers if m.command == "NOTICE" and "registered nick" in m.params[-1]]
     await squatter.close()
     await owner.close()
+    await dan.close()
 
 
 async def test_a_nick_in_capitals_is_the_same_nick(server: Server) -> None:

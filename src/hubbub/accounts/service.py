@@ -113,6 +113,10 @@ class Accounts:
         # round: a nick that is, or looks like, an account's name is owned (see owner).
         self._skeletons: dict[str, tuple[Key, ...]] = {}
         self._by_skeleton: dict[Key, set[str]] = {}
+        # Each account's drawn key (Casemap.drawn_skeleton: mcintyre spelt McIntyre is
+        # mdntyre): a name registered later may not be it, nor the other way round; it
+        # owns no nick (cian's would have taken "dan" from everyone, probe 19).
+        self._drawn: dict[str, Key] = {}
         # One registration at a time checks for look-alikes and creates its account.
         self._registering = asyncio.Lock()
         # Keys the SCRAM decoys of names without an account (see verifier).
@@ -362,14 +366,16 @@ class Accounts:
         self._forget(key)
         casemap = self._casemap
         skeletons: tuple[Key, ...] = (casemap.skeleton(key),)
-        for other in (casemap.spelled_skeleton(name), casemap.drawn_skeleton(key)):
-            if other not in skeletons:
-                skeletons += (other,)
+        spelled = casemap.spelled_skeleton(name)
+        if spelled not in skeletons:
+            skeletons += (spelled,)
         self._skeletons[key] = skeletons
+        self._drawn[key] = casemap.drawn_skeleton(key)
         for skeleton in skeletons:
             self._by_skeleton.setdefault(skeleton, set()).add(key)
 
     def _forget(self, key: str) -> None:
+        self._drawn.pop(key, None)
         for skeleton in self._skeletons.pop(key, ()):
             keys = self._by_skeleton[skeleton]
             keys.discard(key)
@@ -380,14 +386,15 @@ class Accounts:
         """Raises AccountError ACCOUNT_EXISTS for a name that is, or looks like, an
         account's or a service's."""
         casemap = self._casemap
-        skeletons = {
-            casemap.skeleton(name),
-            casemap.spelled_skeleton(name),
-            casemap.drawn_skeleton(name),
-        }
+        skeletons = {casemap.skeleton(name), casemap.spelled_skeleton(name)}
         if not skeletons.isdisjoint(self._reserved):
             raise AccountError("ACCOUNT_EXISTS", f"The name {name} is reserved for a service")
-        if not skeletons.isdisjoint(self._by_skeleton):
+        drawn = casemap.drawn_skeleton(name)
+        if (
+            not skeletons.isdisjoint(self._by_skeleton)
+            or drawn in self._by_skeleton
+            or not skeletons.isdisjoint(self._drawn.values())
+        ):
             raise AccountError(
                 "ACCOUNT_EXISTS",
                 f"The account {name} already exists, or one whose name looks the same",

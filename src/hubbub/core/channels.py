@@ -67,18 +67,18 @@ class Channels:
     def _looks(self, name: str, key: Key) -> set[Key]:
         """The skeletons a channel's name is known by: its folded name's (what claims
         go by), its own spelling's, since a capital I is drawn as an l only before
-        folding makes it an i (``#cIub`` is ``#club``, probe 15), and any spelling's
-        (``#mcintosh`` spelt ``#McIntosh`` is ``#mdntosh``, probe 18)."""
-        casemap = self.casemap
-        return {
-            casemap.skeleton(key),
-            casemap.spelled_skeleton(name),
-            casemap.drawn_skeleton(key),
-        }
+        folding makes it an i (``#cIub`` is ``#club``, probe 15). Not how any spelling
+        may be drawn (``#mcintosh`` as ``#mdntosh``): that made ``#dan`` and ``#cian``
+        one name (probe 19)."""
+        return {self.casemap.skeleton(key), self.casemap.spelled_skeleton(name)}
 
     def _look_alike(self, name: str, key: Key, renaming: Key | None) -> Key | None:
         """The live or registered channel whose name ``name`` looks like, if any (not
-        itself, nor the channel being renamed)."""
+        itself, nor the channel being renamed). A registered name is always its own:
+        two look-alikes registered before look-alikes were refused share a look, which
+        names only one of them, and kept the other's founder out (probe 19)."""
+        if key in self.registered and renaming is None:
+            return None
         for look in self._looks(name, key):
             for named in (self._registered_skeletons, self._live_skeletons):
                 other = named.get(look)
