@@ -194,6 +194,10 @@ def test_a_capital_i_spelt_for_an_l_is_caught_by_the_spelled_skeleton(
         ("СһапЅегѵ", "ChanServ"),  # a Cyrillic pe is drawn as an n
         ("јоһп", "john"),
         ("ѡоrd", "word"),
+        ("a\ua7feice", "alice"),  # probe 19: letters the confusables data does not list
+        ("#c\ua7feance", "#dance"),
+        ("a\u026cice", "alice"),
+        ("\u0221an", "dan"),
     ],
 )
 def test_letters_drawn_as_l_or_n_are_caught(fake: str, real: str) -> None:

@@ -97,6 +97,13 @@ _OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if p
 # Cyrillic palochka): an l before the pairs, as the bar is ("c" with a click, then
 # "aire", is "claire", probe 17).
 _OWN_FIRST.update({ord("ǀ"): "l", ord("ӏ"): "l", ord("Ӏ"): "l"})
+# Letters the confusables data does not list, drawn as an l or a d (probe 19): the
+# epigraphic I longa, a turned, curled, broken and belted l, the retroflex click; a
+# curled and a hooked d.
+_OWN_FIRST.update(
+    {ord(c): "l" for c in "\ua7fe\ua781\u0234\ua747\u026c\u01c3"}
+    | {ord(c): "d" for c in "\u0221\u1d81"}
+)
 
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
