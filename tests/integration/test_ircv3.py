@@ -267,6 +267,8 @@ async def test_malformed_client_only_tag_keys_are_not_relayed(
     sent = ";".join(f"{key}=x" for key in bad)
     # Probe 18: values with controls and bidi overrides too.
     sent += ";+ctl=a\x01b;+bidi=a\u202eb;+esc=\x1b[2J"
+    # Probe 19: separators, hidden tag letters, zero-width and blank-drawn characters.
+    sent += ";+sep=a\u2028b;+hide=a\U000e0041b;+zw=a\u200bb;+blank=\u3164"
     await alice.send(f"@{sent};+good=1;+example.com/fine=2;+emoji=\U0001f44d PRIVMSG #room :tag")
     got = await bob.read_until("PRIVMSG")
     relayed = {key for key in got[-1].tags if key.startswith("+")}

@@ -11,6 +11,7 @@ Tags follow the IRCv3 message-tags specification, including its value escaping.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -79,8 +80,29 @@ def client_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {
         key: value
         for key, value in tags.items()
-        if key[:1] == "+" and match(key) and not _UNSHOWABLE.search(value)
+        if key[:1] == "+" and match(key) and _showable(value)
     }
+
+
+def _showable(value: str) -> bool:
+    """Whether a tag's value holds nothing that hides or rearranges text: controls,
+    bidi marks, line and paragraph separators, format characters but the joiner (emoji
+    are made with it; the tag letters, which hide text, are refused), private-use,
+    unassigned and blank-drawn characters (probes 18 and 19)."""
+    if value.isascii():
+        return not _UNSHOWABLE.search(value)
+    for char in value:
+        category = unicodedata.category(char)
+        if category in _HIDDEN or (category == "Cf" and char != "\u200d"):
+            return False
+        if char in _BLANK or _UNSHOWABLE.match(char):
+            return False
+    return True
+
+
+_HIDDEN = frozenset({"Zl", "Zp", "Co", "Cs", "Cn"})
+# Drawn as nothing (as wire/casemap.py refuses in names).
+_BLANK = frozenset("\u2800\u3164\u115f\u1160\uffa0\U00016fe4\ufffc\U0001d159\u303f")
 
 
 def parse_tags(text: str) -> dict[str, str]:
