@@ -4,7 +4,9 @@ sends a server (or a cluster's node) new clients (issue 17)."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import time
 from pathlib import Path
 
 from tests.helpers import running_server
@@ -21,8 +23,11 @@ async def test_health_and_readiness_answer_plainly_and_are_never_cached(tmp_path
         status, fields, body = await http(port, get("/readyz?verbose=1"))
         assert (status, body) == (200, b"ready\n")
         assert fields["cache-control"] == "no-store"
-        status, _, _ = await http(port, get("/readyz", method="POST"))
+        before = int(time.time())
+        status, fields, _ = await http(port, get("/readyz", method="POST"))
         assert status == 405
+        # Probe 19: its Date was the process's start, made once at import.
+        assert email.utils.parsedate_to_datetime(fields["date"]).timestamp() >= before
         # A page of another site whose name points here learns nothing (DNS rebinding).
         request = b"GET /readyz HTTP/1.1\r\nHost: evil.example\r\n\r\n"
         status, _, _ = await http(port, request)

@@ -68,7 +68,14 @@ _PROTOCOL_LOG = _Quiet(logging.getLogger("hubbub.doors.web.websockets"), {})
 _TOO_MANY = "Too many connections from your address"
 _LOGGED_HOST = 100
 _FULL = "The server is full; try again later"
-_NOT_ALLOWED = error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+
+
+def _not_allowed() -> Response:
+    """Made for each answer: one made at start told everyone when the process started
+    (its Date, probe 19)."""
+    return error(405, "Method not allowed", ("Allow", "GET, HEAD"))
+
+
 # Health answers are about now: no cache keeps one.
 _NO_STORE = ("Cache-Control", "no-store")
 # RFC 9110 section 5.6.2: a method is a token.
@@ -149,7 +156,7 @@ class WebConnection(Connection):
             if space and method not in (b"GET", b"HEAD") and _TOKEN.fullmatch(method):
                 # Answered before websockets reads the request, which it would refuse
                 # without a word if it has a body (a POST's, say).
-                self._answer(_NOT_ALLOWED.serialize())
+                self._answer(_not_allowed().serialize())
                 return
         self._received += len(data)
         if self._received > self._limits.web_request_bytes:
@@ -210,7 +217,7 @@ class WebConnection(Connection):
                     return error(200, "ready", _NO_STORE)
                 return error(503, f"not ready: {problem}", _NO_STORE)
             return response(self._ctx.files.answer(request.method, request.path, headers))
-        return _NOT_ALLOWED
+        return _not_allowed()
 
     def _handshake(self, request: Request) -> Response:
         """Accept or refuse a WebSocket handshake; on acceptance the client's address
