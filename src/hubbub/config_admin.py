@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         print(f"{args.file}: no mistakes found")
         return 0
-    for line in show(settings):
-        print(line)
+    try:
+        print("\n".join(show(settings)), flush=True)
+    except BrokenPipeError:
+        # Its reader stopped early (``| head``): no error, and nothing more to write.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
