@@ -370,7 +370,9 @@ class Accounts:
         if spelled not in skeletons:
             skeletons += (spelled,)
         self._skeletons[key] = skeletons
-        self._drawn[key] = casemap.drawn_skeleton(key)
+        drawn = casemap.drawn_skeleton(key)
+        if drawn != skeletons[0]:  # most names: kept in _by_skeleton already
+            self._drawn[key] = drawn
         for skeleton in skeletons:
             self._by_skeleton.setdefault(skeleton, set()).add(key)
 
