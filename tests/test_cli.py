@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -536,3 +537,26 @@ def test_config_show_lists_every_setting_and_hides_secrets(
         assert secret not in shown
     assert "password = (set)" in shown.splitlines()
     assert "cluster.token = (set)" in shown.splitlines()
+
+
+async def test_the_log_may_be_json_lines_with_each_connection_s_id(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text('[server]\nlog_format = "json"\n')
+    port = free_port()
+    served = await serve_processes.start(*base_flags(tmp_path, port), "--config", str(config))
+    await served.wait_for_log("listening")
+    client = await LineClient.open(port)
+    try:
+        await client.register("jsonuser")
+        line = await served.wait_for_log("registered as jsonuser")
+    finally:
+        await client.close()
+    record = json.loads(line)
+    assert record["level"] == "INFO"
+    assert record["logger"].startswith("hubbub.")
+    assert record["message"].endswith("registered as jsonuser!~jsonuser@127.0.0.1")
+    assert isinstance(record["conn"], int | str)
+    assert record["time"].endswith("Z")
+    assert all(json.loads(entry) for entry in served.log if entry.strip())

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import dataclasses
 import getpass
-import logging
 import os
 import signal
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__, account_admin, clustering, config_admin
+from hubbub import __version__, account_admin, clustering, config_admin, logs
 from hubbub.accounts.passwords import hash_password
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
@@ -376,11 +375,7 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigError as error:
         _complain("hubbub", error)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(settings.log_level, settings.log_format)
 
     async def main() -> None:
         try:

@@ -36,6 +36,7 @@ SERVER_KEYS: dict[str, tuple[str, type]] = {
     "admin_location": ("admin_location", str),
     "admin_email": ("admin_email", str),
     "log_level": ("log_level", str),
+    "log_format": ("log_format", str),
     "tls_cert": ("tls_cert", Path),
     "tls_key": ("tls_key", Path),
     "tls_client_ca": ("tls_client_ca", Path),

@@ -101,6 +101,7 @@ class Settings:
     admin_location: str = "hubbub"
     admin_email: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object a line, for a log collector
     config_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -198,6 +199,8 @@ def validate(
         fail("server", "name", "must be a host name with a dot, like irc.example.org")
     if not settings.network_name or not re.fullmatch(r"[A-Za-z0-9._-]+", settings.network_name):
         fail("server", "network", "must be letters, digits, '.', '_' or '-'")
+    if settings.log_format not in ("text", "json"):
+        fail("server", "log_format", "must be text or json")
     if settings.log_level.upper() not in _LOG_LEVELS:
         fail("server", "log_level", "must be one of " + ", ".join(_LOG_LEVELS))
     if not settings.listen:

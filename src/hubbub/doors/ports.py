@@ -128,7 +128,10 @@ class ConnectionLog(logging.LoggerAdapter[logging.Logger]):
         return super().isEnabledFor(level)
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
-        return f"[{self.extra['conn'] if self.extra else '?'}] {msg}", kwargs
+        conn = self.extra["conn"] if self.extra else "?"
+        # Also a field of the record, for the JSON log (hubbub.logs).
+        kwargs["extra"] = {**kwargs.get("extra", {}), "conn": conn}
+        return f"[{conn}] {msg}", kwargs
 
 
 class Outbox(list[bytes]):
