@@ -775,3 +775,16 @@ def test_two_look_alikes_registered_before_they_were_refused_each_keep_their_nam
     stranger, _ = world.add("stranger")
     error = world.refusal(lambda: channel_ops.join(world.state, stranger, "#c1ub"))
     assert error.reason is Reason.BAD_CHANNEL_NAME
+
+
+def test_a_rename_to_another_spelling_of_the_same_name_is_checked_for_look_alikes(
+    world: World,
+) -> None:
+    # Probe 20: "#ciean" renamed "#cIean" (the same folded name) skipped the look-alike
+    # check, and sat beside a live "#clean" it is drawn like.
+    world.add("wil", "#clean")
+    zed, _ = world.add("zed", "#ciean")
+    error = world.refusal(lambda: channel_ops.rename(world.state, zed, "#ciean", "#cIean"))
+    assert error.reason is Reason.BAD_CHANNEL_NAME
+    # Another spelling that looks like nothing else is fine.
+    assert channel_ops.rename(world.state, zed, "#ciean", "#Ciean")

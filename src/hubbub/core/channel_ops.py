@@ -210,7 +210,9 @@ def rename(state: State, user: User, old: str, new: str, reason: str = "") -> li
     record = channels.registered.get(channel.key)
     if record is not None and key != channel.key and user.account_id != record.founder:
         raise ChatError(Reason.NO_PRIVILEGES, channel.name, "only its founder may")
-    if key != channel.key:
+    if key != channel.key or new != channel.name:
+        # A new spelling of the same name too: "#cIean" is drawn as a live "#clean"
+        # (probe 20: a same-key RENAME skipped the look-alike check).
         try:
             channels.claim(key, channel.incarnation, renaming=channel.key, name=new)
         except ChatError as error:
