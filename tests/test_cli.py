@@ -560,3 +560,19 @@ async def test_the_log_may_be_json_lines_with_each_connection_s_id(
     assert isinstance(record["conn"], int | str)
     assert record["time"].endswith("Z")
     assert all(json.loads(entry) for entry in served.log if entry.strip())
+
+
+def test_credentials_in_nats_urls_are_never_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Probe 20: config show and check printed NATS URLs with their user and password.
+    config = tmp_path / "hubbub.toml"
+    config.write_text('[cluster]\nurls = ["nats://user:s3cret@127.0.0.1:4222"]\n')
+    assert main(["config", "show", str(config)]) == 0
+    shown = capsys.readouterr().out
+    assert "cluster.urls = ['nats://***@127.0.0.1:4222']" in shown.splitlines()
+    config.write_text('[cluster]\nurls = ["natz://user:s3cret@127.0.0.1:4222"]\n')
+    assert main(["config", "check", str(config)]) == 2
+    error = capsys.readouterr().err
+    assert "natz://***@127.0.0.1:4222" in error
+    assert "s3cret" not in error

@@ -19,6 +19,7 @@ from hubbub.core.ports import Bus, ChannelSink
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.snapshot import capture, restore
 from hubbub.settings import ConfigError, Settings
+from hubbub.wire.redact import shown_url
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -103,7 +104,8 @@ class ClusterLink:
             lambda: bus.position,
         )
         await self._liveness.start()
-        logger.info("cluster: node %s joined through %s", self.node, ", ".join(cluster.urls))
+        urls = ", ".join(shown_url(url) for url in cluster.urls)
+        logger.info("cluster: node %s joined through %s", self.node, urls)
 
     def share_throttles(self, throttles: Mapping[str, Shared], run: str) -> None:
         """Let every node count what each of these throttles counts on any node (see

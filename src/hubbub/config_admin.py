@@ -13,6 +13,7 @@ from typing import Any
 
 from hubbub.config import load_config
 from hubbub.settings import ConfigError, Settings
+from hubbub.wire.redact import shown_url
 
 # Settings shown only as set or not: passwords, the database's (in its URL), tokens.
 _SECRET = frozenset({"password", "database_url", "token"})
@@ -43,7 +44,9 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = load_config(args.file) if args.file is not None else Settings()
+        # Shown as the file has it, which flags may complete; checked as it must be alone.
+        complete = args.action == "check"
+        settings = load_config(args.file, complete=complete) if args.file else Settings()
     except ConfigError as error:
         for line in str(error).splitlines():
             print(f"hubbub config: {line}", file=sys.stderr)
@@ -69,6 +72,8 @@ def _lines(value: Any, prefix: str) -> Any:
         name, item = prefix + field.name, getattr(value, field.name)
         if field.name in _SECRET:
             yield f"{name} = {'(set)' if item else '(not set)'}"
+        elif field.name == "urls":
+            yield f"{name} = {_shown(tuple(shown_url(url) for url in item))}"
         elif dataclasses.is_dataclass(item) and field.name != "listen":
             yield from _lines(item, name + ".")
         else:

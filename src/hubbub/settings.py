@@ -26,6 +26,7 @@ from hubbub.doors.plain.i18n import available as available_languages
 from hubbub.doors.ports import DoorLimits
 from hubbub.storage.ports import HistoryLimits
 from hubbub.wire.casemap import Casemapping, NameLimits
+from hubbub.wire.redact import shown_url
 
 
 class ConfigError(Exception):
@@ -245,7 +246,8 @@ def validate(
             fail("cluster", "urls", "at least one NATS URL is needed")
         for url in cluster.urls:
             if not url.startswith(("nats://", "tls://")):
-                fail("cluster", "urls", f"{url!r} is not a URL like nats://host:4222")
+                shown = shown_url(url)
+                fail("cluster", "urls", f"{shown!r} is not a URL like nats://host:4222")
         if not cluster.node_timeout > 0:
             fail("cluster", "node_timeout", "must be positive")
         if not 10 <= cluster.snapshot_every <= 10_000_000:

@@ -12,6 +12,8 @@ import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
+from hubbub.wire.redact import shown_url
+
 logger = logging.getLogger(__name__)
 
 # Seconds between attempts to reach NATS again after losing it (forever: a node keeps
@@ -75,5 +77,6 @@ async def connect(
     except (OSError, TimeoutError, NatsError, ssl.SSLError) as problem:
         reason = problems[0] if problems else problem
         raise Unreachable(
-            f"cannot reach NATS at {', '.join(urls)}: {reason or type(reason).__name__}"
+            f"cannot reach NATS at {', '.join(shown_url(url) for url in urls)}: "
+            f"{reason or type(reason).__name__}"
         ) from None

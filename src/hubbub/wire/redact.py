@@ -37,3 +37,12 @@ def _redact_line(line: bytes) -> bytes:
             ending = b"\r" if line.endswith(b"\r") else b""
             return found.group("head") + _HIDDEN + ending
     return line
+
+
+def shown_url(url: str) -> str:
+    """A URL as logs and messages may show it: without the user and password it may
+    carry (``nats://user:secret@host`` is ``nats://***@host``, probe 20)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.partition("/")[0]:
+        return url
+    return f"{scheme}://***@{rest.partition('@')[2]}"
