@@ -269,6 +269,8 @@ async def test_malformed_client_only_tag_keys_are_not_relayed(
     sent += ";+ctl=a\x01b;+bidi=a\u202eb;+esc=\x1b[2J"
     # Probe 19: separators, hidden tag letters, zero-width and blank-drawn characters.
     sent += ";+sep=a\u2028b;+hide=a\U000e0041b;+zw=a\u200bb;+blank=\u3164"
+    # Probe 20: variation selectors that carry data, a grapheme joiner, stacked marks.
+    sent += ";+vs=x\U000e0100\U000e0101;+cgj=a\u034fb;+zalgo=e" + "\u0301" * 40
     await alice.send(f"@{sent};+good=1;+example.com/fine=2;+emoji=\U0001f44d PRIVMSG #room :tag")
     got = await bob.read_until("PRIVMSG")
     relayed = {key for key in got[-1].tags if key.startswith("+")}

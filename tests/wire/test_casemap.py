@@ -198,6 +198,10 @@ def test_a_capital_i_spelt_for_an_l_is_caught_by_the_spelled_skeleton(
         ("#c\ua7feance", "#dance"),
         ("a\u026cice", "alice"),
         ("\u0221an", "dan"),
+        ("a\u1d85ice", "alice"),  # probe 20: more of them
+        ("a\ua749ice", "alice"),
+        ("a\u2c61ice", "alice"),
+        ("\u1d6dan", "dan"),
     ],
 )
 def test_letters_drawn_as_l_or_n_are_caught(fake: str, real: str) -> None:

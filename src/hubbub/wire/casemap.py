@@ -101,8 +101,8 @@ _OWN_FIRST.update({ord("ǀ"): "l", ord("ӏ"): "l", ord("Ӏ"): "l"})
 # epigraphic I longa, a turned, curled, broken and belted l, the retroflex click; a
 # curled and a hooked d.
 _OWN_FIRST.update(
-    {ord(c): "l" for c in "\ua7fe\ua781\u0234\ua747\u026c\u01c3"}
-    | {ord(c): "d" for c in "\u0221\u1d81"}
+    {ord(c): "l" for c in "\ua7fe\ua781\u0234\ua747\u026c\u01c3\u1d85\ua749\u2c61\u1d0c\ua78e"}
+    | {ord(c): "d" for c in "\u0221\u1d81\u1d6d\u1d91\ua77a\ua779\u00f0"}
 )
 
 # Pairs of Latin letters drawn like one: "rnike" is read as "mike".

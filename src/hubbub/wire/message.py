@@ -91,16 +91,29 @@ def _showable(value: str) -> bool:
     unassigned and blank-drawn characters (probes 18 and 19)."""
     if value.isascii():
         return not _UNSHOWABLE.search(value)
+    marks = 0
     for char in value:
         category = unicodedata.category(char)
         if category in _HIDDEN or (category == "Cf" and char != "\u200d"):
             return False
-        if char in _BLANK or _UNSHOWABLE.match(char):
+        if char in _BLANK or char in _INVISIBLE or _UNSHOWABLE.match(char):
             return False
+        marks = marks + 1 if category == "Mn" else 0
+        if marks > _MARKS:
+            return False  # marks stacked over the lines around it (probe 20)
     return True
 
 
 _HIDDEN = frozenset({"Zl", "Zp", "Co", "Cs", "Cn"})
+# Marks drawn as nothing, that can carry hidden data (probe 20): variation selectors
+# 17 to 256, the Mongolian free variation selectors, the Khmer inherent vowels and the
+# combining grapheme joiner.
+_INVISIBLE = frozenset(
+    [chr(c) for c in range(0xE0100, 0xE01F0)]
+    + ["\u180b", "\u180c", "\u180d", "\u180f", "\u17b4", "\u17b5", "\u034f"]
+)
+# Combining marks one letter may carry (Vietnamese takes two).
+_MARKS = 4
 # Drawn as nothing (as wire/casemap.py refuses in names).
 _BLANK = frozenset("\u2800\u3164\u115f\u1160\uffa0\U00016fe4\ufffc\U0001d159\u303f")
 
