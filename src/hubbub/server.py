@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
-from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
 from hubbub.accounts.throttle import Shared
 from hubbub.certificates import tls_context
@@ -18,6 +17,7 @@ from hubbub.core.hub import Hub
 from hubbub.core.keepers import history_keeper, marker_keeper
 from hubbub.core.ports import Subscriber
 from hubbub.core.registered import from_json
+from hubbub.core.server_bans import ServerBans
 from hubbub.doors.connection import LineConnection
 from hubbub.doors.gate import Gate, connection_ceiling
 from hubbub.doors.irc.commands.accounts import NICKSERV, registration_throttle
@@ -38,10 +38,10 @@ from hubbub.readiness import Readiness
 from hubbub.settings import ConfigError, Listen, Settings
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
-from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
 from hubbub.storage.ports import Store
+from hubbub.upkeep import BanKeeper, notice_dropped_accounts, prune_history
 from hubbub.wire.casemap import Casemap
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ DEFAULT_MOTD = [
 _SHUTDOWN_GRACE = 5.0
 # The web client's files, shipped in the package.
 WEB_ROOT = Path(__file__).resolve().parent / "web"
-_PRUNE_INTERVAL = 3600.0
 
 
 def read_motd(settings: Settings) -> list[str]:
@@ -115,6 +114,10 @@ class Server:
             connection_ceiling(limits.max_connections),
         )
         self.tls = tls_context(settings)
+        # Server bans: asked by every door; kept in the store once it is open.
+        self.bans = self.gate.bans = self.irc.bans = self.plain.bans = ServerBans()
+        self.ban_keeper = BanKeeper(self.hub, self.bans, None)
+        self.irc.ban_book = self.ban_keeper
         self.addresses: list[tuple[str, int]] = []
         self.tls_addresses: list[tuple[str, int]] = []
         self.plain_addresses: list[tuple[str, int]] = []
@@ -173,6 +176,7 @@ class Server:
             accounts=self.plain.accounts,
             line_length=settings.limits.line_length,
             password=settings.password,
+            bans=self.bans,
         )
         self.hub.limits = settings.limits
         logger.info("configuration reloaded from %s", settings.config_file)
@@ -221,9 +225,8 @@ class Server:
                     tasks.create_task(keeper.run(), name="channel keeper")
                     tasks.create_task(markers.run(), name="read marker keeper")
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
-                    checking = tasks.create_task(
-                        self._notice_dropped_accounts(), name="dropped accounts"
-                    )
+                    checking = tasks.create_task(self._notice_dropped(), name="dropped accounts")
+                    polling = tasks.create_task(self.ban_keeper.poll(), name="server bans")
                     asking = tasks.create_task(self.readiness.watch(store), name="readiness")
                 timers = tasks.create_task(
                     self.connections.keep_time(self._timer_interval), name="connection timers"
@@ -245,6 +248,7 @@ class Server:
                         markers.close()
                         pruning.cancel()
                         checking.cancel()
+                        polling.cancel()
                         asking.cancel()
         finally:
             if self.cluster is not None:
@@ -289,6 +293,9 @@ class Server:
         )
         self.hub.load_registrations(records)
         self.hub.marker_sink = markers
+        self.ban_keeper = BanKeeper(self.hub, self.bans, store)
+        self.irc.ban_book = self.ban_keeper
+        await self.ban_keeper.load()
         self._keepers = [history_keeper(writer), marker_keeper(markers)]
         for subscriber in self._keepers:
             # What the store keeps is written once, by the node it happened on.
@@ -316,34 +323,18 @@ class Server:
         shortest = min(limits.registration_timeout, limits.ping_interval, limits.ping_timeout)
         return min(1.0, max(0.05, shortest / 4))
 
-    async def _notice_dropped_accounts(self) -> None:
-        """Log out, everywhere, the accounts that are gone from the store (dropped from
-        the shell while their users stayed logged in): their rights end with them."""
-        accounts = self.irc.accounts
-        while accounts is not None:
-            await asyncio.sleep(self.settings.limits.dropped_account_check)
-            for account_id, name in self.hub.logged_in_accounts():
-                try:
-                    found = await accounts.find(name)
-                except AccountError:
-                    break  # the store is unavailable: try again next time
-                if found is None or found.uid != account_id:
-                    logger.info("account %s was dropped: its connections are logged out", name)
-                    self.hub.drop_account(account_id)
+    def _notice_dropped(self) -> Coroutine[None, None, None]:
+        assert self.irc.accounts is not None
+        return notice_dropped_accounts(
+            self.hub, self.irc.accounts, lambda: self.settings.limits.dropped_account_check
+        )
 
-    async def _prune(self, store: Store) -> None:
-        """Forget history past its retention, at start and then hourly."""
-        while True:
+    def _prune(self, store: Store) -> Coroutine[None, None, None]:
+        def limits() -> tuple[float, int]:
             limits = self.settings.limits
-            cutoff = self.hub.clock() - limits.history_days * 86400
-            try:
-                removed = await store.prune(cutoff, limits.history_per_conversation)
-            except StorageError as error:
-                logger.error("history pruning failed: %s", error)
-            else:
-                if removed:
-                    logger.info("history: forgot %d old messages", removed)
-            await asyncio.sleep(_PRUNE_INTERVAL)
+            return limits.history_days, limits.history_per_conversation
+
+        return prune_history(store, self.hub.clock, limits)
 
     async def _listen(self, durability: Durability | None) -> list[asyncio.Server | TlsListener]:
         loop = asyncio.get_running_loop()

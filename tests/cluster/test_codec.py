@@ -29,6 +29,7 @@ from hubbub.core.events import (
     Actor,
     AttemptCounted,
     AwayChanged,
+    Banned,
     ChannelModeChanged,
     ChannelRenamed,
     Fact,
@@ -105,6 +106,7 @@ SAMPLES: list[Fact] = [
     Quit(ALICE, "Connection closed"),
     Quit(ALICE, "Killed (oper (spam))", forced=True),
     Killed(SERVICE, "bob", "spam", victim="5f3a9c01.2"),
+    Banned("5f3a9c01.2", "spam, and \u202eworse"),
     NickChanged(ALICE, "Alice_"),
     TopicChanged(ALICE, "#hubbub", "Release 1.0: ça marche", NOW),
     ChannelModeChanged(
@@ -235,6 +237,9 @@ VERSION_1_FIELDS = {
     "AccountDropped": "account_id name",
     "AccountRegistered": "name",
     "AttemptCounted": "throttle step keys node time",
+    # Added within version 1: a node that does not know it skips it and logs an error
+    # (the forced Quit that follows still disconnects the user).
+    "Banned": "victim reason",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",

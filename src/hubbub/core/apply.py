@@ -26,6 +26,7 @@ from hubbub.core.events import (
     AccountRegistered,
     AttemptCounted,
     AwayChanged,
+    Banned,
     ChannelModeChanged,
     ChannelRenamed,
     Event,
@@ -148,7 +149,7 @@ class Applier:
                 begins = prefix + "."
                 for user in [u for u in self.state.users if u.id.startswith(begins)]:
                     self._quit(Quit(user.actor, reason, forced=True))
-            case Killed(victim=victim):
+            case Killed(victim=victim) | Banned(victim=victim):
                 self._user(victim).listener.deliver(event)
             case NickChanged():
                 self._nick(event)

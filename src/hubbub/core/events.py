@@ -137,6 +137,15 @@ class Kicked:
 
 
 @dataclass(frozen=True, slots=True)
+class Banned:
+    """Sent to a user a server ban (K-line, D-line, account ban) covers, before the
+    forced quit that disconnects it; the reason is for it alone."""
+
+    victim: str  # its user id
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Quit:
     """``actor`` left the network; ``forced``: by KILL or GHOST, its session is closed too."""
 
@@ -348,6 +357,7 @@ Event = (
     | Kicked
     | Quit
     | Killed
+    | Banned
     | NickChanged
     | TopicChanged
     | ChannelModeChanged

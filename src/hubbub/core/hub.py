@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from hubbub.core import channel_ops, messaging, services, user_ops
-from hubbub.core.apply import Applier
+from hubbub.core import channel_ops, messaging, server_bans, services, user_ops
+from hubbub.core.apply import ELSEWHERE, Applier
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
     AccountDropped,
@@ -33,6 +33,7 @@ from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Bus, MarkerSink, Registry
 from hubbub.core.registered import RegisteredChannel
+from hubbub.core.server_bans import ServerBan
 from hubbub.core.state import ChatLimits, State
 from hubbub.core.users import WhowasEntry
 from hubbub.wire.casemap import Casemap, Key
@@ -285,6 +286,15 @@ class Hub:
         """An account named ``name`` (as registered) was made: every node guards its
         name and its look-alikes."""
         self.publish(AccountRegistered(name))
+
+    def ban(self, ban: ServerBan, everywhere: bool) -> int:
+        """Disconnect the users a server ban covers: on every node (``everywhere``, as
+        an operator sets it), or on this one only (as each node reads a ban set from
+        the shell); return how many."""
+        users = [u for u in self.state.users if everywhere or u.listener is not ELSEWHERE]
+        facts = server_bans.ban_facts(ban, users)
+        self._publish(facts)
+        return len(facts) // 2
 
     def drop_account(self, account_id: str, name: str = "") -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read

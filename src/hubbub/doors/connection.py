@@ -57,6 +57,13 @@ class LineConnection(Connection):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         host = self._take_transport(transport)
+        banned = self._gate.banned(host)
+        if banned is not None:
+            self._gate.log_refusal(host, "D-lined")
+            self._dead = True
+            transport.write(f"ERROR :{banned}\r\n".encode())  # type: ignore[attr-defined]
+            transport.close()
+            return
         if not self._admit(host):
             self._dead = True
             transport.write(_FULL if self._gate.full else _TOO_MANY)  # type: ignore[attr-defined]

@@ -10,6 +10,8 @@ import sys
 import time
 from collections import Counter
 
+from hubbub.core.server_bans import ServerBans
+
 if sys.platform != "win32":
     import resource
 
@@ -80,6 +82,8 @@ class Gate:
         self._logged: dict[str, list[float]] = {}
         self.open = 0
         self.refused_full = 0
+        # The server's bans (the wiring hands its own): D-lines refuse at the door.
+        self.bans = ServerBans()
 
     def configure(self, trusted: tuple[str, ...], per_ip: int, most: int = 0) -> None:
         self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
@@ -124,12 +128,18 @@ class Gate:
         self.open += 1
         return True
 
+    def banned(self, host: str) -> str | None:
+        """The refusal of a D-lined address, in words for the client; None if it may
+        connect."""
+        ban = self.bans.address_ban(host)
+        return None if ban is None else f"You are banned from this server: {ban.reason}"
+
     @property
     def full(self) -> bool:
         """Whether ``max_connections`` are open (every door refuses, whoever asks)."""
         return bool(self.most) and self.open >= self.most
 
-    def log_refusal(self, host: str) -> None:
+    def log_refusal(self, host: str, why: str | None = None) -> None:
         """Log that a connection from ``host`` was refused: the first refusal of its
         address in a minute, with how many went unlogged before it. One address that
         connects thousands of times a second must not fill the log (probe 13)."""
@@ -143,12 +153,16 @@ class Gate:
         if len(self._refusals) >= _VERDICTS:
             self._refusals.clear()
         self._refusals[block] = [0, now]
+        if why is None:
+            why = (
+                "the server is full (max_connections)"
+                if self.full
+                else "too many connections from it"
+            )
         logger.info(
             "refused %s: %s%s",
             host,
-            "the server is full (max_connections)"
-            if self.full
-            else "too many connections from it",
+            why,
             f" ({unlogged} more in the last minute)" if unlogged else "",
         )
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from hubbub.core.server_bans import BanKind, ServerBan, ServerBans
 from hubbub.wire.errors import LineTooLong
 
 
@@ -274,4 +275,34 @@ class RecentHistory(Protocol):
 
     async def before(self, conversation: str, time: float, limit: int) -> Sequence[StoredLine]:
         """The latest ``limit`` messages of a conversation before ``time``, oldest first."""
+        ...
+
+
+class BanBook(Protocol):
+    """Where KLINE, DLINE and their undoing change the server's bans: kept in the store
+    (when there is one), held by :attr:`bans`, and enforced on the users they cover."""
+
+    @property
+    def bans(self) -> ServerBans: ...
+
+    @property
+    def kept(self) -> bool:
+        """Whether bans are stored (survive a restart, reach the other nodes)."""
+        ...
+
+    async def add(self, ban: ServerBan) -> int:
+        """Set ``ban`` (replacing one of the same kind and key); return how many users
+        it disconnected.
+
+        Raises:
+            StoreUnavailable: it could not be kept (nothing changed).
+        """
+        ...
+
+    async def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
+        """Lift a ban; the one lifted, or None if there was none.
+
+        Raises:
+            StoreUnavailable: it could not be forgotten (nothing changed).
+        """
         ...

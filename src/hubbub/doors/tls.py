@@ -148,6 +148,11 @@ class TlsListener:
                 await asyncio.sleep(_ACCEPT_RETRY)
                 continue
             host = address[0] if isinstance(address, tuple) else "unknown"
+            if gate.banned(host) is not None:
+                # Nothing to say, as below: refused before the handshake costs anything.
+                gate.log_refusal(host, "D-lined")
+                sock.close()
+                continue
             if not gate.admit(host, gate.is_trusted(host)):
                 # Nothing to say: a TLS client could not read a refusal in plain text.
                 gate.log_refusal(host)

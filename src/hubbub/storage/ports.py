@@ -35,6 +35,22 @@ class ChannelStore(Protocol):
     async def load_channels(self) -> list[tuple[str, str]]: ...
 
 
+class BanStore(Protocol):
+    """Where server bans are kept, as JSON documents by kind and key
+    (:mod:`hubbub.core.server_bans`)."""
+
+    async def save_ban(self, kind: str, mask: str, set_at: float, data: str) -> None: ...
+
+    async def delete_ban(self, kind: str, mask: str) -> bool: ...
+
+    async def load_bans(self) -> list[str]: ...
+
+    async def bans_version(self) -> tuple[int, float]:
+        """How many bans there are and when the newest was set: what changes whenever
+        the list does (a running server polls it to see what ``hubbub admin`` did)."""
+        ...
+
+
 class HistoryStore(HistoryReader, Protocol):
     """Where messages are kept: read as :class:`HistoryReader` says, and written.
     Every method may raise StorageError."""
@@ -55,8 +71,8 @@ class HistoryStore(HistoryReader, Protocol):
     async def close(self) -> None: ...
 
 
-class Store(HistoryStore, AccountStore, MarkerStore, ChannelStore, Protocol):
-    """Everything the server keeps: one database behind all four ports."""
+class Store(HistoryStore, AccountStore, MarkerStore, ChannelStore, BanStore, Protocol):
+    """Everything the server keeps: one database behind all five ports."""
 
     async def ping(self) -> None:
         """Ask the database something small (readiness, /readyz).

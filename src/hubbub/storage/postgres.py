@@ -315,6 +315,33 @@ class PostgresStore:
         found = await self._fetch("SELECT key, data FROM channels")
         return [(_get(row["key"]), _get(row["data"])) for row in found]
 
+    # -- server bans -----------------------------------------------------------------------
+
+    async def save_ban(self, kind: str, mask: str, set_at: float, data: str) -> None:
+        await self._execute(
+            "INSERT INTO server_bans (kind, mask, set_at, data) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (kind, mask) DO UPDATE "
+            "SET set_at = excluded.set_at, data = excluded.data",
+            kind,
+            _put(mask),
+            set_at,
+            _put(data),
+        )
+
+    async def delete_ban(self, kind: str, mask: str) -> bool:
+        status = await self._execute(
+            "DELETE FROM server_bans WHERE kind = $1 AND mask = $2", kind, _put(mask)
+        )
+        return _changed(status) == 1
+
+    async def load_bans(self) -> list[str]:
+        return [_get(row["data"]) for row in await self._fetch("SELECT data FROM server_bans")]
+
+    async def bans_version(self) -> tuple[int, float]:
+        row = await self._fetchrow("SELECT count(*) AS n, max(set_at) AS last FROM server_bans")
+        assert row is not None
+        return int(row["n"]), float(row["last"] or 0.0)
+
     # -- accounts ------------------------------------------------------------------------
 
     async def create_account(self, account: Account) -> bool:

@@ -325,6 +325,35 @@ class SqliteStore:
 
         return await self._run(work)
 
+    # -- server bans -----------------------------------------------------------------------
+
+    async def save_ban(self, kind: str, mask: str, set_at: float, data: str) -> None:
+        await self._change(
+            "INSERT INTO server_bans (kind, mask, set_at, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (kind, mask) DO UPDATE "
+            "SET set_at = excluded.set_at, data = excluded.data",
+            (kind, mask, set_at, data),
+        )
+
+    async def delete_ban(self, kind: str, mask: str) -> bool:
+        return (
+            await self._change("DELETE FROM server_bans WHERE kind = ? AND mask = ?", (kind, mask))
+            == 1
+        )
+
+    async def load_bans(self) -> list[str]:
+        def work() -> list[str]:
+            return [row[0] for row in self._db.execute("SELECT data FROM server_bans")]
+
+        return await self._run(work)
+
+    async def bans_version(self) -> tuple[int, float]:
+        def work() -> tuple[int, float]:
+            row = self._db.execute("SELECT count(*), max(set_at) FROM server_bans").fetchone()
+            return int(row[0]), float(row[1] or 0.0)
+
+        return await self._run(work)
+
     # -- accounts ----------------------------------------------------------------------
 
     async def create_account(self, account: Account) -> bool:

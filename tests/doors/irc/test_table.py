@@ -47,7 +47,7 @@ def test_operator_commands_are_marked_in_the_table() -> None:
     oper_verbs = {
         verb for verb, row in table.COMMANDS.items() if isinstance(row, UserCommand) and row.oper
     }
-    assert oper_verbs == {"KILL", "REHASH", "WALLOPS"}
+    assert oper_verbs == {"KILL", "REHASH", "WALLOPS", "KLINE", "UNKLINE", "DLINE", "UNDLINE"}
 
 
 def test_a_verb_listed_twice_is_refused_when_the_table_is_built() -> None:

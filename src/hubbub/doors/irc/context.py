@@ -12,10 +12,12 @@ from hubbub.accounts.service import Accounts
 from hubbub.core.history import HistoryReader
 from hubbub.core.hub import Hub
 from hubbub.core.modes import USER_MODES, chanmodes_isupport, prefix_isupport
+from hubbub.core.server_bans import ServerBans
 from hubbub.doors.irc.audience import Audiences
 from hubbub.doors.irc.nick_guards import NickGuards
 from hubbub.doors.irc.options import ServerOptions
 from hubbub.doors.irc.render import RenderCache
+from hubbub.doors.ports import BanBook
 
 # Replies encoded but for the client's nick, as the bytes before and after it: 002-005,
 # and the MOTD (see welcome.py).
@@ -51,6 +53,10 @@ class IrcContext:
     call_later: Callable[[float, Callable[[], None]], object] | None = None
     # Registered nicks held without their accounts: graces and holds, by account.
     nick_guards: NickGuards = field(default_factory=NickGuards)
+    # The server's bans, asked at registration and login; and where KLINE and the like
+    # change them (kept in the store, enforced), None until the wiring hands it.
+    bans: ServerBans = field(default_factory=ServerBans)
+    ban_book: BanBook | None = None
     # The port a TLS listener is bound to, for STS; None without one.
     tls_port: int | None = None
     # While the server shuts down, closing sessions do not announce quits to each other.

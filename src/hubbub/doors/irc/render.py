@@ -10,6 +10,7 @@ from collections.abc import Callable
 from hubbub.core.events import (
     AccountChanged,
     AwayChanged,
+    Banned,
     ChannelModeChanged,
     ChannelRenamed,
     Event,
@@ -146,8 +147,8 @@ def render_body(event: Event, variant: int, line_length: int = 512) -> str:
             return f":{actor.mask} REDACT {target} {msgid}" + (f" :{reason}" if reason else "")
         case ChannelRenamed(actor, old, new, reason):
             return f":{actor.mask} RENAME {old} {new} :{reason}"
-        case MonitoredOnline() | MonitoredOffline():
-            raise ValueError("MONITOR events are numerics, rendered by the session")
+        case MonitoredOnline() | MonitoredOffline() | Banned():
+            raise ValueError("MONITOR events and bans are numerics, rendered by the session")
 
 
 def _message_body(event: MessagePosted) -> str:

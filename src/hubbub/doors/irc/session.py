@@ -33,6 +33,7 @@ from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
     AwayChanged,
+    Banned,
     ChannelRenamed,
     Event,
     Fact,
@@ -53,6 +54,7 @@ from hubbub.core.model import User
 from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
+from hubbub.doors.irc.commands.bans import refused_banned
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
 from hubbub.doors.irc.commands.server import pass_throttle
@@ -269,6 +271,8 @@ class IrcSession(IrcClient):
                 self.close("Bad password")
                 return
             throttle.succeed(self)
+        if refused_banned(self, self.ctx.bans.user_ban(username, self.host, self.account_id)):
+            return
         if nick_held(self, nick):
             # Checked here, once SASL had its chance: refused as NICK refuses it after
             # registration (welcomed, then renamed a pass later, a client spoke as the
@@ -355,6 +359,9 @@ class IrcSession(IrcClient):
                 return
             case MonitoredOffline(nick):
                 self.numeric(n.RPL_MONOFFLINE, nick)
+                return
+            case Banned(reason=reason):
+                self.numeric(n.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {reason}")
                 return
             case ChannelRenamed() if "draft/channel-rename" not in self.caps:
                 self._rejoin_renamed(event)

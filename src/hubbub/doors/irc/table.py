@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from hubbub.doors.irc.command import Command
 from hubbub.doors.irc.commands import (
     accounts,
+    bans,
     channels,
     chanserv,
     drafts,
@@ -47,6 +48,7 @@ COMMANDS: dict[str, Command] = build_table(
     modes.COMMANDS,
     queries.COMMANDS,
     server.COMMANDS,
+    bans.COMMANDS,
     monitor.COMMANDS,
     drafts.COMMANDS,
     history.COMMANDS,

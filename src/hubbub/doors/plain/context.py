@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubbub.core.hub import Hub
+from hubbub.core.server_bans import ServerBans
 from hubbub.doors.plain.i18n import translations
 from hubbub.doors.ports import RecentHistory
 
@@ -38,6 +39,7 @@ class PlainContext:
         line_length: the longest IRC line (``line_length`` of the limits): what a plain
             user says is relayed to IRC users in lines no longer.
         password: the server password, asked for before the name when set.
+        bans: the server's bans, asked as a name is chosen.
     """
 
     hub: Hub
@@ -49,6 +51,7 @@ class PlainContext:
     accounts: RegisteredNames | None = None
     line_length: int = 512
     password: str | None = None
+    bans: ServerBans = field(default_factory=ServerBans)
     rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())
 
     def __post_init__(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
+    Banned,
     ChannelRenamed,
     Event,
     Invited,
@@ -73,6 +74,8 @@ def describe(session: SessionView, event: Event) -> list[str]:
         case Killed(actor, _nick, reason):
             text = _("You were disconnected by {name}: {reason}")
             return [text.format(name=actor.nick, reason=reason)]
+        case Banned(reason=reason):
+            return [_("You are banned from this server: {reason}").format(reason=reason)]
         case Wallops(actor, text):
             return [f"[wallops] {actor.nick}: {text}"]
         case ChannelRenamed(_actor, old, new):

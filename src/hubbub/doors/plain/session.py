@@ -25,6 +25,7 @@ from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Event, Fact, Joined, MessageKind, MessagePosted, UserArrived
 from hubbub.core.ports import StoreUnavailable
+from hubbub.core.server_bans import QUIT_MESSAGES
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.plain.commands import run
 from hubbub.doors.plain.render import describe, refusal_text, speech
@@ -206,6 +207,11 @@ class PlainSession:
             self.prompt()
             return None
         username = "~" + (_USERNAME_JUNK.sub("", name)[:10] or "plain")
+        ban = self.ctx.bans.user_ban(username, self.host, None)
+        if ban is not None:
+            self.tell(_("You are banned from this server: {reason}").format(reason=ban.reason))
+            self.close(QUIT_MESSAGES[ban.kind])
+            return None
         try:
             hub.register(name, username, self.host, name, self)
         except ChatError as error:

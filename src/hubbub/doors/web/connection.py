@@ -239,6 +239,10 @@ class WebConnection(Connection):
             for name, value in SECURITY_HEADERS:
                 answer.headers[name] = value
             return answer
+        banned = gate.banned(host)
+        if banned is not None:
+            gate.log_refusal(host, "D-lined")
+            return error(403, banned)
         if host != peer:
             self.release()
             if not self._admit(host):

@@ -14,6 +14,7 @@ from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
+from hubbub.doors.irc.commands.bans import refused_banned
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def _count_registration(session: IrcClient) -> None:
 async def logged_in(session: IrcClient, account: Account) -> None:
     """Log the client in, before or after registration, and say so (900). The
     account's read markers are loaded first."""
+    if refused_banned(session, session.ctx.bans.account_ban(account.uid)):
+        return  # a banned account logs nobody in
     accounts = _accounts(session)
     markers = await accounts.markers(account) if accounts is not None else []
     if session.closed:

@@ -1,0 +1,291 @@
+"""Server bans: K-lines (``user@host`` masks), D-lines (addresses and networks) and bans
+of accounts, each with its reason, who set it and when it ends.
+
+The list is kept by the wiring (``moderation.py``: loaded from the store, saved to it,
+polled for what ``hubbub admin`` changed); the doors ask it whether a connection, a user
+completing registration or a login is banned, and :func:`ban_facts` turns a new ban
+into the facts that disconnect whoever it matches.
+
+Bans name what cannot be taken over later: an address, a mask of user and host, or an
+account by its stable id (a dropped account's name, registered again, is not banned).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import ipaddress
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+from hubbub.core.events import Banned, Event, Quit
+from hubbub.core.model import User
+
+# The narrowest networks a D-line (or a K-line's host) may cover: wider ones are too
+# easy to set by mistake and shut out whole providers (solanum's defaults).
+MIN_PREFIX_V4 = 16
+MIN_PREFIX_V6 = 48
+# A K-line mask must have this many characters that are not wildcards or separators,
+# so that ``*@*`` and the like cannot ban everyone.
+MIN_LITERAL = 4
+MAX_MINUTES = 10 * 365 * 24 * 60
+MAX_REASON = 300
+MAX_MASK = 200
+ACCOUNT_PREFIX = "$a:"
+
+
+class BanKind(enum.StrEnum):
+    MASK = "K"  # user@host
+    ADDRESS = "D"  # an address or network
+    ACCOUNT = "A"  # an account, by id
+
+
+# What users see as the quit of someone a ban disconnected (the reason is theirs only).
+QUIT_MESSAGES = {BanKind.MASK: "K-Lined", BanKind.ADDRESS: "D-Lined", BanKind.ACCOUNT: "Banned"}
+
+
+class BadBan(ValueError):
+    """A ban that cannot be set, with what is wrong in words for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerBan:
+    """One ban.
+
+    ``mask`` is its key within its kind: the folded ``user@host`` mask, the network in
+    its normal form (``10.0.0.0/16``, ``2001:db8::1/128``), or the account's id; ``label``
+    is what operators see (the mask as set, the account's name)."""
+
+    kind: BanKind
+    mask: str
+    label: str
+    reason: str
+    set_by: str
+    set_at: float
+    expires: float | None = None
+
+    def active(self, now: float) -> bool:
+        return self.expires is None or now < self.expires
+
+    def describe(self, now: float) -> str:
+        """``*@10.0.0.5 (58 minutes left): spam`` — for replies and listings."""
+        if self.expires is None:
+            left = "permanent"
+        else:
+            minutes = max(0, round((self.expires - now) / 60))
+            left = f"{minutes} minute{'' if minutes == 1 else 's'} left"
+        return f"{self.label} ({left}, by {self.set_by}): {self.reason}"
+
+
+def to_json(ban: ServerBan) -> str:
+    return json.dumps(asdict(ban), ensure_ascii=False, separators=(",", ":"))
+
+
+def from_json(text: str) -> ServerBan:
+    """Raises:
+    ValueError: not a ban this code wrote."""
+    data = json.loads(text)
+    return ServerBan(
+        BanKind(data["kind"]),
+        str(data["mask"]),
+        str(data["label"]),
+        str(data["reason"]),
+        str(data["set_by"]),
+        float(data["set_at"]),
+        None if data["expires"] is None else float(data["expires"]),
+    )
+
+
+def expiry(minutes: int | None, now: float) -> float | None:
+    """When a ban of ``minutes`` set at ``now`` ends (None: never).
+
+    Raises:
+        BadBan: not between 1 and MAX_MINUTES.
+    """
+    if minutes is None:
+        return None
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise BadBan(f"the duration must be 1 to {MAX_MINUTES} minutes (or none: permanent)")
+    return now + minutes * 60
+
+
+def reason_of(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:MAX_REASON] or "No reason"
+
+
+def mask_key(mask: str) -> tuple[str, str]:
+    """A K-line's mask as (key, label): ``user@host``, user and host folded to lower case,
+    the host's network in its normal form when it is one.
+
+    Raises:
+        BadBan: not ``user@host``, too broad or too long.
+    """
+    mask = mask.strip()
+    if len(mask) > MAX_MASK:
+        raise BadBan(f"the mask is longer than {MAX_MASK} characters")
+    user, at, host = mask.rpartition("@")
+    if not at:
+        user, host = "*", mask  # a bare host bans every user of it
+    if not user or not host or "@" in user or any(c in mask for c in " ,!\x00\r\n"):
+        raise BadBan("the mask must be user@host, like *@203.0.113.7 or *@*.example.org")
+    if "/" in host:
+        host = str(network_of(host))
+    elif sum(c not in "*?.:@" for c in user + host) < MIN_LITERAL:
+        raise BadBan(f"the mask is too broad: it needs {MIN_LITERAL} characters not wildcards")
+    label = f"{user}@{host}"
+    return label.lower(), label
+
+
+def network_of(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An address or network for a D-line, no wider than the narrowest allowed.
+
+    Raises:
+        BadBan: not an address or network, or too wide.
+    """
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise BadBan(f"{text[:60]!r} is not an address or a network like 203.0.113.0/24") from None
+    least = MIN_PREFIX_V4 if network.version == 4 else MIN_PREFIX_V6
+    if network.prefixlen < least:
+        raise BadBan(f"the network is too wide: /{least} at most for IPv{network.version}")
+    return network
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(glob: str) -> re.Pattern[str]:
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _mask_matches(key: str, username: str, host: str) -> bool:
+    user_glob, _, host_glob = key.rpartition("@")
+    if not _pattern(user_glob).fullmatch(username.lower()):
+        return False
+    if "/" in host_glob:
+        address = _address(host)
+        return address is not None and address in ipaddress.ip_network(host_glob)
+    return _pattern(host_glob).fullmatch(host.lower()) is not None
+
+
+class ServerBans:
+    """The bans in force, asked at every connection, registration and login.
+
+    Args:
+        clock: the time now, in epoch seconds (tests move it to see bans end).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._bans: dict[tuple[BanKind, str], ServerBan] = {}
+        # D-lines, as networks, for the check at every accepted connection.
+        self._networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ServerBan]] = []
+
+    def __len__(self) -> int:
+        return len(self._bans)
+
+    def __iter__(self) -> Iterator[ServerBan]:
+        return iter(sorted(self._bans.values(), key=lambda b: (b.kind, b.set_at)))
+
+    def get(self, kind: BanKind, mask: str) -> ServerBan | None:
+        return self._bans.get((kind, mask))
+
+    def replace(self, bans: Iterable[ServerBan]) -> list[ServerBan]:
+        """Hold exactly ``bans``; return those that are new or changed (to enforce)."""
+        old = self._bans
+        self._bans = {(ban.kind, ban.mask): ban for ban in bans}
+        self._index()
+        return [ban for key, ban in self._bans.items() if old.get(key) != ban]
+
+    def add(self, ban: ServerBan) -> None:
+        self._bans[ban.kind, ban.mask] = ban
+        self._index()
+
+    def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
+        ban = self._bans.pop((kind, mask), None)
+        self._index()
+        return ban
+
+    def expired(self) -> list[ServerBan]:
+        now = self.clock()
+        return [ban for ban in self._bans.values() if not ban.active(now)]
+
+    def _index(self) -> None:
+        self._networks = [
+            (ipaddress.ip_network(ban.mask), ban)
+            for ban in self._bans.values()
+            if ban.kind is BanKind.ADDRESS
+        ]
+
+    def address_ban(self, host: str) -> ServerBan | None:
+        """The D-line an address is under, if any (checked as a connection is accepted)."""
+        if not self._networks:
+            return None
+        address = _address(host)
+        if address is None:
+            return None
+        now = self.clock()
+        for network, ban in self._networks:
+            if address in network and ban.active(now):
+                return ban
+        return None
+
+    def user_ban(self, username: str, host: str, account_id: str | None) -> ServerBan | None:
+        """The ban, of any kind, a user with these is under, if any."""
+        if not self._bans:
+            return None
+        found = self.address_ban(host)
+        if found is not None:
+            return found
+        now = self.clock()
+        if account_id is not None:
+            ban = self._bans.get((BanKind.ACCOUNT, account_id))
+            if ban is not None and ban.active(now):
+                return ban
+        for ban in self._bans.values():
+            if (
+                ban.kind is BanKind.MASK
+                and ban.active(now)
+                and _mask_matches(ban.mask, username, host)
+            ):
+                return ban
+        return None
+
+    def account_ban(self, account_id: str) -> ServerBan | None:
+        ban = self._bans.get((BanKind.ACCOUNT, account_id))
+        return ban if ban is not None and ban.active(self.clock()) else None
+
+
+def matches(ban: ServerBan, user: User) -> bool:
+    """Whether ``ban`` covers ``user`` (as it stands now)."""
+    match ban.kind:
+        case BanKind.ACCOUNT:
+            return user.account_id == ban.mask
+        case BanKind.ADDRESS:
+            address = _address(user.host)
+            return address is not None and address in ipaddress.ip_network(ban.mask)
+    return _mask_matches(ban.mask, user.username, user.host)
+
+
+def ban_facts(ban: ServerBan, users: Iterable[User]) -> list[Event]:
+    """The facts that disconnect every one of ``users`` the ban covers: each is told why
+    (465), then quits with the ban's kind as its message."""
+    facts: list[Event] = []
+    for user in users:
+        if matches(ban, user):
+            facts.append(Banned(user.id, ban.reason))
+            facts.append(Quit(user.actor, QUIT_MESSAGES[ban.kind], forced=True))
+    return facts

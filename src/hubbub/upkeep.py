@@ -1,0 +1,140 @@
+"""The server's work in the background while it runs: keeping the server bans (the ban
+book, which the IRC door's KLINE and DLINE change and ``hubbub admin bans`` reaches
+through the store), forgetting old history, and logging out accounts dropped from the
+shell."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from hubbub.accounts.errors import AccountError
+from hubbub.accounts.service import Accounts
+from hubbub.core.hub import Hub
+from hubbub.core.server_bans import BanKind, ServerBan, ServerBans, from_json, to_json
+from hubbub.storage.errors import StorageError
+from hubbub.storage.ports import BanStore, HistoryStore
+
+logger = logging.getLogger(__name__)
+
+_PRUNE_INTERVAL = 3600.0
+# Seconds between two looks at the store for bans changed by ``hubbub admin`` or by
+# another node: how late such a ban may be enforced.
+BAN_POLL_INTERVAL = 2.0
+
+
+class BanKeeper:
+    """The server's bans: held in memory for the doors' checks, kept in the store (when
+    there is one), and enforced on the users they cover as they are set.
+
+    Args:
+        hub: the chat, whose users a new ban disconnects.
+        bans: the list the doors ask.
+        store: where bans are kept; None keeps them in memory only (``history = false``).
+    """
+
+    def __init__(self, hub: Hub, bans: ServerBans, store: BanStore | None) -> None:
+        self.hub = hub
+        self.bans = bans
+        self._store = store
+        self._version: tuple[int, float] | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self._store is not None
+
+    async def load(self) -> None:
+        """Take the stored bans (at start, before anyone connects)."""
+        if self._store is not None:
+            self._version = await self._store.bans_version()
+            self.bans.replace(self._read(await self._store.load_bans()))
+            if len(self.bans):
+                logger.info("%d server bans in force", len(self.bans))
+
+    async def add(self, ban: ServerBan) -> int:
+        if self._store is not None:
+            await self._store.save_ban(ban.kind.value, ban.mask, ban.set_at, to_json(ban))
+        self.bans.add(ban)
+        return self.hub.ban(ban, everywhere=True)
+
+    async def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
+        found = self.bans.get(kind, mask)
+        store = self._store
+        if store is not None and not await store.delete_ban(kind.value, mask) and found is None:
+            return None
+        return self.bans.remove(kind, mask) or found
+
+    async def poll(self, interval: float = BAN_POLL_INTERVAL) -> None:
+        """Follow the store: bans set or lifted elsewhere (``hubbub admin``, another
+        node) are taken, and new ones enforced on this node's users; ended ones are
+        forgotten."""
+        while self._store is not None:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh()
+            except StorageError as error:
+                logger.warning("cannot read the server bans: %s", error)
+
+    async def refresh(self) -> None:
+        """One look at the store (see :meth:`poll`)."""
+        store = self._store
+        if store is None:
+            return
+        for ban in self.bans.expired():
+            logger.info("ban ended: %s", ban.label)
+            await store.delete_ban(ban.kind.value, ban.mask)
+            self.bans.remove(ban.kind, ban.mask)
+        version = await store.bans_version()
+        if version == self._version:
+            return
+        self._version = version
+        for ban in self.bans.replace(self._read(await store.load_bans())):
+            # Each node disconnects its own users: a ban set on another node was
+            # enforced everywhere already, and one from the shell nowhere yet.
+            if ban.active(self.bans.clock()):
+                self.hub.ban(ban, everywhere=False)
+
+    @staticmethod
+    def _read(rows: list[str]) -> list[ServerBan]:
+        bans = []
+        for text in rows:
+            try:
+                bans.append(from_json(text))
+            except (ValueError, KeyError, TypeError) as error:
+                logger.error("a stored server ban is unreadable, skipped: %r", error)
+        return bans
+
+
+async def prune_history(
+    store: HistoryStore, clock: Callable[[], float], limits: Callable[[], tuple[float, int]]
+) -> None:
+    """Forget history past its retention (``limits()``: days, and messages kept per
+    conversation, read afresh each time: REHASH may change them), at start and hourly."""
+    while True:
+        days, per_conversation = limits()
+        try:
+            removed = await store.prune(clock() - days * 86400, per_conversation)
+        except StorageError as error:
+            logger.error("history pruning failed: %s", error)
+        else:
+            if removed:
+                logger.info("history: forgot %d old messages", removed)
+        await asyncio.sleep(_PRUNE_INTERVAL)
+
+
+async def notice_dropped_accounts(
+    hub: Hub, accounts: Accounts, every: Callable[[], float]
+) -> None:
+    """Log out, everywhere, the accounts that are gone from the store (dropped from the
+    shell while their users stayed logged in): their rights end with them."""
+    while True:
+        await asyncio.sleep(every())
+        for account_id, name in hub.logged_in_accounts():
+            try:
+                found = await accounts.find(name)
+            except AccountError:
+                break  # the store is unavailable: try again next time
+            if found is None or found.uid != account_id:
+                logger.info("account %s was dropped: its connections are logged out", name)
+                hub.drop_account(account_id)
