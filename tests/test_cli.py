@@ -519,6 +519,21 @@ def test_config_check_names_each_mistake_with_its_line_and_passes_a_good_file(
     assert "cannot read" in capsys.readouterr().err
 
 
+def test_config_check_reports_a_misspelt_key_a_wrong_type_and_a_bad_value_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text(
+        '[server]\nnmae = "irc.example.org"\nhistory = "yes"\n\n[limits]\nsendq = -5\n'
+    )
+    assert main(["config", "check", str(config)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"hubbub config: {config}:2: server.nmae: unknown key (did you mean 'name'?)",
+        f"hubbub config: {config}:3: server.history: must be true or false, not 'yes'",
+        f"hubbub config: {config}:6: limits.sendq: must be positive",
+    ]
+
+
 def test_config_show_lists_every_setting_and_hides_secrets(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

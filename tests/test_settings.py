@@ -10,7 +10,16 @@ import pytest
 
 from hubbub.accounts.passwords import hash_password, is_hash, verify_password
 from hubbub.config import SERVER_KEYS, load_config
-from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings, validate
+from hubbub.settings import (
+    RESTART_ONLY,
+    ConfigError,
+    Limits,
+    Listen,
+    Oper,
+    Settings,
+    restart_needed,
+    validate,
+)
 from hubbub.wire.casemap import Casemapping
 
 OPER_HASH = hash_password("s3cret")
@@ -565,3 +574,9 @@ def test_a_cluster_section_names_nats_and_this_node_and_needs_a_shared_database(
     assert "is not a URL like nats://host:4222" in message
     assert "must be 1 to 64 letters" in message
     assert "share one PostgreSQL" in message
+
+
+def test_what_only_a_restart_applies_names_settings_that_exist() -> None:
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert set(RESTART_ONLY) <= fields
+    assert restart_needed(Settings(), Settings()) == []

@@ -97,7 +97,8 @@ def load_config(path: Path, base: Settings | None = None, *, complete: bool = Tr
                 changes["limits"] = reader.limits(reader.table(value, section), settings.limits)
             else:
                 raise reader.unknown(section, None, section, _SECTIONS, "section")
-    reader.raise_problems()
+    # What read well is checked too, so that one run reports every mistake: a misspelt
+    # key does not hide a bad value elsewhere.
     settings = settings.replace(**changes)
     for name in ("motd_file", "tls_cert", "tls_key", "tls_client_ca", "web_root"):
         value = getattr(settings, name)
@@ -109,7 +110,10 @@ def load_config(path: Path, base: Settings | None = None, *, complete: bool = Tr
         if cluster is not None and value is not None and not value.is_absolute():
             cluster = dataclasses.replace(cluster, **{name: path.parent / value})
             settings = settings.replace(cluster=cluster)
-    return validate(settings, reader.error, complete=complete)
+    with reader.collecting():
+        settings = validate(settings, reader.error, complete=complete)
+    reader.raise_problems()
+    return settings
 
 
 class _Reader:

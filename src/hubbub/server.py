@@ -35,7 +35,7 @@ from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
 from hubbub.readiness import Readiness
-from hubbub.settings import ConfigError, Listen, Settings
+from hubbub.settings import RESTART_ONLY, ConfigError, Listen, Settings, restart_needed
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
 from hubbub.storage.files import private_folder
@@ -130,8 +130,10 @@ class Server:
     def rehash(self) -> str | None:
         """Reload the config file; return an error message, or None when it worked.
 
-        Listeners and the casemapping stay as they are until a restart; everything else
-        (names, MOTD, operators, password, limits) takes effect for new commands at once.
+        What only a restart applies (``RESTART_ONLY``: listeners, names, storage, the
+        cluster, the log) stays as it is, and is logged and told to the operator;
+        everything else (MOTD, operators, password, limits, TLS certificates, trusted
+        networks, origins) takes effect for new commands and connections at once.
         """
         if self._reload is None:
             return "no config file to reload"
@@ -140,10 +142,9 @@ class Server:
         except ConfigError as error:
             logger.error("rehash failed: %s", error)
             return str(error)
+        restart = restart_needed(self.settings, settings)
         settings = settings.replace(
-            listen=self.settings.listen,
-            casemapping=self.settings.casemapping,
-            server_name=self.settings.server_name,
+            **{name: getattr(self.settings, name) for name in RESTART_ONLY}
         )
         if self.tls is not None and settings.tls_cert is not None:
             # A context made afresh: one cannot forget a client CA it has loaded. New
@@ -179,7 +180,10 @@ class Server:
             bans=self.bans,
         )
         self.hub.limits = settings.limits
+        self.irc.restart_pending = tuple(restart)
         logger.info("configuration reloaded from %s", settings.config_file)
+        if restart:
+            logger.warning("kept until a restart: %s", ", ".join(restart))
         return None
 
     def _make_session(self, send: Callable[[bytes], None], peer: Peer) -> IrcSession:

@@ -174,6 +174,37 @@ _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _ORIGIN = re.compile(r"^(\*|https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?)$")
 
 
+# What a running server cannot change: its listeners, its names, where and how it keeps
+# data, its cluster and its log. REHASH keeps these as they were and says so.
+RESTART_ONLY = (
+    "listen",
+    "server_name",
+    "casemapping",
+    "data_dir",
+    "history",
+    "history_sync",
+    "database_url",
+    "plain",
+    "web",
+    "web_tls",
+    "web_root",
+    "cluster",
+    "log_level",
+    "log_format",
+)
+
+
+def restart_needed(running: Settings, loaded: Settings) -> list[str]:
+    """The settings ``loaded`` changes that only a restart applies (``RESTART_ONLY``),
+    named as in the config file's ``[server]`` table where they differ."""
+    shown = {"server_name": "name"}
+    return [
+        shown.get(name, name)
+        for name in RESTART_ONLY
+        if getattr(running, name) != getattr(loaded, name)
+    ]
+
+
 def validate(
     settings: Settings,
     locate: Callable[[str, str, str], ConfigError] | None = None,

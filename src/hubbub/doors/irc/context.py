@@ -40,6 +40,8 @@ class IrcContext:
     settings: ServerOptions
     motd: list[str] = field(default_factory=list)
     rehash: Callable[[], str | None] = lambda: "no config file to reload"
+    # What the last REHASH read but only a restart applies, by config name.
+    restart_pending: tuple[str, ...] = ()
     created: float = field(default_factory=time.time)
     unregistered: int = 0
     # Message history, when kept (CHATHISTORY).

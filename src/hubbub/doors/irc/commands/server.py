@@ -230,6 +230,11 @@ def rehash(session: IrcClient, user: User, message: Message) -> None:
     error = session.ctx.rehash()
     if error is not None:
         session.message("NOTICE", user.nick, f"*** Rehash failed: {error}")
+    elif session.ctx.restart_pending:
+        kept = ", ".join(session.ctx.restart_pending)
+        session.message(
+            "NOTICE", user.nick, f"*** Reloaded; changed but kept until a restart: {kept}"
+        )
 
 
 COMMANDS: tuple[Command, ...] = (
