@@ -54,14 +54,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     status."""
     try:
         if not settings.history:
-            raise _Refused("the server keeps no database (history = false): no accounts")
+            raise Refused("the server keeps no database (history = false): no accounts")
         if args.action != "create" and settings.database_url is None:
             # Only a new account may bring the database into being.
             path = settings.data_dir / SQLITE_FILE
             if not path.exists():
-                raise _Refused(f"there is no database at {path}")
+                raise Refused(f"there is no database at {path}")
         action = _action(args, sys.stdin)
-    except _Refused as error:
+    except Refused as error:
         return _fail(str(error))
     casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
 
@@ -78,46 +78,46 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         print(asyncio.run(main()))
-    except (AccountError, _Refused) as error:
+    except (AccountError, Refused) as error:
         return _fail(str(error))
     except StorageError as error:
         return _fail(f"cannot open the database: {error}")
     return 0
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Why an action cannot be done, for the operator."""
 
 
 def _action(args: argparse.Namespace, stdin: TextIO) -> Callable[[Accounts], Awaitable[str]]:
     if args.action == "list":
-        return _list
+        return listing
     if args.action == "drop":
-        return functools.partial(_drop, name=args.name)
-    password = _read_password(stdin)
+        return functools.partial(drop, name=args.name)
+    password = read_password(stdin)
     if args.action == "create":
-        return functools.partial(_create, name=args.name, password=password, email=args.email)
-    return functools.partial(_change, name=args.name, password=password)
+        return functools.partial(create, name=args.name, password=password, email=args.email)
+    return functools.partial(change_password, name=args.name, password=password)
 
 
-async def _create(accounts: Accounts, name: str, password: str, email: str) -> str:
+async def create(accounts: Accounts, name: str, password: str, email: str) -> str:
     account = await accounts.register(name, password, email)
     return f"account {account.name} created"
 
 
-async def _change(accounts: Accounts, name: str, password: str) -> str:
-    account = await _existing(accounts, name)
+async def change_password(accounts: Accounts, name: str, password: str) -> str:
+    account = await existing(accounts, name)
     await accounts.change_password(account, password)
     return f"password of {account.name} changed"
 
 
-async def _drop(accounts: Accounts, name: str) -> str:
-    account = await _existing(accounts, name)
+async def drop(accounts: Accounts, name: str) -> str:
+    account = await existing(accounts, name)
     await accounts.drop(account)
     return f"account {account.name} dropped"
 
 
-async def _list(accounts: Accounts) -> str:
+async def listing(accounts: Accounts) -> str:
     await accounts.load()
     rows = []
     for key in sorted(accounts.names):
@@ -129,27 +129,27 @@ async def _list(accounts: Accounts) -> str:
     return "\n".join(rows)
 
 
-async def _existing(accounts: Accounts, name: str) -> Account:
+async def existing(accounts: Accounts, name: str) -> Account:
     account = await accounts.find(name)
     if account is None:
-        raise _Refused(f"there is no account {name}")
+        raise Refused(f"there is no account {name}")
     return account
 
 
-def _read_password(stdin: TextIO) -> str:
+def read_password(stdin: TextIO) -> str:
     """A password typed twice at a terminal, or one line of piped input.
 
     Raises:
-        _Refused: none given, or the two typed differ.
+        Refused: none given, or the two typed differ.
     """
     if stdin.isatty():
         password = getpass.getpass("Password: ")
         if password and getpass.getpass("Again: ") != password:
-            raise _Refused("the passwords differ")
+            raise Refused("the passwords differ")
     else:
         password = stdin.readline().rstrip("\r\n")
     if not password:
-        raise _Refused("no password given")
+        raise Refused("no password given")
     return password
 
 

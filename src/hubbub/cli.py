@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__, account_admin, clustering, config_admin, logs
+from hubbub import __version__, account_admin, admin, clustering, config_admin, logs
 from hubbub.accounts.passwords import hash_password
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
@@ -235,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
     account_admin.add_parser(commands, where)
+    admin.add_parser(commands, where)
     config_admin.add_parser(commands)
     cluster_command = commands.add_parser(
         "cluster",
@@ -451,13 +452,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "chat":
         return chat(args)
-    if args.command == "account":
+    if args.command in ("account", "admin"):
         try:
             settings = validate(_where_settings(args))
         except ConfigError as error:
-            _complain("hubbub account", error)
+            _complain(f"hubbub {args.command}", error)
             return 2
-        return account_admin.run(args, settings)
+        if args.command == "account":
+            return account_admin.run(args, settings)
+        return admin.run(args, settings)
     if args.command == "mkpasswd":
         return mkpasswd()
     if args.command == "config":

@@ -35,36 +35,33 @@ from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
 from hubbub.readiness import Readiness
-from hubbub.settings import RESTART_ONLY, ConfigError, Listen, Settings, restart_needed
+from hubbub.settings import (
+    RESTART_ONLY,
+    ConfigError,
+    Listen,
+    Settings,
+    read_motd,
+    restart_needed,
+)
 from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
 from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
 from hubbub.storage.ports import Store
-from hubbub.upkeep import BanKeeper, notice_dropped_accounts, prune_history
+from hubbub.upkeep import (
+    BanKeeper,
+    carry_out_channel_orders,
+    follow_channel_orders,
+    notice_dropped_accounts,
+    prune_history,
+)
 from hubbub.wire.casemap import Casemap
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MOTD = [
-    "Welcome to hubbub.",
-    "Join a channel with /join #name; /help lists every command.",
-]
 _SHUTDOWN_GRACE = 5.0
 # The web client's files, shipped in the package.
 WEB_ROOT = Path(__file__).resolve().parent / "web"
-
-
-def read_motd(settings: Settings) -> list[str]:
-    """The MOTD lines: the configured file, or a short default."""
-    if settings.motd_file is None:
-        return list(DEFAULT_MOTD)
-    try:
-        text = settings.motd_file.read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        logger.warning("cannot read MOTD file %s: %s", settings.motd_file, error.strerror)
-        return []
-    return [line.rstrip("\r")[:400] for line in text.splitlines()[:200]]
 
 
 class Server:
@@ -231,6 +228,9 @@ class Server:
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
                     checking = tasks.create_task(self._notice_dropped(), name="dropped accounts")
                     polling = tasks.create_task(self.ban_keeper.poll(), name="server bans")
+                    ordered = tasks.create_task(
+                        follow_channel_orders(self.hub, store), name="orders"
+                    )
                     asking = tasks.create_task(self.readiness.watch(store), name="readiness")
                 timers = tasks.create_task(
                     self.connections.keep_time(self._timer_interval), name="connection timers"
@@ -253,6 +253,7 @@ class Server:
                         pruning.cancel()
                         checking.cancel()
                         polling.cancel()
+                        ordered.cancel()
                         asking.cancel()
         finally:
             if self.cluster is not None:
@@ -296,6 +297,7 @@ class Server:
             keeper if self.cluster is None else OwnWrites(keeper, self.bus)
         )
         self.hub.load_registrations(records)
+        await carry_out_channel_orders(self.hub, store)  # given while no server ran
         self.hub.marker_sink = markers
         self.ban_keeper = BanKeeper(self.hub, self.bans, store)
         self.irc.ban_book = self.ban_keeper

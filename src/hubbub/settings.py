@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
+import logging
 import os
 import re
 import socket
@@ -27,6 +28,8 @@ from hubbub.doors.ports import DoorLimits
 from hubbub.storage.ports import HistoryLimits
 from hubbub.wire.casemap import Casemapping, NameLimits
 from hubbub.wire.redact import shown_url
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -172,6 +175,24 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # RFC 6454 section 6.2: scheme "://" host [ ":" port ], as browsers send it; or "*".
 _ORIGIN = re.compile(r"^(\*|https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?)$")
+
+
+DEFAULT_MOTD = [
+    "Welcome to hubbub.",
+    "Join a channel with /join #name; /help lists every command.",
+]
+
+
+def read_motd(settings: Settings) -> list[str]:
+    """The MOTD lines: the configured file, or a short default."""
+    if settings.motd_file is None:
+        return list(DEFAULT_MOTD)
+    try:
+        text = settings.motd_file.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        logger.warning("cannot read MOTD file %s: %s", settings.motd_file, error.strerror)
+        return []
+    return [line.rstrip("\r")[:400] for line in text.splitlines()[:200]]
 
 
 # What a running server cannot change: its listeners, its names, where and how it keeps

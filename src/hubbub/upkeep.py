@@ -6,15 +6,17 @@ shell."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
+from hubbub.core.errors import ChatError
 from hubbub.core.hub import Hub
 from hubbub.core.server_bans import BanKind, ServerBan, ServerBans, from_json, to_json
 from hubbub.storage.errors import StorageError
-from hubbub.storage.ports import BanStore, HistoryStore
+from hubbub.storage.ports import BanStore, ChannelOrders, HistoryStore
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,36 @@ class BanKeeper:
             except (ValueError, KeyError, TypeError) as error:
                 logger.error("a stored server ban is unreadable, skipped: %r", error)
         return bans
+
+
+async def follow_channel_orders(
+    hub: Hub, store: ChannelOrders, interval: float = BAN_POLL_INTERVAL
+) -> None:
+    """Carry out what operators order from the shell for registered channels, every
+    ``interval`` (see :func:`carry_out_channel_orders`)."""
+    while True:
+        await asyncio.sleep(interval)
+        await carry_out_channel_orders(hub, store)
+
+
+async def carry_out_channel_orders(hub: Hub, store: ChannelOrders) -> None:
+    """Carry out what operators ordered from the shell for registered channels
+    (``hubbub admin channels drop`` and ``transfer``). Each becomes the fact ChanServ
+    would publish, so every node and the store follow it as they follow ChanServ."""
+    try:
+        orders = await store.take_channel_orders()
+    except StorageError as error:
+        logger.warning("cannot read the channel orders: %s", error)
+        return
+    for number, name, text in orders:
+        try:
+            hub.carry_out(name, json.loads(text))
+        except ChatError:
+            logger.warning("channel order %d: %s is not registered; nothing done", number, name)
+        except (ValueError, TypeError) as error:
+            logger.error("channel order %d is unreadable, skipped: %r", number, error)
+        else:
+            logger.info("channel order %d for %s carried out: %s", number, name, text)
 
 
 async def prune_history(

@@ -59,7 +59,7 @@ from hubbub.core.modes import (
     statuses_from,
 )
 from hubbub.core.recent import Sent
-from hubbub.core.registered import from_json
+from hubbub.core.registered import RegisteredChannel, from_json
 from hubbub.core.state import State
 from hubbub.core.users import same
 
@@ -103,6 +103,17 @@ class _Moot(Exception):
 def deliver(listeners: Iterable[User], event: Event) -> None:
     for user in listeners:
         user.deliver(event)
+
+
+def _same_registration(
+    event: RegistrationChanged, current: RegisteredChannel, record: RegisteredChannel
+) -> bool:
+    """Whether a change is to the registration that holds now: one of the same founder,
+    or, by the server's order (an operator's transfer), the same registration (made at
+    the same moment) given to another founder."""
+    if current.founder == record.founder:
+        return True
+    return event.actor is None and current.created == record.created
 
 
 class Applier:
@@ -406,7 +417,7 @@ class Applier:
             if actor:
                 actor.listener.refused(event, ChatError(Reason.NAME_IN_USE, record.name))
             return
-        if not event.new and (current is None or current.founder != record.founder):
+        if not event.new and (current is None or not _same_registration(event, current, record)):
             return  # dropped (or dropped and registered again) meanwhile
         live = channels.live.get(event.key)
         channels.keep(record if live is None else record.with_state_of(live))

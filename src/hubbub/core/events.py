@@ -205,7 +205,8 @@ class RegistrationChanged:
     (:func:`hubbub.core.registered.to_json`), or none when ``record`` is empty. ``new``:
     a registration made now, refused if the channel is registered by the time this is
     applied (another node registered it first); otherwise a change to a registration
-    that has gone meanwhile (dropped elsewhere) changes nothing."""
+    that has gone meanwhile (dropped elsewhere) changes nothing. Only the server (an
+    operator's transfer, ``hubbub admin channels transfer``) changes a founder."""
 
     actor: Actor | None  # None: the server (an account was dropped)
     key: Key

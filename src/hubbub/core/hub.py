@@ -369,6 +369,11 @@ class Hub:
     def drop_channel(self, user: User, name: str) -> None:
         self._publish(services.drop_channel(self.state, user, name))
 
+    def carry_out(self, name: str, order: dict[str, object]) -> None:
+        """An operator's order from the shell for a registered channel (see
+        :func:`hubbub.core.services.carry_out`, which says what it raises)."""
+        self._publish(services.carry_out(self.state, name, order))
+
     def set_access(
         self, user: User, name: str, account_id: str, account: str, status: str | None
     ) -> None:

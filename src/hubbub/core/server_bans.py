@@ -198,7 +198,9 @@ class ServerBans:
         return len(self._bans)
 
     def __iter__(self) -> Iterator[ServerBan]:
-        return iter(sorted(self._bans.values(), key=lambda b: (b.kind, b.set_at)))
+        return iter(
+            sorted(self._bans.values(), key=lambda b: (list(BanKind).index(b.kind), b.set_at))
+        )
 
     def get(self, kind: BanKind, mask: str) -> ServerBan | None:
         return self._bans.get((kind, mask))

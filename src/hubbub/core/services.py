@@ -93,3 +93,28 @@ def forget_account_rights(state: State, account_id: str) -> list[Fact]:
             changed = replace(record, access=access, names=names)
             facts.append(RegistrationChanged(None, record.key, to_json(changed)))
     return facts
+
+
+def carry_out(state: State, name: str, order: dict[str, object]) -> list[Fact]:
+    """An operator's order from the shell (``hubbub admin channels``) for the registered
+    channel ``name``: ``{"drop": true}`` forgets the registration; ``{"founder": ID,
+    "name": NAME}`` gives it to that account (the old founder keeps only what the
+    access list gives it).
+
+    Raises:
+        ChatError: NO_SUCH_CHANNEL, when it is not registered (any more).
+        ValueError: an order this code does not know.
+    """
+    record = state.channels.registered.get(state.channels.casemap.fold(name))
+    if record is None:
+        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    if order.get("drop") is True:
+        return [RegistrationChanged(None, record.key, "")]
+    founder, account = order.get("founder"), order.get("name")
+    if not isinstance(founder, str) or not isinstance(account, str) or not founder:
+        raise ValueError(f"not an order: {order!r}")
+    names = {k: v for k, v in record.names.items() if k != record.founder or k in record.access}
+    names[founder] = account
+    access = {k: v for k, v in record.access.items() if k != founder}
+    changed = replace(record, founder=founder, names=names, access=access)
+    return [RegistrationChanged(None, record.key, to_json(changed))]

@@ -51,6 +51,24 @@ class BanStore(Protocol):
         ...
 
 
+class ChannelOrders(Protocol):
+    """Orders for registered channels given from the shell (``hubbub admin channels``),
+    as JSON documents (``{"drop": true}``, ``{"founder": ID, "name": NAME}``), waiting
+    for a running server to carry them out."""
+
+    async def order_channel(self, key: str, order: str) -> int:
+        """Queue an order; its number."""
+        ...
+
+    async def channel_orders(self) -> list[tuple[int, str, str]]:
+        """The orders waiting, as (number, channel key, order), oldest first."""
+        ...
+
+    async def take_channel_orders(self) -> list[tuple[int, str, str]]:
+        """Take every waiting order (each is taken by one server only)."""
+        ...
+
+
 class HistoryStore(HistoryReader, Protocol):
     """Where messages are kept: read as :class:`HistoryReader` says, and written.
     Every method may raise StorageError."""
@@ -71,8 +89,10 @@ class HistoryStore(HistoryReader, Protocol):
     async def close(self) -> None: ...
 
 
-class Store(HistoryStore, AccountStore, MarkerStore, ChannelStore, BanStore, Protocol):
-    """Everything the server keeps: one database behind all five ports."""
+class Store(
+    HistoryStore, AccountStore, MarkerStore, ChannelStore, BanStore, ChannelOrders, Protocol
+):
+    """Everything the server keeps: one database behind all six ports."""
 
     async def ping(self) -> None:
         """Ask the database something small (readiness, /readyz).

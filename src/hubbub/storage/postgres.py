@@ -342,6 +342,27 @@ class PostgresStore:
         assert row is not None
         return int(row["n"]), float(row["last"] or 0.0)
 
+    # -- channel orders ----------------------------------------------------------------
+
+    async def order_channel(self, key: str, order: str) -> int:
+        row = await self._fetchrow(
+            "INSERT INTO channel_orders (key, data) VALUES ($1, $2) RETURNING id",
+            _put(key),
+            _put(order),
+        )
+        assert row is not None
+        return int(row["id"])
+
+    async def channel_orders(self) -> list[tuple[int, str, str]]:
+        found = await self._fetch("SELECT id, key, data FROM channel_orders ORDER BY id")
+        return [(int(row["id"]), _get(row["key"]), _get(row["data"])) for row in found]
+
+    async def take_channel_orders(self) -> list[tuple[int, str, str]]:
+        # DELETE ... RETURNING: of several nodes, each order goes to the one that took it.
+        found = await self._fetch("DELETE FROM channel_orders RETURNING id, key, data")
+        rows = [(int(row["id"]), _get(row["key"]), _get(row["data"])) for row in found]
+        return sorted(rows)
+
     # -- accounts ------------------------------------------------------------------------
 
     async def create_account(self, account: Account) -> bool:

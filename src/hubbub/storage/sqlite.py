@@ -24,6 +24,7 @@ from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
+from hubbub.storage.sqlite_orders import SqliteOrders
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,7 +69,7 @@ def migrations() -> list[tuple[int, str]]:
     return numbered_scripts("schema")
 
 
-class SqliteStore:
+class SqliteStore(SqliteOrders):
     """History in an SQLite file.
 
     Use :meth:`open` to create one; it applies pending migrations.
@@ -322,35 +323,6 @@ class SqliteStore:
         def work() -> list[tuple[str, str]]:
             found = self._db.execute("SELECT key, data FROM channels").fetchall()
             return [(row["key"], row["data"]) for row in found]
-
-        return await self._run(work)
-
-    # -- server bans -----------------------------------------------------------------------
-
-    async def save_ban(self, kind: str, mask: str, set_at: float, data: str) -> None:
-        await self._change(
-            "INSERT INTO server_bans (kind, mask, set_at, data) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (kind, mask) DO UPDATE "
-            "SET set_at = excluded.set_at, data = excluded.data",
-            (kind, mask, set_at, data),
-        )
-
-    async def delete_ban(self, kind: str, mask: str) -> bool:
-        return (
-            await self._change("DELETE FROM server_bans WHERE kind = ? AND mask = ?", (kind, mask))
-            == 1
-        )
-
-    async def load_bans(self) -> list[str]:
-        def work() -> list[str]:
-            return [row[0] for row in self._db.execute("SELECT data FROM server_bans")]
-
-        return await self._run(work)
-
-    async def bans_version(self) -> tuple[int, float]:
-        def work() -> tuple[int, float]:
-            row = self._db.execute("SELECT count(*), max(set_at) FROM server_bans").fetchone()
-            return int(row[0]), float(row[1] or 0.0)
 
         return await self._run(work)
 

@@ -8,3 +8,12 @@ CREATE TABLE IF NOT EXISTS server_bans (
     data TEXT NOT NULL,
     PRIMARY KEY (kind, mask)
 );
+
+-- What an operator ordered from the shell for a registered channel (``hubbub admin
+-- channels drop`` and ``transfer``): the running server takes each and carries it out
+-- as ChanServ would, so that its own copy of the registration stays the one that counts.
+CREATE TABLE IF NOT EXISTS channel_orders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL
+);

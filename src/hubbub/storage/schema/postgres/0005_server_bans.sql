@@ -6,3 +6,10 @@ CREATE TABLE IF NOT EXISTS server_bans (
     data TEXT NOT NULL,
     PRIMARY KEY (kind, mask)
 );
+
+-- Orders for registered channels from the shell (SQLite's migration 0010).
+CREATE TABLE IF NOT EXISTS channel_orders (
+    id BIGSERIAL PRIMARY KEY,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL
+);

@@ -1,0 +1,207 @@
+"""``hubbub admin`` (issue 17): the real command on a real data folder, beside a running
+server and without one: accounts, registered channels and bans round-trip, and bad
+requests get a clear refusal and change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hubbub.server import Server
+from hubbub.wire import numerics as n
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import make_settings, port_of
+
+PASSWORD = "a-long-enough-password"
+
+
+async def hubbub_admin(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, str]:
+    """Run ``python -m hubbub admin ...`` on ``data_dir``; its status and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        "admin",
+        *args,
+        "--data-dir",
+        str(data_dir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    async with asyncio.timeout(60):
+        out, _ = await process.communicate(stdin.encode())
+    return await process.wait(), out.decode()
+
+
+async def logged_in(server: Server, nick: str, account: str) -> LineClient:
+    client = await LineClient.open(port_of(server))
+    await client.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+    await client.read_until(n.RPL_ENDOFMOTD)
+    await client.send(f"PRIVMSG NickServ :IDENTIFY {account} {PASSWORD}")
+    await client.read_until(n.RPL_LOGGEDIN)
+    return client
+
+
+async def test_accounts_round_trip_and_a_suspension_reaches_the_running_server(
+    tmp_path: Path,
+) -> None:
+    status, out = await hubbub_admin(tmp_path, "accounts", "create", "Shady", stdin=PASSWORD)
+    assert (status, out.strip()) == (0, "account Shady created")
+    status, out = await hubbub_admin(tmp_path, "accounts", "list")
+    assert status == 0
+    assert out.splitlines()[0].startswith("Shady\t")
+    assert out.splitlines()[-1] == "1 account"
+    async with running_server(make_settings(tmp_path)) as server:
+        shady = await logged_in(server, "shady", "Shady")
+        status, out = await hubbub_admin(
+            tmp_path, "accounts", "suspend", "shady", "--minutes", "60", "--reason", "puppets"
+        )
+        assert status == 0, out
+        assert out.startswith("banned: Shady (60 minutes left")
+        got = await shady.read_until("ERROR", seconds=15)
+        assert "You are banned from this server: puppets" in got[-2].params[-1]
+        await shady.close()
+        status, out = await hubbub_admin(tmp_path, "accounts", "show", "SHADY")
+        assert status == 0
+        shown = dict(line.split(": ", 1) for line in out.strip().splitlines())
+        assert shown["account"] == "Shady"
+        assert shown["suspended"].startswith("Shady (60 minutes left")
+        status, out = await hubbub_admin(tmp_path, "accounts", "unsuspend", "Shady")
+        assert (status, out.strip()) == (0, "ban on Shady lifted")
+        # The server forgets it within its next look: a login works again.
+        async with asyncio.timeout(15):
+            while len(server.bans):
+                await server.ban_keeper.refresh()
+        back = await logged_in(server, "shady", "Shady")
+        await back.close()
+    status, out = await hubbub_admin(tmp_path, "accounts", "show", "Shady")
+    assert "suspended: no" in out.splitlines()
+
+
+async def test_bans_added_from_the_shell_disconnect_at_once_and_list_and_lift(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        victim = await LineClient.open(port_of(server))
+        await victim.send("NICK mallory", "USER mallory 0 * :m")
+        await victim.read_until(n.RPL_ENDOFMOTD)
+        status, out = await hubbub_admin(
+            tmp_path, "bans", "add", "*mallory@127.0.0.1", "--reason", "from the shell"
+        )
+        assert status == 0, out
+        got = await victim.read_until("ERROR", seconds=15)
+        assert got[-2].command == n.ERR_YOUREBANNEDCREEP
+        await victim.close()
+        status, out = await hubbub_admin(tmp_path, "bans", "add", "198.51.100.7/24")
+        assert status == 0, out
+        status, out = await hubbub_admin(tmp_path, "bans", "list")
+        lines = out.strip().splitlines()
+        assert lines[0].startswith("K\t*mallory@127.0.0.1 (permanent, by ")
+        assert lines[0].endswith("(hubbub admin)): from the shell")
+        assert lines[1].startswith("D\t198.51.100.0/24 (permanent")
+        assert lines[-1] == "2 bans"
+        status, out = await hubbub_admin(tmp_path, "bans", "remove", "*MALLORY@127.0.0.1")
+        assert (status, out.strip()) == (0, "ban on *MALLORY@127.0.0.1 lifted")
+        async with asyncio.timeout(15):
+            while server.bans.user_ban("~mallory", "127.0.0.1", None) is not None:
+                await server.ban_keeper.refresh()
+        back = await LineClient.open(port_of(server))
+        await back.register("mallory")
+        await back.close()
+
+
+async def test_channels_are_transferred_and_dropped_by_the_running_server(
+    tmp_path: Path,
+) -> None:
+    for name in ("Alice", "Bob"):
+        assert (await hubbub_admin(tmp_path, "accounts", "create", name, stdin=PASSWORD))[0] == 0
+    async with running_server(make_settings(tmp_path)) as server:
+        alice = await logged_in(server, "alice", "Alice")
+        await alice.send("JOIN #rust", "CS REGISTER #rust")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await alice.close()
+    # Kept by the first server's stop; the second carries the orders out.
+    async with running_server(make_settings(tmp_path)) as server:
+        registered = server.hub.state.channels.registered
+        status, out = await hubbub_admin(tmp_path, "channels", "list")
+        assert out.splitlines()[0].startswith("#rust\tAlice\t")
+        status, out = await hubbub_admin(tmp_path, "channels", "transfer", "#RUST", "bob")
+        assert (status, out.strip()) == (
+            0,
+            "#rust now belongs to Bob (carried out by the running server)",
+        )
+        record = registered[server.hub.casemap.fold("#rust")]
+        assert record.name_of(record.founder) == "Bob"
+        status, out = await hubbub_admin(tmp_path, "channels", "transfer", "#rust", "Bob")
+        assert (status, out.strip()) == (1, "hubbub admin: Bob is the founder of #rust already")
+        status, out = await hubbub_admin(tmp_path, "channels", "drop", "#rust")
+        assert (status, out.strip()) == (
+            0,
+            "#rust is no longer registered (carried out by the running server)",
+        )
+        assert server.hub.casemap.fold("#rust") not in registered
+
+
+async def test_a_channel_order_given_while_no_server_runs_is_carried_out_at_start(
+    tmp_path: Path,
+) -> None:
+    assert (await hubbub_admin(tmp_path, "accounts", "create", "Alice", stdin=PASSWORD))[0] == 0
+    async with running_server(make_settings(tmp_path)) as server:
+        alice = await logged_in(server, "alice", "Alice")
+        await alice.send("JOIN #go", "CS REGISTER #go")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await alice.close()
+    status, out = await hubbub_admin(tmp_path, "channels", "drop", "#go")
+    assert (status, out.strip()) == (
+        0,
+        "#go is no longer registered once the server starts (no running server took the order"
+        " yet)",
+    )
+    status, out = await hubbub_admin(tmp_path, "channels", "list")
+    assert "(waiting for the server: #go" in out
+    async with running_server(make_settings(tmp_path)) as server:
+        # Carried out as the server starts, before it is ready.
+        assert server.hub.casemap.fold("#go") not in server.hub.state.channels.registered
+    status, out = await hubbub_admin(tmp_path, "channels", "list")
+    assert out.strip().splitlines() == ["0 registered channels"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("bans", "add", "*@*"), "too broad"),
+        (("bans", "add", "10.0.0.0/8"), "too wide"),
+        (("bans", "add", "nonsense"), "give user@host, an address or network"),
+        (("bans", "add", "*@bad.example.org", "--minutes", "0"), "1 to 5256000 minutes"),
+        (("bans", "remove", "203.0.113.9"), "there is no ban on 203.0.113.9/32"),
+        (("accounts", "suspend", "nobody"), "there is no account nobody"),
+        (("accounts", "show", "nobody"), "there is no account nobody"),
+        (("channels", "transfer", "#nowhere", "Alice"), "#nowhere is not registered"),
+        (("channels", "drop", "#nowhere"), "#nowhere is not registered"),
+    ],
+)
+async def test_bad_requests_are_refused_in_words(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    assert (await hubbub_admin(tmp_path, "accounts", "create", "Alice", stdin=PASSWORD))[0] == 0
+    status, out = await hubbub_admin(tmp_path, *args)
+    assert status == 1
+    assert out.startswith("hubbub admin: ")
+    assert said in out
+    assert "Traceback" not in out
+    status, out = await hubbub_admin(tmp_path, "bans", "list")
+    assert out.strip() == "0 bans"
+
+
+async def test_without_a_database_nothing_is_made(tmp_path: Path) -> None:
+    status, out = await hubbub_admin(tmp_path / "none", "bans", "list")
+    assert (status, out.strip()) == (
+        1,
+        f"hubbub admin: there is no database at {tmp_path / 'none' / 'hubbub.sqlite3'}",
+    )
+    assert not (tmp_path / "none").exists()
