@@ -17,6 +17,7 @@ from hubbub.cli import build_parser, main, settings_from
 from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Casemapping
+from hubbub.wire.redact import shown_url
 from tests.conftest import ServeProcesses
 from tests.helpers import LineClient
 
@@ -591,3 +592,30 @@ def test_credentials_in_nats_urls_are_never_shown(
     error = capsys.readouterr().err
     assert "natz://***@127.0.0.1:4222" in error
     assert "s3cret" not in error
+
+
+def test_config_check_never_shows_a_secret_given_in_the_wrong_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text(
+        '[server]\npassword = 12345678\n\n[[oper]]\nname = "boss"\npassword = ["hunter2"]\n'
+    )
+    assert main(["config", "check", str(config)]) == 2
+    errors = capsys.readouterr().err
+    assert "server.password: must be text in quotes (what was given is not shown)" in errors
+    assert "oper.password" in errors
+    assert "12345678" not in errors
+    assert "hunter2" not in errors
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "nats://user:p@ss@127.0.0.1:4222",
+        "nats://user:pa/ss@127.0.0.1:4222",
+        "nats://user:secret@127.0.0.1:4222",
+    ],
+)
+def test_a_nats_url_is_shown_without_any_part_of_its_password(url: str) -> None:
+    assert shown_url(url) == "nats://***@127.0.0.1:4222"

@@ -124,7 +124,8 @@ async def listing(accounts: Accounts) -> str:
         account = await accounts.find(key)
         if account is not None:
             created = datetime.datetime.fromtimestamp(account.created, datetime.UTC)
-            rows.append(f"{account.name}\t{created:%Y-%m-%d %H:%M}Z\t{account.email}".rstrip())
+            line = f"{shown(account.name)}\t{created:%Y-%m-%d %H:%M}Z\t{shown(account.email)}"
+            rows.append(line.rstrip())
     rows.append(f"{len(rows)} account{'' if len(rows) == 1 else 's'}")
     return "\n".join(rows)
 
@@ -151,6 +152,15 @@ def read_password(stdin: TextIO) -> str:
     if not password:
         raise Refused("no password given")
     return password
+
+
+def shown(text: str) -> str:
+    """Text as a terminal may print it: what is not printable (controls, escapes,
+    bidi and other format characters, tabs that would forge columns) as ``\\uXXXX``.
+    Kept data may predate the checks on it (an email stored before probe 21)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def _fail(message: str) -> int:

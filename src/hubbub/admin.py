@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from hubbub import account_admin
-from hubbub.account_admin import Refused, existing, read_password
+from hubbub.account_admin import Refused, existing, read_password, shown
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
 from hubbub.core.registered import RegisteredChannel, from_json
@@ -258,10 +258,10 @@ async def _show_account(admin: Admin, name: str) -> str:
     bans = [b for b in await admin.bans() if b.kind is BanKind.ACCOUNT and b.mask == account.uid]
     now = admin.clock()
     lines = [
-        f"account: {account.name}",
+        f"account: {shown(account.name)}",
         f"id: {account.uid}",
         f"registered: {_when(account.created)}",
-        f"email: {account.email or '(none)'}",
+        f"email: {shown(account.email) or '(none)'}",
         f"certificates: {len(certificates)}",
         f"founder of: {', '.join(founded) or '(none)'}",
         f"suspended: {bans[0].describe(now) if bans and bans[0].active(now) else 'no'}",
@@ -282,9 +282,9 @@ async def _registration(admin: Admin, name: str) -> RegisteredChannel:
 
 async def _list_channels(admin: Admin) -> str:
     records = sorted((await admin.registrations()).values(), key=lambda r: r.key)
-    rows = [f"{r.name}\t{r.name_of(r.founder)}\t{_when(r.created)}" for r in records]
+    rows = [f"{shown(r.name)}\t{shown(r.name_of(r.founder))}\t{_when(r.created)}" for r in records]
     waiting = await admin.store.channel_orders()
-    rows += [f"(waiting for the server: {key} {data})" for _, key, data in waiting]
+    rows += [f"(waiting for the server: {shown(key)} {shown(data)})" for _, key, data in waiting]
     rows.append(f"{len(records)} registered channel{'' if len(records) == 1 else 's'}")
     return "\n".join(rows)
 
@@ -292,12 +292,12 @@ async def _list_channels(admin: Admin) -> str:
 async def _show_channel(admin: Admin, name: str) -> str:
     record = await _registration(admin, name)
     lines = [
-        f"channel: {record.name}",
-        f"founder: {record.name_of(record.founder)}",
+        f"channel: {shown(record.name)}",
+        f"founder: {shown(record.name_of(record.founder))}",
         f"registered: {_when(record.created)}",
-        f"topic: {record.topic.text if record.topic is not None else '(none)'}",
+        f"topic: {shown(record.topic.text) if record.topic is not None else '(none)'}",
     ]
-    lines += [f"access: {record.name_of(a)} {s}" for a, s in sorted(record.access.items())]
+    lines += [f"access: {shown(record.name_of(a))} {s}" for a, s in sorted(record.access.items())]
     return "\n".join(lines)
 
 
@@ -368,7 +368,7 @@ async def _remove_ban(admin: Admin, target: str) -> str:
 async def _list_bans(admin: Admin) -> str:
     now = admin.clock()
     bans = [b for b in await admin.bans() if b.active(now)]
-    rows = [f"{b.kind.value}\t{b.describe(now)}" for b in bans]
+    rows = [f"{b.kind.value}\t{shown(b.describe(now))}" for b in bans]
     rows.append(f"{len(bans)} ban{'' if len(bans) == 1 else 's'}")
     return "\n".join(rows)
 

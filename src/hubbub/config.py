@@ -116,6 +116,10 @@ def load_config(path: Path, base: Settings | None = None, *, complete: bool = Tr
     return settings
 
 
+# Keys whose values are never shown in a message (passwords, tokens, URLs with them).
+_SECRET_KEY = re.compile(r"password|token|secret|database_url|urls|credentials")
+
+
 class _Reader:
     """Checks the config file's values and finds the line of a key for error messages."""
 
@@ -193,7 +197,11 @@ class _Reader:
             return float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             wanted = _KIND_NAMES.get(kind, kind.__name__)
-            raise self.error(table, key, f"must be {wanted}, not {value!r}", block)
+            # A secret given in the wrong form is still a secret (probe 21).
+            shown = (
+                " (what was given is not shown)" if _SECRET_KEY.search(key) else f", not {value!r}"
+            )
+            raise self.error(table, key, f"must be {wanted}{shown}", block)
         return value
 
     def server(self, data: dict[str, Any]) -> dict[str, Any]:

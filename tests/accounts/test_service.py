@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hubbub.account_admin import shown
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.ports import Account
 from hubbub.accounts.service import Accounts
@@ -79,3 +80,44 @@ async def test_accounts_made_and_dropped_elsewhere_are_seen_at_the_next_registra
     await accounts.register("c0c0", PASSWORD)
     await accounts.register("alice", PASSWORD)  # its name was free again
     assert sorted(accounts.names) == ["alice", "c0c0"]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "no-at-sign.example.org",
+        "x@nodot",
+        "evil\x1b]0;owned\x07@example.org",
+        "tab\tforged@example.org",
+        "right\u202e@example.org",
+        "two words@example.org",
+        "a@" + "b" * 200 + ".org",
+    ],
+)
+async def test_an_email_that_is_not_one_is_refused(store: SqliteStore, email: str) -> None:
+    accounts = Accounts(store, Casemap(Casemapping.PRECIS))
+    with pytest.raises(AccountError) as refused:
+        await accounts.register("mailer", "long enough password", email)
+    assert refused.value.code == "INVALID_EMAIL"
+    assert await accounts.find("mailer") is None
+    made = await accounts.register("mailer", "long enough password", "mailer@example.org")
+    assert made.email == "mailer@example.org"
+
+
+def test_what_an_operator_s_terminal_is_shown_is_printable() -> None:
+    assert shown("plain@example.org") == "plain@example.org"
+    assert shown("a\x1b]0;x\x07b\u202ec\td") == "a\\u001b]0;x\\u0007b\\u202ec\\u0009d"
+
+
+async def test_a_capital_drawn_unlike_its_small_letter_is_still_the_account_s(
+    store: SqliteStore,
+) -> None:
+    # Probe 21: Ə folds to ə, but its skeleton was made from the capital's own look.
+    accounts = Accounts(store, Casemap(Casemapping.PRECIS))
+    await accounts.register("əli", "long enough password")
+    assert accounts.is_registered("Əli")
+    assert accounts.owner("Əli") == accounts.fold("əli")
+    await accounts.register("ɓello", "long enough password")
+    with pytest.raises(AccountError) as refused:
+        await accounts.register("Ɓello", "long enough password")
+    assert refused.value.code == "ACCOUNT_EXISTS"

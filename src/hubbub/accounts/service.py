@@ -159,11 +159,17 @@ class Accounts:
     def is_registered(self, nick: str) -> bool:
         """Whether ``nick`` is an account's name or looks like one (as folded, or as
         spelt: ``cIaire`` for ``claire``)."""
+        return not self._skeletons_of(nick).isdisjoint(self._by_skeleton)
+
+    def _skeletons_of(self, name: str) -> set[Key]:
+        """The skeletons a name is checked by: its own, its spelling's, and its folded
+        form's (a capital may be drawn unlike the small letter it folds to: ``Əli`` is
+        ``əli``, probe 21)."""
         casemap = self._casemap
-        return (
-            casemap.skeleton(nick) in self._by_skeleton
-            or casemap.spelled_skeleton(nick) in self._by_skeleton
-        )
+        found = {casemap.skeleton(name), casemap.spelled_skeleton(name)}
+        if not name.isascii():
+            found.add(casemap.skeleton(casemap.fold(name)))
+        return found
 
     def owner(self, nick: str) -> str | None:
         """The folded name of the account that owns ``nick``: the one whose name ``nick``
@@ -204,8 +210,8 @@ class Accounts:
         """Create an account.
 
         Raises:
-            AccountError: BAD_ACCOUNT_NAME, WEAK_PASSWORD, ACCOUNT_EXISTS or
-                TEMPORARILY_UNAVAILABLE.
+            AccountError: BAD_ACCOUNT_NAME, WEAK_PASSWORD, INVALID_EMAIL, ACCOUNT_EXISTS
+                or TEMPORARILY_UNAVAILABLE.
         """
         try:
             name = self._casemap.check_nick(name)
@@ -220,10 +226,9 @@ class Accounts:
                 await self.load()
             self._check_unlike_others(name)
         check_password(password, self.password_min)
+        check_email(email)
         hashed, verifier = await asyncio.to_thread(_credentials, password)
-        account = Account(
-            self._casemap.fold(name), name, hashed, email[:200], time.time(), verifier
-        )
+        account = Account(self._casemap.fold(name), name, hashed, email, time.time(), verifier)
         async with self._registering:
             with _unavailable():
                 # The store, not what this process has seen, says which accounts exist:
@@ -388,7 +393,7 @@ class Accounts:
         """Raises AccountError ACCOUNT_EXISTS for a name that is, or looks like, an
         account's or a service's."""
         casemap = self._casemap
-        skeletons = {casemap.skeleton(name), casemap.spelled_skeleton(name)}
+        skeletons = self._skeletons_of(name)
         if not skeletons.isdisjoint(self._reserved):
             raise AccountError("ACCOUNT_EXISTS", f"The name {name} is reserved for a service")
         drawn = casemap.drawn_skeleton(name)
@@ -410,6 +415,26 @@ def _unavailable() -> Iterator[None]:
         yield
     except StoreUnavailable as error:
         raise AccountError("TEMPORARILY_UNAVAILABLE", "Accounts are unavailable") from error
+
+
+MAX_EMAIL = 200
+
+
+def check_email(email: str) -> None:
+    """Raises AccountError INVALID_EMAIL for an address an operator's terminal or a
+    mail server should not be handed: not ``local@domain``, over 200 characters, or with
+    a space, a control or format character (probe 21: escapes in ``hubbub account
+    list``). An empty one is none given."""
+    if not email:
+        return
+    local, at, domain = email.rpartition("@")
+    if (
+        not (at and local and "." in domain)
+        or len(email) > MAX_EMAIL
+        or not email.isprintable()
+        or any(c.isspace() for c in email)
+    ):
+        raise AccountError("INVALID_EMAIL", "That is not an email address")
 
 
 def check_password(password: str, shortest: int = MIN_PASSWORD) -> None:

@@ -60,7 +60,7 @@ def say(
             # A secret channel does not exist for an outsider, -n or not: a message
             # accepted from one would tell them it does.
             raise ChatError(Reason.NO_SUCH_CHANNEL, target)
-        _check_speech(state, user, channel, text)
+        _check_speech(state, user, channel, text, parts)
         event = MessagePosted(
             user.actor,
             channel.name,
@@ -129,14 +129,20 @@ def redact(state: State, user: User, target: str, msgid: str, reason: str = "") 
     return MessageRedacted(user.actor, sent.target_name, msgid, reason, other.id)
 
 
-def _check_speech(state: State, user: User, channel: Channel, text: str) -> None:
+def _check_speech(
+    state: State, user: User, channel: Channel, text: str, parts: tuple[MessagePart, ...] = ()
+) -> None:
     status = channel.members.get(user)
     if status is None:
         if "n" in channel.flags:
             raise ChatError(Reason.CANNOT_SEND, channel.name, "no external messages (+n)")
         status = ""
     # +C: CTCP requests other than ACTION are not relayed.
-    if "C" in channel.flags and text.startswith("\x01") and not text.startswith("\x01ACTION"):
+    if "C" in channel.flags and any(
+        line.startswith("\x01") and not line.startswith("\x01ACTION")
+        # A multiline batch reaches clients without it as a line per part (probe 21).
+        for line in ([text] if not parts else [part.text for part in parts])
+    ):
         raise ChatError(Reason.CANNOT_SEND, channel.name, "CTCPs are not allowed (+C)")
     if status:
         return

@@ -79,16 +79,34 @@ class Users:
             nick = self.casemap.check_nick(nick)
         except InvalidName as error:
             raise ChatError(Reason.ERRONEOUS_NICK, nick, str(error)) from None
-        for skeleton in {self.casemap.skeleton(nick), self.casemap.spelled_skeleton(nick)}:
-            taken_by = self.registry.holder(skeleton) or self._looks.get(skeleton)
+        skeleton = self.casemap.skeleton(nick)
+        for key in (skeleton, *self._looks_of(nick, skeleton)):
+            taken_by = self.registry.holder(key) or self._looks.get(key)
             if taken_by is not None and taken_by != holder:
                 raise ChatError(Reason.NICK_IN_USE, nick)
         return nick
 
+    def _looks_of(self, nick: str, skeleton: Key) -> list[Key]:
+        """The keys besides its skeleton that a nick is checked against and holds: the
+        skeleton of its folded form, where a capital is drawn unlike the small letter it
+        folds to (``Əli`` and ``əli`` are one nick, probe 21), and the look of its
+        spelling (see Casemap.spelled_skeleton)."""
+        looks = []
+        if not nick.isascii():
+            folded = self.casemap.skeleton(self.casemap.fold(nick))
+            if folded != skeleton:
+                looks.append(folded)
+        if self.casemap.looks_spelt(nick):
+            look = self.casemap.spelled_skeleton(nick)
+            if look != skeleton and look not in looks:
+                looks.append(look)
+        return looks
+
     def look_alike(self, nick: str) -> User | None:
         """The user holding ``nick``'s skeleton or the look of its spelling, if any."""
-        for skeleton in {self.casemap.skeleton(nick), self.casemap.spelled_skeleton(nick)}:
-            holder = self.registry.holder(skeleton) or self._looks.get(skeleton)
+        skeleton = self.casemap.skeleton(nick)
+        for key in (skeleton, *self._looks_of(nick, skeleton)):
+            holder = self.registry.holder(key) or self._looks.get(key)
             user = self.by_id.get(holder) if holder is not None else None
             if user is not None:
                 return user
@@ -113,7 +131,10 @@ class Users:
         nick change decided here, later in the log) gives way; the nick of a user, or
         of the services, refuses the fact (on every node alike)."""
         skeleton = self._claimed.get(holder) or self.casemap.skeleton(nick)
-        if self._look_taken(nick, skeleton, holder):
+        same_key = self.by_key.get(self.casemap.fold(nick))
+        if self._look_taken(nick, skeleton, holder) or (
+            same_key is not None and same_key.id != holder
+        ):
             # A look-alike by the spelling (cIarkx beside clarkx) given out on another
             # node at once (probe 17): only skeletons are claimed, so it is settled here.
             self._claimed.pop(holder, None)
@@ -137,13 +158,13 @@ class Users:
         not applied yet (the log's order decides, on every node alike: counting those
         made nodes disagree for good, probe 18)."""
         taken_by = self._looks.get(skeleton)
-        if taken_by is None and self.casemap.looks_spelt(nick):
-            look = self.casemap.spelled_skeleton(nick)
-            if look != skeleton:
-                taken_by = self._looks.get(look)
-                if taken_by is None:
-                    user = self.by_id.get(self.registry.holder(look) or "")
-                    taken_by = user.id if user is not None and user.skeleton == look else None
+        for look in self._looks_of(nick, skeleton) if taken_by is None else ():
+            taken_by = self._looks.get(look)
+            if taken_by is None:
+                user = self.by_id.get(self.registry.holder(look) or "")
+                taken_by = user.id if user is not None and user.skeleton == look else None
+            if taken_by is not None:
+                break
         return taken_by is not None and taken_by != holder and taken_by in self.by_id
 
     def skeleton_of(self, holder: str, nick: str) -> Key:
@@ -184,14 +205,11 @@ class Users:
         self.mode_counts.subtract(user.modes)
 
     def _hold_look(self, user: User) -> None:
-        if self.casemap.looks_spelt(user.nick):
-            look = self.casemap.spelled_skeleton(user.nick)
-            if look != user.skeleton:
-                self._looks.setdefault(look, user.id)
+        for look in self._looks_of(user.nick, user.skeleton):
+            self._looks.setdefault(look, user.id)
 
     def _drop_look(self, user: User) -> None:
-        if self.casemap.looks_spelt(user.nick):
-            look = self.casemap.spelled_skeleton(user.nick)
+        for look in self._looks_of(user.nick, user.skeleton):
             if self._looks.get(look) == user.id:
                 del self._looks[look]
 

@@ -43,6 +43,7 @@ def shown_url(url: str) -> str:
     """A URL as logs and messages may show it: without the user and password it may
     carry (``nats://user:secret@host`` is ``nats://***@host``, probe 20)."""
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.partition("/")[0]:
+    if not sep or "@" not in rest:
         return url
-    return f"{scheme}://***@{rest.partition('@')[2]}"
+    # The last @: a password may hold one (as URL parsers read it, probe 21), or a /.
+    return f"{scheme}://***@{rest.rpartition('@')[2]}"

@@ -194,3 +194,23 @@ def test_invite_notify_tells_other_members_with_the_cap_only(harness: Harness) -
     assert carol.take() == [relay("alice", "INVITE", "bob", "#t")]
     assert dave.take() == []
     assert bob.take() == [relay("alice", "INVITE", "bob", "#t")]
+
+
+def test_a_multiline_batch_may_not_carry_a_ctcp_past_no_ctcp_mode(harness: Harness) -> None:
+    # Probe 21: +C looked at the joined text only, and members without the capability
+    # get each part as a line of its own.
+    alice = with_caps(harness, "alice", MULTILINE_CAPS, "#t")
+    carol = with_caps(harness, "carol", "message-tags", "#t")
+    alice.send("MODE #t +C")
+    alice.take(), carol.take()
+    alice.send("BATCH +9 draft/multiline #t")
+    alice.send("@batch=9 PRIVMSG #t :hello")
+    alice.send("@batch=9 PRIVMSG #t :\x01VERSION\x01")
+    alice.send("BATCH -9")
+    assert [m.command for m in alice.take()] == [n.ERR_CANNOTSENDTOCHAN]
+    assert carol.take() == []
+    alice.send("BATCH +10 draft/multiline #t")
+    alice.send("@batch=10 PRIVMSG #t :hello")
+    alice.send("@batch=10 PRIVMSG #t :\x01ACTION waves\x01")
+    alice.send("BATCH -10")
+    assert [m.params[-1] for m in carol.take()] == ["hello", "\x01ACTION waves\x01"]
