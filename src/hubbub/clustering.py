@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # A count older than this, read from the log (a node starting), is not counted again.
 _COUNTS_LAST = 60.0
+# Seconds of failed publishing after which a node says it is not ready (/readyz).
+_STUCK = 5.0
 
 
 class ClusterUnreachable(Exception):
@@ -132,8 +134,11 @@ class ClusterLink:
         bus.subscribe(follow)
 
     def reachable(self) -> bool:
-        """Whether NATS is reachable now (as the client last reported)."""
-        return self._reachable
+        """Whether NATS is reachable now (as the client last reported), and takes what
+        this node publishes (a node whose publishing has failed for a few seconds has
+        its users' every change held back: it must not be sent more, probe 21)."""
+        failing = self.bus.failing_since
+        return self._reachable and (failing is None or time.monotonic() - failing < _STUCK)
 
     def _tell(self, hub: Hub, reachable: bool) -> None:
         """Tell this node's users when the rest of the network goes and comes back (once

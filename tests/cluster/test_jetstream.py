@@ -10,6 +10,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
+from hubbub.cluster.codec import MAX_BYTES
 from hubbub.cluster.jetstream import SUBJECT, NatsBus
 from hubbub.core.events import Actor, Fact, Joined, Parted
 from tests.nats_server import NatsServer
@@ -219,3 +220,20 @@ async def test_a_node_that_starts_later_reads_the_same_order(nodes: Nodes) -> No
     await settle(a)
     _, seen_by_c = await nodes.node("c")
     assert await seen_by_c.wait_for(20) == await seen_by_a.wait_for(20)
+
+
+async def test_a_fact_too_large_to_travel_is_refused_and_holds_nothing_up(
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Probe 21: one fact past NATS's payload bound was retried for ever, and every
+    # fact after it waited behind it: the node froze.
+    a, seen = await nodes.node("a")
+    _, seen_by_b = await nodes.node("b")
+    a.publish(Parted(actor("alice"), "#room1", "x" * (MAX_BYTES + 1)))
+    assert a.waiting == 0
+    a.publish(part("alice", 2))
+    await settle(a)
+    assert await seen.wait_for(1) == [part("alice", 2)]
+    assert await seen_by_b.wait_for(1) == [part("alice", 2)]
+    assert a.failing_since is None
+    assert any("over 262144: not published" in m for m in caplog.messages)

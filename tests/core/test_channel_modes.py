@@ -259,3 +259,17 @@ def test_mode_changes_are_announced_once_with_only_what_changed(hub: Hub) -> Non
     (event,) = a.take()
     assert isinstance(event, ChannelModeChanged)
     assert event.changes == (ModeChange(True, "m"),)
+
+
+def test_a_mask_that_grows_past_the_bound_when_folded_is_refused() -> None:
+    # Probe 21: U+FDFA folds (NFKC) to eighteen letters; the folded mask is what is kept
+    # and sent between nodes, so it is the one bounded.
+    world = World()
+    op, _ = world.add("op", "#c")
+    mask = "*!*@" + "\ufdfa" * 50
+    assert len(mask.encode()) <= 200
+    _, errors = world.hub.change_channel_modes(
+        op, world.channel("#c"), [ModeChange(True, "b", mask)]
+    )
+    assert [e.reason for e in errors] == [Reason.INVALID_MODE_PARAM]
+    assert world.channel("#c").lists["b"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubbub.core import channel_ops, services
 from hubbub.core.errors import Reason
 from hubbub.core.modes import ModeChange
 from hubbub.core.registered import RegisteredChannel
@@ -234,3 +235,53 @@ def test_a_deleted_account_loses_the_channels_it_founded_and_its_access(
     assert registered[Key("#theirs")].names == {"other": "other", "third": "third"}
     assert shelf.deleted == ["#mine"]
     assert shelf.saved[-1] == registered[Key("#theirs")]
+
+
+# -- bounds kept as facts are applied (probe 21) -----------------------------------------
+
+
+def test_registrations_decided_at_once_past_the_bound_are_refused_as_applied() -> None:
+    # Between nodes, each registration is decided before the others are applied: the
+    # bound is kept when they are, in the log's order, on every node alike.
+    world = World(ChatLimits(channels_per_account=2))
+    founder, recorder = world.add("founder", "#a", "#b", "#c", account="acct")
+    decided = [
+        services.register_channel(world.state, founder, name)[1][0] for name in ("#a", "#b", "#c")
+    ]
+    for fact in decided:
+        world.hub.applier.apply(fact)
+    assert sorted(world.state.channels.registered) == ["#a", "#b"]
+    ((_, refusal),) = recorder.refusals
+    assert refusal.reason is Reason.TOO_MANY_CHANNELS
+
+
+def test_list_additions_decided_at_once_past_the_bound_are_dropped_as_applied() -> None:
+    world = World(ChatLimits(list_length=3))
+    op, _ = world.add("op", "#c")
+    _, watcher = world.add("other", "#c")
+    channel = world.channel("#c")
+    decided = [
+        channel_ops.change_channel_modes(
+            world.state, op, channel, [ModeChange(True, "b", f"*!*@{n}.example.org")]
+        )[2][0]
+        for n in range(5)
+    ]
+    for fact in decided:
+        world.hub.applier.apply(fact)
+    assert len(world.channel("#c").lists["b"]) == 3
+    shown = [e for e in watcher.take() if e.__class__.__name__ == "ChannelModeChanged"]
+    assert len(shown) == 3
+
+
+def test_an_access_list_is_bounded_as_the_channel_lists_are(shelf: Shelf) -> None:
+    world_limits = ChatLimits(list_length=2)
+    world = World(world_limits)
+    world.state.channels.sink = shelf
+    founder, _ = world.add("founder", "#reg", account="acct")
+    world.hub.register_channel(founder, "#reg")
+    for n in range(2):
+        world.hub.set_access(founder, "#reg", f"id{n}", f"friend{n}", "v")
+    error = world.refusal(lambda: world.hub.set_access(founder, "#reg", "id9", "more", "v"))
+    assert error.reason is Reason.LIST_FULL
+    # Changing one already there is not growing the list.
+    world.hub.set_access(founder, "#reg", "id0", "friend0", "o")

@@ -42,6 +42,7 @@ import collections
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
-from hubbub.cluster.codec import CodecError, decode, encode
+from hubbub.cluster.codec import MAX_BYTES, CodecError, decode, encode
 from hubbub.cluster.snapshots import Snapshot, SnapshotStore
 from hubbub.core.events import Fact
 from hubbub.core.ports import Subscriber
@@ -108,6 +109,9 @@ class NatsBus:
         self._subscribers: tuple[tuple[Subscriber, bool], ...] = ()
         self._outgoing: collections.deque[bytes] = collections.deque()
         self._sent = 0  # the number of the last fact the stream acknowledged
+        # Since when publishing fails (monotonic seconds), or None: a node that cannot
+        # publish is not ready, whatever its connection says.
+        self.failing_since: float | None = None
         self._backlog_logged = 0
         self._wake = asyncio.Event()
         self._published = 0  # facts handed to publish
@@ -226,9 +230,21 @@ class NatsBus:
         self._subscribers = tuple(s for s in self._subscribers if s[0] != subscriber)
 
     def publish(self, event: Fact) -> None:
+        data = encode(event, self.node)
+        if len(data) > MAX_BYTES:
+            # No node would read it (decode refuses it), and a stream message past
+            # NATS's payload bound would be retried for ever, holding every fact after
+            # it (probe 21). The rules bound what a fact holds; this is the last guard.
+            logger.error(
+                "cluster bus: a %s of %d bytes is over %d: not published",
+                type(event).__name__,
+                len(data),
+                MAX_BYTES,
+            )
+            return
         self._published += 1
         outgoing = self._outgoing
-        outgoing.append(encode(event, self.node))
+        outgoing.append(data)
         if len(outgoing) > max(self._buffer, 2 * self._backlog_logged):
             self._backlog_logged = len(outgoing)
             logger.warning("cluster bus: %d facts wait for NATS", len(outgoing))
@@ -273,7 +289,10 @@ class NatsBus:
                         break
                     except (NatsError, JetStreamError, TimeoutError) as error:
                         logger.warning("cluster bus: publish failed (%s); trying again", error)
+                        if self.failing_since is None:
+                            self.failing_since = time.monotonic()
                         await asyncio.sleep(_RETRY_AFTER)
+                self.failing_since = None
                 self._sent = last
                 if self._backlog_logged and len(outgoing) < self._buffer // 2:
                     logger.warning("cluster bus: the backlog is sent")

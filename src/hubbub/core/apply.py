@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from hubbub.core.channel_modes import apply_mode
+from hubbub.core.channel_modes import apply_mode, list_full
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
@@ -59,7 +59,7 @@ from hubbub.core.modes import (
     statuses_from,
 )
 from hubbub.core.recent import Sent
-from hubbub.core.registered import RegisteredChannel, from_json
+from hubbub.core.services import apply_registration
 from hubbub.core.state import State
 from hubbub.core.users import same
 
@@ -105,17 +105,6 @@ def deliver(listeners: Iterable[User], event: Event) -> None:
         user.deliver(event)
 
 
-def _same_registration(
-    event: RegistrationChanged, current: RegisteredChannel, record: RegisteredChannel
-) -> bool:
-    """Whether a change is to the registration that holds now: one of the same founder,
-    or, by the server's order (an operator's transfer), the same registration (made at
-    the same moment) given to another founder."""
-    if current.founder == record.founder:
-        return True
-    return event.actor is None and current.created == record.created
-
-
 class Applier:
     """Applies events to a :class:`State`.
 
@@ -155,7 +144,7 @@ class Applier:
             case Quit():
                 self._quit(event)
             case RegistrationChanged():
-                self._registration(event)
+                apply_registration(self.state, event)
             case NodeLost(prefix, reason):
                 begins = prefix + "."
                 for user in [u for u in self.state.users if u.id.startswith(begins)]:
@@ -385,8 +374,16 @@ class Applier:
     def _channel_modes(self, event: ChannelModeChanged) -> None:
         channel = self._channel(event.channel)
         lasting = False
+        applied = []
         for change in event.changes:
+            if list_full(self.state, channel, change):
+                continue  # filled meanwhile by changes decided at once (probe 21)
             lasting |= apply_mode(self.state, channel, change, event.actor.mask, event.time)
+            applied.append(change)
+        if not applied:
+            return
+        if len(applied) != len(event.changes):
+            event = replace(event, changes=tuple(applied))
         deliver(channel.members, event)
         if lasting:
             self.state.channels.keep_state(channel)
@@ -402,25 +399,6 @@ class Applier:
         if channel is not None and inviter in channel.members:
             # invite-notify: the other members may hear of it; doors pick who wants to.
             deliver((m for m in channel.members if m is not inviter), event)
-
-    def _registration(self, event: RegistrationChanged) -> None:
-        channels = self.state.channels
-        current = channels.registered.get(event.key)
-        if not event.record:
-            if current is not None:
-                channels.unregister(event.key)
-            return
-        record = from_json(event.key, event.record)
-        if event.new and current is not None:
-            # Registered first elsewhere, earlier in the log.
-            actor = event.actor and self.state.users.by_id.get(event.actor.id)
-            if actor:
-                actor.listener.refused(event, ChatError(Reason.NAME_IN_USE, record.name))
-            return
-        if not event.new and (current is None or not _same_registration(event, current, record)):
-            return  # dropped (or dropped and registered again) meanwhile
-        live = channels.live.get(event.key)
-        channels.keep(record if live is None else record.with_state_of(live))
 
     def _renamed(self, event: ChannelRenamed) -> None:
         channels = self.state.channels

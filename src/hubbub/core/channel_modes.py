@@ -130,6 +130,10 @@ def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange 
     if " " in mask or too_long or _has_controls(mask):
         raise ChatError(Reason.INVALID_MODE_PARAM, draft.channel.name, change.mode)
     folded = state.casemap.fold(mask)
+    if change.adding and len(folded.encode()) > MASK_BYTES:
+        # Folding may grow a mask (NFKC: U+FDFA is eighteen letters), and the folded
+        # form is what is kept and sent between nodes (probe 21).
+        raise ChatError(Reason.INVALID_MODE_PARAM, draft.channel.name, change.mode)
     entries = draft.lists[change.mode]
     if change.adding:
         if folded in entries:
@@ -145,6 +149,18 @@ def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange 
         return None
     entries.remove(folded)
     return ModeChange(False, change.mode, draft.masks[change.mode][folded])
+
+
+def list_full(state: State, channel: Channel, change: ModeChange) -> bool:
+    """Whether ``change`` adds a new entry to a channel whose lists hold their bound
+    already (checked as the change is applied: changes decided at once, on several
+    connections or nodes, each saw room)."""
+    if not change.adding or CHANNEL_MODES[change.mode] is not ModeKind.LIST:
+        return False
+    folded = state.casemap.fold(change.param or "")
+    if any(entry.folded == folded for entry in channel.lists[change.mode]):
+        return False
+    return sum(map(len, channel.lists.values())) >= state.limits.list_length
 
 
 def apply_mode(

@@ -13,7 +13,7 @@ from dataclasses import replace
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import Fact, RegistrationChanged
 from hubbub.core.model import User
-from hubbub.core.registered import RegisteredChannel, to_json
+from hubbub.core.registered import RegisteredChannel, from_json, to_json
 from hubbub.core.state import State
 
 
@@ -69,6 +69,11 @@ def set_access(
     record = state.channels.founded_by(user, name)
     access = dict(record.access)
     names = dict(record.names)
+    # Bounded as the channel's lists are: the registration travels whole in each of its
+    # facts (probe 21).
+    growing = status is not None and account_id not in access
+    if growing and len(access) >= state.limits.list_length:
+        raise ChatError(Reason.LIST_FULL, record.name, "access")
     if status is None:
         access.pop(account_id, None)
         if account_id != record.founder:
@@ -118,3 +123,50 @@ def carry_out(state: State, name: str, order: dict[str, object]) -> list[Fact]:
     access = {k: v for k, v in record.access.items() if k != founder}
     changed = replace(record, founder=founder, names=names, access=access)
     return [RegistrationChanged(None, record.key, to_json(changed))]
+
+
+def apply_registration(state: State, event: RegistrationChanged) -> None:
+    """Apply a registration's change (as :class:`~hubbub.core.apply.Applier` applies
+    every fact, on every node alike): a registration made, changed or forgotten; one
+    refused as it is applied is told to whoever asked."""
+    channels = state.channels
+    current = channels.registered.get(event.key)
+    if not event.record:
+        if current is not None:
+            channels.unregister(event.key)
+        return
+    record = from_json(event.key, event.record)
+    refusal = None
+    limit = state.limits.channels_per_account
+    if event.new and current is not None:
+        # Registered first elsewhere, earlier in the log.
+        refusal = ChatError(Reason.NAME_IN_USE, record.name)
+    elif event.new and _founded(state, record.founder) >= limit:
+        # Its other registrations, made at once on other connections or nodes, were
+        # applied first (each was decided before seeing the others, probe 21).
+        detail = f"an account may register at most {limit}"
+        refusal = ChatError(Reason.TOO_MANY_CHANNELS, record.name, detail)
+    if refusal is not None:
+        actor = event.actor and state.users.by_id.get(event.actor.id)
+        if actor:
+            actor.listener.refused(event, refusal)
+        return
+    if not event.new and (current is None or not _same_registration(event, current, record)):
+        return  # dropped (or dropped and registered again) meanwhile
+    live = channels.live.get(event.key)
+    channels.keep(record if live is None else record.with_state_of(live))
+
+
+def _founded(state: State, account_id: str) -> int:
+    return sum(r.founder == account_id for r in state.channels.registered.values())
+
+
+def _same_registration(
+    event: RegistrationChanged, current: RegisteredChannel, record: RegisteredChannel
+) -> bool:
+    """Whether a change is to the registration that holds now: one of the same founder,
+    or, by the server's order (an operator's transfer), the same registration (made at
+    the same moment) given to another founder."""
+    if current.founder == record.founder:
+        return True
+    return event.actor is None and current.created == record.created
