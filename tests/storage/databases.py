@@ -12,7 +12,7 @@ from typing import Protocol
 
 import asyncpg
 
-from hubbub.storage import postgres, sqlite
+from hubbub.storage import postgres, postgres_text, sqlite
 from hubbub.storage.ports import Store
 
 
@@ -153,7 +153,7 @@ class PostgresDatabase:
 
     @property
     def where(self) -> str:
-        return postgres.describe(self.url)
+        return postgres_text.describe(self.url)
 
     @property
     def latest(self) -> int:

@@ -5,6 +5,7 @@ databases, lost tables) is in ``test_opening_store``."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import socket
 import sys
@@ -14,10 +15,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from hubbub.accounts.errors import AccountError
+from hubbub.accounts.service import Accounts
 from hubbub.storage.backends import SQLITE_FILE, open_store
 from hubbub.storage.errors import StorageError
-from hubbub.storage.postgres import PostgresStore, describe
+from hubbub.storage.postgres import PostgresStore
+from hubbub.storage.postgres_text import describe
 from hubbub.storage.sqlite import SqliteStore
+from hubbub.wire.casemap import Casemap, Casemapping
 from tests.postgres import PostgresServer
 from tests.storage.databases import query
 from tests.storage.samples import CHAN, message, texts
@@ -227,3 +232,25 @@ async def test_a_url_without_the_driver_installed_is_a_clear_storage_error(
 
     assert "hubbub[postgres]" in str(refused.value)
     assert SECRET not in str(refused.value)
+
+
+async def test_look_alike_accounts_made_on_two_servers_at_once_are_never_both_kept(
+    postgres_url: str,
+) -> None:
+    # Probe 21: each server checked against the names it had read, then both inserted.
+    stores = [await PostgresStore.open(postgres_url) for _ in range(2)]
+    try:
+        services = [Accounts(store, Casemap(Casemapping.PRECIS)) for store in stores]
+        for n in range(10):
+            results = await asyncio.gather(
+                services[0].register(f"coco{n}zz", "long enough password"),
+                services[1].register(f"c0c0{n}zz", "long enough password"),
+                return_exceptions=True,
+            )
+            made = [r for r in results if not isinstance(r, BaseException)]
+            refused = [r for r in results if isinstance(r, AccountError)]
+            assert len(made) == 1, results
+            assert [r.code for r in refused] == ["ACCOUNT_EXISTS"]
+    finally:
+        for store in stores:
+            await store.close()

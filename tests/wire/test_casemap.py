@@ -327,3 +327,33 @@ def test_a_name_is_also_known_by_how_a_spelling_of_it_is_drawn(name: str, drawn:
     # that name took the spelling from its owner.
     assert PRECIS.drawn_skeleton(name) == PRECIS.skeleton(drawn)
     assert Casemap(Casemapping.ASCII).drawn_skeleton(name) == name
+
+
+@pytest.mark.parametrize(
+    ("fake", "real"),
+    [
+        ("ᶊtargazer", "stargazer"),
+        ("staɾgazeɾ", "stargazer"),
+        ("#ruᶊt", "#rust"),
+        ("#rusʈ", "#rust"),
+        ("#ɾust", "#rust"),
+        ("Ƈat", "cat"),
+        ("ɱike", "mike"),
+    ],
+)
+def test_letters_with_hooks_tails_and_strokes_are_their_plain_letter(fake: str, real: str) -> None:
+    # Probe 21: the confusables data leaves 136 of them alone.
+    assert PRECIS.skeleton(fake) == PRECIS.skeleton(real)
+
+
+def test_every_decorated_latin_letter_reaches_a_latin_letter() -> None:
+    from hubbub.wire.casemap import _decorated_letters
+
+    table = _decorated_letters()
+    assert len(table) > 150
+    missed = [
+        f"U+{point:04X}" for point in table if not PRECIS.skeleton(f"za{chr(point)}z").isascii()
+    ]
+    assert not missed
+    # Two letters in one are not one letter.
+    assert ord("ǅ") not in table

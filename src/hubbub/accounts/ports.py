@@ -4,6 +4,7 @@ exchange. The stores in ``storage/`` implement them."""
 from __future__ import annotations
 
 import secrets
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,6 +36,12 @@ class AccountStore(Protocol):
 
     async def create_account(self, account: Account) -> bool:
         """Add an account; False if one with that key exists."""
+        ...
+
+    def registering(self) -> AbstractAsyncContextManager[None]:
+        """Held while an account is checked against the others and made: one
+        registration at a time among every server on the database (look-alike names
+        made on two nodes at once were both kept, probe 21)."""
         ...
 
     async def get_account(self, key: str) -> Account | None: ...

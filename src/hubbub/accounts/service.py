@@ -231,12 +231,13 @@ class Accounts:
         account = Account(self._casemap.fold(name), name, hashed, email, time.time(), verifier)
         async with self._registering:
             with _unavailable():
-                # The store, not what this process has seen, says which accounts exist:
-                # `hubbub account` and a running server make them side by side.
-                await self.load()
-            self._check_unlike_others(name)
-            with _unavailable():
-                created = await self._store.create_account(account)
+                async with self._store.registering():
+                    # The store, not what this process has seen, says which accounts
+                    # exist: `hubbub account`, a running server and other nodes make
+                    # them side by side.
+                    await self.load()
+                    self._check_unlike_others(name)
+                    created = await self._store.create_account(account)
             if not created:
                 raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
             self._remember(account.key, account.name)

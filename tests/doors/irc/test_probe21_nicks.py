@@ -43,7 +43,11 @@ SPLIT = _split_letters()
 
 def test_the_scan_finds_the_letters_the_probe_found() -> None:
     found = {capital for _, capital in SPLIT}
-    assert {"Ə", "Ɓ", "Ɗ", "Ƙ"} <= found, sorted(found)
+    assert "Ə" in found, sorted(found)
+    # The hooked ones are their plain letter in either case now.
+    plain = {"Ɓ": "b", "ɓ": "b", "Ɗ": "d", "ɗ": "d", "Ƙ": "k", "ƙ": "k"}
+    for letter, latin in plain.items():
+        assert CASEMAP.skeleton(letter + SUFFIX) == CASEMAP.skeleton(latin + SUFFIX)
 
 
 @pytest.mark.parametrize(("small", "capital"), SPLIT, ids=lambda c: f"U+{ord(c):04X}")
