@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -140,7 +141,7 @@ def test_the_installed_hubbub_is_the_wheels_and_says_its_version(installed: Inst
     assert shown.stdout == f"hubbub {version}\n"
 
 
-def test_mkcert_without_the_tls_extra_says_how_to_install_it(
+def test_mkcert_without_the_tls_extra_says_the_command_that_installs_it(
     installed: Installed, tmp_path: Path
 ) -> None:
     # Only the tls extra brings cryptography; nothing else installed here should.
@@ -148,11 +149,22 @@ def test_mkcert_without_the_tls_extra_says_how_to_install_it(
         installed.python, "-c", "import importlib.util as u; print(u.find_spec('cryptography'))"
     )
     assert found.stdout.strip() == "None"
-    result = installed.run(installed.hubbub, "mkcert", "--dir", tmp_path / "certs")
-    assert result.returncode == 1
-    assert f"{installed.python} -m pip install 'hubbub[tls]'" in result.stderr
-    assert "pipx inject hubbub cryptography" in result.stderr
+    refused = installed.run(installed.hubbub, "mkcert", "--dir", tmp_path / "certs")
+    assert refused.returncode == 1
+    assert "pipx inject hubbub cryptography" in refused.stderr
     assert not (tmp_path / "certs").exists()
+
+    # The command it names, run as printed, is what makes mkcert work.
+    said = refused.stderr.splitlines()
+    [at] = [number for number, line in enumerate(said) if "install it with" in line]
+    command = shlex.split(said[at + 1])
+    assert command[1:] == ["-m", "pip", "install", "hubbub[tls]"]
+    assert Path(command[0]).is_relative_to(installed.folder)
+    extra = installed.run(*command, "--quiet")
+    assert extra.returncode == 0, extra.stderr[-3000:]
+    made = installed.run(installed.hubbub, "mkcert", "--dir", tmp_path / "certs")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "certs" / "tls-key.pem").is_file()
 
 
 async def http_get(port: int, path: str) -> tuple[int, bytes]:
