@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from hubbub.settings import default_data_dir
-from hubbub.storage.files import private_folder
 
 CERT_FILE = "tls-cert.pem"
 KEY_FILE = "tls-key.pem"
@@ -109,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"hubbub mkcert: {listed} already there; --force writes over", file=sys.stderr)
         return 1
     try:
-        private_folder(folder)
+        # A folder made here is for the owner alone, as the data folder is.
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         replace_file(key_path, key_pem, 0o600)
         replace_file(cert_path, cert_pem, 0o644)
     except OSError as error:
