@@ -131,13 +131,17 @@ class ServeProcesses:
         self.started: list[ServeProcess] = []
 
     async def start(
-        self, *flags: str, python: Sequence[str] = ("-m", "hubbub"), wait: float = 30.0
+        self,
+        *flags: str,
+        python: Sequence[str] = ("-m", "hubbub"),
+        wait: float = 30.0,
+        program: Sequence[str] = (),
     ) -> ServeProcess:
-        """``hubbub serve`` with ``flags``, run by ``python`` (arguments to the
-        interpreter), from the repository's root."""
+        """``hubbub serve`` with ``flags``, from the repository's root: run by ``program``
+        when given (another environment's hubbub), else by this interpreter with
+        ``python`` (its arguments)."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *python,
+            *(program or (sys.executable, *python)),
             "serve",
             *flags,
             cwd=ROOT,

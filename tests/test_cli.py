@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import signal
@@ -56,6 +57,13 @@ def test_top_level_help_lists_the_subcommands() -> None:
     assert "serve" in result.stdout
     assert "mkpasswd" in result.stdout
     assert "account" in result.stdout
+    assert "mkcert" in result.stdout
+
+
+def test_version_is_the_installed_packages() -> None:
+    result = run_hubbub("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"hubbub {importlib.metadata.version('hubbub')}\n"
 
 
 def test_hubbub_without_a_command_is_a_usage_error_that_says_what_to_try() -> None:

@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
+# The one place of the version: the package metadata is made from it (pyproject.toml).
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__, account_admin, admin, clustering, config_admin, logs
+from hubbub import __version__, account_admin, admin, clustering, config_admin, logs, mkcert
 from hubbub.accounts.passwords import hash_password
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     account_admin.add_parser(commands, where)
     admin.add_parser(commands, where)
     config_admin.add_parser(commands)
+    mkcert.add_parser(commands)
     cluster_command = commands.add_parser(
         "cluster",
         help="see the nodes of a cluster",
@@ -465,6 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return mkpasswd()
     if args.command == "config":
         return config_admin.run(args)
+    if args.command == "mkcert":
+        return mkcert.run(args)
     if args.command == "cluster":
         try:
             settings = load_config(args.config, complete=False) if args.config else Settings()
