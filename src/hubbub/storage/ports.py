@@ -10,6 +10,7 @@ from typing import Protocol
 
 from hubbub.accounts.ports import AccountStore, MarkerStore
 from hubbub.core.history import HistoryReader, NewMessage
+from hubbub.storage.timing import Latency
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class HistoryStore(HistoryReader, Protocol):
 
 class Store(HistoryStore, AccountStore, MarkerStore, ChannelStore, BanStore, Protocol):
     """Everything the server keeps: one database behind all five ports."""
+
+    # How long each of its calls to the database took (waiting for it included).
+    latency: Latency
 
     async def ping(self) -> None:
         """Ask the database something small (readiness, /readyz).

@@ -35,6 +35,7 @@ from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
+from hubbub.storage.timing import Latency
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class PostgresStore:
     def __init__(self, where: str, pool: asyncpg.Pool) -> None:
         self.where = where
         self._pool = pool
+        self.latency = Latency()
 
     @classmethod
     async def open(cls, url: str, command_timeout: float = _COMMAND_TIMEOUT) -> PostgresStore:
@@ -178,9 +180,11 @@ class PostgresStore:
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
-        """Driver and network errors as StorageError naming the database."""
+        """Driver and network errors as StorageError naming the database; and, as it is
+        around every call to the database, how long each took."""
         try:
-            yield
+            with self.latency.timing():
+                yield
         except _DRIVER_ERRORS as error:
             raise StorageError(f"{self.where}: {_reason(error)}") from None
 

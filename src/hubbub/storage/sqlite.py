@@ -24,6 +24,7 @@ from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
+from hubbub.storage.timing import Latency
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +79,7 @@ class SqliteStore:
         self.path = path
         self._db = connection
         self._executor = executor
+        self.latency = Latency()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -193,7 +195,8 @@ class SqliteStore:
     async def _run(self, work: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, work)
+            with self.latency.timing():  # the wait for the one thread included
+                return await loop.run_in_executor(self._executor, work)
         except sqlite3.Error as error:
             raise StorageError(f"{self.path}: {error}") from None
 
