@@ -565,3 +565,17 @@ def test_a_cluster_section_names_nats_and_this_node_and_needs_a_shared_database(
     assert "is not a URL like nats://host:4222" in message
     assert "must be 1 to 64 letters" in message
     assert "share one PostgreSQL" in message
+
+
+def test_a_metrics_host_without_a_port_is_refused_with_its_line(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path, '[server]\nname = "irc.example.org"\nmetrics_host = "10.0.0.5"\n'
+    )
+    assert_names(message, "server.metrics_host", 3)
+    assert "needs metrics_port too" in message
+
+
+def test_a_metrics_port_out_of_range_is_refused_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\nname = "irc.example.org"\nmetrics_port = 70000\n')
+    assert_names(message, "server.metrics_port", 3)
+    assert "is not a port number" in message

@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
         "besides the web client's own; * for any (repeatable)",
     )
     serve.add_argument(
+        "--metrics-port", type=int, help="serve /metrics on this port only, not on the web port"
+    )
+    serve.add_argument("--metrics-host", help="address of the metrics port (default 127.0.0.1)")
+    serve.add_argument(
         "--no-history",
         dest="history",
         action="store_const",
@@ -304,6 +308,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "tcp_nodelay": args.tcp_nodelay,
         "register_before_connect": args.register_before_connect,
         "register_email_required": args.register_email_required,
+        "metrics_host": args.metrics_host,
+        "metrics_port": args.metrics_port,
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)

@@ -34,6 +34,7 @@ from hubbub.doors.tls import Door, TlsListener
 from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
+from hubbub.metrics import Metrics
 from hubbub.readiness import Readiness
 from hubbub.settings import ConfigError, Listen, Settings
 from hubbub.storage.backends import open_store
@@ -113,6 +114,9 @@ class Server:
             limits.connections_per_ip,
             connection_ceiling(limits.max_connections),
         )
+        self.irc.tally = self.plain.tally = self.gate.tally  # what every door counts
+        self.metrics = Metrics(self.gate, self.connections, self.irc, settings, self._stop)
+        self.web.metrics = None if settings.metrics_port is not None else self.metrics.text
         self.tls = tls_context(settings)
         # Server bans: asked by every door; kept in the store once it is open.
         self.bans = self.gate.bans = self.irc.bans = self.plain.bans = ServerBans()
@@ -177,6 +181,7 @@ class Server:
             line_length=settings.limits.line_length,
             password=settings.password,
             bans=self.bans,
+            tally=self.plain.tally,
         )
         self.hub.limits = settings.limits
         logger.info("configuration reloaded from %s", settings.config_file)
@@ -228,6 +233,7 @@ class Server:
                     checking = tasks.create_task(self._notice_dropped(), name="dropped accounts")
                     polling = tasks.create_task(self.ban_keeper.poll(), name="server bans")
                     asking = tasks.create_task(self.readiness.watch(store), name="readiness")
+                tasks.create_task(self.metrics.run(store, writer), name="metrics")
                 timers = tasks.create_task(
                     self.connections.keep_time(self._timer_interval), name="connection timers"
                 )
@@ -402,6 +408,8 @@ class Server:
                 logger.info("plain door listening on %s port %d", address[0], address[1])
         if self.settings.web is not None:
             listeners.append(await self._listen_web(self.settings.web, batcher))
+        if self.settings.metrics_port is not None:
+            listeners.append(await self.metrics.listen())
         self._say_how_to_connect()
         return listeners
 
