@@ -627,3 +627,15 @@ def test_config_check_never_shows_a_secret_given_in_the_wrong_form(
 )
 def test_a_nats_url_is_shown_without_any_part_of_its_password(url: str) -> None:
     assert shown_url(url) == "nats://***@127.0.0.1:4222"
+
+
+def test_metrics_flags_give_the_metrics_a_listener_of_their_own(tmp_path: Path) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text('[server]\nname = "irc.example.org"\nmetrics_port = 9100\n')
+    from_file = parse_serve("--config", str(config))
+    assert (from_file.metrics_host, from_file.metrics_port) == (None, 9100)
+    settings = parse_serve(
+        "--config", str(config), "--metrics-port", "9108", "--metrics-host", "10.0.0.5"
+    )
+    assert (settings.metrics_host, settings.metrics_port) == ("10.0.0.5", 9108)
+    assert parse_serve("--server-name", "irc.example.org").metrics_port is None

@@ -580,3 +580,17 @@ def test_what_only_a_restart_applies_names_settings_that_exist() -> None:
     fields = {f.name for f in dataclasses.fields(Settings)}
     assert set(RESTART_ONLY) <= fields
     assert restart_needed(Settings(), Settings()) == []
+
+
+def test_a_metrics_host_without_a_port_is_refused_with_its_line(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path, '[server]\nname = "irc.example.org"\nmetrics_host = "10.0.0.5"\n'
+    )
+    assert_names(message, "server.metrics_host", 3)
+    assert "needs metrics_port too" in message
+
+
+def test_a_metrics_port_out_of_range_is_refused_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[server]\nname = "irc.example.org"\nmetrics_port = 70000\n')
+    assert_names(message, "server.metrics_port", 3)
+    assert "is not a port number" in message

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import getpass
 import os
 import signal
 import sys
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from hubbub import __version__, account_admin, admin, clustering, config_admin, logs, mkcert
-from hubbub.accounts.passwords import hash_password
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
 from hubbub.settings import Cluster, ConfigError, Listen, Oper, Settings, validate
@@ -159,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a page origin (https://chat.example.org) allowed to open the WebSocket door "
         "besides the web client's own; * for any (repeatable)",
     )
+    serve.add_argument(
+        "--metrics-port", type=int, help="serve /metrics on this port only, not on the web port"
+    )
+    serve.add_argument("--metrics-host", help="address of the metrics port (default 127.0.0.1)")
     serve.add_argument(
         "--no-history",
         dest="history",
@@ -306,6 +308,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "tcp_nodelay": args.tcp_nodelay,
         "register_before_connect": args.register_before_connect,
         "register_email_required": args.register_email_required,
+        "metrics_host": args.metrics_host,
+        "metrics_port": args.metrics_port,
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)
@@ -431,16 +435,6 @@ def chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def mkpasswd() -> int:
-    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
-    password = password.rstrip("\n")
-    if not password:
-        print("hubbub: empty password", file=sys.stderr)
-        return 2
-    print(hash_password(password))
-    return 0
-
-
 def _complain(program: str, error: ConfigError) -> None:
     """A config error's every line (one per mistake), each naming the program."""
     for line in str(error).splitlines():
@@ -463,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return account_admin.run(args, settings)
         return admin.run(args, settings)
     if args.command == "mkpasswd":
-        return mkpasswd()
+        return config_admin.mkpasswd()
     if args.command == "config":
         return config_admin.run(args)
     if args.command == "mkcert":

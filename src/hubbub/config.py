@@ -48,6 +48,8 @@ SERVER_KEYS: dict[str, tuple[str, type]] = {
     "tcp_nodelay": ("tcp_nodelay", bool),
     "history_sync": ("history_sync", bool),
     "database_url": ("database_url", str),
+    "metrics_host": ("metrics_host", str),
+    "metrics_port": ("metrics_port", int),
 }
 _SECTIONS = ("server", "listen", "oper", "plain", "web", "cluster", "limits")
 # How a value of each kind is asked for, in an error.

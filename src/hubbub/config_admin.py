@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import getpass
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from hubbub.accounts.passwords import hash_password
 from hubbub.config import load_config
 from hubbub.settings import ConfigError, Settings
 from hubbub.wire.redact import shown_url
@@ -95,3 +97,15 @@ def _shown(item: Any) -> str:
     if item is None:
         return "none"
     return str(item)
+
+
+def mkpasswd() -> int:
+    """``hubbub mkpasswd``: a password hash for an ``[[oper]]`` block, from the terminal
+    or one line of standard input."""
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    if not password:
+        print("hubbub: empty password", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0

@@ -64,3 +64,23 @@ class Readiness:
                     logger.warning("ready again: the database answers")
                 self._storage = None
             await asyncio.sleep(_STORAGE_EVERY)
+
+
+def ways_to_connect(
+    irc: list[tuple[str, int]], plain: list[tuple[str, int]], web: list[tuple[str, int]]
+) -> str:
+    """What the server logs once it is ready: one line a newcomer can act on, the
+    commands that reach its listeners (IRC, plain and web, by their addresses)."""
+    ways = []
+    if irc:
+        host, port = irc[0]
+        shown = f"[{host}]" if ":" in host else host
+        local = host == "127.0.0.1" and port == 6667  # hubbub chat's own default
+        ways.append("hubbub chat" if local else f"hubbub chat {shown}:{port}")
+        ways.append(f"irssi -c {host} -p {port}")
+    if plain:
+        host, port = plain[0]
+        ways.append(f"nc {host} {port}")
+    if web:
+        ways.append("a browser (the address above)")
+    return ", or ".join(ways)

@@ -34,7 +34,8 @@ from hubbub.doors.tls import Door, TlsListener
 from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
-from hubbub.readiness import Readiness
+from hubbub.metrics import Metrics
+from hubbub.readiness import Readiness, ways_to_connect
 from hubbub.settings import (
     RESTART_ONLY,
     ConfigError,
@@ -110,6 +111,9 @@ class Server:
             limits.connections_per_ip,
             connection_ceiling(limits.max_connections),
         )
+        self.irc.tally = self.plain.tally = self.gate.tally  # what every door counts
+        self.metrics = Metrics(self.gate, self.connections, self.irc, settings, self._stop)
+        self.web.metrics = None if settings.metrics_port is not None else self.metrics.text
         self.tls = tls_context(settings)
         # Server bans: asked by every door; kept in the store once it is open.
         self.bans = self.gate.bans = self.irc.bans = self.plain.bans = ServerBans()
@@ -175,6 +179,7 @@ class Server:
             line_length=settings.limits.line_length,
             password=settings.password,
             bans=self.bans,
+            tally=self.plain.tally,
         )
         self.hub.limits = settings.limits
         self.irc.restart_pending = tuple(restart)
@@ -232,6 +237,7 @@ class Server:
                         follow_channel_orders(self.hub, store), name="orders"
                     )
                     asking = tasks.create_task(self.readiness.watch(store), name="readiness")
+                tasks.create_task(self.metrics.run(store, writer), name="metrics")
                 timers = tasks.create_task(
                     self.connections.keep_time(self._timer_interval), name="connection timers"
                 )
@@ -408,7 +414,12 @@ class Server:
                 logger.info("plain door listening on %s port %d", address[0], address[1])
         if self.settings.web is not None:
             listeners.append(await self._listen_web(self.settings.web, batcher))
-        self._say_how_to_connect()
+        if self.settings.metrics_port is not None:
+            listeners.append(await self.metrics.listen())
+        logger.info(
+            "ready: connect with %s",
+            ways_to_connect(self.addresses, self.plain_addresses, self.web_addresses),
+        )
         return listeners
 
     async def _listen_web(
@@ -463,22 +474,6 @@ class Server:
         )
         await listener.listen(host, port, backlog=1024)
         return listener
-
-    def _say_how_to_connect(self) -> None:
-        """One line a newcomer can act on: the commands that reach this server."""
-        ways = []
-        if self.addresses:
-            host, port = self.addresses[0]
-            shown = f"[{host}]" if ":" in host else host
-            local = host == "127.0.0.1" and port == 6667  # hubbub chat's own default
-            ways.append("hubbub chat" if local else f"hubbub chat {shown}:{port}")
-            ways.append(f"irssi -c {host} -p {port}")
-        if self.plain_addresses:
-            host, port = self.plain_addresses[0]
-            ways.append(f"nc {host} {port}")
-        if self.web_addresses:
-            ways.append("a browser (the address above)")
-        logger.info("ready: connect with %s", ", or ".join(ways))
 
     async def _shutdown(self, listeners: list[asyncio.Server | TlsListener]) -> None:
         logger.info("shutting down: %d connections", len(self.connections))

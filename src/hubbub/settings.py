@@ -124,6 +124,10 @@ class Settings:
     web_hosts: tuple[str, ...] = ()
     web_tls: bool | None = None  # HTTPS and wss; None: when tls_cert is set
     web_root: Path | None = None  # the web client's files; None: those shipped with hubbub
+    # /metrics on a listener of its own (plain HTTP, for a private address), and then only
+    # there; None: on the web listener.
+    metrics_host: str | None = None  # default 127.0.0.1
+    metrics_port: int | None = None
     language: str | None = None  # plain door language; None: from the environment
     history: bool = True  # keep message history in the data folder
     # Account registration (REGISTER): allowed before the connection is complete, and
@@ -276,6 +280,10 @@ def validate(
         fail("web", "tls", "HTTPS needs tls_cert and tls_key")
     if settings.web is not None and not 0 <= settings.web.port <= 65535:
         fail("web", "port", f"{settings.web.port} is not a port number")
+    if settings.metrics_port is not None and not 0 <= settings.metrics_port <= 65535:
+        fail("server", "metrics_port", f"{settings.metrics_port} is not a port number")
+    if settings.metrics_host is not None and settings.metrics_port is None:
+        fail("server", "metrics_host", "needs metrics_port too")
     for origin in settings.web_origins:
         if not _ORIGIN.match(origin):
             fail("web", "origins", f"{origin!r} is not an origin like https://example.org")

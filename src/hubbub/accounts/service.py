@@ -108,6 +108,10 @@ class Accounts:
             refusal=("RATE_LIMITED", "Too many password checks from your address; wait {wait}"),
         )
         self._reserved = frozenset(casemap.skeleton(name) for name in reserved)
+        # For the metrics: logins refused for their credentials, and refused unchecked by
+        # a throttle (the doors count a refused SCRAM proof or certificate here too).
+        self.login_failures = 0
+        self.logins_throttled = 0
         # Folded names of all accounts, each with its skeletons (the folded name's, and
         # its spelling's when that differs: Casemap.spelled_skeleton), and the other way
         # round: a nick that is, or looks like, an account's name is owned (see owner).
@@ -250,7 +254,11 @@ class Accounts:
             AccountError: INVALID_CREDENTIALS, RATE_LIMITED or TEMPORARILY_UNAVAILABLE.
         """
         self.begin_login(name, address)
-        self.hashing.begin(address)
+        try:
+            self.hashing.begin(address)
+        except AccountError:
+            self.logins_throttled += 1
+            raise
         account = await self.find(name)
         valid = account is not None and 0 < len(password) <= MAX_PASSWORD
         if valid and account is not None:
@@ -259,6 +267,7 @@ class Accounts:
             # As slow for a name without an account: the time taken must not tell.
             await asyncio.to_thread(_verify, _decoy_hash(), password)
         if not valid or account is None:
+            self.login_failures += 1
             raise AccountError("INVALID_CREDENTIALS", "Invalid account name or password")
         self.login_succeeded(name, address)
         if not account.scram:
@@ -276,7 +285,11 @@ class Accounts:
         Raises:
             AccountError: RATE_LIMITED.
         """
-        self.throttle.begin(self._throttle_key(name), address)
+        try:
+            self.throttle.begin(self._throttle_key(name), address)
+        except AccountError:
+            self.logins_throttled += 1
+            raise
 
     def login_succeeded(self, name: str, address: str) -> None:
         self.throttle.succeed(self._throttle_key(name), address)

@@ -117,6 +117,9 @@ class Applier:
         # The sessions of users registering on this node, until their arrival is
         # applied: every other user is elsewhere.
         self.arrivals: dict[str, Listener] = {}
+        # For the metrics: messages applied, and their copies handed to local users.
+        self.messages = 0
+        self.delivered = 0
 
     def apply(self, event: Fact) -> None:
         # A try costs nothing until it catches (a context manager would, per fact).
@@ -429,6 +432,7 @@ class Applier:
         sender = state.users.by_id.get(event.actor.id)
         sender_account = sender.account_id if sender is not None else None
         channel = state.channels.live.get(event.to)
+        self.messages += 1
         if channel is not None:
             if event.status:
                 # STATUSMSG: "@#chan" reaches operators, "+#chan" voiced users and up.
@@ -436,21 +440,26 @@ class Applier:
                 for member, modes in channel.members.items():
                     if member is not sender and not ranks.isdisjoint(modes):
                         member.deliver(event)
+                        self.delivered += member.listener is not ELSEWHERE
             else:
                 for audience, group in channel.audiences.items():
                     if audience is not None:
                         skip = group.get(sender) if sender is not None else None
                         audience.post(event, group.values(), skip)
+                        # One addition per audience, not per member: the fan-out's cost.
+                        self.delivered += len(group) - (skip is not None)
                     else:
                         for member in group:
                             if member is not sender:
                                 member.deliver(event)
+                                self.delivered += member.listener is not ELSEWHERE
             sent = Sent(event.actor.id, sender_account, channel.incarnation, channel.name, None)
         else:
             recipient = state.users.by_id.get(event.to)
             if recipient is None:
                 return
             recipient.deliver(event)
+            self.delivered += recipient.listener is not ELSEWHERE
             sent = Sent(
                 event.actor.id, sender_account, recipient.id, recipient.nick, recipient.account_id
             )

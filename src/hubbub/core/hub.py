@@ -72,6 +72,7 @@ class Hub:
         self.settled = bus.settled
         # Where accounts' read markers are kept, for loading them at login.
         self.marker_sink: MarkerSink | None = None
+        self.said = 0  # messages this node's users said, for the metrics
         state = self.state
         # What the doors read, as the owners hold it.
         self.casemap = casemap
@@ -393,6 +394,7 @@ class Hub:
     ) -> tuple[User | Channel, MessagePosted]:
         """Send a message to a channel or a user; see :func:`messaging.say`."""
         where, event = messaging.say(self.state, user, target, text, kind, status, tags, parts)
+        self.said += 1
         self.publish(event)
         return where, event
 

@@ -310,6 +310,7 @@ class Connection(asyncio.Protocol):
                     if not self._paused:
                         self._paused = True
                         transport.pause_reading()
+                        self._gate.tally.flood_throttled += 1
                     wait = (1 - self._tokens) / limits.flood_rate
                     self._drain_handle = loop.call_later(wait, self._drain)
                     return
@@ -365,12 +366,10 @@ class Connection(asyncio.Protocol):
             self.overflow()
 
     def pause_writing(self) -> None:
-        """The transport's buffer passed the SendQ: the client does not keep up."""
+        """The transport's buffer passed the SendQ: the client does not keep up, and is
+        cut off, never paused (so asyncio's resume_writing, which does nothing, stays)."""
         if not self._dead:
             self._cut_off("SendQ exceeded")
-
-    def resume_writing(self) -> None:  # a client is cut off at the SendQ, never paused
-        pass
 
     def flush(self) -> None:
         """Write what was queued during this loop pass (called by the batcher)."""
@@ -434,6 +433,7 @@ class Connection(asyncio.Protocol):
         pass, so the quit is never announced while the hub iterates a channel."""
         self._dead = True
         self._close_reason = reason
+        self._gate.tally.sendq_exceeded += 1
         self.outbox.clear()
         self.outbox.size = 0
         self.log.warning("cut off: %s", reason)

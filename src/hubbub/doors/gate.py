@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from hubbub.core.server_bans import ServerBans
+from hubbub.doors.tally import DoorTally
 
 if sys.platform != "win32":
     import resource
@@ -84,6 +85,8 @@ class Gate:
         self.refused_full = 0
         # The server's bans (the wiring hands its own): D-lines refuse at the door.
         self.bans = ServerBans()
+        # Counted by every connection that passes here (the wiring hands it to the doors).
+        self.tally = DoorTally()
 
     def configure(self, trusted: tuple[str, ...], per_ip: int, most: int = 0) -> None:
         self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]

@@ -23,6 +23,7 @@ from hubbub.core.events import MessagePosted
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage.errors import StorageError
 from hubbub.storage.ports import HistoryStore
+from hubbub.storage.timing import Latency
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ class HistoryWriter:
         self._closing = False
         self.dropped = 0
         self.written = 0
+        # Each batch's commit, failed ones too: what a message waits once gathered.
+        self.commit_latency = Latency()
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message for storage (called by the hub, synchronously)."""
@@ -187,7 +190,8 @@ class HistoryWriter:
             batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
             self._in_flight = batch
             try:
-                await self._store.append([message for _, message in batch])
+                with self.commit_latency.timing():
+                    await self._store.append([message for _, message in batch])
             except StorageError as error:
                 self._in_flight = []
                 logger.error("cannot store history (will retry): %s", error)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from hubbub.accounts.ports import AccountStore, MarkerStore
 from hubbub.core.history import HistoryReader, NewMessage
+from hubbub.storage.timing import Latency
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class Store(
     HistoryStore, AccountStore, MarkerStore, ChannelStore, BanStore, ChannelOrders, Protocol
 ):
     """Everything the server keeps: one database behind all six ports."""
+
+    # How long each of its calls to the database took (waiting for it included).
+    latency: Latency
 
     async def ping(self) -> None:
         """Ask the database something small (readiness, /readyz).

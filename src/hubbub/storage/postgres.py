@@ -37,6 +37,7 @@ from hubbub.storage.postgres_text import changed as _changed
 from hubbub.storage.postgres_text import describe
 from hubbub.storage.postgres_text import get as _get
 from hubbub.storage.postgres_text import put as _put
+from hubbub.storage.timing import Latency
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class PostgresStore:
     def __init__(self, where: str, pool: asyncpg.Pool) -> None:
         self.where = where
         self._pool = pool
+        self.latency = Latency()
 
     @classmethod
     async def open(cls, url: str, command_timeout: float = _COMMAND_TIMEOUT) -> PostgresStore:
@@ -140,9 +142,11 @@ class PostgresStore:
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
-        """Driver and network errors as StorageError naming the database."""
+        """Driver and network errors as StorageError naming the database; and, as it is
+        around every call to the database, how long each took."""
         try:
-            yield
+            with self.latency.timing():
+                yield
         except _DRIVER_ERRORS as error:
             raise StorageError(f"{self.where}: {_reason(error)}") from None
 

@@ -26,6 +26,7 @@ from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
 from hubbub.storage.sqlite_orders import SqliteOrders
+from hubbub.storage.timing import Latency
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,6 +81,7 @@ class SqliteStore(SqliteOrders):
         self.path = path
         self._db = connection
         self._executor = executor
+        self.latency = Latency()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -195,7 +197,8 @@ class SqliteStore(SqliteOrders):
     async def _run(self, work: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, work)
+            with self.latency.timing():  # the wait for the one thread included
+                return await loop.run_in_executor(self._executor, work)
         except sqlite3.Error as error:
             raise StorageError(f"{self.path}: {error}") from None
 

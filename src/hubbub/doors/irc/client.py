@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from hubbub.doors.irc.caps import Variant, shared, variant_of
 from hubbub.doors.irc.registration import Registration
 from hubbub.doors.irc.replies import refusal
+from hubbub.doors.tally import irc_door
 from hubbub.wire.message import Message, encode
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ class IrcClient:
         # Counted among LUSERS' unregistered connections until registered or closed.
         self.counted = True
         ctx.unregistered += 1
+        ctx.tally.connections[irc_door(peer)] += 1
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:

@@ -18,6 +18,7 @@ from hubbub.doors.irc.nick_guards import NickGuards
 from hubbub.doors.irc.options import ServerOptions
 from hubbub.doors.irc.render import RenderCache
 from hubbub.doors.ports import BanBook
+from hubbub.doors.tally import DoorTally
 
 # Replies encoded but for the client's nick, as the bytes before and after it: 002-005,
 # and the MOTD (see welcome.py).
@@ -74,6 +75,7 @@ class IrcContext:
     # The welcome burst's fixed parts, by (settings, history, MOTD); see welcome.py.
     _welcome: tuple[object, WelcomeTemplates] = (None, ([], []))
     version: str = f"hubbub-{__version__}"
+    tally: DoorTally = field(default_factory=DoorTally)  # the server's: the gate's
 
     def __post_init__(self) -> None:
         self.cache.line_length = self.settings.limits.line_length

@@ -62,6 +62,7 @@ from hubbub.doors.irc.labels import ReplyCollector, add_tags
 from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.table import COMMANDS
 from hubbub.doors.irc.welcome import send_welcome
+from hubbub.doors.tally import irc_door
 from hubbub.wire import numerics as n
 from hubbub.wire.errors import EmptyMessage, InvalidUtf8, LineTooLong, ProtocolError
 from hubbub.wire.message import Message, encode, encode_tags, parse
@@ -331,6 +332,7 @@ class IrcSession(IrcClient):
             self.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
         self._uncount()
+        self.ctx.tally.registrations[irc_door(self.peer)] += 1
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s", user.mask)
         send_welcome(self, user)

@@ -10,6 +10,7 @@ from hubbub.core.hub import Hub
 from hubbub.core.server_bans import ServerBans
 from hubbub.doors.plain.i18n import translations
 from hubbub.doors.ports import RecentHistory
+from hubbub.doors.tally import DoorTally
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class PlainContext:
             user says is relayed to IRC users in lines no longer.
         password: the server password, asked for before the name when set.
         bans: the server's bans, asked as a name is chosen.
+        tally: what the doors count for the metrics.
     """
 
     hub: Hub
@@ -53,6 +55,7 @@ class PlainContext:
     password: str | None = None
     bans: ServerBans = field(default_factory=ServerBans)
     rendered: RenderedMessage = field(default_factory=lambda: RenderedMessage())
+    tally: DoorTally = field(default_factory=DoorTally)  # the server's: the gate's
 
     def __post_init__(self) -> None:
         self.catalog = translations(self.language)

@@ -94,6 +94,7 @@ class PlainSession:
         self.quiet_join = False
         # A server with a password asks for it first, on every door.
         self.admitted = ctx.password is None
+        ctx.tally.connections["plain"] += 1
         self.prompt()
 
     # -- the driver's side -------------------------------------------------------------
@@ -247,6 +248,7 @@ class PlainSession:
         user = self.user
         if user is None or self.closed:
             return None
+        self.ctx.tally.registrations["plain"] += 1
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s (plain)", user.mask)
         self.tell(

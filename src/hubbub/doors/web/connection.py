@@ -37,7 +37,7 @@ from hubbub.doors.gate import Gate
 from hubbub.doors.output import drop_later
 from hubbub.doors.ports import Batcher, DoorLimits, Roster, SessionFactory
 from hubbub.doors.web.context import WebContext
-from hubbub.doors.web.files import field
+from hubbub.doors.web.files import Reply, field
 from hubbub.doors.web.framing import FRAME_ALLOWANCE, Fragments, Framer, line_of
 from hubbub.doors.web.handshake import (
     BINARY,
@@ -203,12 +203,16 @@ class WebConnection(Connection):
                     _cut(host or ""),
                 )
             return error(421, "Misdirected request: this server does not answer to that name")
+        path = request.path.partition("?")[0]
+        if self._ctx.only_metrics and (path != "/metrics" or "Upgrade" in headers):
+            return error(404, "Not found")
         if "Upgrade" in headers:
-            if request.path.partition("?")[0] not in WEBSOCKET_PATHS:
+            if path not in WEBSOCKET_PATHS:
                 return error(404, "Not found")
             return self._handshake(request)
         if request.method in ("GET", "HEAD"):
-            path = request.path.partition("?")[0]
+            if path == "/metrics" and self._ctx.metrics is not None:
+                return self._metrics(request.method == "HEAD")
             if path == "/healthz":
                 return error(200, "ok", _NO_STORE)
             if path == "/readyz":
@@ -218,6 +222,14 @@ class WebConnection(Connection):
                 return error(503, f"not ready: {problem}", _NO_STORE)
             return response(self._ctx.files.answer(request.method, request.path, headers))
         return _not_allowed()
+
+    def _metrics(self, head: bool) -> Response:
+        """The metrics as they are now (never cached: each scrape must see the counts
+        move)."""
+        assert self._ctx.metrics is not None
+        body, kind = self._ctx.metrics()
+        fields = (("Content-Type", kind), ("Content-Length", str(len(body))), _NO_STORE)
+        return response(Reply(200, fields, b"" if head else body))
 
     def _handshake(self, request: Request) -> Response:
         """Accept or refuse a WebSocket handshake; on acceptance the client's address

@@ -26,6 +26,9 @@ class WebContext:
             connections (a connection without a subprotocol speaks text).
         readiness: why the server should get no new clients now (None: it may), for
             ``/readyz``.
+        metrics: the metrics' text and its content type, made afresh for each
+            ``/metrics``; None: there is none here (404).
+        only_metrics: a listener of its own for the metrics: every other path is 404.
     """
 
     files: StaticFiles
@@ -34,6 +37,8 @@ class WebContext:
     text: Framer = field(default_factory=lambda: Framer(binary=False))
     binary: Framer = field(default_factory=lambda: Framer(binary=True))
     readiness: Callable[[], str | None] = lambda: None
+    metrics: Callable[[], tuple[bytes, str]] | None = None
+    only_metrics: bool = False
 
     def own_host(self, host: str | None) -> bool:
         """Whether a request's ``Host`` names this server: an address (which no other

@@ -145,6 +145,7 @@ async def _external(session: IrcClient, accounts: Accounts, payload: bytes) -> N
         _fail(session, str(error))
         return
     if authzid and accounts.fold(authzid) != account.key:
+        accounts.login_failures += 1
         _fail(session, "cannot act for another")
         return
     accounts.login_succeeded(account.name, session.host)
@@ -186,6 +187,8 @@ async def _scram(
     except UnicodeDecodeError:
         _fail(session, "malformed SCRAM message")
     except (scram.ScramError, AccountError) as error:
+        if attempt.step == 1 and isinstance(error, scram.ScramError):
+            accounts.login_failures += 1  # a proof refused: a wrong password
         _fail(session, str(error))
 
 
