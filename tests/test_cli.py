@@ -534,12 +534,14 @@ def test_config_check_reports_a_misspelt_key_a_wrong_type_and_a_bad_value_in_one
     config = tmp_path / "hubbub.toml"
     config.write_text(
         '[server]\nnmae = "irc.example.org"\nhistory = "yes"\n\n[limits]\nsendq = -5\n'
+        "flood_rate = -1\n"
     )
     assert main(["config", "check", str(config)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"hubbub config: {config}:2: server.nmae: unknown key (did you mean 'name'?)",
         f"hubbub config: {config}:3: server.history: must be true or false, not 'yes'",
         f"hubbub config: {config}:6: limits.sendq: must be positive",
+        f"hubbub config: {config}:7: limits.flood_rate: must be 0 or more",
     ]
 
 

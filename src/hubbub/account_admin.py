@@ -1,4 +1,5 @@
-"""``hubbub account``: an operator's tool for accounts, straight on the server's database.
+"""``hubbub account``: an operator's tool for accounts, straight on the server's database;
+the older name of ``hubbub admin accounts``, whose runner carries it out.
 
 It is how a team server with registration closed gets its accounts, and how an operator
 resets a forgotten password. It opens the same database as ``hubbub serve`` (the data
@@ -11,93 +12,43 @@ login, NickServ INFO) or its next start.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
-import functools
 import getpass
-import sys
-from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from hubbub.accounts.errors import AccountError
 from hubbub.accounts.ports import Account
 from hubbub.accounts.service import Accounts
-from hubbub.settings import Settings
-from hubbub.storage.backends import SQLITE_FILE, open_store
-from hubbub.storage.errors import StorageError
-from hubbub.wire.casemap import Casemap
 
 
 def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], where: argparse.ArgumentParser
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    where: argparse.ArgumentParser,
+    where_late: argparse.ArgumentParser,
 ) -> None:
-    """``hubbub account`` and its actions; ``where`` has the flags that find the database."""
+    """``hubbub account`` and its actions; ``where`` has the flags that find the database
+    (``where_late`` the same flags, taken after the action)."""
     account = commands.add_parser(
         "account",
+        parents=[where],
         help="create, list, reset and drop accounts",
         description="Manage accounts in the server's database, with the server running or "
         "not. Passwords are read from the terminal, or as one line from standard input.",
     )
+    # Run by ``hubbub admin``'s runner, as its ``accounts`` group.
+    account.set_defaults(group="accounts")
     actions = account.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser("create", parents=[where], help="register an account")
+    create = actions.add_parser("create", parents=[where_late], help="register an account")
     create.add_argument("name")
     create.add_argument("--email", default="", help="the account's email address")
-    password = actions.add_parser("password", parents=[where], help="set a new password")
+    password = actions.add_parser("password", parents=[where_late], help="set a new password")
     password.add_argument("name")
-    drop = actions.add_parser("drop", parents=[where], help="delete an account")
+    drop = actions.add_parser("drop", parents=[where_late], help="delete an account")
     drop.add_argument("name")
-    actions.add_parser("list", parents=[where], help="list the accounts")
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Carry out ``hubbub account ACTION`` on the database ``settings`` name; the exit
-    status."""
-    try:
-        if not settings.history:
-            raise Refused("the server keeps no database (history = false): no accounts")
-        if args.action != "create" and settings.database_url is None:
-            # Only a new account may bring the database into being.
-            path = settings.data_dir / SQLITE_FILE
-            if not path.exists():
-                raise Refused(f"there is no database at {path}")
-        action = _action(args, sys.stdin)
-    except Refused as error:
-        return _fail(str(error))
-    casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
-
-    async def main() -> str:
-        store = await open_store(
-            settings.data_dir, settings.database_url, settings.limits.database_timeout
-        )
-        try:
-            return await action(
-                Accounts(store, casemap, password_min=settings.limits.password_min)
-            )
-        finally:
-            await store.close()
-
-    try:
-        print(asyncio.run(main()))
-    except (AccountError, Refused) as error:
-        return _fail(str(error))
-    except StorageError as error:
-        return _fail(f"cannot open the database: {error}")
-    return 0
+    actions.add_parser("list", parents=[where_late], help="list the accounts")
 
 
 class Refused(Exception):
     """Why an action cannot be done, for the operator."""
-
-
-def _action(args: argparse.Namespace, stdin: TextIO) -> Callable[[Accounts], Awaitable[str]]:
-    if args.action == "list":
-        return listing
-    if args.action == "drop":
-        return functools.partial(drop, name=args.name)
-    password = read_password(stdin)
-    if args.action == "create":
-        return functools.partial(create, name=args.name, password=password, email=args.email)
-    return functools.partial(change_password, name=args.name, password=password)
 
 
 async def create(accounts: Accounts, name: str, password: str, email: str) -> str:
@@ -161,8 +112,3 @@ def shown(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
-
-
-def _fail(message: str) -> int:
-    print(f"hubbub account: {message}", file=sys.stderr)
-    return 1

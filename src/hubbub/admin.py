@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import functools
 import getpass
@@ -89,11 +90,16 @@ Action = Callable[[Admin], Awaitable[str]]
 
 
 def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], where: argparse.ArgumentParser
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    where: argparse.ArgumentParser,
+    where_late: argparse.ArgumentParser,
 ) -> None:
-    """``hubbub admin`` and its groups; ``where`` has the flags that find the database."""
+    """``hubbub admin`` and its groups; ``where`` has the flags that find the database,
+    ``where_late`` the same flags as an action takes them: they go before the group or
+    after the action."""
     admin = commands.add_parser(
         "admin",
+        parents=[where],
         help="accounts, registered channels and bans, on the server's database",
         description="Administer the server's accounts, registered channels and bans in its "
         "database, with the server running or not: a running server takes bans and "
@@ -103,50 +109,52 @@ def add_parser(
 
     accounts = groups.add_parser("accounts", help="list, show, suspend, reset accounts")
     actions = accounts.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", parents=[where], help="list the accounts")
-    show = actions.add_parser("show", parents=[where], help="one account in full")
+    actions.add_parser("list", parents=[where_late], help="list the accounts")
+    show = actions.add_parser("show", parents=[where_late], help="one account in full")
     show.add_argument("name")
-    create = actions.add_parser("create", parents=[where], help="register an account")
+    create = actions.add_parser("create", parents=[where_late], help="register an account")
     create.add_argument("name")
     create.add_argument("--email", default="", help="the account's email address")
     password = actions.add_parser(
-        "password", parents=[where], help="set a new password (read from the terminal or stdin)"
+        "password",
+        parents=[where_late],
+        help="set a new password (read from the terminal or stdin)",
     )
     password.add_argument("name")
     suspend = actions.add_parser(
-        "suspend", parents=[where], help="ban the account: no one may log in to it"
+        "suspend", parents=[where_late], help="ban the account: no one may log in to it"
     )
     suspend.add_argument("name")
     _ban_options(suspend)
-    unsuspend = actions.add_parser("unsuspend", parents=[where], help="lift a suspension")
+    unsuspend = actions.add_parser("unsuspend", parents=[where_late], help="lift a suspension")
     unsuspend.add_argument("name")
-    drop = actions.add_parser("drop", parents=[where], help="delete an account")
+    drop = actions.add_parser("drop", parents=[where_late], help="delete an account")
     drop.add_argument("name")
 
     channels = groups.add_parser("channels", help="list, drop, transfer registered channels")
     actions = channels.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", parents=[where], help="list the registered channels")
-    show = actions.add_parser("show", parents=[where], help="one registration in full")
+    actions.add_parser("list", parents=[where_late], help="list the registered channels")
+    show = actions.add_parser("show", parents=[where_late], help="one registration in full")
     show.add_argument("channel")
-    drop = actions.add_parser("drop", parents=[where], help="forget a registration")
+    drop = actions.add_parser("drop", parents=[where_late], help="forget a registration")
     drop.add_argument("channel")
     transfer = actions.add_parser(
-        "transfer", parents=[where], help="give a registered channel to another account"
+        "transfer", parents=[where_late], help="give a registered channel to another account"
     )
     transfer.add_argument("channel")
     transfer.add_argument("account")
 
     bans = groups.add_parser("bans", help="add, list, remove server bans")
     actions = bans.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", parents=[where], help="list the bans in force")
+    actions.add_parser("list", parents=[where_late], help="list the bans in force")
     add = actions.add_parser(
         "add",
-        parents=[where],
+        parents=[where_late],
         help="ban user@host (K-line), an address or network (D-line), or $a:ACCOUNT",
     )
     add.add_argument("target")
     _ban_options(add)
-    remove = actions.add_parser("remove", parents=[where], help="lift a ban")
+    remove = actions.add_parser("remove", parents=[where_late], help="lift a ban")
     remove.add_argument("target")
 
 
@@ -155,8 +163,16 @@ def _ban_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", default="", help="what the banned user is told")
 
 
-def run(args: argparse.Namespace, settings: Settings, stdin: TextIO = sys.stdin) -> int:
-    """Carry out ``hubbub admin GROUP ACTION``; the exit status."""
+def run(
+    args: argparse.Namespace,
+    settings: Settings,
+    stdin: TextIO | None = None,
+    program: str = "hubbub admin",
+) -> int:
+    """Carry out ``hubbub admin GROUP ACTION`` (or ``hubbub account ACTION``, its
+    accounts group under the older name, as ``program`` says in its messages); the exit
+    status."""
+    fail = functools.partial(_fail, program)
     try:
         if not settings.history:
             raise Refused("the server keeps no database (history = false)")
@@ -165,9 +181,9 @@ def run(args: argparse.Namespace, settings: Settings, stdin: TextIO = sys.stdin)
             path = settings.data_dir / SQLITE_FILE
             if not path.exists():
                 raise Refused(f"there is no database at {path}")
-        action = _action(args, stdin)
+        action = _action(args, stdin or sys.stdin)
     except (Refused, BadBan) as error:
-        return _fail(str(error))
+        return fail(str(error))
     casemap = Casemap(settings.casemapping, settings.limits.nicklen, settings.limits.channellen)
 
     async def main() -> str:
@@ -183,9 +199,9 @@ def run(args: argparse.Namespace, settings: Settings, stdin: TextIO = sys.stdin)
     try:
         print(asyncio.run(main()))
     except (AccountError, Refused, BadBan) as error:
-        return _fail(str(error))
+        return fail(str(error))
     except StorageError as error:
-        return _fail(f"cannot use the database: {error}")
+        return fail(f"cannot open the database: {error}")
     return 0
 
 
@@ -365,14 +381,24 @@ async def _remove_ban(admin: Admin, target: str) -> str:
     return f"ban on {label} lifted"
 
 
+_KINDS = {BanKind.MASK: "K-line", BanKind.ADDRESS: "D-line", BanKind.ACCOUNT: "account"}
+
+
+def _as_typed(ban: ServerBan) -> ServerBan:
+    """The ban labelled as ``bans remove`` takes it: an account as ``$a:NAME``."""
+    if ban.kind is BanKind.ACCOUNT:
+        return dataclasses.replace(ban, label=ACCOUNT_PREFIX + ban.label)
+    return ban
+
+
 async def _list_bans(admin: Admin) -> str:
     now = admin.clock()
     bans = [b for b in await admin.bans() if b.active(now)]
-    rows = [f"{b.kind.value}\t{shown(b.describe(now))}" for b in bans]
+    rows = [f"{_KINDS[b.kind]}\t{shown(_as_typed(b).describe(now))}" for b in bans]
     rows.append(f"{len(bans)} ban{'' if len(bans) == 1 else 's'}")
     return "\n".join(rows)
 
 
-def _fail(message: str) -> int:
-    print(f"hubbub admin: {message}", file=sys.stderr)
+def _fail(program: str, message: str) -> int:
+    print(f"{program}: {message}", file=sys.stderr)
     return 1

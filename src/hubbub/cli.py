@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubbub import __version__, account_admin, admin, clustering, config_admin, logs, mkcert
+from hubbub import __version__, account_admin, admin, cluster_admin, config_admin, logs, mkcert
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
 from hubbub.settings import Cluster, ConfigError, Listen, Oper, Settings, validate
@@ -20,42 +20,44 @@ from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
 
 
-def _where_options() -> argparse.ArgumentParser:
+def _where_options(late: bool = False) -> argparse.ArgumentParser:
     """The flags that say where the server's data is and how it checks names, shared by
-    ``serve`` and ``account`` so that both find the same accounts."""
+    ``serve``, ``account`` and ``admin`` so that all find the same accounts.
+
+    ``late`` makes the same flags for a subcommand's own parser: argparse copies every
+    value a subcommand's parser holds over its parent's, so these hold none unless given
+    (and ``--limit`` collects apart, to be added to the earlier ones)."""
     where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--config", type=Path, help="TOML config file (see README)")
-    where.add_argument("--data-dir", type=Path, help="data folder (serve creates it if missing)")
+    unset = argparse.SUPPRESS if late else None
+    where.add_argument("--config", type=Path, default=unset, help="TOML config file (see README)")
+    where.add_argument(
+        "--data-dir",
+        type=Path,
+        default=unset,
+        help="data folder (serve creates it if missing)",
+    )
     where.add_argument(
         "--database-url",
+        default=unset,
         metavar="URL",
         help="keep accounts and history in PostgreSQL (postgresql://user:password@host/name) "
         "instead of the data folder; also HUBBUB_DATABASE_URL",
     )
     where.add_argument(
         "--casemapping",
+        default=unset,
         choices=[c.value for c in Casemapping],
         help="how names compare (default rfc8265: Unicode names)",
     )
     where.add_argument(
         "--limit",
         action="append",
-        default=[],
+        default=unset if late else [],
+        dest="more_limits" if late else "limit",
         metavar="NAME=VALUE",
         help="set one of the [limits] of the config file, e.g. sendq=2097152 (repeatable)",
     )
     return where
-
-
-def _listening_time(text: str) -> float:
-    """Seconds to listen: a number from 0.1 to 600 (not nan, not inf)."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0.1 <= seconds <= 600:  # false for nan too
-        raise argparse.ArgumentTypeError("give 0.1 to 600 seconds")
-    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,35 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
-    account_admin.add_parser(commands, where)
-    admin.add_parser(commands, where)
+    where_late = _where_options(late=True)
+    account_admin.add_parser(commands, where, where_late)
+    admin.add_parser(commands, where, where_late)
     config_admin.add_parser(commands)
     mkcert.add_parser(commands)
-    cluster_command = commands.add_parser(
-        "cluster",
-        help="see the nodes of a cluster",
-        description="See a cluster of hubbub servers as its NATS does.",
-    )
-    cluster_actions = cluster_command.add_subparsers(
-        dest="action", metavar="ACTION", required=True
-    )
-    status = cluster_actions.add_parser(
-        "status",
-        help="list the nodes heard, their users and how far each has applied the log",
-        description="Listen for the nodes' heartbeats, then list each node heard (its "
-        "run, users, the log sequence it has applied and how far behind the log it is) "
-        "and the log's extent. Exits 1 when NATS cannot be reached or no node is heard.",
-    )
-    status.add_argument("--config", type=Path, help="a server config file with [cluster]")
-    status.add_argument(
-        "--cluster", metavar="URL[,URL]", help="NATS URLs (default: [cluster] urls)"
-    )
-    status.add_argument(
-        "--wait",
-        type=_listening_time,
-        metavar="SECONDS",
-        help="how long to listen for heartbeats (default: [cluster] node_timeout, 3)",
-    )
+    cluster_admin.add_parser(commands)
     commands.add_parser(
         "mkpasswd",
         help="hash a password for an [[oper]] block",
@@ -368,8 +347,9 @@ def _where_settings(args: argparse.Namespace) -> Settings:
         "database_url": args.database_url or os.environ.get("HUBBUB_DATABASE_URL") or None,
     }
     changes: dict[str, Any] = {key: value for key, value in simple.items() if value is not None}
-    if args.limit:
-        changes["limits"] = limits_from_flags(settings.limits, args.limit)
+    limits = [*args.limit, *getattr(args, "more_limits", ())]
+    if limits:
+        changes["limits"] = limits_from_flags(settings.limits, limits)
     return settings.replace(**changes)
 
 
@@ -453,9 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as error:
             _complain(f"hubbub {args.command}", error)
             return 2
-        if args.command == "account":
-            return account_admin.run(args, settings)
-        return admin.run(args, settings)
+        return admin.run(args, settings, program=f"hubbub {args.command}")
     if args.command == "mkpasswd":
         return config_admin.mkpasswd()
     if args.command == "config":
@@ -463,23 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mkcert":
         return mkcert.run(args)
     if args.command == "cluster":
-        try:
-            settings = load_config(args.config, complete=False) if args.config else Settings()
-            if args.cluster is not None:
-                known = settings.cluster or Cluster(urls=())
-                urls = tuple(u for u in args.cluster.split(",") if u)
-                settings = dataclasses.replace(
-                    settings, cluster=dataclasses.replace(known, urls=urls)
-                )
-            lines, heard = clustering.status(settings, args.wait)
-        except ConfigError as error:
-            _complain("hubbub cluster", error)
-            return 2
-        except ClusterUnreachable as error:
-            print(f"hubbub cluster status: {error}", file=sys.stderr)
-            return 1
-        print("\n".join(lines))
-        return 0 if heard else 1
+        return cluster_admin.run(args)
     # No command is a usage error (as argparse's own): the usage, and what to try.
     build_parser().print_usage(sys.stderr)
     print(

@@ -6,7 +6,6 @@ single server needs none of it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -156,35 +155,6 @@ class ClusterLink:
         if self._client is not None:
             await self._client.close()
             self._client = None
-
-
-def status(settings: Settings, wait: float | None) -> tuple[list[str], bool]:
-    """``hubbub cluster status``: the lines that tell the nodes heard on NATS in ``wait``
-    seconds (by default a node timeout: every live node beats three times in it) and the
-    log's extent, and whether any node was heard.
-
-    Raises:
-        ConfigError: no cluster is configured, or nats-py is not installed.
-        ClusterUnreachable: NATS did not answer.
-    """
-    if settings.cluster is None or not settings.cluster.urls:
-        raise ConfigError("no cluster is configured: give --cluster URL or [cluster] urls")
-    try:
-        from hubbub.cluster import status as cluster_status
-        from hubbub.cluster.connect import Unreachable
-    except ImportError:
-        raise ConfigError("a cluster needs nats-py: pip install 'hubbub[cluster]'") from None
-    cluster = settings.cluster
-    listening = wait if wait is not None else cluster.node_timeout
-    try:
-        heard, log = asyncio.run(
-            cluster_status.listen(
-                cluster.urls, listening, cluster.credentials, cluster.token, cluster.tls_ca
-            )
-        )
-    except Unreachable as error:
-        raise ClusterUnreachable(str(error)) from None
-    return cluster_status.report(heard, log, listening), bool(heard)
 
 
 class OwnWrites:

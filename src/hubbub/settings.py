@@ -333,7 +333,10 @@ def validate(
     }
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
-        if value < 0 or (value == 0 and item.name not in may_be_zero):
+        if item.name in may_be_zero:
+            if value < 0:
+                fail("limits", item.name, "must be 0 or more")
+        elif value <= 0:
             fail("limits", item.name, "must be positive")
     if limits.line_length < 512:
         fail("limits", "line_length", "must be at least 512 (RFC 1459)")

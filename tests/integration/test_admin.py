@@ -71,6 +71,9 @@ async def test_accounts_round_trip_and_a_suspension_reaches_the_running_server(
         shown = dict(line.split(": ", 1) for line in out.strip().splitlines())
         assert shown["account"] == "Shady"
         assert shown["suspended"].startswith("Shady (60 minutes left")
+        # Listed as `bans remove` takes it.
+        status, out = await hubbub_admin(tmp_path, "bans", "list")
+        assert out.splitlines()[0].startswith("account\t$a:Shady (60 minutes left")
         status, out = await hubbub_admin(tmp_path, "accounts", "unsuspend", "Shady")
         assert (status, out.strip()) == (0, "ban on Shady lifted")
         # The server forgets it within its next look: a login works again.
@@ -101,9 +104,9 @@ async def test_bans_added_from_the_shell_disconnect_at_once_and_list_and_lift(
         assert status == 0, out
         status, out = await hubbub_admin(tmp_path, "bans", "list")
         lines = out.strip().splitlines()
-        assert lines[0].startswith("K\t*mallory@127.0.0.1 (permanent, by ")
+        assert lines[0].startswith("K-line\t*mallory@127.0.0.1 (permanent, by ")
         assert lines[0].endswith("(hubbub admin)): from the shell")
-        assert lines[1].startswith("D\t198.51.100.0/24 (permanent")
+        assert lines[1].startswith("D-line\t198.51.100.0/24 (permanent")
         assert lines[-1] == "2 bans"
         status, out = await hubbub_admin(tmp_path, "bans", "remove", "*MALLORY@127.0.0.1")
         assert (status, out.strip()) == (0, "ban on *MALLORY@127.0.0.1 lifted")
@@ -205,3 +208,56 @@ async def test_without_a_database_nothing_is_made(tmp_path: Path) -> None:
         f"hubbub admin: there is no database at {tmp_path / 'none' / 'hubbub.sqlite3'}",
     )
     assert not (tmp_path / "none").exists()
+
+
+async def run_hubbub(*args: str, stdin: str = "") -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        *args,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    async with asyncio.timeout(60):
+        out, _ = await process.communicate(stdin.encode())
+    return await process.wait(), out.decode()
+
+
+async def test_the_database_flags_go_before_the_group_or_after_the_action(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n')
+    made = await run_hubbub(
+        "admin", "--config", str(config), "accounts", "create", "Alice", stdin="12345"
+    )
+    # password_min from before the group and nicklen from after the action both count.
+    assert made == (1, "hubbub admin: Passwords have 8 to 1024 characters\n")
+    made = await run_hubbub(
+        "admin",
+        "--config",
+        str(config),
+        "--limit",
+        "password_min=4",
+        "accounts",
+        "create",
+        "Alice",
+        "--limit",
+        "nicklen=20",
+        stdin="12345",
+    )
+    assert made == (0, "account Alice created\n")
+    for args in (
+        ("admin", "--config", str(config), "accounts", "list"),
+        ("admin", "accounts", "list", "--config", str(config)),
+        ("account", "--data-dir", str(tmp_path / "data"), "list"),
+        ("account", "list", "--data-dir", str(tmp_path / "data")),
+    ):
+        status, out = await run_hubbub(*args)
+        assert status == 0, out
+        assert out.startswith("Alice\t")
+        assert out.endswith("1 account\n")
+    status, out = await run_hubbub("account", "drop", "Nobody", "--config", str(config))
+    assert (status, out) == (1, "hubbub account: there is no account Nobody\n")

@@ -97,6 +97,27 @@ async def test_a_kline_disconnects_whom_it_covers_at_once_and_refuses_them_after
             await client.close()
 
 
+async def test_a_kline_that_covers_no_one_says_so_and_names_the_unidented_form(
+    tmp_path: Path,
+) -> None:
+    async with running_server(settings_for(tmp_path)) as server:
+        boss = await oper(server)
+        mallory = await connect(server, "mallory")
+        told = await notices(boss, "KLINE mallory@127.0.0.1 :forgot the tilde")
+        assert any("0 users disconnected" in t for t in told)
+        assert any(
+            "Unidented users' names start with ~: *mallory@127.0.0.1 would cover some" in t
+            for t in told
+        )
+        told = await notices(boss, "KLINE nobody@203.0.113.9 :absent")
+        assert "*** It covers no one online now." in told
+        # Warned, not refused: the ban is kept, and mallory is still here.
+        await mallory.send("PING still")
+        assert any(m.command == "PONG" for m in await mallory.sync())
+        for client in (boss, mallory):
+            await client.close()
+
+
 async def test_a_kline_is_kept_across_a_restart_and_unkline_lifts_it(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     async with running_server(settings) as server:

@@ -442,7 +442,10 @@ async def test_a_data_folder_open_to_others_is_warned_about_at_start(
         async with running_server(make_settings(data)):
             pass
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(str(data) in w and "chmod 700" in w for w in warnings), warnings
+    assert [w for w in warnings if str(data) in w and "chmod 700" in w] == [
+        f"{data} is open to other users (mode drwxr-xr-x); it holds password hashes and "
+        f"private messages: chmod 700 {data}"
+    ]
 
 
 async def test_a_connection_left_logged_in_to_an_account_dropped_from_the_shell_owns_nothing(

@@ -282,6 +282,20 @@ def matches(ban: ServerBan, user: User) -> bool:
     return _mask_matches(ban.mask, user.username, user.host)
 
 
+def unidented_form(ban: ServerBan, users: Iterable[User]) -> str | None:
+    """For a K-line that covers no one, the mask that would cover someone if the
+    operator forgot the ``~`` the server puts before an unidented user's name: the
+    common mistake of ``KLINE mal@host`` for ``~mal``."""
+    user_glob, _, host_glob = ban.mask.rpartition("@")
+    if ban.kind is not BanKind.MASK or user_glob.startswith(("~", "*", "?")):
+        return None
+    tilde = f"~{user_glob}@{host_glob}"
+    if any(_mask_matches(tilde, u.username, u.host) for u in users):
+        shown_user, _, shown_host = ban.label.rpartition("@")
+        return f"*{shown_user}@{shown_host}"
+    return None
+
+
 def ban_facts(ban: ServerBan, users: Iterable[User]) -> list[Event]:
     """The facts that disconnect every one of ``users`` the ban covers: each is told why
     (465), then quits with the ban's kind as its message."""

@@ -10,6 +10,10 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
+# The server and its store each make sure of the data folder as they start; the
+# operator needs to read of an open one once.
+_warned: set[Path] = set()
+
 
 def private_folder(path: Path) -> None:
     """Make the data folder, for its owner alone (0700): it holds password hashes and
@@ -32,7 +36,8 @@ def warn_if_open(path: Path) -> None:
         mode = path.stat().st_mode
     except OSError:
         return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and path not in _warned:
+        _warned.add(path)
         logger.warning(
             "%s is open to other users (mode %s); it holds password hashes and private "
             "messages: chmod %s %s",

@@ -23,6 +23,7 @@ from hubbub.core.server_bans import (
     matches,
     network_of,
     reason_of,
+    unidented_form,
 )
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
@@ -164,6 +165,23 @@ async def _keep(session: IrcClient, user: User, ban: ServerBan) -> None:
         user,
         f"{_NAMES[ban.kind].capitalize()} set: {ban.describe(ban.set_at)}; {users}{kept}",
     )
+    if disconnected == 0:
+        _warn_uncovered(session, user, ban)
+
+
+def _warn_uncovered(session: IrcClient, user: User, ban: ServerBan) -> None:
+    # A ban that silently covers no one is most often a mistyped mask, which the
+    # operator would otherwise only find when the abuser carries on.
+    meant = unidented_form(ban, session.hub.state.users)
+    if meant is not None:
+        _tell(
+            session,
+            user,
+            f"It covers no one online. Unidented users' names start with ~: "
+            f"{meant} would cover some (UNKLINE {ban.label} first).",
+        )
+    else:
+        _tell(session, user, "It covers no one online now.")
 
 
 def _lift(session: IrcClient, user: User, target: str, kind: BanKind) -> Awaitable[None] | None:
