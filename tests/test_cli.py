@@ -15,6 +15,7 @@ import pytest
 
 from hubbub.accounts.passwords import hash_password
 from hubbub.cli import build_parser, main, settings_from
+from hubbub.reference import reference_config
 from hubbub.settings import ConfigError, Limits, Listen, Oper, Settings
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Casemapping
@@ -641,3 +642,10 @@ def test_metrics_flags_give_the_metrics_a_listener_of_their_own(tmp_path: Path) 
     )
     assert (settings.metrics_host, settings.metrics_port) == ("10.0.0.5", 9108)
     assert parse_serve("--server-name", "irc.example.org").metrics_port is None
+
+
+def test_config_example_prints_the_reference_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "example"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == reference_config()
+    assert "[limits]\n# Bounds on accounts:\npassword_min = 8" in printed

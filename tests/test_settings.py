@@ -10,6 +10,7 @@ import pytest
 
 from hubbub.accounts.passwords import hash_password, is_hash, verify_password
 from hubbub.config import SERVER_KEYS, load_config
+from hubbub.reference import reference_config
 from hubbub.settings import (
     RESTART_ONLY,
     ConfigError,
@@ -518,10 +519,34 @@ def test_the_config_reference_shows_every_key_and_every_limits_default(reference
         assert float(written) == getattr(defaults, name), name
 
 
-def test_the_example_config_file_is_valid() -> None:
+def test_the_example_config_file_is_the_generated_reference_and_holds_the_defaults() -> None:
+    kept = (ROOT / "hubbub.example.toml").read_text()
+    assert kept == reference_config(), "run: hubbub config example > hubbub.example.toml"
     settings = load_config(ROOT / "hubbub.example.toml")
-    assert settings.server_name == "irc.example.org"
-    assert settings.limits == Limits()
+    # Every key not commented out is at its default: the file explains, it changes nothing.
+    assert settings.replace(config_file=None) == Settings()
+
+
+def test_every_key_of_the_reference_is_explained_but_the_obvious_ones() -> None:
+    text = reference_config()
+    lines = text.splitlines()
+    bare = []
+    for number, line in enumerate(lines):
+        found = re.match(r"(# )?(\w+) = ", line)
+        if found and " # " not in line and not lines[number - 1].startswith("# "):
+            bare.append(found[2])
+    # Which of a door's listeners it is, and the second of a pair, need no words.
+    assert sorted(bare) == [
+        "admin_email",
+        "channellen",
+        "host",
+        "host",
+        "port",
+        "port",
+        "port",
+        "register_email_required",
+        "register_window",
+    ]
 
 
 def test_every_mistake_of_a_config_file_is_reported_in_one_run(tmp_path: Path) -> None:

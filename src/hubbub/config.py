@@ -51,6 +51,25 @@ SERVER_KEYS: dict[str, tuple[str, type]] = {
     "metrics_host": ("metrics_host", str),
     "metrics_port": ("metrics_port", int),
 }
+# The doors' tables: each key and the setting it fills (``enabled``, ``host`` and
+# ``port`` make the door's listener).
+PLAIN_KEYS = {
+    "enabled": "plain",
+    "host": "plain",
+    "port": "plain",
+    "room": "plain_room",
+    "language": "language",
+}
+WEB_KEYS = {
+    "enabled": "web",
+    "host": "web",
+    "port": "web",
+    "origins": "web_origins",
+    "hosts": "web_hosts",
+    "tls": "web_tls",
+    "root": "web_root",
+}
+CLUSTER_KEYS = tuple(f.name for f in dataclasses.fields(Cluster))
 _SECTIONS = ("server", "listen", "oper", "plain", "web", "cluster", "limits")
 # How a value of each kind is asked for, in an error.
 _KIND_NAMES = {
@@ -271,7 +290,7 @@ class _Reader:
         return Listen(host, port) if enabled else None
 
     def plain(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
-        known = ("enabled", "host", "port", "room", "language")
+        known = tuple(PLAIN_KEYS)
         listen = self.door("plain", data, known, base.plain or Listen("127.0.0.1", 8080))
         room = self.typed("plain", "room", data.get("room", base.plain_room), str)
         if not room.startswith("#") or " " in room or "," in room:
@@ -286,7 +305,7 @@ class _Reader:
         return changes
 
     def web(self, data: dict[str, Any], base: Settings) -> dict[str, Any]:
-        known = ("enabled", "host", "port", "origins", "hosts", "tls", "root")
+        known = tuple(WEB_KEYS)
         listen = self.door("web", data, known, base.web or Listen("127.0.0.1", 8081))
         changes: dict[str, Any] = {"web": listen}
         if "origins" in data:
@@ -302,18 +321,9 @@ class _Reader:
         return changes
 
     def cluster(self, data: dict[str, Any]) -> Cluster:
-        known = (
-            "urls",
-            "node",
-            "credentials",
-            "token",
-            "tls_ca",
-            "node_timeout",
-            "snapshot_every",
-        )
         for key in data:
-            if key not in known:
-                raise self.unknown("cluster", key, key, known)
+            if key not in CLUSTER_KEYS:
+                raise self.unknown("cluster", key, key, CLUSTER_KEYS)
         urls = data.get("urls", [])
         if isinstance(urls, str):
             urls = [urls]

@@ -14,6 +14,7 @@ from typing import Any
 
 from hubbub.accounts.passwords import hash_password
 from hubbub.config import load_config
+from hubbub.reference import reference_config
 from hubbub.settings import ConfigError, Settings
 from hubbub.wire.redact import shown_url
 
@@ -42,9 +43,17 @@ def add_parser(commands: Any) -> None:
         "with, one 'name = value' a line; secrets only as set or not.",
     )
     show.add_argument("file", type=Path, metavar="FILE", nargs="?")
+    actions.add_parser(
+        "example",
+        help="print the reference config file: every key, its default and what it does",
+        description="Print a commented config file with every key: the defaults, and "
+        "examples (commented out) where there is none. hubbub.example.toml is this.",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "example":
+        return _write(reference_config())
     try:
         # Shown as the file has it, which flags may complete; checked as it must be alone.
         complete = args.action == "check"
@@ -56,8 +65,12 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         print(f"{args.file}: no mistakes found")
         return 0
+    return _write("\n".join(show(settings)) + "\n")
+
+
+def _write(text: str) -> int:
     try:
-        print("\n".join(show(settings)), flush=True)
+        print(text, end="", flush=True)
     except BrokenPipeError:
         # Its reader stopped early (``| head``): no error, and nothing more to write.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -38,17 +38,17 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Listen:
-    host: str
+    host: str  # an address of this machine: 0.0.0.0 or :: for every one
     port: int
-    tls: bool = False
+    tls: bool = False  # TLS on this listener, with tls_cert and tls_key
 
 
 @dataclass(frozen=True, slots=True)
 class Oper:
     """An operator block: a name and a password (an scrypt hash, or plain from a flag)."""
 
-    name: str
-    password: str
+    name: str  # what OPER is given
+    password: str  # a hash from `hubbub mkpasswd` (a plain one only from a flag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,42 +94,48 @@ def default_server_name() -> str:
 @dataclass(frozen=True, slots=True)
 class Settings:
     listen: tuple[Listen, ...] = (Listen("127.0.0.1", 6667),)
+    # Accounts, history and bans (the SQLite file); default ~/.local/share/hubbub.
     data_dir: Path = field(default_factory=default_data_dir)
-    server_name: str = field(default_factory=default_server_name)
-    network_name: str = "hubbub"
-    description: str = "hubbub chat server"
+    server_name: str = field(default_factory=default_server_name)  # default: the host name
+    network_name: str = "hubbub"  # in the welcome and ISUPPORT NETWORK
+    description: str = "hubbub chat server"  # in WHOIS and LINKS
+    # The message of the day (a file relative to the config file); default: a short one.
     motd_file: Path | None = None
-    password: str | None = None
+    password: str | None = None  # a server password (PASS) every client must give
     opers: tuple[Oper, ...] = ()
-    casemapping: Casemapping = Casemapping.PRECIS
-    admin_location: str = "hubbub"
+    casemapping: Casemapping = Casemapping.PRECIS  # or "ascii", "rfc1459"
+    admin_location: str = "hubbub"  # what ADMIN answers
     admin_email: str = ""
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # or DEBUG, WARNING, ERROR
     log_format: str = "text"  # or "json": one object a line, for a log collector
     config_file: Path | None = None
+    # A PEM certificate chain; with tls_key, TLS on 6697 (or the listeners marked tls)
+    # and HTTPS on the web listener.
     tls_cert: Path | None = None
-    tls_key: Path | None = None
+    tls_key: Path | None = None  # the certificate's private key (PEM)
     # CA certificates (PEM) whose client certificates are asked for, for SASL EXTERNAL.
     tls_client_ca: Path | None = None
     sts_duration: int = 86400  # seconds clients keep to TLS once they saw it (IRCv3 STS)
     trusted: tuple[str, ...] = ()  # networks free of flood control and per-IP limits
-    plain: Listen | None = Listen("127.0.0.1", 8080)  # the plain-text door; None: off
+    plain: Listen | None = Listen("127.0.0.1", 8080)  # the plain-text door; false: off
     plain_room: str = "#lobby"  # where plain users start
-    # The web listener: the web client's files and the WebSocket door; None: off.
+    # The web listener: the web client's files and the WebSocket door; false: off.
     web: Listen | None = Listen("127.0.0.1", 8081)
     # Origins whose pages may open the WebSocket door besides the page's own ("*": any).
     web_origins: tuple[str, ...] = ()
     # Names the web listener answers to besides server_name, localhost, the hosts of
     # web_origins and addresses (a request for any other is refused: DNS rebinding).
     web_hosts: tuple[str, ...] = ()
-    web_tls: bool | None = None  # HTTPS and wss; None: when tls_cert is set
-    web_root: Path | None = None  # the web client's files; None: those shipped with hubbub
+    web_tls: bool | None = None  # HTTPS and wss; default: when tls_cert is set
+    web_root: Path | None = None  # the web client's files; default: those shipped with hubbub
     # /metrics on a listener of its own (plain HTTP, for a private address), and then only
-    # there; None: on the web listener.
-    metrics_host: str | None = None  # default 127.0.0.1
+    # there; default: on the web listener.
+    metrics_host: str | None = None  # with metrics_port; default 127.0.0.1
     metrics_port: int | None = None
-    language: str | None = None  # plain door language; None: from the environment
-    history: bool = True  # keep message history in the data folder
+    language: str | None = None  # plain door language; default: from the environment
+    # Keep accounts, message history and bans (in the data folder, or database_url); false:
+    # none of them.
+    history: bool = True
     # Account registration (REGISTER): allowed before the connection is complete, and
     # whether it needs an email address (kept on the account, not verified by mail).
     register_before_connect: bool = True
@@ -143,7 +149,7 @@ class Settings:
     # cost of one commit of latency.
     history_sync: bool = False
     # A PostgreSQL database (postgresql://user:password@host/name) in place of the data
-    # folder's SQLite file; kept out of repr for its password.
+    # folder's SQLite file.
     database_url: str | None = field(default=None, repr=False)
     # Several nodes as one network, on NATS JetStream and a shared PostgreSQL; None: this
     # server is the whole network.

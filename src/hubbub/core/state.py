@@ -24,11 +24,11 @@ class ChatLimits:
     """Bounds the chat enforces, with their defaults; each is a ``[limits]`` setting
     (:class:`hubbub.settings.Limits` is made of these and the other rings' limits)."""
 
-    channels_per_user: int = 50
+    channels_per_user: int = 50  # channels one user may be in at once
     channels_per_account: int = 10  # channels one account may register (ChanServ)
-    topiclen: int = 390
-    kicklen: int = 390
-    awaylen: int = 390
+    topiclen: int = 390  # characters of a topic
+    kicklen: int = 390  # characters of a KICK's reason
+    awaylen: int = 390  # characters of an AWAY message
     list_length: int = 100  # entries of the ban, exception and invite lists together
     whowas: int = 1000  # remembered departed nicks
     monitor: int = 100  # nicks one user may MONITOR

@@ -220,7 +220,7 @@ class DoorLimits:
     line_length: int = 512  # bytes of a line without tags, CRLF included (RFC 1459)
     tags_length: int = 4094  # bytes of a client's tags, without "@" and " " (message-tags)
     sendq: int = 1_048_576  # bytes queued for a client before it is cut off
-    registration_timeout: float = 60.0
+    registration_timeout: float = 60.0  # seconds to finish registering before the cut-off
     ping_interval: float = 120.0  # idle seconds before the server sends PING
     ping_timeout: float = 60.0  # seconds after that PING before the client is cut off
     connections_per_ip: int = 50  # 0: no limit

@@ -32,7 +32,7 @@ Key = NewType("Key", str)
 class NameLimits:
     """How long names may be, in characters (a channel's with its ``#``)."""
 
-    nicklen: int = 30
+    nicklen: int = 30  # 9 to 200
     channellen: int = 64
 
 

@@ -10,7 +10,7 @@ class IrcLimits:
     """The IRC door's bounds, with their defaults; each is a ``[limits]`` setting, and
     those a client should know are advertised in RPL_ISUPPORT."""
 
-    realnamelen: int = 150
+    realnamelen: int = 150  # characters of the real name (USER, SETNAME)
     userlen: int = 18  # of the user name (ident), as USER gives it
     targets: int = 4  # targets of one PRIVMSG/NOTICE
     modes: int = 20  # parameterised mode changes in one MODE
