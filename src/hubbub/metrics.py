@@ -173,6 +173,18 @@ class Metrics:
         failures.add_metric(["credentials"], accounts.login_failures if accounts else 0)
         failures.add_metric(["throttled"], accounts.logins_throttled if accounts else 0)
         yield failures
+        yield CounterMetricFamily(
+            "hubbub_oper_failures",
+            "OPER refused: a wrong name or password, or unchecked while the address waits "
+            "out its failures.",
+            value=tally.oper_failures,
+        )
+        yield CounterMetricFamily(
+            "hubbub_server_password_failures",
+            "Registrations refused for the server password (PASS): wrong, missing, or "
+            "unchecked while the address waits.",
+            value=tally.password_failures,
+        )
         yield from self._storage()
         yield _histogram(
             "hubbub_event_loop_lag_seconds",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from hubbub.settings import Oper
 from hubbub.wire import numerics as n
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import Clients, make_settings, port_of
@@ -145,6 +146,41 @@ async def test_a_burst_past_flood_control_is_counted_once(
         await flooder.read_until(lambda m: m.command == "PONG" and m.params[-1] == "f29")
         after = await scrape(port)
         assert moved(before, after, "hubbub_flood_throttled_total") == 1
+
+
+async def test_refused_oper_and_server_passwords_are_counted(
+    tmp_path: Path, clients: Clients
+) -> None:
+    settings = make_settings(tmp_path).replace(
+        web=web_settings(tmp_path).web,
+        web_root=web_settings(tmp_path).web_root,
+        password="server-secret",
+        opers=(Oper("boss", "operpass"),),
+    )
+    async with running_server(settings) as server:
+        port = web_port(server)
+        before = await scrape(port)
+        wrong = await LineClient.open(port_of(server))
+        await wrong.send("PASS not-it", "NICK wrong", "USER wrong 0 * :wrong")
+        await wrong.read_until(n.ERR_PASSWDMISMATCH)
+        missing = await LineClient.open(port_of(server))
+        await missing.send("NICK missing", "USER missing 0 * :missing")
+        await missing.read_until(n.ERR_PASSWDMISMATCH)
+        user = await LineClient.open(port_of(server))
+        await user.send("PASS server-secret", "NICK guesser", "USER guesser 0 * :guesser")
+        await user.read_until(n.RPL_ENDOFMOTD)
+        await user.send("OPER boss wrong")
+        await user.read_until(n.ERR_PASSWDMISMATCH)
+        await user.send("OPER nobody operpass")
+        await user.read_until(n.ERR_PASSWDMISMATCH)
+        await user.send("OPER boss operpass")
+        await user.read_until(n.RPL_YOUREOPER)
+        after = await scrape(port)
+        assert moved(before, after, "hubbub_server_password_failures_total") == 2
+        assert moved(before, after, "hubbub_oper_failures_total") == 2
+        assert moved(before, after, "hubbub_registrations_total", door="irc") == 1
+        for client in (wrong, missing, user):
+            await client.close()
 
 
 async def test_a_client_cut_off_at_its_sendq_is_counted(tmp_path: Path, clients: Clients) -> None:

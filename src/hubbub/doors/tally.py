@@ -20,12 +20,18 @@ class DoorTally:
         registrations: sessions that became users, by door.
         flood_throttled: times a client's lines were held back by flood control.
         sendq_exceeded: clients cut off for not reading their output (the SendQ).
+        oper_failures: OPER refused, for a wrong name or password or unchecked while
+            the address waits out its failures.
+        password_failures: registrations refused for the server password (PASS), wrong,
+            missing, or unchecked while the address waits.
     """
 
     connections: Counter[str] = field(default_factory=Counter)
     registrations: Counter[str] = field(default_factory=Counter)
     flood_throttled: int = 0
     sendq_exceeded: int = 0
+    oper_failures: int = 0
+    password_failures: int = 0
 
 
 def irc_door(peer: Peer) -> str:

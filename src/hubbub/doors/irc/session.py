@@ -268,6 +268,7 @@ class IrcSession(IrcClient):
             throttled = throttle.wait(self) > 0
             if throttled or self.password is None or not verify_password(self.password, required):
                 throttle.fail(self, checked=not throttled)
+                self.ctx.tally.password_failures += 1
                 self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
                 self.close("Bad password")
                 return

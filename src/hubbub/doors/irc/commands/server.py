@@ -183,6 +183,7 @@ def oper(session: IrcClient, user: User, message: Message) -> None:
     throttle = oper_throttle(session.hub)
     wait = throttle.wait(session)
     if wait > 0:
+        session.ctx.tally.oper_failures += 1
         # The failures that began the wait were each logged as a warning.
         session.log.info("OPER by %s refused: too many failures from its address", user.mask)
         session.numeric(
@@ -198,6 +199,7 @@ def oper(session: IrcClient, user: User, message: Message) -> None:
     # An unknown name is checked against a decoy hash: as slow as a known one.
     stored = block.password if block is not None else decoy_hash()
     if not verify_password(password, stored) or block is None:
+        session.ctx.tally.oper_failures += 1
         failures, spent = throttle.fail(session, checked=True)
         # The name only if it is an operator's: a name typed wrong may be a password.
         session.log.warning(
