@@ -251,8 +251,27 @@ def test_oper_flags_are_added_to_the_config_opers(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["nocolon", ":pw", "name:"])
 def test_malformed_oper_flag_is_a_config_error(value: str) -> None:
-    with pytest.raises(ConfigError, match="--oper"):
+    with pytest.raises(ConfigError, match="--oper") as raised:
         parse_serve("--server-name", "irc.example.org", "--oper", value)
+    # What was typed may be the password alone: it is not echoed.
+    assert (value.strip(":") or "x") not in str(raised.value)
+
+
+def test_the_server_and_an_oper_password_may_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUBBUB_PASSWORD", "from-env")
+    monkeypatch.setenv("HUBBUB_OPER", "carol:s3cret")
+    settings = parse_serve("--server-name", "irc.example.org", "--oper", "alice:pw1")
+    assert settings.password == "from-env"
+    assert settings.opers == (Oper("alice", "pw1"), Oper("carol", "s3cret"))
+    assert parse_serve("--server-name", "irc.example.org", "--password", "flag").password == (
+        "flag"
+    )
+    monkeypatch.setenv("HUBBUB_OPER", "s3cret-alone")
+    with pytest.raises(ConfigError, match="HUBBUB_OPER: expected NAME:PASSWORD") as raised:
+        parse_serve("--server-name", "irc.example.org")
+    assert "s3cret" not in str(raised.value)
 
 
 def test_invalid_server_name_flag_is_a_config_error() -> None:
@@ -370,6 +389,19 @@ async def test_serve_process_serves_irc_and_exits_0_on_sigterm_after_error_to_cl
         await client.close()
     assert await served.exit_code() == 0
     assert (tmp_path / "data").is_dir()
+
+
+async def test_a_password_given_as_a_flag_is_warned_about(
+    tmp_path: Path, serve_processes: ServeProcesses
+) -> None:
+    port = free_port()
+    served = await serve_processes.start(*base_flags(tmp_path, port), "--oper", "boss:pw-flag")
+    warned = await served.wait_for_log("visible to every user of this machine")
+    assert "HUBBUB_OPER" in warned
+    await served.wait_for_log("listening")
+    assert "pw-flag" not in "".join(served.log)
+    served.signal(signal.SIGTERM)
+    assert await served.exit_code() == 0
 
 
 async def test_serve_process_exits_0_on_sigint(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -84,13 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--network", help="network name shown to clients (default hubbub)")
     serve.add_argument("--description", help="server description shown by LINKS and WHOIS")
     serve.add_argument("--motd", type=Path, help="file with the message of the day")
-    serve.add_argument("--password", help="server password clients must send with PASS")
+    serve.add_argument(
+        "--password",
+        help="server password clients must send with PASS; also HUBBUB_PASSWORD (a flag "
+        "is visible to every user of the machine in the process list)",
+    )
     serve.add_argument(
         "--oper",
         action="append",
         default=[],
         metavar="NAME:PASSWORD",
-        help="an IRC operator login (repeatable)",
+        help="an IRC operator login (repeatable); also HUBBUB_OPER (better: [[oper]] "
+        "blocks with a hash from 'hubbub mkpasswd')",
     )
     serve.add_argument("--tls-cert", type=Path, help="TLS certificate chain (PEM)")
     serve.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
@@ -276,7 +282,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "network_name": args.network,
         "description": args.description,
         "motd_file": args.motd,
-        "password": args.password,
+        "password": args.password or os.environ.get("HUBBUB_PASSWORD") or None,
         "log_level": args.log_level,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
@@ -292,10 +298,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
     }
     changes.update({key: value for key, value in simple.items() if value is not None})
     opers = list(settings.opers)
-    for item in args.oper:
+    from_env = os.environ.get("HUBBUB_OPER")
+    given = [("--oper", item) for item in args.oper]
+    for source, item in [*given, *([("HUBBUB_OPER", from_env)] if from_env else [])]:
         name, sep, password = item.partition(":")
         if not sep or not name or not password:
-            raise ConfigError(f"--oper {item!r}: expected NAME:PASSWORD")
+            # Not echoed: what was typed may be the password alone.
+            raise ConfigError(f"{source}: expected NAME:PASSWORD")
         opers.append(Oper(name, password))
     changes["opers"] = tuple(opers)
     if args.no_plain:
@@ -362,6 +371,11 @@ def serve(args: argparse.Namespace) -> int:
         _complain("hubbub", error)
         return 2
     logs.configure(settings.log_level, settings.log_format)
+    if args.password is not None or args.oper:
+        logging.getLogger("hubbub").warning(
+            "a password given as a flag is visible to every user of this machine (ps): "
+            "use HUBBUB_PASSWORD, HUBBUB_OPER or the config file"
+        )
 
     async def main() -> None:
         try:
