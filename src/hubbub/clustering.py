@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.accounts.throttle import Shared
@@ -32,6 +33,17 @@ logger = logging.getLogger(__name__)
 _COUNTS_LAST = 60.0
 # Seconds of failed publishing after which a node says it is not ready (/readyz).
 _STUCK = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFigures:
+    """What ``/metrics`` tells of a node's link to its cluster."""
+
+    node: str
+    reachable: bool  # NATS reachable, and taking what this node publishes
+    waiting: int  # facts published here that the stream has not acknowledged
+    applied: int  # the stream sequence applied here
+    heard: int  # other nodes heard within the node timeout
 
 
 class ClusterUnreachable(Exception):
@@ -138,6 +150,16 @@ class ClusterLink:
         its users' every change held back: it must not be sent more, probe 21)."""
         failing = self.bus.failing_since
         return self._reachable and (failing is None or time.monotonic() - failing < _STUCK)
+
+    def figures(self) -> ClusterFigures:
+        liveness = self._liveness
+        return ClusterFigures(
+            self.node,
+            self.reachable(),
+            self.bus.waiting,
+            self.bus.position,
+            liveness.heard() if liveness is not None else 0,
+        )
 
     def _tell(self, hub: Hub, reachable: bool) -> None:
         """Tell this node's users when the rest of the network goes and comes back (once

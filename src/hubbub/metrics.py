@@ -25,6 +25,7 @@ from prometheus_client.core import (
     Metric,
 )
 
+from hubbub.clustering import ClusterFigures
 from hubbub.core.apply import ELSEWHERE
 from hubbub.core.hub import Hub
 from hubbub.doors.gate import Gate
@@ -101,6 +102,8 @@ class Metrics:
         self._writer: HistoryWriter | None = None
         self.lag = Latency()
         self.addresses: list[tuple[str, int]] = []
+        # The node's link to its cluster, when it is one (set by the server).
+        self.cluster: Callable[[], ClusterFigures] | None = None
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -186,6 +189,8 @@ class Metrics:
             value=tally.password_failures,
         )
         yield from self._storage()
+        if self.cluster is not None:
+            yield from _cluster(self.cluster())
         yield _histogram(
             "hubbub_event_loop_lag_seconds",
             f"How late a timer due every {LAG_EVERY} s ran: time the loop spent elsewhere.",
@@ -308,3 +313,31 @@ def _by_door(family: F, counts: dict[str, int]) -> F:
     for door in DOORS:
         family.add_metric([door], counts.get(door, 0))
     return family
+
+
+def _cluster(figures: ClusterFigures) -> Iterator[Metric]:
+    info = GaugeMetricFamily(
+        "hubbub_cluster_node", "This node of a cluster, by its name.", labels=["node"]
+    )
+    info.add_metric([figures.node], 1)
+    yield info
+    yield GaugeMetricFamily(
+        "hubbub_cluster_reachable",
+        "1 while NATS is reachable and takes what this node publishes, else 0.",
+        value=int(figures.reachable),
+    )
+    yield GaugeMetricFamily(
+        "hubbub_cluster_waiting_facts",
+        "Changes published by this node that the network's log has not acknowledged yet.",
+        value=figures.waiting,
+    )
+    yield GaugeMetricFamily(
+        "hubbub_cluster_applied_sequence",
+        "How far this node has applied the network's log (a stream sequence).",
+        value=figures.applied,
+    )
+    yield GaugeMetricFamily(
+        "hubbub_cluster_nodes_heard",
+        "Other nodes whose heartbeat this node heard within the node timeout.",
+        value=figures.heard,
+    )

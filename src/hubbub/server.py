@@ -113,6 +113,7 @@ class Server:
         )
         self.irc.tally = self.plain.tally = self.gate.tally  # what every door counts
         self.metrics = Metrics(self.gate, self.connections, self.irc, settings, self._stop)
+        self.metrics.cluster = self.cluster.figures if self.cluster is not None else None
         self.web.metrics = None if settings.metrics_port is not None else self.metrics.text
         self.tls = tls_context(settings)
         # Server bans: asked by every door; kept in the store once it is open.

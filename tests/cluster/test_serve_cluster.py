@@ -15,7 +15,9 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.conftest import ServeProcess, ServeProcesses
 from tests.helpers import LineClient
+from tests.integration.test_metrics import scrape
 from tests.nats_server import NatsServer
+from tests.test_cli import free_port
 
 CHAN = "#room"
 PASSWORD = "s3cret-enough"
@@ -763,3 +765,30 @@ async def test_a_node_started_again_counts_the_guesses_its_last_run_counted(
         assert "try again in" in answer[-1].params[-1]
     finally:
         await again.close()
+
+
+async def test_each_node_tells_its_link_to_the_cluster_in_its_metrics(cluster: Cluster) -> None:
+    metrics_port = free_port()
+    node_a, port_a = await cluster.node("a", "--metrics-port", str(metrics_port))
+    await cluster.node("b")
+    alice = await LineClient.open(port_a)
+    try:
+        await alice.register("alice")
+        await alice.send(f"JOIN {CHAN}")
+        await alice.read_until("JOIN")
+        async with asyncio.timeout(15):
+            while True:
+                samples = await scrape(metrics_port)
+                if samples[("hubbub_cluster_nodes_heard", ())] == 1:
+                    break
+                await asyncio.sleep(0.1)  # heartbeats come every second
+    finally:
+        await alice.close()
+    assert samples[("hubbub_cluster_node", (("node", "a"),))] == 1
+    assert samples[("hubbub_cluster_reachable", ())] == 1
+    # Alice's arrival and join were applied here, from the log.
+    assert samples[("hubbub_cluster_applied_sequence", ())] >= 2
+    assert samples[("hubbub_cluster_waiting_facts", ())] == 0
+    # A node's users are its own; the network's are everyone's.
+    assert samples[("hubbub_network_users", ())] == 1
+    assert node_a.process.returncode is None

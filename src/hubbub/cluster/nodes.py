@@ -131,6 +131,13 @@ class Liveness:
         if beat is not None:
             self._heard[beat.run] = asyncio.get_running_loop().time()
 
+    def heard(self) -> int:
+        """How many other node runs beat within the last timeout."""
+        now = asyncio.get_running_loop().time()
+        return sum(
+            1 for run, when in self._heard.items() if run != self.run and now - when < self.timeout
+        )
+
     def beat(self) -> Beat:
         """What this node says of itself now."""
         own = self.run + "."
