@@ -47,6 +47,13 @@ def test_thousands_of_bans_are_each_found_and_others_left_alone() -> None:
     assert book.user_ban("~anyone", "192.0.11.99", None) == bans[3000 + 2849]
     assert book.user_ban("~anyone", "198.28.249.77", None) == bans[6000 + 2749]
     assert book.address_ban("198.30.0.1") is None
+    # A mask whose host starts with a wildcard, and one on a network, are found too.
+    anywhere, network = kline("~spammer@*"), kline("*bot*@2001:db8:1::/48")
+    book.add(anywhere)
+    book.add(network)
+    assert book.user_ban("~spammer", "203.0.113.50", None) == anywhere
+    assert book.user_ban("~mybot", "2001:db8:1:2::3", None) == network
+    assert book.user_ban("~mybot", "2001:db8:2::3", None) is None
     # Taken out one by one, each stops matching and the rest still do.
     for ban in bans[6000:6500]:
         assert book.remove(ban.kind, ban.mask) == ban

@@ -231,6 +231,12 @@ class _MaskTest:
         return self.host is not None and self.host.fullmatch(host.lower())
 
 
+def _literal_start(host_glob: str) -> str:
+    """What a host glob holds before its first wildcard."""
+    cut = min((i for i in (host_glob.find("*"), host_glob.find("?")) if i >= 0), default=-1)
+    return host_glob if cut < 0 else host_glob[:cut]
+
+
 def _mask_matches(key: str, username: str, host: str) -> bool:
     return _MaskTest(key)(username, host)
 
@@ -253,9 +259,12 @@ class ServerBans:
         self._bans: dict[tuple[BanKind, str], ServerBan] = {}
         # D-lines by (IP version, prefix length), then by the network's first address.
         self._networks: dict[tuple[int, int], dict[int, ServerBan]] = {}
-        # K-lines: their matchers, those on one address by it, the rest to try in turn.
+        # K-lines: their matchers; those on an address or network by it (as D-lines),
+        # those on a wildcard of addresses by the literal start of it (``203.0.113.``),
+        # and the few whose host starts with a wildcard, to try in turn.
         self._tests: dict[str, _MaskTest] = {}
-        self._on_address: dict[tuple[int, int], dict[str, ServerBan]] = {}
+        self._on_network: dict[tuple[int, int], dict[int, dict[str, ServerBan]]] = {}
+        self._by_start: dict[str, dict[str, ServerBan]] = {}
         self._roaming: dict[str, ServerBan] = {}
 
     def __len__(self) -> int:
@@ -287,13 +296,8 @@ class ServerBans:
             within = self._networks.setdefault((network.version, network.prefixlen), {})
             within[int(network.network_address)] = ban
         elif ban.kind is BanKind.MASK:
-            test = self._tests[ban.mask] = _MaskTest(ban.mask)
-            one = test.network
-            if one is not None and one.num_addresses == 1:
-                place = (one.version, int(one.network_address))
-                self._on_address.setdefault(place, {})[ban.mask] = ban
-            else:
-                self._roaming[ban.mask] = ban
+            self._tests[ban.mask] = _MaskTest(ban.mask)
+            self._place_of(ban.mask).setdefault(ban.mask, ban)
 
     def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
         ban = self._bans.pop((kind, mask), None)
@@ -306,14 +310,8 @@ class ServerBans:
             if not within:
                 self._networks.pop((network.version, network.prefixlen), None)
         elif kind is BanKind.MASK:
-            test = self._tests.pop(mask)
-            self._roaming.pop(mask, None)
-            if test.network is not None:
-                place = (test.network.version, int(test.network.network_address))
-                on = self._on_address.get(place, {})
-                on.pop(mask, None)
-                if not on:
-                    self._on_address.pop(place, None)
+            self._unplace(mask)
+            del self._tests[mask]
         return ban
 
     def expired(self) -> list[ServerBan]:
@@ -349,17 +347,62 @@ class ServerBans:
             ban = self._bans.get((BanKind.ACCOUNT, account_id))
             if ban is not None and ban.active(now):
                 return ban
-        address = _address(host)
-        on_address = (
-            self._on_address.get((address.version, int(address)), {})
-            if address is not None
-            else {}
-        )
-        for bans in (on_address, self._roaming):
+        for bans in self._mask_candidates(host):
             for mask, ban in bans.items():
                 if ban.active(now) and self._tests[mask](username, host):
                     return ban
         return None
+
+    def _place_of(self, mask: str) -> dict[str, ServerBan]:
+        """Where the K-line ``mask`` is held (see ``__init__``), made if new."""
+        test = self._tests[mask]
+        if test.network is not None:
+            network = test.network
+            within = self._on_network.setdefault((network.version, network.prefixlen), {})
+            return within.setdefault(int(network.network_address), {})
+        start = _literal_start(mask.rpartition("@")[2])
+        return self._by_start.setdefault(start, {}) if start else self._roaming
+
+    def _unplace(self, mask: str) -> None:
+        """Take the K-line ``mask`` from where it is held, and drop emptied places."""
+        test = self._tests[mask]
+        if test.network is not None:
+            network = test.network
+            kind = (network.version, network.prefixlen)
+            within = self._on_network[kind]
+            place = within[int(network.network_address)]
+            del place[mask]
+            if not place:
+                del within[int(network.network_address)]
+                if not within:
+                    del self._on_network[kind]
+            return
+        start = _literal_start(mask.rpartition("@")[2])
+        if not start:
+            del self._roaming[mask]
+            return
+        del self._by_start[start][mask]
+        if not self._by_start[start]:
+            del self._by_start[start]
+
+    def _mask_candidates(self, host: str) -> Iterator[dict[str, ServerBan]]:
+        """The K-lines that may cover ``host``: a few lookups, then the roaming ones."""
+        address = _address(host)
+        if address is not None:
+            value, bits = int(address), address.max_prefixlen
+            for (version, prefix), within in self._on_network.items():
+                if version == address.version:
+                    shift = bits - prefix
+                    found = within.get(value >> shift << shift)
+                    if found:
+                        yield found
+        if self._by_start:
+            shown = host.lower()
+            for end in range(1, len(shown) + 1):
+                found = self._by_start.get(shown[:end])
+                if found:
+                    yield found
+        yield self._roaming
 
     def account_ban(self, account_id: str) -> ServerBan | None:
         ban = self._bans.get((BanKind.ACCOUNT, account_id))
