@@ -40,7 +40,10 @@ class BanKeeper:
         self.hub = hub
         self.bans = bans
         self._store = store
-        self._version: tuple[int, float] | None = None
+        self._version: str | None = None
+        # Set by this server's own changes, so that the next look reads the store's list
+        # whatever its digest (it may have come back to one seen before).
+        self._changed_here = False
 
     @property
     def kept(self) -> bool:
@@ -57,14 +60,22 @@ class BanKeeper:
     async def add(self, ban: ServerBan) -> int:
         if self._store is not None:
             await self._store.save_ban(ban.kind.value, ban.mask, ban.set_at, to_json(ban))
+            self._changed_here = True
         self.bans.add(ban)
         return self.hub.ban(ban, everywhere=True)
 
     async def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
-        found = self.bans.get(kind, mask)
         store = self._store
-        if store is not None and not await store.delete_ban(kind.value, mask) and found is None:
-            return None
+        if store is not None and self.bans.get(kind, mask) is None:
+            # Set elsewhere (another node, the shell) since the last look: read it first,
+            # so that the operator is told what was lifted.
+            await self.refresh()
+        found = self.bans.get(kind, mask)
+        if store is not None:
+            deleted = await store.delete_ban(kind.value, mask)
+            self._changed_here = True
+            if not deleted and found is None:
+                return None
         return self.bans.remove(kind, mask) or found
 
     async def poll(self, interval: float = BAN_POLL_INTERVAL) -> None:
@@ -87,8 +98,9 @@ class BanKeeper:
             logger.info("ban ended: %s", ban.label)
             await store.delete_ban(ban.kind.value, ban.mask)
             self.bans.remove(ban.kind, ban.mask)
+        self._changed_here, changed_here = False, self._changed_here
         version = await store.bans_version()
-        if version == self._version:
+        if version == self._version and not changed_here:
             return
         self._version = version
         for ban in self.bans.replace(self._read(await store.load_bans())):

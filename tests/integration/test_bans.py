@@ -332,3 +332,37 @@ async def test_a_ban_stored_from_the_shell_is_enforced_by_the_running_server(
         assert "from the shell" in got[-2].params[-1]
         assert port_of(server)
         await victim.close()
+
+
+async def test_a_kline_lifted_from_the_shell_at_once_is_lifted_here(tmp_path: Path) -> None:
+    async with running_server(settings_for(tmp_path)) as server:
+        boss = await oper(server)
+        told = await notices(boss, "KLINE ~ghost0@203.0.113.* :set then lifted")
+        assert any("K-line set" in t for t in told)
+        store = await open_store(tmp_path, None, 5.0)
+        try:
+            # As `hubbub admin bans remove` does, before the server's next look.
+            assert await store.delete_ban("K", "~ghost0@203.0.113.*")
+        finally:
+            await store.close()
+        await server.ban_keeper.refresh()
+        assert len(server.bans) == 0
+        assert server.bans.user_ban("~ghost0", "203.0.113.5", None) is None
+        await boss.close()
+
+
+async def test_unkline_of_a_ban_this_server_has_not_read_yet_lifts_it(tmp_path: Path) -> None:
+    async with running_server(settings_for(tmp_path)) as server:
+        boss = await oper(server)
+        store = await open_store(tmp_path, None, 5.0)
+        try:
+            ban = ServerBan(BanKind.MASK, "*@203.0.113.8", "*@203.0.113.8", "r", "shell", 1.0)
+            await store.save_ban(ban.kind.value, ban.mask, ban.set_at, to_json(ban))
+        finally:
+            await store.close()
+        # Set elsewhere (the shell, another node) since this server last looked.
+        told = await notices(boss, "UNKLINE *@203.0.113.8")
+        assert told == ["*** K-line on *@203.0.113.8 lifted."]
+        await server.ban_keeper.refresh()
+        assert len(server.bans) == 0
+        await boss.close()

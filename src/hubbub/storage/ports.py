@@ -46,9 +46,11 @@ class BanStore(Protocol):
 
     async def load_bans(self) -> list[str]: ...
 
-    async def bans_version(self) -> tuple[int, float]:
-        """How many bans there are and when the newest was set: what changes whenever
-        the list does (a running server polls it to see what ``hubbub admin`` did)."""
+    async def bans_version(self) -> str:
+        """A digest of every ban as kept: it changes whenever the list does, whatever
+        the change (a running server polls it to see what ``hubbub admin`` or another
+        node did; a count and the newest time missed a ban set and lifted in one poll,
+        probe 22)."""
         ...
 
 

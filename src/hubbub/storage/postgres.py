@@ -303,10 +303,13 @@ class PostgresStore:
     async def load_bans(self) -> list[str]:
         return [_get(row["data"]) for row in await self._fetch("SELECT data FROM server_bans")]
 
-    async def bans_version(self) -> tuple[int, float]:
-        row = await self._fetchrow("SELECT count(*) AS n, max(set_at) AS last FROM server_bans")
+    async def bans_version(self) -> str:
+        row = await self._fetchrow(
+            "SELECT md5(coalesce(string_agg(kind || ' ' || mask || ' ' || data, E'\\n' "
+            "ORDER BY kind, mask), '')) AS digest FROM server_bans"
+        )
         assert row is not None
-        return int(row["n"]), float(row["last"] or 0.0)
+        return str(row["digest"])
 
     # -- channel orders ----------------------------------------------------------------
 

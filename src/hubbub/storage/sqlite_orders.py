@@ -4,6 +4,7 @@ A part of :class:`~hubbub.storage.sqlite.SqliteStore`, kept apart by topic."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -47,10 +48,13 @@ class SqliteOrders:
 
         return await self._run(work)
 
-    async def bans_version(self) -> tuple[int, float]:
-        def work() -> tuple[int, float]:
-            row = self._db.execute("SELECT count(*), max(set_at) FROM server_bans").fetchone()
-            return int(row[0]), float(row[1] or 0.0)
+    async def bans_version(self) -> str:
+        def work() -> str:
+            rows = self._db.execute("SELECT kind, mask, data FROM server_bans ORDER BY kind, mask")
+            digest = hashlib.sha256()
+            for kind, mask, data in rows:
+                digest.update(f"{kind} {mask} {data}\n".encode())
+            return digest.hexdigest()
 
         return await self._run(work)
 
