@@ -62,12 +62,6 @@ async def change_password(accounts: Accounts, name: str, password: str) -> str:
     return f"password of {account.name} changed"
 
 
-async def drop(accounts: Accounts, name: str) -> str:
-    account = await existing(accounts, name)
-    await accounts.drop(account)
-    return f"account {account.name} dropped"
-
-
 async def listing(accounts: Accounts) -> str:
     await accounts.load()
     rows = []

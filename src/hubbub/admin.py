@@ -224,13 +224,10 @@ def _action(args: argparse.Namespace, stdin: TextIO) -> Action:
                     account_admin.change_password, name=args.name, password=password
                 )
             return lambda admin: made(admin.accounts)
-        simple: dict[str, Callable[[Accounts], Awaitable[str]]] = {
-            "list": account_admin.listing,
-            "drop": functools.partial(account_admin.drop, name=getattr(args, "name", "")),
-        }
-        if verb in simple:
-            chosen = simple[verb]
-            return lambda admin: chosen(admin.accounts)
+        if verb == "list":
+            return lambda admin: account_admin.listing(admin.accounts)
+        if verb == "drop":
+            return functools.partial(_drop_account, name=args.name)
         if verb == "show":
             return functools.partial(_show_account, name=args.name)
         if verb == "suspend":
@@ -331,11 +328,38 @@ async def _order(admin: Admin, name: str, account: str | None) -> str:
         order = {"founder": found.uid, "name": found.name}
         done = f"{record.name} now belongs to {found.name}"
     number = await admin.store.order_channel(record.name, json.dumps(order))
+    return await _taken(admin, number, done)
+
+
+async def _taken(
+    admin: Admin,
+    number: int,
+    done: str,
+    later: str = " once the server starts (no running server took the order yet)",
+) -> str:
+    """``done``, once a running server took order ``number``, or ``later`` added after
+    a few seconds."""
     for _ in range(round(_ORDER_WAIT / _ORDER_LOOK)):
         if all(n != number for n, _, _ in await admin.store.channel_orders()):
             return f"{done} (carried out by the running server)"
         await asyncio.sleep(_ORDER_LOOK)
-    return f"{done} once the server starts (no running server took the order yet)"
+    return done + later
+
+
+async def _drop_account(admin: Admin, name: str) -> str:
+    """Delete an account, and order the running server to forget what it held of it:
+    the channels it founded and its places on access lists (the server keeps the
+    registrations, and would write them back at their next change, probe 22)."""
+    account = await existing(admin.accounts, name)
+    await admin.accounts.drop(account)
+    order = {"account_dropped": account.uid, "name": account.name}
+    number = await admin.store.order_channel("", json.dumps(order))
+    return await _taken(
+        admin,
+        number,
+        f"account {account.name} dropped",
+        "; its channels are forgotten when a server starts (none running took the order)",
+    )
 
 
 # -- bans ----------------------------------------------------------------------------------

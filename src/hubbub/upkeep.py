@@ -141,7 +141,14 @@ async def carry_out_channel_orders(hub: Hub, store: ChannelOrders) -> None:
         return
     for number, name, text in orders:
         try:
-            hub.carry_out(name, json.loads(text))
+            order = json.loads(text)
+            if isinstance(order, dict) and "account_dropped" in order:
+                # Dropped from the shell: what the server holds of it goes as it would
+                # for an account dropped here (its channels, its places on access lists).
+                hub.drop_account(str(order["account_dropped"]), str(order.get("name", "")))
+                logger.info("order %d: account %s was dropped", number, order.get("name"))
+                continue
+            hub.carry_out(name, order)
         except ChatError:
             logger.warning("channel order %d: %s is not registered; nothing done", number, name)
         except (ValueError, TypeError) as error:

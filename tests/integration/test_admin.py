@@ -262,3 +262,33 @@ async def test_the_database_flags_go_before_the_group_or_after_the_action(
         assert out.endswith("1 account\n")
     status, out = await run_hubbub("account", "drop", "Nobody", "--config", str(config))
     assert (status, out) == (1, "hubbub account: there is no account Nobody\n")
+
+
+async def test_an_offline_founder_dropped_from_the_shell_leaves_no_registration_behind(
+    tmp_path: Path,
+) -> None:
+    for name in ("Alice", "Helper"):
+        assert (await hubbub_admin(tmp_path, "accounts", "create", name, stdin=PASSWORD))[0] == 0
+    async with running_server(make_settings(tmp_path)) as server:
+        alice = await logged_in(server, "alice", "Alice")
+        await alice.send("JOIN #gone", "CS REGISTER #gone")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        await alice.close()
+        folded = server.hub.casemap.fold("#gone")
+        assert folded in server.hub.state.channels.registered
+        status, out = await hubbub_admin(tmp_path, "accounts", "drop", "alice")
+        assert (status, out.strip()) == (
+            0,
+            "account Alice dropped (carried out by the running server)",
+        )
+        assert folded not in server.hub.state.channels.registered
+        # A change to the channel now writes nothing back for the dropped founder.
+        helper = await logged_in(server, "helper", "Helper")
+        await helper.send("JOIN #gone", "TOPIC #gone :still here")
+        await helper.read_until("TOPIC")
+        await helper.send("CS INFO #gone")
+        told = await helper.read_until(lambda m: m.command == "NOTICE")
+        assert "not registered" in told[-1].params[-1]
+        await helper.close()
+    status, out = await hubbub_admin(tmp_path, "channels", "list")
+    assert out.strip() == "0 registered channels"
