@@ -277,7 +277,7 @@ async def _show_account(admin: Admin, name: str) -> str:
         f"email: {shown(account.email) or '(none)'}",
         f"certificates: {len(certificates)}",
         f"founder of: {', '.join(founded) or '(none)'}",
-        f"suspended: {bans[0].describe(now) if bans and bans[0].active(now) else 'no'}",
+        f"suspended: {shown(bans[0].describe(now)) if bans and bans[0].active(now) else 'no'}",
     ]
     return "\n".join(lines)
 
@@ -395,7 +395,7 @@ async def _add_ban(admin: Admin, target: str, minutes: int | None, reason: str) 
     who = f"{getpass.getuser()} (hubbub admin)"
     ban = ServerBan(kind, key, label, reason_of(reason), who, now, expiry(minutes, now))
     await admin.store.save_ban(kind.value, key, now, ban_to_json(ban))
-    return f"banned: {ban.describe(now)}"
+    return f"banned: {shown(ban.describe(now))}"
 
 
 async def _remove_ban(admin: Admin, target: str) -> str:

@@ -292,3 +292,18 @@ async def test_an_offline_founder_dropped_from_the_shell_leaves_no_registration_
         await helper.close()
     status, out = await hubbub_admin(tmp_path, "channels", "list")
     assert out.strip() == "0 registered channels"
+
+
+async def test_a_reason_with_escape_sequences_is_kept_and_shown_without_them(
+    tmp_path: Path,
+) -> None:
+    assert (await hubbub_admin(tmp_path, "accounts", "create", "Shady", stdin=PASSWORD))[0] == 0
+    status, out = await hubbub_admin(
+        tmp_path, "accounts", "suspend", "Shady", "--reason", "\x1b]0;PWNED\x07\x1b[2Jred"
+    )
+    assert status == 0
+    assert out.startswith("banned: Shady (permanent, by ")
+    assert out.rstrip().endswith("]0;PWNED[2Jred")
+    status, out = await hubbub_admin(tmp_path, "accounts", "show", "Shady")
+    assert "\x1b" not in out
+    assert "\x07" not in out
