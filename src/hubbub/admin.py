@@ -327,8 +327,34 @@ async def _order(admin: Admin, name: str, account: str | None) -> str:
             raise Refused(f"{found.name} is the founder of {record.name} already")
         order = {"founder": found.uid, "name": found.name}
         done = f"{record.name} now belongs to {found.name}"
+    return await carried_out(admin, record, order, done)
+
+
+async def carried_out(
+    admin: Admin, record: RegisteredChannel, order: dict[str, object], done: str
+) -> str:
+    """Queue ``order`` for the registration ``record``; what came of it.
+
+    Raises:
+        Refused: a running server took it, but the registration is not as ordered.
+    """
     number = await admin.store.order_channel(record.name, json.dumps(order))
-    return await _taken(admin, number, done)
+    said = await _taken(admin, number, done)
+    if not said.endswith("(carried out by the running server)"):
+        return said
+    # The server takes every order, and does what still applies: a channel renamed or
+    # dropped meanwhile is left as it is (probe 22). Its keeper writes what it did soon.
+    wanted = order.get("founder")
+    for _ in range(round(_ORDER_WAIT / _ORDER_LOOK)):
+        # The registration is known by when it was made: a rename keeps that.
+        same = [r for r in (await admin.registrations()).values() if r.created == record.created]
+        if (same[0].founder if same else None) == wanted:
+            return said
+        await asyncio.sleep(_ORDER_LOOK)
+    raise Refused(
+        f"the running server took the order, but {record.name} is not as ordered: it was "
+        "renamed, dropped or given away meanwhile (the server's log says which)"
+    )
 
 
 async def _taken(

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from hubbub.account_admin import Refused
+from hubbub.accounts.service import Accounts
+from hubbub.admin import Admin, carried_out
 from hubbub.server import Server
+from hubbub.storage.backends import open_store
 from hubbub.wire import numerics as n
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import make_settings, port_of
@@ -307,3 +311,26 @@ async def test_a_reason_with_escape_sequences_is_kept_and_shown_without_them(
     status, out = await hubbub_admin(tmp_path, "accounts", "show", "Shady")
     assert "\x1b" not in out
     assert "\x07" not in out
+
+
+async def test_an_order_the_server_could_not_carry_out_is_reported_so(tmp_path: Path) -> None:
+    assert (await hubbub_admin(tmp_path, "accounts", "create", "Alice", stdin=PASSWORD))[0] == 0
+    async with running_server(make_settings(tmp_path)) as server:
+        alice = await logged_in(server, "alice", "Alice")
+        await alice.send("CAP REQ draft/channel-rename", "JOIN #rnd", "CS REGISTER #rnd")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        store = await open_store(tmp_path, None, 5.0)
+        try:
+            casemap = server.hub.casemap
+            admin = Admin(store, Accounts(store, casemap), casemap)
+            # What the shell read of it (the server keeps it, and writes it behind).
+            record = server.hub.state.channels.registered[casemap.fold("#rnd")]
+            # The founder renames the channel after the shell read it, before the order.
+            await alice.send("RENAME #rnd #rnd2 :moving")
+            await alice.read_until("RENAME")
+            with pytest.raises(Refused, match="took the order, but #rnd is not as ordered"):
+                await carried_out(admin, record, {"drop": True}, "dropped")
+        finally:
+            await store.close()
+        assert casemap.fold("#rnd2") in server.hub.state.channels.registered
+        await alice.close()
