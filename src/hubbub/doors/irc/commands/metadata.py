@@ -355,12 +355,13 @@ def sync_channel(
     limit = session.ctx.settings.limits.metadata_sync_lines
     replies = _values_of(session, user, channel, subs)
     for member in channel.members:
+        if len(replies) > limit:
+            break
         if member is not user and member.metadata:
             replies += _values_of(session, user, member, subs)
-            if len(replies) > limit:
-                session.numeric(n.RPL_METADATASYNCLATER, channel.name)
-                return
-    if replies:
+    if len(replies) > limit:
+        session.numeric(n.RPL_METADATASYNCLATER, channel.name)
+    elif replies:
         send_batch(session, replies)
 
 
