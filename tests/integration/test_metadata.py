@@ -431,5 +431,34 @@ async def test_the_capability_advertises_the_limits(tmp_path: Path) -> None:
         await client.send("CAP LS 302")
         listed = await client.read_until(lambda m: m.command == "CAP" and m.params[2] != "*")
         caps = [cap for m in listed if m.command == "CAP" for cap in m.params[-1].split()]
-        assert "draft/metadata-3=max-subs=7,max-keys=5,max-value-bytes=99" in caps
+        assert "draft/metadata-3=before-connect,max-subs=7,max-keys=5,max-value-bytes=99" in caps
         await client.close()
+
+
+async def test_keys_set_while_registering_are_the_users_and_come_with_the_welcome(
+    server: Server, clients: Clients
+) -> None:
+    early = await clients.open(server)
+    await early.send("CAP LS 302", f"CAP REQ :{CAPS}", "NICK early")
+    await early.send(
+        "METADATA * SET display-name :Early Bird",
+        "METADATA someone SET display-name :Not Mine",
+        "METADATA * SET bad! :x",
+        "METADATA * SUB display-name",
+        "METADATA * SYNC",
+    )
+    before = await early.read_until(
+        lambda m: m.command == "FAIL" and m.params[1] == "INVALID_SUBCOMMAND"
+    )
+    assert values(before) == {("*", "display-name"): "Early Bird"}
+    assert [f[:3] for f in fails(before)] == [
+        ("METADATA", "INVALID_TARGET", "someone"),
+        ("METADATA", "INVALID_KEY", "bad!"),
+        ("METADATA", "INVALID_SUBCOMMAND", "SYNC"),
+    ]
+    await early.send("USER early 0 * :e", "CAP END")
+    burst = await early.read_until(lambda m: m.command == "BATCH" and m.params[0].startswith("-"))
+    assert values(burst) == {("early", "display-name"): "Early Bird"}
+    bob = await metadata_client(port_of(server), "bob")
+    assert await get(bob, "early", "display-name") == {("early", "display-name"): "Early Bird"}
+    await bob.close()

@@ -36,7 +36,7 @@ VALUES = {
     "draft/multiline": "max-bytes=4096,max-lines=32",
     "sasl": "PLAIN,SCRAM-SHA-256",
     "draft/account-registration": "before-connect,custom-account-name",
-    "draft/metadata-3": "max-subs=50,max-keys=20,max-value-bytes=300",
+    "draft/metadata-3": "before-connect,max-subs=50,max-keys=20,max-value-bytes=300",
 }
 # Offered only where the server keeps history, and accounts.
 _NEEDS_HISTORY = frozenset({"draft/chathistory"})
@@ -125,7 +125,7 @@ def multiline_value(max_bytes: int, max_lines: int) -> str:
 
 def metadata_value(subs: int, keys: int, value_bytes: int) -> str:
     """draft/metadata-3's value: the limits a client must know of."""
-    return f"max-subs={subs},max-keys={keys},max-value-bytes={value_bytes}"
+    return f"before-connect,max-subs={subs},max-keys={keys},max-value-bytes={value_bytes}"
 
 
 def offered(

@@ -60,6 +60,7 @@ class IrcClient:
         "host",
         "hub",
         "metadata_budget",
+        "metadata_pending",
         "metadata_subs",
         "multiline",
         "nick",
@@ -123,6 +124,7 @@ class IrcClient:
         # until it subscribes), and its METADATA changes' budget: (left, when counted).
         self.metadata_subs: frozenset[str] = NO_CAPS
         self.metadata_budget: tuple[float, float] | None = None
+        self.metadata_pending: dict[str, str] | None = None  # before-connect keys
         # SASL: the payload received so far, while an exchange is under way.
         self.sasl: SaslAttempt | None = None
         # The account logged in to before registration (SASL), applied at registration,

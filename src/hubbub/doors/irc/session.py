@@ -59,6 +59,7 @@ from hubbub.doors.irc.commands.bans import refused_banned
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
 from hubbub.doors.irc.commands.metadata import deliver_change, introduce_joiner
+from hubbub.doors.irc.commands.metadata_early import arrive as arrive_with_metadata
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.labels import ReplyCollector, add_tags
 from hubbub.doors.irc.registration import Registration, Step, advance
@@ -341,6 +342,7 @@ class IrcSession(IrcClient):
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s", user.mask)
         send_welcome(self, user)
+        arrive_with_metadata(self, user)
         guard_nick(self, user)
 
     # -- events from the hub -----------------------------------------------------------

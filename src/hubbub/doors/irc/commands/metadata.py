@@ -36,7 +36,6 @@ from hubbub.core.metadata import (
     visibility,
 )
 from hubbub.core.model import Channel, User
-from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
@@ -52,7 +51,7 @@ _PER_LINE = 6
 _REFUSED_TARGETS = frozenset({Reason.NO_SUCH_NICK, Reason.NO_SUCH_CHANNEL})
 
 
-def _fail(session: IrcClient, code: str, *params: str) -> None:
+def fail(session: IrcClient, code: str, *params: str) -> None:
     session.message("FAIL", "METADATA", code, *params)
 
 
@@ -60,20 +59,20 @@ def _refuse(session: IrcClient, target: str, error: ChatError) -> None:
     """A refusal of the core, as the standard reply METADATA answers it with."""
     reason = error.reason
     if reason in _REFUSED_TARGETS:
-        _fail(session, "INVALID_TARGET", target, "Invalid metadata target")
+        fail(session, "INVALID_TARGET", target, "Invalid metadata target")
     elif reason is Reason.INVALID_KEY:
-        _fail(session, "INVALID_KEY", error.subject, "Invalid key")
+        fail(session, "INVALID_KEY", error.subject, "Invalid key")
     elif reason is Reason.KEY_NO_PERMISSION:
-        _fail(session, "KEY_NO_PERMISSION", error.subject, error.detail, "Permission denied")
+        fail(session, "KEY_NO_PERMISSION", error.subject, error.detail, "Permission denied")
     elif reason is Reason.INVALID_VALUE:
-        _fail(session, "INVALID_VALUE", error.subject, f"Invalid value: {error.detail}")
+        fail(session, "INVALID_VALUE", error.subject, f"Invalid value: {error.detail}")
     elif reason is Reason.LIMIT_REACHED:
-        _fail(session, "LIMIT_REACHED", error.subject, "Metadata limit reached")
+        fail(session, "LIMIT_REACHED", error.subject, "Metadata limit reached")
     else:
         session.refuse(error)
 
 
-def _value_line(session: IrcClient, target: str, key: str, value: str | None) -> Message:
+def value_line(session: IrcClient, target: str, key: str, value: str | None) -> Message:
     """RPL_KEYVALUE for a value, RPL_KEYNOTSET for none."""
     params: tuple[str, ...]
     if value is None:
@@ -87,15 +86,21 @@ def _send(session: IrcClient, message: Message) -> None:
     session.send(encode(message, session.ctx.settings.limits.line_length))
 
 
-def send_batch(session: IrcClient, messages: Iterable[Message]) -> None:
-    """Messages in one ``metadata`` batch (bare for a client without ``batch``)."""
+def send_value(session: IrcClient, target: str, key: str, value: str | None) -> None:
+    """The answer to a SET: the key's value now."""
+    _send(session, value_line(session, target, key, value))
+
+
+def send_batch(session: IrcClient, target: str, messages: Iterable[Message]) -> None:
+    """Messages in one ``metadata`` batch about ``target`` (bare for a client without
+    ``batch``)."""
     limit = session.ctx.settings.limits.line_length
     if "batch" not in session.caps:
         session.send(b"".join(encode(message, limit) for message in messages))
         return
     reference = session.new_batch()
     server = session.server_name
-    out = [encode(Message("BATCH", (f"+{reference}", "metadata"), server))]
+    out = [encode(Message("BATCH", (f"+{reference}", "metadata", target), server), limit)]
     out.extend(
         encode(message._replace(tags={"batch": reference, **message.tags}), limit)
         for message in messages
@@ -124,7 +129,7 @@ def _rate_limited(session: IrcClient, target: str, key: str) -> bool:
     wait = _spend(session)
     if wait is None:
         return False
-    _fail(session, "RATE_LIMITED", target, key, str(round(wait + 0.5)), "*", "Too many changes")
+    fail(session, "RATE_LIMITED", target, key, str(round(wait + 0.5)), "*", "Too many changes")
     return True
 
 
@@ -152,8 +157,8 @@ def _get(session: IrcClient, user: User, target: str, keys: list[str]) -> None:
                 _fail_line(session, "KEY_NO_PERMISSION", shown, folded, "Permission denied")
             )
         else:
-            replies.append(_value_line(session, shown, folded, owner.metadata.get(folded)))
-    send_batch(session, replies)
+            replies.append(value_line(session, shown, folded, owner.metadata.get(folded)))
+    send_batch(session, shown, replies)
 
 
 def _fail_line(session: IrcClient, code: str, *params: str) -> Message:
@@ -168,11 +173,12 @@ def _list(session: IrcClient, user: User, target: str) -> None:
         return
     shown = name_of(owner)
     if not readable(user, owner):
-        _fail(session, "KEY_NO_PERMISSION", shown, "*", "Permission denied")
+        fail(session, "KEY_NO_PERMISSION", shown, "*", "Permission denied")
         return
     send_batch(
         session,
-        [_value_line(session, shown, key, value) for key, value in shown_values(user, owner)],
+        shown,
+        [value_line(session, shown, key, value) for key, value in shown_values(user, owner)],
     )
 
 
@@ -188,7 +194,7 @@ def _set(session: IrcClient, user: User, target: str, params: list[str]) -> None
     except ChatError as error:
         _refuse(session, target, error)
         return
-    _send(session, _value_line(session, name_of(owner), fold_key(key), value or None))
+    send_value(session, name_of(owner), fold_key(key), value or None)
 
 
 def _clear(session: IrcClient, user: User, target: str) -> None:
@@ -200,7 +206,7 @@ def _clear(session: IrcClient, user: User, target: str) -> None:
         _refuse(session, target, error)
         return
     shown = name_of(owner)
-    send_batch(session, [_value_line(session, shown, key, None) for key in removed])
+    send_batch(session, shown, [value_line(session, shown, key, None) for key in removed])
 
 
 def _in_lines(session: IrcClient, numeric: str, keys: list[str]) -> None:
@@ -208,7 +214,7 @@ def _in_lines(session: IrcClient, numeric: str, keys: list[str]) -> None:
         session.numeric(numeric, *keys[start : start + _PER_LINE])
 
 
-def _sub(session: IrcClient, user: User, keys: list[str]) -> None:
+def subscribe(session: IrcClient, user: User | None, keys: list[str]) -> None:
     if not keys:
         session.numeric(n.ERR_NEEDMOREPARAMS, "METADATA", "Not enough parameters")
         return
@@ -221,13 +227,13 @@ def _sub(session: IrcClient, user: User, keys: list[str]) -> None:
     for key in keys:
         folded = fold_key(key)
         if not valid_key(folded, limits.metadata_key_length):
-            _fail(session, "INVALID_KEY", key, "Invalid key")
+            fail(session, "INVALID_KEY", key, "Invalid key")
             continue
         if folded not in subs:
             if len(subs) >= limits.metadata_subs:
                 # "The <key> parameter ... MUST be this first key that the client could
                 # not subscribe to"; the keys after it are not processed.
-                _fail(session, "TOO_MANY_SUBS", key, "Too many subscriptions")
+                fail(session, "TOO_MANY_SUBS", key, "Too many subscriptions")
                 break
             subs.add(folded)
             added.append(folded)
@@ -235,14 +241,14 @@ def _sub(session: IrcClient, user: User, keys: list[str]) -> None:
             accepted.append(folded)
     session.metadata_subs = frozenset(subs)
     _in_lines(session, n.RPL_METADATASUBOK, accepted)
-    if added and user.channels:
+    if added and user is not None and user.channels:
         # "When subscribing to a key, clients SHOULD receive the current value of that
         # key for channels/users they are receiving updates for."
         for channel in list(user.channels.values()):
             sync_channel(session, user, channel, frozenset(added))
 
 
-def _unsub(session: IrcClient, keys: list[str]) -> None:
+def unsubscribe(session: IrcClient, keys: list[str]) -> None:
     if not keys:
         session.numeric(n.ERR_NEEDMOREPARAMS, "METADATA", "Not enough parameters")
         return
@@ -254,7 +260,7 @@ def _unsub(session: IrcClient, keys: list[str]) -> None:
     for key in keys:
         folded = fold_key(key)
         if not valid_key(folded, limit):
-            _fail(session, "INVALID_KEY", key, "Invalid key")
+            fail(session, "INVALID_KEY", key, "Invalid key")
             continue
         subs.discard(folded)
         if folded not in done:
@@ -270,17 +276,17 @@ def _sync(session: IrcClient, user: User, target: str) -> None:
         _refuse(session, target, error)
         return
     if not readable(user, owner):
-        _fail(session, "KEY_NO_PERMISSION", name_of(owner), "*", "Permission denied")
+        fail(session, "KEY_NO_PERMISSION", name_of(owner), "*", "Permission denied")
         return
     subs = session.metadata_subs
     if isinstance(owner, User):
-        send_batch(session, _values_of(session, user, owner, subs))
+        send_batch(session, owner.nick, _values_of(session, user, owner, subs))
         return
     replies = _values_of(session, user, owner, subs)
     for member in owner.members:
         if member is not user:
             replies += _values_of(session, user, member, subs)
-    send_batch(session, replies)
+    send_batch(session, owner.name, replies)
 
 
 def _values_of(
@@ -290,7 +296,7 @@ def _values_of(
         return []
     shown = name_of(owner)
     return [
-        _value_line(session, shown, key, value) for key, value in shown_values(reader, owner, keys)
+        value_line(session, shown, key, value) for key, value in shown_values(reader, owner, keys)
     ]
 
 
@@ -306,15 +312,15 @@ def metadata(session: IrcClient, user: User, message: Message) -> None:
     elif sub == "CLEAR":
         _clear(session, user, target)
     elif sub == "SUB":
-        _sub(session, user, rest)
+        subscribe(session, user, rest)
     elif sub == "UNSUB":
-        _unsub(session, rest)
+        unsubscribe(session, rest)
     elif sub == "SUBS":
         _in_lines(session, n.RPL_METADATASUBS, sorted(session.metadata_subs))
     elif sub == "SYNC":
         _sync(session, user, target)
     else:
-        _fail(session, "INVALID_SUBCOMMAND", message.params[1][:32], "Invalid subcommand")
+        fail(session, "INVALID_SUBCOMMAND", message.params[1][:32], "Invalid subcommand")
 
 
 # -- what the hub delivers, and joins ---------------------------------------------------
@@ -340,7 +346,7 @@ def deliver_change(session: IrcClient, event: MetadataChanged) -> None:
     shown = name_of(owner)
     for entry in event.changes:
         if entry.key in subs and readable_key(me, owner, entry.key):
-            _send(session, _value_line(session, shown, entry.key, entry.value))
+            _send(session, value_line(session, shown, entry.key, entry.value))
 
 
 def sync_channel(
@@ -362,7 +368,7 @@ def sync_channel(
     if len(replies) > limit:
         session.numeric(n.RPL_METADATASYNCLATER, channel.name)
     elif replies:
-        send_batch(session, replies)
+        send_batch(session, channel.name, replies)
 
 
 def introduce_joiner(session: IrcClient, event: Joined) -> None:
@@ -386,6 +392,3 @@ def whois_lines(session: IrcClient, asker: User, target: User) -> None:
         value = target.metadata.get(key)
         if value is not None and readable_key(asker, target, key):
             session.numeric(n.RPL_WHOISKEYVALUE, target.nick, key, visibility(key), value)
-
-
-COMMANDS: tuple[Command, ...] = (UserCommand("METADATA", metadata, min_params=2),)
