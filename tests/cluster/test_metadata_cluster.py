@@ -27,8 +27,10 @@ async def test_a_key_set_on_one_node_is_heard_and_read_on_the_other(cluster: Clu
     try:
         await bob.send("METADATA * SUB display-name")
         await bob.read_until(n.RPL_METADATASUBOK)
+        # In this order: once bob hears of the name, node b has applied the url (the
+        # nodes apply facts in the log's order).
         await alice.send(
-            "METADATA * SET display-name :Alice of A", "METADATA #room SET url :https://a"
+            "METADATA #room SET url :https://a", "METADATA * SET display-name :Alice of A"
         )
         told = await bob.read_until(n.RPL_KEYVALUE, seconds=10)
         assert told[-1].params == ("bob", "alice", "display-name", "*", "Alice of A")
