@@ -14,7 +14,7 @@ from hubbub.certificates import tls_context
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.clustering import ClusterLink, OwnWrites
 from hubbub.core.hub import Hub
-from hubbub.core.keepers import history_keeper, marker_keeper
+from hubbub.core.keepers import history_keeper, marker_keeper, metadata_keeper
 from hubbub.core.ports import Subscriber
 from hubbub.core.registered import from_json
 from hubbub.core.server_bans import ServerBans
@@ -48,6 +48,7 @@ from hubbub.storage.backends import open_store
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
 from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
+from hubbub.storage.metadata import MetadataKeeper
 from hubbub.storage.ports import Store
 from hubbub.upkeep import (
     BanKeeper,
@@ -218,9 +219,13 @@ class Server:
             writer = HistoryWriter(store, flush_interval=flush)
             keeper = ChannelKeeper(store)
             markers = MarkerKeeper(store)
+            profiles = MetadataKeeper(store)
         try:
             if store is not None and writer is not None:
                 await self._attach_store(store, writer, keeper, markers)
+                self.hub.metadata_sink = profiles
+                self._keepers.append(metadata_keeper(profiles))
+                self.bus.subscribe(self._keepers[-1], own_only=True)
             if self.cluster is not None:
                 self.cluster.share_throttles(self._throttles(), self.hub.state.ids.prefix)
                 await self.cluster.join(self.hub, self.stop)
@@ -231,6 +236,7 @@ class Server:
                     tasks.create_task(writer.run(), name="history writer")
                     tasks.create_task(keeper.run(), name="channel keeper")
                     tasks.create_task(markers.run(), name="read marker keeper")
+                    tasks.create_task(profiles.run(), name="metadata keeper")
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
                     checking = tasks.create_task(self._notice_dropped(), name="dropped accounts")
                     polling = tasks.create_task(self.ban_keeper.poll(), name="server bans")
@@ -257,6 +263,7 @@ class Server:
                         writer.close()
                         keeper.close()
                         markers.close()
+                        profiles.close()
                         pruning.cancel()
                         checking.cancel()
                         polling.cancel()

@@ -42,6 +42,8 @@ from hubbub.core.events import (
     MessagePart,
     MessagePosted,
     MessageRedacted,
+    MetadataChanged,
+    MetadataValue,
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
@@ -138,6 +140,14 @@ SAMPLES: list[Fact] = [
     RegistrationChanged(ALICE, Key("#hubbub"), '{"name": "#hubbub"}', new=True),
     RegistrationChanged(None, Key("#old"), ""),
     AccountDropped("a1b2c3", "carol"),
+    MetadataChanged(
+        ALICE,
+        "5f3a9c01.1",
+        "alice",
+        (MetadataValue("display-name", "Alice"), MetadataValue("status", None)),
+        account_id="17",
+    ),
+    MetadataChanged(None, "#hubbub", "#hubbub", (MetadataValue("url", "x"),), channel=True),
     AccountRegistered("carol"),
     AttemptCounted("login", "fail", ("carol", "2001:db8::/64"), "node-a", NOW),
 ]
@@ -240,17 +250,19 @@ VERSION_1_FIELDS = {
     # Added within version 1: a node that does not know it skips it and logs an error
     # (the forced Quit that follows still disconnects the user).
     "Banned": "victim reason",
+    "MetadataChanged": "actor target shown changes channel account_id loaded",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",
     "MessagePart": "text concat",
+    "MetadataValue": "key value",
 }
 
 
 def test_the_fields_of_version_1_are_unchanged() -> None:
     assert VERSION == 1
     written = {kind.__name__: " ".join(written_fields(kind)) for kind in FACTS}
-    for record in (Actor, ModeChange, MessagePart):
+    for record in (Actor, ModeChange, MessagePart, MetadataValue):
         written[record.__name__] = " ".join(f.name for f in dataclasses.fields(record) if f.init)
     assert written == VERSION_1_FIELDS
 
@@ -305,6 +317,9 @@ _BY_ANNOTATION: dict[str, st.SearchStrategy[typing.Any]] = {
     "Mapping[str, str]": st.dictionaries(_text, _text).map(MappingProxyType),
     "tuple[MessagePart, ...]": st.lists(st.builds(MessagePart, _text, st.booleans())).map(tuple),
     "tuple[ModeChange, ...]": _modes,
+    "tuple[MetadataValue, ...]": st.lists(st.builds(MetadataValue, _text, st.none() | _text)).map(
+        tuple
+    ),
     "tuple[str, ...]": st.lists(_text).map(tuple),
 }
 

@@ -10,9 +10,11 @@ from hubbub.core.events import (
     MarkerMoved,
     MessagePosted,
     MessageRedacted,
+    MetadataChanged,
+    MetadataValue,
     Wallops,
 )
-from hubbub.core.keepers import history_keeper, marker_keeper
+from hubbub.core.keepers import history_keeper, marker_keeper, metadata_keeper
 from hubbub.core.markers import owner_of
 from hubbub.wire.casemap import Key
 from tests.core.world import World
@@ -133,3 +135,32 @@ def test_keepers_on_the_bus_see_the_hubs_events_after_they_are_applied(world: Wo
     assert history.handed == [("record " + event.msgid, "#a"), ("forget " + event.msgid, "")]
     assert markers.handed == [("save", "acct", "#a", 9.0)]
     assert world.state.markers.get(owner_of("", "acct"), Key("#a")) == 9.0
+
+
+class RecordedMetadata:
+    """A metadata sink that keeps what it is handed, in order."""
+
+    def __init__(self) -> None:
+        self.handed: list[tuple[str, str, str | None]] = []
+
+    def save(self, account: str, key: str, value: str | None) -> None:
+        self.handed.append((account, key, value))
+
+    def forget_account(self, account: str) -> None:
+        self.handed.append((account, "*", None))
+
+    async def kept(self, account: str) -> list[tuple[str, str]]:
+        return []
+
+
+def test_only_an_accounts_own_changes_to_its_keys_are_kept() -> None:
+    ledger = RecordedMetadata()
+    keep = metadata_keeper(ledger)
+    changes = (MetadataValue("display-name", "Alice"), MetadataValue("status", None))
+    keep(MetadataChanged(ALICE, "u1", "alice", changes, account_id="acct"))
+    # Not logged in, loaded from the account, or a channel's (kept with its registration).
+    keep(MetadataChanged(ALICE, "u1", "alice", changes))
+    keep(MetadataChanged(None, "u1", "alice", changes, account_id="acct", loaded=True))
+    keep(MetadataChanged(ALICE, "#a", "#a", changes, channel=True, account_id="acct"))
+    keep(Joined(ALICE, "#a"))
+    assert ledger.handed == [("acct", "display-name", "Alice"), ("acct", "status", None)]

@@ -35,6 +35,10 @@ def play() -> tuple[World, list[Fact]]:
     )
     world.modes(alice, "#main", ModeChange(True, "v", "Bob"), ModeChange(True, "m"))
     hub.set_topic(alice, "#main", "welcome")
+    hub.set_metadata(alice, "*", "display-name", "Alice")
+    hub.set_metadata(alice, "#main", "url", "https://example.com/main")
+    hub.set_metadata(bob, "*", "status", "here")
+    hub.set_metadata(bob, "*", "status", None)
     hub.invite(alice, "dave", "#ops")
     hub.set_away(bob, "lunch")
     hub.change_nick(bob, "Robert")
@@ -102,6 +106,9 @@ def test_a_snapshot_holds_what_the_facts_made() -> None:
     assert [member for member, _ in channels["#ops2"][8]] == [users["alice"][0], erin_id(data)]
     assert channels["#ops2"][9] == [users["dave"][0]]
     assert channels["#main"][7][0] == "welcome"
+    assert users["alice"][13] == {"display-name": "Alice"}
+    assert users["Robert"][13] == {}
+    assert channels["#main"][10] == {"url": "https://example.com/main"}
     assert [nick for nick, *_ in data["whowas"]][-1] == "cIaire"
     assert data["dropped"] == ["claire-id"]
 

@@ -895,3 +895,30 @@ async def test_a_long_plain_line_is_cut_to_fit_the_servers_line_length(
         assert len(said) == pieces
         assert " ".join(said) == text
         assert all(len(m.params[-1].encode()) < line_length for m in relayed)
+
+
+async def test_whois_shows_the_display_name_and_status_set_over_irc(
+    server: Server, peers: Peers, clients: Clients
+) -> None:
+    alice = await clients.open(server)
+    await alice.register("alice")
+    await alice.send(
+        "METADATA * SET display-name :Alice \x1b[31mLiddell",  # refused: a control byte
+        "METADATA * SET display-name :Alice Liddell",
+        "METADATA * SET status :reading",
+        "METADATA * SET private.note :not for bob",
+    )
+    await alice.sync()
+    bob = await peers.connect(server, "bob")
+    await bob.send("/whois alice")
+    assert await bob.read_until("Status of alice: reading") == [
+        "alice is called Alice Liddell.",
+        "Status of alice: reading",
+    ]
+    await bob.send("/whois nobody")
+    await bob.read_until("There is nobody called nobody.")
+    await bob.send("/whois")
+    await bob.read_until("Usage: /whois name")
+    await bob.send("/whois bob")
+    await bob.read_until("bob has set no display name or status.")
+    assert b"not for bob" not in bob.raw

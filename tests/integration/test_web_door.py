@@ -451,7 +451,7 @@ async def test_index_html_is_served_at_the_root_with_the_security_headers(
     csp = fields["content-security-policy"]
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
-    assert "img-src 'self' data:" in csp
+    assert "img-src 'self' https: data:" in csp
     assert "unsafe-inline" not in csp
     assert fields["x-content-type-options"] == "nosniff"
     assert fields["referrer-policy"] == "no-referrer"

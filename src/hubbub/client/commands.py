@@ -264,6 +264,24 @@ def _whois(session: CommandSession, key: Key, arguments: str) -> None:
     session.send("WHOIS", nick)
 
 
+@command(
+    "profile",
+    "/profile [key [value]]",
+    "your profile: list it, set a key (display-name, status, avatar ...) or clear it",
+)
+def _profile(session: CommandSession, key: Key, arguments: str) -> None:
+    if "draft/metadata-3" not in session.enabled:
+        session.state.note("This server keeps no profiles (draft/metadata-3).", key)
+        return
+    name, _, value = arguments.strip().partition(" ")
+    if not name:
+        session.send("METADATA", "*", "LIST")
+    elif value.strip():
+        session.send("METADATA", "*", "SET", name, value.strip())
+    else:
+        session.send("METADATA", "*", "SET", name)
+
+
 @command("list", "/list [mask]", "list channels (in the server buffer)")
 def _list(session: CommandSession, key: Key, arguments: str) -> None:
     session.send("LIST", *([arguments] if arguments else []))

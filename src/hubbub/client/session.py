@@ -68,6 +68,7 @@ WANTED: Final = (
     "userhost-in-names",
     "draft/chathistory",
     "chathistory",
+    "draft/metadata-3",
     "sasl",
 )
 # IRCv3 message-tags: tags of up to 8191 bytes, then the 512 bytes of the message itself.
@@ -174,6 +175,8 @@ class IrcSession:
         elif command in (n.ERR_NICKNAMEINUSE, n.ERR_ERRONEUSNICKNAME, ERR_UNAVAILRESOURCE):
             if not self.state.registered:
                 self._next_nick(message)
+        elif command == n.RPL_METADATASYNCLATER and len(message.params) > 1:
+            self.send("METADATA", message.params[1], "SYNC")
         elif command == n.ERR_UNKNOWNCOMMAND and message.params[1:2] == ("CAP",):
             self._cap_open = False  # a server without CAP registers us anyway
             return []
@@ -310,6 +313,9 @@ class IrcSession:
 
     def _registered(self) -> None:
         self._cap_open = False
+        if "draft/metadata-3" in self.enabled:
+            # Display names of those sharing a channel come as they join or change.
+            self.send("METADATA", "*", "SUB", "display-name")
         channels = list(dict.fromkeys([*self.network.join, *self._rejoin]))
         self._rejoin = []
         new = [name for name in channels if self.state.fold(name) not in self.state.buffers]

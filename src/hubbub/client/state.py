@@ -95,6 +95,7 @@ class Line:
     mention: bool = False
     history: bool = False
     presence: tuple[Presence, ...] = ()
+    display: str = ""  # the sender's display name (draft/metadata-3), if it set one
     dated: bool = True
 
 
@@ -259,6 +260,7 @@ class ChatState:
         self.away = False
         self.caps: frozenset[str] = frozenset()
         self.batches: dict[str, str] = {}  # open batch reference -> type
+        self.display_names: dict[Key, str] = {}  # by folded nick (handlers/profiles.py)
         # Channels whose NAMES reply is being gathered, and those the user asked to see.
         self._names: dict[Key, dict[Key, Member]] = {}
         self.names_requested: set[Key] = set()

@@ -78,6 +78,8 @@ from hubbub.core.events import (
     MessagePart,
     MessagePosted,
     MessageRedacted,
+    MetadataChanged,
+    MetadataValue,
     NickChanged,
     NodeLost,
     Parted,
@@ -121,6 +123,7 @@ FACTS: tuple[type[Fact], ...] = (
     ChannelRenamed,
     Wallops,
     MarkerMoved,
+    MetadataChanged,
     NodeLost,
     RegistrationChanged,
     AccountDropped,
@@ -366,6 +369,7 @@ _RECORDS: dict[str, type[object]] = {
     "Actor": Actor,
     "ModeChange": ModeChange,
     "MessagePart": MessagePart,
+    "MetadataValue": MetadataValue,
 }
 
 

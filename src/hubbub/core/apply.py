@@ -39,6 +39,7 @@ from hubbub.core.events import (
     MessageKind,
     MessagePosted,
     MessageRedacted,
+    MetadataChanged,
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
@@ -53,6 +54,7 @@ from hubbub.core.events import (
     Wallops,
 )
 from hubbub.core.markers import account_of, owner_of
+from hubbub.core.metadata import apply_metadata
 from hubbub.core.model import NO_CHANNELS, Channel, Listener, Topic, User
 from hubbub.core.modes import (
     DEFAULT_CHANNEL_MODES,
@@ -189,6 +191,8 @@ class Applier:
                 self._renamed(event)
             case MarkerMoved():
                 self._marker(event)
+            case MetadataChanged():
+                apply_metadata(self.state, event)
             case Wallops():
                 deliver((u for u in self.state.users if "w" in u.modes), event)
             case UserArrived():

@@ -33,6 +33,11 @@ class Reason(enum.Enum):
     UNKNOWN_MESSAGE = enum.auto()
     FORBIDDEN = enum.auto()
     NAME_IN_USE = enum.auto()
+    # draft/metadata-3: a key's name, a value, permission, or the number of keys.
+    INVALID_KEY = enum.auto()
+    INVALID_VALUE = enum.auto()
+    KEY_NO_PERMISSION = enum.auto()
+    LIMIT_REACHED = enum.auto()
 
 
 class ChatError(Exception):

@@ -345,6 +345,33 @@ class MarkerMoved:
 
 
 @dataclass(frozen=True, slots=True)
+class MetadataValue:
+    """One key of a :class:`MetadataChanged`: its new value, or None once removed."""
+
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataChanged:
+    """Keys of a user's or a channel's metadata (IRCv3 draft/metadata-3) changed.
+
+    ``target`` is the user's id, or the channel's name (``channel``); ``shown`` is the
+    name the target had when it changed, for the lines that tell of it. ``account_id``:
+    a user's keys kept for the account it was logged in to (the keeper saves them),
+    unless ``loaded`` says they came from there (at login: nothing to save again).
+    ``actor`` is None for the server (kept keys loaded at login)."""
+
+    actor: Actor | None
+    target: str
+    shown: str
+    changes: tuple[MetadataValue, ...]
+    channel: bool = False
+    account_id: str | None = None
+    loaded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Wallops:
     actor: Actor
     text: str
@@ -373,6 +400,7 @@ Event = (
     | ChannelRenamed
     | Wallops
     | MarkerMoved
+    | MetadataChanged
 )
 
 # What the bus carries: the facts sessions see, and arrivals, which no session is

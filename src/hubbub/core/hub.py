@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from hubbub.core import channel_ops, messaging, server_bans, services, user_ops
+from hubbub.core import channel_ops, messaging, metadata, server_bans, services, user_ops
 from hubbub.core.apply import ELSEWHERE, Applier
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
@@ -31,7 +31,7 @@ from hubbub.core.events import (
 from hubbub.core.markers import owner_of
 from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
-from hubbub.core.ports import Bus, MarkerSink, Registry
+from hubbub.core.ports import Bus, MarkerSink, MetadataSink, Registry
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.server_bans import ServerBan
 from hubbub.core.state import ChatLimits, State
@@ -72,6 +72,8 @@ class Hub:
         self.settled = bus.settled
         # Where accounts' read markers are kept, for loading them at login.
         self.marker_sink: MarkerSink | None = None
+        # Where accounts' metadata keys are kept, for loading them at login.
+        self.metadata_sink: MetadataSink | None = None
         self.said = 0  # messages this node's users said, for the metrics
         state = self.state
         # What the doors read, as the owners hold it.
@@ -275,6 +277,30 @@ class Hub:
             for key in forgotten:
                 sink.forget(account_id, key)
 
+    def set_metadata(self, user: User, target: str, key: str, value: str | None) -> User | Channel:
+        """Set or remove one metadata key of ``target`` (see :func:`metadata.change`);
+        return the user or channel it names."""
+        owner, fact = metadata.change(self.state, user, target, key, value)
+        if fact is not None:
+            self.publish(fact)
+        return owner
+
+    def clear_metadata(self, user: User, target: str) -> tuple[User | Channel, list[str]]:
+        """Remove every metadata key of ``target``; return it and the keys removed."""
+        owner, fact = metadata.clear(self.state, user, target)
+        if fact is None:
+            return owner, []
+        self.publish(fact)
+        return owner, [entry.key for entry in fact.changes]
+
+    def load_metadata(self, user: User, kept: Iterable[tuple[str, str]]) -> None:
+        """Give ``user`` the metadata keys kept for the account it logged in to."""
+        if user.account_id is None or user.id not in self.state.users.by_id:
+            return
+        fact = metadata.loaded(self.state, user, kept)
+        if fact is not None:
+            self.publish(fact)
+
     def logged_in_accounts(self) -> list[tuple[str, str]]:
         """The accounts someone is logged in to, as (id, name)."""
         return [
@@ -305,6 +331,8 @@ class Hub:
         self.publish(AccountDropped(account_id, name))
         if self.marker_sink is not None:
             self.marker_sink.forget_account(account_id)
+        if self.metadata_sink is not None:
+            self.metadata_sink.forget_account(account_id)
         self._publish(services.forget_account_rights(self.state, account_id))
 
     # -- channels ----------------------------------------------------------------------

@@ -7,9 +7,9 @@ writers of :mod:`hubbub.storage`).
 
 from __future__ import annotations
 
-from hubbub.core.events import Fact, MarkerMoved, MessagePosted, MessageRedacted
+from hubbub.core.events import Fact, MarkerMoved, MessagePosted, MessageRedacted, MetadataChanged
 from hubbub.core.markers import account_of
-from hubbub.core.ports import HistorySink, MarkerSink, Subscriber
+from hubbub.core.ports import HistorySink, MarkerSink, MetadataSink, Subscriber
 
 
 def history_keeper(sink: HistorySink) -> Subscriber:
@@ -38,5 +38,21 @@ def marker_keeper(sink: MarkerSink) -> Subscriber:
         if event.forgotten is not None:
             sink.forget(account, event.forgotten)
         sink.save(account, event.key, event.time)
+
+    return keep
+
+
+def metadata_keeper(sink: MetadataSink) -> Subscriber:
+    """The keys of users logged in to an account are kept for it (by its id); those of a
+    user logged in to none go with its connection. Keys loaded from there are not
+    written back; a channel's go with its registration (see RegisteredChannel)."""
+
+    def keep(event: Fact) -> None:
+        if type(event) is not MetadataChanged or event.loaded or event.channel:
+            return
+        if event.account_id is None:
+            return
+        for entry in event.changes:
+            sink.save(event.account_id, entry.key, entry.value)
 
     return keep

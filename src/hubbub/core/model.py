@@ -21,6 +21,9 @@ NO_MODES: frozenset[str] = frozenset()
 # Every user starts with this one empty dict of channels, and join (the only place a
 # channel is added) gives a user a dict of its own first: an idle user costs no dict.
 NO_CHANNELS: dict[Key, Channel] = {}
+# Likewise for metadata (draft/metadata-3): most users and channels set no keys, and the
+# first key set gives the owner a dict of its own (core/metadata.py).
+NO_METADATA: dict[str, str] = {}
 
 
 class Listener(Protocol):
@@ -87,6 +90,7 @@ class User:
         "key",
         "last_active",
         "listener",
+        "metadata",
         "modes",
         "nick",
         "oper_name",
@@ -127,6 +131,7 @@ class User:
         self.secure = False
         self.oper_name: str | None = None
         self.channels: dict[Key, Channel] = NO_CHANNELS
+        self.metadata: dict[str, str] = NO_METADATA
         self._actor: Actor | None = None
 
     @property
@@ -214,6 +219,7 @@ class Channel:
         "limit",
         "lists",
         "members",
+        "metadata",
         "name",
         "password",
         "topic",
@@ -237,6 +243,7 @@ class Channel:
         self.topic: Topic | None = None
         # Invites are for the person invited, not for whoever holds the nick next.
         self.invited: set[User] = set()
+        self.metadata: dict[str, str] = NO_METADATA
 
     def join(self, user: User, status: str) -> None:
         """Make ``user`` a member with ``status``."""

@@ -123,3 +123,21 @@ class MarkerSink(Protocol):
     def unsaved(self, account: str) -> list[tuple[str, float | None]]:
         """An account's markers handed over but not saved yet (None: to be forgotten)."""
         ...
+
+
+class MetadataSink(Protocol):
+    """Where accounts' metadata keys are kept (see
+    :func:`hubbub.core.keepers.metadata_keeper`)."""
+
+    def save(self, account: str, key: str, value: str | None) -> None:
+        """Keep (or, with None, forget) one of an account's keys; must not block."""
+        ...
+
+    def forget_account(self, account: str) -> None:
+        """Drop what is still to be saved for an account being deleted; must not block."""
+        ...
+
+    async def kept(self, account: str) -> list[tuple[str, str]]:
+        """An account's keys, as kept and as handed over since (empty if the store
+        cannot be read now)."""
+        ...

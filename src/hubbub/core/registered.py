@@ -26,6 +26,7 @@ class RegisteredChannel:
         incarnation: where the channel's history is kept while it is closed (see
             :class:`~hubbub.core.model.Channel`); empty for registrations made before
             incarnations, whose history is kept under the folded name alone.
+        metadata: the channel's metadata keys (draft/metadata-3), as (key, value).
     """
 
     key: Key
@@ -40,6 +41,7 @@ class RegisteredChannel:
     access: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     incarnation: str = ""
+    metadata: tuple[tuple[str, str], ...] = ()
 
     def status_for(self, account_id: str | None) -> str:
         """The status mode an account gets on joining, or ""."""
@@ -65,6 +67,7 @@ class RegisteredChannel:
             password=channel.password,
             limit=channel.limit,
             lists=lists,
+            metadata=tuple(sorted(channel.metadata.items())),
         )
 
     def restore(self, channel: Channel) -> None:
@@ -77,6 +80,8 @@ class RegisteredChannel:
         channel.limit = self.limit
         for mode, entry in self.lists:
             channel.lists[mode].append(entry)
+        if self.metadata:
+            channel.metadata = dict(self.metadata)
 
 
 def to_json(record: RegisteredChannel) -> str:
@@ -95,6 +100,7 @@ def to_json(record: RegisteredChannel) -> str:
             "access": record.access,
             "names": record.names,
             "incarnation": record.incarnation,
+            "metadata": [[key, value] for key, value in record.metadata],
         }
     )
 
@@ -118,4 +124,5 @@ def from_json(key: str, text: str) -> RegisteredChannel:
         {str(k): str(v) for k, v in data.get("access", {}).items()},
         {str(k): str(v) for k, v in data.get("names", {}).items()},
         str(data.get("incarnation", "")),
+        tuple((str(key), str(value)) for key, value in data.get("metadata", [])),
     )

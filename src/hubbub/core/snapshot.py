@@ -1,13 +1,13 @@
 """The shared state as plain data, and back: how a node in a cluster starts from a
 snapshot instead of reading the whole log (docs/design/cluster.md).
 
-:func:`capture` writes what the facts made: users, channels (members, modes, lists,
-topic, invites), read markers, the recent messages REDACT needs, WHOWAS and the accounts
-dropped. What follows from those (nick and channel claims, look-alike keys, mode counts,
-who is logged in to each account, the channels' audiences) is not written: :func:`restore`
-makes it again, through the same owners that applying does. Registered channels are the
-store's, which every node loads; MONITOR lists are a session's, and a starting node has
-none.
+:func:`capture` writes what the facts made: users (with their metadata), channels
+(members, modes, lists, topic, invites, metadata), read markers, the recent messages
+REDACT needs, WHOWAS and the accounts dropped. What follows from those (nick and channel
+claims, look-alike keys, mode counts, who is logged in to each account, the channels'
+audiences) is not written: :func:`restore` makes it again, through the same owners that
+applying does. Registered channels are the store's, which every node loads; MONITOR
+lists are a session's, and a starting node has none.
 
 The data is JSON-ready (lists, strings, numbers, None) and in a canonical order, so that
 two replicas in the same state capture equal data: the test of a snapshot is that a
@@ -92,6 +92,7 @@ def _user(user: User) -> list[Any]:
         user.account_id,
         user.secure,
         user.oper_name,
+        dict(sorted(user.metadata.items())),
     ]
 
 
@@ -112,6 +113,7 @@ def _channel(channel: Channel) -> list[Any]:
         # In joining order: NAMES lists them so on every node.
         [[member.id, status] for member, status in channel.members.items()],
         sorted(user.id for user in channel.invited),
+        dict(sorted(channel.metadata.items())),
     ]
 
 
@@ -137,6 +139,8 @@ def _restore(state: State, data: dict[str, Any]) -> None:
     for fields in data["users"]:
         (uid, nick, username, host, realname, signon, last_active, modes, away) = fields[:9]
         account, account_id, secure, oper_name = fields[9:13]
+        # Snapshots made before metadata end here.
+        kept = fields[13] if len(fields) > 13 else {}
         skeleton = same(nick, casemap.skeleton(nick))
         key = casemap.fold(nick)
         if key in users.by_key:
@@ -159,6 +163,8 @@ def _restore(state: State, data: dict[str, Any]) -> None:
         user.modes = frozenset(modes) if modes else NO_MODES
         users.mode_counts.update(user.modes)
         user.away, user.secure, user.oper_name = away, bool(secure), oper_name
+        if kept:
+            user.metadata = {str(k): str(v) for k, v in kept.items()}
         if account is not None and account_id is not None:
             user.account, user.account_id = account, account_id
             state.account_users.setdefault(account_id, set()).add(user)
@@ -167,6 +173,7 @@ def _restore(state: State, data: dict[str, Any]) -> None:
     for fields in data["channels"]:
         name, created, incarnation, flags, password, limit, lists, topic = fields[:8]
         members, invited = fields[8:10]
+        kept = fields[10] if len(fields) > 10 else {}
         key = casemap.fold(name)
         if key in channels.live:
             raise ValueError(f"two channels hold {name!r}")
@@ -174,6 +181,8 @@ def _restore(state: State, data: dict[str, Any]) -> None:
         channel = Channel(name, key, float(created), incarnation)
         channel.flags.update(flags)
         channel.password, channel.limit = password, limit
+        if kept:
+            channel.metadata = {str(k): str(v) for k, v in kept.items()}
         for mode, entries in lists.items():
             channel.lists[mode] = [
                 ListEntry(mask, setter, float(time), folded)

@@ -34,6 +34,9 @@ class ChatLimits:
     monitor: int = 100  # nicks one user may MONITOR
     read_markers: int = 1000  # conversations whose read marker a user or account keeps
     recent_messages: int = 10_000  # messages remembered for REDACT
+    metadata_keys: int = 20  # metadata keys one user or channel may have (draft/metadata-3)
+    metadata_key_length: int = 64  # bytes of a metadata key's name
+    metadata_value_bytes: int = 300  # bytes of a metadata value (an avatar's data: URL too)
 
 
 class Ids:

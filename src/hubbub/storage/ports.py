@@ -92,10 +92,29 @@ class HistoryStore(HistoryReader, Protocol):
     async def close(self) -> None: ...
 
 
+class MetadataStore(Protocol):
+    """Where accounts' metadata keys are kept, by account id."""
+
+    async def set_metadata(self, account: str, key: str, value: str) -> None: ...
+
+    async def delete_metadata(self, account: str, key: str) -> None: ...
+
+    async def metadata(self, account: str) -> list[tuple[str, str]]:
+        """All of an account's keys, as (key, value), sorted."""
+        ...
+
+
 class Store(
-    HistoryStore, AccountStore, MarkerStore, ChannelStore, BanStore, ChannelOrders, Protocol
+    HistoryStore,
+    AccountStore,
+    MarkerStore,
+    MetadataStore,
+    ChannelStore,
+    BanStore,
+    ChannelOrders,
+    Protocol,
 ):
-    """Everything the server keeps: one database behind all six ports."""
+    """Everything the server keeps: one database behind all seven ports."""
 
     # How long each of its calls to the database took (waiting for it included).
     latency: Latency

@@ -32,6 +32,7 @@ from hubbub.accounts.ports import Account
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
+from hubbub.storage.metadata import PostgresMetadata
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
 from hubbub.storage.postgres_text import changed as _changed
 from hubbub.storage.postgres_text import describe
@@ -66,7 +67,7 @@ def migrations() -> list[tuple[int, str]]:
     return numbered_scripts("schema", "postgres")
 
 
-class PostgresStore:
+class PostgresStore(PostgresMetadata):
     """History, accounts and registered channels in a PostgreSQL database.
 
     Use :meth:`open` to create one; it applies pending migrations.
@@ -389,6 +390,7 @@ class PostgresStore:
                     return
                 await db.execute("DELETE FROM certificates WHERE account = $1", uid)
                 await db.execute("DELETE FROM read_markers WHERE account = $1", uid)
+                await db.execute("DELETE FROM account_metadata WHERE account = $1", uid)
                 # Its side of each private conversation ("a:<id> <other>"); the other
                 # side's copy is the other person's.
                 owner = f"a:{_get(uid)} "

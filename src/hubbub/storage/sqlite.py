@@ -24,6 +24,7 @@ from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import rows
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
+from hubbub.storage.metadata import SqliteMetadata
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
 from hubbub.storage.sqlite_orders import SqliteOrders
 from hubbub.storage.timing import Latency
@@ -71,7 +72,7 @@ def migrations() -> list[tuple[int, str]]:
     return numbered_scripts("schema")
 
 
-class SqliteStore(SqliteOrders):
+class SqliteStore(SqliteOrders, SqliteMetadata):
     """History in an SQLite file.
 
     Use :meth:`open` to create one; it applies pending migrations.
@@ -388,6 +389,7 @@ class SqliteStore(SqliteOrders):
                 uid = found["uid"]
                 self._db.execute("DELETE FROM certificates WHERE account = ?", (uid,))
                 self._db.execute("DELETE FROM read_markers WHERE account = ?", (uid,))
+                self._db.execute("DELETE FROM account_metadata WHERE account = ?", (uid,))
                 # Its side of each private conversation ("a:<id> <other>"); the other
                 # side's copy is the other person's.
                 owner = f"a:{uid} "

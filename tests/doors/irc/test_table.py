@@ -40,6 +40,7 @@ def test_only_connection_commands_are_open_before_registration() -> None:
         "AUTHENTICATE",
         "REGISTER",
         "VERIFY",
+        "METADATA",  # draft/metadata-3 before-connect
     }
 
 

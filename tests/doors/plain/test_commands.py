@@ -14,6 +14,7 @@ HELP = [
     "  /part [#room]      leave a room",
     "  /rooms             list the rooms",
     "  /who [#room]       who is in a room",
+    "  /whois name        someone's display name and status",
     "  /msg name text     a private message",
     "  /me text           an action",
     "  /nick name         change your name",

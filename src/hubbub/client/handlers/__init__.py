@@ -5,11 +5,11 @@ looks up. No I/O."""
 
 from __future__ import annotations
 
-from hubbub.client.handlers import channels, messages, replies, server_info
+from hubbub.client.handlers import channels, messages, profiles, replies, server_info
 from hubbub.client.handlers.table import Handler, merged
 
 __all__ = ["HANDLERS", "Handler"]
 
 HANDLERS: dict[str, Handler] = merged(
-    messages.TABLE, channels.TABLE, replies.TABLE, server_info.TABLE
+    messages.TABLE, channels.TABLE, replies.TABLE, server_info.TABLE, profiles.TABLE
 )

@@ -66,6 +66,7 @@ def _message(state: ChatState, message: Message) -> None:
         own=own,
         mention=not own and not history and (private or mentions(text, state.nick)),
         history=history,
+        display=state.display_names.get(state.fold(sender), "") if sender else "",
     )
     state._add(buffer, line, message.tags.get("msgid"))
 

@@ -25,6 +25,9 @@ class MemberList(OptionList):
             label.append(member.prefixes[:1] or " ", style="bold #2ec27e")
             style = "dim" if member.away else nick_colour(member.nick)
             label.append(member.nick, style=style)
+            display = state.display_names.get(state.fold(member.nick))
+            if display:
+                label.append(f" {display}", style="dim italic")
             options.append(Option(label, id=member.nick))
         self.set_options(options)
         self.border_title = f"{len(members)} members"

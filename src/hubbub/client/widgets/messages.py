@@ -23,7 +23,12 @@ def format_line(line: Line, own_nick: str = "") -> Text:
     body_style = "on #3d2b00" if line.mention else ""
     if line.kind is LineKind.MESSAGE:
         text.append("<", style="dim")
-        text.append(line.nick, style=f"bold {colour}" if line.own else colour)
+        if line.display:
+            # A display name is the sender's words: the nick beside it says who it is.
+            text.append(line.display, style=f"bold {colour}" if line.own else colour)
+            text.append(f" ({line.nick})", style="dim")
+        else:
+            text.append(line.nick, style=f"bold {colour}" if line.own else colour)
         text.append("> ", style="dim")
         text.append(line.text, style=body_style)
     elif line.kind is LineKind.ACTION:

@@ -36,6 +36,7 @@ VALUES = {
     "draft/multiline": "max-bytes=4096,max-lines=32",
     "sasl": "PLAIN,SCRAM-SHA-256",
     "draft/account-registration": "before-connect,custom-account-name",
+    "draft/metadata-3": "before-connect,max-subs=50,max-keys=20,max-value-bytes=300",
 }
 # Offered only where the server keeps history, and accounts.
 _NEEDS_HISTORY = frozenset({"draft/chathistory"})
@@ -53,6 +54,7 @@ SUPPORTED: tuple[str, ...] = (
     "draft/channel-rename",
     "draft/chathistory",
     "draft/message-redaction",
+    "draft/metadata-3",
     "draft/multiline",
     "draft/no-implicit-names",
     "draft/read-marker",
@@ -121,6 +123,11 @@ def multiline_value(max_bytes: int, max_lines: int) -> str:
     return f"max-bytes={max_bytes},max-lines={max_lines}"
 
 
+def metadata_value(subs: int, keys: int, value_bytes: int) -> str:
+    """draft/metadata-3's value: the limits a client must know of."""
+    return f"before-connect,max-subs={subs},max-keys={keys},max-value-bytes={value_bytes}"
+
+
 def offered(
     cap_version: int,
     history: bool,
@@ -128,6 +135,7 @@ def offered(
     registration: str = VALUES["draft/account-registration"],
     sasl: str = VALUES["sasl"],
     multiline: str = VALUES["draft/multiline"],
+    metadata: str = VALUES["draft/metadata-3"],
 ) -> list[str]:
     """What CAP LS lists: values only for CAP LS 302 clients, draft/chathistory only
     where history is kept, SASL and registration only where accounts are (with the
@@ -142,6 +150,7 @@ def offered(
             "draft/account-registration": registration,
             "sasl": sasl,
             "draft/multiline": multiline,
+            "draft/metadata-3": metadata,
         }
         return [f"{cap}={values[cap]}" if cap in values else cap for cap in caps]
     return caps

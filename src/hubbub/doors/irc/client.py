@@ -48,6 +48,7 @@ class IrcClient:
         "account",
         "account_id",
         "account_markers",
+        "account_profile",
         "audience",
         "cap_version",
         "caps",
@@ -58,6 +59,9 @@ class IrcClient:
         "echo_label",
         "host",
         "hub",
+        "metadata_budget",
+        "metadata_pending",
+        "metadata_subs",
         "multiline",
         "nick",
         "nick_guard",
@@ -116,6 +120,11 @@ class IrcClient:
         self._batches = 0
         self.cap_version = 0
         self.multiline: OpenBatch | None = None
+        # draft/metadata-3: the keys this connection subscribed to (shared and empty
+        # until it subscribes), and its METADATA changes' budget: (left, when counted).
+        self.metadata_subs: frozenset[str] = NO_CAPS
+        self.metadata_budget: tuple[float, float] | None = None
+        self.metadata_pending: dict[str, str] | None = None  # before-connect keys
         # SASL: the payload received so far, while an exchange is under way.
         self.sasl: SaslAttempt | None = None
         # The account logged in to before registration (SASL), applied at registration,
@@ -123,6 +132,7 @@ class IrcClient:
         self.account: str | None = None
         self.account_id: str | None = None
         self.account_markers: list[tuple[str, float]] | None = None
+        self.account_profile: list[tuple[str, str]] | None = None  # its metadata keys
         self.closed = False
         # Counted among LUSERS' unregistered connections until registered or closed.
         self.counted = True

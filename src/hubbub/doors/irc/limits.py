@@ -18,3 +18,7 @@ class IrcLimits:
     nick_grace: float = 60.0  # seconds to log in before a registered nick is taken back
     multiline_max_bytes: int = 4096  # of one draft/multiline message, advertised in CAP LS
     multiline_max_lines: int = 32  # lines of one draft/multiline message
+    metadata_subs: int = 50  # metadata keys one connection may subscribe to (max-subs)
+    metadata_sync_lines: int = 100  # metadata lines sent on JOIN before "sync later" (774)
+    metadata_commands: int = 20  # METADATA SET, CLEAR, SUB and UNSUB in one burst
+    metadata_interval: float = 1.0  # seconds that give back one of those past the burst

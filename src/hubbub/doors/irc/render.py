@@ -22,6 +22,7 @@ from hubbub.core.events import (
     MessageKind,
     MessagePosted,
     MessageRedacted,
+    MetadataChanged,
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
@@ -147,8 +148,10 @@ def render_body(event: Event, variant: int, line_length: int = 512) -> str:
             return f":{actor.mask} REDACT {target} {msgid}" + (f" :{reason}" if reason else "")
         case ChannelRenamed(actor, old, new, reason):
             return f":{actor.mask} RENAME {old} {new} :{reason}"
-        case MonitoredOnline() | MonitoredOffline() | Banned():
-            raise ValueError("MONITOR events and bans are numerics, rendered by the session")
+        case MonitoredOnline() | MonitoredOffline() | Banned() | MetadataChanged():
+            raise ValueError(
+                "MONITOR events, bans and metadata are numerics, rendered by the session"
+            )
 
 
 def _message_body(event: MessagePosted) -> str:

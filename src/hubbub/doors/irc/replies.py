@@ -31,6 +31,11 @@ _REFUSALS: dict[Reason, tuple[str, str]] = {
     Reason.UNKNOWN_MESSAGE: (n.ERR_UNKNOWNERROR, "No such message"),
     Reason.FORBIDDEN: (n.ERR_UNKNOWNERROR, "Not allowed"),
     Reason.NAME_IN_USE: (n.ERR_UNKNOWNERROR, "That name is taken"),
+    # METADATA answers these with FAIL (commands/metadata.py); other commands never meet them.
+    Reason.INVALID_KEY: (n.ERR_UNKNOWNERROR, "Invalid key"),
+    Reason.INVALID_VALUE: (n.ERR_UNKNOWNERROR, "Invalid value"),
+    Reason.KEY_NO_PERMISSION: (n.ERR_UNKNOWNERROR, "Permission denied"),
+    Reason.LIMIT_REACHED: (n.ERR_UNKNOWNERROR, "Metadata limit reached"),
 }
 
 _TWO_NAMES = frozenset({Reason.USER_NOT_IN_CHANNEL, Reason.USER_ON_CHANNEL})

@@ -43,6 +43,7 @@ from hubbub.core.events import (
     MessageKind,
     MessagePosted,
     MessageRedacted,
+    MetadataChanged,
     MonitoredOffline,
     MonitoredOnline,
     NickChanged,
@@ -57,6 +58,8 @@ from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
 from hubbub.doors.irc.commands.bans import refused_banned
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
+from hubbub.doors.irc.commands.metadata import deliver_change, introduce_joiner
+from hubbub.doors.irc.commands.metadata_early import arrive as arrive_with_metadata
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.labels import ReplyCollector, add_tags
 from hubbub.doors.irc.registration import Registration, Step, advance
@@ -332,11 +335,15 @@ class IrcSession(IrcClient):
         if self.account_id is not None and self.account_markers is not None:
             self.hub.load_markers(self.account_id, self.account_markers)
         self.account_markers = None
+        if self.account_profile:
+            self.hub.load_metadata(user, self.account_profile)
+        self.account_profile = None
         self._uncount()
         self.ctx.tally.registrations[irc_door(self.peer)] += 1
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s", user.mask)
         send_welcome(self, user)
+        arrive_with_metadata(self, user)
         guard_nick(self, user)
 
     # -- events from the hub -----------------------------------------------------------
@@ -363,6 +370,9 @@ class IrcSession(IrcClient):
             case MonitoredOffline(nick):
                 self.numeric(n.RPL_MONOFFLINE, nick)
                 return
+            case MetadataChanged():
+                deliver_change(self, event)
+                return
             case Banned(reason=reason):
                 self.numeric(n.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {reason}")
                 return
@@ -387,6 +397,8 @@ class IrcSession(IrcClient):
             channel = self.hub.find_channel(event.channel)
             if channel is not None:
                 joined(self, me, channel)
+        elif type(event) is Joined:
+            introduce_joiner(self, event)
         elif type(event) is NickChanged and event.actor.id == me.id:
             # As the change is applied (between nodes, a round trip after NICK).
             guard_nick(self, me)

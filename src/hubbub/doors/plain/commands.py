@@ -1,11 +1,12 @@
-"""Slash commands of the plain door: /join /part /rooms /who /msg /me /nick /topic /quit
-/help."""
+"""Slash commands of the plain door: /join /part /rooms /who /whois /msg /me /nick /topic
+/quit /help."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from hubbub.core.errors import ChatError
+from hubbub.core.metadata import readable_key
 from hubbub.doors.plain.ports import SessionView
 from hubbub.doors.plain.render import refusal_text
 
@@ -104,6 +105,37 @@ def who(session: SessionView, arguments: str) -> None:
     session.spend(len(names) // _SEARCHED_PER_LINE)
 
 
+@command("whois")
+def whois(session: SessionView, arguments: str) -> None:
+    """Who someone is: the display name and status they set (draft/metadata-3 keys)."""
+    user = session.user
+    assert user is not None
+    _ = session.ctx._
+    name = arguments.split()[0] if arguments else ""
+    if not name:
+        session.tell(_("Usage: /whois name"))
+        return
+    found = session.ctx.hub.find_user(name)
+    if found is None:
+        session.tell(_("There is nobody called {subject}.").format(subject=name))
+        return
+    shown = {
+        key: found.metadata[key]
+        for key in ("display-name", "status")
+        if key in found.metadata and readable_key(user, found, key)
+    }
+    if not shown:
+        session.tell(_("{name} has set no display name or status.").format(name=found.nick))
+        return
+    if "display-name" in shown:
+        line = _("{name} is called {display}.")
+        session.tell(line.format(name=found.nick, display=shown["display-name"]))
+    if "status" in shown:
+        session.tell(
+            _("Status of {name}: {status}").format(name=found.nick, status=shown["status"])
+        )
+
+
 @command("msg", "query")
 def msg(session: SessionView, arguments: str) -> None:
     target, _, text = arguments.partition(" ")
@@ -168,6 +200,7 @@ def help_(session: SessionView, arguments: str) -> None:
         _("  /part [#room]      leave a room"),
         _("  /rooms             list the rooms"),
         _("  /who [#room]       who is in a room"),
+        _("  /whois name        someone's display name and status"),
         _("  /msg name text     a private message"),
         _("  /me text           an action"),
         _("  /nick name         change your name"),

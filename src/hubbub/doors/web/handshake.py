@@ -28,10 +28,12 @@ WEBSOCKET_PATHS = ("/irc", "/")
 BINARY = Subprotocol("binary.ircv3.net")
 TEXT = Subprotocol("text.ircv3.net")
 SUBPROTOCOLS = (BINARY, TEXT)
-# Scripts, styles, images and fonts only from the page's own origin, and no inline
-# script or style; the page may open WebSocket connections and may not be framed.
+# Scripts, styles and fonts only from the page's own origin, and no inline script or
+# style; images from there, inline ones, and https (avatars, draft/metadata-3: the page
+# shows them and the server never fetches them); the page may open WebSocket connections
+# and may not be framed.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "font-src 'self'; connect-src 'self' ws: wss:; manifest-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )

@@ -16,6 +16,7 @@ import * as irc from "./irc.js";
 import { Status } from "./client.js";
 import { Buffer, SERVER, isMessage } from "./buffer.js";
 import { receive } from "./incoming.js";
+import { Profiles } from "./profiles.js";
 
 export { Buffer, SERVER, isMessage };
 
@@ -39,6 +40,7 @@ export class Chat extends EventTarget {
 		this.visible = true; // the page is shown and the active buffer scrolled to its end
 		this.typingTimer = null;
 		client.addEventListener("message", (e) => receive(this, e.detail));
+		this.profiles = new Profiles(this);
 		client.addEventListener("status", (e) => this.statusChanged(e.detail));
 	}
 

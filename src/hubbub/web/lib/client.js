@@ -41,6 +41,7 @@ export const WANTED_CAPS = [
 	"cap-notify",
 	"draft/account-registration",
 	"draft/chathistory",
+	"draft/metadata-3",
 	"draft/read-marker",
 	"echo-message",
 	"extended-join",

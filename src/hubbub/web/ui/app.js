@@ -207,6 +207,11 @@ export class App {
 			if (this.chat !== chat) return;
 			if (e.detail.buffer === chat.activeBuffer()) views.members.show(e.detail.buffer);
 		});
+		chat.addEventListener("profiles", () => {
+			if (this.chat !== chat) return;
+			const buffer = chat.activeBuffer();
+			if (buffer?.kind === "channel") views.members.show(buffer);
+		});
 		chat.addEventListener("topic", (e) => {
 			if (this.chat !== chat) return;
 			if (e.detail.buffer === chat.activeBuffer()) this.showHeader(e.detail.buffer);

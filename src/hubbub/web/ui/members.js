@@ -3,6 +3,7 @@
 
 import { h, replace } from "./dom.js";
 import { nickClass } from "./text.js";
+import { avatarUrl } from "../lib/profiles.js";
 import { t, tn } from "./i18n.js";
 
 const MAX_SHOWN = 1000;
@@ -27,7 +28,9 @@ export class MemberView {
 		this.titleEl.textContent = tn("memberCount", members.length);
 		const items = members.slice(0, MAX_SHOWN).map((member) => {
 			const status = member.prefixes ? member.prefixes[0] : "";
-			const label = [member.nick, status === "@" ? t("op") : status === "+" ? t("voice") : "", member.away ? t("away") : ""].filter(Boolean).join(", ");
+			const profile = this.chat.profiles.of(member.nick);
+			const avatar = avatarUrl(profile.avatar);
+			const label = [member.nick, profile.displayName, profile.status, status === "@" ? t("op") : status === "+" ? t("voice") : "", member.away ? t("away") : ""].filter(Boolean).join(", ");
 			return h(
 				"li",
 				{},
@@ -35,7 +38,10 @@ export class MemberView {
 					"button",
 					{ type: "button", className: "member" + (member.away ? " away" : ""), "aria-label": label, onclick: () => this.onQuery(member.nick) },
 					h("span", { className: "prefix", textContent: status }),
+					avatar ? h("img", { className: "avatar", src: avatar, alt: "", loading: "lazy", referrerPolicy: "no-referrer", width: 20, height: 20 }) : null,
 					h("span", { className: nickClass(member.nick), textContent: member.nick }),
+					profile.displayName ? h("span", { className: "display-name", textContent: profile.displayName }) : null,
+					profile.status ? h("span", { className: "profile-status", textContent: profile.status }) : null,
 				),
 			);
 		});

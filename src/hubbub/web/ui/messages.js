@@ -259,11 +259,17 @@ export class MessageView {
 		return row;
 	}
 
+	/** The sender's display name beside its nick (the nick says who it is). */
+	displayName(name) {
+		const shown = this.chat.profiles?.of(name).displayName;
+		return shown ? h("span", { className: "display-name", textContent: shown }) : null;
+	}
+
 	body(line) {
 		switch (line.kind) {
 			case "msg":
 				return line.nick
-					? [nick(line.nick), h("span", { className: "text" }, richText(line.text))]
+					? [nick(line.nick), this.displayName(line.nick), h("span", { className: "text" }, richText(line.text))]
 					: [h("span", { className: "text" }, richText(line.text))];
 			case "action":
 				return [h("span", { className: "text" }, "* ", nick(line.nick ?? ""), " ", richText(line.text))];

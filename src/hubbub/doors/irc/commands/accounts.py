@@ -68,6 +68,8 @@ async def logged_in(session: IrcClient, account: Account) -> None:
         return  # a banned account logs nobody in
     accounts = _accounts(session)
     markers = await accounts.markers(account) if accounts is not None else []
+    kept = session.hub.metadata_sink
+    profile = await kept.kept(account.uid) if kept is not None else []
     if session.closed:
         return
     user = session.user
@@ -88,11 +90,13 @@ async def logged_in(session: IrcClient, account: Account) -> None:
         if session.closed:
             return
         _give_back(session, user)
+        session.hub.load_metadata(user, profile)
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
         session.account = account.name
         session.account_id = account.uid
         session.account_markers = markers
+        session.account_profile = profile
         mask = f"{session.nick or '*'}!{session.username or '*'}@{session.host}"
     session.numeric(n.RPL_LOGGEDIN, mask, account.name, f"You are now logged in as {account.name}")
 

@@ -9,6 +9,7 @@ from hubbub.core.errors import ChatError, Reason
 from hubbub.core.modes import MASK_BYTES, mask_pattern
 from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand, send_paced
 from hubbub.doors.irc.commands.drafts import send_marker
+from hubbub.doors.irc.commands.metadata import sync_channel
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def joined(session: IrcClient, user: User, channel: Channel) -> None:
     send_topic(session, channel, on_join=True)
     if "draft/no-implicit-names" not in session.caps:
         send_names(session, user, channel)
+    sync_channel(session, user, channel)
 
 
 def part(session: IrcClient, user: User, message: Message) -> None:

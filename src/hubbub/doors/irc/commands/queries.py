@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.core.modes import MASK_BYTES, mask_pattern
 from hubbub.doors.irc.command import SEARCHED_PER_LINE, Command, UserCommand, send_paced
+from hubbub.doors.irc.commands.metadata import whois_lines
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ def whois(session: IrcClient, me: User, message: Message) -> None:
         session.numeric(n.RPL_WHOISSECURE, user.nick, "is using a secure connection")
     if me is user or me.is_oper:
         session.numeric(n.RPL_WHOISHOST, user.nick, f"is connecting from *@{user.host}")
+    whois_lines(session, me, user)
     idle = int(hub.clock() - user.last_active)
     session.numeric(
         n.RPL_WHOISIDLE,

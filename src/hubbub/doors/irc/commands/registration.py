@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from hubbub.core.errors import ChatError
 from hubbub.doors.irc.caps import (
     SUPPORTED,
+    metadata_value,
     multiline_value,
     offered,
     registration_value,
@@ -103,6 +104,11 @@ def cap(session: IrcClient, message: Message) -> None:
                 multiline=multiline_value(
                     ctx.settings.limits.multiline_max_bytes,
                     ctx.settings.limits.multiline_max_lines,
+                ),
+                metadata=metadata_value(
+                    ctx.settings.limits.metadata_subs,
+                    ctx.settings.limits.metadata_keys,
+                    ctx.settings.limits.metadata_value_bytes,
                 ),
             )
             sts = ctx.sts_value(session.peer.secure)

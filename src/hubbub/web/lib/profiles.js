@@ -1,0 +1,65 @@
+// Profiles (IRCv3 draft/metadata-3): the display names, avatars and statuses of the
+// people this client shares a channel with. The client subscribes to those keys as it
+// registers; the server then tells of each one as people join and as they change it
+// (RPL_KEYVALUE, RPL_KEYNOTSET), and of too many at once with RPL_METADATASYNCLATER,
+// after which the client asks for them (SYNC). Nothing here fetches anything: an avatar
+// is only ever an <img> the browser loads, and only for an https URL.
+
+import { Status } from "./client.js";
+import { NameMap } from "./irc.js";
+
+export const CAP = "draft/metadata-3";
+export const PROFILE_KEYS = ["display-name", "avatar", "status"];
+const RPL_KEYVALUE = "761";
+const RPL_KEYNOTSET = "766";
+const RPL_METADATASYNCLATER = "774";
+// What is shown of a display name or status: the member list is narrow.
+const MAX_SHOWN = 64;
+
+/** The URL of an avatar the page may show as an image, or null: https only. */
+export function avatarUrl(value) {
+	if (typeof value !== "string" || !value.startsWith("https://")) return null;
+	try {
+		const url = new URL(value);
+		return url.protocol === "https:" && !url.username && !url.password ? url.href : null;
+	} catch {
+		return null;
+	}
+}
+
+export class Profiles {
+	/** @param {Chat} chat whose client's messages are read; it is told "profiles" {nick}. */
+	constructor(chat) {
+		this.chat = chat;
+		const client = chat.client;
+		this.byNick = new NameMap((s) => client.fold(s));
+		client.addEventListener("status", (e) => {
+			if (e.detail.status !== Status.REGISTERED || !client.caps.has(CAP)) return;
+			this.byNick.clear();
+			client.send({ command: "METADATA", params: ["*", "SUB", ...PROFILE_KEYS] });
+		});
+		client.addEventListener("message", (e) => this.receive(e.detail));
+	}
+
+	/** {displayName, avatar, status} of `nick` (each "" when unset). */
+	of(nick) {
+		return this.byNick.get(nick) ?? { displayName: "", avatar: "", status: "" };
+	}
+
+	receive(msg) {
+		const p = msg.params;
+		if (msg.command === RPL_METADATASYNCLATER && p[1]) {
+			this.chat.client.send({ command: "METADATA", params: [p[1], "SYNC"] });
+			return;
+		}
+		if (msg.command !== RPL_KEYVALUE && msg.command !== RPL_KEYNOTSET) return;
+		const [, target, key] = p;
+		if (!target || this.chat.client.isChannel(target) || !PROFILE_KEYS.includes(key)) return;
+		const value = msg.command === RPL_KEYVALUE ? String(p[4] ?? "").slice(0, key === "avatar" ? 2048 : MAX_SHOWN) : "";
+		const field = { "display-name": "displayName", avatar: "avatar", status: "status" }[key];
+		const profile = { ...this.of(target), [field]: value };
+		if (profile.displayName || profile.avatar || profile.status) this.byNick.set(target, profile);
+		else this.byNick.delete(target);
+		this.chat.emit("profiles", { nick: target });
+	}
+}
