@@ -99,7 +99,7 @@ class Pages:
 
     def check_no_errors(self) -> None:
         """The pages logged no error: no script failure, no CSP refusal."""
-        assert self.errors == []
+        assert self.errors == [], self.errors
 
 
 async def say(page: Page, text: str) -> None:

@@ -11,7 +11,7 @@ from playwright.async_api import Route, expect
 from hubbub.server import Server
 from hubbub.wire import numerics as n
 from tests.integration.conftest import Clients
-from tests.web.support import Pages, browser_test, joined, lines, page_url
+from tests.web.support import Pages, browser_test, joined, lines, page_url, say
 
 pytestmark = browser_test
 
@@ -74,3 +74,42 @@ async def test_avatars_display_names_and_statuses_are_shown(
     await expect(carol_row.locator(".profile-status")).to_have_text("back")
     await carol.send("METADATA * SET display-name")
     await expect(carol_row.locator(".display-name")).to_have_count(0)
+
+
+async def test_a_profile_set_in_one_browser_is_seen_in_another_and_over_irc(
+    server: Server, pages: Pages, clients: Clients
+) -> None:
+    async def avatar(route: Route) -> None:
+        await route.fulfill(status=200, content_type="image/png", body=PIXEL)
+
+    anna = await pages.open(page_url(server, nick="anna", channels=ROOM))
+    bob = await pages.open(page_url(server, nick="bob", channels=ROOM))
+    for page in (anna, bob):
+        await page.route("https://avatars.example/**", avatar)
+        await joined(page, ROOM)
+    await say(anna, "/profile display-name Anna A.")
+    await say(anna, "/profile avatar https://avatars.example/anna.png")
+    await say(anna, "/profile status writing tests")
+    await expect(lines(anna, "display-name set")).to_have_count(1)
+    anna_row = bob.locator("#member-list button.member", has_text="anna")
+    await expect(anna_row.locator(".display-name")).to_have_text("Anna A.")
+    await expect(anna_row.locator(".profile-status")).to_have_text("writing tests")
+    await expect(anna_row.locator("img.avatar")).to_have_attribute(
+        "src", "https://avatars.example/anna.png"
+    )
+    # A client of any kind reads the same keys (hubbub chat asks as this one does).
+    carol = await clients.open(server)
+    await carol.send("CAP REQ :draft/metadata-3", "CAP END")
+    await carol.register("carol")
+    await carol.send("METADATA anna GET display-name")
+    got = await carol.read_until(n.RPL_KEYVALUE)
+    assert got[-1].params[1:] == ("anna", "display-name", "*", "Anna A.")
+    # Cleared from the browser, gone for the others.
+    await say(anna, "/profile status")
+    await expect(anna_row.locator(".profile-status")).to_have_count(0)
+    # Refused by the server: said in words, nothing set.
+    await say(anna, "/profile avatar javascript:alert(1)")
+    await expect(anna.locator(".line.error")).not_to_have_count(0)
+    await expect(anna_row.locator("img.avatar")).to_have_attribute(
+        "src", "https://avatars.example/anna.png"
+    )

@@ -108,6 +108,23 @@ export const COMMANDS = {
 			ctx.client.send({ command: "WHOIS", params: [nick] });
 		},
 	},
+	profile: {
+		usage: "/profile [key [value]]",
+		run(ctx, args) {
+			// display-name, avatar (an https URL), status, or any key the server allows.
+			const [key, value] = firstWord(args);
+			if (!key) {
+				const own = ctx.chat.profiles.of(ctx.client.nick);
+				for (const [name, field] of [["display-name", "displayName"], ["avatar", "avatar"], ["status", "status"]])
+					ctx.info(name + ": " + (own[field] || t("profileUnset")));
+				ctx.client.send({ command: "METADATA", params: ["*", "LIST"] });
+				return;
+			}
+			const params = value.trim() ? ["*", "SET", key, clean(value.trim())] : ["*", "SET", key];
+			ctx.client.send({ command: "METADATA", params });
+			ctx.info(value.trim() ? t("profileSet", key) : t("profileCleared", key));
+		},
+	},
 	list: {
 		usage: "/list [pattern]",
 		run(ctx, args) {
