@@ -11,7 +11,7 @@ from playwright.async_api import Route, expect
 from hubbub.server import Server
 from hubbub.wire import numerics as n
 from tests.integration.conftest import Clients
-from tests.web.support import Pages, browser_test, joined, lines, page_url, say
+from tests.web.support import Pages, browser_test, buffer_button, joined, lines, page_url, say
 
 pytestmark = browser_test
 
@@ -90,7 +90,9 @@ async def test_a_profile_set_in_one_browser_is_seen_in_another_and_over_irc(
     await say(anna, "/profile display-name Anna A.")
     await say(anna, "/profile avatar https://avatars.example/anna.png")
     await say(anna, "/profile status writing tests")
-    await expect(lines(anna, "display-name set")).to_have_count(1)
+    # Said once the server has it.
+    await expect(lines(anna, "display-name set to: Anna A.")).to_have_count(1)
+    await expect(lines(anna, "status set to: writing tests")).to_have_count(1)
     anna_row = bob.locator("#member-list button.member", has_text="anna")
     await expect(anna_row.locator(".display-name")).to_have_text("Anna A.")
     await expect(anna_row.locator(".profile-status")).to_have_text("writing tests")
@@ -107,9 +109,26 @@ async def test_a_profile_set_in_one_browser_is_seen_in_another_and_over_irc(
     # Cleared from the browser, gone for the others.
     await say(anna, "/profile status")
     await expect(anna_row.locator(".profile-status")).to_have_count(0)
-    # Refused by the server: said in words, nothing set.
+    # Refused by the server: said in words, and not said to be set.
     await say(anna, "/profile avatar javascript:alert(1)")
     await expect(anna.locator(".line.error")).not_to_have_count(0)
+    await expect(lines(anna, "avatar set to")).to_have_count(1)
     await expect(anna_row.locator("img.avatar")).to_have_attribute(
         "src", "https://avatars.example/anna.png"
     )
+    # The full name and status are the member's tooltip (the list is narrow).
+    await expect(anna_row).to_have_attribute("title", "anna, Anna A., operator")
+    # WHOIS reads as sentences, with the display name.
+    await say(bob, "/whois anna")
+    await expect(lines(bob, "anna display-name: Anna A.")).to_have_count(1)
+    await expect(lines(bob, "anna is ~web@127.0.0.1")).to_have_count(1)
+    # A line drawn again after the display name is cleared shows no trace of it.
+    await say(anna, "hello bob")
+    await expect(lines(bob, "hello bob").locator(".display-name")).to_have_text("Anna A.")
+    await say(anna, "/profile display-name")
+    await expect(lines(anna, "display-name cleared")).to_have_count(1)
+    await buffer_button(bob, "*server*").click()
+    await buffer_button(bob, ROOM).click()
+    await expect(lines(bob, "hello bob")).to_have_count(1)
+    await expect(lines(bob, "hello bob").locator(".display-name")).to_have_count(0)
+    assert "null" not in await lines(bob, "hello bob").inner_text()

@@ -21,7 +21,37 @@ const STATUS_WHOIS = new Set([
 	"338",
 	"378",
 	"379",
+	"760",
 ]);
+
+/** A WHOIS reply as a sentence: the parameters joined as they came read as a jumble
+ * ("anna anna is logged in as"). */
+function whoisText(msg) {
+	const [, nick = "", ...rest] = msg.params;
+	const text = rest.at(-1) ?? "";
+	switch (msg.command) {
+		case irc.RPL_WHOISUSER:
+			return `${nick} is ${rest[0]}@${rest[1]} (${text})`;
+		case irc.RPL_WHOISSERVER:
+			return `${nick} is on ${rest[0]} (${text})`;
+		case irc.RPL_WHOISIDLE: {
+			const idle = Number(rest[0]);
+			const since = new Date(Number(rest[1]) * 1000);
+			const sinceText = Number.isNaN(since.getTime()) ? "" : `, online since ${since.toLocaleString()}`;
+			return `${nick} has been idle ${Number.isNaN(idle) ? rest[0] : idle + " s"}${sinceText}`;
+		}
+		case irc.RPL_WHOISCHANNELS:
+			return `${nick} is in ${text}`;
+		case irc.RPL_WHOISACCOUNT:
+			return `${nick} ${text} ${rest[0]}`;
+		case irc.RPL_AWAY:
+			return `${nick} is away: ${text}`;
+		case "760": // RPL_WHOISKEYVALUE (draft/metadata-3): key, visibility, value
+			return `${nick} ${rest[0]}: ${text}`;
+		default:
+			return `${nick} ${text}`;
+	}
+}
 
 /** The buffer a PRIVMSG/NOTICE/TAGMSG belongs in, or null (server notices). */
 function targetOf(chat, msg) {
@@ -213,7 +243,7 @@ function receiveNumeric(chat, msg) {
 	const p = msg.params;
 	if (STATUS_WHOIS.has(msg.command)) {
 		const target = chat.buffers.get(p[1]) ?? chat.activeBuffer();
-		chat.info(p.slice(1).join(" "), "whois", target);
+		chat.info(whoisText(msg), "whois", target);
 		return;
 	}
 	const code = Number(msg.command);

@@ -16,7 +16,8 @@ const RPL_METADATASYNCLATER = "774";
 // What is shown of a display name or status: the member list is narrow.
 const MAX_SHOWN = 64;
 
-/** The URL of an avatar the page may show as an image, or null: https only. */
+/** The URL of an avatar the page may show as an image, or null: https only (an inline
+ * image the server accepts is left unshown, as the page's policy promises). */
 export function avatarUrl(value) {
 	if (typeof value !== "string" || !value.startsWith("https://")) return null;
 	try {
@@ -33,6 +34,7 @@ export class Profiles {
 		this.chat = chat;
 		const client = chat.client;
 		this.byNick = new NameMap((s) => client.fold(s));
+		this.pending = null;
 		client.addEventListener("status", (e) => {
 			if (e.detail.status !== Status.REGISTERED || !client.caps.has(CAP)) return;
 			this.byNick.clear();
@@ -46,14 +48,24 @@ export class Profiles {
 		return this.byNick.get(nick) ?? { displayName: "", avatar: "", status: "" };
 	}
 
+	/** A SET of one's own `key` was sent: say "saved" once the server confirms it. */
+	expect(key) {
+		this.pending = key;
+	}
+
 	receive(msg) {
 		const p = msg.params;
+		if (msg.command === "FAIL" && p[0] === "METADATA") this.pending = null;
 		if (msg.command === RPL_METADATASYNCLATER && p[1]) {
 			this.chat.client.send({ command: "METADATA", params: [p[1], "SYNC"] });
 			return;
 		}
 		if (msg.command !== RPL_KEYVALUE && msg.command !== RPL_KEYNOTSET) return;
 		const [, target, key] = p;
+		if (target && key === this.pending && this.chat.client.isMe(target)) {
+			this.pending = null;
+			this.chat.emit("profile-saved", { key, value: msg.command === RPL_KEYVALUE ? String(p[4] ?? "") : "" });
+		}
 		if (!target || this.chat.client.isChannel(target) || !PROFILE_KEYS.includes(key)) return;
 		const value = msg.command === RPL_KEYVALUE ? String(p[4] ?? "").slice(0, key === "avatar" ? 2048 : MAX_SHOWN) : "";
 		const field = { "display-name": "displayName", avatar: "avatar", status: "status" }[key];

@@ -207,6 +207,11 @@ export class App {
 			if (this.chat !== chat) return;
 			if (e.detail.buffer === chat.activeBuffer()) views.members.show(e.detail.buffer);
 		});
+		chat.addEventListener("profile-saved", (e) => {
+			if (this.chat !== chat) return;
+			const { key, value } = e.detail;
+			chat.info(value ? t("profileSet", key, value) : t("profileCleared", key));
+		});
 		chat.addEventListener("profiles", () => {
 			if (this.chat !== chat) return;
 			const buffer = chat.activeBuffer();

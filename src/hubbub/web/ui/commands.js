@@ -121,8 +121,9 @@ export const COMMANDS = {
 				return;
 			}
 			const params = value.trim() ? ["*", "SET", key, clean(value.trim())] : ["*", "SET", key];
+			// Said once the server confirms it; a refusal comes as an error instead.
+			ctx.chat.profiles.expect(key);
 			ctx.client.send({ command: "METADATA", params });
-			ctx.info(value.trim() ? t("profileSet", key) : t("profileCleared", key));
 		},
 	},
 	list: {

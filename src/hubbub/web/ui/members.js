@@ -36,7 +36,7 @@ export class MemberView {
 				{},
 				h(
 					"button",
-					{ type: "button", className: "member" + (member.away ? " away" : ""), "aria-label": label, onclick: () => this.onQuery(member.nick) },
+					{ type: "button", className: "member" + (member.away ? " away" : ""), "aria-label": label, title: label, onclick: () => this.onQuery(member.nick) },
 					h("span", { className: "prefix", textContent: status }),
 					avatar ? h("img", { className: "avatar", src: avatar, alt: "", loading: "lazy", referrerPolicy: "no-referrer", width: 20, height: 20 }) : null,
 					h("span", { className: nickClass(member.nick), textContent: member.nick }),

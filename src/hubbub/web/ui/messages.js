@@ -255,7 +255,8 @@ export class MessageView {
 		if (line.self) classes.push("self");
 		const row = h("div", { className: classes.join(" "), "data-line": line.id });
 		const body = this.body(line);
-		row.append(timeOf(line), ...body);
+		// Element.append writes null as the text "null": a part not shown is left out.
+		row.append(timeOf(line), ...body.filter((part) => part !== null && part !== undefined));
 		return row;
 	}
 
