@@ -18,6 +18,7 @@ import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
+from hubbub.doors.addresses import plain_address
 from hubbub.doors.gate import Gate
 from hubbub.doors.output import PUSH_AT, drop_later, pushes, set_nodelay, until_read
 from hubbub.doors.ports import (
@@ -151,8 +152,7 @@ class Connection(asyncio.Protocol):
 
     def _take_transport(self, transport: asyncio.BaseTransport) -> str:
         """Keep the transport, and learn what it says of the client; returns its address."""
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport  # type: ignore[assignment]  # uvloop's: no subclass
         if not self._nodelay:
             set_nodelay(transport, False)
         # The SendQ is the transport's high-water mark: past it, pause_writing cuts off.
@@ -160,7 +160,7 @@ class Connection(asyncio.Protocol):
         if transport.get_extra_info("ssl_object") is not None:
             self.secure, self.certfp = True, certificate_fingerprint(transport)
         peername = transport.get_extra_info("peername")
-        return peername[0] if isinstance(peername, tuple) else "unknown"
+        return plain_address(peername[0]) if isinstance(peername, tuple) else "unknown"
 
     def claim(self, host: str) -> None:
         """Own the place at the gate taken for ``host`` as it was accepted (doors/tls.py)."""

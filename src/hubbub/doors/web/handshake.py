@@ -19,6 +19,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Response
 from websockets.typing import Origin, Subprotocol
 
+from hubbub.doors.addresses import plain_address
 from hubbub.doors.web.files import HeaderLookup, Reply, field
 
 # Where the WebSocket door is; "/" too, for clients given only ws://host:port.
@@ -82,7 +83,7 @@ def client_address(peer: str, headers: HeaderLookup, trusted: Callable[[str], bo
     for item in reversed(forwarded.split(",")):
         candidate = item.strip()
         try:
-            address = str(ipaddress.ip_address(candidate))
+            address = plain_address(str(ipaddress.ip_address(candidate)))
         except ValueError:
             raise BadForwarding(f"not an address in X-Forwarded-For: {candidate[:60]!r}") from None
         if not trusted(address):

@@ -1,0 +1,82 @@
+"""A client's address in one form (probe 22): an IPv4 client that reached a dual-stack
+socket as ``::ffff:a.b.c.d`` is ``a.b.c.d`` to the gate, the bans and the hostmask."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hubbub.core.server_bans import BanKind, ServerBan
+from hubbub.doors.addresses import plain_address
+from hubbub.doors.connection import LineConnection
+from tests.doors.support import Driver
+
+
+@pytest.mark.parametrize(
+    ("given", "plain"),
+    [
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("::FFFF:203.0.113.9", "203.0.113.9"),
+        ("::ffff:cb00:7109", "203.0.113.9"),
+        ("0:0:0:0:0:ffff:cb00:7109", "203.0.113.9"),
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8::ffff:1", "2001:db8::ffff:1"),
+        ("64:ff9b::203.0.113.9", "64:ff9b::203.0.113.9"),
+        ("::1", "::1"),
+        ("fe80::ffff:1%eth0", "fe80::ffff:1%eth0"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_only_an_ipv4_mapped_address_is_rewritten(given: str, plain: str) -> None:
+    assert plain_address(given) == plain
+
+
+@contextlib.asynccontextmanager
+async def dual_stack(driver: Driver) -> AsyncIterator[int]:
+    """A listener on ``::`` that takes IPv4 clients too (IPV6_V6ONLY off, as a proxy's
+    or a system's own dual-stack socket is), carrying the driver's line connections;
+    yields its port."""
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind(("::", 0))
+
+    def protocol() -> LineConnection:
+        return LineConnection(
+            driver._make_session, driver.limits, driver.batcher, driver.connections, driver.gate
+        )
+
+    server = await asyncio.get_running_loop().create_server(protocol, sock=sock)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.close()
+        for connection in list(driver.connections):
+            connection.abort()
+        async with asyncio.timeout(5):
+            await driver.connections.wait_empty()
+            await server.wait_closed()
+
+
+async def test_an_ipv4_client_of_a_dual_stack_socket_is_seen_and_banned_as_ipv4() -> None:
+    driver = Driver()
+    async with dual_stack(driver) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"HELLO\r\n")
+        async with asyncio.timeout(5):
+            assert await reader.readline() == b"HELLO\r\n"  # the session echoes
+        assert driver.sessions[0].peer.shown_host == "127.0.0.1"
+        writer.close()
+        driver.gate.bans.add(
+            ServerBan(BanKind.ADDRESS, "127.0.0.0/24", "127.0.0.0/24", "go away", "boss", 0.0)
+        )
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with asyncio.timeout(5):
+            refusal = await reader.readline()
+            assert refusal == b"ERROR :You are banned from this server: go away\r\n"
+            assert await reader.read() == b""
+        writer.close()
+        assert len(driver.sessions) == 1
