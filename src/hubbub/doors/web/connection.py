@@ -21,6 +21,7 @@ last line.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -134,6 +135,16 @@ class WebConnection(Connection):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         host = self._take_transport(transport)
+        banned = self._gate.banned(host)
+        if banned is not None:
+            # Refused before anything is served, as the IRC doors and the TLS listener
+            # refuse it: else a D-lined address still read the files and the metrics
+            # and held connections open (probe 22).
+            self._gate.log_refusal(host, "D-lined")
+            self._dead = True
+            transport.write(error(403, banned).serialize())  # type: ignore[attr-defined]
+            transport.close()
+            return
         if not self._admit(host):
             self._dead = True
             refusal = error(503, _FULL if self._gate.full else _TOO_MANY)
@@ -211,7 +222,21 @@ class WebConnection(Connection):
                 return error(404, "Not found")
             return self._handshake(request)
         if request.method in ("GET", "HEAD"):
+            peer = self._host
+            assert peer is not None
+            try:
+                client = client_address(peer, headers, self._gate.is_trusted)
+            except BadForwarding as bad:
+                return error(400, str(bad))
+            # A proxy's client is judged by the address it forwards; a D-line set while
+            # the request was on its way is honoured too.
+            banned = self._gate.banned(client)
+            if banned is not None:
+                self._gate.log_refusal(client, "D-lined")
+                return error(403, banned)
             if path == "/metrics" and self._ctx.metrics is not None:
+                if not self._may_scrape(client):
+                    return error(404, "Not found")
                 return self._metrics(request.method == "HEAD")
             if path == "/healthz":
                 return error(200, "ok", _NO_STORE)
@@ -222,6 +247,18 @@ class WebConnection(Connection):
                 return error(503, f"not ready: {problem}", _NO_STORE)
             return response(self._ctx.files.answer(request.method, request.path, headers))
         return _not_allowed()
+
+    def _may_scrape(self, client: str) -> bool:
+        """Whether ``client`` may read the metrics here: on their own listener anyone
+        who reaches it; on the public one only this machine and ``trusted`` networks.
+        The counts move with every message, so an outsider polling them learns when
+        private messages are sent and how large a quiet channel is (probe 22)."""
+        if self._ctx.only_metrics or self._gate.is_trusted(client):
+            return True
+        try:
+            return ipaddress.ip_address(client).is_loopback
+        except ValueError:
+            return False
 
     def _metrics(self, head: bool) -> Response:
         """The metrics as they are now (never cached: each scrape must see the counts
