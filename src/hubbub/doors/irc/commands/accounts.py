@@ -14,7 +14,7 @@ from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
-from hubbub.doors.irc.commands.bans import refused_banned
+from hubbub.doors.irc.commands.bans import refused_banned, refused_unregistered
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ def current_account(session: IrcClient) -> str | None:
 
 def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
     name, email, password = message.params[0], message.params[1], message.params[2]
+    if refused_unregistered(session):
+        return None
     accounts = _accounts(session)
     if accounts is None:
         session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")

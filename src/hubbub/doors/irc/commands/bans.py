@@ -45,6 +45,20 @@ def refused_banned(session: IrcClient, ban: ServerBan | None) -> bool:
     return True
 
 
+def refused_unregistered(session: IrcClient) -> bool:
+    """Refuse a client still registering that a ban covers already, as completing its
+    registration would (whether it was): a K-lined client must not create accounts
+    or guess passwords with SASL before CAP END (probe 22).
+
+    Before USER the username is not known; ``~``, the start of every username here,
+    stands for it, so the bans that cover every user of a host are asked.
+    """
+    if session.user is not None:
+        return False
+    ban = session.ctx.bans.user_ban(session.username or "~", session.host, session.account_id)
+    return refused_banned(session, ban)
+
+
 def _tell(session: IrcClient, user: User, text: str) -> None:
     session.message("NOTICE", user.nick, f"*** {text}")
 

@@ -21,6 +21,7 @@ from hubbub.accounts.errors import AccountError
 from hubbub.doors.irc.caps import sasl_mechanisms
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import current_account, logged_in
+from hubbub.doors.irc.commands.bans import refused_unregistered
 from hubbub.doors.irc.exchanges import SaslAttempt
 from hubbub.wire import numerics as n
 
@@ -52,6 +53,8 @@ def _challenge(session: IrcClient, data: bytes) -> None:
 
 def authenticate(session: IrcClient, message: Message) -> Awaitable[None] | None:
     argument = message.params[0]
+    if refused_unregistered(session):
+        return None
     accounts = session.ctx.accounts
     if accounts is None:
         session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: no accounts here")
