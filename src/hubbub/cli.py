@@ -19,6 +19,7 @@ from hubbub.config import limits_from_flags, load_config
 from hubbub.settings import Cluster, ConfigError, Listen, Oper, Settings, validate
 from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
+from hubbub.wire.redact import shown_text
 
 
 def _where_options(late: bool = False) -> argparse.ArgumentParser:
@@ -431,8 +432,8 @@ def chat(args: argparse.Namespace) -> int:
 
 def _complain(program: str, error: ConfigError) -> None:
     """A config error's every line (one per mistake), each naming the program."""
-    for line in str(error).splitlines():
-        print(f"{program}: {line}", file=sys.stderr)
+    for line in str(error).split("\n"):
+        print(f"{program}: {shown_text(line)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from hubbub.settings import (
     validate,
 )
 from hubbub.wire.casemap import Casemapping
+from hubbub.wire.redact import shown_text
 
 SERVER_KEYS: dict[str, tuple[str, type]] = {
     "name": ("server_name", str),
@@ -70,6 +73,8 @@ WEB_KEYS = {
     "root": "web_root",
 }
 CLUSTER_KEYS = tuple(f.name for f in dataclasses.fields(Cluster))
+# A config file is a few KiB; past this it is something else (a log, a disk image).
+MAX_CONFIG_BYTES = 1 << 20
 _SECTIONS = ("server", "listen", "oper", "plain", "web", "cluster", "limits")
 # How a value of each kind is asked for, in an error.
 _KIND_NAMES = {
@@ -89,14 +94,14 @@ def load_config(path: Path, base: Settings | None = None, *, complete: bool = Tr
     Raises:
         ConfigError: the file cannot be read, is not TOML, or has an invalid key.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and tables by recursion.
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     reader = _Reader(path, text)
     settings = base or Settings()
     changes: dict[str, Any] = {"config_file": path}
@@ -135,6 +140,44 @@ def load_config(path: Path, base: Settings | None = None, *, complete: bool = Tr
         settings = validate(settings, reader.error, complete=complete)
     reader.raise_problems()
     return settings
+
+
+def _read_text(path: Path) -> str:
+    """The config file's text, read only if it is one: a regular file of UTF-8 text no
+    larger than MAX_CONFIG_BYTES. A FIFO or a device (``/dev/zero``) would hang
+    ``config check``, ``serve``, REHASH and SIGHUP, and a binary file made a traceback
+    (probe 22).
+
+    Raises:
+        ConfigError: it cannot be opened or read, or it is not such a file.
+    """
+    try:
+        # Not blocking: opening a FIFO to read would wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path}: cannot read: not a regular file")
+        data = os.read(fd, MAX_CONFIG_BYTES + 1)
+        while data and len(data) <= MAX_CONFIG_BYTES:
+            more = os.read(fd, MAX_CONFIG_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MiB: not a config file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a config file: not UTF-8 text") from None
+    if "\0" in text:
+        raise ConfigError(f"{path}: not a config file: binary (it holds NUL bytes)")
+    return text
 
 
 # Keys whose values are never shown in a message (passwords, tokens, URLs with them).
@@ -178,7 +221,9 @@ class _Reader:
 
     def error(self, table: str, key: str | None, message: str, block: int = 0) -> ConfigError:
         """An error naming ``table.key`` and its line (in the ``block``-th ``[[table]]``)."""
-        name = f"{table}.{key}" if key else table
+        # A key is any quoted text: shown escaped, so that no CR, LF or terminal
+        # escape in it reaches an operator's terminal or IRC client (probe 22).
+        name = shown_text(f"{table}.{key}" if key else table)
         line = self._line_of(table, key, block)
         where = f"{self.path}:{line}" if line else str(self.path)
         return ConfigError(f"{where}: {name}: {message}")
@@ -220,7 +265,9 @@ class _Reader:
             wanted = _KIND_NAMES.get(kind, kind.__name__)
             # A secret given in the wrong form is still a secret (probe 21).
             shown = (
-                " (what was given is not shown)" if _SECRET_KEY.search(key) else f", not {value!r}"
+                " (what was given is not shown)"
+                if _SECRET_KEY.search(key)
+                else f", not {_cut(repr(value))}"
             )
             raise self.error(table, key, f"must be {wanted}{shown}", block)
         return value
@@ -356,6 +403,11 @@ class _Reader:
                 kind = float if kinds[key] in (float, "float") else int
                 changes[key] = self.typed("limits", key, value, kind)
         return dataclasses.replace(base, **changes)
+
+
+def _cut(text: str, most: int = 60) -> str:
+    """A value as an error quotes it: a whole array of a megabyte is not needed."""
+    return text if len(text) <= most else text[:most] + "..."
 
 
 def limits_from_flags(base: Limits, items: list[str]) -> Limits:

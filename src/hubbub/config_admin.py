@@ -16,7 +16,7 @@ from hubbub.accounts.passwords import hash_password
 from hubbub.config import load_config
 from hubbub.reference import reference_config
 from hubbub.settings import ConfigError, Settings
-from hubbub.wire.redact import shown_url
+from hubbub.wire.redact import shown_text, shown_url
 
 # Settings shown only as set or not: passwords, the database's (in its URL), tokens.
 _SECRET = frozenset({"password", "database_url", "token"})
@@ -59,11 +59,13 @@ def run(args: argparse.Namespace) -> int:
         complete = args.action == "check"
         settings = load_config(args.file, complete=complete) if args.file else Settings()
     except ConfigError as error:
-        for line in str(error).splitlines():
-            print(f"hubbub config: {line}", file=sys.stderr)
+        # One line per mistake; in each, nothing a terminal would act on (a key may be
+        # any text, and this checks files one was handed, before trusting them).
+        for line in str(error).split("\n"):
+            print(f"hubbub config: {shown_text(line)}", file=sys.stderr)
         return 2
     if args.action == "check":
-        print(f"{args.file}: no mistakes found")
+        print(f"{shown_text(str(args.file))}: no mistakes found")
         return 0
     return _write("\n".join(show(settings)) + "\n")
 

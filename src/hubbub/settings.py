@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import ipaddress
 import logging
+import math
 import os
 import re
 import socket
@@ -314,7 +315,9 @@ def validate(
             if not url.startswith(("nats://", "tls://")):
                 shown = shown_url(url)
                 fail("cluster", "urls", f"{shown!r} is not a URL like nats://host:4222")
-        if not cluster.node_timeout > 0:
+        if not math.isfinite(cluster.node_timeout):
+            fail("cluster", "node_timeout", "must be a finite number")
+        elif not cluster.node_timeout > 0:
             fail("cluster", "node_timeout", "must be positive")
         if not 10 <= cluster.snapshot_every <= 10_000_000:
             fail("cluster", "snapshot_every", "must be between 10 and 10000000")
@@ -339,7 +342,11 @@ def validate(
     }
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
-        if item.name in may_be_zero:
+        if not math.isfinite(value):
+            # NaN passes every comparison below as if in range, and a NaN timeout
+            # never fires: registration_timeout = nan turned it off (probe 22).
+            fail("limits", item.name, "must be a finite number")
+        elif item.name in may_be_zero:
             if value < 0:
                 fail("limits", item.name, "must be 0 or more")
         elif value <= 0:

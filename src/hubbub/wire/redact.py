@@ -1,4 +1,5 @@
-"""Lines as they may be logged: credentials replaced, whatever side sent them."""
+"""Lines and text as they may be logged or shown: credentials replaced, whatever side
+sent them, and what a terminal or an IRC client would act on escaped."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def shown_url(url: str) -> str:
         return url
     # The last @: a password may hold one (as URL parsers read it, probe 21), or a /.
     return f"{scheme}://***@{rest.rpartition('@')[2]}"
+
+
+def shown_text(text: str) -> str:
+    """``text`` as one line a terminal or an IRC client shows as it is: what is not
+    printable (CR and LF that would end the line and forge the next, terminal escapes,
+    bidi and other format characters) as ``\\uXXXX``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)

@@ -15,6 +15,7 @@ from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.help import HELP_TOPICS, INDEX
 from hubbub.doors.irc.welcome import send_isupport, send_lusers, send_motd
 from hubbub.wire import numerics as n
+from hubbub.wire.redact import shown_text
 
 if TYPE_CHECKING:
     from hubbub.core.hub import Hub
@@ -231,7 +232,10 @@ def rehash(session: IrcClient, user: User, message: Message) -> None:
     session.numeric(n.RPL_REHASHING, str(config or "-"), "Rehashing")
     error = session.ctx.rehash()
     if error is not None:
-        session.message("NOTICE", user.nick, f"*** Rehash failed: {error}")
+        # One notice per mistake, each escaped: a key in the file is any text, and a CR
+        # or LF in it ended the notice and forged the next line (probe 22).
+        for line in error.split("\n"):
+            session.message("NOTICE", user.nick, f"*** Rehash failed: {shown_text(line)}")
     elif session.ctx.restart_pending:
         kept = ", ".join(session.ctx.restart_pending)
         session.message(
