@@ -13,11 +13,13 @@ from hubbub.config import SERVER_KEYS, load_config
 from hubbub.reference import reference_config
 from hubbub.settings import (
     RESTART_ONLY,
+    RESTART_ONLY_LIMITS,
     ConfigError,
     Limits,
     Listen,
     Oper,
     Settings,
+    kept_for_restart,
     restart_needed,
     validate,
 )
@@ -604,6 +606,7 @@ def test_a_cluster_section_names_nats_and_this_node_and_needs_a_shared_database(
 def test_what_only_a_restart_applies_names_settings_that_exist() -> None:
     fields = {f.name for f in dataclasses.fields(Settings)}
     assert set(RESTART_ONLY) <= fields
+    assert set(RESTART_ONLY_LIMITS) <= {f.name for f in dataclasses.fields(Limits)}
     assert restart_needed(Settings(), Settings()) == []
 
 
@@ -619,3 +622,20 @@ def test_a_metrics_port_out_of_range_is_refused_with_its_line(tmp_path: Path) ->
     message = config_error(tmp_path, '[server]\nname = "irc.example.org"\nmetrics_port = 70000\n')
     assert_names(message, "server.metrics_port", 3)
     assert "is not a port number" in message
+
+
+def test_limits_a_running_server_fixed_at_start_are_named_and_kept_on_reload() -> None:
+    running = Settings()
+    loaded = Settings(limits=Limits(nicklen=50, history_flush=1.0, password_min=12, topiclen=42))
+    assert restart_needed(running, loaded) == [
+        "limits.nicklen",
+        "limits.history_flush",
+        "limits.password_min",
+    ]
+    kept = kept_for_restart(running, loaded)
+    assert (kept.limits.nicklen, kept.limits.history_flush, kept.limits.password_min) == (
+        30,
+        0.05,
+        8,
+    )
+    assert kept.limits.topiclen == 42

@@ -37,10 +37,10 @@ from hubbub.doors.web.files import StaticFiles
 from hubbub.metrics import Metrics
 from hubbub.readiness import Readiness, ways_to_connect
 from hubbub.settings import (
-    RESTART_ONLY,
     ConfigError,
     Listen,
     Settings,
+    kept_for_restart,
     read_motd,
     restart_needed,
 )
@@ -134,9 +134,10 @@ class Server:
         """Reload the config file; return an error message, or None when it worked.
 
         What only a restart applies (``RESTART_ONLY``: listeners, names, storage, the
-        cluster, the log) stays as it is, and is logged and told to the operator;
-        everything else (MOTD, operators, password, limits, TLS certificates, trusted
-        networks, origins) takes effect for new commands and connections at once.
+        cluster, the log; ``RESTART_ONLY_LIMITS``) stays as it is, and is logged and
+        told to the operator; everything else (MOTD, operators, password, other limits,
+        TLS certificates, trusted networks, origins) takes effect for new commands and
+        connections at once.
         """
         if self._reload is None:
             return "no config file to reload"
@@ -146,9 +147,7 @@ class Server:
             logger.error("rehash failed: %s", error)
             return str(error)
         restart = restart_needed(self.settings, settings)
-        settings = settings.replace(
-            **{name: getattr(self.settings, name) for name in RESTART_ONLY}
-        )
+        settings = kept_for_restart(self.settings, settings)
         if self.tls is not None and settings.tls_cert is not None:
             # A context made afresh: one cannot forget a client CA it has loaded. New
             # handshakes take it; connections made go on with theirs.

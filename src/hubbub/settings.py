@@ -226,15 +226,48 @@ RESTART_ONLY = (
 )
 
 
+# The limits a running server has built into what it made at start: the casemap's name
+# lengths (which every node of a cluster and ``hubbub admin`` must fold names by, and
+# which ISUPPORT advertises: advertising a new one the casemap does not enforce misled
+# clients, probe 22), the store's and the history writer's, the output batcher's, the
+# accounts service's and the registration throttle's.
+RESTART_ONLY_LIMITS = (
+    "nicklen",
+    "channellen",
+    "database_timeout",
+    "history_flush",
+    "history_read_wait",
+    "history_sync_wait",
+    "password_min",
+    "certificates",
+    "register_per_address",
+    "register_window",
+)
+
+
 def restart_needed(running: Settings, loaded: Settings) -> list[str]:
-    """The settings ``loaded`` changes that only a restart applies (``RESTART_ONLY``),
-    named as in the config file's ``[server]`` table where they differ."""
+    """The settings ``loaded`` changes that only a restart applies (``RESTART_ONLY``,
+    ``RESTART_ONLY_LIMITS``), named as in the config file where they differ."""
     shown = {"server_name": "name"}
     return [
         shown.get(name, name)
         for name in RESTART_ONLY
         if getattr(running, name) != getattr(loaded, name)
+    ] + [
+        f"limits.{name}"
+        for name in RESTART_ONLY_LIMITS
+        if getattr(running.limits, name) != getattr(loaded.limits, name)
     ]
+
+
+def kept_for_restart(running: Settings, loaded: Settings) -> Settings:
+    """``loaded`` with what only a restart applies as ``running`` has it, so that the
+    server goes on advertising (ISUPPORT) the limits it enforces."""
+    limits = dataclasses.replace(
+        loaded.limits, **{name: getattr(running.limits, name) for name in RESTART_ONLY_LIMITS}
+    )
+    kept = {name: getattr(running, name) for name in RESTART_ONLY}
+    return loaded.replace(limits=limits, **kept)
 
 
 def validate(
