@@ -14,7 +14,7 @@ from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
 from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
-from hubbub.doors.irc.commands.bans import refused_banned, refused_unregistered
+from hubbub.doors.irc.commands.bans import refused_banned, unless_banned
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -110,8 +110,6 @@ def current_account(session: IrcClient) -> str | None:
 
 def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
     name, email, password = message.params[0], message.params[1], message.params[2]
-    if refused_unregistered(session):
-        return None
     accounts = _accounts(session)
     if accounts is None:
         session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
@@ -495,7 +493,7 @@ def _give_back(session: IrcClient, user: User) -> None:
 
 
 COMMANDS: tuple[Command, ...] = (
-    ConnectionCommand("REGISTER", register, min_params=3),
+    ConnectionCommand("REGISTER", unless_banned(register), min_params=3),
     ConnectionCommand("VERIFY", verify, min_params=2),
     UserCommand("NS", ns, min_params=1),
     UserCommand("NICKSERV", ns, min_params=1),

@@ -25,7 +25,7 @@ from hubbub.core.server_bans import (
     reason_of,
     unidented_form,
 )
-from hubbub.doors.irc.command import Command, UserCommand
+from hubbub.doors.irc.command import Command, ConnectionHandler, UserCommand
 from hubbub.wire import numerics as n
 
 if TYPE_CHECKING:
@@ -57,6 +57,16 @@ def refused_unregistered(session: IrcClient) -> bool:
         return False
     ban = session.ctx.bans.user_ban(session.username or "~", session.host, session.account_id)
     return refused_banned(session, ban)
+
+
+def unless_banned(handler: ConnectionHandler) -> ConnectionHandler:
+    """``handler``, run only for a client that no ban covers yet while it registers
+    (:func:`refused_unregistered`); after registration, as it is."""
+
+    def checked(session: IrcClient, message: Message) -> Awaitable[None] | None:
+        return None if refused_unregistered(session) else handler(session, message)
+
+    return checked
 
 
 def _tell(session: IrcClient, user: User, text: str) -> None:

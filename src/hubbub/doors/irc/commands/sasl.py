@@ -21,7 +21,7 @@ from hubbub.accounts.errors import AccountError
 from hubbub.doors.irc.caps import sasl_mechanisms
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import current_account, logged_in
-from hubbub.doors.irc.commands.bans import refused_unregistered
+from hubbub.doors.irc.commands.bans import unless_banned
 from hubbub.doors.irc.exchanges import SaslAttempt
 from hubbub.wire import numerics as n
 
@@ -53,8 +53,6 @@ def _challenge(session: IrcClient, data: bytes) -> None:
 
 def authenticate(session: IrcClient, message: Message) -> Awaitable[None] | None:
     argument = message.params[0]
-    if refused_unregistered(session):
-        return None
     accounts = session.ctx.accounts
     if accounts is None:
         session.numeric(n.ERR_SASLFAIL, "SASL authentication failed: no accounts here")
@@ -201,4 +199,6 @@ async def _succeed(session: IrcClient, account: Account) -> None:
     session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
 
 
-COMMANDS: tuple[Command, ...] = (ConnectionCommand("AUTHENTICATE", authenticate, min_params=1),)
+COMMANDS: tuple[Command, ...] = (
+    ConnectionCommand("AUTHENTICATE", unless_banned(authenticate), min_params=1),
+)
