@@ -39,6 +39,7 @@ CHAN = "#room"
 # Channels whose history or registration outlasts a test: each test's own.
 HISTORY, REDACTED, KEPT = "#history", "#redacted", "#kept"
 ACCESS, MARKED, RANGES, FRESH = "#access", "#marked", "#ranges", "#fresh"
+SAME = "#same"
 OPER_PASSWORD = "r00t-pass"
 WAIT = 10.0  # seconds for anything that crosses nodes (the machine is shared)
 ONE_SERVER, THREE_NODES = "single", "three"
@@ -447,6 +448,55 @@ async def test_times_and_orders_are_the_same_seen_from_every_node(net: Net) -> N
                 only(who, n.RPL_WHOREPLY),
             )
         )
+    assert answers[0] == answers[1] == answers[2]
+
+
+async def test_every_query_is_answered_alike_on_every_node(net: Net) -> None:
+    quinn = await net.user("a", "quinn", account=True)
+    bob = await net.user("b", "bob")
+    carol = await net.user("c", "carol")
+    await net.join(SAME, quinn, bob)
+    await quinn.send(
+        f"PRIVMSG ChanServ :REGISTER {SAME}",
+        f"TOPIC {SAME} :compared",
+        f"MODE {SAME} +vkb bob sesame spam!*@*",
+        "AWAY :elsewhere",
+        "MODE quinn +B",
+        f"OPER root {OPER_PASSWORD}",
+    )
+    await quinn.read_until(n.RPL_YOUREOPER, WAIT)
+    # Asked by users alike (none an operator, none a member), one on each node.
+    askers = [carol, await net.user("a", "dave"), await net.user("b", "erin")]
+    await net.settle(*askers)
+    queries = (
+        ("WHOIS quinn", n.RPL_ENDOFWHOIS),
+        ("WHOIS bob", n.RPL_ENDOFWHOIS),
+        (f"WHO {SAME} %tcuhsnfar,7", n.RPL_ENDOFWHO),
+        ("WHO quinn", n.RPL_ENDOFWHO),
+        (f"NAMES {SAME}", n.RPL_ENDOFNAMES),
+        ("LIST", n.RPL_LISTEND),
+        (f"MODE {SAME}", n.RPL_CREATIONTIME),
+        (f"MODE {SAME} b", n.RPL_ENDOFBANLIST),
+        (f"TOPIC {SAME}", n.RPL_TOPICWHOTIME),
+        ("ISON quinn bob carol dave erin nobody", n.RPL_ISON),
+        ("USERHOST quinn bob carol dave erin", n.RPL_USERHOST),
+        ("LUSERS", n.RPL_GLOBALUSERS),
+        ("WHOWAS nobody", n.RPL_ENDOFWHOWAS),
+    )
+    services = (f"PRIVMSG ChanServ :INFO {SAME}", "PRIVMSG NickServ :INFO quinn")
+    answers = []
+    for asker in askers:
+        seen = []
+        for line, end in queries:
+            seen += [
+                (m.command, m.params[1:] if m.params[:1] == (asker.nick,) else m.params)
+                for m in await reply(asker, line, end)
+                if m.command != n.RPL_WHOISIDLE  # its seconds go on between two asks
+            ]
+        for line in services:
+            await asker.send(line)
+            seen.append((line, (await expect(asker, "NOTICE")).params[1:]))
+        answers.append(seen)
     assert answers[0] == answers[1] == answers[2]
 
 
@@ -1136,6 +1186,61 @@ async def test_kline_and_unkline_on_one_node_hold_at_once_for_connections_to_ano
         lambda m: m.command in (n.RPL_WELCOME, n.ERR_YOUREBANNEDCREEP)
     )
     assert answer[-1].command == n.RPL_WELCOME
+
+
+async def from_address(port: int, address: str, nick: str) -> list[Message]:
+    """Register ``nick`` from ``address`` (another loopback address); what it is sent up to
+    its welcome or its refusal."""
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, local_addr=(address, 0), limit=1 << 20
+    )
+    client = Client(reader, writer)
+    try:
+        await client.send(f"NICK {nick}", f"USER {nick} 0 * :Real {nick}")
+        return await client.read_until(
+            lambda m: m.command in (n.RPL_WELCOME, n.ERR_YOUREBANNEDCREEP, "ERROR"), WAIT
+        )
+    finally:
+        await client.close()
+
+
+async def test_dline_by_an_operator_on_one_node_disconnects_its_users_on_another(
+    net: Net,
+) -> None:
+    root = await net.user("a", "root")
+    await oper(root)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", net.ports["b"], local_addr=("127.0.0.3", 0), limit=1 << 20
+    )
+    remote = await register(Client(reader, writer), "remote")
+    net.clients.append(remote)
+    await net.settle(root)
+    await root.send("DLINE 10 127.0.0.3 :that network")
+    told = await expect(root, "NOTICE")
+    assert told.params[-1].endswith("that network; 1 user disconnected")
+    error = await expect(remote, "ERROR")
+    assert error.params == ("Closing link: (~remote@127.0.0.3) [D-Lined]",)
+    await root.send("UNDLINE 127.0.0.3")
+    await root.read_until(lambda m: m.params[-1].endswith("lifted."), WAIT)
+
+
+@differs(
+    "a D-line set by an operator on node a does not refuse a new connection from that"
+    " address on node c (it is welcomed, 001, instead of closed with ERROR 'You are"
+    " banned from this server: not from there'), until c next reads the bans from"
+    " PostgreSQL (every 2 s); one server refuses at once"
+)
+async def test_dline_on_one_node_refuses_that_address_at_once_on_another(net: Net) -> None:
+    root = await net.user("a", "root")
+    await oper(root)
+    await root.send("DLINE 10 127.0.0.2 :not from there")
+    await root.read_until(lambda m: m.params[-1] == "*** It covers no one online now.", WAIT)
+    answer = await from_address(net.ports["c"], "127.0.0.2", "dan")
+    assert [(m.command, m.params) for m in answer] == [
+        ("ERROR", ("You are banned from this server: not from there",))
+    ]
+    await root.send("UNDLINE 127.0.0.2")
+    await root.read_until(lambda m: m.params[-1].endswith("lifted."), WAIT)
 
 
 async def test_nickserv_account_registered_on_one_node_logs_in_on_another(net: Net) -> None:
