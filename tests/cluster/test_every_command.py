@@ -47,6 +47,7 @@ ONE_SERVER, THREE_NODES = "single", "three"
 # Nobody of the tests: one invisible user on each node, in no channel, that sees the
 # network empty again after each test.
 WATCHERS = 3
+PER_ADDRESS = 2
 
 
 class Client(LineClient):
@@ -120,8 +121,10 @@ async def network(
             *("--data-dir", str(folder / name), "--server-name", "irc.cluster.test"),
             *("--database-url", postgres_server.url(database)),
             *("--oper", f"root:{OPER_PASSWORD}", *cluster),
-            # The tests register more accounts from 127.0.0.1 than an address may.
-            *("--limit", "register_per_address=0"),
+            # The tests register more accounts from 127.0.0.1 than an address may, and
+            # connect from it freely; other loopback addresses may have two connections.
+            *("--limit", "register_per_address=0", "--trusted", "127.0.0.1"),
+            *("--limit", f"connections_per_ip={PER_ADDRESS}"),
         )
         if cluster:
             await process.wait_for_log(f"node {name} joined")
@@ -989,10 +992,18 @@ async def test_rename_on_one_node_is_seen_on_the_others_with_and_without_the_cap
     bob = await net.user("b", "bob", "draft/channel-rename")
     carol = await net.user("c", "carol")
     await net.join(CHAN, alice, bob, carol)
-    await alice.send(f"RENAME {CHAN} #hall :moving")
+    await alice.send(f"TOPIC {CHAN} :kept", f"RENAME {CHAN} #hall :moving")
     assert (await expect(bob, "RENAME", "alice")).params == (CHAN, "#hall", "moving")
-    assert (await expect(carol, "PART", "carol")).params[0] == CHAN
-    assert (await expect(carol, "JOIN", "carol")).params[0] == "#hall"
+    # Without the capability: a PART and a JOIN, with the topic and names again.
+    moved = await carol.read_until(n.RPL_ENDOFNAMES, WAIT)
+    assert [(m.command, m.params[:3]) for m in moved if m.command != n.RPL_TOPICWHOTIME] == [
+        ("TOPIC", (CHAN, "kept")),
+        ("PART", (CHAN, "Channel renamed: moving")),
+        ("JOIN", ("#hall",)),
+        (n.RPL_TOPIC, ("carol", "#hall", "kept")),
+        (n.RPL_NAMREPLY, ("carol", "=", "#hall")),
+        (n.RPL_ENDOFNAMES, ("carol", "#hall", "End of /NAMES list")),
+    ]
     dave = await net.user("c", "dave")
     await net.settle(dave)
     names = await reply(dave, "NAMES #hall", n.RPL_ENDOFNAMES)
@@ -1207,6 +1218,26 @@ async def from_address(port: int, address: str, nick: str) -> list[Message]:
         )
     finally:
         await client.close()
+
+
+@differs(
+    "connections_per_ip is counted by each node: with 2 connections from 127.0.0.4 on"
+    " nodes a and b, a third on node c is welcomed (001) instead of refused with"
+    " 'ERROR :Too many connections from your address' as one server does"
+)
+async def test_an_address_has_one_allowance_of_connections_across_the_nodes(net: Net) -> None:
+    held = []
+    for node in "ab"[:PER_ADDRESS]:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", net.ports[node], local_addr=("127.0.0.4", 0), limit=1 << 20
+        )
+        held.append(await register(Client(reader, writer), f"many{node}"))
+        net.clients.append(held[-1])
+    await net.settle(*held)
+    answer = await from_address(net.ports["c"], "127.0.0.4", "onemore")
+    assert [(m.command, m.params) for m in answer] == [
+        ("ERROR", ("Too many connections from your address",))
+    ]
 
 
 async def test_dline_by_an_operator_on_one_node_disconnects_its_users_on_another(
