@@ -342,6 +342,10 @@ async def test_labeled_response_on_the_sender_node_gathers_its_own_reply(net: Ne
     echo = await expect(alice, "PRIVMSG")
     assert echo.tags["label"] == "msg3"
     assert (await expect(bob, "PRIVMSG", "alice")).params == (CHAN, "labeled")
+    await alice.send(f"@label=two PRIVMSG {CHAN},bob :to both")
+    both = await alice.read_until(lambda m: m.command == "BATCH" and m.params[0][0] == "-")
+    assert both[0].tags["label"] == "two"
+    assert [m.params for m in both[1:-1]] == [(CHAN, "to both"), ("bob", "to both")]
 
 
 async def test_labeled_replies_to_state_changes_carry_their_label_on_a_cluster_node(
@@ -412,6 +416,24 @@ async def test_nick_change_is_seen_and_the_nicks_move_across_nodes(net: Net) -> 
     assert (await expect(carol, "NICK", "carol")).params == ("alice",)
     names = await reply(bob, f"NAMES {CHAN}", n.RPL_ENDOFNAMES)
     assert names_of(names) == {"@alicia", "bob"}
+
+
+async def test_nicks_taken_on_another_node_are_taken_in_any_case_and_look_alike(
+    net: Net,
+) -> None:
+    alice = await net.user("a", "alice")
+    clark = await net.user("b", "clarkx")
+    await net.join(CHAN, alice, clark)
+    await alice.send("NICK Alice")
+    assert (await expect(clark, "NICK", "alice")).params == ("Alice",)
+    await expect(alice, "NICK", "alice")
+    await alice.send("NICK cIarkx")  # a capital I for the l of clarkx, on b
+    refused = await alice.read_until(lambda m: m.command in ("NICK", n.ERR_NICKNAMEINUSE))
+    assert refused[-1].params[:2] == ("Alice", "cIarkx")
+    xavier = await net.user("c", "xavier")
+    await net.settle(xavier)
+    taken = await reply(xavier, "NICK ALICE", n.ERR_NICKNAMEINUSE)
+    assert taken[-1].params == ("xavier", "ALICE", "Nickname is already in use")
 
 
 async def test_topic_set_on_one_node_is_shown_with_its_setter_on_the_others(net: Net) -> None:
