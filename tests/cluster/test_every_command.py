@@ -287,6 +287,7 @@ async def test_privmsg_to_a_channel_carries_tags_msgid_and_time_to_every_node(ne
 async def test_privmsg_and_notice_to_a_user_on_another_node(net: Net) -> None:
     alice = await net.user("a", "alice", "echo-message", "message-tags", "server-time")
     bob = await net.user("b", "bob", "message-tags", "server-time")
+    await net.settle(alice)  # node a knows bob
     await alice.send("PRIVMSG bob :psst", "NOTICE bob :note")
     echoes = [await expect(alice, "PRIVMSG"), await expect(alice, "NOTICE")]
     heard = [await expect(bob, "PRIVMSG", "alice"), await expect(bob, "NOTICE", "alice")]
