@@ -14,6 +14,11 @@ WHOWAS, K-lines) are each used by one test only.
 A node applies the network's facts in the log's order, so a user whose own fact is back
 (the JOIN and PART of a channel of its own, :meth:`Net.settle`) is on a node that has
 applied everything said before: queries are asked after that, never after a sleep.
+
+The users connect from 127.0.0.1, trusted (no per-address limits); the tests of server
+bans and of the per-address limit (two connections) connect from 127.0.0.2 to .4.
+hubbub sends no CHGHOST (a login changes no host): the capability is asked for with the
+login's notifications, and nothing is expected of it.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ ONE_SERVER, THREE_NODES = "single", "three"
 # Nobody of the tests: one invisible user on each node, in no channel, that sees the
 # network empty again after each test.
 WATCHERS = 3
-PER_ADDRESS = 2
+PER_ADDRESS = 2  # connections from an untrusted address
 
 
 class Client(LineClient):
