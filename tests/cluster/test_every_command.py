@@ -653,6 +653,34 @@ async def test_op_and_voice_given_on_one_node_count_on_the_others(net: Net) -> N
     assert refused[-1].params[1] == CHAN
 
 
+@differs(
+    "two JOINs of a +l 2 channel (one member) sent at once from nodes b and c are both"
+    " let in: NAMES lists 3 members ('@owner', 'bee0', 'cee0'), each node having decided"
+    " against its replica and the log applying both; one server lets one in and answers"
+    " the other 471 (ERR_CHANNELISFULL)"
+)
+async def test_a_channel_limit_holds_against_joins_from_two_nodes_at_once(net: Net) -> None:
+    owner = await net.user("a", "owner")
+    rooms = [f"#full{k}" for k in range(3)]  # three races, one in each
+    for room in rooms:
+        await net.join(room, owner)
+        await owner.send(f"MODE {room} +l 2")
+        await expect(owner, "MODE", "owner")
+    on_b = [await net.user("b", f"bee{k}") for k in range(len(rooms))]
+    on_c = [await net.user("c", f"cee{k}") for k in range(len(rooms))]
+    await net.settle(*on_b, *on_c)
+    joiners = [(client, room) for k, room in enumerate(rooms) for client in (on_b[k], on_c[k])]
+    await asyncio.gather(*(client.send(f"JOIN {room}") for client, room in joiners))
+    for client, _ in joiners:
+        await client.read_until(
+            lambda m: m.command in (n.RPL_ENDOFNAMES, n.ERR_CHANNELISFULL), WAIT
+        )
+    await net.settle(owner)
+    for room in rooms:
+        names = await reply(owner, f"NAMES {room}", n.RPL_ENDOFNAMES)
+        assert len(names_of(names)) == 2, names_of(names)
+
+
 async def test_ban_exception_and_invex_lists_are_one_list_on_every_node(net: Net) -> None:
     alice = await net.user("a", "alice")
     bob = await net.user("b", "bob")
