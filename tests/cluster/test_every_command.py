@@ -436,7 +436,10 @@ async def test_nicks_taken_on_another_node_are_taken_in_any_case_and_look_alike(
     await expect(alice, "NICK", "alice")
     await alice.send("NICK cIarkx")  # a capital I for the l of clarkx, on b
     refused = await alice.read_until(lambda m: m.command in ("NICK", n.ERR_NICKNAMEINUSE))
-    assert refused[-1].params[:2] == ("Alice", "cIarkx")
+    assert (refused[-1].command, refused[-1].params[:2]) == (
+        n.ERR_NICKNAMEINUSE,
+        ("Alice", "cIarkx"),
+    )
     xavier = await net.user("c", "xavier")
     await net.settle(xavier)
     taken = await reply(xavier, "NICK ALICE", n.ERR_NICKNAMEINUSE)
