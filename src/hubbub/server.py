@@ -312,7 +312,7 @@ class Server:
         self.hub.load_registrations(records)
         await carry_out_channel_orders(self.hub, store)  # given while no server ran
         self.hub.marker_sink = markers
-        self.ban_keeper = BanKeeper(self.hub, self.bans, store)
+        self.ban_keeper = BanKeeper(self.hub, self.bans, store, self.bus)
         self.irc.ban_book = self.ban_keeper
         await self.ban_keeper.load()
         self._keepers = [history_keeper(writer), marker_keeper(markers)]

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
 from hubbub.core.errors import ChatError
+from hubbub.core.events import BansChanged, Fact
 from hubbub.core.hub import Hub
+from hubbub.core.ports import Bus
 from hubbub.core.server_bans import BanKind, ServerBan, ServerBans, from_json, to_json
 from hubbub.storage.errors import StorageError
 from hubbub.storage.ports import BanStore, ChannelOrders, HistoryStore
@@ -36,10 +38,16 @@ class BanKeeper:
         store: where bans are kept; None keeps them in memory only (``history = false``).
     """
 
-    def __init__(self, hub: Hub, bans: ServerBans, store: BanStore | None) -> None:
+    def __init__(
+        self, hub: Hub, bans: ServerBans, store: BanStore | None, bus: Bus | None = None
+    ) -> None:
         self.hub = hub
         self.bans = bans
         self._store = store
+        self._reading: asyncio.Task[None] | None = None
+        self._read_again = False
+        if bus is not None and store is not None:
+            bus.subscribe(self._heard)
         self._version: str | None = None
         # Set by this server's own changes, so that the next look reads the store's list
         # whatever its digest (it may have come back to one seen before).
@@ -62,7 +70,10 @@ class BanKeeper:
             await self._store.save_ban(ban.kind.value, ban.mask, ban.set_at, to_json(ban))
             self._changed_here = True
         self.bans.add(ban)
-        return self.hub.ban(ban, everywhere=True)
+        disconnected = self.hub.ban(ban, everywhere=True)
+        if self._store is not None:
+            self.hub.publish(BansChanged(ban=to_json(ban)))
+        return disconnected
 
     async def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
         store = self._store
@@ -76,7 +87,35 @@ class BanKeeper:
             self._changed_here = True
             if not deleted and found is None:
                 return None
+            self.hub.publish(BansChanged(lifted=(kind.value, mask)))
         return self.bans.remove(kind, mask) or found
+
+    def _heard(self, fact: Fact) -> None:
+        """A node (this one too) changed the bans: hold the change at once, then read
+        them all again (what the shell changed meanwhile comes with them)."""
+        if type(fact) is not BansChanged:
+            return
+        try:
+            if fact.ban:
+                self.bans.add(from_json(fact.ban))
+            elif len(fact.lifted) == 2:
+                self.bans.remove(BanKind(fact.lifted[0]), fact.lifted[1])
+        except (ValueError, KeyError, TypeError) as error:
+            logger.error("a ban change from the network is unreadable: %r", error)
+        if self._reading is not None and not self._reading.done():
+            self._read_again = True
+            return
+        self._reading = asyncio.get_running_loop().create_task(self._read_now())
+
+    async def _read_now(self) -> None:
+        while True:
+            self._read_again = False
+            try:
+                await self.refresh()
+            except StorageError as error:
+                logger.warning("cannot read the server bans: %s", error)
+            if not self._read_again:
+                return
 
     async def poll(self, interval: float = BAN_POLL_INTERVAL) -> None:
         """Follow the store: bans set or lifted elsewhere (``hubbub admin``, another

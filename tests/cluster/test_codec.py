@@ -30,6 +30,7 @@ from hubbub.core.events import (
     AttemptCounted,
     AwayChanged,
     Banned,
+    BansChanged,
     ChannelModeChanged,
     ChannelRenamed,
     Fact,
@@ -150,6 +151,8 @@ SAMPLES: list[Fact] = [
     MetadataChanged(None, "#hubbub", "#hubbub", (MetadataValue("url", "x"),), channel=True),
     AccountRegistered("carol"),
     AttemptCounted("login", "fail", ("carol", "2001:db8::/64"), "node-a", NOW),
+    BansChanged(ban='{"kind": "K", "mask": "*@203.0.113.7"}'),
+    BansChanged(lifted=("D", "198.51.100.0/24")),
 ]
 
 
@@ -247,6 +250,7 @@ VERSION_1_FIELDS = {
     "AccountDropped": "account_id name",
     "AccountRegistered": "name",
     "AttemptCounted": "throttle step keys node time",
+    "BansChanged": "ban lifted",
     # Added within version 1: a node that does not know it skips it and logs an error
     # (the forced Quit that follows still disconnects the user).
     "Banned": "victim reason",

@@ -66,6 +66,7 @@ from hubbub.core.events import (
     AttemptCounted,
     AwayChanged,
     Banned,
+    BansChanged,
     ChannelModeChanged,
     ChannelRenamed,
     Fact,
@@ -129,6 +130,7 @@ FACTS: tuple[type[Fact], ...] = (
     AccountDropped,
     AccountRegistered,
     AttemptCounted,
+    BansChanged,
 )
 
 

@@ -27,6 +27,7 @@ from hubbub.core.events import (
     AttemptCounted,
     AwayChanged,
     Banned,
+    BansChanged,
     ChannelModeChanged,
     ChannelRenamed,
     Event,
@@ -166,8 +167,8 @@ class Applier:
                 self._account(event)
             case AccountDropped(account_id):
                 self._account_dropped(account_id)
-            case AccountRegistered() | AttemptCounted():
-                pass  # the accounts' and throttles' (each follows the bus)
+            case AccountRegistered() | AttemptCounted() | BansChanged():
+                pass  # the accounts', throttles' and bans' (each follows the bus)
             case RealnameChanged(actor, realname):
                 user = self._user(actor.id)
                 user.realname = realname

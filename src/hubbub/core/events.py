@@ -183,6 +183,17 @@ class AccountRegistered:
 
 
 @dataclass(frozen=True, slots=True)
+class BansChanged:
+    """An operator set (``ban``: the ban as JSON) or lifted (``lifted``: its kind and
+    key) a server ban, kept in the store: every node holds the change as it applies
+    this, in the log's order, and reads the bans again (a new connection on another node
+    was let in until its next look at the store, up to two seconds later)."""
+
+    ban: str = ""
+    lifted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptCounted:
     """The node ``node`` (its name and run) counted an attempt against one of its
     throttles of guesses and costly work (``throttle``: "login", "hashing",
@@ -413,6 +424,7 @@ Fact = (
     | AccountDropped
     | AccountRegistered
     | AttemptCounted
+    | BansChanged
 )
 
 
