@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from hubbub.core.channel_modes import apply_mode, list_full
+from hubbub.core.channel_ops import check_entry
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
@@ -357,6 +358,16 @@ class Applier:
             # Made on another node first (earlier in the log): a join into it, with no
             # status for being first.
             status = ""
+        if channel is not None and user not in channel.members:
+            # Decided on a node that had not yet applied what came before it in the log
+            # (+l filled, +i or a ban set elsewhere): refused as one server would.
+            try:
+                check_entry(
+                    state, user, channel, None, state.channels.registered.get(key), with_key=False
+                )
+            except ChatError as error:
+                user.listener.refused(event, error)
+                return
         elif channel is None:
             if not state.channels.settle(key, event.incarnation, name=event.channel):
                 user.listener.refused(event, ChatError(Reason.NAME_IN_USE, event.channel))

@@ -71,11 +71,11 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
             incarnation = record.incarnation or record.key
             draft = Channel(record.name, channel_key, 0.0, incarnation)
             record.restore(draft)
-            _check_entry(state, user, draft, key, record)
+            check_entry(state, user, draft, key, record)
             joined = Joined(user.actor, record.name, "", state.clock(), incarnation)
         state.channels.claim(channel_key, incarnation, name=name)
     else:
-        _check_entry(state, user, channel, key, record)
+        check_entry(state, user, channel, key, record)
         joined = Joined(user.actor, channel.name)
     events: list[Event] = [joined]
     status = record.status_for(user.account_id) if record is not None else ""
@@ -85,9 +85,21 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
     return events
 
 
-def _check_entry(
-    state: State, user: User, channel: Channel, key: str | None, record: RegisteredChannel | None
+def check_entry(
+    state: State,
+    user: User,
+    channel: Channel,
+    key: str | None,
+    record: RegisteredChannel | None,
+    *,
+    with_key: bool = True,
 ) -> None:
+    """Whether ``user`` may walk into ``channel``: as JOIN asks, and again as the join
+    is applied (``with_key`` False: the key is never in the log, and was checked).
+
+    Raises:
+        ChatError: INVITE_ONLY, BANNED, BAD_KEY, CHANNEL_FULL.
+    """
     if record is not None and record.status_for(user.account_id):
         # Its founder and access list come in past its modes: nobody else could let
         # them into an empty +i channel, nor unban them.
@@ -98,7 +110,7 @@ def _check_entry(
         raise ChatError(Reason.INVITE_ONLY, channel.name)
     if channel.matches("b", masks) and not channel.matches("e", masks) and not invited:
         raise ChatError(Reason.BANNED, channel.name)
-    if channel.password is not None and key != channel.password:
+    if with_key and channel.password is not None and key != channel.password:
         raise ChatError(Reason.BAD_KEY, channel.name)
     if channel.limit is not None and len(channel.members) >= channel.limit and not invited:
         raise ChatError(Reason.CHANNEL_FULL, channel.name)

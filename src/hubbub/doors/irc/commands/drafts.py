@@ -3,6 +3,7 @@ MARKREAD (read-marker)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
@@ -52,22 +53,37 @@ def rename(session: IrcClient, user: User, message: Message) -> None:
             raise
 
 
-def markread(session: IrcClient, user: User, message: Message) -> None:
+def markread(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
     hub = session.hub
     if not message.params or not message.params[0]:
         session.message("FAIL", "MARKREAD", "NEED_MORE_PARAMS", "MARKREAD needs a target")
-        return
+        return None
     target = message.params[0]
     if len(message.params) == 1:
         send_marker(session, user, target)
-        return
+        return None
     kind, _, value = message.params[1].partition("=")
     moment = parse_time(value) if kind == "timestamp" else None
     if moment is None:
         session.message("FAIL", "MARKREAD", "INVALID_PARAMS", target, "Invalid timestamp")
-        return
+        return None
     hub.mark_read(user, target, moment)
-    send_marker(session, user, target)
+    settled = hub.settled
+    waiting = settled() if settled is not None else None
+    if waiting is None:
+        send_marker(session, user, target)
+        return None
+    # Between nodes the marker moves as its fact comes back from the log: answered
+    # then, with the marker as it is (a reply read before told the old one).
+    return _answer_when(waiting, session, user, target)
+
+
+async def _answer_when(
+    waiting: Awaitable[None], session: IrcClient, user: User, target: str
+) -> None:
+    await waiting
+    if not session.closed:
+        send_marker(session, user, target)
 
 
 def send_marker(session: IrcClient, user: User, target: str) -> None:
