@@ -368,3 +368,15 @@ def test_a_command_handled_in_two_tables_is_refused() -> None:
     second.handles("PRIVMSG", "NOTICE")(ignored)
     with pytest.raises(ValueError, match="PRIVMSG"):
         merged(first, second)
+
+
+def test_display_names_are_forgotten_by_a_new_connection(state: ChatState) -> None:
+    feed(
+        state,
+        ":anna!a@h JOIN #rust",
+        ":irc.test 761 anna carol display-name * :Carol C.",
+    )
+    assert state.display_names == {state.fold("carol"): "Carol C."}
+    # Reconnected (the server restarted): told afresh, or not at all.
+    feed(state, ":irc.test 001 anna :Welcome back")
+    assert state.display_names == {}

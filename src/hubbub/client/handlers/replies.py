@@ -52,6 +52,10 @@ def _welcome(state: ChatState, message: Message) -> None:
     if message.params:
         state.nick = message.params[0]
     state.registered = True
+    # A new connection (after a reconnect too): the server tells the display names
+    # again as channels are joined; one it forgot meanwhile (a guest's, at its restart)
+    # must not stay on screen.
+    state.display_names.clear()
     state._updates.append(StatusChanged())
     if len(message.params) < 2:
         return
