@@ -283,8 +283,9 @@ class Server:
         markers: MarkerKeeper,
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
+        others = self.cluster.bus if self.cluster is not None else None
         self.irc.history = self.plain.history = ReadAfterWrite(
-            store, writer, self.settings.limits.history_read_wait
+            store, writer, self.settings.limits.history_read_wait, others
         )
         limits = self.settings.limits
         self.irc.accounts = self.plain.accounts = Accounts(

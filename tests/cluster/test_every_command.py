@@ -1138,13 +1138,6 @@ async def test_chathistory_gives_lines_of_two_nodes_in_the_order_they_were_heard
     assert [m.params[-1] for m in stored] == heard
 
 
-@differs(
-    "CHATHISTORY LATEST asked on node a as soon as a line said on node b has arrived"
-    " there live answers without it (the line before it, or nothing): node b writes its"
-    " users' lines to PostgreSQL a flush interval (history_flush, 0.05 s) later, and"
-    " node a reads only the store (documented in docs/cluster.md, Limits); one server"
-    " answers with the line"
-)
 async def test_chathistory_holds_a_line_from_another_node_as_soon_as_it_is_heard(
     net: Net,
 ) -> None:

@@ -17,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from hubbub.core.events import MessagePosted
+from hubbub.core.events import Fact, MessagePosted
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
+from hubbub.core.ports import Bus
 from hubbub.storage.errors import StorageError
 from hubbub.storage.ports import HistoryStore
 from hubbub.storage.timing import Latency
@@ -32,6 +35,12 @@ _RETRY_DELAY = 1.0
 # At shutdown a failing store gets this many more tries before what is left is given up.
 _RETRIES_AT_CLOSE = 3
 _CATCH_UP_TIMEOUT = 2.0
+# A message another node said is waited for by a read only this long after it was heard
+# (its node writes within a flush interval; past this, it is stored or will not be), and
+# looked for this often; so many conversations' newest are remembered.
+_HEARD_FRESH = 5.0
+_HEARD_POLL = 0.01
+_HEARD_KEPT = 10_000
 
 
 class HistoryWriter:
@@ -228,11 +237,45 @@ class ReadAfterWrite:
     """
 
     def __init__(
-        self, store: HistoryStore, writer: HistoryWriter, wait: float = _CATCH_UP_TIMEOUT
+        self,
+        store: HistoryStore,
+        writer: HistoryWriter,
+        wait: float = _CATCH_UP_TIMEOUT,
+        bus: Bus | None = None,
     ) -> None:
         self._store = store
         self._writer = writer
         self._wait = wait
+        # In a cluster: the newest message heard from another node in each conversation,
+        # which that node writes a flush interval later (a read on this node missed it).
+        self._heard: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._bus = bus
+        if bus is not None:
+            bus.subscribe(self._hear)
+
+    def _hear(self, event: Fact) -> None:
+        bus = self._bus
+        if type(event) is not MessagePosted or bus is None or bus.applying_own:
+            return
+        now = time.monotonic()
+        for conversation in event.kept_as:
+            self._heard[conversation] = (event.msgid, now)
+            self._heard.move_to_end(conversation)
+        while len(self._heard) > _HEARD_KEPT:
+            self._heard.popitem(last=False)
+
+    async def _written_elsewhere(self, conversation: str) -> None:
+        """Until the newest message another node said in ``conversation`` is stored, if it
+        was heard lately (or ``wait`` passed: that node may be gone)."""
+        heard = self._heard.get(conversation)
+        if heard is None or time.monotonic() - heard[1] > _HEARD_FRESH:
+            return
+        deadline = time.monotonic() + self._wait
+        while await self._store.find(conversation, heard[0]) is None:
+            if time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(_HEARD_POLL)
+        del self._heard[conversation]
 
     async def append(self, messages: Sequence[NewMessage]) -> None:
         await self._store.append(messages)
@@ -241,12 +284,14 @@ class ReadAfterWrite:
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
         await self._writer.caught_up(self._wait)
+        await self._written_elsewhere(conversation)
         return await self._store.before(conversation, time, limit, seq)
 
     async def after(
         self, conversation: str, time: float, limit: int, seq: int | None = None
     ) -> list[StoredMessage]:
         await self._writer.caught_up(self._wait)
+        await self._written_elsewhere(conversation)
         return await self._store.after(conversation, time, limit, seq)
 
     async def delete(self, msgids: Sequence[str]) -> None:
