@@ -273,9 +273,10 @@ class ReadAfterWrite:
         deadline = time.monotonic() + self._wait
         while await self._store.find(conversation, heard[0]) is None:
             if time.monotonic() >= deadline:
-                return
+                break  # not stored in time: later reads do not wait for it again
             await asyncio.sleep(_HEARD_POLL)
-        del self._heard[conversation]
+        if self._heard.get(conversation) == heard:
+            del self._heard[conversation]
 
     async def append(self, messages: Sequence[NewMessage]) -> None:
         await self._store.append(messages)
