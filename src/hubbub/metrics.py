@@ -131,6 +131,15 @@ class Metrics:
             ),
             tally.registrations,
         )
+        yield _by_door(
+            GaugeMetricFamily(
+                "hubbub_sessions",
+                "Sessions open now, by door (irc: TCP and TLS; web: WebSocket), registered "
+                "or not.",
+                labels=["door"],
+            ),
+            tally.sessions,
+        )
         yield GaugeMetricFamily(
             "hubbub_open_connections",
             "Connections open on every door, web requests being answered included.",

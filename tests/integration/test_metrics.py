@@ -183,6 +183,34 @@ async def test_refused_oper_and_server_passwords_are_counted(
             await client.close()
 
 
+async def test_open_sessions_are_counted_by_door_as_they_come_and_go(
+    tmp_path: Path, clients: Clients
+) -> None:
+    settings = make_settings(tmp_path).replace(
+        web=web_settings(tmp_path).web, web_root=web_settings(tmp_path).web_root
+    )
+    async with running_server(settings) as server:
+        port = web_port(server)
+        before = await scrape(port)
+        unregistered = await LineClient.open(port_of(server))
+        await unregistered.send("PING early")  # a session before registration counts
+        await unregistered.read_until("PONG")
+        user = await clients.connect(server, "counted")
+        plain = await plain_user(server.plain_addresses[0][1], "plainuser")
+        during = await scrape(port)
+        assert moved(before, during, "hubbub_sessions", door="irc") == 2
+        assert moved(before, during, "hubbub_sessions", door="plain") == 1
+        await unregistered.close()
+        await user.close()
+        plain.close()
+        await plain.wait_closed()
+        async with asyncio.timeout(10):
+            await server.connections.wait_empty()
+        after = await scrape(port)
+        for door in ("irc", "plain", "web"):
+            assert moved(before, after, "hubbub_sessions", door=door) == 0, door
+
+
 async def test_a_client_cut_off_at_its_sendq_is_counted(tmp_path: Path, clients: Clients) -> None:
     settings = web_settings(tmp_path, sendq=32_768, flood_rate=0)
     async with running_server(settings) as server:

@@ -19,6 +19,7 @@ class DoorTally:
             TLS connection admitted at the gate, or a WebSocket handshake accepted.
         registrations: sessions that became users, by door.
         flood_throttled: times a client's lines were held back by flood control.
+        sessions: sessions open now, by door (registered or not).
         sendq_exceeded: clients cut off for not reading their output (the SendQ).
         oper_failures: OPER refused, for a wrong name or password or unchecked while
             the address waits out its failures.
@@ -28,6 +29,7 @@ class DoorTally:
 
     connections: Counter[str] = field(default_factory=Counter)
     registrations: Counter[str] = field(default_factory=Counter)
+    sessions: Counter[str] = field(default_factory=Counter)
     flood_throttled: int = 0
     sendq_exceeded: int = 0
     oper_failures: int = 0

@@ -138,6 +138,7 @@ class IrcClient:
         self.counted = True
         ctx.unregistered += 1
         ctx.tally.connections[irc_door(peer)] += 1
+        ctx.tally.sessions[irc_door(peer)] += 1
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:

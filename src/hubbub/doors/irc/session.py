@@ -471,6 +471,7 @@ class IrcSession(IrcClient):
             user, self.user = self.user, None
             self.hub.quit(user, reason)
         self._uncount()
+        self.ctx.tally.sessions[irc_door(self.peer)] -= 1
 
     def internal_error(self) -> None:
         """Tell the client its last command failed on our side, without details."""

@@ -95,6 +95,7 @@ class PlainSession:
         # A server with a password asks for it first, on every door.
         self.admitted = ctx.password is None
         ctx.tally.connections["plain"] += 1
+        ctx.tally.sessions["plain"] += 1
         self.prompt()
 
     # -- the driver's side -------------------------------------------------------------
@@ -147,6 +148,7 @@ class PlainSession:
 
     def connection_lost(self, reason: str) -> None:
         self.closed = True
+        self.ctx.tally.sessions["plain"] -= 1
         if self.user is not None:
             user, self.user = self.user, None
             self.ctx.hub.quit(user, reason)
