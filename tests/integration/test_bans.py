@@ -235,6 +235,7 @@ async def test_only_operators_may_ban(tmp_path: Path, line: str) -> None:
         ("DLINE 0::ffff:0.0.0.0/96 :every IPv4 client", "too wide: /16"),
         ("KLINE 10", "no user '10' is online"),
         ("KLINE a@b@c.example.org :x", "user@host"),
+        ("KLINE *!*@203.0.113.7 :x", "user@host"),
         ("KLINE a\x1b[2Jb@203.0.113.7 :x", "user@host"),
         ("KLINE *@10.0.0.0/8 :x", "too wide"),
         ("KLINE *@" + "a" * 300 + " :x", "longer than 200"),

@@ -138,7 +138,7 @@ def mask_key(mask: str) -> tuple[str, str]:
     user, at, host = mask.rpartition("@")
     if not at:
         user, host = "*", mask  # a bare host bans every user of it
-    if not user or not host or "@" in user or not user.isprintable() or " " in user:
+    if not user or not host or not user.isprintable() or any(c in user for c in "@ ,!"):
         raise BadBan("the mask must be user@host, like *@203.0.113.7 or *@203.0.113.0/24")
     if "/" in host:
         host = str(network_of(host))
