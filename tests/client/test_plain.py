@@ -72,6 +72,11 @@ class RawClient:
         await client.read_until("Enter your name")
         await client.send("".join(f"{line}\n" for line in (name, *lines)))
         await client.read_until(f"Welcome, {name}!")
+        if lines:
+            # Answered once the lines before it were: said, not still on the way (a
+            # client arriving next saw them live, not as the room's last lines).
+            await client.send("/who\n")
+            await client.read_until("In #lobby: ")
         return client
 
     async def send(self, text: str) -> None:
