@@ -23,16 +23,13 @@ from tests.integration.conftest import make_settings, port_of
 PASSWORD = "a-long-enough-password"
 
 
-async def hubbub_admin(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, str]:
-    """Run ``python -m hubbub admin ...`` on ``data_dir``; its status and output."""
+async def run_hubbub(*args: str, stdin: str = "") -> tuple[int, str]:
+    """Run ``python -m hubbub ...``; its status and output (errors included)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "hubbub",
-        "admin",
         *args,
-        "--data-dir",
-        str(data_dir),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -42,12 +39,25 @@ async def hubbub_admin(data_dir: Path, *args: str, stdin: str = "") -> tuple[int
     return await process.wait(), out.decode()
 
 
+async def hubbub_admin(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, str]:
+    """Run ``python -m hubbub admin ...`` on ``data_dir``; its status and output."""
+    return await run_hubbub("admin", *args, "--data-dir", str(data_dir), stdin=stdin)
+
+
 async def logged_in(server: Server, nick: str, account: str) -> LineClient:
     client = await LineClient.open(port_of(server))
     await client.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
     await client.read_until(n.RPL_ENDOFMOTD)
     await client.send(f"PRIVMSG NickServ :IDENTIFY {account} {PASSWORD}")
     await client.read_until(n.RPL_LOGGEDIN)
+    return client
+
+
+async def founder_of(server: Server, channel: str, nick: str, account: str) -> LineClient:
+    """A user logged in to ``account`` who has registered ``channel`` with ChanServ."""
+    client = await logged_in(server, nick, account)
+    await client.send(f"JOIN {channel}", f"CS REGISTER {channel}")
+    await client.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
     return client
 
 
@@ -128,9 +138,7 @@ async def test_channels_are_transferred_and_dropped_by_the_running_server(
     for name in ("Alice", "Bob"):
         assert (await hubbub_admin(tmp_path, "accounts", "create", name, stdin=PASSWORD))[0] == 0
     async with running_server(make_settings(tmp_path)) as server:
-        alice = await logged_in(server, "alice", "Alice")
-        await alice.send("JOIN #rust", "CS REGISTER #rust")
-        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        alice = await founder_of(server, "#rust", "alice", "Alice")
         await alice.close()
     # Kept by the first server's stop; the second carries the orders out.
     async with running_server(make_settings(tmp_path)) as server:
@@ -159,9 +167,7 @@ async def test_a_channel_order_given_while_no_server_runs_is_carried_out_at_star
 ) -> None:
     assert (await hubbub_admin(tmp_path, "accounts", "create", "Alice", stdin=PASSWORD))[0] == 0
     async with running_server(make_settings(tmp_path)) as server:
-        alice = await logged_in(server, "alice", "Alice")
-        await alice.send("JOIN #go", "CS REGISTER #go")
-        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        alice = await founder_of(server, "#go", "alice", "Alice")
         await alice.close()
     status, out = await hubbub_admin(tmp_path, "channels", "drop", "#go")
     assert (status, out.strip()) == (
@@ -215,21 +221,6 @@ async def test_without_a_database_nothing_is_made(tmp_path: Path) -> None:
     assert not (tmp_path / "none").exists()
 
 
-async def run_hubbub(*args: str, stdin: str = "") -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hubbub",
-        *args,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    async with asyncio.timeout(60):
-        out, _ = await process.communicate(stdin.encode())
-    return await process.wait(), out.decode()
-
-
 async def test_the_database_flags_go_before_the_group_or_after_the_action(
     tmp_path: Path,
 ) -> None:
@@ -274,9 +265,7 @@ async def test_an_offline_founder_dropped_from_the_shell_leaves_no_registration_
     for name in ("Alice", "Helper"):
         assert (await hubbub_admin(tmp_path, "accounts", "create", name, stdin=PASSWORD))[0] == 0
     async with running_server(make_settings(tmp_path)) as server:
-        alice = await logged_in(server, "alice", "Alice")
-        await alice.send("JOIN #gone", "CS REGISTER #gone")
-        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        alice = await founder_of(server, "#gone", "alice", "Alice")
         await alice.close()
         folded = server.hub.casemap.fold("#gone")
         assert folded in server.hub.state.channels.registered
@@ -316,9 +305,7 @@ async def test_a_reason_with_escape_sequences_is_kept_and_shown_without_them(
 async def test_an_order_the_server_could_not_carry_out_is_reported_so(tmp_path: Path) -> None:
     assert (await hubbub_admin(tmp_path, "accounts", "create", "Alice", stdin=PASSWORD))[0] == 0
     async with running_server(make_settings(tmp_path)) as server:
-        alice = await logged_in(server, "alice", "Alice")
-        await alice.send("CAP REQ draft/channel-rename", "JOIN #rnd", "CS REGISTER #rnd")
-        await alice.read_until(lambda m: m.command == "NOTICE" and "registered" in m.params[-1])
+        alice = await founder_of(server, "#rnd", "alice", "Alice")
         store = await open_store(tmp_path, None, 5.0)
         try:
             casemap = server.hub.casemap
@@ -326,7 +313,7 @@ async def test_an_order_the_server_could_not_carry_out_is_reported_so(tmp_path: 
             # What the shell read of it (the server keeps it, and writes it behind).
             record = server.hub.state.channels.registered[casemap.fold("#rnd")]
             # The founder renames the channel after the shell read it, before the order.
-            await alice.send("RENAME #rnd #rnd2 :moving")
+            await alice.send("CAP REQ draft/channel-rename", "RENAME #rnd #rnd2 :moving")
             await alice.read_until("RENAME")
             with pytest.raises(Refused, match="took the order, but #rnd is not as ordered"):
                 await carried_out(admin, record, {"drop": True}, "dropped")
