@@ -46,6 +46,7 @@ class BanKeeper:
         self._store = store
         self._reading: asyncio.Task[None] | None = None
         self._read_again = False
+        self._bus = bus
         if bus is not None and store is not None:
             bus.subscribe(self._heard)
         self._version: str | None = None
@@ -91,8 +92,8 @@ class BanKeeper:
         return self.bans.remove(kind, mask) or found
 
     def _heard(self, fact: Fact) -> None:
-        """A node (this one too) changed the bans: hold the change at once, then read
-        them all again (what the shell changed meanwhile comes with them)."""
+        """A node changed the bans: hold the change at once and, for another node's,
+        read them all again (what the shell changed meanwhile comes with them)."""
         if type(fact) is not BansChanged:
             return
         try:
@@ -102,6 +103,8 @@ class BanKeeper:
                 self.bans.remove(BanKind(fact.lifted[0]), fact.lifted[1])
         except (ValueError, KeyError, TypeError) as error:
             logger.error("a ban change from the network is unreadable: %r", error)
+        if self._bus is not None and self._bus.applying_own:
+            return  # this node's own change: its next look reads the store (changed_here)
         if self._reading is not None and not self._reading.done():
             self._read_again = True
             return

@@ -427,8 +427,8 @@ def unidented_form(ban: ServerBan, users: Iterable[User]) -> str | None:
     user_glob, _, host_glob = ban.mask.rpartition("@")
     if ban.kind is not BanKind.MASK or user_glob.startswith(("~", "*", "?")):
         return None
-    tilde = f"~{user_glob}@{host_glob}"
-    if any(_mask_matches(tilde, u.username, u.host) for u in users):
+    test = _MaskTest(f"~{user_glob}@{host_glob}")
+    if any(test(u.username, u.host) for u in users):
         shown_user, _, shown_host = ban.label.rpartition("@")
         return f"*{shown_user}@{shown_host}"
     return None
