@@ -16,6 +16,7 @@ from typing import Any
 from hubbub import __version__, account_admin, admin, cluster_admin, config_admin, logs, mkcert
 from hubbub.clustering import ClusterUnreachable
 from hubbub.config import limits_from_flags, load_config
+from hubbub.core.presence import Choice
 from hubbub.settings import Cluster, ConfigError, Listen, Oper, Settings, validate
 from hubbub.storage.errors import StorageError
 from hubbub.wire.casemap import Casemapping
@@ -205,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
         const=True,
         help="deliver each message only once it is stored (nothing seen is lost to a crash)",
     )
+    for flag, what in (
+        ("--multiclient", "connections of one account share its nick (multiclient)"),
+        ("--always-on", "an account's user stays when its last connection leaves"),
+    ):
+        serve.add_argument(
+            flag,
+            choices=[c.value for c in Choice],
+            help=f"{what}: for accounts that ask (opt-in), all but those that refuse "
+            "(opt-out), or none (default: multiclient opt-out, always-on opt-in)",
+        )
     serve.add_argument(
         "--log-level",
         type=str.upper,
@@ -291,6 +302,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         # Switches: None unless given (store_const), so a config file's value stands.
         "history": args.history,
         "history_sync": args.history_sync,
+        "multiclient": Choice(args.multiclient) if args.multiclient else None,
+        "always_on": Choice(args.always_on) if args.always_on else None,
         "tcp_nodelay": args.tcp_nodelay,
         "register_before_connect": args.register_before_connect,
         "register_email_required": args.register_email_required,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hubbub.accounts.passwords import is_hash
+from hubbub.core.presence import Choice
 from hubbub.doors.plain.i18n import available as available_languages
 from hubbub.settings import (
     Cluster,
@@ -50,6 +51,8 @@ SERVER_KEYS: dict[str, tuple[str, type]] = {
     "register_email_required": ("register_email_required", bool),
     "tcp_nodelay": ("tcp_nodelay", bool),
     "history_sync": ("history_sync", bool),
+    "multiclient": ("multiclient", Choice),
+    "always_on": ("always_on", Choice),
     "database_url": ("database_url", str),
     "metrics_host": ("metrics_host", str),
     "metrics_port": ("metrics_port", int),
@@ -253,11 +256,11 @@ class _Reader:
     def typed(self, table: str, key: str, value: object, kind: type, block: int = 0) -> Any:
         if kind is Path:
             kind = str
-        if kind is Casemapping:
+        if kind in (Casemapping, Choice):
             try:
-                return Casemapping(str(value))
+                return kind(str(value))
             except ValueError:
-                choices = ", ".join(c.value for c in Casemapping)
+                choices = ", ".join(c.value for c in kind)
                 raise self.error(table, key, f"must be one of {choices}", block) from None
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)

@@ -34,6 +34,7 @@ from hubbub.doors.tls import Door, TlsListener
 from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
+from hubbub.keeping import Keepers, presence_policy, restore_presences
 from hubbub.metrics import Metrics
 from hubbub.readiness import Readiness, ways_to_connect
 from hubbub.settings import (
@@ -45,10 +46,8 @@ from hubbub.settings import (
     restart_needed,
 )
 from hubbub.storage.backends import open_store
-from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
 from hubbub.storage.files import private_folder
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
-from hubbub.storage.metadata import MetadataKeeper
 from hubbub.storage.ports import Store
 from hubbub.upkeep import (
     BanKeeper,
@@ -84,6 +83,7 @@ class Server:
         self.cluster = ClusterLink(settings) if settings.cluster is not None else None
         self.bus = self.cluster.bus if self.cluster is not None else LocalBus()
         self.hub = Hub(casemap, settings.limits, bus=self.bus, registry=LocalRegistry())
+        self.hub.presences.policy = presence_policy(settings)
         # Subscribed to the bus while the store is open.
         self._keepers: list[Subscriber] = []
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
@@ -183,6 +183,7 @@ class Server:
             tally=self.plain.tally,
         )
         self.hub.limits = settings.limits
+        self.hub.presences.policy = presence_policy(settings)
         self.irc.restart_pending = tuple(restart)
         logger.info("configuration reloaded from %s", settings.config_file)
         if restart:
@@ -216,15 +217,10 @@ class Server:
             sync = self.settings.history_sync
             flush = 0.0 if sync else self.settings.limits.history_flush
             writer = HistoryWriter(store, flush_interval=flush)
-            keeper = ChannelKeeper(store)
-            markers = MarkerKeeper(store)
-            profiles = MetadataKeeper(store)
+            keepers = Keepers(store)
         try:
             if store is not None and writer is not None:
-                await self._attach_store(store, writer, keeper, markers)
-                self.hub.metadata_sink = profiles
-                self._keepers.append(metadata_keeper(profiles))
-                self.bus.subscribe(self._keepers[-1], own_only=True)
+                await self._attach_store(store, writer, keepers)
             if self.cluster is not None:
                 self.cluster.share_throttles(self._throttles(), self.hub.state.ids.prefix)
                 await self.cluster.join(self.hub, self.stop)
@@ -233,9 +229,7 @@ class Server:
             async with asyncio.TaskGroup() as tasks:
                 if writer is not None and store is not None:
                     tasks.create_task(writer.run(), name="history writer")
-                    tasks.create_task(keeper.run(), name="channel keeper")
-                    tasks.create_task(markers.run(), name="read marker keeper")
-                    tasks.create_task(profiles.run(), name="metadata keeper")
+                    keepers.start(tasks)
                     pruning = tasks.create_task(self._prune(store), name="history pruning")
                     checking = tasks.create_task(self._notice_dropped(), name="dropped accounts")
                     polling = tasks.create_task(self.ban_keeper.poll(), name="server bans")
@@ -259,10 +253,9 @@ class Server:
                             self.bus.unsubscribe(subscriber)
                         self.hub.state.channels.sink = None
                         self.hub.marker_sink = None
+                        self.hub.presences.sink = None
                         writer.close()
-                        keeper.close()
-                        markers.close()
-                        profiles.close()
+                        keepers.close()
                         pruning.cancel()
                         checking.cancel()
                         polling.cancel()
@@ -279,8 +272,7 @@ class Server:
         self,
         store: Store,
         writer: HistoryWriter,
-        keeper: ChannelKeeper,
-        markers: MarkerKeeper,
+        keepers: Keepers,
     ) -> None:
         """History, accounts and registered channels from the store, and the services."""
         others = self.cluster.bus if self.cluster is not None else None
@@ -308,18 +300,24 @@ class Server:
             except (ValueError, KeyError, TypeError, IndexError) as error:
                 logger.error("registered channel %s is unreadable, skipped: %r", key, error)
         self.hub.state.channels.sink = (
-            keeper if self.cluster is None else OwnWrites(keeper, self.bus)
+            keepers.channels if self.cluster is None else OwnWrites(keepers.channels, self.bus)
         )
         self.hub.load_registrations(records)
         await carry_out_channel_orders(self.hub, store)  # given while no server ran
-        self.hub.marker_sink = markers
+        self.hub.marker_sink = keepers.markers
+        self.hub.metadata_sink = keepers.metadata
         self.ban_keeper = BanKeeper(self.hub, self.bans, store, self.bus)
         self.irc.ban_book = self.ban_keeper
         await self.ban_keeper.load()
-        self._keepers = [history_keeper(writer), marker_keeper(markers)]
+        self._keepers = [
+            history_keeper(writer),
+            marker_keeper(keepers.markers),
+            metadata_keeper(keepers.metadata),
+        ]
         for subscriber in self._keepers:
             # What the store keeps is written once, by the node it happened on.
             self.bus.subscribe(subscriber, own_only=True)
+        await restore_presences(self.hub, self.irc.accounts, keepers.presences)
 
     def _throttles(self) -> dict[str, Shared]:
         """The throttles of guesses and costly work, and the nick guards, by name, for

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hubbub.accounts.service import AccountLimits
+from hubbub.core.presence import Choice
 from hubbub.core.state import ChatLimits
 from hubbub.doors.irc.limits import IrcLimits
 from hubbub.doors.plain.i18n import available as available_languages
@@ -149,6 +150,13 @@ class Settings:
     # Deliver a message only once it is stored: nothing seen is lost to a kill, at the
     # cost of one commit of latency.
     history_sync: bool = False
+    # Several connections logged in to one account share its user, nick and channels
+    # (multiclient): "opt-out" (each account may turn it off with NickServ SET
+    # MULTICLIENT), "opt-in" or "off".
+    multiclient: Choice = Choice.OPT_OUT
+    # An account's user stays, away, when its last connection leaves, and comes back after
+    # a restart (always-on, NickServ SET ALWAYS-ON): "opt-in", "opt-out" or "off".
+    always_on: Choice = Choice.OPT_IN
     # A PostgreSQL database (postgresql://user:password@host/name) in place of the data
     # folder's SQLite file.
     database_url: str | None = field(default=None, repr=False)

@@ -32,6 +32,8 @@ from hubbub.core.markers import owner_of
 from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Bus, MarkerSink, MetadataSink, Registry
+from hubbub.core.presence import Presence
+from hubbub.core.presences import Presences
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.server_bans import ServerBan
 from hubbub.core.state import ChatLimits, State
@@ -67,6 +69,9 @@ class Hub:
         self.applier = Applier(self.state)
         self.apply = self.applier.apply
         bus.subscribe(self.apply)
+        # Devices attached to users, and always-on users (core/presence.py).
+        self.presences = Presences(self.state, bus.publish, self.applier.arrivals)
+        bus.subscribe(self.presences.follow)
         self.publish = bus.publish
         # See Bus.settled: None on one node.
         self.settled = bus.settled
@@ -219,6 +224,13 @@ class Hub:
         if self.state.users.by_id.get(user.id) is user:
             self.publish(Quit(user.actor, reason, forced=forced))
 
+    def leave(self, user: User, session: Listener, reason: str, device: str | None = None) -> None:
+        """A session of ``user`` (the client's ``device``, if it named one) is gone: the
+        user quits, unless another device is attached or it is always-on (see
+        :mod:`hubbub.core.presence`)."""
+        if not self.presences.detach(user, session, device):
+            self.quit(user, reason)
+
     def kill(self, killer: User, nick: str, reason: str) -> User:
         """Disconnect another user by operator's order.
 
@@ -333,6 +345,11 @@ class Hub:
             self.marker_sink.forget_account(account_id)
         if self.metadata_sink is not None:
             self.metadata_sink.forget_account(account_id)
+        if self.presences.sink is not None:
+            self.presences.sink.forget_account(account_id)
+            # Its always-on user is gone too (when the store keeps the account a moment
+            # longer, as while it is dropped from another node).
+            self.presences.sink.save(account_id, None)
         self._publish(services.forget_account_rights(self.state, account_id))
 
     # -- channels ----------------------------------------------------------------------
@@ -419,10 +436,15 @@ class Hub:
         status: str = "",
         tags: Mapping[str, str] = _NO_TAGS,
         parts: tuple[MessagePart, ...] = (),
+        by: Listener | None = None,
     ) -> tuple[User | Channel, MessagePosted]:
-        """Send a message to a channel or a user; see :func:`messaging.say`."""
+        """Send a message to a channel or a user; see :func:`messaging.say`. ``by``: the
+        session that said it, when the user has several (its echo is that session's)."""
         where, event = messaging.say(self.state, user, target, text, kind, status, tags, parts)
         self.said += 1
+        listener = user.listener
+        if by is not None and isinstance(listener, Presence):
+            listener.speaking(event.msgid, by)
         self.publish(event)
         return where, event
 

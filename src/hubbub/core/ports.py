@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from hubbub.core.events import Fact, MessagePosted
+from hubbub.core.presence import AccountChoices, PresenceRecord
 from hubbub.core.registered import RegisteredChannel
 
 Subscriber = Callable[[Fact], None]
@@ -140,4 +141,34 @@ class MetadataSink(Protocol):
     async def kept(self, account: str) -> list[tuple[str, str]]:
         """An account's keys, as kept and as handed over since (empty if the store
         cannot be read now)."""
+        ...
+
+
+class PresenceSink(Protocol):
+    """Where always-on users, accounts' choices of multiclient and always-on, and each
+    device's read position are kept (see :mod:`hubbub.core.presence`)."""
+
+    def save(self, account: str, record: PresenceRecord | None) -> None:
+        """Keep (or, with None, forget) an account's always-on user; must not block."""
+        ...
+
+    def choose(self, account: str, choices: AccountChoices) -> None:
+        """Keep what an account chose; must not block."""
+        ...
+
+    def seen(self, account: str, device: str, time: float) -> None:
+        """A device of an account saw everything up to ``time``; must not block."""
+        ...
+
+    def forget_account(self, account: str) -> None:
+        """Drop what is still to be saved for an account being deleted; must not block."""
+        ...
+
+    async def loaded(self, account: str) -> tuple[AccountChoices, dict[str, float]]:
+        """What an account chose, and when each of its devices last saw its messages
+        (defaults and nothing if the store cannot be read now)."""
+        ...
+
+    async def presences(self) -> list[tuple[str, PresenceRecord]]:
+        """The always-on users kept, by account id."""
         ...

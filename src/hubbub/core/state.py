@@ -37,6 +37,8 @@ class ChatLimits:
     metadata_keys: int = 20  # metadata keys one user or channel may have (draft/metadata-3)
     metadata_key_length: int = 64  # bytes of a metadata key's name
     metadata_value_bytes: int = 300  # bytes of a metadata value (an avatar's data: URL too)
+    clients_per_account: int = 8  # connections attached at once to one account's user
+    always_on_users: int = 1000  # always-on users kept with no connection attached
 
 
 class Ids:

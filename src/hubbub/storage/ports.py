@@ -104,17 +104,35 @@ class MetadataStore(Protocol):
         ...
 
 
+class PresenceStore(Protocol):
+    """Always-on users, accounts' choices and devices' read positions, by account id
+    (:mod:`hubbub.storage.presences`)."""
+
+    async def set_account_setting(self, account: str, key: str, value: str | None) -> None: ...
+
+    async def account_settings(self, account: str) -> dict[str, str]: ...
+
+    async def set_device_seen(self, account: str, device: str, seen: float) -> None: ...
+
+    async def devices_seen(self, account: str) -> dict[str, float]: ...
+
+    async def save_always_on(self, account: str, record: str | None) -> None: ...
+
+    async def always_on_records(self) -> list[tuple[str, str]]: ...
+
+
 class Store(
     HistoryStore,
     AccountStore,
     MarkerStore,
     MetadataStore,
+    PresenceStore,
     ChannelStore,
     BanStore,
     ChannelOrders,
     Protocol,
 ):
-    """Everything the server keeps: one database behind all seven ports."""
+    """Everything the server keeps: one database behind all eight ports."""
 
     # How long each of its calls to the database took (waiting for it included).
     latency: Latency

@@ -38,6 +38,7 @@ from hubbub.storage.postgres_text import changed as _changed
 from hubbub.storage.postgres_text import describe
 from hubbub.storage.postgres_text import get as _get
 from hubbub.storage.postgres_text import put as _put
+from hubbub.storage.presences import PRESENCE_TABLES, PostgresPresences
 from hubbub.storage.timing import Latency
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def migrations() -> list[tuple[int, str]]:
     return numbered_scripts("schema", "postgres")
 
 
-class PostgresStore(PostgresMetadata):
+class PostgresStore(PostgresMetadata, PostgresPresences):
     """History, accounts and registered channels in a PostgreSQL database.
 
     Use :meth:`open` to create one; it applies pending migrations.
@@ -391,6 +392,8 @@ class PostgresStore(PostgresMetadata):
                 await db.execute("DELETE FROM certificates WHERE account = $1", uid)
                 await db.execute("DELETE FROM read_markers WHERE account = $1", uid)
                 await db.execute("DELETE FROM account_metadata WHERE account = $1", uid)
+                for table in PRESENCE_TABLES:
+                    await db.execute(f"DELETE FROM {table} WHERE account = $1", uid)
                 # Its side of each private conversation ("a:<id> <other>"); the other
                 # side's copy is the other person's.
                 owner = f"a:{_get(uid)} "

@@ -26,6 +26,7 @@ from hubbub.storage.errors import StorageError
 from hubbub.storage.files import private_file, private_folder
 from hubbub.storage.metadata import SqliteMetadata
 from hubbub.storage.migrations import log_migrated, numbered_scripts, schema_too_new
+from hubbub.storage.presences import PRESENCE_TABLES, SqlitePresences
 from hubbub.storage.sqlite_orders import SqliteOrders
 from hubbub.storage.timing import Latency
 
@@ -72,7 +73,7 @@ def migrations() -> list[tuple[int, str]]:
     return numbered_scripts("schema")
 
 
-class SqliteStore(SqliteOrders, SqliteMetadata):
+class SqliteStore(SqliteOrders, SqliteMetadata, SqlitePresences):
     """History in an SQLite file.
 
     Use :meth:`open` to create one; it applies pending migrations.
@@ -390,6 +391,8 @@ class SqliteStore(SqliteOrders, SqliteMetadata):
                 self._db.execute("DELETE FROM certificates WHERE account = ?", (uid,))
                 self._db.execute("DELETE FROM read_markers WHERE account = ?", (uid,))
                 self._db.execute("DELETE FROM account_metadata WHERE account = ?", (uid,))
+                for table in PRESENCE_TABLES:
+                    self._db.execute(f"DELETE FROM {table} WHERE account = ?", (uid,))
                 # Its side of each private conversation ("a:<id> <other>"); the other
                 # side's copy is the other person's.
                 owner = f"a:{uid} "

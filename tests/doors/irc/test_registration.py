@@ -534,7 +534,10 @@ def test_quit_closes_with_error_and_neighbours_see_the_quit(harness: Harness) ->
     bob = harness.register("bob", "#c")
     alice.take()
     alice.send("QUIT :see you")
-    assert alice.take() == [Message("ERROR", (f"Closing link: (~alice@{HOST}) [Quit: see you]",))]
+    assert alice.take() == [
+        Message("QUIT", ("Quit: see you",), f"alice!~alice@{HOST}"),
+        Message("ERROR", (f"Closing link: (~alice@{HOST}) [Quit: see you]",)),
+    ]
     assert alice.closed
     assert bob.take() == [relay("alice", "QUIT", "Quit: see you")]
     assert harness.hub.find_user("alice") is None

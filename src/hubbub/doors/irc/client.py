@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from hubbub.doors.irc.caps import Variant, shared, variant_of
 from hubbub.doors.irc.registration import Registration
@@ -21,7 +21,7 @@ from hubbub.wire.message import Message, encode
 if TYPE_CHECKING:
     from hubbub.core.errors import ChatError
     from hubbub.core.hub import Hub
-    from hubbub.core.model import User
+    from hubbub.core.model import Listener, User
     from hubbub.doors.irc.audience import IrcAudience
     from hubbub.doors.irc.context import IrcContext
     from hubbub.doors.irc.exchanges import OpenBatch, SaslAttempt
@@ -56,6 +56,7 @@ class IrcClient:
         "collector",
         "counted",
         "ctx",
+        "device",
         "echo_label",
         "host",
         "hub",
@@ -106,6 +107,8 @@ class IrcClient:
         self.requested_nick: str | None = None
         # The label of a multiline batch sent, for its echo (see IrcSession.echo).
         self.echo_label: str | None = None
+        # The device the client named (SASL ``account@device``): its own read position.
+        self.device: str | None = None
         self.username: str | None = None
         self.realname = ""
         self.password: str | None = None
@@ -204,6 +207,12 @@ class IrcClient:
         if self.outbox is not None and not peer.debug:
             self.audience = self.ctx.audiences.of(self.variant, peer.frames)
 
+    @property
+    def listener(self) -> Listener:
+        """This connection as the hub's listener: every client made is an IrcSession,
+        which delivers the hub's events (the handlers see only this base)."""
+        return cast("Listener", self)
+
     # -- closing -----------------------------------------------------------------------
 
     def close(self, reason: str) -> None:
@@ -212,15 +221,15 @@ class IrcClient:
             return
         if self.user is not None and not self.ctx.shutting_down:
             user, self.user = self.user, None
-            self.hub.quit(user, reason)
+            self.hub.leave(user, self.listener, reason, self.device)
         self.message(
             "ERROR", f"Closing link: ({self.username or '*'}@{self.host}) [{reason}]", source=""
         )
         self.closed = True
-        self._uncount()
+        self.uncount()
         self.peer.close_transport()
 
-    def _uncount(self) -> None:
+    def uncount(self) -> None:
         if self.counted:
             self.counted = False
             self.ctx.unregistered -= 1

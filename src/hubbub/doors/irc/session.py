@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
-from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import (
     AccountChanged,
@@ -52,15 +51,14 @@ from hubbub.core.events import (
     UserArrived,
 )
 from hubbub.core.model import User
+from hubbub.doors.irc.attach import complete_registration
 from hubbub.doors.irc.caps import Variant
 from hubbub.doors.irc.client import IrcClient
-from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
-from hubbub.doors.irc.commands.bans import refused_banned
+from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
 from hubbub.doors.irc.commands.metadata import deliver_change, introduce_joiner
 from hubbub.doors.irc.commands.metadata_early import arrive as arrive_with_metadata
-from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.labels import ReplyCollector, add_tags
 from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.doors.irc.table import COMMANDS
@@ -225,7 +223,9 @@ class IrcSession(IrcClient):
                 pending = None
             # READY lasts no longer than the handler that reached it.
             if self.registration is Registration.READY:
-                self._complete_registration()
+                replay = self._complete_registration()
+                if replay is not None and pending is None:
+                    pending = replay
         settled = self.hub.settled
         if pending is None:
             if settled is None:
@@ -252,59 +252,10 @@ class IrcSession(IrcClient):
 
     # -- registration ------------------------------------------------------------------
 
-    def _complete_registration(self) -> None:
-        """Make the client a user of the chat, its NICK and USER having arrived with no
-        CAP negotiation holding it (READY): check the server password, add the user to
-        the hub with the account it logged in to, if any, and welcome it.
-
-        The three ends are in the theory of :mod:`hubbub.doors.irc.registration`.
-        """
-        nick, username = self.nick, self.username
-        # NICK and USER, the only ways to READY, set both; only NICK_REFUSED, which
-        # leaves READY, forgets the nick.
-        assert nick is not None
-        assert username is not None
-        required = self.ctx.settings.password
-        if required is not None:
-            throttle = pass_throttle(self.hub)
-            # While the address waits, its password is not even checked.
-            throttled = throttle.wait(self) > 0
-            if throttled or self.password is None or not verify_password(self.password, required):
-                throttle.fail(self, checked=not throttled)
-                self.ctx.tally.password_failures += 1
-                self.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
-                self.close("Bad password")
-                return
-            throttle.succeed(self)
-        if refused_banned(self, self.ctx.bans.user_ban(username, self.host, self.account_id)):
-            return
-        if nick_held(self, nick):
-            # Checked here, once SASL had its chance: refused as NICK refuses it after
-            # registration (welcomed, then renamed a pass later, a client spoke as the
-            # held nick meanwhile, probe 16).
-            self.numeric(
-                n.ERR_NICKNAMEINUSE,
-                nick,
-                "Nickname is held: it belongs to an account (log in to use it)",
-            )
-            self.nick = None
-            self.registration = advance(self.registration, Step.NICK_REFUSED)
-            return
-        try:
-            self.hub.register(
-                nick,
-                username,
-                self.host,
-                self.realname,
-                self,
-                self.peer.secure,
-                self.account,
-                self.account_id,
-            )
-        except ChatError as error:
-            self.refuse(error)
-            self.nick = None
-            self.registration = advance(self.registration, Step.NICK_REFUSED)
+    def _complete_registration(self) -> Awaitable[None] | None:
+        """NICK and USER have arrived and no CAP negotiation holds them (READY): see
+        :func:`~hubbub.doors.irc.attach.complete_registration`."""
+        return complete_registration(self)
 
     def echo(self, event: MessagePosted) -> None:
         label = None
@@ -338,7 +289,7 @@ class IrcSession(IrcClient):
         if self.account_profile:
             self.hub.load_metadata(user, self.account_profile)
         self.account_profile = None
-        self._uncount()
+        self.uncount()
         self.ctx.tally.registrations[irc_door(self.peer)] += 1
         if logger.isEnabledFor(logging.INFO):
             self.log.info("registered as %s", user.mask)
@@ -469,8 +420,8 @@ class IrcSession(IrcClient):
         self.closed = True
         if self.user is not None:
             user, self.user = self.user, None
-            self.hub.quit(user, reason)
-        self._uncount()
+            self.hub.leave(user, self, reason, self.device)
+        self.uncount()
         self.ctx.tally.sessions[irc_door(self.peer)] -= 1
 
     def internal_error(self) -> None:

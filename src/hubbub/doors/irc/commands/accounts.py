@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
-from hubbub.doors.irc.command import Command, ConnectionCommand, UserCommand
+from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.bans import refused_banned, unless_banned
 from hubbub.wire import numerics as n
 
@@ -37,7 +37,7 @@ _REGISTRATION_THROTTLES: weakref.WeakKeyDictionary[Hub, RegistrationThrottle] = 
 )
 
 
-def _accounts(session: IrcClient) -> Accounts | None:
+def accounts_of(session: IrcClient) -> Accounts | None:
     return session.ctx.accounts
 
 
@@ -51,7 +51,7 @@ def registration_throttle(hub: Hub, limits: IrcDoorLimits) -> RegistrationThrott
     return throttle
 
 
-def _count_registration(session: IrcClient) -> None:
+def count_registration(session: IrcClient) -> None:
     """Count an attempt to register from the session's address, before its password is
     hashed: hashing is what a flood of registrations costs.
 
@@ -66,10 +66,15 @@ async def logged_in(session: IrcClient, account: Account) -> None:
     account's read markers are loaded first."""
     if refused_banned(session, session.ctx.bans.account_ban(account.uid)):
         return  # a banned account logs nobody in
-    accounts = _accounts(session)
+    accounts = accounts_of(session)
     markers = await accounts.markers(account) if accounts is not None else []
     kept = session.hub.metadata_sink
     profile = await kept.kept(account.uid) if kept is not None else []
+    presences = session.hub.presences
+    if presences.sink is not None:
+        # Before registration completes: whether this connection attaches to the
+        # account's user, and what its device missed, depend on them.
+        presences.loaded(account.uid, *await presences.sink.loaded(account.uid))
     if session.closed:
         return
     user = session.user
@@ -89,7 +94,7 @@ async def logged_in(session: IrcClient, account: Account) -> None:
             await waiting  # between nodes, the login is applied a round trip later
         if session.closed:
             return
-        _give_back(session, user)
+        give_back(session, user)
         session.hub.load_metadata(user, profile)
     else:
         # Not a user yet (SASL before registration): the markers wait for it.
@@ -110,7 +115,7 @@ def current_account(session: IrcClient) -> str | None:
 
 def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
     name, email, password = message.params[0], message.params[1], message.params[2]
-    accounts = _accounts(session)
+    accounts = accounts_of(session)
     if accounts is None:
         session.message("FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
         return None
@@ -127,7 +132,7 @@ def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
             "Finish connecting before registering an account",
         )
         return None
-    if settings.register_email_required and not _looks_like_email(email):
+    if settings.register_email_required and not looks_like_email(email):
         session.message(
             "FAIL", "REGISTER", "INVALID_EMAIL", name, "An email address is required here"
         )
@@ -152,7 +157,7 @@ def register(session: IrcClient, message: Message) -> Awaitable[None] | None:
     return _register(session, accounts, name, "" if email == "*" else email, password)
 
 
-def _looks_like_email(email: str) -> bool:
+def looks_like_email(email: str) -> bool:
     local, at, domain = email.rpartition("@")
     return bool(at and local and "." in domain) and len(email) <= 200
 
@@ -161,7 +166,7 @@ async def _register(
     session: IrcClient, accounts: Accounts, name: str, email: str, password: str
 ) -> None:
     try:
-        _count_registration(session)
+        count_registration(session)
         account = await accounts.register(name, password, email)
     except AccountError as error:
         session.message("FAIL", "REGISTER", error.code, name, str(error))
@@ -188,169 +193,8 @@ def verify(session: IrcClient, message: Message) -> None:
 # -- NickServ ----------------------------------------------------------------------------------
 
 
-def _tell(session: IrcClient, text: str) -> None:
+def tell(session: IrcClient, text: str) -> None:
     session.message("NOTICE", session.client, text, source=_NICKSERV_MASK)
-
-
-_NICKSERV_HELP = (
-    "NickServ keeps accounts. Commands:",
-    "REGISTER <password> [email]  - register your current nick as an account",
-    "IDENTIFY [account] <password> - log in",
-    "INFO [account]               - show an account",
-    "PASSWORD <new password>      - change your password (logged in)",
-    "DROP <password>              - delete your account",
-    "GHOST <nick>                 - disconnect a session using your account's nick",
-    "CERT LIST|ADD|DEL <fp>       - TLS client certificates that log in (SASL EXTERNAL)",
-)
-
-
-async def nickserv(session: IrcClient, user: User, text: str) -> None:
-    """One request to NickServ (a PRIVMSG to it, or the NS command)."""
-    accounts = _accounts(session)
-    words = text.split()
-    verb = words[0].upper() if words else "HELP"
-    args = words[1:]
-    if accounts is None:
-        _tell(session, "Accounts are not available on this server.")
-        return
-    try:
-        if verb == "REGISTER" and args:
-            if current_account(session) is not None:
-                _tell(session, "You are already logged in.")
-                return
-            email = args[1] if len(args) > 1 else ""
-            if session.ctx.settings.register_email_required and not _looks_like_email(email):
-                _tell(session, "An email address is required: REGISTER <password> <email>")
-                return
-            _count_registration(session)
-            account = await accounts.register(user.nick, args[0], email)
-            session.hub.account_registered(account.name)
-            _tell(session, f"Account {account.name} registered; you are logged in.")
-            await logged_in(session, account)
-        elif verb == "IDENTIFY" and args:
-            if len(args) > 1:
-                name, password = args[0], args[1]
-            else:
-                # A nick that looks like the account's name (c0c0 for coco) names it too.
-                name, password = accounts.owner(user.nick) or user.nick, args[0]
-            account = await accounts.authenticate(name, password, session.host)
-            _tell(session, f"You are now identified as {account.name}.")
-            await logged_in(session, account)
-        elif verb == "INFO":
-            found = await accounts.find(args[0] if args else (user.account or user.nick))
-            if found is None:
-                _tell(session, "No such account.")
-            else:
-                when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(found.created))
-                _tell(session, f"Account {found.name}, registered on {when}.")
-        elif verb == "PASSWORD" and args:
-            mine = await _own_account(session, accounts)
-            if mine is None:
-                _tell(session, "Log in first.")
-                return
-            await accounts.change_password(mine, args[-1], session.host)
-            _tell(session, "Password changed.")
-        elif verb == "DROP" and args:
-            if user.account is None:
-                _tell(session, "Log in first.")
-                return
-            account = await accounts.authenticate(user.account, args[0], session.host)
-            if account.uid != user.account_id:
-                _tell(session, "Log in first.")
-                return
-            # Logged out everywhere, and its markers forgotten, before the store
-            # forgets the account: nothing of it may be saved again afterwards.
-            session.hub.drop_account(account.uid, account.key)
-            await accounts.drop(account)
-            _tell(session, f"Account {account.name} dropped.")
-        elif verb == "GHOST" and args:
-            await _ghost(session, user, accounts, args[0])
-        elif verb == "CERT":
-            await _certificates(session, accounts, [arg for arg in args if arg])
-        else:
-            for line in _NICKSERV_HELP:
-                _tell(session, line)
-    except AccountError as error:
-        _tell(session, str(error))
-
-
-async def _own_account(session: IrcClient, accounts: Accounts) -> Account | None:
-    """The account this user is logged in to, if it still exists: the same account, not
-    one made since under its name (``hubbub account`` may drop and make accounts while
-    this user stays logged in; when it has, its connections are logged out here)."""
-    user = session.user
-    if user is None or user.account is None:
-        return None
-    account_id = user.account_id
-    found = await accounts.find(user.account)
-    if found is not None and found.uid == account_id:
-        return found
-    if account_id is not None and session.user is user and user.account_id == account_id:
-        # Gone: this server learns it now, and forgets it everywhere.
-        session.hub.drop_account(account_id)
-    return None
-
-
-async def _certificates(session: IrcClient, accounts: Accounts, args: list[str]) -> None:
-    mine = await _own_account(session, accounts)
-    if mine is None:
-        _tell(session, "Log in first.")
-        return
-    action = args[0].upper() if args else "LIST"
-    if action == "LIST":
-        fingerprints = await accounts.certificates(mine)
-        for fingerprint in fingerprints:
-            _tell(session, f"Certificate {fingerprint}")
-        _tell(session, f"{len(fingerprints)} certificate(s) on account {mine.name}.")
-    elif action == "ADD":
-        # Only the certificate this connection shows: a fingerprint typed in could
-        # claim someone else's certificate before its owner does.
-        own = session.peer.certfp
-        if own is None:
-            _tell(session, "Connect with the certificate to add (TLS with a client certificate).")
-            return
-        if len(args) > 1 and args[1].lower().replace(":", "") != own:
-            _tell(session, "Only the certificate of this connection can be added.")
-            return
-        await accounts.add_certificate(mine, own)
-        _tell(session, f"Certificate added to account {mine.name}.")
-    elif action == "DEL" and len(args) > 1:
-        await accounts.remove_certificate(mine, args[1])
-        _tell(session, f"Certificate removed from account {mine.name}.")
-    else:
-        _tell(session, "Usage: CERT LIST | CERT ADD | CERT DEL <fingerprint>")
-
-
-async def _ghost(session: IrcClient, user: User, accounts: Accounts, nick: str) -> None:
-    hub = session.hub
-    # The account logged in to must still be that account (by id): one dropped from the
-    # shell, its name since registered by someone else, owns nothing.
-    mine = await _own_account(session, accounts)
-    if mine is None or user.account is None or not accounts.owns(mine.name, nick):
-        _tell(session, f"{nick} does not belong to your account.")
-        return
-    # The holder of a look-alike keeps the account's own name from its owner (433), so
-    # GHOST with that name finds it too.
-    target = hub.find_user(nick) or _look_alike_of(session, nick)
-    if target is None or target is user:
-        _tell(session, f"{nick} is not online.")
-        return
-    if not accounts.owns(mine.name, target.nick):
-        _tell(session, f"{target.nick} does not belong to your account.")
-        return
-    # Forced: applying the quit closes the ghost's session, on whichever node it is.
-    hub.quit(target, f"GHOST command used by {user.nick}", forced=True)
-    _tell(session, f"{target.nick} has been disconnected.")
-
-
-def _look_alike_of(session: IrcClient, nick: str) -> User | None:
-    """The user holding a nick that looks like ``nick`` (by its skeleton, or by the look
-    of its spelling: ``cIaude`` for claude, probe 17), if any."""
-    return session.hub.state.users.look_alike(nick)
-
-
-def ns(session: IrcClient, user: User, message: Message) -> Awaitable[None] | None:
-    return nickserv(session, user, " ".join(message.params))
 
 
 # -- nick ownership ---------------------------------------------------------------------------
@@ -379,7 +223,7 @@ def guard_nick(session: IrcClient, user: User) -> None:
     names, or reconnecting, does not begin the grace again, and a nick taken while it
     is held is taken back at once (registration refuses one: see IrcSession).
     """
-    accounts, later = _accounts(session), session.ctx.call_later
+    accounts, later = accounts_of(session), session.ctx.call_later
     if accounts is None or later is None:
         return
     if not accounts.is_registered(user.nick) or _may_hold(session, user.nick):
@@ -400,7 +244,7 @@ def guard_nick(session: IrcClient, user: User) -> None:
     if session.nick_guard is not guard:  # else its take-back is on its way already
         session.nick_guard = guard
         later(left, lambda: _take_back(session, guard))
-    _tell(
+    tell(
         session,
         f"{user.nick} is a registered nick. Log in (SASL, or /msg NickServ IDENTIFY "
         f"<password>) within {left:.0f} seconds, or you will be renamed.",
@@ -410,7 +254,7 @@ def guard_nick(session: IrcClient, user: User) -> None:
 def nick_held(session: IrcClient, wanted: str) -> bool:
     """Whether ``wanted`` is a name of an account held since a take-back (see
     :mod:`~hubbub.doors.irc.nick_guards`) from those not logged in to it."""
-    accounts = _accounts(session)
+    accounts = accounts_of(session)
     if accounts is None or not accounts.is_registered(wanted) or _may_hold(session, wanted):
         return False
     guard = session.ctx.nick_guards.get(_owner(session, accounts, wanted))
@@ -421,7 +265,7 @@ def _may_hold(session: IrcClient, nick: str) -> bool:
     """Whether the session may keep ``nick``: the nick is its account's name, or looks
     like it, without being (or being drawn like) another account's name: the owner of
     ``ciaire`` may not take ``cIaire`` from claire (probe 17)."""
-    account, accounts = current_account(session), _accounts(session)
+    account, accounts = current_account(session), accounts_of(session)
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
 
@@ -452,7 +296,7 @@ def _refuse_held(session: IrcClient, guard: NickGuard) -> None:
 def _holding(session: IrcClient, guard: NickGuard) -> str | None:
     """The session user's nick, if it is one of ``guard``'s account's names that the
     user may not hold."""
-    user, accounts = session.user, _accounts(session)
+    user, accounts = session.user, accounts_of(session)
     if session.closed or user is None or accounts is None:
         return None
     nick = user.nick
@@ -475,11 +319,11 @@ def _rename(session: IrcClient, why: str) -> None:
                 session.close("Could not free a registered nick")
             continue
         session.renamed_from = (taken, guest)
-        _tell(session, f"You were renamed to {guest}: {why}")
+        tell(session, f"You were renamed to {guest}: {why}")
         return
 
 
-def _give_back(session: IrcClient, user: User) -> None:
+def give_back(session: IrcClient, user: User) -> None:
     """Its owner, renamed away from a nick of its account (connecting while it was held,
     say, without SASL), gets the nick back by logging in, if nobody took it since and
     the user is still the Guest it was made."""
@@ -495,6 +339,4 @@ def _give_back(session: IrcClient, user: User) -> None:
 COMMANDS: tuple[Command, ...] = (
     ConnectionCommand("REGISTER", unless_banned(register), min_params=3),
     ConnectionCommand("VERIFY", verify, min_params=2),
-    UserCommand("NS", ns, min_params=1),
-    UserCommand("NICKSERV", ns, min_params=1),
 )

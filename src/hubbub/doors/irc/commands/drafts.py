@@ -7,12 +7,13 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.core.errors import ChatError, Reason
+from hubbub.core.presence import others
+from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.command import Command, UserCommand
 from hubbub.doors.irc.render import format_time, parse_time
 
 if TYPE_CHECKING:
     from hubbub.core.model import User
-    from hubbub.doors.irc.client import IrcClient
     from hubbub.wire.message import Message
 
 
@@ -72,6 +73,7 @@ def markread(session: IrcClient, user: User, message: Message) -> Awaitable[None
     waiting = settled() if settled is not None else None
     if waiting is None:
         send_marker(session, user, target)
+        _tell_devices(session, user, target)
         return None
     # Between nodes the marker moves as its fact comes back from the log: answered
     # then, with the marker as it is (a reply read before told the old one).
@@ -84,6 +86,15 @@ async def _answer_when(
     await waiting
     if not session.closed:
         send_marker(session, user, target)
+    _tell_devices(session, user, target)
+
+
+def _tell_devices(session: IrcClient, user: User, target: str) -> None:
+    """The user's other devices hear of the marker as the account's other users do
+    (apply tells those: a device of this user is not another user)."""
+    for device in others(user, session.listener):
+        if isinstance(device, IrcClient) and "draft/read-marker" in device.caps:
+            send_marker(device, user, target)
 
 
 def send_marker(session: IrcClient, user: User, target: str) -> None:

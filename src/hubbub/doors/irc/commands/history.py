@@ -72,7 +72,7 @@ async def chathistory(session: IrcClient, user: User, message: Message) -> None:
     except StoreUnavailable:
         _fail(session, "MESSAGE_ERROR", sub, "History is not available right now")
         return
-    _send_batch(session, target, messages)
+    send_history(session, target, messages)
 
 
 def _limit(session: IrcClient, sub: str, text: str) -> int:
@@ -236,7 +236,7 @@ async def _targets(
     _send_in_batch(session, "draft/chathistory-targets", "", lines)
 
 
-def _send_batch(session: IrcClient, target: str, messages: list[StoredMessage]) -> None:
+def send_history(session: IrcClient, target: str, messages: list[StoredMessage]) -> None:
     """The messages in a ``chathistory`` batch, with the tags the client asked for."""
     lines = []
     limit = session.ctx.settings.limits.line_length

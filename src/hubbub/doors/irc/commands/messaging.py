@@ -9,8 +9,8 @@ from hubbub.core.errors import ChatError
 from hubbub.core.events import MessageKind
 from hubbub.core.model import User
 from hubbub.doors.irc.command import Command, UserCommand
-from hubbub.doors.irc.commands.accounts import nickserv
 from hubbub.doors.irc.commands.chanserv import chanserv
+from hubbub.doors.irc.commands.nickserv import nickserv
 from hubbub.wire import numerics as n
 from hubbub.wire.message import client_tags
 
@@ -91,7 +91,7 @@ def _say(
             session.ctx.settings.limits.line_length,
         )
         try:
-            recipient, _ = hub.say(user, target, fitted, kind, status, tags)
+            recipient, _ = hub.say(user, target, fitted, kind, status, tags, by=session.listener)
         except ChatError as error:
             if not quiet:
                 session.refuse(error)

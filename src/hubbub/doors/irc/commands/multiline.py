@@ -67,7 +67,16 @@ def _finish(session: IrcClient, user: User, open_batch: OpenBatch) -> None:
     # The echo, when the message is applied, answers the labeled BATCH +.
     session.echo_label = open_batch.label
     try:
-        session.hub.say(user, open_batch.target, text, open_batch.kind, "", open_batch.tags, parts)
+        session.hub.say(
+            user,
+            open_batch.target,
+            text,
+            open_batch.kind,
+            "",
+            open_batch.tags,
+            parts,
+            by=session.listener,
+        )
     except ChatError as error:
         session.echo_label = None
         session.refuse(error)

@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hubbub.core.errors import ChatError
+from hubbub.core.errors import ChatError, Reason
+from hubbub.doors.irc.attach import attach_target
 from hubbub.doors.irc.caps import (
     SUPPORTED,
     metadata_value,
@@ -22,7 +23,7 @@ from hubbub.doors.irc.caps import (
 )
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.accounts import nick_held
-from hubbub.doors.irc.registration import Step, advance
+from hubbub.doors.irc.registration import Registration, Step, advance
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message, encode
 
@@ -57,9 +58,36 @@ def nick(session: IrcClient, message: Message) -> None:
     try:
         session.nick = hub.check_nick(wanted)
     except ChatError as error:
-        session.refuse(error)
-        return
+        if error.reason is not Reason.NICK_IN_USE or not _may_attach(session, wanted):
+            session.refuse(error)
+            return
+        # The account's own user holds it: this connection may become one of its
+        # devices, which registration decides once SASL had its chance (attach.py).
+        session.nick = wanted
     session.registration = advance(session.registration, Step.NICK)
+
+
+def _may_attach(session: IrcClient, nick: str) -> bool:
+    """Whether a registering connection asking for a nick in use may yet be attached
+    to its holder: logged in to the holder's account, or still negotiating, so that
+    SASL may follow (irssi and WeeChat send NICK before CAP REQ and AUTHENTICATE).
+    If it does not log in, registration refuses the nick as it completes."""
+    holder = session.hub.find_user(nick)
+    if holder is None or holder.account_id is None:
+        return False
+    if session.account_id is not None:
+        return session.account_id == holder.account_id and bool(attach_target(session, nick))
+    return session.registration in _NEGOTIATING and session.ctx.accounts is not None
+
+
+_NEGOTIATING = frozenset(
+    {
+        Registration.NEGOTIATING,
+        Registration.NEGOTIATING_NICK_GIVEN,
+        Registration.NEGOTIATING_USER_GIVEN,
+        Registration.NEGOTIATING_READY,
+    }
+)
 
 
 def user(session: IrcClient, message: Message) -> None:
@@ -176,7 +204,12 @@ def pong(session: IrcClient, message: Message) -> None:
 
 def quit_(session: IrcClient, message: Message) -> None:
     reason = message.params[0] if message.params else ""
-    session.close(f"Quit: {reason}" if reason else "Quit")
+    said = f"Quit: {reason}" if reason else "Quit"
+    if session.user is not None:
+        # Its own QUIT, as the others see it when it is the user's last device: a
+        # device that leaves while others stay is shown that it left.
+        session.message("QUIT", said, source=session.user.mask)
+    session.close(said)
 
 
 COMMANDS: tuple[Command, ...] = (

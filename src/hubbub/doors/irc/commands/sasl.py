@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 # SASL: "clients MUST split the payload into 400-byte chunks"; a whole payload is bounded.
 _CHUNK = 400
 _MAX_PAYLOAD = 4096
+
+
+# A device's name, after the @ of ``account@device``.
+_DEVICE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 def _fail(session: IrcClient, reason: str) -> None:
@@ -103,12 +108,35 @@ def authenticate(session: IrcClient, message: Message) -> Awaitable[None] | None
     return _scram(session, accounts, attempt, payload)
 
 
+def _without_device(session: IrcClient, name: str) -> str | None:
+    """An account's name as a client gave it, ``account@device`` naming the device
+    too (its read position is its own, see doors/irc/attach.py): the device is kept on
+    the session. None, the failure said, when the device's name is malformed."""
+    account, at, device = name.partition("@")
+    if not at:
+        return name
+    if _DEVICE.fullmatch(device) is None:
+        _fail(
+            session,
+            "a device's name (after @) is 1 to 32 letters, digits, '.', '-' or '_'",
+        )
+        return None
+    session.device = device
+    return account
+
+
 async def _plain(session: IrcClient, accounts: Accounts, payload: bytes) -> None:
     try:
         authzid, authcid, password = payload.decode("utf-8").split("\0")
     except (UnicodeDecodeError, ValueError):
         _fail(session, "malformed PLAIN message")
         return
+    named = _without_device(session, authcid)
+    if named is None:
+        return
+    if authzid:
+        authzid = authzid.partition("@")[0]
+    authcid = named
     if authzid and authzid != authcid:
         _fail(session, "cannot act for another")
         return
@@ -128,6 +156,10 @@ async def _external(session: IrcClient, accounts: Accounts, payload: bytes) -> N
         return
     try:
         authzid = payload.decode("utf-8")
+        named = _without_device(session, authzid)
+        if named is None:
+            return
+        authzid = named
         account = await accounts.by_certificate(fingerprint)
     except UnicodeDecodeError:
         _fail(session, "malformed EXTERNAL message")
@@ -163,8 +195,12 @@ async def _scram(
     try:
         text = payload.decode("utf-8")
         if attempt.step == 0:
-            name = exchange.receive_first(text)
-            if exchange.authzid and accounts.fold(exchange.authzid) != accounts.fold(name):
+            named = _without_device(session, exchange.receive_first(text))
+            if named is None:
+                return
+            name = named
+            authzid = exchange.authzid.partition("@")[0]
+            if authzid and accounts.fold(authzid) != accounts.fold(name):
                 _fail(session, "cannot act for another")
                 return
             # Counted as failed until the proof checks out at client-final.

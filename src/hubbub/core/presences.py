@@ -1,0 +1,329 @@
+"""Attaching devices to users and keeping always-on users (see :mod:`hubbub.core.presence`).
+
+The rules: a session logged in to an account may attach to that account's user on this
+node when it asks for that user's nick, or to the account's always-on user whatever
+nick it asked for; an account attaches at most ``clients_per_account`` sessions, and
+the server keeps at most ``always_on_users`` users without sessions. Whether an account
+allows attaching (multiclient) and stays (always-on) is its own setting, or else the
+server's default (:class:`PresencePolicy`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from hubbub.core import channel_ops, user_ops
+from hubbub.core.apply import ELSEWHERE
+from hubbub.core.errors import ChatError
+from hubbub.core.events import (
+    AccountDropped,
+    AwayChanged,
+    ChannelModeChanged,
+    ChannelRenamed,
+    Fact,
+    Joined,
+    Kicked,
+    NickChanged,
+    Parted,
+    Quit,
+    RealnameChanged,
+    UserModeChanged,
+)
+from hubbub.core.model import Listener, User
+from hubbub.core.ports import PresenceSink
+from hubbub.core.presence import (
+    AccountChoices,
+    Choice,
+    Presence,
+    PresencePolicy,
+    PresenceRecord,
+    sessions_of,
+)
+from hubbub.core.state import State
+
+logger = logging.getLogger(__name__)
+
+# What an always-on user's away message says while no device is attached.
+AUTO_AWAY = "Not connected: messages are kept for later"
+
+
+def _decide(choice: bool | None, default: Choice) -> bool:
+    if default is Choice.OFF:
+        return False
+    if choice is not None:
+        return choice
+    return default is Choice.OPT_OUT
+
+
+class Presences:
+    """The devices attached to users of this node, and the always-on accounts.
+
+    Args:
+        state: the chat's state (read; the facts this publishes change it).
+        publish: where facts go (the hub's).
+        arrivals: the listeners of users whose arrival is not applied yet (the
+            applier's), by user id.
+    """
+
+    def __init__(
+        self,
+        state: State,
+        publish: Callable[[Fact], None],
+        arrivals: dict[str, Listener],
+    ) -> None:
+        self._state = state
+        self._publish = publish
+        self._arrivals = arrivals
+        self.policy = PresencePolicy()
+        # What each account logged in here chose, as its sessions loaded it at login.
+        self.choices: dict[str, AccountChoices] = {}
+        # When each device of those accounts last left ("": the unnamed device).
+        self.seen: dict[str, dict[str, float]] = {}
+        # Where always-on users are kept (None: nowhere, they end with the process).
+        self.sink: PresenceSink | None = None
+        # The account of each always-on user kept, by user id: its record is forgotten
+        # when it quits (the Quit no longer says which account it was logged in to).
+        self._account_ids: dict[str, str] = {}
+
+    # -- the rules ---------------------------------------------------------------------
+
+    def multiclient(self, account_id: str) -> bool:
+        choices = self.choices.get(account_id, AccountChoices())
+        return _decide(choices.multiclient, self.policy.multiclient)
+
+    def always_on(self, account_id: str | None) -> bool:
+        if account_id is None:
+            return False
+        choices = self.choices.get(account_id, AccountChoices())
+        return _decide(choices.always_on, self.policy.always_on)
+
+    def choose(self, account_id: str, choices: AccountChoices) -> None:
+        """What an account chose, loaded at login or changed (NickServ SET): a user that
+        is no longer always-on and has no device leaves."""
+        self.choices[account_id] = choices
+        if self.sink is not None:
+            self.sink.choose(account_id, choices)
+        for user in list(self._state.account_users.get(account_id, ())):
+            self.keep(user)
+            if not sessions_of(user) and not self.always_on(account_id):
+                self._publish(Quit(user.actor, "Not always-on any more"))
+
+    def target(self, account_id: str, nick: str) -> User | None:
+        """The user a session logged in to ``account_id`` that asked for ``nick`` attaches
+        to, if any: that account's user holding the nick, or its user with no device."""
+        if not self.multiclient(account_id):
+            return None
+        users = self._state.account_users.get(account_id, ())
+        key = self._state.casemap.fold(nick)
+        for user in users:
+            if self.local(user) and user.key == key:
+                return user
+        for user in users:
+            if isinstance(user.listener, Presence) and not user.listener.sessions:
+                return user
+        return None
+
+    def local(self, user: User) -> bool:
+        listener = user.listener
+        return listener is not ELSEWHERE
+
+    def full(self, user: User) -> bool:
+        """Whether ``user`` has as many devices as an account may attach."""
+        return len(sessions_of(user)) >= self._state.limits.clients_per_account
+
+    def absent(self) -> int:
+        """Users kept with no device attached."""
+        return sum(
+            1
+            for user in self._state.users
+            if isinstance(user.listener, Presence) and not user.listener.sessions
+        )
+
+    # -- devices -----------------------------------------------------------------------
+
+    def attach(self, user: User, session: Listener) -> None:
+        """Hand ``user``'s events to ``session`` too from now on; an auto-away ends."""
+        listener = user.listener
+        if isinstance(listener, Presence):
+            sessions = listener.sessions
+            sessions.append(session)
+            if len(sessions) == 1:
+                # Back from no device: the user's listener is the session itself again.
+                user.listener = session
+                if listener.auto_away:
+                    self._publish_all(user_ops.set_away(self._state, user, None))
+        else:
+            user.listener = Presence([listener, session])
+        self._regroup(user)
+        self.keep(user)
+
+    def seen_by(self, account_id: str | None, device: str | None) -> float:
+        """When ``device`` of an account last left (0: never seen)."""
+        if account_id is None:
+            return 0.0
+        return self.seen.get(account_id, {}).get(device or "", 0.0)
+
+    def loaded(self, account_id: str, choices: AccountChoices, seen: dict[str, float]) -> None:
+        """What the store keeps of an account, read as a session logged in to it."""
+        self.choices[account_id] = choices
+        known = self.seen.setdefault(account_id, {})
+        for device, time in seen.items():
+            known[device] = max(time, known.get(device, 0.0))
+
+    def detach(self, user: User, session: Listener, device: str | None = None) -> bool:
+        """``session`` (the client's ``device``, if it named one) left: whether ``user``
+        stays (another device is attached, or it is always-on). When it does not, the
+        caller makes it quit."""
+        account_id = user.account_id
+        if account_id is not None:
+            now = self._state.clock()
+            self.seen.setdefault(account_id, {})[device or ""] = now
+            if self.sink is not None:
+                self.sink.seen(account_id, device or "", now)
+        listener = user.listener
+        if isinstance(listener, Presence):
+            if session in listener.sessions:
+                listener.sessions.remove(session)
+            remaining = listener.sessions
+            if len(remaining) == 1:
+                user.listener = remaining[0]
+                self._regroup(user)
+                return True
+            if remaining:
+                return True
+        elif listener is not session:
+            return True  # not this session's user any more
+        if not self.always_on(user.account_id) or not self._room_for_absent():
+            return False
+        absent = Presence([], self._state.clock())
+        user.listener = absent
+        self._regroup(user)
+        if user.away is None:
+            absent.auto_away = True
+            self._publish_all(user_ops.set_away(self._state, user, AUTO_AWAY))
+        self.keep(user)
+        return True
+
+    def _room_for_absent(self) -> bool:
+        limit = self._state.limits.always_on_users
+        if self.absent() < limit:
+            return True
+        logger.warning("always-on: %d users are kept without a device already (the most)", limit)
+        return False
+
+    def _regroup(self, user: User) -> None:
+        for channel in user.channels.values():
+            channel.regroup(user)
+
+    def _publish_all(self, events: Iterable[Fact]) -> None:
+        for event in events:
+            self._publish(event)
+
+    # -- following the chat ------------------------------------------------------------
+
+    def follow(self, event: Fact) -> None:
+        """After ``apply``: an always-on user that changed is saved again; one whose
+        account was dropped leaves."""
+        if self.sink is None and type(event) is not AccountDropped:
+            return
+        users = self._state.users.by_id
+        match event:
+            case (
+                Joined()
+                | Parted()
+                | NickChanged()
+                | UserModeChanged()
+                | AwayChanged()
+                | RealnameChanged()
+            ):
+                user = users.get(event.actor.id)
+                if user is not None:
+                    self._changed(user)
+            case Kicked(victim=victim):
+                user = users.get(victim)
+                if user is not None:
+                    self._changed(user)
+            case ChannelRenamed(new=name) | ChannelModeChanged(channel=name):
+                channel = self._state.channels.find(name)
+                for member in list(channel.members) if channel is not None else ():
+                    self._changed(member)
+            case Quit(actor):
+                account_id = self._account_ids.pop(actor.id, None)
+                if account_id is not None and self.sink is not None:
+                    self.sink.save(account_id, None)
+            case AccountDropped(account_id):
+                self.choices.pop(account_id, None)
+                for user in list(self._state.users):
+                    listener = user.listener
+                    absent = isinstance(listener, Presence) and not listener.sessions
+                    if absent and user.account_id is None:
+                        self._publish(Quit(user.actor, "Account dropped"))
+
+    def _changed(self, user: User) -> None:
+        if user.account_id is not None and self.local(user) and self.always_on(user.account_id):
+            self.keep(user)
+
+    # -- the store ---------------------------------------------------------------------
+
+    def keep(self, user: User) -> None:
+        """Save an always-on user as it is now (or forget it, when it is not)."""
+        sink = self.sink
+        account_id = user.account_id
+        if sink is None or account_id is None:
+            return
+        if not self.always_on(account_id) or self._state.users.by_id.get(user.id) is not user:
+            self._account_ids.pop(user.id, None)
+            sink.save(account_id, None)
+            return
+        self._account_ids[user.id] = account_id
+        listener = user.listener
+        absent = isinstance(listener, Presence) and not listener.sessions
+        record = PresenceRecord(
+            user.account or "",
+            user.nick,
+            user.username,
+            user.host,
+            user.realname,
+            "".join(sorted(user.modes - {"o"})),
+            user.away,
+            isinstance(listener, Presence) and listener.auto_away,
+            tuple((c.name, c.password) for c in user.channels.values()),
+            listener.left if absent and isinstance(listener, Presence) else 0.0,
+        )
+        sink.save(account_id, record)
+
+    def restore(self, account_id: str, record: PresenceRecord) -> User | None:
+        """Bring an always-on user back from the store (at start): it arrives with no
+        device, then walks back into its channels (those that let it in)."""
+        state, account = self._state, record.account
+        try:
+            arrival = user_ops.arrive(
+                state,
+                record.nick,
+                record.username,
+                record.host,
+                record.realname,
+                False,
+                account,
+                account_id,
+            )
+        except ChatError as error:
+            logger.warning("always-on %s: not restored: %s", account, error)
+            return None
+        absent = Presence([], record.left or state.clock())
+        absent.auto_away = record.auto_away
+        self._arrivals[arrival.actor.id] = absent
+        self._publish(arrival)
+        user = state.users.by_id.get(arrival.actor.id)
+        if user is None:
+            return None
+        if record.away is not None:
+            self._publish_all(user_ops.set_away(state, user, record.away))
+        for name, key in record.channels:
+            try:
+                self._publish_all(channel_ops.join(state, user, name, key))
+            except ChatError as error:
+                logger.info("always-on %s: not back in %s: %s", account, name, error)
+        self.keep(user)
+        return user

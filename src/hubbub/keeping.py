@@ -1,0 +1,79 @@
+"""The write-behind keepers of what the store keeps beside history: registered channels,
+read markers, accounts' metadata keys, and always-on users with their accounts'
+choices and devices (each a :class:`~hubbub.storage.keeper.Keeper`), run and closed
+together by the server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hubbub.accounts.service import Accounts
+from hubbub.core.hub import Hub
+from hubbub.core.presence import Choice, PresencePolicy
+from hubbub.settings import Settings
+from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
+from hubbub.storage.errors import StorageError
+from hubbub.storage.metadata import MetadataKeeper
+from hubbub.storage.ports import Store
+from hubbub.storage.presences import PresenceKeeper
+
+logger = logging.getLogger(__name__)
+
+
+class Keepers:
+    """One keeper of each kind on ``store``."""
+
+    def __init__(self, store: Store) -> None:
+        self.channels = ChannelKeeper(store)
+        self.markers = MarkerKeeper(store)
+        self.metadata = MetadataKeeper(store)
+        self.presences = PresenceKeeper(store)
+
+    def start(self, tasks: asyncio.TaskGroup) -> None:
+        tasks.create_task(self.channels.run(), name="channel keeper")
+        tasks.create_task(self.markers.run(), name="read marker keeper")
+        tasks.create_task(self.metadata.run(), name="metadata keeper")
+        tasks.create_task(self.presences.run(), name="presence keeper")
+
+    def close(self) -> None:
+        """Write what is pending once more, then stop."""
+        self.channels.close()
+        self.markers.close()
+        self.metadata.close()
+        self.presences.close()
+
+
+def presence_policy(settings: Settings) -> PresencePolicy:
+    """The server's multiclient and always-on defaults. Between nodes nobody is
+    always-on: a user kept by one node would come back on every node after a restart
+    (docs/cluster.md, Limits)."""
+    always_on = Choice.OFF if settings.cluster is not None else settings.always_on
+    return PresencePolicy(settings.multiclient, always_on)
+
+
+async def restore_presences(hub: Hub, accounts: Accounts, keeper: PresenceKeeper) -> None:
+    """Keep the hub's always-on users in ``keeper`` from now on, and bring back those
+    kept when the server last ran (of accounts that still exist and are still
+    always-on)."""
+    presences = hub.presences
+    presences.sink = keeper
+    try:
+        kept = await keeper.presences()
+    except StorageError as error:
+        logger.error("always-on users cannot be read, none restored: %s", error)
+        return
+    restored = 0
+    for account_id, record in kept:
+        found = await accounts.find(record.account)
+        if found is None or found.uid != account_id:
+            keeper.save(account_id, None)  # dropped while no server ran
+            continue
+        choices, seen = await keeper.loaded(account_id)
+        presences.loaded(account_id, choices, seen)
+        if not presences.always_on(account_id):
+            keeper.save(account_id, None)
+            continue
+        restored += presences.restore(account_id, record) is not None
+    if kept:
+        logger.info("always-on: %d of %d users restored", restored, len(kept))

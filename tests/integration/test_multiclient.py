@@ -1,0 +1,338 @@
+"""One account on many devices: connections that share one user (multiclient), a user
+that stays while none is open (always-on), and the replay of what a device missed."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from hubbub.core.presence import Choice
+from hubbub.server import Server
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.helpers import LineClient, running_server
+from tests.integration.conftest import make_settings, port_of
+
+PASSWORD = "correct-horse-battery"
+
+
+def _sasl(name: str, password: str = PASSWORD) -> str:
+    return base64.b64encode(f"\0{name}\0{password}".encode()).decode()
+
+
+async def device(
+    server: Server,
+    login: str = "alice",
+    nick: str = "alice",
+    caps: str = "",
+    *,
+    until: str = "376",
+) -> tuple[LineClient, list[Message]]:
+    """A connection logged in with SASL as ``login`` (``account@device`` names its
+    device), asking for ``nick``; what it got up to ``until``."""
+    client = await LineClient.open(port_of(server))
+    await client.send(
+        "CAP LS 302",
+        f"NICK {nick}",
+        f"USER {nick[:8]} 0 * :Real {nick}",
+        f"CAP REQ :sasl {caps}".rstrip(),
+    )
+    await client.read_until(lambda m: m.command == "CAP" and m.params[1] == "ACK")
+    await client.send("AUTHENTICATE PLAIN")
+    await client.read_until("AUTHENTICATE")
+    await client.send(f"AUTHENTICATE {_sasl(login)}", "CAP END")
+    return client, await client.read_until(until)
+
+
+async def make_account(server: Server, name: str = "alice") -> None:
+    owner = await LineClient.open(port_of(server))
+    await owner.register(name)
+    await owner.send(f"NS REGISTER {PASSWORD}")
+    await owner.read_until(n.RPL_LOGGEDIN)
+    await owner.send("QUIT")
+    await owner.closed()
+
+
+def said(lines: list[Message], command: str = "PRIVMSG") -> list[tuple[str, ...]]:
+    return [m.params for m in lines if m.command == command]
+
+
+async def test_two_connections_of_one_account_share_one_user(tmp_path: Path) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        laptop, _ = await device(server)
+        await laptop.send("JOIN #rust")
+        await laptop.read_until("366")
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("JOIN #rust")
+        await bob.read_until("366")
+        await laptop.read_until("JOIN")
+
+        phone, burst = await device(server, "alice@phone", until="366")
+        # Welcomed as the user that is there, and shown its channel and who is in it.
+        assert [m.params[0] for m in burst if m.command == n.RPL_WELCOME] == ["alice"]
+        assert [m.params for m in burst if m.command == "JOIN"] == [("#rust",)]
+        names = [m.params[-1] for m in burst if m.command == n.RPL_NAMREPLY]
+        assert sorted(names[0].split()) == ["@alice", "bob"]
+        # Bob saw nothing of it: one alice, still.
+        assert not [m for m in await bob.sync() if m.command in ("JOIN", "NICK", "QUIT")]
+        await bob.send("NAMES #rust")
+        reply = await bob.read_until(n.RPL_NAMREPLY)
+        assert sorted(reply[-1].params[-1].split()) == ["@alice", "bob"]
+
+        # Both devices get what bob says.
+        await bob.send("PRIVMSG #rust :hello")
+        assert said(await laptop.read_until("PRIVMSG")) == [("#rust", "hello")]
+        assert said(await phone.read_until("PRIVMSG")) == [("#rust", "hello")]
+        # What one device says, the other shows; bob gets it once; no echo-message,
+        # so the speaker does not get it back.
+        await phone.send("PRIVMSG #rust :from my phone", "PRIVMSG bob :psst")
+        assert said(await laptop.read_until(lambda m: m.params[-1:] == ("psst",))) == [
+            ("#rust", "from my phone"),
+            ("bob", "psst"),
+        ]
+        got = await bob.read_until(lambda m: m.params[-1:] == ("psst",))
+        assert said(got) == [("#rust", "from my phone"), ("bob", "psst")]
+        assert not said(await phone.sync())
+
+        # A nick change is the user's: both devices and bob see it once.
+        await laptop.send("NICK alys")
+        assert [m.params for m in await phone.read_until("NICK")][-1] == ("alys",)
+        assert [m.params for m in await bob.read_until("NICK")][-1] == ("alys",)
+        assert [m.params for m in await laptop.read_until("NICK")][-1] == ("alys",)
+
+        # One device leaving leaves the user: nobody sees a QUIT but the device itself.
+        await phone.send("QUIT :bye phone")
+        left = await phone.read_until("ERROR")
+        assert [m.params for m in left if m.command == "QUIT"] == [("Quit: bye phone",)]
+        await bob.send("PRIVMSG #rust :still there?")
+        assert said(await laptop.read_until("PRIVMSG")) == [("#rust", "still there?")]
+        assert not [m for m in await bob.sync() if m.command == "QUIT"]
+        # The last one leaving is the user quitting.
+        await laptop.send("QUIT :bye")
+        quits = await bob.read_until("QUIT")
+        assert quits[-1].source is not None
+        assert quits[-1].source.startswith("alys!")
+        for client in (laptop, phone, bob):
+            await client.close()
+
+
+async def test_echo_message_goes_to_the_speaker_and_the_message_to_the_other_devices(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        laptop, _ = await device(server, caps="echo-message message-tags")
+        phone, _ = await device(server, "alice@phone", caps="message-tags")
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await laptop.send("@label=x1 PRIVMSG bob :hi bob")
+        echoed = (await laptop.read_until("PRIVMSG"))[-1]
+        shown = (await phone.read_until("PRIVMSG"))[-1]
+        got = (await bob.read_until("PRIVMSG"))[-1]
+        assert echoed.params == shown.params == got.params == ("bob", "hi bob")
+        assert echoed.tags["msgid"] == shown.tags["msgid"]
+        for client in (laptop, phone, bob):
+            await client.close()
+
+
+async def test_an_account_that_turns_multiclient_off_gets_433(tmp_path: Path) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        await make_account(server, "bob")
+        laptop, _ = await device(server)
+        await laptop.send("NS SET MULTICLIENT OFF")
+        answer = await laptop.read_until("NOTICE")
+        assert answer[-1].params[-1] == "MULTICLIENT is now off."
+        # Another's setting cannot be changed by naming it.
+        await laptop.send("NS SET bob MULTICLIENT ON")
+        assert (
+            "only the account you are logged in to"
+            in (await laptop.read_until("NOTICE"))[-1].params[-1]
+        )
+        await laptop.send("NS SET MULTICLIENT maybe")
+        assert (await laptop.read_until("NOTICE"))[-1].params[-1].startswith("Usage: SET")
+
+        phone = await LineClient.open(port_of(server))
+        await phone.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+        await phone.read_until("AUTHENTICATE")
+        await phone.send(f"AUTHENTICATE {_sasl('alice')}")
+        await phone.read_until(n.RPL_SASLSUCCESS)
+        await phone.send("NICK alice", "USER a 0 * :a", "CAP END")
+        refused = await phone.read_until(n.ERR_NICKNAMEINUSE)
+        assert not [m for m in refused if m.command == n.RPL_WELCOME]
+        await laptop.send("NS SET")
+        shown = [m.params[-1] for m in await laptop.read_until(lambda m: "ALWAYS" in m.params[-1])]
+        assert shown[-2:] == [
+            "MULTICLIENT is off (your choice).",
+            "ALWAYS-ON is off (the server's default).",
+        ]
+        for client in (laptop, phone):
+            await client.close()
+
+
+async def test_no_account_attaches_more_connections_than_its_limit(tmp_path: Path) -> None:
+    async with running_server(make_settings(tmp_path, clients_per_account=2)) as server:
+        await make_account(server)
+        first, _ = await device(server)
+        second, _ = await device(server, "alice@two")
+        third, lines = await device(server, "alice@three", until=n.ERR_NICKNAMEINUSE)
+        assert "as many connections as it may" in lines[-1].params[-1]
+        # Refused, it may still be a user of its own under another nick.
+        await third.send("NICK alice3")
+        welcome = await third.read_until("376")
+        assert [m.params[0] for m in welcome if m.command == n.RPL_WELCOME] == ["alice3"]
+        for client in (first, second, third):
+            await client.close()
+
+
+async def test_a_malformed_device_name_fails_sasl_with_a_reason(tmp_path: Path) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        for login in ("alice@", "alice@" + "x" * 33, "alice@bad/name", "alice@a b"):
+            client = await LineClient.open(port_of(server))
+            await client.send("CAP REQ :sasl", "AUTHENTICATE PLAIN")
+            await client.read_until("AUTHENTICATE")
+            await client.send(f"AUTHENTICATE {_sasl(login)}")
+            failed = await client.read_until(n.ERR_SASLFAIL)
+            assert any("device" in m.params[-1] for m in failed), failed
+            await client.close()
+        # The server is unharmed: a good name still logs in.
+        good, _ = await device(server, "alice@laptop-2.home")
+        await good.close()
+
+
+async def test_an_always_on_user_stays_through_a_restart_and_is_replayed_what_it_missed(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    async with running_server(settings) as server:
+        await make_account(server)
+        alice, _ = await device(server, "alice@laptop")
+        await alice.send("NS SET ALWAYS-ON ON", "JOIN #rust")
+        await alice.read_until("366")
+        bob = await LineClient.open(port_of(server))
+        await bob.send("CAP REQ :away-notify", "CAP END")
+        await bob.register("bob")
+        await bob.send("JOIN #rust")
+        await bob.read_until("366")
+        await alice.send("QUIT :closing the laptop")
+        await alice.closed()
+        # Still there, away while no device is attached.
+        away = await bob.read_until("AWAY")
+        assert away[-1].source is not None
+        assert away[-1].source.startswith("alice!")
+        assert not [m for m in away if m.command == "QUIT"]
+        await bob.send("PRIVMSG #rust :one", "PRIVMSG #rust :two", "PRIVMSG alice :private")
+        # The private message is answered that alice is away (301).
+        assert [m.command for m in await bob.sync()] == [n.RPL_AWAY]
+        await bob.send("WHOIS alice")
+        whois = await bob.read_until(n.RPL_ENDOFWHOIS)
+        assert [m.command for m in whois if m.command == n.RPL_AWAY] == [n.RPL_AWAY]
+        await bob.close()
+    async with running_server(settings) as server:
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("NAMES #rust")
+        names = await bob.read_until(n.RPL_NAMREPLY)
+        assert names[-1].params[-1].split() == ["@alice"]
+        await bob.send("JOIN #rust")
+        await bob.read_until("366")
+        await bob.send("PRIVMSG #rust :three")
+        await bob.sync()
+
+        alice, lines = await device(server, "alice@laptop", caps="server-time batch")
+        lines += await alice.sync()
+        assert [m.params for m in lines if m.command == "JOIN"] == [("#rust",)]
+        replayed = [(m.params, "time" in m.tags) for m in lines if m.command == "PRIVMSG"]
+        assert replayed == [
+            (("#rust", "one"), True),
+            (("#rust", "two"), True),
+            (("#rust", "three"), True),
+            (("alice", "private"), True),
+        ]
+        # Attached again: away no more, and what was missed is not replayed twice.
+        await alice.send("WHOIS alice")
+        whois = await alice.read_until(n.RPL_ENDOFWHOIS)
+        assert not [m for m in whois if m.command == n.RPL_AWAY]
+        await alice.send("QUIT")
+        await alice.closed()
+        again, lines = await device(server, "alice@laptop")
+        lines += await again.sync()
+        assert not said(lines)
+        for client in (again, bob):
+            await client.close()
+
+
+async def test_a_user_is_not_always_on_unless_its_account_or_the_server_says_so(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        alice, _ = await device(server)
+        await alice.send("JOIN #rust")
+        await alice.read_until("366")
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("JOIN #rust")
+        await bob.read_until("366")
+        await alice.send("QUIT :gone")
+        assert (await bob.read_until("QUIT"))[-1].params == ("Quit: gone",)
+        await bob.close()
+    settings = make_settings(tmp_path).replace(always_on=Choice.OFF)
+    async with running_server(settings) as server:
+        alice, _ = await device(server)
+        await alice.send("NS SET ALWAYS-ON ON")
+        assert (await alice.read_until("NOTICE"))[-1].params[
+            -1
+        ] == "ALWAYS-ON is off on this server."
+        await alice.close()
+
+
+async def test_the_servers_always_on_users_are_bounded(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, always_on_users=1).replace(always_on=Choice.OPT_OUT)
+    async with running_server(settings) as server:
+        await make_account(server)
+        await make_account(server, "carol")
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("MONITOR + alice,carol")
+        await bob.read_until(n.RPL_MONOFFLINE)
+        alice, _ = await device(server)
+        carol, _ = await device(server, "carol", "carol")
+        await alice.send("QUIT")
+        await alice.closed()
+        await carol.send("QUIT")
+        await carol.closed()
+        # Alice stays (the one allowed); carol, past the limit, is gone.
+        offline = await bob.read_until(lambda m: m.command == n.RPL_MONOFFLINE)
+        assert offline[-1].params[-1] == "carol"
+        assert not [
+            m for m in offline if m.command == n.RPL_MONOFFLINE and "alice" in m.params[-1]
+        ]
+        assert "alice" in {u.nick for u in server.hub.state.users}
+        await bob.close()
+
+
+async def test_a_dropped_account_ends_its_always_on_user(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).replace(always_on=Choice.OPT_OUT)
+    async with running_server(settings) as server:
+        await make_account(server)
+        alice, _ = await device(server)
+        await alice.send("JOIN #rust")
+        await alice.read_until("366")
+        bob = await LineClient.open(port_of(server))
+        await bob.send("CAP REQ :away-notify", "CAP END")
+        await bob.register("bob")
+        await bob.send("JOIN #rust")
+        await bob.read_until("366")
+        await alice.send("QUIT")
+        await alice.closed()
+        await bob.read_until("AWAY")
+        account = next(iter(server.hub.state.account_users))
+        server.hub.drop_account(account, "alice")
+        assert (await bob.read_until("QUIT"))[-1].params == ("Account dropped",)
+        await bob.close()
+    async with running_server(settings) as server:
+        assert "alice" not in {u.nick for u in server.hub.state.users}
