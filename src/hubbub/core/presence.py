@@ -55,7 +55,8 @@ class Presence:
         self.auto_away = False
         # When its last session left (0: never, or it has sessions).
         self.left = left
-        self._speakers: OrderedDict[str, Listener] = OrderedDict()
+        # Made at the first message said: an always-on user with no device costs none.
+        self._speakers: OrderedDict[str, Listener] | None = None
 
     @property
     def audience(self) -> Audience | None:
@@ -71,6 +72,8 @@ class Presence:
         """``session`` said the message ``msgid``: its echo goes to that session as an
         echo (echo-message), and to the others as a message."""
         speakers = self._speakers
+        if speakers is None:
+            speakers = self._speakers = OrderedDict()
         speakers[msgid] = session
         if len(speakers) > _SPEAKERS_KEPT:
             speakers.popitem(last=False)
@@ -88,7 +91,8 @@ class Presence:
             session.refused(fact, error)
 
     def echo(self, event: MessagePosted) -> None:
-        speaker = self._speakers.pop(event.msgid, None)
+        speakers = self._speakers
+        speaker = speakers.pop(event.msgid, None) if speakers is not None else None
         for session in tuple(self.sessions):
             if session is speaker:
                 session.echo(event)

@@ -1,0 +1,93 @@
+"""Always-on users, accounts' choices and devices' read positions, on each backend:
+kept by account id, bounded, written behind by the keeper, and gone with the account."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hubbub.accounts.ports import Account
+from hubbub.core.presence import AccountChoices, PresenceRecord
+from hubbub.storage.ports import Store
+from hubbub.storage.presences import DEVICES_KEPT, PresenceKeeper, decode_record, encode_record
+
+RECORD = PresenceRecord(
+    "alice",
+    "alys",
+    "~alice",
+    "127.0.0.1",
+    "Alice Liddell",
+    "iB",
+    None,
+    True,
+    (("#rust", None), ("#keyed", "s3cret"), ("#ünïcode", None)),
+    1_700_000_000.5,
+)
+
+
+async def _settled(keeper: PresenceKeeper) -> None:
+    """Run the keeper until what was handed to it is written."""
+    task = asyncio.create_task(keeper.run())
+    keeper.close()
+    async with asyncio.timeout(10):
+        await task
+
+
+async def test_an_always_on_user_is_kept_whole_and_forgotten_on_request(store: Store) -> None:
+    keeper = PresenceKeeper(store)
+    keeper.save("uid-1", RECORD)
+    keeper.save("uid-2", RECORD)
+    keeper.save("uid-2", None)
+    await _settled(keeper)
+    assert await PresenceKeeper(store).presences() == [("uid-1", RECORD)]
+
+
+async def test_choices_and_devices_are_read_back_with_what_is_not_written_yet(
+    store: Store,
+) -> None:
+    keeper = PresenceKeeper(store)
+    keeper.choose("uid-1", AccountChoices(multiclient=False, always_on=True))
+    keeper.seen("uid-1", "phone", 10.0)
+    keeper.seen("uid-1", "", 12.5)
+    await _settled(keeper)
+    later = PresenceKeeper(store)
+    later.choose("uid-1", AccountChoices(multiclient=None, always_on=True))
+    later.seen("uid-1", "phone", 20.0)
+    # Not written yet, and read as if it were: a client reconnecting at once.
+    choices, seen = await later.loaded("uid-1")
+    assert choices == AccountChoices(multiclient=None, always_on=True)
+    assert seen == {"phone": 20.0, "": 12.5}
+    assert await later.loaded("uid-2") == (AccountChoices(), {})
+
+
+async def test_an_account_keeps_only_its_latest_devices(store: Store) -> None:
+    for number in range(DEVICES_KEPT + 5):
+        await store.set_device_seen("uid-1", f"d{number}", float(number))
+    seen = await store.devices_seen("uid-1")
+    assert len(seen) == DEVICES_KEPT
+    assert min(seen.values()) == 5.0
+
+
+async def test_a_dropped_account_takes_its_presence_rows_with_it(store: Store) -> None:
+    account = Account("alice", "alice", "$argon2id$hash", "", 1.0)
+    await store.create_account(account)
+    keeper = PresenceKeeper(store)
+    keeper.save(account.uid, RECORD)
+    keeper.choose(account.uid, AccountChoices(always_on=True))
+    keeper.seen(account.uid, "phone", 3.0)
+    await _settled(keeper)
+    await store.delete_account("alice")
+    assert await store.always_on_records() == []
+    assert await store.account_settings(account.uid) == {}
+    assert await store.devices_seen(account.uid) == {}
+
+
+@pytest.mark.parametrize("text", ["", "{}", "[]", '{"account": "a"}', "not json"])
+def test_a_damaged_record_is_refused_not_restored(text: str) -> None:
+    with pytest.raises(ValueError, match="not an always-on record"):
+        decode_record(text)
+
+
+def test_a_record_reads_back_as_written() -> None:
+    assert decode_record(encode_record(RECORD)) == RECORD
