@@ -51,6 +51,7 @@ async def make_account(server: Server, name: str = "alice") -> None:
     await owner.read_until(n.RPL_LOGGEDIN)
     await owner.send("QUIT")
     await owner.closed()
+    await owner.close()
 
 
 def said(lines: list[Message], command: str = "PRIVMSG") -> list[tuple[str, ...]]:
@@ -219,6 +220,7 @@ async def test_an_always_on_user_stays_through_a_restart_and_is_replayed_what_it
         await bob.read_until("366")
         await alice.send("QUIT :closing the laptop")
         await alice.closed()
+        await alice.close()
         # Still there, away while no device is attached.
         away = await bob.read_until("AWAY")
         assert away[-1].source is not None
@@ -258,6 +260,7 @@ async def test_an_always_on_user_stays_through_a_restart_and_is_replayed_what_it
         assert not [m for m in whois if m.command == n.RPL_AWAY]
         await alice.send("QUIT")
         await alice.closed()
+        await alice.close()
         again, lines = await device(server, "alice@laptop")
         lines += await again.sync()
         assert not said(lines)
@@ -279,7 +282,8 @@ async def test_a_user_is_not_always_on_unless_its_account_or_the_server_says_so(
         await bob.read_until("366")
         await alice.send("QUIT :gone")
         assert (await bob.read_until("QUIT"))[-1].params == ("Quit: gone",)
-        await bob.close()
+        for client in (alice, bob):
+            await client.close()
     settings = make_settings(tmp_path).replace(always_on=Choice.OFF)
     async with running_server(settings) as server:
         alice, _ = await device(server)
@@ -303,8 +307,10 @@ async def test_the_servers_always_on_users_are_bounded(tmp_path: Path) -> None:
         carol, _ = await device(server, "carol", "carol")
         await alice.send("QUIT")
         await alice.closed()
+        await alice.close()
         await carol.send("QUIT")
         await carol.closed()
+        await carol.close()
         # Alice stays (the one allowed); carol, past the limit, is gone.
         offline = await bob.read_until(lambda m: m.command == n.RPL_MONOFFLINE)
         assert offline[-1].params[-1] == "carol"
@@ -329,6 +335,7 @@ async def test_a_dropped_account_ends_its_always_on_user(tmp_path: Path) -> None
         await bob.read_until("366")
         await alice.send("QUIT")
         await alice.closed()
+        await alice.close()
         await bob.read_until("AWAY")
         account = next(iter(server.hub.state.account_users))
         server.hub.drop_account(account, "alice")
@@ -336,3 +343,22 @@ async def test_a_dropped_account_ends_its_always_on_user(tmp_path: Path) -> None
         await bob.close()
     async with running_server(settings) as server:
         assert "alice" not in {u.nick for u in server.hub.state.users}
+
+
+async def test_a_read_marker_moved_on_one_device_is_sent_to_the_others_once(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        laptop, _ = await device(server, caps="draft/read-marker")
+        phone, _ = await device(server, "alice@phone", caps="draft/read-marker")
+        stamp = "timestamp=2026-03-04T05:06:07.890Z"
+        await phone.send(f"MARKREAD #rust {stamp}")
+        assert (await phone.read_until("MARKREAD"))[-1].params == ("#rust", stamp)
+        assert (await laptop.read_until("MARKREAD"))[-1].params == ("#rust", stamp)
+        # Marked again where it is: the phone is answered, the laptop told nothing.
+        await phone.send(f"MARKREAD #rust {stamp}")
+        await phone.read_until("MARKREAD")
+        assert not [m for m in await laptop.sync() if m.command == "MARKREAD"]
+        for client in (laptop, phone):
+            await client.close()

@@ -17,6 +17,7 @@ from hubbub.core import channel_ops, user_ops
 from hubbub.core.apply import ELSEWHERE
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
+    AccountChanged,
     AccountDropped,
     AwayChanged,
     ChannelModeChanged,
@@ -230,7 +231,8 @@ class Presences:
         users = self._state.users.by_id
         match event:
             case (
-                Joined()
+                AccountChanged()
+                | Joined()
                 | Parted()
                 | NickChanged()
                 | UserModeChanged()

@@ -68,25 +68,30 @@ def markread(session: IrcClient, user: User, message: Message) -> Awaitable[None
     if moment is None:
         session.message("FAIL", "MARKREAD", "INVALID_PARAMS", target, "Invalid timestamp")
         return None
+    before = hub.read_marker(user, target)
     hub.mark_read(user, target, moment)
     settled = hub.settled
     waiting = settled() if settled is not None else None
     if waiting is None:
         send_marker(session, user, target)
-        _tell_devices(session, user, target)
+        if hub.read_marker(user, target) != before:
+            _tell_devices(session, user, target)
         return None
     # Between nodes the marker moves as its fact comes back from the log: answered
     # then, with the marker as it is (a reply read before told the old one).
-    return _answer_when(waiting, session, user, target)
+    return _answer_when(waiting, session, user, target, before)
 
 
 async def _answer_when(
-    waiting: Awaitable[None], session: IrcClient, user: User, target: str
+    waiting: Awaitable[None], session: IrcClient, user: User, target: str, before: float | None
 ) -> None:
     await waiting
     if not session.closed:
         send_marker(session, user, target)
-    _tell_devices(session, user, target)
+    # A marker that did not move is not news to the other devices (clients mark what
+    # they show as read at every line).
+    if session.hub.read_marker(user, target) != before:
+        _tell_devices(session, user, target)
 
 
 def _tell_devices(session: IrcClient, user: User, target: str) -> None:
