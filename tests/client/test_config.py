@@ -10,9 +10,11 @@ from hubbub.client.config import (
     Address,
     ChatConfigError,
     Network,
+    default_device,
     load_file,
     parse_address,
     resolve,
+    sanitise_device,
     sanitise_nick,
 )
 
@@ -76,7 +78,27 @@ def test_flags_choose_nick_and_channels() -> None:
         realname="bo",
         join=("#a", "#b", "#c"),
         password=network.password,
+        device=default_device(),
     )
+
+
+def test_the_device_is_the_flags_or_the_files_or_the_host_name() -> None:
+    config = {"device": "desk", "networks": {"home": {"address": "h", "device": "phone"}}}
+    assert resolve("h", config=config).device == "desk"
+    assert resolve("home", config=config).device == "phone"
+    assert resolve("home", device="tablet", config=config).device == "tablet"
+    assert resolve("h", config={}).device == default_device()
+    # A host name keeps its first label and only the characters a device's name may have.
+    assert sanitise_device("Anna's MacBook.local") == "AnnasMacBook"
+    assert sanitise_device("work-pc_2.corp.example") == "work-pc_2"
+    assert sanitise_device("ÿ") == "chat"
+    assert sanitise_device("x" * 40) == "x" * 32
+
+
+@pytest.mark.parametrize("device", ["my phone", "a@b", "x" * 33, 5])
+def test_a_device_the_server_would_refuse_is_a_config_error(device: object) -> None:
+    with pytest.raises(ChatConfigError, match="device"):
+        resolve("h", config={"device": device})
 
 
 def test_a_network_from_the_config_file(tmp_path: Path) -> None:

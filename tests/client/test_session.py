@@ -89,15 +89,21 @@ def test_sasl_plain_when_an_account_is_configured() -> None:
     wire.feed("AUTHENTICATE +")
     sent = wire.take()
     assert sent[0].command == "AUTHENTICATE"
-    assert base64.b64decode(sent[0].params[0]) == b"anna\0anna\0secret"
+    # The device rides on the name logged in as (hubbub's multiclient).
+    assert base64.b64decode(sent[0].params[0]) == b"anna\0anna@chat\0secret"
     wire.feed(":irc.test 900 anna anna!a@h anna :You are now logged in", ":irc.test 903 anna :ok")
     assert wire.lines() == ["CAP END"]
 
 
 def test_sasl_failure_is_shown_and_registration_goes_on() -> None:
-    wire = Wire(Network("net", nick="anna", account="anna", password="wrong"))
+    wire = Wire(Network("net", nick="anna", account="anna", password="wrong", device="desk"))
     wire.feed(":irc.test CAP * LS :sasl", ":irc.test CAP * ACK :sasl", "AUTHENTICATE +")
-    wire.take()
+    assert base64.b64decode(wire.take()[-1].params[0]) == b"anna\0anna@desk\0wrong"
+    # A server that names no devices refuses account@device: the bare account is tried.
+    wire.feed(":irc.test 904 anna :SASL authentication failed")
+    assert wire.lines() == ["AUTHENTICATE PLAIN"]
+    wire.feed("AUTHENTICATE +")
+    assert base64.b64decode(wire.take()[-1].params[0]) == b"anna\0anna\0wrong"
     wire.feed(":irc.test 904 anna :SASL authentication failed")
     assert wire.lines() == ["CAP END"]
     server = wire.session.state.buffers[Key("*")]
@@ -200,6 +206,51 @@ def test_without_a_lobby_nothing_is_joined_and_the_client_says_how() -> None:
     wire.feed(":irc.test 005 anna NETWORK=Test :are supported", ":irc.test 422 anna :No MOTD")
     assert wire.lines() == []
     assert "/join #name" in wire.session.state.buffers[Key("*")].lines[-1].text
+
+
+def logged_in() -> Wire:
+    """A session logged in with SASL, registered, its welcome burst read to the MOTD."""
+    wire = Wire(Network("net", nick="anna", account="anna", password="pw", device="desk"))
+    wire.feed(
+        ":irc.test CAP * LS :sasl draft/read-marker", ":irc.test CAP * ACK :sasl draft/read-marker"
+    )
+    wire.feed("AUTHENTICATE +", ":irc.test 903 anna :ok", ":irc.test 001 anna :Welcome", LOBBY_005)
+    wire.take()
+    wire.feed(":irc.test 376 anna :End of /MOTD command.")
+    return wire
+
+
+def test_logged_in_the_lobby_waits_for_an_attachs_channels() -> None:
+    wire = logged_in()
+    # Attached to the account's user, its channels come after the MOTD: PING first.
+    assert wire.lines() == ["PING hubbub-landing"]
+    wire.feed(":anna!a@h JOIN #rust", ":anna!a@h JOIN #go", ":irc.test PONG irc.test :other")
+    assert not any(line.startswith("JOIN") for line in wire.lines())
+    updates = wire.session.receive_data(b":irc.test PONG irc.test :hubbub-landing\r\n")
+    assert not any(line.startswith("JOIN") for line in wire.lines())
+    assert Focus(Key("#go")) in updates
+
+
+def test_logged_in_and_not_attached_the_lobby_is_joined_after_the_pong() -> None:
+    wire = logged_in()
+    wire.take()
+    wire.feed(":irc.test PONG irc.test :hubbub-landing")
+    assert wire.lines() == ["JOIN #lobby"]
+
+
+def test_what_the_user_has_seen_is_told_once_with_markread() -> None:
+    wire = logged_in()
+    wire.feed(
+        ":irc.test PONG irc.test :hubbub-landing",
+        ":anna!a@h JOIN #lobby",
+        "@time=2024-05-01T12:00:00.250Z :bob!b@h PRIVMSG #lobby :hi",
+        ":bob!b@h JOIN #lobby",
+    )
+    wire.take()
+    wire.session.seen(Key("#lobby"))
+    wire.session.seen(Key("#lobby"))  # nothing new since
+    wire.session.seen(Key("*"))  # the server's buffer has no marker
+    assert wire.lines() == ["MARKREAD #lobby timestamp=2024-05-01T12:00:00.250Z"]
 
 
 def test_the_lobby_is_joined_once_not_again_after_a_reconnection() -> None:

@@ -19,6 +19,7 @@ from hubbub.client.state import (
     LineKind,
     MembersChanged,
     Update,
+    parse_time,
 )
 from hubbub.wire.casemap import Casemapping, Key
 from hubbub.wire.message import parse
@@ -380,3 +381,32 @@ def test_display_names_are_forgotten_by_a_new_connection(state: ChatState) -> No
     # Reconnected (the server restarted): told afresh, or not at all.
     feed(state, ":irc.test 001 anna :Welcome back")
     assert state.display_names == {}
+
+
+def test_a_read_marker_from_the_server_leaves_unread_only_what_came_after(
+    rust: ChatState,
+) -> None:
+    buffer = rust.buffers[Key("#rust")]
+    feed(
+        rust,
+        "@time=2024-05-01T12:00:00.000Z :bob!b@h PRIVMSG #rust :anna: one",
+        "@time=2024-05-01T12:00:01.000Z :bob!b@h PRIVMSG #rust :two",
+        "@time=2024-05-01T12:00:02.000Z :bob!b@h PRIVMSG #rust :three",
+    )
+    assert (buffer.unread, buffer.mentions) == (3, 1)
+    # Another device of the account read up to "two": "three" is all that is left.
+    updates = feed(rust, ":irc.test MARKREAD #rust timestamp=2024-05-01T12:00:01.000Z")
+    assert (buffer.unread, buffer.mentions) == (1, 0)
+    assert BuffersChanged() in updates
+    # An older marker, "*" (never read) or one for no buffer changes nothing.
+    for line in (
+        ":irc.test MARKREAD #rust timestamp=2024-05-01T11:00:00.000Z",
+        ":irc.test MARKREAD #rust *",
+        ":irc.test MARKREAD #nowhere timestamp=2024-05-01T12:00:02.000Z",
+        ":irc.test MARKREAD #rust",
+    ):
+        assert feed(rust, line) == []
+    assert buffer.unread == 1
+    feed(rust, ":irc.test MARKREAD #rust timestamp=2024-05-01T12:00:02.000Z")
+    assert buffer.unread == 0
+    assert buffer.read_to == parse_time("2024-05-01T12:00:02.000Z")

@@ -133,14 +133,18 @@ class ChatApp(App[None]):
             state.select(focus[-1])
         added: list[Line] = []
         redraw_view = buffers = members = topic = status = bool(focus)
+        # Whether what is on screen changed: the user has read it.
+        seen = bool(focus)
         for update in updates:
             match update:
                 case LineAdded(buffer=key, line=line, replaced=replaced):
                     if key == state.active:
                         redraw_view = redraw_view or replaced
                         added.append(line)
+                        seen = True
                 case Redraw(buffer=key):
                     redraw_view = redraw_view or key == state.active
+                    seen = seen or key == state.active
                 case BuffersChanged():
                     buffers = True
                 case MembersChanged(buffer=key):
@@ -167,6 +171,8 @@ class ChatApp(App[None]):
             self.query_one(TopicBar).show(state.current)
         if status:
             self.query_one(StatusBar).show(state, self.network.address)
+        if seen:
+            self.session.seen(state.active)
         self.updated.set()
 
     def redraw(self) -> None:
@@ -181,6 +187,7 @@ class ChatApp(App[None]):
     def switch_to(self, key: Key) -> None:
         """Put a buffer on screen."""
         self.state.select(key)
+        self.session.seen(key)
         self.redraw()
 
     # -- from the user to the session -----------------------------------------------------
@@ -289,6 +296,7 @@ def main(
     nick: str | None = None,
     join: str | None = None,
     plain: bool = False,
+    device: str | None = None,
     config: Path | None = None,
     insecure: bool = False,
     log_file: Path | None = None,
@@ -299,7 +307,7 @@ def main(
         ChatConfigError: an invalid address, flag or config file.
     """
     table = load_file(config or default_config_path())
-    network = resolve(target, nick=nick, join=join, plain=plain, config=table)
+    network = resolve(target, nick=nick, join=join, plain=plain, device=device, config=table)
     if insecure:
         network = replace(network, verify_tls=False)
     if log_file is not None:

@@ -5,12 +5,14 @@ With no address and no config file the client reaches a local ``hubbub serve``: 
 OS user name. The config file (``~/.config/hubbub/chat.toml``) can name networks::
 
     nick = "anna"                 # default nick everywhere
+    device = "laptop"             # this machine's name to the server (default: its host name)
     default = "home"              # the network used when no address is given
 
     [networks.home]
     address = "ircs://irc.example.org:6697"
     nick = "anna"                 # optional, overrides the top-level nick
     account = "anna"              # SASL PLAIN, with password
+    device = "laptop"             # optional, overrides the top-level device
     password = "secret"
     join = ["#rust", "#lobby"]
     verify_tls = true             # false accepts any certificate
@@ -24,6 +26,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import socket
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,6 +39,9 @@ LOCAL_HOST = "127.0.0.1"
 NICK_LENGTH = 16  # RFC 2812 allows 9; every current server allows more than 16
 _NICK_FIRST = re.compile(r"[A-Za-z\[\]\\`_^{|}]")
 _NICK_JUNK = re.compile(r"[^A-Za-z0-9\[\]\\`_^{|}-]")
+# A device's name, sent after the account as "account@device" (hubbub's multiclient).
+DEVICE = re.compile(r"[A-Za-z0-9._-]{1,32}")
+_DEVICE_JUNK = re.compile(r"[^A-Za-z0-9._-]")
 
 
 class ChatConfigError(Exception):
@@ -50,6 +56,9 @@ class Network:
         name: shown on the server buffer (until the server says its NETWORK name).
         plain: speak plain text (lines in, lines out) instead of IRC.
         account: with ``password``, log in with SASL PLAIN.
+        device: names this client to the server as ``account@device`` when logging
+            in: on hubbub, a connection of an account that asks for the nick of that
+            account's user already there joins it, and each device keeps its own place.
         server_password: sent with ``PASS`` before registering.
         join: channels joined once registered (and after each reconnection); with
             none, the client joins the server's lobby when it advertises one.
@@ -66,6 +75,7 @@ class Network:
     realname: str = "hubbub chat"
     account: str | None = None
     password: str | None = None
+    device: str = "chat"
     server_password: str | None = None
     join: tuple[str, ...] = ()
     plain: bool = False
@@ -96,6 +106,21 @@ def sanitise_nick(name: str) -> str:
     while nick and not _NICK_FIRST.match(nick[0]):
         nick = nick[1:]
     return nick[:NICK_LENGTH] or "guest"
+
+
+def sanitise_device(name: str) -> str:
+    """A device name made from ``name`` (a host name): its first label, with only the
+    characters a device's name may have, or ``chat``."""
+    short = _DEVICE_JUNK.sub("", name.partition(".")[0])
+    return short[:32] or "chat"
+
+
+def default_device() -> str:
+    """This machine's short host name, as a device name."""
+    try:
+        return sanitise_device(socket.gethostname())
+    except OSError:
+        return "chat"
 
 
 def default_nick() -> str:
@@ -173,6 +198,7 @@ def resolve(
     nick: str | None = None,
     join: str | None = None,
     plain: bool = False,
+    device: str | None = None,
     config: dict[str, Any] | None = None,
 ) -> Network:
     """The network to connect to, from an address or config network name and the flags.
@@ -181,6 +207,7 @@ def resolve(
         target: an address, a network name from the config file, or None for the
             config's ``default`` network (or the local hubbub server).
         nick: ``--nick``; join: ``--join`` (comma-separated); plain: ``--plain``.
+        device: the device's name given as a flag, over the config file's.
         config: the config file's table.
 
     Raises:
@@ -189,6 +216,7 @@ def resolve(
     config = config or {}
     networks = _get(config, "networks", dict, "config") or {}
     top_nick = _get(config, "nick", str, "config")
+    top_device = _get(config, "device", str, "config")
     if target is None:
         target = _get(config, "default", str, "config")
     table: dict[str, Any] = {}
@@ -221,6 +249,12 @@ def resolve(
     if not chosen_nick or any(c in chosen_nick for c in " ,*?!@:\r\n\0"):
         raise ChatConfigError(f"{chosen_nick!r} cannot be a nick")
     password = _get(table, "password", str, where) or os.environ.get("HUBBUB_CHAT_PASSWORD")
+    chosen_device = device or _get(table, "device", str, where) or top_device or default_device()
+    if DEVICE.fullmatch(chosen_device) is None:
+        raise ChatConfigError(
+            f"{chosen_device!r} cannot be a device's name: "
+            "1 to 32 letters, digits, '.', '-' or '_'"
+        )
     verify = _get(table, "verify_tls", bool, where)
     return replace(
         network,
@@ -229,6 +263,7 @@ def resolve(
         realname=_get(table, "realname", str, where) or chosen_nick,
         account=_get(table, "account", str, where),
         password=password,
+        device=chosen_device,
         server_password=_get(table, "server_password", str, where),
         tls=bool(_get(table, "tls", bool, where)) or network.tls,
         verify_tls=True if verify is None else verify,

@@ -110,6 +110,9 @@ class PlainSession:
         self.named = self.state.registered = True
         self.state.emit(StatusChanged())
 
+    def seen(self, key: Key) -> None:
+        """The plain dialect keeps no read positions."""
+
     def submit(self, key: Key, text: str) -> list[Update]:
         """Send what the user typed; ``/quit`` also closes the client."""
         state = self.state

@@ -14,7 +14,9 @@ registration until ``CAP END``; one that does not answers 421 and goes on.
       -> CAP REQ :wanted ∩ offered        or CAP END when none is wanted
     CAP ACK ...      enabled; if "sasl" is enabled and an account is configured:
       -> AUTHENTICATE PLAIN
-         AUTHENTICATE +   -> AUTHENTICATE base64(account \\0 account \\0 password)
+         AUTHENTICATE +   -> AUTHENTICATE base64(account \\0 account@device \\0 password)
+         904 once         -> AUTHENTICATE PLAIN again, as the bare account (a server
+                             that does not name devices refuses account@device)
          903 / 904-907    -> CAP END (a failure is shown, registration goes on)
       else -> CAP END
     CAP NAK ...      -> CAP END
@@ -23,11 +25,17 @@ registration until ``CAP END``; one that does not answers 421 and goes on.
                      lost connection
     376 / 422        the welcome burst is over (ISUPPORT has been read): on the first
                      registration with no channel to join, join the server's lobby
-                     (``hubbub/LOBBY``) if it names one, else say how to join one
+                     (``hubbub/LOBBY``) if it names one, else say how to join one.
+                     Logged in, the connection may have been attached to its account's
+                     user already there (multiclient), whose channels come as JOINs
+                     after the MOTD: PING first, and on its PONG, show the first of
+                     those, or go to the lobby if there are none.
 
 Once registered, every message goes to :class:`~hubbub.client.state.ChatState`, and after
 each own JOIN the session asks for the channel's recent history when the server offers
-``draft/chathistory``.
+``draft/chathistory``. With ``draft/read-marker``, what the user has seen on screen is
+told with MARKREAD (:meth:`IrcSession.seen`), and a MARKREAD from the server (another
+device read there) clears what it covers of the unread counts.
 """
 
 from __future__ import annotations
@@ -41,7 +49,16 @@ from typing import Final
 
 from hubbub.client import commands, incoming
 from hubbub.client.config import Network
-from hubbub.client.state import SERVER, ChatState, Joined, LineKind, Update
+from hubbub.client.state import (
+    COUNTED,
+    SERVER,
+    BufferKind,
+    ChatState,
+    Focus,
+    Joined,
+    LineKind,
+    Update,
+)
 from hubbub.client.text import clean, decode, split_utf8
 from hubbub.wire import numerics as n
 from hubbub.wire.casemap import Key
@@ -69,6 +86,7 @@ WANTED: Final = (
     "draft/chathistory",
     "chathistory",
     "draft/metadata-3",
+    "draft/read-marker",
     "sasl",
 )
 # IRCv3 message-tags: tags of up to 8191 bytes, then the 512 bytes of the message itself.
@@ -85,6 +103,8 @@ _SASL_ENDS = frozenset(
     }
 )
 _SASL_CHUNK = 400  # IRCv3 SASL: "AUTHENTICATE ... split into 400-byte chunks"
+# The PING whose PONG says the welcome burst, an attach's JOINs included, is over.
+_LANDING = "hubbub-landing"
 
 
 class IrcSession:
@@ -104,6 +124,9 @@ class IrcSession:
         self._ls_done = False
         self._cap_open = False
         self._nick_tries = 0
+        self._logged_in = False
+        self._bare_login = False  # the device was left out after a refusal
+        self._landing = False  # the PING of _LANDING is unanswered
         # The nick the user wants: asked for again on each connection.
         self.wanted_nick = network.nick
         # Channels that were joined when the connection was lost.
@@ -123,6 +146,7 @@ class IrcSession:
         self._ls_done = False
         self._cap_open = True
         self._nick_tries = 0
+        self._logged_in = self._bare_login = self._landing = False
         updates = self.state.connection_made()
         self.state.nick = self.wanted_nick
         self.send("CAP", "LS", "302")
@@ -185,6 +209,14 @@ class IrcSession:
             self._registered()
             updates += self.state.take_updates()
         elif command in (n.RPL_ENDOFMOTD, n.ERR_NOMOTD) and not self._landed:
+            if self._logged_in:
+                self._landing = True
+                self.send("PING", _LANDING)
+            else:
+                self._land()
+                updates += self.state.take_updates()
+        elif command == "PONG" and self._landing and message.params[-1:] == (_LANDING,):
+            self._landing = False
             self._land()
             updates += self.state.take_updates()
         for update in updates:
@@ -281,7 +313,9 @@ class IrcSession:
             self.send("AUTHENTICATE", "*")
             return
         account = self.network.account
-        secret = f"{account}\0{account}\0{self.network.password}".encode()
+        # SASL PLAIN: authzid NUL authcid NUL password; the device rides on the authcid.
+        name = account if self._bare_login else f"{account}@{self.network.device}"
+        secret = f"{account}\0{name}\0{self.network.password}".encode()
         payload = base64.b64encode(secret).decode()
         chunks = [payload[i : i + _SASL_CHUNK] for i in range(0, len(payload), _SASL_CHUNK)]
         if len(payload) % _SASL_CHUNK == 0:
@@ -290,7 +324,12 @@ class IrcSession:
             self.send("AUTHENTICATE", chunk)
 
     def _sasl_done(self, message: Message) -> None:
-        if message.command != n.RPL_SASLSUCCESS:
+        if message.command == n.ERR_SASLFAIL and not self._bare_login and self._cap_open:
+            self._bare_login = True
+            self.send("AUTHENTICATE", "PLAIN")
+            return
+        self._logged_in = message.command == n.RPL_SASLSUCCESS
+        if not self._logged_in:
             text = clean(message.params[-1]) if message.params else "SASL failed"
             self.state.note(f"Login failed: {text}", SERVER, LineKind.ERROR)
         self._cap_end()
@@ -330,8 +369,12 @@ class IrcSession:
         """The first welcome burst ended with no channel asked for: go to the lobby."""
         self._landed = True
         lobby = self.state.support.lobby
-        if self.state.joined_channels():
-            return  # the user was quicker: joined one by hand
+        joined = self.state.joined_channels()
+        if joined:
+            # Joined by hand meanwhile, or attached to a user who is in these: show one.
+            if self.state.active == SERVER:
+                self.state.emit(Focus(self.state.fold(joined[0])))
+            return
         if self.state.is_channel(lobby) and not any(c in lobby for c in " ,"):
             if self.state.active == SERVER:
                 self.state.focus_on_join.add(self.state.fold(lobby))
@@ -364,10 +407,30 @@ class IrcSession:
             live = [line for line in buffer.lines if line.nick and line.kind is not LineKind.INFO]
             if live:
                 # Only what was said while this client was away: after its last line.
-                stamp = datetime.fromtimestamp(live[-1].time, UTC)
-                since = "timestamp=" + stamp.isoformat(timespec="milliseconds")
-                since = since.replace("+00:00", "Z")
+                since = "timestamp=" + _timestamp(live[-1].time)
         self.send("CHATHISTORY", "LATEST", joined.name, since, str(HISTORY_LINES))
+
+    def seen(self, key: Key) -> None:
+        """The user has the end of buffer ``key`` on screen: with draft/read-marker the
+        server is told it was read up to its last message, and tells the account's
+        other devices."""
+        buffer = self.state.buffer(key)
+        if buffer is None or buffer.kind is BufferKind.SERVER:
+            return
+        if "draft/read-marker" not in self.enabled or not self.state.registered:
+            return
+        lines = reversed(buffer.lines)
+        last = next((line for line in lines if line.kind in COUNTED and line.dated), None)
+        if last is None or (buffer.read_to is not None and last.time <= buffer.read_to):
+            return
+        buffer.read_to = last.time
+        self.send("MARKREAD", buffer.name, "timestamp=" + _timestamp(last.time))
+
+
+def _timestamp(when: float) -> str:
+    """Unix time as IRCv3 server-time writes it: ``2024-05-01T12:00:00.000Z``."""
+    stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
 
 
 def _nowhere(data: bytes) -> None:

@@ -59,6 +59,8 @@ class LineKind(enum.Enum):
     SEPARATOR = "separator"  # where replayed history ends
 
 
+# What someone said: the lines unread counts and read markers are about.
+COUNTED = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
 SEPARATOR_TEXT = "— end of earlier messages —"
 
 
@@ -121,6 +123,7 @@ class Buffer:
         "modes",
         "msgids",
         "name",
+        "read_to",
         "topic",
         "unread",
     )
@@ -132,6 +135,8 @@ class Buffer:
         self.lines: deque[Line] = deque(maxlen=MAX_LINES)
         self.unread = 0
         self.mentions = 0
+        # Read up to then (draft/read-marker), by this device or another of the account.
+        self.read_to: float | None = None
         self.topic = ""
         self.members: dict[Key, Member] = {}
         self.modes = ""
@@ -397,7 +402,7 @@ class ChatState:
             self._updates.append(Redraw(buffer.key))
             return
         buffer.lines.append(line)
-        counts = line.kind in (LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE)
+        counts = line.kind in COUNTED
         if buffer.key != self.active and counts and not line.own and not line.history:
             buffer.unread += 1
             if line.mention:

@@ -1,10 +1,20 @@
 """Messages and the server's own lines: PRIVMSG, NOTICE (actions, CTCP), BATCH,
-ERROR and IRCv3 standard replies. No I/O."""
+MARKREAD, ERROR and IRCv3 standard replies. No I/O."""
 
 from __future__ import annotations
 
 from hubbub.client.handlers.table import Table, ignored
-from hubbub.client.state import SERVER, BufferKind, ChatState, Line, LineKind, nick_of
+from hubbub.client.state import (
+    COUNTED,
+    SERVER,
+    BufferKind,
+    BuffersChanged,
+    ChatState,
+    Line,
+    LineKind,
+    nick_of,
+    parse_time,
+)
 from hubbub.client.text import clean, mentions
 from hubbub.wire.message import Message
 
@@ -69,6 +79,31 @@ def _message(state: ChatState, message: Message) -> None:
         display=state.display_names.get(state.fold(sender), "") if sender else "",
     )
     state._add(buffer, line, message.tags.get("msgid"))
+
+
+@handles("MARKREAD")
+def _read_marker(state: ChatState, message: Message) -> None:
+    """draft/read-marker: ``MARKREAD <target> timestamp=<when>`` (``*``: never read).
+    The account read ``target`` up to then, here or on another of its devices: what
+    came after is all that stays unread."""
+    if len(message.params) < 2 or not message.params[1].startswith("timestamp="):
+        return
+    buffer = state.buffers.get(state.fold(message.params[0]))
+    when = parse_time(message.params[1].removeprefix("timestamp="))
+    if buffer is None or when is None:
+        return
+    if buffer.read_to is None or when > buffer.read_to:
+        buffer.read_to = when
+    after = [
+        line
+        for line in buffer.lines
+        if line.time > when and line.kind in COUNTED and not line.own and not line.history
+    ]
+    unread = min(buffer.unread, len(after))
+    mentions = min(buffer.mentions, sum(line.mention for line in after))
+    if (unread, mentions) != (buffer.unread, buffer.mentions):
+        buffer.unread, buffer.mentions = unread, mentions
+        state.emit(BuffersChanged())
 
 
 @handles("ERROR")

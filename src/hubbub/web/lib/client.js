@@ -59,6 +59,7 @@ const MAX_BACKOFF = 30_000;
 export class Client extends EventTarget {
 	/**
 	 * @param {object} options url, nick, username?, realname?, account?, password?,
+	 *   device? (this browser's name, sent with the account as "account@device"),
 	 *   register? ({email, password}: create the account `account` or the nick)
 	 * @param {function} makeSocket for tests: (url, protocols) => WebSocket-like
 	 */
@@ -469,7 +470,12 @@ export class Client extends EventTarget {
 
 	startSasl() {
 		const offered = (this.available.get("sasl") || "PLAIN").split(",");
-		this.sasl = new Authenticator(offered, this.options.account, this.options.password, (param) =>
+		// "account@device" names this browser to the server (multiclient): another
+		// connection of the account with our nick shares one user with it, and each
+		// device keeps its own place.
+		const { account, device } = this.options;
+		const name = device ? account + "@" + device : account;
+		this.sasl = new Authenticator(offered, name, this.options.password, (param) =>
 			this.send({ command: "AUTHENTICATE", params: [param] }),
 		);
 		if (!this.sasl.start()) this.fail("sasl", "");

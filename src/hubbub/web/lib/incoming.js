@@ -62,8 +62,13 @@ function targetOf(chat, msg) {
 	const from = msg.prefix.name;
 	if (chat.client.isChannel(target)) return chat.ensure(target, "channel");
 	if (chat.client.isMe(from)) {
-		// echo-message of what we said to someone.
-		return chat.client.isMe(target) ? null : chat.ensure(target, "query");
+		// What we said to someone: the echo of our own, or what another device of our
+		// account said (multiclient). Either way it belongs with the one it was said to.
+		if (chat.client.isMe(target)) return null;
+		const known = chat.buffers.get(target);
+		const buffer = chat.ensure(target, "query");
+		if (!known) chat.loadLatest(buffer);
+		return buffer;
 	}
 	if (!msg.prefix.user || from.includes(".") || from === "*") return null;
 	const exists = chat.buffers.get(from);

@@ -11,7 +11,7 @@ import { MessageView } from "./messages.js";
 import { byId, replace } from "./dom.js";
 import { richText } from "./text.js";
 import { COMMANDS } from "./commands.js";
-import { ConnectForm, parseChannels } from "./connect.js";
+import { ConnectForm, deviceName, parseChannels } from "./connect.js";
 import { Notifier } from "./notify.js";
 import { t, tn, translate } from "./i18n.js";
 
@@ -118,6 +118,7 @@ export class App {
 		if (session.mode === "login") {
 			options.account = this.session.account;
 			options.password = session.password;
+			options.device = deviceName(this.storage);
 		} else if (session.mode === "register") {
 			options.account = this.session.account;
 			options.register = { email: session.email, password: session.password };

@@ -12,6 +12,30 @@ export function parseChannels(text) {
 		.map((c) => (/^[#&]/.test(c) ? c : "#" + c));
 }
 
+const DEVICE_KEY = "hubbub.device";
+
+/**
+ * This browser's device name, sent as "account@web-<id>" when logging in: the server
+ * keeps a read position and a replay per device, so each browser is its own. Made once
+ * and kept; where storage is refused, a name for this page only.
+ */
+export function deviceName(storage) {
+	try {
+		const kept = storage?.getItem(DEVICE_KEY);
+		if (kept && /^web-[a-z0-9]{1,28}$/.test(kept)) return kept;
+	} catch {
+		// Refused storage: a name for this page, made below.
+	}
+	const digits = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => (b % 36).toString(36)).join("");
+	const name = "web-" + digits;
+	try {
+		storage?.setItem(DEVICE_KEY, name);
+	} catch {
+		// Not kept: the next page is another device, replayed as a new one.
+	}
+	return name;
+}
+
 export class ConnectForm {
 	/**
 	 * @param {HTMLFormElement} form the form of index.html
