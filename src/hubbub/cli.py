@@ -254,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--insecure", action="store_true", help="accept any TLS certificate (self-signed)"
     )
+    chat.add_argument(
+        "--device",
+        help="this machine's name to the server when logging in, as account@device: one of "
+        "the account's devices (default: its short host name)",
+    )
     chat.add_argument("--log-file", type=Path, help="write a debug log to this file")
 
     where_late = _where_options(late=True)
@@ -433,6 +438,7 @@ def chat(args: argparse.Namespace) -> int:
             nick=args.nick,
             join=args.join,
             plain=args.plain,
+            device=args.device,
             config=args.config,
             insecure=args.insecure,
             log_file=args.log_file,
