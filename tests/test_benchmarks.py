@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchmarks import loadgen, peers, plan, report, run
+from benchmarks import loadgen, peers, plan, presence_memory, report, run
 from benchmarks.loadgen import Result, Scenario, Target
 
 
@@ -248,3 +248,8 @@ def test_the_cluster_benchmark_runs_one_server_and_one_and_two_nodes() -> None:
     assert [row.split("|")[1].strip() for row in rows] == ["1 server", "1 node", "2 nodes"]
     for row in rows:
         assert row.split("|")[3].strip() == "0.00%", row  # nothing lost
+
+
+def test_an_always_on_user_with_no_device_costs_under_a_kibibyte() -> None:
+    # The limit (beyond channel memberships), measured on a small crowd.
+    assert 0 < presence_memory.bytes_per_user(500) <= 1024
