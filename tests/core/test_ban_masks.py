@@ -1,6 +1,6 @@
 """The K-line index (probe 23): masks whose host starts with a wildcard are found by a
-piece of them, not tried in turn, and the index finds exactly what a naive matcher
-does."""
+piece of them, not tried in turn; IPv6 host globs match the address however it is
+written; and the index finds exactly what a naive matcher does."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from hubbub.core.server_bans import (
     BanKind,
     ServerBan,
     ServerBans,
+    ban_facts,
     mask_key,
     network_of,
 )
+from tests.core.world import World
 
 NOW = 1_000_000.0
 
@@ -72,8 +74,40 @@ def test_user_only_klines_are_looked_up_not_tried_in_turn(tried: list[str]) -> N
     assert book.user_ban("~bot778", "2001:db8::1", None) is not None
 
 
+@pytest.mark.parametrize(
+    "mask",
+    [
+        "~v6victim@0:0:0:0:0:0:0:*",
+        "~v6victim@0000:*",
+        "~v6victim@::*",
+        "~v6victim@0:0:0:0:0:0:0:1",
+        "~v6?ictim@0*:0001",
+    ],
+)
+def test_an_ipv6_glob_matches_the_address_however_it_is_written(mask: str) -> None:
+    book = ServerBans(clock=lambda: NOW)
+    ban = kline(mask)
+    book.add(ban)
+    assert book.user_ban("~v6victim", "::1", None) == ban
+    assert book.user_ban("~v6victim", "2001:db8::1", None) is None
+    # Whoever is online is disconnected by the same test.
+    victim, _ = World().add("v6victim")
+    victim.username, victim.host = "~v6victim", "::1"
+    assert len(ban_facts(ban, [victim])) == 2
+
+
+@pytest.mark.parametrize(
+    "mask", ["*@2001:0db8:*", "*@2001:db8:0:0:*", "*@2001:db8::*", "*@*:0db8:0000:*"]
+)
+def test_a_network_glob_in_any_form_covers_its_addresses(mask: str) -> None:
+    book = ServerBans(clock=lambda: NOW)
+    book.add(kline(mask))
+    assert book.user_ban("~x", "2001:db8::5", None) is not None
+    assert book.user_ban("~x", "2001:db9::5", None) is None
+
+
 # A naive matcher to compare the index with: every ban tried, globs as regular
-# expressions, an IPv6 host as shown.
+# expressions, an IPv6 host in its three written forms.
 
 
 def _pattern(glob: str) -> re.Pattern[str]:
@@ -81,7 +115,14 @@ def _pattern(glob: str) -> re.Pattern[str]:
 
 
 def _forms(host: str) -> set[str]:
-    return {host.lower()}
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return {host.lower()}
+    if address.version == 4:
+        return {host}
+    full = ":".join(group.lstrip("0") or "0" for group in address.exploded.split(":"))
+    return {host.lower(), str(address), address.exploded, full}
 
 
 def _naive(bans: dict[tuple[BanKind, str], ServerBan], username: str, host: str) -> bool:

@@ -14,6 +14,12 @@ under one literal piece of it that any user it covers must show:
 
 A mask with no literal piece at all (none can be set, :data:`MIN_LITERAL` in
 ``server_bans``; one kept by an older version could be) is tried at every check.
+
+IPv6 host globs are matched against each way the address is commonly written: the short
+form the server shows (``2001:db8::1``), each group in full without leading zeros
+(``2001:db8:0:0:0:0:0:1``) and the exploded form (``2001:0db8:0000:...``), since an
+operator may write a glob in any of them (probe 23: ``*@0:0:0:0:0:0:0:*`` was set and
+covered no one).
 """
 
 from __future__ import annotations
@@ -50,8 +56,15 @@ def plain(address: Address) -> Address:
 
 @functools.lru_cache(maxsize=4096)
 def host_forms(host: str) -> tuple[str, ...]:
-    """The texts a host glob is matched against: the host as shown, folded."""
-    return (host.lower(),)
+    """The texts a host glob is matched against: the host as shown, folded, and for an
+    IPv6 address its short, full and exploded forms."""
+    shown = host.lower()
+    address = address_of(shown)
+    if not isinstance(address, ipaddress.IPv6Address):
+        return (shown,)
+    exploded = address.exploded
+    full = ":".join(group.lstrip("0") or "0" for group in exploded.split(":"))
+    return tuple(dict.fromkeys((shown, str(address), full, exploded)))
 
 
 class MaskTest:
