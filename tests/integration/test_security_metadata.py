@@ -3,12 +3,20 @@ SYNC shows an outsider, and how many keys an account keeps in the store."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 from hubbub.wire import numerics as n
-from tests.helpers import running_server
+from tests.helpers import LineClient, running_server
 from tests.integration.conftest import make_settings, port_of
-from tests.integration.test_metadata import metadata_client, values
+from tests.integration.test_metadata import (
+    CAPS,
+    PASSWORD,
+    make_account,
+    metadata_client,
+    values,
+)
 
 
 async def test_a_channel_sync_hides_invisible_members_from_outsiders_as_names_does(
@@ -33,3 +41,35 @@ async def test_a_channel_sync_hides_invisible_members_from_outsiders_as_names_do
         assert values(await shown.sync()) == {("hiddenone", "status"): "meeting"}
         for client in (hidden, shown, outsider):
             await client.close()
+
+
+async def test_an_accounts_kept_keys_stay_within_the_limit_across_logins(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, metadata_keys=5)
+    async with running_server(settings) as server:
+        port = port_of(server)
+        await make_account(port, "grower")
+        for round_ in range(4):
+            client = await LineClient.open(port)
+            # Keys set while registering, then again once logged in (probe 23: each
+            # round stored a whole new set of keys, and none was ever removed).
+            keys = [f"r{round_}k{i}" for i in range(5)]
+            await client.send("CAP LS 302", f"CAP REQ :{CAPS}", "NICK grower")
+            await client.send(*[f"METADATA * SET {key} :early" for key in keys])
+            await client.send("USER grower 0 * :g", "CAP END")
+            await client.read_until(n.RPL_ENDOFMOTD)
+            await client.send(f"NS IDENTIFY grower {PASSWORD}")
+            await client.read_until(n.RPL_LOGGEDIN)
+            await client.send(*[f"METADATA * SET {key} :late" for key in keys])
+            await client.sync()
+            await client.close()
+        last = await metadata_client(port, "grower", login=True)
+        await last.send("METADATA * LIST")
+        listed = values(await last.sync())
+        assert len(listed) == 5
+        await last.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "hubbub.sqlite3")) as db:
+        rows = db.execute("SELECT key, value FROM account_metadata").fetchall()
+    assert len(rows) <= 5
+    assert {("grower", key): value for key, value in rows} == listed
