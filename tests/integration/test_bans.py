@@ -367,3 +367,34 @@ async def test_unkline_of_a_ban_this_server_has_not_read_yet_lifts_it(tmp_path: 
         await server.ban_keeper.refresh()
         assert len(server.bans) == 0
         await boss.close()
+
+
+async def test_a_ban_renewed_from_the_shell_as_it_ends_outlives_the_old_ones_clean_up(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    async with running_server(settings_for(tmp_path)) as server:
+        server.bans.clock = clock
+        boss = await oper(server)
+        await notices(boss, "KLINE 1 ~renewed@127.0.0.1 :short")
+        clock.now += 61
+        # `hubbub admin bans add` sets it again before the server's next look.
+        renewed = ServerBan(
+            BanKind.MASK,
+            "~renewed@127.0.0.1",
+            "~renewed@127.0.0.1",
+            "renewed",
+            "hubbub admin",
+            clock.now,
+            clock.now + 3600,
+        )
+        store = await open_store(tmp_path, None, 5.0)
+        try:
+            await store.save_ban("K", renewed.mask, renewed.set_at, to_json(renewed))
+            await server.ban_keeper.refresh()
+            assert await store.load_bans() == [to_json(renewed)]
+        finally:
+            await store.close()
+        assert server.bans.get(BanKind.MASK, renewed.mask) == renewed
+        assert n.ERR_YOUREBANNEDCREEP in [m.command for m in await refused(server, "renewed")]
+        await boss.close()

@@ -369,9 +369,10 @@ class MetadataChanged:
 
     ``target`` is the user's id, or the channel's name (``channel``); ``shown`` is the
     name the target had when it changed, for the lines that tell of it. ``account_id``:
-    a user's keys kept for the account it was logged in to (the keeper saves them),
-    unless ``loaded`` says they came from there (at login: nothing to save again).
-    ``actor`` is None for the server (kept keys loaded at login)."""
+    a user's keys kept for the account it was logged in to (the keeper saves them).
+    ``loaded``: the account's kept keys given at login, naming the user's whole set then
+    and removing the kept ones that did not fit, so that the store holds that set; only
+    what changes is told. ``actor`` is None for the server (kept keys loaded at login)."""
 
     actor: Actor | None
     target: str

@@ -44,11 +44,13 @@ def marker_keeper(sink: MarkerSink) -> Subscriber:
 
 def metadata_keeper(sink: MetadataSink) -> Subscriber:
     """The keys of users logged in to an account are kept for it (by its id); those of a
-    user logged in to none go with its connection. Keys loaded from there are not
-    written back; a channel's go with its registration (see RegisteredChannel)."""
+    user logged in to none go with its connection; a channel's go with its registration
+    (see RegisteredChannel). The keys loaded at login are written back, as they name
+    the user's whole set then, and the kept ones that did not fit (probe 23; see
+    :func:`hubbub.core.metadata.loaded`)."""
 
     def keep(event: Fact) -> None:
-        if type(event) is not MetadataChanged or event.loaded or event.channel:
+        if type(event) is not MetadataChanged or event.channel:
             return
         if event.account_id is None:
             return

@@ -17,6 +17,7 @@ show each only to those subscribed to its keys (``METADATA SUB``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 
@@ -186,26 +187,35 @@ def _fact(
 
 
 def loaded(state: State, user: User, kept: Iterable[tuple[str, str]]) -> MetadataChanged | None:
-    """The keys kept for the account ``user`` just logged in to, as a fact that gives
-    them to it (None when they change nothing). What no longer passes the rules (a
-    limit lowered since) is left out."""
+    """The keys kept for the account ``user`` just logged in to, laid over those it set
+    before (a kept value wins), as a fact that gives them to it and makes the account's
+    kept keys what the user then has (None when that changes nothing).
+
+    The fact names every key the user ends with, and removes those kept that no longer
+    fit (past ``metadata_keys``, or no longer passing the rules), so that the store
+    holds no more than the user may: keys set before the login were once never kept,
+    and the kept ones that did not fit never left the store, which grew by a whole set
+    of keys at each login (probe 23). What apply tells is only what changed."""
     limits = state.limits
-    changes: list[MetadataValue] = []
-    count = len(user.metadata)
+    ends: dict[str, str] = dict(user.metadata)
+    stored: dict[str, str] = {}
+    dropped: list[str] = []
     for key, value in kept:
-        if not valid_key(key, limits.metadata_key_length) or user.metadata.get(key) == value:
-            continue
+        stored[key] = value
         try:
             check_value(key, value, limits.metadata_value_bytes)
         except ChatError:
+            dropped.append(key)
             continue
-        if key not in user.metadata:
-            if count >= limits.metadata_keys:
-                continue
-            count += 1
-        changes.append(MetadataValue(key, value))
-    if not changes:
+        fits = key in ends or len(ends) < limits.metadata_keys
+        if fits and valid_key(key, limits.metadata_key_length):
+            ends[key] = value
+        else:
+            dropped.append(key)
+    if ends == user.metadata and ends == stored:
         return None
+    changes = [MetadataValue(key, value) for key, value in sorted(ends.items())]
+    changes += [MetadataValue(key, None) for key in dropped if key not in ends]
     return MetadataChanged(
         None, user.id, user.nick, tuple(changes), account_id=user.account_id, loaded=True
     )
@@ -238,7 +248,16 @@ def apply_metadata(state: State, event: MetadataChanged) -> None:
     user = state.users.by_id.get(event.target)
     if user is None:
         return
-    user.metadata = _changed(user.metadata, event.changes)
+    if event.loaded:
+        # Keys loaded at login name the user's whole set, for the store: only those
+        # that change something are told.
+        told = tuple(e for e in event.changes if user.metadata.get(e.key) != e.value)
+        user.metadata = _changed(user.metadata, event.changes)
+        if not told:
+            return
+        event = dataclasses.replace(event, changes=told)
+    else:
+        user.metadata = _changed(user.metadata, event.changes)
     user.deliver(event)
     for other in state.neighbours(user):
         other.deliver(event)

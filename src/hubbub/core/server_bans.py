@@ -13,16 +13,15 @@ account by its stable id (a dropped account's name, registered again, is not ban
 from __future__ import annotations
 
 import enum
-import functools
 import ipaddress
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 
+from hubbub.core.ban_masks import MaskIndex, MaskTest, address_of, plain
 from hubbub.core.events import Banned, Event, Quit
 from hubbub.core.model import User
-from hubbub.core.modes import Glob
 
 # The narrowest networks a D-line (or a K-line's host) may cover: wider ones are too
 # easy to set by mistake and shut out whole providers (solanum's defaults).
@@ -148,10 +147,10 @@ def mask_key(mask: str) -> tuple[str, str]:
             "a network *@203.0.113.0/24 or a wildcard *@203.0.113.*"
         )
     elif "*" not in host and "?" not in host:
-        address = _address(host)
+        address = address_of(host)
         if address is None:
             raise BadBan(f"{host[:60]!r} is not an address")
-        host = str(_plain(address))
+        host = str(plain(address))
     if sum(c not in "*?.:@" for c in user + host) < MIN_LITERAL:
         raise BadBan(f"the mask is too broad: it needs {MIN_LITERAL} characters not wildcards")
     label = f"{user}@{host}"
@@ -182,73 +181,14 @@ def network_of(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 _MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
-@functools.lru_cache(maxsize=4096)
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """A user's host as an address: an IPv4 client seen through a dual-stack socket
-    (``::ffff:203.0.113.9``) is the IPv4 address it is."""
-    try:
-        return _plain(ipaddress.ip_address(host))
-    except ValueError:
-        return None
-
-
-def _plain(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
-) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-class _MaskTest:
-    """A K-line's matcher, made once as the ban is held: its user glob, and its host as
-    an exact address, a network or a glob of the host as shown."""
-
-    __slots__ = ("host", "network", "user")
-
-    def __init__(self, key: str) -> None:
-        user_glob, _, host_glob = key.rpartition("@")
-        self.user = Glob(user_glob)
-        self.network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
-        self.host: Glob | None = None
-        if "/" in host_glob:
-            self.network = ipaddress.ip_network(host_glob)
-        elif "*" in host_glob or "?" in host_glob:
-            self.host = Glob(host_glob)
-        else:
-            address = _address(host_glob)
-            if address is not None:
-                self.network = ipaddress.ip_network(address)
-            else:  # a mask kept before hosts had to be addresses: matched as text
-                self.host = Glob(host_glob)
-
-    def __call__(self, username: str, host: str) -> bool:
-        if not self.user.fullmatch(username.lower()):
-            return False
-        if self.network is not None:
-            address = _address(host)
-            return address is not None and address in self.network
-        return self.host is not None and self.host.fullmatch(host.lower())
-
-
-def _literal_start(host_glob: str) -> str:
-    """What a host glob holds before its first wildcard."""
-    cut = min((i for i in (host_glob.find("*"), host_glob.find("?")) if i >= 0), default=-1)
-    return host_glob if cut < 0 else host_glob[:cut]
-
-
-def _mask_matches(key: str, username: str, host: str) -> bool:
-    return _MaskTest(key)(username, host)
-
-
 class ServerBans:
     """The bans in force, asked at every connection, registration and login.
 
-    Each check costs the same whatever the number of bans: D-lines and K-lines on one
-    address are found by lookups (a D-line by each prefix length in use), and only
-    K-lines with a wildcard host are tried in turn, each with a matcher made once
-    (probe 22: a shared cache of compiled masks thrashed past 1,024 of them, and
-    3,000 K-lines stalled the server at every registration).
+    Each check costs the same whatever the number of bans: D-lines are found by lookups
+    (by each prefix length in use), K-lines by the pieces of them a user must show
+    (``ban_masks.MaskIndex``), each with a matcher made once (probe 22: a shared cache
+    of compiled masks thrashed past 1,024 of them, and 3,000 K-lines stalled the server
+    at every registration).
 
     Args:
         clock: the time now, in epoch seconds (tests move it to see bans end).
@@ -259,13 +199,8 @@ class ServerBans:
         self._bans: dict[tuple[BanKind, str], ServerBan] = {}
         # D-lines by (IP version, prefix length), then by the network's first address.
         self._networks: dict[tuple[int, int], dict[int, ServerBan]] = {}
-        # K-lines: their matchers; those on an address or network by it (as D-lines),
-        # those on a wildcard of addresses by the literal start of it (``203.0.113.``),
-        # and the few whose host starts with a wildcard, to try in turn.
-        self._tests: dict[str, _MaskTest] = {}
-        self._on_network: dict[tuple[int, int], dict[int, dict[str, ServerBan]]] = {}
-        self._by_start: dict[str, dict[str, ServerBan]] = {}
-        self._roaming: dict[str, ServerBan] = {}
+        # K-lines, filed by a piece every user they cover shows (``ban_masks``).
+        self._masks: MaskIndex[ServerBan] = MaskIndex()
 
     def __len__(self) -> int:
         return len(self._bans)
@@ -296,8 +231,7 @@ class ServerBans:
             within = self._networks.setdefault((network.version, network.prefixlen), {})
             within[int(network.network_address)] = ban
         elif ban.kind is BanKind.MASK:
-            self._tests[ban.mask] = _MaskTest(ban.mask)
-            self._place_of(ban.mask).setdefault(ban.mask, ban)
+            self._masks.add(ban.mask, ban)
 
     def remove(self, kind: BanKind, mask: str) -> ServerBan | None:
         ban = self._bans.pop((kind, mask), None)
@@ -310,8 +244,7 @@ class ServerBans:
             if not within:
                 self._networks.pop((network.version, network.prefixlen), None)
         elif kind is BanKind.MASK:
-            self._unplace(mask)
-            del self._tests[mask]
+            self._masks.remove(mask)
         return ban
 
     def expired(self) -> list[ServerBan]:
@@ -322,7 +255,7 @@ class ServerBans:
         """The D-line an address is under, if any (checked as a connection is accepted)."""
         if not self._networks:
             return None
-        address = _address(host)
+        address = address_of(host)
         if address is None:
             return None
         value, bits, now = int(address), address.max_prefixlen, self.clock()
@@ -347,62 +280,12 @@ class ServerBans:
             ban = self._bans.get((BanKind.ACCOUNT, account_id))
             if ban is not None and ban.active(now):
                 return ban
-        for bans in self._mask_candidates(host):
+        tests = self._masks.tests
+        for bans in self._masks.candidates(username, host):
             for mask, ban in bans.items():
-                if ban.active(now) and self._tests[mask](username, host):
+                if ban.active(now) and tests[mask](username, host):
                     return ban
         return None
-
-    def _place_of(self, mask: str) -> dict[str, ServerBan]:
-        """Where the K-line ``mask`` is held (see ``__init__``), made if new."""
-        test = self._tests[mask]
-        if test.network is not None:
-            network = test.network
-            within = self._on_network.setdefault((network.version, network.prefixlen), {})
-            return within.setdefault(int(network.network_address), {})
-        start = _literal_start(mask.rpartition("@")[2])
-        return self._by_start.setdefault(start, {}) if start else self._roaming
-
-    def _unplace(self, mask: str) -> None:
-        """Take the K-line ``mask`` from where it is held, and drop emptied places."""
-        test = self._tests[mask]
-        if test.network is not None:
-            network = test.network
-            kind = (network.version, network.prefixlen)
-            within = self._on_network[kind]
-            place = within[int(network.network_address)]
-            del place[mask]
-            if not place:
-                del within[int(network.network_address)]
-                if not within:
-                    del self._on_network[kind]
-            return
-        start = _literal_start(mask.rpartition("@")[2])
-        if not start:
-            del self._roaming[mask]
-            return
-        del self._by_start[start][mask]
-        if not self._by_start[start]:
-            del self._by_start[start]
-
-    def _mask_candidates(self, host: str) -> Iterator[dict[str, ServerBan]]:
-        """The K-lines that may cover ``host``: a few lookups, then the roaming ones."""
-        address = _address(host)
-        if address is not None:
-            value, bits = int(address), address.max_prefixlen
-            for (version, prefix), within in self._on_network.items():
-                if version == address.version:
-                    shift = bits - prefix
-                    found = within.get(value >> shift << shift)
-                    if found:
-                        yield found
-        if self._by_start:
-            shown = host.lower()
-            for end in range(1, len(shown) + 1):
-                found = self._by_start.get(shown[:end])
-                if found:
-                    yield found
-        yield self._roaming
 
     def account_ban(self, account_id: str) -> ServerBan | None:
         ban = self._bans.get((BanKind.ACCOUNT, account_id))
@@ -415,9 +298,9 @@ def matches(ban: ServerBan, user: User) -> bool:
         case BanKind.ACCOUNT:
             return user.account_id == ban.mask
         case BanKind.ADDRESS:
-            address = _address(user.host)
+            address = address_of(user.host)
             return address is not None and address in ipaddress.ip_network(ban.mask)
-    return _mask_matches(ban.mask, user.username, user.host)
+    return MaskTest(ban.mask)(user.username, user.host)
 
 
 def unidented_form(ban: ServerBan, users: Iterable[User]) -> str | None:
@@ -427,7 +310,7 @@ def unidented_form(ban: ServerBan, users: Iterable[User]) -> str | None:
     user_glob, _, host_glob = ban.mask.rpartition("@")
     if ban.kind is not BanKind.MASK or user_glob.startswith(("~", "*", "?")):
         return None
-    test = _MaskTest(f"~{user_glob}@{host_glob}")
+    test = MaskTest(f"~{user_glob}@{host_glob}")
     if any(test(u.username, u.host) for u in users):
         shown_user, _, shown_host = ban.label.rpartition("@")
         return f"*{shown_user}@{shown_host}"
@@ -438,7 +321,7 @@ def ban_facts(ban: ServerBan, users: Iterable[User]) -> list[Event]:
     """The facts that disconnect every one of ``users`` the ban covers: each is told why
     (465), then quits with the ban's kind as its message."""
     facts: list[Event] = []
-    test = _MaskTest(ban.mask) if ban.kind is BanKind.MASK else None
+    test = MaskTest(ban.mask) if ban.kind is BanKind.MASK else None
     for user in users:
         if test(user.username, user.host) if test is not None else matches(ban, user):
             facts.append(Banned(user.id, ban.reason))

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# The most keys read or kept for one account. A login makes the account's keys the
+# user's (at most ``metadata_keys``, see ``core.metadata.loaded``), so this is only a
+# backstop: an account's rows once grew without bound, and each login read them all
+# on the event loop (probe 23). It is above any sensible ``metadata_keys``.
+KEPT_AT_MOST = 256
+
 
 class MetadataKeeper(Keeper[tuple[str, str], str | None]):
     """Saves accounts' metadata keys (None: the key was removed); implements the core's
@@ -77,9 +83,11 @@ class SqliteMetadata:
 
     async def set_metadata(self, account: str, key: str, value: str) -> None:
         await self._change(
-            "INSERT INTO account_metadata (account, key, value) VALUES (?, ?, ?) "
+            "INSERT INTO account_metadata (account, key, value) SELECT ?, ?, ? "
+            "WHERE EXISTS (SELECT 1 FROM account_metadata WHERE account = ? AND key = ?) "
+            "OR (SELECT count(*) FROM account_metadata WHERE account = ?) < ? "
             "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value",
-            (account, key, value),
+            (account, key, value, account, key, account, KEPT_AT_MOST),
         )
 
     async def delete_metadata(self, account: str, key: str) -> None:
@@ -90,8 +98,8 @@ class SqliteMetadata:
     async def metadata(self, account: str) -> list[tuple[str, str]]:
         def work() -> list[tuple[str, str]]:
             found = self._db.execute(
-                "SELECT key, value FROM account_metadata WHERE account = ? ORDER BY key",
-                (account,),
+                "SELECT key, value FROM account_metadata WHERE account = ? ORDER BY key LIMIT ?",
+                (account, KEPT_AT_MOST),
             )
             return [(row[0], row[1]) for row in found]
 
@@ -110,11 +118,14 @@ class PostgresMetadata:
 
     async def set_metadata(self, account: str, key: str, value: str) -> None:
         await self._execute(
-            "INSERT INTO account_metadata (account, key, value) VALUES ($1, $2, $3) "
+            "INSERT INTO account_metadata (account, key, value) SELECT $1, $2, $3 "
+            "WHERE EXISTS (SELECT 1 FROM account_metadata WHERE account = $1 AND key = $2) "
+            "OR (SELECT count(*) FROM account_metadata WHERE account = $1) < $4 "
             "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value",
             _put(account),
             _put(key),
             _put(value),
+            KEPT_AT_MOST,
         )
 
     async def delete_metadata(self, account: str, key: str) -> None:
@@ -126,7 +137,8 @@ class PostgresMetadata:
 
     async def metadata(self, account: str) -> list[tuple[str, str]]:
         found = await self._fetch(
-            "SELECT key, value FROM account_metadata WHERE account = $1 ORDER BY key",
+            "SELECT key, value FROM account_metadata WHERE account = $1 ORDER BY key LIMIT $2",
             _put(account),
+            KEPT_AT_MOST,
         )
         return [(_get(row["key"]), _get(row["value"])) for row in found]

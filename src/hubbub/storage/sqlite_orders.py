@@ -42,6 +42,16 @@ class SqliteOrders:
         )
         return changed == 1
 
+    async def delete_ended_ban(self, kind: str, mask: str, set_at: float) -> bool:
+        """Delete the ban ``kind``/``mask`` only while it is still the one set at
+        ``set_at``: one set again since (from the shell, by another node) is a new ban,
+        which the ended one's clean-up must leave alone (probe 23)."""
+        changed = await self._change(
+            "DELETE FROM server_bans WHERE kind = ? AND mask = ? AND set_at = ?",
+            (kind, mask, set_at),
+        )
+        return changed == 1
+
     async def load_bans(self) -> list[str]:
         def work() -> list[str]:
             return [row[0] for row in self._db.execute("SELECT data FROM server_bans")]

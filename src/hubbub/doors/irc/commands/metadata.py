@@ -283,8 +283,11 @@ def _sync(session: IrcClient, user: User, target: str) -> None:
         send_batch(session, owner.nick, _values_of(session, user, owner, subs))
         return
     replies = _values_of(session, user, owner, subs)
+    # As NAMES and WHO: a reader outside the channel does not learn of its +i members
+    # (probe 23: their keys named them).
+    inside = user in owner.members
     for member in owner.members:
-        if member is not user:
+        if member is not user and (inside or "i" not in member.modes):
             replies += _values_of(session, user, member, subs)
     send_batch(session, owner.name, replies)
 
