@@ -27,6 +27,7 @@ from hubbub.core.state import ChatLimits
 from hubbub.doors.irc.limits import IrcLimits
 from hubbub.doors.plain.i18n import available as available_languages
 from hubbub.doors.ports import DoorLimits
+from hubbub.storage.metadata import KEPT_AT_MOST
 from hubbub.storage.ports import HistoryLimits
 from hubbub.wire.casemap import Casemapping, NameLimits
 from hubbub.wire.redact import shown_url
@@ -380,6 +381,7 @@ def validate(
         "history_flush",
         "register_per_address",
         "max_connections",
+        "always_on_users",
     }
     for item in dataclasses.fields(limits):
         value = getattr(limits, item.name)
@@ -396,6 +398,8 @@ def validate(
         fail("limits", "line_length", "must be at least 512 (RFC 1459)")
     if not 9 <= limits.nicklen <= 200:
         fail("limits", "nicklen", "must be between 9 and 200")
+    if limits.metadata_keys > KEPT_AT_MOST:
+        fail("limits", "metadata_keys", f"must be at most {KEPT_AT_MOST} (what an account keeps)")
     if problems:
         raise ConfigError("\n".join(str(problem) for problem in problems))
     return settings

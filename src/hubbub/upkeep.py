@@ -9,7 +9,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.service import Accounts
@@ -27,17 +26,6 @@ _PRUNE_INTERVAL = 3600.0
 # Seconds between two looks at the store for bans changed by ``hubbub admin`` or by
 # another node: how late such a ban may be enforced.
 BAN_POLL_INTERVAL = 2.0
-
-
-@runtime_checkable
-class EndedBans(Protocol):
-    """A ban store that deletes a ban only while it is the one that ended (SQLite's).
-
-    The clean-up of an ended ban once deleted whatever row had its mask, and so a ban
-    renewed from the shell just as it ended was deleted with it (probe 23). A store
-    without this is asked first what it holds (see :meth:`BanKeeper.refresh`)."""
-
-    async def delete_ended_ban(self, kind: str, mask: str, set_at: float) -> bool: ...
 
 
 class BanKeeper:
@@ -169,21 +157,10 @@ class BanKeeper:
     async def _delete_ended(store: BanStore, ended: list[ServerBan]) -> bool:
         """Delete the ended bans from the store, but none set again since it was read;
         whether all of them were (else the store holds a newer one)."""
-        if isinstance(store, EndedBans):
-            deleted = [
-                await store.delete_ended_ban(ban.kind.value, ban.mask, ban.set_at) for ban in ended
-            ]
-            return all(deleted)
-        # The row is compared first: a renewal between the look and the delete (a few
-        # milliseconds, not a poll interval) is still lost with such a store.
-        kept = {(ban.kind, ban.mask): ban for ban in BanKeeper._read(await store.load_bans())}
-        same = True
-        for ban in ended:
-            if kept.get((ban.kind, ban.mask)) == ban:
-                await store.delete_ban(ban.kind.value, ban.mask)
-            else:
-                same = False
-        return same
+        deleted = [
+            await store.delete_ended_ban(ban.kind.value, ban.mask, ban.set_at) for ban in ended
+        ]
+        return all(deleted)
 
     @staticmethod
     def _read(rows: list[str]) -> list[ServerBan]:

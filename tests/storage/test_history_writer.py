@@ -11,7 +11,14 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 import pytest
 
-from hubbub.core.events import Actor, MessageKind, MessagePart, MessagePosted
+from hubbub.core.events import (
+    Actor,
+    Fact,
+    MessageKind,
+    MessagePart,
+    MessagePosted,
+    MessageRedacted,
+)
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.storage import history
 from hubbub.storage.errors import StorageError
@@ -469,3 +476,59 @@ async def test_a_read_after_write_waits_its_limit_for_a_stuck_store_then_reads(
         assert "went ahead of the store after 0.2 s" in caplog.text
         # What the store holds; the stuck message is not there yet.
         assert [m.text for m in found] == ["message 0"]
+
+
+class FindCounting(DelegatingStore):
+    """Counts the looks for one message."""
+
+    finds = 0
+
+    async def find(self, conversation: str, msgid: str) -> StoredMessage | None:
+        self.finds += 1
+        return await self.inner.find(conversation, msgid)
+
+
+class AnotherNode:
+    """A bus whose facts all come from another node (only what ReadAfterWrite asks)."""
+
+    applying_own = False
+
+    def __init__(self) -> None:
+        self.subscribers: list[Callable[[Fact], None]] = []
+
+    def subscribe(self, subscriber: Callable[[Fact], None], own_only: bool = False) -> None:
+        self.subscribers.append(subscriber)
+
+    def hand(self, event: Fact) -> None:
+        for subscriber in self.subscribers:
+            subscriber(event)
+
+
+async def test_a_line_redacted_before_its_node_stored_it_is_not_waited_for(
+    store: Store,
+) -> None:
+    counting = FindCounting(store)
+    writer = HistoryWriter(counting)
+    bus = AnotherNode()
+    reads = ReadAfterWrite(counting, writer, wait=WAIT, bus=bus)  # type: ignore[arg-type]
+    async with running(writer):
+        said = posted(7)._replace(kept_as=(CHAN,))
+        bus.hand(said)
+        bus.hand(MessageRedacted(ALICE, CHAN, said.msgid, ""))
+        async with asyncio.timeout(1.0):  # bounded wait, not a measure: WAIT is 5 s
+            assert await reads.before(CHAN, math.inf, 10) == []
+        assert counting.finds == 0
+
+
+async def test_readers_waiting_for_another_nodes_line_share_one_look(store: Store) -> None:
+    counting = FindCounting(store)
+    writer = HistoryWriter(counting)
+    bus = AnotherNode()
+    reads = ReadAfterWrite(counting, writer, wait=0.3, bus=bus)  # type: ignore[arg-type]
+    async with running(writer):
+        bus.hand(posted(8)._replace(kept_as=(CHAN,)))  # never stored here
+        async with asyncio.timeout(WAIT):
+            await asyncio.gather(*(reads.before(CHAN, math.inf, 10) for _ in range(10)))
+        # Ten readers, one look at a time between pauses that grow: a handful of looks,
+        # not ten readers polling every 10 ms.
+        assert 0 < counting.finds <= 8

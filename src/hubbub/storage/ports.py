@@ -44,6 +44,12 @@ class BanStore(Protocol):
 
     async def delete_ban(self, kind: str, mask: str) -> bool: ...
 
+    async def delete_ended_ban(self, kind: str, mask: str, set_at: float) -> bool:
+        """Delete the ban ``kind``/``mask`` only while it is still the one set at
+        ``set_at``: one set again since (from the shell, by another node) is a new ban,
+        which the ended one's clean-up must leave alone (probe 23)."""
+        ...
+
     async def load_bans(self) -> list[str]: ...
 
     async def bans_version(self) -> str:

@@ -302,6 +302,15 @@ class PostgresStore(PostgresMetadata, PostgresPresences):
         )
         return _changed(status) == 1
 
+    async def delete_ended_ban(self, kind: str, mask: str, set_at: float) -> bool:
+        status = await self._execute(
+            "DELETE FROM server_bans WHERE kind = $1 AND mask = $2 AND set_at = $3",
+            kind,
+            _put(mask),
+            set_at,
+        )
+        return _changed(status) == 1
+
     async def load_bans(self) -> list[str]:
         return [_get(row["data"]) for row in await self._fetch("SELECT data FROM server_bans")]
 
