@@ -234,7 +234,7 @@ VERSION_1_FIELDS = {
     "Quit": "actor reason forced",
     "Killed": "actor nick reason victim",
     "NickChanged": "actor nick",
-    "TopicChanged": "actor channel topic time",
+    "TopicChanged": "actor channel topic time msgid kept_as",
     "ChannelModeChanged": "actor channel changes time",
     "UserModeChanged": "actor nick changes oper_name",
     "Invited": "actor nick channel invitee admits",
@@ -510,6 +510,8 @@ def test_malformed_data_is_refused_with_codec_error(data: bytes, why: str) -> No
 
 
 _TOPIC_TEXT = encode(TopicChanged(ALICE, "#a", "t", 1.5), "n").decode()
+# The time, then an empty msgid and no history (the fields after it).
+_TIME_AT_END = ',1.5,"",[]]]'
 
 
 @pytest.mark.parametrize(
@@ -526,13 +528,13 @@ _TOPIC_TEXT = encode(TopicChanged(ALICE, "#a", "t", 1.5), "n").decode()
     ],
 )
 def test_a_time_that_is_not_a_finite_number_is_refused(time: str, why: str) -> None:
-    assert _TOPIC_TEXT.endswith(",1.5]]")
+    assert _TOPIC_TEXT.endswith(_TIME_AT_END)
     with pytest.raises(CodecError, match=why):
-        decode(_TOPIC_TEXT.replace(",1.5]]", f",{time}]]").encode())
+        decode(_TOPIC_TEXT.replace(_TIME_AT_END, _TIME_AT_END.replace("1.5", time)).encode())
 
 
 def test_a_whole_number_is_a_time() -> None:
-    fact, _ = decode(_TOPIC_TEXT.replace(",1.5]]", ",2]]").encode())
+    fact, _ = decode(_TOPIC_TEXT.replace(_TIME_AT_END, _TIME_AT_END.replace("1.5", "2")).encode())
     assert isinstance(fact, TopicChanged)
     assert fact.time == 2.0
     assert type(fact.time) is float

@@ -12,6 +12,7 @@ from hubbub.core.events import (
     MessageRedacted,
     MetadataChanged,
     MetadataValue,
+    TopicChanged,
     Wallops,
 )
 from hubbub.core.keepers import history_keeper, marker_keeper, metadata_keeper
@@ -30,6 +31,9 @@ class RecordedHistory:
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         self.handed.append(("record " + event.msgid, conversation))
+
+    def record_topic(self, event: TopicChanged, conversation: str) -> None:
+        self.handed.append(("topic " + event.msgid, conversation))
 
     def forget(self, msgid: str) -> None:
         self.handed.append(("forget " + msgid, ""))
@@ -65,6 +69,12 @@ def test_a_message_kept_nowhere_is_not_recorded() -> None:
     ledger = RecordedHistory()
     history_keeper(ledger)(MessagePosted(ALICE, "#a", "", msgid="m1"))
     assert ledger.handed == []
+
+
+def test_a_topic_change_is_recorded_in_its_channels_history() -> None:
+    ledger = RecordedHistory()
+    history_keeper(ledger)(TopicChanged(ALICE, "#a", "news", 1.0, "t1", ("#a 1",)))
+    assert ledger.handed == [("topic t1", "#a 1")]
 
 
 def test_a_redacted_message_leaves_history() -> None:

@@ -180,7 +180,16 @@ def set_topic(state: State, user: User, name: str, text: str) -> list[Event]:
     if "t" in channel.flags and not channel.is_op(user):
         raise ChatError(Reason.CHANOP_NEEDED, channel.name)
     text = text[: state.limits.topiclen]
-    return [TopicChanged(user.actor, channel.name, text, state.clock())]
+    return [
+        TopicChanged(
+            user.actor,
+            channel.name,
+            text,
+            state.clock(),
+            state.ids.msgid(),
+            (channel.history_key,),
+        )
+    ]
 
 
 def change_channel_modes(

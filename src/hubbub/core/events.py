@@ -243,10 +243,15 @@ class NickChanged:
 
 @dataclass(frozen=True, slots=True)
 class TopicChanged:
+    """A channel's topic set (or cleared, empty): with a message id and the history it
+    is kept in, like a message (draft/event-playback)."""
+
     actor: Actor
     channel: str
     topic: str
     time: float = 0.0
+    msgid: str = ""
+    kept_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

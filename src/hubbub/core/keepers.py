@@ -7,19 +7,30 @@ writers of :mod:`hubbub.storage`).
 
 from __future__ import annotations
 
-from hubbub.core.events import Fact, MarkerMoved, MessagePosted, MessageRedacted, MetadataChanged
+from hubbub.core.events import (
+    Fact,
+    MarkerMoved,
+    MessagePosted,
+    MessageRedacted,
+    MetadataChanged,
+    TopicChanged,
+)
 from hubbub.core.markers import account_of
 from hubbub.core.ports import HistorySink, MarkerSink, MetadataSink, Subscriber
 
 
 def history_keeper(sink: HistorySink) -> Subscriber:
-    """Messages go to history under the conversations they name; redacted ones leave."""
+    """Messages and topic changes go to history under the conversations they name;
+    redacted messages leave."""
     record, forget = sink.record, sink.forget
 
     def keep(event: Fact) -> None:
         if type(event) is MessagePosted:
             for conversation in event.kept_as:
                 record(event, conversation)
+        elif type(event) is TopicChanged:
+            for conversation in event.kept_as:
+                sink.record_topic(event, conversation)
         elif type(event) is MessageRedacted:
             forget(event.msgid)
 

@@ -17,6 +17,8 @@ from hubbub.core.state import State
 from hubbub.wire.casemap import Key
 
 _NO_TAGS: Mapping[str, str] = {}
+# Client tags that only say someone is typing: a TAGMSG of these alone goes unkept.
+_TYPING = frozenset({"+typing", "+draft/typing"})
 
 
 def history_owner(user: User) -> str:
@@ -53,7 +55,8 @@ def say(
     """
     now = state.clock()
     msgid = state.ids.msgid()
-    kept = kind is not MessageKind.TAGMSG
+    # A TAGMSG is kept when it says something lasting (a reaction), not a typing notice.
+    kept = kind is not MessageKind.TAGMSG or not _TYPING.issuperset(tags)
     if target.startswith("#"):
         channel = state.channels.find(target)
         if channel is None or (user not in channel.members and not channel.visible_to(user)):

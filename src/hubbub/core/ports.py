@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from hubbub.core.events import Fact, MessagePosted
+from hubbub.core.events import Fact, MessagePosted, TopicChanged
 from hubbub.core.presence import AccountChoices, PresenceRecord
 from hubbub.core.registered import RegisteredChannel
 
@@ -86,6 +86,11 @@ class HistorySink(Protocol):
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message; must not block (see :mod:`hubbub.storage.history`)."""
+        ...
+
+    def record_topic(self, event: TopicChanged, conversation: str) -> None:
+        """Take a topic change (kept as a ``TOPIC`` line, for draft/event-playback);
+        must not block."""
         ...
 
     def forget(self, msgid: str) -> None:

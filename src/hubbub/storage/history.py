@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from hubbub.core.events import Fact, MessagePosted, MessageRedacted
+from hubbub.core.events import Fact, MessagePosted, MessageRedacted, TopicChanged
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.core.ports import Bus
 from hubbub.storage.errors import StorageError
@@ -107,6 +107,32 @@ class HistoryWriter:
                     event.text,
                     tuple(event.tags.items()) if event.tags else (),
                     tuple([part.text for part in event.parts]) if event.parts else (),
+                    0,
+                ),
+            )
+        )
+        if len(self._pending) == 1:
+            self._wake.set()
+
+    def record_topic(self, event: TopicChanged, conversation: str) -> None:
+        """Take a topic change for storage, as a ``TOPIC`` line of its channel."""
+        if len(self._pending) + len(self._in_flight) >= self._max_pending:
+            self.dropped += 1
+            return
+        self.recorded += 1
+        self._pending.append(
+            (
+                self.recorded,
+                (
+                    event.msgid,
+                    event.time,
+                    conversation,
+                    event.channel,
+                    event.actor.mask,
+                    "TOPIC",
+                    event.topic,
+                    (),
+                    (),
                     0,
                 ),
             )

@@ -39,7 +39,7 @@ VALUES = {
     "draft/metadata-3": "before-connect,max-subs=50,max-keys=20,max-value-bytes=300",
 }
 # Offered only where the server keeps history, and accounts.
-_NEEDS_HISTORY = frozenset({"draft/chathistory"})
+_NEEDS_HISTORY = frozenset({"draft/chathistory", "draft/event-playback"})
 _NEEDS_ACCOUNTS = frozenset({"sasl", "draft/account-registration"})
 
 # In the order CAP LS lists them.
@@ -53,6 +53,7 @@ SUPPORTED: tuple[str, ...] = (
     "draft/account-registration",
     "draft/channel-rename",
     "draft/chathistory",
+    "draft/event-playback",
     "draft/message-redaction",
     "draft/metadata-3",
     "draft/multiline",

@@ -177,6 +177,9 @@ def render_tags(event: Event, variant: int, when: str) -> str:
             tags.append("bot")
         if event.tags:
             tags.append(render_client_tags(event))
+    elif variant & Variant.MESSAGE_TAGS and type(event) is TopicChanged and event.msgid:
+        # Kept in history like a message: its id lets a client find it there.
+        tags.append(f"msgid={event.msgid}")
     return ";".join(tags)
 
 

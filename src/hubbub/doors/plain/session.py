@@ -303,7 +303,8 @@ class PlainSession:
             live = {msgid for msgid, _ in self.held or () if msgid}
             lines = [self.ctx._("Recently in {room}:").format(room=channel.name)]
             for stored in recent:
-                if stored.msgid in live:
+                # Topic changes and reactions are kept for IRC clients that replay them.
+                if stored.msgid in live or stored.kind not in ("PRIVMSG", "NOTICE"):
                     continue
                 nick = stored.sender.split("!", 1)[0]
                 kind = MessageKind(stored.kind)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 _ARITY = {"LATEST": 3, "BEFORE": 3, "AFTER": 3, "AROUND": 3, "BETWEEN": 4, "TARGETS": 3}
 # Lines of flood control a CHATHISTORY TARGETS costs beyond its own.
 _TARGETS_COST = 5
+# What every client is given of history; the rest (TOPIC, TAGMSG) is event-playback's.
+MESSAGE_KINDS = frozenset({"PRIVMSG", "NOTICE"})
 # Later than any message (the year 2286), for LATEST *.
 _END_OF_TIME = 10_000_000_000.0
 
@@ -237,10 +239,15 @@ async def _targets(
 
 
 def send_history(session: IrcClient, target: str, messages: list[StoredMessage]) -> None:
-    """The messages in a ``chathistory`` batch, with the tags the client asked for."""
+    """The messages in a ``chathistory`` batch, with the tags the client asked for;
+    what is kept besides messages (topic changes, lasting TAGMSGs) only to a client
+    that asked for draft/event-playback."""
     lines = []
     limit = session.ctx.settings.limits.line_length
+    events = "draft/event-playback" in session.caps
     for stored in messages:
+        if stored.kind not in MESSAGE_KINDS and not events:
+            continue
         texts = stored.lines or (stored.text,)
         for index, text in enumerate(texts):
             tags: dict[str, str] = {}
@@ -254,7 +261,10 @@ def send_history(session: IrcClient, target: str, messages: list[StoredMessage])
                     tags["msgid"] = stored.msgid
                 if index == 0 or len(encode_tags(dict(stored.tags))) <= REPEATED_TAGS:
                     tags.update(stored.tags)
-            head = fit_line(f":{stored.sender} {stored.kind} {stored.target} :{text}", limit)
+            if stored.kind == "TAGMSG":
+                head = f":{stored.sender} TAGMSG {stored.target}"
+            else:
+                head = fit_line(f":{stored.sender} {stored.kind} {stored.target} :{text}", limit)
             lines.append(f"@{encode_tags(tags)} {head}" if tags else head)
     _send_in_batch(session, "chathistory", target, lines)
 
