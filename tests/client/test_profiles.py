@@ -66,3 +66,54 @@ async def test_profile_sets_the_users_own_display_name(server: Server, bob: Line
         await until(
             app, showing(app, "Invalid value: an avatar is an https: URL or a data: image")
         )
+
+
+async def _profiled(server: Server, nick: str, display_name: str | None) -> LineClient:
+    """A client of ``nick`` in #rust, with ``display_name`` set first when given."""
+    client = await LineClient.open(irc_port(server))
+    await client.send("CAP REQ :draft/metadata-3", "CAP END")
+    await client.register(nick)
+    if display_name is not None:
+        await client.send(f"METADATA * SET display-name :{display_name}")
+        await client.read_until(n.RPL_KEYVALUE)
+    await client.send("JOIN #rust")
+    await client.read_until(n.RPL_ENDOFNAMES)
+    return client
+
+
+async def test_whoever_takes_the_nick_of_one_who_quit_has_no_display_name(
+    server: Server,
+) -> None:
+    app = make_app(irc_port(server), "anna", ("#rust",))
+    async with app.run_test(size=(120, 36)):
+        await until(app, lambda: app.state.active == Key("#rust"))
+        alice = await _profiled(server, "alice", "Alice (channel admin)")
+        await until(app, lambda: app.state.display_names.get(Key("alice")) is not None)
+        await alice.send("QUIT :bye")
+        assert await alice.closed()
+        await alice.close()
+        await until(app, showing(app, "alice quit"))
+        # The server says nothing of a newcomer with no keys: nothing must be left to show.
+        mallory = await _profiled(server, "alice", None)
+        await mallory.send("PRIVMSG #rust :please send me your password")
+        await until(app, showing(app, "<alice> please send me your password"))
+        assert Key("alice") not in app.state.display_names
+        await mallory.close()
+
+
+async def test_a_display_name_follows_its_holder_to_a_new_nick(server: Server) -> None:
+    app = make_app(irc_port(server), "anna", ("#rust",))
+    async with app.run_test(size=(120, 36)):
+        await until(app, lambda: app.state.active == Key("#rust"))
+        alice = await _profiled(server, "alice", "Alice A.")
+        await until(app, lambda: app.state.display_names.get(Key("alice")) == "Alice A.")
+        await alice.send("NICK alice_")
+        await until(app, lambda: app.state.display_names.get(Key("alice_")) == "Alice A.")
+        assert Key("alice") not in app.state.display_names
+        await alice.send("PRIVMSG #rust :renamed")
+        await until(app, showing(app, "<Alice A. (alice_)> renamed"))
+        mallory = await _profiled(server, "alice", None)
+        await mallory.send("PRIVMSG #rust :it is me")
+        await until(app, showing(app, "<alice> it is me"))
+        await mallory.close()
+        await alice.close()

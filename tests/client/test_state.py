@@ -383,6 +383,23 @@ def test_display_names_are_forgotten_by_a_new_connection(state: ChatState) -> No
     assert state.display_names == {}
 
 
+def test_display_names_are_forgotten_with_the_last_channel_shared(rust: ChatState) -> None:
+    feed(
+        rust,
+        ":anna!a@h JOIN #go",
+        ":irc.test 353 anna = #go :anna bob dave",
+        ":irc.test 366 anna #go :End of /NAMES list.",
+        ":irc.test 761 anna anna display-name * :Anna K.",
+        *(f":irc.test 761 anna {n} display-name * :{n.title()}" for n in ("bob", "carol", "dave")),
+    )
+    # bob is still in #go, so still followed; carol shares nothing more.
+    feed(rust, ":bob!b@h PART #rust", ":anna!a@h KICK #rust carol :out")
+    assert set(rust.display_names) == {Key("anna"), Key("bob"), Key("dave")}
+    # Kicked from #go: only one's own name stays.
+    feed(rust, ":op!o@h KICK #go anna :bye")
+    assert rust.display_names == {Key("anna"): "Anna K."}
+
+
 def test_a_read_marker_from_the_server_leaves_unread_only_what_came_after(
     rust: ChatState,
 ) -> None:

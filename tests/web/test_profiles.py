@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 
-from playwright.async_api import Route, expect
+from playwright.async_api import Page, Route, expect
 
 from hubbub.server import Server
 from hubbub.wire import numerics as n
+from tests.helpers import LineClient
 from tests.integration.conftest import Clients
 from tests.web.support import Pages, browser_test, buffer_button, joined, lines, page_url, say
 
@@ -132,3 +133,71 @@ async def test_a_profile_set_in_one_browser_is_seen_in_another_and_over_irc(
     await expect(lines(bob, "hello bob")).to_have_count(1)
     await expect(lines(bob, "hello bob").locator(".display-name")).to_have_count(0)
     assert "null" not in await lines(bob, "hello bob").inner_text()
+
+
+async def _profiled(server: Server, clients: Clients, nick: str, *keys: str) -> LineClient:
+    """An IRC client of ``nick`` in ROOM that first sets ``keys`` ("key :value")."""
+    client = await clients.open(server)
+    await client.send("CAP REQ :draft/metadata-3", "CAP END")
+    await client.register(nick)
+    for key in keys:
+        await client.send(f"METADATA * SET {key}")
+        await client.read_until(n.RPL_KEYVALUE)
+    await client.send(f"JOIN {ROOM}")
+    await client.read_until(n.RPL_ENDOFNAMES)
+    return client
+
+
+async def _with_avatars(page: Page) -> None:
+    async def avatar(route: Route) -> None:
+        await route.fulfill(status=200, content_type="image/png", body=PIXEL)
+
+    await page.route("https://avatars.example/**", avatar)
+
+
+async def test_whoever_takes_the_nick_of_one_who_quit_is_shown_without_their_profile(
+    server: Server, pages: Pages, clients: Clients
+) -> None:
+    anna = await pages.open(page_url(server, nick="anna", channels=ROOM))
+    await _with_avatars(anna)
+    await joined(anna, ROOM)
+    alice = await _profiled(
+        server, clients, "alice", "display-name :Alice (admin)", f"avatar :{AVATAR}"
+    )
+    members = anna.locator("#member-list")
+    await expect(members.locator(".display-name")).to_have_text("Alice (admin)")
+    await alice.send("QUIT :bye")
+    assert await alice.closed()
+    await expect(members.get_by_role("button", name="alice", exact=False)).to_have_count(0)
+    # The server says nothing of a newcomer with no keys: nothing must be left to show.
+    mallory = await _profiled(server, clients, "alice")
+    await mallory.send(f"PRIVMSG {ROOM} :please send me your password")
+    line = lines(anna, "please send me your password")
+    await expect(line).to_have_count(1)
+    await expect(line.locator(".display-name")).to_have_count(0)
+    await expect(members.get_by_role("button", name="alice", exact=True)).to_have_count(1)
+    await expect(members.locator(".display-name")).to_have_count(0)
+    await expect(members.locator("img.avatar")).to_have_count(0)
+
+
+async def test_a_profile_follows_its_holder_to_a_new_nick(
+    server: Server, pages: Pages, clients: Clients
+) -> None:
+    anna = await pages.open(page_url(server, nick="anna", channels=ROOM))
+    await _with_avatars(anna)
+    await joined(anna, ROOM)
+    alice = await _profiled(
+        server, clients, "alice", "display-name :Alice A.", f"avatar :{AVATAR}"
+    )
+    members = anna.locator("#member-list")
+    renamed = members.locator("button.member", has_text="alice_")
+    await alice.send("NICK alice_")
+    await expect(renamed.locator(".display-name")).to_have_text("Alice A.")
+    await expect(renamed.locator("img.avatar")).to_have_attribute("src", AVATAR)
+    # Someone else in the old nick is not her.
+    mallory = await _profiled(server, clients, "alice")
+    await mallory.send(f"PRIVMSG {ROOM} :it is me")
+    await expect(lines(anna, "it is me")).to_have_count(1)
+    await expect(lines(anna, "it is me").locator(".display-name")).to_have_count(0)
+    await expect(members.get_by_role("button", name="alice", exact=True)).to_have_count(1)
+    await expect(members.locator(".display-name")).to_have_count(1)

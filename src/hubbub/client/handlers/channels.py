@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hubbub.client.handlers.profiles import carry_over, forget_unshared
 from hubbub.client.handlers.replies import numeric_text
 from hubbub.client.handlers.table import Table
 from hubbub.client.state import (
@@ -86,12 +87,15 @@ def _part(state: ChatState, message: Message) -> None:
         if buffer is None:
             continue
         if state.is_me(nick):
+            gone = [m.nick for m in buffer.members.values()]
             buffer.joined = False
             buffer.members.clear()
             state._updates.extend((MembersChanged(buffer.key), BuffersChanged()))
             state.note(f"You left {buffer.name}", buffer.key)
+            forget_unshared(state, gone)
         else:
             _leave(state, buffer, nick, "part", state._time(message))
+            forget_unshared(state, (nick,))
 
 
 @handles("KICK")
@@ -104,14 +108,17 @@ def _kick(state: ChatState, message: Message) -> None:
     victim, by = message.params[1], nick_of(message.source)
     reason = clean(message.params[2]) if len(message.params) > 2 else ""
     if state.is_me(victim):
+        gone = [m.nick for m in buffer.members.values()]
         buffer.joined = False
         buffer.members.clear()
         state._updates.extend((MembersChanged(buffer.key), BuffersChanged()))
         text = f"You were kicked by {clean(by, 64)}: {reason}"
         state._add(buffer, Line(state._time(message), LineKind.ERROR, "", text))
+        forget_unshared(state, gone)
         return
     if buffer.members.pop(state.fold(victim), None) is not None:
         state._updates.append(MembersChanged(buffer.key))
+    forget_unshared(state, (victim,))
     text = f"{clean(victim, 64)} was kicked by {clean(by, 64)}: {reason}"
     state._add(buffer, Line(state._time(message), LineKind.EVENT, "", text))
 
@@ -125,6 +132,7 @@ def _quit(state: ChatState, message: Message) -> None:
             _leave(state, buffer, nick, "quit", when)
         elif buffer.kind is BufferKind.QUERY and buffer.key == state.fold(nick):
             _presence(state, buffer, Presence("quit", clean(nick, 64)), when)
+    state.display_names.pop(state.fold(nick), None)
 
 
 @handles("NICK")
@@ -138,6 +146,7 @@ def _nick(state: ChatState, message: Message) -> None:
         state.nick = new
         state._updates.append(StatusChanged())
         state.note(f"You are now known as {clean(new, 64)}", SERVER)
+    carry_over(state, old, new)
     change = Presence("nick", clean(old, 64), clean(new, 64))
     for buffer in list(state.buffers.values()):
         member = buffer.members.pop(old_key, None)

@@ -4,9 +4,17 @@ and the answers to ``/profile``. No I/O.
 The session subscribes to ``display-name`` once registered; the server then tells of
 each display name of someone sharing a channel (RPL_KEYVALUE, RPL_KEYNOTSET), as they
 join and as they change it.
+
+A display name is kept by nick, and a nick passes from one person to another: the server
+says nothing of a newcomer who sets no keys, so a name left behind would be shown for
+whoever takes the nick next. The channel handlers therefore move it on NICK (the same
+person, :func:`carry_over`) and forget it on QUIT and once no joined channel is shared
+with its holder (:func:`forget_unshared`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from hubbub.client.handlers.table import Table, ignored
 from hubbub.client.state import ChatState, LineKind, MembersChanged
@@ -31,6 +39,26 @@ def _shown_in(state: ChatState, nick: str) -> None:
     for buffer in state.buffers.values():
         if key in buffer.members:
             state._updates.append(MembersChanged(buffer.key))
+
+
+def forget_unshared(state: ChatState, nicks: Iterable[str]) -> None:
+    """Forget the display names of those of ``nicks`` in no joined channel (never ours)."""
+    for nick in nicks:
+        key = state.fold(nick)
+        if state.is_me(nick) or key not in state.display_names:
+            continue
+        if not any(b.joined and key in b.members for b in state.buffers.values()):
+            del state.display_names[key]
+
+
+def carry_over(state: ChatState, old: str, new: str) -> None:
+    """``old`` is now ``new``: the same person, so the same display name. Whatever was
+    kept for ``new`` belonged to someone who has since left that nick."""
+    name = state.display_names.pop(state.fold(old), None)
+    if name is None:
+        state.display_names.pop(state.fold(new), None)
+    else:
+        state.display_names[state.fold(new)] = name
 
 
 @handles(n.RPL_KEYVALUE, n.RPL_KEYNOTSET)

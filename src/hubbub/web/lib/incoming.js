@@ -127,6 +127,7 @@ export function receive(chat, msg) {
 					chat.emit("members", { buffer });
 				}
 			}
+			chat.profiles.forget(from);
 			break;
 		case "NICK":
 			receiveNick(chat, msg);
@@ -289,12 +290,15 @@ function receiveLeave(chat, msg) {
 	if (!buffer) return;
 	const reason = msg.params[kick ? 2 : 1] ?? "";
 	buffer.typing.delete(who);
+	// Those who may now share no channel with us: their profiles are no longer followed.
+	const gone = chat.client.isMe(who) ? buffer.members.values().map((m) => m.nick) : [who];
 	if (chat.client.isMe(who)) {
 		buffer.joined = false;
 		buffer.members.clear();
 		if (!kick) {
 			chat.buffers.delete(name);
 			if (chat.client.fold(chat.active) === chat.client.fold(name)) chat.active = SERVER;
+			chat.profiles.forgetUnshared(gone);
 			chat.emit("buffers");
 			return;
 		}
@@ -302,6 +306,7 @@ function receiveLeave(chat, msg) {
 	} else {
 		buffer.members.delete(who);
 	}
+	chat.profiles.forgetUnshared(gone);
 	chat.addLine(name, buffer, { kind: kick ? "kick" : "part", nick: who, by: msg.prefix.name, text: reason }, msg);
 	chat.emit("members", { buffer });
 }
@@ -311,6 +316,7 @@ function receiveNick(chat, msg) {
 	const to = msg.params[0];
 	// The client has already taken the new nick when it was ours.
 	const mine = chat.client.isMe(to);
+	chat.profiles.rename(from, to);
 	for (const buffer of chat.buffers.values()) {
 		const member = buffer.members.get(from);
 		const isQuery = buffer.kind === "query" && chat.client.fold(buffer.name) === chat.client.fold(from);

@@ -4,6 +4,11 @@
 // (RPL_KEYVALUE, RPL_KEYNOTSET), and of too many at once with RPL_METADATASYNCLATER,
 // after which the client asks for them (SYNC). Nothing here fetches anything: an avatar
 // is only ever an <img> the browser loads, and only for an https URL.
+//
+// A profile is kept by nick, and a nick passes from one person to another: the server
+// says nothing of a newcomer who sets no keys, so a profile left behind would be shown
+// for whoever takes the nick next. incoming.js therefore moves it on NICK (the same
+// person) and forgets it on QUIT and once no joined channel is shared with its holder.
 
 import { Status } from "./client.js";
 import { NameMap } from "./irc.js";
@@ -46,6 +51,32 @@ export class Profiles {
 	/** {displayName, avatar, status} of `nick` (each "" when unset). */
 	of(nick) {
 		return this.byNick.get(nick) ?? { displayName: "", avatar: "", status: "" };
+	}
+
+	/** `nick` quit, or shares no channel with us any more: forget their profile. */
+	forget(nick) {
+		if (this.byNick.delete(nick)) this.chat.emit("profiles", { nick });
+	}
+
+	/** Forgets each of `nicks` who is in no channel we are in (never our own). */
+	forgetUnshared(nicks) {
+		for (const nick of nicks) {
+			if (this.chat.client.isMe(nick)) continue;
+			const shared = this.chat.buffers
+				.values()
+				.some((b) => b.kind === "channel" && b.joined && b.members.has(nick));
+			if (!shared) this.forget(nick);
+		}
+	}
+
+	/** `from` is now `to`: the same person, so the same profile. Whatever was kept for
+	 * `to` belonged to someone who has since left the nick. */
+	rename(from, to) {
+		const profile = this.byNick.get(from);
+		this.byNick.delete(from);
+		if (profile) this.byNick.set(to, profile);
+		else this.byNick.delete(to);
+		this.chat.emit("profiles", { nick: to });
 	}
 
 	/** A SET of one's own `key` was sent: say "saved" once the server confirms it. */
