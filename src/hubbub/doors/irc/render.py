@@ -297,7 +297,11 @@ class RenderCache:
 
     def _time_of(self, event: Event) -> str:
         """server-time of an event; the date part is formatted once per second."""
-        moment = event.time if isinstance(event, MessagePosted) else self._clock()
+        if isinstance(event, MessagePosted) or (type(event) is TopicChanged and event.time):
+            # Kept in history under this time: the live line must say the same.
+            moment = event.time
+        else:
+            moment = self._clock()
         seconds, millis = divmod(round(moment * 1000), 1000)
         if seconds != self._second:
             self._second = seconds
