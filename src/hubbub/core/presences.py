@@ -100,8 +100,8 @@ class Presences:
         return _decide(choices.always_on, self.policy.always_on)
 
     def choose(self, account_id: str, choices: AccountChoices) -> None:
-        """What an account chose, loaded at login or changed (NickServ SET): a user that
-        is no longer always-on and has no device leaves."""
+        """An account changed its choices (NickServ SET): they are kept, and its user,
+        if no longer always-on and with no device attached, leaves."""
         self.choices[account_id] = choices
         if self.sink is not None:
             self.sink.choose(account_id, choices)
