@@ -436,9 +436,14 @@ def test_a_topic_is_decided_with_the_time_and_cut_to_the_limit() -> None:
     alice, _ = world.add("alice", "#a")
     world.clock.now = 12.0
     before = world.snapshot()
-    assert channel_ops.set_topic(world.state, alice, "#A", "headline") == [
-        TopicChanged(alice.actor, "#a", "head", 12.0)
-    ]
+    [event] = channel_ops.set_topic(world.state, alice, "#A", "headline")
+    assert isinstance(event, TopicChanged)
+    channel = world.channel("#a")
+    assert event == TopicChanged(
+        alice.actor, "#a", "head", 12.0, event.msgid, (channel.history_key,)
+    )
+    # A message id of its own, as a message has (it is kept in history, event-playback).
+    assert event.msgid
     assert world.snapshot() == before
 
 

@@ -145,7 +145,7 @@ async def test_an_account_that_turns_multiclient_off_gets_433(tmp_path: Path) ->
         laptop, _ = await device(server)
         await laptop.send("NS SET MULTICLIENT OFF")
         answer = await laptop.read_until("NOTICE")
-        assert answer[-1].params[-1] == "MULTICLIENT is now off."
+        assert answer[-1].params[-1] == "Done: MULTICLIENT is off (your choice)."
         # Another's setting cannot be changed by naming it.
         await laptop.send("NS SET bob MULTICLIENT ON")
         assert (
@@ -178,12 +178,18 @@ async def test_no_account_attaches_more_connections_than_its_limit(tmp_path: Pat
         await make_account(server)
         first, _ = await device(server)
         second, _ = await device(server, "alice@two")
-        third, lines = await device(server, "alice@three", until=n.ERR_NICKNAMEINUSE)
-        assert "as many connections as it may" in lines[-1].params[-1]
-        # Refused, it may still be a user of its own under another nick.
-        await third.send("NICK alice3")
-        welcome = await third.read_until("376")
-        assert [m.params[0] for m in welcome if m.command == n.RPL_WELCOME] == ["alice3"]
+        # Closed with the reason: a 433 would have the client take its next nick, and
+        # the account be a second person in its channels.
+        third, lines = await device(server, "alice@three", until="ERROR")
+        assert "has 2 connections already" in lines[-1].params[-1]
+        assert not [m for m in lines if m.command == n.RPL_WELCOME]
+        assert await third.closed()
+        # The two attached are unharmed.
+        await first.send("PRIVMSG alice :note to self")
+        assert said(await second.read_until("PRIVMSG")) == [("alice", "note to self")]
+        # Once on each device: as its recipient, not again as said on another device.
+        assert not said(await second.sync())
+        assert said(await first.sync()) == [("alice", "note to self")]
         for client in (first, second, third):
             await client.close()
 

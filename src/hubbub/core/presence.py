@@ -93,10 +93,12 @@ class Presence:
     def echo(self, event: MessagePosted) -> None:
         speakers = self._speakers
         speaker = speakers.pop(event.msgid, None) if speakers is not None else None
+        # A message to oneself was delivered to every device already, as its recipient.
+        to_self = event.to == event.actor.id
         for session in tuple(self.sessions):
             if session is speaker:
                 session.echo(event)
-            else:
+            elif not to_self:
                 # The user said it on another device: this one shows it as said.
                 session.deliver(event)
 

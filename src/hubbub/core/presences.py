@@ -32,6 +32,7 @@ from hubbub.core.events import (
     UserModeChanged,
 )
 from hubbub.core.model import Listener, User
+from hubbub.core.modes import ModeChange
 from hubbub.core.ports import PresenceSink
 from hubbub.core.presence import (
     AccountChoices,
@@ -320,6 +321,9 @@ class Presences:
         user = state.users.by_id.get(arrival.actor.id)
         if user is None:
             return None
+        wanted = [ModeChange(True, mode) for mode in record.modes]
+        applied = user_ops.change_user_modes(user, wanted)
+        self._publish_all(user_ops.user_modes_changed(user, applied))
         if record.away is not None:
             self._publish_all(user_ops.set_away(state, user, record.away))
         for name, key in record.channels:

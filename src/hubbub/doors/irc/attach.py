@@ -95,9 +95,10 @@ def complete_registration(session: IrcClient) -> Awaitable[None] | None:
     target = attach_target(session, nick)
     if target is not None:
         if session.hub.presences.full(target):
-            _refuse_nick(
-                session, nick, "Nickname is in use: your account has as many connections as it may"
-            )
+            # Closed rather than refused the nick: a client offered 433 takes the next
+            # nick it has, and the account would be a second person in its channels.
+            most = session.hub.limits.clients_per_account
+            session.close(f"Your account has {most} connections already, the most it may have")
             return None
         return attach(session, target)
     try:

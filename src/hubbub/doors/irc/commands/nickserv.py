@@ -39,8 +39,8 @@ _NICKSERV_HELP = (
     "GHOST <nick>                 - disconnect a session using your account's nick",
     "CERT LIST|ADD|DEL <fp>       - TLS client certificates that log in (SASL EXTERNAL)",
     "SET                          - show your account's settings",
-    "SET MULTICLIENT ON|OFF       - let several connections share your nick",
-    "SET ALWAYS-ON ON|OFF         - stay in your channels while no connection is open",
+    "SET MULTICLIENT ON|OFF|DEFAULT - let several connections share your nick",
+    "SET ALWAYS-ON ON|OFF|DEFAULT - stay in your channels while no connection is open",
 )
 
 
@@ -105,6 +105,9 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
             tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
             await _ghost(session, user, accounts, args[0])
+        elif verb == "HELP" and args and args[0].upper() == "SET":
+            for line in _SET_HELP:
+                tell(session, line)
         elif verb == "SET":
             await _set(session, accounts, [arg.upper() for arg in args])
         elif verb == "CERT":
@@ -133,29 +136,39 @@ async def _own_account(session: IrcClient, accounts: Accounts) -> Account | None
     return None
 
 
+_SET_HELP = (
+    "SET shows your account's settings; SET <name> shows one.",
+    "SET MULTICLIENT ON|OFF|DEFAULT: connections logged in to your account that ask for "
+    "your nick share one user (one nick, one set of channels).",
+    "SET ALWAYS-ON ON|OFF|DEFAULT: your user stays in its channels, away, while no "
+    "connection is open; the next one is given what was said meanwhile.",
+    "DEFAULT: whatever the server decides for accounts that chose nothing.",
+)
 # NickServ SET's names, and the field of AccountChoices each sets.
 _SETTINGS = {"MULTICLIENT": "multiclient", "ALWAYS-ON": "always_on", "ALWAYSON": "always_on"}
 _SHOWN = {"multiclient": "MULTICLIENT", "always_on": "ALWAYS-ON"}
 
 
 async def _set(session: IrcClient, accounts: Accounts, args: list[str]) -> None:
-    """``SET`` shows the account's choices; ``SET <name> ON|OFF`` makes one."""
+    """``SET`` shows the account's choices, ``SET <name>`` one of them, and
+    ``SET <name> ON|OFF|DEFAULT`` makes one."""
     if len(args) > 2 and args[1] in _SETTINGS:
-        tell(session, "SET changes only the account you are logged in to: SET <name> ON|OFF")
+        tell(
+            session,
+            "SET changes only the account you are logged in to: "
+            f"SET {args[1]} ON|OFF|DEFAULT, without an account's name",
+        )
         return
     mine = await _own_account(session, accounts)
     if mine is None:
         tell(session, "Log in first.")
         return
     presences = session.hub.presences
-    if not args:
-        for shown, name in _SHOWN.items():
-            chosen = getattr(presences.choices.get(mine.uid, AccountChoices()), shown)
-            decided = _decided(presences, mine.uid, shown)
-            how = "the server's default" if chosen is None else "your choice"
-            tell(session, f"{name} is {'on' if decided else 'off'} ({how}).")
+    field = _SETTINGS.get(args[0]) if args else None
+    if not args or (field is not None and len(args) == 1):
+        for shown in (field,) if field is not None else tuple(_SHOWN):
+            tell(session, _choice_text(presences, mine.uid, shown))
         return
-    field = _SETTINGS.get(args[0])
     if field is None or len(args) != 2 or args[1] not in ("ON", "OFF", "DEFAULT"):
         tell(session, "Usage: SET MULTICLIENT ON|OFF|DEFAULT, SET ALWAYS-ON ON|OFF|DEFAULT")
         return
@@ -165,8 +178,15 @@ async def _set(session: IrcClient, accounts: Accounts, args: list[str]) -> None:
     chosen = None if args[1] == "DEFAULT" else args[1] == "ON"
     current = presences.choices.get(mine.uid, AccountChoices())
     presences.choose(mine.uid, replace(current, **{field: chosen}))
-    decided = _decided(presences, mine.uid, field)
-    tell(session, f"{_SHOWN[field]} is now {'on' if decided else 'off'}.")
+    tell(session, "Done: " + _choice_text(presences, mine.uid, field))
+
+
+def _choice_text(presences: Presences, account_id: str, field: str) -> str:
+    """``ALWAYS-ON is on (your choice).``, or ``(the server's default)``."""
+    chosen = getattr(presences.choices.get(account_id, AccountChoices()), field)
+    how = "the server's default" if chosen is None else "your choice"
+    state = "on" if _decided(presences, account_id, field) else "off"
+    return f"{_SHOWN[field]} is {state} ({how})."
 
 
 def _decided(presences: Presences, account_id: str, field: str) -> bool:
