@@ -26,8 +26,8 @@ from prometheus_client.core import (
 )
 
 from hubbub.clustering import ClusterFigures
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.hub import Hub
+from hubbub.core.presence import ELSEWHERE
 from hubbub.doors.gate import Gate
 from hubbub.doors.irc.context import IrcContext
 from hubbub.doors.irc.session import IrcSession

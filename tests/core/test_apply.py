@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import pytest
 
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.errors import Reason
 from hubbub.core.events import (
     AccountChanged,
@@ -43,6 +42,7 @@ from hubbub.core.hub import Hub
 from hubbub.core.markers import owner_of
 from hubbub.core.model import NO_CHANNELS, ListEntry, Topic
 from hubbub.core.modes import ModeChange
+from hubbub.core.presence import ELSEWHERE
 from hubbub.core.recent import Sent
 from hubbub.core.registered import RegisteredChannel, to_json
 from hubbub.wire.casemap import Key

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from hubbub.cluster.local import LocalRegistry
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.channels import Channels
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.model import NO_CHANNELS, Channel, Topic, User
+from hubbub.core.presence import ELSEWHERE
 from hubbub.core.registered import RegisteredChannel
 from hubbub.wire.casemap import Casemap, Casemapping, Key
 from tests.core.world import Shelf

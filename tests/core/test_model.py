@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.model import Channel, ListEntry, User
+from hubbub.core.presence import ELSEWHERE
 from hubbub.wire.casemap import Key
 
 

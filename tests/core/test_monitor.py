@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.model import User
 from hubbub.core.monitor import Monitors
+from hubbub.core.presence import ELSEWHERE
 from hubbub.wire.casemap import Casemap, Casemapping, Key
 
 

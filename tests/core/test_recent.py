@@ -3,8 +3,8 @@ user id and account id."""
 
 from __future__ import annotations
 
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.model import User
+from hubbub.core.presence import ELSEWHERE
 from hubbub.core.recent import RecentMessages, Sent
 from hubbub.wire.casemap import Key
 

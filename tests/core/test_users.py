@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from hubbub.cluster.local import LocalRegistry
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.hub import Hub
 from hubbub.core.model import User
+from hubbub.core.presence import ELSEWHERE
 from hubbub.core.users import SERVICES, Users, same
 from hubbub.wire.casemap import Casemap, Casemapping, Key
 from tests.core.world import Recorder, add

@@ -62,39 +62,11 @@ from hubbub.core.modes import (
     DEFAULT_CHANNEL_MODES,
     statuses_from,
 )
+from hubbub.core.presence import ELSEWHERE
 from hubbub.core.recent import Sent
 from hubbub.core.services import apply_registration
 from hubbub.core.state import State
 from hubbub.core.users import same
-
-
-class _Elsewhere:
-    """The listener of a user whose sessions are on another node: it hears nothing
-    here."""
-
-    audience = None
-    outbox = None
-
-    def deliver(self, event: Event) -> None:
-        pass
-
-    def arrived(self, user: User) -> None:
-        pass
-
-    def refused(self, fact: Fact, error: ChatError) -> None:
-        pass
-
-    def echo(self, event: MessagePosted) -> None:
-        pass
-
-    def network(self, reachable: bool) -> None:
-        pass
-
-    def disconnect(self, reason: str) -> None:
-        pass
-
-
-ELSEWHERE: Listener = _Elsewhere()
 
 
 class _Moot(Exception):

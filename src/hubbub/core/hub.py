@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from hubbub.core import channel_ops, messaging, metadata, server_bans, services, user_ops
-from hubbub.core.apply import ELSEWHERE, Applier
+from hubbub.core.apply import Applier
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
     AccountDropped,
@@ -32,7 +32,7 @@ from hubbub.core.markers import owner_of
 from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Bus, MarkerSink, MetadataSink, Registry
-from hubbub.core.presence import Presence
+from hubbub.core.presence import ELSEWHERE, Presence
 from hubbub.core.presences import Presences
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.server_bans import ServerBan

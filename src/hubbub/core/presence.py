@@ -16,7 +16,8 @@ a presence is kept in the store (:class:`PresenceRecord`, by the presence keeper
 
 Attaching and detaching are this node's delivery, not the chat: no fact is published for
 them (the auto-away is an ordinary ``AwayChanged``). A user's sessions are all on the
-node its user lives on.
+node its user lives on; a user of another node has :data:`ELSEWHERE` for its listener,
+which hears nothing here.
 """
 
 from __future__ import annotations
@@ -109,6 +110,35 @@ class Presence:
     def network(self, reachable: bool) -> None:
         for session in tuple(self.sessions):
             session.network(reachable)
+
+
+class _Elsewhere:
+    """The listener of a user whose sessions are on another node: it hears nothing
+    here."""
+
+    audience = None
+    outbox = None
+
+    def deliver(self, event: Event) -> None:
+        pass
+
+    def arrived(self, user: User) -> None:
+        pass
+
+    def refused(self, fact: Fact, error: ChatError) -> None:
+        pass
+
+    def echo(self, event: MessagePosted) -> None:
+        pass
+
+    def network(self, reachable: bool) -> None:
+        pass
+
+    def disconnect(self, reason: str) -> None:
+        pass
+
+
+ELSEWHERE: Listener = _Elsewhere()
 
 
 def sessions_of(user: User) -> tuple[Listener, ...]:

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterable
 
 from hubbub.core import channel_ops, user_ops
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.errors import ChatError
 from hubbub.core.events import (
     AccountChanged,
@@ -35,6 +34,7 @@ from hubbub.core.model import Listener, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import PresenceSink
 from hubbub.core.presence import (
+    ELSEWHERE,
     AccountChoices,
     Choice,
     Presence,

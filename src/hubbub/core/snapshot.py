@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from hubbub.core.apply import ELSEWHERE
 from hubbub.core.model import NO_CHANNELS, NO_MODES, Channel, ListEntry, Topic, User
+from hubbub.core.presence import ELSEWHERE
 from hubbub.core.recent import Sent
 from hubbub.core.state import State
 from hubbub.core.users import WhowasEntry, same
