@@ -32,10 +32,12 @@ registration until ``CAP END``; one that does not answers 421 and goes on.
                      those, or go to the lobby if there are none.
 
 Once registered, every message goes to :class:`~hubbub.client.state.ChatState`, and after
-each own JOIN the session asks for the channel's recent history when the server offers
-``draft/chathistory``. With ``draft/read-marker``, what the user has seen on screen is
-told with MARKREAD (:meth:`IrcSession.seen`), and a MARKREAD from the server (another
-device read there) clears what it covers of the unread counts.
+each own JOIN, or as a private chat opens, the session asks for its recent history when
+the server offers ``draft/chathistory``; logged in, it asks which private chats had
+messages while it was away (:mod:`hubbub.client.history`). With ``draft/read-marker``,
+what the user has seen on screen is told with MARKREAD (:meth:`IrcSession.seen`), and a
+MARKREAD from the server (another device read there) clears what it covers of the unread
+counts.
 """
 
 from __future__ import annotations
@@ -44,10 +46,9 @@ import base64
 import ipaddress
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Final
 
-from hubbub.client import commands, incoming
+from hubbub.client import commands, history, incoming
 from hubbub.client.config import Network
 from hubbub.client.state import (
     COUNTED,
@@ -91,7 +92,6 @@ WANTED: Final = (
 )
 # IRCv3 message-tags: tags of up to 8191 bytes, then the 512 bytes of the message itself.
 MAX_LINE: Final = 8191 + 512
-HISTORY_LINES: Final = 50  # lines of a channel's history fetched on joining
 _SASL_ENDS = frozenset(
     {
         n.RPL_SASLSUCCESS,
@@ -171,7 +171,9 @@ class IrcSession:
 
     def submit(self, key: Key, text: str) -> list[Update]:
         """Handle a line the user typed in buffer ``key``."""
-        return commands.submit(self, key, text)
+        updates = commands.submit(self, key, text)
+        history.follow(self, updates)  # /query opens a private chat
+        return updates
 
     def receive_line(self, line: bytes | LineTooLong) -> list[Update]:
         """Handle one line from the server; return what changed for the view."""
@@ -224,7 +226,7 @@ class IrcSession:
                 # The join says nothing of the modes; after a reconnection the old ones
                 # would stay on show.
                 self.send("MODE", update.name)
-                self._fetch_history(update)
+        history.follow(self, updates)
         return updates
 
     # -- output -----------------------------------------------------------------------
@@ -364,6 +366,7 @@ class IrcSession:
         if channels:
             self._landed = True
             self.join(channels)
+        history.registered(self, self._logged_in)
 
     def _land(self) -> None:
         """The first welcome burst ended with no channel asked for: go to the lobby."""
@@ -397,40 +400,25 @@ class IrcSession:
         if batch:
             self.send("JOIN", ",".join(batch), *([",".join(keys)] if keys else []))
 
-    def _fetch_history(self, joined: Joined) -> None:
-        cap = next((c for c in ("draft/chathistory", "chathistory") if c in self.enabled), None)
-        if cap is None or "batch" not in self.enabled:
-            return
-        buffer = self.state.buffer(joined.buffer)
-        since = "*"
-        if buffer is not None:
-            live = [line for line in buffer.lines if line.nick and line.kind is not LineKind.INFO]
-            if live:
-                # Only what was said while this client was away: after its last line.
-                since = "timestamp=" + _timestamp(live[-1].time)
-        self.send("CHATHISTORY", "LATEST", joined.name, since, str(HISTORY_LINES))
-
     def seen(self, key: Key) -> None:
-        """The user has the end of buffer ``key`` on screen: with draft/read-marker the
-        server is told it was read up to its last message, and tells the account's
+        """The user has the end of buffer ``key`` on screen: it was read up to its last
+        message. With draft/read-marker the server is told, and tells the account's
         other devices."""
         buffer = self.state.buffer(key)
         if buffer is None or buffer.kind is BufferKind.SERVER:
             return
-        if "draft/read-marker" not in self.enabled or not self.state.registered:
-            return
+        marking = "draft/read-marker" in self.enabled
+        if marking and not self.state.registered:
+            return  # told once registered again, at the next line seen
         lines = reversed(buffer.lines)
         last = next((line for line in lines if line.kind in COUNTED and line.dated), None)
         if last is None or (buffer.read_to is not None and last.time <= buffer.read_to):
             return
+        # Kept without read-marker too: a private chat's history, fetched again after a
+        # reconnection, is unread only past it.
         buffer.read_to = last.time
-        self.send("MARKREAD", buffer.name, "timestamp=" + _timestamp(last.time))
-
-
-def _timestamp(when: float) -> str:
-    """Unix time as IRCv3 server-time writes it: ``2024-05-01T12:00:00.000Z``."""
-    stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
+        if marking:
+            self.send("MARKREAD", buffer.name, "timestamp=" + history.timestamp(last.time))
 
 
 def _nowhere(data: bytes) -> None:

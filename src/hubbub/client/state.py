@@ -17,6 +17,8 @@ server-time is older than this client's JOIN of the channel. They count as read,
 mentions, and go above the "You joined" line of the channel's latest join, followed by a
 separator, so a channel reads: what was said before, "— end of earlier messages —", "You
 joined #lobby", then what is said live.
+A private chat has no join: its replayed lines go where their time puts them, and the
+session counts which of them are unread once they are all in (:mod:`hubbub.client.history`).
 Consecutive joins, parts, quits and nick changes in a buffer fold into one quiet line
 (:mod:`hubbub.client.handlers.channels`).
 """
@@ -204,6 +206,14 @@ class Joined:
 
 
 @dataclass(frozen=True, slots=True)
+class Opened:
+    """A private chat's buffer was opened; the session may fetch its history."""
+
+    buffer: Key
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShowHelp:
     topic: str = ""
 
@@ -222,6 +232,7 @@ Update = (
     | StatusChanged
     | Focus
     | Joined
+    | Opened
     | ShowHelp
     | QuitRequested
 )
@@ -264,7 +275,7 @@ class ChatState:
         self.connected = False
         self.away = False
         self.caps: frozenset[str] = frozenset()
-        self.batches: dict[str, str] = {}  # open batch reference -> type
+        self.batches: dict[str, tuple[str, ...]] = {}  # open batch reference -> type, params
         self.display_names: dict[Key, str] = {}  # by folded nick (handlers/profiles.py)
         # Channels whose NAMES reply is being gathered, and those the user asked to see.
         self._names: dict[Key, dict[Key, Member]] = {}
@@ -331,6 +342,8 @@ class ChatState:
         if buffer is None:
             buffer = self.buffers[key] = Buffer(name, key, kind)
             self._updates.append(BuffersChanged())
+            if kind is BufferKind.QUERY:
+                self._updates.append(Opened(key, name))
         return buffer
 
     def close(self, key: Key) -> list[Update]:
@@ -388,7 +401,7 @@ class ChatState:
     def _replayed(self, message: Message, buffer: Buffer) -> bool:
         """Whether ``message`` is history: in a chathistory batch, or older than the join."""
         reference = message.tags.get("batch")
-        if reference is not None and self.batches.get(reference, "").endswith("chathistory"):
+        if reference is not None and self.batches.get(reference, ("",))[0].endswith("chathistory"):
             return True
         sent = parse_time(message.tags.get("time"))
         return sent is not None and buffer.joined_at is not None and sent < buffer.joined_at
@@ -412,11 +425,23 @@ class ChatState:
 
     def _place_replayed(self, buffer: Buffer, line: Line) -> bool:
         """Put a replayed line above the buffer's arrival line, under the earlier replayed
-        lines, with the separator below them; False if the buffer has no arrival line."""
+        lines, with the separator below them; with no arrival line, where its time puts
+        it. False if that is the end (it is added as any line is)."""
         lines, arrival = buffer.lines, buffer.arrival
         at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is arrival), -1)
         if arrival is None or at < 0:
-            return False
+            at = len(lines)
+            while at > 0 and lines[at - 1].time > line.time:
+                at -= 1
+            if at == len(lines):
+                return False
+            if len(lines) == MAX_LINES:
+                if at == 0:
+                    return True  # older than all a full buffer keeps
+                lines.popleft()
+                at -= 1
+            lines.insert(at, line)
+            return True
         separated = at > 0 and lines[at - 1].kind is LineKind.SEPARATOR
         top = at - 1 if separated else at
         # A full buffer keeps its newest lines: the oldest make room, or the new one goes.

@@ -1,5 +1,5 @@
 """Messages and the server's own lines: PRIVMSG, NOTICE (actions, CTCP), BATCH,
-MARKREAD, ERROR and IRCv3 standard replies. No I/O."""
+MARKREAD, CHATHISTORY TARGETS, ERROR and IRCv3 standard replies. No I/O."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from hubbub.client.handlers.table import Table, ignored
 from hubbub.client.state import (
     COUNTED,
     SERVER,
+    Buffer,
     BufferKind,
     BuffersChanged,
     ChatState,
@@ -33,9 +34,48 @@ def _batch(state: ChatState, message: Message) -> None:
         return
     reference = message.params[0]
     if reference.startswith("+") and len(message.params) > 1:
-        state.batches[reference[1:]] = message.params[1]
-    else:
-        state.batches.pop(reference[1:], None)
+        state.batches[reference[1:]] = message.params[1:]
+        return
+    ended = state.batches.pop(reference[1:], ())
+    if len(ended) > 1 and ended[0].endswith("chathistory"):
+        buffer = state.buffers.get(state.fold(ended[1]))
+        if buffer is not None and buffer.kind is BufferKind.QUERY:
+            count_private(state, buffer)
+
+
+def count_private(state: ChatState, buffer: Buffer) -> None:
+    """Count a private chat's unread lines again, its history in: the other's lines after
+    the account's read marker and after the user's own last line there (an answer says
+    what came before it was read). Replayed lines count here, unlike in a channel: they
+    are what was said to the user while it was away."""
+    unread = 0
+    if buffer.key != state.active:
+        since = buffer.read_to if buffer.read_to is not None else float("-inf")
+        for line in buffer.lines:
+            if line.kind in COUNTED and line.own:
+                since = max(since, line.time)
+        unread = sum(
+            1
+            for line in buffer.lines
+            if line.kind in COUNTED and not line.own and line.time > since
+        )
+    # Every line of a private chat is addressed to the user: each is a mention.
+    if (unread, unread) != (buffer.unread, buffer.mentions):
+        buffer.unread = buffer.mentions = unread
+        state.emit(BuffersChanged())
+
+
+@handles("CHATHISTORY")
+def _targets(state: ChatState, message: Message) -> None:
+    """draft/chathistory: ``CHATHISTORY TARGETS <target> <latest time>``, one line for
+    each conversation with messages in the time asked about. A private chat gets its
+    buffer, unfocused (the session then fetches its lines); channels are joined, or not,
+    as configured."""
+    if len(message.params) < 2 or message.params[0] != "TARGETS":
+        return
+    target = message.params[1]
+    if target and not state.is_channel(target):
+        state.open(target, BufferKind.QUERY)
 
 
 @handles("PRIVMSG", "NOTICE")
@@ -94,13 +134,18 @@ def _read_marker(state: ChatState, message: Message) -> None:
         return
     if buffer.read_to is None or when > buffer.read_to:
         buffer.read_to = when
+    # A private chat's replayed lines may be unread (see count_private); a channel's not.
+    private = buffer.kind is BufferKind.QUERY
     after = [
         line
         for line in buffer.lines
-        if line.time > when and line.kind in COUNTED and not line.own and not line.history
+        if line.time > when
+        and line.kind in COUNTED
+        and not line.own
+        and (private or not line.history)
     ]
     unread = min(buffer.unread, len(after))
-    mentions = min(buffer.mentions, sum(line.mention for line in after))
+    mentions = min(buffer.mentions, len(after) if private else sum(x.mention for x in after))
     if (unread, mentions) != (buffer.unread, buffer.mentions):
         buffer.unread, buffer.mentions = unread, mentions
         state.emit(BuffersChanged())
