@@ -310,7 +310,7 @@ class Server:
         self.irc.ban_book = self.ban_keeper
         await self.ban_keeper.load()
         self._keepers = [
-            history_keeper(writer),
+            history_keeper(writer, lambda: self.hub.applier.stamps.restamped),
             marker_keeper(keepers.markers),
             metadata_keeper(keepers.metadata),
         ]

@@ -65,6 +65,7 @@ from hubbub.core.modes import (
 from hubbub.core.presence import ELSEWHERE
 from hubbub.core.recent import Sent
 from hubbub.core.services import apply_registration
+from hubbub.core.stamps import Stamps
 from hubbub.core.state import State
 from hubbub.core.users import same
 
@@ -96,6 +97,8 @@ class Applier:
         # For the metrics: messages applied, and their copies handed to local users.
         self.messages = 0
         self.delivered = 0
+        # Messages' times in the log's order (core/stamps.py).
+        self.stamps = Stamps()
 
     def apply(self, event: Fact) -> None:
         # A try costs nothing until it catches (a context manager would, per fact).
@@ -420,6 +423,7 @@ class Applier:
         sender = state.users.by_id.get(event.actor.id)
         sender_account = sender.account_id if sender is not None else None
         channel = state.channels.live.get(event.to)
+        event = self.stamps.stamped(event, channel.key if channel is not None else None)
         self.messages += 1
         if channel is not None:
             if event.status:

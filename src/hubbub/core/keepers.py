@@ -7,6 +7,8 @@ writers of :mod:`hubbub.storage`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hubbub.core.events import (
     Fact,
     MarkerMoved,
@@ -19,13 +21,19 @@ from hubbub.core.markers import account_of
 from hubbub.core.ports import HistorySink, MarkerSink, MetadataSink, Subscriber
 
 
-def history_keeper(sink: HistorySink) -> Subscriber:
+def history_keeper(
+    sink: HistorySink, restamped: Callable[[], MessagePosted | None] = lambda: None
+) -> Subscriber:
     """Messages and topic changes go to history under the conversations they name;
-    redacted messages leave."""
+    redacted messages leave. ``restamped``: the message whose time ``apply`` moved last
+    (``Applier.restamped``), kept with its time as applied."""
     record, forget = sink.record, sink.forget
 
     def keep(event: Fact) -> None:
         if type(event) is MessagePosted:
+            moved = restamped()
+            if moved is not None and moved.msgid == event.msgid:
+                event = moved
             for conversation in event.kept_as:
                 record(event, conversation)
         elif type(event) is TopicChanged:
