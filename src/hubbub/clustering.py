@@ -6,6 +6,7 @@ single server needs none of it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -13,11 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.accounts.throttle import Shared
-from hubbub.core.events import AttemptCounted, Fact
+from hubbub.core.events import AddressCounted, AttemptCounted, Fact, NodeLost
 from hubbub.core.hub import Hub
 from hubbub.core.ports import Bus, ChannelSink
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.snapshot import capture, restore
+from hubbub.doors.gate import SHARED_AGAIN, Gate
 from hubbub.settings import ConfigError, Settings
 from hubbub.wire.redact import shown_url
 
@@ -71,6 +73,7 @@ class ClusterLink:
         self._client: Client | None = None
         self._liveness: Liveness | None = None
         self._reachable = True
+        self._gate_task: asyncio.Task[None] | None = None
 
     async def join(self, hub: Hub, lost_track: Callable[[], None] | None = None) -> None:
         """Reach NATS, follow the network's log (from the newest snapshot) and watch the
@@ -144,6 +147,33 @@ class ClusterLink:
 
         bus.subscribe(follow)
 
+    def share_gate(self, gate: Gate, run: str) -> None:
+        """Let every node count the connections each address has on any node (see
+        :class:`AddressCounted`): ``connections_per_ip`` is the network's allowance.
+        ``run`` is this run of the node (the hub's id prefix, as NodeLost names it)."""
+        bus = self.bus
+        gate.share = lambda block, count: bus.publish(
+            AddressCounted(run, block, count, time.time())
+        )
+
+        def follow(fact: Fact) -> None:
+            if type(fact) is AddressCounted and fact.node != run:
+                gate.heard(fact.node, fact.block, fact.count, fact.time)
+            elif type(fact) is NodeLost:
+                gate.lost(fact.prefix)
+
+        bus.subscribe(follow)
+
+        async def again() -> None:
+            # A count nobody hears again lapses (a node gone without NodeLost); a node
+            # started since hears every count within this interval.
+            while True:
+                await asyncio.sleep(SHARED_AGAIN)
+                for block, count in gate.shared_counts():
+                    bus.publish(AddressCounted(run, block, count, time.time()))
+
+        self._gate_task = asyncio.get_running_loop().create_task(again(), name="gate counts")
+
     def reachable(self) -> bool:
         """Whether NATS is reachable now (as the client last reported), and takes what
         this node publishes (a node whose publishing has failed for a few seconds has
@@ -171,6 +201,8 @@ class ClusterLink:
             user.listener.network(reachable)
 
     async def leave(self) -> None:
+        if self._gate_task is not None:
+            self._gate_task.cancel()
         if self._liveness is not None:
             await self._liveness.close()
         await self.bus.close()

@@ -222,7 +222,9 @@ class Server:
             if store is not None and writer is not None:
                 await self._attach_store(store, writer, keepers)
             if self.cluster is not None:
-                self.cluster.share_throttles(self._throttles(), self.hub.state.ids.prefix)
+                run = self.hub.state.ids.prefix
+                self.cluster.share_throttles(self._throttles(), run)
+                self.cluster.share_gate(self.gate, run)
                 await self.cluster.join(self.hub, self.stop)
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen(writer if self.settings.history_sync else None)

@@ -1297,11 +1297,6 @@ async def refusal(port: int, address: str) -> list[Message]:
         await client.close()
 
 
-@differs(
-    "connections_per_ip is counted by each node: with 2 connections from 127.0.0.4 on"
-    " nodes a and b, a third on node c is let in (nothing is said to it) instead of"
-    " closed with 'ERROR :Too many connections from your address' as one server does"
-)
 async def test_an_address_has_one_allowance_of_connections_across_the_nodes(net: Net) -> None:
     held = []
     for node in "ab"[:PER_ADDRESS]:

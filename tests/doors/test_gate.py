@@ -3,6 +3,8 @@ connection (one address connecting thousands of times a second filled the log)."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from hubbub.doors.gate import Gate
@@ -57,3 +59,35 @@ def test_an_addresss_connections_are_logged_twenty_a_minute(
         "more connections from 203.0.113.7 this minute go unlogged",
         "480 connections from 203.0.113.7 went unlogged in a minute",
     ]
+
+
+def test_other_nodes_counts_of_an_address_share_its_allowance() -> None:
+    told: list[tuple[str, int]] = []
+    gate = Gate(per_ip=3)
+    gate.share = lambda block, count: told.append((block, count))
+    gate.heard("node-b", "198.51.100.7", 2, time.time())
+    assert gate.admit("198.51.100.7", trusted=False)
+    assert not gate.admit("198.51.100.7", trusted=False)  # 1 here + 2 there
+    assert told == [("198.51.100.7", 1)]
+    # Another address has its own allowance; a trusted one none to speak of.
+    assert gate.admit("198.51.100.8", trusted=False)
+    gate.release("198.51.100.7")
+    assert told[-1] == ("198.51.100.7", 0)
+
+
+def test_a_lost_nodes_counts_and_stale_ones_no_longer_count() -> None:
+    gate = Gate(per_ip=1)
+    gate.heard("node-b", "198.51.100.7", 1, time.time())
+    assert not gate.admit("198.51.100.7", trusted=False)
+    gate.lost("node-b")
+    assert gate.admit("198.51.100.7", trusted=False)
+    gate.release("198.51.100.7")
+    # Not heard again for long: a node gone without a word.
+    gate.heard("node-c", "198.51.100.7", 1, time.time() - 3600)
+    assert gate.admit("198.51.100.7", trusted=False)
+    # A count of 0 forgets the node's share.
+    gate.release("198.51.100.7")
+    gate.heard("node-d", "198.51.100.7", 1, time.time())
+    gate.heard("node-d", "198.51.100.7", 0, time.time())
+    assert gate.admit("198.51.100.7", trusted=False)
+    assert gate.shared_counts() == [("198.51.100.7", 1)]

@@ -63,6 +63,7 @@ from hubbub.core.events import (
     AccountDropped,
     AccountRegistered,
     Actor,
+    AddressCounted,
     AttemptCounted,
     AwayChanged,
     Banned,
@@ -130,6 +131,7 @@ FACTS: tuple[type[Fact], ...] = (
     AccountDropped,
     AccountRegistered,
     AttemptCounted,
+    AddressCounted,
     BansChanged,
 )
 
@@ -165,7 +167,8 @@ class _Kind(Protocol):
 
 
 class _Exact:
-    """Values of one JSON type, read back as they are: str, bool."""
+    """Values of one JSON type, read back as they are: str, bool, int (a bool is not
+    one)."""
 
     __slots__ = ("_what", "exact")
     plain = True
@@ -309,7 +312,7 @@ class _Array:
 class _Record:
     """A dataclass or named tuple, as an array of the fields its constructor takes."""
 
-    __slots__ = ("_make", "_readers", "_writers", "fields", "name")
+    __slots__ = ("_fewest", "_make", "_readers", "_writers", "fields", "name")
     exact = None
     plain = False
 
@@ -333,6 +336,10 @@ class _Record:
             (name, None if kind.plain else kind.encode) for name, kind in kinds.items()
         )
         self._readers = tuple((name, kind.exact, kind.decode) for name, kind in kinds.items())
+        # The fields a fact written before later ones were added has (they have defaults):
+        # TopicChanged's msgid and kept_as came within version 1, after topics were
+        # already in logs, so a log of an earlier node still reads.
+        self._fewest = _AT_LEAST.get(self.name, len(self._readers))
 
     def encode(self, value: object) -> object:
         return [
@@ -343,10 +350,10 @@ class _Record:
     def decode(self, data: object) -> object:
         if type(data) is not list:
             raise CodecError(f"{self.name}: not an array")
-        if len(data) != len(self._readers):
+        if not self._fewest <= len(data) <= len(self._readers):
             raise CodecError(f"{self.name}: {len(data)} fields, not {len(self._readers)}")
         values = {}
-        for (name, exact, read), value in zip(self._readers, data, strict=True):
+        for (name, exact, read), value in zip(self._readers, data, strict=False):
             if type(value) is exact:
                 values[name] = value
                 continue
@@ -363,10 +370,14 @@ _SCALARS: dict[str, _Kind] = {
     "str": _TEXT,
     "Key": _TEXT,
     "bool": _Exact(bool, "true or false"),
+    "int": _Exact(int, "a whole number"),
     "float": _Time(),
     "MessageKind": _Choice(MessageKind),
     "Mapping[str, str]": _Tags(),
 }
+# Facts that gained fields (at their end, with defaults) within version 1: the fewest a
+# fact of theirs may be written with.
+_AT_LEAST = {"TopicChanged": 4}
 _RECORDS: dict[str, type[object]] = {
     "Actor": Actor,
     "ModeChange": ModeChange,

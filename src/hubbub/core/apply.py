@@ -25,6 +25,7 @@ from hubbub.core.events import (
     AccountChanged,
     AccountDropped,
     AccountRegistered,
+    AddressCounted,
     AttemptCounted,
     AwayChanged,
     Banned,
@@ -143,7 +144,7 @@ class Applier:
                 self._account(event)
             case AccountDropped(account_id):
                 self._account_dropped(account_id)
-            case AccountRegistered() | AttemptCounted() | BansChanged():
+            case AccountRegistered() | AttemptCounted() | AddressCounted() | BansChanged():
                 pass  # the accounts', throttles' and bans' (each follows the bus)
             case RealnameChanged(actor, realname):
                 user = self._user(actor.id)

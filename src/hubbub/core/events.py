@@ -211,6 +211,22 @@ class AttemptCounted:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressCounted:
+    """The node run ``node`` (the prefix of its user ids, as NodeLost names it) holds
+    ``count`` connections from the address block ``block`` (an IPv4 address or an IPv6
+    /64): every node adds the others' counts to its own, so that an address has one
+    allowance of connections (``connections_per_ip``) from the network, not one from
+    each node. Published when the count changes and again every little while, with
+    ``time`` (epoch seconds): a count not heard again for a while is a node's that went
+    without a word."""
+
+    node: str
+    block: str
+    count: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
 class RegistrationChanged:
     """ChanServ changed the registration of the channel ``key``: it is now ``record``
     (:func:`hubbub.core.registered.to_json`), or none when ``record`` is empty. ``new``:
@@ -430,6 +446,7 @@ Fact = (
     | AccountDropped
     | AccountRegistered
     | AttemptCounted
+    | AddressCounted
     | BansChanged
 )
 

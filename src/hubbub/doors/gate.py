@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from hubbub.core.server_bans import ServerBans
 from hubbub.doors.tally import DoorTally
@@ -25,6 +26,10 @@ _RESERVED_FILES = 64
 # Seconds between two lines about refusals of one address.
 _REFUSALS_LOGGED_EVERY = 60.0
 _CONNECTIONS_LOGGED = 20  # an address's connections logged in a minute
+# Seconds after which another node's count of an address, not heard again, no longer
+# counts (nodes tell theirs again every SHARED_AGAIN seconds).
+_SHARED_LASTS = 90.0
+SHARED_AGAIN = 30.0
 # Where the hard limit of open files is unlimited, the soft one is raised this far (the
 # kernel's usual fs.nr_open).
 _MOST_FILES = 1 << 20
@@ -87,6 +92,11 @@ class Gate:
         self.bans = ServerBans()
         # Counted by every connection that passes here (the wiring hands it to the doors).
         self.tally = DoorTally()
+        # In a cluster: the other nodes' connections by address block, as each told its
+        # count (by node run: the count and when it was heard), and how this node tells
+        # its own (the cluster link's, None on one server).
+        self._elsewhere: dict[str, dict[str, tuple[int, float]]] = {}
+        self.share: Callable[[str, int], None] | None = None
 
     def configure(self, trusted: tuple[str, ...], per_ip: int, most: int = 0) -> None:
         self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
@@ -125,11 +135,48 @@ class Gate:
                 )
             return False
         block = _block(host)
-        if self.per_ip and not trusted and self._counts[block] >= self.per_ip:
-            return False
+        if self.per_ip and not trusted:
+            here = self._counts[block]
+            if here >= self.per_ip or (
+                self._elsewhere and here + self._counted_elsewhere(block) >= self.per_ip
+            ):
+                return False
         self._counts[block] += 1
         self.open += 1
+        if self.share is not None and self.per_ip and not trusted:
+            self.share(block, self._counts[block])
         return True
+
+    def _counted_elsewhere(self, block: str) -> int:
+        counts = self._elsewhere.get(block)
+        if not counts:
+            return 0
+        fresh = time.time() - _SHARED_LASTS
+        return sum(count for count, heard in counts.values() if heard >= fresh)
+
+    def heard(self, node: str, block: str, count: int, when: float) -> None:
+        """Another node's count of connections from ``block`` (see AddressCounted)."""
+        counts = self._elsewhere.setdefault(block, {})
+        if count > 0:
+            counts[node] = (count, when)
+        else:
+            counts.pop(node, None)
+            if not counts:
+                del self._elsewhere[block]
+
+    def lost(self, node: str) -> None:
+        """A node run is gone (NodeLost): its connections went with it."""
+        for block in list(self._elsewhere):
+            counts = self._elsewhere[block]
+            counts.pop(node, None)
+            if not counts:
+                del self._elsewhere[block]
+
+    def shared_counts(self) -> list[tuple[str, int]]:
+        """This node's counts, told again now and then (untrusted blocks only)."""
+        if not self.per_ip:
+            return []
+        return [(block, count) for block, count in self._counts.items() if count > 0]
 
     def banned(self, host: str) -> str | None:
         """The refusal of a D-lined address, in words for the client; None if it may
@@ -196,8 +243,11 @@ class Gate:
         self.open -= 1
         block = _block(host)
         self._counts[block] -= 1
-        if self._counts[block] <= 0:
+        left = self._counts[block]
+        if left <= 0:
             del self._counts[block]
+        if self.share is not None and self.per_ip and not self.is_trusted(host):
+            self.share(block, max(left, 0))
 
 
 def _block(host: str) -> str:
