@@ -31,7 +31,7 @@ def _record(number: int, channels: int) -> PresenceRecord:
         "",
         None,
         True,
-        tuple((f"#room{index}", None) for index in range(channels)),
+        tuple((f"#room{index}", None, "", "nt") for index in range(channels)),
         1_700_000_000.0,
     )
 

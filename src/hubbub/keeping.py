@@ -11,6 +11,7 @@ import logging
 from hubbub.accounts.service import Accounts
 from hubbub.core.hub import Hub
 from hubbub.core.presence import Choice, PresencePolicy
+from hubbub.core.server_bans import ServerBans
 from hubbub.settings import Settings
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
 from hubbub.storage.errors import StorageError
@@ -52,10 +53,12 @@ def presence_policy(settings: Settings) -> PresencePolicy:
     return PresencePolicy(settings.multiclient, always_on)
 
 
-async def restore_presences(hub: Hub, accounts: Accounts, keeper: PresenceKeeper) -> None:
+async def restore_presences(
+    hub: Hub, accounts: Accounts, keeper: PresenceKeeper, bans: ServerBans
+) -> None:
     """Keep the hub's always-on users in ``keeper`` from now on, and bring back those
-    kept when the server last ran (of accounts that still exist and are still
-    always-on)."""
+    kept when the server last ran (of accounts that still exist, are still always-on,
+    and are under no ban: one set while no server ran too, probe 24)."""
     presences = hub.presences
     presences.sink = keeper
     try:
@@ -71,7 +74,8 @@ async def restore_presences(hub: Hub, accounts: Accounts, keeper: PresenceKeeper
             continue
         choices, seen = await keeper.loaded(account_id)
         presences.loaded(account_id, choices, seen)
-        if not presences.always_on(account_id):
+        banned = bans.user_ban(record.username, record.host, account_id)
+        if not presences.always_on(account_id) or banned is not None:
             keeper.save(account_id, None)
             continue
         restored += presences.restore(account_id, record) is not None

@@ -319,7 +319,7 @@ class Server:
         for subscriber in self._keepers:
             # What the store keeps is written once, by the node it happened on.
             self.bus.subscribe(subscriber, own_only=True)
-        await restore_presences(self.hub, self.irc.accounts, keepers.presences)
+        await restore_presences(self.hub, self.irc.accounts, keepers.presences, self.bans)
 
     def _throttles(self) -> dict[str, Shared]:
         """The throttles of guesses and costly work, and the nick guards, by name, for

@@ -93,7 +93,7 @@ def test_an_always_on_user_with_no_device_is_away_and_back_when_one_attaches() -
     assert [e.message for e in bob.take() if isinstance(e, AwayChanged)] == [AUTO_AWAY]
     record = drawer.records["acct"]
     assert record is not None
-    assert record.channels == (("#rust", None),)
+    assert record.channels == (("#rust", None, "o", "nt"),)
     assert record.auto_away
     assert world.hub.presences.seen_by("acct", "laptop") == world.clock()
     assert drawer.devices == {("acct", "laptop"): world.clock()}
@@ -162,7 +162,7 @@ def test_what_changes_an_always_on_user_is_kept() -> None:
     world.hub.part(alice, "#go", "")
     record = drawer.records["acct"]
     assert record is not None
-    assert record.channels == (("#rust", None),)
+    assert record.channels == (("#rust", None, "o", "nt"),)
     world.hub.change_nick(alice, "alys")
     record = drawer.records["acct"]
     assert record is not None
@@ -173,7 +173,7 @@ def test_what_changes_an_always_on_user_is_kept() -> None:
     world.hub.kick(bob, "#den", "alys", "out")
     kept = drawer.records["acct"]
     assert kept is not None
-    assert kept.channels == (("#rust", None),)
+    assert kept.channels == (("#rust", None, "o", "nt"),)
     assert [c for c in alice.channels] == [world.state.casemap.fold("#rust")]
 
 
@@ -182,7 +182,16 @@ def test_an_always_on_user_comes_back_into_its_channels() -> None:
     _always_on(world)
     _, bob = world.add("bob", "#rust")
     record = PresenceRecord(
-        "alice", "alice", "~a", "host", "Real", "", "gone", False, (("#rust", None),), 5.0
+        "alice",
+        "alice",
+        "~a",
+        "host",
+        "Real",
+        "",
+        "gone",
+        False,
+        (("#rust", None, "", "nt"),),
+        5.0,
     )
     user = world.hub.presences.restore("acct", record)
     assert user is not None
@@ -193,3 +202,32 @@ def test_an_always_on_user_comes_back_into_its_channels() -> None:
     # A nick someone holds now: not restored.
     taken = PresenceRecord("x", "bob", "~b", "h", "R", "", None, False, (), 1.0)
     assert world.hub.presences.restore("other", taken) is None
+
+
+def test_an_unregistered_channel_comes_back_as_it_was_not_with_the_first_back_as_operator() -> (
+    None
+):
+    world = World()
+    _always_on(world)
+    record = PresenceRecord(
+        "alice",
+        "alice",
+        "~a",
+        "host",
+        "Real",
+        "",
+        None,
+        False,
+        (("#quiet", "sekrit", "", "inst"), ("#mine", None, "o", "t")),
+        5.0,
+    )
+    user = world.hub.presences.restore("acct", record)
+    assert user is not None
+    quiet, mine = world.channel("#quiet"), world.channel("#mine")
+    # Made again with its modes and key, and alice a member as she was (probe 24: the
+    # first back became its operator, and +i and +k were gone).
+    assert quiet.members[user] == ""
+    assert quiet.flags == {"i", "n", "s", "t"}
+    assert quiet.password == "sekrit"
+    assert mine.members[user] == "o"
+    assert mine.flags == {"t"}

@@ -3,15 +3,18 @@ that stays while none is open (always-on), and the replay of what a device misse
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
 from hubbub.core.presence import Choice
 from hubbub.server import Server
+from hubbub.settings import Oper
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import make_settings, port_of
+from tests.integration.test_admin import hubbub_admin
 
 PASSWORD = "correct-horse-battery"
 
@@ -27,10 +30,14 @@ async def device(
     caps: str = "",
     *,
     until: str = "376",
+    source: str = "127.0.0.1",
 ) -> tuple[LineClient, list[Message]]:
-    """A connection logged in with SASL as ``login`` (``account@device`` names its
-    device), asking for ``nick``; what it got up to ``until``."""
-    client = await LineClient.open(port_of(server))
+    """A connection from ``source`` logged in with SASL as ``login`` (``account@device``
+    names its device), asking for ``nick``; what it got up to ``until``."""
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port_of(server), local_addr=(source, 0), limit=1 << 20
+    )
+    client = LineClient(reader, writer)
     await client.send(
         "CAP LS 302",
         f"NICK {nick}",
@@ -368,3 +375,70 @@ async def test_a_read_marker_moved_on_one_device_is_sent_to_the_others_once(
         assert not [m for m in await laptop.sync() if m.command == "MARKREAD"]
         for client in (laptop, phone):
             await client.close()
+
+
+async def test_a_kline_on_one_devices_address_closes_that_device_only(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).replace(opers=(Oper("boss", "operpass"),))
+    async with running_server(settings) as server:
+        await make_account(server)
+        laptop, _ = await device(server)
+        phone, _ = await device(server, "alice@phone", source="127.0.0.2")
+        await laptop.send("JOIN #rust")
+        await laptop.read_until("366")
+        boss = await LineClient.open(port_of(server))
+        await boss.register("boss")
+        await boss.send("OPER boss operpass", "JOIN #rust")
+        await boss.read_until("366")
+        await boss.send("KLINE 60 *@127.0.0.2 :not from there")
+        told = await boss.read_until("NOTICE")
+        assert told[-1].params[-1].endswith("1 user disconnected"), told[-1]
+        closed = await phone.read_until("ERROR")
+        assert n.ERR_YOUREBANNEDCREEP in [m.command for m in closed]
+        # The user and its other device stay; nobody saw it quit.
+        await boss.send("PRIVMSG #rust :still here?")
+        assert said(await laptop.read_until("PRIVMSG")) == [("#rust", "still here?")]
+        assert not [m for m in await boss.sync() if m.command == "QUIT"]
+        for client in (laptop, phone, boss):
+            await client.close()
+
+
+async def test_an_account_has_one_always_on_user_whatever_nicks_it_connects_with(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path).replace(always_on=Choice.OPT_OUT)
+    async with running_server(settings) as server:
+        await make_account(server)
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("MONITOR + alice,alice2")
+        await bob.read_until(n.RPL_MONOFFLINE)
+        first, _ = await device(server)
+        await first.send("NS SET MULTICLIENT OFF")
+        await first.read_until("NOTICE")
+        second, _ = await device(server, "alice@two", "alice2")
+        for client in (first, second):
+            await client.send("QUIT")
+            await client.closed()
+            await client.close()
+        # The first stays (the account's always-on user); the second, another nick of
+        # the same account, leaves (probe 24: each stayed, until the server was full).
+        offline = await bob.read_until(n.RPL_MONOFFLINE)
+        assert offline[-1].params[-1] == "alice2"
+        assert {u.nick for u in server.hub.state.users} == {"alice", "bob"}
+        await bob.close()
+
+
+async def test_an_always_on_user_banned_while_no_server_ran_is_not_brought_back(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path).replace(always_on=Choice.OPT_OUT)
+    async with running_server(settings) as server:
+        await make_account(server)
+        alice, _ = await device(server)
+        await alice.send("JOIN #rust", "QUIT")
+        await alice.closed()
+        await alice.close()
+    status, out = await hubbub_admin(tmp_path, "bans", "add", "$a:alice", "--reason", "spam")
+    assert status == 0, out
+    async with running_server(settings) as server:
+        assert "alice" not in {u.nick for u in server.hub.state.users}

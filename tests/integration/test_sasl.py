@@ -95,6 +95,17 @@ async def test_scram_with_a_wrong_password_or_unknown_account_fails_alike(
         await client.close()
 
 
+async def test_scram_logins_as_a_device_are_not_counted_as_failures(server: Server) -> None:
+    # Probe 24: each good login as account@device was counted failed, and the third
+    # locked the account out of this address.
+    await registered_account(port_of(server))
+    for _ in range(6):
+        client = await LineClient.open(port_of(server))
+        got = await scram_login(client, "alice@laptop", PASSWORD)
+        assert got[-1].command == n.RPL_SASLSUCCESS, got[-1]
+        await client.close()
+
+
 async def test_scram_attempts_are_throttled_after_repeated_failures(server: Server) -> None:
     await registered_account(port_of(server))
     client = await LineClient.open(port_of(server))

@@ -9,8 +9,9 @@ import pytest
 
 from hubbub.accounts.ports import Account
 from hubbub.core.presence import AccountChoices, PresenceRecord
+from hubbub.core.presences import DEVICES_KEPT
 from hubbub.storage.ports import Store
-from hubbub.storage.presences import DEVICES_KEPT, PresenceKeeper, decode_record, encode_record
+from hubbub.storage.presences import PresenceKeeper, decode_record, encode_record
 
 RECORD = PresenceRecord(
     "alice",
@@ -21,7 +22,7 @@ RECORD = PresenceRecord(
     "iB",
     None,
     True,
-    (("#rust", None), ("#keyed", "s3cret"), ("#ünïcode", None)),
+    (("#rust", None, "o", "nt"), ("#keyed", "s3cret", "", "knt"), ("#ünïcode", None, "v", "")),
     1_700_000_000.5,
 )
 
@@ -87,6 +88,11 @@ async def test_a_dropped_account_takes_its_presence_rows_with_it(store: Store) -
 def test_a_damaged_record_is_refused_not_restored(text: str) -> None:
     with pytest.raises(ValueError, match="not an always-on record"):
         decode_record(text)
+
+
+def test_a_record_of_channels_kept_without_status_and_flags_reads() -> None:
+    text = encode_record(RECORD).replace('null, "o", "nt"]', "null]", 1)
+    assert decode_record(text).channels[0] == ("#rust", None, "", "")
 
 
 def test_a_record_reads_back_as_written() -> None:

@@ -21,7 +21,7 @@ from hubbub.core.events import (
     TopicChanged,
 )
 from hubbub.core.model import Channel, User
-from hubbub.core.modes import ModeChange
+from hubbub.core.modes import CHANNEL_MODES, DEFAULT_CHANNEL_MODES, ModeChange, ModeKind
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.state import State
 from hubbub.wire.errors import InvalidName
@@ -82,6 +82,42 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
     if status and status != joined.status:
         change = ModeChange(True, status, user.nick)
         events.append(ChannelModeChanged(SERVICE, joined.channel, (change,)))
+    return events
+
+
+def rejoin(
+    state: State, user: User, name: str, key: str | None, status: str, flags: str
+) -> list[Event]:
+    """An always-on user back in a channel after a restart (core/presences.py). A
+    channel that is live or registered is joined as JOIN joins it, by its rules. An
+    unregistered one nobody made again yet is made as it was: with the user's status
+    in it (not an operator for being the first back, probe 24), its flags and its key.
+
+    Raises:
+        ChatError: as :func:`join`.
+    """
+    name = check_channel_name(state, name)
+    channel_key = state.casemap.fold(name)
+    channels = state.channels
+    if (
+        channel_key in channels.live
+        or channel_key in channels.registered
+        or channels.pending(channel_key) is not None
+    ):
+        return join(state, user, name, key)
+    if len(user.channels) >= state.limits.channels_per_user:
+        raise ChatError(Reason.TOO_MANY_CHANNELS, name)
+    incarnation = f"{channel_key} {state.ids.new()}"
+    channels.claim(channel_key, incarnation, name=name)
+    now = state.clock()
+    kept = {mode for mode in flags if CHANNEL_MODES.get(mode) is ModeKind.FLAG}
+    changes = [ModeChange(True, mode) for mode in sorted(kept - set(DEFAULT_CHANNEL_MODES))]
+    changes += [ModeChange(False, mode) for mode in DEFAULT_CHANNEL_MODES if mode not in kept]
+    if key:
+        changes.append(ModeChange(True, "k", key))
+    events: list[Event] = [Joined(user.actor, name, status, now, incarnation)]
+    if changes:
+        events.append(ChannelModeChanged(SERVICE, name, tuple(changes), now))
     return events
 
 

@@ -22,6 +22,7 @@ from hubbub.core.errors import ChatError
 from hubbub.core.events import (
     AccountDropped,
     AccountRegistered,
+    Banned,
     Fact,
     MessageKind,
     MessagePart,
@@ -333,7 +334,16 @@ class Hub:
         users = [u for u in self.state.users if everywhere or u.listener is not ELSEWHERE]
         facts = server_bans.ban_facts(ban, users)
         self._publish(facts)
-        return len(facts) // 2
+        # A device of a user on several, on an address the ban covers: that one goes.
+        spared = {fact.victim for fact in facts if type(fact) is Banned}
+        devices = self.presences.banned_devices(ban, spared)
+        reason = server_bans.QUIT_MESSAGES[ban.kind]
+        for user, session in devices:
+            session.deliver(Banned(user.id, ban.reason))
+            if not self.presences.detach(user, session):
+                self.quit(user, reason, forced=True)
+            session.disconnect(reason)
+        return len(facts) // 2 + len(devices)
 
     def drop_account(self, account_id: str, name: str = "") -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read

@@ -161,8 +161,9 @@ class PresenceRecord:
     it is (the account's name), who it is, where it was, and whether it was away by
     itself or because nobody was attached.
 
-    ``channels`` are the channels' names with their keys (+k), if any, so that the
-    user can walk back in.
+    ``channels``: each channel's name, key (+k) if any, the user's status in it and the
+    channel's flags (``nt``), so that the user can walk back in, and an unregistered
+    channel be made again as it was.
     """
 
     account: str
@@ -173,7 +174,7 @@ class PresenceRecord:
     modes: str
     away: str | None
     auto_away: bool
-    channels: tuple[tuple[str, str | None], ...]
+    channels: tuple[tuple[str, str | None, str, str], ...]
     left: float
 
 

@@ -11,7 +11,7 @@ server's default (:class:`PresencePolicy`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from hubbub.core import channel_ops, user_ops
 from hubbub.core.errors import ChatError
@@ -42,10 +42,13 @@ from hubbub.core.presence import (
     PresenceRecord,
     sessions_of,
 )
+from hubbub.core.server_bans import ServerBan, covers
 from hubbub.core.state import State
 
 logger = logging.getLogger(__name__)
 
+# Devices whose last leaving is remembered per account (the most recent).
+DEVICES_KEPT = 32
 # What an always-on user's away message says while no device is attached.
 AUTO_AWAY = "Not connected: messages are kept for later"
 
@@ -84,9 +87,16 @@ class Presences:
         self.seen: dict[str, dict[str, float]] = {}
         # Where always-on users are kept (None: nowhere, they end with the process).
         self.sink: PresenceSink | None = None
-        # The account of each always-on user kept, by user id: its record is forgotten
-        # when it quits (the Quit no longer says which account it was logged in to).
-        self._account_ids: dict[str, str] = {}
+        # Each account's always-on user (one: probe 24 kept a user for each connection of
+        # an account, each with another nick, until always_on_users was full), by
+        # account id, and the other way: its record is forgotten when it quits (the
+        # Quit no longer says which account it was logged in to).
+        self._holders: dict[str, str] = {}
+        self._held: dict[str, str] = {}
+        # The username and host of each device of users with several, by user id: a ban
+        # on one device's address closes that device (probe 24: only the user's first
+        # device's address was matched).
+        self._devices: dict[str, dict[Listener, tuple[str, str]]] = {}
 
     # -- the rules ---------------------------------------------------------------------
 
@@ -144,8 +154,13 @@ class Presences:
 
     # -- devices -----------------------------------------------------------------------
 
-    def attach(self, user: User, session: Listener) -> None:
-        """Hand ``user``'s events to ``session`` too from now on; an auto-away ends."""
+    def attach(self, user: User, session: Listener, username: str = "", host: str = "") -> None:
+        """Hand ``user``'s events to ``session`` too from now on; an auto-away ends.
+        ``username`` and ``host``: the device's own, which bans are matched against."""
+        known = self._devices.setdefault(user.id, {})
+        for present in sessions_of(user):
+            known.setdefault(present, (user.username, user.host))
+        known[session] = (username or user.username, host or user.host)
         listener = user.listener
         if isinstance(listener, Presence):
             sessions = listener.sessions
@@ -169,9 +184,18 @@ class Presences:
     def loaded(self, account_id: str, choices: AccountChoices, seen: dict[str, float]) -> None:
         """What the store keeps of an account, read as a session logged in to it."""
         self.choices[account_id] = choices
-        known = self.seen.setdefault(account_id, {})
+        known = self.seen.get(account_id, {})
         for device, time in seen.items():
-            known[device] = max(time, known.get(device, 0.0))
+            self._saw(account_id, device, max(time, known.get(device, 0.0)))
+
+    def _saw(self, account_id: str, device: str, time: float) -> None:
+        """Note when a device left, keeping an account's latest DEVICES_KEPT (as the
+        store does: a client naming a new device at each connection grew this without
+        end, probe 24)."""
+        known = self.seen.setdefault(account_id, {})
+        known[device] = time
+        if len(known) > DEVICES_KEPT:
+            del known[min(known, key=known.__getitem__)]
 
     def detach(self, user: User, session: Listener, device: str | None = None) -> bool:
         """``session`` (the client's ``device``, if it named one) left: whether ``user``
@@ -180,9 +204,14 @@ class Presences:
         account_id = user.account_id
         if account_id is not None:
             now = self._state.clock()
-            self.seen.setdefault(account_id, {})[device or ""] = now
+            self._saw(account_id, device or "", now)
             if self.sink is not None:
                 self.sink.seen(account_id, device or "", now)
+        known = self._devices.get(user.id)
+        if known is not None:
+            known.pop(session, None)
+            if len(known) <= 1:
+                del self._devices[user.id]  # the one left is the user's own address
         listener = user.listener
         if isinstance(listener, Presence):
             if session in listener.sessions:
@@ -196,7 +225,11 @@ class Presences:
                 return True
         elif listener is not session:
             return True  # not this session's user any more
-        if not self.always_on(user.account_id) or not self._room_for_absent():
+        if (
+            not self.always_on(user.account_id)
+            or not self._holds(user)
+            or not self._room_for_absent()
+        ):
             return False
         absent = Presence([], self._state.clock())
         user.listener = absent
@@ -206,6 +239,44 @@ class Presences:
             self._publish_all(user_ops.set_away(self._state, user, AUTO_AWAY))
         self.keep(user)
         return True
+
+    def _holds(self, user: User) -> bool:
+        """Whether ``user`` is its account's always-on user: the first of the account's
+        users to be, for as long as it is there."""
+        account_id = user.account_id
+        if account_id is None:
+            return False
+        holder = self._holders.get(account_id)
+        if holder is not None and holder != user.id and holder in self._state.users.by_id:
+            return False
+        if holder != user.id:
+            if holder is not None:
+                self._held.pop(holder, None)
+            self._holders[account_id] = user.id
+            self._held[user.id] = account_id
+        return True
+
+    def _let_go(self, user_id: str) -> str | None:
+        """Forget that ``user_id`` was its account's always-on user; the account."""
+        account_id = self._held.pop(user_id, None)
+        if account_id is not None and self._holders.get(account_id) == user_id:
+            del self._holders[account_id]
+        return account_id
+
+    def banned_devices(
+        self, ban: ServerBan, spared: Collection[str]
+    ) -> list[tuple[User, Listener]]:
+        """The devices ``ban`` covers, of users it does not cover whole (``spared``:
+        the ids of those it does)."""
+        found = []
+        for user_id, known in self._devices.items():
+            user = self._state.users.by_id.get(user_id)
+            if user is None or user_id in spared:
+                continue
+            for session, (username, host) in known.items():
+                if covers(ban, username, host, user.account_id):
+                    found.append((user, session))
+        return found
 
     def _room_for_absent(self) -> bool:
         limit = self._state.limits.always_on_users
@@ -252,11 +323,13 @@ class Presences:
                 for member in list(channel.members) if channel is not None else ():
                     self._changed(member)
             case Quit(actor):
-                account_id = self._account_ids.pop(actor.id, None)
+                self._devices.pop(actor.id, None)
+                account_id = self._let_go(actor.id)
                 if account_id is not None and self.sink is not None:
                     self.sink.save(account_id, None)
             case AccountDropped(account_id):
                 self.choices.pop(account_id, None)
+                self.seen.pop(account_id, None)
                 for user in list(self._state.users):
                     listener = user.listener
                     absent = isinstance(listener, Presence) and not listener.sessions
@@ -276,10 +349,11 @@ class Presences:
         if sink is None or account_id is None:
             return
         if not self.always_on(account_id) or self._state.users.by_id.get(user.id) is not user:
-            self._account_ids.pop(user.id, None)
-            sink.save(account_id, None)
+            if self._let_go(user.id) is not None:
+                sink.save(account_id, None)
             return
-        self._account_ids[user.id] = account_id
+        if not self._holds(user):
+            return  # another user of the account is its always-on one
         listener = user.listener
         absent = isinstance(listener, Presence) and not listener.sessions
         record = PresenceRecord(
@@ -291,7 +365,10 @@ class Presences:
             "".join(sorted(user.modes - {"o"})),
             user.away,
             isinstance(listener, Presence) and listener.auto_away,
-            tuple((c.name, c.password) for c in user.channels.values()),
+            tuple(
+                (c.name, c.password, c.members.get(user, ""), "".join(sorted(c.flags)))
+                for c in user.channels.values()
+            ),
             listener.left if absent and isinstance(listener, Presence) else 0.0,
         )
         sink.save(account_id, record)
@@ -326,9 +403,9 @@ class Presences:
         self._publish_all(user_ops.user_modes_changed(user, applied))
         if record.away is not None:
             self._publish_all(user_ops.set_away(state, user, record.away))
-        for name, key in record.channels:
+        for name, key, status, flags in record.channels:
             try:
-                self._publish_all(channel_ops.join(state, user, name, key))
+                self._publish_all(channel_ops.rejoin(state, user, name, key, status, flags))
             except ChatError as error:
                 logger.info("always-on %s: not back in %s: %s", account, name, error)
         self.keep(user)

@@ -294,13 +294,18 @@ class ServerBans:
 
 def matches(ban: ServerBan, user: User) -> bool:
     """Whether ``ban`` covers ``user`` (as it stands now)."""
+    return covers(ban, user.username, user.host, user.account_id)
+
+
+def covers(ban: ServerBan, username: str, host: str, account_id: str | None) -> bool:
+    """Whether ``ban`` covers a connection with these (a user's, or one of its devices')."""
     match ban.kind:
         case BanKind.ACCOUNT:
-            return user.account_id == ban.mask
+            return account_id == ban.mask
         case BanKind.ADDRESS:
-            address = address_of(user.host)
+            address = address_of(host)
             return address is not None and address in ipaddress.ip_network(ban.mask)
-    return MaskTest(ban.mask)(user.username, user.host)
+    return MaskTest(ban.mask)(username, host)
 
 
 def unidented_form(ban: ServerBan, users: Iterable[User]) -> str | None:

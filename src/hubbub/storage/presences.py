@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hubbub.core.presence import AccountChoices, PresenceRecord
+from hubbub.core.presences import DEVICES_KEPT
 from hubbub.storage.errors import StorageError
 from hubbub.storage.keeper import Keeper
 from hubbub.storage.ports import PresenceStore
@@ -28,9 +29,6 @@ T = TypeVar("T")
 
 # The tables an account's rows are deleted from with it.
 PRESENCE_TABLES = ("account_settings", "account_devices", "always_on")
-# Devices remembered per account, the most recently seen: a client that names a new
-# device at every connection must not grow the table without end.
-DEVICES_KEPT = 32
 _SETTINGS = {"multiclient": "multiclient", "always-on": "always_on"}
 
 
@@ -65,13 +63,17 @@ def decode_record(text: str) -> PresenceRecord:
             str(data["modes"]),
             None if data["away"] is None else str(data["away"]),
             bool(data["auto_away"]),
-            tuple(
-                (str(name), None if key is None else str(key)) for name, key in data["channels"]
-            ),
+            tuple(_channel(entry) for entry in data["channels"]),
             float(data["left"]),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not an always-on record: {error}") from error
+
+
+def _channel(entry: list[object]) -> tuple[str, str | None, str, str]:
+    name, key, *rest = entry
+    status, flags = (str(rest[0]), str(rest[1])) if len(rest) == 2 else ("", "")
+    return str(name), None if key is None else str(key), status, flags
 
 
 class PresenceKeeper(Keeper[tuple[str, ...], object]):

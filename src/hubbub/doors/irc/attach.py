@@ -143,7 +143,7 @@ def attach(session: IrcClient, user: User) -> Awaitable[None] | None:
     listener = user.listener
     # When the last device left an always-on user: where a new device's replay starts.
     left = listener.left if isinstance(listener, Presence) and not listener.sessions else 0.0
-    presences.attach(user, session.listener)
+    presences.attach(user, session.listener, session.username or "", session.host)
     session.user = user
     session.registration = advance(session.registration, Step.COMPLETED)
     session.account_markers = session.account_profile = None

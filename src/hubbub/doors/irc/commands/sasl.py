@@ -214,7 +214,9 @@ async def _scram(
             if attempt.account is None:
                 # A decoy verifier accepts no proof, so this only guards a bug.
                 raise scram.ScramError("invalid credentials")
-            accounts.login_succeeded(exchange.name, session.host)
+            # The name as begin_login counted it: without the device (probe 24: a
+            # login as account@device was counted failed even when it succeeded).
+            accounts.login_succeeded(exchange.name.partition("@")[0], session.host)
             attempt.step = 2
             _challenge(session, final.encode())
         elif text:
