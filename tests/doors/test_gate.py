@@ -68,10 +68,16 @@ def test_other_nodes_counts_of_an_address_share_its_allowance() -> None:
     gate.heard("node-b", "198.51.100.7", 2, time.time())
     assert gate.admit("198.51.100.7", trusted=False)
     assert not gate.admit("198.51.100.7", trusted=False)  # 1 here + 2 there
+    # Told once the connection is a chat session, not as it is accepted (a web
+    # request or a scrape would cost the log two facts each).
+    assert told == []
+    gate.tell("198.51.100.7")
     assert told == [("198.51.100.7", 1)]
-    # Another address has its own allowance; a trusted one none to speak of.
+    # Another address has its own allowance.
     assert gate.admit("198.51.100.8", trusted=False)
-    gate.release("198.51.100.7")
+    gate.release("198.51.100.8")
+    assert told == [("198.51.100.7", 1)]
+    gate.release("198.51.100.7", told=True)
     assert told[-1] == ("198.51.100.7", 0)
 
 

@@ -2,8 +2,8 @@
 
 Between nodes each line is timed by the node that decided it but ordered by the log
 (docs/design/cluster.md), so a line may come after one that its node's clock put later
-(or a clock may step back). As it is applied, a message whose time is not after its
-conversation's previous one is moved a microsecond past it: server-time shows
+(or a clock may step back). As it is applied, a message timed before its conversation's
+previous one is moved a microsecond past it: server-time shows
 milliseconds, so nobody sees the move, and history, which orders by the whole time,
 keeps the log's order. Every node applies the same log, and so moves the same messages
 by the same amounts (a node started from a snapshot knows no earlier times: it may move
@@ -42,7 +42,8 @@ class Stamps:
             key = f"{sender} {recipient}" if sender < recipient else f"{recipient} {sender}"
         latest = self._latest
         previous = latest.get(key)
-        if previous is not None and event.time <= previous:
+        # Strictly earlier only: lines of one time are one node's, in its own order.
+        if previous is not None and event.time < previous:
             event = event._replace(time=previous + _NEXT)
             self.restamped = event
         elif len(latest) >= _LATEST_KEPT:

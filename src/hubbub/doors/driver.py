@@ -171,9 +171,8 @@ class Connection(asyncio.Protocol):
         return self._transport is not None
 
     def _admit(self, host: str) -> bool:
-        """Count the client's address at the gate, unless it was as it was accepted
-        (:meth:`claim`); False when it has too many connections already (the caller
-        refuses it in its dialect and closes)."""
+        """Count the client's address at the gate, unless counted as accepted (claim);
+        False past its connections (the caller refuses it in its dialect, and closes)."""
         trusted = self._gate.is_trusted(host)
         if self._host is None:
             if not self._gate.admit(host, trusted):
@@ -187,7 +186,7 @@ class Connection(asyncio.Protocol):
 
     def release(self) -> None:  # uncount the client's address at the gate
         if self._host is not None:
-            self._gate.release(self._host)
+            self._gate.release(self._host, told=self._session is not None)  # see _begin
             self._host = None
 
     def _begin(self) -> None:
@@ -197,6 +196,7 @@ class Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._opened_at = self._last_read = self._refilled = loop.time()
         self._session = self._make_session(self.send, self)
+        self._gate.tell(self._host)
         self._schedule(min(self._limits.registration_timeout, self._limits.ping_interval))
 
     # -- input -------------------------------------------------------------------------

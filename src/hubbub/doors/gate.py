@@ -143,9 +143,17 @@ class Gate:
                 return False
         self._counts[block] += 1
         self.open += 1
-        if self.share is not None and self.per_ip and not trusted:
-            self.share(block, self._counts[block])
         return True
+
+    def tell(self, host: str | None) -> None:
+        """A connection from ``host`` became a chat session: the other nodes of a
+        cluster are told this address's count. Only then: a web page's request or a
+        metrics scrape, opened and closed at once, would cost the network's log two
+        facts each."""
+        if host is None or self.share is None or not self.per_ip or self.is_trusted(host):
+            return
+        block = _block(host)
+        self.share(block, self._counts[block])
 
     def _counted_elsewhere(self, block: str) -> int:
         counts = self._elsewhere.get(block)
@@ -239,14 +247,16 @@ class Gate:
         entry[2] += 1
         return False
 
-    def release(self, host: str) -> None:
+    def release(self, host: str, told: bool = False) -> None:
+        """A connection from ``host`` closed; ``told``: the other nodes were told of it
+        (:meth:`tell`), and are told it is gone."""
         self.open -= 1
         block = _block(host)
         self._counts[block] -= 1
         left = self._counts[block]
         if left <= 0:
             del self._counts[block]
-        if self.share is not None and self.per_ip and not self.is_trusted(host):
+        if told and self.share is not None and self.per_ip and not self.is_trusted(host):
             self.share(block, max(left, 0))
 
 
