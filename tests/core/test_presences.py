@@ -218,16 +218,17 @@ def test_an_unregistered_channel_comes_back_as_it_was_not_with_the_first_back_as
         "",
         None,
         False,
-        (("#quiet", "sekrit", "", "inst"), ("#mine", None, "o", "t")),
+        (("#quiet", "sekrit", "", "inst"), ("#mine", "s3", "o", "it")),
         5.0,
     )
     user = world.hub.presences.restore("acct", record)
     assert user is not None
     quiet, mine = world.channel("#quiet"), world.channel("#mine")
-    # Made again with its modes and key, and alice a member as she was (probe 24: the
-    # first back became its operator, and +i and +k were gone).
+    # Made again with its modes, and alice a member as she was (probe 24: the first
+    # back became its operator); open, since nobody there could let anyone in (25).
     assert quiet.members[user] == ""
-    assert quiet.flags == {"i", "n", "s", "t"}
-    assert quiet.password == "sekrit"
+    assert quiet.flags == {"n", "s", "t"}
+    assert quiet.password is None
     assert mine.members[user] == "o"
-    assert mine.flags == {"t"}
+    assert mine.flags == {"i", "t"}
+    assert mine.password == "s3"

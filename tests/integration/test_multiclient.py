@@ -442,3 +442,33 @@ async def test_an_always_on_user_banned_while_no_server_ran_is_not_brought_back(
     assert status == 0, out
     async with running_server(settings) as server:
         assert "alice" not in {u.nick for u in server.hub.state.users}
+
+
+async def test_a_replay_gives_the_latest_lines_within_the_chathistory_limit(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, chathistory=5, flood_rate=0.0).replace(
+        always_on=Choice.OPT_OUT
+    )
+    async with running_server(settings) as server:
+        await make_account(server)
+        alice, _ = await device(server, "alice@laptop")
+        await alice.send("JOIN #rust")
+        await alice.read_until("366")
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("JOIN #rust")
+        await bob.read_until("366")
+        await alice.send("QUIT")
+        await alice.closed()
+        await alice.close()
+        await bob.send(*(f"PRIVMSG #rust :line {k}" for k in range(12)))
+        await bob.sync()
+        again, lines = await device(server, "alice@laptop", caps="batch server-time")
+        lines += await again.sync()
+        # The newest five, oldest first: a page of CHATHISTORY, not the oldest missed.
+        assert [m.params[-1] for m in lines if m.command == "PRIVMSG"] == [
+            f"line {k}" for k in range(7, 12)
+        ]
+        for client in (again, bob):
+            await client.close()

@@ -91,7 +91,8 @@ def rejoin(
     """An always-on user back in a channel after a restart (core/presences.py). A
     channel that is live or registered is joined as JOIN joins it, by its rules. An
     unregistered one nobody made again yet is made as it was: with the user's status
-    in it (not an operator for being the first back, probe 24), its flags and its key.
+    in it (not an operator for being the first back, probe 24), its flags and its key
+    (invite-only and key only if the user is its operator).
 
     Raises:
         ChatError: as :func:`join`.
@@ -111,6 +112,11 @@ def rejoin(
     channels.claim(channel_key, incarnation, name=name)
     now = state.clock()
     kept = {mode for mode in flags if CHANNEL_MODES.get(mode) is ModeKind.FLAG}
+    if "o" not in status:
+        # Nobody there could let anyone in: the channel comes back open, its name not
+        # locked for as long as this user is kept (probe 25).
+        kept.discard("i")
+        key = None
     changes = [ModeChange(True, mode) for mode in sorted(kept - set(DEFAULT_CHANNEL_MODES))]
     changes += [ModeChange(False, mode) for mode in DEFAULT_CHANNEL_MODES if mode not in kept]
     if key:

@@ -225,11 +225,18 @@ class Hub:
         if self.state.users.by_id.get(user.id) is user:
             self.publish(Quit(user.actor, reason, forced=forced))
 
-    def leave(self, user: User, session: Listener, reason: str, device: str | None = None) -> None:
-        """A session of ``user`` (the client's ``device``, if it named one) is gone: the
-        user quits, unless another device is attached or it is always-on (see
-        :mod:`hubbub.core.presence`)."""
-        if not self.presences.detach(user, session, device):
+    def leave(
+        self,
+        user: User,
+        session: Listener,
+        reason: str,
+        device: str | None = None,
+        caught_up: bool = True,
+    ) -> None:
+        """A session of ``user`` (the client's ``device``, if it named one; ``caught_up``:
+        it had read what it was sent) is gone: the user quits, unless another device is
+        attached or it is always-on (see :mod:`hubbub.core.presence`)."""
+        if not self.presences.detach(user, session, device, caught_up):
             self.quit(user, reason)
 
     def kill(self, killer: User, nick: str, reason: str) -> User:

@@ -197,12 +197,16 @@ class Presences:
         if len(known) > DEVICES_KEPT:
             del known[min(known, key=known.__getitem__)]
 
-    def detach(self, user: User, session: Listener, device: str | None = None) -> bool:
+    def detach(
+        self, user: User, session: Listener, device: str | None = None, caught_up: bool = True
+    ) -> bool:
         """``session`` (the client's ``device``, if it named one) left: whether ``user``
         stays (another device is attached, or it is always-on). When it does not, the
-        caller makes it quit."""
+        caller makes it quit. A device cut off before it read what it was sent
+        (``caught_up`` False: past its SendQ) keeps its time: what it missed is replayed
+        again next time (probe 25)."""
         account_id = user.account_id
-        if account_id is not None:
+        if account_id is not None and caught_up:
             now = self._state.clock()
             self._saw(account_id, device or "", now)
             if self.sink is not None:

@@ -28,8 +28,8 @@ _REFUSALS_LOGGED_EVERY = 60.0
 _CONNECTIONS_LOGGED = 20  # an address's connections logged in a minute
 # Seconds after which another node's count of an address, not heard again, no longer
 # counts (nodes tell theirs again every SHARED_AGAIN seconds).
-_SHARED_LASTS = 90.0
-SHARED_AGAIN = 30.0
+_SHARED_LASTS = 45.0
+SHARED_AGAIN = 15.0
 # Where the hard limit of open files is unlimited, the soft one is raised this far (the
 # kernel's usual fs.nr_open).
 _MOST_FILES = 1 << 20

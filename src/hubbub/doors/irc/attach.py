@@ -35,7 +35,7 @@ from hubbub.core.presence import Presence
 from hubbub.doors.irc.commands.accounts import nick_held
 from hubbub.doors.irc.commands.bans import refused_banned
 from hubbub.doors.irc.commands.channels import joined
-from hubbub.doors.irc.commands.history import send_history
+from hubbub.doors.irc.commands.history import Keep, send_history, within_lines
 from hubbub.doors.irc.commands.metadata_early import arrive as arrive_with_metadata
 from hubbub.doors.irc.commands.server import pass_throttle
 from hubbub.doors.irc.registration import Step, advance
@@ -46,10 +46,13 @@ from hubbub.wire import numerics as n
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
+    from hubbub.core.history import HistoryReader, StoredMessage
     from hubbub.core.model import User
     from hubbub.doors.irc.client import IrcClient
 
 logger = logging.getLogger(__name__)
+# Later than any message (the year 2286): the latest messages of a conversation.
+_END_OF_TIME = 10_000_000_000.0
 
 
 def complete_registration(session: IrcClient) -> Awaitable[None] | None:
@@ -168,31 +171,46 @@ def attach(session: IrcClient, user: User) -> Awaitable[None] | None:
 
 
 async def _replay(session: IrcClient, user: User, since: float) -> None:
-    """The messages of ``user``'s conversations after ``since``, oldest first within
-    each, a conversation at a time."""
+    """The latest messages of ``user``'s conversations after ``since``, oldest first
+    within each, a conversation at a time: at most ``chathistory`` lines each, as a
+    CHATHISTORY page holds (a multi-line message counts its lines, probe 25), each sent
+    once the client has read most of the one before (its SendQ must not cut it off
+    halfway, and the time it last saw not move past what it never got)."""
     store = session.ctx.history
     if store is None:
         return
     limits = session.ctx.settings.limits
     limit = max(1, min(limits.chathistory, limits.history_per_conversation))
     hub = session.hub
+    peer = session.peer
     try:
         for channel in list(user.channels.values()):
-            found = await store.after(channel.history_key, since, limit)
-            if found and session.user is user and not session.closed:
-                send_history(session, channel.name, found)
+            found = await _missed(store, channel.history_key, since, limit)
+            if not found or session.user is not user or session.closed:
+                continue
+            send_history(session, channel.name, found)
+            await peer.drained()
         owner = hub.history_owner(user)
         async with session.ctx.targets:
             chats = await store.conversations([], owner, since, hub.clock(), limit)
         for chat in chats:
-            found = await store.after(chat.conversation, since, limit)
+            found = await _missed(store, chat.conversation, since, limit)
             if not found or session.user is not user or session.closed:
                 continue
             other = chat.conversation.partition(" ")[2]
             sender = chat.sender.split("!", 1)[0]
             name = chat.target if hub.casemap.fold(chat.target) == other else sender
             send_history(session, name, found)
+            await peer.drained()
     except StoreUnavailable:
         session.message(
             "NOTICE", user.nick, "What you missed cannot be read now: try CHATHISTORY later."
         )
+
+
+async def _missed(
+    store: HistoryReader, conversation: str, since: float, limit: int
+) -> list[StoredMessage]:
+    """The latest messages of a conversation after ``since``, within ``limit`` lines."""
+    latest = await store.before(conversation, _END_OF_TIME, limit)
+    return within_lines([m for m in latest if m.time > since], limit, Keep.LATEST)

@@ -420,7 +420,8 @@ class IrcSession(IrcClient):
         self.closed = True
         if self.user is not None:
             user, self.user = self.user, None
-            self.hub.leave(user, self, reason, self.device)
+            caught_up = not reason.startswith("SendQ")
+            self.hub.leave(user, self, reason, self.device, caught_up)
         self.uncount()
         self.ctx.tally.sessions[irc_door(self.peer)] -= 1
 

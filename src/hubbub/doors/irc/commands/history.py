@@ -67,7 +67,7 @@ async def chathistory(session: IrcClient, user: User, message: Message) -> None:
         target = params[0]
         conversation = _conversation(session, user, sub, target)
         messages, keep = await _select(sub, store, conversation, params[1:-1], limit)
-        messages = _within_lines(messages, limit, keep)
+        messages = within_lines(messages, limit, keep)
     except _Invalid as invalid:
         _fail(session, *invalid.args)
         return
@@ -83,7 +83,7 @@ def _limit(session: IrcClient, sub: str, text: str) -> int:
     return min(int(text), session.ctx.settings.limits.chathistory)
 
 
-class _Keep(enum.Enum):
+class Keep(enum.Enum):
     """Which messages of a page too long to send stay: those nearest its reference."""
 
     LATEST = enum.auto()  # LATEST, BEFORE, BETWEEN read backwards
@@ -101,7 +101,7 @@ def _cost(message: StoredMessage) -> int:
     return cost
 
 
-def _within_lines(messages: list[StoredMessage], limit: int, keep: _Keep) -> list[StoredMessage]:
+def within_lines(messages: list[StoredMessage], limit: int, keep: Keep) -> list[StoredMessage]:
     """The page cut to ``limit`` lines in all (long tags counting as lines, see
     :func:`_cost`). The limit counts messages, and a multi-line message goes out as up
     to multiline_max_lines lines: a page of them was that many times longer. The message
@@ -110,7 +110,7 @@ def _within_lines(messages: list[StoredMessage], limit: int, keep: _Keep) -> lis
     sizes = [_cost(m) for m in messages]
     total = sum(sizes)
     start, end = 0, len(messages)
-    cut_start = keep is not _Keep.EARLIEST
+    cut_start = keep is not Keep.EARLIEST
     while total > limit and end - start > 1:
         if cut_start:
             total -= sizes[start]
@@ -118,7 +118,7 @@ def _within_lines(messages: list[StoredMessage], limit: int, keep: _Keep) -> lis
         else:
             end -= 1
             total -= sizes[end]
-        if keep is _Keep.MIDDLE:
+        if keep is Keep.MIDDLE:
             cut_start = not cut_start
     return messages[start:end]
 
@@ -150,23 +150,23 @@ async def _point(store: HistoryReader, conversation: str, sub: str, text: str) -
 
 async def _select(
     sub: str, store: HistoryReader, conversation: str, refs: tuple[str, ...], limit: int
-) -> tuple[list[StoredMessage], _Keep]:
+) -> tuple[list[StoredMessage], Keep]:
     """The messages asked for, oldest first, and which of them to keep if too many."""
     if sub == "LATEST":
         found = await store.before(conversation, _END_OF_TIME, limit)
         if refs[0] == "*":
-            return found, _Keep.LATEST
+            return found, Keep.LATEST
         since = await _point(store, conversation, sub, refs[0])
         if since is None:
-            return found, _Keep.LATEST
-        return [m for m in found if _after(m, since)], _Keep.LATEST
+            return found, Keep.LATEST
+        return [m for m in found if _after(m, since)], Keep.LATEST
     point = await _point(store, conversation, sub, refs[0])
     if point is None:
-        return [], _Keep.LATEST
+        return [], Keep.LATEST
     if sub == "BEFORE":
-        return await store.before(conversation, point.time, limit, point.seq), _Keep.LATEST
+        return await store.before(conversation, point.time, limit, point.seq), Keep.LATEST
     if sub == "AFTER":
-        return await store.after(conversation, point.time, limit, point.seq), _Keep.EARLIEST
+        return await store.after(conversation, point.time, limit, point.seq), Keep.EARLIEST
     if sub == "AROUND":
         # A msgid reference is itself in the middle of what is returned.
         own = 1 if point.seq is not None else 0
@@ -174,16 +174,16 @@ async def _select(
         # From the reference on: a msgid's own message, or what lies at that very time.
         seq = -1 if point.seq is None else point.seq - 1
         later = await store.after(conversation, point.time, limit - len(earlier), seq)
-        return earlier + later, _Keep.MIDDLE
+        return earlier + later, Keep.MIDDLE
     # BETWEEN, in either order; the reply is always oldest first.
     other = await _point(store, conversation, sub, refs[1])
     if other is None:
-        return [], _Keep.LATEST
+        return [], Keep.LATEST
     if (point.time, point.seq or 0) <= (other.time, other.seq or 0):
         found = await store.after(conversation, point.time, limit, point.seq)
-        return [m for m in found if _before(m, other)], _Keep.EARLIEST
+        return [m for m in found if _before(m, other)], Keep.EARLIEST
     found = await store.before(conversation, point.time, limit, point.seq)
-    return [m for m in found if _after(m, other)], _Keep.LATEST
+    return [m for m in found if _after(m, other)], Keep.LATEST
 
 
 def _key(message: StoredMessage) -> tuple[int, int]:
