@@ -270,7 +270,11 @@ class NatsBus:
         outgoing = self._outgoing
         stream = self._stream
         assert stream is not None
+        me = asyncio.current_task()
         while True:
+            if me is not None and me.cancelling():
+                # A cancel the client library swallowed as it published: close waits.
+                raise asyncio.CancelledError
             await self._wake.wait()
             self._wake.clear()
             while outgoing:
@@ -288,6 +292,12 @@ class NatsBus:
                         )
                         break
                     except (NatsError, JetStreamError, TimeoutError) as error:
+                        if me is not None and me.cancelling():
+                            # Closing: a cancel that met the publish's own timeout came
+                            # out as TimeoutError (asyncio.wait_for, Python 3.11), and
+                            # caught here the sender went on, and close waited on it
+                            # for ever (a node that would not stop, 1 run in 10).
+                            raise asyncio.CancelledError from error
                         logger.warning("cluster bus: publish failed (%s); trying again", error)
                         if self.failing_since is None:
                             self.failing_since = time.monotonic()
