@@ -11,8 +11,9 @@ nothing more than before.
 
 An account may also be *always-on*: its user stays when its last session leaves, with a
 :class:`Presence` of no sessions, away (auto-away) until a session attaches again. Such
-a presence is kept in the store (:class:`PresenceRecord`, by the presence keeper of
-:mod:`hubbub.core.keepers`) so that it comes back after a restart.
+a presence is kept in the store (a :class:`PresenceRecord`, handed by
+:class:`~hubbub.core.presences.Presences` to the ``PresenceSink``) so that it comes back
+after a restart.
 
 Attaching and detaching are this node's delivery, not the chat: no fact is published for
 them (the auto-away is an ordinary ``AwayChanged``). A user's sessions are all on the

@@ -2,8 +2,9 @@
 
 The rules: a session logged in to an account may attach to that account's user on this
 node when it asks for that user's nick, or to the account's always-on user whatever
-nick it asked for; an account attaches at most ``clients_per_account`` sessions, and
-the server keeps at most ``always_on_users`` users without sessions. Whether an account
+nick it asked for; an account attaches at most ``clients_per_account`` sessions, has one
+always-on user, and the server keeps at most ``always_on_users`` users without
+sessions. Each device's own address is kept too, for the server bans. Whether an account
 allows attaching (multiclient) and stays (always-on) is its own setting, or else the
 server's default (:class:`PresencePolicy`).
 """
