@@ -17,7 +17,10 @@ END goes on from there. CAP END with no negotiation open changes nothing, and a 
 LS or REQ after CAP END (while NICK or USER is still missing) opens it again.
 
 The state only moves on what was accepted: a NICK refused (432 erroneous, 433 in use) or
-a USER refused (461) leaves it as it was. A NICK or USER sent again before registration
+a USER refused (461) leaves it as it was. A nick in use by a user logged in to an
+account is accepted while negotiation is open (or once logged in to that account): the
+connection may log in and become one of that user's devices (doors/irc/attach.py), and
+completion refuses it if not. A NICK or USER sent again before registration
 replaces the first and keeps the state. Once registered, the table refuses USER and PASS
 (462), NICK changes the nick, and CAP no longer holds anything: nothing moves
 REGISTERED.
