@@ -48,6 +48,23 @@ from hubbub.core.state import State
 
 logger = logging.getLogger(__name__)
 
+# The facts that change what is kept of an always-on user, or end one.
+_FOLLOWED = frozenset(
+    {
+        AccountChanged,
+        AccountDropped,
+        AwayChanged,
+        ChannelModeChanged,
+        ChannelRenamed,
+        Joined,
+        Kicked,
+        NickChanged,
+        Parted,
+        Quit,
+        RealnameChanged,
+        UserModeChanged,
+    }
+)
 # Devices whose last leaving is remembered per account (the most recent).
 DEVICES_KEPT = 32
 # What an always-on user's away message says while no device is attached.
@@ -303,7 +320,9 @@ class Presences:
     def follow(self, event: Fact) -> None:
         """After ``apply``: an always-on user that changed is saved again; one whose
         account was dropped leaves."""
-        if self.sink is None and type(event) is not AccountDropped:
+        kind = type(event)
+        # Every fact comes here, every message said among them: most leave at once.
+        if kind not in _FOLLOWED or (self.sink is None and kind is not AccountDropped):
             return
         users = self._state.users.by_id
         match event:
