@@ -84,59 +84,50 @@ class HistoryWriter:
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message for storage (called by the hub, synchronously)."""
-        # self.pending, inlined: the property call took a third of this method's time.
+        self._take(
+            (
+                event.msgid,
+                event.time,
+                conversation,
+                event.target,
+                event.actor.mask,
+                # A plain str: SQLite's driver binds an exact str at once but puts a
+                # subclass (the StrEnum) through its adapter lookup, 1-2 µs a row on
+                # the store's thread with the GIL held.
+                str(event.kind),
+                event.text,
+                tuple(event.tags.items()) if event.tags else (),
+                tuple([part.text for part in event.parts]) if event.parts else (),
+                0,
+            )
+        )
+
+    def record_topic(self, event: TopicChanged, conversation: str) -> None:
+        """Take a topic change for storage, as a ``TOPIC`` line of its channel."""
+        self._take(
+            (
+                event.msgid,
+                event.time,
+                conversation,
+                event.channel,
+                event.actor.mask,
+                "TOPIC",
+                event.topic,
+                (),
+                (),
+                0,
+            )
+        )
+
+    def _take(self, row: NewMessage) -> None:
+        # self.pending, inlined: the property call took a third of record's time.
         if len(self._pending) + len(self._in_flight) >= self._max_pending:
             self.dropped += 1
             if self.dropped in (1, 10, 100) or self.dropped % 10_000 == 0:
                 logger.error("history store is not keeping up: %d messages dropped", self.dropped)
             return
         self.recorded += 1
-        self._pending.append(
-            (
-                self.recorded,
-                (
-                    event.msgid,
-                    event.time,
-                    conversation,
-                    event.target,
-                    event.actor.mask,
-                    # A plain str: SQLite's driver binds an exact str at once but puts
-                    # a subclass (the StrEnum) through its adapter lookup, 1-2 µs a row
-                    # on the store's thread with the GIL held.
-                    str(event.kind),
-                    event.text,
-                    tuple(event.tags.items()) if event.tags else (),
-                    tuple([part.text for part in event.parts]) if event.parts else (),
-                    0,
-                ),
-            )
-        )
-        if len(self._pending) == 1:
-            self._wake.set()
-
-    def record_topic(self, event: TopicChanged, conversation: str) -> None:
-        """Take a topic change for storage, as a ``TOPIC`` line of its channel."""
-        if len(self._pending) + len(self._in_flight) >= self._max_pending:
-            self.dropped += 1
-            return
-        self.recorded += 1
-        self._pending.append(
-            (
-                self.recorded,
-                (
-                    event.msgid,
-                    event.time,
-                    conversation,
-                    event.channel,
-                    event.actor.mask,
-                    "TOPIC",
-                    event.topic,
-                    (),
-                    (),
-                    0,
-                ),
-            )
-        )
+        self._pending.append((self.recorded, row))
         if len(self._pending) == 1:
             self._wake.set()
 
