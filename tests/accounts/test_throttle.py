@@ -111,3 +111,36 @@ def test_registrations_counted_elsewhere_count_here() -> None:
         there.begin("2001:db8::2")
     clock.now += 60.0
     there.begin("2001:db8::2")
+
+
+def test_attempts_under_way_are_not_yet_failures_for_the_wait() -> None:
+    clock = Clock(0.0)
+    throttle = LoginThrottle(clock)
+    # Eight devices behind one address log in at once: none is refused for the others.
+    for _ in range(8):
+        throttle.begin("alice", "203.0.113.7")
+    for _ in range(8):
+        throttle.succeed("alice", "203.0.113.7")
+    # An attacker there gets the free three and eight under way, then waits for them all.
+    for _ in range(11):
+        throttle.begin("bob", "203.0.113.7")
+    with pytest.raises(AccountError, match="try again in 2 seconds"):
+        throttle.begin("bob", "203.0.113.7")
+    for _ in range(11):
+        throttle.failed("bob", "203.0.113.7")
+    # Eight failures past the free three: 2 * 2**8 s.
+    clock.now += 511
+    with pytest.raises(AccountError, match="try again in 1 second"):
+        throttle.begin("bob", "203.0.113.7")
+
+
+def test_an_attempt_left_unfinished_counts_in_full_after_a_while() -> None:
+    clock = Clock(0.0)
+    throttle = LoginThrottle(clock, settle_within=30.0)
+    for _ in range(10):
+        throttle.begin("bob", "203.0.113.7")  # never finished: connections left open
+    clock.now += 31
+    # Unfinished for 30 s: ten failures, the wait after the last is 2 * 2**7 s.
+    with pytest.raises(AccountError, match="try again in 225 seconds"):
+        throttle.begin("bob", "203.0.113.7")
+    assert throttle.entries() <= 3

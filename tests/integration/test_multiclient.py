@@ -201,6 +201,29 @@ async def test_no_account_attaches_more_connections_than_its_limit(tmp_path: Pat
             await client.close()
 
 
+async def test_devices_behind_one_address_logging_in_at_once_are_one_user(
+    tmp_path: Path,
+) -> None:
+    """Probe 25: the fourth of six devices logging in together from one address was
+    refused as a failed login, took the nick unauthenticated, and the others got 433."""
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server)
+        logins = [
+            device(server, f"alice@dev{i}", source="127.0.0.5", until=n.RPL_ENDOFMOTD)
+            for i in range(6)
+        ]
+        devices = await asyncio.gather(*logins)
+        for _, lines in devices:
+            assert [m for m in lines if m.command == n.RPL_SASLSUCCESS], lines
+            assert not [m for m in lines if m.command == n.ERR_NICKNAMEINUSE], lines
+            assert [m.params[0] for m in lines if m.command == n.RPL_WELCOME] == ["alice"]
+        first, second = devices[0][0], devices[5][0]
+        await first.send("PRIVMSG alice :all here")
+        assert said(await second.read_until("PRIVMSG")) == [("alice", "all here")]
+        for client, _ in devices:
+            await client.close()
+
+
 async def test_a_malformed_device_name_fails_sasl_with_a_reason(tmp_path: Path) -> None:
     async with running_server(make_settings(tmp_path)) as server:
         await make_account(server)

@@ -548,10 +548,10 @@ def test_an_ipv6_network_counts_as_one_address() -> None:
         throttle.begin(f"name{i}", f"2001:db8:1:2::{i + 1:x}")
     with pytest.raises(AccountError, match="different accounts"):
         throttle.begin("name5", "2001:db8:1:2:ffff::1")
-    throttle.begin("name5", "2001:db8:1:3::1")  # another /64
-    throttle.begin("name5", "::ffff:192.0.2.1")  # IPv4, written as IPv6
-    throttle.begin("name5", "192.0.2.1")
-    throttle.begin("name5", "192.0.2.1")
+    for address in ("2001:db8:1:3::1", "::ffff:192.0.2.1", "192.0.2.1", "192.0.2.1"):
+        # Another /64; then IPv4 written as IPv6, counted with IPv4.
+        throttle.begin("name5", address)
+        throttle.failed("name5", address)
     with pytest.raises(AccountError, match="try again in 2 seconds"):
         throttle.begin("name5", "192.0.2.1")
 

@@ -267,7 +267,7 @@ class Accounts:
             # As slow for a name without an account: the time taken must not tell.
             await asyncio.to_thread(_verify, _decoy_hash(), password)
         if not valid or account is None:
-            self.login_failures += 1
+            self.login_failed(name, address)
             raise AccountError("INVALID_CREDENTIALS", "Invalid account name or password")
         self.login_succeeded(name, address)
         if not account.scram:
@@ -293,6 +293,11 @@ class Accounts:
 
     def login_succeeded(self, name: str, address: str) -> None:
         self.throttle.succeed(self._throttle_key(name), address)
+
+    def login_failed(self, name: str, address: str) -> None:
+        """The attempt :meth:`begin_login` counted was refused (a wrong password)."""
+        self.login_failures += 1
+        self.throttle.failed(self._throttle_key(name), address)
 
     def _throttle_key(self, name: str) -> str:
         # No account has a name past nicklen: all longer ones are one key, of bounded size.

@@ -8,6 +8,11 @@ EXTERNAL, OPER) by :class:`LoginThrottle`, and account registrations by
   (typos); after that, each attempt must wait twice as long after the pair's last
   failure as the one before: 2 s, 4 s, 8 s … up to 15 minutes. A pair is forgotten a
   day after its last failure.
+- Attempts still under way are not yet failures for the wait: up to 8 of a pair, begun
+  within the last 30 s, neither succeeded nor failed, are left out of its count. The
+  devices of one account behind one address (a home's NAT) that log in together after
+  a blip or a restart are not refused for each other; an attacker gains those 8 guesses
+  once, then waits for them all. An attempt left unfinished counts in full after 30 s.
 - Nothing is counted per account alone, and nothing locks: wrong passwords from one
   address never keep the account's owner from logging in from another.
 - Against one password sprayed over many accounts, an address may have failures
@@ -86,14 +91,15 @@ class Backoff(Generic[K]):
     def __len__(self) -> int:
         return len(self._failures)
 
-    def wait(self, key: K, now: float) -> float:
-        """Seconds before ``key`` may try again; 0 when it may now."""
+    def wait(self, key: K, now: float, unsettled: int = 0) -> float:
+        """Seconds before ``key`` may try again; 0 when it may now. ``unsettled`` of its
+        failures are left out of the count (attempts still under way)."""
         self._expire(now)
         failures = self._failures.get(key)
-        if failures is None or failures.count < self.free:
+        if failures is None or failures.count - unsettled < self.free:
             return 0.0
         # Capped exponent: the count of a key that keeps failing must not overflow a float.
-        doubling = min(failures.count - self.free, 32)
+        doubling = min(failures.count - unsettled - self.free, 32)
         delay = min(self.longest, self.first * 2.0**doubling)
         return max(0.0, failures.last + delay - now)
 
@@ -150,6 +156,8 @@ class LoginThrottle(Shared):
         accounts_per_address: accounts an address may have failures outstanding on.
         spray_window: seconds those failures are remembered for that bound.
         known_for: seconds a login exempts its pair from that bound.
+        parallel: attempts of a pair under way that are not yet failures for its wait.
+        settle_within: seconds after which an attempt under way counts in full.
         size: the most entries of each table.
     """
 
@@ -164,22 +172,29 @@ class LoginThrottle(Shared):
         accounts_per_address: int = 20,
         spray_window: float = 3600.0,
         known_for: float = 30 * 86_400.0,
+        parallel: int = 8,
+        settle_within: float = 30.0,
         size: int = 10_000,
     ) -> None:
         self.clock = clock
         self.accounts_per_address = accounts_per_address
         self.spray_window = spray_window
         self.known_for = known_for
+        self.parallel = parallel
+        self.settle_within = settle_within
         self.size = size
         self._pairs: Backoff[tuple[str, str]] = Backoff(free, first, longest, forget, size)
         # Address block → account → its latest failure, for the bound on accounts.
         self._tried: OrderedDict[str, dict[str, float]] = OrderedDict()
         # (account, address block) → when it last logged in; oldest first.
         self._known: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # (account, address block) → when its attempts under way began, oldest first.
+        self._under_way: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
 
     def entries(self) -> int:
         """How many entries the tables hold (they are bounded)."""
-        return len(self._pairs) + len(self._known) + sum(map(len, self._tried.values()))
+        tried = sum(map(len, self._tried.values()))
+        return len(self._pairs) + len(self._known) + tried + len(self._under_way)
 
     def begin(self, account: str, address: str) -> None:
         """Count an attempt to log in to ``account`` (a folded name) from ``address``,
@@ -191,7 +206,7 @@ class LoginThrottle(Shared):
         now = self.clock()
         block = address_block(address)
         pair = (account, block)
-        wait = self._pairs.wait(pair, now)
+        wait = self._pairs.wait(pair, now, self._unsettled(pair, now))
         if wait > 0:
             raise AccountError(
                 "RATE_LIMITED", f"Too many failed logins; try again in {seconds(wait)}"
@@ -205,7 +220,34 @@ class LoginThrottle(Shared):
                     "try again later",
                 )
         self._fail(account, block, now)
+        under_way = self._under_way.pop(pair, None) or deque()
+        under_way.append(now)
+        self._under_way[pair] = under_way
+        if len(self._under_way) > self.size:
+            self._under_way.popitem(last=False)
         self._tell("fail", account, block)
+
+    def failed(self, account: str, address: str) -> None:
+        """An attempt :meth:`begin` counted was refused: it is no longer under way (its
+        failure stays counted)."""
+        pair = (account, address_block(address))
+        under_way = self._under_way.get(pair)
+        if under_way:
+            under_way.popleft()
+            if not under_way:
+                del self._under_way[pair]
+
+    def _unsettled(self, pair: tuple[str, str], now: float) -> int:
+        """How many of the pair's attempts under way are left out of its wait."""
+        under_way = self._under_way.get(pair)
+        if under_way is None:
+            return 0
+        while under_way and under_way[0] <= now - self.settle_within:
+            under_way.popleft()
+        if not under_way:
+            del self._under_way[pair]
+            return 0
+        return min(len(under_way), self.parallel)
 
     def _fail(self, account: str, block: str, now: float) -> None:
         pair = (account, block)
@@ -235,6 +277,7 @@ class LoginThrottle(Shared):
     def _succeed(self, account: str, block: str) -> None:
         pair = (account, block)
         self._pairs.forgive(pair)
+        self._under_way.pop(pair, None)
         tried = self._tried.get(block)
         if tried is not None:
             tried.pop(account, None)

@@ -178,7 +178,7 @@ async def _external(session: IrcClient, accounts: Accounts, payload: bytes) -> N
         _fail(session, str(error))
         return
     if authzid and accounts.fold(authzid) != account.key:
-        accounts.login_failures += 1
+        accounts.login_failed(account.name, session.host)
         _fail(session, "cannot act for another")
         return
     accounts.login_succeeded(account.name, session.host)
@@ -227,7 +227,8 @@ async def _scram(
         _fail(session, "malformed SCRAM message")
     except (scram.ScramError, AccountError) as error:
         if attempt.step == 1 and isinstance(error, scram.ScramError):
-            accounts.login_failures += 1  # a proof refused: a wrong password
+            # A proof refused: a wrong password.
+            accounts.login_failed(exchange.name.partition("@")[0], session.host)
         _fail(session, str(error))
 
 
