@@ -78,7 +78,7 @@ class Server:
         self._reload = reload
         casemap = Casemap(
             settings.casemapping, settings.limits.nicklen, settings.limits.channellen
-        )
+        ).loaded()
         # Several nodes as one network: the bus is NATS's, else this process's own.
         self.cluster = ClusterLink(settings) if settings.cluster is not None else None
         self.bus = self.cluster.bus if self.cluster is not None else LocalBus()

