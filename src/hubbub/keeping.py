@@ -6,11 +6,12 @@ together by the server."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from hubbub.accounts.service import Accounts
 from hubbub.core.hub import Hub
-from hubbub.core.presence import Choice, PresencePolicy
+from hubbub.core.presence import Choice, PresencePolicy, PresenceRecord
 from hubbub.core.server_bans import ServerBans
 from hubbub.settings import Settings
 from hubbub.storage.channels import ChannelKeeper, MarkerKeeper
@@ -66,7 +67,7 @@ async def restore_presences(
     except StorageError as error:
         logger.error("always-on users cannot be read, none restored: %s", error)
         return
-    restored = 0
+    back: list[tuple[str, PresenceRecord]] = []
     for account_id, record in kept:
         found = await accounts.find(record.account)
         if found is None or found.uid != account_id:
@@ -78,6 +79,11 @@ async def restore_presences(
         if not presences.always_on(account_id) or banned is not None:
             keeper.save(account_id, None)
             continue
-        restored += presences.restore(account_id, record) is not None
+        if accounts.is_registered(record.nick) and not accounts.owns(found.name, record.nick):
+            # Another account's nick (taken within its grace as the server stopped) is
+            # not brought back: the user comes back as its account's name.
+            record = dataclasses.replace(record, nick=found.name)
+        back.append((account_id, record))
+    restored = presences.restore_all(back)
     if kept:
-        logger.info("always-on: %d of %d users restored", restored, len(kept))
+        logger.info("always-on: %d of %d users restored", len(restored), len(kept))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import AwayChanged, Joined, MessagePosted, Quit
 from hubbub.core.presence import (
     AccountChoices,
@@ -232,3 +235,28 @@ def test_an_unregistered_channel_comes_back_as_it_was_not_with_the_first_back_as
     assert mine.members[user] == "o"
     assert mine.flags == {"i", "t"}
     assert mine.password == "s3"
+
+
+def test_a_channel_is_made_again_by_its_operator_whoever_comes_back_first() -> None:
+    """Probe 26: a member back first made an unregistered +ik channel again open, and
+    its operator then came in as a plain member."""
+    world = World()
+    _always_on(world)
+
+    def kept(nick: str, status: str) -> PresenceRecord:
+        channels = (("#takeover", "sekrit", status, "iknt"),)
+        return PresenceRecord(nick, nick, "~u", "host", "Real", "", None, False, channels, 5.0)
+
+    back = world.hub.presences.restore_all(
+        [("m1", kept("member", "")), ("o1", kept("boss", "o")), ("v1", kept("voiced", "v"))]
+    )
+    member, boss, voiced = back
+    channel = world.channel("#takeover")
+    assert channel.members == {boss: "o", member: "", voiced: "v"}
+    assert channel.flags >= {"i", "n", "t"}
+    assert channel.password == "sekrit"
+    # Nobody else walks into it.
+    stranger, _ = world.add("stranger")
+    with pytest.raises(ChatError) as refused:
+        world.hub.join(stranger, "#takeover")
+    assert refused.value.reason is Reason.INVITE_ONLY

@@ -495,3 +495,119 @@ async def test_a_replay_gives_the_latest_lines_within_the_chathistory_limit(
         ]
         for client in (again, bob):
             await client.close()
+
+
+async def _troll_takes_victims_nick_and_leaves(server: Server) -> LineClient:
+    """``troll``, always-on, in #c with bob, takes the nick of the account ``victim``
+    and closes its only device; bob, who sees it all, is returned."""
+    await make_account(server, "victim")
+    await make_account(server, "troll")
+    troll, _ = await device(server, "troll", "troll")
+    await troll.send("NS SET ALWAYS-ON ON", "JOIN #c")
+    await troll.read_until("366")
+    bob = await LineClient.open(port_of(server))
+    await bob.register("bob")
+    await bob.send("JOIN #c")
+    await bob.read_until("366")
+    await troll.send("NICK victim")
+    warned = await troll.read_until("NOTICE")
+    assert "victim is a registered nick" in warned[-1].params[-1]
+    await troll.send("QUIT")
+    await troll.closed()
+    await troll.close()
+    return bob
+
+
+async def test_a_nick_taken_by_a_device_now_gone_is_taken_back_from_its_always_on_user(
+    tmp_path: Path,
+) -> None:
+    """Probe 26: the take-back followed the device that sent NICK; with it gone, the
+    always-on user kept another account's nick for good."""
+    async with running_server(make_settings(tmp_path, nick_grace=0.5)) as server:
+        bob = await _troll_takes_victims_nick_and_leaves(server)
+        renamed = await bob.read_until(
+            lambda m: m.command == "NICK" and str(m.source).startswith("victim!")
+        )
+        assert renamed[-1].params[0].startswith("Guest")
+        victim, lines = await device(server, "victim", "victim")
+        assert [m.params[0] for m in lines if m.command == n.RPL_WELCOME] == ["victim"]
+        # A device of the troll attaches to its Guest, not to the victim's name.
+        again, lines = await device(server, "troll", "troll")
+        assert not [m for m in lines if m.command == n.ERR_NICKNAMEINUSE]
+        assert [m.params[0] for m in lines if m.command == n.RPL_WELCOME] == [
+            renamed[-1].params[0]
+        ]
+        for client in (bob, victim, again):
+            await client.close()
+
+
+async def test_a_device_attaching_to_a_user_on_another_accounts_nick_is_warned(
+    tmp_path: Path,
+) -> None:
+    async with running_server(make_settings(tmp_path, nick_grace=30.0)) as server:
+        bob = await _troll_takes_victims_nick_and_leaves(server)
+        again, lines = await device(server, "troll@phone", "victim")
+        lines += await again.sync()
+        assert [m.params[0] for m in lines if m.command == n.RPL_WELCOME] == ["victim"]
+        warned = [m.params[-1] for m in lines if m.command == "NOTICE"]
+        assert any("victim is a registered nick" in text for text in warned), warned
+        for client in (bob, again):
+            await client.close()
+
+
+async def test_an_always_on_user_is_not_restored_on_another_accounts_nick(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, nick_grace=30.0)
+    async with running_server(settings) as server:
+        bob = await _troll_takes_victims_nick_and_leaves(server)
+        await bob.close()
+    async with running_server(settings) as server:
+        bob = await LineClient.open(port_of(server))
+        await bob.register("bob")
+        await bob.send("NAMES #c")
+        names = await bob.read_until(n.RPL_NAMREPLY)
+        assert names[-1].params[-1].split() == ["@troll"]
+        victim, lines = await device(server, "victim", "victim")
+        assert [m.params[0] for m in lines if m.command == n.RPL_WELCOME] == ["victim"]
+        for client in (bob, victim):
+            await client.close()
+
+
+async def test_an_invite_only_channel_comes_back_after_a_restart_with_its_operator(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    async with running_server(settings) as server:
+        for name in ("boss", "m1", "m2", "m3"):
+            await make_account(server, name)
+        boss, _ = await device(server, "boss", "boss")
+        await boss.send("NS SET ALWAYS-ON ON", "JOIN #inner", "MODE #inner +ik sekrit")
+        await boss.read_until("MODE")
+        for name in ("m1", "m2", "m3"):
+            member, _ = await device(server, name, name)
+            await boss.send(f"INVITE {name} #inner")
+            await member.read_until("INVITE")
+            await member.send("NS SET ALWAYS-ON ON", "JOIN #inner sekrit")
+            await member.read_until("366")
+            await member.send("QUIT")
+            await member.closed()
+            await member.close()
+        await boss.send("QUIT")
+        await boss.closed()
+        await boss.close()
+    async with running_server(settings) as server:
+        stranger = await LineClient.open(port_of(server))
+        await stranger.register("stranger")
+        await stranger.send("JOIN #inner", "NAMES #inner")
+        got = await stranger.read_until(n.RPL_ENDOFNAMES)
+        assert [m.command for m in got if m.command == n.ERR_INVITEONLYCHAN]
+        assert not [m for m in got if m.command == "JOIN"]
+        boss, _ = await device(server, "boss", "boss")
+        await boss.send("NAMES #inner", "MODE #inner")
+        got = await boss.read_until(n.RPL_CHANNELMODEIS)
+        names = [m.params[-1] for m in got if m.command == n.RPL_NAMREPLY]
+        assert sorted(names[-1].split()) == ["@boss", "m1", "m2", "m3"]
+        assert got[-1].params[2:] == ("+intk", "sekrit")
+        for client in (stranger, boss):
+            await client.close()

@@ -12,7 +12,8 @@ EXTERNAL, OPER) by :class:`LoginThrottle`, and account registrations by
   within the last 30 s, neither succeeded nor failed, are left out of its count. The
   devices of one account behind one address (a home's NAT) that log in together after
   a blip or a restart are not refused for each other; an attacker gains those 8 guesses
-  once, then waits for them all. An attempt left unfinished counts in full after 30 s.
+  once (on each node it reaches at the same instant), then waits for them all. An
+  attempt left unfinished counts in full after 30 s.
 - Nothing is counted per account alone, and nothing locks: wrong passwords from one
   address never keep the account's owner from logging in from another.
 - Against one password sprayed over many accounts, an address may have failures
@@ -26,7 +27,9 @@ EXTERNAL, OPER) by :class:`LoginThrottle`, and account registrations by
   old failures be forgotten early.
 
 In a cluster every node counts what every other counted (:class:`Shared`): an address
-gets one allowance from the network, not one from each node.
+gets one allowance from the network, not one from each node, but for attempts that reach
+several nodes at the same instant, before their counts are shared: each gets the
+allowance of the node it reaches (free and under way), and then every node waits as one.
 """
 
 from __future__ import annotations

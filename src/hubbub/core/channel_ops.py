@@ -24,6 +24,7 @@ from hubbub.core.model import Channel, User
 from hubbub.core.modes import CHANNEL_MODES, DEFAULT_CHANNEL_MODES, ModeChange, ModeKind
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.state import State
+from hubbub.wire.casemap import Key
 from hubbub.wire.errors import InvalidName
 
 # The service that grants registered status, as events name it.
@@ -86,13 +87,22 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
 
 
 def rejoin(
-    state: State, user: User, name: str, key: str | None, status: str, flags: str
+    state: State,
+    user: User,
+    name: str,
+    key: str | None,
+    status: str,
+    flags: str,
+    remade: set[Key],
 ) -> list[Event]:
-    """An always-on user back in a channel after a restart (core/presences.py). A
-    channel that is live or registered is joined as JOIN joins it, by its rules. An
+    """An always-on user back in a channel after a restart (core/presences.py). An
     unregistered one nobody made again yet is made as it was: with the user's status
     in it (not an operator for being the first back, probe 24), its flags and its key
-    (invite-only and key only if the user is its operator).
+    (invite-only and key only if the user is its operator), and its key added to
+    ``remade``. One in ``remade`` (made again by another of the users brought back,
+    its operators first) is walked back into as it was left: with the user's status,
+    past its modes. Any other (live, or registered) is joined as JOIN joins it, by its
+    rules.
 
     Raises:
         ChatError: as :func:`join`.
@@ -100,6 +110,8 @@ def rejoin(
     name = check_channel_name(state, name)
     channel_key = state.casemap.fold(name)
     channels = state.channels
+    if channel_key in remade:
+        return _walk_back(state, user, name, channel_key, status)
     if (
         channel_key in channels.live
         or channel_key in channels.registered
@@ -110,6 +122,7 @@ def rejoin(
         raise ChatError(Reason.TOO_MANY_CHANNELS, name)
     incarnation = f"{channel_key} {state.ids.new()}"
     channels.claim(channel_key, incarnation, name=name)
+    remade.add(channel_key)
     now = state.clock()
     kept = {mode for mode in flags if CHANNEL_MODES.get(mode) is ModeKind.FLAG}
     if "o" not in status:
@@ -124,6 +137,27 @@ def rejoin(
     events: list[Event] = [Joined(user.actor, name, status, now, incarnation)]
     if changes:
         events.append(ChannelModeChanged(SERVICE, name, tuple(changes), now))
+    return events
+
+
+def _walk_back(state: State, user: User, name: str, channel_key: Key, status: str) -> list[Event]:
+    """``user`` back in a channel made again at this start, with its status."""
+    channel = state.channels.live.get(channel_key)
+    if channel is not None and user in channel.members:
+        return []
+    if len(user.channels) >= state.limits.channels_per_user:
+        raise ChatError(Reason.TOO_MANY_CHANNELS, name)
+    pending = state.channels.pending(channel_key)
+    if channel is not None:
+        joined = Joined(user.actor, channel.name)
+    elif pending is not None:
+        joined = Joined(user.actor, name, "", None, pending)
+    else:
+        raise ChatError(Reason.NO_SUCH_CHANNEL, name)
+    events: list[Event] = [joined]
+    if status:
+        changes = tuple(ModeChange(True, mode, user.nick) for mode in status)
+        events.append(ChannelModeChanged(SERVICE, joined.channel, changes))
     return events
 
 

@@ -45,6 +45,7 @@ from hubbub.core.presence import (
 )
 from hubbub.core.server_bans import ServerBan, covers
 from hubbub.core.state import State
+from hubbub.wire.casemap import Key
 
 logger = logging.getLogger(__name__)
 
@@ -398,8 +399,42 @@ class Presences:
         sink.save(account_id, record)
 
     def restore(self, account_id: str, record: PresenceRecord) -> User | None:
-        """Bring an always-on user back from the store (at start): it arrives with no
-        device, then walks back into its channels (those that let it in)."""
+        """Bring one always-on user back (see :meth:`restore_all`)."""
+        restored = self.restore_all([(account_id, record)])
+        return restored[0] if restored else None
+
+    def restore_all(self, kept: Iterable[tuple[str, PresenceRecord]]) -> list[User]:
+        """Bring always-on users back from the store (at start): each arrives with no
+        device, then all walk back into their channels (those that let them in), their
+        operators first: an unregistered channel is made again by its operator, as it
+        was, and its other members come back in as they were (probe 26: a member back
+        first made it again open, and its operator then came in as a member)."""
+        back: list[tuple[User, PresenceRecord]] = []
+        for account_id, record in kept:
+            user = self._arrive_kept(account_id, record)
+            if user is not None:
+                back.append((user, record))
+        remade: set[Key] = set()
+        entries = [(user, entry) for user, record in back for entry in record.channels]
+        entries.sort(key=lambda pair: _rank(pair[1][2]))
+        # Modes last: each join is checked again as it is applied, and a channel made
+        # again +i would refuse its own members.
+        modes: list[Fact] = []
+        for user, (name, key, status, flags) in entries:
+            try:
+                events = channel_ops.rejoin(self._state, user, name, key, status, flags, remade)
+            except ChatError as error:
+                logger.info("always-on %s: not back in %s: %s", user.account, name, error)
+                continue
+            self._publish_all(e for e in events if type(e) is not ChannelModeChanged)
+            modes += (e for e in events if type(e) is ChannelModeChanged)
+        self._publish_all(modes)
+        for user, _ in back:
+            self.keep(user)
+        return [user for user, _ in back]
+
+    def _arrive_kept(self, account_id: str, record: PresenceRecord) -> User | None:
+        """An always-on user back, as it was but for its channels."""
         state, account = self._state, record.account
         try:
             arrival = user_ops.arrive(
@@ -427,10 +462,12 @@ class Presences:
         self._publish_all(user_ops.user_modes_changed(user, applied))
         if record.away is not None:
             self._publish_all(user_ops.set_away(state, user, record.away))
-        for name, key, status, flags in record.channels:
-            try:
-                self._publish_all(channel_ops.rejoin(state, user, name, key, status, flags))
-            except ChatError as error:
-                logger.info("always-on %s: not back in %s: %s", account, name, error)
-        self.keep(user)
         return user
+
+
+# Channel statuses, highest first; members with none come last.
+_RANKS = "qaohv"
+
+
+def _rank(status: str) -> int:
+    return min((_RANKS.index(mode) for mode in status if mode in _RANKS), default=len(_RANKS))

@@ -32,7 +32,7 @@ from hubbub.core.errors import ChatError
 from hubbub.core.events import Joined
 from hubbub.core.ports import StoreUnavailable
 from hubbub.core.presence import Presence
-from hubbub.doors.irc.commands.accounts import nick_held
+from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
 from hubbub.doors.irc.commands.bans import refused_banned
 from hubbub.doors.irc.commands.channels import joined
 from hubbub.doors.irc.commands.history import Keep, send_history, within_lines
@@ -164,6 +164,9 @@ def attach(session: IrcClient, user: User) -> Awaitable[None] | None:
     if user.away is not None:
         session.numeric(n.RPL_NOWAWAY, "You have been marked as being away")
     arrive_with_metadata(session, user)
+    # Another account's nick, taken by a device now gone, is taken back as it would be
+    # from a user of its own (probe 26: the user kept it, and this device spoke as it).
+    guard_nick(session, user)
     since = presences.seen_by(user.account_id, session.device) or left
     if not since or "draft/chathistory" in session.caps or session.ctx.history is None:
         return None

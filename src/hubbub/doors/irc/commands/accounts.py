@@ -243,7 +243,7 @@ def guard_nick(session: IrcClient, user: User) -> None:
     left = guard.deadline - now
     if session.nick_guard is not guard:  # else its take-back is on its way already
         session.nick_guard = guard
-        later(left, lambda: _take_back(session, guard))
+        later(left, lambda: _take_back(session, guard, user))
     tell(
         session,
         f"{user.nick} is a registered nick. Log in (SASL, or /msg NickServ IDENTIFY "
@@ -261,15 +261,17 @@ def nick_held(session: IrcClient, wanted: str) -> bool:
     return guard is not None and guard.held_until > time.monotonic()
 
 
-def _may_hold(session: IrcClient, nick: str) -> bool:
-    """Whether the session may keep ``nick``: the nick is its account's name, or looks
-    like it, without being (or being drawn like) another account's name: the owner of
-    ``ciaire`` may not take ``cIaire`` from claire (probe 17)."""
-    account, accounts = current_account(session), accounts_of(session)
+def _may_hold(session: IrcClient, nick: str, account: str | None = None) -> bool:
+    """Whether the session (or ``account``, when given) may keep ``nick``: the nick is
+    its account's name, or looks like it, without being (or being drawn like) another
+    account's name: the owner of ``ciaire`` may not take ``cIaire`` from claire (probe
+    17)."""
+    account = account or current_account(session)
+    accounts = accounts_of(session)
     return account is not None and accounts is not None and accounts.owns(account, nick)
 
 
-def _take_back(session: IrcClient, guard: NickGuard) -> None:
+def _take_back(session: IrcClient, guard: NickGuard, user: User) -> None:
     now, guards = time.monotonic(), session.ctx.nick_guards
     if guards.get(guard.owner) is not guard or guard.deadline > now + _EARLY:
         return  # a later grace for this account (the user left its names and came back)
@@ -278,48 +280,51 @@ def _take_back(session: IrcClient, guard: NickGuard) -> None:
     # good (probe 15). Once per grace, however many took its names during it.
     if guard.held_until <= now:
         guards.hold(guard, now, session.ctx.settings.limits.nick_grace)
-    nick = _holding(session, guard)
+    nick = _holding(session, guard, user)
     if nick is not None:
-        _rename(session, f"{nick} belongs to an account.")
+        _rename(session, user, f"{nick} belongs to an account.")
 
 
 def _refuse_held(session: IrcClient, guard: NickGuard) -> None:
-    nick = _holding(session, guard)
-    if nick is not None:
+    nick = _holding(session, guard, session.user)
+    if nick is not None and session.user is not None:
         _rename(
             session,
+            session.user,
             f"{nick} is held: it belongs to an account. Log in to it (SASL, or /msg "
             f"NickServ IDENTIFY {nick} <password>) to have it back.",
         )
 
 
-def _holding(session: IrcClient, guard: NickGuard) -> str | None:
-    """The session user's nick, if it is one of ``guard``'s account's names that the
-    user may not hold."""
-    user, accounts = session.user, accounts_of(session)
-    if session.closed or user is None or accounts is None:
+def _holding(session: IrcClient, guard: NickGuard, user: User | None) -> str | None:
+    """``user``'s nick, if it is one of ``guard``'s account's names that the user may
+    not hold. The user is the session's, or was: a user that stays when the session
+    that took the nick is gone (always-on, or another device of its account) is taken
+    back from all the same (probe 26: else it kept the nick for good)."""
+    accounts = accounts_of(session)
+    if user is None or accounts is None or session.hub.find_user(user.nick) is not user:
         return None
     nick = user.nick
     if not accounts.is_registered(nick) or _owner(session, accounts, nick) != guard.owner:
         return None
-    return None if _may_hold(session, nick) else nick
+    return None if _may_hold(session, nick, user.account) else nick
 
 
-def _rename(session: IrcClient, why: str) -> None:
-    """Rename the session's user to a free Guest nick, and say why."""
-    user = session.user
-    assert user is not None
+def _rename(session: IrcClient, user: User, why: str) -> None:
+    """Rename ``user`` to a free Guest nick, and say why (to ``session``, if still
+    open; the user's other devices see the NICK)."""
     taken = user.nick
     for attempt in range(10):
         guest = f"Guest{secrets.randbelow(100_000):05d}"
         try:
             session.hub.change_nick(user, guest)
         except ChatError:
-            if attempt == 9:
+            if attempt == 9 and not session.closed:
                 session.close("Could not free a registered nick")
             continue
-        session.renamed_from = (taken, guest)
-        tell(session, f"You were renamed to {guest}: {why}")
+        if not session.closed:
+            session.renamed_from = (taken, guest)
+            tell(session, f"You were renamed to {guest}: {why}")
         return
 
 
