@@ -17,7 +17,7 @@ import tracemalloc
 
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.hub import Hub
-from hubbub.core.presence import Choice, PresencePolicy, PresenceRecord
+from hubbub.core.presence import Choice, KeptChannel, PresencePolicy, PresenceRecord
 from hubbub.wire.casemap import Casemap, Casemapping
 
 
@@ -31,7 +31,7 @@ def _record(number: int, channels: int) -> PresenceRecord:
         "",
         None,
         True,
-        tuple((f"#room{index}", None, "", "nt") for index in range(channels)),
+        tuple(KeptChannel(f"#room{index}", None, "", "nt") for index in range(channels)),
         1_700_000_000.0,
     )
 

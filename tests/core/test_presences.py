@@ -9,6 +9,7 @@ from hubbub.core.events import AwayChanged, Joined, MessagePosted, Quit
 from hubbub.core.presence import (
     AccountChoices,
     Choice,
+    KeptChannel,
     Presence,
     PresencePolicy,
     PresenceRecord,
@@ -96,7 +97,7 @@ def test_an_always_on_user_with_no_device_is_away_and_back_when_one_attaches() -
     assert [e.message for e in bob.take() if isinstance(e, AwayChanged)] == [AUTO_AWAY]
     record = drawer.records["acct"]
     assert record is not None
-    assert record.channels == (("#rust", None, "o", "nt"),)
+    assert record.channels == (KeptChannel("#rust", None, "o", "nt"),)
     assert record.auto_away
     assert world.hub.presences.seen_by("acct", "laptop") == world.clock()
     assert drawer.devices == {("acct", "laptop"): world.clock()}
@@ -165,7 +166,7 @@ def test_what_changes_an_always_on_user_is_kept() -> None:
     world.hub.part(alice, "#go", "")
     record = drawer.records["acct"]
     assert record is not None
-    assert record.channels == (("#rust", None, "o", "nt"),)
+    assert record.channels == (KeptChannel("#rust", None, "o", "nt"),)
     world.hub.change_nick(alice, "alys")
     record = drawer.records["acct"]
     assert record is not None
@@ -176,7 +177,7 @@ def test_what_changes_an_always_on_user_is_kept() -> None:
     world.hub.kick(bob, "#den", "alys", "out")
     kept = drawer.records["acct"]
     assert kept is not None
-    assert kept.channels == (("#rust", None, "o", "nt"),)
+    assert kept.channels == (KeptChannel("#rust", None, "o", "nt"),)
     assert [c for c in alice.channels] == [world.state.casemap.fold("#rust")]
 
 
@@ -193,7 +194,7 @@ def test_an_always_on_user_comes_back_into_its_channels() -> None:
         "",
         "gone",
         False,
-        (("#rust", None, "", "nt"),),
+        (KeptChannel("#rust", None, "", "nt"),),
         5.0,
     )
     user = world.hub.presences.restore("acct", record)
@@ -221,7 +222,7 @@ def test_an_unregistered_channel_comes_back_as_it_was_not_with_the_first_back_as
         "",
         None,
         False,
-        (("#quiet", "sekrit", "", "inst"), ("#mine", "s3", "o", "it")),
+        (KeptChannel("#quiet", "sekrit", "", "inst"), KeptChannel("#mine", "s3", "o", "it")),
         5.0,
     )
     user = world.hub.presences.restore("acct", record)
@@ -244,7 +245,7 @@ def test_a_channel_is_made_again_by_its_operator_whoever_comes_back_first() -> N
     _always_on(world)
 
     def kept(nick: str, status: str) -> PresenceRecord:
-        channels = (("#takeover", "sekrit", status, "iknt"),)
+        channels = (KeptChannel("#takeover", "sekrit", status, "iknt"),)
         return PresenceRecord(nick, nick, "~u", "host", "Real", "", None, False, channels, 5.0)
 
     back = world.hub.presences.restore_all(

@@ -582,7 +582,10 @@ async def test_an_invite_only_channel_comes_back_after_a_restart_with_its_operat
         for name in ("boss", "m1", "m2", "m3"):
             await make_account(server, name)
         boss, _ = await device(server, "boss", "boss")
-        await boss.send("NS SET ALWAYS-ON ON", "JOIN #inner", "MODE #inner +ik sekrit")
+        await boss.send("NS SET ALWAYS-ON ON", "JOIN #inner", "MODE #inner +ikl sekrit 10")
+        await boss.read_until("MODE")
+        # Its lists come back too (probe 27: a restart forgot them, and the limit).
+        await boss.send("MODE #inner +bI *!*@192.0.2.66 *!*@198.51.100.7")
         await boss.read_until("MODE")
         for name in ("m1", "m2", "m3"):
             member, _ = await device(server, name, name)
@@ -608,6 +611,10 @@ async def test_an_invite_only_channel_comes_back_after_a_restart_with_its_operat
         got = await boss.read_until(n.RPL_CHANNELMODEIS)
         names = [m.params[-1] for m in got if m.command == n.RPL_NAMREPLY]
         assert sorted(names[-1].split()) == ["@boss", "m1", "m2", "m3"]
-        assert got[-1].params[2:] == ("+intk", "sekrit")
+        assert got[-1].params[2:] == ("+intkl", "sekrit", "10")
+        await boss.send("MODE #inner b", "MODE #inner I")
+        got = await boss.read_until(n.RPL_ENDOFINVEXLIST)
+        assert [m.params[2] for m in got if m.command == n.RPL_BANLIST] == ["*!*@192.0.2.66"]
+        assert [m.params[2] for m in got if m.command == n.RPL_INVEXLIST] == ["*!*@198.51.100.7"]
         for client in (stranger, boss):
             await client.close()

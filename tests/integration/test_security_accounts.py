@@ -884,3 +884,52 @@ async def test_an_owner_who_logs_in_during_the_grace_begins_no_hold(tmp_path: Pa
         welcome = await again.read_until(lambda m: m.command in (n.RPL_WELCOME, "433"))
         assert welcome[-1].command == n.RPL_WELCOME
         await again.close()
+
+
+# -- probe 27: masks that name a person, not a nick --------------------------------------
+
+
+async def logged_in(server: Server, account: str, nick: str) -> LineClient:
+    """A client logged in to ``account`` with SASL, registered as ``nick``."""
+    client = await open_from(server)
+    await client.send("CAP REQ :sasl", f"NICK {nick}", "USER a 0 * :Someone")
+    await client.read_until("CAP")
+    await client.send("AUTHENTICATE PLAIN")
+    await client.read_until("AUTHENTICATE")
+    payload = b64(f"{account}\0{account}\0{PASSWORD}")
+    await client.send(f"AUTHENTICATE {payload}", "CAP END")
+    await client.read_until(n.RPL_ENDOFMOTD)
+    return client
+
+
+async def test_an_account_mask_names_whoever_is_logged_in_to_it_not_the_nick(
+    tmp_path: Path,
+) -> None:
+    """A nick mask in +I let a squatter in, in the grace of the account it took the
+    nick of (probe 27); ``a:account`` names the person."""
+    async with running_server(make_settings(tmp_path, nick_grace=30.0)) as server:
+        await make_account(server, "alic1")
+        await make_account(server, "troll")
+        op = await connect(server, "op")
+        await op.send("JOIN #invc", "MODE #invc +i", "MODE #invc +I a:alic1", "JOIN #open")
+        await op.send("MODE #open +b a:TROLL", "MODE #open +e a:")
+        got = await op.read_until(lambda m: m.command == "MODE" and m.params[1] == "+e")
+        modes = [m.params[1:] for m in got if m.command == "MODE"]
+        assert ("+I", "a:alic1") in modes
+        assert ("+b", "a:TROLL") in modes
+        assert ("+e", "a:*") in modes  # a: alone: anyone logged in
+        await op.send("MODE #open -e a:*")
+        await op.read_until("MODE")
+        squatter = await warned_holder(server, "alic1")
+        await squatter.send("JOIN #invc")
+        assert n.ERR_INVITEONLYCHAN in [m.command for m in await squatter.sync()]
+        # The account's owner, under another nick, is let in; the banned account is
+        # kept out of #open under any nick.
+        owner = await logged_in(server, "alic1", "elsewhere")
+        await owner.send("JOIN #invc")
+        assert "JOIN" in [m.command for m in await owner.sync()]
+        troll = await logged_in(server, "troll", "innocent")
+        await troll.send("JOIN #open")
+        assert n.ERR_BANNEDFROMCHAN in [m.command for m in await troll.sync()]
+        for client in (op, squatter, owner, troll):
+            await client.close()

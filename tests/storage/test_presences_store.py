@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from hubbub.accounts.ports import Account
-from hubbub.core.presence import AccountChoices, PresenceRecord
+from hubbub.core.presence import AccountChoices, KeptChannel, PresenceRecord
 from hubbub.core.presences import DEVICES_KEPT
 from hubbub.storage.ports import Store
 from hubbub.storage.presences import PresenceKeeper, decode_record, encode_record
@@ -22,7 +22,11 @@ RECORD = PresenceRecord(
     "iB",
     None,
     True,
-    (("#rust", None, "o", "nt"), ("#keyed", "s3cret", "", "knt"), ("#ünïcode", None, "v", "")),
+    (
+        KeptChannel("#rust", None, "o", "nt", 12, (("b", "*!*@bad.example"), ("I", "$a:ann"))),
+        KeptChannel("#keyed", "s3cret", "", "knt"),
+        KeptChannel("#ünïcode", None, "v", ""),
+    ),
     1_700_000_000.5,
 )
 
@@ -90,9 +94,13 @@ def test_a_damaged_record_is_refused_not_restored(text: str) -> None:
         decode_record(text)
 
 
-def test_a_record_of_channels_kept_without_status_and_flags_reads() -> None:
-    text = encode_record(RECORD).replace('null, "o", "nt"]', "null]", 1)
-    assert decode_record(text).channels[0] == ("#rust", None, "", "")
+def test_a_record_written_by_an_earlier_version_reads() -> None:
+    # Channels kept as name and key, then also status and flags, then limit and lists.
+    text = encode_record(RECORD)
+    old = text.replace(', 12, [["b", "*!*@bad.example"], ["I", "$a:ann"]]]', "]", 1)
+    assert decode_record(old).channels[0] == KeptChannel("#rust", None, "o", "nt")
+    older = old.replace('null, "o", "nt"]', "null]", 1)
+    assert decode_record(older).channels[0] == KeptChannel("#rust", None, "", "")
 
 
 def test_a_record_reads_back_as_written() -> None:

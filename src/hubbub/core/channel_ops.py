@@ -22,6 +22,7 @@ from hubbub.core.events import (
 )
 from hubbub.core.model import Channel, User
 from hubbub.core.modes import CHANNEL_MODES, DEFAULT_CHANNEL_MODES, ModeChange, ModeKind
+from hubbub.core.presence import KeptChannel
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.state import State
 from hubbub.wire.casemap import Key
@@ -86,55 +87,53 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
     return events
 
 
-def rejoin(
-    state: State,
-    user: User,
-    name: str,
-    key: str | None,
-    status: str,
-    flags: str,
-    remade: set[Key],
-) -> list[Event]:
+def rejoin(state: State, user: User, kept: KeptChannel, remade: set[Key]) -> list[Event]:
     """An always-on user back in a channel after a restart (core/presences.py). An
     unregistered one nobody made again yet is made as it was: with the user's status
-    in it (not an operator for being the first back, probe 24), its flags and its key
-    (invite-only and key only if the user is its operator), and its key added to
-    ``remade``. One in ``remade`` (made again by another of the users brought back,
-    its operators first) is walked back into as it was left: with the user's status,
-    past its modes. Any other (live, or registered) is joined as JOIN joins it, by its
-    rules.
+    in it (not an operator for being the first back, probe 24), its flags, its bans and
+    exceptions, and its key and limit (invite-only, key and limit only if the user is
+    its operator), and its key added to ``remade``. One in ``remade`` (made again by
+    another of the users brought back, its operators first) is walked back into as it
+    was left: with the user's status, past its modes. Any other (live, or registered) is
+    joined as JOIN joins it, by its rules.
 
     Raises:
         ChatError: as :func:`join`.
     """
-    name = check_channel_name(state, name)
+    name = check_channel_name(state, kept.name)
     channel_key = state.casemap.fold(name)
     channels = state.channels
     if channel_key in remade:
-        return _walk_back(state, user, name, channel_key, status)
+        return _walk_back(state, user, name, channel_key, kept.status)
     if (
         channel_key in channels.live
         or channel_key in channels.registered
         or channels.pending(channel_key) is not None
     ):
-        return join(state, user, name, key)
+        return join(state, user, name, kept.key)
     if len(user.channels) >= state.limits.channels_per_user:
         raise ChatError(Reason.TOO_MANY_CHANNELS, name)
     incarnation = f"{channel_key} {state.ids.new()}"
     channels.claim(channel_key, incarnation, name=name)
     remade.add(channel_key)
     now = state.clock()
-    kept = {mode for mode in flags if CHANNEL_MODES.get(mode) is ModeKind.FLAG}
-    if "o" not in status:
+    flags = {mode for mode in kept.flags if CHANNEL_MODES.get(mode) is ModeKind.FLAG}
+    key, limit = kept.key, kept.limit
+    if "o" not in kept.status:
         # Nobody there could let anyone in: the channel comes back open, its name not
         # locked for as long as this user is kept (probe 25).
-        kept.discard("i")
-        key = None
-    changes = [ModeChange(True, mode) for mode in sorted(kept - set(DEFAULT_CHANNEL_MODES))]
-    changes += [ModeChange(False, mode) for mode in DEFAULT_CHANNEL_MODES if mode not in kept]
+        flags.discard("i")
+        key = limit = None
+    changes = [ModeChange(True, mode) for mode in sorted(flags - set(DEFAULT_CHANNEL_MODES))]
+    changes += [ModeChange(False, mode) for mode in DEFAULT_CHANNEL_MODES if mode not in flags]
     if key:
         changes.append(ModeChange(True, "k", key))
-    events: list[Event] = [Joined(user.actor, name, status, now, incarnation)]
+    if limit is not None and limit > 0:
+        changes.append(ModeChange(True, "l", str(limit)))
+    most = state.limits.list_length
+    lists = [(mode, mask) for mode, mask in kept.lists if mode in ("b", "e", "I")]
+    changes += [ModeChange(True, mode, mask) for mode, mask in lists[:most]]
+    events: list[Event] = [Joined(user.actor, name, kept.status, now, incarnation)]
     if changes:
         events.append(ChannelModeChanged(SERVICE, name, tuple(changes), now))
     return events

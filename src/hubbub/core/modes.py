@@ -84,12 +84,19 @@ class ModeChange:
 
 # The mute extban: ``+b m:mask`` keeps matching users from speaking, not from joining.
 MUTE_PREFIX = "m:"
+# The account extban: ``+I a:alice`` names whoever is logged in to the account alice,
+# whatever nick they hold (a nick mask matches whoever holds the nick: during another
+# account's grace too, probe 27); ``a:*`` anyone logged in.
+ACCOUNT_PREFIX = "a:"
 
 
 def normalize_mask(mask: str) -> str:
-    """Complete a ban mask to ``nick!user@host`` form: ``bob`` → ``bob!*@*``."""
+    """Complete a ban mask to ``nick!user@host`` form: ``bob`` → ``bob!*@*``; an
+    account mask stays as it is (``a:`` alone is ``a:*``)."""
     if mask.startswith(MUTE_PREFIX):
         return MUTE_PREFIX + normalize_mask(mask[len(MUTE_PREFIX) :])
+    if mask.startswith(ACCOUNT_PREFIX):
+        return mask if len(mask) > len(ACCOUNT_PREFIX) else ACCOUNT_PREFIX + "*"
     if "!" not in mask and "@" not in mask:
         return f"{mask}!*@*"
     if "!" not in mask:

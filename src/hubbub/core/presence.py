@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hubbub.core.events import MessagePosted
 
@@ -156,15 +156,25 @@ def others(user: User, session: Listener) -> tuple[Listener, ...]:
     return tuple(s for s in sessions_of(user) if s is not session)
 
 
+class KeptChannel(NamedTuple):
+    """A channel an always-on user was in, as its record keeps it: enough for the user
+    to walk back in, and for an unregistered channel to be made again as it was (its
+    rules: flags, key, limit, and its ban, ban-exception and invite-exception masks,
+    each as ``(mode, mask)``; probe 27: a restart forgot the bans and the limit)."""
+
+    name: str
+    key: str | None
+    status: str
+    flags: str
+    limit: int | None = None
+    lists: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class PresenceRecord:
     """An always-on user as the store keeps it, to bring it back after a restart: whose
-    it is (the account's name), who it is, where it was, and whether it was away by
-    itself or because nobody was attached.
-
-    ``channels``: each channel's name, key (+k) if any, the user's status in it and the
-    channel's flags (``nt``), so that the user can walk back in, and an unregistered
-    channel be made again as it was.
+    it is (the account's name), who it is, where it was (:class:`KeptChannel`), and
+    whether it was away by itself or because nobody was attached.
     """
 
     account: str
@@ -175,7 +185,7 @@ class PresenceRecord:
     modes: str
     away: str | None
     auto_away: bool
-    channels: tuple[tuple[str, str | None, str, str], ...]
+    channels: tuple[KeptChannel, ...]
     left: float
 
 

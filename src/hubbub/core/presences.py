@@ -38,6 +38,7 @@ from hubbub.core.presence import (
     ELSEWHERE,
     AccountChoices,
     Choice,
+    KeptChannel,
     Presence,
     PresencePolicy,
     PresenceRecord,
@@ -391,7 +392,14 @@ class Presences:
             user.away,
             isinstance(listener, Presence) and listener.auto_away,
             tuple(
-                (c.name, c.password, c.members.get(user, ""), "".join(sorted(c.flags)))
+                KeptChannel(
+                    c.name,
+                    c.password,
+                    c.members.get(user, ""),
+                    "".join(sorted(c.flags)),
+                    c.limit,
+                    tuple((mode, e.mask) for mode, entries in c.lists.items() for e in entries),
+                )
                 for c in user.channels.values()
             ),
             listener.left if absent and isinstance(listener, Presence) else 0.0,
@@ -416,15 +424,15 @@ class Presences:
                 back.append((user, record))
         remade: set[Key] = set()
         entries = [(user, entry) for user, record in back for entry in record.channels]
-        entries.sort(key=lambda pair: _rank(pair[1][2]))
+        entries.sort(key=lambda pair: _rank(pair[1].status))
         # Modes last: each join is checked again as it is applied, and a channel made
         # again +i would refuse its own members.
         modes: list[Fact] = []
-        for user, (name, key, status, flags) in entries:
+        for user, channel in entries:
             try:
-                events = channel_ops.rejoin(self._state, user, name, key, status, flags, remade)
+                events = channel_ops.rejoin(self._state, user, channel, remade)
             except ChatError as error:
-                logger.info("always-on %s: not back in %s: %s", user.account, name, error)
+                logger.info("always-on %s: not back in %s: %s", user.account, channel.name, error)
                 continue
             self._publish_all(e for e in events if type(e) is not ChannelModeChanged)
             modes += (e for e in events if type(e) is ChannelModeChanged)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from hubbub.core.channels import Channels
 from hubbub.core.markers import ReadMarkers
 from hubbub.core.model import User
+from hubbub.core.modes import ACCOUNT_PREFIX
 from hubbub.core.monitor import Monitors
 from hubbub.core.ports import Registry
 from hubbub.core.recent import RecentMessages
@@ -102,5 +103,9 @@ class State:
         return seen
 
     def masks_of(self, user: User) -> tuple[str, ...]:
-        """The folded masks that bans and exceptions are matched against."""
-        return (self.casemap.fold(user.mask),)
+        """The folded masks that bans and exceptions are matched against: the user's
+        ``nick!user@host``, and ``a:account`` when logged in (the account extban)."""
+        mask = self.casemap.fold(user.mask)
+        if user.account is None:
+            return (mask,)
+        return (mask, ACCOUNT_PREFIX + self.casemap.fold(user.account))

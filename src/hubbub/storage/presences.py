@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hubbub.core.presence import AccountChoices, PresenceRecord
+from hubbub.core.presence import AccountChoices, KeptChannel, PresenceRecord
 from hubbub.core.presences import DEVICES_KEPT
 from hubbub.storage.errors import StorageError
 from hubbub.storage.keeper import Keeper
@@ -43,7 +43,10 @@ def encode_record(record: PresenceRecord) -> str:
             "modes": record.modes,
             "away": record.away,
             "auto_away": record.auto_away,
-            "channels": [list(entry) for entry in record.channels],
+            "channels": [
+                [c.name, c.key, c.status, c.flags, c.limit, [list(e) for e in c.lists]]
+                for c in record.channels
+            ],
             "left": record.left,
         }
     )
@@ -70,10 +73,14 @@ def decode_record(text: str) -> PresenceRecord:
         raise ValueError(f"not an always-on record: {error}") from error
 
 
-def _channel(entry: list[object]) -> tuple[str, str | None, str, str]:
+def _channel(entry: list[Any]) -> KeptChannel:
+    """A kept channel; as written by earlier versions too (name and key; then status
+    and flags; then limit and lists)."""
     name, key, *rest = entry
-    status, flags = (str(rest[0]), str(rest[1])) if len(rest) == 2 else ("", "")
-    return str(name), None if key is None else str(key), status, flags
+    status, flags = (str(rest[0]), str(rest[1])) if len(rest) >= 2 else ("", "")
+    limit = int(rest[2]) if len(rest) >= 3 and rest[2] is not None else None
+    lists = tuple((str(mode), str(mask)) for mode, mask in rest[3]) if len(rest) >= 4 else ()
+    return KeptChannel(str(name), None if key is None else str(key), status, flags, limit, lists)
 
 
 class PresenceKeeper(Keeper[tuple[str, ...], object]):

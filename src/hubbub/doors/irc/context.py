@@ -121,7 +121,7 @@ class IrcContext:
             *([f"CHATHISTORY={limits.chathistory}"] if self.history is not None else []),
             "ELIST=CMNTU",
             "EXCEPTS=e",
-            "EXTBAN=,m",
+            "EXTBAN=,am",
             "INVEX=I",
             f"KICKLEN={limits.kicklen}",
             f"LINELEN={limits.line_length}",
