@@ -230,10 +230,10 @@ def _precis_skeleton(name: str) -> Key:
     return Key(key.translate(_SKELETON))
 
 
-# Names up to a nick's usual length, the latest few thousand: bounded in memory whatever
+# Names up to a nick's usual length, the latest thousand: bounded in memory whatever
 # names clients send.
 _SKELETONS_CACHED_UP_TO = 32
-_cached_skeleton = functools.lru_cache(maxsize=4096)(_precis_skeleton)
+_cached_skeleton = functools.lru_cache(maxsize=1024)(_precis_skeleton)
 
 
 class Casemap:
