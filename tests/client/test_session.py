@@ -110,6 +110,20 @@ def test_sasl_failure_is_shown_and_registration_goes_on() -> None:
     assert server.lines[-1].kind is LineKind.ERROR
 
 
+def test_a_refusal_is_not_tried_again_bare_where_a_device_logged_in_before() -> None:
+    wire = Wire(Network("net", nick="anna", account="anna", password="pw", device="desk"))
+    wire.feed(":irc.test CAP * LS :sasl", ":irc.test CAP * ACK :sasl", "AUTHENTICATE +")
+    wire.feed(":irc.test 900 anna anna!a@h anna :logged in", ":irc.test 903 anna :ok")
+    wire.session.connection_lost("gone")
+    wire.session.connection_made(wire.sent.append)
+    wire.take()
+    # The password was changed elsewhere: one failure, not a second for the bare name.
+    wire.feed(":irc.test CAP * LS :sasl", ":irc.test CAP * ACK :sasl", "AUTHENTICATE +")
+    assert base64.b64decode(wire.take()[-1].params[0]) == b"anna\0anna@desk\0pw"
+    wire.feed(":irc.test 904 anna :SASL authentication failed")
+    assert wire.lines() == ["CAP END"]
+
+
 @pytest.mark.parametrize(
     ("host", "tls", "asked"),
     [

@@ -126,6 +126,9 @@ class IrcSession:
         self._nick_tries = 0
         self._logged_in = False
         self._bare_login = False  # the device was left out after a refusal
+        # A login as account@device succeeded on this network: it names devices, and a
+        # refusal is the password's (retrying bare counted a second failure).
+        self._devices_named = False
         self._landing = False  # the PING of _LANDING is unanswered
         # The nick the user wants: asked for again on each connection.
         self.wanted_nick = network.nick
@@ -326,11 +329,18 @@ class IrcSession:
             self.send("AUTHENTICATE", chunk)
 
     def _sasl_done(self, message: Message) -> None:
-        if message.command == n.ERR_SASLFAIL and not self._bare_login and self._cap_open:
+        if (
+            message.command == n.ERR_SASLFAIL
+            and not self._bare_login
+            and not self._devices_named
+            and self._cap_open
+        ):
             self._bare_login = True
             self.send("AUTHENTICATE", "PLAIN")
             return
         self._logged_in = message.command == n.RPL_SASLSUCCESS
+        if self._logged_in and not self._bare_login:
+            self._devices_named = True
         if not self._logged_in:
             text = clean(message.params[-1]) if message.params else "SASL failed"
             self.state.note(f"Login failed: {text}", SERVER, LineKind.ERROR)
