@@ -261,3 +261,23 @@ def test_a_channel_is_made_again_by_its_operator_whoever_comes_back_first() -> N
     with pytest.raises(ChatError) as refused:
         world.hub.join(stranger, "#takeover")
     assert refused.value.reason is Reason.INVITE_ONLY
+
+
+def test_a_channel_made_again_by_a_member_comes_back_without_its_bans() -> None:
+    """Probe 28: a kept member with no operator status brought back +b *!*@*, and
+    nobody could get in or lift it."""
+    world = World()
+    _always_on(world)
+    lists = (("b", "*!*@*"), ("e", "*!*@friends.example"), ("b", "m:*!*@noisy.example"))
+    channels = (KeptChannel("#locked", "k", "", "int", 5, lists),)
+    record = PresenceRecord("m", "member", "~u", "host", "Real", "", None, False, channels, 5.0)
+    assert world.hub.presences.restore("m1", record) is not None
+    channel = world.channel("#locked")
+    assert not channel.lists["b"]
+    assert [e.mask for e in channel.lists["e"]] == ["*!*@friends.example"]
+    assert channel.password is None
+    assert channel.limit is None
+    assert "i" not in channel.flags
+    stranger, _ = world.add("stranger")
+    world.hub.join(stranger, "#locked")
+    assert stranger in channel.members

@@ -237,6 +237,27 @@ def test_a_deleted_account_loses_the_channels_it_founded_and_its_access(
     assert shelf.saved[-1] == registered[Key("#theirs")]
 
 
+def test_a_deleted_accounts_mask_entries_leave_empty_registered_channels(
+    world: World, shelf: Shelf
+) -> None:
+    """Probe 28: ``+I a:name`` outlived the drop in an empty registered channel, and let
+    the next owner of the name in."""
+    other, _ = world.add("other", "#theirs", account="other")
+    world.hub.register_channel(other, "#theirs")
+    channel = world.channel("#theirs")
+    world.hub.change_channel_modes(
+        other, channel, [ModeChange(True, "I", "a:Acct"), ModeChange(True, "I", "a:ac*")]
+    )
+    world.hub.part(other, "#theirs")
+    world.settle()
+    assert Key("#theirs") not in world.state.channels.live
+    world.hub.drop_account("acct", "acct")
+    record = world.state.channels.registered[Key("#theirs")]
+    # The entry that named it goes; a pattern stays the channel's to keep.
+    assert [e.mask for mode, e in record.lists] == ["a:ac*"]
+    assert shelf.saved[-1] == record
+
+
 # -- bounds kept as facts are applied (probe 21) -----------------------------------------
 
 

@@ -933,3 +933,36 @@ async def test_an_account_mask_names_whoever_is_logged_in_to_it_not_the_nick(
         assert n.ERR_BANNEDFROMCHAN in [m.command for m in await troll.sync()]
         for client in (op, squatter, owner, troll):
             await client.close()
+
+
+async def test_a_dropped_accounts_mask_entries_do_not_pass_to_the_next_owner_of_its_name(
+    tmp_path: Path,
+) -> None:
+    """Probe 28: ``+I a:name`` and ``+e a:name`` let whoever registered the name after
+    its drop in."""
+    async with running_server(make_settings(tmp_path)) as server:
+        await make_account(server, "alicea1")
+        op = await connect(server, "op")
+        await op.send("JOIN #invc", "MODE #invc +i", "MODE #invc +I a:alicea1")
+        await op.send("MODE #invc +e m:a:alicea1", "MODE #invc +I *!*@keep.example")
+        await op.read_until(lambda m: m.command == "MODE" and m.params[-1] == "*!*@keep.example")
+        alice = await logged_in(server, "alicea1", "alicea1")
+        await alice.send(f"NS DROP {PASSWORD}")
+        await alice.read_until(lambda m: m.command == "NOTICE" and "dropped" in m.params[-1])
+        # ChanServ takes out the entries that named the account, and only those.
+        removed = await op.read_until("MODE")
+        assert str(removed[-1].source).startswith("ChanServ!")
+        assert removed[-1].params[1:] == ("-eI", "m:a:alicea1", "a:alicea1")
+        await op.send("MODE #invc I")
+        got = await op.read_until(n.RPL_ENDOFINVEXLIST)
+        assert [m.params[2] for m in got if m.command == n.RPL_INVEXLIST] == ["*!*@keep.example"]
+        await alice.close()
+        newcomer = await open_from(server, "127.0.0.5")
+        await newcomer.send("NICK alicea1", "USER n 0 * :Newcomer")
+        await newcomer.read_until(n.RPL_ENDOFMOTD)
+        await newcomer.send(f"NS REGISTER {PASSWORD}")
+        await newcomer.read_until(n.RPL_LOGGEDIN)
+        await newcomer.send("JOIN #invc")
+        assert n.ERR_INVITEONLYCHAN in [m.command for m in await newcomer.sync()]
+        for client in (op, newcomer):
+            await client.close()

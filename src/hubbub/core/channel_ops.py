@@ -90,9 +90,9 @@ def join(state: State, user: User, name: str, key: str | None = None) -> list[Ev
 def rejoin(state: State, user: User, kept: KeptChannel, remade: set[Key]) -> list[Event]:
     """An always-on user back in a channel after a restart (core/presences.py). An
     unregistered one nobody made again yet is made as it was: with the user's status
-    in it (not an operator for being the first back, probe 24), its flags, its bans and
-    exceptions, and its key and limit (invite-only, key and limit only if the user is
-    its operator), and its key added to ``remade``. One in ``remade`` (made again by
+    in it (not an operator for being the first back, probe 24), its flags, exceptions,
+    bans, key and limit (invite-only, bans, key and limit only if the user is its
+    operator), and its key added to ``remade``. One in ``remade`` (made again by
     another of the users brought back, its operators first) is walked back into as it
     was left: with the user's status, past its modes. Any other (live, or registered) is
     joined as JOIN joins it, by its rules.
@@ -119,11 +119,13 @@ def rejoin(state: State, user: User, kept: KeptChannel, remade: set[Key]) -> lis
     now = state.clock()
     flags = {mode for mode in kept.flags if CHANNEL_MODES.get(mode) is ModeKind.FLAG}
     key, limit = kept.key, kept.limit
+    lists = [(mode, mask) for mode, mask in kept.lists if mode in ("b", "e", "I")]
     if "o" not in kept.status:
-        # Nobody there could let anyone in: the channel comes back open, its name not
-        # locked for as long as this user is kept (probe 25).
+        # Nobody there could let anyone in, nor lift a ban: the channel comes back
+        # open, its name not locked for as long as this user is kept (probes 25, 28).
         flags.discard("i")
         key = limit = None
+        lists = [(mode, mask) for mode, mask in lists if mode != "b"]
     changes = [ModeChange(True, mode) for mode in sorted(flags - set(DEFAULT_CHANNEL_MODES))]
     changes += [ModeChange(False, mode) for mode in DEFAULT_CHANNEL_MODES if mode not in flags]
     if key:
@@ -131,7 +133,6 @@ def rejoin(state: State, user: User, kept: KeptChannel, remade: set[Key]) -> lis
     if limit is not None and limit > 0:
         changes.append(ModeChange(True, "l", str(limit)))
     most = state.limits.list_length
-    lists = [(mode, mask) for mode, mask in kept.lists if mode in ("b", "e", "I")]
     changes += [ModeChange(True, mode, mask) for mode, mask in lists[:most]]
     events: list[Event] = [Joined(user.actor, name, kept.status, now, incarnation)]
     if changes:

@@ -356,6 +356,9 @@ class Hub:
         """An account is being deleted: everyone logged in to it is logged out, its read
         markers are forgotten, and it loses its channels. Its private history stays with
         its id, which no later account has."""
+        if not name:  # dropped elsewhere: named by whoever is logged in to it here
+            users = self.state.account_users.get(account_id, ())
+            name = next((u.account for u in users if u.account), "")
         # A fact, so that every node logs its users out and refuses a login to it.
         self.publish(AccountDropped(account_id, name))
         if self.marker_sink is not None:
@@ -367,7 +370,7 @@ class Hub:
             # Its always-on user is gone too (when the store keeps the account a moment
             # longer, as while it is dropped from another node).
             self.presences.sink.save(account_id, None)
-        self._publish(services.forget_account_rights(self.state, account_id))
+        self._publish(services.forget_account_rights(self.state, account_id, name))
 
     # -- channels ----------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hubbub.core.channel_ops import SERVICE
 from hubbub.core.errors import ChatError, Reason
-from hubbub.core.events import Fact, RegistrationChanged
+from hubbub.core.events import ChannelModeChanged, Fact, RegistrationChanged
 from hubbub.core.model import User
+from hubbub.core.modes import ACCOUNT_PREFIX, MUTE_PREFIX, ModeChange
 from hubbub.core.registered import RegisteredChannel, from_json, to_json
 from hubbub.core.state import State
 
@@ -85,17 +87,37 @@ def set_access(
     return [RegistrationChanged(user.actor, record.key, to_json(changed))]
 
 
-def forget_account_rights(state: State, account_id: str) -> list[Fact]:
-    """An account is gone: the channels it founded are no longer registered, and it
-    leaves every access list."""
+def forget_account_rights(state: State, account_id: str, name: str = "") -> list[Fact]:
+    """An account is gone: the channels it founded are no longer registered, it leaves
+    every access list, and the channels' entries that name it (``a:name`` and
+    ``m:a:name`` in ``+b``, ``+e``, ``+I``) are taken out, of live channels by ChanServ
+    and of empty registered ones in their records: whoever registers the name next is
+    not let in, nor kept out, by them (probe 28)."""
     facts: list[Fact] = []
+    named: set[str] = set()
+    if name:
+        entry = ACCOUNT_PREFIX + state.casemap.fold(name)
+        named = {entry, MUTE_PREFIX + entry}
+    for channel in state.channels.live.values():
+        removals = tuple(
+            ModeChange(False, mode, e.mask)
+            for mode, entries in channel.lists.items()
+            for e in entries
+            if e.folded in named
+        )
+        if removals:
+            facts.append(ChannelModeChanged(SERVICE, channel.name, removals, state.clock()))
     for record in state.channels.registered.values():
         if record.founder == account_id:
             facts.append(RegistrationChanged(None, record.key, ""))
-        elif account_id in record.access:
+            continue
+        lists = record.lists
+        if record.key not in state.channels.live:
+            lists = tuple((mode, e) for mode, e in lists if e.folded not in named)
+        if account_id in record.access or lists != record.lists:
             access = {k: v for k, v in record.access.items() if k != account_id}
             names = {k: v for k, v in record.names.items() if k != account_id}
-            changed = replace(record, access=access, names=names)
+            changed = replace(record, access=access, names=names, lists=lists)
             facts.append(RegistrationChanged(None, record.key, to_json(changed)))
     return facts
 
