@@ -192,11 +192,24 @@ def test_a_full_list_takes_an_entry_once_one_leaves_in_the_same_line(world: Worl
     assert errors == []
 
 
-@pytest.mark.parametrize("mask", ["a b", "x" * 301])
+@pytest.mark.parametrize("mask", ["a b", "x" * 301, "x:bob", "bob\u2028x", "bob\u2029x"])
 def test_a_bad_list_mask_is_refused_with_invalid_mode_param(world: World, mask: str) -> None:
     applied, errors = decide(world, ModeChange(True, "b", mask))
     assert applied == []
     assert [(e.reason, e.detail) for e in errors] == [(Reason.INVALID_MODE_PARAM, "b")]
+
+
+def test_an_entry_kept_from_before_extbans_were_read_is_removed_as_shown(world: World) -> None:
+    # "$a:x" was completed to a nick mask before other servers' extban spellings were
+    # read as this server's; such an entry is still removed by what the list shows.
+    alice = world.hub.find_user("alice")
+    assert alice is not None
+    world.hub.applier.apply(
+        ChannelModeChanged(alice.actor, "#a", (ModeChange(True, "b", "$a:x!*@*"),))
+    )
+    applied, errors = decide(world, ModeChange(False, "b", "$a:x!*@*"))
+    assert applied == [ModeChange(False, "b", "$a:x!*@*")]
+    assert errors == []
 
 
 # -- statuses ----------------------------------------------------------------------------

@@ -55,10 +55,27 @@ def test_a_status_counts_those_with_it_or_a_higher_one() -> None:
         ("a!b@c", "a!b@c"),
         ("m:bob", "m:bob!*@*"),
         ("m:*!*@host", "m:*!*@host"),
+        ("*!*@2001:db8::1", "*!*@2001:db8::1"),
+        # Extbans: this server's spelling, and those of other servers (probe 28).
+        ("a:bob", "a:bob"),
+        ("a:", "a:*"),
+        ("$a:bob", "a:bob"),
+        ("~a:bob", "a:bob"),
+        ("A:bob", "a:bob"),
+        ("m:", "m:*!*@*"),
+        ("m:a:bob", "m:a:bob"),
+        ("~m:bob", "m:bob!*@*"),
     ],
 )
 def test_a_mask_is_completed_to_nick_user_host(mask: str, normal: str) -> None:
     assert normalize_mask(mask) == normal
+
+
+@pytest.mark.parametrize("mask", ["x:bob", "$z:bob", "*:*", "m:q:bob"])
+def test_an_extban_this_server_does_not_have_is_refused(mask: str) -> None:
+    # A nick holds no ":", so such a mask could never match: refused, not kept.
+    with pytest.raises(ValueError, match="no extban"):
+        normalize_mask(mask)
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,8 @@ class _Draft:
 
 
 def _has_controls(text: str) -> bool:
-    return any(unicodedata.category(c) in ("Cc", "Cf") for c in text)
+    # Line and paragraph separators too: some clients break a line at them.
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text)
 
 
 def decide_channel_modes(
@@ -122,7 +123,14 @@ def _decide_status(state: State, draft: _Draft, change: ModeChange) -> ModeChang
 
 
 def _decide_list(state: State, draft: _Draft, change: ModeChange) -> ModeChange | None:
-    mask = normalize_mask(change.param or "")
+    param = change.param or ""
+    if not change.adding and state.casemap.fold(param) in draft.lists[change.mode]:
+        mask = param  # removed as it is shown (an entry kept from before: "$a:x!*@*")
+    else:
+        try:
+            mask = normalize_mask(param)
+        except ValueError:
+            raise ChatError(Reason.INVALID_MODE_PARAM, draft.channel.name, change.mode) from None
     # Shown to members in the MODE line and in list replies: no controls (terminal
     # escapes) nor format characters, as for keys.
     # Only an addition is bounded: an entry kept from before the bound can be removed.

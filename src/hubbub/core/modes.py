@@ -92,11 +92,21 @@ ACCOUNT_PREFIX = "a:"
 
 def normalize_mask(mask: str) -> str:
     """Complete a ban mask to ``nick!user@host`` form: ``bob`` → ``bob!*@*``; an
-    account mask stays as it is (``a:`` alone is ``a:*``)."""
-    if mask.startswith(MUTE_PREFIX):
-        return MUTE_PREFIX + normalize_mask(mask[len(MUTE_PREFIX) :])
-    if mask.startswith(ACCOUNT_PREFIX):
-        return mask if len(mask) > len(ACCOUNT_PREFIX) else ACCOUNT_PREFIX + "*"
+    account mask stays as it is (``a:`` alone is ``a:*``). Extbans as other servers
+    spell them (``$a:``, ``~a:``, ``A:``) are this server's (``a:``); a nick holds no
+    ``:``, so any other ``x:`` is an extban this server does not have.
+
+    Raises:
+        ValueError: an extban type this server does not have.
+    """
+    kind, colon, rest = mask.partition(":")
+    if colon and len(kind.lstrip("$~")) == 1 and kind[:-1] in ("", "$", "~"):
+        kind = kind[-1].lower()
+        if kind + colon == MUTE_PREFIX:
+            return MUTE_PREFIX + normalize_mask(rest or "*")
+        if kind + colon == ACCOUNT_PREFIX:
+            return ACCOUNT_PREFIX + (rest or "*")
+        raise ValueError(f"no extban {kind}")
     if "!" not in mask and "@" not in mask:
         return f"{mask}!*@*"
     if "!" not in mask:
