@@ -104,7 +104,10 @@ class Applier:
     def apply(self, event: Fact) -> None:
         # A try costs nothing until it catches (a context manager would, per fact).
         try:
-            self._apply(event)
+            if type(event) is MessagePosted:  # most facts: no match statement for them
+                self._message(event)
+            else:
+                self._apply(event)
         except _Moot:
             return
 

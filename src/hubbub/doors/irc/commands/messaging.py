@@ -67,19 +67,22 @@ def _say(
     # clients that negotiated message-tags.
     tags = client_tags(message.tags) if message.tags and "message-tags" in session.caps else {}
     hub = session.hub
-    # Each target once: "a,a,a,a" was four messages, each stored, for one line.
-    fold, seen = hub.casemap.fold, set()
-    targets = []
-    for target in message.params[0].split(","):
-        if target and fold(target) not in seen:
-            seen.add(fold(target))
-            targets.append(target)
     limit = session.ctx.settings.limits.targets
-    if len(targets) > limit and not quiet:
-        session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], f"Too many targets, at most {limit}")
-    # A line to several targets costs flood control a line each (probe 15: four targets
-    # for the cost of one line).
-    session.peer.spend(max(0, min(len(targets), limit) - 1))
+    targets = [message.params[0]]
+    if "," in targets[0]:
+        # Each target once: "a,a,a,a" was four messages, each stored, for one line.
+        fold, seen = hub.casemap.fold, set()
+        targets = []
+        for target in message.params[0].split(","):
+            if target and (key := fold(target)) not in seen:
+                seen.add(key)
+                targets.append(target)
+        if len(targets) > limit and not quiet:
+            too_many = f"Too many targets, at most {limit}"
+            session.numeric(n.ERR_TOOMANYTARGETS, targets[limit], too_many)
+        # A line to several targets costs flood control a line each (probe 15: four
+        # targets for the cost of one line).
+        session.peer.spend(max(0, min(len(targets), limit) - 1))
     for target in targets[:limit]:
         status = ""
         if target[0] in _STATUS_PREFIXES and target[1:2] == "#":
