@@ -618,3 +618,23 @@ async def test_an_invite_only_channel_comes_back_after_a_restart_with_its_operat
         assert [m.params[2] for m in got if m.command == n.RPL_INVEXLIST] == ["*!*@198.51.100.7"]
         for client in (stranger, boss):
             await client.close()
+
+
+async def test_every_device_is_told_why_its_user_was_renamed(tmp_path: Path) -> None:
+    """Probe 27: the devices that had not taken the nick saw the NICK, and no reason."""
+    async with running_server(make_settings(tmp_path, nick_grace=0.5)) as server:
+        await make_account(server, "victim")
+        await make_account(server, "troll")
+        laptop, _ = await device(server, "troll@laptop", "troll")
+        phone, _ = await device(server, "troll@phone", "troll")
+        await laptop.send("NICK victim")
+        await laptop.read_until("NOTICE")
+        renamed = await phone.read_until(
+            lambda m: m.command == "NICK" and str(m.source).startswith("victim!")
+        )
+        assert renamed[-1].params[0].startswith("Guest")
+        # Told with the rename, not at some later take-back of its own.
+        told = [m.params[-1] for m in renamed + await phone.sync() if m.command == "NOTICE"]
+        assert any("victim belongs to an account" in text for text in told), told
+        for client in (laptop, phone):
+            await client.close()

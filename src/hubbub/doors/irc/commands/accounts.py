@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from hubbub.accounts.errors import AccountError
 from hubbub.accounts.throttle import RegistrationThrottle
 from hubbub.core.errors import ChatError, Reason
+from hubbub.core.presence import sessions_of
+from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.command import Command, ConnectionCommand
 from hubbub.doors.irc.commands.bans import refused_banned, unless_banned
 from hubbub.wire import numerics as n
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from hubbub.accounts.service import Accounts
     from hubbub.core.hub import Hub
     from hubbub.core.model import User
-    from hubbub.doors.irc.client import IrcClient
     from hubbub.doors.irc.nick_guards import NickGuard
     from hubbub.doors.irc.options import IrcDoorLimits
     from hubbub.wire.message import Message
@@ -311,8 +312,9 @@ def _holding(session: IrcClient, guard: NickGuard, user: User | None) -> str | N
 
 
 def _rename(session: IrcClient, user: User, why: str) -> None:
-    """Rename ``user`` to a free Guest nick, and say why (to ``session``, if still
-    open; the user's other devices see the NICK)."""
+    """Rename ``user`` to a free Guest nick, and say why to each of its devices here
+    (``session``, if still open, and the user's others: probe 27 saw them get the NICK
+    with no word of why)."""
     taken = user.nick
     for attempt in range(10):
         guest = f"Guest{secrets.randbelow(100_000):05d}"
@@ -324,7 +326,9 @@ def _rename(session: IrcClient, user: User, why: str) -> None:
             continue
         if not session.closed:
             session.renamed_from = (taken, guest)
-            tell(session, f"You were renamed to {guest}: {why}")
+        for device in {session, *(s for s in sessions_of(user) if isinstance(s, IrcClient))}:
+            if not device.closed:
+                tell(device, f"You were renamed to {guest}: {why}")
         return
 
 
