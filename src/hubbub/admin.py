@@ -373,19 +373,23 @@ async def _taken(
 
 
 async def _drop_account(admin: Admin, name: str) -> str:
-    """Delete an account, and order the running server to forget what it held of it:
-    the channels it founded and its places on access lists (the server keeps the
-    registrations, and would write them back at their next change, probe 22)."""
+    """Order the running server to forget what it holds of an account (the channels it
+    founded, its places on access lists, the channel entries that name it: the server
+    keeps those, and would write them back at their next change, probe 22), then
+    delete it. In that order: deleted first, its name could be registered again before
+    the server took the order, and the newcomer let in by the old ``a:name`` entries
+    (probe 29)."""
     account = await existing(admin.accounts, name)
-    await admin.accounts.drop(account)
     order = {"account_dropped": account.uid, "name": account.name}
     number = await admin.store.order_channel("", json.dumps(order))
-    return await _taken(
+    done = await _taken(
         admin,
         number,
         f"account {account.name} dropped",
         "; its channels are forgotten when a server starts (none running took the order)",
     )
+    await admin.accounts.drop(account)
+    return done
 
 
 # -- bans ----------------------------------------------------------------------------------

@@ -305,7 +305,6 @@ class Server:
             keepers.channels if self.cluster is None else OwnWrites(keepers.channels, self.bus)
         )
         self.hub.load_registrations(records)
-        await carry_out_channel_orders(self.hub, store)  # given while no server ran
         self.hub.marker_sink = keepers.markers
         self.hub.metadata_sink = keepers.metadata
         self.ban_keeper = BanKeeper(self.hub, self.bans, store, self.bus)
@@ -320,6 +319,7 @@ class Server:
             # What the store keeps is written once, by the node it happened on.
             self.bus.subscribe(subscriber, own_only=True)
         await restore_presences(self.hub, self.irc.accounts, keepers.presences, self.bans)
+        await carry_out_channel_orders(self.hub, store)  # after: a drop cleans what came back
 
     def _throttles(self) -> dict[str, Shared]:
         """The throttles of guesses and costly work, and the nick guards, by name, for

@@ -200,3 +200,32 @@ async def test_accounts_are_managed_in_postgresql_given_by_the_environment(
     status, out = await hubbub_account(tmp_path, "list")
     assert (status, out.splitlines()[-1]) == (0, "1 account")
     assert not (tmp_path / "hubbub.sqlite3").exists()
+
+
+async def test_a_shell_drop_takes_the_accounts_entries_out_before_its_name_is_free(
+    server: Server, tmp_path: Path
+) -> None:
+    """Probe 29: the shell deleted the account, and the running server took its
+    ``a:name`` entries out up to two seconds later: a newcomer registering the name
+    meanwhile was let in by them."""
+    assert (await hubbub_account(tmp_path, "create", "bob", password=LONG_PASSWORD))[0] == 0
+    op = await LineClient.open(port_of(server))
+    await op.register("op")
+    await op.send("JOIN #c", "MODE #c +i", "MODE #c +I a:bob")
+    await op.read_until(lambda m: m.command == "MODE" and m.params[1:] == ("+I", "a:bob"))
+    watcher = await LineClient.open(port_of(server))
+    await watcher.register("watcher")
+    dropping = asyncio.create_task(hubbub_account(tmp_path, "drop", "bob"))
+    for _ in range(200):  # bounded: the drop takes a few seconds at most
+        await watcher.send("NS INFO bob")
+        got = await watcher.read_until("NOTICE")
+        if "No such account" in got[-1].params[-1]:
+            break
+    else:
+        raise AssertionError("the account was never dropped")
+    # The name is free: the entry that named it is gone already.
+    seen = await op.sync()
+    assert ("-I", "a:bob") in [m.params[1:] for m in seen if m.command == "MODE"]
+    assert (await dropping)[0] == 0
+    for client in (op, watcher):
+        await client.close()

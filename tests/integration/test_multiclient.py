@@ -14,6 +14,7 @@ from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import LineClient, running_server
 from tests.integration.conftest import make_settings, port_of
+from tests.integration.test_account_admin import hubbub_account
 from tests.integration.test_admin import hubbub_admin
 
 PASSWORD = "correct-horse-battery"
@@ -638,3 +639,28 @@ async def test_every_device_is_told_why_its_user_was_renamed(tmp_path: Path) -> 
         assert any("victim belongs to an account" in text for text in told), told
         for client in (laptop, phone):
             await client.close()
+
+
+async def test_a_drop_while_no_server_ran_cleans_the_channels_kept_users_bring_back(
+    tmp_path: Path,
+) -> None:
+    """Probe 29: the drop order was carried out before the always-on users came back,
+    and their channels brought the dropped account's ``a:name`` entry back with them."""
+    settings = make_settings(tmp_path)
+    async with running_server(settings) as server:
+        await make_account(server, "boss")
+        await make_account(server, "gone")
+        boss, _ = await device(server, "boss", "boss")
+        await boss.send("NS SET ALWAYS-ON ON", "JOIN #inner", "MODE #inner +i")
+        await boss.send("MODE #inner +I a:gone", "MODE #inner +I a:boss")
+        await boss.read_until(lambda m: m.command == "MODE" and m.params[-1] == "a:boss")
+        await boss.send("QUIT")
+        await boss.closed()
+        await boss.close()
+    assert (await hubbub_account(tmp_path, "drop", "gone"))[0] == 0
+    async with running_server(settings) as server:
+        boss, _ = await device(server, "boss", "boss")
+        await boss.send("MODE #inner I")
+        got = await boss.read_until(n.RPL_ENDOFINVEXLIST)
+        assert [m.params[2] for m in got if m.command == n.RPL_INVEXLIST] == ["a:boss"]
+        await boss.close()
