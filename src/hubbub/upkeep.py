@@ -6,6 +6,7 @@ shell."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -185,13 +186,28 @@ async def follow_channel_orders(
 
 async def carry_out_channel_orders(hub: Hub, store: ChannelOrders) -> None:
     """Carry out what operators ordered from the shell for registered channels
-    (``hubbub admin channels drop`` and ``transfer``). Each becomes the fact ChanServ
-    would publish, so every node and the store follow it as they follow ChanServ."""
+    (``hubbub admin channels drop`` and ``transfer``) and for accounts dropped there.
+    Each becomes the fact ChanServ would publish, so every node and the store follow it
+    as they follow ChanServ.
+
+    Orders leave the store as they are taken: a stop (cancellation) that comes while
+    they are being taken waits for them and carries them out before it goes on (probe
+    30: a shutdown landing on the take lost them, and the shell had said "carried out").
+    """
+    taking = asyncio.ensure_future(store.take_channel_orders())
     try:
-        orders = await store.take_channel_orders()
+        orders = await asyncio.shield(taking)
+    except asyncio.CancelledError:
+        with contextlib.suppress(StorageError):
+            _carry_out(hub, await taking)
+        raise
     except StorageError as error:
         logger.warning("cannot read the channel orders: %s", error)
         return
+    _carry_out(hub, orders)
+
+
+def _carry_out(hub: Hub, orders: list[tuple[int, str, str]]) -> None:
     for number, name, text in orders:
         try:
             order = json.loads(text)
