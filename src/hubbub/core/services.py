@@ -87,22 +87,26 @@ def set_access(
     return [RegistrationChanged(user.actor, record.key, to_json(changed))]
 
 
+# The lists whose entries let someone in (exceptions to bans, to invite-only).
+_GRANTS = ("e", "I")
+
+
 def forget_account_rights(state: State, account_id: str, name: str = "") -> list[Fact]:
     """An account is gone: the channels it founded are no longer registered, it leaves
-    every access list, and the channels' entries that name it (``a:name`` and
-    ``m:a:name`` in ``+b``, ``+e``, ``+I``) are taken out, of live channels by ChanServ
-    and of empty registered ones in their records: whoever registers the name next is
-    not let in, nor kept out, by them (probe 28)."""
+    every access list, and the exceptions that name it (``a:name`` and ``m:a:name`` in
+    ``+e`` and ``+I``) are taken out, of live channels by ChanServ and of empty
+    registered ones in their records: whoever registers the name next is not let in by
+    them (probe 28). Bans that name it stay: dropping an account and registering its
+    name again must not lift a ban (probe 30); an op lifts one that falls on a
+    newcomer."""
     facts: list[Fact] = []
-    named: set[str] = set()
-    if name:
-        entry = ACCOUNT_PREFIX + state.casemap.fold(name)
-        named = {entry, MUTE_PREFIX + entry}
+    entry = ACCOUNT_PREFIX + state.casemap.fold(name)
+    named = {entry, MUTE_PREFIX + entry} if name else set()
     for channel in state.channels.live.values():
         removals = tuple(
             ModeChange(False, mode, e.mask)
-            for mode, entries in channel.lists.items()
-            for e in entries
+            for mode in _GRANTS
+            for e in channel.lists[mode]
             if e.folded in named
         )
         if removals:
@@ -113,7 +117,7 @@ def forget_account_rights(state: State, account_id: str, name: str = "") -> list
             continue
         lists = record.lists
         if record.key not in state.channels.live:
-            lists = tuple((mode, e) for mode, e in lists if e.folded not in named)
+            lists = tuple((m, e) for m, e in lists if m not in _GRANTS or e.folded not in named)
         if account_id in record.access or lists != record.lists:
             access = {k: v for k, v in record.access.items() if k != account_id}
             names = {k: v for k, v in record.names.items() if k != account_id}
