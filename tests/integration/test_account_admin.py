@@ -229,3 +229,26 @@ async def test_a_shell_drop_takes_the_accounts_entries_out_before_its_name_is_fr
     assert (await dropping)[0] == 0
     for client in (op, watcher):
         await client.close()
+
+
+async def test_a_connection_logged_in_to_an_account_dropped_from_the_shell_is_told(
+    server: Server, tmp_path: Path
+) -> None:
+    """Probe 30: its channels' members saw ACCOUNT *, the connection itself nothing."""
+    password = "correct-horse-battery"
+    assert (await hubbub_account(tmp_path, "create", "bob", password=password))[0] == 0
+    bob = await LineClient.open(port_of(server))
+    await bob.send("CAP REQ :sasl", "NICK bob", "USER b 0 * :Bob")
+    await bob.read_until("CAP")
+    await bob.send("AUTHENTICATE PLAIN")
+    await bob.read_until("AUTHENTICATE")
+    payload = base64.b64encode(f"bob\0bob\0{password}".encode()).decode()
+    await bob.send(f"AUTHENTICATE {payload}", "CAP END")
+    await bob.read_until(n.RPL_ENDOFMOTD)
+    assert (await hubbub_account(tmp_path, "drop", "bob"))[0] == 0
+    told = await bob.read_until(n.RPL_LOGGEDOUT)
+    assert told[-1].params[-1] == "You are now logged out"
+    await bob.send("WHOIS bob")
+    whois = await bob.read_until(n.RPL_ENDOFWHOIS)
+    assert not [m for m in whois if m.command == n.RPL_WHOISACCOUNT]
+    await bob.close()

@@ -277,6 +277,7 @@ class Applier:
             # to an account that is gone, on any node.
             event = AccountChanged(event.actor, None, None)
         user = self._user(event.actor.id)
+        was = user.account
         self._leave_account(user)
         user.account, user.account_id = event.account, event.account_id
         if event.account_id is not None:
@@ -286,6 +287,10 @@ class Applier:
             state.markers.take(owner_of(user.id, None))
         user.changed()
         self._announce(user, event)
+        if was is not None and event.account is None:
+            # Logged out by the server (its account dropped, here or from the shell):
+            # the user's own connections are told too (probe 30: they were not).
+            user.listener.deliver(event)
 
     def _leave_account(self, user: User) -> None:
         """Forget a user in its account's set; the account's markers stay in memory only

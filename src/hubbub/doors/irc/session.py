@@ -324,6 +324,9 @@ class IrcSession(IrcClient):
             case MetadataChanged():
                 deliver_change(self, event)
                 return
+            case AccountChanged(actor=who, account=None) if self.user and who.id == self.user.id:
+                self.numeric(n.RPL_LOGGEDOUT, self.user.mask, "You are now logged out")
+                return
             case Banned(reason=reason):
                 self.numeric(n.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {reason}")
                 return
