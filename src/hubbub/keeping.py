@@ -46,6 +46,14 @@ class Keepers:
         self.presences.close()
 
 
+def detach_keepers(hub: Hub) -> None:
+    """Hand the hub's changes to the keepers no more (as the server stops, before they
+    write what they hold a last time)."""
+    hub.state.channels.sink = None
+    hub.marker_sink = None
+    hub.presences.sink = None
+
+
 def presence_policy(settings: Settings) -> PresencePolicy:
     """The server's multiclient and always-on defaults. Between nodes nobody is
     always-on: a user kept by one node would come back on every node after a restart

@@ -34,7 +34,7 @@ from hubbub.doors.tls import Door, TlsListener
 from hubbub.doors.web.connection import WebConnection
 from hubbub.doors.web.context import WebContext
 from hubbub.doors.web.files import StaticFiles
-from hubbub.keeping import Keepers, presence_policy, restore_presences
+from hubbub.keeping import Keepers, detach_keepers, presence_policy, restore_presences
 from hubbub.metrics import Metrics
 from hubbub.readiness import Readiness, ways_to_connect
 from hubbub.settings import (
@@ -250,18 +250,18 @@ class Server:
                     await self._shutdown(listeners)
                     timers.cancel()
                     if writer is not None:
+                        # Orders taken as it stopped are carried out, and kept (probe 31).
+                        ordered.cancel()
+                        await asyncio.gather(ordered, return_exceptions=True)
                         # Every message accepted before the stop is stored before exit.
                         for subscriber in self._keepers:
                             self.bus.unsubscribe(subscriber)
-                        self.hub.state.channels.sink = None
-                        self.hub.marker_sink = None
-                        self.hub.presences.sink = None
+                        detach_keepers(self.hub)
                         writer.close()
                         keepers.close()
                         pruning.cancel()
                         checking.cancel()
                         polling.cancel()
-                        ordered.cancel()
                         asking.cancel()
         finally:
             if self.cluster is not None:

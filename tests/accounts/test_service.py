@@ -3,6 +3,7 @@ registration, not made again from every account."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -80,6 +81,22 @@ async def test_accounts_made_and_dropped_elsewhere_are_seen_at_the_next_registra
     await accounts.register("c0c0", PASSWORD)
     await accounts.register("alice", PASSWORD)  # its name was free again
     assert sorted(accounts.names) == ["alice", "c0c0"]
+
+
+async def test_a_name_is_not_free_while_its_drop_waits_for_a_server(store: SqliteStore) -> None:
+    """Probe 31: the shell deleted the account while its order still waited (a busy
+    store), and a newcomer registering the name was let in by its channel entries."""
+    accounts = Accounts(store, Casemap(Casemapping.PRECIS))
+    await accounts.load()
+    bob = await accounts.register("Bob", PASSWORD)
+    await store.order_channel("", json.dumps({"account_dropped": bob.uid, "name": "Bob"}))
+    await store.delete_account("bob")
+    with pytest.raises(AccountError, match="being dropped") as refused:
+        await accounts.register("BOB", PASSWORD)
+    assert refused.value.code == "ACCOUNT_EXISTS"
+    await accounts.register("carol", PASSWORD)  # other names are free as ever
+    await store.take_channel_orders()  # a running server took the order
+    await accounts.register("bob", PASSWORD)
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,12 @@ class AccountStore(Protocol):
 
     async def get_account(self, key: str) -> Account | None: ...
 
+    async def channel_orders(self) -> list[tuple[int, str, str]]:
+        """The orders from the shell a running server has not taken yet, as (number,
+        channel key, JSON order); an account dropped from the shell is one (``{
+        "account_dropped": ID, "name": NAME}``), and its name is not free until taken."""
+        ...
+
     async def account_names(self) -> dict[str, str]:
         """Every account's name as registered, by folded name (loaded at start for
         nick ownership: look-alikes are judged by the spelling too)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import secrets
 import time
@@ -241,11 +242,30 @@ class Accounts:
                     # them side by side.
                     await self.load()
                     self._check_unlike_others(name)
+                    await self._check_not_being_dropped(account.key)
                     created = await self._store.create_account(account)
             if not created:
                 raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
             self._remember(account.key, account.name)
         return account
+
+    async def _check_not_being_dropped(self, key: str) -> None:
+        """Raises AccountError ACCOUNT_EXISTS while a drop of an account of that name
+        waits for a running server to take it: the channels' entries that name it
+        still count until then (probe 31: a busy store kept the order waiting past the
+        shell's wait, and a newcomer registering the name was let in by them)."""
+        for _, _, text in await self._store.channel_orders():
+            try:
+                order = json.loads(text)
+            except ValueError:
+                continue
+            dropped = order.get("name") if isinstance(order, dict) else None
+            if isinstance(dropped, str) and self._casemap.fold(dropped) == key:
+                raise AccountError(
+                    "ACCOUNT_EXISTS",
+                    f"The account {dropped} is being dropped; its name is free once the "
+                    "server has forgotten it",
+                )
 
     async def authenticate(self, name: str, password: str, address: str) -> Account:
         """The account, if the password is right.
