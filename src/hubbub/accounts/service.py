@@ -251,9 +251,8 @@ class Accounts:
 
     async def _check_not_being_dropped(self, key: str) -> None:
         """Raises AccountError ACCOUNT_EXISTS while a drop of an account of that name
-        waits for a running server to take it: the channels' entries that name it
-        still count until then (probe 31: a busy store kept the order waiting past the
-        shell's wait, and a newcomer registering the name was let in by them)."""
+        waits for a server to take it: the channels' entries naming it count until then
+        (probe 31: a busy store kept it waiting, and a newcomer was let in by them)."""
         for _, _, text in await self._store.channel_orders():
             try:
                 order = json.loads(text)
