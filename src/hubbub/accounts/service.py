@@ -242,29 +242,20 @@ class Accounts:
                     # them side by side.
                     await self.load()
                     self._check_unlike_others(name)
-                    await self._check_not_being_dropped(account.key)
+                    await self._check_not_being_dropped(name)
                     created = await self._store.create_account(account)
             if not created:
                 raise AccountError("ACCOUNT_EXISTS", f"The account {name} already exists")
             self._remember(account.key, account.name)
         return account
 
-    async def _check_not_being_dropped(self, key: str) -> None:
-        """Raises AccountError ACCOUNT_EXISTS while a drop of an account of that name
-        waits for a server to take it: the channels' entries naming it count until then
-        (probe 31: a busy store kept it waiting, and a newcomer was let in by them)."""
-        for _, _, text in await self._store.channel_orders():
-            try:
-                order = json.loads(text)
-            except ValueError:
-                continue
-            dropped = order.get("name") if isinstance(order, dict) else None
-            if isinstance(dropped, str) and self._casemap.fold(dropped) == key:
-                raise AccountError(
-                    "ACCOUNT_EXISTS",
-                    f"The account {dropped} is being dropped; its name is free once the "
-                    "server has forgotten it",
-                )
+    async def _check_not_being_dropped(self, name: str) -> None:
+        """Raises AccountError ACCOUNT_EXISTS while the drop of an account of that name
+        (or a look-alike) waits for a server: entries naming it count until then."""
+        for dropped in (_dropped_name(text) for _, _, text in await self._store.channel_orders()):
+            if dropped and not self._skeletons_of(name).isdisjoint(self._skeletons_of(dropped)):
+                why = f"The account {dropped} is being dropped; its name is free soon"
+                raise AccountError("ACCOUNT_EXISTS", why)
 
     async def authenticate(self, name: str, password: str, address: str) -> Account:
         """The account, if the password is right.
@@ -498,3 +489,12 @@ def _verify(hashed: str, password: str) -> bool:
         return bool(_HASHER.verify(hashed, password))
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
+
+
+def _dropped_name(order: str) -> str | None:
+    """The name of the account an order from the shell drops, if it is such an order."""
+    with contextlib.suppress(ValueError):
+        found = json.loads(order)
+        if isinstance(found, dict) and isinstance(found.get("name"), str):
+            return found["name"] if "account_dropped" in found else None
+    return None
