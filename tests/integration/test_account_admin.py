@@ -17,7 +17,7 @@ from hubbub.cli import main
 from hubbub.server import Server
 from hubbub.wire import numerics as n
 from tests.helpers import LineClient, running_server
-from tests.integration.conftest import make_settings, port_of
+from tests.integration.conftest import logged_in, make_settings, port_of
 
 # 592 characters: "\0alice\0" and this make exactly two 400-byte SASL chunks.
 LONG_PASSWORD = "x" * 590 + "yz"
@@ -237,14 +237,7 @@ async def test_a_connection_logged_in_to_an_account_dropped_from_the_shell_is_to
     """Probe 30: its channels' members saw ACCOUNT *, the connection itself nothing."""
     password = "correct-horse-battery"
     assert (await hubbub_account(tmp_path, "create", "bob", password=password))[0] == 0
-    bob = await LineClient.open(port_of(server))
-    await bob.send("CAP REQ :sasl", "NICK bob", "USER b 0 * :Bob")
-    await bob.read_until("CAP")
-    await bob.send("AUTHENTICATE PLAIN")
-    await bob.read_until("AUTHENTICATE")
-    payload = base64.b64encode(f"bob\0bob\0{password}".encode()).decode()
-    await bob.send(f"AUTHENTICATE {payload}", "CAP END")
-    await bob.read_until(n.RPL_ENDOFMOTD)
+    bob = await logged_in(server, password, "bob", "bob")
     assert (await hubbub_account(tmp_path, "drop", "bob"))[0] == 0
     told = await bob.read_until(n.RPL_LOGGEDOUT)
     assert told[-1].params[-1] == "You are now logged out"

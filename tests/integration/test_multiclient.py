@@ -57,9 +57,14 @@ async def make_account(server: Server, name: str = "alice") -> None:
     await owner.register(name)
     await owner.send(f"NS REGISTER {PASSWORD}")
     await owner.read_until(n.RPL_LOGGEDIN)
-    await owner.send("QUIT")
-    await owner.closed()
-    await owner.close()
+    await leave(owner)
+
+
+async def leave(client: LineClient) -> None:
+    """QUIT, and wait for the server to close the connection."""
+    await client.send("QUIT")
+    await client.closed()
+    await client.close()
 
 
 def said(lines: list[Message], command: str = "PRIVMSG") -> list[tuple[str, ...]]:
@@ -295,9 +300,7 @@ async def test_an_always_on_user_stays_through_a_restart_and_is_replayed_what_it
         await alice.send("WHOIS alice")
         whois = await alice.read_until(n.RPL_ENDOFWHOIS)
         assert not [m for m in whois if m.command == n.RPL_AWAY]
-        await alice.send("QUIT")
-        await alice.closed()
-        await alice.close()
+        await leave(alice)
         again, lines = await device(server, "alice@laptop")
         lines += await again.sync()
         assert not said(lines)
@@ -342,12 +345,8 @@ async def test_the_servers_always_on_users_are_bounded(tmp_path: Path) -> None:
         await bob.read_until(n.RPL_MONOFFLINE)
         alice, _ = await device(server)
         carol, _ = await device(server, "carol", "carol")
-        await alice.send("QUIT")
-        await alice.closed()
-        await alice.close()
-        await carol.send("QUIT")
-        await carol.closed()
-        await carol.close()
+        await leave(alice)
+        await leave(carol)
         # Alice stays (the one allowed); carol, past the limit, is gone.
         offline = await bob.read_until(lambda m: m.command == n.RPL_MONOFFLINE)
         assert offline[-1].params[-1] == "carol"
@@ -370,9 +369,7 @@ async def test_a_dropped_account_ends_its_always_on_user(tmp_path: Path) -> None
         await bob.register("bob")
         await bob.send("JOIN #rust")
         await bob.read_until("366")
-        await alice.send("QUIT")
-        await alice.closed()
-        await alice.close()
+        await leave(alice)
         await bob.read_until("AWAY")
         account = next(iter(server.hub.state.account_users))
         server.hub.drop_account(account, "alice")
@@ -441,9 +438,7 @@ async def test_an_account_has_one_always_on_user_whatever_nicks_it_connects_with
         await first.read_until("NOTICE")
         second, _ = await device(server, "alice@two", "alice2")
         for client in (first, second):
-            await client.send("QUIT")
-            await client.closed()
-            await client.close()
+            await leave(client)
         # The first stays (the account's always-on user); the second, another nick of
         # the same account, leaves (probe 24: each stayed, until the server was full).
         offline = await bob.read_until(n.RPL_MONOFFLINE)
@@ -483,9 +478,7 @@ async def test_a_replay_gives_the_latest_lines_within_the_chathistory_limit(
         await bob.register("bob")
         await bob.send("JOIN #rust")
         await bob.read_until("366")
-        await alice.send("QUIT")
-        await alice.closed()
-        await alice.close()
+        await leave(alice)
         await bob.send(*(f"PRIVMSG #rust :line {k}" for k in range(12)))
         await bob.sync()
         again, lines = await device(server, "alice@laptop", caps="batch server-time")
@@ -513,9 +506,7 @@ async def _troll_takes_victims_nick_and_leaves(server: Server) -> LineClient:
     await troll.send("NICK victim")
     warned = await troll.read_until("NOTICE")
     assert "victim is a registered nick" in warned[-1].params[-1]
-    await troll.send("QUIT")
-    await troll.closed()
-    await troll.close()
+    await leave(troll)
     return bob
 
 
@@ -594,12 +585,8 @@ async def test_an_invite_only_channel_comes_back_after_a_restart_with_its_operat
             await member.read_until("INVITE")
             await member.send("NS SET ALWAYS-ON ON", "JOIN #inner sekrit")
             await member.read_until("366")
-            await member.send("QUIT")
-            await member.closed()
-            await member.close()
-        await boss.send("QUIT")
-        await boss.closed()
-        await boss.close()
+            await leave(member)
+        await leave(boss)
     async with running_server(settings) as server:
         stranger = await LineClient.open(port_of(server))
         await stranger.register("stranger")
@@ -654,9 +641,7 @@ async def test_a_drop_while_no_server_ran_cleans_the_channels_kept_users_bring_b
         await boss.send("NS SET ALWAYS-ON ON", "JOIN #inner", "MODE #inner +i")
         await boss.send("MODE #inner +I a:gone", "MODE #inner +I a:boss")
         await boss.read_until(lambda m: m.command == "MODE" and m.params[-1] == "a:boss")
-        await boss.send("QUIT")
-        await boss.closed()
-        await boss.close()
+        await leave(boss)
     assert (await hubbub_account(tmp_path, "drop", "gone"))[0] == 0
     async with running_server(settings) as server:
         boss, _ = await device(server, "boss", "boss")

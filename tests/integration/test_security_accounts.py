@@ -30,7 +30,7 @@ from hubbub.settings import Oper
 from hubbub.wire import numerics as n
 from hubbub.wire.message import Message
 from tests.helpers import Clock, LineClient, running_server
-from tests.integration.conftest import make_settings, port_of, tls_settings
+from tests.integration.conftest import logged_in, make_settings, port_of, tls_settings
 from tests.integration.test_account_admin import account, hubbub_account
 from tests.integration.test_sasl import scram_login
 
@@ -889,19 +889,6 @@ async def test_an_owner_who_logs_in_during_the_grace_begins_no_hold(tmp_path: Pa
 # -- probe 27: masks that name a person, not a nick --------------------------------------
 
 
-async def logged_in(server: Server, account: str, nick: str) -> LineClient:
-    """A client logged in to ``account`` with SASL, registered as ``nick``."""
-    client = await open_from(server)
-    await client.send("CAP REQ :sasl", f"NICK {nick}", "USER a 0 * :Someone")
-    await client.read_until("CAP")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.read_until("AUTHENTICATE")
-    payload = b64(f"{account}\0{account}\0{PASSWORD}")
-    await client.send(f"AUTHENTICATE {payload}", "CAP END")
-    await client.read_until(n.RPL_ENDOFMOTD)
-    return client
-
-
 async def test_an_account_mask_names_whoever_is_logged_in_to_it_not_the_nick(
     tmp_path: Path,
 ) -> None:
@@ -925,10 +912,10 @@ async def test_an_account_mask_names_whoever_is_logged_in_to_it_not_the_nick(
         assert n.ERR_INVITEONLYCHAN in [m.command for m in await squatter.sync()]
         # The account's owner, under another nick, is let in; the banned account is
         # kept out of #open under any nick.
-        owner = await logged_in(server, "alic1", "elsewhere")
+        owner = await logged_in(server, PASSWORD, "alic1", "elsewhere")
         await owner.send("JOIN #invc")
         assert "JOIN" in [m.command for m in await owner.sync()]
-        troll = await logged_in(server, "troll", "innocent")
+        troll = await logged_in(server, PASSWORD, "troll", "innocent")
         await troll.send("JOIN #open")
         assert n.ERR_BANNEDFROMCHAN in [m.command for m in await troll.sync()]
         for client in (op, squatter, owner, troll):
@@ -946,7 +933,7 @@ async def test_a_dropped_accounts_mask_entries_do_not_pass_to_the_next_owner_of_
         await op.send("JOIN #invc", "MODE #invc +i", "MODE #invc +I a:alicea1")
         await op.send("MODE #invc +e m:a:alicea1", "MODE #invc +I *!*@keep.example")
         await op.read_until(lambda m: m.command == "MODE" and m.params[-1] == "*!*@keep.example")
-        alice = await logged_in(server, "alicea1", "alicea1")
+        alice = await logged_in(server, PASSWORD, "alicea1", "alicea1")
         await alice.send(f"NS DROP {PASSWORD}")
         await alice.read_until(lambda m: m.command == "NOTICE" and "dropped" in m.params[-1])
         # ChanServ takes out the entries that named the account, and only those.
