@@ -461,12 +461,27 @@ class Hub:
         """Send a message to a channel or a user; see :func:`messaging.say`. ``by``: the
         session that said it, when the user has several (its echo is that session's)."""
         where, event = messaging.say(self.state, user, target, text, kind, status, tags, parts)
+        self._post(user, event, by)
+        return where, event
+
+    def say_in_channel(
+        self, user: User, channel: str, text: str, kind: MessageKind, by: Listener
+    ) -> bool:
+        """A tagless message to a channel that ``user`` may speak in, with no call to
+        :meth:`say`'s general checks: True once it is posted, False when :meth:`say`
+        must take it (see :func:`messaging.say_to_member_channel`)."""
+        event = messaging.say_to_member_channel(self.state, user, channel, text, kind)
+        if event is None:
+            return False
+        self._post(user, event, by)
+        return True
+
+    def _post(self, user: User, event: MessagePosted, by: Listener | None) -> None:
         self.said += 1
         listener = user.listener
         if by is not None and isinstance(listener, Presence):
             listener.speaking(event.msgid, by)
         self.publish(event)
-        return where, event
 
     def redact(self, user: User, target: str, msgid: str, reason: str = "") -> None:
         self.publish(messaging.redact(self.state, user, target, msgid, reason))

@@ -102,6 +102,40 @@ def say(
     return recipient, event
 
 
+def say_to_member_channel(
+    state: State, user: User, name: str, text: str, kind: MessageKind
+) -> MessagePosted | None:
+    """The most common message of all, checked in one place: a PRIVMSG or NOTICE with
+    no tags from a member to the whole channel ``name`` that ``user`` may speak in
+    (voiced or better, or neither moderated nor with bans to match).
+
+    Returns:
+        the event, or None when :func:`say` must judge (it refuses, or checks more):
+        the two give the same event for every message this one takes.
+    """
+    channel = state.channels.live.get(state.casemap.fold(name))
+    if channel is None:
+        return None
+    status = channel.members.get(user)
+    if status is None or (not status and ("m" in channel.flags or channel.lists["b"])):
+        return None
+    if text[:1] == "\x01" and "C" in channel.flags:
+        return None
+    return MessagePosted(
+        user.actor,
+        channel.name,
+        text,
+        kind,
+        "",
+        _NO_TAGS,
+        state.clock(),
+        state.ids.msgid(),
+        (),
+        channel.key,
+        (channel.history_key,),
+    )
+
+
 def redact(state: State, user: User, target: str, msgid: str, reason: str = "") -> MessageRedacted:
     """Withdraw a recent message: its sender or a channel operator may.
 

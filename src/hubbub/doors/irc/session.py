@@ -57,6 +57,7 @@ from hubbub.doors.irc.client import IrcClient
 from hubbub.doors.irc.commands.accounts import guard_nick
 from hubbub.doors.irc.commands.channels import joined, send_names, send_topic
 from hubbub.doors.irc.commands.chanserv import refused_elsewhere
+from hubbub.doors.irc.commands.messaging import say_quickly
 from hubbub.doors.irc.commands.metadata import deliver_change, introduce_joiner
 from hubbub.doors.irc.commands.metadata_early import arrive as arrive_with_metadata
 from hubbub.doors.irc.labels import ReplyCollector, add_tags
@@ -110,6 +111,10 @@ class IrcSession(IrcClient):
         if isinstance(line, LineTooLong) or self._too_long(line):
             self.numeric(n.ERR_INPUTTOOLONG, "Input line was too long")
             return None
+        user = self.user
+        if user is not None and self.multiline is None and say_quickly(self, user, line):
+            settled = self.hub.settled
+            return None if settled is None else settled()
         try:
             message = parse(line)
         except InvalidUtf8 as error:

@@ -40,6 +40,46 @@ def fit_text(text: str, source: str, target: str, line_length: int) -> str:
     return data[: max(room, 0)].decode("utf-8", "ignore")
 
 
+_QUICK_KINDS = {b"PRIVMSG": MessageKind.PRIVMSG, b"NOTICE": MessageKind.NOTICE}
+# What a relayed line adds to the line as sent: ":" source " " in front, CR LF behind;
+# one more for NOTICE, whose verb is a byte shorter than fit_text's PRIVMSG.
+_QUICK_OVERHEAD = len(":  \r\n")
+
+
+def say_quickly(session: IrcClient, user: User, line: bytes) -> bool:
+    """``PRIVMSG #channel :text`` (or NOTICE), as most lines said are: from the bytes to
+    :meth:`~hubbub.core.hub.Hub.say_in_channel`, without a :class:`Message` or the
+    command table's steps.
+
+    Returns:
+        False, having done nothing, for any line the general path must take: tags,
+        several targets, a status prefix, a relayed line that would be cut, bytes that
+        are not UTF-8 or that parse refuses, or a channel rule to check.
+    """
+    verb, _, rest = line.partition(b" ")
+    kind = _QUICK_KINDS.get(verb)
+    if kind is None or rest[:1] != b"#":
+        return False
+    target, colon, text = rest.partition(b" :")
+    if (
+        not colon
+        or not text
+        or b" " in target
+        or b"," in target
+        or b"\0" in line
+        or b"\r" in line
+        or b"\n" in line
+        or len(line) + len(user.mask.encode()) + _QUICK_OVERHEAD
+        > session.ctx.settings.limits.line_length
+    ):
+        return False
+    try:
+        name, said = target.decode(), text.decode()
+    except UnicodeDecodeError:
+        return False
+    return session.hub.say_in_channel(user, name, said, kind, session.listener)
+
+
 def _say(
     session: IrcClient, user: User, message: Message, kind: MessageKind
 ) -> Awaitable[None] | None:
