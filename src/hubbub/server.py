@@ -14,8 +14,8 @@ from hubbub.certificates import tls_context
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.clustering import ClusterLink, OwnWrites
 from hubbub.core.hub import Hub
-from hubbub.core.keepers import history_keeper, marker_keeper, metadata_keeper
-from hubbub.core.ports import Subscriber
+from hubbub.core.keepers import store_keepers
+from hubbub.core.ports import Kinds, Subscriber
 from hubbub.core.registered import from_json
 from hubbub.core.server_bans import ServerBans
 from hubbub.doors.connection import LineConnection
@@ -85,7 +85,7 @@ class Server:
         self.hub = Hub(casemap, settings.limits, bus=self.bus, registry=LocalRegistry())
         self.hub.presences.policy = presence_policy(settings)
         # Subscribed to the bus while the store is open.
-        self._keepers: list[Subscriber] = []
+        self._keepers: list[tuple[Subscriber, Kinds]] = []
         self.irc = IrcContext(self.hub, settings, read_motd(settings), self.rehash)
         self.plain = PlainContext(
             self.hub,
@@ -254,7 +254,7 @@ class Server:
                         ordered.cancel()
                         await asyncio.gather(ordered, return_exceptions=True)
                         # Every message accepted before the stop is stored before exit.
-                        for subscriber in self._keepers:
+                        for subscriber, _ in self._keepers:
                             self.bus.unsubscribe(subscriber)
                         detach_keepers(self.hub)
                         writer.close()
@@ -310,14 +310,12 @@ class Server:
         self.ban_keeper = BanKeeper(self.hub, self.bans, store, self.bus)
         self.irc.ban_book = self.ban_keeper
         await self.ban_keeper.load()
-        self._keepers = [
-            history_keeper(writer, lambda: self.hub.applier.stamps.restamped),
-            marker_keeper(keepers.markers),
-            metadata_keeper(keepers.metadata),
-        ]
-        for subscriber in self._keepers:
+        self._keepers = store_keepers(
+            writer, keepers.markers, keepers.metadata, lambda: self.hub.applier.stamps.restamped
+        )
+        for subscriber, kinds in self._keepers:
             # What the store keeps is written once, by the node it happened on.
-            self.bus.subscribe(subscriber, own_only=True)
+            self.bus.subscribe(subscriber, own_only=True, kinds=kinds)
         await restore_presences(self.hub, self.irc.accounts, keepers.presences, self.bans)
         await carry_out_channel_orders(self.hub, store)  # after: a drop cleans what came back
 

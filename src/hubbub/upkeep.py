@@ -49,7 +49,7 @@ class BanKeeper:
         self._read_again = False
         self._bus = bus
         if bus is not None and store is not None:
-            bus.subscribe(self._heard)
+            bus.subscribe(self._heard, kinds=frozenset({BansChanged}))
         self._version: str | None = None
         # Set by this server's own changes, so that the next look reads the store's list
         # whatever its digest (it may have come back to one seen before).

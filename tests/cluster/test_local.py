@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbub.cluster.local import LocalBus, LocalRegistry
-from hubbub.core.events import Actor, Fact, Wallops
+from hubbub.core.events import Actor, AwayChanged, Fact, Wallops
 from hubbub.core.ports import Bus, Registry
 
 ACTOR = Actor("alice", "alice", "host", id="u1")
@@ -31,6 +31,40 @@ def test_each_event_reaches_every_subscriber_in_the_order_they_subscribed() -> N
     bus.publish(one)
     bus.publish(two)
     assert seen == [("first", one), ("second", one), ("first", two), ("second", two)]
+
+
+def test_a_subscriber_with_kinds_hears_those_facts_only_in_its_place_in_the_order() -> None:
+    bus = new_bus()
+    seen: list[tuple[str, Fact]] = []
+    bus.subscribe(lambda event: seen.append(("all", event)))
+    bus.subscribe(lambda event: seen.append(("away", event)), kinds=frozenset({AwayChanged}))
+    bus.subscribe(lambda event: seen.append(("last", event)))
+    said, away = wallops("one"), AwayChanged(ACTOR, "gone")
+    bus.publish(said)
+    bus.publish(away)
+    bus.publish(said)
+    assert seen == [
+        ("all", said),
+        ("last", said),
+        ("all", away),
+        ("away", away),
+        ("last", away),
+        ("all", said),
+        ("last", said),
+    ]
+
+
+def test_subscribing_or_unsubscribing_after_a_kind_was_published_counts_for_it() -> None:
+    bus = new_bus()
+    seen: list[str] = []
+    bus.publish(wallops("before"))  # the bus now knows who takes Wallops: nobody
+    late = seen.append
+    bus.subscribe(lambda event: late("late"), kinds=frozenset({Wallops}))
+    bus.publish(wallops("after"))
+    assert seen == ["late"]
+    bus.subscribe(lambda event: seen.append("away only"), kinds=frozenset({AwayChanged}))
+    bus.publish(wallops("again"))
+    assert seen == ["late", "late"]
 
 
 def test_publishing_hands_over_the_very_event_before_it_returns() -> None:

@@ -20,6 +20,7 @@ from hubbub.core.events import (
     MessageRedacted,
 )
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
+from hubbub.core.ports import Kinds
 from hubbub.storage import history
 from hubbub.storage.errors import StorageError
 from hubbub.storage.history import HistoryWriter, ReadAfterWrite
@@ -496,7 +497,13 @@ class AnotherNode:
     def __init__(self) -> None:
         self.subscribers: list[Callable[[Fact], None]] = []
 
-    def subscribe(self, subscriber: Callable[[Fact], None], own_only: bool = False) -> None:
+    def subscribe(
+        self,
+        subscriber: Callable[[Fact], None],
+        own_only: bool = False,
+        kinds: Kinds | None = None,
+    ) -> None:
+        # Every fact is handed over: the subscriber must still ignore what it does not take.
         self.subscribers.append(subscriber)
 
     def hand(self, event: Fact) -> None:

@@ -57,7 +57,7 @@ from nats.js.errors import Error as JetStreamError
 from hubbub.cluster.codec import MAX_BYTES, CodecError, decode, encode
 from hubbub.cluster.snapshots import Snapshot, SnapshotStore
 from hubbub.core.events import Fact
-from hubbub.core.ports import Subscriber
+from hubbub.core.ports import Kinds, Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class NatsBus:
         self._buffer = buffer
         # Each with whether it takes only this node's own facts (keepers: what the
         # network keeps is written once, by the node it happened on).
-        self._subscribers: tuple[tuple[Subscriber, bool], ...] = ()
+        self._subscribers: tuple[tuple[Subscriber, bool, Kinds | None], ...] = ()
         self._outgoing: collections.deque[bytes] = collections.deque()
         self._sent = 0  # the number of the last fact the stream acknowledged
         # Since when publishing fails (monotonic seconds), or None: a node that cannot
@@ -223,8 +223,10 @@ class NatsBus:
 
     # -- the Bus port ------------------------------------------------------------------
 
-    def subscribe(self, subscriber: Subscriber, own_only: bool = False) -> None:
-        self._subscribers = (*self._subscribers, (subscriber, own_only))
+    def subscribe(
+        self, subscriber: Subscriber, own_only: bool = False, kinds: Kinds | None = None
+    ) -> None:
+        self._subscribers = (*self._subscribers, (subscriber, own_only, kinds))
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers = tuple(s for s in self._subscribers if s[0] != subscriber)
@@ -401,8 +403,9 @@ class NatsBus:
         except CodecError as error:
             unreadable.append(error)
             return
-        for subscriber, own_only in self._subscribers:
-            if own_only and not own:
+        kind = type(fact)
+        for subscriber, own_only, kinds in self._subscribers:
+            if (own_only and not own) or (kinds is not None and kind not in kinds):
                 continue
             try:
                 subscriber(fact)

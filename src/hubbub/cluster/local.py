@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbub.core.events import Fact
-from hubbub.core.ports import Subscriber
+from hubbub.core.ports import Kinds, Subscriber
 
 
 class LocalBus:
@@ -11,24 +11,38 @@ class LocalBus:
     subscribed: no task, no queue, no copy. An event is applied and delivered before
     ``publish`` returns, so the fan-out stays one call chain from the line read."""
 
-    __slots__ = ("_subscribers", "settled")
+    __slots__ = ("_by_kind", "_subscribers", "settled")
 
     applying_own = True  # every fact is this node's own
 
     def __init__(self) -> None:
-        self._subscribers: tuple[Subscriber, ...] = ()
+        self._subscribers: tuple[tuple[Subscriber, Kinds | None], ...] = ()
+        # Who takes each class of fact, in subscription order: made at its first fact.
+        self._by_kind: dict[type[Fact], tuple[Subscriber, ...]] = {}
         self.settled = None  # every fact is applied before publish returns
 
-    def subscribe(self, subscriber: Subscriber, own_only: bool = False) -> None:
+    def subscribe(
+        self, subscriber: Subscriber, own_only: bool = False, kinds: Kinds | None = None
+    ) -> None:
         # Every fact is this node's own: own_only changes nothing.
-        self._subscribers = (*self._subscribers, subscriber)
+        self._subscribers = (*self._subscribers, (subscriber, kinds))
+        self._by_kind = {}
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         # By equality: a bound method made again (hub.apply) is equal, not the same.
-        self._subscribers = tuple(s for s in self._subscribers if s != subscriber)
+        self._subscribers = tuple(s for s in self._subscribers if s[0] != subscriber)
+        self._by_kind = {}
 
     def publish(self, event: Fact) -> None:
-        for subscriber in self._subscribers:
+        kind = type(event)
+        subscribers = self._by_kind.get(kind)
+        if subscribers is None:
+            subscribers = self._by_kind[kind] = tuple(
+                subscriber
+                for subscriber, kinds in self._subscribers
+                if kinds is None or kind in kinds
+            )
+        for subscriber in subscribers:
             subscriber(event)
 
 

@@ -34,7 +34,7 @@ from hubbub.core.model import Channel, Listener, User
 from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Bus, MarkerSink, MetadataSink, Registry
 from hubbub.core.presence import ELSEWHERE, Presence
-from hubbub.core.presences import Presences
+from hubbub.core.presences import FOLLOWED, Presences
 from hubbub.core.registered import RegisteredChannel
 from hubbub.core.server_bans import ServerBan
 from hubbub.core.state import ChatLimits, State
@@ -72,7 +72,7 @@ class Hub:
         bus.subscribe(self.apply)
         # Devices attached to users, and always-on users (core/presence.py).
         self.presences = Presences(self.state, bus.publish, self.applier.arrivals)
-        bus.subscribe(self.presences.follow)
+        bus.subscribe(self.presences.follow, kinds=FOLLOWED)
         self.publish = bus.publish
         # See Bus.settled: None on one node.
         self.settled = bus.settled

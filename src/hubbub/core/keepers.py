@@ -18,7 +18,25 @@ from hubbub.core.events import (
     TopicChanged,
 )
 from hubbub.core.markers import account_of
-from hubbub.core.ports import HistorySink, MarkerSink, MetadataSink, Subscriber
+from hubbub.core.ports import HistorySink, Kinds, MarkerSink, MetadataSink, Subscriber
+
+
+def store_keepers(
+    history: HistorySink,
+    markers: MarkerSink,
+    metadata: MetadataSink,
+    restamped: Callable[[], MessagePosted | None],
+) -> list[tuple[Subscriber, Kinds]]:
+    """The keepers of a server with a store, each with the facts it takes (see
+    :meth:`~hubbub.core.ports.Bus.subscribe`)."""
+    return [
+        (
+            history_keeper(history, restamped),
+            frozenset({MessagePosted, TopicChanged, MessageRedacted}),
+        ),
+        (marker_keeper(markers), frozenset({MarkerMoved})),
+        (metadata_keeper(metadata), frozenset({MetadataChanged})),
+    ]
 
 
 def history_keeper(

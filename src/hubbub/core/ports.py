@@ -15,6 +15,8 @@ from hubbub.core.presence import AccountChoices, PresenceRecord
 from hubbub.core.registered import RegisteredChannel
 
 Subscriber = Callable[[Fact], None]
+# The classes of fact a subscriber takes (the exact class, as type(fact) is).
+Kinds = frozenset[type[Fact]]
 
 
 class StoreUnavailable(Exception):
@@ -29,10 +31,13 @@ class Bus(Protocol):
     that they see each event once the state has changed by it.
     """
 
-    def subscribe(self, subscriber: Subscriber, own_only: bool = False) -> None:
+    def subscribe(
+        self, subscriber: Subscriber, own_only: bool = False, kinds: Kinds | None = None
+    ) -> None:
         """Call ``subscriber`` with every event published from now on, in order; with
         ``own_only``, with those published on this node only (what a keeper writes to
-        storage every node shares is written once)."""
+        storage every node shares is written once); with ``kinds``, with facts of those
+        classes only (a message said is not a call to every keeper that ignores it)."""
         ...
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

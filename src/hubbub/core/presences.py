@@ -33,7 +33,7 @@ from hubbub.core.events import (
 )
 from hubbub.core.model import Listener, User
 from hubbub.core.modes import ModeChange
-from hubbub.core.ports import PresenceSink
+from hubbub.core.ports import Kinds, PresenceSink
 from hubbub.core.presence import (
     ELSEWHERE,
     AccountChoices,
@@ -51,7 +51,7 @@ from hubbub.wire.casemap import Key
 logger = logging.getLogger(__name__)
 
 # The facts that change what is kept of an always-on user, or end one.
-_FOLLOWED = frozenset(
+FOLLOWED: Kinds = frozenset(
     {
         AccountChanged,
         AccountDropped,
@@ -323,8 +323,7 @@ class Presences:
         """After ``apply``: an always-on user that changed is saved again; one whose
         account was dropped leaves."""
         kind = type(event)
-        # Every fact comes here, every message said among them: most leave at once.
-        if kind not in _FOLLOWED or (self.sink is None and kind is not AccountDropped):
+        if kind not in FOLLOWED or (self.sink is None and kind is not AccountDropped):
             return
         users = self._state.users.by_id
         match event:

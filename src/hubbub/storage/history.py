@@ -271,7 +271,7 @@ class ReadAfterWrite:
         self._waiting: dict[str, asyncio.Future[None]] = {}
         self._bus = bus
         if bus is not None:
-            bus.subscribe(self._hear)
+            bus.subscribe(self._hear, kinds=frozenset({MessagePosted, MessageRedacted}))
 
     def _hear(self, event: Fact) -> None:
         bus = self._bus
