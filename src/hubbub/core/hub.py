@@ -235,8 +235,9 @@ class Hub:
     ) -> None:
         """A session of ``user`` (the client's ``device``, if it named one; ``caught_up``:
         it had read what it was sent) is gone: the user quits, unless another device is
-        attached or it is always-on (see :mod:`hubbub.core.presence`)."""
-        if not self.presences.detach(user, session, device, caught_up):
+        attached (here or on another node) or it is always-on (see
+        :mod:`hubbub.core.presence`)."""
+        if not self.presences.detach(user, session, device, caught_up, reason):
             self.quit(user, reason)
 
     def kill(self, killer: User, nick: str, reason: str) -> User:
@@ -347,7 +348,7 @@ class Hub:
         reason = server_bans.QUIT_MESSAGES[ban.kind]
         for user, session in devices:
             session.deliver(Banned(user.id, ban.reason))
-            if not self.presences.detach(user, session):
+            if not self.presences.detach(user, session, reason=reason):
                 self.quit(user, reason, forced=True)
             session.disconnect(reason)
         return len(facts) // 2 + len(devices)

@@ -189,6 +189,16 @@ class PresenceRecord:
     left: float
 
 
+# Channel statuses, highest first; members with none come last.
+_RANKS = "qaohv"
+
+
+def rank(status: str) -> int:
+    """Where a member of a channel with ``status`` comes back among always-on users
+    (its operators first, see Presences.restore_all)."""
+    return min((_RANKS.index(mode) for mode in status if mode in _RANKS), default=len(_RANKS))
+
+
 class Choice(enum.Enum):
     """How the server treats an account that set nothing: never, only those that ask
     (opt-in), or all but those that refuse (opt-out)."""

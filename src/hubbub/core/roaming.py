@@ -1,0 +1,118 @@
+"""This node's share of users whose devices are on several nodes (see
+:mod:`hubbub.core.spread`): it says which users it holds devices of, and fits each such
+user's listener here to what the log says.
+
+Theory of operation
+-------------------
+A user of another node has :data:`~hubbub.core.presence.ELSEWHERE` for its listener
+here. When a client here attaches to it, the listener becomes a ``Presence`` of that
+session and this node publishes ``DeviceAttached``; when its last session here leaves,
+the listener is ``ELSEWHERE`` again and it publishes ``DeviceDetached``, with the reason
+the user quits for if that was its last device anywhere.
+
+While a user's devices are on more than one node, its listener on each node that has
+some is a ``Presence``, even of one session: a message said on another node finds no
+speaker among its sessions, and so each of them shows it as said by the user (on one
+node, a lone session is the speaker of everything the user says).
+
+A node the others counted lost (cut off from NATS for longer than the node timeout)
+holds no device in the log's eyes any more: once it applies its own ``NodeLost`` it
+closes them, and their clients reconnect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hubbub.core.events import DeviceAttached, DeviceDetached, Fact, NodeLost
+from hubbub.core.model import Listener, User
+from hubbub.core.presence import ELSEWHERE, Presence
+from hubbub.core.state import State
+
+
+class Roaming:
+    """The devices this node holds of users that have devices on other nodes too.
+
+    Args:
+        state: the chat's state.
+        publish: where facts go (the hub's).
+        forget: called with a user id when this node's devices of it were all closed.
+    """
+
+    def __init__(
+        self, state: State, publish: Callable[[Fact], None], forget: Callable[[str], object]
+    ) -> None:
+        self._state = state
+        self._publish = publish
+        self._forget = forget
+        # Users whose first device here attached and whose DeviceAttached is not back
+        # from the log yet: the log does not count this node's device of them yet, and
+        # it must not be closed as one the network counts gone.
+        self._attaching: set[str] = set()
+
+    def others(self, user: User) -> int:
+        """How many other nodes hold devices of ``user`` (each at least one)."""
+        own, spread = self._state.ids.prefix, self._state.spread
+        return len({spread.home(user.id), *spread.elsewhere(user.id)} - {own})
+
+    def spreads(self, user: User) -> bool:
+        """Whether ``user`` has devices on other nodes than this one."""
+        uid = user.id
+        return uid in self._attaching or self._state.spread.spread(uid, self._state.ids.prefix)
+
+    def attach(self, user: User, session: Listener) -> None:
+        """The first device here of a user that lives on another node."""
+        user.listener = Presence([session])
+        self._attaching.add(user.id)
+        self._publish(DeviceAttached(user.id, self._state.ids.prefix))
+
+    def left(self, user: User, reason: str) -> bool:
+        """The last session here of ``user`` left: whether the user stays, for other
+        nodes hold devices of it (this node then says it holds none). When it does not,
+        the caller makes it quit, as on one server."""
+        if not self.spreads(user):
+            return False
+        self._attaching.discard(user.id)
+        self._set(user, ELSEWHERE)
+        self._publish(DeviceDetached(user.id, self._state.ids.prefix, reason))
+        return True
+
+    def follow(self, event: Fact) -> None:
+        """After ``apply`` of a fact about devices between nodes: each user it concerns
+        gets the listener here that the log now calls for."""
+        users = self._state.users.by_id
+        match event:
+            case DeviceAttached(user_id, run) | DeviceDetached(user_id, run):
+                if run == self._state.ids.prefix and type(event) is DeviceAttached:
+                    self._attaching.discard(user_id)
+                user = users.get(user_id)
+                if user is not None:
+                    self._fit(user, "")
+            case NodeLost(_, reason):
+                for user in list(users.values()):
+                    if user.listener is not ELSEWHERE:
+                        self._fit(user, reason)
+
+    def _fit(self, user: User, reason: str) -> None:
+        listener = user.listener
+        if listener is ELSEWHERE:
+            return
+        if user.id not in self._attaching and not self._state.spread.holds(
+            user.id, self._state.ids.prefix
+        ):
+            # This node was counted lost: its devices are not the user's any more.
+            self._set(user, ELSEWHERE)
+            self._forget(user.id)
+            listener.disconnect(reason or "This server was counted lost by the network")
+            return
+        spreads = self.spreads(user)
+        if isinstance(listener, Presence):
+            if len(listener.sessions) == 1 and not spreads:
+                self._set(user, listener.sessions[0])
+        elif spreads:
+            self._set(user, Presence([listener]))
+
+    def _set(self, user: User, listener: Listener) -> None:
+        user.listener = listener
+        for channel in user.channels.values():
+            channel.regroup(user)

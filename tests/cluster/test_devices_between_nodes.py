@@ -1,0 +1,260 @@
+"""One account on devices connected to different nodes: a client that logs in on node b
+to the account of a user living on node a is one more device of that user, as on one
+server (docs/cluster.md, "Devices on several nodes"). ``hubbub serve --cluster``
+processes on a real NATS and a real PostgreSQL, IRC clients over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable
+
+from hubbub.wire import numerics as n
+from hubbub.wire.message import Message
+from tests.cluster.test_serve_cluster import PASSWORD, Cluster
+from tests.cluster.test_serve_cluster import cluster as cluster  # a fixture
+from tests.helpers import LineClient
+from tests.storage.databases import query
+
+CHAN = "#room"
+WAIT = 10.0  # seconds for anything that crosses nodes (the machine is shared)
+
+
+def _sasl(name: str, password: str) -> str:
+    return base64.b64encode(f"\0{name}\0{password}".encode()).decode()
+
+
+async def device(
+    port: int,
+    login: str = "alice",
+    nick: str = "alice",
+    caps: str = "",
+    *,
+    password: str = PASSWORD,
+    until: str | Callable[[Message], bool] = n.RPL_ENDOFMOTD,
+) -> tuple[LineClient, list[Message]]:
+    """A connection to ``port`` logged in with SASL as ``login`` (``account@device``
+    names its device), asking for ``nick``; what it got up to ``until``."""
+    client = await LineClient.open(port)
+    await client.send(
+        "CAP LS 302",
+        f"NICK {nick}",
+        f"USER {nick[:8]} 0 * :Real {nick}",
+        f"CAP REQ :sasl {caps}".rstrip(),
+    )
+    await client.read_until(lambda m: m.command == "CAP" and m.params[1] == "ACK")
+    await client.send("AUTHENTICATE PLAIN")
+    await client.read_until("AUTHENTICATE")
+    await client.send(f"AUTHENTICATE {_sasl(login, password)}", "CAP END")
+    return client, await client.read_until(until, WAIT)
+
+
+async def account(port: int, name: str) -> LineClient:
+    """A client registered as ``name`` that registered an account of that name (the
+    account's user, living on that port's node)."""
+    client = await LineClient.open(port)
+    await client.register(name)
+    await client.send(f"PRIVMSG NickServ :REGISTER {PASSWORD}")
+    await client.read_until(n.RPL_LOGGEDIN, WAIT)
+    return client
+
+
+def said(lines: list[Message], command: str = "PRIVMSG") -> list[tuple[str, ...]]:
+    return [m.params for m in lines if m.command == command]
+
+
+def from_(nick: str) -> Callable[[Message], bool]:
+    return lambda m: (m.source or "").split("!")[0] == nick
+
+
+def saying(text: str) -> Callable[[Message], bool]:
+    return lambda m: m.command == "PRIVMSG" and m.params[-1:] == (text,)
+
+
+async def upto(client: LineClient, text: str) -> list[Message]:
+    """What ``client`` is sent up to the PRIVMSG ``text`` (a mark said after what a test
+    counts: the log's order puts any copy of it before the mark)."""
+    return await client.read_until(saying(text), WAIT)
+
+
+async def kept(database: str, device: str) -> None:
+    """Until the database keeps when ``device`` last left (written behind, within
+    moments): asked again until it does."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            rows = await query(database, "SELECT device FROM account_devices")
+            if device in [row["device"] for row in rows]:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def settle(client: LineClient) -> None:
+    """Until ``client``'s node has applied every fact made before now (its own JOIN and
+    PART of a channel of its own come back from the log after them)."""
+    barrier = f"#settle-{id(client)}"
+    await client.send(f"JOIN {barrier}", f"PART {barrier}")
+    await client.read_until(lambda m: m.command == "PART" and m.params[0] == barrier, WAIT)
+
+
+async def joined(client: LineClient, channel: str = CHAN) -> None:
+    await client.send(f"JOIN {channel}")
+    await client.read_until(n.RPL_ENDOFNAMES, WAIT)
+
+
+async def test_a_device_on_another_node_is_one_more_device_of_the_user(cluster: Cluster) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    carol = await LineClient.open(port_a)
+    await carol.register("carol")
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(laptop)
+    await laptop.send(f"TOPIC {CHAN} :the topic")
+    await laptop.read_until("TOPIC", WAIT)
+    await joined(carol)
+    await joined(bob)
+    await laptop.read_until(lambda m: m.command == "JOIN" and from_("bob")(m), WAIT)
+    await carol.read_until(lambda m: m.command == "JOIN" and from_("bob")(m), WAIT)
+
+    phone, burst = await device(port_b, "alice@phone", caps="echo-message", until="366")
+    # Welcomed as the user living on a, and shown its channel, topic and members.
+    assert [m.params[0] for m in burst if m.command == n.RPL_WELCOME] == ["alice"]
+    assert [m.params for m in burst if m.command == "JOIN"] == [(CHAN,)]
+    assert [m.params[-1] for m in burst if m.command == n.RPL_TOPIC] == ["the topic"]
+    names = [m.params[-1] for m in burst if m.command == n.RPL_NAMREPLY]
+    assert sorted(names[0].split()) == ["@alice", "bob", "carol"]
+
+    # What bob says reaches both devices, once each; carol and bob saw no second alice.
+    await bob.send(f"PRIVMSG {CHAN} :hello", f"PRIVMSG {CHAN} :mark 1")
+    for client in (laptop, phone):
+        assert said(await upto(client, "mark 1")) == [(CHAN, "hello"), (CHAN, "mark 1")]
+    seen = await upto(carol, "mark 1")
+    assert not [m for m in seen if m.command in ("JOIN", "NICK", "QUIT")]
+
+    # What the phone says: the laptop shows it as said, the phone has its echo, bob and
+    # carol get it once.
+    await phone.send(f"PRIVMSG {CHAN} :from my phone", "PRIVMSG bob :psst")
+    await phone.send(f"PRIVMSG {CHAN} :mark 2")
+    expected = [(CHAN, "from my phone"), ("bob", "psst"), (CHAN, "mark 2")]
+    assert said(await upto(laptop, "mark 2")) == expected
+    assert said(await upto(phone, "mark 2")) == expected
+    seen = await upto(bob, "mark 2")
+    assert said(seen) == expected
+    assert not [m for m in seen if m.command in ("JOIN", "NICK", "QUIT")]
+    assert said(await upto(carol, "mark 2")) == [(CHAN, "from my phone"), (CHAN, "mark 2")]
+
+    # What the laptop says: the phone shows it, the laptop (no echo-message) does not.
+    await laptop.send(f"PRIVMSG {CHAN} :from my laptop", "PRIVMSG bob :mark 3")
+    assert said(await upto(phone, "mark 3")) == [(CHAN, "from my laptop"), ("bob", "mark 3")]
+    assert said(await upto(bob, "mark 3")) == [(CHAN, "from my laptop"), ("bob", "mark 3")]
+    assert not said(await laptop.sync())
+
+    # A private message to the user reaches both devices, once each.
+    await bob.send("PRIVMSG alice :to you", "PRIVMSG alice :mark 4")
+    for client in (laptop, phone):
+        assert said(await upto(client, "mark 4")) == [("alice", "to you"), ("alice", "mark 4")]
+    for client in (laptop, phone, bob, carol):
+        await client.close()
+
+
+async def test_a_device_on_another_node_is_replayed_what_it_missed(cluster: Cluster) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(bob)
+    phone, _ = await device(port_a, "alice@phone", until="366")
+    await phone.send("QUIT")
+    await phone.closed(WAIT)
+    await phone.close()
+    # When the phone left is kept in the database, where node b reads it at login.
+    await kept(cluster.database, "phone")
+    await bob.send(f"PRIVMSG {CHAN} :while you were out", f"PRIVMSG {CHAN} :and this")
+    await upto(laptop, "and this")
+
+    phone, burst = await device(
+        port_b, "alice@phone", caps="batch server-time", until=saying("and this")
+    )
+    assert [m.params for m in burst if m.command == "JOIN"] == [(CHAN,)]
+    assert said(burst) == [(CHAN, "while you were out"), (CHAN, "and this")]
+    assert all("time" in m.tags for m in burst if m.command == "PRIVMSG")
+    assert next(m.params[0] for m in burst if m.command == "BATCH").startswith("+")
+    for client in (laptop, bob, phone):
+        await client.close()
+
+
+async def test_the_home_devices_leaving_keeps_the_user_and_the_last_device_quits_it_once(
+    cluster: Cluster,
+) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    carol = await LineClient.open(port_a)
+    await carol.register("carol")
+    await joined(carol)
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(bob)
+    phone, _ = await device(port_b, "alice@phone", until="366")
+    # Node a knows of the phone (a device attaching within a round trip of the home's
+    # last one leaving is closed, and its client reconnects: docs/cluster.md).
+    await settle(laptop)
+
+    # The laptop leaves the node the user lives on: the user stays, on b.
+    await laptop.send("QUIT :laptop off")
+    left = await laptop.read_until("ERROR", WAIT)
+    assert said(left, "QUIT") == [("Quit: laptop off",)]
+    await laptop.close()
+    await bob.send(f"PRIVMSG {CHAN} :still there?", "PRIVMSG alice :mark 1")
+    assert said(await upto(phone, "mark 1")) == [(CHAN, "still there?"), ("alice", "mark 1")]
+    await carol.send("WHOIS alice", f"PRIVMSG {CHAN} :mark 2")
+    seen = await carol.read_until(n.RPL_ENDOFWHOIS, WAIT)
+    assert [m.params[1] for m in seen if m.command == n.RPL_WHOISUSER] == ["alice"]
+    assert not [m for m in seen if m.command == "QUIT"]
+    assert said(await upto(phone, "mark 2")) == [(CHAN, "mark 2")]
+    await phone.send(f"PRIVMSG {CHAN} :from b")
+    assert said(await upto(carol, "from b")) == [(CHAN, "from b")]
+
+    # The last device anywhere leaving is the user quitting, once, everywhere.
+    await phone.send("QUIT :all gone")
+    assert said(await phone.read_until("ERROR", WAIT), "QUIT") == [("Quit: all gone",)]
+    for client in (bob, carol):
+        quits = await client.read_until("QUIT", WAIT)
+        assert from_("alice")(quits[-1])
+        assert quits[-1].params == ("Quit: all gone",)
+    await bob.send(f"PRIVMSG {CHAN} :mark 3")
+    assert not said(await upto(carol, "mark 3"), "QUIT")
+    await carol.send("WHOIS alice")
+    assert (await carol.read_until(n.ERR_NOSUCHNICK, WAIT))[-1].params[1] == "alice"
+    for client in (phone, bob, carol):
+        await client.close()
+
+
+async def test_a_device_on_another_node_leaving_keeps_the_user_at_home(cluster: Cluster) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(bob)
+    for number in range(2):
+        # Twice: a device that attached again on b is counted again.
+        phone, _ = await device(port_b, "alice@phone", until="366")
+        await phone.send("QUIT")
+        await phone.closed(WAIT)
+        await phone.close()
+        await bob.send(f"PRIVMSG {CHAN} :mark {number}")
+        seen = await upto(laptop, f"mark {number}")
+        assert said(seen) == [(CHAN, f"mark {number}")]
+    await laptop.send("QUIT :bye")
+    # The first QUIT bob sees: the devices on b leaving made none.
+    quits = await bob.read_until("QUIT", WAIT)
+    assert from_("alice")(quits[-1])
+    assert quits[-1].params == ("Quit: bye",)
+    for client in (laptop, bob):
+        await client.close()
