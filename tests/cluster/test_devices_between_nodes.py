@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import signal
 from collections.abc import Callable
 
 from hubbub.wire import numerics as n
@@ -257,4 +258,143 @@ async def test_a_device_on_another_node_leaving_keeps_the_user_at_home(cluster: 
     assert from_("alice")(quits[-1])
     assert quits[-1].params == ("Quit: bye",)
     for client in (laptop, bob):
+        await client.close()
+
+
+async def test_the_user_moves_to_a_node_with_a_device_when_its_home_is_killed(
+    cluster: Cluster,
+) -> None:
+    node_a, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    carol = await LineClient.open(port_a)
+    await carol.register("carol")
+    await joined(carol)
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(bob)
+    phone, _ = await device(port_b, "alice@phone", until="366")
+    await settle(bob)
+
+    node_a.signal(signal.SIGKILL)
+    # carol, of node a only, quits with it (within node_timeout and a beat); alice,
+    # with a device on b, does not.
+    for client in (bob, phone):
+        seen = await client.read_until("QUIT", 15)
+        assert from_("carol")(seen[-1])
+        assert seen[-1].params == ("Node lost",)
+    await bob.send(f"PRIVMSG {CHAN} :mark 1", "PRIVMSG alice :mark 2")
+    assert said(await upto(phone, "mark 2")) == [(CHAN, "mark 1"), ("alice", "mark 2")]
+    await bob.send(f"NAMES {CHAN}")
+    names = await bob.read_until(n.RPL_ENDOFNAMES, WAIT)
+    listed = " ".join(m.params[-1] for m in names if m.command == n.RPL_NAMREPLY)
+    assert sorted(listed.split()) == ["@alice", "bob"]
+    # The user lives on b now: its last device leaving there quits it.
+    await phone.send("QUIT :moved")
+    quits = await bob.read_until("QUIT", WAIT)
+    assert from_("alice")(quits[-1])
+    assert quits[-1].params == ("Quit: moved",)
+    for client in (laptop, carol, phone, bob):
+        await client.close()
+
+
+async def test_a_node_counted_lost_closes_its_devices_of_users_living_elsewhere(
+    cluster: Cluster,
+) -> None:
+    node_a, port_a = await cluster.node("a")
+    node_b, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    phone, _ = await device(port_b, "alice@phone", until="366")
+    await settle(laptop)
+    # b stands still past the node timeout: a counts it lost, and b hears of it once
+    # it runs again. Its device of alice is not the user's any more: it is closed, with
+    # a line that says why; the user stays on a.
+    node_b.signal(signal.SIGSTOP)
+    try:
+        await node_a.wait_for_log("no word from node run", 15)
+    finally:
+        node_b.signal(signal.SIGCONT)
+    closed = await phone.read_until("ERROR", 15)
+    assert "counted lost" in closed[-1].params[-1]
+    await phone.close()
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(bob)
+    await bob.send(f"PRIVMSG {CHAN} :mark")
+    assert said(await upto(laptop, "mark")) == [(CHAN, "mark")]
+    # It may attach again, as a new device.
+    phone, burst = await device(port_b, "alice@phone", until="366")
+    assert [m.params for m in burst if m.command == "JOIN"] == [(CHAN,)]
+    for client in (laptop, phone, bob):
+        await client.close()
+
+
+async def test_a_nick_change_from_a_device_on_another_node_holds_on_every_node(
+    cluster: Cluster,
+) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    bob = await LineClient.open(port_b)
+    await bob.register("bob")
+    await joined(bob)
+    phone, _ = await device(port_b, "alice@phone", until="366")
+    await phone.send("NICK alys")
+    for client in (phone, laptop, bob):
+        renamed = await client.read_until("NICK", WAIT)
+        assert from_("alice")(renamed[-1])
+        assert renamed[-1].params == ("alys",)
+    await settle(laptop)
+    for port in (port_a, port_b):
+        mallory = await LineClient.open(port)
+        await mallory.send("NICK alys", "USER m 0 * :M")
+        assert (await mallory.read_until(n.ERR_NICKNAMEINUSE, WAIT))[-1].params[1] == "alys"
+        await mallory.close()
+    # Back from the home node: the nick the phone took is free again on both.
+    await laptop.send("NICK alice")
+    for client in (phone, laptop, bob):
+        renamed = await client.read_until("NICK", WAIT)
+        assert renamed[-1].params == ("alice",)
+    for port, there in ((port_a, laptop), (port_b, phone)):
+        await settle(there)  # the nick change, and the last one's quit, applied there
+        mallory = await LineClient.open(port)
+        welcome = await mallory.register("alys")
+        assert welcome[0].params[0] == "alys"
+        await mallory.send("QUIT")
+        await mallory.closed(WAIT)
+        await mallory.close()
+    for client in (laptop, phone, bob):
+        await client.close()
+
+
+async def test_a_login_that_fails_or_is_another_accounts_gets_nothing_of_the_user(
+    cluster: Cluster,
+) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    mallory = await account(port_b, "mallory")
+    await mallory.send("QUIT")
+    await mallory.closed(WAIT)
+    await mallory.close()
+    await settle(laptop)
+
+    wrong, lines = await device(port_b, password="not-the-password", until=n.ERR_SASLFAIL)
+    lines += await wrong.read_until(n.ERR_NICKNAMEINUSE, WAIT)
+    other, more = await device(port_b, "mallory", "alice", until=n.ERR_NICKNAMEINUSE)
+    for client, seen in ((wrong, lines), (other, more)):
+        assert not [m for m in seen if m.command in (n.RPL_WELCOME, "JOIN", "PRIVMSG")]
+        # What it may do is be someone else, in no channel of alice's.
+        await client.send(f"NICK someone{len(seen)}")
+        welcome = await client.read_until(n.RPL_ENDOFMOTD, WAIT)
+        assert [m.params[0] for m in welcome if m.command == n.RPL_WELCOME] != ["alice"]
+        assert not [m for m in welcome if m.command == "JOIN"]
+    await laptop.send(f"NAMES {CHAN}")
+    names = await laptop.read_until(n.RPL_ENDOFNAMES, WAIT)
+    assert [m.params[-1] for m in names if m.command == n.RPL_NAMREPLY] == ["@alice"]
+    for client in (laptop, wrong, other):
         await client.close()

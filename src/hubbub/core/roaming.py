@@ -87,13 +87,13 @@ class Roaming:
                     self._attaching.discard(user_id)
                 user = users.get(user_id)
                 if user is not None:
-                    self._fit(user, "")
-            case NodeLost(_, reason):
+                    self._fit(user)
+            case NodeLost():
                 for user in list(users.values()):
                     if user.listener is not ELSEWHERE:
-                        self._fit(user, reason)
+                        self._fit(user)
 
-    def _fit(self, user: User, reason: str) -> None:
+    def _fit(self, user: User) -> None:
         listener = user.listener
         if listener is ELSEWHERE:
             return
@@ -103,7 +103,9 @@ class Roaming:
             # This node was counted lost: its devices are not the user's any more.
             self._set(user, ELSEWHERE)
             self._forget(user.id)
-            listener.disconnect(reason or "This server was counted lost by the network")
+            listener.disconnect(
+                "This server was counted lost by the network (cut off too long): connect again"
+            )
             return
         spreads = self.spreads(user)
         if isinstance(listener, Presence):
