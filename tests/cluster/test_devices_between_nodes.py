@@ -68,6 +68,10 @@ def from_(nick: str) -> Callable[[Message], bool]:
     return lambda m: (m.source or "").split("!")[0] == nick
 
 
+def marker(m: Message) -> bool:
+    return m.command == "MARKREAD" and m.params[0] == CHAN
+
+
 def saying(text: str) -> Callable[[Message], bool]:
     return lambda m: m.command == "PRIVMSG" and m.params[-1:] == (text,)
 
@@ -397,4 +401,30 @@ async def test_a_login_that_fails_or_is_another_accounts_gets_nothing_of_the_use
     names = await laptop.read_until(n.RPL_ENDOFNAMES, WAIT)
     assert [m.params[-1] for m in names if m.command == n.RPL_NAMREPLY] == ["@alice"]
     for client in (laptop, wrong, other):
+        await client.close()
+
+
+async def test_a_read_marker_moved_on_one_node_is_sent_to_the_devices_on_the_other(
+    cluster: Cluster,
+) -> None:
+    _, port_a = await cluster.node("a")
+    _, port_b = await cluster.node("b")
+    laptop = await account(port_a, "alice")
+    await laptop.send("CAP REQ :draft/read-marker")
+    await laptop.read_until(lambda m: m.command == "CAP" and m.params[1] == "ACK", WAIT)
+    await joined(laptop)
+    phone, _ = await device(port_b, "alice@phone", caps="draft/read-marker", until="366")
+    await settle(laptop)
+    stamp, later = "2026-02-03T04:05:06.789Z", "2026-02-03T05:00:00.000Z"
+    await phone.send(f"MARKREAD {CHAN} timestamp={stamp}")
+    assert (await phone.read_until(marker, WAIT))[-1].params[1] == f"timestamp={stamp}"
+    assert (await laptop.read_until(marker, WAIT))[-1].params[1] == f"timestamp={stamp}"
+    # Once each: the laptop moving it on tells the phone, and nothing else came.
+    await laptop.send(f"MARKREAD {CHAN} timestamp={later}")
+    assert (await laptop.read_until(marker, WAIT))[-1].params[1] == f"timestamp={later}"
+    seen = await phone.read_until(marker, WAIT)
+    assert [m.params for m in seen if marker(m)] == [(CHAN, f"timestamp={later}")]
+    await phone.send(f"PRIVMSG {CHAN} :mark")
+    assert not [m for m in await upto(laptop, "mark") if m.command == "MARKREAD"]
+    for client in (laptop, phone):
         await client.close()

@@ -278,7 +278,9 @@ class Hub:
 
     def mark_read(self, user: User, target: str, moment: float) -> float:
         """Move ``user``'s read marker of a target forward (never back); return it."""
-        self._publish(user_ops.mark_read(self.state, user, target, moment))
+        events = user_ops.mark_read(self.state, user, target, moment)
+        self.presences.roaming.marking(user, events)
+        self._publish(events)
         marker = self.read_marker(user, target)
         return moment if marker is None else marker
 

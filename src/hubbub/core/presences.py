@@ -27,6 +27,7 @@ from hubbub.core.events import (
     Fact,
     Joined,
     Kicked,
+    MarkerMoved,
     NickChanged,
     NodeLost,
     Parted,
@@ -56,7 +57,7 @@ from hubbub.wire.casemap import Key
 logger = logging.getLogger(__name__)
 
 # The facts of devices between nodes (core/roaming.py).
-_ROAMING = frozenset({DeviceAttached, DeviceDetached, NodeLost})
+_ROAMING = frozenset({DeviceAttached, DeviceDetached, NodeLost, MarkerMoved})
 # The facts that change what is kept of an always-on user, or end one, and those.
 _FOLLOWED = _ROAMING | {
     AccountChanged,

@@ -15,6 +15,9 @@ some is a ``Presence``, even of one session: a message said on another node find
 speaker among its sessions, and so each of them shows it as said by the user (on one
 node, a lone session is the speaker of everything the user says).
 
+A read marker a device moves is told to the user's other devices on its node by the
+door; this node tells its own of a marker moved on another node.
+
 A node the others counted lost (cut off from NATS for longer than the node timeout)
 holds no device in the log's eyes any more: once it applies its own ``NodeLost`` it
 closes them, and their clients reconnect.
@@ -22,12 +25,16 @@ closes them, and their clients reconnect.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
-from hubbub.core.events import DeviceAttached, DeviceDetached, Fact, NodeLost
+from hubbub.core.events import DeviceAttached, DeviceDetached, Event, Fact, MarkerMoved, NodeLost
 from hubbub.core.model import Listener, User
 from hubbub.core.presence import ELSEWHERE, Presence
 from hubbub.core.state import State
+
+# Read markers of this node's devices awaiting their facts (see Roaming.marking).
+_MARKS_KEPT = 64
 
 
 class Roaming:
@@ -49,6 +56,10 @@ class Roaming:
         # from the log yet: the log does not count this node's device of them yet, and
         # it must not be closed as one the network counts gone.
         self._attaching: set[str] = set()
+        # Read markers moved by this node's devices of such users, until they come back
+        # from the log: the door tells those devices' neighbours here (bounded, as
+        # Presence's speakers).
+        self._marked: OrderedDict[Event, bool] = OrderedDict()
 
     def others(self, user: User) -> int:
         """How many other nodes hold devices of ``user`` (each at least one)."""
@@ -77,6 +88,14 @@ class Roaming:
         self._publish(DeviceDetached(user.id, self._state.ids.prefix, reason))
         return True
 
+    def marking(self, user: User, events: Iterable[Event]) -> None:
+        """A device here moves ``user``'s read markers by ``events``."""
+        if self.spreads(user):
+            for event in events:
+                self._marked[event] = True
+                if len(self._marked) > _MARKS_KEPT:
+                    self._marked.popitem(last=False)
+
     def follow(self, event: Fact) -> None:
         """After ``apply`` of a fact about devices between nodes: each user it concerns
         gets the listener here that the log now calls for."""
@@ -92,6 +111,13 @@ class Roaming:
                 for user in list(users.values()):
                     if user.listener is not ELSEWHERE:
                         self._fit(user)
+            case MarkerMoved(by=user_id, quiet=False):
+                if self._marked.pop(event, False):
+                    return  # moved by a device here: the door told the others here
+                user = users.get(user_id)
+                listener = user.listener if user is not None else ELSEWHERE
+                if isinstance(listener, Presence) and user is not None and self.spreads(user):
+                    listener.deliver(event)
 
     def _fit(self, user: User) -> None:
         listener = user.listener
