@@ -16,9 +16,11 @@ a presence is kept in the store (a :class:`PresenceRecord`, handed by
 after a restart.
 
 Attaching and detaching are this node's delivery, not the chat: no fact is published for
-them (the auto-away is an ordinary ``AwayChanged``). A user's sessions are all on the
-node its user lives on; a user of another node has :data:`ELSEWHERE` for its listener,
-which hears nothing here.
+them (the auto-away is an ordinary ``AwayChanged``). A user of another node has
+:data:`ELSEWHERE` for its listener, which hears nothing here, until a session here
+attaches to it: then this node says so to the others, for the user no longer quits when
+its own node's last device leaves (:mod:`hubbub.core.spread`,
+:mod:`hubbub.core.roaming`).
 """
 
 from __future__ import annotations
