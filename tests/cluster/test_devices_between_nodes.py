@@ -362,6 +362,15 @@ async def test_a_nick_change_from_a_device_on_another_node_holds_on_every_node(
     for client in (phone, laptop, bob):
         renamed = await client.read_until("NICK", WAIT)
         assert renamed[-1].params == ("alice",)
+    # A join and a part from the phone are the user's, on the laptop too.
+    await phone.send("JOIN #other", "PART #other")
+    for client in (phone, laptop):
+        seen = await client.read_until("PART", WAIT)
+        assert [(m.command, m.params[0]) for m in seen if m.command in ("JOIN", "PART")] == [
+            ("JOIN", "#other"),
+            ("PART", "#other"),
+        ]
+        assert n.RPL_ENDOFNAMES in [m.command for m in seen]
     for port, there in ((port_a, laptop), (port_b, phone)):
         await settle(there)  # the nick change, and the last one's quit, applied there
         mallory = await LineClient.open(port)
