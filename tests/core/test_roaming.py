@@ -4,22 +4,25 @@ log (to apply and to every follower after it)."""
 
 from __future__ import annotations
 
+from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.events import (
     Actor,
     DeviceAttached,
     DeviceDetached,
+    Fact,
     Joined,
     MessagePosted,
     NodeLost,
     Quit,
     UserArrived,
 )
+from hubbub.core.hub import Hub
 from hubbub.core.model import User
 from hubbub.core.presence import ELSEWHERE, Presence
 from hubbub.core.snapshot import capture, restore
 from hubbub.core.spread import Spread
 from hubbub.core.state import ChatLimits
-from hubbub.wire.casemap import Key
+from hubbub.wire.casemap import Casemap, Casemapping, Key
 from tests.core.world import Recorder, World
 
 HOME = "home"  # the run of the node alice lives on
@@ -213,3 +216,42 @@ def test_a_snapshot_keeps_where_each_users_devices_are(world: World) -> None:
     assert again.state.spread.homes == {alice.id: "b"}
     assert again.state.spread.others == {alice.id: ["c"]}
     assert capture(again.state) == capture(world.state)
+
+
+class Log(LocalBus):
+    """A log a round trip away: what is published waits until :meth:`read`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[Fact] = []
+
+    def publish(self, event: Fact) -> None:
+        self.waiting.append(event)
+
+    def read(self) -> None:
+        while self.waiting:
+            super().publish(self.waiting.pop(0))
+
+
+def test_a_device_attaching_again_within_a_round_trip_is_not_taken_for_the_one_gone() -> None:
+    log = Log()
+    hub = Hub(Casemap(Casemapping.PRECIS), bus=log, registry=LocalRegistry())
+    actor = Actor("alice", "alice", "far", account="acct", id=f"{HOME}.alice")
+    log.publish(UserArrived(actor, 1.0, account_id="acct"))
+    log.read()
+    alice = hub.find_user("alice")
+    assert alice is not None
+    first, second = Recorder(), Recorder()
+    hub.presences.attach(alice, first)
+    hub.leave(alice, first, "Quit: bye")
+    hub.presences.attach(alice, second)
+    # The first device's DeviceAttached and DeviceDetached come back after the second
+    # attached: they say nothing of it.
+    log.read()
+    assert second.disconnected is None
+    assert alice.listener is not ELSEWHERE
+    assert hub.state.spread.elsewhere(alice.id) == (hub.state.ids.prefix,)
+    hub.leave(alice, second, "Quit: bye")
+    log.read()
+    assert hub.state.spread.elsewhere(alice.id) == ()
+    assert hub.find_user("alice") is alice

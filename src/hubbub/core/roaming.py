@@ -52,10 +52,12 @@ class Roaming:
         self._state = state
         self._publish = publish
         self._forget = forget
-        # Users whose first device here attached and whose DeviceAttached is not back
-        # from the log yet: the log does not count this node's device of them yet, and
-        # it must not be closed as one the network counts gone.
-        self._attaching: set[str] = set()
+        # The DeviceAttached published for each user that are not back from the log
+        # yet: the log does not count this node's device of it yet, which must not be
+        # closed as one the network counts gone. A count: a device may attach, leave
+        # and another attach within one round trip, and the first one's fact coming
+        # back says nothing of the last.
+        self._attaching: dict[str, int] = {}
         # Read markers moved by this node's devices of such users, until they come back
         # from the log: the door tells those devices' neighbours here (bounded, as
         # Presence's speakers).
@@ -74,7 +76,7 @@ class Roaming:
     def attach(self, user: User, session: Listener) -> None:
         """The first device here of a user that lives on another node."""
         user.listener = Presence([session])
-        self._attaching.add(user.id)
+        self._attaching[user.id] = self._attaching.get(user.id, 0) + 1
         self._publish(DeviceAttached(user.id, self._state.ids.prefix))
 
     def left(self, user: User, reason: str) -> bool:
@@ -83,7 +85,6 @@ class Roaming:
         the caller makes it quit, as on one server."""
         if not self.spreads(user):
             return False
-        self._attaching.discard(user.id)
         self._set(user, ELSEWHERE)
         self._publish(DeviceDetached(user.id, self._state.ids.prefix, reason))
         return True
@@ -103,7 +104,9 @@ class Roaming:
         match event:
             case DeviceAttached(user_id, run) | DeviceDetached(user_id, run):
                 if run == self._state.ids.prefix and type(event) is DeviceAttached:
-                    self._attaching.discard(user_id)
+                    pending = self._attaching.pop(user_id, 0) - 1
+                    if pending > 0:
+                        self._attaching[user_id] = pending
                 user = users.get(user_id)
                 if user is not None:
                     self._fit(user)
