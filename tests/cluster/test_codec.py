@@ -34,6 +34,8 @@ from hubbub.core.events import (
     BansChanged,
     ChannelModeChanged,
     ChannelRenamed,
+    DeviceAttached,
+    DeviceDetached,
     Fact,
     Invited,
     Joined,
@@ -139,6 +141,8 @@ SAMPLES: list[Fact] = [
     MarkerMoved("#hubbub", NOW, "a:17", Key("#hubbub"), Key("#old"), "5f3a9c01.1"),
     MarkerMoved("bob", 0.0, "5f3a9c01.1", quiet=True),
     NodeLost("5f3a9c01", "Node lost"),
+    DeviceAttached("5f3a9c01.1", "7e0b2d44"),
+    DeviceDetached("5f3a9c01.1", "7e0b2d44", "Quit: bye"),
     RegistrationChanged(ALICE, Key("#hubbub"), '{"name": "#hubbub"}', new=True),
     RegistrationChanged(None, Key("#old"), ""),
     AccountDropped("a1b2c3", "carol"),
@@ -259,6 +263,11 @@ VERSION_1_FIELDS = {
     # (the forced Quit that follows still disconnects the user).
     "Banned": "victim reason",
     "MetadataChanged": "actor target shown changes channel account_id loaded",
+    # Devices of one user on several nodes, added within version 1 too: a node that
+    # does not know them skips them (a node of an earlier build has no devices of users
+    # of other nodes, and keeps a user whose home's last device left until it quits).
+    "DeviceAttached": "user node",
+    "DeviceDetached": "user node reason",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",

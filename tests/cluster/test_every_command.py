@@ -45,7 +45,7 @@ CHAN = "#room"
 # Channels whose history or registration outlasts a test: each test's own.
 HISTORY, REDACTED, KEPT = "#history", "#redacted", "#kept"
 ACCESS, MARKED, RANGES, FRESH = "#access", "#marked", "#ranges", "#fresh"
-SAME, BURST = "#same", "#burst"
+SAME, BURST, DEVICES = "#same", "#burst", "#devices"
 OPER_PASSWORD = "r00t-pass"
 WAIT = 10.0  # seconds for anything that crosses nodes (the machine is shared)
 ONE_SERVER, THREE_NODES = "single", "three"
@@ -1451,3 +1451,35 @@ async def test_chanserv_registration_on_one_node_gives_op_on_another(net: Net) -
         "ChanServ",
         (KEPT, "+o", "cheryl2"),
     )
+
+
+async def test_a_device_on_another_node_is_one_more_device_of_the_same_user(net: Net) -> None:
+    laptop = await net.user("a", "devon", account=True)
+    bob = await net.user("c", "bob")
+    await net.join(DEVICES, laptop, bob)
+    phone = await net.connect("b")
+    secret = base64.b64encode(f"\0devon@phone\0{PASSWORD}".encode()).decode()
+    await phone.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+    await phone.read_until(lambda m: m.command == "AUTHENTICATE")
+    await phone.send(f"AUTHENTICATE {secret}", "NICK devon", "USER d 0 * :D", "CAP END")
+    burst = await phone.read_until(n.RPL_ENDOFNAMES, WAIT)
+    phone.nick = "devon"
+    assert [m.params[0] for m in burst if m.command == n.RPL_WELCOME] == ["devon"]
+    assert [m.params for m in burst if m.command == "JOIN"] == [(DEVICES,)]
+    assert {name.lstrip("@") for name in names_of(burst)} == {"devon", "bob"}
+    await net.settle(laptop, bob)  # every node knows of the phone
+    await bob.send(f"PRIVMSG {DEVICES} :to both")
+    for device in (laptop, phone):
+        assert (await expect(device, "PRIVMSG", "bob")).params == (DEVICES, "to both")
+    await phone.send(f"PRIVMSG {DEVICES} :from the phone")
+    assert (await expect(laptop, "PRIVMSG", "devon")).params == (DEVICES, "from the phone")
+    assert (await expect(bob, "PRIVMSG", "devon")).params == (DEVICES, "from the phone")
+    # The phone leaving, then the laptop: bob sees one user, which quits once.
+    await phone.send("QUIT :phone off")
+    await phone.closed(WAIT)
+    await laptop.send(f"PRIVMSG {DEVICES} :still here")
+    heard = await bob.read_until(lambda m: m.params[-1:] == ("still here",), WAIT)
+    assert [m for m in heard if m.command in ("JOIN", "QUIT", "NICK")] == []
+    await laptop.send("QUIT :laptop off")
+    quit_seen = await expect(bob, "QUIT", "devon")
+    assert quit_seen.params == ("Quit: laptop off",)

@@ -70,6 +70,8 @@ from hubbub.core.events import (
     BansChanged,
     ChannelModeChanged,
     ChannelRenamed,
+    DeviceAttached,
+    DeviceDetached,
     Fact,
     Invited,
     Joined,
@@ -133,6 +135,8 @@ FACTS: tuple[type[Fact], ...] = (
     AttemptCounted,
     AddressCounted,
     BansChanged,
+    DeviceAttached,
+    DeviceDetached,
 )
 
 

@@ -140,8 +140,8 @@ class Liveness:
 
     def beat(self) -> Beat:
         """What this node says of itself now."""
-        own = self.run + "."
-        users = sum(1 for user in self._state.users if user.id.startswith(own))
+        home = self._state.spread.home
+        users = sum(1 for user in self._state.users if home(user.id) == self.run)
         return Beat(self.run, self.node, users, self._applied())
 
     async def _beat(self) -> None:
@@ -173,7 +173,9 @@ class Liveness:
             self._offline = False
             self._started = now
             self._heard.clear()
-        runs = {user.id.rpartition(".")[0] for user in self._state.users}
+        # A user moved to another node (core/spread.py) lives there; a node holding a
+        # device of a user of another is watched too, or its devices would outlive it.
+        runs = self._state.spread.runs(self._state.users)
         runs.discard(self.run)
         for run in runs:
             silent = now - self._heard.get(run, self._started)

@@ -32,6 +32,8 @@ from hubbub.core.events import (
     BansChanged,
     ChannelModeChanged,
     ChannelRenamed,
+    DeviceAttached,
+    DeviceDetached,
     Event,
     Fact,
     Invited,
@@ -131,10 +133,17 @@ class Applier:
                 self._quit(event)
             case RegistrationChanged():
                 apply_registration(self.state, event)
-            case NodeLost(prefix, reason):
-                begins = prefix + "."
-                for user in [u for u in self.state.users if u.id.startswith(begins)]:
+            case NodeLost(run, reason):
+                # Its users with a device on another node move there (core/spread.py).
+                for user in self.state.spread.lost(run, list(self.state.users)):
                     self._quit(Quit(user.actor, reason, forced=True))
+            case DeviceAttached(user_id, run):
+                self._user(user_id)  # moot once the user quit
+                self.state.spread.attached(user_id, run)
+            case DeviceDetached(user_id, run, reason):
+                user = self._user(user_id)
+                if not self.state.spread.detached(user_id, run):
+                    self._quit(Quit(user.actor, reason))
             case Killed(victim=victim) | Banned(victim=victim):
                 self._user(victim).listener.deliver(event)
             case NickChanged():
@@ -260,8 +269,11 @@ class Applier:
         self._leave_account(user)
         state.monitors.clear(user)
         deliver(state.monitors.watching(user.key), MonitoredOffline(user.nick))
-        if event.forced:
+        # A device here of a user living on another node, which quit there as this
+        # device attached (the home had not heard of it yet): its client reconnects.
+        if event.forced or state.spread.home(user.id) != state.ids.prefix:
             user.listener.disconnect(event.reason)
+        state.spread.forget(user.id)
 
     def _account_dropped(self, account_id: str) -> None:
         state = self.state

@@ -165,6 +165,25 @@ class NodeLost:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceAttached:
+    """The node run ``node`` holds a device of the user ``user`` (its id), which lives
+    on another: its first there (core/spread.py)."""
+
+    user: str
+    node: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDetached:
+    """The node run ``node`` holds no device of the user ``user`` any more: the user
+    quits with ``reason`` when that run was its home and no other holds one."""
+
+    user: str
+    node: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AccountDropped:
     """The account ``account_id`` (named ``name``, folded) was deleted from the store: on
     every node, whoever is logged in to it is logged out, and a login to it decided
@@ -442,6 +461,8 @@ Fact = (
     Event
     | UserArrived
     | NodeLost
+    | DeviceAttached
+    | DeviceDetached
     | RegistrationChanged
     | AccountDropped
     | AccountRegistered

@@ -235,8 +235,9 @@ class Hub:
     ) -> None:
         """A session of ``user`` (the client's ``device``, if it named one; ``caught_up``:
         it had read what it was sent) is gone: the user quits, unless another device is
-        attached or it is always-on (see :mod:`hubbub.core.presence`)."""
-        if not self.presences.detach(user, session, device, caught_up):
+        attached (here or on another node) or it is always-on (see
+        :mod:`hubbub.core.presence`)."""
+        if not self.presences.detach(user, session, device, caught_up, reason):
             self.quit(user, reason)
 
     def kill(self, killer: User, nick: str, reason: str) -> User:
@@ -277,7 +278,9 @@ class Hub:
 
     def mark_read(self, user: User, target: str, moment: float) -> float:
         """Move ``user``'s read marker of a target forward (never back); return it."""
-        self._publish(user_ops.mark_read(self.state, user, target, moment))
+        events = user_ops.mark_read(self.state, user, target, moment)
+        self.presences.roaming.marking(user, events)
+        self._publish(events)
         marker = self.read_marker(user, target)
         return moment if marker is None else marker
 
@@ -347,7 +350,7 @@ class Hub:
         reason = server_bans.QUIT_MESSAGES[ban.kind]
         for user, session in devices:
             session.deliver(Banned(user.id, ban.reason))
-            if not self.presences.detach(user, session):
+            if not self.presences.detach(user, session, reason=reason):
                 self.quit(user, reason, forced=True)
             session.disconnect(reason)
         return len(facts) // 2 + len(devices)

@@ -16,9 +16,11 @@ a presence is kept in the store (a :class:`PresenceRecord`, handed by
 after a restart.
 
 Attaching and detaching are this node's delivery, not the chat: no fact is published for
-them (the auto-away is an ordinary ``AwayChanged``). A user's sessions are all on the
-node its user lives on; a user of another node has :data:`ELSEWHERE` for its listener,
-which hears nothing here.
+them (the auto-away is an ordinary ``AwayChanged``). A user of another node has
+:data:`ELSEWHERE` for its listener, which hears nothing here, until a session here
+attaches to it: then this node says so to the others, for the user no longer quits when
+its own node's last device leaves (:mod:`hubbub.core.spread`,
+:mod:`hubbub.core.roaming`).
 """
 
 from __future__ import annotations
@@ -187,6 +189,16 @@ class PresenceRecord:
     auto_away: bool
     channels: tuple[KeptChannel, ...]
     left: float
+
+
+# Channel statuses, highest first; members with none come last.
+_RANKS = "qaohv"
+
+
+def rank(status: str) -> int:
+    """Where a member of a channel with ``status`` comes back among always-on users
+    (its operators first, see Presences.restore_all)."""
+    return min((_RANKS.index(mode) for mode in status if mode in _RANKS), default=len(_RANKS))
 
 
 class Choice(enum.Enum):

@@ -22,10 +22,14 @@ from hubbub.core.events import (
     AwayChanged,
     ChannelModeChanged,
     ChannelRenamed,
+    DeviceAttached,
+    DeviceDetached,
     Fact,
     Joined,
     Kicked,
+    MarkerMoved,
     NickChanged,
+    NodeLost,
     Parted,
     Quit,
     RealnameChanged,
@@ -42,31 +46,34 @@ from hubbub.core.presence import (
     Presence,
     PresencePolicy,
     PresenceRecord,
+    rank,
     sessions_of,
 )
+from hubbub.core.roaming import Roaming
 from hubbub.core.server_bans import ServerBan, covers
 from hubbub.core.state import State
 from hubbub.wire.casemap import Key
 
 logger = logging.getLogger(__name__)
 
-# The facts that change what is kept of an always-on user, or end one.
-FOLLOWED: Kinds = frozenset(
-    {
-        AccountChanged,
-        AccountDropped,
-        AwayChanged,
-        ChannelModeChanged,
-        ChannelRenamed,
-        Joined,
-        Kicked,
-        NickChanged,
-        Parted,
-        Quit,
-        RealnameChanged,
-        UserModeChanged,
-    }
-)
+# The facts of devices between nodes (core/roaming.py).
+_ROAMING: Kinds = frozenset({DeviceAttached, DeviceDetached, NodeLost, MarkerMoved})
+# The facts that change what is kept of an always-on user, or end one, and those: what
+# follow() is subscribed to.
+FOLLOWED: Kinds = _ROAMING | {
+    AccountChanged,
+    AccountDropped,
+    AwayChanged,
+    ChannelModeChanged,
+    ChannelRenamed,
+    Joined,
+    Kicked,
+    NickChanged,
+    Parted,
+    Quit,
+    RealnameChanged,
+    UserModeChanged,
+}
 # Devices whose last leaving is remembered per account (the most recent).
 DEVICES_KEPT = 32
 # What an always-on user's away message says while no device is attached.
@@ -117,6 +124,8 @@ class Presences:
         # on one device's address closes that device (probe 24: only the user's first
         # device's address was matched).
         self._devices: dict[str, dict[Listener, tuple[str, str]]] = {}
+        # This node's devices of users with devices on other nodes too.
+        self.roaming = Roaming(state, publish, lambda user_id: self._devices.pop(user_id, None))
 
     # -- the rules ---------------------------------------------------------------------
 
@@ -143,26 +152,25 @@ class Presences:
 
     def target(self, account_id: str, nick: str) -> User | None:
         """The user a session logged in to ``account_id`` that asked for ``nick`` attaches
-        to, if any: that account's user holding the nick, or its user with no device."""
+        to, if any: that account's user holding the nick (on any node), or its user with
+        no device."""
         if not self.multiclient(account_id):
             return None
         users = self._state.account_users.get(account_id, ())
         key = self._state.casemap.fold(nick)
         for user in users:
-            if self.local(user) and user.key == key:
+            if user.key == key:
                 return user
         for user in users:
             if isinstance(user.listener, Presence) and not user.listener.sessions:
                 return user
         return None
 
-    def local(self, user: User) -> bool:
-        listener = user.listener
-        return listener is not ELSEWHERE
-
     def full(self, user: User) -> bool:
-        """Whether ``user`` has as many devices as an account may attach."""
-        return len(sessions_of(user)) >= self._state.limits.clients_per_account
+        """Whether ``user`` has as many devices as an account may attach: those here,
+        and one for each other node holding some (how many there is not known here)."""
+        here = [s for s in sessions_of(user) if s is not ELSEWHERE]
+        return len(here) + self.roaming.others(user) >= self._state.limits.clients_per_account
 
     def absent(self) -> int:
         """Users kept with no device attached."""
@@ -179,10 +187,13 @@ class Presences:
         ``username`` and ``host``: the device's own, which bans are matched against."""
         known = self._devices.setdefault(user.id, {})
         for present in sessions_of(user):
-            known.setdefault(present, (user.username, user.host))
+            if present is not ELSEWHERE:
+                known.setdefault(present, (user.username, user.host))
         known[session] = (username or user.username, host or user.host)
         listener = user.listener
-        if isinstance(listener, Presence):
+        if listener is ELSEWHERE:
+            self.roaming.attach(user, session)
+        elif isinstance(listener, Presence):
             sessions = listener.sessions
             sessions.append(session)
             if len(sessions) == 1:
@@ -218,13 +229,19 @@ class Presences:
             del known[min(known, key=known.__getitem__)]
 
     def detach(
-        self, user: User, session: Listener, device: str | None = None, caught_up: bool = True
+        self,
+        user: User,
+        session: Listener,
+        device: str | None = None,
+        caught_up: bool = True,
+        reason: str = "",
     ) -> bool:
         """``session`` (the client's ``device``, if it named one) left: whether ``user``
-        stays (another device is attached, or it is always-on). When it does not, the
-        caller makes it quit. A device cut off before it read what it was sent
-        (``caught_up`` False: past its SendQ) keeps its time: what it missed is replayed
-        again next time (probe 25)."""
+        stays (another device is attached, here or on another node, or it is always-on).
+        When it does not, the caller makes it quit (with ``reason``, which the last
+        device anywhere quits with when it is on another node). A device cut off before
+        it read what it was sent (``caught_up`` False: past its SendQ) keeps its time:
+        what it missed is replayed again next time (probe 25)."""
         account_id = user.account_id
         if account_id is not None and caught_up:
             now = self._state.clock()
@@ -241,7 +258,7 @@ class Presences:
             if session in listener.sessions:
                 listener.sessions.remove(session)
             remaining = listener.sessions
-            if len(remaining) == 1:
+            if len(remaining) == 1 and not self.roaming.spreads(user):
                 user.listener = remaining[0]
                 self._regroup(user)
                 return True
@@ -249,6 +266,8 @@ class Presences:
                 return True
         elif listener is not session:
             return True  # not this session's user any more
+        if self.roaming.left(user, reason):
+            return True
         if (
             not self.always_on(user.account_id)
             or not self._holds(user)
@@ -323,7 +342,12 @@ class Presences:
         """After ``apply``: an always-on user that changed is saved again; one whose
         account was dropped leaves."""
         kind = type(event)
-        if kind not in FOLLOWED or (self.sink is None and kind is not AccountDropped):
+        if kind not in FOLLOWED:  # a bus subscription with kinds sends no others
+            return
+        if kind in _ROAMING:
+            self.roaming.follow(event)
+            return
+        if self.sink is None and kind is not AccountDropped:
             return
         users = self._state.users.by_id
         match event:
@@ -362,7 +386,8 @@ class Presences:
                         self._publish(Quit(user.actor, "Account dropped"))
 
     def _changed(self, user: User) -> None:
-        if user.account_id is not None and self.local(user) and self.always_on(user.account_id):
+        here = user.listener is not ELSEWHERE
+        if user.account_id is not None and here and self.always_on(user.account_id):
             self.keep(user)
 
     # -- the store ---------------------------------------------------------------------
@@ -423,7 +448,7 @@ class Presences:
                 back.append((user, record))
         remade: set[Key] = set()
         entries = [(user, entry) for user, record in back for entry in record.channels]
-        entries.sort(key=lambda pair: _rank(pair[1].status))
+        entries.sort(key=lambda pair: rank(pair[1].status))
         # Modes last: each join is checked again as it is applied, and a channel made
         # again +i would refuse its own members.
         modes: list[Fact] = []
@@ -470,11 +495,3 @@ class Presences:
         if record.away is not None:
             self._publish_all(user_ops.set_away(state, user, record.away))
         return user
-
-
-# Channel statuses, highest first; members with none come last.
-_RANKS = "qaohv"
-
-
-def _rank(status: str) -> int:
-    return min((_RANKS.index(mode) for mode in status if mode in _RANKS), default=len(_RANKS))

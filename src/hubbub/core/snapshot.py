@@ -3,7 +3,8 @@ snapshot instead of reading the whole log (docs/design/cluster.md).
 
 :func:`capture` writes what the facts made: users (with their metadata), channels
 (members, modes, lists, topic, invites, metadata), read markers, the recent messages
-REDACT needs, WHOWAS and the accounts dropped. What follows from those (nick and channel
+REDACT needs, WHOWAS, the accounts dropped, and which nodes hold devices of users with
+devices on several. What follows from those (nick and channel
 claims, look-alike keys, mode counts, who is logged in to each account, the channels'
 audiences) is not written: :func:`restore` makes it again, through the same owners that
 applying does. Registered channels are the store's, which every node loads; MONITOR
@@ -74,6 +75,10 @@ def _capture(state: State) -> dict[str, Any]:
             for e in state.users.whowas_entries
         ],
         "dropped": sorted(state.dropped_accounts),
+        # Users with devices on several nodes (core/spread.py); the order of each one's
+        # other nodes is where it moves next.
+        "homes": dict(sorted(state.spread.homes.items())),
+        "devices": {uid: list(runs) for uid, runs in sorted(state.spread.others.items())},
     }
 
 
@@ -209,3 +214,8 @@ def _restore(state: State, data: dict[str, Any]) -> None:
             WhowasEntry(nick, Key(key), username, host, realname, float(time))
         )
     state.dropped_accounts.update(data["dropped"])
+    # Snapshots made before devices between nodes end here.
+    for uid, home in data.get("homes", {}).items():
+        state.spread.homes[str(uid)] = str(home)
+    for uid, runs in data.get("devices", {}).items():
+        state.spread.others[str(uid)] = [str(run) for run in runs]

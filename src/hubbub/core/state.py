@@ -16,6 +16,7 @@ from hubbub.core.modes import ACCOUNT_PREFIX
 from hubbub.core.monitor import Monitors
 from hubbub.core.ports import Registry
 from hubbub.core.recent import RecentMessages
+from hubbub.core.spread import Spread
 from hubbub.core.users import Users
 from hubbub.wire.casemap import Casemap
 
@@ -93,6 +94,8 @@ class State:
         # store) must not take effect. Ids are never reused, so this only grows by
         # drops.
         self.dropped_accounts: set[str] = set()
+        # Which node runs hold each user's devices, between nodes (core/spread.py).
+        self.spread = Spread()
 
     def neighbours(self, user: User) -> set[User]:
         """Everyone who shares a channel with ``user``, ``user`` excluded."""
