@@ -107,6 +107,10 @@ def make_targets(folder: Path, servers: Sequence[str]) -> dict[str, Target]:
             "hubbub-nohistory", common + " --no-plain --no-history"
         )
         targets["hubbub-sync"] = Target("hubbub-sync", common + " --no-plain --history-sync")
+    if "floor" in servers:
+        targets["floor"] = Target(
+            "floor", f"{python} {Path(__file__).with_name('floor.py')} {{port}}"
+        )
     open_files = raise_open_file_limit()
     if "ngircd" in servers:
         program = find_program("ngircd")

@@ -360,6 +360,11 @@ def version_lines(servers: Sequence[str]) -> list[str]:
     if "inspircd" in servers:
         program = find_program("inspircd") or "inspircd"
         lines.append(f"- {command_output([program, '--version'])}")
+    if "floor" in servers:
+        lines.append(
+            "- floor: `benchmarks/floor.py`, the least a Python server on uvloop does for these "
+            "scenarios (a relay, not a chat server: the cost no design on them goes under)"
+        )
     return lines
 
 

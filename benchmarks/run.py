@@ -29,11 +29,12 @@ if __package__ in (None, ""):
 
 from benchmarks.common import Result
 from benchmarks.peers import find_program, make_targets
-from benchmarks.plan import HERE, RETRIES, Patience, make_plan, measure_undisturbed
+from benchmarks.plan import HERE, PEERS, RETRIES, Patience, make_plan, measure_undisturbed
 from benchmarks.profiles import run_profiles
 from benchmarks.report import write_report
 
-SERVERS = ("hubbub", "ngircd", "inspircd")
+# floor: benchmarks/floor.py, the least a Python server on uvloop does (a reference).
+SERVERS = ("hubbub", "ngircd", "inspircd", "floor")
 
 
 # -- main ---------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    missing = [s for s in args.servers if s != "hubbub" and find_program(s) is None]
+    missing = [s for s in args.servers if s in PEERS and find_program(s) is None]
     if missing:
         print(
             f"run.py: {' and '.join(missing)} not installed. The comparison needs the Debian "

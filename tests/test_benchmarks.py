@@ -124,6 +124,15 @@ def test_idle_scenario_registers_everyone_and_measures_memory(tmp_path: Path) ->
     assert result.deliveries is None
 
 
+def test_the_floor_relays_every_message_of_the_rooms_scenario(tmp_path: Path) -> None:
+    scenario = Scenario("rooms", 6, rate=10, room_size=3, duration=0.5)
+    result = loadgen.run(peers.make_targets(tmp_path, ["floor"])["floor"], scenario)
+
+    assert result.server == "floor"
+    sent = assert_traffic_row(result, scenario.clients)
+    assert result.expected == sent * (scenario.room_size - 1)
+
+
 def test_result_row_survives_json_and_renders_as_markdown(tmp_path: Path) -> None:
     result = Result("hubbub", "fanout", 10, deliveries=90, loss=0.0, p99_ms=1.5)
 
