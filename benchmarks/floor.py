@@ -3,7 +3,8 @@
 Not a chat server: it registers whoever sends NICK and USER, puts a JOIN's sender in the
 channel, answers PING, and relays each PRIVMSG to the channel's other members with the
 sender's prefix in front, its output gathered per loop pass and written once per
-connection (as hubbub's batcher does). No parsing beyond the verb, no modes, no rules, no
+connection, with Nagle's algorithm on but for writes of a segment or more (as hubbub's
+batcher does). No parsing beyond the verb, no modes, no rules, no
 ids, times, history or flood control.
 
 It is measured beside hubbub (``run.py --servers hubbub,floor``) to tell what is the cost
@@ -14,12 +15,14 @@ own path. Usage: ``python benchmarks/floor.py PORT``.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from typing import cast
 
 import uvloop
 
 _NAME = b"bench.floor"
+_PUSH_AT = 1400  # bytes: about a TCP segment
 
 
 class Relay:
@@ -34,8 +37,12 @@ class Relay:
     def flush(self) -> None:
         self.scheduled = False
         for client in self.dirty:
-            client.transport.write(b"".join(client.output))
+            data = b"".join(client.output)
             client.output.clear()
+            client.transport.write(data)
+            if (len(data) >= _PUSH_AT) is not client.pushing:
+                client.pushing = not client.pushing
+                client.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, client.pushing)
         self.dirty.clear()
 
 
@@ -47,10 +54,16 @@ class Client(asyncio.Protocol):
         self.rest = b""
         self.nick = b"*"
         self.prefix = b""
+        self.socket: socket.socket
+        self.pushing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but act as one.
         self.transport = cast(asyncio.Transport, transport)
+        # As hubbub by default: Nagle joins small writes (uvloop turns it off), and a
+        # write of a segment or more goes at once (see hubbub.doors.output).
+        self.socket = transport.get_extra_info("socket")
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
 
     def send(self, data: bytes) -> None:
         if not self.output:
