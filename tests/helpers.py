@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import ssl
@@ -212,6 +213,30 @@ class LineClient:
     async def register(self, nick: str) -> list[Message]:
         await self.send(f"NICK {nick}", f"USER {nick[:8]} 0 * :Real {nick}")
         return await self.read_until("376")
+
+    async def log_in(
+        self,
+        login: str,
+        password: str,
+        nick: str,
+        caps: str = "",
+        until: Callable[[Message], bool] | str = "376",
+        seconds: float = 5.0,
+    ) -> list[Message]:
+        """Register as ``nick``, logged in with SASL PLAIN as ``login`` (``account@device``
+        names the client's device), with ``caps`` too; what came up to ``until``."""
+        await self.send(
+            "CAP LS 302",
+            f"NICK {nick}",
+            f"USER {nick[:8]} 0 * :Real {nick}",
+            f"CAP REQ :sasl {caps}".rstrip(),
+        )
+        await self.read_until(lambda m: m.command == "CAP" and m.params[1] == "ACK")
+        await self.send("AUTHENTICATE PLAIN")
+        await self.read_until("AUTHENTICATE")
+        payload = base64.b64encode(f"\0{login}\0{password}".encode()).decode()
+        await self.send(f"AUTHENTICATE {payload}", "CAP END")
+        return await self.read_until(until, seconds)
 
     async def closed(self, seconds: float = 5.0) -> bool:
         """Read until end of stream; True once the server has closed the connection."""

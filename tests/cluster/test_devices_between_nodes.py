@@ -6,7 +6,6 @@ processes on a real NATS and a real PostgreSQL, IRC clients over real sockets.""
 from __future__ import annotations
 
 import asyncio
-import base64
 import signal
 from collections.abc import Callable
 
@@ -21,10 +20,6 @@ CHAN = "#room"
 WAIT = 10.0  # seconds for anything that crosses nodes (the machine is shared)
 
 
-def _sasl(name: str, password: str) -> str:
-    return base64.b64encode(f"\0{name}\0{password}".encode()).decode()
-
-
 async def device(
     port: int,
     login: str = "alice",
@@ -37,17 +32,7 @@ async def device(
     """A connection to ``port`` logged in with SASL as ``login`` (``account@device``
     names its device), asking for ``nick``; what it got up to ``until``."""
     client = await LineClient.open(port)
-    await client.send(
-        "CAP LS 302",
-        f"NICK {nick}",
-        f"USER {nick[:8]} 0 * :Real {nick}",
-        f"CAP REQ :sasl {caps}".rstrip(),
-    )
-    await client.read_until(lambda m: m.command == "CAP" and m.params[1] == "ACK")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.read_until("AUTHENTICATE")
-    await client.send(f"AUTHENTICATE {_sasl(login, password)}", "CAP END")
-    return client, await client.read_until(until, WAIT)
+    return client, await client.log_in(login, password, nick, caps, until, WAIT)
 
 
 async def account(port: int, name: str) -> LineClient:
@@ -104,6 +89,14 @@ async def settle(client: LineClient) -> None:
 async def joined(client: LineClient, channel: str = CHAN) -> None:
     await client.send(f"JOIN {channel}")
     await client.read_until(n.RPL_ENDOFNAMES, WAIT)
+
+
+async def member(port: int, nick: str) -> LineClient:
+    """A client registered as ``nick`` on ``port``'s node, in CHAN."""
+    client = await LineClient.open(port)
+    await client.register(nick)
+    await joined(client)
+    return client
 
 
 async def test_a_device_on_another_node_is_one_more_device_of_the_user(cluster: Cluster) -> None:
@@ -168,9 +161,7 @@ async def test_a_device_on_another_node_is_replayed_what_it_missed(cluster: Clus
     _, port_b = await cluster.node("b")
     laptop = await account(port_a, "alice")
     await joined(laptop)
-    bob = await LineClient.open(port_b)
-    await bob.register("bob")
-    await joined(bob)
+    bob = await member(port_b, "bob")
     phone, _ = await device(port_a, "alice@phone", until="366")
     await phone.send("QUIT")
     await phone.closed(WAIT)
@@ -198,12 +189,8 @@ async def test_the_home_devices_leaving_keeps_the_user_and_the_last_device_quits
     _, port_b = await cluster.node("b")
     laptop = await account(port_a, "alice")
     await joined(laptop)
-    carol = await LineClient.open(port_a)
-    await carol.register("carol")
-    await joined(carol)
-    bob = await LineClient.open(port_b)
-    await bob.register("bob")
-    await joined(bob)
+    carol = await member(port_a, "carol")
+    bob = await member(port_b, "bob")
     phone, _ = await device(port_b, "alice@phone", until="366")
     # Node a knows of the phone (a device attaching within a round trip of the home's
     # last one leaving is closed, and its client reconnects: docs/cluster.md).
@@ -244,9 +231,7 @@ async def test_a_device_on_another_node_leaving_keeps_the_user_at_home(cluster: 
     _, port_b = await cluster.node("b")
     laptop = await account(port_a, "alice")
     await joined(laptop)
-    bob = await LineClient.open(port_b)
-    await bob.register("bob")
-    await joined(bob)
+    bob = await member(port_b, "bob")
     for number in range(2):
         # Twice: a device that attached again on b is counted again.
         phone, _ = await device(port_b, "alice@phone", until="366")
@@ -272,12 +257,8 @@ async def test_the_user_moves_to_a_node_with_a_device_when_its_home_is_killed(
     _, port_b = await cluster.node("b")
     laptop = await account(port_a, "alice")
     await joined(laptop)
-    carol = await LineClient.open(port_a)
-    await carol.register("carol")
-    await joined(carol)
-    bob = await LineClient.open(port_b)
-    await bob.register("bob")
-    await joined(bob)
+    carol = await member(port_a, "carol")
+    bob = await member(port_b, "bob")
     phone, _ = await device(port_b, "alice@phone", until="366")
     await settle(bob)
 
@@ -323,9 +304,7 @@ async def test_a_node_counted_lost_closes_its_devices_of_users_living_elsewhere(
     closed = await phone.read_until("ERROR", 15)
     assert "counted lost" in closed[-1].params[-1]
     await phone.close()
-    bob = await LineClient.open(port_b)
-    await bob.register("bob")
-    await joined(bob)
+    bob = await member(port_b, "bob")
     await bob.send(f"PRIVMSG {CHAN} :mark")
     assert said(await upto(laptop, "mark")) == [(CHAN, "mark")]
     # It may attach again, as a new device.
@@ -342,9 +321,7 @@ async def test_a_nick_change_from_a_device_on_another_node_holds_on_every_node(
     _, port_b = await cluster.node("b")
     laptop = await account(port_a, "alice")
     await joined(laptop)
-    bob = await LineClient.open(port_b)
-    await bob.register("bob")
-    await joined(bob)
+    bob = await member(port_b, "bob")
     phone, _ = await device(port_b, "alice@phone", until="366")
     await phone.send("NICK alys")
     for client in (phone, laptop, bob):

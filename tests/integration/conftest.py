@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -108,11 +107,5 @@ async def clients() -> AsyncIterator[Clients]:
 async def logged_in(server: Server, password: str, account: str, nick: str) -> LineClient:
     """A client logged in to ``account`` with SASL PLAIN, registered as ``nick``."""
     client = await LineClient.open(port_of(server))
-    await client.send("CAP REQ :sasl", f"NICK {nick}", "USER a 0 * :Someone")
-    await client.read_until("CAP")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.read_until("AUTHENTICATE")
-    payload = base64.b64encode(f"{account}\0{account}\0{password}".encode()).decode()
-    await client.send(f"AUTHENTICATE {payload}", "CAP END")
-    await client.read_until(n.RPL_ENDOFMOTD)
+    await client.log_in(account, password, nick)
     return client

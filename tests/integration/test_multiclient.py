@@ -39,17 +39,7 @@ async def device(
         "127.0.0.1", port_of(server), local_addr=(source, 0), limit=1 << 20
     )
     client = LineClient(reader, writer)
-    await client.send(
-        "CAP LS 302",
-        f"NICK {nick}",
-        f"USER {nick[:8]} 0 * :Real {nick}",
-        f"CAP REQ :sasl {caps}".rstrip(),
-    )
-    await client.read_until(lambda m: m.command == "CAP" and m.params[1] == "ACK")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.read_until("AUTHENTICATE")
-    await client.send(f"AUTHENTICATE {_sasl(login)}", "CAP END")
-    return client, await client.read_until(until)
+    return client, await client.log_in(login, PASSWORD, nick, caps, until)
 
 
 async def make_account(server: Server, name: str = "alice") -> None:

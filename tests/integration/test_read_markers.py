@@ -3,7 +3,6 @@ across a restart, and bounded."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import sqlite3
 from pathlib import Path
@@ -19,14 +18,7 @@ LATER = "2026-03-04T05:06:07.890Z"
 
 async def logged_in_client(port: int, nick: str, account: str = "alice") -> LineClient:
     client = await LineClient.open(port)
-    await client.send("CAP REQ :sasl draft/read-marker", f"NICK {nick}", f"USER {nick} 0 * :n")
-    await client.read_until("CAP")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.read_until("AUTHENTICATE")
-    payload = base64.b64encode(f"\0{account}\0{PASSWORD}".encode()).decode()
-    await client.send(f"AUTHENTICATE {payload}", "CAP END")
-    await client.read_until(n.RPL_SASLSUCCESS)
-    await client.read_until("376")
+    await client.log_in(account, PASSWORD, nick, "draft/read-marker")
     return client
 
 
