@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from hubbub.cluster.local import LocalBus, LocalRegistry
 from hubbub.core.hub import Hub
 from hubbub.doors.irc.context import IrcContext
+from hubbub.doors.irc.render import RenderCache
 from hubbub.doors.irc.session import IrcSession
 from hubbub.doors.ports import ConnectionLog, shown_host
 from hubbub.server import Server
@@ -114,7 +115,9 @@ class Harness:
             bus=LocalBus(),
             registry=LocalRegistry(),
         )
-        self.ctx = IrcContext(self.hub, self.settings, ["Hello"])
+        # The server-time of events that carry none is the hub's clock too: two
+        # harnesses given the same steps render the same bytes.
+        self.ctx = IrcContext(self.hub, self.settings, ["Hello"], cache=RenderCache(self.clock))
 
     def client(self, host: str = "127.0.0.1") -> FakeClient:
         """A connected, unregistered client."""
