@@ -41,12 +41,12 @@ def bytes_per_user(users: int, channels: int = 0) -> float:
     hub = Hub(Casemap(Casemapping.PRECIS), bus=LocalBus(), registry=LocalRegistry())
     hub.presences.policy = PresencePolicy(Choice.OPT_OUT, Choice.OPT_OUT)
     # The first user loads what every later one shares (tables, channels to join).
-    hub.presences.restore("warm-up", _record(-1, channels))
+    hub.presences.restoring.restore("warm-up", _record(-1, channels))
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     for number in range(users):
-        hub.presences.restore(f"id{number}", _record(number, channels))
+        hub.presences.restoring.restore(f"id{number}", _record(number, channels))
     gc.collect()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()

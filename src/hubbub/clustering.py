@@ -88,6 +88,8 @@ class ClusterLink:
         from hubbub.cluster.nodes import Liveness
 
         cluster = self.settings
+        # Each always-on user is kept by its home node only (core/homes.py).
+        hub.presences.homes.between_nodes = True
         try:
             self._client = await connect(
                 cluster.urls,
@@ -173,6 +175,10 @@ class ClusterLink:
                     bus.publish(AddressCounted(run, block, count, time.time()))
 
         self._gate_task = asyncio.get_running_loop().create_task(again(), name="gate counts")
+
+    def names_heard(self) -> set[str]:
+        """The names of the other nodes heard within the last node timeout."""
+        return self._liveness.names() if self._liveness is not None else set()
 
     def reachable(self) -> bool:
         """Whether NATS is reachable now (as the client last reported), and takes what

@@ -226,6 +226,9 @@ class Server:
                 self.cluster.share_throttles(self._throttles(), run)
                 self.cluster.share_gate(self.gate, run)
                 await self.cluster.join(self.hub, self.stop)
+            if store is not None:  # between nodes, on the replica caught up with the log
+                await restore_presences(self.hub, self.irc, keepers.presences, self.cluster)
+                await carry_out_channel_orders(self.hub, store)  # after: a drop cleans them
             # Bound before the task group, so that a busy port is a plain OSError.
             listeners = await self._listen(writer if self.settings.history_sync else None)
             async with asyncio.TaskGroup() as tasks:
@@ -316,8 +319,6 @@ class Server:
         for subscriber, kinds in self._keepers:
             # What the store keeps is written once, by the node it happened on.
             self.bus.subscribe(subscriber, own_only=True, kinds=kinds)
-        await restore_presences(self.hub, self.irc.accounts, keepers.presences, self.bans)
-        await carry_out_channel_orders(self.hub, store)  # after: a drop cleans what came back
 
     def _throttles(self) -> dict[str, Shared]:
         """The throttles of guesses and costly work, and the nick guards, by name, for

@@ -39,6 +39,7 @@ from hubbub.core.events import (
     Fact,
     Invited,
     Joined,
+    Kept,
     Kicked,
     Killed,
     MarkerMoved,
@@ -141,6 +142,9 @@ SAMPLES: list[Fact] = [
     MarkerMoved("#hubbub", NOW, "a:17", Key("#hubbub"), Key("#old"), "5f3a9c01.1"),
     MarkerMoved("bob", 0.0, "5f3a9c01.1", quiet=True),
     NodeLost("5f3a9c01", "Node lost"),
+    NodeLost("5f3a9c01", "Node lost", by="7e0b2d44"),
+    Kept("5f3a9c01.1", True, True, NOW, None, True),
+    Kept("5f3a9c01.1", False),
     DeviceAttached("5f3a9c01.1", "7e0b2d44"),
     DeviceDetached("5f3a9c01.1", "7e0b2d44", "Quit: bye"),
     RegistrationChanged(ALICE, Key("#hubbub"), '{"name": "#hubbub"}', new=True),
@@ -252,7 +256,8 @@ VERSION_1_FIELDS = {
     "ChannelRenamed": "actor old new reason",
     "Wallops": "actor text",
     "MarkerMoved": "target time owner key forgotten by quiet",
-    "NodeLost": "prefix reason",
+    # by added within version 1 (always-on users between nodes): read without it.
+    "NodeLost": "prefix reason by",
     "RegistrationChanged": "actor key record new",
     "AccountDropped": "account_id name",
     "AccountRegistered": "name",
@@ -268,6 +273,8 @@ VERSION_1_FIELDS = {
     # of other nodes, and keeps a user whose home's last device left until it quits).
     "DeviceAttached": "user node",
     "DeviceDetached": "user node reason",
+    # Always-on users between nodes, added within version 1 too.
+    "Kept": "user on absent left multiclient always_on",
     # The records inside facts.
     "Actor": "nick username host realname account bot id",
     "ModeChange": "adding mode param",
@@ -328,6 +335,7 @@ _BY_ANNOTATION: dict[str, st.SearchStrategy[typing.Any]] = {
     "str | None": st.none() | _text,
     "Key | None": st.none() | _text,
     "bool": st.booleans(),
+    "bool | None": st.none() | st.booleans(),
     "int": st.integers(),
     "float": _time,
     "float | None": st.none() | _time,

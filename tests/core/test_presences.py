@@ -6,6 +6,7 @@ import pytest
 
 from hubbub.core.errors import ChatError, Reason
 from hubbub.core.events import AwayChanged, Joined, MessagePosted, Quit
+from hubbub.core.homes import AUTO_AWAY
 from hubbub.core.presence import (
     AccountChoices,
     Choice,
@@ -16,7 +17,6 @@ from hubbub.core.presence import (
     others,
     sessions_of,
 )
-from hubbub.core.presences import AUTO_AWAY
 from hubbub.core.state import ChatLimits
 from tests.core.world import Recorder, World
 
@@ -44,8 +44,8 @@ class Drawer:
     async def loaded(self, account: str) -> tuple[AccountChoices, dict[str, float]]:
         return self.choices.get(account, AccountChoices()), {}
 
-    async def presences(self) -> list[tuple[str, PresenceRecord]]:
-        return [(a, r) for a, r in self.records.items() if r is not None]
+    async def presences(self) -> list[tuple[str, PresenceRecord, str]]:
+        return [(a, r, "") for a, r in self.records.items() if r is not None]
 
 
 def _always_on(world: World) -> Drawer:
@@ -197,7 +197,7 @@ def test_an_always_on_user_comes_back_into_its_channels() -> None:
         (KeptChannel("#rust", None, "", "nt"),),
         5.0,
     )
-    user = world.hub.presences.restore("acct", record)
+    user = world.hub.presences.restoring.restore("acct", record)
     assert user is not None
     assert user.away == "gone"
     assert isinstance(user.listener, Presence)
@@ -205,7 +205,7 @@ def test_an_always_on_user_comes_back_into_its_channels() -> None:
     assert [type(e) for e in bob.take()][:1] == [Joined]
     # A nick someone holds now: not restored.
     taken = PresenceRecord("x", "bob", "~b", "h", "R", "", None, False, (), 1.0)
-    assert world.hub.presences.restore("other", taken) is None
+    assert world.hub.presences.restoring.restore("other", taken) is None
 
 
 def test_an_unregistered_channel_comes_back_as_it_was_not_with_the_first_back_as_operator() -> (
@@ -225,7 +225,7 @@ def test_an_unregistered_channel_comes_back_as_it_was_not_with_the_first_back_as
         (KeptChannel("#quiet", "sekrit", "", "inst"), KeptChannel("#mine", "s3", "o", "it")),
         5.0,
     )
-    user = world.hub.presences.restore("acct", record)
+    user = world.hub.presences.restoring.restore("acct", record)
     assert user is not None
     quiet, mine = world.channel("#quiet"), world.channel("#mine")
     # Made again with its modes, and alice a member as she was (probe 24: the first
@@ -248,7 +248,7 @@ def test_a_channel_is_made_again_by_its_operator_whoever_comes_back_first() -> N
         channels = (KeptChannel("#takeover", "sekrit", status, "iknt"),)
         return PresenceRecord(nick, nick, "~u", "host", "Real", "", None, False, channels, 5.0)
 
-    back = world.hub.presences.restore_all(
+    back = world.hub.presences.restoring.restore_all(
         [("m1", kept("member", "")), ("o1", kept("boss", "o")), ("v1", kept("voiced", "v"))]
     )
     member, boss, voiced = back
@@ -271,7 +271,7 @@ def test_a_channel_made_again_by_a_member_comes_back_without_its_bans() -> None:
     lists = (("b", "*!*@*"), ("e", "*!*@friends.example"), ("b", "m:*!*@noisy.example"))
     channels = (KeptChannel("#locked", "k", "", "int", 5, lists),)
     record = PresenceRecord("m", "member", "~u", "host", "Real", "", None, False, channels, 5.0)
-    assert world.hub.presences.restore("m1", record) is not None
+    assert world.hub.presences.restoring.restore("m1", record) is not None
     channel = world.channel("#locked")
     assert not channel.lists["b"]
     assert [e.mask for e in channel.lists["e"]] == ["*!*@friends.example"]

@@ -45,7 +45,25 @@ async def test_an_always_on_user_is_kept_whole_and_forgotten_on_request(store: S
     keeper.save("uid-2", RECORD)
     keeper.save("uid-2", None)
     await _settled(keeper)
-    assert await PresenceKeeper(store).presences() == [("uid-1", RECORD)]
+    assert await PresenceKeeper(store).presences() == [("uid-1", RECORD, "")]
+
+
+async def test_an_always_on_user_names_the_node_that_keeps_it(store: Store) -> None:
+    keeper = PresenceKeeper(store)
+    keeper.node = "irc1"
+    keeper.save("uid-1", RECORD)
+    await _settled(keeper)
+    assert await store.always_on_records() == [("uid-1", encode_record(RECORD), "irc1")]
+    # Another node that keeps it now says so; one that forgets it forgets it whoever
+    # kept it (its user quit, for everyone).
+    other = PresenceKeeper(store)
+    other.node = "irc2"
+    other.save("uid-1", RECORD)
+    await _settled(other)
+    assert [row[2] for row in await store.always_on_records()] == ["irc2"]
+    keeper.save("uid-1", None)
+    await _settled(keeper)
+    assert await store.always_on_records() == []
 
 
 async def test_choices_and_devices_are_read_back_with_what_is_not_written_yet(

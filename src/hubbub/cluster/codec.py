@@ -75,6 +75,7 @@ from hubbub.core.events import (
     Fact,
     Invited,
     Joined,
+    Kept,
     Kicked,
     Killed,
     MarkerMoved,
@@ -137,6 +138,7 @@ FACTS: tuple[type[Fact], ...] = (
     BansChanged,
     DeviceAttached,
     DeviceDetached,
+    Kept,
 )
 
 
@@ -380,8 +382,9 @@ _SCALARS: dict[str, _Kind] = {
     "Mapping[str, str]": _Tags(),
 }
 # Facts that gained fields (at their end, with defaults) within version 1: the fewest a
-# fact of theirs may be written with.
-_AT_LEAST = {"TopicChanged": 4}
+# fact of theirs may be written with (NodeLost's ``by`` came with always-on users
+# between nodes: one without it quits the lost run's users, as before).
+_AT_LEAST = {"TopicChanged": 4, "NodeLost": 2}
 _RECORDS: dict[str, type[object]] = {
     "Actor": Actor,
     "ModeChange": ModeChange,

@@ -9,8 +9,9 @@ users in this node's replica and has not been heard for ``timeout`` (counted fro
 node's start, for a run it never heard: the run before a restart, say; and from the
 end of this node's own outage, for every run, since nobody was heard during it) is lost: the
 node publishes :class:`~hubbub.core.events.NodeLost`, which takes its place in the log
-like any fact and quits that run's users on every node. Several nodes may publish it;
-applied again it changes nothing.
+like any fact and quits that run's users on every node (its always-on users move to
+the run of the node whose report comes first). Several nodes may publish it; applied
+again it changes nothing.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class Liveness:
         self.node = node
         self._applied = applied
         self._heard: dict[str, float] = {}
+        self._names: dict[str, float] = {}  # when each node name was last heard
         self._reported: dict[str, float] = {}  # when NodeLost was published, by run
         self._started = 0.0
         self._checked = 0.0  # when check last ran
@@ -129,7 +131,10 @@ class Liveness:
     async def _hear(self, message: Msg) -> None:
         beat = parse_beat(message.data)
         if beat is not None:
-            self._heard[beat.run] = asyncio.get_running_loop().time()
+            now = asyncio.get_running_loop().time()
+            self._heard[beat.run] = now
+            if beat.node:
+                self._names[beat.node] = now
 
     def heard(self) -> int:
         """How many other node runs beat within the last timeout."""
@@ -137,6 +142,15 @@ class Liveness:
         return sum(
             1 for run, when in self._heard.items() if run != self.run and now - when < self.timeout
         )
+
+    def names(self) -> set[str]:
+        """The names of the other nodes heard within the last timeout."""
+        now = asyncio.get_running_loop().time()
+        return {
+            name
+            for name, when in self._names.items()
+            if name != self.node and now - when < self.timeout
+        }
 
     def beat(self) -> Beat:
         """What this node says of itself now."""
@@ -184,6 +198,8 @@ class Liveness:
                 continue
             logger.warning("cluster: no word from node run %s for %.1f s: lost", run, silent)
             self._reported[run] = now
-            self._bus.publish(NodeLost(run))
+            # Named as the reporter: the lost run's always-on users move here if this
+            # report is the first in the log (core/spread.py).
+            self._bus.publish(NodeLost(run, by=self.run))
         for gone in [run for run in self._reported if run not in runs]:
             del self._reported[gone]

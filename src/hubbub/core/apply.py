@@ -38,6 +38,7 @@ from hubbub.core.events import (
     Fact,
     Invited,
     Joined,
+    Kept,
     Kicked,
     Killed,
     MarkerMoved,
@@ -133,10 +134,14 @@ class Applier:
                 self._quit(event)
             case RegistrationChanged():
                 apply_registration(self.state, event)
-            case NodeLost(run, reason):
-                # Its users with a device on another node move there (core/spread.py).
-                for user in self.state.spread.lost(run, list(self.state.users)):
+            case NodeLost(run, reason, by):
+                # Its users with a device on another node move there, its always-on
+                # users to the run that reported it (core/spread.py).
+                for user in self.state.spread.lost(run, list(self.state.users), by):
                     self._quit(Quit(user.actor, reason, forced=True))
+            case Kept(user_id, on, absent, left):
+                self._user(user_id)  # moot once the user quit
+                self.state.spread.said_kept(user_id, on, absent, left)
             case DeviceAttached(user_id, run):
                 self._user(user_id)  # moot once the user quit
                 self.state.spread.attached(user_id, run)

@@ -157,11 +157,26 @@ class Quit:
 @dataclass(frozen=True, slots=True)
 class NodeLost:
     """The run of a hub whose user ids begin with ``prefix`` (a node, until it restarts)
-    is gone: its users leave the network, with ``reason``. Any node that stops hearing
-    it publishes this (cluster/nodes.py); applied again, it changes nothing."""
+    is gone: its users leave with ``reason``, its always-on ones move to the run ``by``
+    that published this (cluster/nodes.py); applied again, it changes nothing."""
 
     prefix: str
     reason: str = "Node lost"
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """The home of ``user`` says whether it is always-on (``on``), whether no device is
+    attached there (``absent``, since ``left``), and its account's choices (between
+    nodes only: core/homes.py)."""
+
+    user: str
+    on: bool
+    absent: bool = False
+    left: float = 0.0
+    multiclient: bool | None = None
+    always_on: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +476,7 @@ Fact = (
     Event
     | UserArrived
     | NodeLost
+    | Kept
     | DeviceAttached
     | DeviceDetached
     | RegistrationChanged

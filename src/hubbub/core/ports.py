@@ -179,6 +179,7 @@ class PresenceSink(Protocol):
         (defaults and nothing if the store cannot be read now)."""
         ...
 
-    async def presences(self) -> list[tuple[str, PresenceRecord]]:
-        """The always-on users kept, by account id."""
+    async def presences(self) -> list[tuple[str, PresenceRecord, str]]:
+        """The always-on users kept, by account id, each with the node that keeps it
+        (its stable name; '' on one server)."""
         ...

@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable
 
-from hubbub.core import channel_ops, user_ops
-from hubbub.core.errors import ChatError
+from hubbub.core import user_ops
 from hubbub.core.events import (
     AccountChanged,
     AccountDropped,
@@ -26,6 +25,7 @@ from hubbub.core.events import (
     DeviceDetached,
     Fact,
     Joined,
+    Kept,
     Kicked,
     MarkerMoved,
     NickChanged,
@@ -35,8 +35,8 @@ from hubbub.core.events import (
     RealnameChanged,
     UserModeChanged,
 )
+from hubbub.core.homes import AUTO_AWAY, Homes
 from hubbub.core.model import Listener, User
-from hubbub.core.modes import ModeChange
 from hubbub.core.ports import Kinds, PresenceSink
 from hubbub.core.presence import (
     ELSEWHERE,
@@ -46,13 +46,12 @@ from hubbub.core.presence import (
     Presence,
     PresencePolicy,
     PresenceRecord,
-    rank,
     sessions_of,
 )
+from hubbub.core.restoring import Restoring
 from hubbub.core.roaming import Roaming
 from hubbub.core.server_bans import ServerBan, covers
 from hubbub.core.state import State
-from hubbub.wire.casemap import Key
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +72,10 @@ FOLLOWED: Kinds = _ROAMING | {
     Quit,
     RealnameChanged,
     UserModeChanged,
+    Kept,
 }
 # Devices whose last leaving is remembered per account (the most recent).
 DEVICES_KEPT = 32
-# What an always-on user's away message says while no device is attached.
-AUTO_AWAY = "Not connected: messages are kept for later"
 
 
 def _decide(choice: bool | None, default: Choice) -> bool:
@@ -126,6 +124,10 @@ class Presences:
         self._devices: dict[str, dict[Listener, tuple[str, str]]] = {}
         # This node's devices of users with devices on other nodes too.
         self.roaming = Roaming(state, publish, lambda user_id: self._devices.pop(user_id, None))
+        # Bringing always-on users back from the store.
+        self.restoring = Restoring(state, publish, arrivals, self.keep)
+        # Always-on users between nodes: kept by their homes (core/homes.py).
+        self.homes = Homes(state, publish, self.choices, self.always_on, self.keep)
 
     # -- the rules ---------------------------------------------------------------------
 
@@ -147,7 +149,7 @@ class Presences:
             self.sink.choose(account_id, choices)
         for user in list(self._state.account_users.get(account_id, ())):
             self.keep(user)
-            if not sessions_of(user) and not self.always_on(account_id):
+            if self._deviceless(user) and not self.always_on(account_id):
                 self._publish(Quit(user.actor, "Not always-on any more"))
 
     def target(self, account_id: str, nick: str) -> User | None:
@@ -162,9 +164,17 @@ class Presences:
             if user.key == key:
                 return user
         for user in users:
-            if isinstance(user.listener, Presence) and not user.listener.sessions:
+            if self._deviceless(user):
                 return user
         return None
+
+    def _deviceless(self, user: User) -> bool:
+        """Whether ``user`` is kept with no device attached anywhere (on another node
+        the log says so: ``Kept``)."""
+        listener = user.listener
+        if isinstance(listener, Presence):
+            return not listener.sessions and user.id not in self._state.spread.others
+        return listener is ELSEWHERE and self._state.spread.absent(user.id) is not None
 
     def full(self, user: User) -> bool:
         """Whether ``user`` has as many devices as an account may attach: those here,
@@ -173,12 +183,8 @@ class Presences:
         return len(here) + self.roaming.others(user) >= self._state.limits.clients_per_account
 
     def absent(self) -> int:
-        """Users kept with no device attached."""
-        return sum(
-            1
-            for user in self._state.users
-            if isinstance(user.listener, Presence) and not user.listener.sessions
-        )
+        """Users kept with no device attached (in the whole network)."""
+        return sum(1 for user in self._state.users if self._deviceless(user))
 
     # -- devices -----------------------------------------------------------------------
 
@@ -197,9 +203,12 @@ class Presences:
             sessions = listener.sessions
             sessions.append(session)
             if len(sessions) == 1:
-                # Back from no device: the user's listener is the session itself again.
-                user.listener = session
+                # Back from no device: the user's listener is the session itself again
+                # (a Presence still while other nodes hold devices, core/roaming.py).
+                if not self.roaming.spreads(user):
+                    user.listener = session
                 if listener.auto_away:
+                    listener.auto_away = False
                     self._publish_all(user_ops.set_away(self._state, user, None))
         else:
             user.listener = Presence([listener, session])
@@ -346,6 +355,10 @@ class Presences:
             return
         if kind in _ROAMING:
             self.roaming.follow(event)
+            self.homes.roamed(event)
+            return
+        if type(event) is Kept:
+            self.homes.heard(event)
             return
         if self.sink is None and kind is not AccountDropped:
             return
@@ -373,6 +386,7 @@ class Presences:
                     self._changed(member)
             case Quit(actor):
                 self._devices.pop(actor.id, None)
+                self.homes.said.pop(actor.id, None)
                 account_id = self._let_go(actor.id)
                 if account_id is not None and self.sink is not None:
                     self.sink.save(account_id, None)
@@ -396,16 +410,21 @@ class Presences:
         """Save an always-on user as it is now (or forget it, when it is not)."""
         sink = self.sink
         account_id = user.account_id
-        if sink is None or account_id is None:
-            return
+        if account_id is None or not self.homes.home(user):
+            return  # between nodes, its home keeps it
         if not self.always_on(account_id) or self._state.users.by_id.get(user.id) is not user:
-            if self._let_go(user.id) is not None:
+            if self._let_go(user.id) is not None and sink is not None:
                 sink.save(account_id, None)
+            self.homes.tell(user, False)
             return
         if not self._holds(user):
             return  # another user of the account is its always-on one
         listener = user.listener
         absent = isinstance(listener, Presence) and not listener.sessions
+        left = listener.left if absent and isinstance(listener, Presence) else 0.0
+        self.homes.tell(user, True, absent, left)
+        if sink is None:
+            return
         record = PresenceRecord(
             user.account or "",
             user.nick,
@@ -426,72 +445,6 @@ class Presences:
                 )
                 for c in user.channels.values()
             ),
-            listener.left if absent and isinstance(listener, Presence) else 0.0,
+            left,
         )
         sink.save(account_id, record)
-
-    def restore(self, account_id: str, record: PresenceRecord) -> User | None:
-        """Bring one always-on user back (see :meth:`restore_all`)."""
-        restored = self.restore_all([(account_id, record)])
-        return restored[0] if restored else None
-
-    def restore_all(self, kept: Iterable[tuple[str, PresenceRecord]]) -> list[User]:
-        """Bring always-on users back from the store (at start): each arrives with no
-        device, then all walk back into their channels (those that let them in), their
-        operators first: an unregistered channel is made again by its operator, as it
-        was, and its other members come back in as they were (probe 26: a member back
-        first made it again open, and its operator then came in as a member)."""
-        back: list[tuple[User, PresenceRecord]] = []
-        for account_id, record in kept:
-            user = self._arrive_kept(account_id, record)
-            if user is not None:
-                back.append((user, record))
-        remade: set[Key] = set()
-        entries = [(user, entry) for user, record in back for entry in record.channels]
-        entries.sort(key=lambda pair: rank(pair[1].status))
-        # Modes last: each join is checked again as it is applied, and a channel made
-        # again +i would refuse its own members.
-        modes: list[Fact] = []
-        for user, channel in entries:
-            try:
-                events = channel_ops.rejoin(self._state, user, channel, remade)
-            except ChatError as error:
-                logger.info("always-on %s: not back in %s: %s", user.account, channel.name, error)
-                continue
-            self._publish_all(e for e in events if type(e) is not ChannelModeChanged)
-            modes += (e for e in events if type(e) is ChannelModeChanged)
-        self._publish_all(modes)
-        for user, _ in back:
-            self.keep(user)
-        return [user for user, _ in back]
-
-    def _arrive_kept(self, account_id: str, record: PresenceRecord) -> User | None:
-        """An always-on user back, as it was but for its channels."""
-        state, account = self._state, record.account
-        try:
-            arrival = user_ops.arrive(
-                state,
-                record.nick,
-                record.username,
-                record.host,
-                record.realname,
-                False,
-                account,
-                account_id,
-            )
-        except ChatError as error:
-            logger.warning("always-on %s: not restored: %s", account, error)
-            return None
-        absent = Presence([], record.left or state.clock())
-        absent.auto_away = record.auto_away
-        self._arrivals[arrival.actor.id] = absent
-        self._publish(arrival)
-        user = state.users.by_id.get(arrival.actor.id)
-        if user is None:
-            return None
-        wanted = [ModeChange(True, mode) for mode in record.modes]
-        applied = user_ops.change_user_modes(user, wanted)
-        self._publish_all(user_ops.user_modes_changed(user, applied))
-        if record.away is not None:
-            self._publish_all(user_ops.set_away(state, user, record.away))
-        return user

@@ -79,6 +79,8 @@ def _capture(state: State) -> dict[str, Any]:
         # other nodes is where it moves next.
         "homes": dict(sorted(state.spread.homes.items())),
         "devices": {uid: list(runs) for uid, runs in sorted(state.spread.others.items())},
+        # Always-on users (Kept): whether none of their devices is at home, and since.
+        "kept": {uid: list(kept) for uid, kept in sorted(state.spread.kept.items())},
     }
 
 
@@ -219,3 +221,5 @@ def _restore(state: State, data: dict[str, Any]) -> None:
         state.spread.homes[str(uid)] = str(home)
     for uid, runs in data.get("devices", {}).items():
         state.spread.others[str(uid)] = [str(run) for run in runs]
+    for uid, (absent, left) in data.get("kept", {}).items():
+        state.spread.kept[str(uid)] = (bool(absent), float(left))

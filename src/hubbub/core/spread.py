@@ -24,7 +24,11 @@ fact                 about the home                  about another node
 ``DeviceDetached``   the user moves to its first     it is taken out
                      other node, or quits if none
 ``NodeLost``         as ``DeviceDetached``, but the  as ``DeviceDetached``
-                     quit is forced
+                     quit is forced; an always-on
+                     user with no other node moves
+                     to the run that reported it
+``Kept``             whether it is always-on, and    (published by the home only)
+                     has no device at its home
 ===================  ==============================  ===================================
 
 A home whose last device leaves publishes ``Quit`` when it knows of no other node with
@@ -33,6 +37,13 @@ meanwhile (earlier in the log), applying it finds none and quits the user, on ev
 alike. A node whose device attached while the home's ``Quit`` was on its way applies
 that quit with a device of a user that is not its own: it closes the device, whose
 client reconnects.
+
+An always-on user stays with no device at all: its home keeps it (and its record in
+the shared store) and says so with ``Kept``, so that every node knows it stays with no
+device (a client logging in to its account on any node attaches to it, and is replayed
+what it missed since ``left``). Its home lost, it moves to the run named by the first
+``NodeLost`` of that home in the log (the first node to notice), which keeps it from
+then on: the nodes need not agree on who is alive, the log's order decides.
 """
 
 from __future__ import annotations
@@ -50,7 +61,7 @@ def run_of(user_id: str) -> str:
 class Spread:
     """Each user's home and the other node runs holding its devices, as the log says."""
 
-    __slots__ = ("homes", "others")
+    __slots__ = ("homes", "kept", "others")
 
     def __init__(self) -> None:
         # The home of each user that moved from the run that made it, by user id.
@@ -58,6 +69,9 @@ class Spread:
         # The runs other than the home that hold devices, by user id, in the log's
         # order: the first is where the user moves when its home lets go.
         self.others: dict[str, list[str]] = {}
+        # The always-on users, by user id, as their homes said (Kept): whether no
+        # device is attached at the home, and since when.
+        self.kept: dict[str, tuple[bool, float]] = {}
 
     def home(self, user_id: str) -> str:
         home = self.homes.get(user_id)
@@ -103,16 +117,45 @@ class Spread:
             self.homes[user_id] = home
         return True
 
-    def lost(self, run: str, users: Iterable[User]) -> list[User]:
-        """A node run is gone (``NodeLost``): it holds no device of anyone. Returns the
-        users that must quit: those it was home to with no other run holding one."""
-        # detached() takes the run out of each user's devices as it answers.
-        return [u for u in users if self.holds(u.id, run) and not self.detached(u.id, run)]
+    def said_kept(self, user_id: str, on: bool, absent: bool, left: float) -> None:
+        """The user's home said whether it is always-on (``Kept``)."""
+        if on:
+            self.kept[user_id] = (absent, left)
+        else:
+            self.kept.pop(user_id, None)
+
+    def absent(self, user_id: str) -> float | None:
+        """When the last device anywhere of an always-on user left (None: one is
+        attached somewhere, or the user is not always-on)."""
+        kept = self.kept.get(user_id)
+        if kept is None or not kept[0] or user_id in self.others:
+            return None
+        return kept[1]
+
+    def lost(self, run: str, users: Iterable[User], by: str = "") -> list[User]:
+        """A node run is gone (``NodeLost``, reported by the run ``by``): it holds no
+        device of anyone. Returns the users that must quit: those it was home to with
+        no other run holding one, but the always-on ones, which move to ``by``."""
+        quits = []
+        for user in users:
+            # detached() takes the run out of each user's devices as it answers.
+            if not self.holds(user.id, run) or self.detached(user.id, run):
+                continue
+            if user.id in self.kept and by and by != run:
+                self.homes[user.id] = by
+                # Its devices on the lost run are gone: when they left is not known
+                # here (0), the run it moves to says (Kept).
+                absent, left = self.kept[user.id]
+                self.kept[user.id] = (True, left if absent else 0.0)
+            else:
+                quits.append(user)
+        return quits
 
     def forget(self, user_id: str) -> None:
         """The user quit."""
         self.homes.pop(user_id, None)
         self.others.pop(user_id, None)
+        self.kept.pop(user_id, None)
 
     def runs(self, users: Iterable[User]) -> set[str]:
         """Every run holding a device of one of ``users``: the runs whose loss counts."""

@@ -92,7 +92,7 @@ class PresenceKeeper(Keeper[tuple[str, ...], object]):
             kind, account = key[0], key[1]
             if kind == "presence":
                 record = encode_record(value) if isinstance(value, PresenceRecord) else None
-                await store.save_always_on(account, record)
+                await store.save_always_on(account, record, self.node)
             elif kind == "setting":
                 chosen = value if isinstance(value, str) else None
                 await store.set_account_setting(account, key[2], chosen)
@@ -101,6 +101,8 @@ class PresenceKeeper(Keeper[tuple[str, ...], object]):
 
         super().__init__(write, "presence")
         self._store = store
+        # The node that keeps what this keeper saves (its stable name; '' on one server).
+        self.node = ""
 
     def save(self, account: str, record: PresenceRecord | None) -> None:
         self.put(("presence", account), record)
@@ -136,11 +138,11 @@ class PresenceKeeper(Keeper[tuple[str, ...], object]):
         }
         return AccountChoices(**chosen), seen
 
-    async def presences(self) -> list[tuple[str, PresenceRecord]]:
+    async def presences(self) -> list[tuple[str, PresenceRecord, str]]:
         found = []
-        for account, text in await self._store.always_on_records():
+        for account, text, node in await self._store.always_on_records():
             try:
-                found.append((account, decode_record(text)))
+                found.append((account, decode_record(text), node))
             except ValueError as error:
                 logger.error("always-on user of account %s not restored: %s", account, error)
         return found
@@ -206,20 +208,22 @@ class SqlitePresences:
 
         return await self._run(work)
 
-    async def save_always_on(self, account: str, record: str | None) -> None:
+    async def save_always_on(self, account: str, record: str | None, node: str = "") -> None:
         if record is None:
             await self._change("DELETE FROM always_on WHERE account = ?", (account,))
             return
         await self._change(
-            "INSERT INTO always_on (account, record) VALUES (?, ?) "
-            "ON CONFLICT (account) DO UPDATE SET record = excluded.record",
-            (account, record),
+            "INSERT INTO always_on (account, record, node) VALUES (?, ?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET record = excluded.record, node = excluded.node",
+            (account, record, node),
         )
 
-    async def always_on_records(self) -> list[tuple[str, str]]:
-        def work() -> list[tuple[str, str]]:
-            found = self._db.execute("SELECT account, record FROM always_on ORDER BY account")
-            return [(row[0], row[1]) for row in found]
+    async def always_on_records(self) -> list[tuple[str, str, str]]:
+        def work() -> list[tuple[str, str, str]]:
+            found = self._db.execute(
+                "SELECT account, record, node FROM always_on ORDER BY account"
+            )
+            return [(row[0], row[1], row[2]) for row in found]
 
         return await self._run(work)
 
@@ -278,17 +282,18 @@ class PostgresPresences:
         )
         return {_get(row["device"]): float(row["seen"]) for row in found}
 
-    async def save_always_on(self, account: str, record: str | None) -> None:
+    async def save_always_on(self, account: str, record: str | None, node: str = "") -> None:
         if record is None:
             await self._execute("DELETE FROM always_on WHERE account = $1", _put(account))
             return
         await self._execute(
-            "INSERT INTO always_on (account, record) VALUES ($1, $2) "
-            "ON CONFLICT (account) DO UPDATE SET record = excluded.record",
+            "INSERT INTO always_on (account, record, node) VALUES ($1, $2, $3) "
+            "ON CONFLICT (account) DO UPDATE SET record = excluded.record, node = excluded.node",
             _put(account),
             _put(record),
+            _put(node),
         )
 
-    async def always_on_records(self) -> list[tuple[str, str]]:
-        found = await self._fetch("SELECT account, record FROM always_on ORDER BY account")
-        return [(_get(row["account"]), _get(row["record"])) for row in found]
+    async def always_on_records(self) -> list[tuple[str, str, str]]:
+        found = await self._fetch("SELECT account, record, node FROM always_on ORDER BY account")
+        return [(_get(row["account"]), _get(row["record"]), _get(row["node"])) for row in found]

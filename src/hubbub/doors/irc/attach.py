@@ -144,8 +144,10 @@ def attach(session: IrcClient, user: User) -> Awaitable[None] | None:
     """
     presences = session.hub.presences
     listener = user.listener
-    # When the last device left an always-on user: where a new device's replay starts.
+    # When the last device left an always-on user: where a new device's replay starts
+    # (kept by another node: as its home said, docs/cluster.md).
     left = listener.left if isinstance(listener, Presence) and not listener.sessions else 0.0
+    left = left or session.hub.state.spread.absent(user.id) or 0.0
     presences.attach(user, session.listener, session.username or "", session.host)
     session.user = user
     session.registration = advance(session.registration, Step.COMPLETED)
