@@ -97,14 +97,20 @@ class BanKeeper:
         read them all again (what the shell changed meanwhile comes with them)."""
         if type(fact) is not BansChanged:
             return
+        own = self._bus is None or self._bus.applying_own
         try:
             if fact.ban:
-                self.bans.add(from_json(fact.ban))
+                ban = from_json(fact.ban)
+                self.bans.add(ban)
+                if not own and ban.active(self.bans.clock()):
+                    # Its node made the users it covers quit; this node's devices of
+                    # users living elsewhere, on a covered address, are closed here.
+                    self.hub.ban_devices(ban)
             elif len(fact.lifted) == 2:
                 self.bans.remove(BanKind(fact.lifted[0]), fact.lifted[1])
         except (ValueError, KeyError, TypeError) as error:
             logger.error("a ban change from the network is unreadable: %r", error)
-        if self._bus is not None and self._bus.applying_own:
+        if own:
             return  # this node's own change: its next look reads the store (changed_here)
         if self._reading is not None and not self._reading.done():
             self._read_again = True

@@ -414,3 +414,39 @@ async def test_a_read_marker_moved_on_one_node_is_sent_to_the_devices_on_the_oth
     assert not [m for m in await upto(laptop, "mark") if m.command == "MARKREAD"]
     for client in (laptop, phone):
         await client.close()
+
+
+async def test_a_kline_set_on_one_node_closes_a_device_at_its_address_on_another(
+    cluster: Cluster,
+) -> None:
+    # Probe 33: the node that set it closed its own devices only; another node's device
+    # of the user, on the address the ban covers, kept talking as the user.
+    oper = ("--oper", "admin:right-password")
+    _, port_a = await cluster.node("a", *oper)
+    _, port_b = await cluster.node("b", *oper)
+    laptop = await account(port_a, "alice")
+    await joined(laptop)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port_b, local_addr=("127.0.0.63", 0)
+    )
+    phone = LineClient(reader, writer)
+    await phone.log_in("alice@phone", PASSWORD, "alice", until="366", seconds=WAIT)
+    bob = await member(port_b, "bob")
+    admin = await LineClient.open(port_a)
+    await admin.register("admin")
+    await admin.send("OPER admin right-password")
+    await admin.read_until(n.RPL_YOUREOPER, WAIT)
+    await settle(bob)
+
+    await admin.send("KLINE 5 *@127.0.0.63 :no phones here")
+    closing = await phone.read_until("ERROR", WAIT)
+    assert "no phones" in " ".join(m.params[-1] for m in closing)
+    assert await phone.closed(WAIT)
+    # The user stays, on its laptop: nobody saw it quit.
+    await bob.send(f"PRIVMSG {CHAN} :still with us?")
+    assert said(await upto(laptop, "still with us?")) == [(CHAN, "still with us?")]
+    await laptop.send(f"PRIVMSG {CHAN} :yes")
+    seen = await upto(bob, "yes")
+    assert not said(seen, "QUIT")
+    for client in (laptop, bob, admin, phone):
+        await client.close()

@@ -13,7 +13,7 @@ chain.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 
 from hubbub.core import channel_ops, messaging, metadata, server_bans, services, user_ops
@@ -344,8 +344,14 @@ class Hub:
         users = [u for u in self.state.users if everywhere or u.listener is not ELSEWHERE]
         facts = server_bans.ban_facts(ban, users)
         self._publish(facts)
-        # A device of a user on several, on an address the ban covers: that one goes.
         spared = {fact.victim for fact in facts if type(fact) is Banned}
+        return len(facts) // 2 + self.ban_devices(ban, spared)
+
+    def ban_devices(self, ban: ServerBan, spared: Collection[str] = ()) -> int:
+        """Close this node's devices on an address ``ban`` covers, of users it does not
+        cover whole (``spared``: their ids, which its facts make quit); return how many.
+        Only this node knows its devices' addresses: a ban set on another node is
+        enforced on them here as it is heard (probe 33)."""
         devices = self.presences.banned_devices(ban, spared)
         reason = server_bans.QUIT_MESSAGES[ban.kind]
         for user, session in devices:
@@ -353,7 +359,7 @@ class Hub:
             if not self.presences.detach(user, session, reason=reason):
                 self.quit(user, reason, forced=True)
             session.disconnect(reason)
-        return len(facts) // 2 + len(devices)
+        return len(devices)
 
     def drop_account(self, account_id: str, name: str = "") -> None:
         """An account is being deleted: everyone logged in to it is logged out, its read
