@@ -104,6 +104,8 @@ async def _restore(
     if accounts is None:
         return 0
     back: list[tuple[str, PresenceRecord]] = []
+    # What a login would load for the account: its read markers and metadata keys.
+    loads: dict[str, tuple[list[tuple[str, float]], list[tuple[str, str]]]] = {}
     for account_id, record in kept:
         if hub.state.account_users.get(account_id):
             continue  # the network holds it (between nodes)
@@ -122,6 +124,11 @@ async def _restore(
             # not brought back: the user comes back as its account's name.
             record = dataclasses.replace(record, nick=found.name)
         back.append((account_id, record))
+        metadata = hub.metadata_sink
+        loads[account_id] = (
+            await accounts.markers(found),
+            await metadata.kept(account_id) if metadata is not None else [],
+        )
     # A step at a time: between nodes each step's facts come back from the log before
     # the next step reads the state they make (on one node, at once).
     restoring = presences.restoring
@@ -132,6 +139,11 @@ async def _restore(
         user = restoring.settle(user_id, record) if user_id is not None else None
         if user is not None:
             users.append((user, record))
+            if user.account_id in loads:
+                # As a login does: a device attaching later finds them (probe 33).
+                markers, profile = loads[user.account_id]
+                hub.load_markers(user.account_id, markers)
+                hub.load_metadata(user, profile)
     remade: set[Key] = set()
     modes: list[Fact] = []
     for user, channel in restoring.order(users):

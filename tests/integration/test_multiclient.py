@@ -639,3 +639,33 @@ async def test_a_drop_while_no_server_ran_cleans_the_channels_kept_users_bring_b
         got = await boss.read_until(n.RPL_ENDOFINVEXLIST)
         assert [m.params[2] for m in got if m.command == n.RPL_INVEXLIST] == ["a:boss"]
         await boss.close()
+
+
+async def test_an_always_on_user_brought_back_by_a_restart_keeps_its_markers_and_keys(
+    tmp_path: Path,
+) -> None:
+    # Probe 33: it came back without them: a device attaching found no read marker (and
+    # a MARKREAD with an earlier time moved the kept one back) and no metadata keys.
+    settings = make_settings(tmp_path)
+    caps = "draft/read-marker draft/metadata-3 batch"
+    later, early = "2026-03-04T05:06:07.890Z", "2026-01-02T03:04:05.678Z"
+    async with running_server(settings) as server:
+        await make_account(server)
+        alice, _ = await device(server, "alice@laptop", caps=caps)
+        await alice.send("NS SET ALWAYS-ON ON", "JOIN #rust")
+        await alice.read_until("366")
+        await alice.send(f"MARKREAD #rust timestamp={later}", "METADATA * SET display-name :Ally")
+        await alice.sync()
+        await leave(alice)
+    async with running_server(settings) as server:
+        alice, lines = await device(server, "alice@laptop", caps=caps)
+        lines += await alice.sync()
+        assert [m.params for m in lines if m.command == "MARKREAD"] == [
+            ("#rust", f"timestamp={later}")
+        ]
+        await alice.send("METADATA alice GET display-name")
+        got = await alice.read_until(lambda m: m.command in ("761", "766"))
+        assert (got[-1].command, got[-1].params[-1]) == ("761", "Ally")
+        await alice.send(f"MARKREAD #rust timestamp={early}")
+        assert (await alice.read_until("MARKREAD"))[-1].params == ("#rust", f"timestamp={later}")
+        await alice.close()
