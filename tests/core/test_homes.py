@@ -122,3 +122,22 @@ def test_who_is_kept_survives_a_snapshot(world: World) -> None:
     again = World()
     restore(again.state, capture(world.state))
     assert again.state.spread.kept == {alice.id: (True, 5.0)}
+    assert again.state.spread.choices == {alice.id: (None, None)}
+
+
+def test_a_node_started_from_a_snapshot_keeps_an_adopted_user_by_its_accounts_choice() -> None:
+    # Probe 34: a node whose snapshot was newer than the user's Kept did not know the
+    # account chose always-on (opt-in here): the user it adopted quit.
+    before = World()
+    alice = remote(before, "alice", "#a")
+    before.bus.publish(Kept(alice.id, True, True, 5.0, None, True))
+    world = World()
+    restore(world.state, capture(before.state))
+    drawer, facts = _between_nodes(world, Choice.OPT_IN)
+    world.bus.publish(NodeLost(HOME, by=world.state.ids.prefix))
+    kept = world.hub.find_user("alice")
+    assert kept is not None
+    assert isinstance(kept.listener, Presence)
+    assert [c.name for c in kept.channels.values()] == ["#a"]
+    assert not [f for f in facts if type(f) is Quit]
+    assert drawer.records["acct"] is not None

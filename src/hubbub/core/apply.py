@@ -139,9 +139,9 @@ class Applier:
                 # users to the run that reported it (core/spread.py).
                 for user in self.state.spread.lost(run, list(self.state.users), by):
                     self._quit(Quit(user.actor, reason, forced=True))
-            case Kept(user_id, on, absent, left):
+            case Kept(user_id, on, absent, left, multiclient, always_on):
                 self._user(user_id)  # moot once the user quit
-                self.state.spread.said_kept(user_id, on, absent, left)
+                self.state.spread.said_kept(user_id, on, absent, left, (multiclient, always_on))
             case DeviceAttached(user_id, run):
                 self._user(user_id)  # moot once the user quit
                 self.state.spread.attached(user_id, run)

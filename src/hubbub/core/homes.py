@@ -121,6 +121,11 @@ class Homes:
                 if user.id not in state.spread.kept:
                     continue
                 logger.info("always-on %s: kept here, its node lost", user.account)
+                account = user.account_id
+                said = state.spread.choices.get(user.id)
+                if account is not None and said is not None and account not in self._choices:
+                    # Its Kept fact may be older than this node's snapshot (probe 34).
+                    self._choices[account] = AccountChoices(*said)
                 listener = Presence([], state.spread.kept[user.id][1] or state.clock())
                 # Away by its lost home's doing: cleared when a device attaches.
                 listener.auto_away = user.away == AUTO_AWAY

@@ -79,8 +79,12 @@ def _capture(state: State) -> dict[str, Any]:
         # other nodes is where it moves next.
         "homes": dict(sorted(state.spread.homes.items())),
         "devices": {uid: list(runs) for uid, runs in sorted(state.spread.others.items())},
-        # Always-on users (Kept): whether none of their devices is at home, and since.
-        "kept": {uid: list(kept) for uid, kept in sorted(state.spread.kept.items())},
+        # Always-on users (Kept): whether none of their devices is at home, and since,
+        # and their accounts' choices (multiclient, always-on).
+        "kept": {
+            uid: [*kept, *state.spread.choices.get(uid, (None, None))]
+            for uid, kept in sorted(state.spread.kept.items())
+        },
     }
 
 
@@ -221,5 +225,11 @@ def _restore(state: State, data: dict[str, Any]) -> None:
         state.spread.homes[str(uid)] = str(home)
     for uid, runs in data.get("devices", {}).items():
         state.spread.others[str(uid)] = [str(run) for run in runs]
-    for uid, (absent, left) in data.get("kept", {}).items():
+    for uid, (absent, left, *choices) in data.get("kept", {}).items():
         state.spread.kept[str(uid)] = (bool(absent), float(left))
+        # Snapshots made before the choices were in them: none known.
+        multiclient, always_on = choices if len(choices) == 2 else (None, None)
+        state.spread.choices[str(uid)] = (
+            None if multiclient is None else bool(multiclient),
+            None if always_on is None else bool(always_on),
+        )

@@ -61,7 +61,7 @@ def run_of(user_id: str) -> str:
 class Spread:
     """Each user's home and the other node runs holding its devices, as the log says."""
 
-    __slots__ = ("homes", "kept", "others")
+    __slots__ = ("choices", "homes", "kept", "others")
 
     def __init__(self) -> None:
         # The home of each user that moved from the run that made it, by user id.
@@ -72,6 +72,10 @@ class Spread:
         # The always-on users, by user id, as their homes said (Kept): whether no
         # device is attached at the home, and since when.
         self.kept: dict[str, tuple[bool, float]] = {}
+        # Their accounts' choices as their homes said (multiclient, always-on): the
+        # node a user moves to keeps it by them, even one started from a snapshot
+        # that holds no Kept fact of it (probe 34).
+        self.choices: dict[str, tuple[bool | None, bool | None]] = {}
 
     def home(self, user_id: str) -> str:
         home = self.homes.get(user_id)
@@ -117,12 +121,22 @@ class Spread:
             self.homes[user_id] = home
         return True
 
-    def said_kept(self, user_id: str, on: bool, absent: bool, left: float) -> None:
-        """The user's home said whether it is always-on (``Kept``)."""
+    def said_kept(
+        self,
+        user_id: str,
+        on: bool,
+        absent: bool,
+        left: float,
+        choices: tuple[bool | None, bool | None] = (None, None),
+    ) -> None:
+        """The user's home said whether it is always-on (``Kept``), and its account's
+        ``choices`` (multiclient, always-on)."""
         if on:
             self.kept[user_id] = (absent, left)
+            self.choices[user_id] = choices
         else:
             self.kept.pop(user_id, None)
+            self.choices.pop(user_id, None)
 
     def absent(self, user_id: str) -> float | None:
         """When the last device anywhere of an always-on user left (None: one is
@@ -156,6 +170,7 @@ class Spread:
         self.homes.pop(user_id, None)
         self.others.pop(user_id, None)
         self.kept.pop(user_id, None)
+        self.choices.pop(user_id, None)
 
     def runs(self, users: Iterable[User]) -> set[str]:
         """Every run holding a device of one of ``users``: the runs whose loss counts."""
