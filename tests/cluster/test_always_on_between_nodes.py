@@ -24,7 +24,7 @@ from tests.cluster.test_devices_between_nodes import (
     saying,
     settle,
 )
-from tests.cluster.test_serve_cluster import Cluster
+from tests.cluster.test_serve_cluster import PASSWORD, Cluster
 from tests.cluster.test_serve_cluster import cluster as cluster  # a fixture
 from tests.conftest import ServeProcess
 from tests.helpers import LineClient
@@ -277,4 +277,29 @@ async def test_a_wrong_login_gets_nothing_of_a_kept_user(cluster: Cluster) -> No
         assert not said(await client.sync())
     assert await names(bob) == ["alice", "bob"]
     for client in (wrong, other, bob):
+        await client.close()
+
+
+async def test_an_account_dropped_from_a_device_on_another_node_than_its_home_is_gone(
+    cluster: Cluster,
+) -> None:
+    # Probe 34: the drop made the kept user quit on its home, which closed the device
+    # on the other node and cancelled its handler before the account was deleted: the
+    # same password still logged in.
+    _, port_a = await cluster.node("a", *ALWAYS_ON)
+    _, port_b = await cluster.node("b", *ALWAYS_ON)
+    bob = await watcher(port_b)
+    await kept_alice(cluster, port_a, bob)
+    phone, _ = await device(port_b, "alice@phone", until="366")
+    await settle(phone)
+    await phone.send(f"PRIVMSG NickServ :DROP {PASSWORD}")
+    async with asyncio.timeout(WAIT):
+        while True:  # the deletion is the store's: asked again until it is done
+            if not await query(cluster.database, "SELECT key FROM accounts WHERE key = 'alice'"):
+                break
+            await asyncio.sleep(0.05)
+    again = await LineClient.open(port_b)
+    lines = await again.log_in("alice", PASSWORD, "someone", seconds=WAIT)
+    assert n.ERR_SASLFAIL in [m.command for m in lines]
+    for client in (bob, phone, again):
         await client.close()

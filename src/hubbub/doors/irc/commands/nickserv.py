@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable
 from dataclasses import replace
@@ -101,7 +102,10 @@ async def nickserv(session: IrcClient, user: User, text: str) -> None:
             # Logged out everywhere, and its markers forgotten, before the store
             # forgets the account: nothing of it may be saved again afterwards.
             session.hub.drop_account(account.uid, account.key)
-            await accounts.drop(account)
+            # Shielded: the drop logs this connection out, and may close it (a device on
+            # another node than its user's home is closed as the user quits there), which
+            # cancels this handler; the account must go all the same (probe 34).
+            await asyncio.shield(accounts.drop(account))
             tell(session, f"Account {account.name} dropped.")
         elif verb == "GHOST" and args:
             await _ghost(session, user, accounts, args[0])
