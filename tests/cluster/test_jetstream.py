@@ -11,7 +11,7 @@ import pytest
 from nats.aio.client import Client
 
 from hubbub.cluster.codec import MAX_BYTES
-from hubbub.cluster.jetstream import SUBJECT, NatsBus
+from hubbub.cluster.jetstream import STREAM, SUBJECT, NatsBus
 from hubbub.core.events import Actor, Fact, Joined, Parted
 from tests.nats_server import NatsServer
 
@@ -237,3 +237,24 @@ async def test_a_fact_too_large_to_travel_is_refused_and_holds_nothing_up(
     assert await seen_by_b.wait_for(1) == [part("alice", 2)]
     assert a.failing_since is None
     assert any("over 262144: not published" in m for m in caplog.messages)
+
+
+async def test_a_node_whose_log_nats_lost_stops_rather_than_retry_for_ever(
+    nodes: Nodes, nats_server: NatsServer
+) -> None:
+    # Probe 34: NATS restarted without its store; every node retried its publishes for
+    # ever, and its clients got no answer to anything.
+    a, seen = await nodes.node("a")
+    lost = asyncio.Event()
+    a.lost_track = lost.set
+    a.publish(join("alice", 1))
+    await settle(a)
+    admin = await nats.connect(nats_server.url)
+    try:
+        await admin.jetstream().delete_stream(STREAM)
+    finally:
+        await admin.close()
+    a.publish(join("alice", 2))
+    async with asyncio.timeout(WAIT):
+        await lost.wait()
+    assert await seen.wait_for(1) == [join("alice", 1)]

@@ -53,6 +53,7 @@ from nats.errors import Error as NatsError
 from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import Error as JetStreamError
+from nats.js.errors import NotFoundError
 
 from hubbub.cluster.codec import MAX_BYTES, CodecError, decode, encode
 from hubbub.cluster.snapshots import Snapshot, SnapshotStore
@@ -301,6 +302,8 @@ class NatsBus:
                             # for ever (a node that would not stop, 1 run in 10).
                             raise asyncio.CancelledError from error
                         logger.warning("cluster bus: publish failed (%s); trying again", error)
+                        if await self._log_gone():
+                            return
                         if self.failing_since is None:
                             self.failing_since = time.monotonic()
                         await asyncio.sleep(_RETRY_AFTER)
@@ -309,6 +312,28 @@ class NatsBus:
                 if self._backlog_logged and len(outgoing) < self._buffer // 2:
                     logger.warning("cluster bus: the backlog is sent")
                     self._backlog_logged = 0
+
+    async def _log_gone(self) -> bool:
+        """Whether NATS lost the log itself (restarted without its store: the stream is
+        gone). A replica cannot follow a new log from its start, which knows none of
+        what this node applied: the node says so and asks to be stopped, as when the log
+        was purged past it (probe 34: every node retried for ever, answering nobody)."""
+        assert self._stream is not None
+        try:
+            await self._stream.stream_info(STREAM)
+        except NotFoundError:
+            self._lost = True
+            logger.critical(
+                "cluster: NATS has lost the log (no stream %s): stopping; start the nodes "
+                "again (the database keeps accounts, channels, history and always-on users)",
+                STREAM,
+            )
+            if self.lost_track is not None:
+                self.lost_track()
+            return True
+        except (NatsError, JetStreamError, TimeoutError):
+            pass  # NATS away, or busy: the publish is tried again
+        return False
 
     def _take_batch(self) -> list[bytes]:
         """The next facts to send as one stream message (at least one)."""
