@@ -132,23 +132,27 @@ async def _restore(
     # A step at a time: between nodes each step's facts come back from the log before
     # the next step reads the state they make (on one node, at once).
     restoring = presences.restoring
-    arrived = [(restoring.arrive(account_id, record), record) for account_id, record in back]
-    await _settled(hub)
-    users = []
-    for user_id, record in arrived:
-        user = restoring.settle(user_id, record) if user_id is not None else None
-        if user is not None:
-            users.append((user, record))
-            if user.account_id in loads:
-                # As a login does: a device attaching later finds them (probe 33).
-                markers, profile = loads[user.account_id]
-                hub.load_markers(user.account_id, markers)
-                hub.load_metadata(user, profile)
-    remade: set[Key] = set()
-    modes: list[Fact] = []
-    for user, channel in restoring.order(users):
-        modes += restoring.rejoin(user, channel, remade)
+    presences.restoring_accounts.update(loads)
+    try:
+        arrived = [(restoring.arrive(account_id, record), record) for account_id, record in back]
         await _settled(hub)
+        users = []
+        for user_id, record in arrived:
+            user = restoring.settle(user_id, record) if user_id is not None else None
+            if user is not None:
+                users.append((user, record))
+                if user.account_id in loads:
+                    # As a login does: a device attaching later finds them (probe 33).
+                    markers, profile = loads[user.account_id]
+                    hub.load_markers(user.account_id, markers)
+                    hub.load_metadata(user, profile)
+        remade: set[Key] = set()
+        modes: list[Fact] = []
+        for user, channel in restoring.order(users):
+            modes += restoring.rejoin(user, channel, remade)
+            await _settled(hub)
+    finally:
+        presences.restoring_accounts.difference_update(loads)
     restoring.finish([user for user, _ in users], modes)
     await _settled(hub)
     return len(users)

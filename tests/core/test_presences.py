@@ -181,6 +181,22 @@ def test_what_changes_an_always_on_user_is_kept() -> None:
     assert [c for c in alice.channels] == [world.state.casemap.fold("#rust")]
 
 
+def test_a_user_being_brought_back_is_kept_only_once_whole() -> None:
+    # Probe 34: a node killed between a kept user's arrival and its last channel left
+    # its record rewritten without the channels not yet rejoined.
+    world = World()
+    drawer = _always_on(world)
+    world.hub.presences.restoring_accounts.add("acct")
+    alice, _ = world.add("alice", "#rust", account="acct")
+    world.hub.join(alice, "#go")
+    assert "acct" not in drawer.records
+    world.hub.presences.restoring_accounts.discard("acct")
+    world.hub.presences.keep(alice)
+    record = drawer.records["acct"]
+    assert record is not None
+    assert [c.name for c in record.channels] == ["#rust", "#go"]
+
+
 def test_an_always_on_user_comes_back_into_its_channels() -> None:
     world = World()
     _always_on(world)

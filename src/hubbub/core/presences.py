@@ -112,6 +112,10 @@ class Presences:
         self.seen: dict[str, dict[str, float]] = {}
         # Where always-on users are kept (None: nowhere, they end with the process).
         self.sink: PresenceSink | None = None
+        # Accounts whose users are being brought back at start: kept (saved, and told
+        # to the other nodes) once whole, for a node killed halfway must leave their
+        # records whole (probe 34).
+        self.restoring_accounts: set[str] = set()
         # Each account's always-on user (one: probe 24 kept a user for each connection of
         # an account, each with another nick, until always_on_users was full), by
         # account id, and the other way: its record is forgotten when it quits (the
@@ -412,6 +416,8 @@ class Presences:
         account_id = user.account_id
         if account_id is None or not self.homes.home(user):
             return  # between nodes, its home keeps it
+        if account_id in self.restoring_accounts:
+            return
         if not self.always_on(account_id) or self._state.users.by_id.get(user.id) is not user:
             if self._let_go(user.id) is not None and sink is not None:
                 sink.save(account_id, None)
