@@ -127,6 +127,8 @@ async def test_a_user_kept_on_one_node_is_seen_and_replayed_on_another(cluster: 
     laptop, burst = await device(port_b, caps="batch server-time", until=saying("privately"))
     assert [m.params[0] for m in burst if m.command == n.RPL_WELCOME] == ["alice"]
     assert [m.params for m in burst if m.command == "JOIN"] == [(CHAN,)]
+    # Not told it is away (probe 34: a 306 that no 305 followed), as on one server.
+    assert n.RPL_NOWAWAY not in [m.command for m in burst]
     assert said(burst) == [
         (CHAN, "while you were out"),
         (CHAN, "last"),

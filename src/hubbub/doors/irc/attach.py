@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from hubbub.accounts.passwords import verify_password
 from hubbub.core.errors import ChatError
 from hubbub.core.events import Joined
+from hubbub.core.homes import AUTO_AWAY
 from hubbub.core.ports import StoreUnavailable
 from hubbub.core.presence import Presence
 from hubbub.doors.irc.commands.accounts import guard_nick, nick_held
@@ -163,7 +164,9 @@ def attach(session: IrcClient, user: User) -> Awaitable[None] | None:
     for channel in list(user.channels.values()):
         session.send(cache.line(Joined(user.actor, channel.name), session.variant))
         joined(session, user, channel)
-    if user.away is not None:
+    # The auto-away ends as this device attaches (between nodes, a round trip later,
+    # said by the user's home with no 305): not told, as on one server (probe 34).
+    if user.away is not None and user.away != AUTO_AWAY:
         session.numeric(n.RPL_NOWAWAY, "You have been marked as being away")
     arrive_with_metadata(session, user)
     # Another account's nick, taken by a device now gone, is taken back as it would be
