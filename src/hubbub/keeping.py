@@ -100,7 +100,7 @@ async def _restore(
     hub: Hub, irc: IrcContext, keeper: PresenceKeeper, kept: list[tuple[str, PresenceRecord]]
 ) -> int:
     """Bring back the users of ``kept`` that the network does not hold; how many."""
-    presences, accounts = hub.presences, irc.accounts
+    presences, accounts, metadata = hub.presences, irc.accounts, hub.metadata_sink
     if accounts is None:
         return 0
     back: list[tuple[str, PresenceRecord]] = []
@@ -124,7 +124,6 @@ async def _restore(
             # not brought back: the user comes back as its account's name.
             record = dataclasses.replace(record, nick=found.name)
         back.append((account_id, record))
-        metadata = hub.metadata_sink
         loads[account_id] = (
             await accounts.markers(found),
             await metadata.kept(account_id) if metadata is not None else [],
