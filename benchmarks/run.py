@@ -8,7 +8,7 @@ process against a freshly started server. The tables hold the medians over the r
 version (one repeat, shorter runs, 2,000 idle users). This module is the command line
 and the loop over the plan; the servers are in :mod:`benchmarks.peers`, the plan and
 one run in :mod:`benchmarks.plan`, the py-spy profiles in :mod:`benchmarks.profiles` and
-RESULTS.md in :mod:`benchmarks.report`.
+RESULTS.md in :mod:`benchmarks.report` (its targets in :mod:`benchmarks.targets`).
 """
 
 from __future__ import annotations
