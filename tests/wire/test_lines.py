@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,12 +42,34 @@ def test_memory_stays_bounded_while_a_line_never_ends() -> None:
     assert out[1:] == [b"PING x"]
 
 
-@given(st.lists(st.binary(max_size=40), max_size=20), st.integers(1, 30))
-def test_whole_and_byte_by_byte_and_chunked_feeding_agree(pieces: list[bytes], chunk: int) -> None:
+_LINE_ENDS = st.sampled_from([b"\r\n", b"\r", b"\n", b"", b"x", b"\xc3\xa9"])
+
+
+@given(st.lists(st.binary(max_size=40) | _LINE_ENDS, max_size=20), st.booleans())
+def test_lines_end_at_crlf_cr_or_lf_as_the_protocol_reads_them(
+    pieces: list[bytes], keep_empty: bool
+) -> None:
+    data = b"".join(pieces)
+    *lines, rest = re.split(rb"\r\n|\r|\n", data)
+    expected = ["TOO LONG" if len(line) > 25 else line for line in lines if line or keep_empty]
+    buffer = LineBuffer(25, keep_empty=keep_empty)
+    out = [x if isinstance(x, bytes) else "TOO LONG" for x in buffer.feed(data)]
+    assert out == expected
+    assert buffer.pending == (len(rest) if len(rest) <= 25 else 0)
+
+
+@given(
+    st.lists(st.binary(max_size=40) | _LINE_ENDS, max_size=20),
+    st.integers(1, 30),
+    st.booleans(),
+)
+def test_whole_and_byte_by_byte_and_chunked_feeding_agree(
+    pieces: list[bytes], chunk: int, keep_empty: bool
+) -> None:
     data = b"".join(pieces)
 
     def run(chunks: list[bytes]) -> list[bytes | str]:
-        buffer = LineBuffer(25)
+        buffer = LineBuffer(25, keep_empty=keep_empty)
         out: list[bytes | str] = []
         for part in chunks:
             out.extend(x if isinstance(x, bytes) else "TOO LONG" for x in buffer.feed(part))
