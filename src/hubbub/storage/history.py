@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from hubbub.core.events import Fact, MessagePosted, MessageRedacted, TopicChanged
+from hubbub.core.events import Fact, MessageKind, MessagePosted, MessageRedacted, TopicChanged
 from hubbub.core.history import Conversation, NewMessage, StoredMessage
 from hubbub.core.ports import Bus
 from hubbub.storage.errors import StorageError
@@ -45,6 +45,13 @@ _HEARD_POLL_MOST = 0.2
 _HEARD_KEPT = 10_000
 
 
+# A message taken for storage: its number, then its row (a NewMessage).
+_Taken = tuple[
+    int, str, float, str, str, str, str, str, tuple[tuple[str, str], ...], tuple[str, ...], int
+]
+_KIND_NAMES = {kind: str(kind) for kind in MessageKind}
+
+
 class HistoryWriter:
     """Hands messages to a store, in batches, from one task.
 
@@ -62,13 +69,13 @@ class HistoryWriter:
         self._store = store
         self._flush_interval = flush_interval
         self._max_pending = max_pending
-        # Each message with its number, in the order recorded.
-        self._pending: list[tuple[int, NewMessage]] = []
+        # Each message's number and row, in the order recorded.
+        self._pending: list[_Taken] = []
         # Redacted messages to delete from the store, numbered like messages (a read
         # after a redaction must not find it), and the deletion under way.
         self._forgotten: list[tuple[int, str]] = []
         self._deleting: list[tuple[int, str]] = []
-        self._in_flight: list[tuple[int, NewMessage]] = []  # the commit under way
+        self._in_flight: list[_Taken] = []  # the commit under way
         self.recorded = 0
         # Called with stored_through() whenever it may have grown.
         self.on_progress: Callable[[int], None] | None = None
@@ -84,8 +91,18 @@ class HistoryWriter:
 
     def record(self, event: MessagePosted, conversation: str) -> None:
         """Take a message for storage (called by the hub, synchronously)."""
-        self._take(
+        # One call and one flat tuple of plain values per message, on the fan-out's
+        # thread: the garbage collector untracks such a tuple at its first look, where a
+        # kept event (or a row inside a numbered pair) was walked again by each
+        # collection until stored (a burst of 2,000 lines: 1.2 ms).
+        pending = self._pending
+        if len(pending) + len(self._in_flight) >= self._max_pending:
+            self._drop()
+            return
+        self.recorded += 1
+        pending.append(
             (
+                self.recorded,
                 event.msgid,
                 event.time,
                 conversation,
@@ -94,18 +111,26 @@ class HistoryWriter:
                 # A plain str: SQLite's driver binds an exact str at once but puts a
                 # subclass (the StrEnum) through its adapter lookup, 1-2 µs a row on
                 # the store's thread with the GIL held.
-                str(event.kind),
+                _KIND_NAMES[event.kind],
                 event.text,
                 tuple(event.tags.items()) if event.tags else (),
                 tuple([part.text for part in event.parts]) if event.parts else (),
                 0,
             )
         )
+        if len(pending) == 1:
+            self._wake.set()
 
     def record_topic(self, event: TopicChanged, conversation: str) -> None:
         """Take a topic change for storage, as a ``TOPIC`` line of its channel."""
-        self._take(
+        pending = self._pending
+        if len(pending) + len(self._in_flight) >= self._max_pending:
+            self._drop()
+            return
+        self.recorded += 1
+        pending.append(
             (
+                self.recorded,
                 event.msgid,
                 event.time,
                 conversation,
@@ -118,22 +143,17 @@ class HistoryWriter:
                 0,
             )
         )
-
-    def _take(self, row: NewMessage) -> None:
-        # self.pending, inlined: the property call took a third of record's time.
-        if len(self._pending) + len(self._in_flight) >= self._max_pending:
-            self.dropped += 1
-            if self.dropped in (1, 10, 100) or self.dropped % 10_000 == 0:
-                logger.error("history store is not keeping up: %d messages dropped", self.dropped)
-            return
-        self.recorded += 1
-        self._pending.append((self.recorded, row))
-        if len(self._pending) == 1:
+        if len(pending) == 1:
             self._wake.set()
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        if self.dropped in (1, 10, 100) or self.dropped % 10_000 == 0:
+            logger.error("history store is not keeping up: %d messages dropped", self.dropped)
 
     def forget(self, msgid: str) -> None:
         """Remove a redacted message, stored or still waiting (called synchronously)."""
-        kept = [item for item in self._pending if item[1][0] != msgid]  # [0]: the msgid
+        kept = [item for item in self._pending if item[1] != msgid]  # [1]: the msgid
         if len(kept) == len(self._pending):
             self.recorded += 1
             self._forgotten.append((self.recorded, msgid))
@@ -219,12 +239,12 @@ class HistoryWriter:
             self._in_flight = batch
             try:
                 with self.commit_latency.timing():
-                    await self._store.append([message for _, message in batch])
+                    await self._store.append([taken[1:] for taken in batch])
             except StorageError as error:
                 self._in_flight = []
                 logger.error("cannot store history (will retry): %s", error)
                 redacted = {msgid for _, msgid in self._forgotten}
-                self._pending = [m for m in batch if m[1][0] not in redacted] + self._pending
+                self._pending = [m for m in batch if m[1] not in redacted] + self._pending
                 if self._closing:
                     failures_at_close += 1
                     if failures_at_close > _RETRIES_AT_CLOSE:
