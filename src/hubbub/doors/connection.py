@@ -9,6 +9,7 @@ driver owns (flood control, output coalescing, the SendQ, timers, the catch-all)
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from hubbub.doors.driver import Connection
 from hubbub.doors.gate import Gate
@@ -17,6 +18,13 @@ from hubbub.wire.lines import LineBuffer
 
 _TOO_MANY = b"ERROR :Too many connections from your address\r\n"
 _FULL = b"ERROR :The server is full; try again later\r\n"
+
+
+@functools.lru_cache(maxsize=8)
+def _longest_line(limits: DoorLimits) -> int:
+    """The longest line a client may send, tags included: one int for every connection
+    (an int above 256 made per connection was 32 bytes each)."""
+    return limits.tags_length + 2 + limits.line_length
 
 
 class LineConnection(Connection):
@@ -49,9 +57,7 @@ class LineConnection(Connection):
         super().__init__(make_session, limits, batcher, registry, gate, nodelay)
         self._partial_after = partial_after
         self._partial_timer: asyncio.TimerHandle | None = None
-        self._buffer = LineBuffer(
-            limits.tags_length + 2 + limits.line_length, keep_empty=partial_after is not None
-        )
+        self._buffer = LineBuffer(_longest_line(limits), keep_empty=partial_after is not None)
 
     # -- asyncio.Protocol --------------------------------------------------------------
 
