@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from hubbub.wire.errors import LineTooLong
+
+_TERMINATORS = re.compile(rb"[\r\n]+")
+# Reads up to this many bytes (with what was held) are split on LF after CR became LF.
+_SMALL = 2048
 
 
 class LineBuffer:
@@ -42,13 +48,22 @@ class LineBuffer:
         buffer = self._pending + data if self._pending else data
         # Modern IRC client protocol: "messages are terminated by CR LF"; a bare CR or LF
         # ends a line too, as for most clients and servers, so that a stray CR can never
-        # stay inside a line and start a new one on a peer's screen. Splitting on one
-        # byte runs in C without match objects: this is every line of every client.
-        if b"\r" in buffer:
-            if self.keep_empty:
-                buffer = buffer.replace(b"\r\n", b"\n")
-            buffer = buffer.replace(b"\r", b"\n")
-        lines: list[bytes] = buffer.split(b"\n")
+        # stay inside a line and start a new one on a peer's screen.
+        lines: list[bytes]
+        if self.keep_empty:
+            if b"\r" in buffer:
+                buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            lines = buffer.split(b"\n")
+        elif len(buffer) > _SMALL:
+            # Blank lines are dropped, so a run of terminators is one: a flood of them is
+            # one match in C, not a list entry per blank line.
+            lines = _TERMINATORS.split(buffer)
+        else:
+            # The usual read, a line or a few: splitting on one byte runs in C without a
+            # match object (a CR LF leaves an empty line, dropped below).
+            if b"\r" in buffer:
+                buffer = buffer.replace(b"\r", b"\n")
+            lines = buffer.split(b"\n")
         rest = lines.pop()
         limit = self.max_length
         out: list[bytes | LineTooLong] = []
