@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hubbub.core.server_bans import BanKind, ServerBan
-from hubbub.doors.addresses import plain_address
+from hubbub.doors.addresses import peer_host, plain_address
 from hubbub.doors.connection import LineConnection
 from tests.doors.support import Driver
 
@@ -80,3 +80,15 @@ async def test_an_ipv4_client_of_a_dual_stack_socket_is_seen_and_banned_as_ipv4(
             assert await reader.read() == b""
         writer.close()
         assert len(driver.sessions) == 1
+
+
+def test_a_peer_is_known_by_its_plain_address_one_string_for_all_its_connections() -> None:
+    first = peer_host(("::ffff:192.0.2.7", 6667, 0, 0))
+    assert first == "192.0.2.7"
+    # Built anew for each connection, the same address is then one string: an idle
+    # connection does not keep a copy of its own.
+    again = peer_host(("::ffff:192.0.2.7".upper(), 6668, 0, 0))
+    assert again is first
+    assert peer_host(("2001:db8::1", 6667, 0, 0)) == "2001:db8::1"
+    assert peer_host(None) == "unknown"
+    assert peer_host("/run/hubbub.sock") == "unknown"

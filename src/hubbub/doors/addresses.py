@@ -9,6 +9,7 @@ address left in its mapped form would escape all of them (probe 22).
 from __future__ import annotations
 
 import ipaddress
+import sys
 
 
 def plain_address(host: str) -> str:
@@ -23,3 +24,14 @@ def plain_address(host: str) -> str:
         return host  # a zone id, or not an address: matched as it is
     mapped = address.ipv4_mapped
     return host if mapped is None else str(mapped)
+
+
+def peer_host(peername: object) -> str:
+    """The client's address from a transport's ``peername``, or ``"unknown"``.
+
+    One string for the connections of one address (a bouncer's, a NAT's), not 58 bytes
+    each: the gate's count keeps it as long as one of them is open.
+    """
+    if not isinstance(peername, tuple):
+        return "unknown"
+    return sys.intern(plain_address(peername[0]))

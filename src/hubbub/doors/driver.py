@@ -15,11 +15,10 @@ import contextlib
 import itertools
 import logging
 import math
-import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
-from hubbub.doors.addresses import plain_address
+from hubbub.doors.addresses import peer_host
 from hubbub.doors.gate import Gate
 from hubbub.doors.output import PUSH_AT, drop_later, pushes, set_nodelay, until_read
 from hubbub.doors.ports import (
@@ -160,12 +159,7 @@ class Connection(asyncio.Protocol):
         transport.set_write_buffer_limits(high=self._limits.sendq)  # type: ignore[attr-defined]
         if transport.get_extra_info("ssl_object") is not None:
             self.secure, self.certfp = True, certificate_fingerprint(transport)
-        peername = transport.get_extra_info("peername")
-        if not isinstance(peername, tuple):
-            return "unknown"
-        # One string for the connections of one address (a bouncer's, a NAT's), not 58
-        # bytes each: the gate's count keeps it as long as one of them is open.
-        return sys.intern(plain_address(peername[0]))
+        return peer_host(transport.get_extra_info("peername"))
 
     def claim(self, host: str) -> None:
         """Own the place at the gate taken for ``host`` as it was accepted (doors/tls.py)."""

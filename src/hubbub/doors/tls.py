@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Callable
 from typing import Protocol, cast
 
-from hubbub.doors.addresses import plain_address
+from hubbub.doors.addresses import peer_host
 from hubbub.doors.gate import Gate
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class TlsListener:
                 logger.error("cannot accept TLS connections: %s; trying again soon", error)
                 await asyncio.sleep(_ACCEPT_RETRY)
                 continue
-            host = plain_address(address[0]) if isinstance(address, tuple) else "unknown"
+            host = peer_host(address)
             if gate.banned(host) is not None:
                 # Nothing to say, as below: refused before the handshake costs anything.
                 gate.log_refusal(host, "D-lined")
