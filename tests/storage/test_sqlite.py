@@ -5,6 +5,7 @@ share (migrations once, newer or damaged databases) is in ``test_opening_store``
 from __future__ import annotations
 
 import contextlib
+import math
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from hubbub.storage.errors import StorageError
 from hubbub.storage.sqlite import SqliteStore, migrations
 from tests.storage.databases import SqliteDatabase, read_pragma, write_bytes
+from tests.storage.samples import CHAN, message
 
 
 def latest_version() -> int:
@@ -109,3 +111,34 @@ async def test_chathistory_targets_finds_conversations_through_the_index(
     assert "SEARCH messages USING" in plan, plan
     assert "INDEX messages_by_conversation" in plan, plan
     assert "SCAN" not in plan, plan
+
+
+# -- history writes ----------------------------------------------------------------------
+
+
+def test_a_batch_of_any_size_is_inserted_by_a_few_statement_sizes_covering_each_row_once() -> None:
+    # Each size is its own prepared statement: a batch of any size must not make a new one.
+    from hubbub.storage import sqlite as module
+
+    sizes_used: set[int] = set()
+    for count in range(0, 3 * module._ROWS_PER_INSERT + 2):
+        chunks = list(module._chunks(count))
+        covered = [row for start, size in chunks for row in range(start, start + size)]
+        assert covered == list(range(count))
+        sizes_used.update(size for _, size in chunks)
+    assert max(sizes_used) == module._ROWS_PER_INSERT
+    assert all(size & (size - 1) == 0 for size in sizes_used), sizes_used
+    assert len(sizes_used) == module._ROWS_PER_INSERT.bit_length()
+
+
+async def test_batches_of_many_sizes_store_every_message_once_in_order(db_path: Path) -> None:
+    store = await SqliteStore.open(db_path)
+    try:
+        number = 0
+        for size in [*range(1, 40), 255, 256, 257, 600]:
+            await store.append([message(n) for n in range(number, number + size)])
+            number += size
+        stored = await store.after(CHAN, -math.inf, number + 10)
+    finally:
+        await store.close()
+    assert [m.msgid for m in stored] == [message(n).msgid for n in range(number)]
