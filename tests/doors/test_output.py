@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from hubbub.doors.output import OutputBatcher
+from hubbub.doors.ports import Outbox
 from hubbub.settings import Limits
 from tests.doors.support import Changes, Driver
 
@@ -205,3 +206,18 @@ async def test_in_sync_mode_a_pass_past_the_sendq_cuts_the_client_off_unwritten(
     assert session.lost == ["SendQ exceeded"]
     history.store(1)
     assert transport.writes == []
+
+
+def test_an_outbox_is_taken_whole_and_left_empty() -> None:
+    outbox = Outbox(RecordingOutput(Changes()), limit=100)
+    assert outbox.take() == b""
+    line = b"PRIVMSG #a :one\r\n"
+    outbox.append(line)
+    outbox.size = len(line)
+    taken = outbox.take()
+    assert taken is line  # one item: no copy
+    assert (list(outbox), outbox.size) == ([], 0)
+    outbox += [b"a\r\n", b"b\r\n", b"c\r\n"]
+    outbox.size = 9
+    assert outbox.take() == b"a\r\nb\r\nc\r\n"
+    assert (list(outbox), outbox.size) == ([], 0)

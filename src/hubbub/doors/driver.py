@@ -372,24 +372,26 @@ class Connection(asyncio.Protocol):
 
     def flush(self) -> None:
         """Write what was queued during this loop pass (called by the batcher)."""
-        data = self.take_output()
-        if data:
-            self._transport.write(data)  # type: ignore[union-attr]
+        # Outbox.take written out: one call more per write cost rooms 2-4 % of its CPU.
+        outbox = self.outbox
+        if not outbox:
+            return
+        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)  # one: no copy
+        outbox.clear()
+        outbox.size = 0
+        transport = self._transport
+        if data and not self._dead and transport is not None:
+            transport.write(data)
             if (  # most writes are small and unpushed: no call for them
                 (self._pushing or len(data) >= PUSH_AT)
                 and not self._nodelay
                 and (pushing := pushes(len(data), self._pushing)) is not self._pushing
             ):
-                self._pushing = set_nodelay(self._transport, pushing)  # type: ignore[arg-type]
+                self._pushing = set_nodelay(transport, pushing)
 
     def take_output(self) -> bytes:
-        """This pass's output, taken to write now or later (see OutputBatcher)."""
-        outbox = self.outbox
-        if not outbox:
-            return b""
-        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)  # one: no copy
-        outbox.clear()
-        outbox.size = 0
+        """This pass's output, taken to write later (see OutputBatcher)."""
+        data = self.outbox.take()
         return b"" if self._dead or self._transport is None else data
 
     def overflow(self) -> None:
@@ -433,8 +435,7 @@ class Connection(asyncio.Protocol):
         self._dead = True
         self._close_reason = reason
         self._gate.tally.sendq_exceeded += 1
-        self.outbox.clear()
-        self.outbox.size = 0
+        self.outbox.take()
         self.log.warning("cut off: %s", reason)
         assert self._transport is not None
         # Not inside the transport's own write (pause_writing comes from there).

@@ -154,6 +154,13 @@ class Outbox(list[bytes]):
         self.limit = limit
         self.size = 0
 
+    def take(self) -> bytes:
+        """Everything appended, as one bytes (the one item itself: no copy); empties it."""
+        data = b"" if not self else self[0] if len(self) == 1 else b"".join(self)
+        self.clear()
+        self.size = 0
+        return data
+
 
 class Output(Protocol):
     """What the output batcher needs of a connection
